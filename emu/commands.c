@@ -1,0 +1,11 @@
+/* commands.c - the table of vsockemu subcommands; each lives in its own file. */
+#include "config.h"
+
+#include "vsockemu.h"
+
+const struct vse_command vse_commands[] = {
+	{ "selftest", "drive the built-in fake guest through the device's queues",
+	    cmd_selftest },
+};
+
+const size_t vse_ncommands = sizeof(vse_commands) / sizeof(vse_commands[0]);

@@ -1,0 +1,7 @@
+# emu/local.mk - the vsockemu program.
+bin_PROGRAMS += emu/vsockemu
+
+emu_vsockemu_SOURCES = \
+	emu/main.c emu/vsockemu.h emu/commands.c \
+	emu/cmd-selftest.c
+emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS)

@@ -1,0 +1,18 @@
+/* vsockemu.h - the program's subcommand table and shared helpers. */
+#ifndef VSOCKEMU_H
+#define VSOCKEMU_H
+
+#include <stddef.h>
+
+struct vse_command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);	/* argv[0] is the command name */
+};
+
+int cmd_selftest(int argc, char **argv);
+
+extern const struct vse_command vse_commands[];
+extern const size_t vse_ncommands;
+
+#endif

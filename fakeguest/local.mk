@@ -1,0 +1,7 @@
+# fakeguest/local.mk - the simulated guest driver library.
+noinst_LIBRARIES += fakeguest/libfakeguest.a
+
+fakeguest_libfakeguest_a_SOURCES = \
+	fakeguest/mem.c fakeguest/mem.h \
+	fakeguest/ring.c fakeguest/ring.h \
+	fakeguest/badchain.c fakeguest/badchain.h

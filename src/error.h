@@ -1,0 +1,57 @@
+/* error.h - the one table of error codes every vsockemu library call returns. */
+#ifndef VSE_ERROR_H
+#define VSE_ERROR_H
+
+/*
+ * Library functions return 0 (or a count) on success and the negative of one
+ * of these codes on failure. Each guest-facing check has a code of its own so
+ * that a test can prove the check that fired is the one it meant to drive.
+ * Keep error.c's table in the same order.
+ */
+enum vse_err {
+	VSE_OK = 0,
+	VSE_ERR_NOMEM,			/* allocation failed */
+	VSE_ERR_INVAL,			/* caller passed an invalid argument */
+
+	/* guest memory (guestmem.c) */
+	VSE_ERR_MEM_OVERFLOW,		/* gpa + len wraps past 2^64 */
+	VSE_ERR_MEM_UNMAPPED,		/* range not backed by guest memory */
+	VSE_ERR_MEM_SPLIT,		/* range crosses regions where one is required */
+	VSE_ERR_MEM_OVERLAP,		/* new region overlaps an existing one */
+	VSE_ERR_MEM_TOO_MANY,		/* region table full */
+
+	/* virtqueue setup (virtq.c) */
+	VSE_ERR_VQ_SIZE,		/* size zero, not a power of two, or > 32768 */
+	VSE_ERR_VQ_ALIGN,		/* ring part misaligned (spec 2.7: 16/2/4) */
+	VSE_ERR_VQ_RING_ADDR,		/* ring part outside guest memory */
+	VSE_ERR_VQ_NOT_READY,		/* queue used before setup */
+	VSE_ERR_VQ_BROKEN,		/* queue was broken by an earlier error */
+
+	/* the chain walker (virtq.c): one code per rule, see doc/threat-model.md */
+	VSE_ERR_AVAIL_IDX,		/* avail idx more than queue size ahead */
+	VSE_ERR_HEAD_RANGE,		/* head index >= queue size */
+	VSE_ERR_NEXT_RANGE,		/* next index >= table size */
+	VSE_ERR_CHAIN_LOOP,		/* chain longer than its table: a loop */
+	VSE_ERR_INDIRECT_NOT_NEGOTIATED,/* INDIRECT without VIRTIO_RING_F_INDIRECT_DESC */
+	VSE_ERR_INDIRECT_EMPTY,		/* indirect table of length 0 */
+	VSE_ERR_INDIRECT_LEN,		/* indirect table length not a multiple of 16 */
+	VSE_ERR_INDIRECT_TOO_BIG,	/* indirect table larger than the limit */
+	VSE_ERR_INDIRECT_NESTED,	/* INDIRECT inside an indirect table */
+	VSE_ERR_INDIRECT_NEXT,		/* INDIRECT together with NEXT */
+	VSE_ERR_READ_AFTER_WRITE,	/* readable descriptor after a writable one */
+	VSE_ERR_DESC_OVERFLOW,		/* descriptor addr + len wraps */
+	VSE_ERR_DESC_UNMAPPED,		/* descriptor buffer outside guest memory */
+	VSE_ERR_CHAIN_TOO_LONG,		/* total chain length overflows 32 bits */
+	VSE_ERR_TOO_MANY_SEGS,		/* more than VIRTQ_CHAIN_MAX_SEGS buffers */
+	VSE_ERR_USED_ID,		/* device pushed an id it never popped */
+
+	VSE_ERR__COUNT
+};
+
+/* Returns a static, human-readable description of err (positive or negative). */
+const char *vse_strerror(int err);
+
+/* Returns the symbolic name ("VSE_ERR_HEAD_RANGE") of err, for test reports. */
+const char *vse_errname(int err);
+
+#endif

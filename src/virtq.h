@@ -1,0 +1,137 @@
+/* virtq.h - device side of a split virtqueue: the one chain walker, used ring, notifications. */
+#ifndef VSE_VIRTQ_H
+#define VSE_VIRTQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "guestmem.h"
+#include "virtio-ring.h"
+
+/*
+ * Most buffers one chain may carry: Linux vhost's UIO_MAXIOV. Linux's driver
+ * uses at most MAX_SKB_FRAGS + 2 per vsock packet, far below it.
+ */
+#define VIRTQ_CHAIN_MAX_SEGS	1024
+
+/* One guest buffer of a chain, already checked to be guest memory. */
+struct virtq_seg {
+	uint64_t gpa;
+	uint32_t len;
+};
+
+/*
+ * A popped chain: the device-readable buffers first (seg[0..nread)), then
+ * the device-writable ones (seg[nread..nseg)). Zero-length buffers are
+ * validated but not listed.
+ */
+struct virtq_chain {
+	uint16_t head;
+	uint16_t nseg;
+	uint16_t nread;
+	uint32_t read_len;	/* sum of readable lengths, < 2^32 */
+	uint32_t write_len;	/* sum of writable lengths, < 2^32 */
+	struct virtq_seg seg[VIRTQ_CHAIN_MAX_SEGS];
+};
+
+struct virtq_stats {
+	uint64_t popped;
+	uint64_t pushed;
+	uint64_t notifies;	/* times virtq_should_notify said yes */
+};
+
+/*
+ * Device-side state of one queue. Zero-initialised means "not set up".
+ * Once a guest breaks a rule the queue is broken (QEMU libvhost-user's
+ * sticky state): every later call fails with VSE_ERR_VQ_BROKEN without
+ * touching guest memory, until virtq_reset().
+ */
+struct virtq {
+	const struct guestmem *mem;
+	uint32_t num;			/* queue size; 0 when not set up */
+	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	uint8_t *desc;			/* mapped parts, bounds checked at setup */
+	uint8_t *avail;
+	uint8_t *used;
+	uint16_t last_avail_idx;	/* next avail entry to pop */
+	uint16_t shadow_avail_idx;	/* last avail->idx read from the guest */
+	uint16_t used_idx;		/* our copy of used->idx */
+	uint16_t signalled_used;	/* used_idx at the last notify decision */
+	bool signalled_used_valid;
+	int broken;			/* 0, or the -VSE_ERR_* that broke it */
+	struct virtq_stats stats;
+};
+
+/*
+ * Sets the queue up over guest memory mem (which must outlive it) with the
+ * given negotiated features. Checks the size (power of two <= 32768), the
+ * alignments of the three parts (16/2/4, virtio 2.7) and that each part lies
+ * in one guest memory region, host pointer alignment included.
+ */
+int virtq_setup(struct virtq *vq, const struct guestmem *mem, uint32_t num,
+    uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
+    uint64_t features);
+
+/* Sets the indices a resumed queue starts from (vhost-user SET_VRING_BASE). */
+void virtq_set_base(struct virtq *vq, uint16_t last_avail_idx);
+
+/* Forgets all state; the queue is not set up any more. */
+void virtq_reset(struct virtq *vq);
+
+static inline bool
+virtq_is_broken(const struct virtq *vq)
+{
+	return vq->broken != 0;
+}
+
+static inline bool
+virtq_is_ready(const struct virtq *vq)
+{
+	return vq->num != 0 && vq->broken == 0;
+}
+
+/*
+ * Pops the next available chain into *chain. Returns 1 when a chain was
+ * popped, 0 when none is available, or a negative error; any guest error
+ * also breaks the queue. Every descriptor is read from guest memory exactly
+ * once, walks are bounded by the table size, and each rule has its own
+ * error code (doc/threat-model.md).
+ */
+int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
+
+/* Number of chains the driver has made available: >= 0, or -error (breaks). */
+int virtq_avail(struct virtq *vq);
+
+/* Gives the last popped chain back so that it is popped again next. */
+void virtq_unpop(struct virtq *vq);
+
+/*
+ * Returns chain head id with len bytes written to the used ring and makes it
+ * visible to the driver (release ordering after the element).
+ */
+int virtq_push(struct virtq *vq, uint16_t id, uint32_t len);
+
+/*
+ * After pushes: must the driver be interrupted? Honours
+ * VIRTQ_AVAIL_F_NO_INTERRUPT, or used_event with VIRTIO_RING_F_EVENT_IDX.
+ */
+bool virtq_should_notify(struct virtq *vq);
+
+/*
+ * Asks the driver to kick (enable) or not to bother (disable) when it adds
+ * buffers. After enabling, callers must look at virtq_avail() again: a
+ * buffer added just before the flag was seen does not kick.
+ */
+void virtq_set_notification(struct virtq *vq, bool enable);
+
+/* Copies bytes [off, off + len) of the chain's readable part into dst. */
+int virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
+    uint32_t off, void *dst, uint32_t len);
+
+/* Copies src into bytes [off, off + len) of the chain's writable part. */
+int virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
+    uint32_t off, const void *src, uint32_t len);
+
+#endif
