@@ -5,4 +5,7 @@ src_libvsockemu_a_SOURCES = \
 	src/error.c src/error.h \
 	src/guestmem.c src/guestmem.h \
 	src/virtio-ring.h \
-	src/virtq.c src/virtq.h
+	src/virtq.c src/virtq.h \
+	src/vsock-proto.h \
+	src/pkt.c src/pkt.h \
+	src/backend.h

@@ -1,0 +1,86 @@
+/* backend.h - the host side of the device: one ops table, many implementations. */
+#ifndef VSE_BACKEND_H
+#define VSE_BACKEND_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct vsock_conn;
+
+/* Interest bits for vsock_backend_ops.want. */
+#define VSOCK_WANT_READ		1u	/* tell me when the host has data or EOF */
+#define VSOCK_WANT_WRITE	2u	/* tell me when the host can take data */
+
+/* Why a connection is released. */
+enum vsock_release {
+	VSOCK_RELEASE_CLOSED = 0,	/* orderly: both sides shut down */
+	VSOCK_RELEASE_RESET,		/* RST, error or overrun */
+	VSOCK_RELEASE_REFUSED,		/* host-initiated connect refused by guest */
+	VSOCK_RELEASE_TIMEOUT,		/* a request or close timeout fired */
+	VSOCK_RELEASE_DEVICE_RESET,	/* device or transport reset */
+};
+
+/*
+ * What the device asks of its host side. The AF_UNIX muxer (real sockets)
+ * and the scripted backend (memory) implement the same table; the device
+ * never knows which it has. Every call is made from vsock_device_* entry
+ * points; a backend reports host events back with vsock_device_host_*.
+ * Per-connection backend state hangs off vsock_conn_set_backend_data().
+ */
+struct vsock_backend_ops {
+	/*
+	 * The guest connects to host port `port` with socket type `type`.
+	 * Return 0 when connected, -EINPROGRESS to answer later through
+	 * vsock_device_host_connected(), or -errno to refuse (the guest gets
+	 * RST).
+	 */
+	int (*connect)(void *ctx, struct vsock_conn *c, uint32_t port,
+	    uint16_t type);
+
+	/*
+	 * A host-initiated connection (vsock_device_host_connect) was
+	 * accepted by the guest: RESPONSE arrived. Refusal and timeout come
+	 * through release().
+	 */
+	void (*established)(void *ctx, struct vsock_conn *c);
+
+	/*
+	 * Guest data for the host application. For SEQPACKET one call
+	 * carries one whole message and flags holds VIRTIO_VSOCK_SEQ_EOM /
+	 * _EOR. Returns bytes taken (a STREAM may take fewer), -EAGAIN when
+	 * nothing can be taken now (the device then asks for
+	 * VSOCK_WANT_WRITE), or another -errno, which resets the connection.
+	 */
+	ssize_t (*write)(void *ctx, struct vsock_conn *c,
+	    const struct iovec *iov, int iovcnt, uint32_t flags);
+
+	/*
+	 * Host data for the guest, at most the iov's total. Returns bytes
+	 * read (> 0), 0 at end of stream (host shut down writing), -EAGAIN
+	 * when nothing is there now, -EMSGSIZE (SEQPACKET) when the next
+	 * message is larger than the iov (nothing consumed), or another
+	 * -errno, which resets the connection. For SEQPACKET one call reads
+	 * one whole message and sets *flags to its EOM / EOR bits.
+	 */
+	ssize_t (*read)(void *ctx, struct vsock_conn *c,
+	    const struct iovec *iov, int iovcnt, uint32_t *flags);
+
+	/*
+	 * The guest shut down a direction: SHUT_WR once it will send no more
+	 * and every byte it sent was written; SHUT_RD once it will receive
+	 * no more.
+	 */
+	void (*shutdown)(void *ctx, struct vsock_conn *c, int how);
+
+	/* Which host events the device wants reported for c (VSOCK_WANT_*). */
+	void (*want)(void *ctx, struct vsock_conn *c, unsigned events);
+
+	/*
+	 * The connection is gone; free the backend state. After this call
+	 * c is invalid.
+	 */
+	void (*release)(void *ctx, struct vsock_conn *c, enum vsock_release why);
+};
+
+#endif

@@ -1,0 +1,207 @@
+/* device.h - the virtio-vsock device model: queues, connections, credit, RST rules. */
+#ifndef VSE_DEVICE_H
+#define VSE_DEVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "guestmem.h"
+#include "pkt.h"
+
+struct vsock_device;
+struct vsock_conn;
+
+/* Nanoseconds of injected time; the device never reads a clock itself. */
+typedef uint64_t vsock_time_t;
+#define VSOCK_NS_PER_SEC	UINT64_C(1000000000)
+#define VSOCK_TIME_NEVER	UINT64_MAX
+
+/* Buffer size and credit-update policy of the device's receive side. */
+enum vsock_profile {
+	/* 64 KiB; update once more than 64 KiB - 4 KiB forwarded unreported. */
+	VSOCK_PROFILE_FIRECRACKER = 0,
+	/* 256 KiB; update when free space < 64 KiB or the queue empties. */
+	VSOCK_PROFILE_LINUX,
+};
+
+#define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */
+#define VSOCK_DEFAULT_REQUEST_TIMEOUT	(2 * VSOCK_NS_PER_SEC)
+/* First local port of host-initiated connections (Firecracker: 1 << 30). */
+#define VSOCK_LOCAL_PORT_FIRST		(UINT32_C(1) << 30)
+#define VSOCK_LOCAL_PORT_END		(UINT32_C(1) << 31)
+
+struct vsock_device_config {
+	uint64_t guest_cid;
+	uint32_t max_conns;		/* beyond it a guest REQUEST gets RST */
+	enum vsock_profile profile;
+	bool seqpacket;			/* offer VIRTIO_VSOCK_F_SEQPACKET */
+	uint32_t buf_alloc;		/* 0: the profile's */
+	vsock_time_t request_timeout;	/* host-initiated REQUEST unanswered */
+	vsock_time_t close_timeout;	/* 0: the profile's (2 s / 8 s) */
+	uint32_t tx_budget;		/* TX packets per run before yielding */
+	uint32_t orphan_max;		/* queued RSTs for unknown pairs */
+};
+
+/* Which way a tapped packet went, and whether the device dropped it. */
+enum vsock_tap_dir {
+	VSOCK_TAP_GUEST_TO_HOST = 0,
+	VSOCK_TAP_HOST_TO_GUEST = 1,
+};
+
+/*
+ * One packet crossing the device, for the pcap writer, the replay comparator
+ * and the fuzzer. raw is the header exactly as it was on the ring; payload
+ * is a contiguous copy valid only during the callback.
+ */
+struct vsock_tap_record {
+	enum vsock_tap_dir dir;
+	bool dropped;			/* malformed or refused, not processed */
+	vsock_time_t now;
+	struct vsock_hdr hdr;
+	uint8_t raw[VSOCK_HDR_SIZE];
+	const uint8_t *payload;
+	uint32_t payload_len;		/* bytes actually carried */
+};
+
+typedef void (*vsock_tap_fn)(void *ctx, const struct vsock_tap_record *rec);
+
+/* The device wants the guest interrupted for queue q. */
+typedef void (*vsock_notify_fn)(void *ctx, unsigned q);
+
+/* Counters; every drop the spec allows is counted, never silent. */
+struct vsock_device_stats {
+	uint64_t tx_packets, rx_packets;
+	uint64_t tx_bytes, rx_bytes;		/* payload */
+	uint64_t tx_dropped_writable;		/* TX chain with writable part */
+	uint64_t tx_dropped_short;		/* < 44 bytes */
+	uint64_t tx_dropped_len;		/* len > 64 KiB or > chain */
+	uint64_t tx_dropped_cid;		/* wrong src or dst CID */
+	uint64_t tx_invalid_op;			/* op invalid for the state */
+	uint64_t rst_sent, rst_unknown_type, rst_unknown_conn;
+	uint64_t rst_credit_overrun, rst_conn_limit;
+	uint64_t rx_bad_buffers;		/* RX chain unusable */
+	uint64_t orphan_dropped;		/* orphan RST queue full */
+	uint64_t timeouts_request, timeouts_close;
+	uint64_t credit_updates_sent, credit_requests_sent;
+	uint64_t seqpacket_oversize;
+	uint64_t data_discarded;		/* bytes dropped on reset */
+	uint64_t conns_opened, conns_closed;
+};
+
+/* Fills c with the defaults (CID 3, 1023 connections, firecracker, 2 s). */
+void vsock_device_config_defaults(struct vsock_device_config *c);
+
+/* The buf_alloc and close timeout a profile implies. */
+uint32_t vsock_profile_buf_alloc(enum vsock_profile p);
+vsock_time_t vsock_profile_close_timeout(enum vsock_profile p);
+
+/* Is cid usable as a guest CID? (0, 1, 2, 2^32-1 and 2^64-1 are not.) */
+bool vsock_cid_valid(uint64_t cid);
+
+/*
+ * Creates a device. Fails with -VSE_ERR_INVAL (and *why set to a sentence)
+ * on a reserved guest CID or a nonsensical configuration. The backend ops
+ * and ctx must outlive the device.
+ */
+int vsock_device_new(const struct vsock_device_config *cfg,
+    const struct vsock_backend_ops *be, void *be_ctx,
+    struct vsock_device **out, const char **why);
+
+/* Releases every connection (backend release DEVICE_RESET) and frees. */
+void vsock_device_free(struct vsock_device *dev);
+
+void vsock_device_set_tap(struct vsock_device *dev, vsock_tap_fn fn,
+    void *ctx);
+void vsock_device_set_notify(struct vsock_device *dev, vsock_notify_fn fn,
+    void *ctx);
+
+/* --- virtio transport side --- */
+
+/* Feature bits the device offers (virtio 1.2 5.10.3). */
+uint64_t vsock_device_features(const struct vsock_device *dev);
+
+/* The driver's acknowledged features; refuses bits that were not offered. */
+int vsock_device_set_features(struct vsock_device *dev, uint64_t acked);
+
+/* The 8-byte config space: guest_cid, little-endian (5.10.4). */
+void vsock_device_get_config(const struct vsock_device *dev, uint8_t cfg[8]);
+
+/* Sets queue q (VSOCK_QUEUE_*) up over guest memory (must outlive it). */
+int vsock_device_set_queue(struct vsock_device *dev, unsigned q,
+    const struct guestmem *mem, uint32_t num, uint64_t desc_gpa,
+    uint64_t avail_gpa, uint64_t used_gpa);
+
+/* The device side of virtq q, for inspection (stats, broken state). */
+const struct virtq *vsock_device_queue(const struct vsock_device *dev,
+    unsigned q);
+
+/*
+ * The guest notified queue q. Processes what is available and everything it
+ * unblocks, within the per-run budget. Time only moves forward.
+ */
+void vsock_device_kick(struct vsock_device *dev, unsigned q, vsock_time_t now);
+
+/*
+ * Runs timers due at `now` and any work left by a budget; call whenever
+ * vsock_device_next_deadline() has passed.
+ */
+void vsock_device_run(struct vsock_device *dev, vsock_time_t now);
+
+/* When the device next needs vsock_device_run (VSOCK_TIME_NEVER: never). */
+vsock_time_t vsock_device_next_deadline(const struct vsock_device *dev);
+
+/*
+ * Device reset/restore: posts VIRTIO_VSOCK_EVENT_TRANSPORT_RESET on the
+ * event queue (as soon as the guest has an event buffer) and drops every
+ * connection without sending a packet (5.10.6.6).
+ */
+void vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now);
+
+/* --- host side: what the backend reports --- */
+
+/*
+ * The host connects to guest port `port`: the device allocates a local port
+ * (round-robin in [2^30, 2^31), skipping ports in use) and sends REQUEST.
+ * Returns 0 and the connection, or -VSE_ERR_* (limit reached, no port, bad
+ * type). The outcome arrives through established() or release().
+ */
+int vsock_device_host_connect(struct vsock_device *dev, uint32_t port,
+    uint16_t type, void *backend_data, vsock_time_t now,
+    struct vsock_conn **out);
+
+/* An -EINPROGRESS connect finished: err 0 connected, else -errno. */
+void vsock_device_host_connected(struct vsock_device *dev,
+    struct vsock_conn *c, int err, vsock_time_t now);
+
+/* The host side of c may be read (data or EOF) / written again. */
+void vsock_device_host_readable(struct vsock_device *dev,
+    struct vsock_conn *c, vsock_time_t now);
+void vsock_device_host_writable(struct vsock_device *dev,
+    struct vsock_conn *c, vsock_time_t now);
+
+/*
+ * The host application is gone (closed, hung up, errored): the device
+ * sends SHUTDOWN(RCV|SEND) and waits for the guest's RST up to the close
+ * timeout (abort = false), or resets at once (abort = true).
+ */
+void vsock_device_host_close(struct vsock_device *dev, struct vsock_conn *c,
+    bool abort, vsock_time_t now);
+
+/* --- connections --- */
+
+void vsock_conn_set_backend_data(struct vsock_conn *c, void *data);
+void *vsock_conn_backend_data(const struct vsock_conn *c);
+uint32_t vsock_conn_local_port(const struct vsock_conn *c);	/* host side */
+uint32_t vsock_conn_peer_port(const struct vsock_conn *c);	/* guest side */
+uint16_t vsock_conn_type(const struct vsock_conn *c);
+
+/* Finds the connection (host port, guest port), or NULL. */
+struct vsock_conn *vsock_device_find(const struct vsock_device *dev,
+    uint32_t local_port, uint32_t peer_port);
+
+unsigned vsock_device_nconns(const struct vsock_device *dev);
+const struct vsock_device_stats *vsock_device_stats(
+    const struct vsock_device *dev);
+
+#endif
