@@ -67,6 +67,15 @@ static const struct vse_err_desc vse_errors[] = {
 	    "descriptor chain has too many buffers" },
 	[VSE_ERR_USED_ID] = { "VSE_ERR_USED_ID",
 	    "used element id out of range" },
+	[VSE_ERR_BAD_CID] = { "VSE_ERR_BAD_CID",
+	    "reserved guest CID (0, 1, 2, 0xffffffff and 2^64-1 are reserved)" },
+	[VSE_ERR_FEATURES] = { "VSE_ERR_FEATURES",
+	    "driver acknowledged features the device did not offer" },
+	[VSE_ERR_CONN_LIMIT] = { "VSE_ERR_CONN_LIMIT",
+	    "connection limit reached" },
+	[VSE_ERR_NO_PORT] = { "VSE_ERR_NO_PORT", "no free local port" },
+	[VSE_ERR_BAD_TYPE] = { "VSE_ERR_BAD_TYPE",
+	    "socket type unknown or not negotiated" },
 };
 
 _Static_assert(sizeof(vse_errors) / sizeof(vse_errors[0]) == VSE_ERR__COUNT,

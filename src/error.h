@@ -45,6 +45,13 @@ enum vse_err {
 	VSE_ERR_TOO_MANY_SEGS,		/* more than VIRTQ_CHAIN_MAX_SEGS buffers */
 	VSE_ERR_USED_ID,		/* device pushed an id it never popped */
 
+	/* the device model (device*.c) */
+	VSE_ERR_BAD_CID,		/* reserved guest CID (0, 1, 2, -1) */
+	VSE_ERR_FEATURES,		/* driver acked features not offered */
+	VSE_ERR_CONN_LIMIT,		/* connection table full */
+	VSE_ERR_NO_PORT,		/* no free local port */
+	VSE_ERR_BAD_TYPE,		/* socket type unknown or not negotiated */
+
 	VSE_ERR__COUNT
 };
 

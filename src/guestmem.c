@@ -96,6 +96,20 @@ fail:
 	return NULL;
 }
 
+void *
+guestmem_map_partial(const struct guestmem *gm, uint64_t gpa, uint64_t len,
+    uint64_t *avail)
+{
+	const struct guestmem_region *r = region_of(gm, gpa);
+	uint64_t off;
+
+	if (r == NULL || len == 0)
+		return NULL;
+	off = gpa - r->gpa;
+	*avail = r->size - off < len ? r->size - off : len;
+	return r->hva + off;
+}
+
 int
 guestmem_check(const struct guestmem *gm, uint64_t gpa, uint64_t len)
 {

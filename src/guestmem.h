@@ -49,6 +49,15 @@ int guestmem_add_region(struct guestmem *gm, uint64_t gpa, uint64_t size,
 void *guestmem_map(const struct guestmem *gm, uint64_t gpa, uint64_t len,
     int *err);
 
+/*
+ * Returns a host pointer to the start of [gpa, gpa + len) and stores in
+ * *avail how many of its bytes (1..len) are contiguous there; NULL when gpa
+ * is not guest memory or len is 0. For building iovecs over a range that
+ * guestmem_check() accepted.
+ */
+void *guestmem_map_partial(const struct guestmem *gm, uint64_t gpa,
+    uint64_t len, uint64_t *avail);
+
 /* Checks that every byte of [gpa, gpa + len) is guest memory: 0 or -error. */
 int guestmem_check(const struct guestmem *gm, uint64_t gpa, uint64_t len);
 

@@ -8,4 +8,10 @@ src_libvsockemu_a_SOURCES = \
 	src/virtq.c src/virtq.h \
 	src/vsock-proto.h \
 	src/pkt.c src/pkt.h \
-	src/backend.h
+	src/backend.h \
+	src/credit.c src/credit.h \
+	src/txbuf.c src/txbuf.h \
+	src/conn-list.c src/conntab.c \
+	src/device.c src/device.h src/device-int.h \
+	src/device-tx.c src/device-rx.c \
+	src/backend-script.c src/backend-script.h

@@ -415,3 +415,11 @@ virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
 	return chain_copy(vq, chain, chain->nread, chain->nseg, off,
 	    (uint8_t *)src, len, true);
 }
+
+int
+virtq_chain_read_writable(const struct virtq *vq,
+    const struct virtq_chain *chain, uint32_t off, void *dst, uint32_t len)
+{
+	return chain_copy(vq, chain, chain->nread, chain->nseg, off, dst, len,
+	    false);
+}

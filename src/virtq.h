@@ -130,6 +130,10 @@ void virtq_set_notification(struct virtq *vq, bool enable);
 int virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
     uint32_t off, void *dst, uint32_t len);
 
+/* Copies bytes [off, off + len) of the chain's writable part into dst. */
+int virtq_chain_read_writable(const struct virtq *vq,
+    const struct virtq_chain *chain, uint32_t off, void *dst, uint32_t len);
+
 /* Copies src into bytes [off, off + len) of the chain's writable part. */
 int virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
     uint32_t off, const void *src, uint32_t len);

@@ -1,0 +1,80 @@
+/* credit.h - virtio-vsock credit flow control (virtio 1.2, 5.10.6.3 "Buffer Space Management"). */
+#ifndef VSE_CREDIT_H
+#define VSE_CREDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Both directions of one connection's credit. All counters are free-running
+ * u32s that wrap at 2^32 (the spec's fwd_cnt and buf_alloc are le32); every
+ * difference below is taken modulo 2^32 first.
+ */
+struct vsock_credit {
+	/* Our receive side: guest -> host. */
+	uint32_t buf_alloc;	/* bytes we advertise */
+	uint32_t rx_cnt;	/* payload bytes received from the guest */
+	uint32_t fwd_cnt;	/* of those, delivered to the host application */
+	uint32_t last_fwd_cnt;	/* fwd_cnt as last sent to the guest */
+	uint32_t last_buf_alloc;/* buf_alloc as last sent to the guest */
+	/* The guest's receive side: host -> guest. */
+	uint32_t peer_buf_alloc;
+	uint32_t peer_fwd_cnt;
+	uint32_t tx_cnt;	/* payload bytes sent to the guest */
+};
+
+/* The credit-update policies of the device profiles. */
+enum vsock_credit_policy {
+	VSOCK_CREDIT_FIRECRACKER,
+	VSOCK_CREDIT_LINUX,
+};
+
+/* Firecracker's CONN_CREDIT_UPDATE_THRESHOLD: buffer size less 4 KiB. */
+#define VSOCK_CREDIT_FC_SLACK		4096
+/* Linux >= 6.8 sends an update once free space drops below one packet. */
+#define VSOCK_CREDIT_LINUX_LOW_SPACE	(64 * 1024)
+
+/* Guest bytes we hold that the host application has not taken. */
+static inline uint32_t
+credit_rx_queued(const struct vsock_credit *cr)
+{
+	return cr->rx_cnt - cr->fwd_cnt;
+}
+
+/*
+ * Does a guest RW of len bytes fit in what we advertised? A conforming guest
+ * computes its credit from our last reported fwd_cnt, which is never ahead of
+ * ours, so it can never fail this; one that does overruns (RST).
+ */
+bool credit_rx_fits(const struct vsock_credit *cr, uint32_t len);
+
+/*
+ * Bytes we may send to the guest now: peer_buf_alloc - (tx_cnt - peer_fwd_cnt).
+ * Computed in signed 64-bit so that a guest shrinking buf_alloc below the
+ * bytes in flight (or reporting a fwd_cnt ahead of tx_cnt) gives 0, never a
+ * huge value (Linux 60316d7f10b1), and capped at cap, our own buffer size,
+ * so a guest advertising 4 GiB cannot make us hold more than we would
+ * accept ourselves (Linux's 2026 host-OOM fix).
+ */
+uint32_t credit_peer_avail(const struct vsock_credit *cr, uint32_t cap);
+
+/* Credit the guest believes it has, from what we last told it. */
+uint32_t credit_guest_view(const struct vsock_credit *cr);
+
+/* Records the guest's buf_alloc and fwd_cnt from any packet it sent. */
+void credit_peer_update(struct vsock_credit *cr, uint32_t buf_alloc,
+    uint32_t fwd_cnt);
+
+/* Records that our buf_alloc and fwd_cnt went out in a packet. */
+void credit_reported(struct vsock_credit *cr);
+
+/*
+ * After the host application took bytes: must a CREDIT_UPDATE go out now
+ * under this policy? Also true, for every policy, when the guest's view of
+ * its credit is 0 and we have freed space: it may be blocked, and nothing
+ * else would tell it.
+ */
+bool credit_update_due(const struct vsock_credit *cr,
+    enum vsock_credit_policy policy);
+
+#endif

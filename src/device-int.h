@@ -1,0 +1,177 @@
+/* device-int.h - private structures shared by the device's source files. */
+#ifndef VSE_DEVICE_INT_H
+#define VSE_DEVICE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "credit.h"
+#include "device.h"
+#include "txbuf.h"
+#include "virtq.h"
+
+/*
+ * Connection states (doc/connection-states.md has the full state x op
+ * table). Half-closed states are ESTABLISHED with shutdown flags set:
+ * peer_shut (what the guest declared) and local_shut (what we declared).
+ */
+enum conn_state {
+	CONN_GUEST_CONNECTING,	/* guest REQUEST seen, backend connecting */
+	CONN_HOST_CONNECTING,	/* our REQUEST out, waiting for RESPONSE */
+	CONN_ESTABLISHED,
+	CONN_CLOSING,		/* host gone: our SHUTDOWN(3) out, awaiting RST */
+	CONN_KILLED,		/* RST queued; removed once it is sent */
+};
+
+/*
+ * Control packets a connection owes the guest. They leave in this order,
+ * which is the output priority: RST > RESPONSE > REQUEST > RW > SHUTDOWN >
+ * CREDIT_UPDATE > CREDIT_REQUEST. SHUTDOWN follows data so that the guest
+ * sees every byte before the end of stream.
+ */
+#define PEND_RST		(1u << 0)
+#define PEND_RESPONSE		(1u << 1)
+#define PEND_REQUEST		(1u << 2)
+#define PEND_SHUTDOWN		(1u << 3)
+#define PEND_CREDIT_UPDATE	(1u << 4)
+#define PEND_CREDIT_REQUEST	(1u << 5)
+
+/* Links of one intrusive list a connection can be on. */
+struct conn_link {
+	struct vsock_conn *prev, *next;
+};
+
+/* Timer lists: every timer of a kind has the same duration, so FIFO = sorted. */
+enum conn_timer {
+	TIMER_NONE = 0,
+	TIMER_REQUEST,
+	TIMER_CLOSE,
+	TIMER__COUNT
+};
+
+struct vsock_conn {
+	struct vsock_device *dev;
+	uint32_t local_port;		/* host side */
+	uint32_t peer_port;		/* guest side */
+	uint16_t type;
+	uint8_t state;			/* enum conn_state */
+	uint8_t pending;		/* PEND_* */
+	uint8_t peer_shut;		/* SHUTDOWN flags from the guest */
+	uint8_t local_shut;		/* SHUTDOWN flags we declared */
+	uint8_t sent_shut;		/* of those, already sent */
+	uint8_t want;			/* VSOCK_WANT_* last told to the backend */
+	bool host_readable;		/* backend may have data or EOF */
+	bool host_eof;			/* backend read returned 0 */
+	bool host_closing;		/* application closed: EOF ends it all */
+	bool backend_gone;		/* release() was called */
+	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
+	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
+	bool on_rxq;
+	uint8_t timer;			/* enum conn_timer */
+	struct vsock_credit cr;
+	struct txbuf tx;
+	/* SEQPACKET host -> guest: the message being sent in fragments. */
+	uint8_t *msg;
+	uint32_t msg_len, msg_off, msg_flags;
+	vsock_time_t deadline;
+	struct conn_link timer_link;
+	struct conn_link rxq_link;
+	struct vsock_conn *pair_next;	/* hash chain by (local, peer) */
+	struct vsock_conn *port_next;	/* hash chain by local port */
+	void *backend_data;
+};
+
+/* An RST owed for a pair no connection exists for (bounded queue). */
+struct orphan_rst {
+	uint32_t local_port, peer_port;
+	uint16_t type;
+};
+
+/* Intrusive doubly-linked FIFO of connections. */
+struct conn_list {
+	struct vsock_conn *head, *tail;
+};
+
+struct conntab {
+	struct vsock_conn **pair;	/* buckets by (local, peer) */
+	struct vsock_conn **port;	/* buckets by local port */
+	uint32_t nbuckets;		/* power of two */
+	uint32_t count;
+	uint64_t seed;
+};
+
+struct vsock_device {
+	struct vsock_device_config cfg;
+	const struct vsock_backend_ops *be;
+	void *be_ctx;
+	uint64_t features;		/* acknowledged by the driver */
+	bool seqpacket;			/* negotiated */
+	enum vsock_credit_policy policy;
+	struct virtq vq[VSOCK_NUM_QUEUES];
+	struct virtq_chain chain;	/* scratch for one popped chain */
+	struct conntab tab;
+	struct conn_list rxq;		/* connections owing the guest output */
+	struct conn_list timers[TIMER__COUNT];
+	struct orphan_rst *orphans;
+	uint32_t orphan_head, norphans;
+	uint32_t next_local_port;
+	bool tx_more;			/* TX budget ran out with chains left */
+	bool reset_event_pending;
+	bool in_run;			/* re-entrancy guard for backend calls */
+	vsock_time_t now;
+	vsock_tap_fn tap;
+	void *tap_ctx;
+	vsock_notify_fn notify;
+	void *notify_ctx;
+	uint8_t *msgbuf;		/* one host SEQPACKET message / tap copy */
+	uint32_t msgbuf_size;
+	struct vsock_device_stats stats;
+};
+
+/* conntab.c */
+int conntab_init(struct conntab *t, uint64_t seed);
+void conntab_free(struct conntab *t);
+struct vsock_conn *conntab_find(const struct conntab *t, uint32_t local,
+    uint32_t peer);
+bool conntab_port_used(const struct conntab *t, uint32_t local);
+int conntab_insert(struct conntab *t, struct vsock_conn *c);
+void conntab_remove(struct conntab *t, struct vsock_conn *c);
+
+/* conn-list.c: link_off is offsetof(struct vsock_conn, <link>) */
+void conn_list_append(struct conn_list *l, struct vsock_conn *c,
+    size_t link_off);
+void conn_list_unlink(struct conn_list *l, struct vsock_conn *c,
+    size_t link_off);
+#define RXQ_LINK	offsetof(struct vsock_conn, rxq_link)
+#define TIMER_LINK	offsetof(struct vsock_conn, timer_link)
+
+/* device.c: shared helpers */
+void device_schedule(struct vsock_device *dev, struct vsock_conn *c);
+void device_set_timer(struct vsock_device *dev, struct vsock_conn *c,
+    enum conn_timer kind);
+void device_kill(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release why);
+void device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c);
+void device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release why);
+void device_want(struct vsock_device *dev, struct vsock_conn *c);
+void device_queue_orphan_rst(struct vsock_device *dev,
+    const struct vsock_hdr *h);
+struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,
+    uint32_t peer, uint16_t type);
+void device_tap(struct vsock_device *dev, enum vsock_tap_dir dir,
+    bool dropped, const uint8_t raw[VSOCK_HDR_SIZE], const uint8_t *payload,
+    uint32_t payload_len);
+
+/* device-tx.c: guest -> host */
+void device_tx_run(struct vsock_device *dev);
+void device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c);
+void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
+
+/* device-rx.c: host -> guest */
+void device_rx_run(struct vsock_device *dev);
+bool device_conn_has_rx(const struct vsock_device *dev,
+    const struct vsock_conn *c);
+
+#endif

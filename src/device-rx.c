@@ -1,0 +1,447 @@
+/* device-rx.c - host to guest: pick what each connection owes, fill RX buffers. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device-int.h"
+#include "error.h"
+
+#define RX_IOV_MAX	64
+
+/* The header of a packet from the host side of c to the guest. */
+static void
+conn_hdr(const struct vsock_device *dev, const struct vsock_conn *c,
+    uint16_t op, struct vsock_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->src_cid = VMADDR_CID_HOST;
+	h->dst_cid = dev->cfg.guest_cid;
+	h->src_port = c->local_port;
+	h->dst_port = c->peer_port;
+	h->type = c->type;
+	h->op = op;
+	h->buf_alloc = c->cr.buf_alloc;
+	h->fwd_cnt = c->cr.fwd_cnt;
+}
+
+/* Bytes of payload we may put in this RX chain for c right now. */
+static uint32_t
+rx_room(const struct vsock_device *dev, const struct vsock_conn *c,
+    const struct virtq_chain *ch)
+{
+	uint32_t room = ch->write_len - VSOCK_HDR_SIZE;
+	uint32_t credit = credit_peer_avail(&c->cr, dev->cfg.buf_alloc);
+
+	if (room > credit)
+		room = credit;
+	return room > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
+	    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE : room;
+}
+
+/* Could host data flow to the guest on c (credit aside)? */
+static bool
+data_may_flow(const struct vsock_conn *c)
+{
+	if (c->state != CONN_ESTABLISHED ||
+	    (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) ||
+	    (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_SEND))
+		return false;
+	return c->msg != NULL ||
+	    (c->host_readable && !c->host_eof && !c->backend_gone);
+}
+
+bool
+device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
+{
+	if (c->pending & (PEND_RST | PEND_RESPONSE | PEND_REQUEST |
+	    PEND_SHUTDOWN | PEND_CREDIT_UPDATE | PEND_CREDIT_REQUEST))
+		return true;
+	if (!data_may_flow(c))
+		return false;
+	/* Out of credit: worth a turn only to send one CREDIT_REQUEST. */
+	return credit_peer_avail(&c->cr, dev->cfg.buf_alloc) > 0 ||
+	    !c->credit_requested;
+}
+
+/* Maps the chain's writable bytes after the header onto host iovecs. */
+static int
+map_rx_payload(const struct virtq *vq, const struct virtq_chain *ch,
+    uint32_t len, struct iovec *iov)
+{
+	uint32_t off = VSOCK_HDR_SIZE;
+	unsigned i;
+	int n = 0;
+
+	for (i = ch->nread; i < ch->nseg && len > 0; i++) {
+		uint64_t gpa = ch->seg[i].gpa, avail;
+		uint32_t seg = ch->seg[i].len;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		gpa += off;
+		seg -= off;
+		off = 0;
+		if (seg > len)
+			seg = len;
+		len -= seg;
+		while (seg > 0) {
+			void *p = guestmem_map_partial(vq->mem, gpa, seg,
+			    &avail);
+
+			if (p == NULL || n == RX_IOV_MAX)
+				return n;	/* read fewer bytes */
+			iov[n++] = (struct iovec){ p, avail };
+			gpa += avail;
+			seg -= (uint32_t)avail;
+		}
+	}
+	return n;
+}
+
+/* Host EOF: the guest gets SHUTDOWN(SEND), or (3) if the host closed. */
+static void
+host_eof(struct vsock_device *dev, struct vsock_conn *c)
+{
+	(void)dev;
+	c->host_eof = true;
+	c->host_readable = false;
+	c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_SEND;
+	if (c->host_closing)
+		c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_RCV;
+	c->pending |= PEND_SHUTDOWN;
+}
+
+/*
+ * Reads STREAM data straight into the guest's buffer. Returns payload bytes
+ * (> 0), or 0 when no RW can be made now (state updated accordingly).
+ */
+static uint32_t
+read_stream(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, uint32_t room)
+{
+	struct iovec iov[RX_IOV_MAX];
+	uint32_t flags = 0;
+	ssize_t n;
+	int cnt;
+
+	cnt = map_rx_payload(&dev->vq[VSOCK_QUEUE_RX], ch, room, iov);
+	if (cnt == 0)
+		return 0;
+	/* Never read with a zero-length buffer: 0 would look like EOF. */
+	n = dev->be->read(dev->be_ctx, c, iov, cnt, &flags);
+	if (n > 0)
+		return (uint32_t)n;
+	if (n == 0)
+		host_eof(dev, c);
+	else if (n == -EAGAIN)
+		c->host_readable = false;
+	else
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+	return 0;
+}
+
+/*
+ * Reads the next host SEQPACKET message whole. A message larger than the
+ * guest's whole buffer (capped at ours) could never be delivered: it is
+ * refused with RST rather than truncated.
+ */
+static void
+read_message(struct vsock_device *dev, struct vsock_conn *c)
+{
+	uint32_t limit = c->cr.peer_buf_alloc < dev->msgbuf_size ?
+	    c->cr.peer_buf_alloc : dev->msgbuf_size;
+	struct iovec iov = { dev->msgbuf, limit };
+	uint32_t flags = 0;
+	ssize_t n;
+
+	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
+	if (n == 0) {
+		host_eof(dev, c);
+	} else if (n == -EAGAIN) {
+		c->host_readable = false;
+	} else if (n == -EMSGSIZE || n < 0) {
+		if (n == -EMSGSIZE)
+			dev->stats.seqpacket_oversize++;
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+	} else if ((c->msg = malloc((size_t)n)) == NULL) {
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+	} else {
+		memcpy(c->msg, dev->msgbuf, (size_t)n);
+		c->msg_len = (uint32_t)n;
+		c->msg_off = 0;
+		c->msg_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
+	}
+}
+
+/* Copies the next fragment of c's message into the chain; sets EOM/EOR. */
+static uint32_t
+message_fragment(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, uint32_t room, uint32_t *flags)
+{
+	uint32_t n = c->msg_len - c->msg_off;
+
+	if (n > room)
+		n = room;
+	if (n == 0 && c->msg_len != 0)
+		return 0;
+	if (virtq_chain_write(&dev->vq[VSOCK_QUEUE_RX], ch, VSOCK_HDR_SIZE,
+	    c->msg + c->msg_off, n) < 0)
+		return 0;
+	c->msg_off += n;
+	*flags = 0;
+	if (c->msg_off == c->msg_len) {
+		/* EOM (and EOR) only on the last fragment, as vhost does. */
+		*flags = c->msg_flags;
+		free(c->msg);
+		c->msg = NULL;
+	}
+	return n;
+}
+
+/*
+ * Tries to make an RW for c in this chain. Returns true with *len / *flags
+ * set when one was made (a zero-length SEQPACKET message counts).
+ */
+static bool
+make_rw(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, uint32_t *len, uint32_t *flags)
+{
+	uint32_t room;
+
+	if (!data_may_flow(c))
+		return false;
+	room = rx_room(dev, c, ch);
+	if (credit_peer_avail(&c->cr, dev->cfg.buf_alloc) == 0) {
+		if (!c->credit_requested)
+			c->pending |= PEND_CREDIT_REQUEST;
+		return false;
+	}
+	if (room == 0)
+		return false;	/* header-only buffer: not EOF, just small */
+	*flags = 0;
+	if (c->type == VIRTIO_VSOCK_TYPE_STREAM) {
+		*len = read_stream(dev, c, ch, room);
+		return *len > 0;
+	}
+	if (c->msg == NULL)
+		read_message(dev, c);
+	if (c->msg == NULL)
+		return false;
+	*len = message_fragment(dev, c, ch, room, flags);
+	return *len > 0 || *flags != 0;
+}
+
+/* Picks c's highest-priority output. Returns the op, or 0 for nothing. */
+static uint16_t
+next_op(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, uint32_t *len, uint32_t *flags)
+{
+	*len = 0;
+	*flags = 0;
+	if (c->pending & PEND_RST)
+		return VIRTIO_VSOCK_OP_RST;
+	if (c->pending & PEND_RESPONSE)
+		return VIRTIO_VSOCK_OP_RESPONSE;
+	if (c->pending & PEND_REQUEST)
+		return VIRTIO_VSOCK_OP_REQUEST;
+	if (make_rw(dev, c, ch, len, flags))
+		return VIRTIO_VSOCK_OP_RW;
+	if (c->state == CONN_KILLED)
+		return 0;	/* make_rw may have killed it: RST next turn */
+	if (c->pending & PEND_SHUTDOWN) {
+		*flags = c->local_shut;
+		return VIRTIO_VSOCK_OP_SHUTDOWN;
+	}
+	if (c->pending & PEND_CREDIT_UPDATE)
+		return VIRTIO_VSOCK_OP_CREDIT_UPDATE;
+	if (c->pending & PEND_CREDIT_REQUEST)
+		return VIRTIO_VSOCK_OP_CREDIT_REQUEST;
+	return 0;
+}
+
+/* Bookkeeping after op went out on c; may destroy c. */
+static void
+sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
+    uint32_t len)
+{
+	credit_reported(&c->cr);
+	/* Every packet carries buf_alloc and fwd_cnt: no update is owed. */
+	c->pending &= (uint8_t)~PEND_CREDIT_UPDATE;
+	switch (op) {
+	case VIRTIO_VSOCK_OP_RST:
+		dev->stats.rst_sent++;
+		device_destroy_conn(dev, c);
+		return;
+	case VIRTIO_VSOCK_OP_RESPONSE:
+		c->pending &= (uint8_t)~PEND_RESPONSE;
+		break;
+	case VIRTIO_VSOCK_OP_REQUEST:
+		c->pending &= (uint8_t)~PEND_REQUEST;
+		break;
+	case VIRTIO_VSOCK_OP_RW:
+		c->cr.tx_cnt += len;
+		dev->stats.rx_bytes += len;
+		break;
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		c->pending &= (uint8_t)~PEND_SHUTDOWN;
+		c->sent_shut = c->local_shut;
+		if (c->local_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
+		    c->state == CONN_ESTABLISHED && c->host_closing) {
+			/* Host gone: wait for the guest's RST, not forever. */
+			c->state = CONN_CLOSING;
+			device_release_backend(dev, c, VSOCK_RELEASE_CLOSED);
+			device_set_timer(dev, c, TIMER_CLOSE);
+		}
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+		dev->stats.credit_updates_sent++;
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+		c->pending &= (uint8_t)~PEND_CREDIT_REQUEST;
+		c->credit_requested = true;
+		dev->stats.credit_requests_sent++;
+		break;
+	}
+	if (op == VIRTIO_VSOCK_OP_SHUTDOWN)
+		device_check_done(dev, c);
+	device_schedule(dev, c);
+}
+
+/* Writes header h (and taps the packet) into the chain; returns used len. */
+static uint32_t
+emit(struct vsock_device *dev, const struct virtq_chain *ch,
+    const struct vsock_hdr *h)
+{
+	const struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
+	uint8_t raw[VSOCK_HDR_SIZE];
+
+	vsock_hdr_encode(h, raw);
+	if (virtq_chain_write(vq, ch, 0, raw, VSOCK_HDR_SIZE) < 0)
+		return 0;
+	if (dev->tap != NULL) {
+		if (virtq_chain_read_writable(vq, ch, VSOCK_HDR_SIZE,
+		    dev->msgbuf, h->len) < 0)
+			memset(dev->msgbuf, 0, h->len);
+		device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
+		    dev->msgbuf, h->len);
+	}
+	dev->stats.rx_packets++;
+	return VSOCK_HDR_SIZE + h->len;
+}
+
+/* Fills the chain with c's next packet; 0 when c had nothing after all. */
+static uint32_t
+fill_from_conn(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch)
+{
+	struct vsock_hdr h;
+	uint32_t len, flags, used;
+	uint16_t op = next_op(dev, c, ch, &len, &flags);
+
+	if (op == 0)
+		return 0;
+	conn_hdr(dev, c, op, &h);
+	h.len = len;
+	h.flags = flags;
+	used = emit(dev, ch, &h);
+	sent(dev, c, op, len);
+	return used;
+}
+
+/* Fills the chain with the oldest RST owed to an unknown pair. */
+static uint32_t
+fill_orphan(struct vsock_device *dev, const struct virtq_chain *ch)
+{
+	const struct orphan_rst *o = &dev->orphans[dev->orphan_head];
+	struct vsock_hdr h;
+
+	/* Linux's RST for a packet with no socket: buf_alloc and fwd_cnt 0. */
+	memset(&h, 0, sizeof(h));
+	h.src_cid = VMADDR_CID_HOST;
+	h.dst_cid = dev->cfg.guest_cid;
+	h.src_port = o->local_port;
+	h.dst_port = o->peer_port;
+	h.type = o->type;
+	h.op = VIRTIO_VSOCK_OP_RST;
+	dev->orphan_head = (dev->orphan_head + 1) % dev->cfg.orphan_max;
+	dev->norphans--;
+	dev->stats.rst_sent++;
+	return emit(dev, ch, &h);
+}
+
+/* Takes the next connection off the schedule. */
+static struct vsock_conn *
+rxq_pop(struct vsock_device *dev)
+{
+	struct vsock_conn *c = dev->rxq.head;
+
+	if (c != NULL) {
+		conn_list_unlink(&dev->rxq, c, RXQ_LINK);
+		c->on_rxq = false;
+	}
+	return c;
+}
+
+/*
+ * Sends what is owed while the guest has RX buffers: orphan RSTs first,
+ * then connections round-robin, one packet per turn. A connection that
+ * turns out to have nothing is not rescheduled until something changes,
+ * so the loop ends; when buffers run out we ask for a kick and stop
+ * (nothing is polled meanwhile).
+ */
+void
+device_rx_run(struct vsock_device *dev)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
+	struct virtq_chain *ch = &dev->chain;
+	struct vsock_conn *c;
+	uint32_t used;
+	int r;
+
+	if (!virtq_is_ready(vq))
+		return;
+	while (dev->norphans > 0 || dev->rxq.head != NULL) {
+		r = virtq_pop(vq, ch);
+		if (r == 0) {
+			virtq_set_notification(vq, true);
+			if (virtq_avail(vq) > 0)
+				continue;
+			return;
+		}
+		if (r < 0)
+			return;
+		if (ch->nread > 0 || ch->write_len < VSOCK_HDR_SIZE) {
+			/* Not a receive buffer; give it back unused. */
+			dev->stats.rx_bad_buffers++;
+			virtq_push(vq, ch->head, 0);
+			continue;
+		}
+		if (dev->norphans > 0) {
+			virtq_push(vq, ch->head, fill_orphan(dev, ch));
+			continue;
+		}
+		c = rxq_pop(dev);
+		used = fill_from_conn(dev, c, ch);
+		if (used > 0) {
+			virtq_push(vq, ch->head, used);
+		} else if (ch->write_len == VSOCK_HDR_SIZE &&
+		    device_conn_has_rx(dev, c)) {
+			/*
+			 * A header-only buffer cannot carry the data c has;
+			 * return it empty rather than mistake it for EOF or
+			 * spin on it.
+			 */
+			dev->stats.rx_bad_buffers++;
+			virtq_push(vq, ch->head, 0);
+			device_schedule(dev, c);
+		} else {
+			/* Nothing after all: wait for the next host event. */
+			virtq_unpop(vq);
+			device_want(dev, c);
+		}
+	}
+}

@@ -1,0 +1,502 @@
+/* device-tx.c - guest to host: validate TX chains, run the per-state handlers, deliver data. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "device-int.h"
+#include "error.h"
+
+/* Most host iovecs one payload is mapped into before falling back to a copy. */
+#define TX_IOV_MAX	64
+
+/*
+ * Maps bytes [off, off + len) of the chain's readable part onto host
+ * iovecs, splitting at region borders. Returns the count, or -1 when more
+ * than max would be needed.
+ */
+static int
+map_payload(const struct virtq *vq, const struct virtq_chain *ch,
+    uint32_t off, uint32_t len, struct iovec *iov, int max)
+{
+	unsigned i;
+	int n = 0;
+
+	for (i = 0; i < ch->nread && len > 0; i++) {
+		uint64_t gpa = ch->seg[i].gpa;
+		uint32_t seg = ch->seg[i].len;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		gpa += off;
+		seg -= off;
+		off = 0;
+		if (seg > len)
+			seg = len;
+		len -= seg;
+		while (seg > 0) {
+			uint64_t avail;
+			void *p = guestmem_map_partial(vq->mem, gpa, seg,
+			    &avail);
+
+			if (p == NULL || n == max)
+				return -1;
+			iov[n++] = (struct iovec){ p, avail };
+			gpa += avail;
+			seg -= (uint32_t)avail;
+		}
+	}
+	return n;
+}
+
+/* Copies len payload bytes at chain offset off to the tail of c's txbuf. */
+static int
+buffer_payload(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, uint32_t off, uint32_t len)
+{
+	const struct virtq *vq = &dev->vq[VSOCK_QUEUE_TX];
+	uint8_t *first, *second;
+	uint32_t first_len;
+
+	if (len == 0)
+		return 0;
+	first = txbuf_reserve(&c->tx, dev->cfg.buf_alloc, len, &second,
+	    &first_len);
+	if (first == NULL)
+		return -VSE_ERR_NOMEM;
+	if (virtq_chain_read(vq, ch, off, first, first_len) < 0 ||
+	    virtq_chain_read(vq, ch, off + first_len, second,
+	    len - first_len) < 0)
+		return -VSE_ERR_INVAL;
+	return 0;
+}
+
+/* After the host took bytes: advance fwd_cnt and maybe owe an update. */
+static void
+delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
+{
+	c->cr.fwd_cnt += n;
+	if (credit_update_due(&c->cr, dev->policy))
+		c->pending |= PEND_CREDIT_UPDATE;
+}
+
+/* Both directions finished? Then an RST closes the connection cleanly. */
+void
+device_check_done(struct vsock_device *dev, struct vsock_conn *c)
+{
+	bool g2h, h2g;
+
+	if (c->state != CONN_ESTABLISHED)
+		return;
+	g2h = (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) ||
+	    ((c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) &&
+	    txbuf_empty(&c->tx) && c->backend_shut_wr);
+	h2g = (c->sent_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
+	    (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV);
+	if (g2h && h2g)
+		device_kill(dev, c, VSOCK_RELEASE_CLOSED);
+}
+
+/* Passes the guest's SHUT_WR on once every byte it sent is written. */
+static void
+maybe_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
+{
+	if ((c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) && !c->backend_gone &&
+	    !c->backend_shut_wr && txbuf_empty(&c->tx)) {
+		c->backend_shut_wr = true;
+		dev->be->shutdown(dev->be_ctx, c, SHUT_WR);
+	}
+}
+
+/* Writes held SEQPACKET messages, whole, in order. */
+static ssize_t
+flush_messages(struct vsock_device *dev, struct vsock_conn *c)
+{
+	const struct txbuf_msg *m;
+	struct iovec iov[2];
+	ssize_t n;
+	int cnt;
+
+	while ((m = txbuf_first_msg(&c->tx)) != NULL) {
+		uint32_t len = m->len;
+
+		cnt = txbuf_peek(&c->tx, len, iov);
+		n = dev->be->write(dev->be_ctx, c, iov, cnt, m->flags);
+		if (n < 0)
+			return n;
+		/* A message is taken whole or not at all. */
+		txbuf_consume(&c->tx, len);
+		txbuf_pop_msg(&c->tx);
+		delivered(dev, c, len);
+	}
+	return 0;
+}
+
+/* Writes held STREAM bytes until the host stops taking them. */
+static ssize_t
+flush_stream(struct vsock_device *dev, struct vsock_conn *c)
+{
+	struct iovec iov[2];
+	ssize_t n;
+	int cnt;
+
+	while (c->tx.len > 0) {
+		cnt = txbuf_peek(&c->tx, c->tx.len, iov);
+		n = dev->be->write(dev->be_ctx, c, iov, cnt, 0);
+		if (n <= 0)
+			return n == 0 ? -EAGAIN : n;
+		txbuf_consume(&c->tx, (uint32_t)n);
+		delivered(dev, c, (uint32_t)n);
+	}
+	return 0;
+}
+
+void
+device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c)
+{
+	ssize_t n;
+
+	if (c->backend_gone || c->state != CONN_ESTABLISHED)
+		return;
+	n = c->type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
+	    flush_messages(dev, c) : flush_stream(dev, c);
+	if (n < 0 && n != -EAGAIN) {
+		/* The host application cannot take data any more. */
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		return;
+	}
+	maybe_shut_host_write(dev, c);
+	device_check_done(dev, c);
+	device_schedule(dev, c);
+}
+
+/* Delivers one RW's payload: straight from guest memory when nothing waits. */
+static void
+rx_data(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, const struct vsock_hdr *h)
+{
+	struct iovec iov[TX_IOV_MAX];
+	bool seq = c->type == VIRTIO_VSOCK_TYPE_SEQPACKET;
+	bool eom = seq && (h->flags & VIRTIO_VSOCK_SEQ_EOM);
+	uint32_t taken = 0;
+	ssize_t n = -EAGAIN;
+	int cnt;
+
+	c->cr.rx_cnt += h->len;
+	/* Direct write only when it cannot reorder data: nothing is held. */
+	if (txbuf_empty(&c->tx) && (!seq || eom) &&
+	    (cnt = map_payload(&dev->vq[VSOCK_QUEUE_TX], ch, VSOCK_HDR_SIZE,
+	    h->len, iov, TX_IOV_MAX)) >= 0) {
+		n = dev->be->write(dev->be_ctx, c, iov, cnt,
+		    seq ? h->flags & (VIRTIO_VSOCK_SEQ_EOM |
+		    VIRTIO_VSOCK_SEQ_EOR) : 0);
+		if (n < 0 && n != -EAGAIN) {
+			device_kill(dev, c, VSOCK_RELEASE_RESET);
+			return;
+		}
+		if (n >= 0)
+			taken = seq ? h->len : (uint32_t)n;
+	}
+	if (taken > 0 || (seq && n >= 0))
+		delivered(dev, c, taken);
+	if (taken < h->len || (seq && eom && n < 0)) {
+		if (buffer_payload(dev, c, ch, VSOCK_HDR_SIZE + taken,
+		    h->len - taken) < 0) {
+			device_kill(dev, c, VSOCK_RELEASE_RESET);
+			return;
+		}
+	}
+	if (seq && eom && n < 0 && !txbuf_end_msg(&c->tx, dev->cfg.buf_alloc,
+	    h->flags &
+	    (VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR))) {
+		/* Too many small messages held back: refuse visibly. */
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		return;
+	}
+	if (!txbuf_empty(&c->tx))
+		device_flush_to_host(dev, c);
+}
+
+/* RW on an established connection. */
+static void
+established_rw(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, const struct vsock_hdr *h)
+{
+	/* Data after the guest's own SHUTDOWN(SEND) is a protocol error. */
+	if (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) {
+		dev->stats.tx_invalid_op++;
+		return;
+	}
+	if (!credit_rx_fits(&c->cr, h->len)) {
+		dev->stats.rst_credit_overrun++;
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		return;
+	}
+	if (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
+		/* The host application is gone; nothing will take it. */
+		c->cr.rx_cnt += h->len;
+		c->cr.fwd_cnt += h->len;
+		dev->stats.data_discarded += h->len;
+		return;
+	}
+	if (h->len == 0 && c->type == VIRTIO_VSOCK_TYPE_STREAM)
+		return;
+	rx_data(dev, c, ch, h);
+}
+
+/* SHUTDOWN from the guest: flags accumulate and are never cleared. */
+static void
+established_shutdown(struct vsock_device *dev, struct vsock_conn *c,
+    const struct vsock_hdr *h)
+{
+	uint8_t add = (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK &
+	    ~c->peer_shut);
+
+	c->peer_shut |= add;
+	if ((add & VIRTIO_VSOCK_SHUTDOWN_RCV) && !c->backend_gone) {
+		free(c->msg);
+		c->msg = NULL;
+		dev->be->shutdown(dev->be_ctx, c, SHUT_RD);
+	}
+	maybe_shut_host_write(dev, c);
+	device_check_done(dev, c);
+}
+
+/* The handler of ESTABLISHED (and its half-closed forms). */
+static void
+on_established(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, const struct vsock_hdr *h)
+{
+	switch (h->op) {
+	case VIRTIO_VSOCK_OP_RW:
+		established_rw(dev, c, ch, h);
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+		c->credit_requested = false;
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+		c->pending |= PEND_CREDIT_UPDATE;
+		break;
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		established_shutdown(dev, c, h);
+		break;
+	case VIRTIO_VSOCK_OP_RST:
+		dev->stats.data_discarded += c->tx.len;
+		device_release_backend(dev, c, VSOCK_RELEASE_RESET);
+		device_destroy_conn(dev, c);
+		return;
+	default:
+		dev->stats.tx_invalid_op++;
+		break;
+	}
+	if (c->state == CONN_ESTABLISHED)
+		device_schedule(dev, c);
+}
+
+/* The handler of a host-initiated connection awaiting RESPONSE. */
+static void
+on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
+    const struct vsock_hdr *h)
+{
+	switch (h->op) {
+	case VIRTIO_VSOCK_OP_RESPONSE:
+		device_set_timer(dev, c, TIMER_NONE);
+		c->state = CONN_ESTABLISHED;
+		c->host_readable = true;
+		dev->be->established(dev->be_ctx, c);
+		if (!c->backend_gone)
+			device_schedule(dev, c);
+		break;
+	case VIRTIO_VSOCK_OP_RST:
+		device_release_backend(dev, c, VSOCK_RELEASE_REFUSED);
+		device_destroy_conn(dev, c);
+		break;
+	default:
+		dev->stats.tx_invalid_op++;
+		break;
+	}
+}
+
+/*
+ * The handler of connections that expect only the guest's RST: a guest
+ * connect the backend is still completing, a connection the host closed
+ * (our SHUTDOWN(3) is out), and one we are resetting. A guest RST also
+ * cancels our own pending RST: the guest may already reuse the pair.
+ */
+static void
+on_waiting(struct vsock_device *dev, struct vsock_conn *c,
+    const struct vsock_hdr *h)
+{
+	if (h->op == VIRTIO_VSOCK_OP_RST) {
+		device_release_backend(dev, c, VSOCK_RELEASE_RESET);
+		device_destroy_conn(dev, c);
+		return;
+	}
+	if (c->state == CONN_CLOSING && h->op == VIRTIO_VSOCK_OP_SHUTDOWN) {
+		c->peer_shut |= (uint8_t)(h->flags &
+		    VIRTIO_VSOCK_SHUTDOWN_MASK);
+		if (c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK)
+			device_kill(dev, c, VSOCK_RELEASE_CLOSED);
+		return;
+	}
+	dev->stats.tx_invalid_op++;
+}
+
+/* A guest REQUEST for a pair we do not know: ask the host side. */
+static void
+new_guest_conn(struct vsock_device *dev, const struct vsock_hdr *h)
+{
+	struct vsock_conn *c;
+	int e;
+
+	if (h->type == VIRTIO_VSOCK_TYPE_SEQPACKET && !dev->seqpacket) {
+		dev->stats.rst_unknown_type++;
+		device_queue_orphan_rst(dev, h);
+		return;
+	}
+	if (dev->tab.count >= dev->cfg.max_conns ||
+	    (c = device_new_conn(dev, h->dst_port, h->src_port,
+	    h->type)) == NULL) {
+		dev->stats.rst_conn_limit++;
+		device_queue_orphan_rst(dev, h);
+		return;
+	}
+	c->state = CONN_GUEST_CONNECTING;
+	credit_peer_update(&c->cr, h->buf_alloc, h->fwd_cnt);
+	e = dev->be->connect(dev->be_ctx, c, h->dst_port, h->type);
+	if (e == 0) {
+		c->state = CONN_ESTABLISHED;
+		c->pending |= PEND_RESPONSE;
+		c->host_readable = true;
+		device_schedule(dev, c);
+	} else if (e != -EINPROGRESS) {
+		device_kill(dev, c, VSOCK_RELEASE_REFUSED);
+	}
+}
+
+/* Routes one valid guest packet by connection state. */
+static void
+dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
+    const struct vsock_hdr *h)
+{
+	struct vsock_conn *c;
+
+	/* 5.10.6.4: an unknown type is answered with RST (never an RST). */
+	if (!vsock_type_known(h->type)) {
+		if (h->op != VIRTIO_VSOCK_OP_RST)
+			dev->stats.rst_unknown_type++;
+		device_queue_orphan_rst(dev, h);
+		return;
+	}
+	c = conntab_find(&dev->tab, h->dst_port, h->src_port);
+	if (c == NULL) {
+		if (h->op == VIRTIO_VSOCK_OP_REQUEST) {
+			new_guest_conn(dev, h);
+		} else if (h->op != VIRTIO_VSOCK_OP_RST) {
+			dev->stats.rst_unknown_conn++;
+			device_queue_orphan_rst(dev, h);
+		}
+		return;
+	}
+	if (h->type != c->type) {
+		dev->stats.tx_invalid_op++;
+		return;
+	}
+	/* Every packet carries the guest's receive-buffer state. */
+	credit_peer_update(&c->cr, h->buf_alloc, h->fwd_cnt);
+	switch (c->state) {
+	case CONN_ESTABLISHED:
+		on_established(dev, c, ch, h);
+		break;
+	case CONN_HOST_CONNECTING:
+		on_host_connecting(dev, c, h);
+		break;
+	default:
+		on_waiting(dev, c, h);
+		break;
+	}
+}
+
+/*
+ * One TX chain: copy the header out of guest memory once, decide on the
+ * copy. Malformed chains are dropped silently (counted, tapped, no RST),
+ * as vhost does.
+ */
+static void
+tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
+{
+	const struct virtq *vq = &dev->vq[VSOCK_QUEUE_TX];
+	uint8_t raw[VSOCK_HDR_SIZE];
+	struct vsock_hdr h;
+	uint32_t carried, tap_len;
+	bool drop = true;
+
+	if (ch->read_len < VSOCK_HDR_SIZE ||
+	    virtq_chain_read(vq, ch, 0, raw, VSOCK_HDR_SIZE) < 0) {
+		dev->stats.tx_dropped_short++;
+		return;
+	}
+	vsock_hdr_decode(raw, &h);
+	carried = ch->read_len - VSOCK_HDR_SIZE;
+	if (ch->nseg > ch->nread)
+		dev->stats.tx_dropped_writable++;
+	else if (h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || h.len > carried)
+		dev->stats.tx_dropped_len++;
+	else if (h.src_cid != dev->cfg.guest_cid ||
+	    h.dst_cid != VMADDR_CID_HOST)
+		dev->stats.tx_dropped_cid++;
+	else
+		drop = false;
+	if (dev->tap != NULL) {
+		tap_len = h.len < carried ? h.len : carried;
+		if (tap_len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+			tap_len = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+		if (virtq_chain_read(vq, ch, VSOCK_HDR_SIZE, dev->msgbuf,
+		    tap_len) < 0)
+			tap_len = 0;
+		device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, drop, raw,
+		    dev->msgbuf, tap_len);
+	}
+	if (drop)
+		return;
+	dev->stats.tx_packets++;
+	if (h.op == VIRTIO_VSOCK_OP_RW)
+		dev->stats.tx_bytes += h.len;
+	dispatch(dev, ch, &h);
+}
+
+void
+device_tx_run(struct vsock_device *dev)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_TX];
+	uint32_t budget = dev->cfg.tx_budget;
+	int r;
+
+	dev->tx_more = false;
+	if (!virtq_is_ready(vq))
+		return;
+	for (;;) {
+		if (budget == 0) {
+			/* Yield; next_deadline says "now" until we are back. */
+			dev->tx_more = true;
+			return;
+		}
+		r = virtq_pop(vq, &dev->chain);
+		if (r == 0) {
+			/* Ask for a kick, then look once more (2.7.10). */
+			virtq_set_notification(vq, true);
+			if (virtq_avail(vq) > 0)
+				continue;
+			return;
+		}
+		if (r < 0)
+			return;		/* broken: the guest broke the ring */
+		budget--;
+		tx_chain(dev, &dev->chain);
+		virtq_push(vq, dev->chain.head, 0);
+	}
+}

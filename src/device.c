@@ -1,0 +1,650 @@
+/* device.c - the vsock device: lifecycle, features, queues, timers and scheduling. */
+#include "config.h"
+
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device-int.h"
+#include "error.h"
+
+/* The device's own seed for its hash table; fixed so runs are reproducible. */
+#define DEVICE_HASH_SEED	UINT64_C(0x9e3779b97f4a7c15)
+
+void
+vsock_device_config_defaults(struct vsock_device_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->guest_cid = 3;
+	c->max_conns = VSOCK_DEFAULT_MAX_CONNS;
+	c->profile = VSOCK_PROFILE_FIRECRACKER;
+	c->request_timeout = VSOCK_DEFAULT_REQUEST_TIMEOUT;
+	c->tx_budget = 256;
+	c->orphan_max = 256;
+}
+
+uint32_t
+vsock_profile_buf_alloc(enum vsock_profile p)
+{
+	return p == VSOCK_PROFILE_LINUX ? 256 * 1024 : 64 * 1024;
+}
+
+vsock_time_t
+vsock_profile_close_timeout(enum vsock_profile p)
+{
+	/* Linux's VSOCK_CLOSE_TIMEOUT is 8 s; Firecracker uses 2 s. */
+	return (p == VSOCK_PROFILE_LINUX ? 8 : 2) * VSOCK_NS_PER_SEC;
+}
+
+bool
+vsock_cid_valid(uint64_t cid)
+{
+	return cid > VMADDR_CID_HOST && cid != VMADDR_CID_ANY &&
+	    cid != UINT64_MAX;
+}
+
+/* Checks cfg; returns a sentence saying what is wrong, or NULL. */
+static const char *
+config_problem(const struct vsock_device_config *cfg,
+    const struct vsock_backend_ops *be)
+{
+	if (!vsock_cid_valid(cfg->guest_cid))
+		return "guest CID is reserved: 0 (hypervisor), 1 (local), "
+		    "2 (host), 0xffffffff and 2^64-1 (any) cannot be used";
+	if (cfg->max_conns == 0 ||
+	    cfg->max_conns > VSOCK_LOCAL_PORT_END - VSOCK_LOCAL_PORT_FIRST)
+		return "connection limit must be between 1 and 2^30";
+	if (cfg->profile != VSOCK_PROFILE_FIRECRACKER &&
+	    cfg->profile != VSOCK_PROFILE_LINUX)
+		return "unknown credit profile";
+	if (cfg->tx_budget == 0 || cfg->orphan_max == 0)
+		return "TX budget and orphan queue must be at least 1";
+	if (be == NULL || be->connect == NULL || be->established == NULL ||
+	    be->write == NULL || be->read == NULL || be->shutdown == NULL ||
+	    be->want == NULL || be->release == NULL)
+		return "backend ops table is incomplete";
+	return NULL;
+}
+
+int
+vsock_device_new(const struct vsock_device_config *cfg,
+    const struct vsock_backend_ops *be, void *be_ctx,
+    struct vsock_device **out, const char **why)
+{
+	struct vsock_device *dev;
+	const char *problem = config_problem(cfg, be);
+
+	*out = NULL;
+	if (problem != NULL) {
+		if (why != NULL)
+			*why = problem;
+		return vsock_cid_valid(cfg->guest_cid) ? -VSE_ERR_INVAL :
+		    -VSE_ERR_BAD_CID;
+	}
+	if ((dev = calloc(1, sizeof(*dev))) == NULL)
+		return -VSE_ERR_NOMEM;
+	dev->cfg = *cfg;
+	if (dev->cfg.buf_alloc == 0)
+		dev->cfg.buf_alloc = vsock_profile_buf_alloc(cfg->profile);
+	if (dev->cfg.close_timeout == 0)
+		dev->cfg.close_timeout =
+		    vsock_profile_close_timeout(cfg->profile);
+	dev->policy = cfg->profile == VSOCK_PROFILE_LINUX ?
+	    VSOCK_CREDIT_LINUX : VSOCK_CREDIT_FIRECRACKER;
+	dev->be = be;
+	dev->be_ctx = be_ctx;
+	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
+	dev->orphans = calloc(cfg->orphan_max, sizeof(*dev->orphans));
+	dev->msgbuf_size = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
+	    dev->cfg.buf_alloc : VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+	dev->msgbuf = malloc(dev->msgbuf_size);
+	if (dev->orphans == NULL || dev->msgbuf == NULL ||
+	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
+		vsock_device_free(dev);
+		return -VSE_ERR_NOMEM;
+	}
+	*out = dev;
+	return 0;
+}
+
+/* Drops every connection without a packet; the backend hears why. */
+static void
+drop_all(struct vsock_device *dev, enum vsock_release why)
+{
+	struct vsock_conn *c;
+	uint32_t i;
+
+	for (i = 0; i < dev->tab.nbuckets; i++)
+		while ((c = dev->tab.pair[i]) != NULL) {
+			device_release_backend(dev, c, why);
+			device_destroy_conn(dev, c);
+		}
+	dev->norphans = 0;
+}
+
+void
+vsock_device_free(struct vsock_device *dev)
+{
+	if (dev == NULL)
+		return;
+	if (dev->tab.pair != NULL)
+		drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
+	conntab_free(&dev->tab);
+	free(dev->orphans);
+	free(dev->msgbuf);
+	free(dev);
+}
+
+void
+vsock_device_set_tap(struct vsock_device *dev, vsock_tap_fn fn, void *ctx)
+{
+	dev->tap = fn;
+	dev->tap_ctx = ctx;
+}
+
+void
+vsock_device_set_notify(struct vsock_device *dev, vsock_notify_fn fn,
+    void *ctx)
+{
+	dev->notify = fn;
+	dev->notify_ctx = ctx;
+}
+
+uint64_t
+vsock_device_features(const struct vsock_device *dev)
+{
+	uint64_t f = VIRTIO_FEATURE(VIRTIO_F_VERSION_1) |
+	    VIRTIO_FEATURE(VIRTIO_RING_F_EVENT_IDX) |
+	    VIRTIO_FEATURE(VIRTIO_RING_F_INDIRECT_DESC);
+
+	/*
+	 * 5.10.3: STREAM is implied when the driver acks neither F_STREAM
+	 * nor F_NO_IMPLIED_STREAM; we offer neither, as Linux guests expect.
+	 */
+	if (dev->cfg.seqpacket)
+		f |= VIRTIO_FEATURE(VIRTIO_VSOCK_F_SEQPACKET);
+	return f;
+}
+
+int
+vsock_device_set_features(struct vsock_device *dev, uint64_t acked)
+{
+	if (acked & ~vsock_device_features(dev))
+		return -VSE_ERR_FEATURES;
+	/* A legacy (pre-1.0) driver is not supported. */
+	if (!(acked & VIRTIO_FEATURE(VIRTIO_F_VERSION_1)))
+		return -VSE_ERR_FEATURES;
+	dev->features = acked;
+	dev->seqpacket =
+	    (acked & VIRTIO_FEATURE(VIRTIO_VSOCK_F_SEQPACKET)) != 0;
+	return 0;
+}
+
+void
+vsock_device_get_config(const struct vsock_device *dev, uint8_t cfg[8])
+{
+	uint64_t cid = htole64(dev->cfg.guest_cid);
+
+	memcpy(cfg, &cid, sizeof(cid));
+}
+
+int
+vsock_device_set_queue(struct vsock_device *dev, unsigned q,
+    const struct guestmem *mem, uint32_t num, uint64_t desc_gpa,
+    uint64_t avail_gpa, uint64_t used_gpa)
+{
+	if (q >= VSOCK_NUM_QUEUES)
+		return -VSE_ERR_INVAL;
+	return virtq_setup(&dev->vq[q], mem, num, desc_gpa, avail_gpa,
+	    used_gpa, dev->features);
+}
+
+const struct virtq *
+vsock_device_queue(const struct vsock_device *dev, unsigned q)
+{
+	return q < VSOCK_NUM_QUEUES ? &dev->vq[q] : NULL;
+}
+
+/* --- connections --- */
+
+struct vsock_conn *
+device_new_conn(struct vsock_device *dev, uint32_t local, uint32_t peer,
+    uint16_t type)
+{
+	struct vsock_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->dev = dev;
+	c->local_port = local;
+	c->peer_port = peer;
+	c->type = type;
+	c->cr.buf_alloc = dev->cfg.buf_alloc;
+	if (conntab_insert(&dev->tab, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	dev->stats.conns_opened++;
+	return c;
+}
+
+void
+device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release why)
+{
+	if (c->backend_gone)
+		return;
+	c->backend_gone = true;
+	dev->be->release(dev->be_ctx, c, why);
+	c->backend_data = NULL;
+}
+
+void
+device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
+{
+	device_set_timer(dev, c, TIMER_NONE);
+	if (c->on_rxq)
+		conn_list_unlink(&dev->rxq, c, RXQ_LINK);
+	conntab_remove(&dev->tab, c);
+	txbuf_free(&c->tx);
+	free(c->msg);
+	free(c);
+	dev->stats.conns_closed++;
+}
+
+/* Drops what the guest sent that the host will now never take. */
+static void
+discard_tx(struct vsock_device *dev, struct vsock_conn *c)
+{
+	dev->stats.data_discarded += c->tx.len;
+	txbuf_free(&c->tx);
+	free(c->msg);
+	c->msg = NULL;
+}
+
+void
+device_kill(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release why)
+{
+	if (c->state == CONN_KILLED)
+		return;
+	device_release_backend(dev, c, why);
+	discard_tx(dev, c);
+	c->state = CONN_KILLED;
+	c->pending = PEND_RST;
+	device_set_timer(dev, c, TIMER_NONE);
+	device_schedule(dev, c);
+}
+
+void
+device_want(struct vsock_device *dev, struct vsock_conn *c)
+{
+	unsigned want = 0;
+
+	if (c->backend_gone)
+		return;
+	/*
+	 * Read interest only while we do not already know data is waiting:
+	 * a connection whose data waits for RX buffers or credit is not
+	 * polled, so a guest that stops posting buffers costs no CPU.
+	 */
+	if (c->state == CONN_ESTABLISHED && !c->host_readable &&
+	    !c->host_eof && !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
+		want |= VSOCK_WANT_READ;
+	if (!txbuf_empty(&c->tx))
+		want |= VSOCK_WANT_WRITE;
+	if (want != c->want) {
+		c->want = (uint8_t)want;
+		dev->be->want(dev->be_ctx, c, want);
+	}
+}
+
+void
+device_schedule(struct vsock_device *dev, struct vsock_conn *c)
+{
+	if (!c->on_rxq && device_conn_has_rx(dev, c)) {
+		conn_list_append(&dev->rxq, c, RXQ_LINK);
+		c->on_rxq = true;
+	}
+	device_want(dev, c);
+}
+
+void
+device_queue_orphan_rst(struct vsock_device *dev, const struct vsock_hdr *h)
+{
+	struct orphan_rst *o;
+
+	/* Never answer an RST: the reply could kill a new connection. */
+	if (h->op == VIRTIO_VSOCK_OP_RST)
+		return;
+	if (dev->norphans == dev->cfg.orphan_max) {
+		dev->stats.orphan_dropped++;
+		return;
+	}
+	o = &dev->orphans[(dev->orphan_head + dev->norphans) %
+	    dev->cfg.orphan_max];
+	o->local_port = h->dst_port;
+	o->peer_port = h->src_port;
+	o->type = h->type;
+	dev->norphans++;
+}
+
+void
+device_tap(struct vsock_device *dev, enum vsock_tap_dir dir, bool dropped,
+    const uint8_t raw[VSOCK_HDR_SIZE], const uint8_t *payload,
+    uint32_t payload_len)
+{
+	struct vsock_tap_record rec;
+
+	if (dev->tap == NULL)
+		return;
+	rec.dir = dir;
+	rec.dropped = dropped;
+	rec.now = dev->now;
+	memcpy(rec.raw, raw, VSOCK_HDR_SIZE);
+	vsock_hdr_decode(raw, &rec.hdr);
+	rec.payload = payload;
+	rec.payload_len = payload_len;
+	dev->tap(dev->tap_ctx, &rec);
+}
+
+/* --- timers --- */
+
+void
+device_set_timer(struct vsock_device *dev, struct vsock_conn *c,
+    enum conn_timer kind)
+{
+	if (c->timer != TIMER_NONE)
+		conn_list_unlink(&dev->timers[c->timer], c, TIMER_LINK);
+	c->timer = (uint8_t)kind;
+	if (kind == TIMER_NONE)
+		return;
+	c->deadline = dev->now + (kind == TIMER_REQUEST ?
+	    dev->cfg.request_timeout : dev->cfg.close_timeout);
+	conn_list_append(&dev->timers[kind], c, TIMER_LINK);
+}
+
+/* Fires every timer due by now; each list is in deadline order. */
+static void
+sweep_timers(struct vsock_device *dev)
+{
+	struct vsock_conn *c;
+	int kind;
+
+	for (kind = TIMER_REQUEST; kind < TIMER__COUNT; kind++)
+		while ((c = dev->timers[kind].head) != NULL &&
+		    c->deadline <= dev->now) {
+			device_set_timer(dev, c, TIMER_NONE);
+			if (kind == TIMER_REQUEST)
+				dev->stats.timeouts_request++;
+			else
+				dev->stats.timeouts_close++;
+			/* An unanswered REQUEST or SHUTDOWN ends in RST. */
+			device_kill(dev, c, VSOCK_RELEASE_TIMEOUT);
+		}
+}
+
+vsock_time_t
+vsock_device_next_deadline(const struct vsock_device *dev)
+{
+	vsock_time_t next = VSOCK_TIME_NEVER;
+	int kind;
+
+	if (dev->tx_more)
+		return dev->now;
+	for (kind = TIMER_REQUEST; kind < TIMER__COUNT; kind++)
+		if (dev->timers[kind].head != NULL &&
+		    dev->timers[kind].head->deadline < next)
+			next = dev->timers[kind].head->deadline;
+	return next;
+}
+
+/* --- processing --- */
+
+/* Posts a pending TRANSPORT_RESET event into the guest's event buffers. */
+static void
+event_run(struct vsock_device *dev)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_EVENT];
+	uint32_t id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	unsigned tries;
+
+	if (!dev->reset_event_pending || !virtq_is_ready(vq))
+		return;
+	for (tries = 0; tries < vq->num; tries++) {
+		if (virtq_pop(vq, &dev->chain) != 1) {
+			virtq_set_notification(vq, true);
+			return;
+		}
+		if (dev->chain.nread == 0 &&
+		    dev->chain.write_len >= VSOCK_EVENT_SIZE &&
+		    virtq_chain_write(vq, &dev->chain, 0, &id,
+		    VSOCK_EVENT_SIZE) == 0) {
+			virtq_push(vq, dev->chain.head, VSOCK_EVENT_SIZE);
+			dev->reset_event_pending = false;
+			return;
+		}
+		dev->stats.rx_bad_buffers++;
+		virtq_push(vq, dev->chain.head, 0);
+	}
+}
+
+/* Interrupts the guest for every queue that used buffers and wants it. */
+static void
+send_notifications(struct vsock_device *dev)
+{
+	unsigned q;
+
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
+		if (virtq_is_ready(&dev->vq[q]) &&
+		    virtq_should_notify(&dev->vq[q]) && dev->notify != NULL)
+			dev->notify(dev->notify_ctx, q);
+}
+
+/* Moves the clock forward (never back) and does all pending work. */
+static void
+device_process(struct vsock_device *dev, vsock_time_t now)
+{
+	if (now > dev->now)
+		dev->now = now;
+	if (dev->in_run)
+		return;
+	dev->in_run = true;
+	sweep_timers(dev);
+	device_tx_run(dev);
+	device_rx_run(dev);
+	event_run(dev);
+	send_notifications(dev);
+	dev->in_run = false;
+}
+
+void
+vsock_device_kick(struct vsock_device *dev, unsigned q, vsock_time_t now)
+{
+	(void)q;	/* every kick may unblock every queue */
+	device_process(dev, now);
+}
+
+void
+vsock_device_run(struct vsock_device *dev, vsock_time_t now)
+{
+	device_process(dev, now);
+}
+
+void
+vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now)
+{
+	/* 5.10.6.6: connections are dropped without a packet. */
+	drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
+	dev->reset_event_pending = true;
+	device_process(dev, now);
+}
+
+/* --- host side --- */
+
+/* Picks the next free local port, round-robin in [2^30, 2^31). */
+static int
+alloc_local_port(struct vsock_device *dev, uint32_t *port)
+{
+	uint32_t tries;
+
+	/* At most count ports are in use, so count + 1 tries always suffice. */
+	for (tries = 0; tries <= dev->tab.count; tries++) {
+		uint32_t p = dev->next_local_port++;
+
+		if (dev->next_local_port == VSOCK_LOCAL_PORT_END)
+			dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
+		if (!conntab_port_used(&dev->tab, p)) {
+			*port = p;
+			return 0;
+		}
+	}
+	return -VSE_ERR_NO_PORT;
+}
+
+int
+vsock_device_host_connect(struct vsock_device *dev, uint32_t port,
+    uint16_t type, void *backend_data, vsock_time_t now,
+    struct vsock_conn **out)
+{
+	struct vsock_conn *c;
+	uint32_t local;
+	int e;
+
+	*out = NULL;
+	if (now > dev->now)
+		dev->now = now;
+	if (type != VIRTIO_VSOCK_TYPE_STREAM &&
+	    !(type == VIRTIO_VSOCK_TYPE_SEQPACKET && dev->seqpacket))
+		return -VSE_ERR_BAD_TYPE;
+	if (dev->tab.count >= dev->cfg.max_conns)
+		return -VSE_ERR_CONN_LIMIT;
+	if ((e = alloc_local_port(dev, &local)) < 0)
+		return e;
+	if ((c = device_new_conn(dev, local, port, type)) == NULL)
+		return -VSE_ERR_NOMEM;
+	c->state = CONN_HOST_CONNECTING;
+	c->backend_data = backend_data;
+	c->pending = PEND_REQUEST;
+	device_set_timer(dev, c, TIMER_REQUEST);
+	device_schedule(dev, c);
+	*out = c;
+	device_process(dev, now);
+	return 0;
+}
+
+void
+vsock_device_host_connected(struct vsock_device *dev, struct vsock_conn *c,
+    int err, vsock_time_t now)
+{
+	if (c->state == CONN_GUEST_CONNECTING && !c->backend_gone) {
+		if (err == 0) {
+			c->state = CONN_ESTABLISHED;
+			c->pending |= PEND_RESPONSE;
+			c->host_readable = true;
+			device_schedule(dev, c);
+		} else {
+			device_kill(dev, c, VSOCK_RELEASE_REFUSED);
+		}
+	}
+	device_process(dev, now);
+}
+
+void
+vsock_device_host_readable(struct vsock_device *dev, struct vsock_conn *c,
+    vsock_time_t now)
+{
+	if (!c->backend_gone) {
+		c->host_readable = true;
+		device_schedule(dev, c);
+	}
+	device_process(dev, now);
+}
+
+void
+vsock_device_host_writable(struct vsock_device *dev, struct vsock_conn *c,
+    vsock_time_t now)
+{
+	if (now > dev->now)
+		dev->now = now;
+	if (!c->backend_gone)
+		device_flush_to_host(dev, c);
+	device_process(dev, now);
+}
+
+void
+vsock_device_host_close(struct vsock_device *dev, struct vsock_conn *c,
+    bool abort, vsock_time_t now)
+{
+	if (now > dev->now)
+		dev->now = now;
+	if (c->backend_gone) {
+		device_process(dev, now);
+		return;
+	}
+	if (abort || c->state != CONN_ESTABLISHED) {
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+	} else {
+		/*
+		 * What the application wrote before closing still goes out:
+		 * read until EOF, then SHUTDOWN(RCV|SEND) and wait for RST.
+		 */
+		c->host_closing = true;
+		c->host_readable = true;
+		c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_RCV;
+		discard_tx(dev, c);
+		device_schedule(dev, c);
+	}
+	device_process(dev, now);
+}
+
+/* --- accessors --- */
+
+void
+vsock_conn_set_backend_data(struct vsock_conn *c, void *data)
+{
+	c->backend_data = data;
+}
+
+void *
+vsock_conn_backend_data(const struct vsock_conn *c)
+{
+	return c->backend_data;
+}
+
+uint32_t
+vsock_conn_local_port(const struct vsock_conn *c)
+{
+	return c->local_port;
+}
+
+uint32_t
+vsock_conn_peer_port(const struct vsock_conn *c)
+{
+	return c->peer_port;
+}
+
+uint16_t
+vsock_conn_type(const struct vsock_conn *c)
+{
+	return c->type;
+}
+
+struct vsock_conn *
+vsock_device_find(const struct vsock_device *dev, uint32_t local_port,
+    uint32_t peer_port)
+{
+	return conntab_find(&dev->tab, local_port, peer_port);
+}
+
+unsigned
+vsock_device_nconns(const struct vsock_device *dev)
+{
+	return dev->tab.count;
+}
+
+const struct vsock_device_stats *
+vsock_device_stats(const struct vsock_device *dev)
+{
+	return &dev->stats;
+}

@@ -1,0 +1,1018 @@
+/* check_device.c - the device model on the wire: RST rules, states, credit, shutdown, timers. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common.h"
+#include "device-int.h"
+#include "wire.h"
+
+#define GP	1024		/* guest port */
+#define HP	1234		/* host port */
+#define SEC	VSOCK_NS_PER_SEC
+
+static const struct vsock_device_stats *
+stats(struct wire *w)
+{
+	return vsock_device_stats(w->dev);
+}
+
+/* --- configuration --- */
+
+START_TEST(test_reserved_cids_refused)
+{
+	static const uint64_t bad[] = { 0, 1, 2, 0xffffffffu, UINT64_MAX };
+	struct vsock_device_config cfg;
+	struct vsock_device *dev;
+	const char *why = NULL;
+	unsigned i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		vsock_device_config_defaults(&cfg);
+		cfg.guest_cid = bad[i];
+		ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, NULL,
+		    &dev, &why), -VSE_ERR_BAD_CID);
+		ck_assert_ptr_null(dev);
+		ck_assert_ptr_nonnull(strstr(why, "reserved"));
+	}
+	vsock_device_config_defaults(&cfg);
+	cfg.guest_cid = 0x100000000ull;		/* 64-bit CIDs are fine */
+	ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, NULL, &dev,
+	    &why), 0);
+	vsock_device_free(dev);
+}
+END_TEST
+
+START_TEST(test_features_and_config)
+{
+	struct wire *w = wire_new();
+	struct vsock_device_config cfg;
+	struct vsock_device *dev;
+	uint8_t space[8];
+	uint64_t f = vsock_device_features(w->dev);
+
+	ck_assert(f & VIRTIO_FEATURE(VIRTIO_F_VERSION_1));
+	ck_assert(f & VIRTIO_FEATURE(VIRTIO_RING_F_EVENT_IDX));
+	ck_assert(f & VIRTIO_FEATURE(VIRTIO_RING_F_INDIRECT_DESC));
+	ck_assert(f & VIRTIO_FEATURE(VIRTIO_VSOCK_F_SEQPACKET));
+	/* STREAM is implied: neither F_STREAM nor NO_IMPLIED_STREAM offered. */
+	ck_assert(!(f & VIRTIO_FEATURE(VIRTIO_VSOCK_F_STREAM)));
+	ck_assert(!(f & VIRTIO_FEATURE(VIRTIO_VSOCK_F_NO_IMPLIED_STREAM)));
+	ck_assert_err(vsock_device_set_features(w->dev,
+	    f | VIRTIO_FEATURE(VIRTIO_VSOCK_F_STREAM)), -VSE_ERR_FEATURES);
+	ck_assert_err(vsock_device_set_features(w->dev,
+	    VIRTIO_FEATURE(VIRTIO_RING_F_EVENT_IDX)), -VSE_ERR_FEATURES);
+	vsock_device_get_config(w->dev, space);
+	ck_assert_mem_eq(space, "\x03\0\0\0\0\0\0\0", 8);
+	wire_free(w);
+
+	vsock_device_config_defaults(&cfg);
+	ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, NULL, &dev,
+	    NULL), 0);
+	ck_assert(!(vsock_device_features(dev) &
+	    VIRTIO_FEATURE(VIRTIO_VSOCK_F_SEQPACKET)));
+	vsock_device_free(dev);
+}
+END_TEST
+
+/* --- RST rules --- */
+
+/* Any non-REQUEST op for an unknown pair gets RST; RST gets nothing. */
+START_TEST(test_rst_unknown_pair)
+{
+	static const uint16_t ops[] = { VIRTIO_VSOCK_OP_INVALID,
+	    VIRTIO_VSOCK_OP_RESPONSE, VIRTIO_VSOCK_OP_SHUTDOWN,
+	    VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_OP_CREDIT_UPDATE,
+	    VIRTIO_VSOCK_OP_CREDIT_REQUEST, 8, 0xffff };
+	struct wire *w = wire_new();
+	struct vsock_hdr h, r;
+	unsigned i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		h = wire_hdr(ops[i], GP + i, HP);
+		h.len = ops[i] == VIRTIO_VSOCK_OP_RW ? 3 : 0;
+		wire_send(w, &h, "abc");
+		r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+		/* Reply goes to the sender's tuple, with Linux's zero credit. */
+		ck_assert_uint_eq(r.src_port, HP);
+		ck_assert_uint_eq(r.dst_port, GP + i);
+		ck_assert_uint_eq(r.type, VIRTIO_VSOCK_TYPE_STREAM);
+		ck_assert_uint_eq(r.buf_alloc, 0);
+		ck_assert_uint_eq(r.fwd_cnt, 0);
+		ck_assert_uint_eq(r.len, 0);
+		wire_expect_none(w);
+	}
+	h = wire_hdr(VIRTIO_VSOCK_OP_RST, GP, HP);
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->rst_unknown_conn, 8);
+	wire_free(w);
+}
+END_TEST
+
+START_TEST(test_rst_no_listener)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+
+	script_listen(&w->sb, HP, SCRIPT_REFUSE);
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	h.dst_port = HP + 1;				/* nobody at all */
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	wire_expect_none(w);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	ck_assert_uint_eq(w->sb.refusals, 2);
+	wire_free(w);
+}
+END_TEST
+
+/* 5.10.6.4: an unknown type gets RST, unless it is an RST. */
+START_TEST(test_rst_unknown_type)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = 3;
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(r.type, 3);
+	h.op = VIRTIO_VSOCK_OP_RST;
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->rst_unknown_type, 1);
+	ck_assert_uint_eq(w->sb.connects, 0);
+	wire_free(w);
+}
+END_TEST
+
+START_TEST(test_rst_seqpacket_not_negotiated)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	ck_assert_err(vsock_device_set_features(w->dev,
+	    VIRTIO_FEATURE(VIRTIO_F_VERSION_1)), 0);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(w->sb.connects, 0);
+	wire_free(w);
+}
+END_TEST
+
+START_TEST(test_invalid_op_on_known_conn_dropped)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	wire_connect(w, GP, HP);
+	wire_send(w, &h, NULL);				/* duplicate REQUEST */
+	h.op = VIRTIO_VSOCK_OP_RESPONSE;
+	wire_send(w, &h, NULL);
+	h.op = 77;
+	wire_send(w, &h, NULL);
+	h.op = VIRTIO_VSOCK_OP_RW;			/* wrong type on it */
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->tx_invalid_op, 4);
+	ck_assert_ptr_nonnull(vsock_device_find(w->dev, HP, GP));
+	wire_free(w);
+}
+END_TEST
+
+/* Malformed chains are dropped silently: no RST, a counter each. */
+START_TEST(test_malformed_tx_dropped)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	uint8_t raw[VSOCK_HDR_SIZE + 8];
+
+	vsock_hdr_encode(&h, raw);
+	wire_send_raw(w, raw, VSOCK_HDR_SIZE, true);	/* writable part */
+	wire_send_raw(w, raw, VSOCK_HDR_SIZE - 1, false);	/* short */
+	h.len = 65537;
+	vsock_hdr_encode(&h, raw);
+	wire_send_raw(w, raw, VSOCK_HDR_SIZE, false);	/* > 64 KiB */
+	h.len = 9;
+	vsock_hdr_encode(&h, raw);
+	wire_send_raw(w, raw, VSOCK_HDR_SIZE + 8, false);	/* lies */
+	h.len = 0;
+	h.src_cid = 4;
+	vsock_hdr_encode(&h, raw);
+	wire_send_raw(w, raw, VSOCK_HDR_SIZE, false);	/* spoofed src */
+	h.src_cid = WIRE_GUEST_CID;
+	h.dst_cid = 7;
+	vsock_hdr_encode(&h, raw);
+	wire_send_raw(w, raw, VSOCK_HDR_SIZE, false);	/* not to host */
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->tx_dropped_writable, 1);
+	ck_assert_uint_eq(stats(w)->tx_dropped_short, 1);
+	ck_assert_uint_eq(stats(w)->tx_dropped_len, 2);
+	ck_assert_uint_eq(stats(w)->tx_dropped_cid, 2);
+	ck_assert_uint_eq(stats(w)->rst_sent, 0);
+	/* Every chain was returned with used length 0. */
+	ck_assert_uint_eq(vsock_device_queue(w->dev,
+	    VSOCK_QUEUE_TX)->stats.pushed, 6);
+	wire_free(w);
+}
+END_TEST
+
+/* The 1023rd connection is accepted, the 1024th gets RST. */
+START_TEST(test_connection_limit)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 0, HP), r;
+	uint32_t i;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	for (i = 0; i < VSOCK_DEFAULT_MAX_CONNS; i++) {
+		h.src_port = 5000 + i;
+		wire_send(w, &h, NULL);
+		r = wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+		ck_assert_uint_eq(r.dst_port, 5000 + i);
+	}
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1023);
+	h.src_port = 9999;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(stats(w)->rst_conn_limit, 1);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1023);
+	wire_free(w);
+}
+END_TEST
+
+/* --- host-initiated connections and timeouts --- */
+
+START_TEST(test_host_connect_ports_and_response)
+{
+	struct wire *w = wire_new();
+	struct script_conn *a, *b;
+	struct vsock_hdr r, h;
+
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(r.src_port, 1073741824u);	/* 2^30 first */
+	ck_assert_uint_eq(r.dst_port, 52);
+	ck_assert_uint_eq(r.buf_alloc, 64 * 1024);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &b), 0);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(r.src_port, 1073741825u);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RESPONSE, 52, 1073741824u);
+	wire_send(w, &h, NULL);
+	ck_assert(a->established);
+	ck_assert(!b->established);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RST, 52, 1073741825u);
+	wire_send(w, &h, NULL);
+	ck_assert_int_eq(b->released, 1 + VSOCK_RELEASE_REFUSED);
+	wire_expect_none(w);	/* never an RST for an RST */
+	wire_free(w);
+}
+END_TEST
+
+START_TEST(test_local_port_skips_ports_in_use)
+{
+	struct wire *w = wire_new();
+	struct script_conn *a;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP,
+	    VSOCK_LOCAL_PORT_FIRST);
+
+	/* A guest connection already uses host port 2^30. */
+	script_listen(&w->sb, VSOCK_LOCAL_PORT_FIRST, SCRIPT_ACCEPT);
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	ck_assert_uint_eq(a->host_port, VSOCK_LOCAL_PORT_FIRST + 1);
+	/* Wrap: the cursor returns to 2^30 after 2^31 - 1. */
+	w->dev->next_local_port = VSOCK_LOCAL_PORT_END - 1;
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	ck_assert_uint_eq(a->host_port, VSOCK_LOCAL_PORT_END - 1);
+	ck_assert_err(script_connect(&w->sb, 53, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	ck_assert_uint_eq(a->host_port, VSOCK_LOCAL_PORT_FIRST + 2);
+	wire_free(w);
+}
+END_TEST
+
+START_TEST(test_request_timeout)
+{
+	struct wire *w = wire_new();
+	struct script_conn *a;
+	struct vsock_hdr r;
+
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(vsock_device_next_deadline(w->dev), 2 * SEC);
+	wire_advance(w, 2 * SEC - 1);
+	wire_expect_none(w);
+	ck_assert_int_eq(a->released, 0);
+	wire_advance(w, 1);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(r.dst_port, 52);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_TIMEOUT);
+	ck_assert_uint_eq(stats(w)->timeouts_request, 1);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	ck_assert_uint_eq(vsock_device_next_deadline(w->dev), VSOCK_TIME_NEVER);
+	wire_free(w);
+}
+END_TEST
+
+/* The timer fires on any device activity, not only on new connections. */
+START_TEST(test_timers_swept_on_any_kick)
+{
+	struct wire *w = wire_new();
+	struct script_conn *a;
+
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	w->now += 3 * SEC;
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_TIMEOUT);
+	wire_free(w);
+}
+END_TEST
+
+START_TEST(test_guest_connect_pending_backend)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_PENDING);
+	wire_send(w, &h, NULL);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	sc = script_find(&w->sb, HP, GP);
+	script_complete(&w->sb, sc, 0, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	h.src_port = GP + 1;
+	wire_send(w, &h, NULL);
+	sc = script_find(&w->sb, HP, GP + 1);
+	script_complete(&w->sb, sc, -ECONNREFUSED, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	wire_free(w);
+}
+END_TEST
+
+/* --- credit --- */
+
+/* The guest may fill exactly buf_alloc; one byte more is an overrun. */
+START_TEST(test_credit_exact_fit_and_overrun)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	uint32_t sent = 0;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	w->sb.default_in_limit = 1;	/* the application reads nothing */
+	sc = wire_connect(w, GP, HP);
+	sc->in_limit = 1;
+	while (sent < 64 * 1024) {
+		h.len = 16 * 1024;
+		wire_send(w, &h, NULL);
+		sent += h.len;
+	}
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	/* The application took one byte: one byte of credit is left. */
+	ck_assert_uint_eq(credit_rx_queued(&vsock_device_find(w->dev, HP,
+	    GP)->cr), 64 * 1024 - 1);
+	h.len = 1;
+	wire_send(w, &h, NULL);			/* exact fit */
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	ck_assert_uint_eq(credit_rx_queued(&vsock_device_find(w->dev, HP,
+	    GP)->cr), 64 * 1024);
+	wire_send(w, &h, NULL);			/* one byte too many */
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(stats(w)->rst_credit_overrun, 1);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	wire_free(w);
+}
+END_TEST
+
+/* Out of credit: one CREDIT_REQUEST, then data resumes on CREDIT_UPDATE. */
+START_TEST(test_credit_zero_request_then_resume)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	uint8_t data[3000], got[4096];
+
+	memset(data, 'x', sizeof(data));
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.buf_alloc = 1000;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, data, sizeof(data), 0, w->now);
+	ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+	ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_REQUEST);
+	wire_expect_none(w);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);			/* once, not a storm */
+	ck_assert_uint_eq(stats(w)->credit_requests_sent, 1);
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.buf_alloc = 1000;
+	h.fwd_cnt = 1000;
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	wire_free(w);
+}
+END_TEST
+
+/* A guest shrinking buf_alloc below what is in flight gets 0, not 4 GiB. */
+START_TEST(test_credit_buf_alloc_shrink)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	uint8_t data[2000];
+
+	memset(data, 'y', sizeof(data));
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.buf_alloc = 1000;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.buf_alloc = 1000;
+	wire_send(w, &h, NULL);
+	script_send(&w->sb, sc, data, 600, 0, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 600);
+	h.buf_alloc = 300;			/* 600 in flight > 300 */
+	wire_send(w, &h, NULL);
+	script_send(&w->sb, sc, data, 100, 0, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_REQUEST);
+	wire_expect_none(w);
+	ck_assert_uint_eq(credit_peer_avail(&vsock_device_find(w->dev, HP,
+	    GP)->cr, UINT32_MAX), 0);
+	wire_free(w);
+}
+END_TEST
+
+/* Counters that start near 2^32 wrap without losing a byte of credit. */
+START_TEST(test_credit_counters_wrap)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+	uint8_t data[8192];
+	int i;
+
+	memset(data, 'z', sizeof(data));
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	/* Pretend 4 GiB - 100 bytes already went each way. */
+	c->cr.rx_cnt = c->cr.fwd_cnt = c->cr.last_fwd_cnt = UINT32_MAX - 99;
+	c->cr.tx_cnt = c->cr.peer_fwd_cnt = UINT32_MAX - 99;
+	for (i = 0; i < 3; i++) {
+		h.len = 4000;
+		h.fwd_cnt = UINT32_MAX - 99;	/* guest consumed all */
+		wire_send(w, &h, data);
+	}
+	ck_assert_uint_eq(sc->in_total, 12000);
+	ck_assert_uint_eq(c->cr.fwd_cnt, (uint32_t)(UINT32_MAX - 99 + 12000));
+	script_send(&w->sb, sc, data, 8192, 0, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 4096);
+	ck_assert_uint_eq(r.fwd_cnt, (uint32_t)(UINT32_MAX - 99 + 12000));
+	/* Both 4 KiB packets went out; tx_cnt wrapped past 2^32. */
+	ck_assert_uint_eq(c->cr.tx_cnt, (uint32_t)(UINT32_MAX - 99 + 8192));
+	ck_assert_uint_eq(c->cr.tx_cnt, 8092);
+	ck_assert_uint_eq(credit_peer_avail(&c->cr, UINT32_MAX),
+	    256 * 1024 - 8192);
+	/* A guest claiming to have consumed more than it got: no credit. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.fwd_cnt = c->cr.tx_cnt + 1;
+	wire_send(w, &h, NULL);
+	ck_assert_uint_eq(credit_peer_avail(&c->cr, UINT32_MAX), 0);
+	wire_free(w);
+}
+END_TEST
+
+/* CREDIT_REQUEST is answered with CREDIT_UPDATE carrying fwd_cnt. */
+START_TEST(test_credit_request_answered)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	wire_connect(w, GP, HP);
+	h.len = 10;
+	wire_send(w, &h, NULL);
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_REQUEST, GP, HP);
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(r.fwd_cnt, 10);
+	ck_assert_uint_eq(r.buf_alloc, 64 * 1024);
+	wire_free(w);
+}
+END_TEST
+
+/* Firecracker policy: an unsolicited update after > 60 KiB forwarded. */
+START_TEST(test_credit_update_policy_firecracker)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	wire_connect(w, GP, HP);
+	h.len = 60 * 1024;
+	wire_send(w, &h, NULL);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);			/* exactly 60 KiB: not yet */
+	h.len = 1;
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(r.fwd_cnt, 60 * 1024 + 1);
+	wire_free(w);
+}
+END_TEST
+
+/* Linux policy: an update whenever the receive queue empties. */
+START_TEST(test_credit_update_policy_linux)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	r = (wire_send(w, &(struct vsock_hdr){ .src_cid = 3, .dst_cid = 2,
+	    .src_port = GP, .dst_port = HP, .type = 1, .op = 1,
+	    .buf_alloc = 262144 }, NULL), wire_expect(w,
+	    VIRTIO_VSOCK_OP_RESPONSE));
+	ck_assert_uint_eq(r.buf_alloc, 256 * 1024);
+	h.len = 6;
+	wire_send(w, &h, "Hello\n");
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(r.fwd_cnt, 6);
+	wire_free(w);
+}
+END_TEST
+
+/* A slow host: data is held (bounded by credit) and fwd_cnt follows reads. */
+START_TEST(test_slow_host_backpressure)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+	uint8_t data[16384];
+	unsigned i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->in_limit = 1000;
+	c = vsock_device_find(w->dev, HP, GP);
+	h.len = 16384;
+	wire_send(w, &h, data);
+	ck_assert_uint_eq(sc->in_total, 1000);
+	ck_assert_uint_eq(c->cr.fwd_cnt, 1000);
+	ck_assert_uint_eq(c->tx.len, 15384);
+	ck_assert(sc->want & VSOCK_WANT_WRITE);
+	for (i = 0; i < 20; i++)
+		script_consume(&w->sb, sc, 1000, w->now);
+	ck_assert_uint_eq(sc->in_total, 16384);
+	ck_assert_mem_eq(sc->in, data, 16384);
+	ck_assert_uint_eq(c->tx.len, 0);
+	ck_assert_ptr_null(c->tx.buf);		/* idle: no buffer kept */
+	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	(void)r;
+	wire_free(w);
+}
+END_TEST
+
+/* --- RX starvation, fragmentation --- */
+
+/* No RX buffers: the host is not read (no spin); buffers resume it. */
+START_TEST(test_rx_starvation_and_resume)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc;
+	struct vsock_hdr h, r;
+	uint64_t reads;
+	int i;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 1, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	wire_send(w, &h, NULL);			/* RESPONSE takes the buffer */
+	sc = script_find(&w->sb, HP, GP);
+	script_send_pattern(&w->sb, sc, 100000, w->now);
+	reads = sc->reads;
+	for (i = 0; i < 100; i++)
+		vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	ck_assert_uint_eq(sc->reads, reads);	/* nothing polled */
+	ck_assert(!(sc->want & VSOCK_WANT_READ));
+	/* TX keeps working while RX is full (5.10.6.3 deadlock rule). */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	h.len = 5;
+	wire_send(w, &h, "hello");
+	ck_assert_uint_eq(sc->in_total, 5);
+	ck_assert_int_eq(wire_recv(w, &r, NULL, 0), 1);
+	ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RESPONSE);
+	wire_post_rx(w, 8);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, WIRE_RX_PAYLOAD);
+	wire_free(w);
+}
+END_TEST
+
+/* A header-only RX buffer while data waits is not host EOF. */
+START_TEST(test_header_only_rx_buffer_not_eof)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc;
+	struct vsock_hdr h, r;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 4, 0);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, "data", 4, 0, w->now);
+	/* Buffers are returned empty; no SHUTDOWN, no zero-length RW. */
+	while (wire_recv(w, &r, NULL, 0))
+		ck_abort_msg("unexpected %s", vsock_op_name(r.op));
+	ck_assert(!vsock_device_find(w->dev, HP, GP)->host_eof);
+	ck_assert_uint_gt(stats(w)->rx_bad_buffers, 0);
+	wire_free(w);
+}
+END_TEST
+
+/* --- shutdown and close --- */
+
+/* Host EOF -> SHUTDOWN(SEND) after the data; the guest keeps sending. */
+START_TEST(test_half_close_host_side)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	script_send(&w->sb, sc, "bye", 3, 0, w->now);
+	script_shutdown_write(&w->sb, sc, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 3);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SHUTDOWN_SEND);
+	h.len = 4;
+	wire_send(w, &h, "more");
+	ck_assert_uint_eq(sc->in_total, 4);
+	ck_assert_int_eq(sc->released, 0);
+	/* Guest finishes too: both directions done -> RST closes. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, GP, HP);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
+	wire_send(w, &h, NULL);
+	ck_assert(sc->shut_wr);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_CLOSED);
+	wire_free(w);
+}
+END_TEST
+
+/* Guest SHUTDOWN(SEND) -> host EOF once held data drained; host still sends. */
+START_TEST(test_half_close_guest_side)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->in_limit = 2;
+	h.len = 5;
+	wire_send(w, &h, "abcde");
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, GP, HP);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
+	wire_send(w, &h, NULL);
+	ck_assert(!sc->shut_wr);		/* 3 bytes still held */
+	script_consume(&w->sb, sc, 100, w->now);
+	script_consume(&w->sb, sc, 100, w->now);
+	ck_assert(sc->shut_wr);
+	ck_assert_mem_eq(sc->in, "abcde", 5);
+	/* Data after the guest's SHUTDOWN(SEND) is dropped. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	h.len = 1;
+	wire_send(w, &h, "!");
+	ck_assert_uint_eq(sc->in_total, 5);
+	ck_assert_uint_eq(stats(w)->tx_invalid_op, 1);
+	script_send(&w->sb, sc, "reply", 5, 0, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 5);
+	/* SHUTDOWN flags accumulate: RCV later keeps SEND. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, GP, HP);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_RCV;
+	wire_send(w, &h, NULL);
+	ck_assert(sc->shut_rd);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	wire_free(w);
+}
+END_TEST
+
+/* Guest close (SHUTDOWN 3) -> RST from the device, backend closed. */
+START_TEST(test_clean_close_guest)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, GP, HP);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_MASK;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_CLOSED);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	wire_free(w);
+}
+END_TEST
+
+/* Host close -> data, SHUTDOWN(3); the guest's RST ends it (no reply). */
+START_TEST(test_clean_close_host)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h, r;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	script_send(&w->sb, sc, "Hi :-)\n", 7, 0, w->now);
+	script_close(&w->sb, sc, false, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 7);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_CLOSED);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RST, GP, HP);
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	ck_assert_uint_eq(vsock_device_next_deadline(w->dev), VSOCK_TIME_NEVER);
+	wire_free(w);
+}
+END_TEST
+
+/* No RST after our SHUTDOWN(3): RST at the close timeout (2 s / 8 s). */
+START_TEST(test_close_timeout)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc;
+	vsock_time_t timeout = _i ? 8 * SEC : 2 * SEC;
+
+	wire_config(&cfg);
+	cfg.profile = _i ? VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	script_close(&w->sb, sc, false, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	wire_advance(w, timeout - 1);
+	wire_expect_none(w);
+	wire_advance(w, 1);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(stats(w)->timeouts_close, 1);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	wire_free(w);
+}
+END_TEST
+
+/* Host abort -> RST at once. */
+START_TEST(test_host_abort)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	script_close(&w->sb, sc, true, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	wire_free(w);
+}
+END_TEST
+
+/* A write error (EPIPE) on the host side resets the guest. */
+START_TEST(test_host_write_error_resets)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->write_err = -EPIPE;
+	h.len = 3;
+	wire_send(w, &h, "abc");
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	wire_free(w);
+}
+END_TEST
+
+/* --- SEQPACKET --- */
+
+START_TEST(test_seqpacket_boundaries_and_fragments)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	static uint8_t big[10000], got[WIRE_RX_PAYLOAD];
+	unsigned i, off = 0;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	/* Host -> guest: 10000 bytes over 4096-byte buffers: 3 fragments. */
+	script_send(&w->sb, sc, big, sizeof(big), VIRTIO_VSOCK_SEQ_EOR,
+	    w->now);
+	script_send(&w->sb, sc, "x", 1, 0, w->now);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+		ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+		ck_assert_uint_eq(r.type, VIRTIO_VSOCK_TYPE_SEQPACKET);
+		ck_assert_mem_eq(got, big + off, r.len);
+		off += r.len;
+		ck_assert_uint_eq(r.flags, i < 2 ? 0 :
+		    VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR);
+	}
+	ck_assert_uint_eq(off, sizeof(big));
+	ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+	ck_assert_uint_eq(r.len, 1);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SEQ_EOM);
+	/* Guest -> host: fragments are delivered as one message. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.len = 3;
+	wire_send(w, &h, "abc");
+	ck_assert_uint_eq(sc->in_nmsgs, 0);
+	h.flags = VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR;
+	h.len = 2;
+	wire_send(w, &h, "de");
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	h.len = 0;
+	wire_send(w, &h, NULL);			/* an empty message */
+	h.len = 4;
+	wire_send(w, &h, "wxyz");
+	ck_assert_uint_eq(sc->in_nmsgs, 3);
+	ck_assert_uint_eq(sc->in_msg[0].len, 5);
+	ck_assert_uint_eq(sc->in_msg[0].flags,
+	    VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR);
+	ck_assert_uint_eq(sc->in_msg[1].len, 0);
+	ck_assert_uint_eq(sc->in_msg[2].len, 4);
+	ck_assert_mem_eq(sc->in, "abcdewxyz", 9);
+	wire_free(w);
+}
+END_TEST
+
+/* A host message larger than the guest's buffer is refused, not cut. */
+START_TEST(test_seqpacket_oversize_refused)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	static uint8_t big[5000];
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.buf_alloc = 4096;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, big, sizeof(big), 0, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(stats(w)->seqpacket_oversize, 1);
+	wire_free(w);
+}
+END_TEST
+
+/* --- transport reset --- */
+
+START_TEST(test_transport_reset)
+{
+	struct wire *w = wire_new();
+	struct script_conn *a, *b;
+	uint32_t len, ev;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	a = wire_connect(w, GP, HP);
+	b = wire_connect(w, GP + 1, HP);
+	vsock_device_transport_reset(w->dev, w->now);
+	ck_assert_ptr_nonnull(fg_ring_get_used(&w->evr, &len));
+	ck_assert_uint_eq(len, 4);
+	fg_mem_read(&w->mem, w->ev_pool, &ev, 4);
+	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	wire_expect_none(w);			/* no packets at all */
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
+	ck_assert_int_eq(b->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
+	wire_free(w);
+}
+END_TEST
+
+static Suite *
+device_suite(void)
+{
+	Suite *s = suite_create("device");
+	TCase *tc;
+
+	tc = tcase_create("config");
+	tcase_add_test(tc, test_reserved_cids_refused);
+	tcase_add_test(tc, test_features_and_config);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rst-rules");
+	tcase_add_test(tc, test_rst_unknown_pair);
+	tcase_add_test(tc, test_rst_no_listener);
+	tcase_add_test(tc, test_rst_unknown_type);
+	tcase_add_test(tc, test_rst_seqpacket_not_negotiated);
+	tcase_add_test(tc, test_invalid_op_on_known_conn_dropped);
+	tcase_add_test(tc, test_malformed_tx_dropped);
+	tcase_add_test(tc, test_connection_limit);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("connect");
+	tcase_add_test(tc, test_host_connect_ports_and_response);
+	tcase_add_test(tc, test_local_port_skips_ports_in_use);
+	tcase_add_test(tc, test_request_timeout);
+	tcase_add_test(tc, test_timers_swept_on_any_kick);
+	tcase_add_test(tc, test_guest_connect_pending_backend);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("credit");
+	tcase_add_test(tc, test_credit_exact_fit_and_overrun);
+	tcase_add_test(tc, test_credit_zero_request_then_resume);
+	tcase_add_test(tc, test_credit_buf_alloc_shrink);
+	tcase_add_test(tc, test_credit_counters_wrap);
+	tcase_add_test(tc, test_credit_request_answered);
+	tcase_add_test(tc, test_credit_update_policy_firecracker);
+	tcase_add_test(tc, test_credit_update_policy_linux);
+	tcase_add_test(tc, test_slow_host_backpressure);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("rx");
+	tcase_add_test(tc, test_rx_starvation_and_resume);
+	tcase_add_test(tc, test_header_only_rx_buffer_not_eof);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("shutdown");
+	tcase_add_test(tc, test_half_close_host_side);
+	tcase_add_test(tc, test_half_close_guest_side);
+	tcase_add_test(tc, test_clean_close_guest);
+	tcase_add_test(tc, test_clean_close_host);
+	tcase_add_loop_test(tc, test_close_timeout, 0, 2);
+	tcase_add_test(tc, test_host_abort);
+	tcase_add_test(tc, test_host_write_error_resets);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("seqpacket");
+	tcase_add_test(tc, test_seqpacket_boundaries_and_fragments);
+	tcase_add_test(tc, test_seqpacket_oversize_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reset");
+	tcase_add_test(tc, test_transport_reset);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+VSE_CHECK_MAIN(device_suite)
