@@ -8,7 +8,8 @@ TEST_LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) -lpthread
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
-check_PROGRAMS += tests/check_guestmem tests/check_virtq tests/check_device
+check_PROGRAMS += tests/check_guestmem tests/check_virtq tests/check_device \
+	tests/check_states
 tests_check_guestmem_SOURCES = tests/check_guestmem.c
 tests_check_guestmem_CFLAGS = $(TEST_CFLAGS)
 tests_check_guestmem_LDADD = $(TEST_LDADD)
@@ -17,9 +18,13 @@ tests_check_virtq_CFLAGS = $(TEST_CFLAGS)
 tests_check_virtq_LDADD = $(TEST_LDADD)
 
 TESTS += tests/check_guestmem tests/check_virtq tests/check_device \
+	tests/check_states \
 	tests/selftest.sh
 EXTRA_DIST += tests/selftest.sh
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)
 tests_check_device_SOURCES = tests/check_device.c
 tests_check_device_CFLAGS = $(TEST_CFLAGS)
 tests_check_device_LDADD = $(TEST_LDADD)
+tests_check_states_SOURCES = tests/check_states.c
+tests_check_states_CFLAGS = $(TEST_CFLAGS)
+tests_check_states_LDADD = $(TEST_LDADD)
