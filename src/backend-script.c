@@ -22,6 +22,61 @@ script_hash(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
+/* One period of the pattern plus 64 KiB, so any window is contiguous. */
+static uint8_t pattern_table[SCRIPT_PATTERN_PERIOD + 65536];
+static bool pattern_ready;
+
+static void
+pattern_init(void)
+{
+	size_t i;
+
+	if (pattern_ready)
+		return;
+	for (i = 0; i < sizeof(pattern_table); i++) {
+		size_t k = i % SCRIPT_PATTERN_PERIOD;
+
+		pattern_table[i] = (uint8_t)(k * 131 + (k >> 8) * 7 + 1);
+	}
+	pattern_ready = true;
+}
+
+void
+script_pattern_fill(uint64_t off, void *dst, size_t n)
+{
+	uint8_t *d = dst;
+
+	pattern_init();
+	while (n > 0) {
+		size_t at = (size_t)(off % SCRIPT_PATTERN_PERIOD);
+		size_t k = n < 65536 ? n : 65536;
+
+		memcpy(d, pattern_table + at, k);
+		d += k;
+		off += k;
+		n -= k;
+	}
+}
+
+bool
+script_pattern_check(uint64_t off, const void *src, size_t n)
+{
+	const uint8_t *s = src;
+
+	pattern_init();
+	while (n > 0) {
+		size_t at = (size_t)(off % SCRIPT_PATTERN_PERIOD);
+		size_t k = n < 65536 ? n : 65536;
+
+		if (memcmp(s, pattern_table + at, k) != 0)
+			return false;
+		s += k;
+		off += k;
+		n -= k;
+	}
+	return true;
+}
+
 void
 script_init(struct script_backend *sb)
 {
@@ -169,7 +224,10 @@ take_in(struct script_conn *sc, const uint8_t *p, size_t n)
 		memcpy(sc->in + sc->in_len, p, n);
 		sc->in_len += n;
 	}
-	sc->in_hash = script_hash(sc->in_hash, p, n);
+	if (sc->hash_in)
+		sc->in_hash = script_hash(sc->in_hash, p, n);
+	if (sc->verify_in && !script_pattern_check(sc->in_total, p, n))
+		sc->in_mismatch = true;
 	sc->in_total += n;
 	return 0;
 }
@@ -240,10 +298,11 @@ give_bytes(struct script_conn *sc, const struct iovec *iov, int iovcnt,
 			want -= k;
 			done += k;
 		}
-		for (k = 0; k < want && sc->out_pattern_left > 0; k++) {
-			dst[k] = script_pattern_byte(sc->out_pattern_pos++);
-			sc->out_pattern_left--;
-		}
+		k = want < sc->out_pattern_left ? want :
+		    (size_t)sc->out_pattern_left;
+		script_pattern_fill(sc->out_pattern_pos, dst, k);
+		sc->out_pattern_pos += k;
+		sc->out_pattern_left -= k;
 		done += k;
 		if (k < want)
 			break;

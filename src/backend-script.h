@@ -41,7 +41,10 @@ struct script_conn {
 	unsigned want;
 
 	/* Guest -> host: what the application received. */
-	bool keep_in;			/* store bytes (else count and hash) */
+	bool keep_in;			/* store bytes (else count only) */
+	bool hash_in;			/* keep in_hash */
+	bool verify_in;			/* bytes must be the pattern */
+	bool in_mismatch;		/* a byte differed from the pattern */
 	uint8_t *in;
 	size_t in_len, in_cap;
 	uint64_t in_total;		/* bytes received */
@@ -109,7 +112,7 @@ void script_complete(struct script_backend *sb, struct script_conn *sc,
 int script_send(struct script_backend *sb, struct script_conn *sc,
     const void *data, size_t len, uint32_t msg_flags, vsock_time_t now);
 
-/* The application writes n bytes of script_pattern_byte() (STREAM). */
+/* The application writes n more bytes of the pattern (STREAM). */
 void script_send_pattern(struct script_backend *sb, struct script_conn *sc,
     uint64_t n, vsock_time_t now);
 
@@ -125,12 +128,13 @@ void script_close(struct script_backend *sb, struct script_conn *sc,
 void script_consume(struct script_backend *sb, struct script_conn *sc,
     uint64_t n, vsock_time_t now);
 
-/* Byte k of the deterministic pattern streams use. */
-static inline uint8_t
-script_pattern_byte(uint64_t k)
-{
-	return (uint8_t)(k * 131 + (k >> 9) * 7 + (k >> 17));
-}
+/*
+ * The deterministic byte stream bulk tests move: period 65521 (a prime), so
+ * a dropped, repeated or misplaced 64 KiB chunk cannot line up with it.
+ */
+#define SCRIPT_PATTERN_PERIOD	65521
+void script_pattern_fill(uint64_t off, void *dst, size_t n);
+bool script_pattern_check(uint64_t off, const void *src, size_t n);
 
 /* FNV-1a over bytes, continuing from h (start with SCRIPT_HASH_INIT). */
 #define SCRIPT_HASH_INIT	UINT64_C(0xcbf29ce484222325)

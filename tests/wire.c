@@ -144,7 +144,7 @@ wire_send_raw(struct wire *w, const void *bytes, uint32_t len,
 	uint64_t gpa = w->tx_pool + (uint64_t)i * WIRE_TX_SLOT;
 	struct fg_buf out = { gpa, len }, in = { gpa + len, 16 };
 
-	ck_assert_uint_le(len + 16, WIRE_TX_SLOT);
+	ck_assert_uint_le(len + (add_writable ? 16 : 0), WIRE_TX_SLOT);
 	fg_mem_write(&w->mem, gpa, bytes, len);
 	ck_assert_int_ge(fg_ring_add(&w->txr, &out, len ? 1 : 0, &in,
 	    add_writable ? 1 : 0, (void *)(uintptr_t)(i + 1), false), 0);
