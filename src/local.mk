@@ -14,4 +14,5 @@ src_libvsockemu_a_SOURCES = \
 	src/conn-list.c src/conntab.c \
 	src/device.c src/device.h src/device-int.h \
 	src/device-tx.c src/device-rx.c \
-	src/backend-script.c src/backend-script.h
+	src/backend-script.c src/backend-script.h \
+	src/connect-line.c src/connect-line.h
