@@ -15,4 +15,5 @@ src_libvsockemu_a_SOURCES = \
 	src/device.c src/device.h src/device-int.h \
 	src/device-tx.c src/device-rx.c \
 	src/backend-script.c src/backend-script.h \
-	src/connect-line.c src/connect-line.h
+	src/connect-line.c src/connect-line.h \
+	src/backend-muxer.c src/backend-muxer.h

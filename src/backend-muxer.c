@@ -1,0 +1,664 @@
+/* backend-muxer.c - AF_UNIX host sockets bridged to vsock connections (Firecracker's protocol). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backend-muxer.h"
+#include "connect-line.h"
+#include "error.h"
+
+enum mx_kind {
+	MX_LISTENER,		/* the main socket */
+	MX_LINE,		/* host socket still sending its CONNECT line */
+	MX_HOST,		/* host-initiated connection */
+	MX_GUEST,		/* guest-initiated connection to PATH_PORT */
+};
+
+/* One fd the muxer owns. */
+struct mx_entry {
+	int fd;
+	enum mx_kind kind;
+	struct vsock_conn *conn;	/* MX_HOST, MX_GUEST */
+	char line[CONNECT_LINE_MAX];	/* MX_LINE: bytes so far */
+	size_t line_len;
+	vsock_time_t deadline;		/* MX_LINE */
+	struct mx_entry *prev, *next;	/* MX_LINE: FIFO by deadline */
+	char ok[16];			/* MX_HOST: "OK <port>\n" left to send */
+	size_t ok_len, ok_off;
+	bool connecting;		/* MX_GUEST: connect() in progress */
+	bool hup;			/* peer hung up: no longer watched */
+	unsigned dev_want;		/* VSOCK_WANT_* from the device */
+	unsigned watching;		/* MUXER_EV_* last asked of the loop */
+};
+
+struct muxer {
+	struct muxer_config cfg;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool path_created;
+	struct vsock_device *dev;
+	muxer_watch_fn watch;
+	void *watch_ctx;
+	struct mx_entry listener;
+	struct mx_entry **by_fd;	/* fd -> entry */
+	int nfds;
+	struct mx_entry *line_head, *line_tail;
+	unsigned nlines;
+	struct muxer_stats stats;
+};
+
+void
+muxer_config_defaults(struct muxer_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->uds_path = "./v.sock";
+	c->line_timeout = 5 * VSOCK_NS_PER_SEC;
+	c->max_pending = 64;
+}
+
+/* Tells the loop what to watch on e->fd, if that changed. */
+static void
+set_watch(struct muxer *m, struct mx_entry *e, unsigned events)
+{
+	if (e->hup)
+		events = 0;
+	if (events != e->watching) {
+		e->watching = events;
+		m->watch(m->watch_ctx, e->fd, events);
+	}
+}
+
+/* Remembers e under its fd; grows the table. */
+static int
+track(struct muxer *m, struct mx_entry *e)
+{
+	if (e->fd >= m->nfds) {
+		int n = m->nfds ? m->nfds : 64;
+		struct mx_entry **t;
+
+		while (n <= e->fd)
+			n *= 2;
+		if ((t = realloc(m->by_fd, (size_t)n * sizeof(*t))) == NULL)
+			return -VSE_ERR_NOMEM;
+		memset(t + m->nfds, 0, (size_t)(n - m->nfds) * sizeof(*t));
+		m->by_fd = t;
+		m->nfds = n;
+	}
+	m->by_fd[e->fd] = e;
+	return 0;
+}
+
+/* Stops watching, closes and frees e. */
+static void
+drop_entry(struct muxer *m, struct mx_entry *e)
+{
+	set_watch(m, e, 0);
+	if (e->kind == MX_LINE) {
+		if (e->prev != NULL)
+			e->prev->next = e->next;
+		else
+			m->line_head = e->next;
+		if (e->next != NULL)
+			e->next->prev = e->prev;
+		else
+			m->line_tail = e->prev;
+		m->nlines--;
+	}
+	m->by_fd[e->fd] = NULL;
+	close(e->fd);
+	free(e);
+}
+
+/* Is there a live listener at path? (Can we connect to it?) */
+static bool
+path_is_live(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return live;
+}
+
+/* Removes a stale socket file at path; refuses live sockets and others. */
+static int
+clear_path(const struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket",
+		    sa->sun_path);
+		return -1;
+	}
+	if (path_is_live(sa)) {
+		snprintf(err, errlen, "%s is in use by another process",
+		    sa->sun_path);
+		return -1;
+	}
+	if (unlink(sa->sun_path) < 0) {
+		snprintf(err, errlen, "cannot remove stale socket %s: %s",
+		    sa->sun_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Fills sa with path; false when it does not fit sun_path. */
+static bool
+make_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return false;
+	strcpy(sa->sun_path, path);
+	return true;
+}
+
+int
+muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
+    void *watch_ctx, struct muxer **out, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct muxer *m;
+	int fd;
+
+	*out = NULL;
+	if (!make_addr(&sa, cfg->uds_path)) {
+		snprintf(err, errlen, "socket path too long (max %zu bytes): %s",
+		    sizeof(sa.sun_path) - 1, cfg->uds_path);
+		return -VSE_ERR_INVAL;
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -VSE_ERR_NOMEM;
+	m->cfg = *cfg;
+	m->watch = watch;
+	m->watch_ctx = watch_ctx;
+	strcpy(m->path, sa.sun_path);
+	m->cfg.uds_path = m->path;
+	if (clear_path(&sa, err, errlen) < 0)
+		goto fail;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(err, errlen, "cannot bind %s: %s", m->path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	m->path_created = true;
+	if (listen(fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", m->path,
+		    strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	m->listener.fd = fd;
+	m->listener.kind = MX_LISTENER;
+	if (track(m, &m->listener) < 0) {
+		close(fd);
+		goto fail;
+	}
+	set_watch(m, &m->listener, MUXER_EV_READ);
+	*out = m;
+	return 0;
+fail:
+	if (m->path_created)
+		unlink(m->path);
+	free(m->by_fd);
+	free(m);
+	return -VSE_ERR_INVAL;
+}
+
+void
+muxer_attach(struct muxer *m, struct vsock_device *dev)
+{
+	m->dev = dev;
+}
+
+void
+muxer_free(struct muxer *m)
+{
+	int fd;
+
+	if (m == NULL)
+		return;
+	for (fd = 0; fd < m->nfds; fd++) {
+		struct mx_entry *e = m->by_fd[fd];
+
+		if (e == NULL || e == &m->listener)
+			continue;
+		/* Connections still open here were never handed to a device. */
+		drop_entry(m, e);
+	}
+	set_watch(m, &m->listener, 0);
+	close(m->listener.fd);
+	if (m->path_created)
+		unlink(m->path);
+	free(m->by_fd);
+	free(m);
+}
+
+/* --- host-initiated: the main socket and CONNECT lines --- */
+
+/* Accepts what waits on the main socket, bounded per event. */
+static void
+accept_hosts(struct muxer *m, vsock_time_t now)
+{
+	struct mx_entry *e;
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(m->listener.fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		m->stats.accepted++;
+		/* Neither Firecracker nor Cloud Hypervisor bounds these. */
+		if (m->nlines >= m->cfg.max_pending ||
+		    (e = calloc(1, sizeof(*e))) == NULL) {
+			m->stats.pending_overflow++;
+			close(fd);
+			continue;
+		}
+		e->fd = fd;
+		e->kind = MX_LINE;
+		e->deadline = now + m->cfg.line_timeout;
+		if (track(m, e) < 0) {
+			close(fd);
+			free(e);
+			continue;
+		}
+		e->prev = m->line_tail;
+		if (m->line_tail != NULL)
+			m->line_tail->next = e;
+		else
+			m->line_head = e;
+		m->line_tail = e;
+		m->nlines++;
+		set_watch(m, e, MUXER_EV_READ);
+	}
+}
+
+/* The CONNECT line is complete: ask the device to connect to the guest. */
+static void
+start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
+    vsock_time_t now)
+{
+	struct vsock_conn *c;
+	int fd = e->fd;
+
+	/* Off the line list, not yet watched: the device decides that. */
+	set_watch(m, e, 0);
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		m->line_head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		m->line_tail = e->prev;
+	m->nlines--;
+	e->prev = e->next = NULL;
+	e->kind = MX_HOST;
+	m->stats.host_connects++;
+	if (vsock_device_host_connect(m->dev, port, VIRTIO_VSOCK_TYPE_STREAM,
+	    e, now, &c) < 0) {
+		/* Limit reached or no port: closed without a message. */
+		m->by_fd[fd] = NULL;
+		close(fd);
+		free(e);
+		return;
+	}
+	/* The device may have released it already; then e is gone. */
+	if (m->by_fd[fd] == e)
+		e->conn = c;
+}
+
+/*
+ * Reads the CONNECT line without ever consuming a byte after its '\n':
+ * peek, find the newline, then take exactly that much.
+ */
+static void
+read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
+{
+	char buf[CONNECT_LINE_MAX];
+	size_t room = sizeof(e->line) - e->line_len, take;
+	enum connect_line_result r;
+	char *nl;
+	ssize_t n;
+	uint32_t port;
+	size_t used;
+
+	n = recv(e->fd, buf, room, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* EOF (or an error) before the newline. */
+		m->stats.bad_lines++;
+		drop_entry(m, e);
+		return;
+	}
+	nl = memchr(buf, '\n', (size_t)n);
+	take = nl != NULL ? (size_t)(nl - buf) + 1 : (size_t)n;
+	n = recv(e->fd, e->line + e->line_len, take, 0);
+	if (n != (ssize_t)take) {
+		m->stats.bad_lines++;
+		drop_entry(m, e);
+		return;
+	}
+	e->line_len += take;
+	r = connect_line_parse(e->line, e->line_len, &port, &used);
+	if (r == CONNECT_LINE_MORE)
+		return;
+	if (r == CONNECT_LINE_BAD) {
+		m->stats.bad_lines++;
+		drop_entry(m, e);
+		return;
+	}
+	start_host_conn(m, e, port, now);
+}
+
+/* Sends what is left of "OK <port>\n"; 0 when all of it is out. */
+static int
+flush_ok(struct mx_entry *e)
+{
+	ssize_t n;
+
+	while (e->ok_off < e->ok_len) {
+		n = send(e->fd, e->ok + e->ok_off, e->ok_len - e->ok_off,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN ? -EAGAIN : -errno;
+		e->ok_off += (size_t)n;
+	}
+	return 0;
+}
+
+/* --- the backend ops --- */
+
+/* The entry behind a device connection. */
+static struct mx_entry *
+entry_of(struct vsock_conn *c)
+{
+	return vsock_conn_backend_data(c);
+}
+
+/* ops.connect: the guest connects to host port `port`: PATH_port. */
+static int
+op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
+{
+	struct muxer *m = ctx;
+	struct sockaddr_un sa;
+	char path[sizeof(sa.sun_path) + 16];
+	struct mx_entry *e;
+	int fd, rc, stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
+	    SOCK_SEQPACKET : SOCK_STREAM;
+	bool in_progress;
+
+	m->stats.guest_connects++;
+	snprintf(path, sizeof(path), "%s_%u", m->path, port);
+	if (!make_addr(&sa, path))
+		return -ENAMETOOLONG;
+	fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	in_progress = rc < 0 && errno == EINPROGRESS;
+	if (rc < 0 && !in_progress) {
+		/* ENOENT, ECONNREFUSED, EAGAIN (backlog full): RST. */
+		int err = errno;
+
+		close(fd);
+		m->stats.guest_refused++;
+		return -err;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	e->fd = fd;
+	e->kind = MX_GUEST;
+	e->conn = c;
+	if (track(m, e) < 0) {
+		close(fd);
+		free(e);
+		return -ENOMEM;
+	}
+	vsock_conn_set_backend_data(c, e);
+	if (in_progress) {
+		e->connecting = true;
+		set_watch(m, e, MUXER_EV_WRITE);
+		return -EINPROGRESS;
+	}
+	return 0;
+}
+
+/* ops.established: the guest accepted a host-initiated connection. */
+static void
+op_established(void *ctx, struct vsock_conn *c)
+{
+	struct mx_entry *e = entry_of(c);
+	int n;
+
+	(void)ctx;
+	/* Firecracker: "OK <local port>\n" before any guest data. */
+	n = snprintf(e->ok, sizeof(e->ok), "OK %u\n",
+	    vsock_conn_local_port(c));
+	e->ok_len = (size_t)n;
+	e->ok_off = 0;
+	(void)flush_ok(e);
+}
+
+/* ops.write: guest bytes to the host socket; never SIGPIPE. */
+static ssize_t
+op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
+    uint32_t flags)
+{
+	struct mx_entry *e = entry_of(c);
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov,
+	    .msg_iovlen = (size_t)iovcnt };
+	ssize_t n;
+	int r;
+
+	(void)ctx;
+	(void)flags;	/* AF_UNIX SEQPACKET has no EOR to carry */
+	if ((r = flush_ok(e)) < 0)
+		return r;
+	n = sendmsg(e->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
+		    -errno;
+	return n;
+}
+
+/* ops.read: host bytes (or one whole message) for the guest. */
+static ssize_t
+op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
+    uint32_t *flags)
+{
+	struct mx_entry *e = entry_of(c);
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov,
+	    .msg_iovlen = (size_t)iovcnt };
+	size_t room = 0;
+	ssize_t n;
+	int i;
+
+	(void)ctx;
+	*flags = 0;
+	if (vsock_conn_type(c) == VIRTIO_VSOCK_TYPE_SEQPACKET) {
+		/* Learn the message's size first: never truncate one. */
+		for (i = 0; i < iovcnt; i++)
+			room += iov[i].iov_len;
+		n = recv(e->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		if (n < 0)
+			return errno == EAGAIN ? -EAGAIN : -errno;
+		if ((size_t)n > room)
+			return -EMSGSIZE;
+	}
+	n = recvmsg(e->fd, &msg, MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
+		    -errno;
+	return n;
+}
+
+/* ops.shutdown: the guest shut a direction; pass it on. */
+static void
+op_shutdown(void *ctx, struct vsock_conn *c, int how)
+{
+	(void)ctx;
+	shutdown(entry_of(c)->fd, how);
+}
+
+/* ops.want: the device's interest becomes the loop's. */
+static void
+op_want(void *ctx, struct vsock_conn *c, unsigned events)
+{
+	struct muxer *m = ctx;
+	struct mx_entry *e = entry_of(c);
+	unsigned ev = 0;
+
+	e->dev_want = events;
+	if (e->connecting)
+		return;
+	if (events & VSOCK_WANT_READ)
+		ev |= MUXER_EV_READ;
+	if ((events & VSOCK_WANT_WRITE) || e->ok_off < e->ok_len)
+		ev |= MUXER_EV_WRITE;
+	set_watch(m, e, ev);
+}
+
+/* ops.release: close the host socket (refused host connects: no message). */
+static void
+op_release(void *ctx, struct vsock_conn *c, enum vsock_release why)
+{
+	struct muxer *m = ctx;
+	struct mx_entry *e = entry_of(c);
+
+	(void)why;
+	if (e != NULL)
+		drop_entry(m, e);
+}
+
+const struct vsock_backend_ops muxer_backend_ops = {
+	.connect = op_connect,
+	.established = op_established,
+	.write = op_write,
+	.read = op_read,
+	.shutdown = op_shutdown,
+	.want = op_want,
+	.release = op_release,
+};
+
+/* --- events --- */
+
+/* A connection's socket has news: pass it to the device. */
+static void
+conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
+    vsock_time_t now)
+{
+	struct vsock_conn *c = e->conn;
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (e->connecting) {
+		if (!(events & (MUXER_EV_WRITE | MUXER_EV_HUP | MUXER_EV_ERR)))
+			return;
+		e->connecting = false;
+		set_watch(m, e, 0);
+		if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		vsock_device_host_connected(m->dev, c, -err, now);
+		return;
+	}
+	if (events & MUXER_EV_ERR) {
+		vsock_device_host_close(m->dev, c, true, now);
+		return;
+	}
+	if (events & MUXER_EV_HUP) {
+		/*
+		 * The peer is gone both ways. Stop watching (a hang-up is
+		 * reported until the fd is closed) and let the device read
+		 * what is left, then close.
+		 */
+		e->hup = true;
+		set_watch(m, e, 0);
+		vsock_device_host_close(m->dev, c, false, now);
+		return;
+	}
+	if ((events & MUXER_EV_WRITE) && e->ok_off < e->ok_len) {
+		if (flush_ok(e) == 0)
+			op_want(m, c, e->dev_want);
+	}
+	if (events & MUXER_EV_WRITE)
+		vsock_device_host_writable(m->dev, c, now);
+	/* The device may have released c (and e) above. */
+	if ((events & MUXER_EV_READ) && m->by_fd[e->fd] == e)
+		vsock_device_host_readable(m->dev, c, now);
+}
+
+void
+muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now)
+{
+	struct mx_entry *e;
+
+	if (fd < 0 || fd >= m->nfds || (e = m->by_fd[fd]) == NULL)
+		return;
+	switch (e->kind) {
+	case MX_LISTENER:
+		accept_hosts(m, now);
+		break;
+	case MX_LINE:
+		if (events & (MUXER_EV_READ | MUXER_EV_HUP | MUXER_EV_ERR))
+			read_line(m, e, now);
+		break;
+	case MX_HOST:
+	case MX_GUEST:
+		if (e->conn != NULL)
+			conn_event(m, e, events, now);
+		break;
+	}
+}
+
+vsock_time_t
+muxer_next_deadline(const struct muxer *m)
+{
+	return m->line_head != NULL ? m->line_head->deadline :
+	    VSOCK_TIME_NEVER;
+}
+
+void
+muxer_run(struct muxer *m, vsock_time_t now)
+{
+	/* Lines time out in arrival order: the list is sorted. */
+	while (m->line_head != NULL && m->line_head->deadline <= now) {
+		m->stats.line_timeouts++;
+		drop_entry(m, m->line_head);
+	}
+}
+
+const struct muxer_stats *
+muxer_stats(const struct muxer *m)
+{
+	return &m->stats;
+}
+
+int
+muxer_listen_fd(const struct muxer *m)
+{
+	return m->listener.fd;
+}

@@ -1,0 +1,74 @@
+/* backend-muxer.h - the Firecracker / Cloud Hypervisor compatible AF_UNIX host side. */
+#ifndef VSE_BACKEND_MUXER_H
+#define VSE_BACKEND_MUXER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "device.h"
+
+struct muxer;
+
+/* Events the loop reports and the muxer asks for. */
+#define MUXER_EV_READ	1u
+#define MUXER_EV_WRITE	2u
+#define MUXER_EV_HUP	4u	/* peer closed (reported, never asked for) */
+#define MUXER_EV_ERR	8u
+
+struct muxer_config {
+	const char *uds_path;		/* main host socket, e.g. "./v.sock" */
+	vsock_time_t line_timeout;	/* CONNECT line must finish (5 s) */
+	unsigned max_pending;		/* unfinished CONNECT lines (64) */
+};
+
+struct muxer_stats {
+	uint64_t accepted;		/* host sockets on the main socket */
+	uint64_t bad_lines;		/* closed: malformed CONNECT line */
+	uint64_t line_timeouts;		/* closed: line not finished in time */
+	uint64_t pending_overflow;	/* closed: too many unfinished lines */
+	uint64_t host_connects;		/* valid CONNECT lines */
+	uint64_t guest_connects;	/* guest connections to PATH_PORT */
+	uint64_t guest_refused;
+};
+
+/*
+ * The loop must watch fd for events (MUXER_EV_READ / _WRITE), or stop
+ * watching it (events 0; the muxer calls this before closing an fd).
+ */
+typedef void (*muxer_watch_fn)(void *ctx, int fd, unsigned events);
+
+void muxer_config_defaults(struct muxer_config *c);
+
+/*
+ * Binds and listens on cfg->uds_path. A live socket there (something
+ * accepts connections) is an error; a stale one is replaced; any other
+ * file is left alone and is an error. On failure err gets one line.
+ */
+int muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
+    void *watch_ctx, struct muxer **out, char *err, size_t errlen);
+
+/* The device the muxer reports host events to (set before any event). */
+void muxer_attach(struct muxer *m, struct vsock_device *dev);
+
+extern const struct vsock_backend_ops muxer_backend_ops;
+
+/* An event on one of the fds the muxer asked to be watched. */
+void muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now);
+
+/* When muxer_run must next be called (VSOCK_TIME_NEVER: never). */
+vsock_time_t muxer_next_deadline(const struct muxer *m);
+
+/* Closes host sockets whose CONNECT line timed out by now. */
+void muxer_run(struct muxer *m, vsock_time_t now);
+
+const struct muxer_stats *muxer_stats(const struct muxer *m);
+int muxer_listen_fd(const struct muxer *m);
+
+/*
+ * Closes the main socket and every unfinished host socket and removes the
+ * socket file. Free the device first: it releases the connections.
+ */
+void muxer_free(struct muxer *m);
+
+#endif
