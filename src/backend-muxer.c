@@ -95,22 +95,29 @@ track(struct muxer *m, struct mx_entry *e)
 	return 0;
 }
 
+/* Takes e off the list of unfinished CONNECT lines. */
+static void
+line_unlink(struct muxer *m, struct mx_entry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		m->line_head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		m->line_tail = e->prev;
+	e->prev = e->next = NULL;
+	m->nlines--;
+}
+
 /* Stops watching, closes and frees e. */
 static void
 drop_entry(struct muxer *m, struct mx_entry *e)
 {
 	set_watch(m, e, 0);
-	if (e->kind == MX_LINE) {
-		if (e->prev != NULL)
-			e->prev->next = e->next;
-		else
-			m->line_head = e->next;
-		if (e->next != NULL)
-			e->next->prev = e->prev;
-		else
-			m->line_tail = e->prev;
-		m->nlines--;
-	}
+	if (e->kind == MX_LINE)
+		line_unlink(m, e);
 	m->by_fd[e->fd] = NULL;
 	close(e->fd);
 	free(e);
@@ -303,16 +310,7 @@ start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
 
 	/* Off the line list, not yet watched: the device decides that. */
 	set_watch(m, e, 0);
-	if (e->prev != NULL)
-		e->prev->next = e->next;
-	else
-		m->line_head = e->next;
-	if (e->next != NULL)
-		e->next->prev = e->prev;
-	else
-		m->line_tail = e->prev;
-	m->nlines--;
-	e->prev = e->next = NULL;
+	line_unlink(m, e);
 	e->kind = MX_HOST;
 	m->stats.host_connects++;
 	if (vsock_device_host_connect(m->dev, port, VIRTIO_VSOCK_TYPE_STREAM,

@@ -65,43 +65,6 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 	    !c->credit_requested;
 }
 
-/* Maps the chain's writable bytes after the header onto host iovecs. */
-static int
-map_rx_payload(const struct virtq *vq, const struct virtq_chain *ch,
-    uint32_t len, struct iovec *iov)
-{
-	uint32_t off = VSOCK_HDR_SIZE;
-	unsigned i;
-	int n = 0;
-
-	for (i = ch->nread; i < ch->nseg && len > 0; i++) {
-		uint64_t gpa = ch->seg[i].gpa, avail;
-		uint32_t seg = ch->seg[i].len;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		gpa += off;
-		seg -= off;
-		off = 0;
-		if (seg > len)
-			seg = len;
-		len -= seg;
-		while (seg > 0) {
-			void *p = guestmem_map_partial(vq->mem, gpa, seg,
-			    &avail);
-
-			if (p == NULL || n == RX_IOV_MAX)
-				return n;	/* read fewer bytes */
-			iov[n++] = (struct iovec){ p, avail };
-			gpa += avail;
-			seg -= (uint32_t)avail;
-		}
-	}
-	return n;
-}
-
 /* Host EOF: the guest gets SHUTDOWN(SEND), or (3) if the host closed. */
 static void
 host_eof(struct vsock_device *dev, struct vsock_conn *c)
@@ -124,11 +87,13 @@ read_stream(struct vsock_device *dev, struct vsock_conn *c,
     const struct virtq_chain *ch, uint32_t room)
 {
 	struct iovec iov[RX_IOV_MAX];
-	uint32_t flags = 0;
+	uint32_t flags = 0, mapped;
 	ssize_t n;
 	int cnt;
 
-	cnt = map_rx_payload(&dev->vq[VSOCK_QUEUE_RX], ch, room, iov);
+	/* Fewer bytes than room when the iovecs run out: read less. */
+	cnt = virtq_chain_iov(&dev->vq[VSOCK_QUEUE_RX], ch, true,
+	    VSOCK_HDR_SIZE, room, iov, RX_IOV_MAX, &mapped);
 	if (cnt == 0)
 		return 0;
 	/* Never read with a zero-length buffer: 0 would look like EOF. */

@@ -12,47 +12,6 @@
 /* Most host iovecs one payload is mapped into before falling back to a copy. */
 #define TX_IOV_MAX	64
 
-/*
- * Maps bytes [off, off + len) of the chain's readable part onto host
- * iovecs, splitting at region borders. Returns the count, or -1 when more
- * than max would be needed.
- */
-static int
-map_payload(const struct virtq *vq, const struct virtq_chain *ch,
-    uint32_t off, uint32_t len, struct iovec *iov, int max)
-{
-	unsigned i;
-	int n = 0;
-
-	for (i = 0; i < ch->nread && len > 0; i++) {
-		uint64_t gpa = ch->seg[i].gpa;
-		uint32_t seg = ch->seg[i].len;
-
-		if (off >= seg) {
-			off -= seg;
-			continue;
-		}
-		gpa += off;
-		seg -= off;
-		off = 0;
-		if (seg > len)
-			seg = len;
-		len -= seg;
-		while (seg > 0) {
-			uint64_t avail;
-			void *p = guestmem_map_partial(vq->mem, gpa, seg,
-			    &avail);
-
-			if (p == NULL || n == max)
-				return -1;
-			iov[n++] = (struct iovec){ p, avail };
-			gpa += avail;
-			seg -= (uint32_t)avail;
-		}
-	}
-	return n;
-}
-
 /* Copies len payload bytes at chain offset off to the tail of c's txbuf. */
 static int
 buffer_payload(struct vsock_device *dev, struct vsock_conn *c,
@@ -180,6 +139,7 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
     const struct virtq_chain *ch, const struct vsock_hdr *h)
 {
 	struct iovec iov[TX_IOV_MAX];
+	uint32_t mapped;
 	bool seq = c->type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	bool eom = seq && (h->flags & VIRTIO_VSOCK_SEQ_EOM);
 	uint32_t taken = 0;
@@ -189,8 +149,9 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	c->cr.rx_cnt += h->len;
 	/* Direct write only when it cannot reorder data: nothing is held. */
 	if (txbuf_empty(&c->tx) && (!seq || eom) &&
-	    (cnt = map_payload(&dev->vq[VSOCK_QUEUE_TX], ch, VSOCK_HDR_SIZE,
-	    h->len, iov, TX_IOV_MAX)) >= 0) {
+	    (cnt = virtq_chain_iov(&dev->vq[VSOCK_QUEUE_TX], ch, false,
+	    VSOCK_HDR_SIZE, h->len, iov, TX_IOV_MAX, &mapped)) >= 0 &&
+	    mapped == h->len) {
 		n = dev->be->write(dev->be_ctx, c, iov, cnt,
 		    seq ? h->flags & (VIRTIO_VSOCK_SEQ_EOM |
 		    VIRTIO_VSOCK_SEQ_EOR) : 0);

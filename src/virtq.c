@@ -423,3 +423,42 @@ virtq_chain_read_writable(const struct virtq *vq,
 	return chain_copy(vq, chain, chain->nread, chain->nseg, off, dst, len,
 	    false);
 }
+
+int
+virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
+    bool writable, uint32_t off, uint32_t len, struct iovec *iov, int max,
+    uint32_t *mapped)
+{
+	unsigned i = writable ? chain->nread : 0;
+	unsigned last = writable ? chain->nseg : chain->nread;
+	int n = 0;
+
+	*mapped = 0;
+	for (; i < last && len > 0; i++) {
+		uint64_t gpa = chain->seg[i].gpa, avail;
+		uint32_t seg = chain->seg[i].len;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		gpa += off;
+		seg -= off;
+		off = 0;
+		if (seg > len)
+			seg = len;
+		len -= seg;
+		while (seg > 0) {
+			void *p = guestmem_map_partial(vq->mem, gpa, seg,
+			    &avail);
+
+			if (p == NULL || n == max)
+				return n;
+			iov[n++] = (struct iovec){ p, avail };
+			gpa += avail;
+			seg -= (uint32_t)avail;
+			*mapped += (uint32_t)avail;
+		}
+	}
+	return n;
+}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "guestmem.h"
 #include "virtio-ring.h"
@@ -129,6 +130,16 @@ void virtq_set_notification(struct virtq *vq, bool enable);
 /* Copies bytes [off, off + len) of the chain's readable part into dst. */
 int virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
     uint32_t off, void *dst, uint32_t len);
+
+/*
+ * Maps bytes [off, off + len) of the chain's writable (or readable) part
+ * onto at most max host iovecs, split at region borders, for zero-copy
+ * socket I/O. Returns the iovec count and stores the bytes covered in
+ * *mapped (less than len when max iovecs did not suffice).
+ */
+int virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
+    bool writable, uint32_t off, uint32_t len, struct iovec *iov, int max,
+    uint32_t *mapped);
 
 /* Copies bytes [off, off + len) of the chain's writable part into dst. */
 int virtq_chain_read_writable(const struct virtq *vq,

@@ -1,0 +1,40 @@
+/* loop.h - the program's single-threaded epoll loop: fds, deadlines, signals. */
+#ifndef VSOCKEMU_LOOP_H
+#define VSOCKEMU_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Event bits, the same values as MUXER_EV_*. */
+#define LOOP_READ	1u
+#define LOOP_WRITE	2u
+#define LOOP_HUP	4u
+#define LOOP_ERR	8u
+
+struct loop;
+
+/* Called when fd has events (LOOP_*); now is the loop's clock. */
+typedef void (*loop_fn)(void *ctx, int fd, unsigned events, uint64_t now);
+
+/* Monotonic nanoseconds: the only clock the program reads. */
+uint64_t loop_now(void);
+
+/* A loop that also stops on SIGINT / SIGTERM (blocked, via signalfd). */
+int loop_new(struct loop **out);
+void loop_free(struct loop *l);
+
+/* Watches fd for events with fn, or stops watching it (events 0). */
+int loop_watch(struct loop *l, int fd, unsigned events, loop_fn fn,
+    void *ctx);
+
+/*
+ * Waits until an fd is ready, a signal arrives or deadline (loop_now()
+ * nanoseconds; UINT64_MAX waits forever) passes, and dispatches. Returns
+ * false once a stop signal was received.
+ */
+bool loop_wait(struct loop *l, uint64_t deadline);
+
+/* The signal that stopped the loop, or 0. */
+int loop_stop_signal(const struct loop *l);
+
+#endif
