@@ -10,7 +10,7 @@ TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
 check_PROGRAMS += tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_states tests/check_stream tests/check_credit \
-	tests/check_connect_line
+	tests/check_connect_line tests/check_muxer
 tests_check_guestmem_SOURCES = tests/check_guestmem.c
 tests_check_guestmem_CFLAGS = $(TEST_CFLAGS)
 tests_check_guestmem_LDADD = $(TEST_LDADD)
@@ -20,7 +20,7 @@ tests_check_virtq_LDADD = $(TEST_LDADD)
 
 TESTS += tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_states tests/check_stream tests/check_credit \
-	tests/check_connect_line tests/selftest.sh
+	tests/check_connect_line tests/check_muxer tests/selftest.sh
 EXTRA_DIST += tests/selftest.sh
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)
 tests_check_device_SOURCES = tests/check_device.c
@@ -38,3 +38,6 @@ tests_check_credit_LDADD = $(TEST_LDADD)
 tests_check_connect_line_SOURCES = tests/check_connect_line.c
 tests_check_connect_line_CFLAGS = $(TEST_CFLAGS)
 tests_check_connect_line_LDADD = $(TEST_LDADD)
+tests_check_muxer_SOURCES = tests/check_muxer.c
+tests_check_muxer_CFLAGS = $(TEST_CFLAGS)
+tests_check_muxer_LDADD = $(TEST_LDADD)

@@ -39,6 +39,14 @@ struct wire *
 wire_new_cfg(const struct vsock_device_config *cfg, unsigned rx_buffers,
     uint32_t rx_payload)
 {
+	return wire_new_backend(cfg, NULL, NULL, rx_buffers, rx_payload);
+}
+
+struct wire *
+wire_new_backend(const struct vsock_device_config *cfg,
+    const struct vsock_backend_ops *ops, void *ctx, unsigned rx_buffers,
+    uint32_t rx_payload)
+{
 	struct wire *w = calloc(1, sizeof(*w));
 	uint64_t f;
 	unsigned i;
@@ -47,7 +55,11 @@ wire_new_cfg(const struct vsock_device_config *cfg, unsigned rx_buffers,
 	ck_assert_ptr_nonnull(w);
 	ck_assert_err(fg_mem_init_simple(&w->mem, 64 << 20), 0);
 	script_init(&w->sb);
-	e = vsock_device_new(cfg, &script_backend_ops, &w->sb, &w->dev, NULL);
+	if (ops == NULL) {
+		ops = &script_backend_ops;
+		ctx = &w->sb;
+	}
+	e = vsock_device_new(cfg, ops, ctx, &w->dev, NULL);
 	ck_assert_err(e, 0);
 	script_attach(&w->sb, w->dev);
 	vsock_device_set_notify(w->dev, on_notify, w);

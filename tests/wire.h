@@ -42,6 +42,11 @@ void wire_config(struct vsock_device_config *cfg);
 /* Builds the rig; rx_buffers RX buffers posted (of rx_payload bytes each). */
 struct wire *wire_new_cfg(const struct vsock_device_config *cfg,
     unsigned rx_buffers, uint32_t rx_payload);
+
+/* Same, with another host backend instead of the scripted one. */
+struct wire *wire_new_backend(const struct vsock_device_config *cfg,
+    const struct vsock_backend_ops *ops, void *ctx, unsigned rx_buffers,
+    uint32_t rx_payload);
 struct wire *wire_new(void);
 void wire_free(struct wire *w);
 

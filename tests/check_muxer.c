@@ -1,0 +1,465 @@
+/* check_muxer.c - the AF_UNIX muxer with real sockets against the raw-wire guest. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backend-muxer.h"
+#include "common.h"
+#include "wire.h"
+
+#define SEC	VSOCK_NS_PER_SEC
+#define MAXFD	256
+
+/* A deterministic stand-in for the event loop: poll with no timeout. */
+struct mrig {
+	struct wire *w;
+	struct muxer *m;
+	unsigned watch[MAXFD];
+	char dir[48];
+	char path[64];
+};
+
+static void
+on_watch(void *ctx, int fd, unsigned events)
+{
+	struct mrig *r = ctx;
+
+	ck_assert_int_lt(fd, MAXFD);
+	r->watch[fd] = events;
+}
+
+/* Dispatches ready fds until none is ready (AF_UNIX is synchronous). */
+static void
+pump(struct mrig *r)
+{
+	struct pollfd p[MAXFD];
+	int i, n, rounds;
+
+	for (rounds = 0; rounds < 1000; rounds++) {
+		for (i = n = 0; i < MAXFD; i++)
+			if (r->watch[i]) {
+				p[n].fd = i;
+				p[n].events = (r->watch[i] & MUXER_EV_READ ?
+				    POLLIN : 0) | (r->watch[i] &
+				    MUXER_EV_WRITE ? POLLOUT : 0);
+				p[n++].revents = 0;
+			}
+		if (poll(p, (nfds_t)n, 0) <= 0)
+			return;
+		for (i = 0; i < n; i++) {
+			unsigned ev = 0;
+
+			if (p[i].revents == 0)
+				continue;
+			ev |= p[i].revents & POLLIN ? MUXER_EV_READ : 0;
+			ev |= p[i].revents & POLLOUT ? MUXER_EV_WRITE : 0;
+			ev |= p[i].revents & POLLHUP ? MUXER_EV_HUP : 0;
+			ev |= p[i].revents & POLLERR ? MUXER_EV_ERR : 0;
+			muxer_handle(r->m, p[i].fd, ev, r->w->now);
+		}
+	}
+	ck_abort_msg("pump did not settle: a busy loop");
+}
+
+static struct mrig *
+mrig_new(unsigned max_pending)
+{
+	struct mrig *r = calloc(1, sizeof(*r));
+	struct vsock_device_config cfg;
+	struct muxer_config mc;
+	char err[256];
+
+	strcpy(r->dir, "/tmp/vsockemu-mux-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(r->dir));
+	snprintf(r->path, sizeof(r->path), "%s/v.sock", r->dir);
+	muxer_config_defaults(&mc);
+	mc.uds_path = r->path;
+	if (max_pending)
+		mc.max_pending = max_pending;
+	ck_assert_msg(muxer_new(&mc, on_watch, r, &r->m, err,
+	    sizeof(err)) == 0, "%s", err);
+	wire_config(&cfg);
+	r->w = wire_new_backend(&cfg, &muxer_backend_ops, r->m, 64,
+	    WIRE_RX_PAYLOAD);
+	muxer_attach(r->m, r->w->dev);
+	return r;
+}
+
+static void
+mrig_free(struct mrig *r)
+{
+	char cmd[160];
+
+	vsock_device_free(r->w->dev);
+	r->w->dev = NULL;
+	muxer_free(r->m);
+	ck_assert_int_ne(access(r->path, F_OK), 0);	/* socket removed */
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
+	ck_assert_int_eq(system(cmd), 0);
+	fg_ring_destroy(&r->w->rxr);
+	fg_ring_destroy(&r->w->txr);
+	fg_ring_destroy(&r->w->evr);
+	fg_mem_destroy(&r->w->mem);
+	script_free(&r->w->sb);
+	free(r->w);
+	free(r);
+}
+
+/* A host client connected to path (non-blocking). */
+static int
+client(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(sa.sun_path, path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	return fd;
+}
+
+static void
+put(int fd, const char *s)
+{
+	ck_assert_int_eq(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+/* What the client can read now ("" when nothing, NULL at EOF). */
+static const char *
+get(int fd)
+{
+	static char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+
+	if (n == 0)
+		return NULL;
+	if (n < 0) {
+		ck_assert_int_eq(errno, EAGAIN);
+		n = 0;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The client's CONNECT reaches the guest as REQUEST; the guest answers. */
+static uint32_t
+host_connect(struct mrig *r, int fd, const char *line, uint32_t port,
+    bool accept)
+{
+	struct vsock_hdr q, h;
+
+	put(fd, line);
+	pump(r);
+	q = wire_expect(r->w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(q.dst_port, port);
+	h = wire_hdr(accept ? VIRTIO_VSOCK_OP_RESPONSE : VIRTIO_VSOCK_OP_RST,
+	    port, q.src_port);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	return q.src_port;
+}
+
+START_TEST(test_host_connect_ok_and_data)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+	struct vsock_hdr h, got;
+	char payload[64];
+	uint32_t lp;
+
+	/* Bytes after the newline are not consumed by the parser. */
+	lp = host_connect(r, fd, "CONNECT 52\nhello", 52, true);
+	ck_assert_uint_eq(lp, 1073741824u);
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(got.len, 5);
+	ck_assert_mem_eq(payload, "hello", 5);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
+	h.len = 6;
+	wire_send(r->w, &h, "world\n");
+	ck_assert_str_eq(get(fd), "world\n");
+	/* Host half-close -> SHUTDOWN(SEND); guest half-close -> EOF. */
+	shutdown(fd, SHUT_WR);
+	pump(r);
+	got = wire_expect(r->w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SHUTDOWN_SEND);
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, 52, lp);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
+	wire_send(r->w, &h, NULL);
+	ck_assert_ptr_null(get(fd));
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+START_TEST(test_host_connect_refused_no_ok)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+
+	host_connect(r, fd, "CONNECT 53\n", 53, false);
+	ck_assert_ptr_null(get(fd));	/* closed, no "OK" */
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+START_TEST(test_host_connect_request_timeout)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+
+	put(fd, "CONNECT 54\n");
+	pump(r);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_REQUEST);
+	wire_advance(r->w, 2 * SEC);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_ptr_null(get(fd));
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+static const char *const bad_lines[] = {
+	"\n", "CONN\n", "FOO 52\n", "connect \n", "connect -1\n",
+	"connect 4294967296\n", "connect 5x\n", "CONNECT                        1",
+};
+
+/* Every malformed line: closed, no REQUEST; the muxer keeps serving. */
+START_TEST(test_bad_line_closed)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path), good;
+
+	put(fd, bad_lines[_i]);
+	pump(r);
+	ck_assert_ptr_null(get(fd));
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	wire_expect_none(r->w);
+	ck_assert_uint_eq(muxer_stats(r->m)->bad_lines, 1);
+	close(fd);
+	good = client(r->path);
+	host_connect(r, good, "CONNECT 52\n", 52, true);
+	ck_assert_str_eq(get(good), "OK 1073741824\n");
+	close(good);
+	mrig_free(r);
+}
+END_TEST
+
+START_TEST(test_eof_before_newline)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+
+	put(fd, "CONNECT 52");
+	shutdown(fd, SHUT_WR);
+	pump(r);
+	ck_assert_ptr_null(get(fd));
+	ck_assert_uint_eq(muxer_stats(r->m)->bad_lines, 1);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+START_TEST(test_line_dribbled)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+	const char *line = "cOnNeCt 52\n";
+	size_t i;
+	char one[2] = { 0 };
+
+	for (i = 0; i + 1 < strlen(line); i++) {
+		one[0] = line[i];
+		put(fd, one);
+		pump(r);
+	}
+	host_connect(r, fd, "\n", 52, true);
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/* A client that never finishes its line is closed at the timeout. */
+START_TEST(test_line_timeout)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+
+	put(fd, "CONN");
+	pump(r);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), 5 * SEC);
+	muxer_run(r->m, 5 * SEC - 1);
+	ck_assert_str_eq(get(fd), "");
+	muxer_run(r->m, 5 * SEC);
+	ck_assert_ptr_null(get(fd));
+	ck_assert_uint_eq(muxer_stats(r->m)->line_timeouts, 1);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/* Unfinished lines are capped: the next socket is closed at once. */
+START_TEST(test_pending_cap)
+{
+	struct mrig *r = mrig_new(2);
+	int a = client(r->path), b = client(r->path), c = client(r->path);
+
+	pump(r);
+	ck_assert_str_eq(get(a), "");
+	ck_assert_str_eq(get(b), "");
+	ck_assert_ptr_null(get(c));
+	ck_assert_uint_eq(muxer_stats(r->m)->pending_overflow, 1);
+	close(a);
+	close(b);
+	close(c);
+	mrig_free(r);
+}
+END_TEST
+
+/* Guest -> PATH_1234: connected, data both ways; no listener -> RST. */
+START_TEST(test_guest_connect_to_path_port)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vsock_hdr h, got;
+	char payload[64];
+	int lfd, afd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234", r->path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RESPONSE);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	fcntl(afd, F_SETFL, O_NONBLOCK);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
+	h.len = 3;
+	wire_send(r->w, &h, "abc");
+	ck_assert_str_eq(get(afd), "abc");
+	put(afd, "xyz");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_mem_eq(payload, "xyz", 3);
+	/* The host application closes: SHUTDOWN(3), then the guest's RST. */
+	close(afd);
+	pump(r);
+	got = wire_expect(r->w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 0);
+	/* Nobody at PATH_1235: RST. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1025, 1235);
+	wire_send(r->w, &h, NULL);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(muxer_stats(r->m)->guest_refused, 1);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/* Writes never raise SIGPIPE: a vanished host reader resets the guest. */
+START_TEST(test_no_sigpipe)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+	struct vsock_hdr h;
+	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	close(fd);	/* not yet noticed by the muxer */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
+	h.len = 2;
+	wire_send(r->w, &h, "hi");	/* EPIPE, not a signal */
+	pump(r);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RST);
+	mrig_free(r);
+}
+END_TEST
+
+/* The main socket: live -> error; stale -> replaced; a file -> error. */
+START_TEST(test_socket_path_rules)
+{
+	struct muxer_config mc;
+	struct muxer *m, *m2;
+	char dir[] = "/tmp/vsockemu-path-XXXXXX", path[128], err[256];
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/v.sock", dir);
+	muxer_config_defaults(&mc);
+	mc.uds_path = path;
+	ck_assert_int_eq(muxer_new(&mc, on_watch, &(struct mrig){ 0 }, &m,
+	    err, sizeof(err)), 0);
+	ck_assert_int_ne(muxer_new(&mc, on_watch, &(struct mrig){ 0 }, &m2,
+	    err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "in use"));
+	muxer_free(m);
+	/* A stale socket file left by a killed emulator is replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		strcpy(sa.sun_path, path);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
+	close(fd);
+	ck_assert_int_eq(muxer_new(&mc, on_watch, &(struct mrig){ 0 }, &m,
+	    err, sizeof(err)), 0);
+	muxer_free(m);
+	/* A regular file is never deleted. */
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	ck_assert_int_ne(muxer_new(&mc, on_watch, &(struct mrig){ 0 }, &m,
+	    err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
+	ck_assert_int_eq(access(path, F_OK), 0);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *
+muxer_suite(void)
+{
+	Suite *s = suite_create("muxer");
+	TCase *tc = tcase_create("host");
+
+	tcase_add_test(tc, test_host_connect_ok_and_data);
+	tcase_add_test(tc, test_host_connect_refused_no_ok);
+	tcase_add_test(tc, test_host_connect_request_timeout);
+	tcase_add_loop_test(tc, test_bad_line_closed, 0,
+	    (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));
+	tcase_add_test(tc, test_eof_before_newline);
+	tcase_add_test(tc, test_line_dribbled);
+	tcase_add_test(tc, test_line_timeout);
+	tcase_add_test(tc, test_pending_cap);
+	tcase_add_test(tc, test_guest_connect_to_path_port);
+	tcase_add_test(tc, test_no_sigpipe);
+	tcase_add_test(tc, test_socket_path_rules);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+VSE_CHECK_MAIN(muxer_suite)
