@@ -4,4 +4,7 @@ noinst_LIBRARIES += fakeguest/libfakeguest.a
 fakeguest_libfakeguest_a_SOURCES = \
 	fakeguest/mem.c fakeguest/mem.h \
 	fakeguest/ring.c fakeguest/ring.h \
-	fakeguest/badchain.c fakeguest/badchain.h
+	fakeguest/badchain.c fakeguest/badchain.h \
+	fakeguest/credit.c fakeguest/credit.h \
+	fakeguest/inbuf.c fakeguest/inbuf.h \
+	fakeguest/txq.c fakeguest/txq.h
