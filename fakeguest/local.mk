@@ -7,4 +7,7 @@ fakeguest_libfakeguest_a_SOURCES = \
 	fakeguest/badchain.c fakeguest/badchain.h \
 	fakeguest/credit.c fakeguest/credit.h \
 	fakeguest/inbuf.c fakeguest/inbuf.h \
-	fakeguest/txq.c fakeguest/txq.h
+	fakeguest/txq.c fakeguest/txq.h \
+	fakeguest/vsock.c fakeguest/vsock.h fakeguest/vsock-int.h \
+	fakeguest/sock.c fakeguest/sock.h \
+	fakeguest/sock-proto.c

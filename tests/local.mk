@@ -7,14 +7,18 @@ TEST_LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) -lpthread
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 
-check_PROGRAMS += tests/check_guestmem tests/check_virtq
+check_PROGRAMS += tests/check_guestmem tests/check_virtq tests/check_gsock
 tests_check_guestmem_SOURCES = tests/check_guestmem.c
 tests_check_guestmem_CFLAGS = $(TEST_CFLAGS)
 tests_check_guestmem_LDADD = $(TEST_LDADD)
 tests_check_virtq_SOURCES = tests/check_virtq.c
 tests_check_virtq_CFLAGS = $(TEST_CFLAGS)
 tests_check_virtq_LDADD = $(TEST_LDADD)
+tests_check_gsock_SOURCES = tests/check_gsock.c
+tests_check_gsock_CFLAGS = $(TEST_CFLAGS)
+tests_check_gsock_LDADD = $(TEST_LDADD)
 
-TESTS += tests/check_guestmem tests/check_virtq tests/selftest.sh
+TESTS += tests/check_guestmem tests/check_virtq tests/check_gsock \
+	tests/selftest.sh
 EXTRA_DIST += tests/selftest.sh
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)
