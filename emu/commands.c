@@ -4,6 +4,8 @@
 #include "vsockemu.h"
 
 const struct vse_command vse_commands[] = {
+	{ "serve", "a Firecracker-compatible vsock endpoint with a simulated guest",
+	    cmd_serve },
 	{ "selftest", "drive the built-in fake guest through the device's queues",
 	    cmd_selftest },
 };

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "backend-muxer.h"
 #include "connect-line.h"
 #include "error.h"
+#include "uds-path.h"
 
 enum mx_kind {
 	MX_LISTENER,		/* the main socket */
@@ -123,46 +123,6 @@ drop_entry(struct muxer *m, struct mx_entry *e)
 	free(e);
 }
 
-/* Is there a live listener at path? (Can we connect to it?) */
-static bool
-path_is_live(const struct sockaddr_un *sa)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool live;
-
-	if (fd < 0)
-		return false;
-	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
-	close(fd);
-	return live;
-}
-
-/* Removes a stale socket file at path; refuses live sockets and others. */
-static int
-clear_path(const struct sockaddr_un *sa, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (lstat(sa->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket",
-		    sa->sun_path);
-		return -1;
-	}
-	if (path_is_live(sa)) {
-		snprintf(err, errlen, "%s is in use by another process",
-		    sa->sun_path);
-		return -1;
-	}
-	if (unlink(sa->sun_path) < 0) {
-		snprintf(err, errlen, "cannot remove stale socket %s: %s",
-		    sa->sun_path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* Fills sa with path; false when it does not fit sun_path. */
 static bool
 make_addr(struct sockaddr_un *sa, const char *path)
@@ -196,7 +156,7 @@ muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
 	m->watch_ctx = watch_ctx;
 	strcpy(m->path, sa.sun_path);
 	m->cfg.uds_path = m->path;
-	if (clear_path(&sa, err, errlen) < 0)
+	if (uds_path_prepare(m->path, err, errlen) < 0)
 		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {

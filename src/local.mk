@@ -16,4 +16,5 @@ src_libvsockemu_a_SOURCES = \
 	src/device-tx.c src/device-rx.c \
 	src/backend-script.c src/backend-script.h \
 	src/connect-line.c src/connect-line.h \
-	src/backend-muxer.c src/backend-muxer.h
+	src/backend-muxer.c src/backend-muxer.h \
+	src/uds-path.c src/uds-path.h

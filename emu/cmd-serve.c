@@ -1,0 +1,472 @@
+/* cmd-serve.c - `vsockemu serve`: a Firecracker-compatible vsock endpoint with a simulated guest. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-muxer.h"
+#include "device.h"
+#include "error.h"
+#include "guest-apps.h"
+#include "loop.h"
+#include "mem.h"
+#include "sock.h"
+#include "vsock.h"
+#include "vsockemu.h"
+
+#define SERVE_MAX_GUEST		64
+#define SERVE_GUEST_RAM		(64u << 20)
+
+static const char serve_usage[] =
+"usage: vsockemu serve [options]\n"
+"\n"
+"Runs an emulated virtio-vsock device whose host side speaks Firecracker's\n"
+"and Cloud Hypervisor's AF_UNIX protocol, with a simulated guest inside the\n"
+"same process. Host software written for a microVM talks to it unchanged:\n"
+"\n"
+"  host -> guest  connect to the main socket, send \"CONNECT <port>\\n\",\n"
+"                 read \"OK <local_port>\\n\", then talk to the guest service\n"
+"  guest -> host  the guest connects to host port P: vsockemu connects to\n"
+"                 the AF_UNIX socket PATH_P (e.g. ./v.sock_1234)\n"
+"\n"
+"Options:\n"
+"  --uds PATH             main host socket (default ./v.sock)\n"
+"  --cid N                guest CID (default 3; 0, 1, 2 and -1 are reserved)\n"
+"  --vsock cid=N,socket=PATH\n"
+"                         the same in Cloud Hypervisor's form\n"
+"  --guest PORT=SERVICE   what listens in the guest on PORT (repeatable);\n"
+"                         SERVICE is echo, discard, source:BYTES (sends that\n"
+"                         many pattern bytes, then closes) or unix:PATH (each\n"
+"                         connection is bridged to the AF_UNIX server PATH,\n"
+"                         which plays the guest application). Default 52=echo\n"
+"  --guest-connect PATH=PORT\n"
+"                         listen on PATH; each local client becomes a guest\n"
+"                         connection to host port PORT (so it reaches\n"
+"                         UDS_PORT), letting a local program play a guest\n"
+"                         client (repeatable)\n"
+"  --seqpacket            offer VIRTIO_VSOCK_F_SEQPACKET; guest services and\n"
+"                         bridges then use SOCK_SEQPACKET\n"
+"  --profile NAME         credit profile: firecracker (64 KiB buffers,\n"
+"                         default) or linux (256 KiB, Linux >= 6.8 updates)\n"
+"  --max-conns N          connection limit (default 1023, Firecracker's)\n"
+"  -v, --verbose          print counters when stopping\n"
+"  -q, --quiet            print nothing but errors\n"
+"  -h, --help             show this help\n"
+"\n"
+"Example (the Firecracker documentation's, unchanged):\n"
+"  vsockemu serve &\n"
+"  socat - UNIX-CONNECT:./v.sock     # type: CONNECT 52\n"
+"                                    # get:  OK 1073741824, then an echo\n"
+"\n"
+"SIGINT or SIGTERM resets every connection, removes the socket files\n"
+"vsockemu created and exits 0. Bad options or unusable paths: exit 2.\n";
+
+struct serve_opts {
+	const char *uds;
+	uint64_t cid;
+	struct gapp_listen_spec guest[SERVE_MAX_GUEST];
+	unsigned nguest;
+	struct gapp_connect_spec gconn[SERVE_MAX_GUEST];
+	unsigned ngconn;
+	bool seqpacket;
+	enum vsock_profile profile;
+	uint32_t max_conns;
+	int verbose;
+};
+
+struct serve {
+	struct serve_opts o;
+	struct loop *loop;
+	struct fg_mem mem;
+	struct fg_vsock *vs;
+	struct vsock_device *dev;
+	struct muxer *mx;
+	struct gapps *apps;
+	bool kick, irq;
+};
+
+/* Parses a whole decimal number up to max; -1 when it is not one. */
+static int
+parse_num(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0' && *out <= max ? 0 : -1;
+}
+
+/* Reports a bad option argument; the caller exits 2. */
+static int
+bad(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "vsockemu serve: %s '%s': %s\n", opt, arg, why);
+	return -1;
+}
+
+/* --guest PORT=SERVICE */
+static int
+parse_guest(struct serve_opts *o, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	struct gapp_listen_spec *s = &o->guest[o->nguest];
+	uint64_t port;
+
+	if (o->nguest == SERVE_MAX_GUEST)
+		return bad("--guest", arg, "too many");
+	if (eq == NULL)
+		return bad("--guest", arg, "want PORT=SERVICE, e.g. 52=echo");
+	*eq = '\0';
+	if (parse_num(arg, UINT32_MAX - 1, &port) < 0)
+		return bad("--guest", arg, "port is not a number below 2^32-1");
+	memset(s, 0, sizeof(*s));
+	s->port = (uint32_t)port;
+	if (gapp_parse_service(eq + 1, s) < 0)
+		return bad("--guest", eq + 1, "service must be echo, discard, "
+		    "source:BYTES or unix:PATH");
+	o->nguest++;
+	return 0;
+}
+
+/* --guest-connect PATH=PORT */
+static int
+parse_gconn(struct serve_opts *o, char *arg)
+{
+	char *eq = strrchr(arg, '=');
+	uint64_t port;
+
+	if (o->ngconn == SERVE_MAX_GUEST)
+		return bad("--guest-connect", arg, "too many");
+	if (eq == NULL || eq == arg)
+		return bad("--guest-connect", arg, "want PATH=PORT");
+	*eq = '\0';
+	if (parse_num(eq + 1, UINT32_MAX - 1, &port) < 0)
+		return bad("--guest-connect", eq + 1, "port is not a number");
+	o->gconn[o->ngconn].path = arg;
+	o->gconn[o->ngconn].port = (uint32_t)port;
+	o->ngconn++;
+	return 0;
+}
+
+/* --vsock cid=N,socket=PATH (Cloud Hypervisor's syntax). */
+static int
+parse_ch_vsock(struct serve_opts *o, char *arg)
+{
+	char *tok, *save = NULL;
+	uint64_t cid;
+
+	for (tok = strtok_r(arg, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "cid=", 4) == 0) {
+			if (parse_num(tok + 4, UINT64_MAX, &cid) < 0)
+				return bad("--vsock", tok, "cid is not a number");
+			o->cid = cid;
+		} else if (strncmp(tok, "socket=", 7) == 0 && tok[7] != '\0') {
+			o->uds = tok + 7;
+		} else {
+			return bad("--vsock", tok, "want cid=N,socket=PATH");
+		}
+	}
+	return 0;
+}
+
+static int
+parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+	static const struct option opts[] = {
+		{ "uds", required_argument, NULL, 'u' },
+		{ "cid", required_argument, NULL, 'c' },
+		{ "vsock", required_argument, NULL, 'V' },
+		{ "guest", required_argument, NULL, 'g' },
+		{ "guest-connect", required_argument, NULL, 'G' },
+		{ "seqpacket", no_argument, NULL, 's' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->uds = "./v.sock";
+	o->cid = 3;
+	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
+	o->verbose = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			o->uds = optarg;
+			break;
+		case 'c':
+			if (parse_num(optarg, UINT64_MAX, &o->cid) < 0)
+				return bad("--cid", optarg, "not a number");
+			break;
+		case 'V':
+			if (parse_ch_vsock(o, optarg) < 0)
+				return -1;
+			break;
+		case 'g':
+			if (parse_guest(o, optarg) < 0)
+				return -1;
+			break;
+		case 'G':
+			if (parse_gconn(o, optarg) < 0)
+				return -1;
+			break;
+		case 's':
+			o->seqpacket = true;
+			break;
+		case 'p':
+			if (strcmp(optarg, "firecracker") == 0)
+				o->profile = VSOCK_PROFILE_FIRECRACKER;
+			else if (strcmp(optarg, "linux") == 0)
+				o->profile = VSOCK_PROFILE_LINUX;
+			else
+				return bad("--profile", optarg,
+				    "want firecracker or linux");
+			break;
+		case 'm':
+			if (parse_num(optarg, UINT32_C(1) << 30, &v) < 0 ||
+			    v == 0)
+				return bad("--max-conns", optarg,
+				    "want a number from 1 to 2^30");
+			o->max_conns = (uint32_t)v;
+			break;
+		case 'v':
+			o->verbose = 2;
+			break;
+		case 'q':
+			o->verbose = 0;
+			break;
+		case 'h':
+			fputs(serve_usage, stdout);
+			return 1;
+		default:
+			fputs("vsockemu serve: see vsockemu serve --help\n",
+			    stderr);
+			return -1;
+		}
+	}
+	if (optind != argc)
+		return bad("serve", argv[optind], "unexpected argument");
+	if (!vsock_cid_valid(o->cid)) {
+		char num[24];
+
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)o->cid);
+		return bad("--cid", num, "reserved (0, 1, 2 and -1 cannot be "
+		    "a guest CID)");
+	}
+	if (o->nguest == 0) {
+		o->guest[0].port = 52;
+		o->guest[0].service = GAPP_ECHO;
+		o->nguest = 1;
+	}
+	return 0;
+}
+
+/* The fake guest kicked a queue / the device interrupted the guest. */
+static void
+on_kick(void *ctx, unsigned q)
+{
+	(void)q;
+	((struct serve *)ctx)->kick = true;
+}
+
+static void
+on_irq(void *ctx, unsigned q)
+{
+	(void)q;
+	((struct serve *)ctx)->irq = true;
+}
+
+/* Lets guest, device and guest applications run until nothing moves. */
+static void
+settle(struct serve *s, uint64_t now)
+{
+	unsigned rounds;
+	bool moved;
+
+	for (rounds = 0; rounds < 100000; rounds++) {
+		moved = false;
+		if (s->kick) {
+			s->kick = false;
+			vsock_device_kick(s->dev, VSOCK_QUEUE_TX, now);
+			moved = true;
+		}
+		if (s->irq) {
+			s->irq = false;
+			fg_vsock_poll(s->vs, now);
+			moved = true;
+		}
+		moved |= gapps_run(s->apps, now);
+		if (!moved)
+			return;
+	}
+}
+
+/* The muxer's fds: the loop reports, the muxer handles. */
+static void
+on_mx_fd(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct serve *s = ctx;
+
+	muxer_handle(s->mx, fd, events, now);
+}
+
+static void
+on_mx_watch(void *ctx, int fd, unsigned events)
+{
+	struct serve *s = ctx;
+
+	loop_watch(s->loop, fd, events, on_mx_fd, s);
+}
+
+static uint64_t
+min3(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t m = a < b ? a : b;
+
+	return m < c ? m : c;
+}
+
+/* Builds the guest memory, the guest stack and the device over it. */
+static int
+build_guest(struct serve *s, char *err, size_t errlen)
+{
+	struct vsock_device_config dc;
+	struct fg_vsock_config gc;
+	const char *why = NULL;
+	unsigned q;
+	int e;
+
+	vsock_device_config_defaults(&dc);
+	dc.guest_cid = s->o.cid;
+	dc.profile = s->o.profile;
+	dc.seqpacket = s->o.seqpacket;
+	dc.max_conns = s->o.max_conns;
+	if ((e = vsock_device_new(&dc, &muxer_backend_ops, s->mx, &s->dev,
+	    &why)) < 0) {
+		snprintf(err, errlen, "%s", why ? why : vse_strerror(e));
+		return -1;
+	}
+	muxer_attach(s->mx, s->dev);
+	vsock_device_set_notify(s->dev, on_irq, s);
+	if (fg_mem_init_simple(&s->mem, SERVE_GUEST_RAM) < 0) {
+		snprintf(err, errlen, "cannot map guest memory");
+		return -1;
+	}
+	fg_vsock_config_defaults(&gc);
+	gc.guest_cid = s->o.cid;
+	gc.features = vsock_device_features(s->dev);
+	gc.max_socks = s->o.max_conns + SERVE_MAX_GUEST + 16;
+	gc.kick = on_kick;
+	gc.kick_ctx = s;
+	if (vsock_device_set_features(s->dev, gc.features) < 0 ||
+	    fg_vsock_new(&s->mem, &gc, &s->vs) < 0) {
+		snprintf(err, errlen, "cannot set up the guest driver");
+		return -1;
+	}
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
+		const struct fg_ring *r = fg_vsock_ring(s->vs, q);
+
+		if (vsock_device_set_queue(s->dev, q, &s->mem.gm, r->num,
+		    r->desc_gpa, r->avail_gpa, r->used_gpa) < 0) {
+			snprintf(err, errlen, "cannot set up queue %u", q);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Prints counters when stopping (-v). */
+static void
+print_stats(const struct serve *s)
+{
+	const struct vsock_device_stats *d = vsock_device_stats(s->dev);
+	const struct muxer_stats *m = muxer_stats(s->mx);
+
+	fprintf(stderr, "vsockemu: %llu connections, packets %llu to host / "
+	    "%llu to guest, bytes %llu / %llu, RST sent %llu; host sockets "
+	    "%llu accepted, %llu bad lines, %llu line timeouts\n",
+	    (unsigned long long)d->conns_opened,
+	    (unsigned long long)d->tx_packets,
+	    (unsigned long long)d->rx_packets,
+	    (unsigned long long)d->tx_bytes, (unsigned long long)d->rx_bytes,
+	    (unsigned long long)d->rst_sent, (unsigned long long)m->accepted,
+	    (unsigned long long)m->bad_lines,
+	    (unsigned long long)m->line_timeouts);
+}
+
+static void
+teardown(struct serve *s)
+{
+	uint64_t now = loop_now();
+
+	gapps_free(s->apps, now);
+	/* Releasing the connections closes their host sockets. */
+	vsock_device_free(s->dev);
+	muxer_free(s->mx);
+	if (s->vs != NULL)
+		fg_vsock_free(s->vs);
+	fg_mem_destroy(&s->mem);
+	loop_free(s->loop);
+}
+
+int
+cmd_serve(int argc, char **argv)
+{
+	struct serve s;
+	struct muxer_config mc;
+	char err[512];
+	uint64_t now, next;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	r = parse_opts(argc, argv, &s.o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (loop_new(&s.loop) < 0) {
+		fprintf(stderr, "vsockemu serve: cannot create event loop\n");
+		return 1;
+	}
+	muxer_config_defaults(&mc);
+	mc.uds_path = s.o.uds;
+	if (muxer_new(&mc, on_mx_watch, &s, &s.mx, err, sizeof(err)) < 0 ||
+	    build_guest(&s, err, sizeof(err)) < 0 ||
+	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
+	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
+	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vsockemu serve: %s\n", err);
+		teardown(&s);
+		return 2;
+	}
+	fg_vsock_start(s.vs);
+	if (s.o.verbose)
+		fprintf(stderr, "vsockemu: guest CID %llu on %s\n",
+		    (unsigned long long)s.o.cid, s.o.uds);
+	do {
+		now = loop_now();
+		vsock_device_run(s.dev, now);
+		muxer_run(s.mx, now);
+		fg_vsock_poll(s.vs, now);
+		settle(&s, now);
+		next = min3(vsock_device_next_deadline(s.dev),
+		    muxer_next_deadline(s.mx), fg_vsock_next_deadline(s.vs));
+	} while (loop_wait(s.loop, next));
+	if (s.o.verbose >= 2)
+		print_stats(&s);
+	if (s.o.verbose)
+		fprintf(stderr, "vsockemu: stopped by signal %d\n",
+		    loop_stop_signal(s.loop));
+	teardown(&s);
+	return 0;
+}

@@ -1,0 +1,505 @@
+/* guest-apps.c - echo, discard, source and AF_UNIX bridges inside the simulated guest. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backend-script.h"
+#include "uds-path.h"
+#include "guest-apps.h"
+#include "sock.h"
+
+/* Bytes one direction of an application holds in flight. */
+#define GAPP_BUF	(64 * 1024)
+
+/* One direction of data: filled by one side, drained by the other. */
+struct gbuf {
+	uint8_t data[GAPP_BUF];
+	size_t off, len;
+	bool eof;		/* the source side ended */
+	bool shut;		/* the end was passed on */
+};
+
+/* One guest connection and what it does. */
+struct gapp {
+	int gfd;			/* guest socket */
+	enum gapp_service service;
+	uint64_t left;			/* GAPP_SOURCE: bytes still to send */
+	uint64_t sent;
+	int hfd;			/* GAPP_UNIX / connect: local socket */
+	unsigned watching;		/* LOOP_* asked for hfd */
+	struct gbuf g2h;		/* guest -> local (or echo back) */
+	struct gbuf h2g;		/* local -> guest */
+	bool closed;
+	struct gapp *next;
+};
+
+struct glisten {
+	int gfd;
+	struct gapp_listen_spec spec;
+};
+
+struct gconnect {
+	int lfd;			/* local AF_UNIX listener */
+	struct gapp_connect_spec spec;
+	char path[108];
+};
+
+struct gapps {
+	struct fg_vsock *vs;
+	struct loop *loop;
+	uint16_t type;
+	struct glisten *ls;
+	unsigned nls;
+	struct gconnect *cs;
+	unsigned ncs;
+	struct gapp *apps;
+	bool local_events;		/* a local fd became ready */
+};
+
+int
+gapp_parse_service(const char *s, struct gapp_listen_spec *spec)
+{
+	char *end;
+
+	if (strcmp(s, "echo") == 0) {
+		spec->service = GAPP_ECHO;
+	} else if (strcmp(s, "discard") == 0) {
+		spec->service = GAPP_DISCARD;
+	} else if (strncmp(s, "source:", 7) == 0) {
+		spec->service = GAPP_SOURCE;
+		errno = 0;
+		spec->bytes = strtoull(s + 7, &end, 10);
+		if (s[7] == '\0' || *end != '\0' || errno != 0 || s[7] == '-')
+			return -1;
+	} else if (strncmp(s, "unix:", 5) == 0 && s[5] != '\0') {
+		spec->service = GAPP_UNIX;
+		spec->path = s + 5;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* A local fd is ready: note it; gapps_run does the work. */
+static void
+on_local(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct gapps *g = ctx;
+
+	(void)fd;
+	(void)events;
+	(void)now;
+	g->local_events = true;
+}
+
+/* Non-blocking AF_UNIX socket connected (or connecting) to path. */
+static int
+unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Adds an application for guest socket gfd. */
+static struct gapp *
+add_app(struct gapps *g, int gfd, enum gapp_service service, int hfd)
+{
+	struct gapp *a = calloc(1, sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->gfd = gfd;
+	a->service = service;
+	a->hfd = hfd;
+	a->next = g->apps;
+	g->apps = a;
+	if (hfd >= 0)
+		loop_watch(g->loop, hfd, LOOP_READ | LOOP_WRITE, on_local, g);
+	a->watching = LOOP_READ | LOOP_WRITE;
+	return a;
+}
+
+/*
+ * Watches the local fd only for what can make progress: READ while there
+ * is room for its data, WRITE while data waits for it. Level-triggered
+ * epoll would otherwise report a writable socket forever.
+ */
+static void
+update_watch(struct gapps *g, struct gapp *a)
+{
+	unsigned ev = 0;
+
+	if (a->hfd < 0)
+		return;
+	if (a->h2g.len == 0 && !a->h2g.eof)
+		ev |= LOOP_READ;
+	if (a->g2h.len > 0)
+		ev |= LOOP_WRITE;
+	if (ev != a->watching) {
+		loop_watch(g->loop, a->hfd, ev, on_local, g);
+		a->watching = ev;
+	}
+}
+
+int
+gapps_new(struct fg_vsock *vs, struct loop *loop,
+    const struct gapp_listen_spec *ls, unsigned nls,
+    const struct gapp_connect_spec *cs, unsigned ncs, uint16_t type,
+    struct gapps **out, char *err, size_t errlen)
+{
+	struct gapps *g = calloc(1, sizeof(*g));
+	unsigned i;
+	int fd;
+
+	*out = NULL;
+	if (g == NULL)
+		return -ENOMEM;
+	g->vs = vs;
+	g->loop = loop;
+	g->type = type;
+	g->ls = calloc(nls ? nls : 1, sizeof(*g->ls));
+	g->cs = calloc(ncs ? ncs : 1, sizeof(*g->cs));
+	if (g->ls == NULL || g->cs == NULL)
+		goto fail;
+	for (i = 0; i < nls; i++) {
+		fd = fg_sock_open(vs, type);
+		if (fd < 0 || fg_sock_bind(vs, fd, ls[i].port) < 0 ||
+		    fg_sock_listen(vs, fd, 128) < 0) {
+			snprintf(err, errlen, "guest port %u: cannot listen "
+			    "(used twice?)", ls[i].port);
+			goto fail;
+		}
+		g->ls[g->nls].gfd = fd;
+		g->ls[g->nls].spec = ls[i];
+		g->nls++;
+	}
+	for (i = 0; i < ncs; i++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct gconnect *gc = &g->cs[g->ncs];
+
+		if (strlen(cs[i].path) >= sizeof(sa.sun_path)) {
+			snprintf(err, errlen, "--guest-connect: path too long: "
+			    "%s", cs[i].path);
+			goto fail;
+		}
+		strcpy(sa.sun_path, cs[i].path);
+		if (uds_path_prepare(cs[i].path, err, errlen) < 0)
+			goto fail;
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa,
+		    sizeof(sa)) < 0 || listen(fd, 128) < 0) {
+			snprintf(err, errlen, "--guest-connect: cannot listen "
+			    "on %s: %s", cs[i].path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto fail;
+		}
+		gc->lfd = fd;
+		gc->spec = cs[i];
+		strcpy(gc->path, cs[i].path);
+		g->ncs++;
+		loop_watch(loop, fd, LOOP_READ, on_local, g);
+	}
+	*out = g;
+	return 0;
+fail:
+	gapps_free(g, 0);
+	return -EINVAL;
+}
+
+/* Fills b from the guest socket; true if anything happened. */
+static bool
+fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
+{
+	ssize_t n;
+
+	if (b->eof || b->len > 0)
+		return false;
+	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), NULL);
+	if (n == -EAGAIN)
+		return false;
+	if (n <= 0)
+		b->eof = true;
+	else {
+		b->off = 0;
+		b->len = (size_t)n;
+	}
+	return true;
+}
+
+/* Drains b into the guest socket; true if anything happened. */
+static bool
+drain_to_guest(struct gapps *g, struct gapp *a, struct gbuf *b, uint64_t now)
+{
+	bool moved = false;
+	ssize_t n;
+
+	while (b->len > 0) {
+		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len, 0);
+		if (n <= 0)
+			break;
+		b->off += (size_t)n;
+		b->len -= (size_t)n;
+		moved = true;
+	}
+	if (b->len == 0 && b->eof && !b->shut) {
+		fg_sock_shutdown(g->vs, a->gfd, SHUT_WR);
+		b->shut = true;
+		moved = true;
+	}
+	(void)now;
+	return moved;
+}
+
+/* Fills b from the local socket. */
+static bool
+fill_from_local(struct gapp *a, struct gbuf *b)
+{
+	ssize_t n;
+
+	if (b->eof || b->len > 0)
+		return false;
+	n = recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == ENOTCONN))
+		return false;
+	if (n <= 0)
+		b->eof = true;
+	else {
+		b->off = 0;
+		b->len = (size_t)n;
+	}
+	return true;
+}
+
+/* Drains b into the local socket. */
+static bool
+drain_to_local(struct gapp *a, struct gbuf *b)
+{
+	bool moved = false;
+	ssize_t n;
+
+	while (b->len > 0) {
+		n = send(a->hfd, b->data + b->off, b->len,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN && errno != ENOTCONN) {
+				b->len = 0;	/* reader gone: drop */
+				b->eof = true;
+			}
+			break;
+		}
+		b->off += (size_t)n;
+		b->len -= (size_t)n;
+		moved = true;
+	}
+	if (b->len == 0 && b->eof && !b->shut) {
+		shutdown(a->hfd, SHUT_WR);
+		b->shut = true;
+		moved = true;
+	}
+	return moved;
+}
+
+/* One step of one application; true when it made progress. */
+static bool
+step(struct gapps *g, struct gapp *a, uint64_t now)
+{
+	bool moved = false;
+	uint8_t chunk[GAPP_BUF];
+	ssize_t n;
+
+	switch (a->service) {
+	case GAPP_ECHO:
+		moved |= fill_from_guest(g, a, &a->g2h);
+		moved |= drain_to_guest(g, a, &a->g2h, now);
+		if (a->g2h.shut && !a->closed) {
+			fg_sock_close(g->vs, a->gfd, now);
+			a->closed = moved = true;
+		}
+		break;
+	case GAPP_DISCARD:
+		while ((n = fg_sock_recv(g->vs, a->gfd, chunk, sizeof(chunk),
+		    NULL)) > 0)
+			moved = true;
+		if (n != -EAGAIN && !a->closed) {
+			fg_sock_close(g->vs, a->gfd, now);
+			a->closed = moved = true;
+		}
+		break;
+	case GAPP_SOURCE:
+		while (a->left > 0) {
+			size_t k = a->left < sizeof(chunk) ? (size_t)a->left :
+			    sizeof(chunk);
+
+			script_pattern_fill(a->sent, chunk, k);
+			n = fg_sock_send(g->vs, a->gfd, chunk, k, 0);
+			if (n <= 0)
+				break;
+			a->sent += (uint64_t)n;
+			a->left -= (uint64_t)n;
+			moved = true;
+		}
+		if (a->left == 0 && !a->closed) {
+			fg_sock_close(g->vs, a->gfd, now);
+			a->closed = moved = true;
+		}
+		break;
+	case GAPP_UNIX:
+		if (fg_sock_state(g->vs, a->gfd) == FG_SS_CONNECTING)
+			break;	/* --guest-connect: not accepted yet */
+		moved |= fill_from_guest(g, a, &a->g2h);
+		moved |= drain_to_local(a, &a->g2h);
+		moved |= fill_from_local(a, &a->h2g);
+		moved |= drain_to_guest(g, a, &a->h2g, now);
+		if (a->g2h.shut && a->h2g.shut && !a->closed) {
+			fg_sock_close(g->vs, a->gfd, now);
+			a->closed = moved = true;
+		}
+		update_watch(g, a);
+		break;
+	}
+	return moved;
+}
+
+/* Accepts guest connections on every listener. */
+static bool
+accept_guest(struct gapps *g)
+{
+	bool moved = false;
+	unsigned i;
+	int fd, hfd;
+
+	for (i = 0; i < g->nls; i++) {
+		const struct gapp_listen_spec *s = &g->ls[i].spec;
+
+		while ((fd = fg_sock_accept(g->vs, g->ls[i].gfd)) >= 0) {
+			struct gapp *a;
+
+			moved = true;
+			hfd = -1;
+			if (s->service == GAPP_UNIX &&
+			    (hfd = unix_connect(s->path)) < 0) {
+				/* Nobody to bridge to: reset the guest side. */
+				fg_sock_close(g->vs, fd, 0);
+				continue;
+			}
+			a = add_app(g, fd, s->service, hfd);
+			if (a != NULL)
+				a->left = s->bytes;
+		}
+	}
+	return moved;
+}
+
+/* Local clients of --guest-connect become guest connections. */
+static bool
+accept_local(struct gapps *g, uint64_t now)
+{
+	bool moved = false;
+	unsigned i;
+	int hfd, gfd;
+
+	for (i = 0; i < g->ncs; i++) {
+		while ((hfd = accept4(g->cs[i].lfd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			moved = true;
+			gfd = fg_sock_open(g->vs, g->type);
+			if (gfd < 0 || (fg_sock_connect(g->vs, gfd,
+			    VMADDR_CID_HOST, g->cs[i].spec.port, now) < 0 &&
+			    fg_sock_error(g->vs, gfd) != 0)) {
+				close(hfd);
+				continue;
+			}
+			add_app(g, gfd, GAPP_UNIX, hfd);
+		}
+	}
+	return moved;
+}
+
+/* Frees applications whose guest socket is closed and local side done. */
+static void
+reap(struct gapps *g)
+{
+	struct gapp **pp = &g->apps, *a;
+
+	while ((a = *pp) != NULL) {
+		int st = fg_sock_state(g->vs, a->gfd);
+
+		if (a->closed || st == FG_SS_CLOSED || st < 0) {
+			if (!a->closed)
+				fg_sock_close(g->vs, a->gfd, 0);
+			if (a->hfd >= 0) {
+				loop_watch(g->loop, a->hfd, 0, NULL, NULL);
+				close(a->hfd);
+			}
+			*pp = a->next;
+			free(a);
+			continue;
+		}
+		pp = &a->next;
+	}
+}
+
+bool
+gapps_run(struct gapps *g, uint64_t now)
+{
+	bool moved = g->local_events;
+	struct gapp *a;
+
+	g->local_events = false;
+	moved |= accept_guest(g);
+	moved |= accept_local(g, now);
+	for (a = g->apps; a != NULL; a = a->next)
+		moved |= step(g, a, now);
+	reap(g);
+	return moved;
+}
+
+void
+gapps_free(struct gapps *g, uint64_t now)
+{
+	struct gapp *a, *next;
+	unsigned i;
+
+	if (g == NULL)
+		return;
+	for (a = g->apps; a != NULL; a = next) {
+		next = a->next;
+		if (a->hfd >= 0) {
+			loop_watch(g->loop, a->hfd, 0, NULL, NULL);
+			close(a->hfd);
+		}
+		free(a);
+	}
+	for (i = 0; i < g->ncs; i++) {
+		loop_watch(g->loop, g->cs[i].lfd, 0, NULL, NULL);
+		close(g->cs[i].lfd);
+		unlink(g->cs[i].path);
+	}
+	(void)now;
+	free(g->ls);
+	free(g->cs);
+	free(g);
+}

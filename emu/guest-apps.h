@@ -1,0 +1,56 @@
+/* guest-apps.h - the programs that run inside the simulated guest of `serve`. */
+#ifndef VSOCKEMU_GUEST_APPS_H
+#define VSOCKEMU_GUEST_APPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "vsock.h"
+
+/* What listens inside the guest on a port (--guest PORT=SERVICE). */
+enum gapp_service {
+	GAPP_ECHO,		/* sends back what it receives */
+	GAPP_DISCARD,		/* reads and drops */
+	GAPP_SOURCE,		/* sends `bytes` of a fixed pattern, closes */
+	GAPP_UNIX,		/* bridges to a local AF_UNIX server */
+};
+
+struct gapp_listen_spec {
+	uint32_t port;
+	enum gapp_service service;
+	uint64_t bytes;		/* GAPP_SOURCE */
+	const char *path;	/* GAPP_UNIX */
+};
+
+/* --guest-connect LOCALPATH=PORT: local clients become guest clients. */
+struct gapp_connect_spec {
+	const char *path;
+	uint32_t port;
+};
+
+struct gapps;
+
+/*
+ * Starts the guest side: a listening guest socket per spec, and a local
+ * AF_UNIX listener per connect spec (registered with the loop). err gets
+ * one line on failure.
+ */
+int gapps_new(struct fg_vsock *vs, struct loop *loop,
+    const struct gapp_listen_spec *ls, unsigned nls,
+    const struct gapp_connect_spec *cs, unsigned ncs, uint16_t type,
+    struct gapps **out, char *err, size_t errlen);
+
+/*
+ * Lets every guest application make progress (accept, read, write, close)
+ * at now. Returns true when anything moved.
+ */
+bool gapps_run(struct gapps *g, uint64_t now);
+
+/* Closes every socket and removes the local listener files. */
+void gapps_free(struct gapps *g, uint64_t now);
+
+/* Parses "echo", "discard", "source:BYTES", "unix:PATH". */
+int gapp_parse_service(const char *s, struct gapp_listen_spec *spec);
+
+#endif

@@ -1,0 +1,94 @@
+/* vsock-int.h - private structures of the guest stack, shared by vsock.c, sock.c and sock-proto.c. */
+#ifndef FG_VSOCK_INT_H
+#define FG_VSOCK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "inbuf.h"
+#include "pkt.h"
+#include "sock.h"
+#include "txq.h"
+#include "vsock.h"
+
+/* Received payload waiting for recv (Linux: an skb on vvs->rx_queue). */
+struct fg_rxpkt {
+	TAILQ_ENTRY(fg_rxpkt) entry;
+	uint32_t len;
+	uint32_t off;		/* bytes already read */
+	uint32_t flags;		/* VIRTIO_VSOCK_SEQ_* */
+	uint8_t data[];
+};
+TAILQ_HEAD(fg_rxpkt_list, fg_rxpkt);
+
+/* One socket: af_vsock's vsock_sock and virtio_vsock_sock in one. */
+struct fg_sock {
+	bool used;
+	bool released;		/* the application closed it; lingering */
+	bool listed;		/* packets find it by address pair */
+	bool done;		/* Linux SOCK_DONE: the peer is finished */
+	bool bound;		/* holds local_port against other binds */
+	uint16_t type;
+	enum fg_sock_state state;
+	int err;
+	uint32_t local_port;
+	uint64_t peer_cid;
+	uint32_t peer_port;
+	uint32_t shutdown, peer_shutdown;
+	int backlog;
+	int parent;		/* listener while in its accept queue, else -1 */
+	uint64_t accept_seq;	/* FIFO order in that queue */
+	uint32_t accept_queued;	/* listener: children waiting */
+	uint64_t deadline;	/* connect or close timer, or FG_TIME_NEVER */
+	uint32_t buf_alloc, rcvlowat;
+	uint32_t rx_bytes, buf_used, msg_count;
+	uint32_t fwd_cnt, last_fwd_cnt;
+	uint32_t tx_cnt, peer_buf_alloc, peer_fwd_cnt;
+	struct fg_rxpkt_list rxq;
+};
+
+struct fg_vsock {
+	struct fg_mem *mem;
+	struct fg_vsock_config cfg;
+	uint64_t cid;
+	bool seqpacket;		/* VIRTIO_VSOCK_F_SEQPACKET negotiated */
+	struct fg_ring ring[VSOCK_NUM_QUEUES];
+	struct fg_inbuf rx;
+	struct fg_inbuf ev;
+	struct fg_txq tx;
+	uint8_t *rxbuf;		/* host copy of one RX buffer */
+	struct fg_sock *sock;
+	unsigned nsock;
+	uint32_t next_port;	/* next ephemeral port to try */
+	uint64_t accept_seq;
+	struct fg_vsock_stats stats;
+	const char *violation;
+};
+
+/* vsock.c */
+void fg_vsock_violate(struct fg_vsock *vs, const char *why);
+void fg_vsock_xmit(struct fg_vsock *vs, const struct vsock_hdr *h,
+    const void *payload);
+void fg_vsock_reset_no_sock(struct fg_vsock *vs, const struct vsock_hdr *in);
+
+/* sock.c */
+struct fg_sock *fg_sock_get(struct fg_vsock *vs, int fd);
+int fg_sock_alloc(struct fg_vsock *vs, uint16_t type);
+void fg_sock_free(struct fg_vsock *vs, struct fg_sock *s);
+
+/* sock-proto.c: packets of one socket, timers, reset. */
+struct fg_sock *fg_sock_lookup(struct fg_vsock *vs, const struct vsock_hdr *h);
+void fg_sock_recv_pkt(struct fg_vsock *vs, struct fg_sock *s,
+    const struct vsock_hdr *h, const uint8_t *payload);
+void fg_sock_send_ctl(struct fg_vsock *vs, struct fg_sock *s, uint16_t op,
+    uint32_t flags);
+void fg_sock_send_rw(struct fg_vsock *vs, struct fg_sock *s,
+    const uint8_t *buf, uint32_t len, uint32_t flags);
+bool fg_sock_has_data(const struct fg_sock *s);
+void fg_sock_do_close(struct fg_vsock *vs, struct fg_sock *s);
+void fg_sock_run_timers(struct fg_vsock *vs, uint64_t now);
+uint64_t fg_sock_next_deadline(const struct fg_vsock *vs);
+void fg_sock_transport_reset(struct fg_vsock *vs);
+
+#endif

@@ -1,0 +1,60 @@
+/* uds-path.c - claim an AF_UNIX path without ever deleting someone's file or live socket. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "uds-path.h"
+
+/* Does something accept connections at path? */
+static bool
+path_is_live(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+	bool live;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+	    errno == EAGAIN;	/* a full backlog is still a listener */
+	close(fd);
+	return live;
+}
+
+int
+uds_path_prepare(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is not a socket", path);
+		return -1;
+	}
+	if (path_is_live(path)) {
+		snprintf(err, errlen, "%s is in use by another process", path);
+		return -1;
+	}
+	if (unlink(path) < 0) {
+		snprintf(err, errlen, "cannot remove stale socket %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
