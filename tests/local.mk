@@ -15,6 +15,19 @@ tests_check_virtq_SOURCES = tests/check_virtq.c
 tests_check_virtq_CFLAGS = $(TEST_CFLAGS)
 tests_check_virtq_LDADD = $(TEST_LDADD)
 
-TESTS += tests/check_guestmem tests/check_virtq tests/selftest.sh
+# The capture suites write and read pcap files through libpcap directly too.
+PCAP_TEST_SOURCES = tests/pcap-util.c tests/pcap-util.h
+PCAP_TEST_CFLAGS = $(TEST_CFLAGS) $(PCAP_CFLAGS)
+
+check_PROGRAMS += tests/check_pcap tests/check_tshark
+tests_check_pcap_SOURCES = tests/check_pcap.c $(PCAP_TEST_SOURCES)
+tests_check_pcap_CFLAGS = $(PCAP_TEST_CFLAGS)
+tests_check_pcap_LDADD = $(TEST_LDADD)
+tests_check_tshark_SOURCES = tests/check_tshark.c $(PCAP_TEST_SOURCES)
+tests_check_tshark_CFLAGS = $(PCAP_TEST_CFLAGS)
+tests_check_tshark_LDADD = $(TEST_LDADD)
+
+TESTS += tests/check_guestmem tests/check_virtq tests/selftest.sh \
+	tests/check_pcap tests/check_tshark
 EXTRA_DIST += tests/selftest.sh
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)
