@@ -3,5 +3,6 @@ bin_PROGRAMS += emu/vsockemu
 
 emu_vsockemu_SOURCES = \
 	emu/main.c emu/vsockemu.h emu/commands.c \
-	emu/cmd-selftest.c
+	emu/cmd-selftest.c \
+	emu/cmd-dump.c
 emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS)

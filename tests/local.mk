@@ -28,6 +28,6 @@ tests_check_tshark_CFLAGS = $(PCAP_TEST_CFLAGS)
 tests_check_tshark_LDADD = $(TEST_LDADD)
 
 TESTS += tests/check_guestmem tests/check_virtq tests/selftest.sh \
-	tests/check_pcap tests/check_tshark
-EXTRA_DIST += tests/selftest.sh
+	tests/check_pcap tests/check_tshark tests/dump.sh
+EXTRA_DIST += tests/selftest.sh tests/dump.sh
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)
