@@ -60,6 +60,7 @@ record_split_tap(const struct vsock_pcap_frame *f)
 	    f->tapped_len > f->hdr.len;
 }
 
+/* Checks one record in byte order; the first failed check is the answer. */
 int
 vsock_pcap_parse_record(const uint8_t *data, uint32_t caplen,
     uint32_t orig_len, unsigned flags, struct vsock_pcap_frame *f)

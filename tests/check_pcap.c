@@ -1,9 +1,11 @@
 /* check_pcap.c - vsockmon captures: header codec, writer round trip, hostile files, split taps. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -313,6 +315,29 @@ START_TEST(test_writer_write_error_sticky)
 	ck_assert_err(vsock_pcap_writer_write(w, &r.rec), -VSE_ERR_PCAP_WRITE);
 	ck_assert_uint_eq(vsock_pcap_writer_count(w), 0);
 	ck_assert_err(vsock_pcap_writer_close(w), -VSE_ERR_PCAP_WRITE);
+	pu_rec_free(&r);
+}
+END_TEST
+
+START_TEST(test_writer_stdout)
+{
+	struct vsock_pcap_writer *w;
+	struct pu_rec r;
+	struct pu_result res;
+	const char *path = pu_tmp("stdout.pcap");
+	char msg[256];
+
+	/* Check runs each test in its own child: its stdout is ours to move. */
+	ck_assert_ptr_nonnull(freopen(path, "wb", stdout));
+	ck_assert_err(vsock_pcap_writer_open("-", &w, msg, sizeof(msg)), 0);
+	pu_rec_make(&r, VSOCK_TAP_HOST_TO_GUEST, 1, VIRTIO_VSOCK_OP_RW, 0, 6,
+	    1000, 1);
+	ck_assert_err(vsock_pcap_writer_write(w, &r.rec), 0);
+	ck_assert_err(vsock_pcap_writer_close(w), 0);
+	/* The caller's stdout survives the writer's close. */
+	ck_assert_int_ne(fcntl(STDOUT_FILENO, F_GETFD), -1);
+	pu_read_all(path, 0, &res);
+	ck_assert_msg(res.err == 0 && res.frames == 1, "%s", res.msg);
 	pu_rec_free(&r);
 }
 END_TEST
@@ -736,6 +761,7 @@ pcap_suite(void)
 	tcase_add_test(tc, test_writer_flushes_each_record);
 	tcase_add_test(tc, test_writer_open_error);
 	tcase_add_test(tc, test_writer_write_error_sticky);
+	tcase_add_test(tc, test_writer_stdout);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reader");

@@ -32,6 +32,7 @@ pu_tmpdir_cleanup(void)
 		nftw(pu_dir, pu_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* One temp dir per test program, made before Check forks. */
 void
 pu_tmpdir_init(void)
 {
@@ -49,6 +50,7 @@ pu_tmpdir_init(void)
 	atexit(pu_tmpdir_cleanup);
 }
 
+/* A path in the temp dir; four rotating buffers let a call use several. */
 const char *
 pu_tmp(const char *name)
 {
@@ -60,6 +62,7 @@ pu_tmp(const char *name)
 	return p;
 }
 
+/* A test vector in the source tree (distcheck: a read-only srcdir). */
 const char *
 pu_vector(const char *name)
 {
@@ -71,6 +74,7 @@ pu_vector(const char *name)
 	return buf;
 }
 
+/* A tap record as the device would report it, payload patterned by seed. */
 void
 pu_rec_make(struct pu_rec *r, enum vsock_tap_dir dir, uint16_t type,
     uint16_t op, uint32_t flags, uint32_t payload_len, uint64_t now,
@@ -102,12 +106,14 @@ pu_rec_make(struct pu_rec *r, enum vsock_tap_dir dir, uint16_t type,
 	r->rec.payload_len = payload_len;
 }
 
+/* Keeps raw in step with a hand-edited hdr. */
 void
 pu_rec_reencode(struct pu_rec *r)
 {
 	vsock_hdr_encode(&r->rec.hdr, r->rec.raw);
 }
 
+/* Releases a record's payload. */
 void
 pu_rec_free(struct pu_rec *r)
 {
@@ -115,6 +121,7 @@ pu_rec_free(struct pu_rec *r)
 	r->buf = NULL;
 }
 
+/* A kernel-style record: vsockmon header, virtio header, payload. */
 uint32_t
 pu_record(uint8_t *out, const struct vsock_hdr *h, const uint8_t *payload,
     uint32_t n)
@@ -129,6 +136,7 @@ pu_record(uint8_t *out, const struct vsock_hdr *h, const uint8_t *payload,
 	return VSOCKMON_RECORD_MIN + n;
 }
 
+/* Writes records with any link type and any caplen/len, lies included. */
 void
 pu_write_raw(const char *path, int dlt, const struct pu_raw *recs, size_t n)
 {
@@ -152,6 +160,7 @@ pu_write_raw(const char *path, int dlt, const struct pu_raw *recs, size_t n)
 	pcap_close(p);
 }
 
+/* Writes bytes to a file, asserting every step. */
 void
 pu_write_file(const char *path, const void *data, size_t len)
 {
@@ -162,6 +171,7 @@ pu_write_file(const char *path, const void *data, size_t len)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
+/* Slurps a whole file. */
 uint8_t *
 pu_read_file(const char *path, size_t *len)
 {
@@ -182,6 +192,7 @@ pu_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* Reads a capture to its end or first error, counting frames. */
 void
 pu_read_all(const char *path, unsigned flags, struct pu_result *res)
 {
