@@ -326,9 +326,14 @@ START_TEST(test_writer_stdout)
 	struct pu_result res;
 	const char *path = pu_tmp("stdout.pcap");
 	char msg[256];
+	int saved, fd;
 
-	/* Check runs each test in its own child: its stdout is ours to move. */
-	ck_assert_ptr_nonnull(freopen(path, "wb", stdout));
+	/* Point fd 1 at a file for the test, restoring it (CK_FORK=no) after. */
+	fflush(stdout);
+	ck_assert_int_ge(saved = dup(STDOUT_FILENO), 0);
+	ck_assert_int_ge(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+	ck_assert_int_eq(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	close(fd);
 	ck_assert_err(vsock_pcap_writer_open("-", &w, msg, sizeof(msg)), 0);
 	pu_rec_make(&r, VSOCK_TAP_HOST_TO_GUEST, 1, VIRTIO_VSOCK_OP_RW, 0, 6,
 	    1000, 1);
@@ -336,6 +341,8 @@ START_TEST(test_writer_stdout)
 	ck_assert_err(vsock_pcap_writer_close(w), 0);
 	/* The caller's stdout survives the writer's close. */
 	ck_assert_int_ne(fcntl(STDOUT_FILENO, F_GETFD), -1);
+	ck_assert_int_eq(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
 	pu_read_all(path, 0, &res);
 	ck_assert_msg(res.err == 0 && res.frames == 1, "%s", res.msg);
 	pu_rec_free(&r);
