@@ -8,6 +8,8 @@ const struct vse_command vse_commands[] = {
 	    cmd_serve },
 	{ "selftest", "drive the built-in fake guest through the device's queues",
 	    cmd_selftest },
+	{ "dump", "print a vsockmon capture (pcap/pcapng), one packet a line",
+	    cmd_dump },
 };
 
 const size_t vse_ncommands = sizeof(vse_commands) / sizeof(vse_commands[0]);

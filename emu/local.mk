@@ -5,5 +5,6 @@ emu_vsockemu_SOURCES = \
 	emu/main.c emu/vsockemu.h emu/commands.c \
 	emu/cmd-selftest.c \
 	emu/loop.c emu/loop.h \
-	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h
+	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
+	emu/cmd-dump.c
 emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS)

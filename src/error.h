@@ -51,6 +51,18 @@ enum vse_err {
 	VSE_ERR_CONN_LIMIT,		/* connection table full */
 	VSE_ERR_NO_PORT,		/* no free local port */
 	VSE_ERR_BAD_TYPE,		/* socket type unknown or not negotiated */
+	/* vsockmon captures (pcap-writer.c, pcap-record.c, pcap-reader.c) */
+	VSE_ERR_PCAP_OPEN,		/* capture file cannot be created */
+	VSE_ERR_PCAP_WRITE,		/* writing or flushing the capture failed */
+	VSE_ERR_PCAP_FORMAT,		/* not a pcap/pcapng file libpcap can open */
+	VSE_ERR_PCAP_LINKTYPE,		/* link type is not LINKTYPE_VSOCK (271) */
+	VSE_ERR_PCAP_DAMAGED,		/* libpcap could not read a record */
+	VSE_ERR_PCAP_SHORT,		/* record shorter than 32 + 44 bytes */
+	VSE_ERR_PCAP_CAPLEN,		/* record cut by the snaplen: caplen < len */
+	VSE_ERR_PCAP_TRANSPORT,		/* transport is not VIRTIO (2) */
+	VSE_ERR_PCAP_TRANS_LEN,		/* transport header length is not 44 */
+	VSE_ERR_PCAP_MISMATCH,		/* vsockmon and virtio headers disagree */
+	VSE_ERR_PCAP_PAYLOAD_LEN,	/* payload bytes differ from hdr.len */
 
 	VSE_ERR__COUNT
 };

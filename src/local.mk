@@ -1,8 +1,9 @@
-# src/local.mk - the device-model library (no I/O, injected clock).
+# src/local.mk - the device-model library (no I/O, injected clock) and its capture files.
 noinst_LIBRARIES += src/libvsockemu.a
 
 src_libvsockemu_a_SOURCES = \
 	src/error.c src/error.h \
+	src/byteorder.h \
 	src/guestmem.c src/guestmem.h \
 	src/virtio-ring.h \
 	src/virtq.c src/virtq.h \
@@ -17,4 +18,7 @@ src_libvsockemu_a_SOURCES = \
 	src/backend-script.c src/backend-script.h \
 	src/connect-line.c src/connect-line.h \
 	src/backend-muxer.c src/backend-muxer.h \
-	src/uds-path.c src/uds-path.h
+	src/uds-path.c src/uds-path.h \
+	src/vsockmon.c src/vsockmon.h \
+	src/pcap-record.c src/pcap-reader.c src/pcap-reader.h \
+	src/pcap-writer.c src/pcap-writer.h

@@ -2,7 +2,8 @@
 # A suite is tests/check_NAME.c; add it to CHECK_SUITES, one per line.
 noinst_LIBRARIES += tests/libtestcommon.a
 tests_libtestcommon_a_SOURCES = tests/common.c tests/common.h \
-	tests/wire.c tests/wire.h
+	tests/wire.c tests/wire.h \
+	tests/pcap-util.c tests/pcap-util.h
 
 CHECK_SUITES = \
 	tests/check_guestmem \
@@ -13,13 +14,20 @@ CHECK_SUITES = \
 	tests/check_credit \
 	tests/check_connect_line \
 	tests/check_muxer \
-	tests/check_gsock
+	tests/check_gsock \
+	tests/check_pcap \
+	tests/check_tshark
+
+# Shell tests that run the real program.
+PROGRAM_TESTS = \
+	tests/selftest.sh \
+	tests/dump.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) -lpthread
 
 check_PROGRAMS += $(CHECK_SUITES)
-TESTS += $(CHECK_SUITES) tests/selftest.sh
-EXTRA_DIST += tests/selftest.sh
+TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
+EXTRA_DIST += $(PROGRAM_TESTS)
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)

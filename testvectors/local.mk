@@ -1,2 +1,5 @@
-# testvectors/local.mk - recorded traces and their expected verdicts.
-EXTRA_DIST += testvectors/README.md
+# testvectors/local.mk - recorded traces and their expected outputs.
+EXTRA_DIST += testvectors/README.md \
+	testvectors/tcpdump-vsock-1.pcapng \
+	testvectors/tcpdump-vsock-1.dump \
+	testvectors/tcpdump-vsock-1.dump-x

@@ -1,0 +1,196 @@
+/* cmd-dump.c - `vsockemu dump`: print a vsockmon capture one frame a line. */
+#include "config.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "pcap-reader.h"
+#include "vsockemu.h"
+
+static const char dump_usage[] =
+"usage: vsockemu dump [-x] FILE...\n"
+"\n"
+"Prints a vsockmon capture (pcap or pcapng, link type 271 LINKTYPE_VSOCK, as\n"
+"written by `tcpdump -i vsockmon0 -w FILE`, Wireshark or vsockemu itself) one\n"
+"packet a line:\n"
+"\n"
+"  3 1.291039 3:1024 > 2:1234 STREAM RW flags 0 len 6 buf_alloc 262144 fwd_cnt 0\n"
+"\n"
+"frame number, seconds since the file's first frame, source CID:port >\n"
+"destination CID:port, socket type, operation, flags (SHUTDOWN: RCV|SEND,\n"
+"SEQPACKET RW: EOM|EOR, otherwise hex), then len, buf_alloc and fwd_cnt of\n"
+"the virtio header. Marks follow in brackets: [dropped] for a packet\n"
+"vsockemu's device refused (its header is shown as the guest wrote it), and\n"
+"[split-tap: N bytes tapped] for a host->guest RW that Linux 6.1's\n"
+"vhost-vsock recorded with more payload than its len (shown trimmed to len).\n"
+"FILE '-' is standard input.\n"
+"\n"
+"  -x, --hex   also print each payload as hex and ASCII, 16 bytes a line\n"
+"  -h, --help  show this help\n"
+"\n"
+"Every file is checked as it is read: a file that is not a capture, has\n"
+"another link type, or holds a record whose lengths do not add up stops\n"
+"with one line naming the file and the frame, and exit status 2.\n";
+
+/* Writes flag names joined by '|', unknown bits in hex; "0" for none. */
+static void
+dump_flag_names(uint32_t flags, const char *const names[2], char *buf,
+    size_t len)
+{
+	size_t off = 0;
+	unsigned b;
+
+	buf[0] = '\0';
+	for (b = 0; b < 2 && names != NULL; b++) {
+		if ((flags & (1u << b)) == 0)
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    off > 0 ? "|" : "", names[b]);
+		flags &= ~(1u << b);
+	}
+	if (flags != 0)
+		snprintf(buf + off, len - off, "%s0x%" PRIx32,
+		    off > 0 ? "|" : "", flags);
+	else if (off == 0)
+		snprintf(buf, len, "0");
+}
+
+/* Flags by name where virtio 1.2 5.10.6 names them (SHUTDOWN, SEQPACKET RW). */
+static void
+dump_flags(const struct vsock_hdr *h, char *buf, size_t len)
+{
+	static const char *const shutdown[2] = { "RCV", "SEND" };
+	static const char *const seq[2] = { "EOM", "EOR" };
+	const char *const *names = NULL;
+
+	if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN)
+		names = shutdown;
+	else if (h->op == VIRTIO_VSOCK_OP_RW &&
+	    h->type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+		names = seq;
+	dump_flag_names(h->flags, names, buf, len);
+}
+
+/* Prints the payload as hexdump -C does, offsets relative to the payload. */
+static void
+dump_hex(const uint8_t *p, uint32_t n)
+{
+	uint32_t off, i;
+
+	for (off = 0; off < n; off += 16) {
+		printf("  %04" PRIx32 " ", off);
+		for (i = off; i < off + 16; i++) {
+			if (i % 8 == 0)
+				putchar(' ');
+			if (i < n)
+				printf("%02x ", p[i]);
+			else
+				fputs("   ", stdout);
+		}
+		fputs(" |", stdout);
+		for (i = off; i < off + 16 && i < n; i++)
+			putchar(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.');
+		fputs("|\n", stdout);
+	}
+}
+
+/* One frame: the line, its marks, and with -x its payload. */
+static void
+dump_frame(const struct vsock_pcap_frame *f, uint64_t first, int hex)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	/* A hostile file's time may run backwards: print a sign. */
+	int back = f->ts_ns < first;
+	uint64_t us = (back ? first - f->ts_ns : f->ts_ns - first) / 1000;
+	const char *type = vsock_type_name(h->type);
+	char flags[64], tbuf[32];
+
+	if (type == NULL) {
+		snprintf(tbuf, sizeof(tbuf), "unknown %u", h->type);
+		type = tbuf;
+	}
+	dump_flags(h, flags, sizeof(flags));
+	printf("%" PRIu64 " %s%" PRIu64 ".%06" PRIu64 " %" PRIu64 ":%" PRIu32
+	    " > %" PRIu64 ":%" PRIu32 " %s %s flags %s len %" PRIu32
+	    " buf_alloc %" PRIu32 " fwd_cnt %" PRIu32, f->number,
+	    back ? "-" : "", us / 1000000, us % 1000000, h->src_cid,
+	    h->src_port, h->dst_cid, h->dst_port, type, vsock_op_name(h->op),
+	    flags, h->len, h->buf_alloc, h->fwd_cnt);
+	if (f->dropped)
+		fputs(" [dropped]", stdout);
+	if (f->split_tap)
+		printf(" [split-tap: %" PRIu32 " bytes tapped]", f->tapped_len);
+	putchar('\n');
+	if (hex)
+		dump_hex(f->payload, f->payload_len);
+}
+
+/* Dumps one file; 0 when all of it was readable, 2 otherwise. */
+static int
+dump_file(const char *path, int hex)
+{
+	struct vsock_pcap_reader *r;
+	struct vsock_pcap_frame f;
+	uint64_t first = 0;
+	char msg[640];
+	int e;
+
+	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, msg,
+	    sizeof(msg)) < 0) {
+		fflush(stdout);
+		fprintf(stderr, "vsockemu dump: %s\n", msg);
+		return 2;
+	}
+	while ((e = vsock_pcap_reader_next(r, &f, msg, sizeof(msg))) == 1) {
+		if (f.number == 1)
+			first = f.ts_ns;
+		dump_frame(&f, first, hex);
+	}
+	vsock_pcap_reader_close(r);
+	if (e == 0)
+		return 0;
+	fflush(stdout);
+	fprintf(stderr, "vsockemu dump: %s\n", msg);
+	return 2;
+}
+
+/* Parses options and dumps each file; one bad file does not stop the rest. */
+int
+cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "hex", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, hex = 0, status = 0, i;
+
+	while ((c = getopt_long(argc, argv, "xh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'x':
+			hex = 1;
+			break;
+		case 'h':
+			fputs(dump_usage, stdout);
+			return 0;
+		default:
+			fputs(dump_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "vsockemu dump: no capture file given "
+		    "(try vsockemu dump --help)\n");
+		return 2;
+	}
+	for (i = optind; i < argc; i++) {
+		if (argc - optind > 1)
+			printf("%s%s:\n", i > optind ? "\n" : "", argv[i]);
+		if (dump_file(argv[i], hex) != 0)
+			status = 2;
+	}
+	return status;
+}

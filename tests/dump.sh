@@ -1,0 +1,126 @@
+#!/bin/sh
+# dump.sh - `vsockemu dump` end to end: the tcpdump vector line for line,
+# flag names, split-tap marks, and a clean exit 2 for every unusable file.
+set -u
+emu=${top_builddir:-.}/emu/vsockemu
+vec=${top_srcdir:-.}/testvectors
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vse-dump.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+check() {
+	desc=$1; shift
+	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
+}
+
+# le VALUE NBYTES: VALUE as NBYTES little-endian bytes on stdout.
+# (No `local` in POSIX sh: the le_ prefix keeps callers' variables safe.)
+le() {
+	le_v=$1 le_n=$2 le_s=''
+	while [ "$le_n" -gt 0 ]; do
+		le_s="$le_s\\$(printf '%03o' $((le_v & 255)))"
+		le_v=$((le_v >> 8)) le_n=$((le_n - 1))
+	done
+	printf "$le_s"
+}
+
+# pcap FILE: a classic pcap header, link type 271, snaplen 262144.
+pcap() {
+	{ le 2712847316 4; le 2 2; le 4 2; le 0 4; le 0 4; le 262144 4
+	  le 271 4; } > "$1"
+}
+
+# record FILE SRC_CID DST_CID SRC_PORT DST_PORT LEN TYPE OP FLAGS PAYLOAD:
+# appends one kernel-style record (vsockmon op mapped as Linux does).
+record() {
+	f=$1 sc=$2 dc=$3 sp=$4 dp=$5 len=$6 type=$7 op=$8 flags=$9
+	shift 9
+	pay=$1 n=${#1}
+	case $op in 1|2) mop=1;; 3|4) mop=2;; 5) mop=4;; 6|7) mop=3;; *) mop=0;; esac
+	{ le 1000 4; le 0 4; le $((76 + n)) 4; le $((76 + n)) 4
+	  le "$sc" 8; le "$dc" 8; le "$sp" 4; le "$dp" 4; le $mop 2; le 2 2
+	  le 44 2; le 0 2
+	  le "$sc" 8; le "$dc" 8; le "$sp" 4; le "$dp" 4; le "$len" 4
+	  le "$type" 2; le "$op" 2; le "$flags" 4; le 262144 4; le 0 4
+	  printf '%s' "$pay"; } >> "$f"
+}
+
+# line N FILE: line N of FILE.
+line() { sed -n "$1p" "$2"; }
+
+out=$tmp/out err=$tmp/err
+
+# The tcpdump vector: exactly the hand-written expected output.
+"$emu" dump "$vec/tcpdump-vsock-1.pcapng" > "$out" 2> "$err"
+check "dump of the tcpdump vector exits 0" test $? -eq 0
+check "dump of the tcpdump vector prints nothing on stderr" test ! -s "$err"
+check "dump matches testvectors/tcpdump-vsock-1.dump" \
+    cmp -s "$out" "$vec/tcpdump-vsock-1.dump"
+check "10 lines" test "$(wc -l < "$out")" -eq 10
+check "frame 3: guest RW of 6 bytes" test "$(line 3 "$out" | cut -d" " -f1,3-5,7,9-11)" = \
+    "3 3:1024 > 2:1234 RW 0 len 6"
+check "frame 9: host SHUTDOWN RCV|SEND" test "$(line 9 "$out" | cut -d' ' -f3-9)" = \
+    "2:1234 > 3:1024 STREAM SHUTDOWN flags RCV|SEND"
+check "every frame buf_alloc 262144" test "$(grep -c ' buf_alloc 262144 ' "$out")" -eq 10
+check "CIDs 3/2 and ports 1024/1234 only" test "$(grep -c -e ' 3:1024 > 2:1234 ' \
+    -e ' 2:1234 > 3:1024 ' "$out")" -eq 10
+check "frame 10 is 6.115325 s after frame 1" test "$(line 10 "$out" | cut -d' ' -f2)" = 6.115325
+
+"$emu" dump -x "$vec/tcpdump-vsock-1.pcapng" > "$out"
+check "dump -x matches testvectors/tcpdump-vsock-1.dump-x" \
+    cmp -s "$out" "$vec/tcpdump-vsock-1.dump-x"
+check "dump -x: frame 3 payload Hello" test "$(line 4 "$out")" = \
+    "  0000  48 65 6c 6c 6f 0a                                 |Hello.|"
+
+# Flag names and types on crafted records.
+pcap "$tmp/seq.pcap"
+record "$tmp/seq.pcap" 3 2 1024 1234 2 2 5 3 hi
+record "$tmp/seq.pcap" 3 2 1024 1234 0 2 4 5 ''
+record "$tmp/seq.pcap" 3 2 1024 1234 0 9 6 16 ''
+record "$tmp/seq.pcap" 3 2 1024 1234 0 1 5 0 ''
+"$emu" dump "$tmp/seq.pcap" > "$out" 2> "$err"
+check "crafted pcap exits 0" test $? -eq 0
+check "SEQPACKET RW flags EOM|EOR" test "$(line 1 "$out" | cut -d" " -f7-9)" = "RW flags EOM|EOR"
+check "SHUTDOWN unknown bit in hex" test "$(line 2 "$out" | cut -d" " -f7-9)" = "SHUTDOWN flags RCV|0x4"
+check "unknown type, other flags hex" test "$(line 3 "$out" | cut -d" " -f6-10)" = \
+    "unknown 9 CREDIT_UPDATE flags 0x10"
+
+# Linux 6.1's split tap: host->guest RW, len 4, 10 bytes tapped.
+pcap "$tmp/split.pcap"
+record "$tmp/split.pcap" 2 3 1234 1024 4 1 5 0 0123456789
+"$emu" dump -x "$tmp/split.pcap" > "$out" 2> "$err"
+check "split tap accepted" test $? -eq 0
+check "split tap marked" test "$(line 1 "$out")" = \
+    "1 0.000000 2:1234 > 3:1024 STREAM RW flags 0 len 4 buf_alloc 262144 fwd_cnt 0 [split-tap: 10 bytes tapped]"
+check "split tap trimmed to len" sh -c "sed -n 2p '$out' | grep -q '|0123|\$'"
+pcap "$tmp/excess.pcap"
+record "$tmp/excess.pcap" 3 2 1024 1234 4 1 5 0 0123456789
+"$emu" dump "$tmp/excess.pcap" > "$out" 2> "$err"
+check "guest->host excess payload exits 2" test $? -eq 2
+check "... naming file and frame" grep -q "excess.pcap: frame 1: RW header says len 4 but the record has 10 payload bytes" "$err"
+
+# Unusable input: exit 2 and one line naming the file (and frame).
+head -c 600 "$vec/tcpdump-vsock-1.pcapng" > "$tmp/cut.pcapng"
+"$emu" dump "$tmp/cut.pcapng" > "$out" 2> "$err"
+check "truncated capture exits 2" test $? -eq 2
+check "truncated capture: frames before the cut printed" test "$(wc -l < "$out")" -eq 3
+check "truncated capture: file and frame 4 named" grep -q "cut.pcapng: frame 4: " "$err"
+check "one line on stderr" test "$(wc -l < "$err")" -eq 1
+: > "$tmp/empty"
+"$emu" dump "$tmp/empty" 2> "$err"
+check "empty file exits 2, named" sh -c "test $? -eq 2 && grep -q '/empty: ' '$err'"
+"$emu" dump "$vec/README.md" 2> "$err"
+check "non-capture exits 2, named" sh -c "test $? -eq 2 && grep -q 'README.md: not a readable' '$err'"
+"$emu" dump "$tmp/missing.pcap" 2> "$err"
+check "missing file exits 2" test $? -eq 2
+"$emu" dump "$vec/tcpdump-vsock-1.pcapng" "$tmp/empty" > "$out" 2> "$err"
+check "a bad file among good ones exits 2" test $? -eq 2
+check "... after dumping the good one" test "$(grep -c buf_alloc "$out")" -eq 10
+"$emu" dump 2> /dev/null
+check "no file exits 2" test $? -eq 2
+"$emu" dump --frobnicate x 2> /dev/null
+check "bad option exits 2" test $? -eq 2
+"$emu" dump --help > "$out"
+check "--help exits 0 and teaches the marks" sh -c "test $? -eq 0 && grep -q split-tap '$out'"
+check "vsockemu --help lists dump" sh -c "$emu --help | grep -q '^  dump '"
+exit $fail
