@@ -292,13 +292,9 @@ stream_recv(struct fg_vsock *vs, struct fg_sock *s, uint8_t *buf, size_t len)
 	struct fg_rxpkt *p;
 	size_t copied = 0, n;
 
-	if (s->rx_bytes == 0) {
-		if (s->err != 0)
-			return -s->err;
-		if (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND)
-			return 0;
-		return -EAGAIN;
-	}
+	if (s->rx_bytes == 0)
+		return (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND) ? 0 :
+		    -EAGAIN;
 	while (copied < len && (p = TAILQ_FIRST(&s->rxq)) != NULL) {
 		n = p->len - p->off;
 		if (n > len - copied)

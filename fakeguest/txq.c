@@ -36,6 +36,17 @@ piece_off(const struct fg_txq *q, uint32_t k)
 	return FG_TX_GAP + (uint64_t)k * (piece_max(q) + FG_TX_GAP);
 }
 
+/* Bytes one slot needs: the header and every piece of a 64 KiB payload. */
+static uint32_t
+slot_bytes(const struct fg_txq *q)
+{
+	uint32_t pieces = fg_txq_nbufs(q, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE) - 1;
+
+	if (q->layout == FG_TX_LINEAR)
+		return VSOCK_HDR_SIZE + VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+	return (uint32_t)piece_off(q, pieces - 1) + piece_max(q);
+}
+
 /* Checks the knobs: the largest packet must fit the ring or a table. */
 static int
 check_layout(const struct fg_txq *q)
@@ -73,8 +84,7 @@ fg_txq_init(struct fg_txq *q, struct fg_ring *r, enum fg_tx_layout layout,
 	q->pending_max = pending_max;
 	if ((e = check_layout(q)) < 0 || nslots == 0)
 		return e < 0 ? e : -VSE_ERR_INVAL;
-	q->slot_size = (uint32_t)piece_off(q, fg_txq_nbufs(q,
-	    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE) - 1) + piece_max(q);
+	q->slot_size = slot_bytes(q);
 	q->slot_gpa = calloc(nslots, sizeof(*q->slot_gpa));
 	q->free = calloc(nslots, sizeof(*q->free));
 	if (q->slot_gpa == NULL || q->free == NULL)

@@ -95,7 +95,6 @@ fg_vsock_new(struct fg_mem *mem, const struct fg_vsock_config *c,
 	vs->seqpacket = (c->features &
 	    VIRTIO_FEATURE(VIRTIO_VSOCK_F_SEQPACKET)) != 0;
 	vs->next_port = FG_PORT_EPHEMERAL;
-	TAILQ_INIT(&vs->tx.pending);
 	if ((e = build(vs)) < 0) {
 		fg_vsock_free(vs);
 		return e;

@@ -1087,9 +1087,10 @@ START_TEST(test_transport_reset)
 	struct gs *g = gs_new();
 	int out = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
 	int gone = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
-	int l = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM), in;
+	int l = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM), in, b;
 	struct vsock_hdr req = host_hdr(VIRTIO_VSOCK_OP_REQUEST,
 	    VIRTIO_VSOCK_TYPE_STREAM, 4444, 6000);
+	uint32_t gone_port;
 
 	fg_sock_bind(g->vs, l, 6000);
 	fg_sock_listen(g->vs, l, 4);
@@ -1097,7 +1098,7 @@ START_TEST(test_transport_reset)
 	dev_expect(g, VIRTIO_VSOCK_OP_RESPONSE);
 	in = fg_sock_accept(g->vs, l);
 	fg_sock_close(g->vs, gone, 0);
-	dev_expect(g, VIRTIO_VSOCK_OP_SHUTDOWN);
+	gone_port = dev_expect(g, VIRTIO_VSOCK_OP_SHUTDOWN).src_port;
 
 	dev_event(g, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET, VSOCK_EVENT_SIZE);
 	dev_none(g);
@@ -1108,6 +1109,9 @@ START_TEST(test_transport_reset)
 	ck_assert_int_eq(fg_sock_state(g->vs, l), FG_SS_LISTEN);
 	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_TIME_NEVER);
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->transport_resets, 1);
+	/* The closed, lingering socket is gone and its port free. */
+	b = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM);
+	ck_assert_int_eq(fg_sock_bind(g->vs, b, gone_port), 0);
 	/* The event buffer went back, and the listener still answers. */
 	ck_assert_int_eq(virtq_avail(&g->vq[VSOCK_QUEUE_EVENT]), 4);
 	req.src_port = 4445;
