@@ -52,6 +52,8 @@ static const char serve_usage[] =
 "  --profile NAME         credit profile: firecracker (64 KiB buffers,\n"
 "                         default) or linux (256 KiB, Linux >= 6.8 updates)\n"
 "  --max-conns N          connection limit (default 1023, Firecracker's)\n"
+"  --line-timeout MS      close host sockets that have not sent a complete\n"
+"                         CONNECT line within MS milliseconds (default 5000)\n"
 "  -v, --verbose          print counters when stopping\n"
 "  -q, --quiet            print nothing but errors\n"
 "  -h, --help             show this help\n"
@@ -74,6 +76,7 @@ struct serve_opts {
 	bool seqpacket;
 	enum vsock_profile profile;
 	uint32_t max_conns;
+	uint64_t line_timeout_ms;
 	int verbose;
 };
 
@@ -187,6 +190,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "seqpacket", no_argument, NULL, 's' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
+		{ "line-timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -199,6 +203,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
+	o->line_timeout_ms = 5000;
 	o->verbose = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
@@ -240,6 +245,12 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 				return bad("--max-conns", optarg,
 				    "want a number from 1 to 2^30");
 			o->max_conns = (uint32_t)v;
+			break;
+		case 't':
+			if (parse_num(optarg, 3600000, &o->line_timeout_ms) < 0 ||
+			    o->line_timeout_ms == 0)
+				return bad("--line-timeout", optarg,
+				    "want milliseconds from 1 to 3600000");
 			break;
 		case 'v':
 			o->verbose = 2;
@@ -440,6 +451,7 @@ cmd_serve(int argc, char **argv)
 	}
 	muxer_config_defaults(&mc);
 	mc.uds_path = s.o.uds;
+	mc.line_timeout = s.o.line_timeout_ms * 1000000u;
 	if (muxer_new(&mc, on_mx_watch, &s, &s.mx, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,

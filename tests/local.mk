@@ -21,11 +21,15 @@ CHECK_SUITES = \
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
 	tests/selftest.sh \
-	tests/dump.sh
+	tests/dump.sh \
+	tests/serve.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) -lpthread
+
+# Helpers the program tests run (not tests themselves).
+check_PROGRAMS += tests/slow-reader
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)

@@ -1,0 +1,159 @@
+#!/bin/sh
+# serve.sh - `vsockemu serve` end to end with real socat, as Firecracker's
+# users drive a microVM. Needs socat; without it the test is skipped (77).
+set -u
+emu=$(cd "${top_builddir:-.}" && pwd)/emu/vsockemu
+slow=$(cd "${top_builddir:-.}" && pwd)/tests/slow-reader
+command -v socat >/dev/null 2>&1 || { echo "SKIP: socat not installed"; exit 77; }
+
+work=$(mktemp -d /tmp/vsockemu-serve-XXXXXX)
+cd "$work" || exit 99
+fail=0
+pid=""
+
+pass() { echo "PASS: $1"; }
+failed() { echo "FAIL: $1"; fail=1; }
+check() { desc=$1; shift; if "$@"; then pass "$desc"; else failed "$desc"; fi; }
+
+# Waits (bounded) until "$@" succeeds.
+wait_for() {
+	i=0
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
+start() {
+	"$emu" serve -q "$@" 2>serve.err &
+	pid=$!
+	wait_for test -S ./v.sock || { cat serve.err; return 1; }
+}
+
+stop() {
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	pid=""
+	return $rc
+}
+trap 'stop; cd /; rm -rf "$work"' EXIT
+
+# Sends stdin to guest port $1 through CONNECT and prints what comes back.
+host_call() {
+	socat -t 30 -T 60 - UNIX-CONNECT:./v.sock
+}
+
+# --- host -> guest echo, 10 MiB, and the OK line ---
+start || exit 99
+head -c 10485760 /dev/urandom > in.bin
+{ printf 'CONNECT 52\n'; cat in.bin; } | host_call > out.bin
+check "first connection gets 'OK 1073741824'" \
+    sh -c 'head -c 14 out.bin | grep -q "^OK 1073741824$"'
+tail -c +15 out.bin > echo.bin
+check "10 MiB echo, sha256 equal" \
+    test "$(sha256sum < in.bin)" = "$(sha256sum < echo.bin)"
+
+# --- refused and malformed CONNECT lines: closed without OK ---
+printf 'CONNECT 9999\n' | socat -t 5 - UNIX-CONNECT:./v.sock > refused.out
+check "CONNECT to a port nobody listens on: closed, no OK" \
+    test ! -s refused.out
+for line in '\n' 'CONN\n' 'connect -1\n' 'connect 4294967296\n' \
+    'connect 52x\n' 'CONNECT\n' 'FOO 52\n' 'CONNECT                        1'; do
+	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock > bad.out
+	check "malformed line '$line': closed, no OK" test ! -s bad.out
+done
+printf 'CONNECT 52\nstill here\n' | host_call > again.out
+check "still serving after the bad lines" grep -q "still here" again.out
+
+# --- a CONNECT line dribbled one byte at a time ---
+{ for c in C o N n E c T ' ' 5 2; do printf '%s' "$c"; sleep 0.02; done
+  printf '\ndribbled\n'; } | host_call > dribble.out
+check "dribbled CONNECT line works" grep -q "^dribbled$" dribble.out
+
+# --- 200 concurrent host connections to the echo service ---
+head -c 65536 /dev/urandom > small.bin
+i=0
+while [ $i -lt 200 ]; do
+	{ printf 'CONNECT 52\n'; cat small.bin; } | host_call > "c$i.out" &
+	i=$((i + 1))
+done
+wait_socats() { ! pgrep -f "UNIX-CONNECT:./v.sock" >/dev/null; }
+wait_for wait_socats || sleep 5
+ok=0
+i=0
+want=$(sha256sum < small.bin)
+while [ $i -lt 200 ]; do
+	[ "$(tail -c +15 "c$i.out" | sha256sum)" = "$want" ] && ok=$((ok + 1))
+	i=$((i + 1))
+done
+check "200 concurrent connections byte-exact ($ok/200)" test $ok -eq 200
+
+# --- SIGTERM: exit 0, no socket files left ---
+check "SIGTERM exits 0" stop
+check "SIGTERM leaves no socket files" test ! -e ./v.sock
+
+# --- guest -> host: --guest-connect to PATH_1234, both ways, half-close ---
+socat -u UNIX-LISTEN:./v.sock_1234 CREATE:g2h.out &
+lpid=$!
+wait_for test -S ./v.sock_1234
+start --guest-connect ./guest.sock=1234 || exit 99
+head -c 1048576 /dev/urandom > g2h.bin
+socat -t 30 -u OPEN:g2h.bin UNIX-CONNECT:./guest.sock
+wait "$lpid"
+check "guest->host via --guest-connect: 1 MiB byte-exact" \
+    test "$(sha256sum < g2h.bin)" = "$(sha256sum < g2h.out)"
+# Both directions with half-close: the host side replies after EOF.
+socat UNIX-LISTEN:./v.sock_1234 SYSTEM:'cat >h.got; printf reply' &
+lpid=$!
+wait_for test -S ./v.sock_1234
+printf 'question' | socat -t 30 - UNIX-CONNECT:./guest.sock > answer.out
+wait "$lpid"
+check "half-close: host got the question after guest EOF" \
+    test "$(cat h.got)" = "question"
+check "half-close: guest got the reply after its own EOF" \
+    test "$(cat answer.out)" = "reply"
+stop
+
+# --- a client that never finishes its line is closed at the timeout ---
+start --line-timeout 300 || exit 99
+# A FIFO held open keeps the client's stdin alive: only the emulator can
+# end this connection.
+mkfifo line.fifo
+exec 3<>line.fifo
+printf 'CONN' >&3
+t0=$(date +%s%N)
+timeout 9 socat -t 0.2 - UNIX-CONNECT:./v.sock < line.fifo > partial.out
+t1=$(date +%s%N)
+exec 3>&-
+ms=$(( (t1 - t0) / 1000000 ))
+check "unfinished line closed after the timeout (${ms} ms, no OK)" \
+    sh -c "test $ms -ge 250 && test $ms -lt 9000 && test ! -s partial.out"
+stop
+
+# --- a slow host reader gets 8 MiB intact; memory stays bounded ---
+start --guest 60=source:8388608 || exit 99
+"$slow" ./v.sock 60 8388608 1024 1000 > slow.out &
+spid=$!
+peak=0
+while kill -0 "$spid" 2>/dev/null; do
+	rss=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
+	[ "$rss" -gt "$peak" ] && peak=$rss
+	sleep 0.2
+done
+wait "$spid"
+src=$?
+check "slow reader: 8 MiB intact ($(cat slow.out) bytes)" test $src -eq 0
+check "slow reader: emulator RSS bounded (peak ${peak} KiB < 65536)" \
+    test "$peak" -lt 65536
+
+# --- idle: no CPU over 2 s ---
+before=$(awk '{print $14 + $15}' /proc/$pid/stat)
+sleep 2
+after=$(awk '{print $14 + $15}' /proc/$pid/stat)
+check "idle serve uses ~0% CPU ($((after - before)) ticks in 2 s)" \
+    test $((after - before)) -le 5
+stop
+exit $fail
