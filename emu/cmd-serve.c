@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend-muxer.h"
 #include "device.h"
@@ -13,6 +14,7 @@
 #include "guest-apps.h"
 #include "loop.h"
 #include "mem.h"
+#include "pcap-writer.h"
 #include "sock.h"
 #include "vsock.h"
 #include "vsockemu.h"
@@ -52,6 +54,10 @@ static const char serve_usage[] =
 "  --profile NAME         credit profile: firecracker (64 KiB buffers,\n"
 "                         default) or linux (256 KiB, Linux >= 6.8 updates)\n"
 "  --max-conns N          connection limit (default 1023, Firecracker's)\n"
+"  --pcap FILE            record every packet crossing the device, both ways,\n"
+"                         as a vsockmon pcap (LINKTYPE_VSOCK) that Wireshark\n"
+"                         and tcpdump open; '-' writes to stdout, e.g.\n"
+"                         vsockemu serve --pcap - | wireshark -k -i -\n"
 "  --line-timeout MS      close host sockets that have not sent a complete\n"
 "                         CONNECT line within MS milliseconds (default 5000)\n"
 "  -v, --verbose          print counters when stopping\n"
@@ -77,6 +83,7 @@ struct serve_opts {
 	enum vsock_profile profile;
 	uint32_t max_conns;
 	uint64_t line_timeout_ms;
+	const char *pcap;
 	int verbose;
 };
 
@@ -88,6 +95,8 @@ struct serve {
 	struct vsock_device *dev;
 	struct muxer *mx;
 	struct gapps *apps;
+	struct vsock_pcap_writer *pcap;
+	uint64_t pcap_epoch;		/* wall ns minus monotonic ns at start */
 	bool kick, irq;
 };
 
@@ -191,6 +200,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "line-timeout", required_argument, NULL, 't' },
+		{ "pcap", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -252,6 +262,9 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 				return bad("--line-timeout", optarg,
 				    "want milliseconds from 1 to 3600000");
 			break;
+		case 'P':
+			o->pcap = optarg;
+			break;
 		case 'v':
 			o->verbose = 2;
 			break;
@@ -297,6 +310,37 @@ on_irq(void *ctx, unsigned q)
 {
 	(void)q;
 	((struct serve *)ctx)->irq = true;
+}
+
+/*
+ * The device's tap: its clock is monotonic, a capture wants wall-clock
+ * time, so the program (never the device) shifts each record.
+ */
+static void
+on_tap(void *ctx, const struct vsock_tap_record *rec)
+{
+	struct serve *s = ctx;
+	struct vsock_tap_record r = *rec;
+
+	r.now += s->pcap_epoch;
+	vsock_pcap_writer_tap(s->pcap, &r);
+}
+
+/* Opens the capture and hooks it to the device. */
+static int
+start_pcap(struct serve *s, char *err, size_t errlen)
+{
+	struct timespec wall;
+
+	if (s->o.pcap == NULL)
+		return 0;
+	if (vsock_pcap_writer_open(s->o.pcap, &s->pcap, err, errlen) < 0)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	s->pcap_epoch = (uint64_t)wall.tv_sec * 1000000000u +
+	    (uint64_t)wall.tv_nsec - loop_now();
+	vsock_device_set_tap(s->dev, on_tap, s);
+	return 0;
 }
 
 /* Lets guest, device and guest applications run until nothing moves. */
@@ -426,6 +470,9 @@ teardown(struct serve *s)
 	/* Releasing the connections closes their host sockets. */
 	vsock_device_free(s->dev);
 	muxer_free(s->mx);
+	if (s->pcap != NULL && vsock_pcap_writer_close(s->pcap) < 0)
+		fprintf(stderr, "vsockemu serve: %s: capture incomplete\n",
+		    s->o.pcap);
 	if (s->vs != NULL)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
@@ -454,6 +501,7 @@ cmd_serve(int argc, char **argv)
 	mc.line_timeout = s.o.line_timeout_ms * 1000000u;
 	if (muxer_new(&mc, on_mx_watch, &s, &s.mx, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
+	    start_pcap(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0) {

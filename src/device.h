@@ -52,7 +52,10 @@ enum vsock_tap_dir {
 /*
  * One packet crossing the device, for the pcap writer, the replay comparator
  * and the fuzzer. raw is the header exactly as it was on the ring; payload
- * is a contiguous copy valid only during the callback.
+ * is a contiguous copy valid only during the callback. A dropped guest
+ * packet is tapped before the checks that dropped it, as vhost does: its
+ * payload is what the chain really carried (at most 64 KiB), which may be
+ * less than the len its header claims.
  */
 struct vsock_tap_record {
 	enum vsock_tap_dir dir;
