@@ -16,6 +16,9 @@
 #include "guest-apps.h"
 #include "sock.h"
 
+/* Listen backlog of guest services (Linux's somaxconn default). */
+#define GAPP_BACKLOG	4096
+
 /* Bytes one direction of an application holds in flight. */
 #define GAPP_BUF	(64 * 1024)
 
@@ -184,8 +187,12 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 		goto fail;
 	for (i = 0; i < nls; i++) {
 		fd = fg_sock_open(vs, type);
+		/*
+		 * Linux's default somaxconn: one interrupt can deliver
+		 * hundreds of REQUESTs before the application accepts.
+		 */
 		if (fd < 0 || fg_sock_bind(vs, fd, ls[i].port) < 0 ||
-		    fg_sock_listen(vs, fd, 128) < 0) {
+		    fg_sock_listen(vs, fd, GAPP_BACKLOG) < 0) {
 			snprintf(err, errlen, "guest port %u: cannot listen "
 			    "(used twice?)", ls[i].port);
 			goto fail;

@@ -93,6 +93,8 @@ script_free(struct script_backend *sb)
 		next = sc->next;
 		free(sc->in);
 		free(sc->out);
+		free(sc->in_msg);
+		free(sc->out_msg);
 		free(sc);
 	}
 	sb->conns = NULL;
@@ -135,6 +137,15 @@ new_script_conn(struct script_backend *sb, uint32_t host_port,
 	sc->host_port = host_port;
 	sc->guest_port = guest_port;
 	sc->type = type;
+	/* Message tables only where there are messages: idle STREAM is small. */
+	if (type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
+	    ((sc->in_msg = calloc(SCRIPT_MAX_MSGS, sizeof(*sc->in_msg))) ==
+	    NULL || (sc->out_msg = calloc(SCRIPT_MAX_MSGS,
+	    sizeof(*sc->out_msg))) == NULL)) {
+		free(sc->in_msg);
+		free(sc);
+		return NULL;
+	}
 	sc->keep_in = sb->default_keep_in;
 	sc->in_limit = sb->default_in_limit;
 	sc->in_hash = SCRIPT_HASH_INIT;

@@ -35,3 +35,13 @@ check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS)
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)
+
+# make bench: performance figures, never part of make check.
+EXTRA_PROGRAMS = tests/bench/bench
+tests_bench_bench_SOURCES = tests/bench/bench.c
+tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+CLEANFILES += tests/bench/bench bench.json
+EXTRA_DIST += tests/bench/run.sh
+bench: tests/bench/bench
+	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
+.PHONY: bench

@@ -63,11 +63,14 @@ main(int argc, char **argv)
 		if (!script_pattern_check(got, buf, (size_t)n)) {
 			fprintf(stderr, "slow-reader: wrong byte near %llu\n",
 			    got);
+			free(buf);
 			return 1;
 		}
 		got += (unsigned long long)n;
 		nanosleep(&ts, NULL);
 	}
 	printf("%llu\n", got);
+	free(buf);
+	close(fd);
 	return got == want ? 0 : 1;
 }
