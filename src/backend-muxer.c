@@ -95,6 +95,19 @@ track(struct muxer *m, struct mx_entry *e)
 	return 0;
 }
 
+/*
+ * Watches the main socket only while there is room for another unfinished
+ * CONNECT line; beyond the cap, clients wait in the kernel's listen backlog
+ * (itself bounded) instead of being refused, and a level-triggered loop
+ * does not spin on a listener it will not accept from.
+ */
+static void
+update_listener(struct muxer *m)
+{
+	set_watch(m, &m->listener,
+	    m->nlines < m->cfg.max_pending ? MUXER_EV_READ : 0);
+}
+
 /* Takes e off the list of unfinished CONNECT lines. */
 static void
 line_unlink(struct muxer *m, struct mx_entry *e)
@@ -109,6 +122,7 @@ line_unlink(struct muxer *m, struct mx_entry *e)
 		m->line_tail = e->prev;
 	e->prev = e->next = NULL;
 	m->nlines--;
+	update_listener(m);
 }
 
 /* Stops watching, closes and frees e. */
@@ -221,23 +235,24 @@ muxer_free(struct muxer *m)
 
 /* --- host-initiated: the main socket and CONNECT lines --- */
 
-/* Accepts what waits on the main socket, bounded per event. */
+/*
+ * Accepts what waits on the main socket, bounded per event and by the cap
+ * on unfinished lines (neither Firecracker nor Cloud Hypervisor bounds
+ * these).
+ */
 static void
 accept_hosts(struct muxer *m, vsock_time_t now)
 {
 	struct mx_entry *e;
 	int i, fd;
 
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < 64 && m->nlines < m->cfg.max_pending; i++) {
 		fd = accept4(m->listener.fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
-			return;
+			break;
 		m->stats.accepted++;
-		/* Neither Firecracker nor Cloud Hypervisor bounds these. */
-		if (m->nlines >= m->cfg.max_pending ||
-		    (e = calloc(1, sizeof(*e))) == NULL) {
-			m->stats.pending_overflow++;
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
 			close(fd);
 			continue;
 		}
@@ -258,6 +273,9 @@ accept_hosts(struct muxer *m, vsock_time_t now)
 		m->nlines++;
 		set_watch(m, e, MUXER_EV_READ);
 	}
+	if (m->nlines >= m->cfg.max_pending)
+		m->stats.pending_deferred++;
+	update_listener(m);
 }
 
 /* The CONNECT line is complete: ask the device to connect to the guest. */

@@ -19,14 +19,15 @@ struct muxer;
 struct muxer_config {
 	const char *uds_path;		/* main host socket, e.g. "./v.sock" */
 	vsock_time_t line_timeout;	/* CONNECT line must finish (5 s) */
-	unsigned max_pending;		/* unfinished CONNECT lines (64) */
+	unsigned max_pending;		/* unfinished CONNECT lines held (64);
+					 * more wait in the listen backlog */
 };
 
 struct muxer_stats {
 	uint64_t accepted;		/* host sockets on the main socket */
 	uint64_t bad_lines;		/* closed: malformed CONNECT line */
 	uint64_t line_timeouts;		/* closed: line not finished in time */
-	uint64_t pending_overflow;	/* closed: too many unfinished lines */
+	uint64_t pending_deferred;	/* times the cap left clients queued */
 	uint64_t host_connects;		/* valid CONNECT lines */
 	uint64_t guest_connects;	/* guest connections to PATH_PORT */
 	uint64_t guest_refused;
