@@ -199,6 +199,26 @@ vsock_device_set_queue(struct vsock_device *dev, unsigned q,
 	    used_gpa, dev->features);
 }
 
+int
+vsock_device_queue_base(struct vsock_device *dev, unsigned q, uint16_t base)
+{
+	if (q >= VSOCK_NUM_QUEUES || dev->vq[q].num == 0)
+		return -VSE_ERR_INVAL;
+	virtq_set_base(&dev->vq[q], base);
+	return 0;
+}
+
+int
+vsock_device_queue_stop(struct vsock_device *dev, unsigned q,
+    uint16_t *last_avail)
+{
+	if (q >= VSOCK_NUM_QUEUES)
+		return -VSE_ERR_INVAL;
+	*last_avail = dev->vq[q].last_avail_idx;
+	virtq_reset(&dev->vq[q]);
+	return 0;
+}
+
 const struct virtq *
 vsock_device_queue(const struct vsock_device *dev, unsigned q)
 {

@@ -135,6 +135,16 @@ int vsock_device_set_queue(struct vsock_device *dev, unsigned q,
     const struct guestmem *mem, uint32_t num, uint64_t desc_gpa,
     uint64_t avail_gpa, uint64_t used_gpa);
 
+/*
+ * vhost-user's ring lifecycle: start queue q at avail index base
+ * (SET_VRING_BASE), or stop it and report where the next pop would have
+ * started (GET_VRING_BASE). A stopped queue is not processed.
+ */
+int vsock_device_queue_base(struct vsock_device *dev, unsigned q,
+    uint16_t base);
+int vsock_device_queue_stop(struct vsock_device *dev, unsigned q,
+    uint16_t *last_avail);
+
 /* The device side of virtq q, for inspection (stats, broken state). */
 const struct virtq *vsock_device_queue(const struct vsock_device *dev,
     unsigned q);

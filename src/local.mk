@@ -19,6 +19,7 @@ src_libvsockemu_a_SOURCES = \
 	src/connect-line.c src/connect-line.h \
 	src/backend-muxer.c src/backend-muxer.h \
 	src/uds-path.c src/uds-path.h \
+	src/vhost-user.c src/vhost-user.h \
 	src/vsockmon.c src/vsockmon.h \
 	src/pcap-record.c src/pcap-reader.c src/pcap-reader.h \
 	src/pcap-writer.c src/pcap-writer.h
