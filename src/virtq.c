@@ -92,6 +92,9 @@ virtq_setup(struct virtq *vq, const struct guestmem *mem, uint32_t num,
 void
 virtq_set_base(struct virtq *vq, uint16_t last_avail_idx)
 {
+	/* A broken queue stays broken and away from guest memory. */
+	if (vq->broken)
+		return;
 	vq->last_avail_idx = last_avail_idx;
 	vq->shadow_avail_idx = last_avail_idx;
 	/* The used ring already says where the previous owner stopped. */

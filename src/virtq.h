@@ -74,7 +74,10 @@ int virtq_setup(struct virtq *vq, const struct guestmem *mem, uint32_t num,
     uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
     uint64_t features);
 
-/* Sets the indices a resumed queue starts from (vhost-user SET_VRING_BASE). */
+/*
+ * Sets the indices a resumed queue starts from (vhost-user SET_VRING_BASE);
+ * reads used->idx from the ring. Does nothing on a broken queue.
+ */
 void virtq_set_base(struct virtq *vq, uint16_t last_avail_idx);
 
 /* Forgets all state; the queue is not set up any more. */

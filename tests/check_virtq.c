@@ -39,6 +39,7 @@ START_TEST(test_walker_rule)
 	ck_assert_err(virtq_push(&rg->vq, 0, 0), -VSE_ERR_VQ_BROKEN);
 	ck_assert(!virtq_should_notify(&rg->vq));
 	virtq_set_notification(&rg->vq, true);
+	virtq_set_base(&rg->vq, 0);	/* would read used->idx */
 	ck_assert(!virtq_is_ready(&rg->vq));
 	/* Only a reset clears it. */
 	virtq_reset(&rg->vq);
