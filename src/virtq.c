@@ -384,6 +384,14 @@ chain_copy(const struct virtq *vq, const struct virtq_chain *c,
 	uint32_t chunk;
 	int e;
 
+	/*
+	 * A chain popped before the queue broke (or was reset) is no way
+	 * back into guest memory; after a reset vq->mem is NULL as well.
+	 */
+	if (vq->num == 0)
+		return -VSE_ERR_VQ_NOT_READY;
+	if (vq->broken)
+		return -VSE_ERR_VQ_BROKEN;
 	for (i = first; i < last && len > 0; i++) {
 		const struct virtq_seg *s = &c->seg[i];
 

@@ -129,11 +129,15 @@ bool virtq_should_notify(struct virtq *vq);
  */
 void virtq_set_notification(struct virtq *vq, bool enable);
 
-/* Copies bytes [off, off + len) of the chain's readable part into dst. */
+/*
+ * Copies bytes [off, off + len) of the chain's readable part into dst.
+ * Fails with VSE_ERR_VQ_BROKEN / VSE_ERR_VQ_NOT_READY once the queue is
+ * broken or reset, even for a chain popped before.
+ */
 int virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
     uint32_t off, void *dst, uint32_t len);
 
-/* Copies src into bytes [off, off + len) of the chain's writable part. */
+/* Copies src into bytes [off, off + len) of the writable part; same rules. */
 int virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
     uint32_t off, const void *src, uint32_t len);
 

@@ -193,6 +193,42 @@ START_TEST(test_wellformed_chain)
 }
 END_TEST
 
+/*
+ * A chain popped before the guest broke the queue is not a way back into
+ * guest memory: copies fail once the queue is broken (memory sealed to
+ * prove it), and after a reset they fail instead of following a NULL
+ * memory table.
+ */
+START_TEST(test_chain_copy_after_break)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf out = { b, 8 }, in = { b + 8, 8 };
+	struct virtq_chain *bad = malloc(sizeof(*bad));
+	uint8_t buf[8] = { 0 };
+
+	ck_assert_int_ge(fg_ring_add(&rg->ring, &out, 1, &in, 1, rg, false),
+	    0);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 0, buf, 8), 0);
+	ck_assert_err(fg_bad_publish(&rg->ring, FG_BAD_HEAD_RANGE), 0);
+	ck_assert_ptr_nonnull(bad);
+	ck_assert_err(virtq_pop(&rg->vq, bad), -VSE_ERR_HEAD_RANGE);
+	free(bad);
+	rig_seal_memory(rg);
+	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_BROKEN);
+	ck_assert_err(virtq_chain_write(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_BROKEN);
+	virtq_reset(&rg->vq);
+	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_NOT_READY);
+	ck_assert_err(virtq_chain_write(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_NOT_READY);
+	rig_free(rg);
+}
+END_TEST
+
 /* Zero-length buffers are validated but not listed. */
 START_TEST(test_zero_length_buffers_skipped)
 {
@@ -576,6 +612,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_setup_alignment_guest_and_host);
 	tcase_add_loop_test(tc, test_wellformed_chain, 0, 2);
 	tcase_add_test(tc, test_zero_length_buffers_skipped);
+	tcase_add_test(tc, test_chain_copy_after_break);
 	tcase_add_test(tc, test_chain_limits_exact);
 	tcase_add_loop_test(tc, test_chain_exactly_queue_size, 0, 2);
 	tcase_add_test(tc, test_indirect_table_partly_unmapped);
