@@ -323,6 +323,14 @@ virtq_push(struct virtq *vq, uint16_t id, uint32_t len)
 	atomic_thread_fence(memory_order_release);
 	vq->used_idx++;
 	ring_store16(vq->used + VIRTQ_USED_IDX, vq->used_idx);
+	vq->used_since_signal = true;
+	/*
+	 * 2^16 pushes without a decision bring used_idx back onto
+	 * signalled_used: the [old, new) event window no longer says what
+	 * was crossed, so forget it and notify next time (as Linux vhost).
+	 */
+	if (vq->used_idx == vq->signalled_used)
+		vq->signalled_used_valid = false;
 	vq->stats.pushed++;
 	return 0;
 }
@@ -342,8 +350,10 @@ virtq_should_notify(struct virtq *vq)
 	atomic_thread_fence(memory_order_seq_cst);
 	vq->signalled_used = new;
 	vq->signalled_used_valid = true;
-	if (old == new)
+	/* Not old == new: 2^16 pushes would look like none. */
+	if (!vq->used_since_signal)
 		return false;	/* nothing used since the last decision */
+	vq->used_since_signal = false;
 	if (!vq->event_idx)
 		notify = !(ring_load16(vq->avail + VIRTQ_AVAIL_FLAGS) &
 		    VIRTQ_AVAIL_F_NO_INTERRUPT);

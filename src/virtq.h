@@ -60,6 +60,7 @@ struct virtq {
 	uint16_t used_idx;		/* our copy of used->idx */
 	uint16_t signalled_used;	/* used_idx at the last notify decision */
 	bool signalled_used_valid;
+	bool used_since_signal;		/* pushed since the last decision */
 	int broken;			/* 0, or the -VSE_ERR_* that broke it */
 	struct virtq_stats stats;
 };

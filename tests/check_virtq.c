@@ -500,6 +500,33 @@ START_TEST(test_event_idx)
 }
 END_TEST
 
+/*
+ * A device that pushes 2^16 elements between two notification decisions
+ * brings used idx back to where the last decision saw it. That is not
+ * "nothing new": without EVENT_IDX (_i == 0) flags 0 means the driver must
+ * be told; with it (_i == 1) the [old, new) window is meaningless, so the
+ * device must notify as Linux vhost does after a lap.
+ */
+START_TEST(test_notify_after_used_lap)
+{
+	uint64_t f = FEAT(VIRTIO_F_VERSION_1) |
+	    (_i ? FEAT(VIRTIO_RING_F_EVENT_IDX) : 0);
+	struct rig *rg = rig_new(8, f, MIB);
+	uint8_t *used_event = rg->ring.avail + VIRTQ_AVAIL_USED_EVENT(8);
+	unsigned long i;
+
+	ck_assert_err(virtq_push(&rg->vq, 0, 0), 0);
+	ck_assert(virtq_should_notify(&rg->vq));
+	if (_i)	/* the event lies inside the lap: wanted */
+		*(uint16_t *)(void *)used_event = htole16(10);
+	for (i = 0; i < 65536; i++)
+		ck_assert_err(virtq_push(&rg->vq, 0, 0), 0);
+	ck_assert(virtq_should_notify(&rg->vq));
+	ck_assert(!virtq_should_notify(&rg->vq));
+	rig_free(rg);
+}
+END_TEST
+
 /* The need-event arithmetic itself, across the 2^16 wrap. */
 START_TEST(test_need_event_wrap)
 {
@@ -624,6 +651,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_notify_flags);
 	tcase_add_test(tc, test_event_idx);
 	tcase_add_test(tc, test_need_event_wrap);
+	tcase_add_loop_test(tc, test_notify_after_used_lap, 0, 2);
 	tcase_add_test(tc, test_driver_checks_device);
 	tcase_add_test(tc, test_two_threads);
 	tcase_set_timeout(tc, 60);
