@@ -295,14 +295,30 @@ virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 		return virtq_break(vq, e);
 	vq->last_avail_idx++;
 	vq->stats.popped++;
+	vq->can_unpop = true;
+	vq->last_popped = head;
 	return 1;
 }
 
-void
+int
 virtq_unpop(struct virtq *vq)
 {
+	if (vq->num == 0)
+		return -VSE_ERR_VQ_NOT_READY;
+	if (vq->broken)
+		return -VSE_ERR_VQ_BROKEN;
+	/*
+	 * Rewinding past what was popped would put last_avail_idx behind
+	 * the driver's window (a full ring then looks like the guest's
+	 * avail-idx error), and rewinding a pushed chain would hand out a
+	 * head the driver may already have reused.
+	 */
+	if (!vq->can_unpop)
+		return -VSE_ERR_INVAL;
+	vq->can_unpop = false;
 	vq->last_avail_idx--;
 	vq->stats.popped--;
+	return 0;
 }
 
 int
@@ -317,6 +333,8 @@ virtq_push(struct virtq *vq, uint16_t id, uint32_t len)
 	if (id >= vq->num)
 		return -VSE_ERR_USED_ID;
 	elem = vq->used + VIRTQ_USED_RING(vq->used_idx & (vq->num - 1));
+	if (vq->can_unpop && id == vq->last_popped)
+		vq->can_unpop = false;
 	ring_store32(elem, id);
 	ring_store32(elem + 4, len);
 	/* 2.7.8.2: the element must be visible before the index that covers it. */

@@ -61,6 +61,8 @@ struct virtq {
 	uint16_t signalled_used;	/* used_idx at the last notify decision */
 	bool signalled_used_valid;
 	bool used_since_signal;		/* pushed since the last decision */
+	bool can_unpop;			/* last popped chain not pushed yet */
+	uint16_t last_popped;		/* its head */
 	int broken;			/* 0, or the -VSE_ERR_* that broke it */
 	struct virtq_stats stats;
 };
@@ -108,8 +110,13 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 /* Number of chains the driver has made available: >= 0, or -error (breaks). */
 int virtq_avail(struct virtq *vq);
 
-/* Gives the last popped chain back so that it is popped again next. */
-void virtq_unpop(struct virtq *vq);
+/*
+ * Gives the last popped chain back so that it is popped again next. Only
+ * that one chain, only once, and only while it has not been pushed: else
+ * -VSE_ERR_INVAL and nothing changes (VSE_ERR_VQ_BROKEN / _NOT_READY on a
+ * broken or unset queue).
+ */
+int virtq_unpop(struct virtq *vq);
 
 /*
  * Returns chain head id with len bytes written to the used ring and makes it

@@ -417,10 +417,54 @@ START_TEST(test_unpop)
 	int head = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
 
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
-	virtq_unpop(&rg->vq);
+	ck_assert_err(virtq_unpop(&rg->vq), 0);
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
 	ck_assert_int_eq(rg->chain.head, head);
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 0);
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * virtq_unpop gives back only a chain that was popped and not yet pushed.
+ * A stray unpop must neither rewind last_avail_idx behind what the driver
+ * published (which a full ring then reports as the guest's avail-idx
+ * error) nor hand out a chain the device already returned.
+ */
+START_TEST(test_unpop_misuse)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf buf = { b, 16 };
+	int head[8], i;
+
+	for (i = 0; i < 8; i++)
+		head[i] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	ck_assert_int_eq(virtq_avail(&rg->vq), 8);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_INVAL); /* none popped */
+	ck_assert_int_eq(virtq_avail(&rg->vq), 8);
+	ck_assert(!virtq_is_broken(&rg->vq));
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[0]);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	/* head[0] was already pushed. */
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[1]);
+	/* Pop two, push the first: the second may be given back, once. */
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[2]);
+	ck_assert_err(virtq_push(&rg->vq, (uint16_t)head[1], 0), 0);
+	ck_assert_err(virtq_unpop(&rg->vq), 0);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[2]);
+	/* A broken or reset queue gives nothing back. */
+	ck_assert_err(fg_bad_publish(&rg->ring, FG_BAD_AVAIL_IDX), 0);
+	ck_assert_err(virtq_avail(&rg->vq), -VSE_ERR_AVAIL_IDX);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_VQ_BROKEN);
+	virtq_reset(&rg->vq);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_VQ_NOT_READY);
 	rig_free(rg);
 }
 END_TEST
@@ -648,6 +692,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_avail_distance_boundary);
 	tcase_add_test(tc, test_set_base_resume);
 	tcase_add_test(tc, test_unpop);
+	tcase_add_test(tc, test_unpop_misuse);
 	tcase_add_test(tc, test_notify_flags);
 	tcase_add_test(tc, test_event_idx);
 	tcase_add_test(tc, test_need_event_wrap);
