@@ -40,7 +40,7 @@ START_TEST(test_add_refuses_bad_regions)
 	    -VSE_ERR_MEM_OVERLAP);
 	ck_assert_err(guestmem_add_region(&gm, 0x0, 0x10000, r),
 	    -VSE_ERR_MEM_OVERLAP);
-	/* One shared byte is an overlap: the old region's last, the new one's first... */
+	/* One shared byte overlaps: the old last byte as the new first... */
 	ck_assert_err(guestmem_add_region(&gm, 0x2fff, 0x10, r),
 	    -VSE_ERR_MEM_OVERLAP);
 	/* ...and the new region's last byte on the old region's first. */
