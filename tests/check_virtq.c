@@ -381,8 +381,9 @@ START_TEST(test_set_base_resume)
 	    rg->ring.avail_gpa, rg->ring.used_gpa, F_ALL), 0);
 	virtq_set_base(&rg->vq, 3);
 	ck_assert_uint_eq(rg->vq.used_idx, 3);
-	ck_assert_int_eq(virtq_avail(&rg->vq), 0);
+	/* Pop first: it must read avail idx itself, not trust a stale one. */
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 0);
+	ck_assert_int_eq(virtq_avail(&rg->vq), 0);
 	head = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
 	ck_assert_int_eq(rg->chain.head, head);
@@ -542,6 +543,11 @@ START_TEST(test_event_idx)
 	ck_assert(fg_ring_kick_needed(&rg->ring));
 	fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);	/* idx 6 */
 	ck_assert(!fg_ring_kick_needed(&rg->ring));
+
+	/* used_event is still 3: used idx 5 does not cross it again. */
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	ck_assert(!virtq_should_notify(&rg->vq));
 	rig_free(rg);
 }
 END_TEST
