@@ -92,6 +92,9 @@ virtq_setup(struct virtq *vq, const struct guestmem *mem, uint32_t num,
 void
 virtq_set_base(struct virtq *vq, uint16_t last_avail_idx)
 {
+	/* A broken queue stays broken and away from guest memory. */
+	if (vq->broken)
+		return;
 	vq->last_avail_idx = last_avail_idx;
 	vq->shadow_avail_idx = last_avail_idx;
 	/* The used ring already says where the previous owner stopped. */
@@ -292,14 +295,30 @@ virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 		return virtq_break(vq, e);
 	vq->last_avail_idx++;
 	vq->stats.popped++;
+	vq->can_unpop = true;
+	vq->last_popped = head;
 	return 1;
 }
 
-void
+int
 virtq_unpop(struct virtq *vq)
 {
+	if (vq->num == 0)
+		return -VSE_ERR_VQ_NOT_READY;
+	if (vq->broken)
+		return -VSE_ERR_VQ_BROKEN;
+	/*
+	 * Rewinding past what was popped would put last_avail_idx behind
+	 * the driver's window (a full ring then looks like the guest's
+	 * avail-idx error), and rewinding a pushed chain would hand out a
+	 * head the driver may already have reused.
+	 */
+	if (!vq->can_unpop)
+		return -VSE_ERR_INVAL;
+	vq->can_unpop = false;
 	vq->last_avail_idx--;
 	vq->stats.popped--;
+	return 0;
 }
 
 int
@@ -314,12 +333,22 @@ virtq_push(struct virtq *vq, uint16_t id, uint32_t len)
 	if (id >= vq->num)
 		return -VSE_ERR_USED_ID;
 	elem = vq->used + VIRTQ_USED_RING(vq->used_idx & (vq->num - 1));
+	if (vq->can_unpop && id == vq->last_popped)
+		vq->can_unpop = false;
 	ring_store32(elem, id);
 	ring_store32(elem + 4, len);
 	/* 2.7.8.2: the element must be visible before the index that covers it. */
 	atomic_thread_fence(memory_order_release);
 	vq->used_idx++;
 	ring_store16(vq->used + VIRTQ_USED_IDX, vq->used_idx);
+	vq->used_since_signal = true;
+	/*
+	 * 2^16 pushes without a decision bring used_idx back onto
+	 * signalled_used: the [old, new) event window no longer says what
+	 * was crossed, so forget it and notify next time (as Linux vhost).
+	 */
+	if (vq->used_idx == vq->signalled_used)
+		vq->signalled_used_valid = false;
 	vq->stats.pushed++;
 	return 0;
 }
@@ -339,8 +368,10 @@ virtq_should_notify(struct virtq *vq)
 	atomic_thread_fence(memory_order_seq_cst);
 	vq->signalled_used = new;
 	vq->signalled_used_valid = true;
-	if (old == new)
+	/* Not old == new: 2^16 pushes would look like none. */
+	if (!vq->used_since_signal)
 		return false;	/* nothing used since the last decision */
+	vq->used_since_signal = false;
 	if (!vq->event_idx)
 		notify = !(ring_load16(vq->avail + VIRTQ_AVAIL_FLAGS) &
 		    VIRTQ_AVAIL_F_NO_INTERRUPT);
@@ -381,6 +412,14 @@ chain_copy(const struct virtq *vq, const struct virtq_chain *c,
 	uint32_t chunk;
 	int e;
 
+	/*
+	 * A chain popped before the queue broke (or was reset) is no way
+	 * back into guest memory; after a reset vq->mem is NULL as well.
+	 */
+	if (vq->num == 0)
+		return -VSE_ERR_VQ_NOT_READY;
+	if (vq->broken)
+		return -VSE_ERR_VQ_BROKEN;
 	for (i = first; i < last && len > 0; i++) {
 		const struct virtq_seg *s = &c->seg[i];
 
@@ -434,6 +473,9 @@ virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
 	int n = 0;
 
 	*mapped = 0;
+	/* As for chain copies: no way back into memory of a dead queue. */
+	if (vq->num == 0 || vq->broken)
+		return 0;
 	for (; i < last && len > 0; i++) {
 		uint64_t gpa = chain->seg[i].gpa, avail;
 		uint32_t seg = chain->seg[i].len;

@@ -61,6 +61,9 @@ struct virtq {
 	uint16_t used_idx;		/* our copy of used->idx */
 	uint16_t signalled_used;	/* used_idx at the last notify decision */
 	bool signalled_used_valid;
+	bool used_since_signal;		/* pushed since the last decision */
+	bool can_unpop;			/* last popped chain not pushed yet */
+	uint16_t last_popped;		/* its head */
 	int broken;			/* 0, or the -VSE_ERR_* that broke it */
 	struct virtq_stats stats;
 };
@@ -75,7 +78,10 @@ int virtq_setup(struct virtq *vq, const struct guestmem *mem, uint32_t num,
     uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
     uint64_t features);
 
-/* Sets the indices a resumed queue starts from (vhost-user SET_VRING_BASE). */
+/*
+ * Sets the indices a resumed queue starts from (vhost-user SET_VRING_BASE);
+ * reads used->idx from the ring. Does nothing on a broken queue.
+ */
 void virtq_set_base(struct virtq *vq, uint16_t last_avail_idx);
 
 /* Forgets all state; the queue is not set up any more. */
@@ -105,8 +111,13 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 /* Number of chains the driver has made available: >= 0, or -error (breaks). */
 int virtq_avail(struct virtq *vq);
 
-/* Gives the last popped chain back so that it is popped again next. */
-void virtq_unpop(struct virtq *vq);
+/*
+ * Gives the last popped chain back so that it is popped again next. Only
+ * that one chain, only once, and only while it has not been pushed: else
+ * -VSE_ERR_INVAL and nothing changes (VSE_ERR_VQ_BROKEN / _NOT_READY on a
+ * broken or unset queue).
+ */
+int virtq_unpop(struct virtq *vq);
 
 /*
  * Returns chain head id with len bytes written to the used ring and makes it
@@ -127,7 +138,11 @@ bool virtq_should_notify(struct virtq *vq);
  */
 void virtq_set_notification(struct virtq *vq, bool enable);
 
-/* Copies bytes [off, off + len) of the chain's readable part into dst. */
+/*
+ * Copies bytes [off, off + len) of the chain's readable part into dst.
+ * Fails with VSE_ERR_VQ_BROKEN / VSE_ERR_VQ_NOT_READY once the queue is
+ * broken or reset, even for a chain popped before.
+ */
 int virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
     uint32_t off, void *dst, uint32_t len);
 
@@ -145,7 +160,7 @@ int virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
 int virtq_chain_read_writable(const struct virtq *vq,
     const struct virtq_chain *chain, uint32_t off, void *dst, uint32_t len);
 
-/* Copies src into bytes [off, off + len) of the chain's writable part. */
+/* Copies src into bytes [off, off + len) of the writable part; same rules. */
 int virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
     uint32_t off, const void *src, uint32_t len);
 

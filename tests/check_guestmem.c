@@ -40,6 +40,12 @@ START_TEST(test_add_refuses_bad_regions)
 	    -VSE_ERR_MEM_OVERLAP);
 	ck_assert_err(guestmem_add_region(&gm, 0x0, 0x10000, r),
 	    -VSE_ERR_MEM_OVERLAP);
+	/* One shared byte overlaps: the old last byte as the new first... */
+	ck_assert_err(guestmem_add_region(&gm, 0x2fff, 0x10, r),
+	    -VSE_ERR_MEM_OVERLAP);
+	/* ...and the new region's last byte on the old region's first. */
+	ck_assert_err(guestmem_add_region(&gm, 0x0ff1, 0x10, r),
+	    -VSE_ERR_MEM_OVERLAP);
 	/* Exactly touching is not overlapping. */
 	ck_assert_err(guestmem_add_region(&gm, 0x3000, 16, r), 0);
 	ck_assert_err(guestmem_add_region(&gm, 0x0ff0, 16, r), 0);

@@ -27,6 +27,8 @@ START_TEST(test_walker_rule)
 	if (in->indirect != 0)
 		features |= FEAT(VIRTIO_RING_F_INDIRECT_DESC);
 	rg = rig_new(qsize, features, in->min_region + 4 * MIB);
+	/* Something pushed, so that a notify decision would read the ring. */
+	ck_assert_err(virtq_push(&rg->vq, 0, 0), 0);
 	ck_assert_err(fg_bad_publish(&rg->ring, (enum fg_bad)_i), 0);
 	ck_assert_msg(virtq_pop(&rg->vq, &rg->chain) == in->expected,
 	    "case %s: want %s", in->name, vse_errname(in->expected));
@@ -39,6 +41,7 @@ START_TEST(test_walker_rule)
 	ck_assert_err(virtq_push(&rg->vq, 0, 0), -VSE_ERR_VQ_BROKEN);
 	ck_assert(!virtq_should_notify(&rg->vq));
 	virtq_set_notification(&rg->vq, true);
+	virtq_set_base(&rg->vq, 0);	/* would read used->idx */
 	ck_assert(!virtq_is_ready(&rg->vq));
 	/* Only a reset clears it. */
 	virtq_reset(&rg->vq);
@@ -96,6 +99,12 @@ START_TEST(test_setup_checks)
 	ck_assert_err(virtq_setup(&vq, &mem.gm, 8, base, base + 0x1000,
 	    base + MIB - 68, FEAT(VIRTIO_RING_F_EVENT_IDX)),
 	    -VSE_ERR_VQ_RING_ADDR);
+	/* Same for the avail ring and its used_event word. */
+	ck_assert_err(virtq_setup(&vq, &mem.gm, 8, base, base + MIB - 20,
+	    base + 0x2000, 0), 0);
+	ck_assert_err(virtq_setup(&vq, &mem.gm, 8, base, base + MIB - 20,
+	    base + 0x2000, FEAT(VIRTIO_RING_F_EVENT_IDX)),
+	    -VSE_ERR_VQ_RING_ADDR);
 	ck_assert_err(virtq_setup(&vq, &mem.gm, 32768, base, base + 0x80000,
 	    base + 0x90000, 0), 0);
 	ck_assert_err(virtq_push(&vq, 32768 - 1, 0), 0);
@@ -104,6 +113,38 @@ START_TEST(test_setup_checks)
 	ck_assert_err(virtq_push(&vq, 0, 0), -VSE_ERR_VQ_NOT_READY);
 	ck_assert_err(virtq_avail(&vq), -VSE_ERR_VQ_NOT_READY);
 	fg_mem_destroy(&mem);
+}
+END_TEST
+
+/*
+ * Guest and host addresses are checked for alignment separately: a region
+ * whose host mapping is not aligned like its guest address can make either
+ * one misaligned while the other is fine.
+ */
+START_TEST(test_setup_alignment_guest_and_host)
+{
+	static _Alignas(64) uint8_t ram[8192];
+	struct guestmem gm;
+	struct virtq vq;
+
+	/* gpa misaligned, host pointer aligned. */
+	guestmem_init(&gm);
+	ck_assert_err(guestmem_add_region(&gm, 0x10008, 4096, ram), 0);
+	ck_assert_err(virtq_setup(&vq, &gm, 8, 0x10008, 0x10400, 0x10800, 0),
+	    -VSE_ERR_VQ_ALIGN);
+	ck_assert_err(virtq_setup(&vq, &gm, 8, 0x10010, 0x10401, 0x10800, 0),
+	    -VSE_ERR_VQ_ALIGN);
+	ck_assert_err(virtq_setup(&vq, &gm, 8, 0x10010, 0x10400, 0x1080a, 0),
+	    -VSE_ERR_VQ_ALIGN);
+	/* gpa aligned, host pointer misaligned. */
+	guestmem_init(&gm);
+	ck_assert_err(guestmem_add_region(&gm, 0x10000, 4096, ram + 2), 0);
+	ck_assert_err(virtq_setup(&vq, &gm, 8, 0x10000, 0x10400, 0x10800, 0),
+	    -VSE_ERR_VQ_ALIGN);
+	guestmem_init(&gm);
+	ck_assert_err(guestmem_add_region(&gm, 0x10000, 4096, ram + 16), 0);
+	ck_assert_err(virtq_setup(&vq, &gm, 8, 0x10000, 0x10400, 0x10800, 0),
+	    0);
 }
 END_TEST
 
@@ -154,6 +195,51 @@ START_TEST(test_wellformed_chain)
 }
 END_TEST
 
+/*
+ * A chain popped before the guest broke the queue is not a way back into
+ * guest memory: copies fail once the queue is broken (memory sealed to
+ * prove it), and after a reset they fail instead of following a NULL
+ * memory table.
+ */
+START_TEST(test_chain_copy_after_break)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf out = { b, 8 }, in = { b + 8, 8 };
+	struct virtq_chain *bad = malloc(sizeof(*bad));
+	uint8_t buf[8] = { 0 };
+
+	ck_assert_int_ge(fg_ring_add(&rg->ring, &out, 1, &in, 1, rg, false),
+	    0);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 0, buf, 8), 0);
+	ck_assert_err(fg_bad_publish(&rg->ring, FG_BAD_HEAD_RANGE), 0);
+	ck_assert_ptr_nonnull(bad);
+	ck_assert_err(virtq_pop(&rg->vq, bad), -VSE_ERR_HEAD_RANGE);
+	free(bad);
+	rig_seal_memory(rg);
+	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_BROKEN);
+	ck_assert_err(virtq_chain_write(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_BROKEN);
+	{
+		struct iovec iov[2];
+		uint32_t mapped = 1;
+
+		/* The zero-copy mapper refuses it too: no pointer escapes. */
+		ck_assert_int_eq(virtq_chain_iov(&rg->vq, &rg->chain, false, 0,
+		    8, iov, 2, &mapped), 0);
+		ck_assert_uint_eq(mapped, 0);
+	}
+	virtq_reset(&rg->vq);
+	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_NOT_READY);
+	ck_assert_err(virtq_chain_write(&rg->vq, &rg->chain, 0, buf, 8),
+	    -VSE_ERR_VQ_NOT_READY);
+	rig_free(rg);
+}
+END_TEST
+
 /* Zero-length buffers are validated but not listed. */
 START_TEST(test_zero_length_buffers_skipped)
 {
@@ -190,6 +276,73 @@ START_TEST(test_chain_limits_exact)
 }
 END_TEST
 
+/*
+ * A chain exactly as long as the queue is legal (2.7.5.3.1 only forbids
+ * longer ones): directly (_i == 0), and as a full indirect table (_i == 1).
+ */
+START_TEST(test_chain_exactly_queue_size)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf out[8];
+	unsigned i;
+
+	for (i = 0; i < 8; i++) {
+		out[i].gpa = b + i;
+		out[i].len = 1;
+	}
+	ck_assert_int_ge(fg_ring_add(&rg->ring, out, 8, NULL, 0, rg, _i), 0);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.nseg, 8);
+	ck_assert_uint_eq(rg->chain.read_len, 8);
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * An indirect table is checked whole before it is used: one whose second
+ * entry lies past the end of guest memory is refused even though the chain
+ * it holds ends at its first entry.
+ */
+START_TEST(test_indirect_table_partly_unmapped)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	const struct fg_mem_region *r0 = &rg->mem.region[0];
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	uint64_t tbl = r0->gpa + r0->size - 16;
+	struct virtq_desc d = { htole64(b), htole32(8), 0, 0 };
+
+	fg_mem_write(&rg->mem, tbl, &d, sizeof(d));
+	fg_ring_raw_desc(&rg->ring, 0, tbl, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	fg_ring_raw_publish(&rg->ring, 0);
+	ck_assert_err(virtq_pop(&rg->vq, &rg->chain), -VSE_ERR_DESC_UNMAPPED);
+	ck_assert(virtq_is_broken(&rg->vq));
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * Totals of exactly 2^32 - 1 bytes are legal on both sides (_i == 0
+ * readable, _i == 1 writable); badchain's cases prove 2^32 is refused.
+ * The buffers alias untouched MAP_NORESERVE memory.
+ */
+START_TEST(test_chain_total_exact)
+{
+	struct rig *rg = rig_new(8, F_ALL, 3 * 1024 * MIB + 4 * MIB);
+	uint64_t base = rg->mem.region[0].gpa;
+	uint16_t w = _i ? VIRTQ_DESC_F_WRITE : 0;
+
+	fg_ring_raw_desc(&rg->ring, 0, base, 0xC0000000u,
+	    w | VIRTQ_DESC_F_NEXT, 1);
+	fg_ring_raw_desc(&rg->ring, 1, base, 0x3FFFFFFFu, w, 0);
+	fg_ring_raw_publish(&rg->ring, 0);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_uint_eq(_i ? rg->chain.write_len : rg->chain.read_len,
+	    UINT32_MAX);
+	rig_free(rg);
+}
+END_TEST
+
 /* Indices are free-running u16s: 70000 chains wrap them. */
 START_TEST(test_index_wrap)
 {
@@ -208,6 +361,48 @@ START_TEST(test_index_wrap)
 	}
 	ck_assert_uint_eq(rg->vq.last_avail_idx, (uint16_t)70000);
 	ck_assert_uint_eq(rg->vq.stats.popped, 70000);
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * A queue resumed with virtq_set_base (vhost-user SET_VRING_BASE) picks up
+ * where the previous device stopped: avail from the given index, used from
+ * the ring's own idx, and its first notification decision is not skipped.
+ */
+START_TEST(test_set_base_resume)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf buf = { b, 16 };
+	uint8_t *used_event = rg->ring.avail + VIRTQ_AVAIL_USED_EVENT(8);
+	int i, head;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_ge(fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg,
+		    false), 0);
+		ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+		ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+		ck_assert_ptr_eq(fg_ring_get_used(&rg->ring, NULL), rg);
+	}
+	/* A new device instance over the same rings. */
+	ck_assert_err(virtq_setup(&rg->vq, &rg->mem.gm, 8, rg->ring.desc_gpa,
+	    rg->ring.avail_gpa, rg->ring.used_gpa, F_ALL), 0);
+	virtq_set_base(&rg->vq, 3);
+	ck_assert_uint_eq(rg->vq.used_idx, 3);
+	/* Pop first: it must read avail idx itself, not trust a stale one. */
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 0);
+	ck_assert_int_eq(virtq_avail(&rg->vq), 0);
+	head = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 4), 0);
+	/* The driver asks for used idx 100, but the resumed device cannot
+	 * know what its predecessor signalled: it notifies once. */
+	*(uint16_t *)(void *)used_event = htole16(100);
+	ck_assert(virtq_should_notify(&rg->vq));
+	ck_assert_ptr_eq(fg_ring_get_used(&rg->ring, NULL), rg);
+	ck_assert_ptr_null(rg->ring.device_error);
 	rig_free(rg);
 }
 END_TEST
@@ -234,10 +429,54 @@ START_TEST(test_unpop)
 	int head = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
 
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
-	virtq_unpop(&rg->vq);
+	ck_assert_err(virtq_unpop(&rg->vq), 0);
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
 	ck_assert_int_eq(rg->chain.head, head);
 	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 0);
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * virtq_unpop gives back only a chain that was popped and not yet pushed.
+ * A stray unpop must neither rewind last_avail_idx behind what the driver
+ * published (which a full ring then reports as the guest's avail-idx
+ * error) nor hand out a chain the device already returned.
+ */
+START_TEST(test_unpop_misuse)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf buf = { b, 16 };
+	int head[8], i;
+
+	for (i = 0; i < 8; i++)
+		head[i] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	ck_assert_int_eq(virtq_avail(&rg->vq), 8);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_INVAL); /* none popped */
+	ck_assert_int_eq(virtq_avail(&rg->vq), 8);
+	ck_assert(!virtq_is_broken(&rg->vq));
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[0]);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	/* head[0] was already pushed. */
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[1]);
+	/* Pop two, push the first: the second may be given back, once. */
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[2]);
+	ck_assert_err(virtq_push(&rg->vq, (uint16_t)head[1], 0), 0);
+	ck_assert_err(virtq_unpop(&rg->vq), 0);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[2]);
+	/* A broken or reset queue gives nothing back. */
+	ck_assert_err(fg_bad_publish(&rg->ring, FG_BAD_AVAIL_IDX), 0);
+	ck_assert_err(virtq_avail(&rg->vq), -VSE_ERR_AVAIL_IDX);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_VQ_BROKEN);
+	virtq_reset(&rg->vq);
+	ck_assert_err(virtq_unpop(&rg->vq), -VSE_ERR_VQ_NOT_READY);
 	rig_free(rg);
 }
 END_TEST
@@ -313,6 +552,38 @@ START_TEST(test_event_idx)
 	ck_assert(fg_ring_kick_needed(&rg->ring));
 	fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);	/* idx 6 */
 	ck_assert(!fg_ring_kick_needed(&rg->ring));
+
+	/* used_event is still 3: used idx 5 does not cross it again. */
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	ck_assert(!virtq_should_notify(&rg->vq));
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * A device that pushes 2^16 elements between two notification decisions
+ * brings used idx back to where the last decision saw it. That is not
+ * "nothing new": without EVENT_IDX (_i == 0) flags 0 means the driver must
+ * be told; with it (_i == 1) the [old, new) window is meaningless, so the
+ * device must notify as Linux vhost does after a lap.
+ */
+START_TEST(test_notify_after_used_lap)
+{
+	uint64_t f = FEAT(VIRTIO_F_VERSION_1) |
+	    (_i ? FEAT(VIRTIO_RING_F_EVENT_IDX) : 0);
+	struct rig *rg = rig_new(8, f, MIB);
+	uint8_t *used_event = rg->ring.avail + VIRTQ_AVAIL_USED_EVENT(8);
+	unsigned long i;
+
+	ck_assert_err(virtq_push(&rg->vq, 0, 0), 0);
+	ck_assert(virtq_should_notify(&rg->vq));
+	if (_i)	/* the event lies inside the lap: wanted */
+		*(uint16_t *)(void *)used_event = htole16(10);
+	for (i = 0; i < 65536; i++)
+		ck_assert_err(virtq_push(&rg->vq, 0, 0), 0);
+	ck_assert(virtq_should_notify(&rg->vq));
+	ck_assert(!virtq_should_notify(&rg->vq));
 	rig_free(rg);
 }
 END_TEST
@@ -426,15 +697,23 @@ virtq_suite(void)
 	suite_add_tcase(s, rules);
 
 	tcase_add_test(tc, test_setup_checks);
+	tcase_add_test(tc, test_setup_alignment_guest_and_host);
 	tcase_add_loop_test(tc, test_wellformed_chain, 0, 2);
 	tcase_add_test(tc, test_zero_length_buffers_skipped);
+	tcase_add_test(tc, test_chain_copy_after_break);
 	tcase_add_test(tc, test_chain_limits_exact);
+	tcase_add_loop_test(tc, test_chain_exactly_queue_size, 0, 2);
+	tcase_add_test(tc, test_indirect_table_partly_unmapped);
+	tcase_add_loop_test(tc, test_chain_total_exact, 0, 2);
 	tcase_add_test(tc, test_index_wrap);
 	tcase_add_test(tc, test_avail_distance_boundary);
+	tcase_add_test(tc, test_set_base_resume);
 	tcase_add_test(tc, test_unpop);
+	tcase_add_test(tc, test_unpop_misuse);
 	tcase_add_test(tc, test_notify_flags);
 	tcase_add_test(tc, test_event_idx);
 	tcase_add_test(tc, test_need_event_wrap);
+	tcase_add_loop_test(tc, test_notify_after_used_lap, 0, 2);
 	tcase_add_test(tc, test_driver_checks_device);
 	tcase_add_test(tc, test_two_threads);
 	tcase_set_timeout(tc, 60);
