@@ -1,0 +1,391 @@
+/* check_vhost_user.c - the vhost-user back-end against a fake front-end, QEMU's order. */
+#include "config.h"
+
+#include <dirent.h>
+#include <endian.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend-script.h"
+#include "common.h"
+#include "pkt.h"
+#include "vhost-user.h"
+
+/* One session: our front-end end (fe), the back-end (be), a guest. */
+struct vrig {
+	int fe, be;
+	struct vsock_device *dev;
+	struct script_backend sb;
+	struct vhu *v;
+	struct fg_mem mem;
+	struct fg_ring ring[2];
+	int kick[2], call[2];
+	uint64_t features;
+};
+
+static unsigned
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void
+fe_send(struct vrig *r, uint32_t req, uint32_t flags, const void *p,
+    uint32_t size, const int *fds, int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 8)];
+		struct cmsghdr align;
+	} ctl;
+	uint8_t hdr[12 + 512];
+	struct iovec iov = { hdr, 12 + size };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	uint32_t w[3] = { htole32(req), htole32(flags | VHOST_USER_VERSION),
+	    htole32(size) };
+
+	memcpy(hdr, w, 12);
+	if (size > 0 && p != NULL)
+		memcpy(hdr + 12, p, size);
+	if (p == NULL)
+		iov.iov_len = 12;	/* header only, whatever size says */
+	if (nfds > 0) {
+		struct cmsghdr *c;
+
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	ck_assert_int_eq(sendmsg(r->fe, &mh, 0), (ssize_t)iov.iov_len);
+}
+
+/* Sends one message and lets the back-end handle it; returns its result. */
+static int
+call(struct vrig *r, uint32_t req, uint32_t flags, const void *p,
+    uint32_t size, const int *fds, int nfds)
+{
+	const char *why = NULL;
+	int e;
+
+	fe_send(r, req, flags, p, size, fds, nfds);
+	e = vhu_handle(r->v, r->be, 0, &why);
+	if (e < 0)
+		ck_assert_ptr_nonnull(why);	/* every refusal explains */
+	return e;
+}
+
+/* Reads a reply to req; returns its payload size. */
+static uint32_t
+reply(struct vrig *r, uint32_t req, void *p, uint32_t max)
+{
+	uint32_t w[3];
+
+	ck_assert_int_eq(recv(r->fe, w, 12, MSG_DONTWAIT), 12);
+	ck_assert_uint_eq(le32toh(w[0]), req);
+	ck_assert_uint_eq(le32toh(w[1]), VHOST_USER_VERSION |
+	    VHOST_USER_REPLY);
+	ck_assert_uint_le(le32toh(w[2]), max);
+	ck_assert_int_eq(recv(r->fe, p, le32toh(w[2]), MSG_DONTWAIT),
+	    (ssize_t)le32toh(w[2]));
+	return le32toh(w[2]);
+}
+
+static uint64_t
+reply_u64(struct vrig *r, uint32_t req)
+{
+	uint64_t v;
+
+	ck_assert_uint_eq(reply(r, req, &v, 8), 8);
+	return le64toh(v);
+}
+
+static struct vrig *
+vrig_new(void)
+{
+	struct vrig *r = calloc(1, sizeof(*r));
+	struct vsock_device_config cfg;
+	struct fg_mem_spec spec = { 0x100000, 16 << 20 };
+	int sv[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	r->fe = sv[0];
+	r->be = sv[1];
+	vsock_device_config_defaults(&cfg);
+	script_init(&r->sb);
+	ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, &r->sb,
+	    &r->dev, NULL), 0);
+	script_attach(&r->sb, r->dev);
+	ck_assert_err(vhu_new(r->dev, &r->v), 0);
+	vsock_device_set_notify(r->dev, vhu_notify, r->v);
+	ck_assert_err(fg_mem_init(&r->mem, &spec, 1, FG_MEM_MEMFD), 0);
+	return r;
+}
+
+static void
+vrig_free(struct vrig *r)
+{
+	int i;
+
+	vhu_free(r->v);
+	vsock_device_free(r->dev);
+	script_free(&r->sb);
+	for (i = 0; i < 2; i++) {
+		if (r->ring[i].num)
+			fg_ring_destroy(&r->ring[i]);
+		if (r->kick[i] > 0)
+			close(r->kick[i]);
+		if (r->call[i] > 0)
+			close(r->call[i]);
+	}
+	fg_mem_destroy(&r->mem);
+	close(r->fe);
+	close(r->be);
+	free(r);
+}
+
+/* The memory table with our one memfd region. */
+static void
+send_mem_table(struct vrig *r)
+{
+	uint64_t t[5] = { htole64(1), htole64(r->mem.region[0].gpa),
+	    htole64(r->mem.region[0].size),
+	    htole64((uint64_t)(uintptr_t)r->mem.region[0].hva), 0 };
+
+	ck_assert_err(call(r, VHOST_USER_SET_MEM_TABLE, 0, t, 40,
+	    &r->mem.region[0].fd, 1), 0);
+}
+
+/* What QEMU 7.2 sends, in its order, up to both rings running. */
+static void
+handshake(struct vrig *r)
+{
+	uint64_t f, pf = VIRTIO_FEATURE(VHOST_USER_PROTOCOL_F_CONFIG) |
+	    VIRTIO_FEATURE(VHOST_USER_PROTOCOL_F_REPLY_ACK);
+	uint32_t cfgq[3] = { 0, htole32(8), 0 }, cfgr[5];
+	int q;
+
+	call(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0);
+	f = reply_u64(r, VHOST_USER_GET_FEATURES);
+	ck_assert(f & VIRTIO_FEATURE(VHOST_USER_F_PROTOCOL_FEATURES));
+	ck_assert(f & VIRTIO_FEATURE(VIRTIO_F_VERSION_1));
+	call(r, VHOST_USER_GET_PROTOCOL_FEATURES, 0, NULL, 0, NULL, 0);
+	ck_assert_uint_eq(reply_u64(r, VHOST_USER_GET_PROTOCOL_FEATURES), pf);
+	pf = htole64(pf);
+	ck_assert_err(call(r, VHOST_USER_SET_PROTOCOL_FEATURES, 0, &pf, 8,
+	    NULL, 0), 0);
+	ck_assert_err(call(r, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0), 0);
+	ck_assert_err(call(r, VHOST_USER_GET_CONFIG, 0, cfgq, 20, NULL, 0), 0);
+	ck_assert_uint_eq(reply(r, VHOST_USER_GET_CONFIG, cfgr, 20), 20);
+	ck_assert_uint_eq(le32toh(cfgr[3]), 3);		/* guest_cid */
+	r->features = f;
+	f = htole64(f);
+	ck_assert_err(call(r, VHOST_USER_SET_FEATURES, 0, &f, 8, NULL, 0), 0);
+	send_mem_table(r);
+	for (q = 0; q < 2; q++) {
+		struct fg_ring *g = &r->ring[q];
+		uint32_t st[2] = { htole32((uint32_t)q), htole32(256) };
+		uint64_t a[5];
+		uint64_t fdarg = htole64((uint64_t)q);
+
+		ck_assert_err(fg_ring_init(g, &r->mem, 256, r->features), 0);
+		ck_assert_err(call(r, VHOST_USER_SET_VRING_NUM, 0, st, 8, NULL,
+		    0), 0);
+		st[1] = 0;
+		ck_assert_err(call(r, VHOST_USER_SET_VRING_BASE, 0, st, 8,
+		    NULL, 0), 0);
+		a[0] = htole64((uint64_t)q);
+		a[1] = htole64((uint64_t)(uintptr_t)g->desc);
+		a[2] = htole64((uint64_t)(uintptr_t)g->used);
+		a[3] = htole64((uint64_t)(uintptr_t)g->avail);
+		a[4] = 0;
+		ck_assert_err(call(r, VHOST_USER_SET_VRING_ADDR, 0, a, 40, NULL,
+		    0), 0);
+		r->kick[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		r->call[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ck_assert_err(call(r, VHOST_USER_SET_VRING_KICK, 0, &fdarg, 8,
+		    &r->kick[q], 1), 0);
+		ck_assert_err(call(r, VHOST_USER_SET_VRING_CALL, 0, &fdarg, 8,
+		    &r->call[q], 1), 0);
+		/* Protocol features: the ring waits for SET_VRING_ENABLE. */
+		ck_assert(!vhu_queue_running(r->v, (unsigned)q));
+		st[1] = htole32(1);
+		ck_assert_err(call(r, VHOST_USER_SET_VRING_ENABLE, 0, st, 8,
+		    NULL, 0), 0);
+		ck_assert(vhu_queue_running(r->v, (unsigned)q));
+	}
+}
+
+START_TEST(test_handshake_and_packets)
+{
+	struct vrig *r = vrig_new();
+	uint8_t raw[VSOCK_HDR_SIZE];
+	struct vsock_hdr h = { .src_cid = 3, .dst_cid = 2, .src_port = 1024,
+	    .dst_port = 1234, .type = 1, .op = VIRTIO_VSOCK_OP_REQUEST,
+	    .buf_alloc = 65536 };
+	uint64_t rxb, txb, n, one = 1, yes = 0;
+	struct fg_buf rb, tb;
+	uint32_t len, st[2] = { htole32(1), 0 };
+
+	handshake(r);
+	script_listen(&r->sb, 1234, SCRIPT_ACCEPT);
+	rxb = fg_mem_alloc(&r->mem, 4096, 16);
+	txb = fg_mem_alloc(&r->mem, 64, 16);
+	rb = (struct fg_buf){ rxb, 4096 };
+	tb = (struct fg_buf){ txb, VSOCK_HDR_SIZE };
+	fg_ring_add(&r->ring[0], NULL, 0, &rb, 1, r, false);
+	vsock_hdr_encode(&h, raw);
+	fg_mem_write(&r->mem, txb, raw, sizeof(raw));
+	fg_ring_add(&r->ring[1], &tb, 1, NULL, 0, r, false);
+	/* The guest kicks through the eventfd; the loop would see it readable. */
+	ck_assert_int_eq(write(r->kick[1], &one, 8), 8);
+	vhu_kicked(r->v, 1, 0);
+	ck_assert_ptr_eq(fg_ring_get_used(&r->ring[0], &len), r);
+	ck_assert_uint_eq(len, VSOCK_HDR_SIZE);
+	fg_mem_read(&r->mem, rxb, raw, sizeof(raw));
+	vsock_hdr_decode(raw, &h);
+	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_uint_eq(h.dst_port, 1024);
+	/* The device interrupted the guest through the call eventfd. */
+	ck_assert_int_eq(read(r->call[0], &n, 8), 8);
+	ck_assert_uint_ge(n, 1);
+	/* REPLY_ACK: a need-reply message gets its success back. */
+	ck_assert_err(call(r, VHOST_USER_SET_OWNER, VHOST_USER_NEED_REPLY,
+	    NULL, 0, NULL, 0), 0);
+	ck_assert_uint_eq(reply_u64(r, VHOST_USER_SET_OWNER), yes);
+	/* GET_VRING_BASE stops the TX ring and says where it stopped. */
+	ck_assert_err(call(r, VHOST_USER_GET_VRING_BASE, 0, st, 8, NULL, 0), 0);
+	ck_assert_uint_eq(reply(r, VHOST_USER_GET_VRING_BASE, st, 8), 8);
+	ck_assert_uint_eq(le32toh(st[1]), 1);
+	ck_assert(!vhu_queue_running(r->v, 1));
+	vrig_free(r);
+}
+END_TEST
+
+/* A hostile or buggy front-end: an error and a closed connection, no leak. */
+enum hostile {
+	H_VERSION, H_HUGE_SIZE, H_FD_ON_OWNER, H_TABLE_FD_COUNT, H_OVERLAP,
+	H_OFFSET_OVERFLOW, H_RING_OUTSIDE, H_RING_SIZE, H_RING_INDEX,
+	H_CONFIG_RANGE, H_UNKNOWN, H_FEATURES, H_KICK_NO_FD, H__COUNT
+};
+
+START_TEST(test_hostile_front_end)
+{
+	struct vrig *r;
+	unsigned before = count_fds();
+	uint64_t t[9], u;
+	uint32_t st[2], cfgq[3];
+	int fds[2], e = 0, efd;
+
+	r = vrig_new();
+	fds[0] = fds[1] = r->mem.region[0].fd;
+	switch ((enum hostile)_i) {
+	case H_VERSION:
+		fe_send(r, VHOST_USER_SET_OWNER, 2, NULL, 0, NULL, 0);
+		e = vhu_handle(r->v, r->be, 0, NULL);
+		break;
+	case H_HUGE_SIZE:
+		e = call(r, VHOST_USER_SET_OWNER, 0, NULL, 100000, NULL, 0);
+		break;
+	case H_FD_ON_OWNER:
+		efd = eventfd(0, 0);
+		e = call(r, VHOST_USER_SET_OWNER, 0, NULL, 0, &efd, 1);
+		close(efd);
+		break;
+	case H_TABLE_FD_COUNT:
+		t[0] = htole64(2);
+		memset(t + 1, 0, 64);
+		e = call(r, VHOST_USER_SET_MEM_TABLE, 0, t, 72, fds, 1);
+		break;
+	case H_OVERLAP:
+		t[0] = htole64(2);
+		t[1] = t[5] = htole64(0x100000);
+		t[2] = t[6] = htole64(4096);
+		t[3] = t[7] = htole64(0x7f0000000000);
+		t[4] = t[8] = 0;
+		e = call(r, VHOST_USER_SET_MEM_TABLE, 0, t, 72, fds, 2);
+		break;
+	case H_OFFSET_OVERFLOW:
+		t[0] = htole64(1);
+		t[1] = htole64(0x100000);
+		t[2] = htole64(4096);
+		t[3] = htole64(0x7f0000000000);
+		t[4] = htole64(UINT64_MAX - 100);
+		e = call(r, VHOST_USER_SET_MEM_TABLE, 0, t, 40, fds, 1);
+		break;
+	case H_RING_OUTSIDE:
+		send_mem_table(r);
+		st[0] = 0;
+		st[1] = htole32(256);
+		call(r, VHOST_USER_SET_VRING_NUM, 0, st, 8, NULL, 0);
+		memset(t, 0, 40);
+		t[1] = htole64(0x1000);	/* no region has this address */
+		t[2] = htole64(0x2000);
+		t[3] = htole64(0x3000);
+		call(r, VHOST_USER_SET_VRING_ADDR, 0, t, 40, NULL, 0);
+		efd = eventfd(0, 0);
+		u = 0;
+		e = call(r, VHOST_USER_SET_VRING_KICK, 0, &u, 8, &efd, 1);
+		close(efd);
+		break;
+	case H_RING_SIZE:
+		st[0] = 0;
+		st[1] = htole32(3);
+		e = call(r, VHOST_USER_SET_VRING_NUM, 0, st, 8, NULL, 0);
+		break;
+	case H_RING_INDEX:
+		st[0] = htole32(7);
+		st[1] = htole32(256);
+		e = call(r, VHOST_USER_SET_VRING_NUM, 0, st, 8, NULL, 0);
+		break;
+	case H_CONFIG_RANGE:
+		cfgq[0] = htole32(4);
+		cfgq[1] = htole32(8);
+		cfgq[2] = 0;
+		memset(t, 0, sizeof(t));
+		memcpy(t, cfgq, 12);
+		e = call(r, VHOST_USER_GET_CONFIG, 0, t, 20, NULL, 0);
+		break;
+	case H_UNKNOWN:
+		e = call(r, 99, 0, NULL, 0, NULL, 0);
+		break;
+	case H_FEATURES:
+		u = htole64(UINT64_C(1) << 63);
+		e = call(r, VHOST_USER_SET_FEATURES, 0, &u, 8, NULL, 0);
+		break;
+	case H_KICK_NO_FD:
+		u = 0;		/* says an fd comes; none does */
+		e = call(r, VHOST_USER_SET_VRING_KICK, 0, &u, 8, NULL, 0);
+		break;
+	default:
+		ck_abort();
+	}
+	ck_assert_int_lt(e, 0);
+	vrig_free(r);
+	ck_assert_uint_eq(count_fds(), before);	/* every fd closed */
+}
+END_TEST
+
+static Suite *
+vhost_user_suite(void)
+{
+	Suite *s = suite_create("vhost-user");
+	TCase *tc = tcase_create("protocol");
+
+	tcase_add_test(tc, test_handshake_and_packets);
+	tcase_add_loop_test(tc, test_hostile_front_end, 0, H__COUNT);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+VSE_CHECK_MAIN(vhost_user_suite)
