@@ -12,6 +12,7 @@ struct vse_command {
 
 int cmd_selftest(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_vhost_user(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 
 extern const struct vse_command vse_commands[];

@@ -1,0 +1,393 @@
+/* cmd-vhost-user.c - `vsockemu vhost-user`: the vsock device for a real QEMU guest. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend-muxer.h"
+#include "device.h"
+#include "error.h"
+#include "loop.h"
+#include "pcap-writer.h"
+#include "uds-path.h"
+#include "vhost-user.h"
+#include "vsockemu.h"
+
+static const char vhu_usage[] =
+"usage: vsockemu vhost-user --socket PATH [options]\n"
+"\n"
+"Serves one QEMU guest at a time as a vhost-user vsock back-end: QEMU's\n"
+"vhost-user-vsock-pci device hands the whole device to vsockemu, whose host\n"
+"side is the same Firecracker-compatible AF_UNIX protocol as `serve`:\n"
+"\n"
+"  vsockemu vhost-user --socket /tmp/vhu.sock --uds ./v.sock --cid 3 &\n"
+"  qemu-system-x86_64 ... \\\n"
+"    -object memory-backend-memfd,id=mem0,size=512M,share=on \\\n"
+"    -machine memory-backend=mem0 \\\n"
+"    -chardev socket,id=c0,path=/tmp/vhu.sock \\\n"
+"    -device vhost-user-vsock-pci,chardev=c0\n"
+"\n"
+"Guest memory must be shared (share=on). When QEMU goes away, every\n"
+"connection is reset and vsockemu waits for the next one.\n"
+"\n"
+"Options:\n"
+"  --socket PATH     where QEMU connects (required)\n"
+"  --uds PATH        main host socket (default ./v.sock)\n"
+"  --cid N           guest CID, given to the guest in config space\n"
+"                    (default 3; 0, 1, 2 and -1 are reserved)\n"
+"  --pcap FILE       record every packet as a vsockmon capture ('-': stdout)\n"
+"  --seqpacket       offer VIRTIO_VSOCK_F_SEQPACKET\n"
+"  --profile NAME    credit profile: firecracker (default) or linux\n"
+"  --max-conns N     connection limit (default 1023)\n"
+"  --once            exit after the first front-end disconnects\n"
+"  -v, --verbose     report each front-end and the counters\n"
+"  -q, --quiet       print nothing but errors\n"
+"  -h, --help        show this help\n";
+
+struct vhu_opts {
+	const char *socket, *uds, *pcap;
+	uint64_t cid;
+	bool seqpacket, once;
+	enum vsock_profile profile;
+	uint32_t max_conns;
+	int verbose;
+};
+
+struct vhu_run {
+	struct vhu_opts o;
+	struct loop *loop;
+	int listen_fd, conn_fd;
+	struct muxer *mx;
+	struct vsock_device *dev;
+	struct vhu *v;
+	struct vsock_pcap_writer *pcap;
+	uint64_t pcap_epoch;
+	int kicks[VSOCK_NUM_QUEUES];	/* kick fds the loop watches */
+	bool closing;
+};
+
+static int
+parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno == 0 && *end == '\0' && *out <= max ? 0 : -1;
+}
+
+static int
+parse(int argc, char **argv, struct vhu_opts *o)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "uds", required_argument, NULL, 'u' },
+		{ "cid", required_argument, NULL, 'c' },
+		{ "pcap", required_argument, NULL, 'P' },
+		{ "seqpacket", no_argument, NULL, 'S' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t n;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->uds = "./v.sock";
+	o->cid = 3;
+	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
+	o->verbose = 1;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o->socket = optarg; break;
+		case 'u': o->uds = optarg; break;
+		case 'P': o->pcap = optarg; break;
+		case 'S': o->seqpacket = true; break;
+		case 'o': o->once = true; break;
+		case 'v': o->verbose = 2; break;
+		case 'q': o->verbose = 0; break;
+		case 'c':
+			if (parse_u64(optarg, UINT64_MAX, &o->cid) < 0 ||
+			    !vsock_cid_valid(o->cid)) {
+				fprintf(stderr, "vsockemu vhost-user: --cid '%s': "
+				    "not a usable guest CID\n", optarg);
+				return -1;
+			}
+			break;
+		case 'p':
+			if (strcmp(optarg, "firecracker") == 0)
+				o->profile = VSOCK_PROFILE_FIRECRACKER;
+			else if (strcmp(optarg, "linux") == 0)
+				o->profile = VSOCK_PROFILE_LINUX;
+			else {
+				fprintf(stderr, "vsockemu vhost-user: --profile "
+				    "'%s': want firecracker or linux\n", optarg);
+				return -1;
+			}
+			break;
+		case 'm':
+			if (parse_u64(optarg, UINT32_C(1) << 30, &n) < 0 ||
+			    n == 0) {
+				fprintf(stderr, "vsockemu vhost-user: --max-conns "
+				    "'%s': want 1 to 2^30\n", optarg);
+				return -1;
+			}
+			o->max_conns = (uint32_t)n;
+			break;
+		case 'h':
+			fputs(vhu_usage, stdout);
+			return 1;
+		default:
+			fputs("vsockemu vhost-user: see --help\n", stderr);
+			return -1;
+		}
+	}
+	if (optind != argc || o->socket == NULL) {
+		fprintf(stderr, "vsockemu vhost-user: %s\n", optind != argc ?
+		    "unexpected argument" : "--socket PATH is required");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_tap(void *ctx, const struct vsock_tap_record *rec)
+{
+	struct vhu_run *r = ctx;
+	struct vsock_tap_record t = *rec;
+
+	t.now += r->pcap_epoch;
+	vsock_pcap_writer_tap(r->pcap, &t);
+}
+
+static void
+on_mx_fd(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	muxer_handle(((struct vhu_run *)ctx)->mx, fd, events, now);
+}
+
+static void
+on_mx_watch(void *ctx, int fd, unsigned events)
+{
+	struct vhu_run *r = ctx;
+
+	loop_watch(r->loop, fd, events, on_mx_fd, r);
+}
+
+/* A kick eventfd: which queue is it? */
+static void
+on_kick(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct vhu_run *r = ctx;
+	unsigned q;
+
+	(void)events;
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
+		if (r->v != NULL && vhu_kick_fd(r->v, q) == fd)
+			vhu_kicked(r->v, q, now);
+}
+
+/* Watches exactly the kick fds the session has now. */
+static void
+sync_kicks(struct vhu_run *r, int old[VSOCK_NUM_QUEUES])
+{
+	unsigned q;
+	int fd;
+
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
+		fd = r->v != NULL ? vhu_kick_fd(r->v, q) : -1;
+		if (fd == old[q])
+			continue;
+		if (old[q] >= 0)
+			loop_watch(r->loop, old[q], 0, NULL, NULL);
+		if (fd >= 0)
+			loop_watch(r->loop, fd, LOOP_READ, on_kick, r);
+		old[q] = fd;
+	}
+}
+
+/* Ends the session with the current front-end. */
+static void
+end_session(struct vhu_run *r, int kicks[VSOCK_NUM_QUEUES])
+{
+	unsigned q;
+
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
+		if (kicks[q] >= 0) {
+			loop_watch(r->loop, kicks[q], 0, NULL, NULL);
+			kicks[q] = -1;
+		}
+	vhu_free(r->v);
+	r->v = NULL;
+	vsock_device_free(r->dev);
+	r->dev = NULL;
+	if (r->conn_fd >= 0) {
+		loop_watch(r->loop, r->conn_fd, 0, NULL, NULL);
+		close(r->conn_fd);
+		r->conn_fd = -1;
+	}
+}
+
+/* A message from QEMU. */
+static void
+on_frontend(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct vhu_run *r = ctx;
+	const char *why = NULL;
+
+	(void)fd;
+	(void)events;
+	if (vhu_handle(r->v, r->conn_fd, now, &why) < 0) {
+		if (r->o.verbose)
+			fprintf(stderr, "vsockemu vhost-user: front-end gone: "
+			    "%s\n", why ? why : "error");
+		end_session(r, r->kicks);
+		r->closing = r->o.once;
+		return;
+	}
+	sync_kicks(r, r->kicks);
+}
+
+/* QEMU connects: a fresh device and session for it. */
+static void
+on_listen(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct vhu_run *r = ctx;
+	struct vsock_device_config dc;
+	struct timeval tv = { 1, 0 };
+	const char *why = NULL;
+	int c;
+
+	(void)events;
+	(void)now;
+	if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return;
+	if (r->conn_fd >= 0) {
+		close(c);	/* one front-end at a time */
+		return;
+	}
+	/* A front-end that stalls mid-message is dropped, not waited on. */
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	vsock_device_config_defaults(&dc);
+	dc.guest_cid = r->o.cid;
+	dc.profile = r->o.profile;
+	dc.seqpacket = r->o.seqpacket;
+	dc.max_conns = r->o.max_conns;
+	if (vsock_device_new(&dc, &muxer_backend_ops, r->mx, &r->dev,
+	    &why) < 0 || vhu_new(r->dev, &r->v) < 0) {
+		fprintf(stderr, "vsockemu vhost-user: %s\n",
+		    why ? why : "out of memory");
+		close(c);
+		vsock_device_free(r->dev);
+		r->dev = NULL;
+		return;
+	}
+	muxer_attach(r->mx, r->dev);
+	vsock_device_set_notify(r->dev, vhu_notify, r->v);
+	if (r->pcap != NULL)
+		vsock_device_set_tap(r->dev, on_tap, r);
+	r->conn_fd = c;
+	loop_watch(r->loop, c, LOOP_READ, on_frontend, r);
+	if (r->o.verbose >= 2)
+		fprintf(stderr, "vsockemu vhost-user: front-end connected\n");
+}
+
+static int
+listen_on(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path too long: %s", path);
+		return -1;
+	}
+	if (uds_path_prepare(path, err, errlen) < 0)
+		return -1;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 4) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+cmd_vhost_user(int argc, char **argv)
+{
+	struct vhu_run r;
+	struct muxer_config mc;
+	struct timespec wall;
+	char err[512];
+	uint64_t now, next;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.conn_fd = r.listen_fd = -1;
+	r.kicks[0] = r.kicks[1] = r.kicks[2] = -1;
+	rc = parse(argc, argv, &r.o);
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (loop_new(&r.loop) < 0)
+		return 1;
+	muxer_config_defaults(&mc);
+	mc.uds_path = r.o.uds;
+	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
+	    muxer_new(&mc, on_mx_watch, &r, &r.mx, err, sizeof(err)) < 0 ||
+	    (r.o.pcap != NULL && vsock_pcap_writer_open(r.o.pcap, &r.pcap, err,
+	    sizeof(err)) < 0)) {
+		fprintf(stderr, "vsockemu vhost-user: %s\n", err);
+		if (r.listen_fd >= 0) {
+			close(r.listen_fd);
+			unlink(r.o.socket);
+		}
+		muxer_free(r.mx);
+		loop_free(r.loop);
+		return 2;
+	}
+	clock_gettime(CLOCK_REALTIME, &wall);
+	r.pcap_epoch = (uint64_t)wall.tv_sec * 1000000000u +
+	    (uint64_t)wall.tv_nsec - loop_now();
+	loop_watch(r.loop, r.listen_fd, LOOP_READ, on_listen, &r);
+	if (r.o.verbose)
+		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
+		    "host side on %s\n", r.o.socket, r.o.uds);
+	do {
+		now = loop_now();
+		next = UINT64_MAX;
+		if (r.dev != NULL) {
+			vsock_device_run(r.dev, now);
+			next = vsock_device_next_deadline(r.dev);
+		}
+		muxer_run(r.mx, now);
+		if (muxer_next_deadline(r.mx) < next)
+			next = muxer_next_deadline(r.mx);
+	} while (!r.closing && loop_wait(r.loop, next));
+	end_session(&r, r.kicks);
+	muxer_free(r.mx);
+	if (r.pcap != NULL)
+		vsock_pcap_writer_close(r.pcap);
+	close(r.listen_fd);
+	unlink(r.o.socket);
+	loop_free(r.loop);
+	return 0;
+}
