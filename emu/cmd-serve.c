@@ -14,6 +14,7 @@
 #include "guest-apps.h"
 #include "loop.h"
 #include "mem.h"
+#include "options.h"
 #include "pcap-writer.h"
 #include "sock.h"
 #include "vsock.h"
@@ -100,19 +101,6 @@ struct serve {
 	bool kick, irq;
 };
 
-/* Parses a whole decimal number up to max; -1 when it is not one. */
-static int
-parse_num(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0' && *out <= max ? 0 : -1;
-}
-
 /* Reports a bad option argument; the caller exits 2. */
 static int
 bad(const char *opt, const char *arg, const char *why)
@@ -134,7 +122,7 @@ parse_guest(struct serve_opts *o, char *arg)
 	if (eq == NULL)
 		return bad("--guest", arg, "want PORT=SERVICE, e.g. 52=echo");
 	*eq = '\0';
-	if (parse_num(arg, UINT32_MAX - 1, &port) < 0)
+	if (opt_u64(arg, UINT32_MAX - 1, &port) < 0)
 		return bad("--guest", arg, "port is not a number below 2^32-1");
 	memset(s, 0, sizeof(*s));
 	s->port = (uint32_t)port;
@@ -157,7 +145,7 @@ parse_gconn(struct serve_opts *o, char *arg)
 	if (eq == NULL || eq == arg)
 		return bad("--guest-connect", arg, "want PATH=PORT");
 	*eq = '\0';
-	if (parse_num(eq + 1, UINT32_MAX - 1, &port) < 0)
+	if (opt_u64(eq + 1, UINT32_MAX - 1, &port) < 0)
 		return bad("--guest-connect", eq + 1, "port is not a number");
 	o->gconn[o->ngconn].path = arg;
 	o->gconn[o->ngconn].port = (uint32_t)port;
@@ -175,7 +163,7 @@ parse_ch_vsock(struct serve_opts *o, char *arg)
 	for (tok = strtok_r(arg, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (strncmp(tok, "cid=", 4) == 0) {
-			if (parse_num(tok + 4, UINT64_MAX, &cid) < 0)
+			if (opt_u64(tok + 4, UINT64_MAX, &cid) < 0)
 				return bad("--vsock", tok, "cid is not a number");
 			o->cid = cid;
 		} else if (strncmp(tok, "socket=", 7) == 0 && tok[7] != '\0') {
@@ -222,7 +210,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			o->uds = optarg;
 			break;
 		case 'c':
-			if (parse_num(optarg, UINT64_MAX, &o->cid) < 0)
+			if (opt_u64(optarg, UINT64_MAX, &o->cid) < 0)
 				return bad("--cid", optarg, "not a number");
 			break;
 		case 'V':
@@ -241,23 +229,19 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			o->seqpacket = true;
 			break;
 		case 'p':
-			if (strcmp(optarg, "firecracker") == 0)
-				o->profile = VSOCK_PROFILE_FIRECRACKER;
-			else if (strcmp(optarg, "linux") == 0)
-				o->profile = VSOCK_PROFILE_LINUX;
-			else
+			if (opt_profile(optarg, &o->profile) < 0)
 				return bad("--profile", optarg,
 				    "want firecracker or linux");
 			break;
 		case 'm':
-			if (parse_num(optarg, UINT32_C(1) << 30, &v) < 0 ||
+			if (opt_u64(optarg, UINT32_C(1) << 30, &v) < 0 ||
 			    v == 0)
 				return bad("--max-conns", optarg,
 				    "want a number from 1 to 2^30");
 			o->max_conns = (uint32_t)v;
 			break;
 		case 't':
-			if (parse_num(optarg, 3600000, &o->line_timeout_ms) < 0 ||
+			if (opt_u64(optarg, 3600000, &o->line_timeout_ms) < 0 ||
 			    o->line_timeout_ms == 0)
 				return bad("--line-timeout", optarg,
 				    "want milliseconds from 1 to 3600000");

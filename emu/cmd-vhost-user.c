@@ -15,6 +15,7 @@
 #include "device.h"
 #include "error.h"
 #include "loop.h"
+#include "options.h"
 #include "pcap-writer.h"
 #include "uds-path.h"
 #include "vhost-user.h"
@@ -74,18 +75,6 @@ struct vhu_run {
 };
 
 static int
-parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0' && *out <= max ? 0 : -1;
-}
-
-static int
 parse(int argc, char **argv, struct vhu_opts *o)
 {
 	static const struct option opts[] = {
@@ -121,7 +110,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		case 'v': o->verbose = 2; break;
 		case 'q': o->verbose = 0; break;
 		case 'c':
-			if (parse_u64(optarg, UINT64_MAX, &o->cid) < 0 ||
+			if (opt_u64(optarg, UINT64_MAX, &o->cid) < 0 ||
 			    !vsock_cid_valid(o->cid)) {
 				fprintf(stderr, "vsockemu vhost-user: --cid '%s': "
 				    "not a usable guest CID\n", optarg);
@@ -129,18 +118,14 @@ parse(int argc, char **argv, struct vhu_opts *o)
 			}
 			break;
 		case 'p':
-			if (strcmp(optarg, "firecracker") == 0)
-				o->profile = VSOCK_PROFILE_FIRECRACKER;
-			else if (strcmp(optarg, "linux") == 0)
-				o->profile = VSOCK_PROFILE_LINUX;
-			else {
+			if (opt_profile(optarg, &o->profile) < 0) {
 				fprintf(stderr, "vsockemu vhost-user: --profile "
 				    "'%s': want firecracker or linux\n", optarg);
 				return -1;
 			}
 			break;
 		case 'm':
-			if (parse_u64(optarg, UINT32_C(1) << 30, &n) < 0 ||
+			if (opt_u64(optarg, UINT32_C(1) << 30, &n) < 0 ||
 			    n == 0) {
 				fprintf(stderr, "vsockemu vhost-user: --max-conns "
 				    "'%s': want 1 to 2^30\n", optarg);

@@ -3,6 +3,7 @@ bin_PROGRAMS += emu/vsockemu
 
 emu_vsockemu_SOURCES = \
 	emu/main.c emu/vsockemu.h emu/commands.c \
+	emu/options.c emu/options.h \
 	emu/cmd-selftest.c \
 	emu/loop.c emu/loop.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \

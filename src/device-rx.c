@@ -365,20 +365,12 @@ device_rx_run(struct vsock_device *dev)
 	struct virtq_chain *ch = &dev->chain;
 	struct vsock_conn *c;
 	uint32_t used;
-	int r;
 
 	if (!virtq_is_ready(vq))
 		return;
 	while (dev->norphans > 0 || dev->rxq.head != NULL) {
-		r = virtq_pop(vq, ch);
-		if (r == 0) {
-			virtq_set_notification(vq, true);
-			if (virtq_avail(vq) > 0)
-				continue;
-			return;
-		}
-		if (r < 0)
-			return;
+		if (virtq_pop_or_arm(vq, ch) != 1)
+			return;	/* no buffers (a kick is asked for), or broken */
 		if (ch->nread > 0 || ch->write_len < VSOCK_HDR_SIZE) {
 			/* Not a receive buffer; give it back unused. */
 			dev->stats.rx_bad_buffers++;

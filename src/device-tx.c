@@ -435,7 +435,6 @@ device_tx_run(struct vsock_device *dev)
 {
 	struct virtq *vq = &dev->vq[VSOCK_QUEUE_TX];
 	uint32_t budget = dev->cfg.tx_budget;
-	int r;
 
 	dev->tx_more = false;
 	if (!virtq_is_ready(vq))
@@ -446,16 +445,8 @@ device_tx_run(struct vsock_device *dev)
 			dev->tx_more = true;
 			return;
 		}
-		r = virtq_pop(vq, &dev->chain);
-		if (r == 0) {
-			/* Ask for a kick, then look once more (2.7.10). */
-			virtq_set_notification(vq, true);
-			if (virtq_avail(vq) > 0)
-				continue;
-			return;
-		}
-		if (r < 0)
-			return;		/* broken: the guest broke the ring */
+		if (virtq_pop_or_arm(vq, &dev->chain) != 1)
+			return;	/* drained (a kick is asked for), or broken */
 		budget--;
 		tx_chain(dev, &dev->chain);
 		virtq_push(vq, dev->chain.head, 0);

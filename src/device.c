@@ -432,10 +432,8 @@ event_run(struct vsock_device *dev)
 	if (!dev->reset_event_pending || !virtq_is_ready(vq))
 		return;
 	for (tries = 0; tries < vq->num; tries++) {
-		if (virtq_pop(vq, &dev->chain) != 1) {
-			virtq_set_notification(vq, true);
+		if (virtq_pop_or_arm(vq, &dev->chain) != 1)
 			return;
-		}
 		if (dev->chain.nread == 0 &&
 		    dev->chain.write_len >= VSOCK_EVENT_SIZE &&
 		    virtq_chain_write(vq, &dev->chain, 0, &id,

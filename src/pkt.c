@@ -1,88 +1,40 @@
 /* pkt.c - encode and decode virtio_vsock_hdr (virtio 1.2, 5.10.6). */
 #include "config.h"
 
-#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "pkt.h"
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le16toh(v);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
-}
-
-static uint64_t
-get64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le64toh(v);
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, sizeof(v));
-}
 
 void
 vsock_hdr_decode(const uint8_t raw[VSOCK_HDR_SIZE], struct vsock_hdr *h)
 {
-	h->src_cid = get64(raw + VSOCK_HDR_OFF_SRC_CID);
-	h->dst_cid = get64(raw + VSOCK_HDR_OFF_DST_CID);
-	h->src_port = get32(raw + VSOCK_HDR_OFF_SRC_PORT);
-	h->dst_port = get32(raw + VSOCK_HDR_OFF_DST_PORT);
-	h->len = get32(raw + VSOCK_HDR_OFF_LEN);
-	h->type = get16(raw + VSOCK_HDR_OFF_TYPE);
-	h->op = get16(raw + VSOCK_HDR_OFF_OP);
-	h->flags = get32(raw + VSOCK_HDR_OFF_FLAGS);
-	h->buf_alloc = get32(raw + VSOCK_HDR_OFF_BUF_ALLOC);
-	h->fwd_cnt = get32(raw + VSOCK_HDR_OFF_FWD_CNT);
+	h->src_cid = vse_get_le64(raw + VSOCK_HDR_OFF_SRC_CID);
+	h->dst_cid = vse_get_le64(raw + VSOCK_HDR_OFF_DST_CID);
+	h->src_port = vse_get_le32(raw + VSOCK_HDR_OFF_SRC_PORT);
+	h->dst_port = vse_get_le32(raw + VSOCK_HDR_OFF_DST_PORT);
+	h->len = vse_get_le32(raw + VSOCK_HDR_OFF_LEN);
+	h->type = vse_get_le16(raw + VSOCK_HDR_OFF_TYPE);
+	h->op = vse_get_le16(raw + VSOCK_HDR_OFF_OP);
+	h->flags = vse_get_le32(raw + VSOCK_HDR_OFF_FLAGS);
+	h->buf_alloc = vse_get_le32(raw + VSOCK_HDR_OFF_BUF_ALLOC);
+	h->fwd_cnt = vse_get_le32(raw + VSOCK_HDR_OFF_FWD_CNT);
 }
 
 void
 vsock_hdr_encode(const struct vsock_hdr *h, uint8_t raw[VSOCK_HDR_SIZE])
 {
-	put64(raw + VSOCK_HDR_OFF_SRC_CID, h->src_cid);
-	put64(raw + VSOCK_HDR_OFF_DST_CID, h->dst_cid);
-	put32(raw + VSOCK_HDR_OFF_SRC_PORT, h->src_port);
-	put32(raw + VSOCK_HDR_OFF_DST_PORT, h->dst_port);
-	put32(raw + VSOCK_HDR_OFF_LEN, h->len);
-	put16(raw + VSOCK_HDR_OFF_TYPE, h->type);
-	put16(raw + VSOCK_HDR_OFF_OP, h->op);
-	put32(raw + VSOCK_HDR_OFF_FLAGS, h->flags);
-	put32(raw + VSOCK_HDR_OFF_BUF_ALLOC, h->buf_alloc);
-	put32(raw + VSOCK_HDR_OFF_FWD_CNT, h->fwd_cnt);
+	vse_put_le64(raw + VSOCK_HDR_OFF_SRC_CID, h->src_cid);
+	vse_put_le64(raw + VSOCK_HDR_OFF_DST_CID, h->dst_cid);
+	vse_put_le32(raw + VSOCK_HDR_OFF_SRC_PORT, h->src_port);
+	vse_put_le32(raw + VSOCK_HDR_OFF_DST_PORT, h->dst_port);
+	vse_put_le32(raw + VSOCK_HDR_OFF_LEN, h->len);
+	vse_put_le16(raw + VSOCK_HDR_OFF_TYPE, h->type);
+	vse_put_le16(raw + VSOCK_HDR_OFF_OP, h->op);
+	vse_put_le32(raw + VSOCK_HDR_OFF_FLAGS, h->flags);
+	vse_put_le32(raw + VSOCK_HDR_OFF_BUF_ALLOC, h->buf_alloc);
+	vse_put_le32(raw + VSOCK_HDR_OFF_FWD_CNT, h->fwd_cnt);
 }
 
 static const char *const op_names[] = {

@@ -301,6 +301,17 @@ virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 }
 
 int
+virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain)
+{
+	int r = virtq_pop(vq, chain);
+
+	if (r != 0)
+		return r;
+	virtq_set_notification(vq, true);
+	return virtq_pop(vq, chain);
+}
+
+int
 virtq_unpop(struct virtq *vq)
 {
 	if (vq->num == 0)

@@ -108,6 +108,14 @@ virtq_is_ready(const struct virtq *vq)
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 
+/*
+ * virtq_pop, but when the ring is empty it first asks the driver for a
+ * kick and then looks once more: a chain published just before the
+ * request was visible would otherwise wait for a kick that never comes
+ * (2.7.10). The usual way for a device to drain a queue.
+ */
+int virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain);
+
 /* Number of chains the driver has made available: >= 0, or -error (breaks). */
 int virtq_avail(struct virtq *vq);
 
