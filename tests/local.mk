@@ -17,6 +17,7 @@ CHECK_SUITES = \
 	tests/check_muxer \
 	tests/check_gsock \
 	tests/check_vsock_test \
+	tests/check_gstream \
 	tests/check_pcap \
 	tests/check_tshark
 
