@@ -98,6 +98,13 @@ guest_to_host(enum fg_tx_layout layout, bool indirect, enum vsock_profile p)
 	ck_assert_msg(!sc->in_mismatch, "the host received other bytes");
 	ck_assert_uint_eq(vsock_device_stats(g->dev)->rst_credit_overrun, 0);
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->tx_bytes, total);
+	/*
+	 * Credit comes back in whole packets, so every RW is a full 64 KiB
+	 * one: a device that leaks a byte of credit shows up as runts.
+	 */
+	ck_assert_uint_eq(fg_vsock_stats(g->vs)->tx_pkts[VIRTIO_VSOCK_OP_RW],
+	    (total + VIRTIO_VSOCK_MAX_PKT_BUF_SIZE - 1) /
+	    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE);
 	grig_free(g);
 }
 
@@ -133,6 +140,10 @@ host_to_guest(enum fg_tx_layout layout, bool indirect, enum vsock_profile p)
 	ck_assert_uint_eq(sc->out_pattern_left, 0);
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->rx_bytes, total);
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->rx_overrun, 0);
+	/* Likewise every RX buffer is filled: no byte of credit leaks. */
+	ck_assert_uint_eq(fg_vsock_stats(g->vs)->rx_pkts[VIRTIO_VSOCK_OP_RW],
+	    (total + VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE - 1) /
+	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
 	grig_free(g);
 }
 
