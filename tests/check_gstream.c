@@ -35,7 +35,7 @@ layout_bytes(enum fg_tx_layout layout)
 /* A rig whose guest sends in layout; its socket connected to HPORT. */
 static struct grig *
 stream_rig(enum fg_tx_layout layout, bool indirect, enum vsock_profile p,
-    int *fd, struct script_conn **sc)
+    uint32_t rx_buf_size, int *fd, struct script_conn **sc)
 {
 	struct grig_config c;
 	struct grig *g;
@@ -44,6 +44,7 @@ stream_rig(enum fg_tx_layout layout, bool indirect, enum vsock_profile p,
 	c.profile = p;
 	c.tx_layout = layout;
 	c.tx_indirect = indirect;
+	c.rx_buf_size = rx_buf_size;
 	g = grig_new_cfg(&c);
 	script_listen(&g->sb, HPORT, SCRIPT_ACCEPT);
 	/* The host application checks the pattern and keeps nothing. */
@@ -70,7 +71,8 @@ guest_to_host(enum fg_tx_layout layout, bool indirect, enum vsock_profile p)
 	size_t want;
 	ssize_t n;
 	int fd;
-	struct grig *g = stream_rig(layout, indirect, p, &fd, &sc);
+	struct grig *g = stream_rig(layout, indirect, p,
+	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE, &fd, &sc);
 
 	script_pattern_fill(0, buf, CHUNK);
 	while (sent < total) {
@@ -108,9 +110,13 @@ guest_to_host(enum fg_tx_layout layout, bool indirect, enum vsock_profile p)
 	grig_free(g);
 }
 
-/* Host to guest: the host writes the pattern, the guest reads and checks. */
+/*
+ * Host to guest: the host writes the pattern, the guest reads and checks;
+ * the guest posts RX buffers of rx_buf_size bytes.
+ */
 static void
-host_to_guest(enum fg_tx_layout layout, bool indirect, enum vsock_profile p)
+host_to_guest(enum fg_tx_layout layout, bool indirect, enum vsock_profile p,
+    uint32_t rx_buf_size)
 {
 	static uint8_t buf[CHUNK];
 	uint64_t total = layout_bytes(layout), got = 0;
@@ -118,7 +124,8 @@ host_to_guest(enum fg_tx_layout layout, bool indirect, enum vsock_profile p)
 	bool stalled = false;
 	ssize_t n;
 	int fd;
-	struct grig *g = stream_rig(layout, indirect, p, &fd, &sc);
+	struct grig *g = stream_rig(layout, indirect, p, rx_buf_size, &fd,
+	    &sc);
 
 	script_send_pattern(&g->sb, sc, total, g->now);
 	while (got < total) {
@@ -142,8 +149,7 @@ host_to_guest(enum fg_tx_layout layout, bool indirect, enum vsock_profile p)
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->rx_overrun, 0);
 	/* Likewise every RX buffer is filled: no byte of credit leaks. */
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->rx_pkts[VIRTIO_VSOCK_OP_RW],
-	    (total + VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE - 1) /
-	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+	    (total + rx_buf_size - 1) / rx_buf_size);
 	grig_free(g);
 }
 
@@ -156,7 +162,8 @@ END_TEST
 
 START_TEST(test_linear_host_to_guest)
 {
-	host_to_guest(FG_TX_LINEAR, false, VSOCK_PROFILE_FIRECRACKER);
+	host_to_guest(FG_TX_LINEAR, false, VSOCK_PROFILE_FIRECRACKER,
+	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
 }
 END_TEST
 
@@ -169,7 +176,8 @@ END_TEST
 
 START_TEST(test_split_host_to_guest)
 {
-	host_to_guest(FG_TX_SPLIT, false, VSOCK_PROFILE_LINUX);
+	host_to_guest(FG_TX_SPLIT, false, VSOCK_PROFILE_LINUX,
+	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
 }
 END_TEST
 
@@ -183,7 +191,19 @@ END_TEST
 
 START_TEST(test_frags_host_to_guest)
 {
-	host_to_guest(FG_TX_FRAGS, true, VSOCK_PROFILE_LINUX);
+	host_to_guest(FG_TX_FRAGS, true, VSOCK_PROFILE_LINUX,
+	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+}
+END_TEST
+
+/*
+ * 64 KiB RX buffers (a guest with big buffers, as with mergeable ones):
+ * one full-size packet per buffer, the whole stream.
+ */
+START_TEST(test_big_rx_buffers_host_to_guest)
+{
+	host_to_guest(FG_TX_LINEAR, false, VSOCK_PROFILE_LINUX,
+	    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE);
 }
 END_TEST
 
@@ -199,6 +219,7 @@ gstream_suite(void)
 	tcase_add_test(tc, test_split_host_to_guest);
 	tcase_add_test(tc, test_frags_guest_to_host);
 	tcase_add_test(tc, test_frags_host_to_guest);
+	tcase_add_test(tc, test_big_rx_buffers_host_to_guest);
 	tcase_set_timeout(tc, 300);
 	suite_add_tcase(s, tc);
 	return s;

@@ -27,6 +27,7 @@ rig(enum vsock_profile profile, bool seqpacket)
 	return grig_new_cfg(&c);
 }
 
+/* getsockopt-like snapshot of fd; the socket must be open. */
 static struct fg_sock_info
 info(struct grig *g, int fd)
 {
@@ -303,6 +304,48 @@ START_TEST(test_multiconn_host)
 	}
 	ck_assert_int_eq(fg_sock_accept(g->vs, lfd), -EAGAIN);
 	multiconn_data(g, fd, sc);
+	grig_free(g);
+}
+END_TEST
+
+#define LIMIT	10
+
+/*
+ * Not in vsock_test.c: the same burst against a device limited to 10
+ * connections (Firecracker's max_conns knob). The first 10 connect, the
+ * rest are reset (ECONNRESET) with nothing held; once one closes, a
+ * retry gets its slot.
+ */
+START_TEST(test_multiconn_limit)
+{
+	struct grig_config c;
+	struct grig *g;
+	int fd[LIMIT + 2], i;
+
+	grig_config_defaults(&c);
+	c.max_conns = LIMIT;
+	g = grig_new_cfg(&c);
+	script_listen(&g->sb, HPORT, SCRIPT_ACCEPT);
+	for (i = 0; i < LIMIT + 2; i++) {
+		fd[i] = fg_sock_open(g->vs, STREAM);
+		ck_assert_int_eq(fg_sock_connect(g->vs, fd[i], VMADDR_CID_HOST,
+		    HPORT, g->now), -EINPROGRESS);
+	}
+	grig_settle(g, g->now);
+	for (i = 0; i < LIMIT + 2; i++)
+		ck_assert_int_eq(fg_sock_state(g->vs, fd[i]),
+		    i < LIMIT ? FG_SS_CONNECTED : FG_SS_CLOSED);
+	ck_assert_int_eq(fg_sock_error(g->vs, fd[LIMIT]), ECONNRESET);
+	ck_assert_uint_eq(vsock_device_stats(g->dev)->rst_conn_limit, 2);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), LIMIT);
+	ck_assert_err(fg_sock_close(g->vs, fd[0], g->now), 0);
+	grig_settle(g, g->now);
+	ck_assert_int_eq(fg_sock_connect(g->vs, fd[LIMIT], VMADDR_CID_HOST,
+	    HPORT, g->now), -EINPROGRESS);
+	grig_settle(g, g->now);
+	ck_assert_int_eq(fg_sock_state(g->vs, fd[LIMIT]), FG_SS_CONNECTED);
+	grig_send_all(g, fd[LIMIT], "B", 1);
+	ck_assert_uint_eq(grig_host_end(g, fd[LIMIT])->in_len, 1);
 	grig_free(g);
 }
 END_TEST
@@ -745,6 +788,7 @@ vsock_test_suite(void)
 	tcase_add_test(tc, test_server_close);
 	tcase_add_test(tc, test_multiconn_guest);
 	tcase_add_test(tc, test_multiconn_host);
+	tcase_add_test(tc, test_multiconn_limit);
 	tcase_add_test(tc, test_seqpacket_msg_bounds);
 	tcase_add_test(tc, test_seqpacket_bigmsg);
 	tcase_add_test(tc, test_stream_merge);
