@@ -776,6 +776,102 @@ START_TEST(test_connect_retry)
 }
 END_TEST
 
+#define MS	(FG_NS_PER_SEC / 1000)
+
+/*
+ * Not in vsock_test.c (its timeouts are SO_RCVTIMEO): connect() to a host
+ * service whose connect never finishes times out after 2 s of virtual
+ * time (Linux's VSOCK_DEFAULT_CONNECT_TIMEOUT), silently. When the host
+ * finishes later, the guest answers the late RESPONSE with RST and the
+ * device forgets the connection.
+ */
+START_TEST(test_connect_timeout)
+{
+	struct grig *g = rig(VSOCK_PROFILE_FIRECRACKER, false);
+	struct script_conn *sc;
+	int fd;
+
+	script_listen(&g->sb, HPORT, SCRIPT_PENDING);
+	fd = grig_connect(g, STREAM, HPORT);
+	sc = grig_host_end(g, fd);
+	grig_advance(g, FG_CONNECT_TIMEOUT - MS);
+	ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CONNECTING);
+	grig_advance(g, MS);
+	ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CLOSED);
+	ck_assert_int_eq(fg_sock_error(g->vs, fd), ETIMEDOUT);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 1);
+	script_complete(&g->sb, sc, 0, g->now);
+	grig_settle(g, g->now);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	all_closed(g);
+	grig_free(g);
+}
+END_TEST
+
+/*
+ * The host closes while the guest has not read its data: the guest owes
+ * no RST until it has read, so the device's close timeout (2 s,
+ * Firecracker profile) ends the connection. The guest still reads every
+ * byte, then EOF.
+ */
+START_TEST(test_close_timeout_device)
+{
+	struct grig *g = rig(VSOCK_PROFILE_FIRECRACKER, false);
+	struct script_conn *sc;
+	char buf[4];
+	int fd;
+
+	script_listen(&g->sb, HPORT, SCRIPT_ACCEPT);
+	fd = connect_ok(g, STREAM, &sc);
+	ck_assert_err(script_send(&g->sb, sc, "ABC", 3, 0, g->now), 0);
+	script_close(&g->sb, sc, false, g->now);
+	grig_settle(g, g->now);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 1);
+	grig_advance(g, 2 * FG_NS_PER_SEC - MS);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 1);
+	grig_advance(g, MS);
+	ck_assert_uint_eq(vsock_device_stats(g->dev)->timeouts_close, 1);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 0);
+	ck_assert_int_eq(fg_sock_recv(g->vs, fd, buf, sizeof(buf), NULL), 3);
+	ck_assert_int_eq(memcmp(buf, "ABC", 3), 0);
+	ck_assert_int_eq(fg_sock_recv(g->vs, fd, buf, sizeof(buf), NULL), 0);
+	ck_assert_err(fg_sock_close(g->vs, fd, g->now), 0);
+	grig_settle(g, g->now);
+	all_closed(g);
+	grig_free(g);
+}
+END_TEST
+
+/*
+ * The guest closes while the host application still has not taken its
+ * data (a slow reader): the device cannot finish the close, so the
+ * guest's close timeout (8 s, Linux's VSOCK_CLOSE_TIMEOUT) sends RST,
+ * and the host hears a reset.
+ */
+START_TEST(test_close_timeout_guest)
+{
+	static uint8_t buf[8 * KIB];
+	struct grig *g = rig(VSOCK_PROFILE_FIRECRACKER, false);
+	struct script_conn *sc;
+	int fd;
+
+	script_listen(&g->sb, HPORT, SCRIPT_ACCEPT);
+	g->sb.default_in_limit = 1000;
+	fd = connect_ok(g, STREAM, &sc);
+	grig_send_all(g, fd, buf, sizeof(buf));
+	ck_assert_uint_eq(sc->in_total, 1000);
+	ck_assert_err(fg_sock_close(g->vs, fd, g->now), 0);
+	grig_advance(g, FG_CLOSE_TIMEOUT - MS);
+	ck_assert_int_eq(sc->released, 0);
+	grig_advance(g, MS);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	ck_assert_uint_eq(vsock_device_stats(g->dev)->data_discarded,
+	    sizeof(buf) - 1000);
+	all_closed(g);
+	grig_free(g);
+}
+END_TEST
+
 static Suite *
 vsock_test_suite(void)
 {
@@ -798,6 +894,9 @@ vsock_test_suite(void)
 	tcase_add_test(tc, test_credit_update_set_rcvlowat);
 	tcase_add_test(tc, test_credit_update_low_rx_bytes);
 	tcase_add_test(tc, test_connect_retry);
+	tcase_add_test(tc, test_connect_timeout);
+	tcase_add_test(tc, test_close_timeout_device);
+	tcase_add_test(tc, test_close_timeout_guest);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
