@@ -237,8 +237,7 @@ on_established(struct vsock_device *dev, struct vsock_conn *c,
 		established_rw(dev, c, ch, h);
 		break;
 	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
-		c->credit_requested = false;
-		break;
+		break;	/* dispatch took the credit from the header */
 	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
 		c->pending |= PEND_CREDIT_UPDATE;
 		break;
@@ -369,6 +368,15 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 	}
 	/* Every packet carries the guest's receive-buffer state. */
 	credit_peer_update(&c->cr, h->buf_alloc, h->fwd_cnt);
+	/*
+	 * Our CREDIT_REQUEST is settled once credit is back, not by any
+	 * CREDIT_UPDATE: a guest answers at once (Linux does, before its
+	 * reader ran), and re-asking on an update that grants nothing makes
+	 * request and update ping-pong forever. Linux's reader sends its own
+	 * update once it frees space (virtio_transport_stream_do_dequeue).
+	 */
+	if (credit_peer_avail(&c->cr, dev->cfg.buf_alloc) > 0)
+		c->credit_requested = false;
 	switch (c->state) {
 	case CONN_ESTABLISHED:
 		on_established(dev, c, ch, h);

@@ -439,6 +439,46 @@ START_TEST(test_credit_zero_request_then_resume)
 }
 END_TEST
 
+/*
+ * A CREDIT_UPDATE that grants nothing (the guest answering our request
+ * before its reader ran, as Linux does) must not re-arm the request:
+ * otherwise request and update ping-pong forever. The next request comes
+ * only after credit was granted and ran out again.
+ */
+START_TEST(test_credit_request_not_repeated_on_empty_update)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	uint8_t data[3000], got[4096];
+
+	memset(data, 'x', sizeof(data));
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.buf_alloc = 1000;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, data, sizeof(data), 0, w->now);
+	ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+	ck_assert_uint_eq(r.len, 1000);
+	wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_REQUEST);
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.buf_alloc = 1000;
+	h.fwd_cnt = 0;				/* nothing read yet */
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->credit_requests_sent, 1);
+	h.fwd_cnt = 1000;			/* now the reader ran */
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_REQUEST);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->credit_requests_sent, 2);
+	wire_free(w);
+}
+END_TEST
+
 /* A guest shrinking buf_alloc below what is in flight gets 0, not 4 GiB. */
 START_TEST(test_credit_buf_alloc_shrink)
 {
@@ -981,6 +1021,7 @@ device_suite(void)
 	tc = tcase_create("credit");
 	tcase_add_test(tc, test_credit_exact_fit_and_overrun);
 	tcase_add_test(tc, test_credit_zero_request_then_resume);
+	tcase_add_test(tc, test_credit_request_not_repeated_on_empty_update);
 	tcase_add_test(tc, test_credit_buf_alloc_shrink);
 	tcase_add_test(tc, test_credit_counters_wrap);
 	tcase_add_test(tc, test_credit_request_answered);

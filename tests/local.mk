@@ -3,6 +3,7 @@
 noinst_LIBRARIES += tests/libtestcommon.a
 tests_libtestcommon_a_SOURCES = tests/common.c tests/common.h \
 	tests/wire.c tests/wire.h \
+	tests/grig.c tests/grig.h \
 	tests/pcap-util.c tests/pcap-util.h
 
 CHECK_SUITES = \
@@ -15,6 +16,8 @@ CHECK_SUITES = \
 	tests/check_connect_line \
 	tests/check_muxer \
 	tests/check_gsock \
+	tests/check_vsock_test \
+	tests/check_gstream \
 	tests/check_pcap \
 	tests/check_tshark \
 	tests/check_vhost_user
