@@ -278,8 +278,6 @@ discard_tx(struct vsock_device *dev, struct vsock_conn *c)
 {
 	dev->stats.data_discarded += c->tx.len;
 	txbuf_free(&c->tx);
-	free(c->msg);
-	c->msg = NULL;
 }
 
 void
@@ -290,6 +288,9 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 		return;
 	device_release_backend(dev, c, why);
 	discard_tx(dev, c);
+	/* Host bytes read but not yet sent die with the connection. */
+	free(c->msg);
+	c->msg = NULL;
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;
 	device_set_timer(dev, c, TIMER_NONE);
