@@ -69,6 +69,12 @@ main(int argc, char **argv)
 		got += (unsigned long long)n;
 		nanosleep(&ts, NULL);
 	}
+	/*
+	 * Free and close before exiting: under the sanitizer build a leak
+	 * report replaces the exit status and this line was lost.
+	 */
+	free(buf);
+	close(fd);
 	printf("%llu\n", got);
 	free(buf);
 	close(fd);
