@@ -333,7 +333,10 @@ new_guest_conn(struct vsock_device *dev, const struct vsock_hdr *h)
 		c->pending |= PEND_RESPONSE;
 		c->host_readable = true;
 		device_schedule(dev, c);
-	} else if (e != -EINPROGRESS) {
+	} else if (e == -EINPROGRESS) {
+		/* A host side that never answers must not hold the guest. */
+		device_set_timer(dev, c, TIMER_REQUEST);
+	} else {
 		device_kill(dev, c, VSOCK_RELEASE_REFUSED);
 	}
 }

@@ -557,6 +557,7 @@ vsock_device_host_connected(struct vsock_device *dev, struct vsock_conn *c,
     int err, vsock_time_t now)
 {
 	if (c->state == CONN_GUEST_CONNECTING && !c->backend_gone) {
+		device_set_timer(dev, c, TIMER_NONE);
 		if (err == 0) {
 			c->state = CONN_ESTABLISHED;
 			c->pending |= PEND_RESPONSE;

@@ -368,6 +368,28 @@ START_TEST(test_guest_connect_pending_backend)
 }
 END_TEST
 
+/* A backend that never finishes a guest's connect: RST at the timeout. */
+START_TEST(test_guest_connect_backend_timeout)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_PENDING);
+	wire_send(w, &h, NULL);
+	sc = script_find(&w->sb, HP, GP);
+	wire_advance(w, 2 * SEC - 1);
+	wire_expect_none(w);
+	wire_advance(w, 1);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(r.dst_port, GP);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_TIMEOUT);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	/* A late completion is ignored: the connection is gone. */
+	wire_free(w);
+}
+END_TEST
+
 /* --- credit --- */
 
 /* The guest may fill exactly buf_alloc; one byte more is an overrun. */
@@ -1053,6 +1075,7 @@ device_suite(void)
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_timers_swept_on_any_kick);
 	tcase_add_test(tc, test_guest_connect_pending_backend);
+	tcase_add_test(tc, test_guest_connect_backend_timeout);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("credit");
