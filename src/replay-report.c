@@ -25,9 +25,10 @@ profile_name(enum vsock_profile p)
 static void
 summary(FILE *f, const struct replay_result *r)
 {
-	fprintf(f, "%" PRIu64 " frames (%" PRIu64 " guest, %" PRIu64 " host), "
-	    "%" PRIu64 " connection%s, %" PRIu64 " bytes guest->host, %" PRIu64
-	    " bytes host->guest; %s, %s profile, buf_alloc %" PRIu32 "%s",
+	fprintf(f, "%" PRIu64 " frames replayed (%" PRIu64 " guest, %" PRIu64
+	    " host), %" PRIu64 " connection%s, %" PRIu64 " bytes guest->host, "
+	    "%" PRIu64 " bytes host->guest; %s, %s profile, buf_alloc %"
+	    PRIu32 "%s",
 	    r->frames, r->guest_frames, r->host_frames, r->conns,
 	    r->conns == 1 ? "" : "s", r->bytes_g2h, r->bytes_h2g,
 	    r->mode == REPLAY_STRICT ? "strict" : "semantic",

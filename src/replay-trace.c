@@ -403,15 +403,16 @@ rp_trace_host(struct replay *rp, struct rp_conn *c,
 		    "between CIDs other than the trace's host and guest");
 		return 1;
 	}
+	/* An RST answers with the guest's type, known or not. */
+	if (h->op == VIRTIO_VSOCK_OP_RST) {
+		host_rst(rp, c, f);
+		return rp->diverged;
+	}
 	if (!vsock_type_known(h->type)) {
 		snprintf(a, sizeof(a), "%u", h->type);
 		rp_diverge(rp, f->number, c, "type", "STREAM or SEQPACKET", a,
 		    "the host sends a socket type that does not exist");
 		return 1;
-	}
-	if (h->op == VIRTIO_VSOCK_OP_RST) {
-		host_rst(rp, c, f);
-		return rp->diverged;
 	}
 	if (c->state != RPC_OPEN)
 		return host_open_ops(rp, c, f);
