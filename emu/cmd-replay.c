@@ -53,36 +53,6 @@ static const char replay_usage[] =
 "or unusable input (not a capture, another link type, a corrupt record).\n"
 "Example: vsockemu replay testvectors/*.pcap*\n";
 
-/* The fake guest driver as replay's guest ops. */
-static int
-guest_attach(void *ctx, struct vsock_device *dev, vsock_time_t now)
-{
-	return rawguest_init(ctx, dev, 0, now);
-}
-
-static int
-guest_send(void *ctx, const uint8_t hdr[VSOCK_HDR_SIZE],
-    const uint8_t *payload, uint32_t len, vsock_time_t now)
-{
-	return rawguest_send(ctx, hdr, payload, len, now);
-}
-
-static unsigned
-guest_drain(void *ctx, vsock_time_t now)
-{
-	return rawguest_drain(ctx, now);
-}
-
-static void
-guest_detach(void *ctx)
-{
-	rawguest_destroy(ctx);
-}
-
-static const struct replay_guest_ops rawguest_ops = {
-	guest_attach, guest_send, guest_drain, guest_detach,
-};
-
 /* Reads a whole (small) host script file; NULL with a message on error. */
 static char *
 slurp(const char *path)
@@ -253,7 +223,7 @@ replay_one(const struct replay_args *a, const char *path, unsigned index,
 		fprintf(stderr, "vsockemu replay: out of memory\n");
 		return 2;
 	}
-	verdict = (int)replay_file(path, &o, &rawguest_ops, &g, res);
+	verdict = (int)replay_file(path, &o, &rawguest_replay_ops, &g, res);
 	if (w != NULL && vsock_pcap_writer_close(w) < 0) {
 		fprintf(stderr, "vsockemu replay: cannot write %s\n",
 		    a->pcap_out);

@@ -170,3 +170,33 @@ rawguest_drain(struct rawguest *g, vsock_time_t now)
 		vsock_device_kick(g->dev, VSOCK_QUEUE_RX, now);
 	return n;
 }
+
+/* replay's guest ops over a rawguest. */
+static int
+replay_attach(void *ctx, struct vsock_device *dev, vsock_time_t now)
+{
+	return rawguest_init(ctx, dev, 0, now);
+}
+
+static int
+replay_send(void *ctx, const uint8_t hdr[VSOCK_HDR_SIZE],
+    const uint8_t *payload, uint32_t len, vsock_time_t now)
+{
+	return rawguest_send(ctx, hdr, payload, len, now);
+}
+
+static unsigned
+replay_drain(void *ctx, vsock_time_t now)
+{
+	return rawguest_drain(ctx, now);
+}
+
+static void
+replay_detach(void *ctx)
+{
+	rawguest_destroy(ctx);
+}
+
+const struct replay_guest_ops rawguest_replay_ops = {
+	replay_attach, replay_send, replay_drain, replay_detach,
+};

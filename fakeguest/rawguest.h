@@ -7,6 +7,7 @@
 
 #include "device.h"
 #include "mem.h"
+#include "replay.h"
 #include "ring.h"
 
 #define RAWGUEST_QSIZE		256
@@ -58,5 +59,8 @@ int rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
  * the device send everything it has.
  */
 unsigned rawguest_drain(struct rawguest *g, vsock_time_t now);
+
+/* The raw guest as replay's guest (ctx: a struct rawguest, 4 KiB RX buffers). */
+extern const struct replay_guest_ops rawguest_replay_ops;
 
 #endif

@@ -16,7 +16,8 @@ CHECK_SUITES = \
 	tests/check_muxer \
 	tests/check_gsock \
 	tests/check_pcap \
-	tests/check_tshark
+	tests/check_tshark \
+	tests/check_replay
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
