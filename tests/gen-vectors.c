@@ -285,6 +285,40 @@ scenario_halfclose(struct gen *g)
 	wait_ns(g, GEN_MS);
 }
 
+/* Frames the bulk scenario writes (gen-vectors bulk OUT [FRAMES]). */
+static unsigned long bulk_frames = 1000000;
+
+/*
+ * A long echo conversation for timing replay: the guest sends 100 bytes,
+ * the device updates its credit (linux: the queue emptied), the host echoes
+ * them, and every eighth round the guest reports what it received.
+ */
+static void
+scenario_bulk(struct gen *g)
+{
+	static uint8_t buf[100];
+	struct script_conn *sc;
+	unsigned long round;
+	uint64_t off = 0;
+
+	script_listen(&g->sb, 1234, SCRIPT_ACCEPT);
+	gs(g, VIRTIO_VSOCK_OP_REQUEST, 1024, 1234, 0, NULL);
+	sc = app(g, 1234, 1024);
+	for (round = 0; vsock_pcap_writer_count(g->w) + 4 <= bulk_frames;
+	    round++) {
+		script_pattern_fill(off, buf, sizeof(buf));
+		off += sizeof(buf);
+		guest(g, VIRTIO_VSOCK_OP_RW, VIRTIO_VSOCK_TYPE_STREAM, 1024,
+		    1234, 0, buf, sizeof(buf));
+		wait_ns(g, GEN_MS);
+		script_send(&g->sb, sc, buf, sizeof(buf), 0, g->now);
+		settle(g);
+		if (round % 8 == 7)
+			gs(g, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 1024, 1234, 0,
+			    NULL);
+	}
+}
+
 /* --- one-frame alterations of an existing capture --- */
 
 /* Sets field of the record's virtio header (and its vsockmon mirror). */
@@ -364,6 +398,7 @@ static const struct {
 	{ "credit", VSOCK_PROFILE_LINUX, scenario_credit },
 	{ "timeout", VSOCK_PROFILE_FIRECRACKER, scenario_timeout },
 	{ "halfclose", VSOCK_PROFILE_LINUX, scenario_halfclose },
+	{ "bulk", VSOCK_PROFILE_LINUX, scenario_bulk },
 };
 
 int
@@ -377,8 +412,11 @@ main(int argc, char **argv)
 		    (uint32_t)strtoul(argv[6], NULL, 0));
 		return 0;
 	}
-	if (argc != 3) {
+	if (argc == 4 && strcmp(argv[1], "bulk") == 0)
+		bulk_frames = strtoul(argv[3], NULL, 10);
+	else if (argc != 3) {
 		fprintf(stderr, "usage: gen-vectors SCENARIO OUT.pcap\n"
+		    "       gen-vectors bulk OUT.pcap FRAMES\n"
 		    "       gen-vectors alter IN OUT FRAME FIELD VALUE\n"
 		    "scenarios:");
 		for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
