@@ -18,7 +18,7 @@ static const char replay_usage[] =
 "                       [--format text|tap|json] [--pcap-out FILE] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
-"`tcpdump -i vsockmon0 -w FILE` or `vsockemu serve --pcap`) against the\n"
+"`tcpdump -i vsockmon0 -w FILE` or vsockemu's pcap writer) against the\n"
 "emulated device and says whether the device behaves as the recorded host\n"
 "did, or where it does not.\n"
 "\n"
