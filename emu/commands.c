@@ -12,6 +12,8 @@ const struct vse_command vse_commands[] = {
 	    cmd_selftest },
 	{ "dump", "print a vsockmon capture (pcap/pcapng), one packet a line",
 	    cmd_dump },
+	{ "replay", "verify the device against recorded vsockmon traces",
+	    cmd_replay },
 };
 
 const size_t vse_ncommands = sizeof(vse_commands) / sizeof(vse_commands[0]);

@@ -8,5 +8,6 @@ emu_vsockemu_SOURCES = \
 	emu/loop.c emu/loop.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
 	emu/cmd-dump.c \
-	emu/cmd-vhost-user.c
+	emu/cmd-vhost-user.c \
+	emu/cmd-replay.c
 emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS)

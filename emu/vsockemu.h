@@ -14,6 +14,7 @@ int cmd_selftest(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_vhost_user(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 extern const struct vse_command vse_commands[];
 extern const size_t vse_ncommands;

@@ -10,4 +10,5 @@ fakeguest_libfakeguest_a_SOURCES = \
 	fakeguest/txq.c fakeguest/txq.h \
 	fakeguest/vsock.c fakeguest/vsock.h fakeguest/vsock-int.h \
 	fakeguest/sock.c fakeguest/sock.h \
-	fakeguest/sock-proto.c
+	fakeguest/sock-proto.c \
+	fakeguest/rawguest.c fakeguest/rawguest.h

@@ -125,6 +125,13 @@ script_listen(struct script_backend *sb, uint32_t port,
 	return 0;
 }
 
+void
+script_listen_all(struct script_backend *sb, enum script_listen_mode mode)
+{
+	sb->listen_all = true;
+	sb->listen_all_mode = mode;
+}
+
 /* A new application end, linked in newest first. */
 static struct script_conn *
 new_script_conn(struct script_backend *sb, uint32_t host_port,
@@ -148,6 +155,7 @@ new_script_conn(struct script_backend *sb, uint32_t host_port,
 	}
 	sc->keep_in = sb->default_keep_in;
 	sc->in_limit = sb->default_in_limit;
+	sc->in_gated = sb->default_in_gated;
 	sc->in_hash = SCRIPT_HASH_INIT;
 	sc->next = sb->conns;
 	sb->conns = sc;
@@ -173,13 +181,16 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 {
 	struct script_backend *sb = ctx;
 	struct script_conn *sc;
+	enum script_listen_mode mode = sb->listen_all_mode;
 	unsigned i;
 
 	sb->connects++;
 	for (i = 0; i < sb->nlisten; i++)
 		if (sb->listen[i].port == port)
 			break;
-	if (i == sb->nlisten || sb->listen[i].mode == SCRIPT_REFUSE) {
+	if (i < sb->nlisten)
+		mode = sb->listen[i].mode;
+	if ((i == sb->nlisten && !sb->listen_all) || mode == SCRIPT_REFUSE) {
 		sb->refusals++;
 		return -ECONNREFUSED;
 	}
@@ -188,7 +199,7 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 		return -ENOMEM;
 	sc->conn = c;
 	vsock_conn_set_backend_data(c, sc);
-	if (sb->listen[i].mode == SCRIPT_PENDING)
+	if (mode == SCRIPT_PENDING)
 		return -EINPROGRESS;
 	sc->established = true;
 	return 0;
@@ -210,10 +221,14 @@ static size_t
 in_room(const struct script_conn *sc)
 {
 	uint64_t unread = sc->in_total - sc->in_consumed;
+	size_t room = SIZE_MAX;
 
-	if (sc->in_limit == 0)
-		return SIZE_MAX;
-	return unread >= sc->in_limit ? 0 : sc->in_limit - (size_t)unread;
+	if (sc->in_limit != 0)
+		room = unread >= sc->in_limit ? 0 :
+		    sc->in_limit - (size_t)unread;
+	if (sc->in_gated && sc->in_allow - sc->in_total < room)
+		room = (size_t)(sc->in_allow - sc->in_total);
+	return room;
 }
 
 /* Stores (or hashes) n received bytes. */
@@ -465,10 +480,19 @@ script_send(struct script_backend *sb, struct script_conn *sc,
 		    SCRIPT_MAX_MSGS] = (struct script_msg){ len, msg_flags };
 		sc->out_nmsgs++;
 	}
-	if (len > 0) {
-		if ((q = realloc(sc->out, sc->out_len + len)) == NULL)
+	if (sc->out_off == sc->out_len)
+		sc->out_off = sc->out_len = 0;	/* all sent: reuse the buffer */
+	if (len > sc->out_cap - sc->out_len) {
+		size_t cap = sc->out_cap ? sc->out_cap : 4096;
+
+		while (cap - sc->out_len < len)
+			cap *= 2;
+		if ((q = realloc(sc->out, cap)) == NULL)
 			return -VSE_ERR_NOMEM;
 		sc->out = q;
+		sc->out_cap = cap;
+	}
+	if (len > 0) {
 		memcpy(sc->out + sc->out_len, data, len);
 		sc->out_len += len;
 	}
@@ -502,6 +526,15 @@ script_close(struct script_backend *sb, struct script_conn *sc, bool abort,
 	sc->out_eof = true;
 	if (sc->conn != NULL)
 		vsock_device_host_close(sb->dev, sc->conn, abort, now);
+}
+
+void
+script_allow_read(struct script_backend *sb, struct script_conn *sc,
+    uint64_t n, vsock_time_t now)
+{
+	sc->in_allow += n;
+	if (sc->conn != NULL)
+		vsock_device_host_writable(sb->dev, sc->conn, now);
 }
 
 void

@@ -22,4 +22,8 @@ src_libvsockemu_a_SOURCES = \
 	src/vhost-user.c src/vhost-user.h \
 	src/vsockmon.c src/vsockmon.h \
 	src/pcap-record.c src/pcap-reader.c src/pcap-reader.h \
-	src/pcap-writer.c src/pcap-writer.h
+	src/pcap-writer.c src/pcap-writer.h \
+	src/replay.c src/replay.h src/replay-int.h \
+	src/replay-conn.c src/replay-stream.c src/replay-trace.c \
+	src/replay-device.c src/replay-compare.c src/replay-file.c \
+	src/replay-script.c src/replay-report.c

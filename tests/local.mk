@@ -20,12 +20,15 @@ CHECK_SUITES = \
 	tests/check_gstream \
 	tests/check_pcap \
 	tests/check_tshark \
-	tests/check_vhost_user
+	tests/check_vhost_user \
+	tests/check_replay
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
 	tests/selftest.sh \
 	tests/dump.sh \
+	tests/replay.sh \
+	tests/replay-vectors.sh \
 	tests/serve.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
@@ -33,7 +36,7 @@ LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) -lpthread
 
 # Helpers the program tests run (not tests themselves).
-check_PROGRAMS += tests/slow-reader
+check_PROGRAMS += tests/slow-reader tests/gen-vectors
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)

@@ -1,0 +1,279 @@
+/* cmd-replay.c - `vsockemu replay`: verify the device against recorded vsockmon traces. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "pcap-writer.h"
+#include "rawguest.h"
+#include "replay.h"
+#include "vsockemu.h"
+
+static const char replay_usage[] =
+"usage: vsockemu replay [--semantic | --strict] [--profile linux|firecracker]\n"
+"                       [--host-script FILE] [--host-initiated]\n"
+"                       [--format text|tap|json] [--pcap-out FILE] TRACE...\n"
+"\n"
+"Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
+"`tcpdump -i vsockmon0 -w FILE` or vsockemu's pcap writer) against the\n"
+"emulated device and says whether the device behaves as the recorded host\n"
+"did, or where it does not.\n"
+"\n"
+"Per connection the endpoint with CID 2 is the host; its frames are what the\n"
+"device must produce. The other endpoint is the guest: its frames go onto\n"
+"the device's TX ring exactly as recorded. With equal CIDs (loopback) the\n"
+"sender of a connection's first REQUEST is the guest. The host application's\n"
+"actions are read from the trace: it listens where the host answered a\n"
+"REQUEST with RESPONSE, writes what the host sent, reads when the host's\n"
+"fwd_cnt advances, and shuts down or closes where the host sent SHUTDOWN.\n"
+"Time is the capture's: the same trace gives the same report, byte for byte.\n"
+"\n"
+"  --semantic        (default) per connection the same outcome, the same\n"
+"                    RST and SHUTDOWN events between the same guest frames,\n"
+"                    the same bytes each way; credit packets may differ but\n"
+"                    the credit rules must hold at every step\n"
+"  --strict          also every header field of every host frame, in order;\n"
+"                    buf_alloc and profile are taken from the trace\n"
+"  --profile P       the device's credit profile: linux (256 KiB, an update\n"
+"                    when the queue empties) or firecracker (64 KiB);\n"
+"                    default: inferred from the host's first packet\n"
+"  --host-script F   the host application per port instead of inferring it:\n"
+"                    lines \"PORT accept|refuse|echo|infer\", # comments\n"
+"  --host-initiated  with equal CIDs, a first REQUEST came from the host\n"
+"  --format F        text (default), tap (TAP 13) or json (one object a line)\n"
+"  --pcap-out FILE   write what the device produced, with the replayed guest\n"
+"                    frames, as a capture (one trace only)\n"
+"  -h, --help        show this help\n"
+"\n"
+"Exit status: 0 every trace conforms, 1 a trace diverged (the report names\n"
+"trace, frame, connection, field, expected and actual values), 2 bad usage\n"
+"or unusable input (not a capture, another link type, a corrupt record).\n"
+"Example: vsockemu replay testvectors/*.pcap*\n";
+
+/* Reads a whole (small) host script file; NULL with a message on error. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			char *q = realloc(buf, cap + 65536);
+
+			if (q == NULL || cap > (1u << 20))
+				break;
+			buf = q;
+			cap += 65536;
+		}
+		if ((n = fread(buf + len, 1, cap - len - 1, f)) == 0)
+			break;
+		len += n;
+	}
+	if (ferror(f) || buf == NULL) {
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Options after parsing. */
+struct replay_args {
+	struct replay_options o;
+	enum replay_format fmt;
+	const char *pcap_out;
+	const char *script_path;
+};
+
+/* Parses one option value; returns -1 on a bad one. */
+static int
+parse_value(struct replay_args *a, int c, const char *v)
+{
+	switch (c) {
+	case 'p':
+		if (strcmp(v, "linux") == 0)
+			a->o.profile = VSOCK_PROFILE_LINUX;
+		else if (strcmp(v, "firecracker") == 0)
+			a->o.profile = VSOCK_PROFILE_FIRECRACKER;
+		else
+			return -1;
+		return 0;
+	case 'f':
+		if (strcmp(v, "text") == 0)
+			a->fmt = REPLAY_FORMAT_TEXT;
+		else if (strcmp(v, "tap") == 0)
+			a->fmt = REPLAY_FORMAT_TAP;
+		else if (strcmp(v, "json") == 0)
+			a->fmt = REPLAY_FORMAT_JSON;
+		else
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+/* getopt_long over argv; 0, or 2 for bad usage (message printed). */
+static int
+parse_args(int argc, char **argv, struct replay_args *a, int *help)
+{
+	static const struct option opts[] = {
+		{ "semantic", no_argument, NULL, 's' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "host-script", required_argument, NULL, 'H' },
+		{ "host-initiated", no_argument, NULL, 'I' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "pcap-out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			a->o.mode = REPLAY_SEMANTIC;
+			break;
+		case 'S':
+			a->o.mode = REPLAY_STRICT;
+			break;
+		case 'I':
+			a->o.host_initiated = true;
+			break;
+		case 'H':
+			a->script_path = optarg;
+			break;
+		case 'o':
+			a->pcap_out = optarg;
+			break;
+		case 'p':
+		case 'f':
+			if (parse_value(a, c, optarg) < 0) {
+				fprintf(stderr, "vsockemu replay: bad --%s "
+				    "value '%s' (try vsockemu replay --help)\n",
+				    c == 'p' ? "profile" : "format", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			*help = 1;
+			return 0;
+		default:
+			fputs(replay_usage, stderr);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+/* Loads --host-script; 0 or 2 with a message. */
+static int
+load_script(const char *path, struct replay_script **out)
+{
+	char msg[128] = "";
+	char *text;
+	int e;
+
+	if ((text = slurp(path)) == NULL) {
+		fprintf(stderr, "vsockemu replay: cannot read host script "
+		    "%s\n", path);
+		return 2;
+	}
+	e = replay_script_parse(text, out, msg, sizeof(msg));
+	free(text);
+	if (e < 0) {
+		fprintf(stderr, "vsockemu replay: %s: %s\n", path, msg);
+		return 2;
+	}
+	return 0;
+}
+
+/* Replays one trace and prints its report; returns its verdict. */
+static int
+replay_one(const struct replay_args *a, const char *path, unsigned index,
+    unsigned total)
+{
+	struct vsock_pcap_writer *w = NULL;
+	struct replay_options o = a->o;
+	struct replay_result *res;
+	struct rawguest g;
+	char msg[640], *text;
+	int verdict;
+
+	if (a->pcap_out != NULL) {
+		if (vsock_pcap_writer_open(a->pcap_out, &w, msg,
+		    sizeof(msg)) < 0) {
+			fprintf(stderr, "vsockemu replay: %s\n", msg);
+			return 2;
+		}
+		o.tap = vsock_pcap_writer_tap;
+		o.tap_ctx = w;
+	}
+	if ((res = malloc(sizeof(*res))) == NULL) {
+		vsock_pcap_writer_close(w);
+		fprintf(stderr, "vsockemu replay: out of memory\n");
+		return 2;
+	}
+	verdict = (int)replay_file(path, &o, &rawguest_replay_ops, &g, res);
+	if (w != NULL && vsock_pcap_writer_close(w) < 0) {
+		fprintf(stderr, "vsockemu replay: cannot write %s\n",
+		    a->pcap_out);
+		verdict = 2;
+	}
+	if ((text = replay_report(path, res, a->fmt, index, total)) != NULL) {
+		fputs(text, stdout);
+		free(text);
+	}
+	free(res);
+	return verdict;
+}
+
+int
+cmd_replay(int argc, char **argv)
+{
+	struct replay_args a;
+	struct replay_script *script = NULL;
+	int help = 0, status = 0, v, i, e;
+
+	memset(&a, 0, sizeof(a));
+	replay_options_defaults(&a.o);
+	if ((e = parse_args(argc, argv, &a, &help)) != 0)
+		return e;
+	if (help) {
+		fputs(replay_usage, stdout);
+		return 0;
+	}
+	if (optind == argc) {
+		fprintf(stderr, "vsockemu replay: no trace given "
+		    "(try vsockemu replay --help)\n");
+		return 2;
+	}
+	if (a.pcap_out != NULL && argc - optind > 1) {
+		fprintf(stderr, "vsockemu replay: --pcap-out takes one trace "
+		    "only\n");
+		return 2;
+	}
+	if (a.script_path != NULL && (e = load_script(a.script_path,
+	    &script)) != 0)
+		return e;
+	a.o.script = script;
+	for (i = optind; i < argc; i++) {
+		v = replay_one(&a, argv[i], (unsigned)(i - optind + 1),
+		    (unsigned)(argc - optind));
+		/* 2 (unusable) outranks 1 (diverged) outranks 0. */
+		if (v > status)
+			status = v;
+		fflush(stdout);
+	}
+	replay_script_free(script);
+	return status;
+}

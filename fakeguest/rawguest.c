@@ -1,0 +1,202 @@
+/* rawguest.c - the raw-packet guest driver: exact TX chains, an RX ring kept full. */
+#include "config.h"
+
+#include <string.h>
+
+#include "error.h"
+#include "rawguest.h"
+
+#define RAWGUEST_EVQ_SIZE	8
+
+/* Posts RX buffer i of the pool; its token is i + 1. */
+static int
+post_rx(struct rawguest *g, unsigned i)
+{
+	struct fg_buf b = { g->rx_pool + (uint64_t)i * g->rx_buf_len,
+	    g->rx_buf_len };
+
+	return fg_ring_add(&g->rxr, NULL, 0, &b, 1, (void *)(uintptr_t)(i + 1),
+	    false);
+}
+
+/* Sets queue q of the device over ring r. */
+static int
+set_queue(struct rawguest *g, unsigned q, const struct fg_ring *r)
+{
+	return vsock_device_set_queue(g->dev, q, &g->mem.gm, r->num,
+	    r->desc_gpa, r->avail_gpa, r->used_gpa);
+}
+
+/* Allocates the rings and buffer pools in guest memory. */
+static int
+layout(struct rawguest *g, uint64_t features)
+{
+	int e;
+
+	if ((e = fg_ring_init(&g->rxr, &g->mem, RAWGUEST_QSIZE, features)) < 0 ||
+	    (e = fg_ring_init(&g->txr, &g->mem, RAWGUEST_QSIZE, features)) < 0 ||
+	    (e = fg_ring_init(&g->evr, &g->mem, RAWGUEST_EVQ_SIZE,
+	    features)) < 0)
+		return e;
+	g->rx_pool = fg_mem_alloc(&g->mem,
+	    (uint64_t)RAWGUEST_QSIZE * g->rx_buf_len, 16);
+	g->tx_pool = fg_mem_alloc(&g->mem,
+	    (uint64_t)RAWGUEST_TX_SLOTS * RAWGUEST_TX_SLOT, 16);
+	g->ev_pool = fg_mem_alloc(&g->mem, RAWGUEST_EVQ_SIZE * VSOCK_EVENT_SIZE,
+	    4);
+	if (g->rx_pool == FG_GPA_NONE || g->tx_pool == FG_GPA_NONE ||
+	    g->ev_pool == FG_GPA_NONE)
+		return -VSE_ERR_NOMEM;
+	return 0;
+}
+
+/* Posts every RX and event buffer. */
+static int
+post_all(struct rawguest *g)
+{
+	unsigned i;
+	int e;
+
+	for (i = 0; i < RAWGUEST_EVQ_SIZE; i++) {
+		struct fg_buf b = { g->ev_pool + VSOCK_EVENT_SIZE * i,
+		    VSOCK_EVENT_SIZE };
+
+		if ((e = fg_ring_add(&g->evr, NULL, 0, &b, 1,
+		    (void *)(uintptr_t)(i + 1), false)) < 0)
+			return e;
+	}
+	for (i = 0; i < RAWGUEST_QSIZE; i++)
+		if ((e = post_rx(g, i)) < 0)
+			return e;
+	return 0;
+}
+
+int
+rawguest_init(struct rawguest *g, struct vsock_device *dev,
+    uint32_t rx_payload, vsock_time_t now)
+{
+	uint64_t f, size;
+	int e;
+
+	memset(g, 0, sizeof(*g));
+	g->dev = dev;
+	g->rx_buf_len = VSOCK_HDR_SIZE + (rx_payload ? rx_payload :
+	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+	size = (uint64_t)RAWGUEST_QSIZE * g->rx_buf_len +
+	    (uint64_t)RAWGUEST_TX_SLOTS * RAWGUEST_TX_SLOT + (1 << 20);
+	if ((e = fg_mem_init_simple(&g->mem, size)) < 0)
+		return e;
+	f = vsock_device_features(dev);
+	if ((e = vsock_device_set_features(dev, f)) < 0 ||
+	    (e = layout(g, f)) < 0 ||
+	    (e = set_queue(g, VSOCK_QUEUE_RX, &g->rxr)) < 0 ||
+	    (e = set_queue(g, VSOCK_QUEUE_TX, &g->txr)) < 0 ||
+	    (e = set_queue(g, VSOCK_QUEUE_EVENT, &g->evr)) < 0 ||
+	    (e = post_all(g)) < 0) {
+		rawguest_destroy(g);
+		return e;
+	}
+	vsock_device_kick(dev, VSOCK_QUEUE_RX, now);
+	return 0;
+}
+
+void
+rawguest_destroy(struct rawguest *g)
+{
+	fg_ring_destroy(&g->rxr);
+	fg_ring_destroy(&g->txr);
+	fg_ring_destroy(&g->evr);
+	fg_mem_destroy(&g->mem);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Retires used TX chains; returns a free slot or -1. */
+static int
+tx_slot(struct rawguest *g)
+{
+	void *tok;
+	int i;
+
+	while ((tok = fg_ring_get_used(&g->txr, NULL)) != NULL)
+		g->tx_busy[(uintptr_t)tok - 1] = false;
+	for (i = 0; i < RAWGUEST_TX_SLOTS; i++)
+		if (!g->tx_busy[i])
+			return i;
+	return -1;
+}
+
+int
+rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
+    const uint8_t *payload, uint32_t len, vsock_time_t now)
+{
+	struct fg_buf out[2];
+	uint64_t gpa;
+	int i, e;
+
+	if (len > RAWGUEST_TX_SLOT - VSOCK_HDR_SIZE)
+		return -VSE_ERR_INVAL;
+	if ((i = tx_slot(g)) < 0)
+		return -VSE_ERR_NOMEM;
+	gpa = g->tx_pool + (uint64_t)i * RAWGUEST_TX_SLOT;
+	fg_mem_write(&g->mem, gpa, hdr, VSOCK_HDR_SIZE);
+	out[0] = (struct fg_buf){ gpa, VSOCK_HDR_SIZE };
+	if (len > 0) {
+		fg_mem_write(&g->mem, gpa + VSOCK_HDR_SIZE, payload, len);
+		out[1] = (struct fg_buf){ gpa + VSOCK_HDR_SIZE, len };
+	}
+	e = fg_ring_add(&g->txr, out, len > 0 ? 2 : 1, NULL, 0,
+	    (void *)(uintptr_t)(i + 1), false);
+	if (e < 0)
+		return e;
+	g->tx_busy[i] = true;
+	g->sent++;
+	vsock_device_kick(g->dev, VSOCK_QUEUE_TX, now);
+	return 0;
+}
+
+unsigned
+rawguest_drain(struct rawguest *g, vsock_time_t now)
+{
+	unsigned n = 0;
+	void *tok;
+
+	while ((tok = fg_ring_get_used(&g->rxr, NULL)) != NULL) {
+		if (post_rx(g, (unsigned)((uintptr_t)tok - 1)) < 0)
+			break;
+		n++;
+	}
+	g->received += n;
+	if (n > 0)
+		vsock_device_kick(g->dev, VSOCK_QUEUE_RX, now);
+	return n;
+}
+
+/* replay's guest ops over a rawguest. */
+static int
+replay_attach(void *ctx, struct vsock_device *dev, vsock_time_t now)
+{
+	return rawguest_init(ctx, dev, 0, now);
+}
+
+static int
+replay_send(void *ctx, const uint8_t hdr[VSOCK_HDR_SIZE],
+    const uint8_t *payload, uint32_t len, vsock_time_t now)
+{
+	return rawguest_send(ctx, hdr, payload, len, now);
+}
+
+static unsigned
+replay_drain(void *ctx, vsock_time_t now)
+{
+	return rawguest_drain(ctx, now);
+}
+
+static void
+replay_detach(void *ctx)
+{
+	rawguest_destroy(ctx);
+}
+
+const struct replay_guest_ops rawguest_replay_ops = {
+	replay_attach, replay_send, replay_drain, replay_detach,
+};

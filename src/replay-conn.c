@@ -1,0 +1,227 @@
+/* replay-conn.c - the trace's connections: lookup by either side's ports, port mapping, windows. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "replay-int.h"
+
+#define RP_TABLE_FIRST	64
+
+/* A fixed mix of the pair (splitmix64's finaliser): runs are reproducible. */
+static uint32_t
+pair_hash(uint32_t guest_port, uint32_t host_port, uint32_t nbuckets)
+{
+	uint64_t z = ((uint64_t)guest_port << 32) | host_port;
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	z ^= z >> 31;
+	return (uint32_t)z & (nbuckets - 1);
+}
+
+/* The chain link and host port a table uses. */
+static struct rp_conn **
+link_of(const struct rp_table *t, struct rp_conn *c)
+{
+	return t->device ? &c->dnext : &c->tnext;
+}
+
+static uint32_t
+port_of(const struct rp_table *t, const struct rp_conn *c)
+{
+	return t->device ? c->dev_port : c->host_port;
+}
+
+int
+rp_table_init(struct rp_table *t, bool device)
+{
+	memset(t, 0, sizeof(*t));
+	t->device = device;
+	t->nbuckets = RP_TABLE_FIRST;
+	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
+	return t->bucket == NULL ? -VSE_ERR_NOMEM : 0;
+}
+
+void
+rp_table_free(struct rp_table *t)
+{
+	free(t->bucket);
+	t->bucket = NULL;
+}
+
+struct rp_conn *
+rp_table_find(const struct rp_table *t, uint32_t guest_port,
+    uint32_t host_port)
+{
+	struct rp_conn *c;
+
+	for (c = t->bucket[pair_hash(guest_port, host_port, t->nbuckets)];
+	    c != NULL; c = *link_of(t, c))
+		if (c->guest_port == guest_port && port_of(t, c) == host_port)
+			return c;
+	return NULL;
+}
+
+/* Doubles the bucket array once the table is as full as it is wide. */
+static int
+table_grow(struct rp_table *t)
+{
+	uint32_t n = t->nbuckets * 2, i, b;
+	struct rp_conn **nb = calloc(n, sizeof(*nb)), *c, *next;
+
+	if (nb == NULL)
+		return -VSE_ERR_NOMEM;
+	for (i = 0; i < t->nbuckets; i++)
+		for (c = t->bucket[i]; c != NULL; c = next) {
+			next = *link_of(t, c);
+			b = pair_hash(c->guest_port, port_of(t, c), n);
+			*link_of(t, c) = nb[b];
+			nb[b] = c;
+		}
+	free(t->bucket);
+	t->bucket = nb;
+	t->nbuckets = n;
+	return 0;
+}
+
+int
+rp_table_insert(struct rp_table *t, struct rp_conn *c)
+{
+	uint32_t b;
+
+	if (t->count >= t->nbuckets && t->nbuckets < (UINT32_C(1) << 30) &&
+	    table_grow(t) < 0)
+		return -VSE_ERR_NOMEM;
+	b = pair_hash(c->guest_port, port_of(t, c), t->nbuckets);
+	*link_of(t, c) = t->bucket[b];
+	t->bucket[b] = c;
+	t->count++;
+	return 0;
+}
+
+void
+rp_table_remove(struct rp_table *t, struct rp_conn *c)
+{
+	struct rp_conn **pp;
+
+	pp = &t->bucket[pair_hash(c->guest_port, port_of(t, c), t->nbuckets)];
+	for (; *pp != NULL; pp = link_of(t, *pp))
+		if (*pp == c) {
+			*pp = *link_of(t, c);
+			t->count--;
+			return;
+		}
+}
+
+/* A new pair, keyed on both sides by its own ports. */
+struct rp_conn *
+rp_conn_new(struct replay *rp, uint32_t guest_port, uint32_t host_port)
+{
+	struct rp_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->guest_port = guest_port;
+	c->host_port = host_port;
+	c->dev_port = host_port;
+	c->h2g.lead = c->g2h.lead = -1;
+	if (rp_table_insert(&rp->tkeys, c) < 0) {
+		free(c);
+		return NULL;
+	}
+	if (rp_table_find(&rp->dkeys, guest_port, host_port) == NULL) {
+		if (rp_table_insert(&rp->dkeys, c) < 0) {
+			rp_table_remove(&rp->tkeys, c);
+			free(c);
+			return NULL;
+		}
+		c->dkeyed = true;
+	}
+	c->all_next = rp->all;
+	rp->all = c;
+	return c;
+}
+
+/* Forgets the previous connection on the pair: a new REQUEST starts one. */
+void
+rp_conn_reset(struct rp_conn *c)
+{
+	c->state = RPC_NONE;
+	c->sc = NULL;
+	c->counted = false;
+	c->host_initiated = false;
+	c->g_shut = c->t_shut = 0;
+	c->g_rst = false;
+	c->g_buf = c->g_fwd = 0;
+	c->g_tx = c->t_tx = c->d_tx = c->t_read = 0;
+	c->g_creq_frame = 0;
+	c->t_fwd = 0;
+	c->t_owed_rst = 0;
+	c->t_abort = false;
+	c->msg_len = 0;
+	c->d_buf = c->d_fwd = 0;
+	c->d_reported = c->d_creq = c->d_echo_closed = false;
+}
+
+/* The device gave a host-initiated connection local port dev_port. */
+int
+rp_conn_rekey(struct replay *rp, struct rp_conn *c, uint32_t dev_port)
+{
+	struct rp_conn *old;
+
+	if (c->dkeyed)
+		rp_table_remove(&rp->dkeys, c);
+	c->dkeyed = false;
+	c->dev_port = dev_port;
+	/* A pair that used the port before loses it: the device reused it. */
+	if ((old = rp_table_find(&rp->dkeys, c->guest_port, dev_port)) != NULL) {
+		rp_table_remove(&rp->dkeys, old);
+		old->dkeyed = false;
+	}
+	if (rp_table_insert(&rp->dkeys, c) < 0)
+		return -VSE_ERR_NOMEM;
+	c->dkeyed = true;
+	return 0;
+}
+
+void
+rp_conn_free_all(struct replay *rp)
+{
+	struct rp_conn *c, *next;
+
+	for (c = rp->all; c != NULL; c = next) {
+		next = c->all_next;
+		rp_stream_free(&c->h2g);
+		rp_stream_free(&c->g2h);
+		rp_pktlist_free(&c->win[RP_TRACE]);
+		rp_pktlist_free(&c->win[RP_DEVICE]);
+		free(c->msg);
+		free(c);
+	}
+	rp->all = NULL;
+}
+
+/* Puts c on this window's list (once). */
+void
+rp_touch(struct replay *rp, struct rp_conn *c)
+{
+	if (c->in_window)
+		return;
+	c->in_window = true;
+	c->win_next = rp->window;
+	rp->window = c;
+}
+
+/* "guest 3:1024 <-> host 2:1234" in the trace's terms. */
+void
+rp_conn_name(const struct replay *rp, const struct rp_conn *c, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "guest %" PRIu64 ":%" PRIu32 " <-> host %" PRIu64
+	    ":%" PRIu32, rp->guest_cid, c->guest_port, rp->host_cid,
+	    c->host_port);
+}

@@ -1,0 +1,203 @@
+/* replay-int.h - private structures of the replay engine (src/replay*.c). */
+#ifndef VSE_REPLAY_INT_H
+#define VSE_REPLAY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend-script.h"
+#include "replay.h"
+
+/* A parsed host script: what the application does per port. */
+struct replay_script {
+	unsigned n;
+	struct {
+		uint32_t port;
+		enum replay_port_mode mode;
+	} port[SCRIPT_MAX_LISTENERS];
+};
+
+/* Which side of a comparison a packet or byte came from. */
+enum rp_side {
+	RP_TRACE = 0,		/* the recorded host frames */
+	RP_DEVICE = 1,		/* what the device did */
+};
+
+/* A connection's life as the trace shows it. */
+enum rp_state {
+	RPC_NONE = 0,		/* no connection on the pair yet */
+	RPC_GUEST_REQ,		/* guest REQUEST waiting for an answer */
+	RPC_HOST_REQ,		/* host REQUEST waiting for an answer */
+	RPC_OPEN,		/* established (maybe half-closed) */
+	RPC_CLOSED,		/* an RST ended it */
+};
+
+/*
+ * One direction's byte stream, compared without regard to packet
+ * boundaries: the side that is ahead keeps its surplus here until the other
+ * catches up. The buffer only grows; steady state allocates nothing.
+ */
+struct rp_stream {
+	uint8_t *buf;
+	size_t off, len, cap;		/* surplus is buf[off .. len) */
+	int lead;			/* enum rp_side holding it, or -1 */
+	uint64_t total[2];		/* bytes pushed by each side */
+};
+
+/* One host packet of a window, in trace terms (ports and CIDs mapped back). */
+struct rp_pkt {
+	struct vsock_hdr h;
+	uint64_t frame;			/* trace frame, or the one being processed */
+};
+
+/* A growable list of a window's packets, reused from window to window. */
+struct rp_pktlist {
+	struct rp_pkt *v;
+	uint32_t n, cap;
+};
+
+/*
+ * One (guest port, host port) pair of the trace and the connections it
+ * carried one after another. Trace-side fields (t_*) follow the recorded
+ * host frames; guest fields (g_*) the replayed guest frames, which the
+ * trace and the device share; device fields (d_*) what the device sent.
+ */
+struct rp_conn {
+	uint32_t guest_port, host_port;	/* as in the trace */
+	uint32_t dev_port;		/* the device's host port */
+	uint16_t type;
+	bool host_initiated;
+	enum replay_port_mode mode;
+	struct script_conn *sc;		/* the host application's end */
+	uint8_t state;			/* enum rp_state */
+	bool counted;			/* counted as a connection */
+
+	/* guest frames as replayed */
+	uint8_t g_shut;			/* SHUTDOWN flags the guest sent */
+	bool g_rst;			/* the guest's last frame was RST */
+	uint32_t g_buf, g_fwd;		/* its last buf_alloc and fwd_cnt */
+	uint64_t g_tx;			/* RW payload bytes it sent */
+	uint64_t g_creq_frame;		/* unanswered CREDIT_REQUEST, or 0 */
+
+	/* the trace's host frames */
+	uint8_t t_shut;			/* SHUTDOWN flags the host sent */
+	uint32_t t_owed_rst;		/* RSTs owed for guest packets on no connection */
+	uint64_t t_tx;			/* RW payload bytes the host sent */
+	uint32_t t_fwd;			/* its last fwd_cnt */
+	uint64_t t_read;		/* bytes the application read */
+	bool t_abort;			/* an RST this window the app may have caused */
+	uint8_t *msg;			/* SEQPACKET message being gathered */
+	uint32_t msg_len, msg_cap;
+
+	/* the device's packets */
+	uint64_t d_tx;			/* RW payload bytes it sent */
+	uint32_t d_buf, d_fwd;		/* buf_alloc, fwd_cnt it last reported */
+	bool d_reported;
+	bool d_creq;			/* CREDIT_REQUEST sent since the guest's update */
+	bool d_echo_closed;
+
+	struct rp_stream h2g, g2h;
+	struct rp_pktlist win[2];	/* this window, by enum rp_side */
+	bool in_window;
+	struct rp_conn *win_next;
+	struct rp_conn *tnext, *dnext;	/* hash chains: trace key, device key */
+	bool dkeyed;
+	struct rp_conn *all_next;
+};
+
+/* A chained hash table of connections by (guest port, host port). */
+struct rp_table {
+	struct rp_conn **bucket;
+	uint32_t nbuckets, count;
+	bool device;			/* keyed by dev_port through dnext */
+};
+
+struct replay {
+	struct replay_options opt;
+	enum vsock_profile profile;
+	uint32_t buf_alloc;
+	const struct replay_guest_ops *guest;
+	void *guest_ctx;
+	struct vsock_device *dev;
+	struct script_backend sb;
+	bool attached;
+
+	/* the trace's endpoints */
+	bool started;
+	uint64_t t0;			/* first frame's time */
+	vsock_time_t now;		/* virtual time: capture time since t0 */
+	uint64_t guest_cid, host_cid;	/* as in the trace */
+	uint64_t dev_guest_cid;
+
+	struct rp_table tkeys, dkeys;
+	struct rp_conn *all;
+	struct rp_conn *window;		/* connections touched this window */
+	struct rp_conn *connecting;	/* host connect in progress (tap binds) */
+	uint64_t cur_frame;		/* frame being processed */
+	bool last_fed_dropped;		/* the device dropped the frame just fed */
+
+	struct replay_ctx_frame ring[REPLAY_CONTEXT];
+	uint64_t nring;
+
+	bool diverged;
+	bool nomem;
+	bool finishing;			/* the trace has ended */
+	struct replay_result res;
+};
+
+/* replay-conn.c */
+int rp_table_init(struct rp_table *t, bool device);
+void rp_table_free(struct rp_table *t);
+struct rp_conn *rp_table_find(const struct rp_table *t, uint32_t guest_port,
+    uint32_t host_port);
+int rp_table_insert(struct rp_table *t, struct rp_conn *c);
+void rp_table_remove(struct rp_table *t, struct rp_conn *c);
+struct rp_conn *rp_conn_new(struct replay *rp, uint32_t guest_port,
+    uint32_t host_port);
+void rp_conn_reset(struct rp_conn *c);
+int rp_conn_rekey(struct replay *rp, struct rp_conn *c, uint32_t dev_port);
+void rp_conn_free_all(struct replay *rp);
+void rp_touch(struct replay *rp, struct rp_conn *c);
+void rp_conn_name(const struct replay *rp, const struct rp_conn *c,
+    char *buf, size_t len);
+
+/* replay-stream.c */
+void rp_stream_free(struct rp_stream *s);
+int rp_stream_push(struct rp_stream *s, enum rp_side side, const uint8_t *p,
+    size_t n, uint64_t *at);
+size_t rp_stream_pending(const struct rp_stream *s, enum rp_side *lead);
+int rp_pktlist_add(struct rp_pktlist *l, const struct vsock_hdr *h,
+    uint64_t frame);
+void rp_pktlist_free(struct rp_pktlist *l);
+
+/* replay.c */
+void rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
+    const char *field, const char *expected, const char *actual,
+    const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void rp_describe(const struct vsock_hdr *h, char *buf, size_t len);
+
+/* replay-trace.c */
+int rp_trace_host(struct replay *rp, struct rp_conn *c,
+    const struct vsock_pcap_frame *f);
+void rp_trace_guest(struct replay *rp, struct rp_conn *c,
+    const struct vsock_hdr *h, const uint8_t *payload);
+struct rp_conn *rp_trace_conn(struct replay *rp,
+    const struct vsock_pcap_frame *f, bool *to_guest);
+
+bool rp_app_service(struct replay *rp, struct rp_conn *c);
+
+/* replay-device.c */
+int rp_device_start(struct replay *rp);
+void rp_device_stop(struct replay *rp);
+void rp_run_until(struct replay *rp, vsock_time_t t);
+void rp_settle(struct replay *rp);
+int rp_feed_guest(struct replay *rp, struct rp_conn *c,
+    const struct vsock_pcap_frame *f);
+void rp_device_quiescent(struct replay *rp, struct rp_conn *c);
+
+/* replay-compare.c */
+void rp_compare_window(struct replay *rp, struct rp_conn *c,
+    uint64_t closing_frame);
+
+#endif

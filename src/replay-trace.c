@@ -1,0 +1,466 @@
+/* replay-trace.c - the trace's side: roles, what the recorded host may do, and what its application did. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "replay-int.h"
+
+/*
+ * Finds (or creates) the pair a frame belongs to and says which way it went.
+ * A vsockemu mark or CID 2 on either side settles the direction; with equal
+ * CIDs (Linux loopback) or no host CID, the pair's first REQUEST decides:
+ * its sender is the guest, or the host with --host-initiated.
+ */
+struct rp_conn *
+rp_trace_conn(struct replay *rp, const struct vsock_pcap_frame *f,
+    bool *to_guest)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	struct rp_conn *c;
+	uint32_t gp, hp;
+
+	if (f->dir_marked || h->src_cid == VMADDR_CID_HOST ||
+	    h->dst_cid == VMADDR_CID_HOST) {
+		*to_guest = f->to_guest;
+	} else if (rp_table_find(&rp->tkeys, h->src_port, h->dst_port) !=
+	    NULL) {
+		*to_guest = false;
+	} else if (rp_table_find(&rp->tkeys, h->dst_port, h->src_port) !=
+	    NULL) {
+		*to_guest = true;
+	} else {
+		*to_guest = h->op == VIRTIO_VSOCK_OP_REQUEST &&
+		    rp->opt.host_initiated;
+	}
+	gp = *to_guest ? h->dst_port : h->src_port;
+	hp = *to_guest ? h->src_port : h->dst_port;
+	if ((c = rp_table_find(&rp->tkeys, gp, hp)) == NULL)
+		c = rp_conn_new(rp, gp, hp);
+	return c;
+}
+
+/* A new connection on the pair: fresh counters, counted once. */
+static void
+begin_conn(struct replay *rp, struct rp_conn *c, uint16_t type)
+{
+	rp_conn_reset(c);
+	c->type = type;
+	c->counted = true;
+	c->mode = rp->opt.script != NULL ?
+	    replay_script_mode(rp->opt.script, c->host_port) :
+	    REPLAY_PORT_INFER;
+	rp->res.conns++;
+}
+
+/* Guest frames on a live connection: credit, data, shutdown. */
+static void
+guest_open(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
+    const uint8_t *payload)
+{
+	uint64_t at;
+
+	switch (h->op) {
+	case VIRTIO_VSOCK_OP_RW:
+		if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_SEND)
+			break;		/* the device drops it */
+		c->g_tx += h->len;
+		if (rp_stream_push(&c->g2h, RP_TRACE, payload, h->len, &at) < 0)
+			rp->nomem = true;
+		break;
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		c->g_shut |= (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK);
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+		if (c->g_creq_frame == 0)
+			c->g_creq_frame = rp->cur_frame;
+		break;
+	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+		c->d_creq = false;
+		break;
+	case VIRTIO_VSOCK_OP_RST:
+		c->state = RPC_CLOSED;
+		break;
+	}
+}
+
+/*
+ * A guest frame the device is about to receive (and, marked or not, did
+ * not drop in the recording): what the guest now has and what the host
+ * owes it.
+ */
+void
+rp_trace_guest(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
+    const uint8_t *payload)
+{
+	bool live = c->state == RPC_GUEST_REQ || c->state == RPC_HOST_REQ ||
+	    c->state == RPC_OPEN;
+
+	if (h->op == VIRTIO_VSOCK_OP_RW)
+		rp->res.bytes_g2h += h->len;
+	c->g_rst = h->op == VIRTIO_VSOCK_OP_RST;
+	if (!vsock_type_known(h->type) || (live && h->type != c->type)) {
+		/* Unknown type: RST (never for RST); wrong type: dropped. */
+		if (!live && h->op != VIRTIO_VSOCK_OP_RST)
+			c->t_owed_rst++;
+		return;
+	}
+	if (!live) {
+		if (h->op == VIRTIO_VSOCK_OP_REQUEST) {
+			begin_conn(rp, c, h->type);
+			c->state = RPC_GUEST_REQ;
+			c->g_buf = h->buf_alloc;
+			c->g_fwd = h->fwd_cnt;
+		} else if (h->op != VIRTIO_VSOCK_OP_RST) {
+			c->t_owed_rst++;
+		}
+		return;
+	}
+	c->g_buf = h->buf_alloc;
+	c->g_fwd = h->fwd_cnt;
+	if (c->state == RPC_OPEN) {
+		guest_open(rp, c, h, payload);
+	} else if (h->op == VIRTIO_VSOCK_OP_RST) {
+		c->state = RPC_CLOSED;
+	} else if (c->state == RPC_HOST_REQ &&
+	    h->op == VIRTIO_VSOCK_OP_RESPONSE) {
+		c->state = RPC_OPEN;
+	}
+}
+
+/* --- the host application's actions, inferred from its frames --- */
+
+/* The host connects to the guest's port, as its REQUEST shows. */
+static int
+act_connect(struct replay *rp, struct rp_conn *c)
+{
+	struct script_conn *sc;
+	int e;
+
+	rp->connecting = c;
+	e = script_connect(&rp->sb, c->guest_port, c->type, rp->now, &sc);
+	rp->connecting = NULL;
+	if (e < 0)
+		return e;
+	c->sc = sc;
+	sc->in_gated = c->mode != REPLAY_PORT_ECHO;
+	if (c->dev_port != sc->host_port && rp_conn_rekey(rp, c,
+	    sc->host_port) < 0)
+		rp->nomem = true;
+	return 0;
+}
+
+/* The application sends a host RW's payload (SEQPACKET: whole messages). */
+static void
+act_send(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
+    const uint8_t *p)
+{
+	uint32_t cap;
+	uint8_t *q;
+
+	if (c->sc == NULL || c->mode == REPLAY_PORT_ECHO)
+		return;
+	if (c->type == VIRTIO_VSOCK_TYPE_STREAM) {
+		if (h->len > 0 && script_send(&rp->sb, c->sc, p, h->len, 0,
+		    rp->now) < 0)
+			rp->nomem = true;
+		return;
+	}
+	if (c->msg_len + h->len > c->msg_cap) {
+		cap = c->msg_cap ? c->msg_cap : 4096;
+		while (cap < c->msg_len + h->len)
+			cap *= 2;
+		if ((q = realloc(c->msg, cap)) == NULL) {
+			rp->nomem = true;
+			return;
+		}
+		c->msg = q;
+		c->msg_cap = cap;
+	}
+	memcpy(c->msg + c->msg_len, p, h->len);
+	c->msg_len += h->len;
+	if (h->flags & VIRTIO_VSOCK_SEQ_EOM) {
+		if (script_send(&rp->sb, c->sc, c->msg, c->msg_len,
+		    h->flags & (VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR),
+		    rp->now) < 0)
+			rp->nomem = true;
+		c->msg_len = 0;
+	}
+}
+
+/* The application shuts down writing, or closes, as a SHUTDOWN shows. */
+static void
+act_shutdown(struct replay *rp, struct rp_conn *c, uint8_t added)
+{
+	if (c->sc == NULL || c->mode == REPLAY_PORT_ECHO || added == 0)
+		return;
+	if (c->t_shut == VIRTIO_VSOCK_SHUTDOWN_MASK)
+		script_close(&rp->sb, c->sc, false, rp->now);
+	else if (added & VIRTIO_VSOCK_SHUTDOWN_SEND)
+		script_shutdown_write(&rp->sb, c->sc, rp->now);
+}
+
+/* The guest's pending REQUEST is answered: accepted or refused. */
+static void
+act_answer(struct replay *rp, struct rp_conn *c, int err)
+{
+	if (c->sc != NULL && c->mode == REPLAY_PORT_INFER)
+		script_complete(&rp->sb, c->sc, err, rp->now);
+}
+
+/* --- what a conforming device may send --- */
+
+/* A host RST: owed for a guest packet, a refusal, or an abort. */
+static void
+host_rst(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
+{
+	switch (c->state) {
+	case RPC_NONE:
+	case RPC_CLOSED:
+		if (c->t_owed_rst > 0) {
+			c->t_owed_rst--;
+		} else if (c->g_rst) {
+			rp_diverge(rp, f->number, c, "op", "nothing",
+			    "RST", "the host answers the guest's RST with an "
+			    "RST; a device never replies to an RST");
+		} else {
+			rp_diverge(rp, f->number, c, "op", "nothing",
+			    "RST", "the host sends RST on a pair with no "
+			    "connection the guest has not sent anything to");
+		}
+		break;
+	case RPC_GUEST_REQ:
+		act_answer(rp, c, -ECONNREFUSED);
+		c->state = RPC_CLOSED;
+		break;
+	case RPC_OPEN:
+		c->t_abort = true;
+		c->state = RPC_CLOSED;
+		break;
+	default:
+		/* A host REQUEST unanswered: the request timeout's RST. */
+		c->state = RPC_CLOSED;
+		break;
+	}
+}
+
+/* The host's fwd_cnt: never back, never beyond what the guest sent. */
+static int
+host_fwd(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
+{
+	uint32_t adv = f->hdr.fwd_cnt - c->t_fwd;
+	char e[40], a[40];
+
+	if (adv == 0)
+		return 0;
+	snprintf(a, sizeof(a), "%" PRIu32, f->hdr.fwd_cnt);
+	if (adv > UINT32_MAX / 2) {
+		snprintf(e, sizeof(e), "at least %" PRIu32, c->t_fwd);
+		rp_diverge(rp, f->number, c, "fwd_cnt", e, a,
+		    "the host's fwd_cnt went backwards");
+		return 1;
+	}
+	if (c->t_read + adv > c->g_tx) {
+		snprintf(e, sizeof(e), "at most %" PRIu32,
+		    (uint32_t)(c->t_fwd + (c->g_tx - c->t_read)));
+		rp_diverge(rp, f->number, c, "fwd_cnt", e, a,
+		    "the host reports %" PRIu64 " bytes forwarded but the "
+		    "guest has sent only %" PRIu64, c->t_read + adv, c->g_tx);
+		return 1;
+	}
+	c->t_fwd = f->hdr.fwd_cnt;
+	c->t_read += adv;
+	if (c->sc != NULL && c->mode != REPLAY_PORT_ECHO)
+		script_allow_read(&rp->sb, c->sc, adv, rp->now);
+	return 0;
+}
+
+/* A host RW: within the guest's credit, before either side's shutdown. */
+static int
+host_rw(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	int64_t in_flight = (int64_t)(uint32_t)((uint32_t)c->t_tx - c->g_fwd) +
+	    h->len;
+	char e[64], a[64];
+	uint64_t at;
+
+	if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
+		rp_diverge(rp, f->number, c, "op", "no data", "RW",
+		    "the host sends data after the guest's SHUTDOWN(RCV)");
+		return 1;
+	}
+	if (c->t_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) {
+		rp_diverge(rp, f->number, c, "op", "no data", "RW",
+		    "the host sends data after its own SHUTDOWN(SEND)");
+		return 1;
+	}
+	if (in_flight > c->g_buf) {
+		snprintf(e, sizeof(e), "at most %" PRId64 " bytes",
+		    (int64_t)c->g_buf - (in_flight - h->len));
+		snprintf(a, sizeof(a), "%" PRIu32 " bytes", h->len);
+		rp_diverge(rp, f->number, c, "credit", e, a,
+		    "the host's RW overruns the guest's credit (buf_alloc "
+		    "%" PRIu32 ", fwd_cnt %" PRIu32 ")", c->g_buf, c->g_fwd);
+		return 1;
+	}
+	c->t_tx += h->len;
+	rp->res.bytes_h2g += h->len;
+	if (rp_stream_push(&c->h2g, RP_TRACE, f->payload, h->len, &at) == 1) {
+		snprintf(a, sizeof(a), "byte %" PRIu64, at);
+		rp_diverge(rp, f->number, c, "payload", "the device's bytes",
+		    a, "the host->guest byte stream differs");
+		return 1;
+	}
+	act_send(rp, c, h, f->payload);
+	return 0;
+}
+
+/* Host frames on an established connection. */
+static int
+host_open(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	uint8_t added;
+
+	if (host_fwd(rp, c, f))
+		return 1;
+	switch (h->op) {
+	case VIRTIO_VSOCK_OP_RW:
+		return host_rw(rp, c, f);
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		added = (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK &
+		    ~c->t_shut);
+		c->t_shut |= added;
+		act_shutdown(rp, c, added);
+		return 0;
+	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
+	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
+		return 0;
+	}
+	rp_diverge(rp, f->number, c, "op", "RW, SHUTDOWN, CREDIT_*, RST",
+	    vsock_op_name(h->op), "the host sends %s on an established "
+	    "connection", vsock_op_name(h->op));
+	return 1;
+}
+
+/* The packets that open connections. */
+static int
+host_open_ops(struct replay *rp, struct rp_conn *c,
+    const struct vsock_pcap_frame *f)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	bool dead = c->state == RPC_NONE || c->state == RPC_CLOSED;
+
+	if (h->op == VIRTIO_VSOCK_OP_REQUEST && dead) {
+		begin_conn(rp, c, h->type);
+		c->state = RPC_HOST_REQ;
+		c->host_initiated = true;
+		if (act_connect(rp, c) < 0)
+			rp_diverge(rp, f->number, c, "op", "REQUEST",
+			    "no connection", "the device cannot connect to "
+			    "the guest (connection limit or no free port)");
+		return rp->diverged;
+	}
+	if (h->op == VIRTIO_VSOCK_OP_RESPONSE && c->state == RPC_GUEST_REQ) {
+		c->state = RPC_OPEN;
+		act_answer(rp, c, 0);
+		return 0;
+	}
+	rp_diverge(rp, f->number, c, "op", dead ? "nothing" : "not that",
+	    vsock_op_name(h->op), h->op == VIRTIO_VSOCK_OP_RESPONSE ?
+	    "the host sends RESPONSE but no guest REQUEST waits on this pair" :
+	    "the host sends %s on a pair with no established connection",
+	    vsock_op_name(h->op));
+	return 1;
+}
+
+/*
+ * One recorded host frame: could a conforming device have sent it? If so,
+ * infer what the host application did to cause it and do that now.
+ * Returns 1 once the trace diverged.
+ */
+int
+rp_trace_host(struct replay *rp, struct rp_conn *c,
+    const struct vsock_pcap_frame *f)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	char e[64], a[64];
+
+	rp_touch(rp, c);
+	if (rp_pktlist_add(&c->win[RP_TRACE], h, f->number) < 0)
+		rp->nomem = true;
+	if (h->src_cid != rp->host_cid || h->dst_cid != rp->guest_cid) {
+		snprintf(e, sizeof(e), "%" PRIu64 " > %" PRIu64, rp->host_cid,
+		    rp->guest_cid);
+		snprintf(a, sizeof(a), "%" PRIu64 " > %" PRIu64, h->src_cid,
+		    h->dst_cid);
+		rp_diverge(rp, f->number, c, "cid", e, a, "a host frame "
+		    "between CIDs other than the trace's host and guest");
+		return 1;
+	}
+	/* An RST answers with the guest's type, known or not. */
+	if (h->op == VIRTIO_VSOCK_OP_RST) {
+		host_rst(rp, c, f);
+		return rp->diverged;
+	}
+	if (!vsock_type_known(h->type)) {
+		snprintf(a, sizeof(a), "%u", h->type);
+		rp_diverge(rp, f->number, c, "type", "STREAM or SEQPACKET", a,
+		    "the host sends a socket type that does not exist");
+		return 1;
+	}
+	if (c->state != RPC_OPEN)
+		return host_open_ops(rp, c, f);
+	if (h->type != c->type) {
+		rp_diverge(rp, f->number, c, "type", vsock_type_name(c->type),
+		    vsock_type_name(h->type), "the host's packet has another "
+		    "type than its connection");
+		return 1;
+	}
+	return host_open(rp, c, f);
+}
+
+/*
+ * After the device ran: compares what the application received with what
+ * the guest sent, and lets an echo application answer. Returns true when
+ * the application did something the device must react to.
+ */
+bool
+rp_app_service(struct replay *rp, struct rp_conn *c)
+{
+	struct script_conn *sc = c->sc;
+	bool did = false;
+	uint64_t at;
+	size_t n;
+	char a[64];
+
+	if (sc == NULL)
+		return false;
+	if ((n = sc->in_len) > 0) {
+		if (rp_stream_push(&c->g2h, RP_DEVICE, sc->in, n, &at) == 1) {
+			snprintf(a, sizeof(a), "differs at byte %" PRIu64, at);
+			rp_diverge(rp, rp->cur_frame, c, "payload",
+			    "the guest's bytes", a, "the host application "
+			    "received other bytes than the guest sent");
+		}
+		/* Taken before sending: the device may deliver more meanwhile. */
+		sc->in_len = 0;
+		if (c->mode == REPLAY_PORT_ECHO && sc->conn != NULL) {
+			if (script_send(&rp->sb, sc, sc->in, n, 0, rp->now) < 0)
+				rp->nomem = true;
+			did = true;
+		}
+	}
+	if (c->mode == REPLAY_PORT_ECHO && sc->shut_wr && sc->conn != NULL &&
+	    !c->d_echo_closed) {
+		c->d_echo_closed = true;
+		script_close(&rp->sb, sc, false, rp->now);
+		did = true;
+	}
+	return did;
+}

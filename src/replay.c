@@ -1,0 +1,276 @@
+/* replay.c - the replay engine: frames in capture order, windows between guest frames, the verdict. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "replay-int.h"
+
+void
+replay_options_defaults(struct replay_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = REPLAY_SEMANTIC;
+	o->profile = REPLAY_PROFILE_INFER;
+}
+
+enum vsock_profile
+replay_profile_for(uint32_t buf_alloc)
+{
+	return buf_alloc == vsock_profile_buf_alloc(VSOCK_PROFILE_FIRECRACKER) ?
+	    VSOCK_PROFILE_FIRECRACKER : VSOCK_PROFILE_LINUX;
+}
+
+int
+replay_new(const struct replay_options *o, enum vsock_profile profile,
+    uint32_t buf_alloc, const struct replay_guest_ops *guest, void *guest_ctx,
+    struct replay **out)
+{
+	struct replay *rp;
+
+	*out = NULL;
+	if (guest == NULL || guest->attach == NULL || guest->send == NULL ||
+	    guest->drain == NULL || guest->detach == NULL)
+		return -VSE_ERR_INVAL;
+	if ((rp = calloc(1, sizeof(*rp))) == NULL)
+		return -VSE_ERR_NOMEM;
+	rp->opt = *o;
+	rp->profile = profile;
+	rp->buf_alloc = buf_alloc ? buf_alloc : vsock_profile_buf_alloc(profile);
+	rp->guest = guest;
+	rp->guest_ctx = guest_ctx;
+	rp->res.mode = o->mode;
+	rp->res.profile = profile;
+	rp->res.buf_alloc = rp->buf_alloc;
+	if (rp_table_init(&rp->tkeys, false) < 0 ||
+	    rp_table_init(&rp->dkeys, true) < 0) {
+		replay_free(rp);
+		return -VSE_ERR_NOMEM;
+	}
+	*out = rp;
+	return 0;
+}
+
+void
+replay_free(struct replay *rp)
+{
+	if (rp == NULL)
+		return;
+	if (rp->dev != NULL)
+		rp_device_stop(rp);
+	rp_conn_free_all(rp);
+	rp_table_free(&rp->tkeys);
+	rp_table_free(&rp->dkeys);
+	free(rp);
+}
+
+/* "RW 2:1234 > 3:1024 STREAM flags 0 len 7 buf_alloc 262144 fwd_cnt 12" */
+void
+rp_describe(const struct vsock_hdr *h, char *buf, size_t len)
+{
+	const char *type = vsock_type_name(h->type);
+
+	snprintf(buf, len, "%s %" PRIu64 ":%" PRIu32 " > %" PRIu64 ":%" PRIu32
+	    " %s flags %" PRIu32 " len %" PRIu32 " buf_alloc %" PRIu32
+	    " fwd_cnt %" PRIu32, vsock_op_name(h->op), h->src_cid, h->src_port,
+	    h->dst_cid, h->dst_port, type != NULL ? type : "type?", h->flags,
+	    h->len, h->buf_alloc, h->fwd_cnt);
+}
+
+/*
+ * Records a divergence at frame. The earliest frame wins: several found
+ * while one window is compared are reported by the first frame involved.
+ */
+void
+rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
+    const char *field, const char *expected, const char *actual,
+    const char *fmt, ...)
+{
+	struct replay_divergence *d = &rp->res.div;
+	uint64_t i, first;
+	va_list ap;
+
+	if (rp->diverged && !d->at_end && frame >= d->frame)
+		return;
+	rp->diverged = true;
+	memset(d, 0, sizeof(*d));
+	d->frame = frame;
+	d->at_end = rp->finishing;
+	if (c != NULL)
+		rp_conn_name(rp, c, d->conn, sizeof(d->conn));
+	snprintf(d->field, sizeof(d->field), "%s", field);
+	snprintf(d->expected, sizeof(d->expected), "%s", expected);
+	snprintf(d->actual, sizeof(d->actual), "%s", actual);
+	va_start(ap, fmt);
+	vsnprintf(d->what, sizeof(d->what), fmt, ap);
+	va_end(ap);
+	/* The context: the frames seen up to the divergent one. */
+	first = rp->nring > REPLAY_CONTEXT ? rp->nring - REPLAY_CONTEXT : 0;
+	for (i = first; i < rp->nring; i++) {
+		const struct replay_ctx_frame *cf = &rp->ring[i % REPLAY_CONTEXT];
+
+		if (cf->number <= frame || frame == 0)
+			d->context[d->ncontext++] = *cf;
+	}
+}
+
+/* Closes a window: settle, infer aborts and echoes, check, compare. */
+static void
+close_window(struct replay *rp, vsock_time_t t, uint64_t closing)
+{
+	struct rp_conn *c, *next;
+	bool again;
+
+	rp_run_until(rp, t);
+	if (t > rp->now)
+		rp->now = t;
+	rp_settle(rp);
+	/* An RST the device did not send itself: the application aborted. */
+	for (c = rp->window; c != NULL; c = c->win_next) {
+		uint32_t i;
+		bool rst = false;
+
+		if (!c->t_abort)
+			continue;
+		c->t_abort = false;
+		for (i = 0; i < c->win[RP_DEVICE].n; i++)
+			rst |= c->win[RP_DEVICE].v[i].h.op ==
+			    VIRTIO_VSOCK_OP_RST;
+		if (!rst && c->sc != NULL && c->sc->conn != NULL)
+			script_close(&rp->sb, c->sc, true, rp->now);
+	}
+	do {
+		rp_settle(rp);
+		again = false;
+		for (c = rp->window; c != NULL; c = c->win_next)
+			again |= rp_app_service(rp, c);
+	} while (again && !rp->diverged);
+	for (c = rp->window; c != NULL; c = c->win_next) {
+		rp_device_quiescent(rp, c);
+		rp_compare_window(rp, c, closing);
+	}
+	for (c = rp->window; c != NULL; c = next) {
+		next = c->win_next;
+		c->win[RP_TRACE].n = c->win[RP_DEVICE].n = 0;
+		c->in_window = false;
+		c->win_next = NULL;
+	}
+	rp->window = NULL;
+}
+
+/* Remembers a frame for the context of a later report. */
+static void
+remember(struct replay *rp, const struct vsock_pcap_frame *f, bool to_guest)
+{
+	struct replay_ctx_frame *cf = &rp->ring[rp->nring % REPLAY_CONTEXT];
+
+	cf->number = f->number;
+	cf->ts_ns = rp->now;
+	cf->to_guest = to_guest;
+	cf->hdr = f->hdr;
+	rp->nring++;
+}
+
+/* The first frame fixes the trace's CIDs and creates the device. */
+static int
+start(struct replay *rp, const struct vsock_pcap_frame *f, bool to_guest)
+{
+	rp->started = true;
+	rp->t0 = f->ts_ns;
+	rp->guest_cid = to_guest ? f->hdr.dst_cid : f->hdr.src_cid;
+	rp->host_cid = to_guest ? f->hdr.src_cid : f->hdr.dst_cid;
+	rp->dev_guest_cid = vsock_cid_valid(rp->guest_cid) &&
+	    rp->guest_cid <= UINT32_MAX ? rp->guest_cid : 3;
+	return rp_device_start(rp);
+}
+
+int
+replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
+{
+	struct rp_conn *c;
+	vsock_time_t t;
+	bool to_guest;
+	int e;
+
+	if (rp->diverged || rp->nomem)
+		return rp->nomem ? -VSE_ERR_NOMEM : 1;
+	if ((c = rp_trace_conn(rp, f, &to_guest)) == NULL)
+		return -VSE_ERR_NOMEM;
+	if (!rp->started && (e = start(rp, f, to_guest)) < 0)
+		return e;
+	t = f->ts_ns > rp->t0 ? f->ts_ns - rp->t0 : 0;
+	rp->res.frames++;
+	rp->res.split_taps += f->split_tap;
+	rp->cur_frame = f->number;
+	if (to_guest) {
+		rp->res.host_frames++;
+		rp_run_until(rp, t);
+		if (t > rp->now)
+			rp->now = t;
+		remember(rp, f, to_guest);
+		if (!rp->diverged)
+			rp_trace_host(rp, c, f);
+		rp_settle(rp);
+	} else {
+		rp->res.guest_frames++;
+		close_window(rp, t, f->number);
+		remember(rp, f, to_guest);
+		rp->cur_frame = f->number;
+		if (rp->diverged)
+			return 1;
+		if (!f->dropped)
+			rp_trace_guest(rp, c, &f->hdr, f->payload);
+		rp_touch(rp, c);
+		if ((e = rp_feed_guest(rp, c, f)) < 0)
+			return e;
+	}
+	if (rp->nomem)
+		return -VSE_ERR_NOMEM;
+	return rp->diverged ? 1 : 0;
+}
+
+/* At the end every byte either side sent must have been matched. */
+static void
+check_streams(struct replay *rp)
+{
+	struct rp_conn *c;
+	enum rp_side lead;
+	size_t n;
+	char e[64], a[64];
+
+	for (c = rp->all; c != NULL && !rp->diverged; c = c->all_next) {
+		if ((n = rp_stream_pending(&c->h2g, &lead)) == 0)
+			continue;
+		snprintf(e, sizeof(e), "%" PRIu64 " bytes",
+		    c->h2g.total[RP_TRACE]);
+		snprintf(a, sizeof(a), "%" PRIu64 " bytes",
+		    c->h2g.total[RP_DEVICE]);
+		rp_diverge(rp, rp->cur_frame, c, "bytes", e, a,
+		    lead == RP_TRACE ? "the device never sent %zu bytes the "
+		    "trace shows host->guest" : "the device sent %zu bytes "
+		    "host->guest the trace never shows", n);
+	}
+}
+
+void
+replay_finish(struct replay *rp, struct replay_result *res)
+{
+	if (rp->started && !rp->diverged && !rp->nomem) {
+		rp->cur_frame = rp->nring > 0 ?
+		    rp->ring[(rp->nring - 1) % REPLAY_CONTEXT].number : 0;
+		rp->finishing = true;
+		close_window(rp, rp->now, rp->cur_frame);
+		check_streams(rp);
+	}
+	rp->res.verdict = rp->diverged ? REPLAY_DIVERGED : REPLAY_PASS;
+	if (rp->nomem) {
+		rp->res.verdict = REPLAY_UNUSABLE;
+		snprintf(rp->res.error, sizeof(rp->res.error),
+		    "out of memory at frame %" PRIu64, rp->cur_frame);
+	}
+	*res = rp->res;
+}

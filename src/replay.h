@@ -1,0 +1,182 @@
+/* replay.h - verify the device against a recorded vsockmon trace, frame by frame. */
+#ifndef VSE_REPLAY_H
+#define VSE_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "device.h"
+#include "pcap-reader.h"
+
+/*
+ * Deterministic replay (doc/replay.md). Per connection one endpoint of the
+ * trace is the guest: its frames are put on the device's TX ring exactly as
+ * recorded (only CIDs and the host's allocated port mapped onto the
+ * device's). The other endpoint is the device plus a host application whose
+ * actions are inferred from the trace (or given by a host script); its frames
+ * are the expected output. Before each guest frame the device runs until it
+ * is quiescent, and what it sent is compared with the host frames the trace
+ * shows before that guest frame. Time is the capture's; the wall clock is
+ * never read.
+ */
+
+struct replay;
+struct replay_script;
+
+enum replay_mode {
+	REPLAY_SEMANTIC = 0,	/* outcomes, events, byte streams, invariants */
+	REPLAY_STRICT,		/* and every header field of every host frame */
+};
+
+enum replay_verdict {
+	REPLAY_PASS = 0,
+	REPLAY_DIVERGED = 1,
+	REPLAY_UNUSABLE = 2,	/* not a capture, wrong link type, corrupt */
+};
+
+/* Where the guest's frames go: a driver over the device's queues. */
+struct replay_guest_ops {
+	/* The device exists: set its queues up and post RX buffers. */
+	int (*attach)(void *ctx, struct vsock_device *dev, vsock_time_t now);
+	/* One TX chain: header then len payload bytes, exactly; kick. */
+	int (*send)(void *ctx, const uint8_t hdr[VSOCK_HDR_SIZE],
+	    const uint8_t *payload, uint32_t len, vsock_time_t now);
+	/* Give used RX buffers back and kick; returns how many were used. */
+	unsigned (*drain)(void *ctx, vsock_time_t now);
+	/* The device is about to be freed. */
+	void (*detach)(void *ctx);
+};
+
+#define REPLAY_PROFILE_INFER	(-1)
+
+struct replay_options {
+	enum replay_mode mode;
+	int profile;			/* enum vsock_profile or _INFER */
+	uint32_t buf_alloc;		/* 0: the trace's (first host packet) */
+	bool host_initiated;		/* equal CIDs: the REQUEST's sender is the host */
+	const struct replay_script *script;	/* NULL: infer everything */
+	/* Every packet the device taps (guest frames as fed, its output). */
+	vsock_tap_fn tap;
+	void *tap_ctx;
+};
+
+/* Frames of context kept for a divergence report. */
+#define REPLAY_CONTEXT		5
+
+/* One trace frame, as remembered for context. */
+struct replay_ctx_frame {
+	uint64_t number;
+	uint64_t ts_ns;			/* since the first frame */
+	bool to_guest;
+	struct vsock_hdr hdr;
+};
+
+/* The first divergence of a trace. */
+struct replay_divergence {
+	uint64_t frame;			/* trace frame number; see at_end */
+	bool at_end;			/* found when the trace had ended */
+	char conn[96];			/* "guest 3:1024 <-> host 2:1234" */
+	char field[32];			/* "op", "fwd_cnt", "credit", ... */
+	char what[160];			/* one sentence */
+	char expected[160];
+	char actual[160];
+	struct replay_ctx_frame context[REPLAY_CONTEXT];
+	unsigned ncontext;
+};
+
+struct replay_result {
+	enum replay_verdict verdict;
+	enum replay_mode mode;
+	uint64_t frames, guest_frames, host_frames;
+	uint64_t conns;
+	uint64_t bytes_g2h, bytes_h2g;	/* payload in the trace */
+	uint64_t device_packets;	/* what the device sent */
+	uint64_t split_taps;		/* Linux 6.1 split-tap records, trimmed */
+	enum vsock_profile profile;
+	uint32_t buf_alloc;
+	bool profile_inferred;
+	char error[640];		/* REPLAY_UNUSABLE: why, naming the frame */
+	struct replay_divergence div;	/* REPLAY_DIVERGED */
+};
+
+void replay_options_defaults(struct replay_options *o);
+
+/*
+ * Starts a replay with the device configured by o (profile and buf_alloc
+ * must be decided: replay_file infers them). The guest ops and ctx must
+ * outlive it. Returns 0 or -VSE_ERR_NOMEM / -VSE_ERR_INVAL.
+ */
+int replay_new(const struct replay_options *o, enum vsock_profile profile,
+    uint32_t buf_alloc, const struct replay_guest_ops *guest, void *guest_ctx,
+    struct replay **out);
+
+/*
+ * Feeds the next frame (numbers and times must come in capture order; a
+ * time that runs backwards is taken as the latest so far). Returns 0 to go
+ * on, 1 once the trace diverged (further frames are ignored), or
+ * -VSE_ERR_NOMEM.
+ */
+int replay_feed(struct replay *rp, const struct vsock_pcap_frame *f);
+
+/*
+ * Ends the trace: settles the last frames and the byte streams, fills res
+ * (verdict PASS or DIVERGED). Call once.
+ */
+void replay_finish(struct replay *rp, struct replay_result *res);
+
+void replay_free(struct replay *rp);
+
+/*
+ * Replays the capture at path with o, driving a fake guest through guest.
+ * Unusable input gives REPLAY_UNUSABLE with res->error naming path and
+ * frame. Returns res->verdict.
+ */
+enum replay_verdict replay_file(const char *path,
+    const struct replay_options *o, const struct replay_guest_ops *guest,
+    void *guest_ctx, struct replay_result *res);
+
+/* Picks the profile a host buf_alloc implies (262144: linux, else firecracker). */
+enum vsock_profile replay_profile_for(uint32_t buf_alloc);
+
+/* --- host scripts (--host-script) --- */
+
+/* What the host application does on one port. */
+enum replay_port_mode {
+	REPLAY_PORT_INFER = 0,	/* accept/refuse, sends and reads as traced */
+	REPLAY_PORT_ACCEPT,	/* accept; sends and reads as traced */
+	REPLAY_PORT_REFUSE,	/* refuse every connection */
+	REPLAY_PORT_ECHO,	/* accept, read at once, send it back, close on EOF */
+};
+
+/*
+ * Parses a host script: one "PORT MODE" a line (MODE accept, refuse or
+ * echo), '#' comments and blank lines ignored. On error returns
+ * -VSE_ERR_INVAL and a message naming the line in msg.
+ */
+int replay_script_parse(const char *text, struct replay_script **out,
+    char *msg, size_t msglen);
+enum replay_port_mode replay_script_mode(const struct replay_script *s,
+    uint32_t port);
+void replay_script_free(struct replay_script *s);
+
+/* --- reports --- */
+
+enum replay_format {
+	REPLAY_FORMAT_TEXT = 0,
+	REPLAY_FORMAT_TAP,
+	REPLAY_FORMAT_JSON,
+};
+
+/*
+ * Formats the report of trace number index (1-based) of total into a new
+ * string (caller frees): a summary line per trace and, on divergence, the
+ * frame, connection, field, expected and actual values and the context. TAP
+ * gets a plan before the first trace; JSON gives one object per trace
+ * (one a line). Returns NULL without memory.
+ */
+char *replay_report(const char *trace, const struct replay_result *res,
+    enum replay_format fmt, unsigned index, unsigned total);
+
+#endif

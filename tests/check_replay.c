@@ -1,0 +1,591 @@
+/* check_replay.c - the replay engine on synthetic frames: roles, mapping, inference, verdicts. */
+#include "config.h"
+
+#include <string.h>
+
+#include "common.h"
+#include "rawguest.h"
+#include "replay-int.h"
+
+#define GP	1024
+#define HP	1234
+#define US	UINT64_C(1000)
+#define SEC	VSOCK_NS_PER_SEC
+
+/* A replay under test: engine, guest, and the guest frames it was fed. */
+struct tr {
+	struct replay *rp;
+	struct rawguest g;
+	struct replay_options o;
+	uint64_t n;			/* frames fed */
+	uint32_t fed_dst_port;		/* dst_port of the last guest frame fed */
+	uint64_t dropped_ops;		/* guest ops whose RX the test swallowed */
+	struct replay_result res;
+};
+
+static void
+tr_tap(void *ctx, const struct vsock_tap_record *rec)
+{
+	struct tr *t = ctx;
+
+	if (rec->dir == VSOCK_TAP_GUEST_TO_HOST)
+		t->fed_dst_port = rec->hdr.dst_port;
+}
+
+static struct tr *
+tr_new_opts(const struct replay_options *o, enum vsock_profile p)
+{
+	struct tr *t = calloc(1, sizeof(*t));
+
+	ck_assert_ptr_nonnull(t);
+	t->o = *o;
+	t->o.tap = tr_tap;
+	t->o.tap_ctx = t;
+	ck_assert_err(replay_new(&t->o, p, 0, &rawguest_replay_ops, &t->g,
+	    &t->rp), 0);
+	return t;
+}
+
+static struct tr *
+tr_new(void)
+{
+	struct replay_options o;
+
+	replay_options_defaults(&o);
+	return tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+}
+
+/*
+ * Feeds one frame: at ts (ns), src -> dst, op, flags, payload of len bytes
+ * (or none). Direction as the reader decides it: host when src is CID 2.
+ */
+static int
+tr_feed_buf(struct tr *t, uint64_t ts, uint64_t scid, uint32_t sp,
+    uint64_t dcid, uint32_t dp, uint16_t op, uint32_t flags,
+    const char *payload, uint32_t buf, uint32_t fwd)
+{
+	struct vsock_pcap_frame f;
+
+	memset(&f, 0, sizeof(f));
+	f.number = ++t->n;
+	f.ts_ns = 1000 * SEC + ts;
+	f.hdr = (struct vsock_hdr){ .src_cid = scid, .dst_cid = dcid,
+	    .src_port = sp, .dst_port = dp, .type = VIRTIO_VSOCK_TYPE_STREAM,
+	    .op = op, .flags = flags, .buf_alloc = buf, .fwd_cnt = fwd };
+	f.hdr.len = payload != NULL ? (uint32_t)strlen(payload) : 0;
+	vsock_hdr_encode(&f.hdr, f.raw);
+	f.payload = (const uint8_t *)payload;
+	f.payload_len = f.tapped_len = f.hdr.len;
+	f.to_guest = scid == VMADDR_CID_HOST;
+	return replay_feed(t->rp, &f);
+}
+
+/* The same with buf_alloc 262144, as every packet of a Linux peer. */
+static int
+tr_feed(struct tr *t, uint64_t ts, uint64_t scid, uint32_t sp, uint64_t dcid,
+    uint32_t dp, uint16_t op, uint32_t flags, const char *payload,
+    uint32_t fwd)
+{
+	return tr_feed_buf(t, ts, scid, sp, dcid, dp, op, flags, payload,
+	    262144, fwd);
+}
+
+/* Guest 3:GP -> host 2:HP, and back. */
+#define G(t, ts, op, fl, p, fwd) \
+	tr_feed(t, ts, 3, GP, VMADDR_CID_HOST, HP, op, fl, p, fwd)
+#define H(t, ts, op, fl, p, fwd) \
+	tr_feed(t, ts, VMADDR_CID_HOST, HP, 3, GP, op, fl, p, fwd)
+
+static enum replay_verdict
+tr_finish(struct tr *t)
+{
+	replay_finish(t->rp, &t->res);
+	replay_free(t->rp);
+	t->rp = NULL;
+	return t->res.verdict;
+}
+
+/* Finishes, asserts the verdict (and frame), frees. */
+static void
+tr_expect(struct tr *t, enum replay_verdict v, uint64_t frame)
+{
+	enum replay_verdict got = tr_finish(t);
+
+	ck_assert_msg(got == v, "verdict %d, want %d: frame %llu %s: %s "
+	    "(expected %s, actual %s)", got, v,
+	    (unsigned long long)t->res.div.frame, t->res.div.field,
+	    t->res.div.what, t->res.div.expected, t->res.div.actual);
+	if (v == REPLAY_DIVERGED)
+		ck_assert_uint_eq(t->res.div.frame, frame);
+	free(t);
+}
+
+/* The tcpdump trace's conversation, written out by hand. */
+static void
+hello(struct tr *t)
+{
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 60 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	G(t, 1 * SEC, VIRTIO_VSOCK_OP_RW, 0, "Hello\n", 0);
+	H(t, 1 * SEC + 100 * US, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 6);
+}
+
+START_TEST(test_conversation_passes)
+{
+	struct tr *t = tr_new();
+
+	hello(t);
+	H(t, 2 * SEC, VIRTIO_VSOCK_OP_RW, 0, "Hi :-)\n", 6);
+	G(t, 2 * SEC + 10 * US, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 7);
+	H(t, 3 * SEC, VIRTIO_VSOCK_OP_SHUTDOWN, 3, NULL, 6);
+	G(t, 3 * SEC + 10 * US, VIRTIO_VSOCK_OP_RST, 0, NULL, 7);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_PASS);
+	ck_assert_uint_eq(t->res.frames, 8);
+	ck_assert_uint_eq(t->res.conns, 1);
+	ck_assert_uint_eq(t->res.bytes_g2h, 6);
+	ck_assert_uint_eq(t->res.bytes_h2g, 7);
+	free(t);
+}
+END_TEST
+
+/* fwd_cnt advances exactly where the trace shows the host reading. */
+START_TEST(test_read_where_fwd_cnt_advances)
+{
+	struct tr *t = tr_new();
+
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	G(t, 2, VIRTIO_VSOCK_OP_RW, 0, "abcdef", 0);
+	/* The application reads 2, then 4: two updates, fwd 2 and 6. */
+	H(t, 3, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 2);
+	H(t, 4, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 6);
+	G(t, 5, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/* A fwd_cnt above what the guest sent: no device could. */
+START_TEST(test_fwd_cnt_beyond_received)
+{
+	struct tr *t = tr_new();
+
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	G(t, 2, VIRTIO_VSOCK_OP_RW, 0, "abc", 0);
+	ck_assert_int_eq(H(t, 3, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 4),
+	    1);
+	tr_expect(t, REPLAY_DIVERGED, 4);
+}
+END_TEST
+
+/* The host's RST to the guest's RST on no connection. */
+START_TEST(test_rst_never_answers_rst)
+{
+	struct tr *t = tr_new();
+
+	G(t, 0, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_DIVERGED, 2);
+}
+END_TEST
+
+/* An RW on no connection is owed one RST (buf_alloc 0, Linux's). */
+START_TEST(test_rst_for_unknown_pair)
+{
+	struct replay_options o;
+	struct tr *t;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	G(t, 0, VIRTIO_VSOCK_OP_RW, 0, "x", 0);
+	tr_feed_buf(t, 1, VMADDR_CID_HOST, HP, 3, GP, VIRTIO_VSOCK_OP_RST, 0,
+	    NULL, 0, 0);
+	tr_expect(t, REPLAY_PASS, 0);
+	/* ... and that RST with a buffer is not what the device sends. */
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	G(t, 0, VIRTIO_VSOCK_OP_RW, 0, "x", 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_DIVERGED, 2);
+}
+END_TEST
+
+/* A trace without the RST the device owes diverges at the next guest frame. */
+START_TEST(test_missing_rst)
+{
+	struct tr *t = tr_new();
+
+	G(t, 0, VIRTIO_VSOCK_OP_RW, 0, "x", 0);
+	G(t, 1, VIRTIO_VSOCK_OP_RW, 0, "y", 0);
+	tr_expect(t, REPLAY_DIVERGED, 2);
+	t = tr_new();
+	G(t, 0, VIRTIO_VSOCK_OP_RW, 0, "x", 0);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_DIVERGED);
+	ck_assert(t->res.div.at_end);
+	ck_assert_str_eq(t->res.div.expected, "nothing");
+	ck_assert_int_eq(strncmp(t->res.div.actual, "RST ", 4), 0);
+	free(t);
+}
+END_TEST
+
+/* Refused (RST for the REQUEST); strict accepts Linux's buf_alloc 0. */
+START_TEST(test_refused)
+{
+	struct replay_options o;
+	struct tr *t;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/* An RST the device would not send itself: the application aborted. */
+START_TEST(test_abort_inferred)
+{
+	struct tr *t = tr_new();
+
+	hello(t);
+	H(t, 2 * SEC, VIRTIO_VSOCK_OP_RST, 0, NULL, 6);
+	G(t, 3 * SEC, VIRTIO_VSOCK_OP_RW, 0, "late", 0);
+	H(t, 3 * SEC + 1, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/* A clean close's SHUTDOWN before the final RST may be missing. */
+START_TEST(test_closing_order)
+{
+	struct tr *t = tr_new();
+
+	hello(t);
+	G(t, 2 * SEC, VIRTIO_VSOCK_OP_SHUTDOWN, 3, NULL, 0);
+	/* Linux answers SHUTDOWN, then RST; the device only RST. */
+	H(t, 2 * SEC + 1, VIRTIO_VSOCK_OP_SHUTDOWN, 3, NULL, 6);
+	H(t, 2 * SEC + 2, VIRTIO_VSOCK_OP_RST, 0, NULL, 6);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/* The host's data after the guest's SHUTDOWN(RCV). */
+START_TEST(test_data_after_shutdown_rcv)
+{
+	struct tr *t = tr_new();
+
+	hello(t);
+	G(t, 2 * SEC, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_RCV,
+	    NULL, 0);
+	H(t, 2 * SEC + 1, VIRTIO_VSOCK_OP_RW, 0, "no", 6);
+	tr_expect(t, REPLAY_DIVERGED, 6);
+}
+END_TEST
+
+/* A host REQUEST times out at exactly 2 s of trace time, not earlier. */
+START_TEST(test_request_timeout_on_time)
+{
+	struct tr *t = tr_new();
+
+	tr_feed(t, 0, VMADDR_CID_HOST, 5555, 3, 6000, VIRTIO_VSOCK_OP_REQUEST,
+	    0, NULL, 0);
+	tr_feed(t, 2 * SEC, VMADDR_CID_HOST, 5555, 3, 6000,
+	    VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_PASS, 0);
+	t = tr_new();
+	tr_feed(t, 0, VMADDR_CID_HOST, 5555, 3, 6000, VIRTIO_VSOCK_OP_REQUEST,
+	    0, NULL, 0);
+	tr_feed(t, 1900 * US * 1000, VMADDR_CID_HOST, 5555, 3, 6000,
+	    VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_DIVERGED, 2);
+}
+END_TEST
+
+/* A host-initiated connection: the trace's port maps to the device's. */
+START_TEST(test_host_port_mapped)
+{
+	struct tr *t = tr_new();
+
+	tr_feed(t, 0, VMADDR_CID_HOST, 5555, 3, 6000, VIRTIO_VSOCK_OP_REQUEST,
+	    0, NULL, 0);
+	tr_feed(t, 1, 3, 6000, VMADDR_CID_HOST, 5555, VIRTIO_VSOCK_OP_RESPONSE,
+	    0, NULL, 0);
+	ck_assert_uint_eq(t->fed_dst_port, VSOCK_LOCAL_PORT_FIRST);
+	tr_feed(t, 2, VMADDR_CID_HOST, 5555, 3, 6000, VIRTIO_VSOCK_OP_RW, 0,
+	    "data", 0);
+	tr_feed(t, 3, 3, 6000, VMADDR_CID_HOST, 5555, VIRTIO_VSOCK_OP_RST, 0,
+	    NULL, 4);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/* Loopback (CID 1 both ways): the first REQUEST's sender is the guest. */
+START_TEST(test_loopback_roles)
+{
+	struct replay_options o;
+	struct tr *t = tr_new();
+
+	tr_feed(t, 0, 1, 40000, 1, 9999, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	tr_feed(t, 1, 1, 9999, 1, 40000, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	tr_feed(t, 2, 1, 40000, 1, 9999, VIRTIO_VSOCK_OP_RW, 0, "hey", 0);
+	tr_feed(t, 3, 1, 9999, 1, 40000, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0,
+	    NULL, 3);
+	ck_assert_uint_eq(t->rp->dev_guest_cid, 3);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_PASS);
+	ck_assert_uint_eq(t->res.guest_frames, 2);
+	free(t);
+
+	/* --host-initiated: the same REQUEST is the host's. */
+	replay_options_defaults(&o);
+	o.host_initiated = true;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	tr_feed(t, 0, 1, 40000, 1, 9999, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	tr_feed(t, 1, 1, 9999, 1, 40000, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_PASS);
+	ck_assert_uint_eq(t->res.host_frames, 1);
+	ck_assert_uint_eq(t->fed_dst_port, VSOCK_LOCAL_PORT_FIRST);
+	free(t);
+}
+END_TEST
+
+/* A split-tap record is counted and said in the report. */
+START_TEST(test_split_tap_noted)
+{
+	struct vsock_pcap_frame f;
+	struct tr *t = tr_new();
+	char *text;
+
+	hello(t);
+	memset(&f, 0, sizeof(f));
+	f.number = ++t->n;
+	f.ts_ns = 1000 * SEC + 2 * SEC;
+	f.hdr = (struct vsock_hdr){ .src_cid = 2, .dst_cid = 3, .src_port = HP,
+	    .dst_port = GP, .len = 2, .type = 1, .op = VIRTIO_VSOCK_OP_RW,
+	    .buf_alloc = 262144, .fwd_cnt = 6 };
+	f.payload = (const uint8_t *)"ok";
+	f.payload_len = 2;
+	f.tapped_len = 5;
+	f.to_guest = f.split_tap = true;
+	ck_assert_int_eq(replay_feed(t->rp, &f), 0);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_PASS);
+	ck_assert_uint_eq(t->res.split_taps, 1);
+	text = replay_report("x.pcap", &t->res, REPLAY_FORMAT_TEXT, 1, 1);
+	ck_assert_ptr_nonnull(strstr(text, "split tap"));
+	free(text);
+	free(t);
+}
+END_TEST
+
+/* Strict mode compares every field; semantic lets credit packets go. */
+START_TEST(test_strict_vs_semantic)
+{
+	struct replay_options o;
+	struct tr *t;
+
+	/* firecracker sends no update after 6 bytes: only strict minds. */
+	replay_options_defaults(&o);
+	t = tr_new_opts(&o, VSOCK_PROFILE_FIRECRACKER);
+	hello(t);
+	tr_expect(t, REPLAY_PASS, 0);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_FIRECRACKER);
+	hello(t);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_DIVERGED);
+	/* RESPONSE carries buf_alloc 65536, the trace 262144. */
+	ck_assert_uint_eq(t->res.div.frame, 2);
+	ck_assert_str_eq(t->res.div.field, "buf_alloc");
+	free(t);
+}
+END_TEST
+
+/* A guest that never returns RX buffers starves the device: diverges. */
+static unsigned
+starve_drain(void *ctx, vsock_time_t now)
+{
+	(void)ctx;
+	(void)now;
+	return 0;
+}
+
+START_TEST(test_starved_device_diverges)
+{
+	struct replay_guest_ops ops = rawguest_replay_ops;
+	struct replay_options o;
+	struct rawguest g;
+	struct replay *rp;
+	struct replay_result res;
+	struct vsock_pcap_frame f;
+	unsigned i;
+
+	/* Up to 256 RESPONSEs fit the posted buffers; the 257th cannot. */
+	ops.drain = starve_drain;
+	replay_options_defaults(&o);
+	ck_assert_err(replay_new(&o, VSOCK_PROFILE_LINUX, 0, &ops, &g, &rp), 0);
+	memset(&f, 0, sizeof(f));
+	f.hdr = (struct vsock_hdr){ .type = 1, .buf_alloc = 262144 };
+	for (i = 0; i < 300; i++) {
+		f.ts_ns = i;
+		f.number = 2 * i + 1;
+		f.hdr.src_cid = 3, f.hdr.dst_cid = 2;
+		f.hdr.src_port = 2000 + i, f.hdr.dst_port = HP;
+		f.hdr.op = VIRTIO_VSOCK_OP_REQUEST;
+		f.to_guest = false;
+		if (replay_feed(rp, &f) != 0)
+			break;
+		f.number++;
+		f.hdr.src_cid = 2, f.hdr.dst_cid = 3;
+		f.hdr.src_port = HP, f.hdr.dst_port = 2000 + i;
+		f.hdr.op = VIRTIO_VSOCK_OP_RESPONSE;
+		f.to_guest = true;
+		if (replay_feed(rp, &f) != 0)
+			break;
+	}
+	replay_finish(rp, &res);
+	replay_free(rp);
+	ck_assert_int_eq(res.verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(res.div.frame, 2 * 256 + 2);
+	ck_assert_str_eq(res.div.actual, "nothing");
+}
+END_TEST
+
+/* The same frames twice: the same result and report, byte for byte. */
+START_TEST(test_deterministic)
+{
+	char *r[2];
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct tr *t = tr_new();
+
+		hello(t);
+		H(t, 2 * SEC, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 60);
+		tr_finish(t);
+		r[k] = replay_report("t", &t->res, REPLAY_FORMAT_JSON, 1, 1);
+		free(t);
+	}
+	ck_assert_str_eq(r[0], r[1]);
+	ck_assert_ptr_nonnull(strstr(r[0], "\"frame\":5"));
+	free(r[0]);
+	free(r[1]);
+}
+END_TEST
+
+/* Echo host script: the application answers; inference stays out. */
+START_TEST(test_echo_script)
+{
+	struct replay_script *s;
+	struct replay_options o;
+	struct tr *t;
+	char msg[128];
+
+	ck_assert_err(replay_script_parse("# echo\n1234 echo\n", &s, msg,
+	    sizeof(msg)), 0);
+	replay_options_defaults(&o);
+	o.script = s;
+	t = tr_new_opts(&o, VSOCK_PROFILE_FIRECRACKER);
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	G(t, 2, VIRTIO_VSOCK_OP_RW, 0, "ping", 0);
+	H(t, 3, VIRTIO_VSOCK_OP_RW, 0, "ping", 4);
+	G(t, 4, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_SEND, NULL, 4);
+	H(t, 5, VIRTIO_VSOCK_OP_SHUTDOWN, 3, NULL, 4);
+	G(t, 6, VIRTIO_VSOCK_OP_RST, 0, NULL, 4);
+	tr_expect(t, REPLAY_PASS, 0);
+	/* The echo differs from what the trace shows: the byte diverges. */
+	t = tr_new_opts(&o, VSOCK_PROFILE_FIRECRACKER);
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	G(t, 2, VIRTIO_VSOCK_OP_RW, 0, "ping", 0);
+	H(t, 3, VIRTIO_VSOCK_OP_RW, 0, "pong", 4);
+	tr_expect(t, REPLAY_DIVERGED, 4);
+	replay_script_free(s);
+}
+END_TEST
+
+START_TEST(test_script_parse)
+{
+	struct replay_script *s;
+	char msg[128];
+
+	ck_assert_err(replay_script_parse("\n  # nothing\n80 accept\n81 refuse "
+	    "# no\n80 echo\n", &s, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(replay_script_mode(s, 80), REPLAY_PORT_ECHO);
+	ck_assert_int_eq(replay_script_mode(s, 81), REPLAY_PORT_REFUSE);
+	ck_assert_int_eq(replay_script_mode(s, 82), REPLAY_PORT_INFER);
+	replay_script_free(s);
+	ck_assert_err(replay_script_parse("80 accept\n80\n", &s, msg,
+	    sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_str_eq(msg, "line 2: expected \"PORT MODE\" with MODE "
+	    "accept, refuse, echo or infer");
+	ck_assert_err(replay_script_parse("4294967296 accept\n", &s, msg,
+	    sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_err(replay_script_parse("-1 accept\n", &s, msg, sizeof(msg)),
+	    -VSE_ERR_INVAL);
+	ck_assert_err(replay_script_parse("1 accept extra\n", &s, msg,
+	    sizeof(msg)), -VSE_ERR_INVAL);
+}
+END_TEST
+
+/* Byte streams match across packet boundaries, whichever side leads. */
+START_TEST(test_stream_matcher)
+{
+	struct rp_stream s = { .lead = -1 };
+	enum rp_side lead;
+	uint64_t at = 0;
+
+	ck_assert_int_eq(rp_stream_push(&s, RP_TRACE, (const uint8_t *)"hello",
+	    5, &at), 0);
+	ck_assert_int_eq(rp_stream_push(&s, RP_DEVICE, (const uint8_t *)"he",
+	    2, &at), 0);
+	ck_assert_uint_eq(rp_stream_pending(&s, &lead), 3);
+	ck_assert_int_eq(lead, RP_TRACE);
+	/* The device overtakes: its surplus is kept. */
+	ck_assert_int_eq(rp_stream_push(&s, RP_DEVICE,
+	    (const uint8_t *)"llo world", 9, &at), 0);
+	ck_assert_uint_eq(rp_stream_pending(&s, &lead), 6);
+	ck_assert_int_eq(lead, RP_DEVICE);
+	ck_assert_int_eq(rp_stream_push(&s, RP_TRACE, (const uint8_t *)" wXr",
+	    4, &at), 1);
+	ck_assert_uint_eq(at, 7);
+	rp_stream_free(&s);
+}
+END_TEST
+
+static Suite *
+replay_suite(void)
+{
+	Suite *s = suite_create("replay");
+	TCase *tc = tcase_create("replay");
+
+	tcase_add_test(tc, test_conversation_passes);
+	tcase_add_test(tc, test_read_where_fwd_cnt_advances);
+	tcase_add_test(tc, test_fwd_cnt_beyond_received);
+	tcase_add_test(tc, test_rst_never_answers_rst);
+	tcase_add_test(tc, test_rst_for_unknown_pair);
+	tcase_add_test(tc, test_missing_rst);
+	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_abort_inferred);
+	tcase_add_test(tc, test_closing_order);
+	tcase_add_test(tc, test_data_after_shutdown_rcv);
+	tcase_add_test(tc, test_request_timeout_on_time);
+	tcase_add_test(tc, test_host_port_mapped);
+	tcase_add_test(tc, test_loopback_roles);
+	tcase_add_test(tc, test_split_tap_noted);
+	tcase_add_test(tc, test_strict_vs_semantic);
+	tcase_add_test(tc, test_starved_device_diverges);
+	tcase_add_test(tc, test_deterministic);
+	tcase_add_test(tc, test_echo_script);
+	tcase_add_test(tc, test_script_parse);
+	tcase_add_test(tc, test_stream_matcher);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+VSE_CHECK_MAIN(replay_suite)

@@ -1,0 +1,138 @@
+#!/bin/sh
+# replay.sh - `vsockemu replay` end to end: usage, unusable input, formats,
+# determinism, --pcap-out, host scripts, and mutated traces that must never
+# crash it.
+set -u
+emu=${top_builddir:-.}/emu/vsockemu
+vec=${top_srcdir:-.}/testvectors
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vse-replay.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+tcpd=$vec/tcpdump-vsock-1.pcapng
+
+check() {
+	desc=$1; shift
+	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
+}
+
+# le VALUE NBYTES: VALUE as NBYTES little-endian bytes on stdout.
+le() {
+	le_v=$1 le_n=$2 le_s=''
+	while [ "$le_n" -gt 0 ]; do
+		le_s="$le_s\\$(printf '%03o' $((le_v & 255)))"
+		le_v=$((le_v >> 8)) le_n=$((le_n - 1))
+	done
+	printf "$le_s"
+}
+
+out=$tmp/out err=$tmp/err
+
+# Usage.
+"$emu" replay --help > "$out"
+check "--help exits 0" test $? -eq 0
+check "--help explains roles and inference" grep -q "fwd_cnt advances" "$out"
+check "vsockemu --help lists replay" sh -c "$emu --help | grep -q '^  replay '"
+"$emu" replay 2> "$err"
+check "no trace: exit 2" test $? -eq 2
+check "... one line" test "$(wc -l < "$err")" -eq 1
+"$emu" replay --frobnicate "$tcpd" 2> /dev/null
+check "bad option: exit 2" test $? -eq 2
+"$emu" replay --format xml "$tcpd" 2> "$err"
+check "bad --format: exit 2, named" sh -c "test $? -eq 2 && grep -q format '$err'"
+"$emu" replay --profile qemu "$tcpd" 2> /dev/null
+check "bad --profile: exit 2" test $? -eq 2
+"$emu" replay --pcap-out "$tmp/x.pcap" "$tcpd" "$tcpd" 2> /dev/null
+check "--pcap-out with two traces: exit 2" test $? -eq 2
+
+# Unusable input: exit 2 and a line naming the file (and frame).
+: > "$tmp/empty"
+"$emu" replay "$tmp/empty" > "$out" 2> "$err"
+check "empty file: exit 2" test $? -eq 2
+check "... UNUSABLE naming it" grep -q "^UNUSABLE $tmp/empty: " "$out"
+"$emu" replay "$vec/README.md" > "$out"
+check "not a capture: exit 2" test $? -eq 2
+head -c 600 "$tcpd" > "$tmp/cut.pcapng"
+"$emu" replay "$tmp/cut.pcapng" > "$out"
+check "truncated capture: exit 2" test $? -eq 2
+check "... naming frame 4" grep -q "cut.pcapng: frame 4: " "$out"
+{ le 2712847316 4; le 2 2; le 4 2; le 0 4; le 0 4; le 262144 4; le 1 4; } \
+    > "$tmp/ether.pcap"
+"$emu" replay "$tmp/ether.pcap" > "$out"
+check "link type 1: exit 2" test $? -eq 2
+"$emu" replay "$tcpd" "$tmp/empty" > "$out"
+check "an unusable trace among good ones: exit 2" test $? -eq 2
+check "... the good one still reported" grep -q "^PASS $tcpd" "$out"
+"$emu" replay "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
+check "a divergent trace among good ones: exit 1" test $? -eq 1
+
+# Formats.
+"$emu" replay --format tap "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
+check "tap: plan" test "$(sed -n 2p "$out")" = "1..2"
+check "tap: ok 1" grep -q "^ok 1 - $tcpd\$" "$out"
+check "tap: not ok 2 with the frame" grep -q "^not ok 2 - .* # diverged at frame 4\$" "$out"
+"$emu" replay --format json "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
+check "json: one object a line" test "$(grep -c '^{"trace":.*}$' "$out")" -eq 2
+check "json: the divergence" grep -q '"divergence":{"frame":4,' "$out"
+check "json: summary counts" grep -q '"frames":10,"guest_frames":5,"host_frames":5,"connections":1,"bytes_guest_to_host":12,"bytes_host_to_guest":7' "$out"
+
+# Determinism: the same trace and options give the same report, byte for byte.
+for f in "$tcpd" "$vec/negative/neg-credit-shrunk.pcap" "$vec/emu-timeout.pcap"; do
+	for fmt in text json; do
+		"$emu" replay --format $fmt "$f" > "$tmp/r1"
+		"$emu" replay --format $fmt "$f" > "$tmp/r2"
+		check "$(basename "$f") $fmt: two replays, identical reports" \
+		    cmp -s "$tmp/r1" "$tmp/r2"
+	done
+done
+
+# --pcap-out: the device's packets interleaved with the replayed guest
+# frames. For the tcpdump trace that is the trace itself, to the microsecond.
+"$emu" replay --strict --pcap-out "$tmp/dev.pcap" "$tcpd" > "$out"
+check "--pcap-out: exit 0" test $? -eq 0
+"$emu" dump "$tmp/dev.pcap" > "$tmp/dev.txt"
+check "--pcap-out reproduces the tcpdump trace" \
+    cmp -s "$tmp/dev.txt" "$vec/tcpdump-vsock-1.dump"
+
+# Host scripts.
+printf '# the echo service\n1234 echo\n' > "$tmp/echo.script"
+"$emu" replay --strict --host-script "$tmp/echo.script" "$vec/emu-echo.pcap" > "$out"
+check "an echo host script reproduces emu-echo.pcap" test $? -eq 0
+printf '1234 refuse\n' > "$tmp/refuse.script"
+"$emu" replay --host-script "$tmp/refuse.script" "$tcpd" > "$out"
+check "a refusing host script diverges" test $? -eq 1
+check "... at frame 2, RST for RESPONSE" sh -c "grep -q 'at frame 2' '$out' && grep -q 'actual: *RST' '$out'"
+printf '1234 echo\nhello\n' > "$tmp/bad.script"
+"$emu" replay --host-script "$tmp/bad.script" "$tcpd" 2> "$err"
+check "a bad host script: exit 2 naming the line" sh -c "test $? -eq 2 && grep -q 'line 2' '$err'"
+"$emu" replay --host-script "$tmp/none" "$tcpd" 2> /dev/null
+check "a missing host script: exit 2" test $? -eq 2
+
+# Mutated traces: every verdict is allowed, a crash or a word on stderr is not.
+n=0 bad=0
+for f in "$tcpd" "$vec"/emu-*.pcap; do
+	size=$(wc -c < "$f")
+	i=0
+	while [ $i -lt 24 ]; do
+		cp "$f" "$tmp/m"
+		off=$(( (i * 7919 + 40) % size ))
+		printf "\\$(printf '%03o' $(( (i * 37 + 101) & 255 )))" |
+		    dd of="$tmp/m" bs=1 seek=$off conv=notrunc 2> /dev/null
+		"$emu" replay --strict "$tmp/m" > "$out" 2> "$err"
+		rc=$?
+		n=$((n + 1))
+		if [ $rc -gt 2 ] || [ -s "$err" ]; then
+			bad=$((bad + 1))
+			echo "mutant of $f at $off: exit $rc"; cat "$err"
+		fi
+		head -c $(( (i * 4111) % size )) "$f" > "$tmp/m"
+		"$emu" replay "$tmp/m" > "$out" 2> "$err"
+		rc=$?
+		if [ $rc -gt 2 ] || [ -s "$err" ]; then
+			bad=$((bad + 1))
+			echo "prefix of $f: exit $rc"; cat "$err"
+		fi
+		i=$((i + 1))
+	done
+done
+check "$n mutated and $n truncated traces: no crash, nothing on stderr" test $bad -eq 0
+exit $fail
