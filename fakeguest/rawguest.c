@@ -150,8 +150,14 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 		return e;
 	g->tx_busy[i] = true;
 	g->sent++;
-	vsock_device_kick(g->dev, VSOCK_QUEUE_TX, now);
+	(void)now;
 	return 0;
+}
+
+void
+rawguest_kick(struct rawguest *g, vsock_time_t now)
+{
+	vsock_device_kick(g->dev, VSOCK_QUEUE_TX, now);
 }
 
 unsigned
@@ -185,6 +191,12 @@ replay_send(void *ctx, const uint8_t hdr[VSOCK_HDR_SIZE],
 	return rawguest_send(ctx, hdr, payload, len, now);
 }
 
+static void
+replay_kick(void *ctx, vsock_time_t now)
+{
+	rawguest_kick(ctx, now);
+}
+
 static unsigned
 replay_drain(void *ctx, vsock_time_t now)
 {
@@ -198,5 +210,9 @@ replay_detach(void *ctx)
 }
 
 const struct replay_guest_ops rawguest_replay_ops = {
-	replay_attach, replay_send, replay_drain, replay_detach,
+	.attach = replay_attach,
+	.send = replay_send,
+	.kick = replay_kick,
+	.drain = replay_drain,
+	.detach = replay_detach,
 };

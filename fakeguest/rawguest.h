@@ -46,12 +46,15 @@ void rawguest_destroy(struct rawguest *g);
 
 /*
  * Adds one TX chain: the 44 header bytes, then (as Linux does, in a second
- * descriptor) len payload bytes; kicks TX at now. The header may say
+ * descriptor) len payload bytes; rawguest_kick makes the device take it. The header may say
  * anything. Returns 0, -VSE_ERR_INVAL (len too large) or -VSE_ERR_NOMEM
  * (the device has not consumed earlier chains: a broken queue).
  */
 int rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
     const uint8_t *payload, uint32_t len, vsock_time_t now);
+
+/* Kicks TX at now: the device processes every chain added since. */
+void rawguest_kick(struct rawguest *g, vsock_time_t now);
 
 /*
  * Takes back every RX buffer the device used, posts it again and kicks RX

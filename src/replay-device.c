@@ -105,15 +105,18 @@ rp_run_until(struct replay *rp, vsock_time_t t)
 	}
 }
 
-/* Maps a guest frame's addresses onto the device and puts it on TX. */
+/* Maps a guest frame's addresses onto the device and queues it on TX. */
 int
 rp_feed_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_pcap_frame *f)
 {
 	struct vsock_hdr h = f->hdr;
 	uint8_t raw[VSOCK_HDR_SIZE];
+	struct rp_pending *p;
 	int e;
 
+	if (rp->nbatch == REPLAY_BATCH_MAX)
+		rp_flush_guest(rp);
 	if (h.src_cid == rp->guest_cid)
 		h.src_cid = rp->dev_guest_cid;
 	if (h.dst_cid == rp->host_cid)
@@ -121,27 +124,53 @@ rp_feed_guest(struct replay *rp, struct rp_conn *c,
 	if (h.dst_port == c->host_port)
 		h.dst_port = c->dev_port;
 	vsock_hdr_encode(&h, raw);
-	rp->last_fed_dropped = false;
 	e = rp->guest->send(rp->guest_ctx, raw, f->payload, f->payload_len,
 	    rp->now);
 	if (e < 0)
 		return e;
-	if (f->dir_marked && f->dropped != rp->last_fed_dropped)
-		rp_diverge(rp, f->number, c, "dropped",
-		    f->dropped ? "dropped" : "processed",
-		    rp->last_fed_dropped ? "dropped" : "processed",
-		    "the device and the recording disagree on whether this "
-		    "guest packet is malformed");
-	if (h.op == VIRTIO_VSOCK_OP_REQUEST && c->state == RPC_GUEST_REQ &&
-	    c->sc == NULL) {
-		c->sc = script_find(&rp->sb, c->dev_port, c->guest_port);
-		if (c->sc != NULL && c->sc->conn == NULL)
-			c->sc = NULL;	/* an old one: this one was refused */
-		if (c->sc != NULL && c->mode == REPLAY_PORT_ECHO)
-			c->sc->in_gated = false;
-	}
-	rp_settle(rp);
+	p = &rp->batch[rp->nbatch++];
+	*p = (struct rp_pending){ .c = c, .number = f->number, .op = h.op,
+	    .dir_marked = f->dir_marked, .dropped = f->dropped };
+	rp->batch_t = rp->now;
 	return 0;
+}
+
+/*
+ * Kicks the queued guest frames as one batch, lets the device answer, then
+ * checks each frame as processed: the device's verdict on malformed
+ * packets against the recording's, and the application end of a REQUEST.
+ */
+void
+rp_flush_guest(struct replay *rp)
+{
+	unsigned i, n = rp->nbatch;
+
+	if (n == 0)
+		return;
+	rp->ntapped = 0;
+	rp->guest->kick(rp->guest_ctx, rp->now);
+	rp_settle(rp);
+	rp->nbatch = 0;
+	for (i = 0; i < n && !rp->diverged; i++) {
+		struct rp_pending *p = &rp->batch[i];
+		struct rp_conn *c = p->c;
+
+		if (p->dir_marked && p->dropped != p->tapped_dropped)
+			rp_diverge(rp, p->number, c, "dropped",
+			    p->dropped ? "dropped" : "processed",
+			    p->tapped_dropped ? "dropped" : "processed",
+			    "the device and the recording disagree on whether "
+			    "this guest packet is malformed");
+		if (p->op == VIRTIO_VSOCK_OP_REQUEST &&
+		    c->state == RPC_GUEST_REQ && c->sc == NULL) {
+			c->sc = script_find(&rp->sb, c->dev_port,
+			    c->guest_port);
+			if (c->sc != NULL && c->sc->conn == NULL)
+				c->sc = NULL;	/* an old one: refused */
+			if (c->sc != NULL && c->mode == REPLAY_PORT_ECHO)
+				c->sc->in_gated = false;
+		}
+	}
 }
 
 /* --- the device's output --- */
@@ -257,7 +286,11 @@ rp_tap(void *ctx, const struct vsock_tap_record *rec)
 	if (rp->opt.tap != NULL)
 		rp->opt.tap(rp->opt.tap_ctx, rec);
 	if (rec->dir == VSOCK_TAP_GUEST_TO_HOST) {
-		rp->last_fed_dropped = rec->dropped;
+		/* Guest packets are tapped in the order they were queued. */
+		if (rp->ntapped < rp->nbatch) {
+			rp->batch[rp->ntapped].tapped = true;
+			rp->batch[rp->ntapped++].tapped_dropped = rec->dropped;
+		}
 		return;
 	}
 	if (!rp->diverged)

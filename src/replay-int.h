@@ -135,7 +135,16 @@ struct replay {
 	struct rp_conn *window;		/* connections touched this window */
 	struct rp_conn *connecting;	/* host connect in progress (tap binds) */
 	uint64_t cur_frame;		/* frame being processed */
-	bool last_fed_dropped;		/* the device dropped the frame just fed */
+	/* Guest frames queued for one kick, in order (see REPLAY_BATCH_MAX). */
+	struct rp_pending {
+		struct rp_conn *c;
+		uint64_t number;
+		uint16_t op;
+		bool dir_marked, dropped;	/* the recording's verdict */
+		bool tapped, tapped_dropped;	/* the device's */
+	} batch[REPLAY_BATCH_MAX];
+	unsigned nbatch, ntapped;
+	vsock_time_t batch_t;
 
 	struct replay_ctx_frame ring[REPLAY_CONTEXT];
 	uint64_t nring;
@@ -192,6 +201,7 @@ int rp_device_start(struct replay *rp);
 void rp_device_stop(struct replay *rp);
 void rp_run_until(struct replay *rp, vsock_time_t t);
 void rp_settle(struct replay *rp);
+void rp_flush_guest(struct replay *rp);
 int rp_feed_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_pcap_frame *f);
 void rp_device_quiescent(struct replay *rp, struct rp_conn *c);

@@ -405,6 +405,14 @@ rp_trace_host(struct replay *rp, struct rp_conn *c,
 	}
 	/* An RST answers with the guest's type, known or not. */
 	if (h->op == VIRTIO_VSOCK_OP_RST) {
+		/*
+		 * The fwd_cnt of an RST on an open connection still says what
+		 * the application had read by then (0 is Linux's RST without
+		 * a socket, which reports nothing).
+		 */
+		if (c->state == RPC_OPEN && h->fwd_cnt != 0 &&
+		    host_fwd(rp, c, f))
+			return 1;
 		host_rst(rp, c, f);
 		return rp->diverged;
 	}

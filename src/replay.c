@@ -34,6 +34,7 @@ replay_new(const struct replay_options *o, enum vsock_profile profile,
 
 	*out = NULL;
 	if (guest == NULL || guest->attach == NULL || guest->send == NULL ||
+	    guest->kick == NULL ||
 	    guest->drain == NULL || guest->detach == NULL)
 		return -VSE_ERR_INVAL;
 	if ((rp = calloc(1, sizeof(*rp))) == NULL)
@@ -118,17 +119,37 @@ rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
 	}
 }
 
+/* Lets the inferred applications act (reads, echoes) until nothing moves. */
+static void
+serve_apps(struct replay *rp)
+{
+	struct rp_conn *c;
+	bool again;
+
+	do {
+		rp_settle(rp);
+		again = false;
+		for (c = rp->window; c != NULL; c = c->win_next)
+			again |= rp_app_service(rp, c);
+	} while (again && !rp->diverged);
+}
+
 /* Closes a window: settle, infer aborts and echoes, check, compare. */
 static void
 close_window(struct replay *rp, vsock_time_t t, uint64_t closing)
 {
 	struct rp_conn *c, *next;
-	bool again;
 
 	rp_run_until(rp, t);
 	if (t > rp->now)
 		rp->now = t;
 	rp_settle(rp);
+	/*
+	 * Reads first: a host frame's fwd_cnt says the application had read
+	 * by then, and the device may only finish (say, a clean close whose
+	 * RST carries that fwd_cnt) once it has.
+	 */
+	serve_apps(rp);
 	/* An RST the device did not send itself: the application aborted. */
 	for (c = rp->window; c != NULL; c = c->win_next) {
 		uint32_t i;
@@ -143,12 +164,7 @@ close_window(struct replay *rp, vsock_time_t t, uint64_t closing)
 		if (!rst && c->sc != NULL && c->sc->conn != NULL)
 			script_close(&rp->sb, c->sc, true, rp->now);
 	}
-	do {
-		rp_settle(rp);
-		again = false;
-		for (c = rp->window; c != NULL; c = c->win_next)
-			again |= rp_app_service(rp, c);
-	} while (again && !rp->diverged);
+	serve_apps(rp);
 	for (c = rp->window; c != NULL; c = c->win_next) {
 		rp_device_quiescent(rp, c);
 		rp_compare_window(rp, c, closing);
@@ -208,6 +224,7 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 	rp->cur_frame = f->number;
 	if (to_guest) {
 		rp->res.host_frames++;
+		rp_flush_guest(rp);
 		rp_run_until(rp, t);
 		if (t > rp->now)
 			rp->now = t;
@@ -217,7 +234,14 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 		rp_settle(rp);
 	} else {
 		rp->res.guest_frames++;
-		close_window(rp, t, f->number);
+		/*
+		 * A guest frame of the same instant as the batch being queued,
+		 * with no host frame between: the same kick, the same window.
+		 */
+		if (rp->nbatch == 0 || t != rp->batch_t) {
+			rp_flush_guest(rp);
+			close_window(rp, t, f->number);
+		}
 		remember(rp, f, to_guest);
 		rp->cur_frame = f->number;
 		if (rp->diverged)
@@ -263,6 +287,7 @@ replay_finish(struct replay *rp, struct replay_result *res)
 		rp->cur_frame = rp->nring > 0 ?
 		    rp->ring[(rp->nring - 1) % REPLAY_CONTEXT].number : 0;
 		rp->finishing = true;
+		rp_flush_guest(rp);
 		close_window(rp, rp->now, rp->cur_frame);
 		check_streams(rp);
 	}

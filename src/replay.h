@@ -40,14 +40,26 @@ enum replay_verdict {
 struct replay_guest_ops {
 	/* The device exists: set its queues up and post RX buffers. */
 	int (*attach)(void *ctx, struct vsock_device *dev, vsock_time_t now);
-	/* One TX chain: header then len payload bytes, exactly; kick. */
+	/*
+	 * Queues one TX chain: header then len payload bytes, exactly; no
+	 * kick. Must hold REPLAY_BATCH_MAX chains between kicks.
+	 */
 	int (*send)(void *ctx, const uint8_t hdr[VSOCK_HDR_SIZE],
 	    const uint8_t *payload, uint32_t len, vsock_time_t now);
+	/* Kicks TX: the device takes every queued chain in one go. */
+	void (*kick)(void *ctx, vsock_time_t now);
 	/* Give used RX buffers back and kick; returns how many were used. */
 	unsigned (*drain)(void *ctx, vsock_time_t now);
 	/* The device is about to be freed. */
 	void (*detach)(void *ctx);
 };
+
+/*
+ * Guest frames of one instant with no host frame between them are fed as
+ * one batch, as a device processes what one kick made available before it
+ * answers; at most this many.
+ */
+#define REPLAY_BATCH_MAX	8
 
 #define REPLAY_PROFILE_INFER	(-1)
 

@@ -95,8 +95,12 @@ check "--pcap-out reproduces the tcpdump trace" \
 
 # Host scripts.
 printf '# the echo service\n1234 echo\n' > "$tmp/echo.script"
+# emu-echo.pcap's application half-closed on EOF; an echo script closes, so
+# the device owes SHUTDOWN(RCV|SEND) where the trace shows SHUTDOWN(SEND).
 "$emu" replay --strict --host-script "$tmp/echo.script" "$vec/emu-echo.pcap" > "$out"
-check "an echo host script reproduces emu-echo.pcap" test $? -eq 0
+check "an echo host script replays emu-echo.pcap up to its close" test $? -eq 1
+check "... and differs exactly at the close (frame 13, SHUTDOWN flags)" \
+    sh -c "grep -q 'at frame 13' '$out' && grep -q 'field: *flags' '$out'"
 printf '1234 refuse\n' > "$tmp/refuse.script"
 "$emu" replay --host-script "$tmp/refuse.script" "$tcpd" > "$out"
 check "a refusing host script diverges" test $? -eq 1

@@ -188,6 +188,21 @@ else
 	echo "SKIP: tshark cross-check (tshark not installed)"
 fi
 
+# --- recorder and replayer agree: serve --pcap, then replay --strict ---
+start --pcap loop.pcap || exit 99
+printf 'CONNECT 52\nHello loop\n' | host_call > /dev/null
+printf 'CONNECT 7\n' | host_call > /dev/null
+head -c 200000 /dev/urandom > loop.bin
+{ printf 'CONNECT 52\n'; cat loop.bin; } | host_call > loop.out
+stop
+check "recorded session echoed 200 KB intact" \
+    sh -c 'tail -c +15 loop.out | cmp -s - loop.bin'
+check "replay --strict of serve's own recording passes" \
+    sh -c "'$emu' replay --strict loop.pcap > loop.report"
+check "replay (semantic) of serve's own recording passes" \
+    sh -c "'$emu' replay loop.pcap > /dev/null"
+grep -q "^PASS" loop.report || cat loop.report
+
 # --- a killed emulator's capture is readable up to its last record ---
 start --pcap killed.pcap || exit 99
 printf 'CONNECT 52\nbefore the kill\n' | host_call > /dev/null
