@@ -10,7 +10,7 @@
 #include <linux/vm_sockets.h>
 
 /*
- * usage: vsock-play [-s] [-n COUNT] [-b BUFSIZE] listen|bind|connect CID PORT
+ * usage: vsock-play [-rs] [-n COUNT] [-b BUFSIZE] listen|bind|connect CID PORT
  *            [ACTION...]
  * listen accepts COUNT connections (each served by a child running the
  * actions); bind only binds, sleeps and exits; connect makes COUNT
@@ -25,7 +25,8 @@
  *   msgs:N            receive N messages, printing each one's size and flags
  *   sleep:MS          wait MS milliseconds
  *   shutwr | shutrd   shutdown(SHUT_WR) / shutdown(SHUT_RD)
- *   eof               wait until the peer has shut down its sending side
+ *   eof               like drain, one byte per read: wait for the peer's
+ *                     SHUTDOWN SEND (or close)
  * The socket is closed after the last action. Exit 0 if every action
  * succeeded; a refused connect prints "refused" and exits 0 only with -r.
  */
@@ -167,7 +168,7 @@ act_msgs(int fd, int n)
 	fflush(stdout);
 }
 
-/* eof - wait for the peer's SHUTDOWN SEND (poll sees POLLRDHUP/EOF). */
+/* eof - read and drop until the peer's SHUTDOWN SEND ends the stream. */
 static void
 act_eof(int fd)
 {
