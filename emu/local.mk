@@ -10,4 +10,4 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-dump.c \
 	emu/cmd-vhost-user.c \
 	emu/cmd-replay.c
-emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS)
+emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS) $(ZLIB_LIBS)

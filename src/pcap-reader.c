@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
+#include <zlib.h>
 
 #include "error.h"
 #include "pcap-reader.h"
@@ -68,6 +70,58 @@ reader_check_linktype(struct vsock_pcap_reader *r, char *msg, size_t msglen)
 	return -VSE_ERR_PCAP_LINKTYPE;
 }
 
+/* zlib's reader behind a stdio stream, for libpcap. */
+static ssize_t
+gz_cookie_read(void *cookie, char *buf, size_t size)
+{
+	int n = gzread(cookie, buf, size > INT_MAX ? INT_MAX : (unsigned)size);
+
+	return n < 0 ? -1 : n;
+}
+
+static int
+gz_cookie_close(void *cookie)
+{
+	return gzclose(cookie) == Z_OK ? 0 : -1;
+}
+
+/*
+ * Opens path for libpcap; a gzip-compressed capture (1f 8b) is read through
+ * zlib, so bulk traces can be stored compressed with their full payload.
+ */
+static pcap_t *
+open_maybe_gzip(const char *path, char *errbuf)
+{
+	static const cookie_io_functions_t gz_io = {
+		.read = gz_cookie_read, .close = gz_cookie_close,
+	};
+	unsigned char magic[2];
+	FILE *f = fopen(path, "rb"), *z;
+	gzFile gz;
+	pcap_t *p;
+
+	if (f == NULL || fread(magic, 1, 2, f) != 2 || magic[0] != 0x1f ||
+	    magic[1] != 0x8b) {
+		if (f != NULL)
+			fclose(f);
+		return pcap_open_offline_with_tstamp_precision(path,
+		    PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	}
+	fclose(f);
+	if ((gz = gzopen(path, "rb")) == NULL ||
+	    (z = fopencookie(gz, "r", gz_io)) == NULL) {
+		if (gz != NULL)
+			gzclose(gz);
+		snprintf(errbuf, PCAP_ERRBUF_SIZE, "cannot read gzip data");
+		return NULL;
+	}
+	p = pcap_fopen_offline_with_tstamp_precision(z,
+	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (p == NULL)
+		fclose(z);	/* libpcap closes it only on success */
+	return p;
+}
+
 /*
  * libpcap checks the file header and, for pcapng, reads up to the first
  * interface description; we ask for nanoseconds so pcapng's are kept.
@@ -90,8 +144,7 @@ vsock_pcap_reader_open(const char *path, unsigned flags,
 		return -VSE_ERR_NOMEM;
 	}
 	r->flags = flags;
-	r->p = pcap_open_offline_with_tstamp_precision(path,
-	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	r->p = open_maybe_gzip(path, errbuf);
 	if (r->p == NULL) {
 		if (msg != NULL && msglen > 0)
 			snprintf(msg, msglen, "%s: not a readable pcap or "

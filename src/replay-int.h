@@ -71,6 +71,7 @@ struct rp_conn {
 	enum replay_port_mode mode;
 	struct script_conn *sc;		/* the host application's end */
 	uint8_t state;			/* enum rp_state */
+	bool t_reset;			/* the host has sent RST on this pair */
 	bool counted;			/* counted as a connection */
 
 	/* guest frames as replayed */

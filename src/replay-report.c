@@ -77,6 +77,11 @@ divergence(FILE *f, const char *indent, const struct replay_result *r)
 static void
 notes(FILE *f, const char *indent, const struct replay_result *r)
 {
+	if (r->repeated_rsts > 0)
+		fprintf(f, "%swarning: %" PRIu64 " repeated host RST%s on a pair "
+		    "the host had already reset (Linux sends one more when the "
+		    "application closes) accepted\n", indent, r->repeated_rsts,
+		    r->repeated_rsts == 1 ? "" : "s");
 	if (r->split_taps > 0)
 		fprintf(f, "%swarning: %" PRIu64 " host->guest RW record%s "
 		    "from Linux 6.1's split tap (more payload than len) "

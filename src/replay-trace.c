@@ -113,6 +113,7 @@ rp_trace_guest(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 		if (h->op == VIRTIO_VSOCK_OP_REQUEST) {
 			begin_conn(rp, c, h->type);
 			c->state = RPC_GUEST_REQ;
+			c->t_reset = false;	/* a new connection */
 			c->g_buf = h->buf_alloc;
 			c->g_fwd = h->fwd_cnt;
 		} else if (h->op != VIRTIO_VSOCK_OP_RST) {
@@ -218,6 +219,9 @@ act_answer(struct replay *rp, struct rp_conn *c, int err)
 static void
 host_rst(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 {
+	bool was_reset = c->t_reset;
+
+	c->t_reset = true;
 	switch (c->state) {
 	case RPC_NONE:
 	case RPC_CLOSED:
@@ -227,6 +231,16 @@ host_rst(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 			rp_diverge(rp, f->number, c, "op", "nothing",
 			    "RST", "the host answers the guest's RST with an "
 			    "RST; a device never replies to an RST");
+		} else if (was_reset) {
+			/*
+			 * Linux: a socket that answered the peer's
+			 * SHUTDOWN(RCV|SEND) with RST sends another when its
+			 * application closes. No reply to anything, harmless;
+			 * a device need not reproduce it: out of the window.
+			 */
+			rp->res.repeated_rsts++;
+			if (c->win[RP_TRACE].n > 0)
+				c->win[RP_TRACE].n--;
 		} else {
 			rp_diverge(rp, f->number, c, "op", "nothing",
 			    "RST", "the host sends RST on a pair with no "

@@ -106,6 +106,7 @@ struct replay_result {
 	uint64_t bytes_g2h, bytes_h2g;	/* payload in the trace */
 	uint64_t device_packets;	/* what the device sent */
 	uint64_t split_taps;		/* Linux 6.1 split-tap records, trimmed */
+	uint64_t repeated_rsts;		/* Linux's second RST on a reset pair */
 	enum vsock_profile profile;
 	uint32_t buf_alloc;
 	bool profile_inferred;

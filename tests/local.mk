@@ -29,11 +29,12 @@ PROGRAM_TESTS = \
 	tests/dump.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
-	tests/serve.sh
+	tests/serve.sh \
+	tests/vectors.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
-	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) -lpthread
+	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) -lpthread
 
 # Helpers the program tests run (not tests themselves).
 check_PROGRAMS += tests/slow-reader tests/gen-vectors
