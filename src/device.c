@@ -269,6 +269,11 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 	if (c->state == CONN_KILLED)
 		return;
 	device_release_backend(dev, c, why);
+	if (c->state == CONN_HOST_CONNECTING && (c->pending & PEND_REQUEST)) {
+		/* Our REQUEST never went out: the guest knows no pair to reset. */
+		device_destroy_conn(dev, c);
+		return;
+	}
 	discard_tx(dev, c);
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;

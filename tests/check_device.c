@@ -330,6 +330,66 @@ START_TEST(test_request_timeout)
 }
 END_TEST
 
+/*
+ * A host connect whose REQUEST is still queued (the guest posted no RX
+ * buffer yet): the guest has never seen the pair. A RESPONSE to it answers
+ * nothing and is dropped; the REQUEST must not follow an established
+ * connection. (Fuzzer finding: REQUEST and RW after a guessed RESPONSE.)
+ */
+START_TEST(test_unsent_request_response_dropped)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *a;
+	struct vsock_hdr h;
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 0, WIRE_RX_PAYLOAD);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RESPONSE, 52, a->host_port);
+	wire_send(w, &h, NULL);
+	ck_assert_uint_eq(stats(w)->tx_invalid_op, 1);
+	ck_assert(!a->established);
+	wire_post_rx(w, 4);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	wire_expect_none(w);
+	wire_send(w, &h, NULL);
+	ck_assert(a->established);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * The same unsent REQUEST, aborted by the host or timed out: nothing goes
+ * to the guest, not even an RST. (Fuzzer finding: an RST that answered
+ * nothing the guest had sent.)
+ */
+START_TEST(test_unsent_request_ends_silently)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *a, *b;
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 0, WIRE_RX_PAYLOAD);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	ck_assert_err(script_connect(&w->sb, 53, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &b), 0);
+	script_close(&w->sb, a, true, w->now);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_RESET);
+	wire_advance(w, 2 * SEC);
+	ck_assert_int_eq(b->released, 1 + VSOCK_RELEASE_TIMEOUT);
+	ck_assert_uint_eq(stats(w)->timeouts_request, 1);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	wire_post_rx(w, 4);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->rst_sent, 0);
+	wire_free(w);
+}
+END_TEST
+
 /* The timer fires on any device activity, not only on new connections. */
 START_TEST(test_timers_swept_on_any_kick)
 {
@@ -975,6 +1035,8 @@ device_suite(void)
 	tcase_add_test(tc, test_local_port_skips_ports_in_use);
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_timers_swept_on_any_kick);
+	tcase_add_test(tc, test_unsent_request_response_dropped);
+	tcase_add_test(tc, test_unsent_request_ends_silently);
 	tcase_add_test(tc, test_guest_connect_pending_backend);
 	suite_add_tcase(s, tc);
 
