@@ -252,14 +252,16 @@ device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 	dev->stats.conns_closed++;
 }
 
-/* Drops what the guest sent that the host will now never take. */
+/*
+ * Drops what the guest sent that the host will now never take. The host's
+ * message in flight to the guest (c->msg) is not the guest's: an orderly
+ * host close still delivers it whole.
+ */
 static void
 discard_tx(struct vsock_device *dev, struct vsock_conn *c)
 {
 	dev->stats.data_discarded += c->tx.len;
 	txbuf_free(&c->tx);
-	free(c->msg);
-	c->msg = NULL;
 }
 
 void
@@ -275,6 +277,8 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 		return;
 	}
 	discard_tx(dev, c);
+	free(c->msg);
+	c->msg = NULL;
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;
 	device_set_timer(dev, c, TIMER_NONE);

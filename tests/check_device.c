@@ -847,6 +847,49 @@ START_TEST(test_clean_close_host)
 }
 END_TEST
 
+/*
+ * An orderly host close while a SEQPACKET message to the guest is half
+ * sent: the rest of it still goes out, whole, before the next message and
+ * the SHUTDOWN. (Fuzzer finding: the close dropped the message in flight,
+ * gluing its first fragments to the next message.)
+ */
+START_TEST(test_seqpacket_host_close_keeps_message)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h, r;
+	static uint8_t msg[3000];
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 2, 1000);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	sc = script_find(&w->sb, HP, GP);
+	memset(msg, 'a', sizeof(msg));
+	script_send(&w->sb, sc, msg, sizeof(msg), 0, w->now);
+	script_send(&w->sb, sc, "bb", 2, 0, w->now);
+	script_close(&w->sb, sc, false, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	ck_assert_uint_eq(r.flags, 0);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	ck_assert_uint_eq(r.flags, 0);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SEQ_EOM);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 2);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SEQ_EOM);
+	wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	wire_free(w);
+}
+END_TEST
+
 /* No RST after our SHUTDOWN(3): RST at the close timeout (2 s / 8 s). */
 START_TEST(test_close_timeout)
 {
@@ -1062,6 +1105,7 @@ device_suite(void)
 	tcase_add_test(tc, test_clean_close_guest);
 	tcase_add_test(tc, test_clean_close_host);
 	tcase_add_loop_test(tc, test_close_timeout, 0, 2);
+	tcase_add_test(tc, test_seqpacket_host_close_keeps_message);
 	tcase_add_test(tc, test_host_abort);
 	tcase_add_test(tc, test_host_write_error_resets);
 	suite_add_tcase(s, tc);
