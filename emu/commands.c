@@ -10,6 +10,8 @@ const struct vse_command vse_commands[] = {
 	    cmd_selftest },
 	{ "dump", "print a vsockmon capture (pcap/pcapng), one packet a line",
 	    cmd_dump },
+	{ "fuzz", "fuzz the device with hostile guests, rings and hosts",
+	    cmd_fuzz },
 };
 
 const size_t vse_ncommands = sizeof(vse_commands) / sizeof(vse_commands[0]);

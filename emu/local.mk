@@ -6,5 +6,6 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-selftest.c \
 	emu/loop.c emu/loop.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
-	emu/cmd-dump.c
-emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS)
+	emu/cmd-dump.c emu/cmd-fuzz.c
+emu_vsockemu_LDADD = fuzz/libvsefuzz.a fakeguest/libfakeguest.a \
+	src/libvsockemu.a $(PCAP_LIBS)

@@ -13,6 +13,7 @@ struct vse_command {
 int cmd_selftest(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
 
 extern const struct vse_command vse_commands[];
 extern const size_t vse_ncommands;

@@ -22,7 +22,8 @@ CHECK_SUITES = \
 PROGRAM_TESTS = \
 	tests/selftest.sh \
 	tests/dump.sh \
-	tests/serve.sh
+	tests/serve.sh \
+	tests/fuzz.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
