@@ -23,7 +23,8 @@ PROGRAM_TESTS = \
 	tests/selftest.sh \
 	tests/dump.sh \
 	tests/serve.sh \
-	tests/fuzz.sh
+	tests/fuzz.sh \
+	tests/fuzz-corpus.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
