@@ -1,4 +1,5 @@
 # doc/local.mk - man pages and design notes.
 dist_man_MANS += doc/vsockemu.1
 EXTRA_DIST += doc/threat-model.md doc/architecture.md \
-	doc/connection-states.md doc/trace-format.md
+	doc/connection-states.md doc/trace-format.md \
+	doc/fuzzing.md
