@@ -146,6 +146,8 @@ app_append(struct fz *fz, struct fz_app *a, const uint8_t *p, uint32_t n)
 {
 	uint8_t *q;
 
+	if (n == 0)
+		return;
 	if (a->g2h_len + n > a->g2h_cap) {
 		size_t cap = a->g2h_cap ? a->g2h_cap : 4096;
 
