@@ -69,5 +69,7 @@ main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 	}
 	printf("%llu\n", got);
+	free(buf);
+	close(fd);
 	return got == want ? 0 : 1;
 }
