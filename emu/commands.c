@@ -14,6 +14,8 @@ const struct vse_command vse_commands[] = {
 	    cmd_dump },
 	{ "replay", "verify the device against recorded vsockmon traces",
 	    cmd_replay },
+	{ "fuzz", "fuzz the device with hostile guests, rings and hosts",
+	    cmd_fuzz },
 };
 
 const size_t vse_ncommands = sizeof(vse_commands) / sizeof(vse_commands[0]);

@@ -9,5 +9,7 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
 	emu/cmd-dump.c \
 	emu/cmd-vhost-user.c \
-	emu/cmd-replay.c
-emu_vsockemu_LDADD = fakeguest/libfakeguest.a src/libvsockemu.a $(PCAP_LIBS) $(ZLIB_LIBS)
+	emu/cmd-replay.c \
+	emu/cmd-fuzz.c
+emu_vsockemu_LDADD = fuzz/libvsefuzz.a fakeguest/libfakeguest.a \
+	src/libvsockemu.a $(PCAP_LIBS) $(ZLIB_LIBS)

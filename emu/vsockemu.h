@@ -15,6 +15,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_vhost_user(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_fuzz(int argc, char **argv);
 
 extern const struct vse_command vse_commands[];
 extern const size_t vse_ncommands;

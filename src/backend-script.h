@@ -71,6 +71,7 @@ struct script_conn {
 	int read_err;			/* next read returns this */
 	uint64_t writes, reads;
 
+	void *user;			/* the caller's (the fuzzer's oracle) */
 	struct script_conn *next;
 };
 

@@ -150,6 +150,10 @@ void conn_list_unlink(struct conn_list *l, struct vsock_conn *c,
 void device_schedule(struct vsock_device *dev, struct vsock_conn *c);
 void device_set_timer(struct vsock_device *dev, struct vsock_conn *c,
     enum conn_timer kind);
+/*
+ * Ends c with an RST; frees c at once (no packet) when it is a host connect
+ * whose REQUEST has not gone out yet.
+ */
 void device_kill(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c);

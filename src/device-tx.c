@@ -264,6 +264,11 @@ on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
 {
 	switch (h->op) {
 	case VIRTIO_VSOCK_OP_RESPONSE:
+		if (c->pending & PEND_REQUEST) {
+			/* It answers a REQUEST the guest has not seen yet. */
+			dev->stats.tx_invalid_op++;
+			break;
+		}
 		device_set_timer(dev, c, TIMER_NONE);
 		c->state = CONN_ESTABLISHED;
 		c->host_readable = true;

@@ -272,7 +272,11 @@ device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 	dev->stats.conns_closed++;
 }
 
-/* Drops what the guest sent that the host will now never take. */
+/*
+ * Drops what the guest sent that the host will now never take. The host's
+ * message in flight to the guest (c->msg) is not the guest's: an orderly
+ * host close still delivers it whole.
+ */
 static void
 discard_tx(struct vsock_device *dev, struct vsock_conn *c)
 {
@@ -287,6 +291,11 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 	if (c->state == CONN_KILLED)
 		return;
 	device_release_backend(dev, c, why);
+	if (c->state == CONN_HOST_CONNECTING && (c->pending & PEND_REQUEST)) {
+		/* Our REQUEST never went out: the guest knows no pair to reset. */
+		device_destroy_conn(dev, c);
+		return;
+	}
 	discard_tx(dev, c);
 	/* Host bytes read but not yet sent die with the connection. */
 	free(c->msg);

@@ -330,6 +330,66 @@ START_TEST(test_request_timeout)
 }
 END_TEST
 
+/*
+ * A host connect whose REQUEST is still queued (the guest posted no RX
+ * buffer yet): the guest has never seen the pair. A RESPONSE to it answers
+ * nothing and is dropped; the REQUEST must not follow an established
+ * connection. (Fuzzer finding: REQUEST and RW after a guessed RESPONSE.)
+ */
+START_TEST(test_unsent_request_response_dropped)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *a;
+	struct vsock_hdr h;
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 0, WIRE_RX_PAYLOAD);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	h = wire_hdr(VIRTIO_VSOCK_OP_RESPONSE, 52, a->host_port);
+	wire_send(w, &h, NULL);
+	ck_assert_uint_eq(stats(w)->tx_invalid_op, 1);
+	ck_assert(!a->established);
+	wire_post_rx(w, 4);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	wire_expect_none(w);
+	wire_send(w, &h, NULL);
+	ck_assert(a->established);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * The same unsent REQUEST, aborted by the host or timed out: nothing goes
+ * to the guest, not even an RST. (Fuzzer finding: an RST that answered
+ * nothing the guest had sent.)
+ */
+START_TEST(test_unsent_request_ends_silently)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *a, *b;
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 0, WIRE_RX_PAYLOAD);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	ck_assert_err(script_connect(&w->sb, 53, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &b), 0);
+	script_close(&w->sb, a, true, w->now);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_RESET);
+	wire_advance(w, 2 * SEC);
+	ck_assert_int_eq(b->released, 1 + VSOCK_RELEASE_TIMEOUT);
+	ck_assert_uint_eq(stats(w)->timeouts_request, 1);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	wire_post_rx(w, 4);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->rst_sent, 0);
+	wire_free(w);
+}
+END_TEST
+
 /* The timer fires on any device activity, not only on new connections. */
 START_TEST(test_timers_swept_on_any_kick)
 {
@@ -886,6 +946,49 @@ START_TEST(test_clean_close_host)
 }
 END_TEST
 
+/*
+ * An orderly host close while a SEQPACKET message to the guest is half
+ * sent: the rest of it still goes out, whole, before the next message and
+ * the SHUTDOWN. (Fuzzer finding: the close dropped the message in flight,
+ * gluing its first fragments to the next message.)
+ */
+START_TEST(test_seqpacket_host_close_keeps_message)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h, r;
+	static uint8_t msg[3000];
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 2, 1000);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	sc = script_find(&w->sb, HP, GP);
+	memset(msg, 'a', sizeof(msg));
+	script_send(&w->sb, sc, msg, sizeof(msg), 0, w->now);
+	script_send(&w->sb, sc, "bb", 2, 0, w->now);
+	script_close(&w->sb, sc, false, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	ck_assert_uint_eq(r.flags, 0);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	ck_assert_uint_eq(r.flags, 0);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SEQ_EOM);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 2);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SEQ_EOM);
+	wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	wire_free(w);
+}
+END_TEST
+
 /* No RST after our SHUTDOWN(3): RST at the close timeout (2 s / 8 s). */
 START_TEST(test_close_timeout)
 {
@@ -1074,6 +1177,8 @@ device_suite(void)
 	tcase_add_test(tc, test_local_port_skips_ports_in_use);
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_timers_swept_on_any_kick);
+	tcase_add_test(tc, test_unsent_request_response_dropped);
+	tcase_add_test(tc, test_unsent_request_ends_silently);
 	tcase_add_test(tc, test_guest_connect_pending_backend);
 	tcase_add_test(tc, test_guest_connect_backend_timeout);
 	suite_add_tcase(s, tc);
@@ -1102,6 +1207,7 @@ device_suite(void)
 	tcase_add_test(tc, test_clean_close_guest);
 	tcase_add_test(tc, test_clean_close_host);
 	tcase_add_loop_test(tc, test_close_timeout, 0, 2);
+	tcase_add_test(tc, test_seqpacket_host_close_keeps_message);
 	tcase_add_test(tc, test_host_abort);
 	tcase_add_test(tc, test_host_write_error_resets);
 	suite_add_tcase(s, tc);

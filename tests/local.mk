@@ -30,7 +30,9 @@ PROGRAM_TESTS = \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
 	tests/serve.sh \
-	tests/vectors.sh
+	tests/vectors.sh \
+	tests/fuzz.sh \
+	tests/fuzz-corpus.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
