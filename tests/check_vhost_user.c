@@ -172,7 +172,7 @@ handshake(struct vrig *r)
 {
 	uint64_t f, pf = VIRTIO_FEATURE(VHOST_USER_PROTOCOL_F_CONFIG) |
 	    VIRTIO_FEATURE(VHOST_USER_PROTOCOL_F_REPLY_ACK);
-	uint32_t cfgq[3] = { 0, htole32(8), 0 }, cfgr[5];
+	uint32_t cfgq[5] = { 0, htole32(8), 0, 0, 0 }, cfgr[5];
 	int q;
 
 	call(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0);
