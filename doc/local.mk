@@ -2,5 +2,6 @@
 dist_man_MANS += doc/vsockemu.1
 EXTRA_DIST += doc/threat-model.md doc/architecture.md \
 	doc/connection-states.md doc/trace-format.md \
+	doc/performance.md \
 	doc/replay.md \
 	doc/fuzzing.md

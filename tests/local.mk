@@ -52,6 +52,6 @@ tests_bench_bench_SOURCES = tests/bench/bench.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 CLEANFILES += tests/bench/bench bench.json
 EXTRA_DIST += tests/bench/run.sh
-bench: tests/bench/bench
+bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench
