@@ -55,3 +55,6 @@ EXTRA_DIST += tests/bench/run.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench
+
+# The real-guest test (work in progress: see its header); distributed only.
+EXTRA_DIST += tests/qemu/check-qemu.sh tests/qemu/guest-init.sh

@@ -1,0 +1,50 @@
+#!/bin/sh
+# guest-init.sh - /init of the check-qemu guest: load the virtio-vsock
+# driver, run the guest side of each check, report on the serial console.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp && mount -t tmpfs tmp /tmp
+for m in $(cat /etc/modules); do
+	insmod /lib/modules/$m.ko || { echo "VSE-MODFAIL $m"; dmesg | tail -n 3; }
+done
+i=0
+while [ ! -e /dev/vsock ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+say() { echo "VSE-RESULT $*"; }
+
+# Guest -> host echo through PATH_5000.
+r=$(echo hello-from-guest | socat -t 10 - VSOCK-CONNECT:2:5000)
+[ "$r" = hello-from-guest ] && say g2h-echo ok || say g2h-echo FAIL "$r"
+
+# A host port nobody listens on: refused.
+if echo x | socat -t 5 - VSOCK-CONNECT:2:5999 >/dev/null 2>&1; then
+	say refused FAIL
+else
+	say refused ok
+fi
+
+# 4 MiB guest -> host, byte-exact (the host compares digests).
+head -c 4194304 /dev/urandom > /tmp/g2h
+say g2h-sha $(sha256sum /tmp/g2h | cut -d' ' -f1)
+socat -t 60 -u OPEN:/tmp/g2h VSOCK-CONNECT:2:5001 && say g2h-bulk sent
+
+# 20 concurrent guest connections to the host echo.
+n=0
+while [ $n -lt 20 ]; do
+	(r=$(echo "c$n" | socat -t 20 - VSOCK-CONNECT:2:5000); \
+	    [ "$r" = "c$n" ] && echo ok > /tmp/c$n) &
+	n=$((n + 1))
+done
+wait
+say concurrent-20 $(ls /tmp/c* 2>/dev/null | wc -l)
+
+# Host -> guest: an echo on guest port 52, then wait for the host's tests.
+socat VSOCK-LISTEN:52,fork EXEC:cat &
+sleep 0.5
+say ready
+i=0
+while [ ! -e /tmp/done ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+dmesg | grep -iE "vsock|virtio" | grep -iE "warn|error|bug" && say kernel-warnings FAIL
+say finished
+poweroff -f
