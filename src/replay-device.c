@@ -258,7 +258,14 @@ device_packet(struct replay *rp, const struct vsock_tap_record *rec)
 	}
 	if (h->op == VIRTIO_VSOCK_OP_RW)
 		device_rw(rp, c, h, rec->payload);
-	if (h->op == VIRTIO_VSOCK_OP_RST && c->g_rst)
+	/*
+	 * An RST after the guest's RST is a reply to it unless the device
+	 * owed one for a packet the guest sent to the dead pair in the same
+	 * kick (Linux sends RST, SHUTDOWN(3), RST when it closes).
+	 */
+	if (h->op == VIRTIO_VSOCK_OP_RST && c->d_owed_rst > 0)
+		c->d_owed_rst--;
+	else if (h->op == VIRTIO_VSOCK_OP_RST && c->g_rst)
 		rp_diverge(rp, rp->cur_frame, c, "op", "nothing", "RST",
 		    "the device answers the guest's RST with an RST");
 	device_fwd(rp, c, h);

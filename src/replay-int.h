@@ -72,6 +72,7 @@ struct rp_conn {
 	struct script_conn *sc;		/* the host application's end */
 	uint8_t state;			/* enum rp_state */
 	bool t_reset;			/* the host has sent RST on this pair */
+	uint32_t d_owed_rst;		/* guest packets to a dead pair, unanswered */
 	bool counted;			/* counted as a connection */
 
 	/* guest frames as replayed */

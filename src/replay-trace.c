@@ -118,6 +118,7 @@ rp_trace_guest(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 			c->g_fwd = h->fwd_cnt;
 		} else if (h->op != VIRTIO_VSOCK_OP_RST) {
 			c->t_owed_rst++;
+			c->d_owed_rst++;	/* the device owes it too */
 		}
 		return;
 	}

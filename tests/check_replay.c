@@ -272,6 +272,29 @@ START_TEST(test_closing_order)
 }
 END_TEST
 
+/*
+ * A real Linux guest closes with RST, SHUTDOWN(3), RST in one kick: the
+ * device's RST answers the SHUTDOWN on the dead pair, not the last RST.
+ * An RST with nothing owed after the guest's RST still diverges.
+ */
+START_TEST(test_rst_owed_within_a_batch)
+{
+	struct tr *t = tr_new();
+
+	hello(t);
+	G(t, 2 * SEC, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	G(t, 2 * SEC, VIRTIO_VSOCK_OP_SHUTDOWN, 3, NULL, 0);
+	G(t, 2 * SEC, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	H(t, 2 * SEC + 1, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_PASS, 0);
+	t = tr_new();
+	hello(t);
+	G(t, 2 * SEC, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	H(t, 2 * SEC + 1, VIRTIO_VSOCK_OP_RST, 0, NULL, 0);
+	tr_expect(t, REPLAY_DIVERGED, 6);
+}
+END_TEST
+
 /* The host's data after the guest's SHUTDOWN(RCV). */
 START_TEST(test_data_after_shutdown_rcv)
 {
@@ -574,6 +597,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_abort_inferred);
 	tcase_add_test(tc, test_closing_order);
+	tcase_add_test(tc, test_rst_owed_within_a_batch);
 	tcase_add_test(tc, test_data_after_shutdown_rcv);
 	tcase_add_test(tc, test_request_timeout_on_time);
 	tcase_add_test(tc, test_host_port_mapped);
