@@ -39,12 +39,18 @@ done
 wait
 say concurrent-20 $(ls /tmp/c* 2>/dev/null | wc -l)
 
-# Host -> guest: an echo on guest port 52, then wait for the host's tests.
+# Host -> guest: an echo on port 52, a 4 MiB sink on 60, a half-close
+# check on 61 (reply only after the host's EOF), "done" on 99.
 socat VSOCK-LISTEN:52,fork EXEC:cat &
+socat -u VSOCK-LISTEN:60 CREATE:/tmp/h2g &
+socat VSOCK-LISTEN:61 SYSTEM:'cat > /tmp/hc; printf reply' &
+socat -u VSOCK-LISTEN:99 CREATE:/tmp/done &
 sleep 0.5
 say ready
 i=0
-while [ ! -e /tmp/done ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+while [ ! -s /tmp/done ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+say h2g-sha $(sha256sum /tmp/h2g | cut -d' ' -f1)
+say half-close "$(cat /tmp/hc)"
 dmesg | grep -iE "vsock|virtio" | grep -iE "warn|error|bug" && say kernel-warnings FAIL
 say finished
 poweroff -f
