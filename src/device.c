@@ -469,12 +469,19 @@ send_notifications(struct vsock_device *dev)
 			dev->notify(dev->notify_ctx, q);
 }
 
+/* The injected clock only moves forward: callers may pass stale times. */
+static void
+advance_clock(struct vsock_device *dev, vsock_time_t now)
+{
+	if (now > dev->now)
+		dev->now = now;
+}
+
 /* Moves the clock forward (never back) and does all pending work. */
 static void
 device_process(struct vsock_device *dev, vsock_time_t now)
 {
-	if (now > dev->now)
-		dev->now = now;
+	advance_clock(dev, now);
 	if (dev->in_run)
 		return;
 	dev->in_run = true;
@@ -540,8 +547,7 @@ vsock_device_host_connect(struct vsock_device *dev, uint32_t port,
 	int e;
 
 	*out = NULL;
-	if (now > dev->now)
-		dev->now = now;
+	advance_clock(dev, now);
 	if (type != VIRTIO_VSOCK_TYPE_STREAM &&
 	    !(type == VIRTIO_VSOCK_TYPE_SEQPACKET && dev->seqpacket))
 		return -VSE_ERR_BAD_TYPE;
@@ -594,8 +600,7 @@ void
 vsock_device_host_writable(struct vsock_device *dev, struct vsock_conn *c,
     vsock_time_t now)
 {
-	if (now > dev->now)
-		dev->now = now;
+	advance_clock(dev, now);
 	if (!c->backend_gone)
 		device_flush_to_host(dev, c);
 	device_process(dev, now);
@@ -605,8 +610,7 @@ void
 vsock_device_host_close(struct vsock_device *dev, struct vsock_conn *c,
     bool abort, vsock_time_t now)
 {
-	if (now > dev->now)
-		dev->now = now;
+	advance_clock(dev, now);
 	if (c->backend_gone) {
 		device_process(dev, now);
 		return;
