@@ -26,13 +26,11 @@ conn_hdr(const struct vsock_device *dev, const struct vsock_conn *c,
 	h->fwd_cnt = c->cr.fwd_cnt;
 }
 
-/* Bytes of payload we may put in this RX chain for c right now. */
+/* Bytes of payload an RX chain can take given the peer's credit. */
 static uint32_t
-rx_room(const struct vsock_device *dev, const struct vsock_conn *c,
-    const struct virtq_chain *ch)
+rx_room(const struct virtq_chain *ch, uint32_t credit)
 {
 	uint32_t room = ch->write_len - VSOCK_HDR_SIZE;
-	uint32_t credit = credit_peer_avail(&c->cr, dev->cfg.buf_alloc);
 
 	if (room > credit)
 		room = credit;
@@ -212,21 +210,22 @@ static bool
 make_rw(struct vsock_device *dev, struct vsock_conn *c,
     const struct virtq_chain *ch, uint32_t *len, uint32_t *flags)
 {
-	uint32_t room;
+	uint32_t credit, room;
 
 	if (!data_may_flow(c))
 		return false;
-	room = rx_room(dev, c, ch);
-	if (credit_peer_avail(&c->cr, dev->cfg.buf_alloc) == 0) {
+	credit = credit_peer_avail(&c->cr, dev->cfg.buf_alloc);
+	if (credit == 0) {
 		if (!c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;
 		return false;
 	}
+	room = rx_room(ch, credit);
 	if (room == 0)
 		return false;	/* header-only buffer: not EOF, just small */
 	*flags = 0;
 	if (c->type == VIRTIO_VSOCK_TYPE_STREAM && c->msg == NULL) {
-		uint32_t want = credit_peer_avail(&c->cr, dev->cfg.buf_alloc);
+		uint32_t want = credit;
 
 		if (want > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 			want = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
