@@ -36,7 +36,8 @@ static const char vhu_usage[] =
 "    -device vhost-user-vsock-pci,chardev=c0\n"
 "\n"
 "Guest memory must be shared (share=on). When QEMU goes away, every\n"
-"connection is reset and vsockemu waits for the next one.\n"
+"connection is reset and vsockemu waits for the next one; until it comes,\n"
+"host CONNECT lines are closed without OK, as for a refused port.\n"
 "\n"
 "Options:\n"
 "  --socket PATH     where QEMU connects (required)\n"
@@ -218,8 +219,9 @@ end_session(struct vhu_run *r, int kicks[VSOCK_NUM_QUEUES])
 		}
 	vhu_free(r->v);
 	r->v = NULL;
-	vsock_device_free(r->dev);
+	vsock_device_free(r->dev);	/* resets every connection */
 	r->dev = NULL;
+	muxer_attach(r->mx, NULL);	/* until the next front-end */
 	if (r->conn_fd >= 0) {
 		loop_watch(r->loop, r->conn_fd, 0, NULL, NULL);
 		close(r->conn_fd);

@@ -286,6 +286,12 @@ start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
 	struct vsock_conn *c;
 	int fd = e->fd;
 
+	if (m->dev == NULL) {
+		/* No guest now (between two front-ends): as if refused. */
+		m->stats.no_device++;
+		drop_entry(m, e);
+		return;
+	}
 	/* Off the line list, not yet watched: the device decides that. */
 	set_watch(m, e, 0);
 	line_unlink(m, e);

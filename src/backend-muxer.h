@@ -29,6 +29,7 @@ struct muxer_stats {
 	uint64_t line_timeouts;		/* closed: line not finished in time */
 	uint64_t pending_deferred;	/* times the cap left clients queued */
 	uint64_t host_connects;		/* valid CONNECT lines */
+	uint64_t no_device;		/* closed: CONNECT with no device */
 	uint64_t guest_connects;	/* guest connections to PATH_PORT */
 	uint64_t guest_refused;
 };
@@ -49,7 +50,11 @@ void muxer_config_defaults(struct muxer_config *c);
 int muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
     void *watch_ctx, struct muxer **out, char *err, size_t errlen);
 
-/* The device the muxer reports host events to (set before any event). */
+/*
+ * The device the muxer reports host events to (set before any event).
+ * NULL detaches it (free the device first: that releases its connections);
+ * CONNECT lines are then closed without a reply, as for a refused port.
+ */
 void muxer_attach(struct muxer *m, struct vsock_device *dev);
 
 extern const struct vsock_backend_ops muxer_backend_ops;

@@ -405,6 +405,61 @@ START_TEST(test_no_sigpipe)
 }
 END_TEST
 
+/* Closed by the muxer: EOF, or ECONNRESET when it left bytes unread. */
+static bool
+closed(int fd)
+{
+	char c;
+	ssize_t n = read(fd, &c, 1);
+
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/*
+ * Between two QEMUs `vhost-user` has no device: a CONNECT line then is
+ * refused like a port nobody listens on (it once crashed the emulator).
+ */
+START_TEST(test_no_device_refuses_connect)
+{
+	struct mrig *r = mrig_new(0);
+	int early = client(r->path), fd;
+
+	put(early, "CONN");	/* half a line while the device is there */
+	pump(r);
+	vsock_device_free(r->w->dev);
+	r->w->dev = NULL;
+	muxer_attach(r->m, NULL);
+	put(early, "ECT 52\n");
+	fd = client(r->path);
+	put(fd, "CONNECT 53\n");
+	pump(r);
+	ck_assert(closed(early));
+	ck_assert(closed(fd));
+	ck_assert_uint_eq(muxer_stats(r->m)->no_device, 2);
+	ck_assert_uint_eq(muxer_stats(r->m)->host_connects, 0);
+	close(early);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/* Freeing the device closes every host socket it bridged. */
+START_TEST(test_device_free_closes_host_sockets)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+
+	host_connect(r, fd, "CONNECT 52\n", 52, true);
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	vsock_device_free(r->w->dev);
+	r->w->dev = NULL;
+	muxer_attach(r->m, NULL);
+	ck_assert(closed(fd));
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
 /* The main socket: live -> error; stale -> replaced; a file -> error. */
 START_TEST(test_socket_path_rules)
 {
@@ -467,6 +522,8 @@ muxer_suite(void)
 	tcase_add_test(tc, test_guest_connect_to_path_port);
 	tcase_add_test(tc, test_no_sigpipe);
 	tcase_add_test(tc, test_socket_path_rules);
+	tcase_add_test(tc, test_no_device_refuses_connect);
+	tcase_add_test(tc, test_device_free_closes_host_sockets);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,12 +18,38 @@ check "bad --queue-size exits 2" sh -c "$emu selftest --queue-size 3 2>/dev/null
 check "no arguments exits 2" sh -c "$emu 2>/dev/null; test \$? -eq 2"
 # vhost-user: listens for QEMU, and SIGTERM removes both sockets.
 dir=$(mktemp -d /tmp/vsockemu-vhu-XXXXXX)
-"$emu" vhost-user -q --socket "$dir/vhu.sock" --uds "$dir/v.sock" &
+"$emu" vhost-user -vv --socket "$dir/vhu.sock" --uds "$dir/v.sock" \
+    2>"$dir/err" &
 pid=$!
-i=0
-while [ ! -S "$dir/vhu.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+# Waits (bounded) until the log has $1 $2 times.
+wait_log() {
+	i=0
+	while [ "$(grep -c "$1" "$dir/err")" -lt "$2" ] && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+}
+wait_log "waiting for QEMU" 1
 check "vhost-user listens on --socket and --uds" \
     sh -c "test -S '$dir/vhu.sock' && test -S '$dir/v.sock'"
+if command -v socat >/dev/null 2>&1; then
+	# No QEMU yet, then one that came and went: a host CONNECT is
+	# refused both times (closed, no OK) and vsockemu lives on.
+	r=$(printf 'CONNECT 52\n' | socat -t 5 - "UNIX-CONNECT:$dir/v.sock")
+	check "vhost-user: CONNECT before any QEMU is closed without OK" \
+	    test -z "$r"
+	socat -u /dev/null "UNIX-CONNECT:$dir/vhu.sock"
+	wait_log "front-end gone" 1
+	r=$(printf 'CONNECT 52\n' | socat -t 5 - "UNIX-CONNECT:$dir/v.sock")
+	check "vhost-user: CONNECT after QEMU left is closed without OK" \
+	    test -z "$r"
+	check "vhost-user survives both" kill -0 $pid
+	socat -u /dev/null "UNIX-CONNECT:$dir/vhu.sock"
+	wait_log "front-end gone" 2
+	check "vhost-user accepts the next front-end" \
+	    test "$(grep -c 'front-end connected' "$dir/err")" -eq 2
+else
+	echo "SKIP: socat not installed (vhost-user without a front-end)"
+fi
 kill -TERM $pid
 wait $pid
 check "vhost-user exits 0 on SIGTERM" test $? -eq 0
