@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "options.h"
 #include "pcap-writer.h"
 #include "rawguest.h"
 #include "replay.h"
@@ -15,6 +16,7 @@
 static const char replay_usage[] =
 "usage: vsockemu replay [--semantic | --strict] [--profile linux|firecracker]\n"
 "                       [--host-script FILE] [--host-initiated]\n"
+"                       [--guest-rx-buf BYTES]\n"
 "                       [--format text|tap|json] [--pcap-out FILE] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
@@ -43,6 +45,11 @@ static const char replay_usage[] =
 "  --host-script F   the host application per port instead of inferring it:\n"
 "                    lines \"PORT accept|refuse|echo|infer\", # comments\n"
 "  --host-initiated  with equal CIDs, a first REQUEST came from the host\n"
+"  --guest-rx-buf N  payload bytes of each RX buffer the replayed guest\n"
+"                    posts (1 to 65536); default: read off the trace (a\n"
+"                    SEQPACKET fragment without EOM fills exactly one;\n"
+"                    no packet is larger than one), else 4096. Linux 6.1\n"
+"                    under vhost-user posts 3732\n"
 "  --format F        text (default), tap (TAP 13) or json (one object a line)\n"
 "  --pcap-out FILE   write what the device produced, with the replayed guest\n"
 "                    frames, as a capture (one trace only)\n"
@@ -131,11 +138,13 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "host-script", required_argument, NULL, 'H' },
 		{ "host-initiated", no_argument, NULL, 'I' },
+		{ "guest-rx-buf", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "pcap-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t n;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -154,6 +163,16 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 			break;
 		case 'o':
 			a->pcap_out = optarg;
+			break;
+		case 'r':
+			if (opt_u64(optarg, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
+			    &n) < 0 || n == 0) {
+				fprintf(stderr, "vsockemu replay: bad "
+				    "--guest-rx-buf '%s': want 1 to %u bytes\n",
+				    optarg, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE);
+				return 2;
+			}
+			a->o.guest_rx_buf = (uint32_t)n;
 			break;
 		case 'p':
 		case 'f':

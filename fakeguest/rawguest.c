@@ -179,9 +179,10 @@ rawguest_drain(struct rawguest *g, vsock_time_t now)
 
 /* replay's guest ops over a rawguest. */
 static int
-replay_attach(void *ctx, struct vsock_device *dev, vsock_time_t now)
+replay_attach(void *ctx, struct vsock_device *dev, uint32_t rx_payload,
+    vsock_time_t now)
 {
-	return rawguest_init(ctx, dev, 0, now);
+	return rawguest_init(ctx, dev, rx_payload, now);
 }
 
 static int

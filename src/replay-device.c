@@ -55,7 +55,8 @@ rp_device_start(struct replay *rp)
 	if ((e = setup_script(rp)) < 0)
 		return e;
 	vsock_device_set_tap(rp->dev, rp_tap, rp);
-	if ((e = rp->guest->attach(rp->guest_ctx, rp->dev, rp->now)) < 0)
+	if ((e = rp->guest->attach(rp->guest_ctx, rp->dev, rp->opt.guest_rx_buf,
+	    rp->now)) < 0)
 		return e;
 	rp->attached = true;
 	return 0;

@@ -14,38 +14,107 @@
 #define BUF_ALLOC_MIN	4096
 #define BUF_ALLOC_MAX	(4u << 20)
 
+/* Host ports remembered for loopback roles; more are not told apart. */
+#define PRESCAN_HOST_PORTS	64
+
+/* What a first pass over the trace tells about its two ends. */
+struct trace_facts {
+	uint32_t buf_alloc;	/* host's, 0: not shown */
+	uint32_t rx_payload;	/* guest's RX buffer payload, 0: not shown */
+	/* Loopback (equal CIDs): the host ends of REQUESTs seen so far. */
+	uint32_t host_port[PRESCAN_HOST_PORTS];
+	unsigned nhost_ports;
+};
+
 /*
- * The buf_alloc of the host's first packet other than RST (Linux's
- * no-socket RST carries 0), or 0 when the trace shows none.
+ * Is f the host's (the device's) packet? With equal CIDs the engine tells
+ * roles per connection by who sent the REQUEST; the prescan does the same
+ * by the host's port, remembered from each REQUEST.
  */
-static uint32_t
-prescan(const char *path)
+static bool
+from_host(struct trace_facts *tf, const struct vsock_pcap_frame *f,
+    bool host_initiated)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	uint32_t hp;
+	unsigned i;
+
+	if (f->dir_marked || h->src_cid != h->dst_cid)
+		return f->dir_marked || h->src_cid == VMADDR_CID_HOST ?
+		    f->to_guest : h->op == VIRTIO_VSOCK_OP_RESPONSE;
+	if (h->op == VIRTIO_VSOCK_OP_REQUEST) {
+		hp = host_initiated ? h->src_port : h->dst_port;
+		for (i = 0; i < tf->nhost_ports; i++)
+			if (tf->host_port[i] == hp)
+				return host_initiated;
+		if (tf->nhost_ports < PRESCAN_HOST_PORTS)
+			tf->host_port[tf->nhost_ports++] = hp;
+		return host_initiated;
+	}
+	for (i = 0; i < tf->nhost_ports; i++)
+		if (tf->host_port[i] == h->src_port)
+			return true;
+	return false;
+}
+
+/*
+ * buf_alloc: the host's first packet other than RST (Linux's no-socket
+ * RST carries 0) among the first PRESCAN_FRAMES.
+ * rx_payload: a device fills a guest RX buffer before it fragments a
+ * SEQPACKET message (virtio 1.2 5.10.6.3), so the first fragment without
+ * EOM is exactly one buffer; with none, no host packet is larger than a
+ * buffer, so the largest one bounds it from below when above the default.
+ * A fragment may come late: without one the whole trace is read (a second
+ * pass over the file: replay_file's price for getting this right).
+ */
+static void
+prescan(const char *path, bool want_buf_alloc, bool want_rx,
+    bool host_initiated, struct trace_facts *tf)
 {
 	struct vsock_pcap_reader *r;
 	struct vsock_pcap_frame f;
+	uint32_t largest = 0, fragment = 0;
 	char msg[8];
-	unsigned n;
+	uint64_t n;
 
+	memset(tf, 0, sizeof(*tf));
+	if (!want_buf_alloc && !want_rx)
+		return;
 	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, msg,
 	    sizeof(msg)) < 0)
-		return 0;
-	for (n = 0; n < PRESCAN_FRAMES &&
-	    vsock_pcap_reader_next(r, &f, msg, sizeof(msg)) == 1; n++) {
-		bool host = f.dir_marked || f.hdr.src_cid == VMADDR_CID_HOST ?
-		    f.to_guest : f.hdr.op == VIRTIO_VSOCK_OP_RESPONSE;
-
-		if (host && !f.dropped && f.hdr.op != VIRTIO_VSOCK_OP_RST) {
-			vsock_pcap_reader_close(r);
-			return f.hdr.buf_alloc;
-		}
+		return;
+	for (n = 0; vsock_pcap_reader_next(r, &f, msg, sizeof(msg)) == 1;
+	    n++) {
+		if (n >= PRESCAN_FRAMES || tf->buf_alloc != 0)
+			want_buf_alloc = false;
+		if (fragment != 0)
+			want_rx = false;
+		if (!want_buf_alloc && !want_rx)
+			break;	/* nothing left to learn */
+		if (!from_host(tf, &f, host_initiated) || f.dropped)
+			continue;
+		if (want_buf_alloc && f.hdr.op != VIRTIO_VSOCK_OP_RST)
+			tf->buf_alloc = f.hdr.buf_alloc;
+		if (f.hdr.op != VIRTIO_VSOCK_OP_RW ||
+		    f.hdr.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+			continue;
+		if (f.hdr.len > largest)
+			largest = f.hdr.len;
+		if (fragment == 0 && f.hdr.len > 0 &&
+		    f.hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
+		    !(f.hdr.flags & VIRTIO_VSOCK_SEQ_EOM))
+			fragment = f.hdr.len;
 	}
 	vsock_pcap_reader_close(r);
-	return 0;
+	if (fragment != 0)
+		tf->rx_payload = fragment;
+	else if (largest > VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE)
+		tf->rx_payload = largest;
 }
 
-/* Decides profile and buf_alloc from the options and the trace. */
+/* Decides profile and buf_alloc from the options and the trace's facts. */
 static void
-choose_profile(const char *path, const struct replay_options *o,
+choose_profile(const struct trace_facts *tf, const struct replay_options *o,
     enum vsock_profile *profile, uint32_t *buf_alloc, bool *inferred)
 {
 	uint32_t b = o->buf_alloc;
@@ -53,7 +122,7 @@ choose_profile(const char *path, const struct replay_options *o,
 	*inferred = false;
 	if (b == 0 && (o->profile == REPLAY_PROFILE_INFER ||
 	    o->mode == REPLAY_STRICT)) {
-		b = prescan(path);
+		b = tf->buf_alloc;
 		*inferred = b != 0;
 	}
 	if (b != 0 && (b < BUF_ALLOC_MIN || b > BUF_ALLOC_MAX)) {
@@ -101,6 +170,8 @@ replay_file(const char *path, const struct replay_options *o,
 {
 	struct vsock_pcap_reader *r;
 	struct replay *rp;
+	struct replay_options ro = *o;
+	struct trace_facts tf;
 	enum vsock_profile profile;
 	uint32_t buf_alloc;
 	bool inferred;
@@ -112,8 +183,13 @@ replay_file(const char *path, const struct replay_options *o,
 	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, res->error,
 	    sizeof(res->error)) < 0)
 		return res->verdict = REPLAY_UNUSABLE;
-	choose_profile(path, o, &profile, &buf_alloc, &inferred);
-	if (replay_new(o, profile, buf_alloc, guest, guest_ctx, &rp) < 0) {
+	prescan(path, o->buf_alloc == 0 && (o->profile == REPLAY_PROFILE_INFER ||
+	    o->mode == REPLAY_STRICT), o->guest_rx_buf == 0, o->host_initiated,
+	    &tf);
+	choose_profile(&tf, o, &profile, &buf_alloc, &inferred);
+	if (ro.guest_rx_buf == 0)
+		ro.guest_rx_buf = tf.rx_payload;
+	if (replay_new(&ro, profile, buf_alloc, guest, guest_ctx, &rp) < 0) {
 		vsock_pcap_reader_close(r);
 		snprintf(res->error, sizeof(res->error), "%s: out of memory",
 		    path);
@@ -125,6 +201,7 @@ replay_file(const char *path, const struct replay_options *o,
 	replay_finish(rp, res);
 	replay_free(rp);
 	res->profile_inferred = inferred;
+	res->rx_inferred = o->guest_rx_buf == 0 && tf.rx_payload != 0;
 	if (e < 0) {
 		memcpy(res->error, err, sizeof(err));
 		res->verdict = REPLAY_UNUSABLE;

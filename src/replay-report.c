@@ -34,6 +34,9 @@ summary(FILE *f, const struct replay_result *r)
 	    r->mode == REPLAY_STRICT ? "strict" : "semantic",
 	    profile_name(r->profile), r->buf_alloc,
 	    r->profile_inferred ? " (from the trace)" : "");
+	if (r->guest_rx_buf != VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE)
+		fprintf(f, ", guest RX buffers %" PRIu32 "%s", r->guest_rx_buf,
+		    r->rx_inferred ? " (from the trace)" : "");
 }
 
 /* One context frame, as `vsockemu dump` prints it, marked if divergent. */
@@ -173,11 +176,13 @@ report_json(FILE *f, const char *trace, const struct replay_result *r)
 	}
 	json_kv(f, "mode", r->mode == REPLAY_STRICT ? "strict" : "semantic");
 	json_kv(f, "profile", profile_name(r->profile));
-	fprintf(f, ",\"buf_alloc\":%" PRIu32 ",\"frames\":%" PRIu64
+	fprintf(f, ",\"buf_alloc\":%" PRIu32 ",\"guest_rx_buf\":%" PRIu32
+	    ",\"frames\":%" PRIu64
 	    ",\"guest_frames\":%" PRIu64 ",\"host_frames\":%" PRIu64
 	    ",\"connections\":%" PRIu64 ",\"bytes_guest_to_host\":%" PRIu64
 	    ",\"bytes_host_to_guest\":%" PRIu64 ",\"split_taps\":%" PRIu64,
-	    r->buf_alloc, r->frames, r->guest_frames, r->host_frames, r->conns,
+	    r->buf_alloc, r->guest_rx_buf, r->frames, r->guest_frames,
+	    r->host_frames, r->conns,
 	    r->bytes_g2h, r->bytes_h2g, r->split_taps);
 	if (r->verdict == REPLAY_DIVERGED) {
 		fprintf(f, ",\"divergence\":{\"frame\":%" PRIu64

@@ -35,7 +35,8 @@ replay_new(const struct replay_options *o, enum vsock_profile profile,
 	*out = NULL;
 	if (guest == NULL || guest->attach == NULL || guest->send == NULL ||
 	    guest->kick == NULL ||
-	    guest->drain == NULL || guest->detach == NULL)
+	    guest->drain == NULL || guest->detach == NULL ||
+	    o->guest_rx_buf > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 		return -VSE_ERR_INVAL;
 	if ((rp = calloc(1, sizeof(*rp))) == NULL)
 		return -VSE_ERR_NOMEM;
@@ -47,6 +48,8 @@ replay_new(const struct replay_options *o, enum vsock_profile profile,
 	rp->res.mode = o->mode;
 	rp->res.profile = profile;
 	rp->res.buf_alloc = rp->buf_alloc;
+	rp->res.guest_rx_buf = o->guest_rx_buf ? o->guest_rx_buf :
+	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
 	if (rp_table_init(&rp->tkeys, false) < 0 ||
 	    rp_table_init(&rp->dkeys, true) < 0) {
 		replay_free(rp);

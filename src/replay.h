@@ -38,8 +38,12 @@ enum replay_verdict {
 
 /* Where the guest's frames go: a driver over the device's queues. */
 struct replay_guest_ops {
-	/* The device exists: set its queues up and post RX buffers. */
-	int (*attach)(void *ctx, struct vsock_device *dev, vsock_time_t now);
+	/*
+	 * The device exists: set its queues up and post RX buffers of
+	 * rx_payload bytes after the header (0: the driver's default).
+	 */
+	int (*attach)(void *ctx, struct vsock_device *dev,
+	    uint32_t rx_payload, vsock_time_t now);
 	/*
 	 * Queues one TX chain: header then len payload bytes, exactly; no
 	 * kick. Must hold REPLAY_BATCH_MAX chains between kicks.
@@ -67,6 +71,12 @@ struct replay_options {
 	enum replay_mode mode;
 	int profile;			/* enum vsock_profile or _INFER */
 	uint32_t buf_alloc;		/* 0: the trace's (first host packet) */
+	/*
+	 * Payload bytes of each guest RX buffer. A real guest's size shows
+	 * in its trace (a SEQPACKET fragment is exactly one buffer; no
+	 * packet is larger): 0 lets replay_file infer it, else 4096.
+	 */
+	uint32_t guest_rx_buf;
 	bool host_initiated;		/* equal CIDs: the REQUEST's sender is the host */
 	const struct replay_script *script;	/* NULL: infer everything */
 	/* Every packet the device taps (guest frames as fed, its output). */
@@ -110,6 +120,8 @@ struct replay_result {
 	enum vsock_profile profile;
 	uint32_t buf_alloc;
 	bool profile_inferred;
+	uint32_t guest_rx_buf;		/* payload bytes per guest RX buffer */
+	bool rx_inferred;		/* guest_rx_buf read off the trace */
 	char error[640];		/* REPLAY_UNUSABLE: why, naming the frame */
 	struct replay_divergence div;	/* REPLAY_DIVERGED */
 };

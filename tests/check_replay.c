@@ -60,9 +60,9 @@ tr_new(void)
  * (or none). Direction as the reader decides it: host when src is CID 2.
  */
 static int
-tr_feed_buf(struct tr *t, uint64_t ts, uint64_t scid, uint32_t sp,
-    uint64_t dcid, uint32_t dp, uint16_t op, uint32_t flags,
-    const char *payload, uint32_t buf, uint32_t fwd)
+tr_feed_type(struct tr *t, uint64_t ts, uint64_t scid, uint32_t sp,
+    uint64_t dcid, uint32_t dp, uint16_t type, uint16_t op, uint32_t flags,
+    const void *payload, uint32_t len, uint32_t buf, uint32_t fwd)
 {
 	struct vsock_pcap_frame f;
 
@@ -70,14 +70,23 @@ tr_feed_buf(struct tr *t, uint64_t ts, uint64_t scid, uint32_t sp,
 	f.number = ++t->n;
 	f.ts_ns = 1000 * SEC + ts;
 	f.hdr = (struct vsock_hdr){ .src_cid = scid, .dst_cid = dcid,
-	    .src_port = sp, .dst_port = dp, .type = VIRTIO_VSOCK_TYPE_STREAM,
-	    .op = op, .flags = flags, .buf_alloc = buf, .fwd_cnt = fwd };
-	f.hdr.len = payload != NULL ? (uint32_t)strlen(payload) : 0;
+	    .src_port = sp, .dst_port = dp, .type = type, .op = op,
+	    .flags = flags, .buf_alloc = buf, .fwd_cnt = fwd, .len = len };
 	vsock_hdr_encode(&f.hdr, f.raw);
-	f.payload = (const uint8_t *)payload;
-	f.payload_len = f.tapped_len = f.hdr.len;
+	f.payload = payload;
+	f.payload_len = f.tapped_len = len;
 	f.to_guest = scid == VMADDR_CID_HOST;
 	return replay_feed(t->rp, &f);
+}
+
+static int
+tr_feed_buf(struct tr *t, uint64_t ts, uint64_t scid, uint32_t sp,
+    uint64_t dcid, uint32_t dp, uint16_t op, uint32_t flags,
+    const char *payload, uint32_t buf, uint32_t fwd)
+{
+	return tr_feed_type(t, ts, scid, sp, dcid, dp,
+	    VIRTIO_VSOCK_TYPE_STREAM, op, flags, payload,
+	    payload != NULL ? (uint32_t)strlen(payload) : 0, buf, fwd);
 }
 
 /* The same with buf_alloc 262144, as every packet of a Linux peer. */
@@ -533,6 +542,58 @@ START_TEST(test_echo_script)
 }
 END_TEST
 
+/*
+ * A guest whose RX buffers hold 3732 bytes (Linux 6.1 under vhost-user)
+ * gets a 5000-byte SEQPACKET echo as 3732 + 1268 with EOM on the last:
+ * the replayed guest must post buffers of that size to see the same.
+ */
+static void
+seqpacket_echo(struct tr *t)
+{
+	static uint8_t msg[5000];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM;
+	unsigned i;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7);
+#define SG(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, 3, GP, \
+	VMADDR_CID_HOST, HP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, \
+	262144, fwd)
+#define SH(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, VMADDR_CID_HOST, HP, \
+	3, GP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, 65536, fwd)
+	SG(0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, 0);
+	SH(1, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0, 0);
+	SG(2, VIRTIO_VSOCK_OP_RW, eom, msg, sizeof(msg), 0);
+	SH(3, VIRTIO_VSOCK_OP_RW, 0, msg, 3732, 5000);
+	SH(4, VIRTIO_VSOCK_OP_RW, eom, msg + 3732, 1268, 5000);
+#undef SG
+#undef SH
+}
+
+START_TEST(test_guest_rx_buffer_size)
+{
+	struct replay_script *s;
+	struct replay_options o;
+	struct tr *t;
+	char err[128];
+
+	ck_assert_err(replay_script_parse("1234 echo\n", &s, err,
+	    sizeof(err)), 0);
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	o.script = s;
+	ck_assert_uint_eq(o.guest_rx_buf, 0);	/* 0: the default, 4096 */
+	t = tr_new_opts(&o, VSOCK_PROFILE_FIRECRACKER);
+	seqpacket_echo(t);
+	tr_expect(t, REPLAY_DIVERGED, 4);	/* one 5000-byte packet */
+	o.guest_rx_buf = 3732;
+	t = tr_new_opts(&o, VSOCK_PROFILE_FIRECRACKER);
+	seqpacket_echo(t);
+	tr_expect(t, REPLAY_PASS, 0);
+	replay_script_free(s);
+}
+END_TEST
+
 START_TEST(test_script_parse)
 {
 	struct replay_script *s;
@@ -607,6 +668,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_starved_device_diverges);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_echo_script);
+	tcase_add_test(tc, test_guest_rx_buffer_size);
 	tcase_add_test(tc, test_script_parse);
 	tcase_add_test(tc, test_stream_matcher);
 	suite_add_tcase(s, tc);

@@ -43,6 +43,26 @@ check "bad --format: exit 2, named" sh -c "test $? -eq 2 && grep -q format '$err
 check "bad --profile: exit 2" test $? -eq 2
 "$emu" replay --pcap-out "$tmp/x.pcap" "$tcpd" "$tcpd" 2> /dev/null
 check "--pcap-out with two traces: exit 2" test $? -eq 2
+for b in 0 65537 4k; do
+	"$emu" replay --guest-rx-buf $b "$tcpd" 2> "$err"
+	check "bad --guest-rx-buf $b: exit 2, named" \
+	    sh -c "test $? -eq 2 && grep -q guest-rx-buf '$err'"
+done
+
+# Guest RX buffers: read off the trace (a real Linux 6.1 guest posts 3732
+# payload bytes), or as --guest-rx-buf says.
+seq=$vec/qemu-vhu-seqpacket.pcap.gz
+"$emu" replay --strict "$seq" > "$out"
+check "SEQPACKET fragments of a real guest replay strict" test $? -eq 0
+check "... with its 3732-byte RX buffers read off the trace" \
+    grep -q "guest RX buffers 3732 (from the trace)" "$out"
+"$emu" replay --strict --guest-rx-buf 4096 "$seq" > "$out"
+check "--guest-rx-buf 4096 overrides it: diverges" test $? -eq 1
+check "... at the first fragment (frame 10, len)" \
+    sh -c "grep -q 'at frame 10' '$out' && grep -q 'field: *len' '$out'"
+"$emu" replay --strict --guest-rx-buf 3732 --format json "$seq" > "$out"
+check "--guest-rx-buf 3732 given: conforms, JSON says so" \
+    grep -q '"verdict":"pass".*"guest_rx_buf":3732' "$out"
 
 # Unusable input: exit 2 and a line naming the file (and frame).
 : > "$tmp/empty"

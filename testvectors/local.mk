@@ -52,6 +52,9 @@ EXTRA_DIST += \
 	testvectors/linux61-vhost-slow-reader.pcap.gz \
 	testvectors/linux61-vhost-split-tap.pcap
 
+# Recorded by `vsockemu vhost-user --pcap` serving a real Linux guest.
+EXTRA_DIST += testvectors/qemu-vhu-seqpacket.pcap.gz
+
 # The recorder of the linux61-* traces (testvectors/capture/README.md).
 EXTRA_DIST += testvectors/capture/README.md \
 	testvectors/capture/capture.sh \
