@@ -58,8 +58,10 @@ bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 
 # make check-qemu: a real Linux guest under TCG against `vsockemu
 # vhost-user` (needs root-installed qemu-system-x86, busybox-static, socat;
-# fetches Debian's kernel package). Not part of make check: ~90 s.
-EXTRA_DIST += tests/qemu/check-qemu.sh tests/qemu/guest-init.sh
+# fetches Debian's kernel package). Not part of make check: three guest
+# boots, ~25 s here.
+EXTRA_DIST += tests/qemu/check-qemu.sh tests/qemu/guest-init.sh \
+    tests/qemu/seqpacket-echo.c
 check-qemu: emu/vsockemu
 	top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	    $(SHELL) $(srcdir)/tests/qemu/check-qemu.sh

@@ -4,8 +4,10 @@
 # QEMU's vhost-user-vsock-pci, with real socat on both sides.
 #   guest -> host echo via PATH_PORT, a refused port, 4 MiB each way
 #   byte-exact, half-close, 20 concurrent connections, host -> guest via
-#   CONNECT, no kernel warning, and the session's capture replayed with
-#   `vsockemu replay --strict`.
+#   CONNECT, SEQPACKET message boundaries, no kernel warning, and the
+#   session's capture replayed with `vsockemu replay --strict`.
+# Then reconnect: one vsockemu serves two QEMUs in turn; the first is
+# killed while a host connection is open.
 # Needs (as root): qemu-system-x86 linux-image-amd64 busybox-static socat
 # cpio. Skips (77) when they cannot be had.
 set -u
@@ -56,33 +58,63 @@ add_module() {
 	echo "$1" >> root/etc/modules
 }
 for m in virtio_pci vmw_vsock_virtio_transport; do add_module $m; done
+# Both ends of the SEQPACKET check: one static binary, host and guest.
+${CC:-cc} -static -O2 -o seqpacket-echo "$here/seqpacket-echo.c" || exit 99
+cp seqpacket-echo root/bin/seqpacket-echo
 cp "$here/guest-init.sh" root/init && chmod 755 root/init
 (cd root && find . | cpio -o -H newc --quiet) > initrd
 
-# Host side: vsockemu, an echo at PATH_5000, a sink at PATH_5001.
-rm -f v.sock* vhu.sock console.log g2h.bin
-"$emu" vhost-user -q --socket ./vhu.sock --uds ./v.sock --pcap session.pcap --once &
+# Boots the guest in the background ($qpid, the timeout wrapping QEMU;
+# QEMU's own pid goes to qemu.pid): console file, vhost-user socket, extra
+# kernel arguments.
+boot() {
+	rm -f qemu.pid
+	timeout 240 qemu-system-x86_64 -accel tcg -M q35 -cpu max -m 512M \
+	    -smp 1 -nographic -no-reboot -nodefaults -serial "file:$1" \
+	    -pidfile qemu.pid \
+	    -object memory-backend-memfd,id=mem0,size=512M,share=on \
+	    -machine memory-backend=mem0 \
+	    -chardev "socket,id=c0,path=$2" \
+	    -device vhost-user-vsock-pci,chardev=c0 \
+	    -kernel "kernel/boot/vmlinuz-$kver" -initrd initrd \
+	    -append "console=ttyS0 quiet panic=-1 $3" &
+	qpid=$!
+}
+
+# Waits (bounded) until the guest writing console file $1 says it is ready.
+wait_ready() {
+	i=0
+	while ! grep -q "VSE-RESULT ready" "$1" 2>/dev/null && [ $i -lt 2400 ]; do
+		sleep 0.1; i=$((i + 1)); kill -0 $qpid 2>/dev/null || break
+	done
+}
+
+# A result line's value (firmware output may share the line: match, not cut).
+# The key ends at a space or the line's end: seqpacket is not seqpacket-feature.
+res() {
+	tr -d '\r' < "${2:-console.log}" |
+	    sed -n "s/.*VSE-RESULT $1 //p; s/.*VSE-RESULT $1\$//p" | head -n 1
+}
+check() { if [ "$2" = "$3" ]; then echo "PASS: $1"; else echo "FAIL: $1 (got '$2')"; fail=1; fi; }
+
+# Host side: vsockemu, an echo at PATH_5000, a sink at PATH_5001, a
+# SEQPACKET echo at PATH_5002.
+rm -f v.sock* vhu.sock vhu2.sock console*.log g2h.bin hold.*
+"$emu" vhost-user -q --socket ./vhu.sock --uds ./v.sock --pcap session.pcap \
+    --seqpacket --once &
 epid=$!
 socat UNIX-LISTEN:./v.sock_5000,fork EXEC:cat &
 echo_pid=$!
 socat -u UNIX-LISTEN:./v.sock_5001 CREATE:g2h.bin &
 sink_pid=$!
+./seqpacket-echo listen ./v.sock_5002 &
+seq_pid=$!
 i=0; while [ ! -S vhu.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 
-timeout 240 qemu-system-x86_64 -accel tcg -M q35 -cpu max -m 512M -smp 1 \
-    -nographic -no-reboot -nodefaults -serial file:console.log \
-    -object memory-backend-memfd,id=mem0,size=512M,share=on \
-    -machine memory-backend=mem0 \
-    -chardev socket,id=c0,path=./vhu.sock \
-    -device vhost-user-vsock-pci,chardev=c0 \
-    -kernel "kernel/boot/vmlinuz-$kver" -initrd initrd \
-    -append "console=ttyS0 quiet panic=-1" &
-qpid=$!
+boot console.log ./vhu.sock ""
 
 # Host -> guest, once the guest's echo listens.
-i=0; while ! grep -q "VSE-RESULT ready" console.log 2>/dev/null && [ $i -lt 2400 ]; do
-	sleep 0.1; i=$((i + 1)); kill -0 $qpid 2>/dev/null || break
-done
+wait_ready console.log
 r=$(printf 'CONNECT 52\nhello-from-host\n' | timeout 30 socat -t 10 - UNIX-CONNECT:./v.sock)
 case "$r" in
 "OK 1073741824
@@ -99,12 +131,9 @@ r=$(printf 'CONNECT 61\nquestion' | timeout 30 socat -t 20 - UNIX-CONNECT:./v.so
 check_hc=$r
 printf 'CONNECT 99\ndone\n' | timeout 30 socat -t 5 - UNIX-CONNECT:./v.sock >/dev/null
 wait $qpid
-kill $echo_pid $sink_pid 2>/dev/null
+kill $sink_pid $seq_pid 2>/dev/null
 wait $epid 2>/dev/null
 
-# A result line's value (firmware output may share the line: match, not cut).
-res() { tr -d '\r' < console.log | sed -n "s/.*VSE-RESULT $1 *//p" | head -n 1; }
-check() { if [ "$2" = "$3" ]; then echo "PASS: $1"; else echo "FAIL: $1 (got '$2')"; fail=1; fi; }
 check "guest booted and finished" "$(res finished)" ""
 grep -q "VSE-RESULT finished" console.log || { echo "FAIL: guest did not finish"; tail -30 console.log; fail=1; }
 check "guest->host echo via PATH_5000" "$(res g2h-echo)" ok
@@ -114,10 +143,62 @@ check "20 concurrent guest connections echoed" "$(res concurrent-20)" 20
 check "4 MiB host->guest byte-exact" "$(res h2g-sha)" "$(sha256sum < h2g.bin | cut -d' ' -f1)"
 check "half-close: the guest read the host's data to EOF" "$(res half-close)" question
 check "half-close: the host got the reply after its own EOF" "$check_hc" reply
+check "the guest driver negotiated SEQPACKET" "$(res seqpacket-feature)" 1
+check "SEQPACKET: 10 messages back whole (1 B to 60000 B, back to back); 65537 B refused, nothing of it sent" \
+    "$(res seqpacket)" "ok 10"
 check "no kernel warning mentioning vsock or virtio" "$(res kernel-warnings)" ""
 if [ -s session.pcap ]; then
 	"$emu" replay --strict session.pcap > replay.txt; rc=$?
 	check "the session's capture replays with --strict" "$rc" 0
 	[ $rc -eq 0 ] || head -20 replay.txt
 fi
+
+# --- Reconnect: one vsockemu, two QEMUs in turn; the first is killed ---
+nfds() { ls /proc/$rpid/fd | wc -l; }
+"$emu" vhost-user -vv --socket ./vhu2.sock --uds ./v.sock 2>reconnect.err &
+rpid=$!
+i=0; while [ ! -S vhu2.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+fds0=$(nfds)
+boot console-a.log ./vhu2.sock vse.mode=reconnect
+wait_ready console-a.log
+# A host connection to the guest's echo, held open while QEMU is killed.
+mkfifo hold.in
+socat -t 1 - UNIX-CONNECT:./v.sock < hold.in > hold.out &
+hold_pid=$!
+exec 3> hold.in
+printf 'CONNECT 52\nping\n' >&3
+i=0; while ! grep -q ping hold.out && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+check "reconnect: the first guest echoes on a held host connection" \
+    "$(tail -n 1 hold.out)" ping
+# QEMU itself: timeout would not pass SIGKILL on.
+kill -KILL "$(cat qemu.pid)"
+wait $qpid 2>/dev/null
+i=0; while kill -0 $hold_pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "reconnect: QEMU killed, the held host connection is closed" \
+    "$(kill -0 $hold_pid 2>/dev/null && echo open)" ""
+exec 3>&-
+kill $hold_pid 2>/dev/null
+check "reconnect: vsockemu outlives the killed QEMU" \
+    "$(kill -0 $rpid 2>/dev/null && echo alive)" alive
+r=$(printf 'CONNECT 52\n' | timeout 10 socat -t 5 - UNIX-CONNECT:./v.sock)
+check "reconnect: a CONNECT with no guest is closed without OK" "$r" ""
+i=0; while [ "$(nfds)" != "$fds0" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "reconnect: every fd of the killed session is closed" "$(nfds)" "$fds0"
+boot console-b.log ./vhu2.sock vse.mode=reconnect
+wait_ready console-b.log
+r=$(printf 'CONNECT 52\nhello-again\n' | timeout 30 socat -t 10 - UNIX-CONNECT:./v.sock | tail -n 1)
+check "reconnect: the second guest answers a host CONNECT" "$r" hello-again
+printf 'CONNECT 99\ndone\n' | timeout 30 socat -t 5 - UNIX-CONNECT:./v.sock >/dev/null
+wait $qpid
+check "reconnect: both guests echoed guest->host" \
+    "$(res g2h-echo console-a.log) $(res g2h-echo console-b.log)" "ok ok"
+check "reconnect: the second guest finished" "$(grep -c 'VSE-RESULT finished' console-b.log)" 1
+check "reconnect: vsockemu saw both front-ends" \
+    "$(grep -c 'front-end connected' reconnect.err)" 2
+kill -TERM $rpid
+wait $rpid
+check "reconnect: vsockemu exits 0 on SIGTERM" $? 0
+check "reconnect: its sockets are removed" \
+    "$(ls vhu2.sock v.sock 2>/dev/null)" ""
+kill $echo_pid 2>/dev/null
 exit $fail

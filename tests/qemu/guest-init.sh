@@ -13,6 +13,21 @@ i=0
 while [ ! -e /dev/vsock ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 say() { echo "VSE-RESULT $*"; }
 
+# vse.mode=reconnect: the short guest of the reconnect check. It echoes on
+# port 52, checks one guest -> host echo, and waits for "done" on 99 (or
+# for QEMU to be killed under it).
+if grep -q "vse.mode=reconnect" /proc/cmdline; then
+	socat VSOCK-LISTEN:52,fork EXEC:cat &
+	socat -u VSOCK-LISTEN:99 CREATE:/tmp/done &
+	r=$(echo hello-again | socat -t 10 - VSOCK-CONNECT:2:5000)
+	[ "$r" = hello-again ] && say g2h-echo ok || say g2h-echo FAIL "$r"
+	say ready
+	i=0
+	while [ ! -s /tmp/done ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	say finished
+	poweroff -f
+fi
+
 # Guest -> host echo through PATH_5000.
 r=$(echo hello-from-guest | socat -t 10 - VSOCK-CONNECT:2:5000)
 [ "$r" = hello-from-guest ] && say g2h-echo ok || say g2h-echo FAIL "$r"
@@ -38,6 +53,14 @@ while [ $n -lt 20 ]; do
 done
 wait
 say concurrent-20 $(ls /tmp/c* 2>/dev/null | wc -l)
+
+# SEQPACKET, when the driver negotiated it (feature bit 1 of the vsock
+# device, id 0x0013): message boundaries both ways through the host's
+# SOCK_SEQPACKET echo at PATH_5002.
+for d in /sys/bus/virtio/devices/*; do
+	[ "$(cat $d/device)" = 0x0013 ] && say seqpacket-feature $(cut -c2 $d/features)
+done
+say seqpacket "$(seqpacket-echo check 2 5002)"
 
 # Host -> guest: an echo on port 52, a 4 MiB sink on 60, a half-close
 # check on 61 (reply only after the host's EOF), "done" on 99.
