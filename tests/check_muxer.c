@@ -113,6 +113,15 @@ mrig_free(struct mrig *r)
 	free(r);
 }
 
+/* The device goes, as when vhost-user's QEMU leaves; the muxer stays. */
+static void
+mrig_detach(struct mrig *r)
+{
+	vsock_device_free(r->w->dev);
+	r->w->dev = NULL;
+	muxer_attach(r->m, NULL);
+}
+
 /* A host client connected to path (non-blocking). */
 static int
 client(const char *path)
@@ -426,9 +435,7 @@ START_TEST(test_no_device_refuses_connect)
 
 	put(early, "CONN");	/* half a line while the device is there */
 	pump(r);
-	vsock_device_free(r->w->dev);
-	r->w->dev = NULL;
-	muxer_attach(r->m, NULL);
+	mrig_detach(r);
 	put(early, "ECT 52\n");
 	fd = client(r->path);
 	put(fd, "CONNECT 53\n");
@@ -451,9 +458,7 @@ START_TEST(test_device_free_closes_host_sockets)
 
 	host_connect(r, fd, "CONNECT 52\n", 52, true);
 	ck_assert_str_eq(get(fd), "OK 1073741824\n");
-	vsock_device_free(r->w->dev);
-	r->w->dev = NULL;
-	muxer_attach(r->m, NULL);
+	mrig_detach(r);
 	ck_assert(closed(fd));
 	close(fd);
 	mrig_free(r);
