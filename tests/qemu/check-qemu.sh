@@ -132,9 +132,13 @@ check_hc=$r
 printf 'CONNECT 99\ndone\n' | timeout 30 socat -t 5 - UNIX-CONNECT:./v.sock >/dev/null
 wait $qpid
 kill $sink_pid $seq_pid 2>/dev/null
-wait $epid 2>/dev/null
+wait $epid
+erc=$?
 
 check "guest booted and finished" "$(res finished)" ""
+# --once: exit 0 when QEMU leaves (under --enable-sanitizers, a report or
+# a leak would make it non-zero).
+check "vsockemu --once exits 0 after the guest powered off" "$erc" 0
 grep -q "VSE-RESULT finished" console.log || { echo "FAIL: guest did not finish"; tail -30 console.log; fail=1; }
 check "guest->host echo via PATH_5000" "$(res g2h-echo)" ok
 check "guest->host to a port nobody listens on: refused" "$(res refused)" ok
