@@ -13,6 +13,7 @@
 
 #include "backend-muxer.h"
 #include "common.h"
+#include "flight.h"
 #include "wire.h"
 
 #define SEC	VSOCK_NS_PER_SEC
@@ -98,6 +99,7 @@ mrig_free(struct mrig *r)
 {
 	char cmd[160];
 
+	flight_close(r->w->flight);
 	vsock_device_free(r->w->dev);
 	r->w->dev = NULL;
 	muxer_free(r->m);

@@ -5,16 +5,19 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include "byteorder.h"
 #include "common.h"
+#include "flight.h"
 #include "pcap-reader.h"
 #include "pcap-util.h"
 #include "pcap-writer.h"
 #include "vsockmon.h"
+#include "wire.h"
 
 /* Frame 1 of tcpdump-vsock-1.pcapng: the vsockmon header of guest REQUEST. */
 static const uint8_t vector_mon1[VSOCKMON_HDR_SIZE] = {
@@ -748,6 +751,133 @@ START_TEST(test_split_tap)
 }
 END_TEST
 
+/* --- the test rigs' flight recorder (tests/flight.c) --- */
+
+#define FAKE_RUNNER	4242L
+
+/* Frames in the capture at path, the first two ops in ops[]. */
+static unsigned
+frames_in(const char *path, uint16_t ops[2])
+{
+	struct vsock_pcap_reader *rd;
+	struct vsock_pcap_frame f;
+	char msg[256];
+	unsigned n = 0;
+	int rc;
+
+	ck_assert_msg(vsock_pcap_reader_open(path, 0, &rd, msg,
+	    sizeof(msg)) == 0, "%s", msg);
+	while ((rc = vsock_pcap_reader_next(rd, &f, msg, sizeof(msg))) == 1) {
+		if (n < 2)
+			ops[n] = f.hdr.op;
+		n++;
+	}
+	ck_assert_msg(rc == 0, "%s", msg);	/* a sound file to its end */
+	vsock_pcap_reader_close(rd);
+	return n;
+}
+
+/*
+ * A wire rig's test in a child that exits as Check's does on a failed
+ * assertion (_exit, no teardown) or after freeing its rig.
+ */
+static pid_t
+child_test(const char *dir, bool finish)
+{
+	struct wire *w;
+	struct vsock_hdr h;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid > 0)
+		return pid;
+	setenv("VSE_FLIGHT_DIR", dir, 1);
+	flight_runner = FAKE_RUNNER;
+	w = wire_new();
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 9999);	/* no listener */
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	if (finish)
+		wire_free(w);
+	_exit(finish ? 0 : 1);
+}
+
+START_TEST(test_flight_kept_when_test_dies)
+{
+	char dir[] = "/tmp/vse-flight-XXXXXX", path[256], cmd[300];
+	uint16_t ops[2];
+	pid_t pid;
+	int st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	pid = child_test(dir, false);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_int_eq(flight_collect(dir, FAKE_RUNNER + 1), 0); /* not ours */
+	ck_assert_int_eq(flight_collect(dir, FAKE_RUNNER), 1);
+	snprintf(path, sizeof(path), "%s/%s-%ld.pcap", dir, tcase_name(),
+	    (long)pid);
+	ck_assert_uint_eq(frames_in(path, ops), 2);
+	ck_assert_uint_eq(ops[0], VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(ops[1], VIRTIO_VSOCK_OP_RST);
+	/* Collected once: the ring is gone. */
+	ck_assert_int_eq(flight_collect(dir, FAKE_RUNNER), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_flight_dropped_when_test_finishes)
+{
+	char dir[] = "/tmp/vse-flight-XXXXXX";
+	pid_t pid;
+	int st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	pid = child_test(dir, true);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(flight_collect(dir, FAKE_RUNNER), 0);
+	ck_assert_int_eq(rmdir(dir), 0);	/* nothing left in it */
+}
+END_TEST
+
+/* More packets than slots: the last FLIGHT_SLOTS, oldest first. */
+START_TEST(test_flight_keeps_the_last)
+{
+	char dir[] = "/tmp/vse-flight-XXXXXX", path[256];
+	struct vsock_pcap_reader *rd;
+	struct vsock_pcap_frame f;
+	struct flight *fl;
+	struct pu_rec r;
+	char msg[256];
+	unsigned i, n = FLIGHT_SLOTS + 72;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	fl = flight_open_in(dir, FAKE_RUNNER, "wrap");
+	ck_assert_ptr_nonnull(fl);
+	for (i = 0; i < n; i++) {
+		pu_rec_make(&r, VSOCK_TAP_GUEST_TO_HOST, 1, VIRTIO_VSOCK_OP_RW,
+		    0, i % 7, (uint64_t)i * 1000, i);
+		flight_tap(fl, &r.rec);
+		pu_rec_free(&r);
+	}
+	ck_assert_int_eq(flight_collect(dir, FAKE_RUNNER), 1);
+	flight_close(fl);
+	snprintf(path, sizeof(path), "%s/wrap-%ld.pcap", dir, (long)getpid());
+	ck_assert_err(vsock_pcap_reader_open(path, 0, &rd, msg, sizeof(msg)), 0);
+	for (i = n - FLIGHT_SLOTS; i < n; i++) {
+		ck_assert_int_eq(vsock_pcap_reader_next(rd, &f, msg,
+		    sizeof(msg)), 1);
+		ck_assert_uint_eq(f.hdr.len, i % 7);
+		ck_assert_uint_eq(f.ts_ns, (uint64_t)i * 1000);
+	}
+	ck_assert_int_eq(vsock_pcap_reader_next(rd, &f, msg, sizeof(msg)), 0);
+	vsock_pcap_reader_close(rd);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 static Suite *
 pcap_suite(void)
 {
@@ -783,6 +913,12 @@ pcap_suite(void)
 	tcase_add_test(tc, test_error_is_sticky);
 	tcase_add_test(tc, test_parse_bounds);
 	tcase_add_test(tc, test_split_tap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("flight");
+	tcase_add_test(tc, test_flight_kept_when_test_dies);
+	tcase_add_test(tc, test_flight_dropped_when_test_finishes);
+	tcase_add_test(tc, test_flight_keeps_the_last);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -2,8 +2,10 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "common.h"
+#include "flight.h"
 
 struct rig *
 rig_new(uint32_t qsize, uint64_t features, uint64_t mem_size)
@@ -40,8 +42,11 @@ run_suite(Suite *s)
 	SRunner *sr = srunner_create(s);
 	int failed;
 
+	flight_runner = (long)getpid();
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	/* What the failed tests' devices last saw, as pcaps. */
+	flight_collect(NULL, flight_runner);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "flight.h"
 #include "grig.h"
 
 /* Guest RAM: rings, RX pools of up to 64 KiB buffers and TX slots fit. */
@@ -55,6 +56,7 @@ on_tap(void *ctx, const struct vsock_tap_record *rec)
 
 	t->dir = rec->dir;
 	t->hdr = rec->hdr;
+	flight_tap(g->flight, rec);
 }
 
 /* The last packets as text, oldest first, for a failure message. */
@@ -95,6 +97,7 @@ build_device(struct grig *g)
 	e = vsock_device_new(&dc, &script_backend_ops, &g->sb, &g->dev, &why);
 	ck_assert_msg(e == 0, "vsock_device_new: %s", why ? why : "?");
 	script_attach(&g->sb, g->dev);
+	g->flight = flight_open();
 	vsock_device_set_notify(g->dev, on_irq, g);
 	vsock_device_set_tap(g->dev, on_tap, g);
 }
@@ -158,6 +161,7 @@ void
 grig_free(struct grig *g)
 {
 	grig_check(g);
+	flight_close(g->flight);
 	/* Device first: it releases connections into the script backend. */
 	vsock_device_free(g->dev);
 	script_free(&g->sb);

@@ -13,6 +13,8 @@
 #include "sock.h"
 #include "vsock.h"
 
+struct flight;
+
 #define GRIG_GUEST_CID		3
 /* Rounds one grig_settle may take before the rig calls it a busy loop. */
 #define GRIG_MAX_ROUNDS		200000
@@ -62,6 +64,7 @@ struct grig {
 	unsigned last_rounds;		/* rounds the last settle took */
 	struct grig_trace trace[GRIG_TRACE];	/* the last packets, a ring */
 	uint64_t npackets;
+	struct flight *flight;		/* the same whole, for a failure */
 };
 
 void grig_config_defaults(struct grig_config *c);

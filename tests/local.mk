@@ -4,6 +4,7 @@ noinst_LIBRARIES += tests/libtestcommon.a
 tests_libtestcommon_a_SOURCES = tests/common.c tests/common.h \
 	tests/wire.c tests/wire.h \
 	tests/grig.c tests/grig.h \
+	tests/flight.c tests/flight.h \
 	tests/pcap-util.c tests/pcap-util.h
 
 CHECK_SUITES = \
@@ -44,7 +45,10 @@ check_PROGRAMS += tests/slow-reader tests/gen-vectors
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS)
-TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir)
+# A failing device test leaves tests/TEST-PID.pcap (tests/flight.h).
+TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
+	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests
+CLEANFILES += tests/test_*.pcap tests/flight-*.ring
 
 # make bench: performance figures, never part of make check.
 EXTRA_PROGRAMS = tests/bench/bench

@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "device-int.h"
+#include "flight.h"
 #include "wire.h"
 
 static void
@@ -63,6 +64,8 @@ wire_new_backend(const struct vsock_device_config *cfg,
 	ck_assert_err(e, 0);
 	script_attach(&w->sb, w->dev);
 	vsock_device_set_notify(w->dev, on_notify, w);
+	w->flight = flight_open();
+	vsock_device_set_tap(w->dev, flight_tap, w->flight);
 	f = vsock_device_features(w->dev);
 	ck_assert_err(vsock_device_set_features(w->dev, f), 0);
 	ck_assert_err(fg_ring_init(&w->rxr, &w->mem, WIRE_QSIZE, f), 0);
@@ -108,6 +111,7 @@ wire_new(void)
 void
 wire_free(struct wire *w)
 {
+	flight_close(w->flight);
 	vsock_device_free(w->dev);
 	script_free(&w->sb);
 	ck_assert_ptr_null(w->rxr.device_error);

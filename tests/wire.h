@@ -11,6 +11,8 @@
 #include "pkt.h"
 #include "ring.h"
 
+struct flight;
+
 #define WIRE_GUEST_CID		3
 #define WIRE_RX_PAYLOAD		4096
 #define WIRE_QSIZE		256
@@ -34,6 +36,7 @@ struct wire {
 	unsigned notifies[3];
 	uint64_t rx_packets;
 	uint64_t rx_empty;		/* buffers returned unused */
+	struct flight *flight;		/* the device's tap, for a failure */
 };
 
 /* Default device config for the rig (CID 3, firecracker profile). */
