@@ -23,7 +23,10 @@ struct flight;
 /* The runner's pid, set by run_suite before its children fork. */
 extern long flight_runner;
 
-/* A recorder for the running test (Check's tcase_name()); NULL if none. */
+/*
+ * A recorder for the running test (Check's tcase_name()); NULL if none,
+ * and always NULL outside run_suite (benchmarks record nothing).
+ */
 struct flight *flight_open(void);
 
 /* The same in dir for runner and test name (for testing the recorder). */

@@ -56,7 +56,8 @@ on_tap(void *ctx, const struct vsock_tap_record *rec)
 
 	t->dir = rec->dir;
 	t->hdr = rec->hdr;
-	flight_tap(g->flight, rec);
+	if (g->flight != NULL)
+		flight_tap(g->flight, rec);
 }
 
 /* The last packets as text, oldest first, for a failure message. */

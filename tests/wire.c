@@ -64,8 +64,8 @@ wire_new_backend(const struct vsock_device_config *cfg,
 	ck_assert_err(e, 0);
 	script_attach(&w->sb, w->dev);
 	vsock_device_set_notify(w->dev, on_notify, w);
-	w->flight = flight_open();
-	vsock_device_set_tap(w->dev, flight_tap, w->flight);
+	if ((w->flight = flight_open()) != NULL)
+		vsock_device_set_tap(w->dev, flight_tap, w->flight);
 	f = vsock_device_features(w->dev);
 	ck_assert_err(vsock_device_set_features(w->dev, f), 0);
 	ck_assert_err(fg_ring_init(&w->rxr, &w->mem, WIRE_QSIZE, f), 0);
