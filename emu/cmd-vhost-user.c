@@ -264,7 +264,10 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	if ((c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 		return;
 	if (r->conn_fd >= 0) {
-		close(c);	/* one front-end at a time */
+		/* QEMU will say only "Failed to write msg": say why. */
+		fprintf(stderr, "vsockemu vhost-user: refused a second "
+		    "front-end on %s: one front-end at a time\n", r->o.socket);
+		close(c);
 		return;
 	}
 	/* A front-end that stalls mid-message is dropped, not waited on. */

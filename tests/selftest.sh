@@ -47,6 +47,19 @@ if command -v socat >/dev/null 2>&1; then
 	wait_log "front-end gone" 2
 	check "vhost-user accepts the next front-end" \
 	    test "$(grep -c 'front-end connected' "$dir/err")" -eq 2
+	# One front-end at a time: a second QEMU is closed, and told why.
+	mkfifo "$dir/hold"
+	socat -u "OPEN:$dir/hold" "UNIX-CONNECT:$dir/vhu.sock" &
+	hold=$!
+	exec 3> "$dir/hold"
+	wait_log "front-end connected" 3
+	socat -u /dev/null "UNIX-CONNECT:$dir/vhu.sock"
+	wait_log "one front-end at a time" 1
+	check "vhost-user: a second front-end is refused, saying why" \
+	    grep -q "one front-end at a time" "$dir/err"
+	exec 3>&-
+	wait $hold
+	wait_log "front-end gone" 3
 else
 	echo "SKIP: socat not installed (vhost-user without a front-end)"
 fi
