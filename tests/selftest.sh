@@ -60,6 +60,18 @@ if command -v socat >/dev/null 2>&1; then
 	exec 3>&-
 	wait $hold
 	wait_log "front-end gone" 3
+	# A front-end that stops mid-message is dropped (after 1 s), not
+	# waited on forever.
+	mkfifo "$dir/stall"
+	socat -u "OPEN:$dir/stall" "UNIX-CONNECT:$dir/vhu.sock" &
+	stall=$!
+	exec 4> "$dir/stall"
+	printf 'abcde' >&4
+	wait_log "front-end gone: short message header" 1
+	check "vhost-user: a front-end stalling mid-header is dropped" \
+	    grep -q "front-end gone: short message header" "$dir/err"
+	exec 4>&-
+	wait $stall
 else
 	echo "SKIP: socat not installed (vhost-user without a front-end)"
 fi
