@@ -8,10 +8,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vse-dump.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-check() {
-	desc=$1; shift
-	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 # le VALUE NBYTES: VALUE as NBYTES little-endian bytes on stdout.
 # (No `local` in POSIX sh: the le_ prefix keeps callers' variables safe.)

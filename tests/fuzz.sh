@@ -8,10 +8,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vse-fuzz.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-check() {
-	desc=$1; shift
-	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 digest() { sed -n 's/^digest //p' "$1"; }
 

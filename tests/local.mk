@@ -44,7 +44,7 @@ check_PROGRAMS += tests/slow-reader tests/gen-vectors
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
-EXTRA_DIST += $(PROGRAM_TESTS)
+EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh
 # A failing device test leaves tests/TEST-PID.pcap (tests/flight.h).
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests

@@ -9,10 +9,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/vse-rvec.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-check() {
-	desc=$1; shift
-	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 # The manifest: exit status 0 or 1, and a divergence at exactly FRAME.
 while read -r trace mode verdict frame; do

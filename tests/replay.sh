@@ -10,10 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 tcpd=$vec/tcpdump-vsock-1.pcapng
 
-check() {
-	desc=$1; shift
-	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 # le VALUE NBYTES: VALUE as NBYTES little-endian bytes on stdout.
 le() {

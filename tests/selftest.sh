@@ -5,10 +5,7 @@ set -u
 emu=${top_builddir:-.}/emu/vsockemu
 fail=0
 
-check() {
-	desc=$1; shift
-	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 check "--version prints the version" sh -c "$emu --version | grep -q '^vsockemu '"
 check "--help lists selftest" sh -c "$emu --help | grep -q selftest"

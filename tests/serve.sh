@@ -2,6 +2,7 @@
 # serve.sh - `vsockemu serve` end to end with real socat, as Firecracker's
 # users drive a microVM. Needs socat; without it the test is skipped (77).
 set -u
+. "${top_srcdir:-.}/tests/lib.sh"
 emu=$(cd "${top_builddir:-.}" && pwd)/emu/vsockemu
 slow=$(cd "${top_builddir:-.}" && pwd)/tests/slow-reader
 command -v socat >/dev/null 2>&1 || { echo "SKIP: socat not installed"; exit 77; }
@@ -11,9 +12,6 @@ cd "$work" || exit 99
 fail=0
 pid=""
 
-pass() { echo "PASS: $1"; }
-failed() { echo "FAIL: $1"; fail=1; }
-check() { desc=$1; shift; if "$@"; then pass "$desc"; else failed "$desc"; fi; }
 
 # Waits (bounded) until "$@" succeeds.
 wait_for() {

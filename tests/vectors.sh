@@ -12,10 +12,7 @@ fail=0 n=0
 have_tshark=1
 command -v tshark >/dev/null 2>&1 || have_tshark=0
 
-check() {
-	desc=$1; shift
-	if "$@"; then echo "PASS: $desc"; else echo "FAIL: $desc"; fail=1; fi
-}
+. "${top_srcdir:-.}/tests/lib.sh"
 
 # plain FILE: FILE uncompressed, as a path.
 plain() {
