@@ -16,7 +16,7 @@
 static const char replay_usage[] =
 "usage: vsockemu replay [--semantic | --strict] [--profile linux|firecracker]\n"
 "                       [--host-script FILE] [--host-initiated]\n"
-"                       [--guest-rx-buf BYTES]\n"
+"                       [--guest-cid CID] [--guest-rx-buf BYTES]\n"
 "                       [--format text|tap|json] [--pcap-out FILE] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
@@ -45,6 +45,9 @@ static const char replay_usage[] =
 "  --host-script F   the host application per port instead of inferring it:\n"
 "                    lines \"PORT accept|refuse|echo|infer\", # comments\n"
 "  --host-initiated  with equal CIDs, a first REQUEST came from the host\n"
+"  --guest-cid CID   replay the guest with this CID, skipping the frames\n"
+"                    of other guests (a host's vsockmon sees every VM);\n"
+"                    default: the first frame's guest, another diverges\n"
 "  --guest-rx-buf N  payload bytes of each RX buffer the replayed guest\n"
 "                    posts (1 to 65536); default: read off the trace (a\n"
 "                    SEQPACKET fragment without EOM fills exactly one;\n"
@@ -139,6 +142,7 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 		{ "host-script", required_argument, NULL, 'H' },
 		{ "host-initiated", no_argument, NULL, 'I' },
 		{ "guest-rx-buf", required_argument, NULL, 'r' },
+		{ "guest-cid", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "pcap-out", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -173,6 +177,16 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 				return 2;
 			}
 			a->o.guest_rx_buf = (uint32_t)n;
+			break;
+		case 'C':
+			/* 0, 1 and 2 are never a guest's; -1 is "any". */
+			if (opt_u64(optarg, UINT32_MAX - 1, &n) < 0 || n < 3) {
+				fprintf(stderr, "vsockemu replay: bad "
+				    "--guest-cid '%s': want 3 to %u\n", optarg,
+				    UINT32_MAX - 1);
+				return 2;
+			}
+			a->o.guest_cid = n;
 			break;
 		case 'p':
 		case 'f':

@@ -205,6 +205,12 @@ replay_file(const char *path, const struct replay_options *o,
 	if (e < 0) {
 		memcpy(res->error, err, sizeof(err));
 		res->verdict = REPLAY_UNUSABLE;
+	} else if (o->guest_cid != 0 && res->frames == 0) {
+		/* A mistyped CID must not pass on nothing. */
+		snprintf(res->error, sizeof(res->error), "%s: no frame of guest "
+		    "CID %" PRIu64 " (%" PRIu64 " frames of other guests)", path,
+		    o->guest_cid, res->other_guest_frames);
+		res->verdict = REPLAY_UNUSABLE;
 	}
 	return res->verdict;
 }

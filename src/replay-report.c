@@ -85,6 +85,10 @@ notes(FILE *f, const char *indent, const struct replay_result *r)
 		    "the host had already reset (Linux sends one more when the "
 		    "application closes) accepted\n", indent, r->repeated_rsts,
 		    r->repeated_rsts == 1 ? "" : "s");
+	if (r->other_guest_frames > 0)
+		fprintf(f, "%snote: %" PRIu64 " frame%s of other guests "
+		    "skipped (--guest-cid)\n", indent, r->other_guest_frames,
+		    r->other_guest_frames == 1 ? "" : "s");
 	if (r->split_taps > 0)
 		fprintf(f, "%swarning: %" PRIu64 " host->guest RW record%s "
 		    "from Linux 6.1's split tap (more payload than len) "
@@ -180,10 +184,11 @@ report_json(FILE *f, const char *trace, const struct replay_result *r)
 	    ",\"frames\":%" PRIu64
 	    ",\"guest_frames\":%" PRIu64 ",\"host_frames\":%" PRIu64
 	    ",\"connections\":%" PRIu64 ",\"bytes_guest_to_host\":%" PRIu64
-	    ",\"bytes_host_to_guest\":%" PRIu64 ",\"split_taps\":%" PRIu64,
+	    ",\"bytes_host_to_guest\":%" PRIu64 ",\"split_taps\":%" PRIu64
+	    ",\"other_guest_frames\":%" PRIu64,
 	    r->buf_alloc, r->guest_rx_buf, r->frames, r->guest_frames,
 	    r->host_frames, r->conns,
-	    r->bytes_g2h, r->bytes_h2g, r->split_taps);
+	    r->bytes_g2h, r->bytes_h2g, r->split_taps, r->other_guest_frames);
 	if (r->verdict == REPLAY_DIVERGED) {
 		fprintf(f, ",\"divergence\":{\"frame\":%" PRIu64
 		    ",\"at_end\":%s", d->frame, d->at_end ? "true" : "false");

@@ -415,7 +415,9 @@ rp_trace_host(struct replay *rp, struct rp_conn *c,
 		snprintf(a, sizeof(a), "%" PRIu64 " > %" PRIu64, h->src_cid,
 		    h->dst_cid);
 		rp_diverge(rp, f->number, c, "cid", e, a, "a host frame "
-		    "between CIDs other than the trace's host and guest");
+		    "between CIDs other than the trace's host and guest (a "
+		    "capture of several guests replays one at a time: "
+		    "--guest-cid)");
 		return 1;
 	}
 	/* An RST answers with the guest's type, known or not. */

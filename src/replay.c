@@ -217,6 +217,12 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 
 	if (rp->diverged || rp->nomem)
 		return rp->nomem ? -VSE_ERR_NOMEM : 1;
+	if (rp->opt.guest_cid != 0 && rp->opt.guest_cid !=
+	    (f->to_guest ? f->hdr.dst_cid : f->hdr.src_cid)) {
+		/* Another VM's traffic: not this replay's guest. */
+		rp->res.other_guest_frames++;
+		return 0;
+	}
 	if ((c = rp_trace_conn(rp, f, &to_guest)) == NULL)
 		return -VSE_ERR_NOMEM;
 	if (!rp->started && (e = start(rp, f, to_guest)) < 0)

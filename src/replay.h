@@ -78,6 +78,12 @@ struct replay_options {
 	 */
 	uint32_t guest_rx_buf;
 	bool host_initiated;		/* equal CIDs: the REQUEST's sender is the host */
+	/*
+	 * The guest to replay in a capture of several (a host's vsockmon
+	 * sees every VM): frames of other guests are skipped and counted.
+	 * 0: the first frame's guest, and another guest diverges.
+	 */
+	uint64_t guest_cid;
 	const struct replay_script *script;	/* NULL: infer everything */
 	/* Every packet the device taps (guest frames as fed, its output). */
 	vsock_tap_fn tap;
@@ -117,6 +123,7 @@ struct replay_result {
 	uint64_t device_packets;	/* what the device sent */
 	uint64_t split_taps;		/* Linux 6.1 split-tap records, trimmed */
 	uint64_t repeated_rsts;		/* Linux's second RST on a reset pair */
+	uint64_t other_guest_frames;	/* skipped: not opt.guest_cid's */
 	enum vsock_profile profile;
 	uint32_t buf_alloc;
 	bool profile_inferred;

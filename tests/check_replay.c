@@ -594,6 +594,62 @@ START_TEST(test_guest_rx_buffer_size)
 }
 END_TEST
 
+/*
+ * A host-side capture with two guests (CIDs 3 and 4) on the same ports:
+ * one guest at a time, the other's frames skipped; without --guest-cid the
+ * first host frame to the second guest diverges, naming the CID.
+ */
+static void
+two_guests(struct tr *t)
+{
+	tr_feed(t, 0, 3, GP, VMADDR_CID_HOST, HP, VIRTIO_VSOCK_OP_REQUEST, 0,
+	    NULL, 0);
+	tr_feed(t, 1, VMADDR_CID_HOST, HP, 3, GP, VIRTIO_VSOCK_OP_RESPONSE, 0,
+	    NULL, 0);
+	tr_feed(t, 2, 4, GP, VMADDR_CID_HOST, HP, VIRTIO_VSOCK_OP_REQUEST, 0,
+	    NULL, 0);
+	tr_feed(t, 3, VMADDR_CID_HOST, HP, 4, GP, VIRTIO_VSOCK_OP_RST, 0,
+	    NULL, 0);
+	tr_feed(t, 4, 3, GP, VMADDR_CID_HOST, HP, VIRTIO_VSOCK_OP_RW, 0,
+	    "hi", 0);
+	tr_feed(t, 5, VMADDR_CID_HOST, HP, 3, GP,
+	    VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 2);
+}
+
+START_TEST(test_one_guest_of_several)
+{
+	struct replay_options o;
+	struct tr *t;
+
+	replay_options_defaults(&o);
+	ck_assert_uint_eq(o.guest_cid, 0);	/* the first frame's */
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	two_guests(t);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(t->res.div.frame, 4);
+	ck_assert_str_eq(t->res.div.field, "cid");
+	ck_assert_ptr_nonnull(strstr(t->res.div.what, "--guest-cid"));
+	free(t);
+	/* Guest 3: its 4 frames replay, guest 4's 2 are skipped. */
+	o.guest_cid = 3;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	two_guests(t);
+	ck_assert_int_eq(tr_finish(t), REPLAY_PASS);
+	ck_assert_uint_eq(t->res.frames, 4);
+	ck_assert_uint_eq(t->res.other_guest_frames, 2);
+	free(t);
+	/* Guest 4: refused; guest 3's 4 frames are skipped. */
+	o.guest_cid = 4;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	two_guests(t);
+	ck_assert_int_eq(tr_finish(t), REPLAY_PASS);
+	ck_assert_uint_eq(t->res.frames, 2);
+	ck_assert_uint_eq(t->res.other_guest_frames, 4);
+	free(t);
+}
+END_TEST
+
 START_TEST(test_script_parse)
 {
 	struct replay_script *s;
@@ -669,6 +725,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_echo_script);
 	tcase_add_test(tc, test_guest_rx_buffer_size);
+	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);
 	tcase_add_test(tc, test_stream_matcher);
 	suite_add_tcase(s, tc);

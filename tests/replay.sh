@@ -40,6 +40,18 @@ check "bad --format: exit 2, named" sh -c "test $? -eq 2 && grep -q format '$err
 check "bad --profile: exit 2" test $? -eq 2
 "$emu" replay --pcap-out "$tmp/x.pcap" "$tcpd" "$tcpd" 2> /dev/null
 check "--pcap-out with two traces: exit 2" test $? -eq 2
+for c in 0 2 4294967295 x; do
+	"$emu" replay --guest-cid $c "$tcpd" 2> "$err"
+	check "bad --guest-cid $c: exit 2, named" \
+	    sh -c "test $? -eq 2 && grep -q guest-cid '$err'"
+done
+"$emu" replay --guest-cid 99 "$vec/linux61-vhost-echo.pcap" > "$out"
+check "--guest-cid of a guest not in the trace: exit 2" test $? -eq 2
+check "... UNUSABLE, naming the CID" \
+    grep -q "no frame of guest CID 99 (20 frames of other guests)" "$out"
+"$emu" replay --guest-cid 3 "$vec/linux61-vhost-echo.pcap" > "$out"
+check "--guest-cid of the trace's guest: conforms as without it" \
+    sh -c "test $? -eq 0 && ! grep -q 'other guests' '$out'"
 for b in 0 65537 4k; do
 	"$emu" replay --guest-rx-buf $b "$tcpd" 2> "$err"
 	check "bad --guest-rx-buf $b: exit 2, named" \
