@@ -1151,6 +1151,46 @@ START_TEST(test_transport_reset)
 }
 END_TEST
 
+/*
+ * Event buffers the guest got wrong (too short for the 4-byte event, or
+ * device-readable: the event queue takes writable buffers, 5.10.6.5) go
+ * back unused and counted; the event waits for a good one.
+ */
+START_TEST(test_transport_reset_bad_event_buffers)
+{
+	struct wire *w = wire_new();
+	struct fg_buf shortb = { w->ev_pool, 2 }, ro = { w->ev_pool + 8, 4 },
+	    good = { w->ev_pool + 4, 4 };
+	uint32_t len, ev;
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {	/* the rig's four good buffers */
+		vsock_device_transport_reset(w->dev, w->now);
+		ck_assert_ptr_nonnull(fg_ring_get_used(&w->evr, &len));
+	}
+	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &shortb, 1,
+	    (void *)10, false), 0);
+	ck_assert_int_ge(fg_ring_add(&w->evr, &ro, 1, NULL, 0, (void *)11,
+	    false), 0);
+	vsock_device_transport_reset(w->dev, w->now);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)10);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)11);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_ptr_null(fg_ring_get_used(&w->evr, &len));
+	ck_assert_uint_eq(stats(w)->rx_bad_buffers, 2);
+	/* A good buffer later: the pending event goes into it. */
+	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &good, 1, (void *)12,
+	    false), 0);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_EVENT, w->now);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)12);
+	ck_assert_uint_eq(len, 4);
+	fg_mem_read(&w->mem, good.gpa, &ev, 4);
+	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	wire_free(w);
+}
+END_TEST
+
 static Suite *
 device_suite(void)
 {
@@ -1219,6 +1259,7 @@ device_suite(void)
 
 	tc = tcase_create("reset");
 	tcase_add_test(tc, test_transport_reset);
+	tcase_add_test(tc, test_transport_reset_bad_event_buffers);
 	suite_add_tcase(s, tc);
 	return s;
 }
