@@ -270,8 +270,12 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 		close(c);
 		return;
 	}
-	/* A front-end that stalls mid-message is dropped, not waited on. */
+	/*
+	 * A front-end that stalls mid-message, or stops reading our
+	 * replies, is dropped after 1 s, not waited on forever.
+	 */
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	vsock_device_config_defaults(&dc);
 	dc.guest_cid = r->o.cid;
 	dc.profile = r->o.profile;

@@ -185,9 +185,14 @@ read_msg(int sock, struct vhu_msg *m, const char **why)
 	return 0;
 }
 
+/*
+ * A front-end that sends requests and never reads the replies would block
+ * us in send() forever (the whole loop, SIGTERM included): the caller sets
+ * a send timeout, and a reply that cannot go out ends the session.
+ */
 static int
 send_reply(int sock, const struct vhu_msg *m, const void *payload,
-    uint32_t size)
+    uint32_t size, const char **why)
 {
 	uint8_t buf[VHOST_USER_HDR_SIZE + VHOST_USER_MAX_PAYLOAD];
 	uint32_t req = htole32(m->request);
@@ -198,15 +203,19 @@ send_reply(int sock, const struct vhu_msg *m, const void *payload,
 	memcpy(buf + 4, &flags, 4);
 	memcpy(buf + 8, &sz, 4);
 	memcpy(buf + VHOST_USER_HDR_SIZE, payload, size);
-	return send(sock, buf, VHOST_USER_HDR_SIZE + size, MSG_NOSIGNAL) ==
-	    (ssize_t)(VHOST_USER_HDR_SIZE + size) ? 0 : -VSE_ERR_INVAL;
+	if (send(sock, buf, VHOST_USER_HDR_SIZE + size, MSG_NOSIGNAL) !=
+	    (ssize_t)(VHOST_USER_HDR_SIZE + size)) {
+		*why = "cannot send a reply: the front-end is not reading";
+		return -VSE_ERR_INVAL;
+	}
+	return 0;
 }
 
 static int
-reply_u64(int sock, const struct vhu_msg *m, uint64_t v)
+reply_u64(int sock, const struct vhu_msg *m, uint64_t v, const char **why)
 {
 	v = htole64(v);
-	return send_reply(sock, m, &v, sizeof(v));
+	return send_reply(sock, m, &v, sizeof(v), why);
 }
 
 /* --- rings --- */
@@ -408,7 +417,7 @@ vring_state(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 		r->kicked = false;
 		st[1] = htole32(r->base);
 		st[0] = htole32(st[0]);
-		return send_reply(sock, m, st, sizeof(st));
+		return send_reply(sock, m, st, sizeof(st), why);
 	}
 }
 
@@ -463,7 +472,7 @@ get_config(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 	vsock_device_get_config(v->dev, cfg);
 	memcpy(out, m->p.bytes, 12);
 	memcpy(out + 12, cfg + off, size);
-	return send_reply(sock, m, out, 12 + size);
+	return send_reply(sock, m, out, 12 + size, why);
 }
 
 /* Features the back-end offers: the device's, plus protocol features. */
@@ -485,7 +494,7 @@ dispatch(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 
 	switch (m->request) {
 	case VHOST_USER_GET_FEATURES:
-		return reply_u64(sock, m, offered(v));
+		return reply_u64(sock, m, offered(v), why);
 	case VHOST_USER_SET_FEATURES:
 		if (m->size != 8 || (u & ~offered(v)) ||
 		    vsock_device_set_features(v->dev, u &
@@ -496,7 +505,7 @@ dispatch(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 		v->features = u;
 		return 0;
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
-		return reply_u64(sock, m, PROTOCOL_OFFERED);
+		return reply_u64(sock, m, PROTOCOL_OFFERED, why);
 	case VHOST_USER_SET_PROTOCOL_FEATURES:
 		if (m->size != 8 || (u & ~(uint64_t)PROTOCOL_OFFERED)) {
 			*why = "protocol features not offered";
@@ -505,7 +514,7 @@ dispatch(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 		v->protocol_features = u;
 		return 0;
 	case VHOST_USER_GET_QUEUE_NUM:
-		return reply_u64(sock, m, VSOCK_NUM_QUEUES);
+		return reply_u64(sock, m, VSOCK_NUM_QUEUES, why);
 	case VHOST_USER_SET_OWNER:
 		return 0;
 	case VHOST_USER_RESET_OWNER:
@@ -546,6 +555,7 @@ int
 vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 {
 	static const char *ignored;
+	const char *ack_why = NULL;
 	struct vhu_msg m;
 	unsigned i;
 	int e;
@@ -568,8 +578,12 @@ vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 		/* REPLY_ACK: the front-end asked to hear success or failure. */
 		if ((m.flags & VHOST_USER_NEED_REPLY) && !has_reply(m.request) &&
 		    (v->protocol_features &
-		    VIRTIO_FEATURE(VHOST_USER_PROTOCOL_F_REPLY_ACK)))
-			reply_u64(sock, &m, e == 0 ? 0 : 1);
+		    VIRTIO_FEATURE(VHOST_USER_PROTOCOL_F_REPLY_ACK)) &&
+		    reply_u64(sock, &m, e == 0 ? 0 : 1, &ack_why) < 0 &&
+		    e == 0) {
+			e = -VSE_ERR_INVAL;
+			*why = ack_why;
+		}
 	}
 	for (i = 0; i < m.nfds; i++)
 		close(m.fds[i]);

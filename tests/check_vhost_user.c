@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <endian.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -376,6 +377,32 @@ START_TEST(test_hostile_front_end)
 }
 END_TEST
 
+/*
+ * A front-end that keeps asking and never reads the replies: once its
+ * socket is full the reply cannot go out and the session ends with a
+ * reason, rather than blocking the back-end (the program sets a 1 s send
+ * timeout; here the socket is non-blocking, the same to vhu_handle).
+ */
+START_TEST(test_front_end_not_reading_replies)
+{
+	struct vrig *r = vrig_new();
+	const char *why = NULL;
+	unsigned i;
+	int e = 0;
+
+	ck_assert_int_eq(fcntl(r->be, F_SETFL, O_NONBLOCK), 0);
+	for (i = 0; i < 1000000 && e == 0; i++) {
+		fe_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0);
+		e = vhu_handle(r->v, r->be, 0, &why);
+	}
+	ck_assert_int_lt(e, 0);
+	ck_assert_uint_gt(i, 100);		/* the buffer did fill first */
+	ck_assert_str_eq(why, "cannot send a reply: the front-end is not "
+	    "reading");
+	vrig_free(r);
+}
+END_TEST
+
 static Suite *
 vhost_user_suite(void)
 {
@@ -384,6 +411,7 @@ vhost_user_suite(void)
 
 	tcase_add_test(tc, test_handshake_and_packets);
 	tcase_add_loop_test(tc, test_hostile_front_end, 0, H__COUNT);
+	tcase_add_test(tc, test_front_end_not_reading_replies);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -69,6 +69,25 @@ if command -v socat >/dev/null 2>&1; then
 	    grep -q "front-end gone: short message header" "$dir/err"
 	exec 4>&-
 	wait $stall
+	# One that asks and never reads the replies is dropped too (it used
+	# to block vsockemu in send() for good, SIGTERM included). 786,432
+	# bytes of GET_FEATURES (request 1, version 1, size 0), doubled up.
+	printf '\001\000\000\000\001\000\000\000\000\000\000\000' > "$dir/flood"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+		cat "$dir/flood" "$dir/flood" > "$dir/flood2"
+		mv "$dir/flood2" "$dir/flood"
+	done
+	mkfifo "$dir/deaf"
+	socat -u "OPEN:$dir/deaf" "UNIX-CONNECT:$dir/vhu.sock" &
+	deaf=$!
+	exec 5> "$dir/deaf"
+	cat "$dir/flood" >&5 2>/dev/null &
+	wait_log "front-end gone: cannot send a reply" 1
+	check "vhost-user: a front-end that never reads replies is dropped" \
+	    grep -q "front-end gone: cannot send a reply" "$dir/err"
+	exec 5>&-
+	kill $deaf 2>/dev/null
+	wait $deaf 2>/dev/null
 else
 	echo "SKIP: socat not installed (vhost-user without a front-end)"
 fi
