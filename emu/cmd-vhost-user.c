@@ -174,6 +174,8 @@ on_mx_watch(void *ctx, int fd, unsigned events)
 	loop_watch(r->loop, fd, events, on_mx_fd, r);
 }
 
+static void sync_kicks(struct vhu_run *r, int old[VSOCK_NUM_QUEUES]);
+
 /* A kick eventfd: which queue is it? */
 static void
 on_kick(void *ctx, int fd, unsigned events, uint64_t now)
@@ -185,6 +187,7 @@ on_kick(void *ctx, int fd, unsigned events, uint64_t now)
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		if (r->v != NULL && vhu_kick_fd(r->v, q) == fd)
 			vhu_kicked(r->v, q, now);
+	sync_kicks(r, r->kicks);	/* a kick fd at EOF was dropped */
 }
 
 /* Watches exactly the kick fds the session has now. */

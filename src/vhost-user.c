@@ -3,6 +3,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -355,6 +356,11 @@ set_vring_fd(struct vhu *v, struct vhu_msg *m, const char **why)
 	if (m->nfds == 1) {
 		fd = m->fds[0];
 		m->nfds = 0;	/* ours now */
+		/*
+		 * QEMU sends eventfds, but any fd can come: never let a full
+		 * pipe block an interrupt (or a read block a kick).
+		 */
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	}
 	slot = m->request == VHOST_USER_SET_VRING_KICK ? &r->kick_fd :
 	    m->request == VHOST_USER_SET_VRING_CALL ? &r->call_fd :
@@ -602,10 +608,20 @@ void
 vhu_kicked(struct vhu *v, unsigned q, vsock_time_t now)
 {
 	uint64_t n;
+	ssize_t got;
 
-	if (q < VSOCK_NUM_QUEUES && v->ring[q].kick_fd >= 0 &&
-	    read(v->ring[q].kick_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (q >= VSOCK_NUM_QUEUES)
 		return;
+	if (v->ring[q].kick_fd >= 0) {
+		got = read(v->ring[q].kick_fd, &n, sizeof(n));
+		if (got == 0) {
+			/* EOF: not an eventfd; readable forever, so drop it. */
+			close_fd(&v->ring[q].kick_fd);
+			return;
+		}
+		if (got < 0 && errno != EAGAIN)
+			return;
+	}
 	vsock_device_kick(v->dev, q, now);
 }
 

@@ -77,7 +77,11 @@ int vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why);
 /* The eventfd the front-end kicks queue q with, or -1. */
 int vhu_kick_fd(const struct vhu *v, unsigned q);
 
-/* Queue q's kick fd is readable: drain it and run the device. */
+/*
+ * Queue q's kick fd is readable: drain it and run the device. A kick fd
+ * at EOF (no eventfd ever is) is closed and vhu_kick_fd() gives -1 after:
+ * stop watching it.
+ */
 void vhu_kicked(struct vhu *v, unsigned q, vsock_time_t now);
 
 /* A vsock_notify_fn: interrupt the guest through q's call eventfd. */
