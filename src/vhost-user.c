@@ -340,7 +340,7 @@ set_vring_fd(struct vhu *v, struct vhu_msg *m, const char **why)
 	uint64_t u = le64toh(m->p.u64);
 	struct vhu_ring *r;
 	unsigned q;
-	int fd = -1, *slot;
+	int fd = -1, fl, *slot;
 
 	if (m->size != 8 || (u & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK |
 	    VHOST_USER_VRING_NOFD)) ||
@@ -358,9 +358,11 @@ set_vring_fd(struct vhu *v, struct vhu_msg *m, const char **why)
 		m->nfds = 0;	/* ours now */
 		/*
 		 * QEMU sends eventfds, but any fd can come: never let a full
-		 * pipe block an interrupt (or a read block a kick).
+		 * pipe block an interrupt (or a read block a kick). The flag
+		 * is the front-end's too; QEMU's eventfds have it already.
 		 */
-		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if ((fl = fcntl(fd, F_GETFL)) >= 0)
+			(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	}
 	slot = m->request == VHOST_USER_SET_VRING_KICK ? &r->kick_fd :
 	    m->request == VHOST_USER_SET_VRING_CALL ? &r->call_fd :
