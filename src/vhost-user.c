@@ -4,10 +4,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -42,6 +45,7 @@ struct vhu {
 	struct vhu_ring ring[VSOCK_NUM_QUEUES];
 	uint64_t features;		/* acked, incl. PROTOCOL_FEATURES */
 	uint64_t protocol_features;
+	char why[192];			/* a refusal that names its region */
 };
 
 /* A message as read: header fields, payload, and the fds that came along. */
@@ -55,6 +59,7 @@ struct vhu_msg {
 	unsigned nfds;
 };
 
+/* Closes *fd if open and forgets it. */
 static void
 close_fd(int *fd)
 {
@@ -93,6 +98,7 @@ stop_ring(struct vhu *v, unsigned q)
 	return last;
 }
 
+/* Unmaps every region; the table is empty after. */
 static void
 unmap_all(struct vhu *v)
 {
@@ -268,6 +274,52 @@ maybe_start(struct vhu *v, unsigned q)
 
 /* --- the messages --- */
 
+/*
+ * Seals fd against shrinking when it allows it and is not sealed so
+ * already (QEMU's memory-backend-memfd seals GROW|SHRINK|SEAL by default;
+ * with seal=off it does not even allow sealing): then no page we map can
+ * vanish.
+ */
+static void
+seal_against_shrink(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals >= 0 && !(seals & (F_SEAL_SHRINK | F_SEAL_SEAL)))
+		(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+}
+
+/*
+ * Region i must lie inside its file, or the first access past the file's
+ * end raises SIGBUS (issue 14: a 4 KiB memfd declared as 1 MiB). Checked
+ * after sealing, so a sealed file stays as large as we saw it. Neither
+ * Linux (its vhost walks the owner's own memory) nor libvhost-user checks
+ * this. A file that is not regular (a character device) has no size to
+ * check against: refused too.
+ */
+static int
+region_inside_file(struct vhu *v, unsigned i, int fd, uint64_t off,
+    uint64_t size, const char **why)
+{
+	struct stat st;
+
+	seal_against_shrink(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(v->why, sizeof(v->why), "memory region %u: its fd is "
+		    "not a file (want a memfd, shm or hugetlbfs file)", i);
+		*why = v->why;
+		return -VSE_ERR_MEM_FD_SIZE;
+	}
+	if ((uint64_t)st.st_size < off + size) {
+		snprintf(v->why, sizeof(v->why), "memory region %u: offset %"
+		    PRIu64 " + size %" PRIu64 " is past the end of its file (%"
+		    PRIu64 " bytes)", i, off, size, (uint64_t)st.st_size);
+		*why = v->why;
+		return -VSE_ERR_MEM_FD_SIZE;
+	}
+	return 0;
+}
+
 /* SET_MEM_TABLE: map every region's fd; replaces the previous table. */
 static int
 set_mem_table(struct vhu *v, struct vhu_msg *m, const char **why)
@@ -300,6 +352,9 @@ set_mem_table(struct vhu *v, struct vhu_msg *m, const char **why)
 			*why = "memory region size or offset overflows";
 			return -VSE_ERR_MEM_OVERFLOW;
 		}
+		if ((e = region_inside_file(v, i, m->fds[i], off, r->size,
+		    why)) < 0)
+			return e;
 		r->map_len = (size_t)(off + r->size);
 		r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED, m->fds[i], 0);

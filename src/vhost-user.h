@@ -70,7 +70,8 @@ void vhu_free(struct vhu *v);
  * Reads one message from sock (blocking, whole), handles it and replies.
  * Returns 0, or a negative error after which the connection must be
  * closed: a malformed message, an unexpected fd, a region or ring outside
- * memory. why (if not NULL) gets a static description.
+ * memory or its file. why (if not NULL) gets a description, valid until
+ * the next call on v.
  */
 int vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why);
 

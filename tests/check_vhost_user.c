@@ -2,10 +2,13 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <endian.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +27,7 @@ struct vrig {
 	struct fg_ring ring[2];
 	int kick[2], call[2];
 	uint64_t features;
+	const char *why;	/* the last refusal's reason */
 };
 
 static unsigned
@@ -83,6 +87,7 @@ call(struct vrig *r, uint32_t req, uint32_t flags, const void *p,
 	e = vhu_handle(r->v, r->be, 0, &why);
 	if (e < 0)
 		ck_assert_ptr_nonnull(why);	/* every refusal explains */
+	r->why = why;
 	return e;
 }
 
@@ -448,6 +453,103 @@ START_TEST(test_kick_fd_at_eof_is_dropped)
 }
 END_TEST
 
+/* The memory table with one region over fd: [gpa, +size) at file offset off. */
+static int
+mem_table_fd(struct vrig *r, int fd, uint64_t size, uint64_t off)
+{
+	uint64_t t[5] = { htole64(1), htole64(0x100000), htole64(size),
+	    htole64(0x7f0000000000), htole64(off) };
+
+	return call(r, VHOST_USER_SET_MEM_TABLE, 0, t, 40, &fd, 1);
+}
+
+/* A memfd of len bytes; sealing allowed when sealable. */
+static int
+memfd_of(size_t len, bool sealable)
+{
+	int fd = memfd_create("vhu-test", MFD_CLOEXEC |
+	    (sealable ? MFD_ALLOW_SEALING : 0));
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)len), 0);
+	return fd;
+}
+
+/*
+ * A region must lie inside its file: issue 14's 4 KiB memfd declared as a
+ * 1 MiB region put the rings past the file's end, and the first kick
+ * killed the back-end with SIGBUS. Both sides of the boundary, from the
+ * offset and from the size.
+ */
+static const struct {
+	size_t file;
+	uint64_t size, off;
+	bool ok;
+} past_eof[] = {
+	{ 4096, 1 << 20, 0, false },	/* issue 14 */
+	{ 8192, 4096, 4096, true },	/* ends exactly at the end */
+	{ 8192, 4096, 4097, false },	/* one byte past, by the offset */
+	{ 8192, 8193, 0, false },	/* one byte past, by the size */
+	{ 8192, 8192, 0, true },
+};
+
+START_TEST(test_region_inside_its_file)
+{
+	struct vrig *r = vrig_new();
+	int fd = memfd_of(past_eof[_i].file, false);
+	int e = mem_table_fd(r, fd, past_eof[_i].size, past_eof[_i].off);
+	char want[160];
+
+	if (past_eof[_i].ok) {
+		ck_assert_err(e, 0);
+	} else {
+		ck_assert_err(e, -VSE_ERR_MEM_FD_SIZE);
+		snprintf(want, sizeof(want), "memory region 0: offset %llu + "
+		    "size %llu is past the end of its file (%zu bytes)",
+		    (unsigned long long)past_eof[_i].off,
+		    (unsigned long long)past_eof[_i].size, past_eof[_i].file);
+		ck_assert_str_eq(r->why, want);
+	}
+	close(fd);
+	vrig_free(r);
+}
+END_TEST
+
+/* A character device (/dev/zero maps, but has no size to check): refused. */
+START_TEST(test_region_fd_not_a_file)
+{
+	struct vrig *r = vrig_new();
+	int fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_err(mem_table_fd(r, fd, 4096, 0), -VSE_ERR_MEM_FD_SIZE);
+	ck_assert_str_eq(r->why, "memory region 0: its fd is not a file (want "
+	    "a memfd, shm or hugetlbfs file)");
+	close(fd);
+	vrig_free(r);
+}
+END_TEST
+
+/*
+ * A memfd that allows sealing gets F_SEAL_SHRINK (QEMU's memfd backend
+ * seals so by default): the front-end can no longer pull guest memory
+ * from under our mapping.
+ */
+START_TEST(test_sealable_memfd_is_sealed)
+{
+	struct vrig *r = vrig_new();
+	int fd = memfd_of(8192, true);
+
+	ck_assert_err(mem_table_fd(r, fd, 8192, 0), 0);
+	ck_assert(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK);
+	ck_assert_int_eq(ftruncate(fd, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(ftruncate(fd, 16384), 0);	/* growing is fine */
+	close(fd);
+	vrig_free(r);
+}
+END_TEST
+
 static Suite *
 vhost_user_suite(void)
 {
@@ -459,6 +561,10 @@ vhost_user_suite(void)
 	tcase_add_test(tc, test_front_end_not_reading_replies);
 	tcase_add_test(tc, test_call_fd_never_blocks);
 	tcase_add_test(tc, test_kick_fd_at_eof_is_dropped);
+	tcase_add_loop_test(tc, test_region_inside_its_file, 0,
+	    (int)(sizeof(past_eof) / sizeof(past_eof[0])));
+	tcase_add_test(tc, test_region_fd_not_a_file);
+	tcase_add_test(tc, test_sealable_memfd_is_sealed);
 	suite_add_tcase(s, tc);
 	return s;
 }
