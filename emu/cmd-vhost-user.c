@@ -232,6 +232,17 @@ end_session(struct vhu_run *r, int kicks[VSOCK_NUM_QUEUES])
 	}
 }
 
+/* Ends the session for why, saying so unless quiet. */
+static void
+drop_frontend(struct vhu_run *r, const char *why)
+{
+	if (r->o.verbose)
+		fprintf(stderr, "vsockemu vhost-user: front-end gone: %s\n",
+		    why ? why : "error");
+	end_session(r, r->kicks);
+	r->closing = r->o.once;
+}
+
 /* A message from QEMU. */
 static void
 on_frontend(void *ctx, int fd, unsigned events, uint64_t now)
@@ -242,11 +253,7 @@ on_frontend(void *ctx, int fd, unsigned events, uint64_t now)
 	(void)fd;
 	(void)events;
 	if (vhu_handle(r->v, r->conn_fd, now, &why) < 0) {
-		if (r->o.verbose)
-			fprintf(stderr, "vsockemu vhost-user: front-end gone: "
-			    "%s\n", why ? why : "error");
-		end_session(r, r->kicks);
-		r->closing = r->o.once;
+		drop_frontend(r, why);
 		return;
 	}
 	sync_kicks(r, r->kicks);
@@ -334,6 +341,7 @@ cmd_vhost_user(int argc, char **argv)
 	struct vhu_run r;
 	struct muxer_config mc;
 	struct timespec wall;
+	const char *why = NULL;
 	char err[512];
 	uint64_t now, next;
 	int rc;
@@ -369,6 +377,15 @@ cmd_vhost_user(int argc, char **argv)
 		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
 		    "host side on %s\n", r.o.socket, r.o.uds);
 	do {
+		/*
+		 * Whatever ran the device last (a kick, a message, a host
+		 * socket, a timer) may have met memory the front-end took
+		 * away: end that session before running the device again.
+		 */
+		if (r.v != NULL && vhu_check_memory(r.v, &why) < 0)
+			drop_frontend(&r, why);
+		if (r.closing)
+			break;
 		now = loop_now();
 		next = UINT64_MAX;
 		if (r.dev != NULL) {

@@ -27,6 +27,8 @@ static const struct vse_err_desc vse_errors[] = {
 	    "too many guest memory regions" },
 	[VSE_ERR_MEM_FD_SIZE] = { "VSE_ERR_MEM_FD_SIZE",
 	    "memory region is not inside its file (offset + size past the end)" },
+	[VSE_ERR_MEM_LOST] = { "VSE_ERR_MEM_LOST",
+	    "guest memory vanished: the front-end shrank its file under it" },
 	[VSE_ERR_VQ_SIZE] = { "VSE_ERR_VQ_SIZE",
 	    "queue size is not a power of two in 1..32768" },
 	[VSE_ERR_VQ_ALIGN] = { "VSE_ERR_VQ_ALIGN",

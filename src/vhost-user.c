@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "vhost-user-guard.h"
 #include "vhost-user.h"
 #include "virtio-ring.h"
 #include "vsock-proto.h"
@@ -23,6 +24,7 @@ struct vhu_region {
 	uint64_t gpa, size, uaddr;	/* uaddr: the front-end's address */
 	void *map;			/* our mmap of [0, mmap_offset + size) */
 	size_t map_len;
+	int guard;			/* vhu_guard_add handle, or -1 */
 };
 
 /* What the front-end told us about one ring so far. */
@@ -45,6 +47,8 @@ struct vhu {
 	struct vhu_ring ring[VSOCK_NUM_QUEUES];
 	uint64_t features;		/* acked, incl. PROTOCOL_FEATURES */
 	uint64_t protocol_features;
+	bool broken;			/* guest memory lost: sticky */
+	unsigned long losses_seen;	/* vhu_guard_losses() at the last look */
 	char why[192];			/* a refusal that names its region */
 };
 
@@ -78,6 +82,7 @@ vhu_new(struct vsock_device *dev, struct vhu **out)
 	if (v == NULL)
 		return -VSE_ERR_NOMEM;
 	v->dev = dev;
+	v->losses_seen = vhu_guard_losses();
 	guestmem_init(&v->mem);
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		v->ring[q].kick_fd = v->ring[q].call_fd = v->ring[q].err_fd =
@@ -98,14 +103,16 @@ stop_ring(struct vhu *v, unsigned q)
 	return last;
 }
 
-/* Unmaps every region; the table is empty after. */
+/* Unguards and unmaps every region; the table is empty after. */
 static void
 unmap_all(struct vhu *v)
 {
 	unsigned i;
 
-	for (i = 0; i < v->nregions; i++)
+	for (i = 0; i < v->nregions; i++) {
+		vhu_guard_remove(v->region[i].guard);
 		munmap(v->region[i].map, v->region[i].map_len);
+	}
 	v->nregions = 0;
 	guestmem_init(&v->mem);
 }
@@ -278,7 +285,8 @@ maybe_start(struct vhu *v, unsigned q)
  * Seals fd against shrinking when it allows it and is not sealed so
  * already (QEMU's memory-backend-memfd seals GROW|SHRINK|SEAL by default;
  * with seal=off it does not even allow sealing): then no page we map can
- * vanish.
+ * vanish. Files that cannot be sealed (tmpfs or hugetlbfs files, memfds
+ * without MFD_ALLOW_SEALING) rely on the SIGBUS guard.
  */
 static void
 seal_against_shrink(int fd)
@@ -362,7 +370,12 @@ set_mem_table(struct vhu *v, struct vhu_msg *m, const char **why)
 			*why = "cannot map a memory region";
 			return -VSE_ERR_NOMEM;
 		}
+		r->guard = vhu_guard_add(r->map, r->map_len);
 		v->nregions++;
+		if (r->guard < 0) {
+			*why = "no SIGBUS guard for a memory region";
+			return r->guard;
+		}
 		e = guestmem_add_region(&v->mem, r->gpa, r->size,
 		    (uint8_t *)r->map + off);
 		if (e < 0) {
@@ -614,6 +627,61 @@ has_reply(uint32_t request)
 	    request == VHOST_USER_GET_CONFIG;
 }
 
+/* --- a front-end that breaks what it handed us --- */
+
+/* Signals q's err fd (Linux: vq_err() -> eventfd_signal(error_ctx)). */
+static void
+signal_err(struct vhu *v, unsigned q)
+{
+	uint64_t one = 1;
+
+	if (v->ring[q].err_fd >= 0 &&
+	    write(v->ring[q].err_fd, &one, sizeof(one)) < 0)
+		return;	/* full: the front-end has been told already */
+}
+
+/*
+ * Has a SIGBUS replaced a region with zeros (vhost-user-guard.h)? The
+ * first time: break the session for good, stop every ring, signal the
+ * err fds and keep the reason (which region went) for the caller.
+ */
+static bool
+memory_lost(struct vhu *v)
+{
+	unsigned i, q;
+
+	if (v->broken)
+		return true;
+	if (vhu_guard_losses() == v->losses_seen)
+		return false;	/* no SIGBUS anywhere since the last look */
+	v->losses_seen = vhu_guard_losses();
+	for (i = 0; i < v->nregions && !vhu_guard_lost(v->region[i].guard);
+	    i++)
+		;
+	if (i == v->nregions)
+		return false;	/* another session's memory */
+	v->broken = true;
+	snprintf(v->why, sizeof(v->why), "memory region %u (guest 0x%" PRIx64
+	    ", %" PRIu64 " bytes) lost: the front-end shrank its file under "
+	    "our mapping", i, v->region[i].gpa, v->region[i].size);
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
+		v->ring[q].base = stop_ring(v, q);
+		v->ring[q].kicked = false;
+		signal_err(v, q);
+	}
+	return true;
+}
+
+int
+vhu_check_memory(struct vhu *v, const char **why)
+{
+	if (!memory_lost(v))
+		return 0;
+	if (why != NULL)
+		*why = v->why;
+	return -VSE_ERR_MEM_LOST;
+}
+
 int
 vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 {
@@ -626,6 +694,8 @@ vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 	if (why == NULL)
 		why = &ignored;
 	*why = NULL;
+	if (vhu_check_memory(v, why) < 0)
+		return -VSE_ERR_MEM_LOST;
 	e = read_msg(sock, &m, why);
 	if (e == 0) {
 		/* Only these may carry fds; anything else with one is hostile. */
@@ -652,6 +722,8 @@ vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 		close(m.fds[i]);
 	if (e == 0)
 		vsock_device_run(v->dev, now);
+	if (e == 0)
+		e = vhu_check_memory(v, why);
 	return e;
 }
 
@@ -679,7 +751,10 @@ vhu_kicked(struct vhu *v, unsigned q, vsock_time_t now)
 		if (got < 0 && errno != EAGAIN)
 			return;
 	}
+	if (v->broken)
+		return;		/* drained, so the loop rests; no device */
 	vsock_device_kick(v->dev, q, now);
+	(void)memory_lost(v);
 }
 
 void

@@ -59,7 +59,9 @@ struct vhu;
 /*
  * A vhost-user session with one front-end (QEMU's vhost-user-vsock-pci),
  * serving dev. Guest memory arrives as fds in SET_MEM_TABLE and is mapped
- * into the session's guestmem, which dev's queues use.
+ * into the session's guestmem, which dev's queues use. Each mapping is
+ * guarded against the front-end shrinking its file (vhost-user-guard.h:
+ * the first session installs a process-wide SIGBUS handler).
  */
 int vhu_new(struct vsock_device *dev, struct vhu **out);
 
@@ -70,10 +72,20 @@ void vhu_free(struct vhu *v);
  * Reads one message from sock (blocking, whole), handles it and replies.
  * Returns 0, or a negative error after which the connection must be
  * closed: a malformed message, an unexpected fd, a region or ring outside
- * memory or its file. why (if not NULL) gets a description, valid until
- * the next call on v.
+ * memory or its file, memory lost (vhu_check_memory). why (if not NULL)
+ * gets a description, valid until the next call on v.
  */
 int vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why);
+
+/*
+ * 0, or -VSE_ERR_MEM_LOST (why: which region) once the front-end shrank a
+ * file under guest memory we mapped and a SIGBUS was survived. The first
+ * time, the session breaks for good, as libvhost-user's dev->broken: every
+ * ring is stopped, each err fd signalled (Linux: vq_err()), and later
+ * messages refused; the caller should end the session.
+ * Any call that ran the device can have faulted: check after each.
+ */
+int vhu_check_memory(struct vhu *v, const char **why);
 
 /* The eventfd the front-end kicks queue q with, or -1. */
 int vhu_kick_fd(const struct vhu *v, unsigned q);
