@@ -187,7 +187,7 @@ on_kick(void *ctx, int fd, unsigned events, uint64_t now)
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		if (r->v != NULL && vhu_kick_fd(r->v, q) == fd)
 			vhu_kicked(r->v, q, now);
-	sync_kicks(r, r->kicks);	/* a kick fd at EOF was dropped */
+	sync_kicks(r, r->kicks);	/* a failed kick fd was dropped */
 }
 
 /* Watches exactly the kick fds the session has now. */
@@ -259,6 +259,14 @@ on_frontend(void *ctx, int fd, unsigned events, uint64_t now)
 	sync_kicks(r, r->kicks);
 }
 
+/* The session's report of a ring fd it dropped. */
+static void
+on_vhu_log(void *ctx, const char *msg)
+{
+	if (((struct vhu_run *)ctx)->o.verbose)
+		fprintf(stderr, "vsockemu vhost-user: %s\n", msg);
+}
+
 /* QEMU connects: a fresh device and session for it. */
 static void
 on_listen(void *ctx, int fd, unsigned events, uint64_t now)
@@ -301,6 +309,7 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 		return;
 	}
 	muxer_attach(r->mx, r->dev);
+	vhu_set_log(r->v, on_vhu_log, r);
 	vsock_device_set_notify(r->dev, vhu_notify, r->v);
 	if (r->pcap != NULL)
 		vsock_device_set_tap(r->dev, on_tap, r);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@ struct vhu {
 	bool broken;			/* guest memory lost: sticky */
 	unsigned long losses_seen;	/* vhu_guard_losses() at the last look */
 	char why[192];			/* a refusal that names its region */
+	vhu_log_fn log;
+	void *log_ctx;
 };
 
 /* A message as read: header fields, payload, and the fds that came along. */
@@ -89,6 +92,28 @@ vhu_new(struct vsock_device *dev, struct vhu **out)
 		    -1;
 	*out = v;
 	return 0;
+}
+
+void
+vhu_set_log(struct vhu *v, vhu_log_fn fn, void *ctx)
+{
+	v->log = fn;
+	v->log_ctx = ctx;
+}
+
+/* Reports one event through the log hook, printf-style. */
+static void __attribute__((format(printf, 2, 3)))
+say(const struct vhu *v, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (v->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	v->log(v->log_ctx, line);
 }
 
 /* Takes queue q out of the device; returns its last avail index. */
@@ -629,6 +654,19 @@ has_reply(uint32_t request)
 
 /* --- a front-end that breaks what it handed us --- */
 
+/*
+ * Ring fd *fd of queue q failed (what, with errno e): close it and say so
+ * once. Without this the loop would report a failed kick fd forever and
+ * every interrupt would retry a dead call fd.
+ */
+static void
+drop_ring_fd(struct vhu *v, unsigned q, int *fd, const char *what, int e)
+{
+	close_fd(fd);
+	say(v, "queue %u: %s fd failed (%s): dropped until the front-end "
+	    "sends a new one", q, what, e != 0 ? strerror(e) : "end of file");
+}
+
 /* Signals q's err fd (Linux: vq_err() -> eventfd_signal(error_ctx)). */
 static void
 signal_err(struct vhu *v, unsigned q)
@@ -636,8 +674,8 @@ signal_err(struct vhu *v, unsigned q)
 	uint64_t one = 1;
 
 	if (v->ring[q].err_fd >= 0 &&
-	    write(v->ring[q].err_fd, &one, sizeof(one)) < 0)
-		return;	/* full: the front-end has been told already */
+	    write(v->ring[q].err_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		drop_ring_fd(v, q, &v->ring[q].err_fd, "err", errno);
 }
 
 /*
@@ -743,13 +781,21 @@ vhu_kicked(struct vhu *v, unsigned q, vsock_time_t now)
 		return;
 	if (v->ring[q].kick_fd >= 0) {
 		got = read(v->ring[q].kick_fd, &n, sizeof(n));
-		if (got == 0) {
-			/* EOF: not an eventfd; readable forever, so drop it. */
-			close_fd(&v->ring[q].kick_fd);
+		/*
+		 * EOF or an error (never from an eventfd) is reported by the
+		 * loop again and again: drop the fd. Without a kick the ring
+		 * is not started (the spec's SET_VRING_KICK), so stop it as
+		 * GET_VRING_BASE would, keeping its base for the next kick;
+		 * libvhost-user's vu_kick_cb also unwatches such an fd.
+		 */
+		if (got == 0 || (got < 0 && errno != EAGAIN &&
+		    errno != EINTR)) {
+			drop_ring_fd(v, q, &v->ring[q].kick_fd, "kick",
+			    got == 0 ? 0 : errno);
+			v->ring[q].base = stop_ring(v, q);
+			v->ring[q].kicked = false;
 			return;
 		}
-		if (got < 0 && errno != EAGAIN)
-			return;
 	}
 	if (v->broken)
 		return;		/* drained, so the loop rests; no device */
@@ -763,9 +809,12 @@ vhu_notify(void *ctx, unsigned q)
 	struct vhu *v = ctx;
 	uint64_t one = 1;
 
-	if (q < VSOCK_NUM_QUEUES && v->ring[q].call_fd >= 0 &&
-	    write(v->ring[q].call_fd, &one, sizeof(one)) < 0)
-		return;	/* a full eventfd already wakes the guest */
+	if (q >= VSOCK_NUM_QUEUES || v->ring[q].call_fd < 0 ||
+	    write(v->ring[q].call_fd, &one, sizeof(one)) >= 0)
+		return;
+	/* Full (EAGAIN): the guest has an interrupt pending already. */
+	if (errno != EAGAIN && errno != EINTR)
+		drop_ring_fd(v, q, &v->ring[q].call_fd, "call", errno);
 }
 
 bool

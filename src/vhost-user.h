@@ -56,6 +56,9 @@
 
 struct vhu;
 
+/* Where a session reports what it dropped while running: one line, no '\n'. */
+typedef void (*vhu_log_fn)(void *ctx, const char *msg);
+
 /*
  * A vhost-user session with one front-end (QEMU's vhost-user-vsock-pci),
  * serving dev. Guest memory arrives as fds in SET_MEM_TABLE and is mapped
@@ -67,6 +70,9 @@ int vhu_new(struct vsock_device *dev, struct vhu **out);
 
 /* Unmaps guest memory, closes every fd, stops the device's queues. */
 void vhu_free(struct vhu *v);
+
+/* Reports each ring fd the session drops to fn (default: nowhere). */
+void vhu_set_log(struct vhu *v, vhu_log_fn fn, void *ctx);
 
 /*
  * Reads one message from sock (blocking, whole), handles it and replies.
@@ -91,13 +97,19 @@ int vhu_check_memory(struct vhu *v, const char **why);
 int vhu_kick_fd(const struct vhu *v, unsigned q);
 
 /*
- * Queue q's kick fd is readable: drain it and run the device. A kick fd
- * at EOF (no eventfd ever is) is closed and vhu_kick_fd() gives -1 after:
- * stop watching it.
+ * Queue q's kick fd is ready: drain it and run the device. A kick fd that
+ * fails instead (EOF: a pipe whose writer is gone; an error: EPOLLERR on
+ * the write end of a pipe), which the loop would report forever, is closed
+ * and logged once, and vhu_kick_fd() gives -1 after: stop watching it. The
+ * ring stops, as after GET_VRING_BASE, until the next SET_VRING_KICK.
  */
 void vhu_kicked(struct vhu *v, unsigned q, vsock_time_t now);
 
-/* A vsock_notify_fn: interrupt the guest through q's call eventfd. */
+/*
+ * A vsock_notify_fn: interrupt the guest through q's call eventfd. A call
+ * fd whose write fails other than "full" (EPIPE, EBADF...) is closed and
+ * logged once; the ring runs on without interrupts until SET_VRING_CALL.
+ */
 void vhu_notify(void *ctx, unsigned q);
 
 /* Is queue q running in the device? */

@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <endian.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -30,7 +32,19 @@ struct vrig {
 	int kick[2], call[2];
 	uint64_t features;
 	const char *why;	/* the last refusal's reason */
+	unsigned nlog;		/* lines the session logged */
+	char log[256];		/* the last one */
 };
+
+/* The session's log hook: counts lines, keeps the last. */
+static void
+on_log(void *ctx, const char *msg)
+{
+	struct vrig *r = ctx;
+
+	r->nlog++;
+	snprintf(r->log, sizeof(r->log), "%s", msg);
+}
 
 static unsigned
 count_fds(void)
@@ -135,6 +149,7 @@ vrig_new(void)
 	    &r->dev, NULL), 0);
 	script_attach(&r->sb, r->dev);
 	ck_assert_err(vhu_new(r->dev, &r->v), 0);
+	vhu_set_log(r->v, on_log, r);
 	vsock_device_set_notify(r->dev, vhu_notify, r->v);
 	ck_assert_err(fg_mem_init(&r->mem, &spec, 1, FG_MEM_MEMFD), 0);
 	return r;
@@ -598,8 +613,88 @@ START_TEST(test_truncated_memory_survived)
 	    -VSE_ERR_MEM_LOST);
 	ck_assert_str_eq(r->why, "memory region 0 (guest 0x100000, 16777216 "
 	    "bytes) lost: the front-end shrank its file under our mapping");
+	ck_assert_uint_eq(r->nlog, 0);	/* the reason is returned, not logged */
 	vrig_free(r);
 	ck_assert_uint_eq(count_fds(), before);
+}
+END_TEST
+
+/*
+ * A kick fd that keeps reporting EPOLLERR (the write end of a pipe whose
+ * reader is gone) spun the loop. Here an epoll set watches the kick fd
+ * the way the program does (level-triggered, unwatched once vhu_kick_fd
+ * changes): the fd is handled once and never reported again.
+ */
+START_TEST(test_kick_fd_error_handled_once)
+{
+	struct vrig *r = vrig_new();
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	uint64_t fdarg = htole64(1);
+	unsigned calls = 0, i;
+	int p[2], ep, fd;
+
+	handshake(r);
+	close(r->kick[1]);	/* replaced by the pipe */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_KICK, 0, &fdarg, 8, &p[1],
+	    1), 0);
+	close(p[0]);
+	close(p[1]);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	fd = vhu_kick_fd(r->v, 1);
+	ev.data.fd = fd;
+	ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	for (i = 0; i < 100; i++) {
+		if (epoll_wait(ep, &out, 1, 0) != 1)
+			continue;
+		ck_assert(out.events & EPOLLERR);
+		calls++;
+		vhu_kicked(r->v, 1, 0);
+		if (vhu_kick_fd(r->v, 1) != fd)
+			epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	}
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_int_eq(vhu_kick_fd(r->v, 1), -1);
+	ck_assert_uint_eq(r->nlog, 1);
+	ck_assert_str_eq(r->log, "queue 1: kick fd failed (Bad file "
+	    "descriptor): dropped until the front-end sends a new one");
+	/* The ring waits for a new kick fd, then starts where it stopped. */
+	ck_assert(!vhu_queue_running(r->v, 1));
+	r->kick[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_KICK, 0, &fdarg, 8,
+	    &r->kick[1], 1), 0);
+	ck_assert(vhu_queue_running(r->v, 1));
+	close(ep);
+	vrig_free(r);
+}
+END_TEST
+
+/*
+ * A call fd whose write fails (a pipe whose reader is gone: EPIPE; the
+ * program ignores SIGPIPE, issue 14 item 3) is dropped at the first
+ * failure: no write is tried again on it.
+ */
+START_TEST(test_call_fd_error_dropped)
+{
+	struct vrig *r = vrig_new();
+	uint64_t fdarg = 0;
+	unsigned before, i;
+	int p[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_CALL, 0, &fdarg, 8, &p[1],
+	    1), 0);
+	close(p[0]);
+	close(p[1]);
+	before = count_fds();
+	for (i = 0; i < 100; i++)
+		vhu_notify(r->v, 0);
+	ck_assert_uint_eq(count_fds(), before - 1);	/* ours closed */
+	ck_assert_uint_eq(r->nlog, 1);
+	ck_assert_str_eq(r->log, "queue 0: call fd failed (Broken pipe): "
+	    "dropped until the front-end sends a new one");
+	vrig_free(r);
 }
 END_TEST
 
@@ -698,6 +793,8 @@ vhost_user_suite(void)
 	tcase_add_test(tc, test_region_fd_not_a_file);
 	tcase_add_test(tc, test_sealable_memfd_is_sealed);
 	tcase_add_test(tc, test_truncated_memory_survived);
+	tcase_add_test(tc, test_kick_fd_error_handled_once);
+	tcase_add_test(tc, test_call_fd_error_dropped);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("guard");
 	tcase_add_loop_test(tc, test_guard_passes_other_sigbus, 0, 2);
