@@ -35,9 +35,13 @@ static const char vhu_usage[] =
 "    -chardev socket,id=c0,path=/tmp/vhu.sock \\\n"
 "    -device vhost-user-vsock-pci,chardev=c0\n"
 "\n"
-"Guest memory must be shared (share=on). When QEMU goes away, every\n"
-"connection is reset and vsockemu waits for the next one; until it comes,\n"
-"host CONNECT lines are closed without OK, as for a refused port.\n"
+"Guest memory must be shared (share=on), each region inside its file;\n"
+"sealable memfds are sealed against shrinking. A front-end that breaks the\n"
+"protocol, or shrinks guest memory under us anyway, has its session ended\n"
+"and stderr says why; a kick or call fd that fails is dropped, said once.\n"
+"When QEMU goes away, every connection is reset and vsockemu waits for the\n"
+"next one; until it comes, host CONNECT lines are closed without OK, as\n"
+"for a refused port.\n"
 "\n"
 "Options:\n"
 "  --socket PATH     where QEMU connects (required)\n"
@@ -187,7 +191,7 @@ on_kick(void *ctx, int fd, unsigned events, uint64_t now)
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		if (r->v != NULL && vhu_kick_fd(r->v, q) == fd)
 			vhu_kicked(r->v, q, now);
-	sync_kicks(r, r->kicks);	/* a kick fd at EOF was dropped */
+	sync_kicks(r, r->kicks);	/* a failed kick fd was dropped */
 }
 
 /* Watches exactly the kick fds the session has now. */
@@ -232,6 +236,17 @@ end_session(struct vhu_run *r, int kicks[VSOCK_NUM_QUEUES])
 	}
 }
 
+/* Ends the session for why, saying so unless quiet. */
+static void
+drop_frontend(struct vhu_run *r, const char *why)
+{
+	if (r->o.verbose)
+		fprintf(stderr, "vsockemu vhost-user: front-end gone: %s\n",
+		    why ? why : "error");
+	end_session(r, r->kicks);
+	r->closing = r->o.once;
+}
+
 /* A message from QEMU. */
 static void
 on_frontend(void *ctx, int fd, unsigned events, uint64_t now)
@@ -242,14 +257,18 @@ on_frontend(void *ctx, int fd, unsigned events, uint64_t now)
 	(void)fd;
 	(void)events;
 	if (vhu_handle(r->v, r->conn_fd, now, &why) < 0) {
-		if (r->o.verbose)
-			fprintf(stderr, "vsockemu vhost-user: front-end gone: "
-			    "%s\n", why ? why : "error");
-		end_session(r, r->kicks);
-		r->closing = r->o.once;
+		drop_frontend(r, why);
 		return;
 	}
 	sync_kicks(r, r->kicks);
+}
+
+/* The session's report of a ring fd it dropped. */
+static void
+on_vhu_log(void *ctx, const char *msg)
+{
+	if (((struct vhu_run *)ctx)->o.verbose)
+		fprintf(stderr, "vsockemu vhost-user: %s\n", msg);
 }
 
 /* QEMU connects: a fresh device and session for it. */
@@ -294,6 +313,7 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 		return;
 	}
 	muxer_attach(r->mx, r->dev);
+	vhu_set_log(r->v, on_vhu_log, r);
 	vsock_device_set_notify(r->dev, vhu_notify, r->v);
 	if (r->pcap != NULL)
 		vsock_device_set_tap(r->dev, on_tap, r);
@@ -334,6 +354,7 @@ cmd_vhost_user(int argc, char **argv)
 	struct vhu_run r;
 	struct muxer_config mc;
 	struct timespec wall;
+	const char *why = NULL;
 	char err[512];
 	uint64_t now, next;
 	int rc;
@@ -369,6 +390,15 @@ cmd_vhost_user(int argc, char **argv)
 		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
 		    "host side on %s\n", r.o.socket, r.o.uds);
 	do {
+		/*
+		 * Whatever ran the device last (a kick, a message, a host
+		 * socket, a timer) may have met memory the front-end took
+		 * away: end that session before running the device again.
+		 */
+		if (r.v != NULL && vhu_check_memory(r.v, &why) < 0)
+			drop_frontend(&r, why);
+		if (r.closing)
+			break;
 		now = loop_now();
 		next = UINT64_MAX;
 		if (r.dev != NULL) {

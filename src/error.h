@@ -19,6 +19,8 @@ enum vse_err {
 	VSE_ERR_MEM_SPLIT,		/* range crosses regions where one is required */
 	VSE_ERR_MEM_OVERLAP,		/* new region overlaps an existing one */
 	VSE_ERR_MEM_TOO_MANY,		/* region table full */
+	VSE_ERR_MEM_FD_SIZE,		/* vhost-user region not inside its file */
+	VSE_ERR_MEM_LOST,		/* front-end shrank a file under our mapping */
 
 	/* virtqueue setup (virtq.c) */
 	VSE_ERR_VQ_SIZE,		/* size zero, not a power of two, or > 32768 */

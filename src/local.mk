@@ -20,6 +20,7 @@ src_libvsockemu_a_SOURCES = \
 	src/backend-muxer.c src/backend-muxer.h \
 	src/uds-path.c src/uds-path.h \
 	src/vhost-user.c src/vhost-user.h \
+	src/vhost-user-guard.c src/vhost-user-guard.h \
 	src/vsockmon.c src/vsockmon.h \
 	src/pcap-record.c src/pcap-reader.c src/pcap-reader.h \
 	src/pcap-writer.c src/pcap-writer.h \

@@ -4,13 +4,18 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "vhost-user-guard.h"
 #include "vhost-user.h"
 #include "virtio-ring.h"
 #include "vsock-proto.h"
@@ -20,6 +25,7 @@ struct vhu_region {
 	uint64_t gpa, size, uaddr;	/* uaddr: the front-end's address */
 	void *map;			/* our mmap of [0, mmap_offset + size) */
 	size_t map_len;
+	int guard;			/* vhu_guard_add handle, or -1 */
 };
 
 /* What the front-end told us about one ring so far. */
@@ -42,6 +48,11 @@ struct vhu {
 	struct vhu_ring ring[VSOCK_NUM_QUEUES];
 	uint64_t features;		/* acked, incl. PROTOCOL_FEATURES */
 	uint64_t protocol_features;
+	bool broken;			/* guest memory lost: sticky */
+	unsigned long losses_seen;	/* vhu_guard_losses() at the last look */
+	char why[192];			/* a refusal that names its region */
+	vhu_log_fn log;
+	void *log_ctx;
 };
 
 /* A message as read: header fields, payload, and the fds that came along. */
@@ -55,6 +66,7 @@ struct vhu_msg {
 	unsigned nfds;
 };
 
+/* Closes *fd if open and forgets it. */
 static void
 close_fd(int *fd)
 {
@@ -73,12 +85,35 @@ vhu_new(struct vsock_device *dev, struct vhu **out)
 	if (v == NULL)
 		return -VSE_ERR_NOMEM;
 	v->dev = dev;
+	v->losses_seen = vhu_guard_losses();
 	guestmem_init(&v->mem);
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		v->ring[q].kick_fd = v->ring[q].call_fd = v->ring[q].err_fd =
 		    -1;
 	*out = v;
 	return 0;
+}
+
+void
+vhu_set_log(struct vhu *v, vhu_log_fn fn, void *ctx)
+{
+	v->log = fn;
+	v->log_ctx = ctx;
+}
+
+/* Reports one event through the log hook, printf-style. */
+static void __attribute__((format(printf, 2, 3)))
+say(const struct vhu *v, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (v->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	v->log(v->log_ctx, line);
 }
 
 /* Takes queue q out of the device; returns its last avail index. */
@@ -93,13 +128,16 @@ stop_ring(struct vhu *v, unsigned q)
 	return last;
 }
 
+/* Unguards and unmaps every region; the table is empty after. */
 static void
 unmap_all(struct vhu *v)
 {
 	unsigned i;
 
-	for (i = 0; i < v->nregions; i++)
+	for (i = 0; i < v->nregions; i++) {
+		vhu_guard_remove(v->region[i].guard);
 		munmap(v->region[i].map, v->region[i].map_len);
+	}
 	v->nregions = 0;
 	guestmem_init(&v->mem);
 }
@@ -268,6 +306,53 @@ maybe_start(struct vhu *v, unsigned q)
 
 /* --- the messages --- */
 
+/*
+ * Seals fd against shrinking when it allows it and is not sealed so
+ * already (QEMU's memory-backend-memfd seals GROW|SHRINK|SEAL by default;
+ * with seal=off it does not even allow sealing): then no page we map can
+ * vanish. Files that cannot be sealed (tmpfs or hugetlbfs files, memfds
+ * without MFD_ALLOW_SEALING) rely on the SIGBUS guard.
+ */
+static void
+seal_against_shrink(int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+
+	if (seals >= 0 && !(seals & (F_SEAL_SHRINK | F_SEAL_SEAL)))
+		(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+}
+
+/*
+ * Region i must lie inside its file, or the first access past the file's
+ * end raises SIGBUS (issue 14: a 4 KiB memfd declared as 1 MiB). Checked
+ * after sealing, so a sealed file stays as large as we saw it. Neither
+ * Linux (its vhost walks the owner's own memory) nor libvhost-user checks
+ * this. A file that is not regular (a character device) has no size to
+ * check against: refused too.
+ */
+static int
+region_inside_file(struct vhu *v, unsigned i, int fd, uint64_t off,
+    uint64_t size, const char **why)
+{
+	struct stat st;
+
+	seal_against_shrink(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(v->why, sizeof(v->why), "memory region %u: its fd is "
+		    "not a file (want a memfd, shm or hugetlbfs file)", i);
+		*why = v->why;
+		return -VSE_ERR_MEM_FD_SIZE;
+	}
+	if ((uint64_t)st.st_size < off + size) {
+		snprintf(v->why, sizeof(v->why), "memory region %u: offset %"
+		    PRIu64 " + size %" PRIu64 " is past the end of its file (%"
+		    PRIu64 " bytes)", i, off, size, (uint64_t)st.st_size);
+		*why = v->why;
+		return -VSE_ERR_MEM_FD_SIZE;
+	}
+	return 0;
+}
+
 /* SET_MEM_TABLE: map every region's fd; replaces the previous table. */
 static int
 set_mem_table(struct vhu *v, struct vhu_msg *m, const char **why)
@@ -300,6 +385,9 @@ set_mem_table(struct vhu *v, struct vhu_msg *m, const char **why)
 			*why = "memory region size or offset overflows";
 			return -VSE_ERR_MEM_OVERFLOW;
 		}
+		if ((e = region_inside_file(v, i, m->fds[i], off, r->size,
+		    why)) < 0)
+			return e;
 		r->map_len = (size_t)(off + r->size);
 		r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED, m->fds[i], 0);
@@ -307,7 +395,12 @@ set_mem_table(struct vhu *v, struct vhu_msg *m, const char **why)
 			*why = "cannot map a memory region";
 			return -VSE_ERR_NOMEM;
 		}
+		r->guard = vhu_guard_add(r->map, r->map_len);
 		v->nregions++;
+		if (r->guard < 0) {
+			*why = "no SIGBUS guard for a memory region";
+			return r->guard;
+		}
 		e = guestmem_add_region(&v->mem, r->gpa, r->size,
 		    (uint8_t *)r->map + off);
 		if (e < 0) {
@@ -559,6 +652,74 @@ has_reply(uint32_t request)
 	    request == VHOST_USER_GET_CONFIG;
 }
 
+/* --- a front-end that breaks what it handed us --- */
+
+/*
+ * Ring fd *fd of queue q failed (what, with errno e): close it and say so
+ * once. Without this the loop would report a failed kick fd forever and
+ * every interrupt would retry a dead call fd.
+ */
+static void
+drop_ring_fd(struct vhu *v, unsigned q, int *fd, const char *what, int e)
+{
+	close_fd(fd);
+	say(v, "queue %u: %s fd failed (%s): dropped until the front-end "
+	    "sends a new one", q, what, e != 0 ? strerror(e) : "end of file");
+}
+
+/* Signals q's err fd (Linux: vq_err() -> eventfd_signal(error_ctx)). */
+static void
+signal_err(struct vhu *v, unsigned q)
+{
+	uint64_t one = 1;
+
+	if (v->ring[q].err_fd >= 0 &&
+	    write(v->ring[q].err_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		drop_ring_fd(v, q, &v->ring[q].err_fd, "err", errno);
+}
+
+/*
+ * Has a SIGBUS replaced a region with zeros (vhost-user-guard.h)? The
+ * first time: break the session for good, stop every ring, signal the
+ * err fds and keep the reason (which region went) for the caller.
+ */
+static bool
+memory_lost(struct vhu *v)
+{
+	unsigned i, q;
+
+	if (v->broken)
+		return true;
+	if (vhu_guard_losses() == v->losses_seen)
+		return false;	/* no SIGBUS anywhere since the last look */
+	v->losses_seen = vhu_guard_losses();
+	for (i = 0; i < v->nregions && !vhu_guard_lost(v->region[i].guard);
+	    i++)
+		;
+	if (i == v->nregions)
+		return false;	/* another session's memory */
+	v->broken = true;
+	snprintf(v->why, sizeof(v->why), "memory region %u (guest 0x%" PRIx64
+	    ", %" PRIu64 " bytes) lost: the front-end shrank its file under "
+	    "our mapping", i, v->region[i].gpa, v->region[i].size);
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
+		v->ring[q].base = stop_ring(v, q);
+		v->ring[q].kicked = false;
+		signal_err(v, q);
+	}
+	return true;
+}
+
+int
+vhu_check_memory(struct vhu *v, const char **why)
+{
+	if (!memory_lost(v))
+		return 0;
+	if (why != NULL)
+		*why = v->why;
+	return -VSE_ERR_MEM_LOST;
+}
+
 int
 vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 {
@@ -571,6 +732,8 @@ vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 	if (why == NULL)
 		why = &ignored;
 	*why = NULL;
+	if (vhu_check_memory(v, why) < 0)
+		return -VSE_ERR_MEM_LOST;
 	e = read_msg(sock, &m, why);
 	if (e == 0) {
 		/* Only these may carry fds; anything else with one is hostile. */
@@ -597,6 +760,8 @@ vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 		close(m.fds[i]);
 	if (e == 0)
 		vsock_device_run(v->dev, now);
+	if (e == 0)
+		e = vhu_check_memory(v, why);
 	return e;
 }
 
@@ -616,15 +781,26 @@ vhu_kicked(struct vhu *v, unsigned q, vsock_time_t now)
 		return;
 	if (v->ring[q].kick_fd >= 0) {
 		got = read(v->ring[q].kick_fd, &n, sizeof(n));
-		if (got == 0) {
-			/* EOF: not an eventfd; readable forever, so drop it. */
-			close_fd(&v->ring[q].kick_fd);
+		/*
+		 * EOF or an error (never from an eventfd) is reported by the
+		 * loop again and again: drop the fd. Without a kick the ring
+		 * is not started (the spec's SET_VRING_KICK), so stop it as
+		 * GET_VRING_BASE would, keeping its base for the next kick;
+		 * libvhost-user's vu_kick_cb also unwatches such an fd.
+		 */
+		if (got == 0 || (got < 0 && errno != EAGAIN &&
+		    errno != EINTR)) {
+			drop_ring_fd(v, q, &v->ring[q].kick_fd, "kick",
+			    got == 0 ? 0 : errno);
+			v->ring[q].base = stop_ring(v, q);
+			v->ring[q].kicked = false;
 			return;
 		}
-		if (got < 0 && errno != EAGAIN)
-			return;
 	}
+	if (v->broken)
+		return;		/* drained, so the loop rests; no device */
 	vsock_device_kick(v->dev, q, now);
+	(void)memory_lost(v);
 }
 
 void
@@ -633,9 +809,12 @@ vhu_notify(void *ctx, unsigned q)
 	struct vhu *v = ctx;
 	uint64_t one = 1;
 
-	if (q < VSOCK_NUM_QUEUES && v->ring[q].call_fd >= 0 &&
-	    write(v->ring[q].call_fd, &one, sizeof(one)) < 0)
-		return;	/* a full eventfd already wakes the guest */
+	if (q >= VSOCK_NUM_QUEUES || v->ring[q].call_fd < 0 ||
+	    write(v->ring[q].call_fd, &one, sizeof(one)) >= 0)
+		return;
+	/* Full (EAGAIN): the guest has an interrupt pending already. */
+	if (errno != EAGAIN && errno != EINTR)
+		drop_ring_fd(v, q, &v->ring[q].call_fd, "call", errno);
 }
 
 bool

@@ -2,16 +2,23 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <endian.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "backend-script.h"
 #include "common.h"
 #include "pkt.h"
+#include "vhost-user-guard.h"
 #include "vhost-user.h"
 
 /* One session: our front-end end (fe), the back-end (be), a guest. */
@@ -24,7 +31,20 @@ struct vrig {
 	struct fg_ring ring[2];
 	int kick[2], call[2];
 	uint64_t features;
+	const char *why;	/* the last refusal's reason */
+	unsigned nlog;		/* lines the session logged */
+	char log[256];		/* the last one */
 };
+
+/* The session's log hook: counts lines, keeps the last. */
+static void
+on_log(void *ctx, const char *msg)
+{
+	struct vrig *r = ctx;
+
+	r->nlog++;
+	snprintf(r->log, sizeof(r->log), "%s", msg);
+}
 
 static unsigned
 count_fds(void)
@@ -83,6 +103,7 @@ call(struct vrig *r, uint32_t req, uint32_t flags, const void *p,
 	e = vhu_handle(r->v, r->be, 0, &why);
 	if (e < 0)
 		ck_assert_ptr_nonnull(why);	/* every refusal explains */
+	r->why = why;
 	return e;
 }
 
@@ -128,6 +149,7 @@ vrig_new(void)
 	    &r->dev, NULL), 0);
 	script_attach(&r->sb, r->dev);
 	ck_assert_err(vhu_new(r->dev, &r->v), 0);
+	vhu_set_log(r->v, on_log, r);
 	vsock_device_set_notify(r->dev, vhu_notify, r->v);
 	ck_assert_err(fg_mem_init(&r->mem, &spec, 1, FG_MEM_MEMFD), 0);
 	return r;
@@ -448,6 +470,313 @@ START_TEST(test_kick_fd_at_eof_is_dropped)
 }
 END_TEST
 
+/* The memory table with one region over fd: [gpa, +size) at file offset off. */
+static int
+mem_table_fd(struct vrig *r, int fd, uint64_t size, uint64_t off)
+{
+	uint64_t t[5] = { htole64(1), htole64(0x100000), htole64(size),
+	    htole64(0x7f0000000000), htole64(off) };
+
+	return call(r, VHOST_USER_SET_MEM_TABLE, 0, t, 40, &fd, 1);
+}
+
+/* A memfd of len bytes; sealing allowed when sealable. */
+static int
+memfd_of(size_t len, bool sealable)
+{
+	int fd = memfd_create("vhu-test", MFD_CLOEXEC |
+	    (sealable ? MFD_ALLOW_SEALING : 0));
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, (off_t)len), 0);
+	return fd;
+}
+
+/*
+ * A region must lie inside its file: issue 14's 4 KiB memfd declared as a
+ * 1 MiB region put the rings past the file's end, and the first kick
+ * killed the back-end with SIGBUS. Both sides of the boundary, from the
+ * offset and from the size.
+ */
+static const struct {
+	size_t file;
+	uint64_t size, off;
+	bool ok;
+} past_eof[] = {
+	{ 4096, 1 << 20, 0, false },	/* issue 14 */
+	{ 8192, 4096, 4096, true },	/* ends exactly at the end */
+	{ 8192, 4096, 4097, false },	/* one byte past, by the offset */
+	{ 8192, 8193, 0, false },	/* one byte past, by the size */
+	{ 8192, 8192, 0, true },
+};
+
+START_TEST(test_region_inside_its_file)
+{
+	struct vrig *r = vrig_new();
+	int fd = memfd_of(past_eof[_i].file, false);
+	int e = mem_table_fd(r, fd, past_eof[_i].size, past_eof[_i].off);
+	char want[160];
+
+	if (past_eof[_i].ok) {
+		ck_assert_err(e, 0);
+	} else {
+		ck_assert_err(e, -VSE_ERR_MEM_FD_SIZE);
+		snprintf(want, sizeof(want), "memory region 0: offset %llu + "
+		    "size %llu is past the end of its file (%zu bytes)",
+		    (unsigned long long)past_eof[_i].off,
+		    (unsigned long long)past_eof[_i].size, past_eof[_i].file);
+		ck_assert_str_eq(r->why, want);
+	}
+	close(fd);
+	vrig_free(r);
+}
+END_TEST
+
+/* A character device (/dev/zero maps, but has no size to check): refused. */
+START_TEST(test_region_fd_not_a_file)
+{
+	struct vrig *r = vrig_new();
+	int fd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_err(mem_table_fd(r, fd, 4096, 0), -VSE_ERR_MEM_FD_SIZE);
+	ck_assert_str_eq(r->why, "memory region 0: its fd is not a file (want "
+	    "a memfd, shm or hugetlbfs file)");
+	close(fd);
+	vrig_free(r);
+}
+END_TEST
+
+/*
+ * A memfd that allows sealing gets F_SEAL_SHRINK (QEMU's memfd backend
+ * seals so by default): the front-end can no longer pull guest memory
+ * from under our mapping.
+ */
+START_TEST(test_sealable_memfd_is_sealed)
+{
+	struct vrig *r = vrig_new();
+	int fd = memfd_of(8192, true);
+
+	ck_assert_err(mem_table_fd(r, fd, 8192, 0), 0);
+	ck_assert(fcntl(fd, F_GET_SEALS) & F_SEAL_SHRINK);
+	ck_assert_int_eq(ftruncate(fd, 0), -1);
+	ck_assert_int_eq(errno, EPERM);
+	ck_assert_int_eq(ftruncate(fd, 16384), 0);	/* growing is fine */
+	close(fd);
+	vrig_free(r);
+}
+END_TEST
+
+/*
+ * The front-end truncates the memfd after SET_MEM_TABLE (it cannot be
+ * sealed: no MFD_ALLOW_SEALING) and kicks: the back-end's ring reads hit
+ * pages past the file's end. The process survives; the session is broken
+ * (every ring stopped, the err eventfds signalled as Linux's vq_err does)
+ * and must end. Nothing here touches the fake guest's memory after the
+ * truncation: its own mapping would fault too.
+ */
+START_TEST(test_truncated_memory_survived)
+{
+	unsigned before = count_fds();
+	struct vrig *r = vrig_new();
+	uint64_t one = 1, n, fdarg;
+	const char *why = NULL;
+	int err[2], q;
+
+	handshake(r);
+	for (q = 0; q < 2; q++) {
+		err[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		fdarg = htole64((uint64_t)q);
+		ck_assert_err(call(r, VHOST_USER_SET_VRING_ERR, 0, &fdarg, 8,
+		    &err[q], 1), 0);
+	}
+	ck_assert_err(vhu_check_memory(r->v, &why), 0);
+	ck_assert_int_eq(ftruncate(r->mem.region[0].fd, 0), 0);
+	ck_assert_int_eq(write(r->kick[1], &one, 8), 8);
+	vhu_kicked(r->v, 1, 0);
+	ck_assert_err(vhu_check_memory(r->v, &why), -VSE_ERR_MEM_LOST);
+	ck_assert_str_eq(why, "memory region 0 (guest 0x100000, 16777216 "
+	    "bytes) lost: the front-end shrank its file under our mapping");
+	for (q = 0; q < 2; q++) {
+		ck_assert(!vhu_queue_running(r->v, (unsigned)q));
+		ck_assert_int_eq(read(err[q], &n, 8), 8);
+		close(err[q]);
+	}
+	/* Broken for good: kicks are drained (no spin) and do nothing. */
+	ck_assert_int_eq(write(r->kick[1], &one, 8), 8);
+	vhu_kicked(r->v, 1, 0);
+	ck_assert_int_eq(read(r->kick[1], &n, 8), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	vhu_kicked(r->v, 0, 0);
+	/* Every message is refused. */
+	ck_assert_err(call(r, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0),
+	    -VSE_ERR_MEM_LOST);
+	ck_assert_str_eq(r->why, "memory region 0 (guest 0x100000, 16777216 "
+	    "bytes) lost: the front-end shrank its file under our mapping");
+	ck_assert_uint_eq(r->nlog, 0);	/* the reason is returned, not logged */
+	vrig_free(r);
+	ck_assert_uint_eq(count_fds(), before);
+}
+END_TEST
+
+/*
+ * A kick fd that keeps reporting EPOLLERR (the write end of a pipe whose
+ * reader is gone) spun the loop. Here an epoll set watches the kick fd
+ * the way the program does (level-triggered, unwatched once vhu_kick_fd
+ * changes): the fd is handled once and never reported again.
+ */
+START_TEST(test_kick_fd_error_handled_once)
+{
+	struct vrig *r = vrig_new();
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	uint64_t fdarg = htole64(1);
+	unsigned calls = 0, i;
+	int p[2], ep, fd;
+
+	handshake(r);
+	close(r->kick[1]);	/* replaced by the pipe */
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_KICK, 0, &fdarg, 8, &p[1],
+	    1), 0);
+	close(p[0]);
+	close(p[1]);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	fd = vhu_kick_fd(r->v, 1);
+	ev.data.fd = fd;
+	ck_assert_int_eq(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
+	for (i = 0; i < 100; i++) {
+		if (epoll_wait(ep, &out, 1, 0) != 1)
+			continue;
+		ck_assert(out.events & EPOLLERR);
+		calls++;
+		vhu_kicked(r->v, 1, 0);
+		if (vhu_kick_fd(r->v, 1) != fd)
+			epoll_ctl(ep, EPOLL_CTL_DEL, fd, NULL);
+	}
+	ck_assert_uint_eq(calls, 1);
+	ck_assert_int_eq(vhu_kick_fd(r->v, 1), -1);
+	ck_assert_uint_eq(r->nlog, 1);
+	ck_assert_str_eq(r->log, "queue 1: kick fd failed (Bad file "
+	    "descriptor): dropped until the front-end sends a new one");
+	/* The ring waits for a new kick fd, then starts where it stopped. */
+	ck_assert(!vhu_queue_running(r->v, 1));
+	r->kick[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_KICK, 0, &fdarg, 8,
+	    &r->kick[1], 1), 0);
+	ck_assert(vhu_queue_running(r->v, 1));
+	close(ep);
+	vrig_free(r);
+}
+END_TEST
+
+/*
+ * A call fd whose write fails (a pipe whose reader is gone: EPIPE; the
+ * program ignores SIGPIPE, issue 14 item 3) is dropped at the first
+ * failure: no write is tried again on it.
+ */
+START_TEST(test_call_fd_error_dropped)
+{
+	struct vrig *r = vrig_new();
+	uint64_t fdarg = 0;
+	unsigned before, i;
+	int p[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_CALL, 0, &fdarg, 8, &p[1],
+	    1), 0);
+	close(p[0]);
+	close(p[1]);
+	before = count_fds();
+	for (i = 0; i < 100; i++)
+		vhu_notify(r->v, 0);
+	ck_assert_uint_eq(count_fds(), before - 1);	/* ours closed */
+	ck_assert_uint_eq(r->nlog, 1);
+	ck_assert_str_eq(r->log, "queue 0: call fd failed (Broken pipe): "
+	    "dropped until the front-end sends a new one");
+	vrig_free(r);
+}
+END_TEST
+
+/*
+ * The SIGBUS guard is confined to guarded ranges: in a child, a fault on
+ * another truncated mapping (case 0) or a SIGBUS sent by kill (case 1)
+ * still ends the process as it would without the guard (a signal, or
+ * AddressSanitizer's report and exit 1), never a silent survival.
+ */
+START_TEST(test_guard_passes_other_sigbus)
+{
+	int status, fd;
+	pid_t pid;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		volatile uint8_t *mine, *other;
+
+		fd = memfd_of(4096, false);
+		mine = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    0);
+		other = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    0);
+		if (mine == MAP_FAILED || other == MAP_FAILED ||
+		    vhu_guard_add((void *)mine, 4096) < 0 ||
+		    ftruncate(fd, 0) < 0)
+			_exit(3);
+		/* The report (ASan's) of an expected death is no news. */
+		dup2(open("/dev/null", O_WRONLY), 2);
+		if (_i == 0)
+			(void)other[0];
+		else
+			raise(SIGBUS);
+		_exit(0);	/* survived: the guard swallowed it */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(!WIFEXITED(status) || (WEXITSTATUS(status) != 0 &&
+	    WEXITSTATUS(status) != 3), "status %#x", status);
+}
+END_TEST
+
+/* A guarded range that faults reads zeros after, and says it was lost. */
+START_TEST(test_guard_replaces_lost_range)
+{
+	int fd = memfd_of(8192, false), h;
+	volatile uint8_t *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+
+	ck_assert(p != MAP_FAILED);
+	p[4096] = 7;
+	h = vhu_guard_add((void *)p, 8192);
+	ck_assert_int_ge(h, 0);
+	ck_assert(!vhu_guard_lost(h));
+	ck_assert_int_eq(ftruncate(fd, 4096), 0);
+	ck_assert_uint_eq(p[4096], 0);		/* faulted, replaced */
+	p[4096] = 9;				/* private now */
+	ck_assert(vhu_guard_lost(h));
+	ck_assert_uint_eq(p[4096], 9);
+	vhu_guard_remove(h);
+	ck_assert(!vhu_guard_lost(h));
+	munmap((void *)p, 8192);
+	close(fd);
+}
+END_TEST
+
+/* Slots are bounded and come back: VHU_GUARD_SLOTS at once, then none. */
+START_TEST(test_guard_slots_bounded)
+{
+	static uint8_t page[1];
+	int h[VHU_GUARD_SLOTS], i;
+
+	for (i = 0; i < VHU_GUARD_SLOTS; i++)
+		ck_assert_int_ge(h[i] = vhu_guard_add(page, 1), 0);
+	ck_assert_err(vhu_guard_add(page, 1), -VSE_ERR_MEM_TOO_MANY);
+	vhu_guard_remove(h[5]);
+	ck_assert_int_eq(vhu_guard_add(page, 1), h[5]);
+	for (i = 0; i < VHU_GUARD_SLOTS; i++)
+		vhu_guard_remove(h[i]);
+}
+END_TEST
+
 static Suite *
 vhost_user_suite(void)
 {
@@ -459,6 +788,18 @@ vhost_user_suite(void)
 	tcase_add_test(tc, test_front_end_not_reading_replies);
 	tcase_add_test(tc, test_call_fd_never_blocks);
 	tcase_add_test(tc, test_kick_fd_at_eof_is_dropped);
+	tcase_add_loop_test(tc, test_region_inside_its_file, 0,
+	    (int)(sizeof(past_eof) / sizeof(past_eof[0])));
+	tcase_add_test(tc, test_region_fd_not_a_file);
+	tcase_add_test(tc, test_sealable_memfd_is_sealed);
+	tcase_add_test(tc, test_truncated_memory_survived);
+	tcase_add_test(tc, test_kick_fd_error_handled_once);
+	tcase_add_test(tc, test_call_fd_error_dropped);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("guard");
+	tcase_add_loop_test(tc, test_guard_passes_other_sigbus, 0, 2);
+	tcase_add_test(tc, test_guard_replaces_lost_range);
+	tcase_add_test(tc, test_guard_slots_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -33,14 +33,15 @@ PROGRAM_TESTS = \
 	tests/serve.sh \
 	tests/vectors.sh \
 	tests/fuzz.sh \
-	tests/fuzz-corpus.sh
+	tests/fuzz-corpus.sh \
+	tests/vhost-user.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) -lpthread
 
 # Helpers the program tests run (not tests themselves).
-check_PROGRAMS += tests/slow-reader tests/gen-vectors
+check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/vhu-frontend
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)

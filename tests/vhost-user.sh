@@ -1,0 +1,46 @@
+#!/bin/sh
+# vhost-user.sh - `vsockemu vhost-user` against hostile front-ends
+# (tests/vhu-frontend): memory that is not there, memory taken away, a
+# kick fd that errors for ever. The process must live on, say why once,
+# and serve the next front-end.
+set -u
+emu=${top_builddir:-.}/emu/vsockemu
+fe=${top_builddir:-.}/tests/vhu-frontend
+fail=0
+
+. "${top_srcdir:-.}/tests/lib.sh"
+
+dir=$(mktemp -d /tmp/vsockemu-vhu-XXXXXX)
+"$emu" vhost-user --socket "$dir/vhu.sock" --uds "$dir/v.sock" \
+    2>"$dir/err" &
+pid=$!
+
+# Issue 14 item 2: it died of SIGBUS (exit 135) on the first kick.
+check "a region past the end of its file: connection closed" \
+    "$fe" "$dir/vhu.sock" past-eof
+check "... saying which region and why" grep -q "front-end gone: memory \
+region 0: offset 0 + size 1048576 is past the end of its file (4096 bytes)" \
+    "$dir/err"
+check "... and vsockemu lives on" kill -0 $pid
+
+check "memory truncated under running rings: session ended, err fds signalled" \
+    "$fe" "$dir/vhu.sock" truncate
+check "... saying which region was lost" grep -q "front-end gone: memory \
+region 0 (guest 0x100000, 1048576 bytes) lost: the front-end shrank its file \
+under our mapping" "$dir/err"
+check "... and vsockemu lives on" kill -0 $pid
+
+# Issue 14 item 5: the loop spun on the kick fd until the front-end left.
+check "a kick fd in error: the back-end still answers" \
+    "$fe" "$dir/vhu.sock" kick-error
+kill -TERM $pid
+wait $pid
+check "vhost-user exits 0 on SIGTERM" test $? -eq 0
+check "the failed kick fd is reported once" test "$(grep -c \
+    'queue 1: kick fd failed (Bad file descriptor): dropped' "$dir/err")" -eq 1
+if [ $fail -ne 0 ]; then
+	echo "--- vsockemu's stderr"
+	cat "$dir/err"
+fi
+rm -rf "$dir"
+exit $fail
