@@ -107,7 +107,7 @@ struct vsock_device {
 	void *be_ctx;
 	uint64_t features;		/* acknowledged by the driver */
 	bool seqpacket;			/* negotiated */
-	enum vsock_credit_policy policy;
+	const struct vsock_profile_rules *rules;	/* cfg.profile's */
 	struct virtq vq[VSOCK_NUM_QUEUES];
 	struct virtq_chain chain;	/* scratch for one popped chain */
 	struct conntab tab;

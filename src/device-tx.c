@@ -39,7 +39,7 @@ static void
 delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
 {
 	c->cr.fwd_cnt += n;
-	if (credit_update_due(&c->cr, dev->policy))
+	if (credit_update_due(&c->cr, dev->rules->update_policy))
 		c->pending |= PEND_CREDIT_UPDATE;
 }
 

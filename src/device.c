@@ -23,19 +23,6 @@ vsock_device_config_defaults(struct vsock_device_config *c)
 	c->orphan_max = 256;
 }
 
-uint32_t
-vsock_profile_buf_alloc(enum vsock_profile p)
-{
-	return p == VSOCK_PROFILE_LINUX ? 256 * 1024 : 64 * 1024;
-}
-
-vsock_time_t
-vsock_profile_close_timeout(enum vsock_profile p)
-{
-	/* Linux's VSOCK_CLOSE_TIMEOUT is 8 s; Firecracker uses 2 s. */
-	return (p == VSOCK_PROFILE_LINUX ? 8 : 2) * VSOCK_NS_PER_SEC;
-}
-
 bool
 vsock_cid_valid(uint64_t cid)
 {
@@ -54,9 +41,8 @@ config_problem(const struct vsock_device_config *cfg,
 	if (cfg->max_conns == 0 ||
 	    cfg->max_conns > VSOCK_LOCAL_PORT_END - VSOCK_LOCAL_PORT_FIRST)
 		return "connection limit must be between 1 and 2^30";
-	if (cfg->profile != VSOCK_PROFILE_FIRECRACKER &&
-	    cfg->profile != VSOCK_PROFILE_LINUX)
-		return "unknown credit profile";
+	if (vsock_profile_rules(cfg->profile) == NULL)
+		return "unknown profile";
 	if (cfg->tx_budget == 0 || cfg->orphan_max == 0)
 		return "TX budget and orphan queue must be at least 1";
 	if (be == NULL || be->connect == NULL || be->established == NULL ||
@@ -84,13 +70,11 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	if ((dev = calloc(1, sizeof(*dev))) == NULL)
 		return -VSE_ERR_NOMEM;
 	dev->cfg = *cfg;
+	dev->rules = vsock_profile_rules(cfg->profile);
 	if (dev->cfg.buf_alloc == 0)
-		dev->cfg.buf_alloc = vsock_profile_buf_alloc(cfg->profile);
+		dev->cfg.buf_alloc = dev->rules->buf_alloc;
 	if (dev->cfg.close_timeout == 0)
-		dev->cfg.close_timeout =
-		    vsock_profile_close_timeout(cfg->profile);
-	dev->policy = cfg->profile == VSOCK_PROFILE_LINUX ?
-	    VSOCK_CREDIT_LINUX : VSOCK_CREDIT_FIRECRACKER;
+		dev->cfg.close_timeout = dev->rules->close_timeout;
 	dev->be = be;
 	dev->be_ctx = be_ctx;
 	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "credit.h"
 #include "guestmem.h"
 #include "pkt.h"
 
@@ -17,12 +18,26 @@ typedef uint64_t vsock_time_t;
 #define VSOCK_NS_PER_SEC	UINT64_C(1000000000)
 #define VSOCK_TIME_NEVER	UINT64_MAX
 
-/* Buffer size and credit-update policy of the device's receive side. */
+/*
+ * Which implementation the device reproduces; struct vsock_profile_rules
+ * spells out what that decides.
+ */
 enum vsock_profile {
 	/* 64 KiB; update once more than 64 KiB - 4 KiB forwarded unreported. */
 	VSOCK_PROFILE_FIRECRACKER = 0,
 	/* 256 KiB; update when free space < 64 KiB or the queue empties. */
 	VSOCK_PROFILE_LINUX,
+};
+
+/*
+ * The rules a profile selects, each taken from the code of the
+ * implementation it names (src/device-profile.c cites the function). A new
+ * profile, or a kernel version that changed a rule, is one more row there.
+ */
+struct vsock_profile_rules {
+	uint32_t buf_alloc;		/* our receive buffer, by default */
+	vsock_time_t close_timeout;	/* our SHUTDOWN(3) left unanswered */
+	enum vsock_credit_policy update_policy;	/* unsolicited CREDIT_UPDATE */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */
@@ -94,6 +109,9 @@ struct vsock_device_stats {
 
 /* Fills c with the defaults (CID 3, 1023 connections, firecracker, 2 s). */
 void vsock_device_config_defaults(struct vsock_device_config *c);
+
+/* The rules of profile p, or NULL for a profile that does not exist. */
+const struct vsock_profile_rules *vsock_profile_rules(enum vsock_profile p);
 
 /* The buf_alloc and close timeout a profile implies. */
 uint32_t vsock_profile_buf_alloc(enum vsock_profile p);

@@ -1,0 +1,51 @@
+/* device-profile.c - what each device profile decides, rule by rule, and where each rule comes from. */
+#include "config.h"
+
+#include "device.h"
+
+/*
+ * One row per profile. Every field names the implementation it reproduces;
+ * doc/connection-states.md ("Profiles") has the same table for users.
+ */
+static const struct vsock_profile_rules profile_rules[] = {
+	[VSOCK_PROFILE_FIRECRACKER] = {
+		/* csm/mod.rs: CONN_TX_BUF_SIZE */
+		.buf_alloc = 64 * 1024,
+		/* csm/mod.rs: CONN_SHUTDOWN_TIMEOUT_MS */
+		.close_timeout = 2 * VSOCK_NS_PER_SEC,
+		/* connection.rs: peer_needs_credit_update() */
+		.update_policy = VSOCK_CREDIT_FIRECRACKER,
+	},
+	[VSOCK_PROFILE_LINUX] = {
+		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
+		.buf_alloc = 256 * 1024,
+		/* af_vsock.h: VSOCK_CLOSE_TIMEOUT */
+		.close_timeout = 8 * VSOCK_NS_PER_SEC,
+		/* virtio_transport_stream_do_dequeue() (>= 6.8 rule) */
+		.update_policy = VSOCK_CREDIT_LINUX,
+	},
+};
+
+const struct vsock_profile_rules *
+vsock_profile_rules(enum vsock_profile p)
+{
+	if ((unsigned)p >= sizeof(profile_rules) / sizeof(profile_rules[0]))
+		return NULL;
+	return &profile_rules[p];
+}
+
+uint32_t
+vsock_profile_buf_alloc(enum vsock_profile p)
+{
+	const struct vsock_profile_rules *r = vsock_profile_rules(p);
+
+	return r != NULL ? r->buf_alloc : 0;
+}
+
+vsock_time_t
+vsock_profile_close_timeout(enum vsock_profile p)
+{
+	const struct vsock_profile_rules *r = vsock_profile_rules(p);
+
+	return r != NULL ? r->close_timeout : 0;
+}
