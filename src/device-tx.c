@@ -371,7 +371,15 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 		return;
 	}
 	if (h->type != c->type) {
-		dev->stats.tx_invalid_op++;
+		/*
+		 * Linux: virtio_transport_recv_pkt() answers a type that is
+		 * not the socket's with _reset_no_sock(), before it looks at
+		 * the credit; the Firecracker muxer's send_pkt() too. The
+		 * connection itself is left alone.
+		 */
+		if (h->op != VIRTIO_VSOCK_OP_RST)
+			dev->stats.rst_wrong_type++;
+		device_queue_orphan_rst(dev, h);
 		return;
 	}
 	/* Every packet carries the guest's receive-buffer state. */

@@ -97,6 +97,7 @@ struct vsock_device_stats {
 	uint64_t tx_dropped_cid;		/* wrong src or dst CID */
 	uint64_t tx_invalid_op;			/* op invalid for the state */
 	uint64_t rst_sent, rst_unknown_type, rst_unknown_conn;
+	uint64_t rst_wrong_type;		/* type not the connection's */
 	uint64_t rst_credit_overrun, rst_conn_limit;
 	uint64_t rx_bad_buffers;		/* RX chain unusable */
 	uint64_t orphan_dropped;		/* orphan RST queue full */

@@ -177,13 +177,58 @@ START_TEST(test_invalid_op_on_known_conn_dropped)
 	wire_send(w, &h, NULL);
 	h.op = 77;
 	wire_send(w, &h, NULL);
-	h.op = VIRTIO_VSOCK_OP_RW;			/* wrong type on it */
-	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
-	wire_send(w, &h, NULL);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
 	wire_expect_none(w);
-	ck_assert_uint_eq(stats(w)->tx_invalid_op, 4);
+	ck_assert_uint_eq(stats(w)->tx_invalid_op, 3);
 	ck_assert_ptr_nonnull(vsock_device_find(w->dev, HP, GP));
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * A packet whose type is not its connection's gets an RST as if no socket
+ * took it (Linux: virtio_transport_recv_pkt() -> _reset_no_sock(); the
+ * Firecracker muxer's send_pkt() too), never for an RST; the connection
+ * and its credit are untouched.
+ */
+START_TEST(test_wrong_type_on_known_conn_rst)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+	struct script_conn *sc;
+	struct vsock_conn *c;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.len = 3;
+	h.buf_alloc = 1234;
+	h.fwd_cnt = 77;
+	wire_send(w, &h, "abc");
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(r.src_port, HP);
+	ck_assert_uint_eq(r.dst_port, GP);
+	ck_assert_uint_eq(r.type, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	ck_assert_uint_eq(r.buf_alloc, 0);
+	ck_assert_uint_eq(r.fwd_cnt, 0);
+	wire_expect_none(w);
+	ck_assert_ptr_eq(vsock_device_find(w->dev, HP, GP), c);
+	ck_assert_uint_eq(c->cr.peer_buf_alloc, 256 * 1024);
+	ck_assert_uint_eq(c->cr.rx_cnt, 0);
+	ck_assert_uint_eq(sc->in_total, 0);
+	h.op = VIRTIO_VSOCK_OP_RST;		/* never an RST for an RST */
+	h.len = 0;
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	ck_assert_ptr_eq(vsock_device_find(w->dev, HP, GP), c);
+	ck_assert_int_eq(sc->released, 0);
+	ck_assert_uint_eq(stats(w)->rst_wrong_type, 1);
+	/* The connection still carries its own type's data. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	h.len = 2;
+	wire_send(w, &h, "ok");
+	ck_assert_uint_eq(sc->in_total, 2);
 	wire_free(w);
 }
 END_TEST
@@ -1208,6 +1253,7 @@ device_suite(void)
 	tcase_add_test(tc, test_rst_unknown_type);
 	tcase_add_test(tc, test_rst_seqpacket_not_negotiated);
 	tcase_add_test(tc, test_invalid_op_on_known_conn_dropped);
+	tcase_add_test(tc, test_wrong_type_on_known_conn_rst);
 	tcase_add_test(tc, test_malformed_tx_dropped);
 	tcase_add_test(tc, test_connection_limit);
 	suite_add_tcase(s, tc);
