@@ -15,6 +15,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.close_timeout = 2 * VSOCK_NS_PER_SEC,
 		/* connection.rs: peer_needs_credit_update() */
 		.update_policy = VSOCK_CREDIT_FIRECRACKER,
+		/* connection.rs recv_pkt(): need_credit_update_from_peer() */
+		.credit_request = true,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
@@ -23,6 +25,12 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.close_timeout = 8 * VSOCK_NS_PER_SEC,
 		/* virtio_transport_stream_do_dequeue() (>= 6.8 rule) */
 		.update_policy = VSOCK_CREDIT_LINUX,
+		/*
+		 * Nothing in virtio_transport_common.c sends CREDIT_REQUEST:
+		 * a blocked sender waits for the reader's CREDIT_UPDATE
+		 * (virtio_transport_stream_do_dequeue()).
+		 */
+		.credit_request = false,
 	},
 };
 

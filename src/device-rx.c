@@ -58,9 +58,12 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 		return true;
 	if (!data_may_flow(c))
 		return false;
-	/* Out of credit: worth a turn only to send one CREDIT_REQUEST. */
+	/*
+	 * Out of credit: worth a turn only to send one CREDIT_REQUEST, where
+	 * the profile asks; else the guest's next packet reschedules c.
+	 */
 	return credit_peer_avail(&c->cr, dev->cfg.buf_alloc) > 0 ||
-	    !c->credit_requested;
+	    (dev->rules->credit_request && !c->credit_requested);
 }
 
 /* Host EOF: the guest gets SHUTDOWN(SEND), or (3) if the host closed. */
@@ -216,7 +219,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 		return false;
 	credit = credit_peer_avail(&c->cr, dev->cfg.buf_alloc);
 	if (credit == 0) {
-		if (!c->credit_requested)
+		if (dev->rules->credit_request && !c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;
 		return false;
 	}

@@ -38,6 +38,7 @@ struct vsock_profile_rules {
 	uint32_t buf_alloc;		/* our receive buffer, by default */
 	vsock_time_t close_timeout;	/* our SHUTDOWN(3) left unanswered */
 	enum vsock_credit_policy update_policy;	/* unsolicited CREDIT_UPDATE */
+	bool credit_request;		/* out of the guest's credit: ask for it */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */

@@ -567,6 +567,49 @@ START_TEST(test_credit_zero_request_then_resume)
 END_TEST
 
 /*
+ * Linux never sends CREDIT_REQUEST (nothing in virtio_transport_common.c
+ * does): out of credit, the linux profile waits for the guest's own
+ * CREDIT_UPDATE, which a Linux reader sends once it frees space. Nothing
+ * is polled meanwhile.
+ */
+START_TEST(test_credit_zero_linux_waits_for_update)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	uint8_t data[3000], got[4096];
+	struct wire *w;
+
+	memset(data, 'x', sizeof(data));
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.buf_alloc = 1000;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, data, sizeof(data), 0, w->now);
+	ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+	ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->credit_requests_sent, 0);
+	ck_assert(!(sc->want & VSOCK_WANT_READ));
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.buf_alloc = 1000;
+	h.fwd_cnt = 1000;
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->credit_requests_sent, 0);
+	wire_free(w);
+}
+END_TEST
+
+/*
  * A CREDIT_UPDATE that grants nothing (the guest answering our request
  * before its reader ran, as Linux does) must not re-arm the request:
  * otherwise request and update ping-pong forever. The next request comes
@@ -1272,6 +1315,7 @@ device_suite(void)
 	tc = tcase_create("credit");
 	tcase_add_test(tc, test_credit_exact_fit_and_overrun);
 	tcase_add_test(tc, test_credit_zero_request_then_resume);
+	tcase_add_test(tc, test_credit_zero_linux_waits_for_update);
 	tcase_add_test(tc, test_credit_request_not_repeated_on_empty_update);
 	tcase_add_test(tc, test_credit_buf_alloc_shrink);
 	tcase_add_test(tc, test_credit_counters_wrap);
