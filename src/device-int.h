@@ -160,6 +160,8 @@ void device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c);
 void device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_want(struct vsock_device *dev, struct vsock_conn *c);
+uint32_t device_peer_credit(const struct vsock_device *dev,
+    const struct vsock_conn *c);
 void device_queue_orphan_rst(struct vsock_device *dev,
     const struct vsock_hdr *h);
 struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,

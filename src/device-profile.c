@@ -17,6 +17,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.update_policy = VSOCK_CREDIT_FIRECRACKER,
 		/* connection.rs recv_pkt(): need_credit_update_from_peer() */
 		.credit_request = true,
+		/* connection.rs peer_avail_credit(): the peer's buffer alone */
+		.credit_cap_own_buf = false,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
@@ -31,6 +33,13 @@ static const struct vsock_profile_rules profile_rules[] = {
 		 * (virtio_transport_stream_do_dequeue()).
 		 */
 		.credit_request = false,
+		/*
+		 * virtio_transport_get_credit() / _has_space() since "vsock/
+		 * virtio: cap TX credit to local buffer size" (2026): bytes in
+		 * flight <= min(peer_buf_alloc, buf_alloc). Linux 6.1 has no
+		 * cap (a 6.1 profile sets this false).
+		 */
+		.credit_cap_own_buf = true,
 	},
 };
 

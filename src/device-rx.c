@@ -62,7 +62,7 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 	 * Out of credit: worth a turn only to send one CREDIT_REQUEST, where
 	 * the profile asks; else the guest's next packet reschedules c.
 	 */
-	return credit_peer_avail(&c->cr, dev->cfg.buf_alloc) > 0 ||
+	return device_peer_credit(dev, c) > 0 ||
 	    (dev->rules->credit_request && !c->credit_requested);
 }
 
@@ -149,14 +149,18 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 
 /*
  * Reads the next host SEQPACKET message whole. A message larger than the
- * guest's whole buffer (capped at ours) could never be delivered: it is
- * refused with RST rather than truncated.
+ * guest's whole buffer (min(peer's, ours) under the cap rule: Linux's
+ * virtio_transport_seqpacket_enqueue()) could never be delivered: it is
+ * refused with RST rather than truncated. msgbuf_size bounds our memory.
  */
 static void
 read_message(struct vsock_device *dev, struct vsock_conn *c)
 {
-	uint32_t limit = c->cr.peer_buf_alloc < dev->msgbuf_size ?
-	    c->cr.peer_buf_alloc : dev->msgbuf_size;
+	uint32_t window = dev->rules->credit_cap_own_buf &&
+	    c->cr.buf_alloc < c->cr.peer_buf_alloc ? c->cr.buf_alloc :
+	    c->cr.peer_buf_alloc;
+	uint32_t limit = window < dev->msgbuf_size ? window :
+	    dev->msgbuf_size;
 	struct iovec iov = { dev->msgbuf, limit };
 	uint32_t flags = 0;
 	ssize_t n;
@@ -217,7 +221,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 
 	if (!data_may_flow(c))
 		return false;
-	credit = credit_peer_avail(&c->cr, dev->cfg.buf_alloc);
+	credit = device_peer_credit(dev, c);
 	if (credit == 0) {
 		if (dev->rules->credit_request && !c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;

@@ -391,7 +391,7 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 	 * request and update ping-pong forever. Linux's reader sends its own
 	 * update once it frees space (virtio_transport_stream_do_dequeue).
 	 */
-	if (credit_peer_avail(&c->cr, dev->cfg.buf_alloc) > 0)
+	if (device_peer_credit(dev, c) > 0)
 		c->credit_requested = false;
 	switch (c->state) {
 	case CONN_ESTABLISHED:

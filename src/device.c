@@ -313,6 +313,14 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	}
 }
 
+/* Bytes c may send the guest now, under the profile's cap rule. */
+uint32_t
+device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
+{
+	return credit_peer_avail(&c->cr, dev->rules->credit_cap_own_buf ?
+	    c->cr.buf_alloc : UINT32_MAX);
+}
+
 void
 device_schedule(struct vsock_device *dev, struct vsock_conn *c)
 {

@@ -39,6 +39,7 @@ struct vsock_profile_rules {
 	vsock_time_t close_timeout;	/* our SHUTDOWN(3) left unanswered */
 	enum vsock_credit_policy update_policy;	/* unsolicited CREDIT_UPDATE */
 	bool credit_request;		/* out of the guest's credit: ask for it */
+	bool credit_cap_own_buf;	/* in flight <= min(peer's, our buffer) */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */

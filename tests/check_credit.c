@@ -52,11 +52,20 @@ START_TEST(test_peer_avail)
 	cr.peer_fwd_cnt = UINT32_MAX - 49;	/* 100 in flight */
 	cr.peer_buf_alloc = 1000;
 	ck_assert_uint_eq(credit_peer_avail(&cr, UINT32_MAX), 900);
-	/* Capped at our own buffer. */
+	/*
+	 * Capped at our own buffer: what is in flight counts against the
+	 * cap (Linux's virtio_transport_tx_buf_alloc()), so the cap bounds
+	 * bytes in flight, not each grant.
+	 */
 	cr.peer_buf_alloc = UINT32_MAX;
-	ck_assert_uint_eq(credit_peer_avail(&cr, 65536), 65536);
+	ck_assert_uint_eq(credit_peer_avail(&cr, 65536), 65436);
+	ck_assert_uint_eq(credit_peer_avail(&cr, 100), 0);
+	ck_assert_uint_eq(credit_peer_avail(&cr, 101), 1);
 	ck_assert_uint_eq(credit_peer_avail(&cr, UINT32_MAX),
 	    UINT32_MAX - 100);
+	/* A peer buffer below the cap is the bound, as before. */
+	cr.peer_buf_alloc = 1000;
+	ck_assert_uint_eq(credit_peer_avail(&cr, 65536), 900);
 }
 END_TEST
 

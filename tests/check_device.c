@@ -722,6 +722,40 @@ START_TEST(test_credit_counters_wrap)
 }
 END_TEST
 
+/*
+ * A guest that advertises 256 KiB and never reads, against a 64 KiB device
+ * buffer. Linux since "vsock/virtio: cap TX credit to local buffer size"
+ * bounds the bytes in flight by min(peer_buf_alloc, buf_alloc): 64 KiB.
+ * Firecracker (peer_avail_credit()) and Linux 6.1 have no cap: 256 KiB.
+ */
+START_TEST(test_credit_cap_in_flight)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr r;
+	uint64_t got = 0;
+	struct wire *w;
+
+	wire_config(&cfg);
+	cfg.profile = _i ? VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER;
+	cfg.buf_alloc = 64 * 1024;
+	ck_assert(vsock_profile_rules(cfg.profile)->credit_cap_own_buf == _i);
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);		/* guest buf_alloc 256 KiB */
+	script_send_pattern(&w->sb, sc, 512 * 1024, w->now);
+	for (;;) {
+		vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+		if (!wire_recv(w, &r, NULL, 0))
+			break;
+		if (r.op == VIRTIO_VSOCK_OP_RW)
+			got += r.len;
+	}
+	ck_assert_uint_eq(got, _i ? 64 * 1024 : 256 * 1024);
+	wire_free(w);
+}
+END_TEST
+
 /* CREDIT_REQUEST is answered with CREDIT_UPDATE carrying fwd_cnt. */
 START_TEST(test_credit_request_answered)
 {
@@ -1215,6 +1249,43 @@ START_TEST(test_seqpacket_oversize_refused)
 }
 END_TEST
 
+/*
+ * With the cap, a message larger than our own buffer could never be in
+ * flight whole: Linux's virtio_transport_seqpacket_enqueue() refuses
+ * len > min(peer_buf_alloc, buf_alloc) (EMSGSIZE); the device refuses it
+ * with RST, as any message it cannot deliver, instead of sending the
+ * first 4 KiB and stalling.
+ */
+START_TEST(test_seqpacket_oversize_for_capped_window)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	static uint8_t big[5000];
+	struct wire *w;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	cfg.buf_alloc = 4096;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);			/* guest buf_alloc 256 KiB */
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, big, 4096, 0, w->now);	/* fits exactly */
+	ck_assert_uint_eq(wire_expect(w, VIRTIO_VSOCK_OP_RW).len, 4096);
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.fwd_cnt = 4096;
+	wire_send(w, &h, NULL);
+	script_send(&w->sb, sc, big, sizeof(big), 0, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(stats(w)->seqpacket_oversize, 1);
+	wire_free(w);
+}
+END_TEST
+
 /* --- transport reset --- */
 
 START_TEST(test_transport_reset)
@@ -1319,6 +1390,7 @@ device_suite(void)
 	tcase_add_test(tc, test_credit_request_not_repeated_on_empty_update);
 	tcase_add_test(tc, test_credit_buf_alloc_shrink);
 	tcase_add_test(tc, test_credit_counters_wrap);
+	tcase_add_loop_test(tc, test_credit_cap_in_flight, 0, 2);
 	tcase_add_test(tc, test_credit_request_answered);
 	tcase_add_test(tc, test_credit_update_policy_firecracker);
 	tcase_add_test(tc, test_credit_update_policy_linux);
@@ -1345,6 +1417,7 @@ device_suite(void)
 	tc = tcase_create("seqpacket");
 	tcase_add_test(tc, test_seqpacket_boundaries_and_fragments);
 	tcase_add_test(tc, test_seqpacket_oversize_refused);
+	tcase_add_test(tc, test_seqpacket_oversize_for_capped_window);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reset");
