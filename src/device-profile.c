@@ -19,6 +19,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.credit_request = true,
 		/* connection.rs peer_avail_credit(): the peer's buffer alone */
 		.credit_cap_own_buf = false,
+		/* connection.rs send_pkt(): LocalInit drops all but RESPONSE */
+		.connecting_reply_resets = false,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
@@ -40,6 +42,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		 * cap (a 6.1 profile sets this false).
 		 */
 		.credit_cap_own_buf = true,
+		/* virtio_transport_recv_connecting(), default case: EPROTO */
+		.connecting_reply_resets = true,
 	},
 };
 

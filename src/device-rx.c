@@ -297,6 +297,12 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		break;
 	case VIRTIO_VSOCK_OP_REQUEST:
 		c->pending &= (uint8_t)~PEND_REQUEST;
+		/*
+		 * The guest's time to answer starts now, not at the host's
+		 * connect (Firecracker: recv_pkt() sets the expiry when it
+		 * yields the REQUEST).
+		 */
+		device_set_timer(dev, c, TIMER_REQUEST);
 		break;
 	case VIRTIO_VSOCK_OP_RW:
 		c->cr.tx_cnt += len;

@@ -282,6 +282,15 @@ on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
 		break;
 	default:
 		dev->stats.tx_invalid_op++;
+		/*
+		 * Linux: virtio_transport_recv_connecting() resets on any
+		 * other op (EPROTO) but INVALID. Not for a REQUEST the guest
+		 * has not seen yet: the packet answers nothing.
+		 */
+		if (dev->rules->connecting_reply_resets &&
+		    h->op != VIRTIO_VSOCK_OP_INVALID &&
+		    !(c->pending & PEND_REQUEST))
+			device_kill(dev, c, VSOCK_RELEASE_REFUSED);
 		break;
 	}
 }

@@ -552,6 +552,10 @@ vsock_device_host_connect(struct vsock_device *dev, uint32_t port,
 	c->state = CONN_HOST_CONNECTING;
 	c->backend_data = backend_data;
 	c->pending = PEND_REQUEST;
+	/*
+	 * Bounds the wait for an RX buffer to carry the REQUEST (Firecracker
+	 * has no such bound); re-armed when the REQUEST goes out.
+	 */
 	device_set_timer(dev, c, TIMER_REQUEST);
 	device_schedule(dev, c);
 	*out = c;

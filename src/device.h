@@ -40,6 +40,7 @@ struct vsock_profile_rules {
 	enum vsock_credit_policy update_policy;	/* unsolicited CREDIT_UPDATE */
 	bool credit_request;		/* out of the guest's credit: ask for it */
 	bool credit_cap_own_buf;	/* in flight <= min(peer's, our buffer) */
+	bool connecting_reply_resets;	/* our REQUEST answered wrongly: RST */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */

@@ -376,6 +376,90 @@ START_TEST(test_request_timeout)
 END_TEST
 
 /*
+ * The request timer runs from when the REQUEST leaves, as Firecracker's
+ * recv_pkt() sets the expiry when it yields the REQUEST: a REQUEST that
+ * waited 1.9 s for an RX buffer still gets its 2 s.
+ */
+START_TEST(test_request_timeout_from_send)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *a;
+	struct vsock_hdr h;
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 0, WIRE_RX_PAYLOAD);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_advance(w, 19 * SEC / 10);
+	wire_post_rx(w, 4);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(vsock_device_next_deadline(w->dev),
+	    19 * SEC / 10 + 2 * SEC);
+	wire_advance(w, SEC / 10);		/* 2.0 s after the connect */
+	ck_assert_int_eq(a->released, 0);
+	wire_advance(w, SEC / 20);		/* the guest answers at 2.05 s */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RESPONSE, 52, a->host_port);
+	wire_send(w, &h, NULL);
+	ck_assert(a->established);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->timeouts_request, 0);
+	/* Unanswered: RST exactly 2 s after the REQUEST left. */
+	ck_assert_err(script_connect(&w->sb, 53, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	wire_advance(w, 2 * SEC - 1);
+	wire_expect_none(w);
+	wire_advance(w, 1);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_TIMEOUT);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Linux's virtio_transport_recv_connecting(): anything but RESPONSE, RST
+ * or INVALID answering our REQUEST resets the connection at once (EPROTO);
+ * INVALID is ignored. Firecracker's LocalInit state drops them all and
+ * waits for the timeout (check_states, host-connecting row).
+ */
+START_TEST(test_host_connecting_bad_reply_linux)
+{
+	static const uint16_t ops[] = { VIRTIO_VSOCK_OP_REQUEST,
+	    VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_OP_RW,
+	    VIRTIO_VSOCK_OP_CREDIT_UPDATE, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 99 };
+	struct vsock_device_config cfg;
+	struct script_conn *a;
+	struct vsock_hdr h, r;
+	struct wire *w;
+	unsigned i;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		ck_assert_err(script_connect(&w->sb, 52 + i,
+		    VIRTIO_VSOCK_TYPE_STREAM, w->now, &a), 0);
+		wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+		h = wire_hdr(VIRTIO_VSOCK_OP_INVALID, 52 + i, a->host_port);
+		wire_send(w, &h, NULL);		/* ignored */
+		wire_expect_none(w);
+		ck_assert_int_eq(a->released, 0);
+		h.op = ops[i];
+		h.len = ops[i] == VIRTIO_VSOCK_OP_RW ? 1 : 0;
+		wire_send(w, &h, "x");
+		r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+		ck_assert_uint_eq(r.src_port, a->host_port);
+		ck_assert_uint_eq(r.dst_port, 52 + i);
+		ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_REFUSED);
+		ck_assert(!a->established);
+		ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	}
+	wire_free(w);
+}
+END_TEST
+
+/*
  * A host connect whose REQUEST is still queued (the guest posted no RX
  * buffer yet): the guest has never seen the pair. A RESPONSE to it answers
  * nothing and is dropped; the REQUEST must not follow an established
@@ -1376,6 +1460,8 @@ device_suite(void)
 	tcase_add_test(tc, test_host_connect_ports_and_response);
 	tcase_add_test(tc, test_local_port_skips_ports_in_use);
 	tcase_add_test(tc, test_request_timeout);
+	tcase_add_test(tc, test_request_timeout_from_send);
+	tcase_add_test(tc, test_host_connecting_bad_reply_linux);
 	tcase_add_test(tc, test_timers_swept_on_any_kick);
 	tcase_add_test(tc, test_unsent_request_response_dropped);
 	tcase_add_test(tc, test_unsent_request_ends_silently);
