@@ -21,6 +21,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.credit_cap_own_buf = false,
 		/* connection.rs send_pkt(): LocalInit drops all but RESPONSE */
 		.connecting_reply_resets = false,
+		/* send_pkt(), SHUTDOWN with tx_buf not empty: expiry */
+		.peer_close_timer = true,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
@@ -44,6 +46,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.credit_cap_own_buf = true,
 		/* virtio_transport_recv_connecting(), default case: EPROTO */
 		.connecting_reply_resets = true,
+		/* virtio_transport_recv_connected(), SHUTDOWN: no timer */
+		.peer_close_timer = false,
 	},
 };
 

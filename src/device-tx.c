@@ -209,6 +209,23 @@ established_rw(struct vsock_device *dev, struct vsock_conn *c,
 	rx_data(dev, c, ch, h);
 }
 
+/*
+ * The guest closed both ways but the host has not taken all it sent: where
+ * the profile says so, that wait is bounded by the close timeout, then RST
+ * (Firecracker: connection.rs send_pkt(), SHUTDOWN with tx_buf not empty,
+ * CONN_SHUTDOWN_TIMEOUT_MS). Firecracker arms it only when one SHUTDOWN
+ * carries both flags; two halves arm it too here, or nothing would bound
+ * that wait. Linux has no such timer (virtio_transport_recv_connected()).
+ */
+static void
+arm_peer_close_timer(struct vsock_device *dev, struct vsock_conn *c)
+{
+	if (dev->rules->peer_close_timer && c->state == CONN_ESTABLISHED &&
+	    c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
+	    !txbuf_empty(&c->tx) && c->timer == TIMER_NONE)
+		device_set_timer(dev, c, TIMER_CLOSE);
+}
+
 /* SHUTDOWN from the guest: flags accumulate and are never cleared. */
 static void
 established_shutdown(struct vsock_device *dev, struct vsock_conn *c,
@@ -225,6 +242,7 @@ established_shutdown(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	maybe_shut_host_write(dev, c);
 	device_check_done(dev, c);
+	arm_peer_close_timer(dev, c);
 }
 
 /* The handler of ESTABLISHED (and its half-closed forms). */

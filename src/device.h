@@ -41,6 +41,8 @@ struct vsock_profile_rules {
 	bool credit_request;		/* out of the guest's credit: ask for it */
 	bool credit_cap_own_buf;	/* in flight <= min(peer's, our buffer) */
 	bool connecting_reply_resets;	/* our REQUEST answered wrongly: RST */
+	bool peer_close_timer;		/* guest closed, host not reading: RST
+					 * after close_timeout */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */

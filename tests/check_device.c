@@ -1195,6 +1195,58 @@ START_TEST(test_seqpacket_host_close_keeps_message)
 }
 END_TEST
 
+/*
+ * The guest closes (SHUTDOWN 3) while data it sent waits for a host that
+ * does not read. Firecracker arms its kill timer (connection.rs send_pkt(),
+ * SHUTDOWN with tx_buf not empty: CONN_SHUTDOWN_TIMEOUT_MS, 2 s) and then
+ * RSTs; Linux has no timer (virtio_transport_recv_connected(), SHUTDOWN):
+ * the data waits for the application, and the RST follows its last read.
+ */
+START_TEST(test_guest_close_with_data_held)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	struct wire *w;
+
+	wire_config(&cfg);
+	cfg.profile = _i ? VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->in_limit = 1;			/* takes one byte, then stalls */
+	h.len = 100;
+	wire_send(w, &h, NULL);
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, GP, HP);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_MASK;
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	wire_advance(w, 2 * SEC - 1);
+	wire_expect_none(w);
+	wire_advance(w, 1);
+	if (_i == 0) {
+		wire_expect(w, VIRTIO_VSOCK_OP_RST);
+		ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_TIMEOUT);
+		ck_assert_uint_eq(stats(w)->timeouts_close, 1);
+		ck_assert_uint_eq(stats(w)->data_discarded, 99);
+	} else {
+		wire_advance(w, 60 * SEC);
+		wire_expect_none(w);
+		ck_assert_uint_eq(vsock_device_next_deadline(w->dev),
+		    VSOCK_TIME_NEVER);
+		ck_assert_int_eq(sc->released, 0);
+		script_consume(&w->sb, sc, 1, w->now);
+		sc->in_limit = 0;
+		script_consume(&w->sb, sc, 0, w->now);
+		ck_assert_uint_eq(sc->in_total, 100);
+		wire_expect(w, VIRTIO_VSOCK_OP_RST);
+		ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_CLOSED);
+	}
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	wire_free(w);
+}
+END_TEST
+
 /* No RST after our SHUTDOWN(3): RST at the close timeout (2 s / 8 s). */
 START_TEST(test_close_timeout)
 {
@@ -1493,6 +1545,7 @@ device_suite(void)
 	tcase_add_test(tc, test_half_close_host_side);
 	tcase_add_test(tc, test_half_close_guest_side);
 	tcase_add_test(tc, test_clean_close_guest);
+	tcase_add_loop_test(tc, test_guest_close_with_data_held, 0, 2);
 	tcase_add_test(tc, test_clean_close_host);
 	tcase_add_loop_test(tc, test_close_timeout, 0, 2);
 	tcase_add_test(tc, test_seqpacket_host_close_keeps_message);
