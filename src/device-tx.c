@@ -174,7 +174,12 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	if (seq && eom && n < 0 && !txbuf_end_msg(&c->tx, dev->cfg.buf_alloc,
 	    h->flags &
 	    (VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR))) {
-		/* Too many small messages held back: refuse visibly. */
+		/*
+		 * More nearly empty messages held than the buffer has bytes
+		 * for (txbuf_msgs_max()): refuse visibly, never grow.
+		 */
+		if (c->tx.nmsgs >= txbuf_msgs_max(dev->cfg.buf_alloc))
+			dev->stats.seqpacket_held_max++;
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}

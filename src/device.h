@@ -109,6 +109,7 @@ struct vsock_device_stats {
 	uint64_t timeouts_request, timeouts_close;
 	uint64_t credit_updates_sent, credit_requests_sent;
 	uint64_t seqpacket_oversize;
+	uint64_t seqpacket_held_max;		/* too many guest messages held */
 	uint64_t data_discarded;		/* bytes dropped on reset */
 	uint64_t conns_opened, conns_closed;
 };

@@ -1364,6 +1364,97 @@ START_TEST(test_seqpacket_boundaries_and_fragments)
 }
 END_TEST
 
+/* A guest SEQPACKET connection to a host application that reads nothing. */
+static struct script_conn *
+seq_connect_gated(struct wire *w)
+{
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	sc->in_gated = true;
+	return sc;
+}
+
+/* Sends one guest SEQPACKET message of len bytes of value v, with EOM. */
+static void
+seq_send(struct wire *w, uint32_t len, uint8_t v)
+{
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	uint8_t buf[64];
+
+	ck_assert_uint_le(len, sizeof(buf));
+	memset(buf, v, len);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	h.len = len;
+	wire_send(w, &h, buf);
+}
+
+/*
+ * Linux bounds what a guest may send ahead of a slow reader by bytes
+ * (credit: virtio_transport_inc_rx_pkt()), not by messages: 4000 messages
+ * of 16 bytes (64000 of 65536 bytes of credit) are all held, then
+ * delivered whole and in order. (Once 64 messages ended in RST: 343
+ * ten-byte messages, 5% of the credit, reset a conforming guest.)
+ */
+START_TEST(test_seqpacket_many_small_messages_held)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc = seq_connect_gated(w);
+	unsigned i;
+
+	for (i = 0; i < 4000; i++)
+		seq_send(w, 16, (uint8_t)i);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1);
+	ck_assert_uint_eq(sc->in_nmsgs, 0);
+	script_allow_read(&w->sb, sc, 64000, w->now);
+	ck_assert_uint_eq(sc->in_nmsgs, 4000);
+	for (i = 0; i < 4000; i++) {
+		ck_assert_uint_eq(sc->in_msg[i].len, 16);
+		ck_assert_uint_eq(sc->in_msg[i].flags, VIRTIO_VSOCK_SEQ_EOM);
+		ck_assert_uint_eq(sc->in[16 * i + 15], (uint8_t)i);
+	}
+	ck_assert_uint_eq(w->dev->stats.seqpacket_held_max, 0);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Messages that cost no credit (empty ones) or almost none must not grow
+ * memory without bound: the boundaries held never take more memory than
+ * the byte buffer (buf_alloc / 8 of them); one more is refused with RST.
+ */
+START_TEST(test_seqpacket_held_messages_bounded)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc = seq_connect_gated(w);
+	uint32_t max = txbuf_msgs_max(64 * 1024), i;
+	struct vsock_conn *c;
+
+	ck_assert_uint_eq(max, 8192);
+	seq_send(w, 1, 'a');			/* blocks the others */
+	for (i = 1; i < max; i++)
+		seq_send(w, 0, 0);
+	c = vsock_device_find(w->dev, HP, GP);
+	ck_assert_uint_eq(c->tx.nmsgs, max);
+	ck_assert_uint_le(c->tx.msg_cap, max);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	seq_send(w, 0, 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(w->dev->stats.seqpacket_held_max, 1);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	wire_free(w);
+}
+END_TEST
+
 /* A host message larger than the guest's buffer is refused, not cut. */
 START_TEST(test_seqpacket_oversize_refused)
 {
@@ -1556,6 +1647,8 @@ device_suite(void)
 	tc = tcase_create("seqpacket");
 	tcase_add_test(tc, test_seqpacket_boundaries_and_fragments);
 	tcase_add_test(tc, test_seqpacket_oversize_refused);
+	tcase_add_test(tc, test_seqpacket_many_small_messages_held);
+	tcase_add_test(tc, test_seqpacket_held_messages_bounded);
 	tcase_add_test(tc, test_seqpacket_oversize_for_capped_window);
 	suite_add_tcase(s, tc);
 
