@@ -305,7 +305,13 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	if (c->state == CONN_ESTABLISHED && !c->host_readable &&
 	    !c->host_eof && !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
 		want |= VSOCK_WANT_READ;
-	if (!txbuf_empty(&c->tx))
+	/*
+	 * Write interest only for what a write could take: a SEQPACKET
+	 * message goes whole, so fragments before its EOM wait for the guest,
+	 * and polling for them would spin a level-triggered loop.
+	 */
+	if (c->type == VIRTIO_VSOCK_TYPE_SEQPACKET ? c->tx.nmsgs > 0 :
+	    c->tx.len > 0)
 		want |= VSOCK_WANT_WRITE;
 	if (want != c->want) {
 		c->want = (uint8_t)want;

@@ -1455,6 +1455,42 @@ START_TEST(test_seqpacket_held_messages_bounded)
 }
 END_TEST
 
+/*
+ * Fragments of a guest message without its EOM yet cannot be written (a
+ * message goes whole): the host socket must not be polled for writing
+ * meanwhile, or a level-triggered loop spins while the guest takes its
+ * time (found by test_guest_seqpacket_message_up_to_buf_alloc).
+ */
+START_TEST(test_seqpacket_partial_message_not_polled)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	h.op = VIRTIO_VSOCK_OP_RW;
+	h.len = 3;
+	wire_send(w, &h, "abc");		/* no EOM */
+	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert_uint_eq(sc->in_nmsgs, 0);
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	wire_send(w, &h, "def");
+	ck_assert_uint_eq(sc->in_nmsgs, 1);
+	ck_assert_uint_eq(sc->in_msg[0].len, 6);
+	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	/* A held whole message does want the host writable again. */
+	sc->in_allow = sc->in_total;
+	sc->in_gated = true;
+	wire_send(w, &h, "ghi");
+	ck_assert(sc->want & VSOCK_WANT_WRITE);
+	wire_free(w);
+}
+END_TEST
+
 /* A host message larger than the guest's buffer is refused, not cut. */
 START_TEST(test_seqpacket_oversize_refused)
 {
@@ -1647,6 +1683,7 @@ device_suite(void)
 	tc = tcase_create("seqpacket");
 	tcase_add_test(tc, test_seqpacket_boundaries_and_fragments);
 	tcase_add_test(tc, test_seqpacket_oversize_refused);
+	tcase_add_test(tc, test_seqpacket_partial_message_not_polled);
 	tcase_add_test(tc, test_seqpacket_many_small_messages_held);
 	tcase_add_test(tc, test_seqpacket_held_messages_bounded);
 	tcase_add_test(tc, test_seqpacket_oversize_for_capped_window);
