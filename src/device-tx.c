@@ -71,6 +71,19 @@ maybe_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
 	}
 }
 
+/*
+ * The host side refused data for good: RST. A message its socket refuses
+ * as too long (AF_UNIX SEQPACKET: over SO_SNDBUF - 32) is counted apart,
+ * since it is never cut or split to fit.
+ */
+static void
+host_write_failed(struct vsock_device *dev, struct vsock_conn *c, ssize_t err)
+{
+	if (err == -EMSGSIZE)
+		dev->stats.seqpacket_g2h_oversize++;
+	device_kill(dev, c, VSOCK_RELEASE_RESET);
+}
+
 /* Writes held SEQPACKET messages, whole, in order. */
 static ssize_t
 flush_messages(struct vsock_device *dev, struct vsock_conn *c)
@@ -125,7 +138,7 @@ device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c)
 	    flush_messages(dev, c) : flush_stream(dev, c);
 	if (n < 0 && n != -EAGAIN) {
 		/* The host application cannot take data any more. */
-		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		host_write_failed(dev, c, n);
 		return;
 	}
 	maybe_shut_host_write(dev, c);
@@ -156,7 +169,7 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 		    seq ? h->flags & (VIRTIO_VSOCK_SEQ_EOM |
 		    VIRTIO_VSOCK_SEQ_EOR) : 0);
 		if (n < 0 && n != -EAGAIN) {
-			device_kill(dev, c, VSOCK_RELEASE_RESET);
+			host_write_failed(dev, c, n);
 			return;
 		}
 		if (n >= 0)

@@ -665,6 +665,12 @@ vsock_conn_type(const struct vsock_conn *c)
 	return c->type;
 }
 
+uint32_t
+vsock_conn_buf_alloc(const struct vsock_conn *c)
+{
+	return c->cr.buf_alloc;
+}
+
 struct vsock_conn *
 vsock_device_find(const struct vsock_device *dev, uint32_t local_port,
     uint32_t peer_port)

@@ -110,6 +110,7 @@ struct vsock_device_stats {
 	uint64_t credit_updates_sent, credit_requests_sent;
 	uint64_t seqpacket_oversize;
 	uint64_t seqpacket_held_max;		/* too many guest messages held */
+	uint64_t seqpacket_g2h_oversize;	/* host socket refused a message */
 	uint64_t data_discarded;		/* bytes dropped on reset */
 	uint64_t conns_opened, conns_closed;
 };
@@ -233,6 +234,8 @@ void *vsock_conn_backend_data(const struct vsock_conn *c);
 uint32_t vsock_conn_local_port(const struct vsock_conn *c);	/* host side */
 uint32_t vsock_conn_peer_port(const struct vsock_conn *c);	/* guest side */
 uint16_t vsock_conn_type(const struct vsock_conn *c);
+/* The buffer we advertise on c: no guest message on it is longer. */
+uint32_t vsock_conn_buf_alloc(const struct vsock_conn *c);
 
 /* Finds the connection (host port, guest port), or NULL. */
 struct vsock_conn *vsock_device_find(const struct vsock_device *dev,

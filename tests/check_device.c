@@ -1305,6 +1305,34 @@ START_TEST(test_host_write_error_resets)
 }
 END_TEST
 
+/*
+ * A guest message the host socket refuses as too long (AF_UNIX SEQPACKET:
+ * longer than SO_SNDBUF - 32) cannot be delivered whole, and a message is
+ * never cut or split: RST, counted so the cause is visible.
+ */
+START_TEST(test_host_refuses_message_size)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	sc->write_err = -EMSGSIZE;
+	h.op = VIRTIO_VSOCK_OP_RW;
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	h.len = 3;
+	wire_send(w, &h, "abc");
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	ck_assert_uint_eq(stats(w)->seqpacket_g2h_oversize, 1);
+	wire_free(w);
+}
+END_TEST
+
 /* --- SEQPACKET --- */
 
 START_TEST(test_seqpacket_boundaries_and_fragments)
@@ -1678,6 +1706,7 @@ device_suite(void)
 	tcase_add_test(tc, test_seqpacket_host_close_keeps_message);
 	tcase_add_test(tc, test_host_abort);
 	tcase_add_test(tc, test_host_write_error_resets);
+	tcase_add_test(tc, test_host_refuses_message_size);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("seqpacket");
