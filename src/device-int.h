@@ -117,7 +117,9 @@ struct vsock_device {
 	uint32_t orphan_head, norphans;
 	uint32_t next_local_port;
 	bool tx_more;			/* TX budget ran out with chains left */
-	bool reset_event_pending;
+	bool reset_event_pending;	/* TRANSPORT_RESET not posted yet */
+	bool reset_ack_pending;		/* posted, the guest has not taken it */
+	uint16_t reset_ack_avail;	/* event buffers left when posted */
 	bool in_run;			/* re-entrancy guard for backend calls */
 	vsock_time_t now;
 	vsock_tap_fn tap;

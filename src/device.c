@@ -429,6 +429,54 @@ vsock_device_next_deadline(const struct vsock_device *dev)
 
 /* --- processing --- */
 
+/*
+ * The event is out: RX waits until the guest has taken it. Linux's driver
+ * handles it, then gives the buffer back and kicks
+ * (virtio_vsock_event_handle(), virtio_vsock_event_fill_one()); that
+ * refill is the acknowledgment, whichever queue the kick names (callers
+ * may merge notifications). Firecracker takes any event-queue kick.
+ */
+static void
+await_reset_ack(struct vsock_device *dev)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_EVENT];
+	int left;
+
+	/* Ask for that kick even if event-idx would suppress it. */
+	virtq_set_notification(vq, true);
+	left = virtq_avail(vq);
+	dev->reset_ack_pending = true;
+	dev->reset_ack_avail = left > 0 ? (uint16_t)left : 0;
+}
+
+/* Has the guest given an event buffer back since the event was posted? */
+static void
+check_reset_ack(struct vsock_device *dev)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_EVENT];
+	int left;
+
+	if (!dev->reset_ack_pending)
+		return;
+	/* A queue that is gone or broken can never carry the refill. */
+	if (!virtq_is_ready(vq) || (left = virtq_avail(vq)) < 0 ||
+	    (unsigned)left > dev->reset_ack_avail)
+		dev->reset_ack_pending = false;
+}
+
+/*
+ * Is RX held for a TRANSPORT_RESET? Firecracker's process_rx() returns
+ * while pending_event_ack is set: a host connect right after the reset
+ * must not reach the guest before the event does. Not when the guest has
+ * no usable event queue: it could never take the event.
+ */
+static bool
+reset_holds_rx(const struct vsock_device *dev)
+{
+	return (dev->reset_event_pending || dev->reset_ack_pending) &&
+	    virtq_is_ready(&dev->vq[VSOCK_QUEUE_EVENT]);
+}
+
 /* Posts a pending TRANSPORT_RESET event into the guest's event buffers. */
 static void
 event_run(struct vsock_device *dev)
@@ -448,6 +496,7 @@ event_run(struct vsock_device *dev)
 		    VSOCK_EVENT_SIZE) == 0) {
 			virtq_push(vq, dev->chain.head, VSOCK_EVENT_SIZE);
 			dev->reset_event_pending = false;
+			await_reset_ack(dev);
 			return;
 		}
 		dev->stats.rx_bad_buffers++;
@@ -484,8 +533,10 @@ device_process(struct vsock_device *dev, vsock_time_t now)
 		return;
 	dev->in_run = true;
 	sweep_timers(dev);
+	check_reset_ack(dev);
 	device_tx_run(dev);
-	device_rx_run(dev);
+	if (!reset_holds_rx(dev))
+		device_rx_run(dev);
 	event_run(dev);
 	send_notifications(dev);
 	dev->in_run = false;
@@ -511,6 +562,21 @@ vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now)
 	drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	dev->reset_event_pending = true;
 	device_process(dev, now);
+}
+
+int
+vsock_device_transport_reset_cid(struct vsock_device *dev, uint64_t guest_cid,
+    vsock_time_t now)
+{
+	if (!vsock_cid_valid(guest_cid))
+		return -VSE_ERR_BAD_CID;
+	/*
+	 * 5.10.6.6: the driver re-reads guest_cid when it handles the event
+	 * (Firecracker: a snapshot restored in another VM).
+	 */
+	dev->cfg.guest_cid = guest_cid;
+	vsock_device_transport_reset(dev, now);
+	return 0;
 }
 
 /* --- host side --- */

@@ -193,9 +193,21 @@ vsock_time_t vsock_device_next_deadline(const struct vsock_device *dev);
 /*
  * Device reset/restore: posts VIRTIO_VSOCK_EVENT_TRANSPORT_RESET on the
  * event queue (as soon as the guest has an event buffer) and drops every
- * connection without sending a packet (5.10.6.6).
+ * connection without sending a packet (5.10.6.6). Nothing goes to the
+ * guest until it has taken the event (it gives the event buffer back),
+ * as Firecracker holds RX: a host connect cannot overtake the reset. No
+ * hold when the event queue is not set up.
  */
 void vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now);
+
+/*
+ * The same, and the guest's CID becomes guest_cid (a snapshot restored
+ * into another VM): config space says it from now on, and guest packets
+ * with the old CID are dropped. -VSE_ERR_BAD_CID (nothing done) for a
+ * reserved CID.
+ */
+int vsock_device_transport_reset_cid(struct vsock_device *dev,
+    uint64_t guest_cid, vsock_time_t now);
 
 /* --- host side: what the backend reports --- */
 

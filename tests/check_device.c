@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "device-int.h"
+#include "grig.h"
 #include "wire.h"
 
 #define GP	1024		/* guest port */
@@ -1579,25 +1580,136 @@ END_TEST
 
 /* --- transport reset --- */
 
+/* The guest driver takes the event: reads it, posts the buffer again. */
+static void
+take_reset_event(struct wire *w)
+{
+	struct fg_buf b;
+	uint32_t len, ev;
+	void *tok = fg_ring_get_used(&w->evr, &len);
+
+	ck_assert_ptr_nonnull(tok);
+	ck_assert_uint_eq(len, VSOCK_EVENT_SIZE);
+	b.gpa = w->ev_pool + 4 * ((uintptr_t)tok - 1);
+	b.len = 4;
+	fg_mem_read(&w->mem, b.gpa, &ev, 4);
+	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &b, 1, tok, false), 0);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_EVENT, w->now);
+}
+
 START_TEST(test_transport_reset)
 {
 	struct wire *w = wire_new();
 	struct script_conn *a, *b;
-	uint32_t len, ev;
 
 	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
 	a = wire_connect(w, GP, HP);
 	b = wire_connect(w, GP + 1, HP);
 	vsock_device_transport_reset(w->dev, w->now);
-	ck_assert_ptr_nonnull(fg_ring_get_used(&w->evr, &len));
-	ck_assert_uint_eq(len, 4);
-	fg_mem_read(&w->mem, w->ev_pool, &ev, 4);
-	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	take_reset_event(w);			/* checks the event */
 	wire_expect_none(w);			/* no packets at all */
 	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
 	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
 	ck_assert_int_eq(b->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
 	wire_free(w);
+}
+END_TEST
+
+/*
+ * Nothing goes to the guest until it has taken the TRANSPORT_RESET, so a
+ * host connect right after a reset cannot overtake the event (Firecracker:
+ * process_rx() gated by pending_event_ack). The guest has taken it when it
+ * gives an event buffer back, as Linux's driver does once it handled the
+ * event (virtio_vsock_event_handle(), then virtio_vsock_event_fill_one()).
+ */
+START_TEST(test_transport_reset_holds_rx)
+{
+	struct wire *w = wire_new();
+	struct script_conn *a;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	wire_connect(w, GP, HP);
+	vsock_device_transport_reset(w->dev, w->now);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	wire_expect_none(w);
+	take_reset_event(w);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	/* Not held any more: the next connect goes out at once. */
+	ck_assert_err(script_connect(&w->sb, 53, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * A snapshot restored in another VM: the guest's CID changes. Config
+ * space says the new CID, the guest hears TRANSPORT_RESET, connections go
+ * without a packet; packets with the old CID are dropped as any wrong CID
+ * (vhost_vsock_handle_tx_kick()), and the new one is served. Reserved
+ * CIDs are refused and change nothing.
+ */
+START_TEST(test_transport_reset_new_cid)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	struct script_conn *a;
+	uint8_t space[8];
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	a = wire_connect(w, GP, HP);
+	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 2, w->now),
+	    -VSE_ERR_BAD_CID);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1);
+	ck_assert_ptr_null(fg_ring_get_used(&w->evr, NULL));
+	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 5, w->now), 0);
+	vsock_device_get_config(w->dev, space);
+	ck_assert_mem_eq(space, "\x05\0\0\0\0\0\0\0", 8);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	take_reset_event(w);
+	w->guest_cid = 5;
+	wire_send(w, &h, NULL);			/* still from CID 3 */
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->tx_dropped_cid, 1);
+	h.src_cid = 5;
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_uint_eq(r.dst_cid, 5);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * The simulated Linux guest reads the new CID when it takes the event
+ * (virtio_vsock_event_handle() -> virtio_vsock_update_guest_cid()), so a
+ * host connect made the moment the device was reset reaches its listener
+ * and is answered from the new CID.
+ */
+START_TEST(test_transport_reset_new_cid_guest)
+{
+	struct grig *g = grig_new();
+	struct script_conn *sc;
+	int l, fd;
+
+	script_listen(&g->sb, 1234, SCRIPT_ACCEPT);
+	l = grig_listen(g, VIRTIO_VSOCK_TYPE_STREAM, 5000, 4);
+	fd = grig_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 1234);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_err(vsock_device_transport_reset_cid(g->dev, 7, g->now), 0);
+	ck_assert_int_eq(grig_host_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 5000,
+	    &sc), 0);
+	ck_assert(sc->established);
+	ck_assert_int_eq(fg_sock_error(g->vs, fd), ECONNRESET);
+	ck_assert_uint_eq(vsock_device_stats(g->dev)->tx_dropped_cid, 0);
+	ck_assert_uint_eq(g->trace[(g->npackets - 1) % GRIG_TRACE].hdr.src_cid,
+	    7);
+	grig_free(g);
 }
 END_TEST
 
@@ -1721,6 +1833,9 @@ device_suite(void)
 	tc = tcase_create("reset");
 	tcase_add_test(tc, test_transport_reset);
 	tcase_add_test(tc, test_transport_reset_bad_event_buffers);
+	tcase_add_test(tc, test_transport_reset_holds_rx);
+	tcase_add_test(tc, test_transport_reset_new_cid);
+	tcase_add_test(tc, test_transport_reset_new_cid_guest);
 	suite_add_tcase(s, tc);
 	return s;
 }
