@@ -23,6 +23,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.connecting_reply_resets = false,
 		/* send_pkt(), SHUTDOWN with tx_buf not empty: expiry */
 		.peer_close_timer = true,
+		/* packet.rs VsockPacketTx::parse(): only hdr.len is bounded */
+		.tx_chain_max = 0,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
@@ -48,6 +50,11 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.connecting_reply_resets = true,
 		/* virtio_transport_recv_connected(), SHUTDOWN: no timer */
 		.peer_close_timer = false,
+		/*
+		 * vhost_vsock_alloc_skb(): a chain over MAX_PKT_BUF_SIZE +
+		 * VIRTIO_VSOCK_SKB_HEADROOM (the header) is dropped.
+		 */
+		.tx_chain_max = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + VSOCK_HDR_SIZE,
 	},
 };
 

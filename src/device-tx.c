@@ -454,7 +454,8 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 /*
  * One TX chain: copy the header out of guest memory once, decide on the
  * copy. Malformed chains are dropped silently (counted, tapped, no RST),
- * as vhost does.
+ * as vhost does; so is, where the profile says, a chain longer than any
+ * packet, whatever its header claims (vhost_vsock_alloc_skb()).
  */
 static void
 tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
@@ -474,7 +475,9 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 	carried = ch->read_len - VSOCK_HDR_SIZE;
 	if (ch->nseg > ch->nread)
 		dev->stats.tx_dropped_writable++;
-	else if (h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || h.len > carried)
+	else if (h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || h.len > carried ||
+	    (dev->rules->tx_chain_max != 0 &&
+	    ch->read_len > dev->rules->tx_chain_max))
 		dev->stats.tx_dropped_len++;
 	else if (h.src_cid != dev->cfg.guest_cid ||
 	    h.dst_cid != VMADDR_CID_HOST)

@@ -43,6 +43,7 @@ struct vsock_profile_rules {
 	bool connecting_reply_resets;	/* our REQUEST answered wrongly: RST */
 	bool peer_close_timer;		/* guest closed, host not reading: RST
 					 * after close_timeout */
+	uint32_t tx_chain_max;		/* longest TX chain taken; 0: any */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */
