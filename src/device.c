@@ -430,11 +430,13 @@ vsock_device_next_deadline(const struct vsock_device *dev)
 /* --- processing --- */
 
 /*
- * The event is out: RX waits until the guest has taken it. Linux's driver
- * handles it, then gives the buffer back and kicks
+ * The event is going out: RX waits until the guest has taken it. Linux's
+ * driver handles it, then gives the buffer back and kicks
  * (virtio_vsock_event_handle(), virtio_vsock_event_fill_one()); that
  * refill is the acknowledgment, whichever queue the kick names (callers
  * may merge notifications). Firecracker takes any event-queue kick.
+ * Called before the push: a guest on another thread cannot have refilled
+ * yet, so any later rise of the count is its answer.
  */
 static void
 await_reset_ack(struct vsock_device *dev)
@@ -494,9 +496,10 @@ event_run(struct vsock_device *dev)
 		    dev->chain.write_len >= VSOCK_EVENT_SIZE &&
 		    virtq_chain_write(vq, &dev->chain, 0, &id,
 		    VSOCK_EVENT_SIZE) == 0) {
+			/* Count the buffers left before the guest can refill. */
+			await_reset_ack(dev);
 			virtq_push(vq, dev->chain.head, VSOCK_EVENT_SIZE);
 			dev->reset_event_pending = false;
-			await_reset_ack(dev);
 			return;
 		}
 		dev->stats.rx_bad_buffers++;
