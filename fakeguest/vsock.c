@@ -301,6 +301,15 @@ event_poll(struct fg_vsock *vs)
 		}
 		vs->stats.events++;
 		vs->stats.transport_resets++;
+		/* Linux: virtio_vsock_update_guest_cid() comes first. */
+		if (vs->cfg.read_config != NULL) {
+			uint8_t cfg[8];
+			uint64_t cid;
+
+			vs->cfg.read_config(vs->cfg.config_ctx, cfg);
+			memcpy(&cid, cfg, sizeof(cid));
+			fg_vsock_set_cid(vs, le64toh(cid));
+		}
 		fg_sock_transport_reset(vs);
 	}
 	if (fg_inbuf_fill(&vs->ev) > 0)

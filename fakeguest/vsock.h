@@ -24,6 +24,9 @@ struct fg_vsock;
 /* The stack wants the device notified about queue q (VSOCK_QUEUE_*). */
 typedef void (*fg_vsock_kick_fn)(void *ctx, unsigned q);
 
+/* The driver reads the device's 8-byte config space (guest_cid, LE). */
+typedef void (*fg_vsock_config_fn)(void *ctx, uint8_t cfg[8]);
+
 struct fg_vsock_config {
 	uint64_t guest_cid;
 	/*
@@ -41,6 +44,9 @@ struct fg_vsock_config {
 	unsigned max_socks;		/* socket table size (handles) */
 	fg_vsock_kick_fn kick;
 	void *kick_ctx;
+	/* Re-read on TRANSPORT_RESET; NULL: the CID never changes. */
+	fg_vsock_config_fn read_config;
+	void *config_ctx;
 };
 
 /* Counters the tests assert on; never reset by the stack. */

@@ -928,6 +928,24 @@ rig_free(struct fz *fz)
 }
 
 /*
+ * The guest takes used event buffers and posts them again, as Linux's
+ * driver does once it handled an event (virtio_vsock_event_handle(), then
+ * virtio_vsock_event_fill_one()): the device holds RX until then.
+ */
+static void
+repost_events(struct fz *fz)
+{
+	void *tok;
+
+	while ((tok = fg_ring_get_used(&fz->evr, NULL)) != NULL) {
+		struct fg_buf b = { fz->ev_pool + 4 * ((uintptr_t)tok - 1),
+		    4 };
+
+		fg_ring_add(&fz->evr, NULL, 0, &b, 1, tok, false);
+	}
+}
+
+/*
  * The end of a run: pending connects complete, the guest posts buffers and
  * time passes every timeout, so every owed answer can go out.
  */
@@ -945,6 +963,7 @@ drain(struct fz *fz)
 			script_complete(&fz->sb, sc, round & 1 ?
 			    -ECONNREFUSED : 0, fz->now);
 		post_rx(fz, fz->qsize, 0);
+		repost_events(fz);
 		vsock_device_kick(fz->dev, VSOCK_QUEUE_RX, fz->now);
 		fz->now += fz->cfg.request_timeout +
 		    vsock_profile_close_timeout(fz->cfg.profile) + 1;

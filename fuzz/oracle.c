@@ -216,8 +216,12 @@ oracle_g2h(struct fz *fz, const struct vsock_tap_record *rec)
 		p->peer_fwd_cnt = h->fwd_cnt;
 		return;
 	}
-	if (vsock_conn_type(c) != h->type)
-		return;		/* dropped by the device, credit untouched */
+	if (vsock_conn_type(c) != h->type) {
+		/* RST as for no socket, credit untouched (reset_no_sock). */
+		if (h->op != VIRTIO_VSOCK_OP_RST)
+			p->owed++;
+		return;
+	}
 	p->credit_known = true;
 	p->peer_buf_alloc = h->buf_alloc;
 	p->peer_fwd_cnt = h->fwd_cnt;

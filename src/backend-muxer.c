@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +380,35 @@ entry_of(struct vsock_conn *c)
 	return vsock_conn_backend_data(c);
 }
 
+/*
+ * AF_UNIX SEQPACKET refuses a message longer than SO_SNDBUF - 32 bytes
+ * (Linux: unix_dgram_sendmsg(), EMSGSIZE), and the default SO_SNDBUF
+ * (net.core.wmem_default, 212992) is below a 256 KiB buf_alloc, while a
+ * guest may send any message its credit allows (Linux delivers up to
+ * buf_alloc). Raise SO_SNDBUF to fit msg_max: the kernel doubles the value
+ * and caps it at net.core.wmem_max, which SO_SNDBUFFORCE may pass with
+ * CAP_NET_ADMIN. Best effort: a message the socket still refuses resets
+ * the connection (seqpacket_g2h_oversize).
+ */
+static void
+fit_message_size(int fd, uint32_t msg_max)
+{
+	uint64_t need = (uint64_t)msg_max + 32;
+	int want = need / 2 + 1 > INT_MAX / 2 ? INT_MAX / 2 :
+	    (int)(need / 2 + 1), got;
+	socklen_t len = sizeof(got);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 &&
+	    (uint64_t)got >= need)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+	len = sizeof(got);
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 &&
+	    (uint64_t)got >= need)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want));
+}
+
 /* ops.connect: the guest connects to host port `port`: PATH_port. */
 static int
 op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
@@ -398,6 +428,8 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (stype == SOCK_SEQPACKET)
+		fit_message_size(fd, vsock_conn_buf_alloc(c));
 	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	in_progress = rc < 0 && errno == EINPROGRESS;
 	if (rc < 0 && !in_progress) {

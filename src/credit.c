@@ -14,11 +14,10 @@ uint32_t
 credit_peer_avail(const struct vsock_credit *cr, uint32_t cap)
 {
 	int64_t in_flight = (uint32_t)(cr->tx_cnt - cr->peer_fwd_cnt);
-	int64_t avail = (int64_t)cr->peer_buf_alloc - in_flight;
+	uint32_t window = cr->peer_buf_alloc < cap ? cr->peer_buf_alloc : cap;
+	int64_t avail = (int64_t)window - in_flight;
 
-	if (avail <= 0)
-		return 0;
-	return avail > cap ? cap : (uint32_t)avail;
+	return avail <= 0 ? 0 : (uint32_t)avail;
 }
 
 uint32_t

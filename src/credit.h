@@ -49,12 +49,15 @@ credit_rx_queued(const struct vsock_credit *cr)
 bool credit_rx_fits(const struct vsock_credit *cr, uint32_t len);
 
 /*
- * Bytes we may send to the guest now: peer_buf_alloc - (tx_cnt - peer_fwd_cnt).
- * Computed in signed 64-bit so that a guest shrinking buf_alloc below the
- * bytes in flight (or reporting a fwd_cnt ahead of tx_cnt) gives 0, never a
- * huge value (Linux 60316d7f10b1), and capped at cap, our own buffer size,
- * so a guest advertising 4 GiB cannot make us hold more than we would
- * accept ourselves (Linux's 2026 host-OOM fix).
+ * Bytes we may send to the guest now:
+ * min(peer_buf_alloc, cap) - (tx_cnt - peer_fwd_cnt). Computed in signed
+ * 64-bit so that a guest shrinking buf_alloc below the bytes in flight (or
+ * reporting a fwd_cnt ahead of tx_cnt) gives 0, never a huge value (Linux
+ * 60316d7f10b1). cap bounds the bytes in flight, not each grant: Linux's
+ * virtio_transport_tx_buf_alloc() ("vsock/virtio: cap TX credit to local
+ * buffer size", 2026) passes its own buf_alloc so that a guest advertising
+ * 4 GiB and never reading cannot pull more than that; UINT32_MAX is no cap
+ * (Linux 6.1, Firecracker's peer_avail_credit()).
  */
 uint32_t credit_peer_avail(const struct vsock_credit *cr, uint32_t cap);
 

@@ -107,7 +107,7 @@ struct vsock_device {
 	void *be_ctx;
 	uint64_t features;		/* acknowledged by the driver */
 	bool seqpacket;			/* negotiated */
-	enum vsock_credit_policy policy;
+	const struct vsock_profile_rules *rules;	/* cfg.profile's */
 	struct virtq vq[VSOCK_NUM_QUEUES];
 	struct virtq_chain chain;	/* scratch for one popped chain */
 	struct conntab tab;
@@ -117,7 +117,9 @@ struct vsock_device {
 	uint32_t orphan_head, norphans;
 	uint32_t next_local_port;
 	bool tx_more;			/* TX budget ran out with chains left */
-	bool reset_event_pending;
+	bool reset_event_pending;	/* TRANSPORT_RESET not posted yet */
+	bool reset_ack_pending;		/* posted, the guest has not taken it */
+	uint16_t reset_ack_avail;	/* event buffers left when posted */
 	bool in_run;			/* re-entrancy guard for backend calls */
 	vsock_time_t now;
 	vsock_tap_fn tap;
@@ -160,6 +162,8 @@ void device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c);
 void device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_want(struct vsock_device *dev, struct vsock_conn *c);
+uint32_t device_peer_credit(const struct vsock_device *dev,
+    const struct vsock_conn *c);
 void device_queue_orphan_rst(struct vsock_device *dev,
     const struct vsock_hdr *h);
 struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,

@@ -58,9 +58,12 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 		return true;
 	if (!data_may_flow(c))
 		return false;
-	/* Out of credit: worth a turn only to send one CREDIT_REQUEST. */
-	return credit_peer_avail(&c->cr, dev->cfg.buf_alloc) > 0 ||
-	    !c->credit_requested;
+	/*
+	 * Out of credit: worth a turn only to send one CREDIT_REQUEST, where
+	 * the profile asks; else the guest's next packet reschedules c.
+	 */
+	return device_peer_credit(dev, c) > 0 ||
+	    (dev->rules->credit_request && !c->credit_requested);
 }
 
 /* Host EOF: the guest gets SHUTDOWN(SEND), or (3) if the host closed. */
@@ -146,14 +149,18 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 
 /*
  * Reads the next host SEQPACKET message whole. A message larger than the
- * guest's whole buffer (capped at ours) could never be delivered: it is
- * refused with RST rather than truncated.
+ * guest's whole buffer (min(peer's, ours) under the cap rule: Linux's
+ * virtio_transport_seqpacket_enqueue()) could never be delivered: it is
+ * refused with RST rather than truncated. msgbuf_size bounds our memory.
  */
 static void
 read_message(struct vsock_device *dev, struct vsock_conn *c)
 {
-	uint32_t limit = c->cr.peer_buf_alloc < dev->msgbuf_size ?
-	    c->cr.peer_buf_alloc : dev->msgbuf_size;
+	uint32_t window = dev->rules->credit_cap_own_buf &&
+	    c->cr.buf_alloc < c->cr.peer_buf_alloc ? c->cr.buf_alloc :
+	    c->cr.peer_buf_alloc;
+	uint32_t limit = window < dev->msgbuf_size ? window :
+	    dev->msgbuf_size;
 	struct iovec iov = { dev->msgbuf, limit };
 	uint32_t flags = 0;
 	ssize_t n;
@@ -214,9 +221,9 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 
 	if (!data_may_flow(c))
 		return false;
-	credit = credit_peer_avail(&c->cr, dev->cfg.buf_alloc);
+	credit = device_peer_credit(dev, c);
 	if (credit == 0) {
-		if (!c->credit_requested)
+		if (dev->rules->credit_request && !c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;
 		return false;
 	}
@@ -290,6 +297,12 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		break;
 	case VIRTIO_VSOCK_OP_REQUEST:
 		c->pending &= (uint8_t)~PEND_REQUEST;
+		/*
+		 * The guest's time to answer starts now, not at the host's
+		 * connect (Firecracker: recv_pkt() sets the expiry when it
+		 * yields the REQUEST).
+		 */
+		device_set_timer(dev, c, TIMER_REQUEST);
 		break;
 	case VIRTIO_VSOCK_OP_RW:
 		c->cr.tx_cnt += len;

@@ -39,7 +39,7 @@ static void
 delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
 {
 	c->cr.fwd_cnt += n;
-	if (credit_update_due(&c->cr, dev->policy))
+	if (credit_update_due(&c->cr, dev->rules->update_policy))
 		c->pending |= PEND_CREDIT_UPDATE;
 }
 
@@ -69,6 +69,19 @@ maybe_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
 		c->backend_shut_wr = true;
 		dev->be->shutdown(dev->be_ctx, c, SHUT_WR);
 	}
+}
+
+/*
+ * The host side refused data for good: RST. A message its socket refuses
+ * as too long (AF_UNIX SEQPACKET: over SO_SNDBUF - 32) is counted apart,
+ * since it is never cut or split to fit.
+ */
+static void
+host_write_failed(struct vsock_device *dev, struct vsock_conn *c, ssize_t err)
+{
+	if (err == -EMSGSIZE)
+		dev->stats.seqpacket_g2h_oversize++;
+	device_kill(dev, c, VSOCK_RELEASE_RESET);
 }
 
 /* Writes held SEQPACKET messages, whole, in order. */
@@ -125,7 +138,7 @@ device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c)
 	    flush_messages(dev, c) : flush_stream(dev, c);
 	if (n < 0 && n != -EAGAIN) {
 		/* The host application cannot take data any more. */
-		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		host_write_failed(dev, c, n);
 		return;
 	}
 	maybe_shut_host_write(dev, c);
@@ -156,7 +169,7 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 		    seq ? h->flags & (VIRTIO_VSOCK_SEQ_EOM |
 		    VIRTIO_VSOCK_SEQ_EOR) : 0);
 		if (n < 0 && n != -EAGAIN) {
-			device_kill(dev, c, VSOCK_RELEASE_RESET);
+			host_write_failed(dev, c, n);
 			return;
 		}
 		if (n >= 0)
@@ -174,7 +187,12 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	if (seq && eom && n < 0 && !txbuf_end_msg(&c->tx, dev->cfg.buf_alloc,
 	    h->flags &
 	    (VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR))) {
-		/* Too many small messages held back: refuse visibly. */
+		/*
+		 * More nearly empty messages held than the buffer has bytes
+		 * for (txbuf_msgs_max()): refuse visibly, never grow.
+		 */
+		if (c->tx.nmsgs >= txbuf_msgs_max(dev->cfg.buf_alloc))
+			dev->stats.seqpacket_held_max++;
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
@@ -209,6 +227,23 @@ established_rw(struct vsock_device *dev, struct vsock_conn *c,
 	rx_data(dev, c, ch, h);
 }
 
+/*
+ * The guest closed both ways but the host has not taken all it sent: where
+ * the profile says so, that wait is bounded by the close timeout, then RST
+ * (Firecracker: connection.rs send_pkt(), SHUTDOWN with tx_buf not empty,
+ * CONN_SHUTDOWN_TIMEOUT_MS). Firecracker arms it only when one SHUTDOWN
+ * carries both flags; two halves arm it too here, or nothing would bound
+ * that wait. Linux has no such timer (virtio_transport_recv_connected()).
+ */
+static void
+arm_peer_close_timer(struct vsock_device *dev, struct vsock_conn *c)
+{
+	if (dev->rules->peer_close_timer && c->state == CONN_ESTABLISHED &&
+	    c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
+	    !txbuf_empty(&c->tx) && c->timer == TIMER_NONE)
+		device_set_timer(dev, c, TIMER_CLOSE);
+}
+
 /* SHUTDOWN from the guest: flags accumulate and are never cleared. */
 static void
 established_shutdown(struct vsock_device *dev, struct vsock_conn *c,
@@ -225,6 +260,7 @@ established_shutdown(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	maybe_shut_host_write(dev, c);
 	device_check_done(dev, c);
+	arm_peer_close_timer(dev, c);
 }
 
 /* The handler of ESTABLISHED (and its half-closed forms). */
@@ -282,6 +318,15 @@ on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
 		break;
 	default:
 		dev->stats.tx_invalid_op++;
+		/*
+		 * Linux: virtio_transport_recv_connecting() resets on any
+		 * other op (EPROTO) but INVALID. Not for a REQUEST the guest
+		 * has not seen yet: the packet answers nothing.
+		 */
+		if (dev->rules->connecting_reply_resets &&
+		    h->op != VIRTIO_VSOCK_OP_INVALID &&
+		    !(c->pending & PEND_REQUEST))
+			device_kill(dev, c, VSOCK_RELEASE_REFUSED);
 		break;
 	}
 }
@@ -371,7 +416,15 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 		return;
 	}
 	if (h->type != c->type) {
-		dev->stats.tx_invalid_op++;
+		/*
+		 * Linux: virtio_transport_recv_pkt() answers a type that is
+		 * not the socket's with _reset_no_sock(), before it looks at
+		 * the credit; the Firecracker muxer's send_pkt() too. The
+		 * connection itself is left alone.
+		 */
+		if (h->op != VIRTIO_VSOCK_OP_RST)
+			dev->stats.rst_wrong_type++;
+		device_queue_orphan_rst(dev, h);
 		return;
 	}
 	/* Every packet carries the guest's receive-buffer state. */
@@ -383,7 +436,7 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 	 * request and update ping-pong forever. Linux's reader sends its own
 	 * update once it frees space (virtio_transport_stream_do_dequeue).
 	 */
-	if (credit_peer_avail(&c->cr, dev->cfg.buf_alloc) > 0)
+	if (device_peer_credit(dev, c) > 0)
 		c->credit_requested = false;
 	switch (c->state) {
 	case CONN_ESTABLISHED:
@@ -401,7 +454,8 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 /*
  * One TX chain: copy the header out of guest memory once, decide on the
  * copy. Malformed chains are dropped silently (counted, tapped, no RST),
- * as vhost does.
+ * as vhost does; so is, where the profile says, a chain longer than any
+ * packet, whatever its header claims (vhost_vsock_alloc_skb()).
  */
 static void
 tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
@@ -421,7 +475,9 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 	carried = ch->read_len - VSOCK_HDR_SIZE;
 	if (ch->nseg > ch->nread)
 		dev->stats.tx_dropped_writable++;
-	else if (h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || h.len > carried)
+	else if (h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || h.len > carried ||
+	    (dev->rules->tx_chain_max != 0 &&
+	    ch->read_len > dev->rules->tx_chain_max))
 		dev->stats.tx_dropped_len++;
 	else if (h.src_cid != dev->cfg.guest_cid ||
 	    h.dst_cid != VMADDR_CID_HOST)

@@ -23,19 +23,6 @@ vsock_device_config_defaults(struct vsock_device_config *c)
 	c->orphan_max = 256;
 }
 
-uint32_t
-vsock_profile_buf_alloc(enum vsock_profile p)
-{
-	return p == VSOCK_PROFILE_LINUX ? 256 * 1024 : 64 * 1024;
-}
-
-vsock_time_t
-vsock_profile_close_timeout(enum vsock_profile p)
-{
-	/* Linux's VSOCK_CLOSE_TIMEOUT is 8 s; Firecracker uses 2 s. */
-	return (p == VSOCK_PROFILE_LINUX ? 8 : 2) * VSOCK_NS_PER_SEC;
-}
-
 bool
 vsock_cid_valid(uint64_t cid)
 {
@@ -54,9 +41,8 @@ config_problem(const struct vsock_device_config *cfg,
 	if (cfg->max_conns == 0 ||
 	    cfg->max_conns > VSOCK_LOCAL_PORT_END - VSOCK_LOCAL_PORT_FIRST)
 		return "connection limit must be between 1 and 2^30";
-	if (cfg->profile != VSOCK_PROFILE_FIRECRACKER &&
-	    cfg->profile != VSOCK_PROFILE_LINUX)
-		return "unknown credit profile";
+	if (vsock_profile_rules(cfg->profile) == NULL)
+		return "unknown profile";
 	if (cfg->tx_budget == 0 || cfg->orphan_max == 0)
 		return "TX budget and orphan queue must be at least 1";
 	if (be == NULL || be->connect == NULL || be->established == NULL ||
@@ -84,13 +70,11 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	if ((dev = calloc(1, sizeof(*dev))) == NULL)
 		return -VSE_ERR_NOMEM;
 	dev->cfg = *cfg;
+	dev->rules = vsock_profile_rules(cfg->profile);
 	if (dev->cfg.buf_alloc == 0)
-		dev->cfg.buf_alloc = vsock_profile_buf_alloc(cfg->profile);
+		dev->cfg.buf_alloc = dev->rules->buf_alloc;
 	if (dev->cfg.close_timeout == 0)
-		dev->cfg.close_timeout =
-		    vsock_profile_close_timeout(cfg->profile);
-	dev->policy = cfg->profile == VSOCK_PROFILE_LINUX ?
-	    VSOCK_CREDIT_LINUX : VSOCK_CREDIT_FIRECRACKER;
+		dev->cfg.close_timeout = dev->rules->close_timeout;
 	dev->be = be;
 	dev->be_ctx = be_ctx;
 	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
@@ -321,12 +305,26 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	if (c->state == CONN_ESTABLISHED && !c->host_readable &&
 	    !c->host_eof && !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
 		want |= VSOCK_WANT_READ;
-	if (!txbuf_empty(&c->tx))
+	/*
+	 * Write interest only for what a write could take: a SEQPACKET
+	 * message goes whole, so fragments before its EOM wait for the guest,
+	 * and polling for them would spin a level-triggered loop.
+	 */
+	if (c->type == VIRTIO_VSOCK_TYPE_SEQPACKET ? c->tx.nmsgs > 0 :
+	    c->tx.len > 0)
 		want |= VSOCK_WANT_WRITE;
 	if (want != c->want) {
 		c->want = (uint8_t)want;
 		dev->be->want(dev->be_ctx, c, want);
 	}
+}
+
+/* Bytes c may send the guest now, under the profile's cap rule. */
+uint32_t
+device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
+{
+	return credit_peer_avail(&c->cr, dev->rules->credit_cap_own_buf ?
+	    c->cr.buf_alloc : UINT32_MAX);
 }
 
 void
@@ -431,6 +429,56 @@ vsock_device_next_deadline(const struct vsock_device *dev)
 
 /* --- processing --- */
 
+/*
+ * The event is going out: RX waits until the guest has taken it. Linux's
+ * driver handles it, then gives the buffer back and kicks
+ * (virtio_vsock_event_handle(), virtio_vsock_event_fill_one()); that
+ * refill is the acknowledgment, whichever queue the kick names (callers
+ * may merge notifications). Firecracker takes any event-queue kick.
+ * Called before the push: a guest on another thread cannot have refilled
+ * yet, so any later rise of the count is its answer.
+ */
+static void
+await_reset_ack(struct vsock_device *dev)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_EVENT];
+	int left;
+
+	/* Ask for that kick even if event-idx would suppress it. */
+	virtq_set_notification(vq, true);
+	left = virtq_avail(vq);
+	dev->reset_ack_pending = true;
+	dev->reset_ack_avail = left > 0 ? (uint16_t)left : 0;
+}
+
+/* Has the guest given an event buffer back since the event was posted? */
+static void
+check_reset_ack(struct vsock_device *dev)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_EVENT];
+	int left;
+
+	if (!dev->reset_ack_pending)
+		return;
+	/* A queue that is gone or broken can never carry the refill. */
+	if (!virtq_is_ready(vq) || (left = virtq_avail(vq)) < 0 ||
+	    (unsigned)left > dev->reset_ack_avail)
+		dev->reset_ack_pending = false;
+}
+
+/*
+ * Is RX held for a TRANSPORT_RESET? Firecracker's process_rx() returns
+ * while pending_event_ack is set: a host connect right after the reset
+ * must not reach the guest before the event does. Not when the guest has
+ * no usable event queue: it could never take the event.
+ */
+static bool
+reset_holds_rx(const struct vsock_device *dev)
+{
+	return (dev->reset_event_pending || dev->reset_ack_pending) &&
+	    virtq_is_ready(&dev->vq[VSOCK_QUEUE_EVENT]);
+}
+
 /* Posts a pending TRANSPORT_RESET event into the guest's event buffers. */
 static void
 event_run(struct vsock_device *dev)
@@ -448,6 +496,8 @@ event_run(struct vsock_device *dev)
 		    dev->chain.write_len >= VSOCK_EVENT_SIZE &&
 		    virtq_chain_write(vq, &dev->chain, 0, &id,
 		    VSOCK_EVENT_SIZE) == 0) {
+			/* Count the buffers left before the guest can refill. */
+			await_reset_ack(dev);
 			virtq_push(vq, dev->chain.head, VSOCK_EVENT_SIZE);
 			dev->reset_event_pending = false;
 			return;
@@ -486,8 +536,10 @@ device_process(struct vsock_device *dev, vsock_time_t now)
 		return;
 	dev->in_run = true;
 	sweep_timers(dev);
+	check_reset_ack(dev);
 	device_tx_run(dev);
-	device_rx_run(dev);
+	if (!reset_holds_rx(dev))
+		device_rx_run(dev);
 	event_run(dev);
 	send_notifications(dev);
 	dev->in_run = false;
@@ -513,6 +565,21 @@ vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now)
 	drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	dev->reset_event_pending = true;
 	device_process(dev, now);
+}
+
+int
+vsock_device_transport_reset_cid(struct vsock_device *dev, uint64_t guest_cid,
+    vsock_time_t now)
+{
+	if (!vsock_cid_valid(guest_cid))
+		return -VSE_ERR_BAD_CID;
+	/*
+	 * 5.10.6.6: the driver re-reads guest_cid when it handles the event
+	 * (Firecracker: a snapshot restored in another VM).
+	 */
+	dev->cfg.guest_cid = guest_cid;
+	vsock_device_transport_reset(dev, now);
+	return 0;
 }
 
 /* --- host side --- */
@@ -560,6 +627,10 @@ vsock_device_host_connect(struct vsock_device *dev, uint32_t port,
 	c->state = CONN_HOST_CONNECTING;
 	c->backend_data = backend_data;
 	c->pending = PEND_REQUEST;
+	/*
+	 * Bounds the wait for an RX buffer to carry the REQUEST (Firecracker
+	 * has no such bound); re-armed when the REQUEST goes out.
+	 */
 	device_set_timer(dev, c, TIMER_REQUEST);
 	device_schedule(dev, c);
 	*out = c;
@@ -661,6 +732,12 @@ uint16_t
 vsock_conn_type(const struct vsock_conn *c)
 {
 	return c->type;
+}
+
+uint32_t
+vsock_conn_buf_alloc(const struct vsock_conn *c)
+{
+	return c->cr.buf_alloc;
 }
 
 struct vsock_conn *

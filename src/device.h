@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "credit.h"
 #include "guestmem.h"
 #include "pkt.h"
 
@@ -17,12 +18,32 @@ typedef uint64_t vsock_time_t;
 #define VSOCK_NS_PER_SEC	UINT64_C(1000000000)
 #define VSOCK_TIME_NEVER	UINT64_MAX
 
-/* Buffer size and credit-update policy of the device's receive side. */
+/*
+ * Which implementation the device reproduces; struct vsock_profile_rules
+ * spells out what that decides.
+ */
 enum vsock_profile {
 	/* 64 KiB; update once more than 64 KiB - 4 KiB forwarded unreported. */
 	VSOCK_PROFILE_FIRECRACKER = 0,
 	/* 256 KiB; update when free space < 64 KiB or the queue empties. */
 	VSOCK_PROFILE_LINUX,
+};
+
+/*
+ * The rules a profile selects, each taken from the code of the
+ * implementation it names (src/device-profile.c cites the function). A new
+ * profile, or a kernel version that changed a rule, is one more row there.
+ */
+struct vsock_profile_rules {
+	uint32_t buf_alloc;		/* our receive buffer, by default */
+	vsock_time_t close_timeout;	/* our SHUTDOWN(3) left unanswered */
+	enum vsock_credit_policy update_policy;	/* unsolicited CREDIT_UPDATE */
+	bool credit_request;		/* out of the guest's credit: ask for it */
+	bool credit_cap_own_buf;	/* in flight <= min(peer's, our buffer) */
+	bool connecting_reply_resets;	/* our REQUEST answered wrongly: RST */
+	bool peer_close_timer;		/* guest closed, host not reading: RST
+					 * after close_timeout */
+	uint32_t tx_chain_max;		/* longest TX chain taken; 0: any */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */
@@ -82,18 +103,24 @@ struct vsock_device_stats {
 	uint64_t tx_dropped_cid;		/* wrong src or dst CID */
 	uint64_t tx_invalid_op;			/* op invalid for the state */
 	uint64_t rst_sent, rst_unknown_type, rst_unknown_conn;
+	uint64_t rst_wrong_type;		/* type not the connection's */
 	uint64_t rst_credit_overrun, rst_conn_limit;
 	uint64_t rx_bad_buffers;		/* RX chain unusable */
 	uint64_t orphan_dropped;		/* orphan RST queue full */
 	uint64_t timeouts_request, timeouts_close;
 	uint64_t credit_updates_sent, credit_requests_sent;
 	uint64_t seqpacket_oversize;
+	uint64_t seqpacket_held_max;		/* too many guest messages held */
+	uint64_t seqpacket_g2h_oversize;	/* host socket refused a message */
 	uint64_t data_discarded;		/* bytes dropped on reset */
 	uint64_t conns_opened, conns_closed;
 };
 
 /* Fills c with the defaults (CID 3, 1023 connections, firecracker, 2 s). */
 void vsock_device_config_defaults(struct vsock_device_config *c);
+
+/* The rules of profile p, or NULL for a profile that does not exist. */
+const struct vsock_profile_rules *vsock_profile_rules(enum vsock_profile p);
 
 /* The buf_alloc and close timeout a profile implies. */
 uint32_t vsock_profile_buf_alloc(enum vsock_profile p);
@@ -167,9 +194,21 @@ vsock_time_t vsock_device_next_deadline(const struct vsock_device *dev);
 /*
  * Device reset/restore: posts VIRTIO_VSOCK_EVENT_TRANSPORT_RESET on the
  * event queue (as soon as the guest has an event buffer) and drops every
- * connection without sending a packet (5.10.6.6).
+ * connection without sending a packet (5.10.6.6). Nothing goes to the
+ * guest until it has taken the event (it gives the event buffer back),
+ * as Firecracker holds RX: a host connect cannot overtake the reset. No
+ * hold when the event queue is not set up.
  */
 void vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now);
+
+/*
+ * The same, and the guest's CID becomes guest_cid (a snapshot restored
+ * into another VM): config space says it from now on, and guest packets
+ * with the old CID are dropped. -VSE_ERR_BAD_CID (nothing done) for a
+ * reserved CID.
+ */
+int vsock_device_transport_reset_cid(struct vsock_device *dev,
+    uint64_t guest_cid, vsock_time_t now);
 
 /* --- host side: what the backend reports --- */
 
@@ -208,6 +247,8 @@ void *vsock_conn_backend_data(const struct vsock_conn *c);
 uint32_t vsock_conn_local_port(const struct vsock_conn *c);	/* host side */
 uint32_t vsock_conn_peer_port(const struct vsock_conn *c);	/* guest side */
 uint16_t vsock_conn_type(const struct vsock_conn *c);
+/* The buffer we advertise on c: no guest message on it is longer. */
+uint32_t vsock_conn_buf_alloc(const struct vsock_conn *c);
 
 /* Finds the connection (host port, guest port), or NULL. */
 struct vsock_conn *vsock_device_find(const struct vsock_device *dev,

@@ -13,7 +13,7 @@ src_libvsockemu_a_SOURCES = \
 	src/credit.c src/credit.h \
 	src/txbuf.c src/txbuf.h \
 	src/conn-list.c src/conntab.c \
-	src/device.c src/device.h src/device-int.h \
+	src/device.c src/device.h src/device-int.h src/device-profile.c \
 	src/device-tx.c src/device-rx.c \
 	src/backend-script.c src/backend-script.h \
 	src/connect-line.c src/connect-line.h \

@@ -335,7 +335,9 @@ rp_device_quiescent(struct replay *rp, struct rp_conn *c)
 	c->g_creq_frame = 0;
 	if (!app_alive(c))
 		return;
-	if (sc->out_off < sc->out_len &&
+	/* Only a profile that asks for credit owes the request (Linux never). */
+	if (vsock_profile_rules(rp->profile)->credit_request &&
+	    sc->out_off < sc->out_len &&
 	    !(c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) && guest_credit(c) <= 0 &&
 	    !c->d_creq)
 		rp_diverge(rp, rp->cur_frame, c, "credit", "CREDIT_REQUEST",

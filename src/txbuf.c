@@ -6,6 +6,14 @@
 
 #include "txbuf.h"
 
+uint32_t
+txbuf_msgs_max(uint32_t cap)
+{
+	uint32_t n = cap / (uint32_t)sizeof(struct txbuf_msg);
+
+	return n > TXBUF_MSGS_MIN ? n : TXBUF_MSGS_MIN;
+}
+
 uint8_t *
 txbuf_reserve(struct txbuf *tb, uint32_t cap, uint32_t len, uint8_t **second,
     uint32_t *first_len)
@@ -13,13 +21,8 @@ txbuf_reserve(struct txbuf *tb, uint32_t cap, uint32_t len, uint8_t **second,
 	uint32_t tail, room;
 
 	if (tb->buf == NULL) {
-		/* Bytes, then the boundary array at an 8-byte aligned offset. */
-		size_t bytes = ((size_t)cap + 7) & ~(size_t)7;
-
-		if (cap == 0 || (tb->buf = malloc(bytes +
-		    TXBUF_MAX_MSGS * sizeof(struct txbuf_msg))) == NULL)
+		if (cap == 0 || (tb->buf = malloc(cap)) == NULL)
 			return NULL;
-		tb->msg = (struct txbuf_msg *)(void *)(tb->buf + bytes);
 		tb->cap = cap;
 		tb->head = 0;
 	}
@@ -50,6 +53,17 @@ txbuf_peek(const struct txbuf *tb, uint32_t max, struct iovec iov[2])
 	return 2;
 }
 
+/* An idle connection keeps no buffer: frees both once nothing is held. */
+static void
+release_if_empty(struct txbuf *tb)
+{
+	if (tb->len != 0 || tb->nmsgs != 0)
+		return;
+	free(tb->buf);
+	free(tb->msg);
+	memset(tb, 0, sizeof(*tb));
+}
+
 void
 txbuf_consume(struct txbuf *tb, uint32_t n)
 {
@@ -57,29 +71,39 @@ txbuf_consume(struct txbuf *tb, uint32_t n)
 		n = tb->len;
 	tb->len -= n;
 	tb->head = tb->len == 0 ? 0 : (tb->head + n) % tb->cap;
-	if (tb->len == 0 && tb->nmsgs == 0) {
-		/* An idle connection keeps no buffer. */
-		free(tb->buf);
-		tb->buf = NULL;
-		tb->msg = NULL;
-		tb->cap = 0;
-		tb->msg_head = 0;
-	}
+	release_if_empty(tb);
+}
+
+/* Doubles the boundary table (up to max), keeping the held ones in order. */
+static bool
+grow_msgs(struct txbuf *tb, uint32_t max)
+{
+	uint32_t ncap = tb->msg_cap == 0 ? TXBUF_MSGS_MIN : tb->msg_cap * 2;
+	struct txbuf_msg *m;
+	uint32_t i;
+
+	if (ncap > max)
+		ncap = max;
+	if (ncap <= tb->msg_cap ||
+	    (m = malloc((size_t)ncap * sizeof(*m))) == NULL)
+		return false;
+	for (i = 0; i < tb->nmsgs; i++)
+		m[i] = tb->msg[(tb->msg_head + i) % tb->msg_cap];
+	free(tb->msg);
+	tb->msg = m;
+	tb->msg_cap = ncap;
+	tb->msg_head = 0;
+	return true;
 }
 
 bool
 txbuf_end_msg(struct txbuf *tb, uint32_t cap, uint32_t flags)
 {
 	struct txbuf_msg *m;
-	uint8_t *second;
-	uint32_t first_len;
 
-	if (tb->msg == NULL &&
-	    txbuf_reserve(tb, cap, 0, &second, &first_len) == NULL)
+	if (tb->nmsgs == tb->msg_cap && !grow_msgs(tb, txbuf_msgs_max(cap)))
 		return false;
-	if (tb->nmsgs == TXBUF_MAX_MSGS)
-		return false;
-	m = &tb->msg[(tb->msg_head + tb->nmsgs) % TXBUF_MAX_MSGS];
+	m = &tb->msg[(tb->msg_head + tb->nmsgs) % tb->msg_cap];
 	m->len = tb->len - tb->msg_bytes;
 	m->flags = flags;
 	tb->msg_bytes += m->len;
@@ -99,15 +123,15 @@ txbuf_pop_msg(struct txbuf *tb)
 	if (tb->nmsgs == 0)
 		return;
 	tb->msg_bytes -= tb->msg[tb->msg_head].len;
-	tb->msg_head = (tb->msg_head + 1) % TXBUF_MAX_MSGS;
+	tb->msg_head = (tb->msg_head + 1) % tb->msg_cap;
 	tb->nmsgs--;
-	if (tb->len == 0 && tb->nmsgs == 0)
-		txbuf_consume(tb, 0);
+	release_if_empty(tb);
 }
 
 void
 txbuf_free(struct txbuf *tb)
 {
 	free(tb->buf);
+	free(tb->msg);
 	memset(tb, 0, sizeof(*tb));
 }

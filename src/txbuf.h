@@ -6,20 +6,21 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-/* Most complete SEQPACKET messages one connection may hold back. */
-#define TXBUF_MAX_MSGS	64
-
 /* One complete SEQPACKET message held in the ring. */
 struct txbuf_msg {
 	uint32_t len;
 	uint32_t flags;		/* VIRTIO_VSOCK_SEQ_EOM / _EOR */
 };
 
+/* Boundaries a table starts with, and the least any buffer may hold. */
+#define TXBUF_MSGS_MIN	64
+
 /*
  * A byte ring allocated only when the host cannot keep up (an idle
  * connection holds no buffer), never larger than the buf_alloc we
  * advertised: credit bounds what the guest may send ahead of the host.
- * For SEQPACKET it also remembers where complete messages end; bytes after
+ * For SEQPACKET it also remembers where complete messages end, in a table
+ * that grows by doubling up to txbuf_msgs_max(cap) entries; bytes after
  * the last boundary are a message still being received.
  */
 struct txbuf {
@@ -27,10 +28,20 @@ struct txbuf {
 	uint32_t cap;
 	uint32_t head;		/* offset of the first byte */
 	uint32_t len;		/* bytes held */
-	struct txbuf_msg *msg;	/* TXBUF_MAX_MSGS, in the same allocation */
+	uint32_t msg_cap;	/* entries allocated in msg */
+	struct txbuf_msg *msg;	/* a ring of msg_cap boundaries, or NULL */
 	uint32_t msg_head, nmsgs;
 	uint32_t msg_bytes;	/* bytes in complete messages */
 };
+
+/*
+ * Most complete messages a buffer of cap bytes holds. Linux bounds what a
+ * guest sends ahead of a slow reader by bytes (credit), not by messages;
+ * so do we, and a message of 8 bytes or more can never reach this bound
+ * within credit. Only messages that cost (almost) no credit can, and they
+ * must not grow memory without end: the table never outgrows the bytes.
+ */
+uint32_t txbuf_msgs_max(uint32_t cap);
 
 /* Returns a pointer to len bytes appended at the tail (allocating up to cap), or NULL. */
 uint8_t *txbuf_reserve(struct txbuf *tb, uint32_t cap, uint32_t len,
@@ -43,9 +54,9 @@ int txbuf_peek(const struct txbuf *tb, uint32_t max, struct iovec iov[2]);
 void txbuf_consume(struct txbuf *tb, uint32_t n);
 
 /*
- * Marks the bytes after the last boundary as a complete message (allocating
- * the ring, up to cap, for a message of no bytes). False when the boundary
- * table is full.
+ * Marks the bytes after the last boundary as a complete message, growing
+ * the boundary table as needed. False (nothing changed) when
+ * txbuf_msgs_max(cap) messages are held already, or on allocation failure.
  */
 bool txbuf_end_msg(struct txbuf *tb, uint32_t cap, uint32_t flags);
 

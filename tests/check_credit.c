@@ -52,11 +52,20 @@ START_TEST(test_peer_avail)
 	cr.peer_fwd_cnt = UINT32_MAX - 49;	/* 100 in flight */
 	cr.peer_buf_alloc = 1000;
 	ck_assert_uint_eq(credit_peer_avail(&cr, UINT32_MAX), 900);
-	/* Capped at our own buffer. */
+	/*
+	 * Capped at our own buffer: what is in flight counts against the
+	 * cap (Linux's virtio_transport_tx_buf_alloc()), so the cap bounds
+	 * bytes in flight, not each grant.
+	 */
 	cr.peer_buf_alloc = UINT32_MAX;
-	ck_assert_uint_eq(credit_peer_avail(&cr, 65536), 65536);
+	ck_assert_uint_eq(credit_peer_avail(&cr, 65536), 65436);
+	ck_assert_uint_eq(credit_peer_avail(&cr, 100), 0);
+	ck_assert_uint_eq(credit_peer_avail(&cr, 101), 1);
 	ck_assert_uint_eq(credit_peer_avail(&cr, UINT32_MAX),
 	    UINT32_MAX - 100);
+	/* A peer buffer below the cap is the bound, as before. */
+	cr.peer_buf_alloc = 1000;
+	ck_assert_uint_eq(credit_peer_avail(&cr, 65536), 900);
 }
 END_TEST
 
@@ -163,9 +172,58 @@ START_TEST(test_txbuf_ring)
 	txbuf_pop_msg(&tb);
 	ck_assert(txbuf_empty(&tb));
 	ck_assert_ptr_null(tb.buf);
-	for (first = 0; first < TXBUF_MAX_MSGS; first++)
+	/* Empty messages need no byte ring; the table stops at its bound. */
+	for (first = 0; first < TXBUF_MSGS_MIN; first++)
 		ck_assert(txbuf_end_msg(&tb, 8, 1));
+	ck_assert_ptr_null(tb.buf);
 	ck_assert(!txbuf_end_msg(&tb, 8, 1));
+	ck_assert_uint_eq(tb.nmsgs, TXBUF_MSGS_MIN);
+	txbuf_free(&tb);
+}
+END_TEST
+
+/* The boundary table grows by doubling, in order across its wrap, to its bound. */
+START_TEST(test_txbuf_msgs_grow_and_bound)
+{
+	uint32_t cap = 8 * 1024, max = txbuf_msgs_max(cap), i, first;
+	struct txbuf tb;
+	uint8_t *a, *b;
+
+	ck_assert_uint_eq(txbuf_msgs_max(0), TXBUF_MSGS_MIN);
+	ck_assert_uint_eq(txbuf_msgs_max(8 * TXBUF_MSGS_MIN + 7),
+	    TXBUF_MSGS_MIN);
+	ck_assert_uint_eq(txbuf_msgs_max(8 * TXBUF_MSGS_MIN + 8),
+	    TXBUF_MSGS_MIN + 1);
+	ck_assert_uint_eq(max, 1024);
+	ck_assert_uint_eq(txbuf_msgs_max(UINT32_MAX), UINT32_MAX / 8);
+	memset(&tb, 0, sizeof(tb));
+	/* Wrap the first table: 40 in, 30 out, then grow past 64. */
+	for (i = 0; i < 40; i++) {
+		ck_assert_ptr_nonnull(txbuf_reserve(&tb, cap, 1, &b, &first));
+		ck_assert(txbuf_end_msg(&tb, cap, i));
+	}
+	for (i = 0; i < 30; i++) {
+		txbuf_consume(&tb, 1);
+		txbuf_pop_msg(&tb);
+	}
+	for (i = 40; i < max + 30; i++) {
+		a = txbuf_reserve(&tb, cap, 1, &b, &first);
+		ck_assert_ptr_nonnull(a);
+		ck_assert(txbuf_end_msg(&tb, cap, i));
+	}
+	ck_assert_uint_eq(tb.nmsgs, max);
+	ck_assert_uint_eq(tb.msg_cap, max);
+	ck_assert(!txbuf_end_msg(&tb, cap, 0));
+	ck_assert_uint_eq(tb.nmsgs, max);
+	for (i = 30; i < max + 30; i++) {
+		ck_assert_uint_eq(txbuf_first_msg(&tb)->flags, i);
+		ck_assert_uint_eq(txbuf_first_msg(&tb)->len, 1);
+		txbuf_consume(&tb, 1);
+		txbuf_pop_msg(&tb);
+	}
+	ck_assert(txbuf_empty(&tb));
+	ck_assert_ptr_null(tb.msg);		/* idle: nothing kept */
+	ck_assert_ptr_null(tb.buf);
 	txbuf_free(&tb);
 }
 END_TEST
@@ -182,6 +240,7 @@ credit_suite(void)
 	tcase_add_test(tc, test_update_policy_firecracker);
 	tcase_add_test(tc, test_update_policy_linux);
 	tcase_add_test(tc, test_txbuf_ring);
+	tcase_add_test(tc, test_txbuf_msgs_grow_and_bound);
 	suite_add_tcase(s, tc);
 	return s;
 }

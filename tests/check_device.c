@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "device-int.h"
+#include "grig.h"
 #include "wire.h"
 
 #define GP	1024		/* guest port */
@@ -177,13 +178,58 @@ START_TEST(test_invalid_op_on_known_conn_dropped)
 	wire_send(w, &h, NULL);
 	h.op = 77;
 	wire_send(w, &h, NULL);
-	h.op = VIRTIO_VSOCK_OP_RW;			/* wrong type on it */
-	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
-	wire_send(w, &h, NULL);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
 	wire_expect_none(w);
-	ck_assert_uint_eq(stats(w)->tx_invalid_op, 4);
+	ck_assert_uint_eq(stats(w)->tx_invalid_op, 3);
 	ck_assert_ptr_nonnull(vsock_device_find(w->dev, HP, GP));
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * A packet whose type is not its connection's gets an RST as if no socket
+ * took it (Linux: virtio_transport_recv_pkt() -> _reset_no_sock(); the
+ * Firecracker muxer's send_pkt() too), never for an RST; the connection
+ * and its credit are untouched.
+ */
+START_TEST(test_wrong_type_on_known_conn_rst)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+	struct script_conn *sc;
+	struct vsock_conn *c;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.len = 3;
+	h.buf_alloc = 1234;
+	h.fwd_cnt = 77;
+	wire_send(w, &h, "abc");
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(r.src_port, HP);
+	ck_assert_uint_eq(r.dst_port, GP);
+	ck_assert_uint_eq(r.type, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	ck_assert_uint_eq(r.buf_alloc, 0);
+	ck_assert_uint_eq(r.fwd_cnt, 0);
+	wire_expect_none(w);
+	ck_assert_ptr_eq(vsock_device_find(w->dev, HP, GP), c);
+	ck_assert_uint_eq(c->cr.peer_buf_alloc, 256 * 1024);
+	ck_assert_uint_eq(c->cr.rx_cnt, 0);
+	ck_assert_uint_eq(sc->in_total, 0);
+	h.op = VIRTIO_VSOCK_OP_RST;		/* never an RST for an RST */
+	h.len = 0;
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	ck_assert_ptr_eq(vsock_device_find(w->dev, HP, GP), c);
+	ck_assert_int_eq(sc->released, 0);
+	ck_assert_uint_eq(stats(w)->rst_wrong_type, 1);
+	/* The connection still carries its own type's data. */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	h.len = 2;
+	wire_send(w, &h, "ok");
+	ck_assert_uint_eq(sc->in_total, 2);
 	wire_free(w);
 }
 END_TEST
@@ -222,6 +268,67 @@ START_TEST(test_malformed_tx_dropped)
 	/* Every chain was returned with used length 0. */
 	ck_assert_uint_eq(vsock_device_queue(w->dev,
 	    VSOCK_QUEUE_TX)->stats.pushed, 6);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Sends an RW of 3 bytes ("abc") in a chain whose readable part is
+ * total bytes: the header, the payload and padding, in two buffers.
+ */
+static void
+send_long_chain(struct wire *w, uint32_t total)
+{
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	static uint8_t buf[VSOCK_HDR_SIZE + 3];
+	uint64_t gpa = fg_mem_alloc(&w->mem, total, 16);
+	struct fg_buf out[2] = { { gpa, VSOCK_HDR_SIZE + 3 },
+	    { gpa + VSOCK_HDR_SIZE + 3, total - VSOCK_HDR_SIZE - 3 } };
+	void *tok;
+
+	ck_assert(gpa != FG_GPA_NONE);
+	h.len = 3;
+	vsock_hdr_encode(&h, buf);
+	memcpy(buf + VSOCK_HDR_SIZE, "abc", 3);
+	fg_mem_write(&w->mem, gpa, buf, sizeof(buf));
+	/* Borrow the rig's last TX slot for the token: retired as usual. */
+	ck_assert(!w->tx_slot_used[WIRE_QSIZE - 1]);
+	w->tx_slot_used[WIRE_QSIZE - 1] = true;
+	ck_assert_int_ge(fg_ring_add(&w->txr, out, 2, NULL, 0,
+	    (void *)(uintptr_t)WIRE_QSIZE, false), 0);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	while ((tok = fg_ring_get_used(&w->txr, NULL)) != NULL)
+		w->tx_slot_used[(uintptr_t)tok - 1] = false;
+	ck_assert(!w->tx_slot_used[WIRE_QSIZE - 1]);	/* ours came back */
+}
+
+/*
+ * A TX chain longer than a header and 64 KiB, whatever its header says:
+ * vhost drops it (vhost_vsock_alloc_skb(): len > MAX_PKT_BUF_SIZE +
+ * SKB_HEADROOM), so the linux profile does (dropped, counted, tapped);
+ * Firecracker bounds only hdr.len (VsockPacketTx::parse()), so the
+ * firecracker profile takes the packet. Exactly 64 KiB + 44 is fine.
+ */
+START_TEST(test_tx_chain_longer_than_packet)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct wire *w;
+
+	wire_config(&cfg);
+	cfg.profile = _i ? VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	send_long_chain(w, VSOCK_HDR_SIZE + 65536);
+	ck_assert_uint_eq(sc->in_total, 3);
+	send_long_chain(w, VSOCK_HDR_SIZE + 65537);
+	ck_assert_uint_eq(sc->in_total, _i ? 3 : 6);
+	ck_assert_uint_eq(stats(w)->tx_dropped_len, _i ? 1 : 0);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	if (_i == 1)	/* linux: an update, the queue emptied */
+		wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	wire_expect_none(w);			/* no RST either way */
 	wire_free(w);
 }
 END_TEST
@@ -326,6 +433,90 @@ START_TEST(test_request_timeout)
 	ck_assert_uint_eq(stats(w)->timeouts_request, 1);
 	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
 	ck_assert_uint_eq(vsock_device_next_deadline(w->dev), VSOCK_TIME_NEVER);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * The request timer runs from when the REQUEST leaves, as Firecracker's
+ * recv_pkt() sets the expiry when it yields the REQUEST: a REQUEST that
+ * waited 1.9 s for an RX buffer still gets its 2 s.
+ */
+START_TEST(test_request_timeout_from_send)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *a;
+	struct vsock_hdr h;
+	struct wire *w;
+
+	wire_config(&cfg);
+	w = wire_new_cfg(&cfg, 0, WIRE_RX_PAYLOAD);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_advance(w, 19 * SEC / 10);
+	wire_post_rx(w, 4);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(vsock_device_next_deadline(w->dev),
+	    19 * SEC / 10 + 2 * SEC);
+	wire_advance(w, SEC / 10);		/* 2.0 s after the connect */
+	ck_assert_int_eq(a->released, 0);
+	wire_advance(w, SEC / 20);		/* the guest answers at 2.05 s */
+	h = wire_hdr(VIRTIO_VSOCK_OP_RESPONSE, 52, a->host_port);
+	wire_send(w, &h, NULL);
+	ck_assert(a->established);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->timeouts_request, 0);
+	/* Unanswered: RST exactly 2 s after the REQUEST left. */
+	ck_assert_err(script_connect(&w->sb, 53, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	wire_advance(w, 2 * SEC - 1);
+	wire_expect_none(w);
+	wire_advance(w, 1);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_TIMEOUT);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Linux's virtio_transport_recv_connecting(): anything but RESPONSE, RST
+ * or INVALID answering our REQUEST resets the connection at once (EPROTO);
+ * INVALID is ignored. Firecracker's LocalInit state drops them all and
+ * waits for the timeout (check_states, host-connecting row).
+ */
+START_TEST(test_host_connecting_bad_reply_linux)
+{
+	static const uint16_t ops[] = { VIRTIO_VSOCK_OP_REQUEST,
+	    VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_OP_RW,
+	    VIRTIO_VSOCK_OP_CREDIT_UPDATE, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 99 };
+	struct vsock_device_config cfg;
+	struct script_conn *a;
+	struct vsock_hdr h, r;
+	struct wire *w;
+	unsigned i;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		ck_assert_err(script_connect(&w->sb, 52 + i,
+		    VIRTIO_VSOCK_TYPE_STREAM, w->now, &a), 0);
+		wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+		h = wire_hdr(VIRTIO_VSOCK_OP_INVALID, 52 + i, a->host_port);
+		wire_send(w, &h, NULL);		/* ignored */
+		wire_expect_none(w);
+		ck_assert_int_eq(a->released, 0);
+		h.op = ops[i];
+		h.len = ops[i] == VIRTIO_VSOCK_OP_RW ? 1 : 0;
+		wire_send(w, &h, "x");
+		r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+		ck_assert_uint_eq(r.src_port, a->host_port);
+		ck_assert_uint_eq(r.dst_port, 52 + i);
+		ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_REFUSED);
+		ck_assert(!a->established);
+		ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	}
 	wire_free(w);
 }
 END_TEST
@@ -522,6 +713,49 @@ START_TEST(test_credit_zero_request_then_resume)
 END_TEST
 
 /*
+ * Linux never sends CREDIT_REQUEST (nothing in virtio_transport_common.c
+ * does): out of credit, the linux profile waits for the guest's own
+ * CREDIT_UPDATE, which a Linux reader sends once it frees space. Nothing
+ * is polled meanwhile.
+ */
+START_TEST(test_credit_zero_linux_waits_for_update)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	uint8_t data[3000], got[4096];
+	struct wire *w;
+
+	memset(data, 'x', sizeof(data));
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.buf_alloc = 1000;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, data, sizeof(data), 0, w->now);
+	ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+	ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->credit_requests_sent, 0);
+	ck_assert(!(sc->want & VSOCK_WANT_READ));
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.buf_alloc = 1000;
+	h.fwd_cnt = 1000;
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.len, 1000);
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->credit_requests_sent, 0);
+	wire_free(w);
+}
+END_TEST
+
+/*
  * A CREDIT_UPDATE that grants nothing (the guest answering our request
  * before its reader ran, as Linux does) must not re-arm the request:
  * otherwise request and update ping-pong forever. The next request comes
@@ -630,6 +864,40 @@ START_TEST(test_credit_counters_wrap)
 	h.fwd_cnt = c->cr.tx_cnt + 1;
 	wire_send(w, &h, NULL);
 	ck_assert_uint_eq(credit_peer_avail(&c->cr, UINT32_MAX), 0);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * A guest that advertises 256 KiB and never reads, against a 64 KiB device
+ * buffer. Linux since "vsock/virtio: cap TX credit to local buffer size"
+ * bounds the bytes in flight by min(peer_buf_alloc, buf_alloc): 64 KiB.
+ * Firecracker (peer_avail_credit()) and Linux 6.1 have no cap: 256 KiB.
+ */
+START_TEST(test_credit_cap_in_flight)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr r;
+	uint64_t got = 0;
+	struct wire *w;
+
+	wire_config(&cfg);
+	cfg.profile = _i ? VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER;
+	cfg.buf_alloc = 64 * 1024;
+	ck_assert(vsock_profile_rules(cfg.profile)->credit_cap_own_buf == _i);
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);		/* guest buf_alloc 256 KiB */
+	script_send_pattern(&w->sb, sc, 512 * 1024, w->now);
+	for (;;) {
+		vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+		if (!wire_recv(w, &r, NULL, 0))
+			break;
+		if (r.op == VIRTIO_VSOCK_OP_RW)
+			got += r.len;
+	}
+	ck_assert_uint_eq(got, _i ? 64 * 1024 : 256 * 1024);
 	wire_free(w);
 }
 END_TEST
@@ -989,6 +1257,58 @@ START_TEST(test_seqpacket_host_close_keeps_message)
 }
 END_TEST
 
+/*
+ * The guest closes (SHUTDOWN 3) while data it sent waits for a host that
+ * does not read. Firecracker arms its kill timer (connection.rs send_pkt(),
+ * SHUTDOWN with tx_buf not empty: CONN_SHUTDOWN_TIMEOUT_MS, 2 s) and then
+ * RSTs; Linux has no timer (virtio_transport_recv_connected(), SHUTDOWN):
+ * the data waits for the application, and the RST follows its last read.
+ */
+START_TEST(test_guest_close_with_data_held)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	struct wire *w;
+
+	wire_config(&cfg);
+	cfg.profile = _i ? VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->in_limit = 1;			/* takes one byte, then stalls */
+	h.len = 100;
+	wire_send(w, &h, NULL);
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, GP, HP);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_MASK;
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	wire_advance(w, 2 * SEC - 1);
+	wire_expect_none(w);
+	wire_advance(w, 1);
+	if (_i == 0) {
+		wire_expect(w, VIRTIO_VSOCK_OP_RST);
+		ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_TIMEOUT);
+		ck_assert_uint_eq(stats(w)->timeouts_close, 1);
+		ck_assert_uint_eq(stats(w)->data_discarded, 99);
+	} else {
+		wire_advance(w, 60 * SEC);
+		wire_expect_none(w);
+		ck_assert_uint_eq(vsock_device_next_deadline(w->dev),
+		    VSOCK_TIME_NEVER);
+		ck_assert_int_eq(sc->released, 0);
+		script_consume(&w->sb, sc, 1, w->now);
+		sc->in_limit = 0;
+		script_consume(&w->sb, sc, 0, w->now);
+		ck_assert_uint_eq(sc->in_total, 100);
+		wire_expect(w, VIRTIO_VSOCK_OP_RST);
+		ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_CLOSED);
+	}
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	wire_free(w);
+}
+END_TEST
+
 /* No RST after our SHUTDOWN(3): RST at the close timeout (2 s / 8 s). */
 START_TEST(test_close_timeout)
 {
@@ -1043,6 +1363,34 @@ START_TEST(test_host_write_error_resets)
 	wire_send(w, &h, "abc");
 	wire_expect(w, VIRTIO_VSOCK_OP_RST);
 	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * A guest message the host socket refuses as too long (AF_UNIX SEQPACKET:
+ * longer than SO_SNDBUF - 32) cannot be delivered whole, and a message is
+ * never cut or split: RST, counted so the cause is visible.
+ */
+START_TEST(test_host_refuses_message_size)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	sc->write_err = -EMSGSIZE;
+	h.op = VIRTIO_VSOCK_OP_RW;
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	h.len = 3;
+	wire_send(w, &h, "abc");
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	ck_assert_uint_eq(stats(w)->seqpacket_g2h_oversize, 1);
 	wire_free(w);
 }
 END_TEST
@@ -1106,6 +1454,133 @@ START_TEST(test_seqpacket_boundaries_and_fragments)
 }
 END_TEST
 
+/* A guest SEQPACKET connection to a host application that reads nothing. */
+static struct script_conn *
+seq_connect_gated(struct wire *w)
+{
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	sc->in_gated = true;
+	return sc;
+}
+
+/* Sends one guest SEQPACKET message of len bytes of value v, with EOM. */
+static void
+seq_send(struct wire *w, uint32_t len, uint8_t v)
+{
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	uint8_t buf[64];
+
+	ck_assert_uint_le(len, sizeof(buf));
+	memset(buf, v, len);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	h.len = len;
+	wire_send(w, &h, buf);
+}
+
+/*
+ * Linux bounds what a guest may send ahead of a slow reader by bytes
+ * (credit: virtio_transport_inc_rx_pkt()), not by messages: 4000 messages
+ * of 16 bytes (64000 of 65536 bytes of credit) are all held, then
+ * delivered whole and in order. (Once 64 messages ended in RST: 343
+ * ten-byte messages, 5% of the credit, reset a conforming guest.)
+ */
+START_TEST(test_seqpacket_many_small_messages_held)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc = seq_connect_gated(w);
+	unsigned i;
+
+	for (i = 0; i < 4000; i++)
+		seq_send(w, 16, (uint8_t)i);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1);
+	ck_assert_uint_eq(sc->in_nmsgs, 0);
+	script_allow_read(&w->sb, sc, 64000, w->now);
+	ck_assert_uint_eq(sc->in_nmsgs, 4000);
+	for (i = 0; i < 4000; i++) {
+		ck_assert_uint_eq(sc->in_msg[i].len, 16);
+		ck_assert_uint_eq(sc->in_msg[i].flags, VIRTIO_VSOCK_SEQ_EOM);
+		ck_assert_uint_eq(sc->in[16 * i + 15], (uint8_t)i);
+	}
+	ck_assert_uint_eq(w->dev->stats.seqpacket_held_max, 0);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Messages that cost no credit (empty ones) or almost none must not grow
+ * memory without bound: the boundaries held never take more memory than
+ * the byte buffer (buf_alloc / 8 of them); one more is refused with RST.
+ */
+START_TEST(test_seqpacket_held_messages_bounded)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc = seq_connect_gated(w);
+	uint32_t max = txbuf_msgs_max(64 * 1024), i;
+	struct vsock_conn *c;
+
+	ck_assert_uint_eq(max, 8192);
+	seq_send(w, 1, 'a');			/* blocks the others */
+	for (i = 1; i < max; i++)
+		seq_send(w, 0, 0);
+	c = vsock_device_find(w->dev, HP, GP);
+	ck_assert_uint_eq(c->tx.nmsgs, max);
+	ck_assert_uint_le(c->tx.msg_cap, max);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	wire_expect_none(w);
+	seq_send(w, 0, 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(w->dev->stats.seqpacket_held_max, 1);
+	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Fragments of a guest message without its EOM yet cannot be written (a
+ * message goes whole): the host socket must not be polled for writing
+ * meanwhile, or a level-triggered loop spins while the guest takes its
+ * time (found by test_guest_seqpacket_message_up_to_buf_alloc).
+ */
+START_TEST(test_seqpacket_partial_message_not_polled)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	h.op = VIRTIO_VSOCK_OP_RW;
+	h.len = 3;
+	wire_send(w, &h, "abc");		/* no EOM */
+	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert_uint_eq(sc->in_nmsgs, 0);
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	wire_send(w, &h, "def");
+	ck_assert_uint_eq(sc->in_nmsgs, 1);
+	ck_assert_uint_eq(sc->in_msg[0].len, 6);
+	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	/* A held whole message does want the host writable again. */
+	sc->in_allow = sc->in_total;
+	sc->in_gated = true;
+	wire_send(w, &h, "ghi");
+	ck_assert(sc->want & VSOCK_WANT_WRITE);
+	wire_free(w);
+}
+END_TEST
+
 /* A host message larger than the guest's buffer is refused, not cut. */
 START_TEST(test_seqpacket_oversize_refused)
 {
@@ -1127,27 +1602,175 @@ START_TEST(test_seqpacket_oversize_refused)
 }
 END_TEST
 
+/*
+ * With the cap, a message larger than our own buffer could never be in
+ * flight whole: Linux's virtio_transport_seqpacket_enqueue() refuses
+ * len > min(peer_buf_alloc, buf_alloc) (EMSGSIZE); the device refuses it
+ * with RST, as any message it cannot deliver, instead of sending the
+ * first 4 KiB and stalling.
+ */
+START_TEST(test_seqpacket_oversize_for_capped_window)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	static uint8_t big[5000];
+	struct wire *w;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	cfg.buf_alloc = 4096;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(w, &h, NULL);			/* guest buf_alloc 256 KiB */
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	script_send(&w->sb, sc, big, 4096, 0, w->now);	/* fits exactly */
+	ck_assert_uint_eq(wire_expect(w, VIRTIO_VSOCK_OP_RW).len, 4096);
+	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	h.fwd_cnt = 4096;
+	wire_send(w, &h, NULL);
+	script_send(&w->sb, sc, big, sizeof(big), 0, w->now);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(stats(w)->seqpacket_oversize, 1);
+	wire_free(w);
+}
+END_TEST
+
 /* --- transport reset --- */
+
+/* The guest driver takes the event: reads it, posts the buffer again. */
+static void
+take_reset_event(struct wire *w)
+{
+	struct fg_buf b;
+	uint32_t len, ev;
+	void *tok = fg_ring_get_used(&w->evr, &len);
+
+	ck_assert_ptr_nonnull(tok);
+	ck_assert_uint_eq(len, VSOCK_EVENT_SIZE);
+	b.gpa = w->ev_pool + 4 * ((uintptr_t)tok - 1);
+	b.len = 4;
+	fg_mem_read(&w->mem, b.gpa, &ev, 4);
+	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &b, 1, tok, false), 0);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_EVENT, w->now);
+}
 
 START_TEST(test_transport_reset)
 {
 	struct wire *w = wire_new();
 	struct script_conn *a, *b;
-	uint32_t len, ev;
 
 	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
 	a = wire_connect(w, GP, HP);
 	b = wire_connect(w, GP + 1, HP);
 	vsock_device_transport_reset(w->dev, w->now);
-	ck_assert_ptr_nonnull(fg_ring_get_used(&w->evr, &len));
-	ck_assert_uint_eq(len, 4);
-	fg_mem_read(&w->mem, w->ev_pool, &ev, 4);
-	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	take_reset_event(w);			/* checks the event */
 	wire_expect_none(w);			/* no packets at all */
 	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
 	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
 	ck_assert_int_eq(b->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
 	wire_free(w);
+}
+END_TEST
+
+/*
+ * Nothing goes to the guest until it has taken the TRANSPORT_RESET, so a
+ * host connect right after a reset cannot overtake the event (Firecracker:
+ * process_rx() gated by pending_event_ack). The guest has taken it when it
+ * gives an event buffer back, as Linux's driver does once it handled the
+ * event (virtio_vsock_event_handle(), then virtio_vsock_event_fill_one()).
+ */
+START_TEST(test_transport_reset_holds_rx)
+{
+	struct wire *w = wire_new();
+	struct script_conn *a;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	wire_connect(w, GP, HP);
+	vsock_device_transport_reset(w->dev, w->now);
+	ck_assert_err(script_connect(&w->sb, 52, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	wire_expect_none(w);
+	take_reset_event(w);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	/* Not held any more: the next connect goes out at once. */
+	ck_assert_err(script_connect(&w->sb, 53, VIRTIO_VSOCK_TYPE_STREAM,
+	    w->now, &a), 0);
+	wire_expect(w, VIRTIO_VSOCK_OP_REQUEST);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * A snapshot restored in another VM: the guest's CID changes. Config
+ * space says the new CID, the guest hears TRANSPORT_RESET, connections go
+ * without a packet; packets with the old CID are dropped as any wrong CID
+ * (vhost_vsock_handle_tx_kick()), and the new one is served. Reserved
+ * CIDs are refused and change nothing.
+ */
+START_TEST(test_transport_reset_new_cid)
+{
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	struct script_conn *a;
+	uint8_t space[8];
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	a = wire_connect(w, GP, HP);
+	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 2, w->now),
+	    -VSE_ERR_BAD_CID);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1);
+	ck_assert_ptr_null(fg_ring_get_used(&w->evr, NULL));
+	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 5, w->now), 0);
+	vsock_device_get_config(w->dev, space);
+	ck_assert_mem_eq(space, "\x05\0\0\0\0\0\0\0", 8);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_DEVICE_RESET);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	take_reset_event(w);
+	w->guest_cid = 5;
+	wire_send(w, &h, NULL);			/* still from CID 3 */
+	wire_expect_none(w);
+	ck_assert_uint_eq(stats(w)->tx_dropped_cid, 1);
+	h.src_cid = 5;
+	wire_send(w, &h, NULL);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_uint_eq(r.dst_cid, 5);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * The simulated Linux guest reads the new CID when it takes the event
+ * (virtio_vsock_event_handle() -> virtio_vsock_update_guest_cid()), so a
+ * host connect made the moment the device was reset reaches its listener
+ * and is answered from the new CID.
+ */
+START_TEST(test_transport_reset_new_cid_guest)
+{
+	struct grig *g = grig_new();
+	struct script_conn *sc;
+	int l, fd;
+
+	script_listen(&g->sb, 1234, SCRIPT_ACCEPT);
+	l = grig_listen(g, VIRTIO_VSOCK_TYPE_STREAM, 5000, 4);
+	fd = grig_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 1234);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_err(vsock_device_transport_reset_cid(g->dev, 7, g->now), 0);
+	ck_assert_int_eq(grig_host_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 5000,
+	    &sc), 0);
+	ck_assert(sc->established);
+	ck_assert_int_eq(fg_sock_error(g->vs, fd), ECONNRESET);
+	ck_assert_uint_eq(vsock_device_stats(g->dev)->tx_dropped_cid, 0);
+	ck_assert_uint_eq(g->trace[(g->npackets - 1) % GRIG_TRACE].hdr.src_cid,
+	    7);
+	grig_free(g);
 }
 END_TEST
 
@@ -1208,7 +1831,9 @@ device_suite(void)
 	tcase_add_test(tc, test_rst_unknown_type);
 	tcase_add_test(tc, test_rst_seqpacket_not_negotiated);
 	tcase_add_test(tc, test_invalid_op_on_known_conn_dropped);
+	tcase_add_test(tc, test_wrong_type_on_known_conn_rst);
 	tcase_add_test(tc, test_malformed_tx_dropped);
+	tcase_add_loop_test(tc, test_tx_chain_longer_than_packet, 0, 2);
 	tcase_add_test(tc, test_connection_limit);
 	suite_add_tcase(s, tc);
 
@@ -1216,6 +1841,8 @@ device_suite(void)
 	tcase_add_test(tc, test_host_connect_ports_and_response);
 	tcase_add_test(tc, test_local_port_skips_ports_in_use);
 	tcase_add_test(tc, test_request_timeout);
+	tcase_add_test(tc, test_request_timeout_from_send);
+	tcase_add_test(tc, test_host_connecting_bad_reply_linux);
 	tcase_add_test(tc, test_timers_swept_on_any_kick);
 	tcase_add_test(tc, test_unsent_request_response_dropped);
 	tcase_add_test(tc, test_unsent_request_ends_silently);
@@ -1226,9 +1853,11 @@ device_suite(void)
 	tc = tcase_create("credit");
 	tcase_add_test(tc, test_credit_exact_fit_and_overrun);
 	tcase_add_test(tc, test_credit_zero_request_then_resume);
+	tcase_add_test(tc, test_credit_zero_linux_waits_for_update);
 	tcase_add_test(tc, test_credit_request_not_repeated_on_empty_update);
 	tcase_add_test(tc, test_credit_buf_alloc_shrink);
 	tcase_add_test(tc, test_credit_counters_wrap);
+	tcase_add_loop_test(tc, test_credit_cap_in_flight, 0, 2);
 	tcase_add_test(tc, test_credit_request_answered);
 	tcase_add_test(tc, test_credit_update_policy_firecracker);
 	tcase_add_test(tc, test_credit_update_policy_linux);
@@ -1245,21 +1874,30 @@ device_suite(void)
 	tcase_add_test(tc, test_half_close_host_side);
 	tcase_add_test(tc, test_half_close_guest_side);
 	tcase_add_test(tc, test_clean_close_guest);
+	tcase_add_loop_test(tc, test_guest_close_with_data_held, 0, 2);
 	tcase_add_test(tc, test_clean_close_host);
 	tcase_add_loop_test(tc, test_close_timeout, 0, 2);
 	tcase_add_test(tc, test_seqpacket_host_close_keeps_message);
 	tcase_add_test(tc, test_host_abort);
 	tcase_add_test(tc, test_host_write_error_resets);
+	tcase_add_test(tc, test_host_refuses_message_size);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("seqpacket");
 	tcase_add_test(tc, test_seqpacket_boundaries_and_fragments);
 	tcase_add_test(tc, test_seqpacket_oversize_refused);
+	tcase_add_test(tc, test_seqpacket_partial_message_not_polled);
+	tcase_add_test(tc, test_seqpacket_many_small_messages_held);
+	tcase_add_test(tc, test_seqpacket_held_messages_bounded);
+	tcase_add_test(tc, test_seqpacket_oversize_for_capped_window);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reset");
 	tcase_add_test(tc, test_transport_reset);
 	tcase_add_test(tc, test_transport_reset_bad_event_buffers);
+	tcase_add_test(tc, test_transport_reset_holds_rx);
+	tcase_add_test(tc, test_transport_reset_new_cid);
+	tcase_add_test(tc, test_transport_reset_new_cid_guest);
 	suite_add_tcase(s, tc);
 	return s;
 }

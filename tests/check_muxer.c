@@ -71,7 +71,7 @@ pump(struct mrig *r)
 }
 
 static struct mrig *
-mrig_new(unsigned max_pending)
+mrig_new_profile(unsigned max_pending, enum vsock_profile profile)
 {
 	struct mrig *r = calloc(1, sizeof(*r));
 	struct vsock_device_config cfg;
@@ -88,10 +88,17 @@ mrig_new(unsigned max_pending)
 	ck_assert_msg(muxer_new(&mc, on_watch, r, &r->m, err,
 	    sizeof(err)) == 0, "%s", err);
 	wire_config(&cfg);
+	cfg.profile = profile;
 	r->w = wire_new_backend(&cfg, &muxer_backend_ops, r->m, 64,
 	    WIRE_RX_PAYLOAD);
 	muxer_attach(r->m, r->w->dev);
 	return r;
+}
+
+static struct mrig *
+mrig_new(unsigned max_pending)
+{
+	return mrig_new_profile(max_pending, VSOCK_PROFILE_FIRECRACKER);
 }
 
 static void
@@ -397,6 +404,59 @@ START_TEST(test_guest_connect_to_path_port)
 }
 END_TEST
 
+/*
+ * A guest SEQPACKET message as large as the credit allows (linux profile:
+ * 256 KiB) reaches the host application whole, as Linux delivers anything
+ * up to buf_alloc. AF_UNIX SEQPACKET refuses a message over SO_SNDBUF - 32
+ * bytes (unix_dgram_sendmsg(): EMSGSIZE; the default is 212992), so the
+ * muxer raises SO_SNDBUF to fit buf_alloc.
+ */
+START_TEST(test_guest_seqpacket_message_up_to_buf_alloc)
+{
+	struct mrig *r = mrig_new_profile(0, VSOCK_PROFILE_LINUX);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static uint8_t msg[256 * 1024], got[300 * 1024];
+	struct vsock_hdr h, got_hdr;
+	int lfd, afd;
+	uint32_t off;
+	ssize_t n;
+
+	for (off = 0; off < sizeof(msg); off++)
+		msg[off] = (uint8_t)(off * 13 + off / 251);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234", r->path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RESPONSE);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	h.op = VIRTIO_VSOCK_OP_RW;
+	for (off = 0; off < sizeof(msg); off += 65536) {
+		h.len = 65536;
+		h.flags = off + 65536 == sizeof(msg) ? VIRTIO_VSOCK_SEQ_EOM :
+		    0;
+		wire_send(r->w, &h, msg + off);
+		pump(r);
+	}
+	/* Taken whole: the queue emptied, so Linux's update, not an RST. */
+	got_hdr = wire_expect(r->w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(got_hdr.fwd_cnt, sizeof(msg));
+	n = recv(afd, got, sizeof(got), MSG_DONTWAIT);
+	ck_assert_int_eq(n, (ssize_t)sizeof(msg));
+	ck_assert(memcmp(got, msg, sizeof(msg)) == 0);
+	ck_assert_uint_eq(vsock_device_stats(r->w->dev)->seqpacket_g2h_oversize,
+	    0);
+	close(afd);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
 /* Writes never raise SIGPIPE: a vanished host reader resets the guest. */
 START_TEST(test_no_sigpipe)
 {
@@ -527,6 +587,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_line_timeout);
 	tcase_add_test(tc, test_pending_cap);
 	tcase_add_test(tc, test_guest_connect_to_path_port);
+	tcase_add_test(tc, test_guest_seqpacket_message_up_to_buf_alloc);
 	tcase_add_test(tc, test_no_sigpipe);
 	tcase_add_test(tc, test_socket_path_rules);
 	tcase_add_test(tc, test_no_device_refuses_connect);

@@ -322,6 +322,42 @@ START_TEST(test_indirect_table_partly_unmapped)
 END_TEST
 
 /*
+ * Two decisions where implementations differ (doc/threat-model.md). An
+ * INDIRECT descriptor with NEXT set, which 2.7.5.3.1 forbids the driver,
+ * breaks the queue even when NEXT leads to a good descriptor: vhost would
+ * follow it after the table (vhost_get_vq_desc()), QEMU's virtqueue_pop()
+ * would ignore it, so no driver may count on either. An indirect table is
+ * bounded by the queue size (2.7.5.3.1: no chain longer), by its length,
+ * not by the entries its chain uses; vhost allows 65,536 entries
+ * (get_indirect()). _i: 0 INDIRECT+NEXT, 1 table of num + 1 entries,
+ * 2 table of exactly num entries (accepted).
+ */
+START_TEST(test_indirect_decisions)
+{
+	static const int want[] = { -VSE_ERR_INDIRECT_NEXT,
+	    -VSE_ERR_INDIRECT_TOO_BIG, 1 };
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	uint64_t tbl = fg_mem_alloc(&rg->mem, 16 * 9, 16);
+	struct virtq_desc d = { htole64(b), htole32(8), 0, 0 };
+	uint32_t entries = _i == 1 ? 9 : 8;
+
+	fg_mem_write(&rg->mem, tbl, &d, sizeof(d));	/* one entry used */
+	fg_ring_raw_desc(&rg->ring, 0, tbl, 16 * entries,
+	    VIRTQ_DESC_F_INDIRECT | (_i == 0 ? VIRTQ_DESC_F_NEXT : 0), 1);
+	fg_ring_raw_desc(&rg->ring, 1, b + 8, 8, 0, 0);
+	fg_ring_raw_publish(&rg->ring, 0);
+	ck_assert_err(virtq_pop(&rg->vq, &rg->chain), want[_i]);
+	ck_assert(virtq_is_broken(&rg->vq) == (_i != 2));
+	if (_i == 2) {
+		ck_assert_int_eq(rg->chain.nseg, 1);
+		ck_assert_uint_eq(rg->chain.read_len, 8);
+	}
+	rig_free(rg);
+}
+END_TEST
+
+/*
  * Totals of exactly 2^32 - 1 bytes are legal on both sides (_i == 0
  * readable, _i == 1 writable); badchain's cases prove 2^32 is refused.
  * The buffers alias untouched MAP_NORESERVE memory.
@@ -724,6 +760,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_chain_limits_exact);
 	tcase_add_loop_test(tc, test_chain_exactly_queue_size, 0, 2);
 	tcase_add_test(tc, test_indirect_table_partly_unmapped);
+	tcase_add_loop_test(tc, test_indirect_decisions, 0, 3);
 	tcase_add_loop_test(tc, test_chain_total_exact, 0, 2);
 	tcase_add_test(tc, test_index_wrap);
 	tcase_add_test(tc, test_avail_distance_boundary);

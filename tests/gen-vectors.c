@@ -395,7 +395,8 @@ static const struct {
 	{ "echo", VSOCK_PROFILE_FIRECRACKER, scenario_echo },
 	{ "host-connect", VSOCK_PROFILE_LINUX, scenario_host_connect },
 	{ "refused", VSOCK_PROFILE_FIRECRACKER, scenario_refused },
-	{ "credit", VSOCK_PROFILE_LINUX, scenario_credit },
+	/* Firecracker's profile: Linux never sends CREDIT_REQUEST. */
+	{ "credit", VSOCK_PROFILE_FIRECRACKER, scenario_credit },
 	{ "timeout", VSOCK_PROFILE_FIRECRACKER, scenario_timeout },
 	{ "halfclose", VSOCK_PROFILE_LINUX, scenario_halfclose },
 	{ "bulk", VSOCK_PROFILE_LINUX, scenario_bulk },

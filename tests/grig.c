@@ -36,6 +36,13 @@ on_kick(void *ctx, unsigned q)
 	g->kicks++;
 }
 
+/* The guest driver reads the device's config space. */
+static void
+on_read_config(void *ctx, uint8_t cfg[8])
+{
+	vsock_device_get_config(((struct grig *)ctx)->dev, cfg);
+}
+
 /* The device raised the guest's interrupt. */
 static void
 on_irq(void *ctx, unsigned q)
@@ -124,6 +131,8 @@ build_guest(struct grig *g)
 	gc.max_socks = g->cfg.max_socks;
 	gc.kick = on_kick;
 	gc.kick_ctx = g;
+	gc.read_config = on_read_config;
+	gc.config_ctx = g;
 	ck_assert_err(vsock_device_set_features(g->dev, gc.features), 0);
 	ck_assert_err(fg_mem_init_simple(&g->mem, GRIG_MEM_SIZE), 0);
 	ck_assert_err(fg_vsock_new(&g->mem, &gc, &g->vs), 0);

@@ -62,6 +62,7 @@ wire_new_backend(const struct vsock_device_config *cfg,
 	}
 	e = vsock_device_new(cfg, ops, ctx, &w->dev, NULL);
 	ck_assert_err(e, 0);
+	w->guest_cid = cfg->guest_cid;
 	script_attach(&w->sb, w->dev);
 	vsock_device_set_notify(w->dev, on_notify, w);
 	if ((w->flight = flight_open()) != NULL)
@@ -203,7 +204,7 @@ wire_recv(struct wire *w, struct vsock_hdr *h, void *payload, uint32_t cap)
 	vsock_hdr_decode(raw, h);
 	ck_assert_uint_eq(len, VSOCK_HDR_SIZE + h->len);
 	ck_assert_uint_eq(h->src_cid, VMADDR_CID_HOST);
-	ck_assert_uint_eq(h->dst_cid, WIRE_GUEST_CID);
+	ck_assert_uint_eq(h->dst_cid, w->guest_cid);
 	if (payload != NULL) {
 		ck_assert_uint_le(h->len, cap);
 		fg_mem_read(&w->mem, gpa + VSOCK_HDR_SIZE, payload, h->len);

@@ -27,6 +27,7 @@ struct wire {
 	struct fg_ring rxr, txr, evr;
 	struct vsock_device *dev;
 	struct script_backend sb;
+	uint64_t guest_cid;		/* packets to the guest must name it */
 	vsock_time_t now;
 	uint64_t rx_pool;		/* WIRE_QSIZE RX buffers */
 	uint32_t rx_buf_len;		/* header + payload per RX buffer */

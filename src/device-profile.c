@@ -1,0 +1,83 @@
+/* device-profile.c - what each device profile decides, rule by rule, and where each rule comes from. */
+#include "config.h"
+
+#include "device.h"
+
+/*
+ * One row per profile. Every field names the implementation it reproduces;
+ * doc/connection-states.md ("Profiles") has the same table for users.
+ */
+static const struct vsock_profile_rules profile_rules[] = {
+	[VSOCK_PROFILE_FIRECRACKER] = {
+		/* csm/mod.rs: CONN_TX_BUF_SIZE */
+		.buf_alloc = 64 * 1024,
+		/* csm/mod.rs: CONN_SHUTDOWN_TIMEOUT_MS */
+		.close_timeout = 2 * VSOCK_NS_PER_SEC,
+		/* connection.rs: peer_needs_credit_update() */
+		.update_policy = VSOCK_CREDIT_FIRECRACKER,
+		/* connection.rs recv_pkt(): need_credit_update_from_peer() */
+		.credit_request = true,
+		/* connection.rs peer_avail_credit(): the peer's buffer alone */
+		.credit_cap_own_buf = false,
+		/* connection.rs send_pkt(): LocalInit drops all but RESPONSE */
+		.connecting_reply_resets = false,
+		/* send_pkt(), SHUTDOWN with tx_buf not empty: expiry */
+		.peer_close_timer = true,
+		/* packet.rs VsockPacketTx::parse(): only hdr.len is bounded */
+		.tx_chain_max = 0,
+	},
+	[VSOCK_PROFILE_LINUX] = {
+		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
+		.buf_alloc = 256 * 1024,
+		/* af_vsock.h: VSOCK_CLOSE_TIMEOUT */
+		.close_timeout = 8 * VSOCK_NS_PER_SEC,
+		/* virtio_transport_stream_do_dequeue() (>= 6.8 rule) */
+		.update_policy = VSOCK_CREDIT_LINUX,
+		/*
+		 * Nothing in virtio_transport_common.c sends CREDIT_REQUEST:
+		 * a blocked sender waits for the reader's CREDIT_UPDATE
+		 * (virtio_transport_stream_do_dequeue()).
+		 */
+		.credit_request = false,
+		/*
+		 * virtio_transport_get_credit() / _has_space() since "vsock/
+		 * virtio: cap TX credit to local buffer size" (2026): bytes in
+		 * flight <= min(peer_buf_alloc, buf_alloc). Linux 6.1 has no
+		 * cap (a 6.1 profile sets this false).
+		 */
+		.credit_cap_own_buf = true,
+		/* virtio_transport_recv_connecting(), default case: EPROTO */
+		.connecting_reply_resets = true,
+		/* virtio_transport_recv_connected(), SHUTDOWN: no timer */
+		.peer_close_timer = false,
+		/*
+		 * vhost_vsock_alloc_skb(): a chain over MAX_PKT_BUF_SIZE +
+		 * VIRTIO_VSOCK_SKB_HEADROOM (the header) is dropped.
+		 */
+		.tx_chain_max = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + VSOCK_HDR_SIZE,
+	},
+};
+
+const struct vsock_profile_rules *
+vsock_profile_rules(enum vsock_profile p)
+{
+	if ((unsigned)p >= sizeof(profile_rules) / sizeof(profile_rules[0]))
+		return NULL;
+	return &profile_rules[p];
+}
+
+uint32_t
+vsock_profile_buf_alloc(enum vsock_profile p)
+{
+	const struct vsock_profile_rules *r = vsock_profile_rules(p);
+
+	return r != NULL ? r->buf_alloc : 0;
+}
+
+vsock_time_t
+vsock_profile_close_timeout(enum vsock_profile p)
+{
+	const struct vsock_profile_rules *r = vsock_profile_rules(p);
+
+	return r != NULL ? r->close_timeout : 0;
+}
