@@ -200,8 +200,7 @@ static ssize_t
 stream_send(struct fg_vsock *vs, struct fg_sock *s, const uint8_t *buf,
     size_t len)
 {
-	uint32_t n = fg_credit_peer(s->peer_buf_alloc, s->tx_cnt,
-	    s->peer_fwd_cnt), off, chunk;
+	uint32_t n = fg_sock_credit(s), off, chunk;
 
 	if (len < n)
 		n = (uint32_t)len;
@@ -230,7 +229,7 @@ seq_send(struct fg_vsock *vs, struct fg_sock *s, const uint8_t *buf,
 
 	if (len > s->peer_buf_alloc)
 		return -EMSGSIZE;
-	if (fg_credit_peer(s->peer_buf_alloc, s->tx_cnt, s->peer_fwd_cnt) < len)
+	if (fg_sock_credit(s) < len)
 		return -EAGAIN;
 	for (off = 0; off < len; off += chunk) {
 		chunk = (uint32_t)len - off;
@@ -382,6 +381,8 @@ fg_sock_shutdown(struct fg_vsock *vs, int fd, int how)
 		return -ENOTCONN;
 	mode = (uint32_t)how + 1;
 	s->shutdown |= mode;
+	/* vsock_shutdown clears SOCK_DONE, even on a reset connection. */
+	s->done = false;
 	fg_sock_send_ctl(vs, s, VIRTIO_VSOCK_OP_SHUTDOWN, mode);
 	return 0;
 }
@@ -462,8 +463,7 @@ fg_sock_info(const struct fg_vsock *vs, int fd, struct fg_sock_info *out)
 	out->tx_cnt = s->tx_cnt;
 	out->peer_buf_alloc = s->peer_buf_alloc;
 	out->peer_fwd_cnt = s->peer_fwd_cnt;
-	out->credit = fg_credit_peer(s->peer_buf_alloc, s->tx_cnt,
-	    s->peer_fwd_cnt);
+	out->credit = fg_sock_credit(s);
 	out->accept_queued = s->accept_queued;
 	return 0;
 }
