@@ -66,11 +66,25 @@ fg_sock_send_ctl(struct fg_vsock *vs, struct fg_sock *s, uint16_t op,
 	sock_xmit(vs, s, op, flags, NULL, 0);
 }
 
-/* Bytes we may send now (Linux virtio_transport_has_space). */
+/*
+ * Bytes we may send now (Linux 6.1.192 virtio_transport_has_space): the
+ * peer's buffer capped at our own (virtio_transport_tx_buf_size, so a peer
+ * cannot make us keep more in flight than we would buffer), minus what is
+ * in flight.
+ */
 uint32_t
 fg_sock_credit(const struct fg_sock *s)
 {
-	return fg_credit_peer(s->peer_buf_alloc, s->tx_cnt, s->peer_fwd_cnt);
+	return fg_credit_peer(fg_sock_tx_buf_size(s), s->tx_cnt,
+	    s->peer_fwd_cnt);
+}
+
+/* Linux virtio_transport_tx_buf_size: min(peer_buf_alloc, buf_alloc). */
+uint32_t
+fg_sock_tx_buf_size(const struct fg_sock *s)
+{
+	return s->peer_buf_alloc < s->buf_alloc ? s->peer_buf_alloc :
+	    s->buf_alloc;
 }
 
 /* Sends one RW of len <= 64 KiB; the caller checked the credit. */

@@ -216,7 +216,7 @@ stream_send(struct fg_vsock *vs, struct fg_sock *s, const uint8_t *buf,
 }
 
 /*
- * SEQPACKET: -EMSGSIZE beyond the peer's buffer (Linux
+ * SEQPACKET: -EMSGSIZE beyond min(peer's buffer, ours) (Linux
  * virtio_transport_seqpacket_enqueue). Unlike Linux, whose non-blocking
  * send can leave half a message on the wire, the message goes whole or
  * not at all; EOM marks its last fragment, EOR too with MSG_EOR.
@@ -227,7 +227,7 @@ seq_send(struct fg_vsock *vs, struct fg_sock *s, const uint8_t *buf,
 {
 	uint32_t off, chunk, f;
 
-	if (len > s->peer_buf_alloc)
+	if (len > fg_sock_tx_buf_size(s))
 		return -EMSGSIZE;
 	if (fg_sock_credit(s) < len)
 		return -EAGAIN;

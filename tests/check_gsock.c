@@ -1375,6 +1375,33 @@ START_TEST(test_closing_ops)
 }
 END_TEST
 
+/*
+ * Linux 6.1.192's virtio_transport_has_space counts against
+ * virtio_transport_tx_buf_size, min(peer_buf_alloc, our buf_alloc): a peer
+ * advertising more than we would buffer gets no more in flight.
+ */
+START_TEST(test_credit_own_cap)
+{
+	struct gs *g = gs_new();
+	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 1024 * 1024);
+	int sq = gs_connect(g, VIRTIO_VSOCK_TYPE_SEQPACKET, 1024 * 1024);
+	static uint8_t buf[300 * 1024];
+	struct fg_sock_info i;
+
+	fg_sock_info(g->vs, fd, &i);
+	ck_assert_uint_eq(i.credit, FG_DEFAULT_BUF_ALLOC);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, sizeof(buf), 0),
+	    FG_DEFAULT_BUF_ALLOC);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, 1, 0), -EAGAIN);
+	/* Our own buffer shrinks: so does what we may have in flight. */
+	fg_sock_set_buf_alloc(g->vs, sq, 10000);
+	ck_assert_int_eq(fg_sock_send(g->vs, sq, buf, 10001, 0), -EMSGSIZE);
+	ck_assert_int_eq(fg_sock_send(g->vs, sq, buf, 10000, 0), 10000);
+	ck_assert_int_eq(fg_sock_send(g->vs, sq, buf, 1, 0), -EAGAIN);
+	gs_free(g, true);
+}
+END_TEST
+
 static Suite *
 gsock_suite(void)
 {
@@ -1409,6 +1436,7 @@ gsock_suite(void)
 	tcase_add_test(credit, test_credit_update_rule);
 	tcase_add_test(credit, test_credit_request);
 	tcase_add_test(credit, test_rx_overrun);
+	tcase_add_test(credit, test_credit_own_cap);
 	suite_add_tcase(s, credit);
 
 	tcase_add_test(seq, test_seqpacket_send);
