@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -435,6 +436,39 @@ fg_sock_close(struct fg_vsock *vs, int fd, uint64_t now)
 	}
 	release(vs, s, now);
 	return 0;
+}
+
+/* Linux vsock_poll for a connectible socket, with virtio's notify_poll_*. */
+int
+fg_sock_poll(const struct fg_vsock *vs, int fd)
+{
+	const struct fg_sock *s = fg_sock_get((struct fg_vsock *)vs, fd);
+	int mask = 0;
+
+	if (s == NULL)
+		return 0;
+	if (s->err != 0)
+		mask |= POLLERR;
+	if (s->shutdown == VIRTIO_VSOCK_SHUTDOWN_MASK ||
+	    ((s->shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND) &&
+	    (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND)))
+		mask |= POLLHUP;
+	if ((s->shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV) ||
+	    (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND))
+		mask |= POLLRDHUP | POLLIN;
+	if (s->state == FG_SS_LISTEN && s->accept_queued > 0)
+		mask |= POLLIN;
+	/* virtio_transport_notify_poll_in: rx_bytes against SO_RCVLOWAT. */
+	if (s->state != FG_SS_LISTEN &&
+	    !(s->shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV) &&
+	    s->rx_bytes >= s->rcvlowat)
+		mask |= POLLIN;
+	/* notify_poll_out: any credit; a closed peer reads as writable. */
+	if ((s->state == FG_SS_CONNECTED && fg_sock_credit(s) > 0) ||
+	    s->state == FG_SS_CLOSED || s->state == FG_SS_CLOSING)
+		if (!(s->shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND))
+			mask |= POLLOUT;
+	return mask;
 }
 
 int

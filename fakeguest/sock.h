@@ -100,6 +100,13 @@ int fg_sock_shutdown(struct fg_vsock *vs, int fd, int how);
  */
 int fg_sock_close(struct fg_vsock *vs, int fd, uint64_t now);
 
+/*
+ * poll(): what Linux's vsock_poll reports for the socket, as POLLIN,
+ * POLLOUT, POLLHUP, POLLRDHUP and POLLERR bits (0 for a bad handle).
+ * POLLRDHUP: the peer sends no more (or we shut down reading).
+ */
+int fg_sock_poll(const struct fg_vsock *vs, int fd);
+
 /* getsockopt-ish accessors. */
 int fg_sock_info(const struct fg_vsock *vs, int fd, struct fg_sock_info *out);
 int fg_sock_state(const struct fg_vsock *vs, int fd);	/* enum or -EBADF */

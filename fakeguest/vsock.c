@@ -357,6 +357,17 @@ fg_vsock_violation(const struct fg_vsock *vs)
 	return NULL;
 }
 
+unsigned
+fg_vsock_socket_count(const struct fg_vsock *vs)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < vs->nsock; i++)
+		if (vs->sock[i].used)
+			n++;
+	return n;
+}
+
 uint32_t
 fg_vsock_tx_pending(const struct fg_vsock *vs)
 {

@@ -3,6 +3,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -695,7 +696,9 @@ START_TEST(test_close_timeout)
 	struct vsock_hdr h;
 
 	g->now = 5 * SEC;
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);
 	ck_assert_int_eq(fg_sock_close(g->vs, fd, g->now), 0);
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);	/* lingers */
 	h = dev_expect(g, VIRTIO_VSOCK_OP_SHUTDOWN);
 	ck_assert_uint_eq(h.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
 	ck_assert_int_eq(fg_sock_state(g->vs, fd), -EBADF);
@@ -712,6 +715,40 @@ START_TEST(test_close_timeout)
 	ck_assert_uint_eq(h.dst_port, HOST_PORT);
 	ck_assert_int_eq(fg_sock_bind(g->vs, o, h.src_port), 0);
 	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_TIME_NEVER);
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);	/* just o */
+	gs_free(g, true);
+}
+END_TEST
+
+/*
+ * A closed socket that the peer's SHUTDOWN(3) unlisted (unread data, so no
+ * RST: virtio_transport_recv_connected) still lingers on its close timer,
+ * and virtio_transport_close_timeout sends RST and frees it.
+ */
+START_TEST(test_close_timeout_unlisted)
+{
+	struct gs *g = gs_new();
+	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
+	struct vsock_hdr h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_SHUTDOWN);
+
+	rx_data(g, fd, 1, 100);
+	ck_assert_int_eq(fg_sock_close(g->vs, fd, 0), 0);
+	dev_expect(g, VIRTIO_VSOCK_OP_SHUTDOWN);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_MASK;
+	dev_rx(g, &h, NULL);
+	dev_none(g);
+	/* Unlisted: the pair is free for a new connection at once. */
+	h.op = VIRTIO_VSOCK_OP_CREDIT_REQUEST;
+	dev_rx(g, &h, NULL);
+	ck_assert_uint_eq(dev_expect(g, VIRTIO_VSOCK_OP_RST).buf_alloc, 0);
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);
+	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_CLOSE_TIMEOUT);
+	g->now = FG_CLOSE_TIMEOUT;
+	gs_poll(g);
+	h = dev_expect(g, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(h.buf_alloc, FG_DEFAULT_BUF_ALLOC);	/* the socket's */
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 0);
+	dev_none(g);
 	gs_free(g, true);
 }
 END_TEST
@@ -1402,6 +1439,40 @@ START_TEST(test_credit_own_cap)
 }
 END_TEST
 
+/* fg_sock_poll reports what vsock_poll would, through a half-close. */
+START_TEST(test_poll)
+{
+	struct gs *g = gs_new();
+	int l = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM);
+	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 100);
+	struct vsock_hdr h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_SHUTDOWN);
+	static uint8_t buf[100];
+
+	ck_assert_int_eq(fg_sock_poll(g->vs, 99), 0);
+	fg_sock_bind(g->vs, l, 6000);
+	fg_sock_listen(g->vs, l, 4);
+	ck_assert_int_eq(fg_sock_poll(g->vs, l), 0);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLOUT);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, 100, 0), 100);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), 0);	/* no credit */
+	rx_data(g, fd, 1, 10);		/* its header grants 256 KiB */
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLIN | POLLOUT);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
+	dev_rx(g, &h, NULL);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLIN | POLLOUT |
+	    POLLRDHUP);
+	ck_assert_int_eq(fg_sock_shutdown(g->vs, fd, SHUT_WR), 0);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLIN | POLLRDHUP |
+	    POLLHUP);
+	h.op = VIRTIO_VSOCK_OP_REQUEST;
+	h.src_port = 4444;
+	h.dst_port = 6000;
+	dev_rx(g, &h, NULL);
+	ck_assert_int_eq(fg_sock_poll(g->vs, l), POLLIN);
+	gs_free(g, false);
+}
+END_TEST
+
 static Suite *
 gsock_suite(void)
 {
@@ -1419,6 +1490,7 @@ gsock_suite(void)
 	tcase_add_test(conn, test_listen_accept);
 	tcase_add_test(conn, test_rst_rules);
 	tcase_add_test(conn, test_close_timeout);
+	tcase_add_test(conn, test_close_timeout_unlisted);
 	tcase_add_test(conn, test_close_answered);
 	tcase_add_test(conn, test_peer_shutdown_both);
 	tcase_add_test(conn, test_peer_shutdown_send);
@@ -1427,6 +1499,7 @@ gsock_suite(void)
 	tcase_add_loop_test(conn, test_connecting_ops, 0,
 	    sizeof(connecting_cases) / sizeof(connecting_cases[0]));
 	tcase_add_test(conn, test_closing_ops);
+	tcase_add_test(conn, test_poll);
 	suite_add_tcase(s, conn);
 
 	tcase_add_test(credit, test_credit_arith);
