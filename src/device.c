@@ -625,6 +625,13 @@ vsock_device_host_close(struct vsock_device *dev, struct vsock_conn *c,
 		c->host_closing = true;
 		c->host_readable = true;
 		c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_RCV;
+		/*
+		 * EOF was already read (the application shut down writing
+		 * before it closed): no read will end in host_eof, so the
+		 * SHUTDOWN(RCV|SEND) is due now.
+		 */
+		if (c->host_eof)
+			c->pending |= PEND_SHUTDOWN;
 		discard_tx(dev, c);
 		device_schedule(dev, c);
 	}
