@@ -22,7 +22,8 @@ CHECK_SUITES = \
 	tests/check_pcap \
 	tests/check_tshark \
 	tests/check_vhost_user \
-	tests/check_replay
+	tests/check_replay \
+	tests/check_gapps
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -38,6 +39,11 @@ PROGRAM_TESTS = \
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) -lpthread
+
+# serve's guest services, built from emu/ into their suite.
+tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
+	emu/loop.c
+tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 
 # Helpers the program tests run (not tests themselves).
 check_PROGRAMS += tests/slow-reader tests/gen-vectors
