@@ -14,6 +14,7 @@
 #include "grig.h"
 #include "guest-apps.h"
 #include "loop.h"
+#include "serve-stats.h"
 
 #define ECHO_PORT	52
 #define DISCARD_PORT	53
@@ -361,6 +362,30 @@ START_TEST(test_bridge_half_close)
 }
 END_TEST
 
+/* serve's SIGUSR1 line counts what is held now, not what ever was. */
+START_TEST(test_counters)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, ECHO_PORT);
+	struct serve_counters c;
+	char line[160];
+
+	serve_counters_get(a->g->vs, a->apps, a->g->dev, &c);
+	serve_counters_format(&c, line, sizeof(line));
+	ck_assert_str_eq(line, "stats guest_sockets=5 guest_apps=1 "
+	    "device_conns=1 conns_opened=1");
+	arig_leave(a, sc, LEAVE_CLOSE);
+	serve_counters_get(a->g->vs, a->apps, a->g->dev, &c);
+	ck_assert_uint_eq(c.guest_sockets, 4);
+	ck_assert_uint_eq(c.guest_apps, 0);
+	ck_assert_uint_eq(c.device_conns, 0);
+	ck_assert_uint_eq(c.conns_opened, 1);
+	ck_assert_int_eq(serve_counters_format(&c, line, 8), 64);
+	ck_assert_str_eq(line, "stats g");
+	arig_free(a);
+}
+END_TEST
+
 static Suite *
 gapps_suite(void)
 {
@@ -374,6 +399,7 @@ gapps_suite(void)
 	tcase_add_test(life, test_host_half_close_then_close);
 	tcase_add_test(life, test_echo_nothing_after_rst);
 	tcase_add_test(life, test_bridge_half_close);
+	tcase_add_test(life, test_counters);
 	suite_add_tcase(s, life);
 	return s;
 }

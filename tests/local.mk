@@ -42,7 +42,7 @@ LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 
 # serve's guest services, built from emu/ into their suite.
 tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
-	emu/loop.c
+	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 
 # Helpers the program tests run (not tests themselves).
