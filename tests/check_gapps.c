@@ -324,6 +324,40 @@ START_TEST(test_host_half_close_then_close)
 END_TEST
 
 /*
+ * The device's close timer runs from the host close, not from the later
+ * SHUTDOWN: a guest that makes room for the host's last bytes only after
+ * a while gets no extra time for it (Linux: close_work is scheduled in
+ * virtio_transport_close).
+ */
+START_TEST(test_host_close_timer_from_close)
+{
+	struct grig *g = grig_new();
+	int l = grig_listen(g, VIRTIO_VSOCK_TYPE_STREAM, 7000, 4), fd;
+	uint64_t t = vsock_profile_close_timeout(VSOCK_PROFILE_FIRECRACKER);
+	static uint8_t data[300 * KIB];
+	struct script_conn *sc;
+	ssize_t n;
+
+	ck_assert_int_eq(grig_host_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 7000,
+	    &sc), 0);
+	fd = fg_sock_accept(g->vs, l);
+	ck_assert_int_ge(fd, 0);
+	script_send(&g->sb, sc, data, sizeof(data), 0, g->now);
+	script_close(&g->sb, sc, false, g->now);
+	grig_settle(g, g->now);			/* 256 KiB wait in the guest */
+	grig_advance(g, t / 2);
+	while ((n = fg_sock_recv(g->vs, fd, data, sizeof(data), NULL)) > 0)
+		grig_settle(g, g->now);		/* the rest, then SHUTDOWN */
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 1);
+	grig_advance(g, t / 2 - 1);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 1);
+	grig_advance(g, 1);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 0);
+	grig_free(g);
+}
+END_TEST
+
+/*
  * Issue 14 "Also seen": the peer's SHUTDOWN(3) finds echo with nothing
  * unread, so the stack sends RST at once (virtio_transport_recv_connected).
  * Echo then reads EOF and closes: no SHUTDOWN after that RST, only the RST
@@ -426,6 +460,7 @@ gapps_suite(void)
 	    (int)(sizeof(service_ports) / sizeof(service_ports[0])) *
 	    LEAVE__COUNT);
 	tcase_add_test(life, test_host_half_close_then_close);
+	tcase_add_test(life, test_host_close_timer_from_close);
 	tcase_add_test(life, test_echo_nothing_after_rst);
 	tcase_add_test(life, test_bridge_half_close);
 	tcase_add_test(life, test_counters);
