@@ -32,6 +32,7 @@ PROGRAM_TESTS = \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
 	tests/serve.sh \
+	tests/serve-leak.sh \
 	tests/vectors.sh \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh
