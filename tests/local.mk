@@ -47,7 +47,7 @@ tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 
 # Helpers the program tests run (not tests themselves).
-check_PROGRAMS += tests/slow-reader tests/gen-vectors
+check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/soak-client
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
@@ -66,6 +66,15 @@ EXTRA_DIST += tests/bench/run.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench
+
+# make soak: serve under churn, then every fd, socket, service, slot and
+# byte of RSS must come back (tests/soak.sh). Not part of make check.
+SOAK_SECONDS = 60
+EXTRA_DIST += tests/soak.sh
+soak: emu/vsockemu tests/soak-client
+	SOAK_SECONDS=$(SOAK_SECONDS) top_builddir=$(top_builddir) \
+	    top_srcdir=$(top_srcdir) $(SHELL) $(srcdir)/tests/soak.sh
+.PHONY: soak
 
 # make check-qemu: a real Linux guest under TCG against `vsockemu
 # vhost-user` (needs root-installed qemu-system-x86, busybox-static, socat;
