@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,10 +419,12 @@ step_source(struct gapps *g, struct gapp *a, uint64_t now)
 
 /*
  * Ends the bridge as socat would: a failed write either way (EPIPE: that
- * side reads no more) closes both sockets; an EOF is passed on as a
- * half-close, to the guest's peer by shutdown(SHUT_WR) while it still
- * sends (else the close that follows says it), and the close comes once
- * both directions are over.
+ * side reads no more) closes both sockets; once both directions are over
+ * it closes, which tells the guest's peer; a local EOF while the guest
+ * side still runs goes on as a half-close, shutdown(SHUT_WR), unless the
+ * peer reads no more (a write would fail with EPIPE: it shut down
+ * receiving, or reset): there is nobody to tell, and a SHUTDOWN after the
+ * connection's RST would be noise.
  */
 static bool
 bridge_pass_ends(struct gapps *g, struct gapp *a, uint64_t now)
@@ -431,10 +432,10 @@ bridge_pass_ends(struct gapps *g, struct gapp *a, uint64_t now)
 	if (a->g2h.dead || a->h2g.dead ||
 	    (gbuf_done(&a->g2h) && gbuf_done(&a->h2g)))
 		return close_guest(g, a, now);
-	/* POLLRDHUP: the guest's read side ends too, so the close is near. */
-	if (a->h2g.eof && a->h2g.len == 0 && !a->h2g.shut &&
-	    !(fg_sock_poll(g->vs, a->gfd) & POLLRDHUP)) {
-		fg_sock_shutdown(g->vs, a->gfd, SHUT_WR);
+	if (a->h2g.eof && a->h2g.len == 0 && !a->h2g.shut) {
+		/* A zero-length send checks, as Linux's sendmsg does. */
+		if (fg_sock_send(g->vs, a->gfd, NULL, 0, 0) != -EPIPE)
+			fg_sock_shutdown(g->vs, a->gfd, SHUT_WR);
 		a->h2g.shut = true;
 		return true;
 	}

@@ -390,6 +390,96 @@ START_TEST(test_echo_nothing_after_rst)
 }
 END_TEST
 
+/* Counts what the guest sent from now on, op by op. */
+struct tx_mark {
+	uint64_t before[VIRTIO_VSOCK_OP__MAX + 1];
+};
+
+static void
+tx_mark(struct arig *a, struct tx_mark *m)
+{
+	memcpy(m->before, fg_vsock_stats(a->g->vs)->tx_pkts,
+	    sizeof(m->before));
+}
+
+static uint64_t
+tx_since(struct arig *a, const struct tx_mark *m, uint16_t op)
+{
+	return fg_vsock_stats(a->g->vs)->tx_pkts[op] - m->before[op];
+}
+
+/*
+ * The bridge's version of "Also seen": the host leaves with nothing
+ * unread, the stack resets at once; the local service then ends too.
+ * Both directions are over, so the bridge closes (the RST of Linux's
+ * close) instead of a shutdown(SHUT_WR) that would put a SHUTDOWN after
+ * the connection's RST.
+ */
+START_TEST(test_bridge_nothing_after_rst)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+	struct tx_mark m;
+	char buf[8];
+
+	script_send(&a->g->sb, sc, "abc", 3, 0, a->g->now);
+	arig_settle(a);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 3);
+	tx_mark(a, &m);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 1);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	ck_assert_int_eq(shutdown(lfd, SHUT_WR), 0);
+	arig_settle(a);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_SHUTDOWN), 0);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 2);
+	close(lfd);
+	assert_idle(a, "after both ends");
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * A local EOF is no news to a peer that reads no more: the host left with
+ * data still on its way to the slow local service, the device reset the
+ * connection at its close timeout, then the service ends. No SHUTDOWN; the
+ * bridge still delivers what the host sent, then closes.
+ */
+START_TEST(test_bridge_no_shutdown_to_gone_peer)
+{
+	static uint8_t data[1024 * KIB], buf[64 * KIB];
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+	struct tx_mark m;
+	size_t got = 0;
+	ssize_t n;
+
+	script_send(&a->g->sb, sc, data, sizeof(data), 0, a->g->now);
+	arig_settle(a);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	ck_assert_uint_eq(vsock_device_nconns(a->g->dev), 0);
+	ck_assert_uint_eq(gapps_count(a->apps), 1);
+	tx_mark(a, &m);
+	ck_assert_int_eq(shutdown(lfd, SHUT_WR), 0);
+	arig_settle(a);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_SHUTDOWN), 0);
+	while ((n = recv(lfd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		ck_assert_msg(n > 0, "recv: %s", strerror(errno));
+		got += (size_t)n;
+		arig_settle(a);
+	}
+	ck_assert_uint_gt(got, 256 * KIB);	/* what reached the guest */
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_SHUTDOWN), 0);
+	close(lfd);
+	assert_idle(a, "after the service read it all");
+	arig_free(a);
+}
+END_TEST
+
 /*
  * A unix: bridge whose local service ends while the guest's peer still
  * sends passes the half-close on (SHUTDOWN(SEND)); once the peer is done
@@ -463,6 +553,8 @@ gapps_suite(void)
 	tcase_add_test(life, test_host_close_timer_from_close);
 	tcase_add_test(life, test_echo_nothing_after_rst);
 	tcase_add_test(life, test_bridge_half_close);
+	tcase_add_test(life, test_bridge_nothing_after_rst);
+	tcase_add_test(life, test_bridge_no_shutdown_to_gone_peer);
 	tcase_add_test(life, test_counters);
 	suite_add_tcase(s, life);
 	return s;
