@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "options.h"
 #include "pcap-writer.h"
+#include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
 #include "vsockemu.h"
@@ -73,7 +74,9 @@ static const char serve_usage[] =
 "                                    # get:  OK 1073741824, then an echo\n"
 "\n"
 "SIGINT or SIGTERM resets every connection, removes the socket files\n"
-"vsockemu created and exits 0. Bad options or unusable paths: exit 2.\n";
+"vsockemu created and exits 0. Bad options or unusable paths: exit 2.\n"
+"SIGUSR1 prints one line of live counters to stderr (even with -q):\n"
+"  vsockemu: stats guest_sockets=N guest_apps=N device_conns=N conns_opened=N\n";
 
 struct serve_opts {
 	const char *uds;
@@ -447,6 +450,18 @@ print_stats(const struct serve *s)
 	    (unsigned long long)m->line_timeouts);
 }
 
+/* SIGUSR1: one line of live counters on stderr (make soak reads it). */
+static void
+print_counters(const struct serve *s)
+{
+	struct serve_counters c;
+	char line[160];
+
+	serve_counters_get(s->vs, s->apps, s->dev, &c);
+	serve_counters_format(&c, line, sizeof(line));
+	fprintf(stderr, "vsockemu: %s\n", line);
+}
+
 static void
 teardown(struct serve *s)
 {
@@ -478,7 +493,7 @@ cmd_serve(int argc, char **argv)
 	r = parse_opts(argc, argv, &s.o);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
-	if (loop_new(&s.loop) < 0) {
+	if (loop_new(&s.loop) < 0 || loop_catch_info_signal(s.loop) < 0) {
 		fprintf(stderr, "vsockemu serve: cannot create event loop\n");
 		return 1;
 	}
@@ -505,6 +520,8 @@ cmd_serve(int argc, char **argv)
 		muxer_run(s.mx, now);
 		fg_vsock_poll(s.vs, now);
 		settle(&s, now);
+		if (loop_info_requested(s.loop))
+			print_counters(&s);
 		next = min3(vsock_device_next_deadline(s.dev),
 		    muxer_next_deadline(s.mx), fg_vsock_next_deadline(s.vs));
 	} while (loop_wait(s.loop, next));

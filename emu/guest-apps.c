@@ -28,6 +28,7 @@ struct gbuf {
 	size_t off, len;
 	bool eof;		/* the source side ended */
 	bool shut;		/* the end was passed on */
+	bool dead;		/* the sink refused (EPIPE): data dropped */
 };
 
 /* One guest connection and what it does. */
@@ -36,6 +37,7 @@ struct gapp {
 	enum gapp_service service;
 	uint64_t left;			/* GAPP_SOURCE: bytes still to send */
 	uint64_t sent;
+	bool send_failed;		/* GAPP_SOURCE: the peer reads no more */
 	int hfd;			/* GAPP_UNIX / connect: local socket */
 	unsigned watching;		/* LOOP_* asked for hfd */
 	struct gbuf g2h;		/* guest -> local (or echo back) */
@@ -155,7 +157,7 @@ update_watch(struct gapps *g, struct gapp *a)
 
 	if (a->hfd < 0)
 		return;
-	if (a->h2g.len == 0 && !a->h2g.eof)
+	if (a->h2g.len == 0 && !a->h2g.eof && !a->h2g.dead)
 		ev |= LOOP_READ;
 	if (a->g2h.len > 0)
 		ev |= LOOP_WRITE;
@@ -242,7 +244,7 @@ fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 {
 	ssize_t n;
 
-	if (b->eof || b->len > 0)
+	if (b->eof || b->dead || b->len > 0)
 		return false;
 	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), NULL);
 	if (n == -EAGAIN)
@@ -256,28 +258,51 @@ fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 	return true;
 }
 
-/* Drains b into the guest socket; true if anything happened. */
+/* Has everything in b gone where it was going (or been dropped)? */
 static bool
-drain_to_guest(struct gapps *g, struct gapp *a, struct gbuf *b, uint64_t now)
+gbuf_done(const struct gbuf *b)
+{
+	return (b->eof && b->len == 0) || b->dead;
+}
+
+/*
+ * Drains b into the guest socket; true if anything happened. Any error but
+ * -EAGAIN means nothing will ever be taken (Linux send(2): EPIPE once the
+ * peer shut down receiving or reset, ENOTCONN after a transport reset), so
+ * the data is dropped and the direction marked dead, as a program whose
+ * write failed gives up on it.
+ */
+static bool
+drain_to_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 {
 	bool moved = false;
 	ssize_t n;
 
 	while (b->len > 0) {
 		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len, 0);
-		if (n <= 0)
+		if (n == -EAGAIN)
 			break;
+		if (n <= 0) {
+			b->len = 0;
+			b->dead = true;
+			return true;
+		}
 		b->off += (size_t)n;
 		b->len -= (size_t)n;
 		moved = true;
 	}
-	if (b->len == 0 && b->eof && !b->shut) {
-		fg_sock_shutdown(g->vs, a->gfd, SHUT_WR);
-		b->shut = true;
-		moved = true;
-	}
-	(void)now;
 	return moved;
+}
+
+/* The service closes its guest socket (Linux close(2): virtio_transport_close). */
+static bool
+close_guest(struct gapps *g, struct gapp *a, uint64_t now)
+{
+	if (a->closed)
+		return false;
+	fg_sock_close(g->vs, a->gfd, now);
+	a->closed = true;
+	return true;
 }
 
 /* Fills b from the local socket. */
@@ -286,7 +311,7 @@ fill_from_local(struct gapp *a, struct gbuf *b)
 {
 	ssize_t n;
 
-	if (b->eof || b->len > 0)
+	if (b->eof || b->dead || b->len > 0)
 		return false;
 	n = recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == ENOTCONN))
@@ -313,7 +338,7 @@ drain_to_local(struct gapp *a, struct gbuf *b)
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != ENOTCONN) {
 				b->len = 0;	/* reader gone: drop */
-				b->eof = true;
+				b->dead = true;
 			}
 			break;
 		}
@@ -329,70 +354,133 @@ drain_to_local(struct gapp *a, struct gbuf *b)
 	return moved;
 }
 
+/*
+ * Echo as the classic loop `while ((n = read()) > 0) write(n); close()`:
+ * it closes once the peer's data ended and all of it went back, or at once
+ * when the peer stopped reading (the write failed). close() itself tells
+ * the peer (SHUTDOWN, or RST if the peer is gone), so no shutdown() first:
+ * that would put a SHUTDOWN after the RST of a reset connection.
+ */
+static bool
+step_echo(struct gapps *g, struct gapp *a, uint64_t now)
+{
+	bool moved = fill_from_guest(g, a, &a->g2h);
+
+	moved |= drain_to_guest(g, a, &a->g2h);
+	if (gbuf_done(&a->g2h))
+		moved |= close_guest(g, a, now);
+	return moved;
+}
+
+/* Discard reads until end of stream or an error, then closes. */
+static bool
+step_discard(struct gapps *g, struct gapp *a, uint64_t now)
+{
+	uint8_t chunk[GAPP_BUF];
+	bool moved = false;
+	ssize_t n;
+
+	while ((n = fg_sock_recv(g->vs, a->gfd, chunk, sizeof(chunk),
+	    NULL)) > 0)
+		moved = true;
+	if (n != -EAGAIN)
+		moved |= close_guest(g, a, now);
+	return moved;
+}
+
+/* Source sends its bytes, then closes; a failed send ends it early. */
+static bool
+step_source(struct gapps *g, struct gapp *a, uint64_t now)
+{
+	uint8_t chunk[GAPP_BUF];
+	bool moved = false;
+	ssize_t n;
+
+	while (a->left > 0 && !a->send_failed) {
+		size_t k = a->left < sizeof(chunk) ? (size_t)a->left :
+		    sizeof(chunk);
+
+		script_pattern_fill(a->sent, chunk, k);
+		n = fg_sock_send(g->vs, a->gfd, chunk, k, 0);
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			a->send_failed = true;	/* EPIPE: nobody reads */
+			break;
+		}
+		a->sent += (uint64_t)n;
+		a->left -= (uint64_t)n;
+		moved = true;
+	}
+	if (a->left == 0 || a->send_failed)
+		moved |= close_guest(g, a, now);
+	return moved;
+}
+
+/*
+ * Ends the bridge as socat would: a failed write either way (EPIPE: that
+ * side reads no more) closes both sockets; once both directions are over
+ * it closes, which tells the guest's peer; a local EOF while the guest
+ * side still runs goes on as a half-close, shutdown(SHUT_WR), unless the
+ * peer reads no more (a write would fail with EPIPE: it shut down
+ * receiving, or reset): there is nobody to tell, and a SHUTDOWN after the
+ * connection's RST would be noise.
+ */
+static bool
+bridge_pass_ends(struct gapps *g, struct gapp *a, uint64_t now)
+{
+	if (a->g2h.dead || a->h2g.dead ||
+	    (gbuf_done(&a->g2h) && gbuf_done(&a->h2g)))
+		return close_guest(g, a, now);
+	if (a->h2g.eof && a->h2g.len == 0 && !a->h2g.shut) {
+		/* A zero-length send checks, as Linux's sendmsg does. */
+		if (fg_sock_send(g->vs, a->gfd, NULL, 0, 0) != -EPIPE)
+			fg_sock_shutdown(g->vs, a->gfd, SHUT_WR);
+		a->h2g.shut = true;
+		return true;
+	}
+	return false;
+}
+
+/* A unix: bridge (or a --guest-connect client): both directions, then close. */
+static bool
+step_bridge(struct gapps *g, struct gapp *a, uint64_t now)
+{
+	bool moved = false;
+
+	if (fg_sock_state(g->vs, a->gfd) == FG_SS_CONNECTING)
+		return false;	/* --guest-connect: not accepted yet */
+	moved |= fill_from_guest(g, a, &a->g2h);
+	moved |= drain_to_local(a, &a->g2h);
+	moved |= fill_from_local(a, &a->h2g);
+	moved |= drain_to_guest(g, a, &a->h2g);
+	moved |= bridge_pass_ends(g, a, now);
+	update_watch(g, a);
+	return moved;
+}
+
 /* One step of one application; true when it made progress. */
 static bool
 step(struct gapps *g, struct gapp *a, uint64_t now)
 {
-	bool moved = false;
-	uint8_t chunk[GAPP_BUF];
-	ssize_t n;
-
+	if (a->closed)
+		return false;
 	switch (a->service) {
 	case GAPP_ECHO:
-		moved |= fill_from_guest(g, a, &a->g2h);
-		moved |= drain_to_guest(g, a, &a->g2h, now);
-		if (a->g2h.shut && !a->closed) {
-			fg_sock_close(g->vs, a->gfd, now);
-			a->closed = moved = true;
-		}
-		break;
+		return step_echo(g, a, now);
 	case GAPP_DISCARD:
-		while ((n = fg_sock_recv(g->vs, a->gfd, chunk, sizeof(chunk),
-		    NULL)) > 0)
-			moved = true;
-		if (n != -EAGAIN && !a->closed) {
-			fg_sock_close(g->vs, a->gfd, now);
-			a->closed = moved = true;
-		}
-		break;
+		return step_discard(g, a, now);
 	case GAPP_SOURCE:
-		while (a->left > 0) {
-			size_t k = a->left < sizeof(chunk) ? (size_t)a->left :
-			    sizeof(chunk);
-
-			script_pattern_fill(a->sent, chunk, k);
-			n = fg_sock_send(g->vs, a->gfd, chunk, k, 0);
-			if (n <= 0)
-				break;
-			a->sent += (uint64_t)n;
-			a->left -= (uint64_t)n;
-			moved = true;
-		}
-		if (a->left == 0 && !a->closed) {
-			fg_sock_close(g->vs, a->gfd, now);
-			a->closed = moved = true;
-		}
-		break;
+		return step_source(g, a, now);
 	case GAPP_UNIX:
-		if (fg_sock_state(g->vs, a->gfd) == FG_SS_CONNECTING)
-			break;	/* --guest-connect: not accepted yet */
-		moved |= fill_from_guest(g, a, &a->g2h);
-		moved |= drain_to_local(a, &a->g2h);
-		moved |= fill_from_local(a, &a->h2g);
-		moved |= drain_to_guest(g, a, &a->h2g, now);
-		if (a->g2h.shut && a->h2g.shut && !a->closed) {
-			fg_sock_close(g->vs, a->gfd, now);
-			a->closed = moved = true;
-		}
-		update_watch(g, a);
-		break;
+		return step_bridge(g, a, now);
 	}
-	return moved;
+	return false;
 }
 
 /* Accepts guest connections on every listener. */
 static bool
-accept_guest(struct gapps *g)
+accept_guest(struct gapps *g, uint64_t now)
 {
 	bool moved = false;
 	unsigned i;
@@ -408,8 +496,8 @@ accept_guest(struct gapps *g)
 			hfd = -1;
 			if (s->service == GAPP_UNIX &&
 			    (hfd = unix_connect(s->path)) < 0) {
-				/* Nobody to bridge to: reset the guest side. */
-				fg_sock_close(g->vs, fd, 0);
+				/* Nobody to bridge to: close the guest side. */
+				fg_sock_close(g->vs, fd, now);
 				continue;
 			}
 			a = add_app(g, fd, s->service, hfd);
@@ -445,9 +533,13 @@ accept_local(struct gapps *g, uint64_t now)
 	return moved;
 }
 
-/* Frees applications whose guest socket is closed and local side done. */
+/*
+ * Frees applications that closed their guest socket, and those whose
+ * connection ended without them (refused, timed out, transport reset):
+ * they close it now, as a program seeing the error would.
+ */
 static void
-reap(struct gapps *g)
+reap(struct gapps *g, uint64_t now)
 {
 	struct gapp **pp = &g->apps, *a;
 
@@ -455,8 +547,7 @@ reap(struct gapps *g)
 		int st = fg_sock_state(g->vs, a->gfd);
 
 		if (a->closed || st == FG_SS_CLOSED || st < 0) {
-			if (!a->closed)
-				fg_sock_close(g->vs, a->gfd, 0);
+			close_guest(g, a, now);
 			if (a->hfd >= 0) {
 				loop_watch(g->loop, a->hfd, 0, NULL, NULL);
 				close(a->hfd);
@@ -476,12 +567,23 @@ gapps_run(struct gapps *g, uint64_t now)
 	struct gapp *a;
 
 	g->local_events = false;
-	moved |= accept_guest(g);
+	moved |= accept_guest(g, now);
 	moved |= accept_local(g, now);
 	for (a = g->apps; a != NULL; a = a->next)
 		moved |= step(g, a, now);
-	reap(g);
+	reap(g, now);
 	return moved;
+}
+
+unsigned
+gapps_count(const struct gapps *g)
+{
+	const struct gapp *a;
+	unsigned n = 0;
+
+	for (a = g->apps; a != NULL; a = a->next)
+		n++;
+	return n;
 }
 
 void

@@ -47,6 +47,9 @@ int gapps_new(struct fg_vsock *vs, struct loop *loop,
  */
 bool gapps_run(struct gapps *g, uint64_t now);
 
+/* Applications running (one per guest connection a service holds). */
+unsigned gapps_count(const struct gapps *g);
+
 /* Closes every socket and removes the local listener files. */
 void gapps_free(struct gapps *g, uint64_t now);
 

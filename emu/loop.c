@@ -24,6 +24,8 @@ struct loop {
 	int epfd;
 	int sigfd;
 	int stop_signal;
+	sigset_t mask;		/* what the signalfd takes */
+	bool info_requested;	/* a SIGUSR1 came since loop_info_requested */
 	struct loop_watch *w;	/* by fd */
 	int nw;
 	sigset_t old_mask;
@@ -51,6 +53,7 @@ loop_new(struct loop **out)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	l->mask = mask;
 	/* Signals arrive as data on an fd, never interrupting a handler. */
 	sigprocmask(SIG_BLOCK, &mask, &l->old_mask);
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -115,15 +118,42 @@ loop_watch(struct loop *l, int fd, unsigned events, loop_fn fn, void *ctx)
 	return 0;
 }
 
+/* Also takes SIGUSR1 through the signalfd, as a request, not a stop. */
+int
+loop_catch_info_signal(struct loop *l)
+{
+	sigset_t one;
+
+	sigemptyset(&one);
+	sigaddset(&one, SIGUSR1);
+	sigaddset(&l->mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &one, NULL) < 0 ||
+	    signalfd(l->sigfd, &l->mask, SFD_NONBLOCK | SFD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+bool
+loop_info_requested(struct loop *l)
+{
+	bool r = l->info_requested;
+
+	l->info_requested = false;
+	return r;
+}
+
 /* Reads pending signals; remembers the first stop signal. */
 static void
 read_signals(struct loop *l)
 {
 	struct signalfd_siginfo si;
 
-	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		if (l->stop_signal == 0)
+	while (read(l->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1)
+			l->info_requested = true;
+		else if (l->stop_signal == 0)
 			l->stop_signal = (int)si.ssi_signo;
+	}
 }
 
 bool

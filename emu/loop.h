@@ -34,6 +34,15 @@ int loop_watch(struct loop *l, int fd, unsigned events, loop_fn fn,
  */
 bool loop_wait(struct loop *l, uint64_t deadline);
 
+/*
+ * SIGUSR1 becomes a request instead of killing the process (serve's
+ * stats line); loop_wait returns after one arrives.
+ */
+int loop_catch_info_signal(struct loop *l);
+
+/* Was SIGUSR1 received since the last call? (Clears it.) */
+bool loop_info_requested(struct loop *l);
+
 /* The signal that stopped the loop, or 0. */
 int loop_stop_signal(const struct loop *l);
 

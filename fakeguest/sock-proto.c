@@ -8,15 +8,11 @@
 #include "guest-credit.h"
 #include "vsock-int.h"
 
-/* States Linux keeps in its connected table (found by address pair). */
-static bool
-pair_state(enum fg_sock_state st)
-{
-	return st == FG_SS_CONNECTING || st == FG_SS_CONNECTED ||
-	    st == FG_SS_CLOSING;
-}
-
-/* Linux's lookup order: the connected pair first, then the listener. */
+/*
+ * Linux's lookup order: the connected pair first (vsock_find_connected_socket,
+ * whatever the socket's state: one reset by a transport reset still
+ * answers for its pair), then the listener.
+ */
 struct fg_sock *
 fg_sock_lookup(struct fg_vsock *vs, const struct vsock_hdr *h)
 {
@@ -25,7 +21,7 @@ fg_sock_lookup(struct fg_vsock *vs, const struct vsock_hdr *h)
 
 	for (i = 0; i < vs->nsock; i++) {
 		s = &vs->sock[i];
-		if (s->used && s->listed && pair_state(s->state) &&
+		if (s->used && s->listed &&
 		    s->local_port == h->dst_port && s->peer_cid == h->src_cid &&
 		    s->peer_port == h->src_port)
 			return s;
@@ -68,6 +64,27 @@ fg_sock_send_ctl(struct fg_vsock *vs, struct fg_sock *s, uint16_t op,
     uint32_t flags)
 {
 	sock_xmit(vs, s, op, flags, NULL, 0);
+}
+
+/*
+ * Bytes we may send now (Linux 6.1.192 virtio_transport_has_space): the
+ * peer's buffer capped at our own (virtio_transport_tx_buf_size, so a peer
+ * cannot make us keep more in flight than we would buffer), minus what is
+ * in flight.
+ */
+uint32_t
+fg_sock_credit(const struct fg_sock *s)
+{
+	return fg_credit_peer(fg_sock_tx_buf_size(s), s->tx_cnt,
+	    s->peer_fwd_cnt);
+}
+
+/* Linux virtio_transport_tx_buf_size: min(peer_buf_alloc, buf_alloc). */
+uint32_t
+fg_sock_tx_buf_size(const struct fg_sock *s)
+{
+	return s->peer_buf_alloc < s->buf_alloc ? s->peer_buf_alloc :
+	    s->buf_alloc;
 }
 
 /* Sends one RW of len <= 64 KiB; the caller checked the credit. */
@@ -152,11 +169,14 @@ recv_connecting(struct fg_vsock *vs, struct fg_sock *s,
 		s->state = FG_SS_CONNECTED;
 		s->deadline = FG_TIME_NEVER;
 		break;
+	case VIRTIO_VSOCK_OP_INVALID:
+		break;	/* Linux ignores it and keeps waiting */
 	case VIRTIO_VSOCK_OP_RST:
 		/* Linux reports a refused vsock connect as ECONNRESET. */
 		connect_fail(s, ECONNRESET);
 		break;
 	default:
+		/* virtio_transport_reset(vsk, skb): never answers an RST. */
 		fg_sock_send_ctl(vs, s, VIRTIO_VSOCK_OP_RST, 0);
 		connect_fail(s, EPROTO);
 		break;
@@ -210,7 +230,7 @@ recv_shutdown(struct fg_vsock *vs, struct fg_sock *s, uint32_t flags)
 	}
 }
 
-/* Linux virtio_transport_recv_connected (ESTABLISHED and CLOSING). */
+/* Linux virtio_transport_recv_connected (TCP_ESTABLISHED). */
 static void
 recv_connected(struct fg_vsock *vs, struct fg_sock *s,
     const struct vsock_hdr *h, const uint8_t *payload)
@@ -236,11 +256,31 @@ recv_connected(struct fg_vsock *vs, struct fg_sock *s,
 	}
 }
 
+/*
+ * Linux virtio_transport_recv_disconnecting (TCP_CLOSING): only the peer's
+ * RST matters; data, credit and shutdowns are dropped without a reply.
+ */
+static void
+recv_disconnecting(struct fg_vsock *vs, struct fg_sock *s,
+    const struct vsock_hdr *h)
+{
+	if (h->op == VIRTIO_VSOCK_OP_RST)
+		fg_sock_do_close(vs, s);
+}
+
 /* Delivers a validated packet to the socket it was routed to. */
 void
 fg_sock_recv_pkt(struct fg_vsock *vs, struct fg_sock *s,
     const struct vsock_hdr *h, const uint8_t *payload)
 {
+	/*
+	 * virtio_transport_recv_pkt: a socket whose peer is finished
+	 * (SOCK_DONE) is treated as gone, before its credit is looked at.
+	 */
+	if (s->done && s->state != FG_SS_LISTEN) {
+		fg_vsock_reset_no_sock(vs, h);
+		return;
+	}
 	/* virtio_transport_space_update: any packet carries the peer's credit. */
 	s->peer_buf_alloc = h->buf_alloc;
 	s->peer_fwd_cnt = h->fwd_cnt;
@@ -252,11 +292,14 @@ fg_sock_recv_pkt(struct fg_vsock *vs, struct fg_sock *s,
 		recv_connecting(vs, s, h);
 		break;
 	case FG_SS_CONNECTED:
-	case FG_SS_CLOSING:
 		recv_connected(vs, s, h, payload);
 		break;
+	case FG_SS_CLOSING:
+		recv_disconnecting(vs, s, h);
+		break;
 	default:
-		fg_vsock_reset_no_sock(vs, h);	/* lookup never routes here */
+		/* TCP_CLOSE: e.g. a connection a transport reset ended. */
+		fg_vsock_reset_no_sock(vs, h);
 		break;
 	}
 }
@@ -295,9 +338,12 @@ fg_sock_next_deadline(const struct fg_vsock *vs)
 }
 
 /*
- * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET (Linux virtio_vsock_reset_sock): every
- * connection is gone without a packet; listeners stay. A lingering closed
- * socket is freed at once, as the device has forgotten it (5.10.6.6).
+ * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET: vsock_for_each_connected_socket calls
+ * virtio_vsock_reset_sock on every socket of the connected table, which
+ * only sets TCP_CLOSE and ECONNRESET, without a packet. Listeners and
+ * connecting sockets (not in that table) stay as they are; a closed socket
+ * keeps lingering on its close_work, which sends RST when it fires
+ * (virtio_transport_close_timeout: SOCK_DONE is not set).
  */
 void
 fg_sock_transport_reset(struct fg_vsock *vs)
@@ -307,15 +353,9 @@ fg_sock_transport_reset(struct fg_vsock *vs)
 
 	for (i = 0; i < vs->nsock; i++) {
 		s = &vs->sock[i];
-		if (!s->used || !s->listed || !pair_state(s->state))
+		if (!s->used || !s->listed || s->state == FG_SS_CONNECTING)
 			continue;
-		if (s->released) {
-			fg_sock_free(vs, s);
-			continue;
-		}
 		s->state = FG_SS_CLOSED;
 		s->err = ECONNRESET;
-		s->listed = false;
-		s->deadline = FG_TIME_NEVER;
 	}
 }

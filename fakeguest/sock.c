@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -200,8 +201,7 @@ static ssize_t
 stream_send(struct fg_vsock *vs, struct fg_sock *s, const uint8_t *buf,
     size_t len)
 {
-	uint32_t n = fg_credit_peer(s->peer_buf_alloc, s->tx_cnt,
-	    s->peer_fwd_cnt), off, chunk;
+	uint32_t n = fg_sock_credit(s), off, chunk;
 
 	if (len < n)
 		n = (uint32_t)len;
@@ -217,7 +217,7 @@ stream_send(struct fg_vsock *vs, struct fg_sock *s, const uint8_t *buf,
 }
 
 /*
- * SEQPACKET: -EMSGSIZE beyond the peer's buffer (Linux
+ * SEQPACKET: -EMSGSIZE beyond min(peer's buffer, ours) (Linux
  * virtio_transport_seqpacket_enqueue). Unlike Linux, whose non-blocking
  * send can leave half a message on the wire, the message goes whole or
  * not at all; EOM marks its last fragment, EOR too with MSG_EOR.
@@ -228,9 +228,9 @@ seq_send(struct fg_vsock *vs, struct fg_sock *s, const uint8_t *buf,
 {
 	uint32_t off, chunk, f;
 
-	if (len > s->peer_buf_alloc)
+	if (len > fg_sock_tx_buf_size(s))
 		return -EMSGSIZE;
-	if (fg_credit_peer(s->peer_buf_alloc, s->tx_cnt, s->peer_fwd_cnt) < len)
+	if (fg_sock_credit(s) < len)
 		return -EAGAIN;
 	for (off = 0; off < len; off += chunk) {
 		chunk = (uint32_t)len - off;
@@ -382,6 +382,8 @@ fg_sock_shutdown(struct fg_vsock *vs, int fd, int how)
 		return -ENOTCONN;
 	mode = (uint32_t)how + 1;
 	s->shutdown |= mode;
+	/* vsock_shutdown clears SOCK_DONE, even on a reset connection. */
+	s->done = false;
 	fg_sock_send_ctl(vs, s, VIRTIO_VSOCK_OP_SHUTDOWN, mode);
 	return 0;
 }
@@ -436,6 +438,39 @@ fg_sock_close(struct fg_vsock *vs, int fd, uint64_t now)
 	return 0;
 }
 
+/* Linux vsock_poll for a connectible socket, with virtio's notify_poll_*. */
+int
+fg_sock_poll(const struct fg_vsock *vs, int fd)
+{
+	const struct fg_sock *s = fg_sock_get((struct fg_vsock *)vs, fd);
+	int mask = 0;
+
+	if (s == NULL)
+		return 0;
+	if (s->err != 0)
+		mask |= POLLERR;
+	if (s->shutdown == VIRTIO_VSOCK_SHUTDOWN_MASK ||
+	    ((s->shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND) &&
+	    (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND)))
+		mask |= POLLHUP;
+	if ((s->shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV) ||
+	    (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND))
+		mask |= POLLRDHUP | POLLIN;
+	if (s->state == FG_SS_LISTEN && s->accept_queued > 0)
+		mask |= POLLIN;
+	/* virtio_transport_notify_poll_in: rx_bytes against SO_RCVLOWAT. */
+	if (s->state != FG_SS_LISTEN &&
+	    !(s->shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV) &&
+	    s->rx_bytes >= s->rcvlowat)
+		mask |= POLLIN;
+	/* notify_poll_out: any credit; a closed peer reads as writable. */
+	if ((s->state == FG_SS_CONNECTED && fg_sock_credit(s) > 0) ||
+	    s->state == FG_SS_CLOSED || s->state == FG_SS_CLOSING)
+		if (!(s->shutdown & VIRTIO_VSOCK_SHUTDOWN_SEND))
+			mask |= POLLOUT;
+	return mask;
+}
+
 int
 fg_sock_info(const struct fg_vsock *vs, int fd, struct fg_sock_info *out)
 {
@@ -462,8 +497,7 @@ fg_sock_info(const struct fg_vsock *vs, int fd, struct fg_sock_info *out)
 	out->tx_cnt = s->tx_cnt;
 	out->peer_buf_alloc = s->peer_buf_alloc;
 	out->peer_fwd_cnt = s->peer_fwd_cnt;
-	out->credit = fg_credit_peer(s->peer_buf_alloc, s->tx_cnt,
-	    s->peer_fwd_cnt);
+	out->credit = fg_sock_credit(s);
 	out->accept_queued = s->accept_queued;
 	return 0;
 }

@@ -74,9 +74,11 @@ int fg_sock_connect(struct fg_vsock *vs, int fd, uint64_t cid, uint32_t port,
 
 /*
  * send(): STREAM sends min(len, credit) bytes in packets of at most 64 KiB
- * and returns that count, -EAGAIN when the credit is 0. SEQPACKET sends the
- * whole message or nothing (-EAGAIN until the credit covers it, -EMSGSIZE
- * when it exceeds the peer's buffer); flags may hold MSG_EOR.
+ * and returns that count, -EAGAIN when the credit is 0. The credit counts
+ * against min(peer's buf_alloc, ours), as Linux 6.1.192 does. SEQPACKET
+ * sends the whole message or nothing (-EAGAIN until the credit covers it,
+ * -EMSGSIZE when it exceeds that minimum); flags may hold MSG_EOR. -EPIPE
+ * once we shut down writing or the peer shut down receiving.
  */
 ssize_t fg_sock_send(struct fg_vsock *vs, int fd, const void *buf, size_t len,
     int flags);
@@ -97,6 +99,13 @@ int fg_sock_shutdown(struct fg_vsock *vs, int fd, int how);
  * and lingers until the peer's RST or FG_CLOSE_TIMEOUT, then sends RST.
  */
 int fg_sock_close(struct fg_vsock *vs, int fd, uint64_t now);
+
+/*
+ * poll(): what Linux's vsock_poll reports for the socket, as POLLIN,
+ * POLLOUT, POLLHUP, POLLRDHUP and POLLERR bits (0 for a bad handle).
+ * POLLRDHUP: the peer sends no more (or we shut down reading).
+ */
+int fg_sock_poll(const struct fg_vsock *vs, int fd);
 
 /* getsockopt-ish accessors. */
 int fg_sock_info(const struct fg_vsock *vs, int fd, struct fg_sock_info *out);

@@ -86,6 +86,8 @@ void fg_sock_send_ctl(struct fg_vsock *vs, struct fg_sock *s, uint16_t op,
 void fg_sock_send_rw(struct fg_vsock *vs, struct fg_sock *s,
     const uint8_t *buf, uint32_t len, uint32_t flags);
 bool fg_sock_has_data(const struct fg_sock *s);
+uint32_t fg_sock_tx_buf_size(const struct fg_sock *s);
+uint32_t fg_sock_credit(const struct fg_sock *s);
 void fg_sock_do_close(struct fg_vsock *vs, struct fg_sock *s);
 void fg_sock_run_timers(struct fg_vsock *vs, uint64_t now);
 uint64_t fg_sock_next_deadline(const struct fg_vsock *vs);

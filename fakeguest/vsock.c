@@ -213,8 +213,6 @@ rx_check(const struct fg_vsock *vs, const struct vsock_hdr *h, uint32_t used)
 		return "RX dst_cid is not the guest's CID";
 	if (h->src_cid != VMADDR_CID_HOST)
 		return "RX src_cid is not the host (2)";
-	if (h->op == VIRTIO_VSOCK_OP_INVALID || h->op > VIRTIO_VSOCK_OP__MAX)
-		return "RX op unknown";
 	if (h->op != VIRTIO_VSOCK_OP_RW && h->len != 0)
 		return "RX payload on a control packet";
 	if (h->type == VIRTIO_VSOCK_TYPE_SEQPACKET && !vs->seqpacket)
@@ -245,7 +243,15 @@ rx_handle(struct fg_vsock *vs, const uint8_t *raw, uint32_t used)
 		fg_vsock_reset_no_sock(vs, &h);
 		return;
 	}
-	vs->stats.rx_pkts[h.op]++;
+	if (h.op == VIRTIO_VSOCK_OP_INVALID || h.op > VIRTIO_VSOCK_OP__MAX) {
+		/*
+		 * No correct device sends it, so it is flagged; Linux checks
+		 * no op here, so the socket's state handler still decides.
+		 */
+		fg_vsock_violate(vs, "RX op unknown");
+	} else {
+		vs->stats.rx_pkts[h.op]++;
+	}
 	if (h.op == VIRTIO_VSOCK_OP_RW)
 		vs->stats.rx_bytes += h.len;
 	s = fg_sock_lookup(vs, &h);
@@ -358,6 +364,17 @@ fg_vsock_violation(const struct fg_vsock *vs)
 		if (vs->ring[q].device_error != NULL)
 			return vs->ring[q].device_error;
 	return NULL;
+}
+
+unsigned
+fg_vsock_socket_count(const struct fg_vsock *vs)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < vs->nsock; i++)
+		if (vs->sock[i].used)
+			n++;
+	return n;
 }
 
 uint32_t

@@ -104,6 +104,12 @@ const struct fg_vsock_stats *fg_vsock_stats(const struct fg_vsock *vs);
  */
 const char *fg_vsock_violation(const struct fg_vsock *vs);
 
+/*
+ * Sockets the stack holds: open handles, children waiting to be accepted
+ * and closed sockets still lingering (what a leak would make grow).
+ */
+unsigned fg_vsock_socket_count(const struct fg_vsock *vs);
+
 /* Packets waiting for room on the TX ring. */
 uint32_t fg_vsock_tx_pending(const struct fg_vsock *vs);
 

@@ -174,6 +174,9 @@ void device_tap(struct vsock_device *dev, enum vsock_tap_dir dir,
 
 /* device-tx.c: guest -> host */
 void device_tx_run(struct vsock_device *dev);
+/* Guest bytes consumed (written, or dropped): fwd_cnt, maybe an update. */
+void device_delivered(struct vsock_device *dev, struct vsock_conn *c,
+    uint32_t n);
 void device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c);
 void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
 

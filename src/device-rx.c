@@ -316,7 +316,9 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 			/* Host gone: wait for the guest's RST, not forever. */
 			c->state = CONN_CLOSING;
 			device_release_backend(dev, c, VSOCK_RELEASE_CLOSED);
-			device_set_timer(dev, c, TIMER_CLOSE);
+			/* Armed at the host close already: runs from there. */
+			if (c->timer != TIMER_CLOSE)
+				device_set_timer(dev, c, TIMER_CLOSE);
 		}
 		break;
 	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:

@@ -35,8 +35,8 @@ buffer_payload(struct vsock_device *dev, struct vsock_conn *c,
 }
 
 /* After the host took bytes: advance fwd_cnt and maybe owe an update. */
-static void
-delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
+void
+device_delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
 {
 	c->cr.fwd_cnt += n;
 	if (credit_update_due(&c->cr, dev->rules->update_policy))
@@ -103,7 +103,7 @@ flush_messages(struct vsock_device *dev, struct vsock_conn *c)
 		/* A message is taken whole or not at all. */
 		txbuf_consume(&c->tx, len);
 		txbuf_pop_msg(&c->tx);
-		delivered(dev, c, len);
+		device_delivered(dev, c, len);
 	}
 	return 0;
 }
@@ -122,7 +122,7 @@ flush_stream(struct vsock_device *dev, struct vsock_conn *c)
 		if (n <= 0)
 			return n == 0 ? -EAGAIN : n;
 		txbuf_consume(&c->tx, (uint32_t)n);
-		delivered(dev, c, (uint32_t)n);
+		device_delivered(dev, c, (uint32_t)n);
 	}
 	return 0;
 }
@@ -176,7 +176,7 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 			taken = seq ? h->len : (uint32_t)n;
 	}
 	if (taken > 0 || (seq && n >= 0))
-		delivered(dev, c, taken);
+		device_delivered(dev, c, taken);
 	if (taken < h->len || (seq && eom && n < 0)) {
 		if (buffer_payload(dev, c, ch, VSOCK_HDR_SIZE + taken,
 		    h->len - taken) < 0) {
@@ -218,7 +218,7 @@ established_rw(struct vsock_device *dev, struct vsock_conn *c,
 	if (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
 		/* The host application is gone; nothing will take it. */
 		c->cr.rx_cnt += h->len;
-		c->cr.fwd_cnt += h->len;
+		device_delivered(dev, c, h->len);
 		dev->stats.data_discarded += h->len;
 		return;
 	}

@@ -265,6 +265,13 @@ static void
 discard_tx(struct vsock_device *dev, struct vsock_conn *c)
 {
 	dev->stats.data_discarded += c->tx.len;
+	/*
+	 * Dropped is consumed: the guest gets the credit back. A guest
+	 * application blocked sending to us may be what keeps it from
+	 * reading, and so from granting the credit an orderly host close
+	 * needs to deliver the host's last bytes and its SHUTDOWN.
+	 */
+	device_delivered(dev, c, c->tx.len);
 	txbuf_free(&c->tx);
 }
 
@@ -696,6 +703,20 @@ vsock_device_host_close(struct vsock_device *dev, struct vsock_conn *c,
 		c->host_closing = true;
 		c->host_readable = true;
 		c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_RCV;
+		/*
+		 * EOF was already read (the application shut down writing
+		 * before it closed): no read will end in host_eof, so the
+		 * SHUTDOWN(RCV|SEND) is due now.
+		 */
+		if (c->host_eof)
+			c->pending |= PEND_SHUTDOWN;
+		/*
+		 * Not forever, though: a guest that never makes room for
+		 * those bytes holds the connection only until the close
+		 * timeout, as Linux's close_work and Firecracker's kill
+		 * timer run from the close on.
+		 */
+		device_set_timer(dev, c, TIMER_CLOSE);
 		discard_tx(dev, c);
 		device_schedule(dev, c);
 	}

@@ -3,6 +3,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -695,7 +696,9 @@ START_TEST(test_close_timeout)
 	struct vsock_hdr h;
 
 	g->now = 5 * SEC;
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);
 	ck_assert_int_eq(fg_sock_close(g->vs, fd, g->now), 0);
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);	/* lingers */
 	h = dev_expect(g, VIRTIO_VSOCK_OP_SHUTDOWN);
 	ck_assert_uint_eq(h.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
 	ck_assert_int_eq(fg_sock_state(g->vs, fd), -EBADF);
@@ -712,6 +715,40 @@ START_TEST(test_close_timeout)
 	ck_assert_uint_eq(h.dst_port, HOST_PORT);
 	ck_assert_int_eq(fg_sock_bind(g->vs, o, h.src_port), 0);
 	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_TIME_NEVER);
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);	/* just o */
+	gs_free(g, true);
+}
+END_TEST
+
+/*
+ * A closed socket that the peer's SHUTDOWN(3) unlisted (unread data, so no
+ * RST: virtio_transport_recv_connected) still lingers on its close timer,
+ * and virtio_transport_close_timeout sends RST and frees it.
+ */
+START_TEST(test_close_timeout_unlisted)
+{
+	struct gs *g = gs_new();
+	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
+	struct vsock_hdr h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_SHUTDOWN);
+
+	rx_data(g, fd, 1, 100);
+	ck_assert_int_eq(fg_sock_close(g->vs, fd, 0), 0);
+	dev_expect(g, VIRTIO_VSOCK_OP_SHUTDOWN);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_MASK;
+	dev_rx(g, &h, NULL);
+	dev_none(g);
+	/* Unlisted: the pair is free for a new connection at once. */
+	h.op = VIRTIO_VSOCK_OP_CREDIT_REQUEST;
+	dev_rx(g, &h, NULL);
+	ck_assert_uint_eq(dev_expect(g, VIRTIO_VSOCK_OP_RST).buf_alloc, 0);
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 1);
+	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_CLOSE_TIMEOUT);
+	g->now = FG_CLOSE_TIMEOUT;
+	gs_poll(g);
+	h = dev_expect(g, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(h.buf_alloc, FG_DEFAULT_BUF_ALLOC);	/* the socket's */
+	ck_assert_uint_eq(fg_vsock_socket_count(g->vs), 0);
+	dev_none(g);
 	gs_free(g, true);
 }
 END_TEST
@@ -1019,10 +1056,16 @@ START_TEST(test_rx_validation)
 	h.src_cid = 5;
 	dev_rx(g, &h, NULL);
 	h.src_cid = 2;
+	/*
+	 * Unknown ops are flagged, then handled as Linux does (it checks no
+	 * op): no socket for the pair, so virtio_transport_reset_no_sock.
+	 */
 	h.op = 8;
 	dev_rx(g, &h, NULL);
+	dev_expect(g, VIRTIO_VSOCK_OP_RST);
 	h.op = VIRTIO_VSOCK_OP_INVALID;
 	dev_rx(g, &h, NULL);
+	dev_expect(g, VIRTIO_VSOCK_OP_RST);
 	h.op = VIRTIO_VSOCK_OP_REQUEST;
 	h.len = 4;
 	dev_rx(g, &h, "abcd");			/* payload on a control op */
@@ -1107,11 +1150,14 @@ START_TEST(test_transport_reset)
 	ck_assert_int_eq(fg_sock_state(g->vs, in), FG_SS_CLOSED);
 	ck_assert_int_eq(fg_sock_error(g->vs, in), ECONNRESET);
 	ck_assert_int_eq(fg_sock_state(g->vs, l), FG_SS_LISTEN);
-	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_TIME_NEVER);
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->transport_resets, 1);
-	/* The closed, lingering socket is gone and its port free. */
+	/*
+	 * The closed socket lingers on: virtio_vsock_reset_sock only marks
+	 * it closed, its close_work stays scheduled and holds the port.
+	 */
 	b = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM);
-	ck_assert_int_eq(fg_sock_bind(g->vs, b, gone_port), 0);
+	ck_assert_int_eq(fg_sock_bind(g->vs, b, gone_port), -EADDRINUSE);
+	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_CLOSE_TIMEOUT);
 	/* The event buffer went back, and the listener still answers. */
 	ck_assert_int_eq(virtq_avail(&g->vq[VSOCK_QUEUE_EVENT]), 4);
 	req.src_port = 4445;
@@ -1123,7 +1169,46 @@ START_TEST(test_transport_reset)
 	dev_event(g, 1, VSOCK_EVENT_SIZE);
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->violations, 2);
 	ck_assert_uint_eq(fg_vsock_stats(g->vs)->transport_resets, 1);
+	/*
+	 * virtio_transport_close_timeout: not SOCK_DONE, so RST to the old
+	 * peer after 8 s, then the socket and its port are freed.
+	 */
+	g->now = FG_CLOSE_TIMEOUT - 1;
+	gs_poll(g);
+	dev_none(g);
+	g->now++;
+	gs_poll(g);
+	ck_assert_uint_eq(dev_expect(g, VIRTIO_VSOCK_OP_RST).src_port,
+	    gone_port);
+	dev_none(g);
+	ck_assert_int_eq(fg_sock_bind(g->vs, b, gone_port), 0);
+	ck_assert_uint_eq(fg_vsock_next_deadline(g->vs), FG_TIME_NEVER);
 	gs_free(g, false);
+}
+END_TEST
+
+/*
+ * A transport reset leaves a connecting socket alone: Linux inserts it in
+ * the connected table only on RESPONSE (virtio_transport_recv_connecting),
+ * so vsock_for_each_connected_socket never sees it; it times out.
+ */
+START_TEST(test_transport_reset_connecting)
+{
+	struct gs *g = gs_new();
+	int fd = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM);
+
+	fg_sock_connect(g->vs, fd, VMADDR_CID_HOST, HOST_PORT, 0);
+	dev_expect(g, VIRTIO_VSOCK_OP_REQUEST);
+	dev_event(g, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET, VSOCK_EVENT_SIZE);
+	dev_none(g);
+	ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CONNECTING);
+	ck_assert_int_eq(fg_sock_error(g->vs, fd), 0);
+	g->now = FG_CONNECT_TIMEOUT;
+	gs_poll(g);
+	ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CLOSED);
+	ck_assert_int_eq(fg_sock_error(g->vs, fd), ETIMEDOUT);
+	dev_none(g);
+	gs_free(g, true);
 }
 END_TEST
 
@@ -1223,6 +1308,171 @@ START_TEST(test_rx_throttle)
 }
 END_TEST
 
+/* What Linux's virtio_transport_recv_connecting does with each op. */
+struct connecting_case {
+	uint16_t op;
+	bool reset;		/* RST sent, connect fails with EPROTO */
+};
+
+static const struct connecting_case connecting_cases[] = {
+	{ VIRTIO_VSOCK_OP_INVALID, false },	/* "case OP_INVALID: break" */
+	{ VIRTIO_VSOCK_OP_REQUEST, true },
+	{ VIRTIO_VSOCK_OP_SHUTDOWN, true },
+	{ VIRTIO_VSOCK_OP_RW, true },
+	{ VIRTIO_VSOCK_OP_CREDIT_UPDATE, true },
+	{ VIRTIO_VSOCK_OP_CREDIT_REQUEST, true },
+	{ VIRTIO_VSOCK_OP__MAX + 1, true },	/* unknown: default */
+};
+
+/* A connecting socket answers every op as recv_connecting does. */
+START_TEST(test_connecting_ops)
+{
+	const struct connecting_case *c = &connecting_cases[_i];
+	struct gs *g = gs_new();
+	int fd = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM);
+	struct vsock_hdr req, h;
+
+	fg_sock_connect(g->vs, fd, VMADDR_CID_HOST, HOST_PORT, 0);
+	req = dev_expect(g, VIRTIO_VSOCK_OP_REQUEST);
+	h = host_hdr(c->op, req.type, HOST_PORT, req.src_port);
+	h.len = c->op == VIRTIO_VSOCK_OP_RW ? 1 : 0;
+	dev_rx(g, &h, "x");
+	if (c->reset) {
+		h = dev_expect(g, VIRTIO_VSOCK_OP_RST);
+		ck_assert_uint_eq(h.dst_port, HOST_PORT);
+		ck_assert_uint_eq(h.src_port, req.src_port);
+		ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CLOSED);
+		ck_assert_int_eq(fg_sock_error(g->vs, fd), EPROTO);
+	} else {
+		ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CONNECTING);
+		h = host_hdr(VIRTIO_VSOCK_OP_RESPONSE, req.type, HOST_PORT,
+		    req.src_port);
+		dev_rx(g, &h, NULL);
+		ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CONNECTED);
+	}
+	dev_none(g);
+	gs_free(g, false);	/* ops 0 and 8 are flagged violations */
+}
+END_TEST
+
+/*
+ * Linux 6.1 after the peer's RST: SOCK_DONE makes virtio_transport_recv_pkt
+ * answer every packet with RST (reset_no_sock). shutdown() clears SOCK_DONE
+ * (vsock_shutdown); the TCP_CLOSING socket then goes through
+ * virtio_transport_recv_disconnecting, which acts on RST alone.
+ */
+START_TEST(test_closing_ops)
+{
+	static const uint16_t ops[] = { VIRTIO_VSOCK_OP_RW,
+	    VIRTIO_VSOCK_OP_CREDIT_REQUEST, VIRTIO_VSOCK_OP_CREDIT_UPDATE,
+	    VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_OP_RESPONSE };
+	struct gs *g = gs_new();
+	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
+	struct vsock_hdr h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_RST);
+	struct fg_sock_info i;
+	unsigned k;
+
+	dev_rx(g, &h, NULL);
+	dev_none(g);
+	ck_assert_int_eq(fg_sock_state(g->vs, fd), FG_SS_CLOSING);
+	for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		h = conn_hdr(g, fd, ops[k]);
+		h.len = ops[k] == VIRTIO_VSOCK_OP_RW ? 1 : 0;
+		h.flags = ops[k] == VIRTIO_VSOCK_OP_SHUTDOWN ?
+		    VIRTIO_VSOCK_SHUTDOWN_MASK : 0;
+		dev_rx(g, &h, "x");
+		ck_assert_uint_eq(dev_expect(g, VIRTIO_VSOCK_OP_RST).buf_alloc,
+		    0);	/* reset_no_sock: no socket credit */
+	}
+	h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_RST);
+	dev_rx(g, &h, NULL);
+	dev_none(g);
+	/* shutdown() on the reset socket still goes out (issue 15). */
+	ck_assert_int_eq(fg_sock_shutdown(g->vs, fd, SHUT_WR), 0);
+	dev_expect(g, VIRTIO_VSOCK_OP_SHUTDOWN);
+	for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		h = conn_hdr(g, fd, ops[k]);
+		h.len = ops[k] == VIRTIO_VSOCK_OP_RW ? 1 : 0;
+		h.buf_alloc = 1234;
+		dev_rx(g, &h, "x");
+		dev_none(g);
+	}
+	fg_sock_info(g->vs, fd, &i);
+	ck_assert_uint_eq(i.rx_bytes, 0);	/* the RW was not queued */
+	ck_assert_int_eq(i.state, FG_SS_CLOSING);
+	/* RST: virtio_transport_do_close again; then close sends RST. */
+	h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_RST);
+	dev_rx(g, &h, NULL);
+	dev_none(g);
+	ck_assert_int_eq(fg_sock_recv(g->vs, fd, &k, 1, NULL), 0);
+	fg_sock_close(g->vs, fd, 0);
+	dev_expect(g, VIRTIO_VSOCK_OP_RST);
+	dev_none(g);
+	gs_free(g, true);
+}
+END_TEST
+
+/*
+ * Linux 6.1.192's virtio_transport_has_space counts against
+ * virtio_transport_tx_buf_size, min(peer_buf_alloc, our buf_alloc): a peer
+ * advertising more than we would buffer gets no more in flight.
+ */
+START_TEST(test_credit_own_cap)
+{
+	struct gs *g = gs_new();
+	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 1024 * 1024);
+	int sq = gs_connect(g, VIRTIO_VSOCK_TYPE_SEQPACKET, 1024 * 1024);
+	static uint8_t buf[300 * 1024];
+	struct fg_sock_info i;
+
+	fg_sock_info(g->vs, fd, &i);
+	ck_assert_uint_eq(i.credit, FG_DEFAULT_BUF_ALLOC);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, sizeof(buf), 0),
+	    FG_DEFAULT_BUF_ALLOC);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, 1, 0), -EAGAIN);
+	/* Our own buffer shrinks: so does what we may have in flight. */
+	fg_sock_set_buf_alloc(g->vs, sq, 10000);
+	ck_assert_int_eq(fg_sock_send(g->vs, sq, buf, 10001, 0), -EMSGSIZE);
+	ck_assert_int_eq(fg_sock_send(g->vs, sq, buf, 10000, 0), 10000);
+	ck_assert_int_eq(fg_sock_send(g->vs, sq, buf, 1, 0), -EAGAIN);
+	gs_free(g, true);
+}
+END_TEST
+
+/* fg_sock_poll reports what vsock_poll would, through a half-close. */
+START_TEST(test_poll)
+{
+	struct gs *g = gs_new();
+	int l = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM);
+	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 100);
+	struct vsock_hdr h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_SHUTDOWN);
+	static uint8_t buf[100];
+
+	ck_assert_int_eq(fg_sock_poll(g->vs, 99), 0);
+	fg_sock_bind(g->vs, l, 6000);
+	fg_sock_listen(g->vs, l, 4);
+	ck_assert_int_eq(fg_sock_poll(g->vs, l), 0);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLOUT);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, 100, 0), 100);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), 0);	/* no credit */
+	rx_data(g, fd, 1, 10);		/* its header grants 256 KiB */
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLIN | POLLOUT);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_SEND;
+	dev_rx(g, &h, NULL);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLIN | POLLOUT |
+	    POLLRDHUP);
+	ck_assert_int_eq(fg_sock_shutdown(g->vs, fd, SHUT_WR), 0);
+	ck_assert_int_eq(fg_sock_poll(g->vs, fd), POLLIN | POLLRDHUP |
+	    POLLHUP);
+	h.op = VIRTIO_VSOCK_OP_REQUEST;
+	h.src_port = 4444;
+	h.dst_port = 6000;
+	dev_rx(g, &h, NULL);
+	ck_assert_int_eq(fg_sock_poll(g->vs, l), POLLIN);
+	gs_free(g, false);
+}
+END_TEST
+
 static Suite *
 gsock_suite(void)
 {
@@ -1240,10 +1490,16 @@ gsock_suite(void)
 	tcase_add_test(conn, test_listen_accept);
 	tcase_add_test(conn, test_rst_rules);
 	tcase_add_test(conn, test_close_timeout);
+	tcase_add_test(conn, test_close_timeout_unlisted);
 	tcase_add_test(conn, test_close_answered);
 	tcase_add_test(conn, test_peer_shutdown_both);
 	tcase_add_test(conn, test_peer_shutdown_send);
 	tcase_add_test(conn, test_transport_reset);
+	tcase_add_test(conn, test_transport_reset_connecting);
+	tcase_add_loop_test(conn, test_connecting_ops, 0,
+	    sizeof(connecting_cases) / sizeof(connecting_cases[0]));
+	tcase_add_test(conn, test_closing_ops);
+	tcase_add_test(conn, test_poll);
 	suite_add_tcase(s, conn);
 
 	tcase_add_test(credit, test_credit_arith);
@@ -1253,6 +1509,7 @@ gsock_suite(void)
 	tcase_add_test(credit, test_credit_update_rule);
 	tcase_add_test(credit, test_credit_request);
 	tcase_add_test(credit, test_rx_overrun);
+	tcase_add_test(credit, test_credit_own_cap);
 	suite_add_tcase(s, credit);
 
 	tcase_add_test(seq, test_seqpacket_send);

@@ -22,7 +22,8 @@ CHECK_SUITES = \
 	tests/check_pcap \
 	tests/check_tshark \
 	tests/check_vhost_user \
-	tests/check_replay
+	tests/check_replay \
+	tests/check_gapps
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -31,6 +32,7 @@ PROGRAM_TESTS = \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
 	tests/serve.sh \
+	tests/serve-leak.sh \
 	tests/vectors.sh \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \
@@ -39,6 +41,11 @@ PROGRAM_TESTS = \
 # Suites take their sources by name (tests/check_NAME.c) and link this.
 LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) -lpthread
+
+# serve's guest services, built from emu/ into their suite.
+tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
+	emu/loop.c emu/serve-stats.c
+tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 
 # Helpers the program tests run (not tests themselves).
 check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/vhu-frontend
@@ -60,6 +67,17 @@ EXTRA_DIST += tests/bench/run.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench
+
+# make soak: serve under churn, then every fd, socket, service, slot and
+# byte of RSS must come back (tests/soak.sh). Not part of make check.
+SOAK_SECONDS = 60
+EXTRA_DIST += tests/soak.sh
+# Its clients and talking service; built by make check, so always compiled.
+check_PROGRAMS += tests/soak-client
+soak: emu/vsockemu tests/soak-client
+	SOAK_SECONDS=$(SOAK_SECONDS) top_builddir=$(top_builddir) \
+	    top_srcdir=$(top_srcdir) $(SHELL) $(srcdir)/tests/soak.sh
+.PHONY: soak
 
 # make check-qemu: a real Linux guest under TCG against `vsockemu
 # vhost-user` (needs root-installed qemu-system-x86, busybox-static, socat;

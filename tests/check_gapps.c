@@ -1,0 +1,563 @@
+/* check_gapps.c - serve's guest services (emu/guest-apps.c) over the fake guest, the device and a scripted host, in virtual time. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "grig.h"
+#include "guest-apps.h"
+#include "loop.h"
+#include "serve-stats.h"
+
+#define ECHO_PORT	52
+#define DISCARD_PORT	53
+#define SOURCE_PORT	54
+#define UNIX_PORT	56
+/* Rounds of guest + device + services before calling it a busy loop. */
+#define ARIG_MAX_ROUNDS	10000
+/* A guest table and a device table small enough for a leak to fill. */
+#define ARIG_SOCKS	8
+#define ARIG_CONNS	4
+#define KIB		1024
+
+/* The rig, the services of serve inside its guest, a local AF_UNIX server. */
+struct arig {
+	struct grig *g;
+	struct loop *loop;
+	struct gapps *apps;
+	char dir[64];		/* holds the unix: service's socket */
+	char path[108];
+	int lfd;		/* the unix: service's listener, or -1 */
+};
+
+/* Open fds of this process (the test's own and the services'). */
+static unsigned
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A listening AF_UNIX socket in a fresh directory: the unix: service. */
+static void
+arig_listen_local(struct arig *a)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	strcpy(a->dir, "/tmp/vse-gapps-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(a->dir));
+	snprintf(a->path, sizeof(a->path), "%s/svc.sock", a->dir);
+	strcpy(sa.sun_path, a->path);
+	a->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	ck_assert_int_ge(a->lfd, 0);
+	ck_assert_int_eq(bind(a->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(a->lfd, 64), 0);
+}
+
+/* A rig serving echo, discard, source:1 GB and unix: on their ports. */
+static struct arig *
+arig_new(void)
+{
+	struct arig *a = calloc(1, sizeof(*a));
+	struct gapp_listen_spec ls[4];
+	struct grig_config c;
+	char err[256];
+
+	ck_assert_ptr_nonnull(a);
+	arig_listen_local(a);
+	memset(ls, 0, sizeof(ls));
+	ck_assert_int_eq(gapp_parse_service("echo", &ls[0]), 0);
+	ck_assert_int_eq(gapp_parse_service("discard", &ls[1]), 0);
+	ck_assert_int_eq(gapp_parse_service("source:1000000000", &ls[2]), 0);
+	ls[3].service = GAPP_UNIX;
+	ls[3].path = a->path;
+	ls[0].port = ECHO_PORT;
+	ls[1].port = DISCARD_PORT;
+	ls[2].port = SOURCE_PORT;
+	ls[3].port = UNIX_PORT;
+	grig_config_defaults(&c);
+	c.max_socks = ARIG_SOCKS;
+	c.max_conns = ARIG_CONNS;
+	a->g = grig_new_cfg(&c);
+	/* The host application reads only what a test lets it. */
+	a->g->sb.default_in_gated = true;
+	ck_assert_int_eq(loop_new(&a->loop), 0);
+	ck_assert_msg(gapps_new(a->g->vs, a->loop, ls, 4, NULL, 0,
+	    VIRTIO_VSOCK_TYPE_STREAM, &a->apps, err, sizeof(err)) == 0,
+	    "gapps_new: %s", err);
+	return a;
+}
+
+static void
+arig_free(struct arig *a)
+{
+	gapps_free(a->apps, a->g->now);
+	grig_free(a->g);
+	loop_free(a->loop);
+	close(a->lfd);
+	unlink(a->path);
+	rmdir(a->dir);
+	free(a);
+}
+
+/* Runs guest, device and services until nothing moves, as serve's settle. */
+static void
+arig_settle(struct arig *a)
+{
+	unsigned rounds = 0;
+
+	do {
+		ck_assert_msg(++rounds < ARIG_MAX_ROUNDS,
+		    "services and device never settle: a busy loop");
+		grig_settle(a->g, a->g->now);
+	} while (gapps_run(a->apps, a->g->now));
+}
+
+/* Advances virtual time by ns, stopping at every timer on the way. */
+static void
+arig_advance(struct arig *a, uint64_t ns)
+{
+	uint64_t target = a->g->now + ns, d, v;
+
+	for (;;) {
+		arig_settle(a);
+		d = vsock_device_next_deadline(a->g->dev);
+		v = fg_vsock_next_deadline(a->g->vs);
+		if (v < d)
+			d = v;
+		if (d > target)
+			break;
+		grig_settle(a->g, d);
+	}
+	grig_settle(a->g, target);
+	arig_settle(a);
+}
+
+/* The host application connects to a guest port; it must be accepted. */
+static struct script_conn *
+arig_connect(struct arig *a, uint32_t port)
+{
+	struct script_conn *sc = NULL;
+
+	ck_assert_int_eq(script_connect(&a->g->sb, port,
+	    VIRTIO_VSOCK_TYPE_STREAM, a->g->now, &sc), 0);
+	arig_settle(a);
+	ck_assert_msg(sc->established, "guest port %u refused the host "
+	    "(released %d): its slots are gone", port, sc->released);
+	return sc;
+}
+
+/* How a host client leaves. */
+enum leave {
+	LEAVE_CLOSE,		/* close(): the muxer sees EOF, then HUP */
+	LEAVE_HALF_CLOSE,	/* shutdown(SHUT_WR) first, as socat does */
+	LEAVE_ABORT,		/* a connection error: the device resets */
+	LEAVE__COUNT,
+};
+
+static void
+arig_leave(struct arig *a, struct script_conn *sc, enum leave how)
+{
+	if (how == LEAVE_HALF_CLOSE) {
+		script_shutdown_write(&a->g->sb, sc, a->g->now);
+		arig_settle(a);
+	}
+	script_close(&a->g->sb, sc, how == LEAVE_ABORT, a->g->now);
+	arig_settle(a);
+}
+
+/* Only the four listeners are left: no socket, service or slot leaked. */
+static void
+assert_idle(struct arig *a, const char *when)
+{
+	ck_assert_msg(vsock_device_nconns(a->g->dev) == 0,
+	    "%s: the device still holds %u connections", when,
+	    vsock_device_nconns(a->g->dev));
+	ck_assert_msg(fg_vsock_socket_count(a->g->vs) == 4,
+	    "%s: the guest holds %u sockets besides its 4 listeners", when,
+	    fg_vsock_socket_count(a->g->vs) - 4);
+}
+
+/* The unix: service's end of the newest bridge; it talks until refused. */
+static int
+accept_local(struct arig *a)
+{
+	int fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	ck_assert_msg(fd >= 0, "the bridge never connected: %s",
+	    strerror(errno));
+	return fd;
+}
+
+/* Writes to fd until its buffer is full; returns the last errno. */
+static int
+talk_until_full(int fd)
+{
+	static uint8_t buf[64 * KIB];
+
+	while (send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	return errno;
+}
+
+/*
+ * The unix: service keeps talking whenever it can; the bridge must end
+ * it (EPIPE) once nobody will take what it says. Bounded: 20 rounds.
+ */
+static void
+talk_until_refused(struct arig *a, int fd)
+{
+	unsigned k;
+	int e;
+
+	for (k = 0; k < 20; k++) {
+		if ((e = talk_until_full(fd)) == EPIPE)
+			return;
+		ck_assert_int_eq(e, EAGAIN);
+		arig_settle(a);
+	}
+	ck_abort_msg("the bridge never gave its service up");
+}
+
+static const uint16_t service_ports[] = {
+	ECHO_PORT, DISCARD_PORT, SOURCE_PORT, UNIX_PORT,
+};
+
+/*
+ * Issue 14 item 1: clients that leave in the middle of a transfer, on
+ * every service and every way of leaving, give back everything: device
+ * slots, guest sockets, services and the bridge's fd. Twenty of them
+ * through tables of 4 and 8; then one more is still accepted.
+ */
+START_TEST(test_clients_leave_mid_transfer)
+{
+	uint16_t port = service_ports[_i / LEAVE__COUNT];
+	enum leave how = (enum leave)(_i % LEAVE__COUNT);
+	static uint8_t data[1024 * KIB];
+	struct arig *a = arig_new();
+	struct script_conn *sc;
+	unsigned k, fds = count_fds();
+	int lfd = -1;
+	char when[64];
+
+	for (k = 0; k < 20; k++) {
+		snprintf(when, sizeof(when), "port %u client %u", port, k);
+		sc = arig_connect(a, port);
+		if (port == UNIX_PORT) {
+			lfd = accept_local(a);
+			ck_assert_int_eq(talk_until_full(lfd), EAGAIN);
+		}
+		/* More than any window: someone is left holding data. */
+		if (port != SOURCE_PORT)
+			script_send(&a->g->sb, sc, data, sizeof(data), 0,
+			    a->g->now);
+		script_allow_read(&a->g->sb, sc, 100, a->g->now);
+		arig_settle(a);
+		arig_leave(a, sc, how);
+		/*
+		 * At once: the services take what the host left and close.
+		 * The unix: service never reads, so the bridge cannot take
+		 * the host's last bytes: that ends at the device's close
+		 * timeout.
+		 */
+		if (port != UNIX_PORT)
+			assert_idle(a, when);
+		arig_advance(a, 10 * FG_NS_PER_SEC);
+		if (port == UNIX_PORT) {
+			/* Refused, as a program whose peer left would be. */
+			talk_until_refused(a, lfd);
+			close(lfd);
+			arig_settle(a);
+		}
+		assert_idle(a, when);
+		ck_assert_uint_eq(gapps_count(a->apps), 0);
+		ck_assert_msg(count_fds() == fds, "%s: %u fds leaked", when,
+		    count_fds() - fds);
+	}
+	sc = arig_connect(a, port);
+	arig_leave(a, sc, LEAVE_CLOSE);
+	if (port == UNIX_PORT)
+		close(accept_local(a));
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	assert_idle(a, "at the end");
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * The device: a host that shut down writing and then closes still ends
+ * the connection (SHUTDOWN(RCV|SEND) to the guest, which resets it): the
+ * EOF was read before the close, so no later read could report it.
+ */
+START_TEST(test_host_half_close_then_close)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, SOURCE_PORT);
+	const struct fg_vsock_stats *st = fg_vsock_stats(a->g->vs);
+	uint64_t shut0 = st->rx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN];
+
+	script_shutdown_write(&a->g->sb, sc, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(st->rx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN], shut0 + 1);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(st->rx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN], shut0 + 2);
+	assert_idle(a, "after the close");
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * The device's close timer runs from the host close, not from the later
+ * SHUTDOWN: a guest that makes room for the host's last bytes only after
+ * a while gets no extra time for it (Linux: close_work is scheduled in
+ * virtio_transport_close).
+ */
+START_TEST(test_host_close_timer_from_close)
+{
+	struct grig *g = grig_new();
+	int l = grig_listen(g, VIRTIO_VSOCK_TYPE_STREAM, 7000, 4), fd;
+	uint64_t t = vsock_profile_close_timeout(VSOCK_PROFILE_FIRECRACKER);
+	static uint8_t data[300 * KIB];
+	struct script_conn *sc;
+	ssize_t n;
+
+	ck_assert_int_eq(grig_host_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 7000,
+	    &sc), 0);
+	fd = fg_sock_accept(g->vs, l);
+	ck_assert_int_ge(fd, 0);
+	script_send(&g->sb, sc, data, sizeof(data), 0, g->now);
+	script_close(&g->sb, sc, false, g->now);
+	grig_settle(g, g->now);			/* 256 KiB wait in the guest */
+	grig_advance(g, t / 2);
+	while ((n = fg_sock_recv(g->vs, fd, data, sizeof(data), NULL)) > 0)
+		grig_settle(g, g->now);		/* the rest, then SHUTDOWN */
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 1);
+	grig_advance(g, t / 2 - 1);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 1);
+	grig_advance(g, 1);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 0);
+	grig_free(g);
+}
+END_TEST
+
+/*
+ * Issue 14 "Also seen": the peer's SHUTDOWN(3) finds echo with nothing
+ * unread, so the stack sends RST at once (virtio_transport_recv_connected).
+ * Echo then reads EOF and closes: no SHUTDOWN after that RST, only the RST
+ * Linux's virtio_transport_close sends when a socket whose peer shut down
+ * both ways is closed.
+ */
+START_TEST(test_echo_nothing_after_rst)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, ECHO_PORT);
+	const struct fg_vsock_stats *st = fg_vsock_stats(a->g->vs);
+	uint64_t before[VIRTIO_VSOCK_OP__MAX + 1];
+	unsigned op;
+
+	script_send(&a->g->sb, sc, "hello", 5, 0, a->g->now);
+	script_allow_read(&a->g->sb, sc, 5, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(sc->in_total, 5);
+	memcpy(before, st->tx_pkts, sizeof(before));
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_settle(a);
+	for (op = 0; op <= VIRTIO_VSOCK_OP__MAX; op++)
+		ck_assert_msg(st->tx_pkts[op] - before[op] ==
+		    (op == VIRTIO_VSOCK_OP_RST ? 2u : 0u),
+		    "the guest sent %llu %s after the host left",
+		    (unsigned long long)(st->tx_pkts[op] - before[op]),
+		    vsock_op_name((uint16_t)op));
+	assert_idle(a, "after the close");
+	arig_free(a);
+}
+END_TEST
+
+/* Counts what the guest sent from now on, op by op. */
+struct tx_mark {
+	uint64_t before[VIRTIO_VSOCK_OP__MAX + 1];
+};
+
+static void
+tx_mark(struct arig *a, struct tx_mark *m)
+{
+	memcpy(m->before, fg_vsock_stats(a->g->vs)->tx_pkts,
+	    sizeof(m->before));
+}
+
+static uint64_t
+tx_since(struct arig *a, const struct tx_mark *m, uint16_t op)
+{
+	return fg_vsock_stats(a->g->vs)->tx_pkts[op] - m->before[op];
+}
+
+/*
+ * The bridge's version of "Also seen": the host leaves with nothing
+ * unread, the stack resets at once; the local service then ends too.
+ * Both directions are over, so the bridge closes (the RST of Linux's
+ * close) instead of a shutdown(SHUT_WR) that would put a SHUTDOWN after
+ * the connection's RST.
+ */
+START_TEST(test_bridge_nothing_after_rst)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+	struct tx_mark m;
+	char buf[8];
+
+	script_send(&a->g->sb, sc, "abc", 3, 0, a->g->now);
+	arig_settle(a);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 3);
+	tx_mark(a, &m);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 1);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	ck_assert_int_eq(shutdown(lfd, SHUT_WR), 0);
+	arig_settle(a);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_SHUTDOWN), 0);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 2);
+	close(lfd);
+	assert_idle(a, "after both ends");
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * A local EOF is no news to a peer that reads no more: the host left with
+ * data still on its way to the slow local service, the device reset the
+ * connection at its close timeout, then the service ends. No SHUTDOWN; the
+ * bridge still delivers what the host sent, then closes.
+ */
+START_TEST(test_bridge_no_shutdown_to_gone_peer)
+{
+	static uint8_t data[1024 * KIB], buf[64 * KIB];
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+	struct tx_mark m;
+	size_t got = 0;
+	ssize_t n;
+
+	script_send(&a->g->sb, sc, data, sizeof(data), 0, a->g->now);
+	arig_settle(a);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	ck_assert_uint_eq(vsock_device_nconns(a->g->dev), 0);
+	ck_assert_uint_eq(gapps_count(a->apps), 1);
+	tx_mark(a, &m);
+	ck_assert_int_eq(shutdown(lfd, SHUT_WR), 0);
+	arig_settle(a);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_SHUTDOWN), 0);
+	while ((n = recv(lfd, buf, sizeof(buf), MSG_DONTWAIT)) != 0) {
+		ck_assert_msg(n > 0, "recv: %s", strerror(errno));
+		got += (size_t)n;
+		arig_settle(a);
+	}
+	ck_assert_uint_gt(got, 256 * KIB);	/* what reached the guest */
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_SHUTDOWN), 0);
+	close(lfd);
+	assert_idle(a, "after the service read it all");
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * A unix: bridge whose local service ends while the guest's peer still
+ * sends passes the half-close on (SHUTDOWN(SEND)); once the peer is done
+ * too, it closes and frees its fd.
+ */
+START_TEST(test_bridge_half_close)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+	const struct fg_vsock_stats *st = fg_vsock_stats(a->g->vs);
+	uint64_t shut0 = st->tx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN];
+	char buf[16];
+
+	ck_assert_int_eq(send(lfd, "bye", 3, MSG_NOSIGNAL), 3);
+	ck_assert_int_eq(shutdown(lfd, SHUT_WR), 0);
+	script_allow_read(&a->g->sb, sc, 100, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(sc->in_total, 3);
+	ck_assert(sc->shut_wr);		/* the host saw EOF */
+	ck_assert_uint_eq(st->tx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN], shut0 + 1);
+	script_send(&a->g->sb, sc, "late", 4, 0, a->g->now);
+	script_shutdown_write(&a->g->sb, sc, a->g->now);
+	arig_settle(a);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 4);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	ck_assert_uint_eq(gapps_count(a->apps), 0);
+	close(lfd);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	assert_idle(a, "after both ends");
+	arig_free(a);
+}
+END_TEST
+
+/* serve's SIGUSR1 line counts what is held now, not what ever was. */
+START_TEST(test_counters)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, ECHO_PORT);
+	struct serve_counters c;
+	char line[160];
+
+	serve_counters_get(a->g->vs, a->apps, a->g->dev, &c);
+	serve_counters_format(&c, line, sizeof(line));
+	ck_assert_str_eq(line, "stats guest_sockets=5 guest_apps=1 "
+	    "device_conns=1 conns_opened=1");
+	arig_leave(a, sc, LEAVE_CLOSE);
+	serve_counters_get(a->g->vs, a->apps, a->g->dev, &c);
+	ck_assert_uint_eq(c.guest_sockets, 4);
+	ck_assert_uint_eq(c.guest_apps, 0);
+	ck_assert_uint_eq(c.device_conns, 0);
+	ck_assert_uint_eq(c.conns_opened, 1);
+	ck_assert_int_eq(serve_counters_format(&c, line, 8), 64);
+	ck_assert_str_eq(line, "stats g");
+	arig_free(a);
+}
+END_TEST
+
+static Suite *
+gapps_suite(void)
+{
+	Suite *s = suite_create("gapps");
+	TCase *life = tcase_create("lifecycle");
+
+	tcase_set_timeout(life, 60);
+	tcase_add_loop_test(life, test_clients_leave_mid_transfer, 0,
+	    (int)(sizeof(service_ports) / sizeof(service_ports[0])) *
+	    LEAVE__COUNT);
+	tcase_add_test(life, test_host_half_close_then_close);
+	tcase_add_test(life, test_host_close_timer_from_close);
+	tcase_add_test(life, test_echo_nothing_after_rst);
+	tcase_add_test(life, test_bridge_half_close);
+	tcase_add_test(life, test_bridge_nothing_after_rst);
+	tcase_add_test(life, test_bridge_no_shutdown_to_gone_peer);
+	tcase_add_test(life, test_counters);
+	suite_add_tcase(s, life);
+	return s;
+}
+
+VSE_CHECK_MAIN(gapps_suite)
