@@ -73,6 +73,26 @@ check "... at the first fragment (frame 10, len)" \
 check "--guest-rx-buf 3732 given: conforms, JSON says so" \
     grep -q '"verdict":"pass".*"guest_rx_buf":3732' "$out"
 
+# Every pipe form, plain and gzip: the trace is read once, and the report is
+# the file's (only the name differs). The SEQPACKET trace also needs what the
+# first frames tell (its guest's RX buffer size) before the device starts.
+# neutral FILE: the report with the trace's name replaced.
+neutral() { sed '1s/^\([A-Z]*\) [^:]*:/\1 TRACE:/' "$1"; }
+gzip -c "$tcpd" > "$tmp/t.pcapng.gz"
+for input in "$tcpd" "$tmp/t.pcapng.gz" "$seq" "$vec/linux61-vhost-bulk-h2g.pcap.gz"; do
+	"$emu" replay --strict "$input" > "$tmp/file.out"
+	rc=$?
+	neutral "$tmp/file.out" > "$tmp/want"
+	for form in $pipe_forms; do
+		pipe_run "$form" "$input" "$emu" replay --strict > "$out" 2> "$err"
+		check "replay $(basename "$input") through $form: exit $rc as the file" \
+		    test $? -eq $rc
+		neutral "$out" > "$tmp/got"
+		check "... the file's report" cmp -s "$tmp/got" "$tmp/want"
+		check "... nothing on stderr" test ! -s "$err"
+	done
+done
+
 # Unusable input: exit 2 and a line naming the file (and frame).
 : > "$tmp/empty"
 "$emu" replay "$tmp/empty" > "$out" 2> "$err"
