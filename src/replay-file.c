@@ -301,6 +301,10 @@ replay_file(const char *path, const struct replay_options *o,
 	if (e < 0) {
 		memcpy(res->error, err, sizeof(err));
 		res->verdict = REPLAY_UNUSABLE;
+	} else if (res->verdict == REPLAY_UNUSABLE) {
+		/* A replay limit or no memory: the engine named the frame. */
+		memcpy(err, res->error, sizeof(err));
+		snprintf(res->error, sizeof(res->error), "%s: %s", path, err);
 	} else if (o->guest_cid != 0 && res->frames == 0) {
 		/* A mistyped CID must not pass on nothing. */
 		snprintf(res->error, sizeof(res->error), "%s: no frame of guest "

@@ -33,7 +33,8 @@ enum replay_mode {
 enum replay_verdict {
 	REPLAY_PASS = 0,
 	REPLAY_DIVERGED = 1,
-	REPLAY_UNUSABLE = 2,	/* not a capture, wrong link type, corrupt */
+	REPLAY_UNUSABLE = 2,	/* not a capture, wrong link type, corrupt,
+				   no frame, or beyond a memory limit */
 };
 
 /* Where the guest's frames go: a driver over the device's queues. */
@@ -147,14 +148,17 @@ int replay_new(const struct replay_options *o, enum vsock_profile profile,
 /*
  * Feeds the next frame (numbers and times must come in capture order; a
  * time that runs backwards is taken as the latest so far). Returns 0 to go
- * on, 1 once the trace diverged (further frames are ignored), or
- * -VSE_ERR_NOMEM.
+ * on, 1 once the verdict is settled (the trace diverged, or went beyond
+ * what replay holds in memory: UNUSABLE; further frames are ignored), or
+ * -VSE_ERR_NOMEM. Memory follows the live connections and one window, never
+ * the number of frames fed (doc/replay.md, "Memory").
  */
 int replay_feed(struct replay *rp, const struct vsock_pcap_frame *f);
 
 /*
  * Ends the trace: settles the last frames and the byte streams, fills res
- * (verdict PASS or DIVERGED). Call once.
+ * (verdict PASS or DIVERGED; UNUSABLE past a memory limit, res->error
+ * naming the frame). Call once.
  */
 void replay_finish(struct replay *rp, struct replay_result *res);
 
