@@ -275,7 +275,9 @@ cmd_replay(int argc, char **argv)
 {
 	struct replay_args a;
 	struct replay_script *script = NULL;
-	int help = 0, status = 0, v, i, e;
+	struct replay_totals totals;
+	int help = 0, i, e;
+	char *text;
 
 	memset(&a, 0, sizeof(a));
 	replay_options_defaults(&a.o);
@@ -299,14 +301,17 @@ cmd_replay(int argc, char **argv)
 	    &script)) != 0)
 		return e;
 	a.o.script = script;
+	memset(&totals, 0, sizeof(totals));
 	for (i = optind; i < argc; i++) {
-		v = replay_one(&a, argv[i], (unsigned)(i - optind + 1),
-		    (unsigned)(argc - optind));
-		/* 2 (unusable) outranks 1 (diverged) outranks 0. */
-		if (v > status)
-			status = v;
+		replay_totals_add(&totals, (enum replay_verdict)replay_one(&a,
+		    argv[i], (unsigned)(i - optind + 1),
+		    (unsigned)(argc - optind)));
 		fflush(stdout);
 	}
 	replay_script_free(script);
-	return status;
+	if ((text = replay_totals_report(&totals, a.fmt)) != NULL) {
+		fputs(text, stdout);
+		free(text);
+	}
+	return replay_totals_status(&totals);
 }

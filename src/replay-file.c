@@ -311,6 +311,11 @@ replay_file(const char *path, const struct replay_options *o,
 		    "CID %" PRIu64 " (%" PRIu64 " frames of other guests)", path,
 		    o->guest_cid, res->other_guest_frames);
 		res->verdict = REPLAY_UNUSABLE;
+	} else if (res->frames == 0) {
+		/* Nothing was checked: that must not pass. */
+		snprintf(res->error, sizeof(res->error), "%s: no frame to "
+		    "replay: the capture holds no packet", path);
+		res->verdict = REPLAY_UNUSABLE;
 	}
 	return res->verdict;
 }

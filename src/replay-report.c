@@ -96,11 +96,23 @@ notes(FILE *f, const char *indent, const struct replay_result *r)
 		    r->split_taps == 1 ? "" : "s");
 }
 
+/* Why a trace is unusable, without its name when the message starts with it. */
+static const char *
+unusable_reason(const char *trace, const struct replay_result *r)
+{
+	size_t n = strlen(trace);
+
+	if (strncmp(r->error, trace, n) == 0 && strncmp(r->error + n, ": ",
+	    2) == 0)
+		return r->error + n + 2;
+	return r->error;
+}
+
 static void
 report_text(FILE *f, const char *trace, const struct replay_result *r)
 {
 	if (r->verdict == REPLAY_UNUSABLE) {
-		fprintf(f, "UNUSABLE %s: %s\n", trace, r->error);
+		fprintf(f, "UNUSABLE %s: %s\n", trace, unusable_reason(trace, r));
 		return;
 	}
 	fprintf(f, "%s %s", verdict_word(r->verdict), trace);
@@ -123,7 +135,7 @@ report_tap(FILE *f, const char *trace, const struct replay_result *r,
 	fprintf(f, "%s %u - %s", r->verdict == REPLAY_PASS ? "ok" : "not ok",
 	    index, trace);
 	if (r->verdict == REPLAY_UNUSABLE) {
-		fprintf(f, " # unusable\n#   %s\n", r->error);
+		fprintf(f, " # unusable\n#   %s\n", unusable_reason(trace, r));
 		return;
 	}
 	if (r->verdict == REPLAY_DIVERGED)
@@ -174,7 +186,7 @@ report_json(FILE *f, const char *trace, const struct replay_result *r)
 	json_kv(f, "verdict", r->verdict == REPLAY_PASS ? "pass" :
 	    r->verdict == REPLAY_DIVERGED ? "diverged" : "unusable");
 	if (r->verdict == REPLAY_UNUSABLE) {
-		json_kv(f, "error", r->error);
+		json_kv(f, "error", unusable_reason(trace, r));
 		fputs("}\n", f);
 		return;
 	}
@@ -215,13 +227,33 @@ report_json(FILE *f, const char *trace, const struct replay_result *r)
 	fputs("}\n", f);
 }
 
+/* Opens a growing string to print into. */
+static FILE *
+report_open(char **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	return open_memstream(buf, len);
+}
+
+/* Closes it: the string (set by fclose), or NULL when it could not be made. */
+static char *
+report_close(FILE *f, char **buf)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		return NULL;
+	}
+	return *buf;
+}
+
 char *
 replay_report(const char *trace, const struct replay_result *res,
     enum replay_format fmt, unsigned index, unsigned total)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	char *buf;
+	size_t len;
+	FILE *f = report_open(&buf, &len);
 
 	if (f == NULL)
 		return NULL;
@@ -236,9 +268,45 @@ replay_report(const char *trace, const struct replay_result *res,
 		report_text(f, trace, res);
 		break;
 	}
-	if (fclose(f) != 0) {
-		free(buf);
+	return report_close(f, &buf);
+}
+
+void
+replay_totals_add(struct replay_totals *t, enum replay_verdict v)
+{
+	t->traces++;
+	if (v == REPLAY_PASS)
+		t->passed++;
+	else if (v == REPLAY_DIVERGED)
+		t->diverged++;
+	else
+		t->unusable++;
+}
+
+int
+replay_totals_status(const struct replay_totals *t)
+{
+	return t->diverged > 0 ? 1 : t->unusable > 0 ? 2 : 0;
+}
+
+char *
+replay_totals_report(const struct replay_totals *t, enum replay_format fmt)
+{
+	char *buf;
+	size_t len;
+	FILE *f = report_open(&buf, &len);
+
+	if (f == NULL)
 		return NULL;
+	if (fmt == REPLAY_FORMAT_JSON) {
+		fprintf(f, "{\"totals\":{\"traces\":%u,\"passed\":%u,"
+		    "\"diverged\":%u,\"unusable\":%u}}\n", t->traces,
+		    t->passed, t->diverged, t->unusable);
+	} else {
+		fprintf(f, "%s%u trace%s: %u passed, %u diverged, %u "
+		    "unusable\n", fmt == REPLAY_FORMAT_TAP ? "# " : "",
+		    t->traces, t->traces == 1 ? "" : "s", t->passed,
+		    t->diverged, t->unusable);
 	}
-	return buf;
+	return report_close(f, &buf);
 }

@@ -215,4 +215,26 @@ enum replay_format {
 char *replay_report(const char *trace, const struct replay_result *res,
     enum replay_format fmt, unsigned index, unsigned total);
 
+/* How many traces got each verdict. */
+struct replay_totals {
+	unsigned traces, passed, diverged, unusable;
+};
+
+void replay_totals_add(struct replay_totals *t, enum replay_verdict v);
+
+/*
+ * The exit status the verdicts call for: 1 if any trace diverged (bad
+ * input elsewhere must not hide a divergence), else 2 if any was unusable,
+ * else 0.
+ */
+int replay_totals_status(const struct replay_totals *t);
+
+/*
+ * The last line of a run, "N traces: P passed, D diverged, U unusable"
+ * (a TAP comment; in JSON {"totals":{...}}), as a new string (caller
+ * frees), or NULL without memory.
+ */
+char *replay_totals_report(const struct replay_totals *t,
+    enum replay_format fmt);
+
 #endif

@@ -721,6 +721,26 @@ START_TEST(test_stream_matcher)
 }
 END_TEST
 
+/* Exit status: a divergence outranks unusable input, which outranks passing. */
+START_TEST(test_totals_gating)
+{
+	struct replay_totals t;
+	char *line;
+
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(replay_totals_status(&t), 0);
+	replay_totals_add(&t, REPLAY_PASS);
+	ck_assert_int_eq(replay_totals_status(&t), 0);
+	replay_totals_add(&t, REPLAY_UNUSABLE);
+	ck_assert_int_eq(replay_totals_status(&t), 2);
+	replay_totals_add(&t, REPLAY_DIVERGED);
+	ck_assert_int_eq(replay_totals_status(&t), 1);
+	line = replay_totals_report(&t, REPLAY_FORMAT_TEXT);
+	ck_assert_str_eq(line, "3 traces: 1 passed, 1 diverged, 1 unusable\n");
+	free(line);
+}
+END_TEST
+
 /* --- memory: bounded by what is live, not by the trace's length --- */
 
 /* Heap bytes in use now: ASan's count under the sanitizers, glibc's otherwise. */
@@ -915,6 +935,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);
 	tcase_add_test(tc, test_stream_matcher);
+	tcase_add_test(tc, test_totals_gating);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("memory");
