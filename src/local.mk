@@ -27,4 +27,4 @@ src_libvsockemu_a_SOURCES = \
 	src/replay.c src/replay.h src/replay-int.h \
 	src/replay-conn.c src/replay-stream.c src/replay-trace.c \
 	src/replay-device.c src/replay-compare.c src/replay-file.c \
-	src/replay-script.c src/replay-report.c
+	src/replay-script.c src/replay-report.c src/replay-expect.c

@@ -721,6 +721,16 @@ START_TEST(test_stream_matcher)
 }
 END_TEST
 
+/* "DIR/MANIFEST": a file a manifest can name (it need not be a trace). */
+static const char *
+pu_manifest(const char *dir)
+{
+	static char path[1100];
+
+	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
+	return path;
+}
+
 /* Exit status: a divergence outranks unusable input, which outranks passing. */
 START_TEST(test_totals_gating)
 {
@@ -738,6 +748,59 @@ START_TEST(test_totals_gating)
 	line = replay_totals_report(&t, REPLAY_FORMAT_TEXT);
 	ck_assert_str_eq(line, "3 traces: 1 passed, 1 diverged, 1 unusable\n");
 	free(line);
+}
+END_TEST
+
+/* Manifest lines: words, modes, verdicts, frames; errors name the line. */
+START_TEST(test_expect_parse)
+{
+	const struct replay_expectation *x;
+	struct replay_expect *e;
+	struct replay_result res;
+	const char *top = getenv("top_srcdir");
+	char msg[256], dir[1024];
+
+	snprintf(dir, sizeof(dir), "%s/testvectors", top != NULL &&
+	    *top != '\0' ? top : ".");
+	ck_assert_err(replay_expect_parse("# c\n\nMANIFEST strict pass # n\n"
+	    "MANIFEST semantic diverged 7\nMANIFEST semantic diverged 9\n"
+	    "missing.pcap strict unusable\n", dir, &e, msg, sizeof(msg)), 0);
+	/* Found by identity, in the mode asked; a later line wins. */
+	ck_assert_ptr_null(replay_expect_find(e, "-", REPLAY_STRICT));
+	ck_assert_ptr_null(replay_expect_find(e, "missing.pcap",
+	    REPLAY_STRICT));
+	ck_assert_ptr_nonnull(x = replay_expect_find(e, pu_manifest(dir),
+	    REPLAY_SEMANTIC));
+	ck_assert_int_eq(x->verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(x->frame, 9);
+	ck_assert_uint_eq(x->line, 5);
+	memset(&res, 0, sizeof(res));
+	res.verdict = REPLAY_DIVERGED;
+	res.div.frame = 7;
+	ck_assert(!replay_expect_met(x, &res));
+	res.div.frame = 9;
+	ck_assert(replay_expect_met(x, &res));
+	ck_assert_ptr_nonnull(x = replay_expect_find(e, pu_manifest(dir),
+	    REPLAY_STRICT));
+	ck_assert_int_eq(x->verdict, REPLAY_PASS);
+	ck_assert(!replay_expect_met(x, &res));
+	replay_expect_free(e);
+	/* Malformed lines. */
+	ck_assert_err(replay_expect_parse("t.pcap strict\n", dir, &e, msg,
+	    sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_ptr_nonnull(strstr(msg, "line 1:"));
+	ck_assert_err(replay_expect_parse("\nt.pcap loose pass\n", dir, &e,
+	    msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_ptr_nonnull(strstr(msg, "line 2:"));
+	ck_assert_err(replay_expect_parse("t.pcap strict pass 3\n", dir, &e,
+	    msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_err(replay_expect_parse("t.pcap strict diverged 0\n", dir,
+	    &e, msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_err(replay_expect_parse("t.pcap strict diverged 1x\n", dir,
+	    &e, msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_err(replay_expect_parse("t.pcap strict diverged 1 2\n", dir,
+	    &e, msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_ptr_null(e);
 }
 END_TEST
 
@@ -936,6 +999,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_script_parse);
 	tcase_add_test(tc, test_stream_matcher);
 	tcase_add_test(tc, test_totals_gating);
+	tcase_add_test(tc, test_expect_parse);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("memory");
