@@ -22,7 +22,7 @@
 #define BUF_ALLOC_MAX	(4u << 20)
 
 /* Host ports remembered for loopback roles; more are not told apart. */
-#define PRESCAN_HOST_PORTS	64
+#define LOOKAHEAD_HOST_PORTS	64
 
 /* What the look-ahead tells about the trace's two ends. */
 struct trace_facts {
@@ -32,7 +32,7 @@ struct trace_facts {
 	uint32_t rx_payload;	/* guest's RX buffer payload, 0: not shown */
 	uint32_t largest;	/* largest host RW so far */
 	/* Loopback (equal CIDs): the host ends of REQUESTs seen so far. */
-	uint32_t host_port[PRESCAN_HOST_PORTS];
+	uint32_t host_port[LOOKAHEAD_HOST_PORTS];
 	unsigned nhost_ports;
 };
 
@@ -66,7 +66,7 @@ from_host(struct trace_facts *tf, const struct vsock_pcap_frame *f,
 		for (i = 0; i < tf->nhost_ports; i++)
 			if (tf->host_port[i] == hp)
 				return host_initiated;
-		if (tf->nhost_ports < PRESCAN_HOST_PORTS)
+		if (tf->nhost_ports < LOOKAHEAD_HOST_PORTS)
 			tf->host_port[tf->nhost_ports++] = hp;
 		return host_initiated;
 	}

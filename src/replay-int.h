@@ -11,7 +11,7 @@
 
 /*
  * Memory is bounded by what is live, never by the trace's length
- * (doc/replay.md, "Memory"):
+ * (doc/replay.md, "Memory and speed"):
  * - a finished pair (closed on both sides, nothing owed, its bytes matched)
  *   is remembered for the packets Linux sends after a close (a second RST,
  *   an RST for a late SHUTDOWN), and forgotten once this many newer pairs
@@ -26,9 +26,9 @@
  */
 #define RP_WINDOW_MAX		65536
 /*
- * - one direction's bytes held until the other side matches them, and one
- *   SEQPACKET message being gathered, hold at most this much: four times the
- *   largest buffer replay believes a host advertises (replay-file.c).
+ * - one direction's bytes held until the other side matches them (and so a
+ *   SEQPACKET message being gathered) hold at most this much: four times
+ *   the largest buffer replay believes a host advertises (replay-file.c).
  */
 #define RP_HOLD_MAX		(16u << 20)
 #define RP_HOLD_MAX_MIB		16

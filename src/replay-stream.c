@@ -183,9 +183,9 @@ rp_window_drop_last(struct replay *rp, struct rp_conn *c, enum rp_side side)
 
 /*
  * Gathers a SEQPACKET message's fragments (len bytes at p) until its EOM.
- * A message is at most the sender's buffer (Linux:
- * virtio_transport_seqpacket_enqueue(), -EMSGSIZE); replay holds at most
- * RP_HOLD_MAX of one. Returns false when it cannot (rp is unusable).
+ * No cap of its own is needed: the device sends none of a message before
+ * its EOM, so its bytes are also held, unmatched, in the host->guest
+ * stream, which stops at RP_HOLD_MAX first. Returns false without memory.
  */
 bool
 rp_msg_append(struct replay *rp, struct rp_conn *c, const uint8_t *p,
@@ -194,11 +194,6 @@ rp_msg_append(struct replay *rp, struct rp_conn *c, const uint8_t *p,
 	uint32_t cap;
 	uint8_t *q;
 
-	if ((uint64_t)c->msg_len + len > RP_HOLD_MAX) {
-		rp_limit(rp, rp->cur_frame, "a SEQPACKET message of more than "
-		    "%d MiB", RP_HOLD_MAX_MIB);
-		return false;
-	}
 	if (c->msg_len + len > c->msg_cap) {
 		cap = c->msg_cap ? c->msg_cap : 4096;
 		while (cap < c->msg_len + len)

@@ -151,7 +151,7 @@ int replay_new(const struct replay_options *o, enum vsock_profile profile,
  * on, 1 once the verdict is settled (the trace diverged, or went beyond
  * what replay holds in memory: UNUSABLE; further frames are ignored), or
  * -VSE_ERR_NOMEM. Memory follows the live connections and one window, never
- * the number of frames fed (doc/replay.md, "Memory").
+ * the number of frames fed (doc/replay.md, "Memory and speed").
  */
 int replay_feed(struct replay *rp, const struct vsock_pcap_frame *f);
 
