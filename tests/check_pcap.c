@@ -1,6 +1,7 @@
 /* check_pcap.c - vsockmon captures: header codec, writer round trip, hostile files, split taps. */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -553,6 +554,20 @@ START_TEST(test_bad_linktype)
 }
 END_TEST
 
+/* Descriptors this process holds (entries of /proc/self/fd). */
+static unsigned
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
 /* A child writes all of src into a pipe; returns the read end. */
 static int
 pipe_from(const char *src, pid_t *child)
@@ -583,6 +598,7 @@ read_through_pipe(const char *src, bool as_stdin)
 {
 	struct pu_result direct, piped;
 	char path[64];
+	unsigned fds;
 	pid_t child;
 	int fd, status;
 
@@ -596,7 +612,9 @@ read_through_pipe(const char *src, bool as_stdin)
 	} else {
 		snprintf(path, sizeof(path), "/dev/fd/%d", fd);
 	}
+	fds = count_fds();
 	pu_read_all(path, 0, &piped);
+	ck_assert_uint_eq(count_fds(), fds);	/* the reader closed its dup */
 	ck_assert_msg(piped.open_err == 0 && piped.err == 0, "%s: %s", src,
 	    piped.msg);
 	ck_assert_uint_eq(piped.frames, direct.frames);
@@ -662,6 +680,7 @@ START_TEST(test_open_errors_in_our_words)
 	    6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 	size_t len;
 	uint8_t *buf = pu_read_file(pu_vector("emu-echo.pcap"), &len);
+	unsigned fds = count_fds();
 	const char *path;
 
 	path = pu_tmp("empty.pcap");
@@ -681,6 +700,7 @@ START_TEST(test_open_errors_in_our_words)
 	    "No such file");
 	path = pu_tmp("");
 	expect_open_error(path, -VSE_ERR_PCAP_FORMAT, "directory");
+	ck_assert_uint_eq(count_fds(), fds);	/* every failed open closed */
 	free(buf);
 }
 END_TEST

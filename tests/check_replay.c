@@ -11,7 +11,8 @@
 #endif
 #endif
 #ifdef CHECK_ASAN
-#include <sanitizer/allocator_interface.h>
+/* ASan's runtime has it; gcc 12 ships no <sanitizer/allocator_interface.h>. */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #else
 #include <malloc.h>
 #endif
