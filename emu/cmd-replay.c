@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@ static const char replay_usage[] =
 "usage: vsockemu replay [--semantic | --strict] [--profile linux|firecracker]\n"
 "                       [--host-script FILE] [--host-initiated]\n"
 "                       [--guest-cid CID] [--guest-rx-buf BYTES]\n"
-"                       [--format text|tap|json] [--pcap-out FILE] TRACE...\n"
+"                       [--format text|tap|json] [--pcap-out FILE]\n"
+"                       [--expect MANIFEST] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
 "`tcpdump -i vsockmon0 -w FILE` or vsockemu's pcap writer) against the\n"
@@ -32,6 +34,12 @@ static const char replay_usage[] =
 "REQUEST with RESPONSE, writes what the host sent, reads when the host's\n"
 "fwd_cnt advances, and shuts down or closes where the host sent SHUTDOWN.\n"
 "Time is the capture's: the same trace gives the same report, byte for byte.\n"
+"\n"
+"Each TRACE is read once, front to back: '-' (standard input), a pipe, a FIFO,\n"
+"/dev/stdin or <(...) work, gzip-compressed or not (`tcpdump -w - | vsockemu\n"
+"replay -`). Memory follows the live connections, not the trace's length; a\n"
+"trace beyond replay's limits (65536 packets between two guest frames, 16 MiB\n"
+"held one way on a connection) is unusable, naming the frame.\n"
 "\n"
 "  --semantic        (default) per connection the same outcome, the same\n"
 "                    RST and SHUTDOWN events between the same guest frames,\n"
@@ -56,12 +64,20 @@ static const char replay_usage[] =
 "  --format F        text (default), tap (TAP 13) or json (one object a line)\n"
 "  --pcap-out FILE   write what the device produced, with the replayed guest\n"
 "                    frames, as a capture (one trace only)\n"
+"  --expect M        gate on the verdicts manifest M expects (testvectors/\n"
+"                    MANIFEST's format: \"TRACE MODE pass|diverged [FRAME]|\n"
+"                    unusable\" a line, TRACE relative to M's directory);\n"
+"                    a TRACE M does not name in this mode is skipped\n"
 "  -h, --help        show this help\n"
 "\n"
-"Exit status: 0 every trace conforms, 1 a trace diverged (the report names\n"
-"trace, frame, connection, field, expected and actual values), 2 bad usage\n"
-"or unusable input (not a capture, another link type, a corrupt record).\n"
-"Example: vsockemu replay testvectors/*.pcap*\n";
+"The last line gives the totals: \"N traces: P passed, D diverged, U unusable\".\n"
+"Exit status: 1 if a trace diverged (the report names trace, frame,\n"
+"connection, field, expected and actual values), else 2 if one was unusable\n"
+"(not a capture, another link type, a corrupt record, no frame) or on bad\n"
+"usage, else 0. With --expect, only verdicts the manifest does not expect\n"
+"count: 1 if one of them passed or diverged, else 2 if one was unusable.\n"
+"Examples: vsockemu replay testvectors/*.pcap*\n"
+"          vsockemu replay --strict --expect testvectors/MANIFEST testvectors/*\n";
 
 /* Reads a whole (small) host script file; NULL with a message on error. */
 static char *
@@ -102,6 +118,8 @@ struct replay_args {
 	enum replay_format fmt;
 	const char *pcap_out;
 	const char *script_path;
+	const char *expect_path;	/* --expect: the manifest */
+	struct replay_expect *expect;
 };
 
 /* Parses one option value; returns -1 on a bad one. */
@@ -145,6 +163,7 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 		{ "guest-cid", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "pcap-out", required_argument, NULL, 'o' },
+		{ "expect", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -167,6 +186,9 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 			break;
 		case 'o':
 			a->pcap_out = optarg;
+			break;
+		case 'E':
+			a->expect_path = optarg;
 			break;
 		case 'r':
 			if (opt_u64(optarg, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
@@ -230,17 +252,55 @@ load_script(const char *path, struct replay_script **out)
 	return 0;
 }
 
-/* Replays one trace and prints its report; returns its verdict. */
+/* Loads --expect's manifest; 0 or 2 with a message. */
 static int
-replay_one(const struct replay_args *a, const char *path, unsigned index,
-    unsigned total)
+load_expect(struct replay_args *a)
+{
+	char msg[256] = "", *text, *dir;
+	int e;
+
+	if ((text = slurp(a->expect_path)) == NULL) {
+		fprintf(stderr, "vsockemu replay: cannot read the manifest "
+		    "%s\n", a->expect_path);
+		return 2;
+	}
+	/* Trace names in a manifest are relative to its directory. */
+	if ((dir = strdup(a->expect_path)) == NULL) {
+		free(text);
+		fprintf(stderr, "vsockemu replay: out of memory\n");
+		return 2;
+	}
+	e = replay_expect_parse(text, dirname(dir), &a->expect, msg,
+	    sizeof(msg));
+	free(dir);
+	free(text);
+	if (e < 0) {
+		fprintf(stderr, "vsockemu replay: %s: %s\n", a->expect_path,
+		    e == -VSE_ERR_NOMEM ? "out of memory" : msg);
+		return 2;
+	}
+	return 0;
+}
+
+/* Prints a report made by one of replay_report*(). */
+static void
+print_report(char *text)
+{
+	if (text == NULL)
+		return;
+	fputs(text, stdout);
+	free(text);
+}
+
+/* Replays path into res; 0, or 2 (message printed) without memory or output. */
+static int
+replay_into(const struct replay_args *a, const char *path,
+    struct replay_result *res)
 {
 	struct vsock_pcap_writer *w = NULL;
 	struct replay_options o = a->o;
-	struct replay_result *res;
 	struct rawguest g;
-	char msg[640], *text;
-	int verdict;
+	char msg[640];
 
 	if (a->pcap_out != NULL) {
 		if (vsock_pcap_writer_open(a->pcap_out, &w, msg,
@@ -251,23 +311,51 @@ replay_one(const struct replay_args *a, const char *path, unsigned index,
 		o.tap = vsock_pcap_writer_tap;
 		o.tap_ctx = w;
 	}
-	if ((res = malloc(sizeof(*res))) == NULL) {
-		vsock_pcap_writer_close(w);
-		fprintf(stderr, "vsockemu replay: out of memory\n");
-		return 2;
-	}
-	verdict = (int)replay_file(path, &o, &rawguest_replay_ops, &g, res);
+	(void)replay_file(path, &o, &rawguest_replay_ops, &g, res);
 	if (w != NULL && vsock_pcap_writer_close(w) < 0) {
 		fprintf(stderr, "vsockemu replay: cannot write %s\n",
 		    a->pcap_out);
-		verdict = 2;
+		res->verdict = REPLAY_UNUSABLE;
+		snprintf(res->error, sizeof(res->error), "%s: its --pcap-out "
+		    "capture %s could not be written", path, a->pcap_out);
 	}
-	if ((text = replay_report(path, res, a->fmt, index, total)) != NULL) {
-		fputs(text, stdout);
-		free(text);
+	return 0;
+}
+
+/*
+ * Replays one trace (with --expect: only one the manifest names in this
+ * mode), prints its report and counts it.
+ */
+static void
+replay_one(const struct replay_args *a, const char *path, unsigned index,
+    unsigned total, struct replay_totals *t)
+{
+	const struct replay_expectation *x = NULL;
+	struct replay_result *res;
+
+	if (a->expect != NULL &&
+	    (x = replay_expect_find(a->expect, path, a->o.mode)) == NULL) {
+		print_report(replay_report_skipped(path, a->expect_path,
+		    a->o.mode, a->fmt, index, total));
+		replay_totals_expected(t, NULL, NULL);
+		return;
 	}
+	if ((res = calloc(1, sizeof(*res))) == NULL) {
+		fprintf(stderr, "vsockemu replay: out of memory\n");
+		replay_totals_add(t, REPLAY_UNUSABLE);
+		return;
+	}
+	if (replay_into(a, path, res) != 0)
+		res->verdict = REPLAY_UNUSABLE;
+	else if (x != NULL)
+		print_report(replay_report_expected(path, res, x,
+		    a->expect_path, a->fmt, index, total));
+	else
+		print_report(replay_report(path, res, a->fmt, index, total));
+	replay_totals_add(t, res->verdict);
+	if (a->expect != NULL)
+		replay_totals_expected(t, x, res);
 	free(res);
-	return verdict;
 }
 
 int
@@ -275,7 +363,9 @@ cmd_replay(int argc, char **argv)
 {
 	struct replay_args a;
 	struct replay_script *script = NULL;
-	int help = 0, status = 0, v, i, e;
+	struct replay_totals totals;
+	int help = 0, i, e;
+	char *text;
 
 	memset(&a, 0, sizeof(a));
 	replay_options_defaults(&a.o);
@@ -298,15 +388,22 @@ cmd_replay(int argc, char **argv)
 	if (a.script_path != NULL && (e = load_script(a.script_path,
 	    &script)) != 0)
 		return e;
+	if (a.expect_path != NULL && (e = load_expect(&a)) != 0) {
+		replay_script_free(script);
+		return e;
+	}
 	a.o.script = script;
+	memset(&totals, 0, sizeof(totals));
 	for (i = optind; i < argc; i++) {
-		v = replay_one(&a, argv[i], (unsigned)(i - optind + 1),
-		    (unsigned)(argc - optind));
-		/* 2 (unusable) outranks 1 (diverged) outranks 0. */
-		if (v > status)
-			status = v;
+		replay_one(&a, argv[i], (unsigned)(i - optind + 1),
+		    (unsigned)(argc - optind), &totals);
 		fflush(stdout);
 	}
 	replay_script_free(script);
-	return status;
+	replay_expect_free(a.expect);
+	if ((text = replay_totals_report(&totals, a.fmt)) != NULL) {
+		fputs(text, stdout);
+		free(text);
+	}
+	return replay_totals_status(&totals);
 }

@@ -84,6 +84,17 @@ script_init(struct script_backend *sb)
 	sb->default_keep_in = true;
 }
 
+/* Frees one application end and what it holds. */
+static void
+script_conn_free(struct script_conn *sc)
+{
+	free(sc->in);
+	free(sc->out);
+	free(sc->in_msg);
+	free(sc->out_msg);
+	free(sc);
+}
+
 void
 script_free(struct script_backend *sb)
 {
@@ -91,13 +102,28 @@ script_free(struct script_backend *sb)
 
 	for (sc = sb->conns; sc != NULL; sc = next) {
 		next = sc->next;
-		free(sc->in);
-		free(sc->out);
-		free(sc->in_msg);
-		free(sc->out_msg);
-		free(sc);
+		script_conn_free(sc);
 	}
 	sb->conns = NULL;
+}
+
+unsigned
+script_reap(struct script_backend *sb)
+{
+	struct script_conn **pp = &sb->conns, *sc;
+	unsigned n = 0;
+
+	while ((sc = *pp) != NULL) {
+		if (sc->released != 0 && sc->conn == NULL && sc->user == NULL) {
+			*pp = sc->next;
+			script_conn_free(sc);
+			sb->nconns--;
+			n++;
+		} else {
+			pp = &sc->next;
+		}
+	}
+	return n;
 }
 
 void

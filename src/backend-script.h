@@ -106,6 +106,13 @@ int script_listen(struct script_backend *sb, uint32_t port,
 void script_listen_all(struct script_backend *sb,
     enum script_listen_mode mode);
 
+/*
+ * Frees every released connection whose `user` is NULL (the caller marks
+ * the ones it still points to), so a long-running user's memory follows its
+ * live connections. Returns how many were freed.
+ */
+unsigned script_reap(struct script_backend *sb);
+
 /* The newest connection between host_port and guest_port, or NULL. */
 struct script_conn *script_find(struct script_backend *sb,
     uint32_t host_port, uint32_t guest_port);

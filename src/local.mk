@@ -23,8 +23,9 @@ src_libvsockemu_a_SOURCES = \
 	src/vhost-user-guard.c src/vhost-user-guard.h \
 	src/vsockmon.c src/vsockmon.h \
 	src/pcap-record.c src/pcap-reader.c src/pcap-reader.h \
+	src/pcap-input.c src/pcap-input.h \
 	src/pcap-writer.c src/pcap-writer.h \
 	src/replay.c src/replay.h src/replay-int.h \
 	src/replay-conn.c src/replay-stream.c src/replay-trace.c \
 	src/replay-device.c src/replay-compare.c src/replay-file.c \
-	src/replay-script.c src/replay-report.c
+	src/replay-script.c src/replay-report.c src/replay-expect.c

@@ -2,19 +2,19 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
-#include <zlib.h>
 
 #include "error.h"
+#include "pcap-input.h"
 #include "pcap-reader.h"
 
 struct vsock_pcap_reader {
 	pcap_t *p;
+	struct pcap_input *in;	/* owned by p's stream once p is open */
 	char *path;		/* for messages */
 	unsigned flags;
 	uint64_t frames;	/* frames returned so far */
@@ -49,7 +49,9 @@ vsock_pcap_reader_close(struct vsock_pcap_reader *r)
 	if (r == NULL)
 		return;
 	if (r->p != NULL)
-		pcap_close(r->p);
+		pcap_close(r->p);	/* closes the stream, which frees in */
+	else
+		pcap_input_free(r->in);
 	free(r->path);
 	free(r);
 }
@@ -70,68 +72,120 @@ reader_check_linktype(struct vsock_pcap_reader *r, char *msg, size_t msglen)
 	return -VSE_ERR_PCAP_LINKTYPE;
 }
 
-/* zlib's reader behind a stdio stream, for libpcap. */
-static ssize_t
-gz_cookie_read(void *cookie, char *buf, size_t size)
-{
-	int n = gzread(cookie, buf, size > INT_MAX ? INT_MAX : (unsigned)size);
+/* The capture formats libpcap reads, told apart by their first bytes. */
+enum reader_format {
+	READER_NOT_A_CAPTURE = 0,
+	READER_PCAP,
+	READER_PCAPNG,
+};
 
-	return n < 0 ? -1 : n;
-}
-
-static int
-gz_cookie_close(void *cookie)
+/* Classic pcap's magic (micro- or nanoseconds) in either byte order, or pcapng's. */
+static enum reader_format
+reader_magic(const uint8_t *b, size_t n)
 {
-	return gzclose(cookie) == Z_OK ? 0 : -1;
+	uint32_t le;
+
+	if (n < 4)
+		return READER_NOT_A_CAPTURE;
+	le = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	    (uint32_t)b[3] << 24;
+	if (le == 0xa1b2c3d4 || le == 0xd4c3b2a1 || le == 0xa1b23c4d ||
+	    le == 0x4d3cb2a1)
+		return READER_PCAP;
+	if (le == 0x0a0d0d0a)
+		return READER_PCAPNG;
+	return READER_NOT_A_CAPTURE;
 }
 
 /*
- * Opens path for libpcap; a gzip-compressed capture (1f 8b) is read through
- * zlib, so bulk traces can be stored compressed with their full payload.
+ * Judges the peeked first bytes before libpcap does, so that the common
+ * mistakes get an answer in our words. Returns the format, or
+ * READER_NOT_A_CAPTURE with why filled in.
  */
-static pcap_t *
-open_maybe_gzip(const char *path, char *errbuf)
+static enum reader_format
+reader_sniff(const struct pcap_input *in, char *why, size_t len)
 {
-	static const cookie_io_functions_t gz_io = {
-		.read = gz_cookie_read, .close = gz_cookie_close,
-	};
-	unsigned char magic[2];
-	FILE *f = fopen(path, "rb"), *z;
-	gzFile gz;
-	pcap_t *p;
+	size_t n, i, off;
+	const uint8_t *b = pcap_input_head(in, &n);
+	enum reader_format fmt = reader_magic(b, n);
+	const char *gz = pcap_input_compressed(in) ? "gzip data holding " : "";
 
-	if (f == NULL || fread(magic, 1, 2, f) != 2 || magic[0] != 0x1f ||
-	    magic[1] != 0x8b) {
-		if (f != NULL)
-			fclose(f);
-		return pcap_open_offline_with_tstamp_precision(path,
-		    PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (n == 0) {
+		snprintf(why, len, "%sno bytes at all: an empty file is not a "
+		    "pcap or pcapng capture", gz);
+	} else if (fmt == READER_NOT_A_CAPTURE) {
+		off = (size_t)snprintf(why, len, "%snot a pcap or pcapng "
+		    "capture (it begins", gz);
+		for (i = 0; i < n && i < 4 && off < len; i++)
+			off += (size_t)snprintf(why + off, len - off, " %02x",
+			    b[i]);
+		if (off < len)
+			snprintf(why + off, len - off, ")");
+	} else if (fmt == READER_PCAP && n < PCAP_INPUT_HEAD) {
+		snprintf(why, len, "the data ends inside the pcap file header "
+		    "(%zu of its %d bytes)", n, PCAP_INPUT_HEAD);
+		fmt = READER_NOT_A_CAPTURE;
 	}
-	fclose(f);
-	if ((gz = gzopen(path, "rb")) == NULL ||
-	    (z = fopencookie(gz, "r", gz_io)) == NULL) {
-		if (gz != NULL)
-			gzclose(gz);
-		snprintf(errbuf, PCAP_ERRBUF_SIZE, "cannot read gzip data");
-		return NULL;
-	}
-	p = pcap_fopen_offline_with_tstamp_precision(z,
-	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (p == NULL)
-		fclose(z);	/* libpcap closes it only on success */
-	return p;
+	return fmt;
 }
 
 /*
- * libpcap checks the file header and, for pcapng, reads up to the first
- * interface description; we ask for nanoseconds so pcapng's are kept.
+ * libpcap refused what looked like a capture: why, in our words. Its own
+ * message is only asked whether the data ran out ("truncated").
+ */
+static void
+reader_open_failure(const struct pcap_input *in, enum reader_format fmt,
+    const char *errbuf, char *why, size_t len)
+{
+	const char *what = fmt == READER_PCAP ? "pcap file header" :
+	    "pcapng section header and interface description";
+
+	if (pcap_input_state(in) > PCAP_INPUT_ENDED)
+		pcap_input_describe(in, why, len);
+	else if (strstr(errbuf, "truncated") != NULL)
+		snprintf(why, len, "the data ends inside the %s", what);
+	else
+		snprintf(why, len, "a damaged %s, or a version vsockemu "
+		    "cannot read", what);
+}
+
+/* Opens the input once and hands it to libpcap; 0 or an error with why. */
+static int
+reader_open_input(struct vsock_pcap_reader *r, const char *path, char *why,
+    size_t len)
+{
+	char errbuf[PCAP_ERRBUF_SIZE] = "";
+	enum reader_format fmt;
+	FILE *f;
+
+	if (pcap_input_open(path, &r->in, why, len) < 0)
+		return -VSE_ERR_PCAP_FORMAT;
+	if ((fmt = reader_sniff(r->in, why, len)) == READER_NOT_A_CAPTURE)
+		return -VSE_ERR_PCAP_FORMAT;
+	if ((f = pcap_input_stream(r->in)) == NULL)
+		return -VSE_ERR_NOMEM;
+	r->p = pcap_fopen_offline_with_tstamp_precision(f,
+	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (r->p == NULL) {
+		reader_open_failure(r->in, fmt, errbuf, why, len);
+		fclose(f);	/* libpcap closes it only on success */
+		r->in = NULL;	/* freed with the stream */
+		return -VSE_ERR_PCAP_FORMAT;
+	}
+	return 0;
+}
+
+/*
+ * The input is read exactly once, so pipes work; libpcap checks the file
+ * header and, for pcapng, reads up to the first interface description; we
+ * ask for nanoseconds so pcapng's are kept.
  */
 int
 vsock_pcap_reader_open(const char *path, unsigned flags,
     struct vsock_pcap_reader **out, char *msg, size_t msglen)
 {
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct vsock_pcap_reader *r;
+	char why[384];
 	int e;
 
 	if (out != NULL)
@@ -144,20 +198,31 @@ vsock_pcap_reader_open(const char *path, unsigned flags,
 		return -VSE_ERR_NOMEM;
 	}
 	r->flags = flags;
-	r->p = open_maybe_gzip(path, errbuf);
-	if (r->p == NULL) {
-		if (msg != NULL && msglen > 0)
-			snprintf(msg, msglen, "%s: not a readable pcap or "
-			    "pcapng capture: %s", path, errbuf);
-		vsock_pcap_reader_close(r);
-		return -VSE_ERR_PCAP_FORMAT;
-	}
-	if ((e = reader_check_linktype(r, msg, msglen)) < 0) {
+	if ((e = reader_open_input(r, path, why, sizeof(why))) < 0 ||
+	    (e = reader_check_linktype(r, msg, msglen)) < 0) {
+		if (e != -VSE_ERR_PCAP_LINKTYPE && msg != NULL && msglen > 0)
+			snprintf(msg, msglen, "%s: %s", path,
+			    e == -VSE_ERR_NOMEM ? "out of memory" : why);
 		vsock_pcap_reader_close(r);
 		return e;
 	}
 	*out = r;
 	return 0;
+}
+
+/* libpcap could not read a record: why, in our words. */
+static void
+reader_record_failure(const struct vsock_pcap_reader *r, char *why,
+    size_t len)
+{
+	if (pcap_input_state(r->in) > PCAP_INPUT_ENDED)
+		pcap_input_describe(r->in, why, len);
+	else if (strstr(pcap_geterr(r->p), "truncated") != NULL)
+		snprintf(why, len, "the data ends inside this record (a cut "
+		    "capture)");
+	else
+		snprintf(why, len, "a damaged record (impossible lengths or "
+		    "a malformed block)");
 }
 
 /* One record from libpcap, validated; the frame number counts good ones. */
@@ -178,8 +243,7 @@ vsock_pcap_reader_next(struct vsock_pcap_reader *r,
 	if (e == PCAP_ERROR_BREAK)
 		return 0;
 	if (e != 1) {
-		snprintf(why, sizeof(why), "unreadable record: %s",
-		    pcap_geterr(r->p));
+		reader_record_failure(r, why, sizeof(why));
 		return reader_fail(r, -VSE_ERR_PCAP_DAMAGED, why, msg, msglen);
 	}
 	e = vsock_pcap_parse_record(data, ph->caplen, ph->len, r->flags, f);

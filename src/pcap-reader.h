@@ -48,21 +48,23 @@ int vsock_pcap_parse_record(const uint8_t *data, uint32_t caplen,
     uint32_t orig_len, unsigned flags, struct vsock_pcap_frame *f);
 
 /*
- * Opens a pcap or pcapng file ("-" is standard input) through libpcap, at
- * nanosecond precision. Refuses a file that is not a capture
- * (-VSE_ERR_PCAP_FORMAT; an empty or truncated file header too) or whose
- * link type is not 271 (-VSE_ERR_PCAP_LINKTYPE). On failure msg gets a
- * one-line reason that names path.
+ * Opens a pcap or pcapng capture at path ("-" is standard input), gzip-
+ * compressed or not, at nanosecond precision. The input is read once, front
+ * to back (src/pcap-input.c), so pipes, FIFOs and /dev/stdin work. Refuses
+ * input that is not a capture (-VSE_ERR_PCAP_FORMAT: cannot be opened,
+ * empty, another format, a cut file header, damaged gzip data) or whose link
+ * type is not 271 (-VSE_ERR_PCAP_LINKTYPE). On failure msg gets one line,
+ * "PATH: reason", the path named once and the reason in our words.
  */
 int vsock_pcap_reader_open(const char *path, unsigned flags,
     struct vsock_pcap_reader **out, char *msg, size_t msglen);
 
 /*
  * Reads the next record into f: 1 a frame, 0 the clean end of the file, or
- * a negative -VSE_ERR_PCAP_* with msg naming the file and frame number
- * ("-VSE_ERR_PCAP_DAMAGED" when libpcap itself could not read the record:
- * truncated, impossible lengths). After an error the reader returns the same
- * error again.
+ * a negative -VSE_ERR_PCAP_* with msg "PATH: frame N: reason"
+ * (-VSE_ERR_PCAP_DAMAGED when the record itself could not be read: the data
+ * ends inside it, impossible lengths, a read error, damaged gzip data).
+ * After an error the reader returns the same error again.
  */
 int vsock_pcap_reader_next(struct vsock_pcap_reader *r,
     struct vsock_pcap_frame *f, char *msg, size_t msglen);

@@ -60,11 +60,18 @@ semantic_field(const struct vsock_hdr *a, const struct vsock_hdr *b)
 	return NULL;
 }
 
+/* Does the mode compare packets of op (strict: all; semantic: events)? */
+bool
+rp_compared(const struct replay *rp, uint16_t op)
+{
+	return rp->opt.mode == REPLAY_STRICT || is_event(op);
+}
+
 /* The packets of one side that the mode compares, as indexes into l. */
 static bool
 counts(const struct replay *rp, const struct rp_pkt *p)
 {
-	return rp->opt.mode == REPLAY_STRICT || is_event(p->h.op);
+	return rp_compared(rp, p->h.op);
 }
 
 /* Next index >= i in l that the mode compares, or l->n. */

@@ -1,4 +1,4 @@
-/* replay-conn.c - the trace's connections: lookup by either side's ports, port mapping, windows. */
+/* replay-conn.c - the trace's connections: lookup by either side's ports, port mapping, windows, forgetting. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -142,6 +142,8 @@ rp_conn_new(struct replay *rp, uint32_t guest_port, uint32_t host_port)
 		c->dkeyed = true;
 	}
 	c->all_next = rp->all;
+	if (rp->all != NULL)
+		rp->all->all_prev = c;
 	rp->all = c;
 	return c;
 }
@@ -151,7 +153,7 @@ void
 rp_conn_reset(struct rp_conn *c)
 {
 	c->state = RPC_NONE;
-	c->sc = NULL;
+	rp_conn_set_app(c, NULL);
 	c->counted = false;
 	c->host_initiated = false;
 	c->g_shut = c->t_shut = 0;
@@ -188,6 +190,26 @@ rp_conn_rekey(struct replay *rp, struct rp_conn *c, uint32_t dev_port)
 	return 0;
 }
 
+/* Frees c's window lists and message buffer (empty between windows). */
+static void
+conn_free_window(struct rp_conn *c)
+{
+	rp_pktlist_free(&c->win[RP_TRACE]);
+	rp_pktlist_free(&c->win[RP_DEVICE]);
+	free(c->msg);
+	c->msg = NULL;
+	c->msg_cap = 0;
+}
+
+/* Frees what c holds besides itself. */
+static void
+conn_free_buffers(struct rp_conn *c)
+{
+	rp_stream_free(&c->h2g);
+	rp_stream_free(&c->g2h);
+	conn_free_window(c);
+}
+
 void
 rp_conn_free_all(struct replay *rp)
 {
@@ -195,20 +217,138 @@ rp_conn_free_all(struct replay *rp)
 
 	for (c = rp->all; c != NULL; c = next) {
 		next = c->all_next;
-		rp_stream_free(&c->h2g);
-		rp_stream_free(&c->g2h);
-		rp_pktlist_free(&c->win[RP_TRACE]);
-		rp_pktlist_free(&c->win[RP_DEVICE]);
-		free(c->msg);
+		conn_free_buffers(c);
 		free(c);
 	}
 	rp->all = NULL;
+	rp->kept_head = rp->kept_tail = NULL;
+	rp->nkept = 0;
+}
+
+/*
+ * c's host application end is now sc (or none). The script backend keeps
+ * every end until it is swept; `user` marks the ones a pair still uses.
+ */
+void
+rp_conn_set_app(struct rp_conn *c, struct script_conn *sc)
+{
+	if (c->sc != NULL && c->sc->user == c)
+		c->sc->user = NULL;
+	c->sc = sc;
+	if (sc != NULL)
+		sc->user = c;
+}
+
+/* Takes c off the list of finished pairs. */
+static void
+kept_unlink(struct replay *rp, struct rp_conn *c)
+{
+	if (c->kept_prev != NULL)
+		c->kept_prev->kept_next = c->kept_next;
+	else
+		rp->kept_head = c->kept_next;
+	if (c->kept_next != NULL)
+		c->kept_next->kept_prev = c->kept_prev;
+	else
+		rp->kept_tail = c->kept_prev;
+	c->kept_prev = c->kept_next = NULL;
+	c->kept = false;
+	rp->nkept--;
+}
+
+/* A frame or a device packet is about c: a finished pair is live again. */
+void
+rp_conn_use(struct replay *rp, struct rp_conn *c)
+{
+	if (c->kept)
+		kept_unlink(rp, c);
+}
+
+/*
+ * Has c nothing more to say: no connection on either side, nothing owed
+ * or pending, every byte matched?
+ */
+static bool
+conn_finished(const struct replay *rp, const struct rp_conn *c)
+{
+	enum rp_side lead;
+
+	if ((c->state != RPC_NONE && c->state != RPC_CLOSED) ||
+	    c == rp->connecting || c->t_abort || c->t_owed_rst != 0 ||
+	    c->d_owed_rst != 0 || c->g_creq_frame != 0 || c->msg_len != 0)
+		return false;
+	if (c->sc != NULL && (c->sc->conn != NULL || c->sc->in_len > 0))
+		return false;
+	if (rp->dev != NULL &&
+	    vsock_device_find(rp->dev, c->dev_port, c->guest_port) != NULL)
+		return false;
+	return rp_stream_pending(&c->h2g, &lead) == 0 &&
+	    rp_stream_pending(&c->g2h, &lead) == 0;
+}
+
+/* Forgets c for good: a later frame on its ports starts a new pair. */
+static void
+conn_forget(struct replay *rp, struct rp_conn *c)
+{
+	kept_unlink(rp, c);
+	rp_table_remove(&rp->tkeys, c);
+	if (c->dkeyed)
+		rp_table_remove(&rp->dkeys, c);
+	if (c->all_prev != NULL)
+		c->all_prev->all_next = c->all_next;
+	else
+		rp->all = c->all_next;
+	if (c->all_next != NULL)
+		c->all_next->all_prev = c->all_prev;
+	conn_free_buffers(c);
+	free(c);
+}
+
+/*
+ * The window closed with c in it: a finished pair gives its buffers and
+ * its application end back and joins the finished list; the oldest beyond
+ * RP_KEEP_FINISHED are forgotten. What a finished pair still knows (its
+ * ports, resets, totals) is what Linux's late packets are judged by.
+ */
+void
+rp_conn_finish_window(struct replay *rp, struct rp_conn *c)
+{
+	if (c->kept || !conn_finished(rp, c))
+		return;
+	rp_conn_set_app(c, NULL);
+	rp_stream_trim(&c->h2g);
+	rp_stream_trim(&c->g2h);
+	conn_free_window(c);
+	c->kept = true;
+	c->kept_prev = rp->kept_tail;
+	if (rp->kept_tail != NULL)
+		rp->kept_tail->kept_next = c;
+	else
+		rp->kept_head = c;
+	rp->kept_tail = c;
+	rp->nkept++;
+	while (rp->nkept > RP_KEEP_FINISHED)
+		conn_forget(rp, rp->kept_head);
+}
+
+/*
+ * Frees the host application ends no pair uses any more, once there are
+ * twice as many as after the last sweep: constant work per connection.
+ */
+void
+rp_conn_reap(struct replay *rp)
+{
+	if (rp->sb.nconns < rp->reap_at)
+		return;
+	script_reap(&rp->sb);
+	rp->reap_at = rp->sb.nconns < 32 ? 64 : 2 * rp->sb.nconns;
 }
 
 /* Puts c on this window's list (once). */
 void
 rp_touch(struct replay *rp, struct rp_conn *c)
 {
+	rp_conn_use(rp, c);
 	if (c->in_window)
 		return;
 	c->in_window = true;

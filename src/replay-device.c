@@ -164,10 +164,11 @@ rp_flush_guest(struct replay *rp)
 			    "this guest packet is malformed");
 		if (p->op == VIRTIO_VSOCK_OP_REQUEST &&
 		    c->state == RPC_GUEST_REQ && c->sc == NULL) {
-			c->sc = script_find(&rp->sb, c->dev_port,
-			    c->guest_port);
+			rp_conn_set_app(c, script_find(&rp->sb, c->dev_port,
+			    c->guest_port));
+			/* An old one: this REQUEST was refused. */
 			if (c->sc != NULL && c->sc->conn == NULL)
-				c->sc = NULL;	/* an old one: refused */
+				rp_conn_set_app(c, NULL);
 			if (c->sc != NULL && c->mode == REPLAY_PORT_ECHO)
 				c->sc->in_gated = false;
 		}
@@ -197,7 +198,8 @@ device_rw(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 		    "the device's RW overruns the guest's credit");
 	}
 	c->d_tx += h->len;
-	if (rp_stream_push(&c->h2g, RP_DEVICE, payload, h->len, &at) == 1) {
+	if (rp_stream_push(rp, &c->h2g, RP_DEVICE, payload, h->len,
+	    &at) == 1) {
 		snprintf(a, sizeof(a), "differs at byte %" PRIu64, at);
 		rp_diverge(rp, rp->cur_frame, c, "payload", "the trace's bytes",
 		    a, "the device's host->guest byte stream differs from "
@@ -231,6 +233,8 @@ device_conn(struct replay *rp, const struct vsock_hdr *h)
 {
 	struct rp_conn *c = rp_table_find(&rp->dkeys, h->dst_port, h->src_port);
 
+	if (c != NULL)
+		rp_conn_use(rp, c);
 	if (c == NULL && rp->connecting != NULL &&
 	    h->op == VIRTIO_VSOCK_OP_REQUEST &&
 	    h->dst_port == rp->connecting->guest_port) {
@@ -281,8 +285,7 @@ device_packet(struct replay *rp, const struct vsock_tap_record *rec)
 	t.dst_cid = rp->guest_cid;
 	t.src_port = c->host_port;
 	rp_touch(rp, c);
-	if (rp_pktlist_add(&c->win[RP_DEVICE], &t, rp->cur_frame) < 0)
-		rp->nomem = true;
+	rp_window_add(rp, c, RP_DEVICE, &t, rp->cur_frame);
 }
 
 /* The device's tap: passes every record on, checks what it sends. */

@@ -1,34 +1,53 @@
-/* replay-file.c - replay a whole capture file: infer the profile, feed every frame, judge. */
+/* replay-file.c - replay a capture in one pass: read ahead to configure the device, feed every frame, judge. */
 #include "config.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "replay-int.h"
 
-/* Frames read looking for the host's first packet before giving up. */
-#define PRESCAN_FRAMES	4096
+/*
+ * The look-ahead: frames read (and held) before the device starts, because
+ * the device's configuration comes from what the first frames tell. At most
+ * this many frames and about this many payload bytes: the trace is read once
+ * (a pipe cannot be read twice) and memory stays bounded.
+ */
+#define LOOKAHEAD_FRAMES	4096
+#define LOOKAHEAD_BYTES		(4u << 20)
 /* A host buffer outside this range is not believed: the profile's is used. */
 #define BUF_ALLOC_MIN	4096
 #define BUF_ALLOC_MAX	(4u << 20)
 
 /* Host ports remembered for loopback roles; more are not told apart. */
-#define PRESCAN_HOST_PORTS	64
+#define LOOKAHEAD_HOST_PORTS	64
 
-/* What a first pass over the trace tells about its two ends. */
+/* What the look-ahead tells about the trace's two ends. */
 struct trace_facts {
+	bool want_buf_alloc, want_rx;	/* still looking for them */
+	bool host_initiated;
 	uint32_t buf_alloc;	/* host's, 0: not shown */
 	uint32_t rx_payload;	/* guest's RX buffer payload, 0: not shown */
+	uint32_t largest;	/* largest host RW so far */
 	/* Loopback (equal CIDs): the host ends of REQUESTs seen so far. */
-	uint32_t host_port[PRESCAN_HOST_PORTS];
+	uint32_t host_port[LOOKAHEAD_HOST_PORTS];
 	unsigned nhost_ports;
+};
+
+/* Frames read ahead, payloads copied (the reader's pointers do not last). */
+struct lookahead {
+	struct vsock_pcap_frame *frame;
+	size_t *payload_off;		/* each frame's payload in buf */
+	unsigned n;
+	uint8_t *buf;
+	size_t len, cap;
 };
 
 /*
  * Is f the host's (the device's) packet? With equal CIDs the engine tells
- * roles per connection by who sent the REQUEST; the prescan does the same
+ * roles per connection by who sent the REQUEST; the look-ahead does the same
  * by the host's port, remembered from each REQUEST.
  */
 static bool
@@ -47,7 +66,7 @@ from_host(struct trace_facts *tf, const struct vsock_pcap_frame *f,
 		for (i = 0; i < tf->nhost_ports; i++)
 			if (tf->host_port[i] == hp)
 				return host_initiated;
-		if (tf->nhost_ports < PRESCAN_HOST_PORTS)
+		if (tf->nhost_ports < LOOKAHEAD_HOST_PORTS)
 			tf->host_port[tf->nhost_ports++] = hp;
 		return host_initiated;
 	}
@@ -58,58 +77,105 @@ from_host(struct trace_facts *tf, const struct vsock_pcap_frame *f,
 }
 
 /*
- * buf_alloc: the host's first packet other than RST (Linux's no-socket
- * RST carries 0) among the first PRESCAN_FRAMES.
+ * Learns from one frame of the look-ahead.
+ * buf_alloc: the host's first packet other than RST (Linux's no-socket RST
+ * carries 0).
  * rx_payload: a device fills a guest RX buffer before it fragments a
  * SEQPACKET message (virtio 1.2 5.10.6.3), so the first fragment without
  * EOM is exactly one buffer; with none, no host packet is larger than a
  * buffer, so the largest one bounds it from below when above the default.
- * A fragment may come late: without one the whole trace is read (a second
- * pass over the file: replay_file's price for getting this right).
  */
 static void
-prescan(const char *path, bool want_buf_alloc, bool want_rx,
-    bool host_initiated, struct trace_facts *tf)
+facts_learn(struct trace_facts *tf, const struct vsock_pcap_frame *f)
 {
-	struct vsock_pcap_reader *r;
-	struct vsock_pcap_frame f;
-	uint32_t largest = 0, fragment = 0;
-	char msg[8];
-	uint64_t n;
-
-	memset(tf, 0, sizeof(*tf));
-	if (!want_buf_alloc && !want_rx)
+	if (!from_host(tf, f, tf->host_initiated) || f->dropped)
 		return;
-	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, msg,
-	    sizeof(msg)) < 0)
-		return;
-	for (n = 0; vsock_pcap_reader_next(r, &f, msg, sizeof(msg)) == 1;
-	    n++) {
-		if (n >= PRESCAN_FRAMES || tf->buf_alloc != 0)
-			want_buf_alloc = false;
-		if (fragment != 0)
-			want_rx = false;
-		if (!want_buf_alloc && !want_rx)
-			break;	/* nothing left to learn */
-		if (!from_host(tf, &f, host_initiated) || f.dropped)
-			continue;
-		if (want_buf_alloc && f.hdr.op != VIRTIO_VSOCK_OP_RST)
-			tf->buf_alloc = f.hdr.buf_alloc;
-		if (f.hdr.op != VIRTIO_VSOCK_OP_RW ||
-		    f.hdr.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
-			continue;
-		if (f.hdr.len > largest)
-			largest = f.hdr.len;
-		if (fragment == 0 && f.hdr.len > 0 &&
-		    f.hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
-		    !(f.hdr.flags & VIRTIO_VSOCK_SEQ_EOM))
-			fragment = f.hdr.len;
+	if (tf->want_buf_alloc && f->hdr.op != VIRTIO_VSOCK_OP_RST) {
+		tf->buf_alloc = f->hdr.buf_alloc;
+		tf->want_buf_alloc = false;
 	}
-	vsock_pcap_reader_close(r);
-	if (fragment != 0)
-		tf->rx_payload = fragment;
-	else if (largest > VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE)
-		tf->rx_payload = largest;
+	if (!tf->want_rx || f->hdr.op != VIRTIO_VSOCK_OP_RW ||
+	    f->hdr.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+		return;
+	if (f->hdr.len > tf->largest)
+		tf->largest = f->hdr.len;
+	if (f->hdr.len > 0 && f->hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
+	    !(f->hdr.flags & VIRTIO_VSOCK_SEQ_EOM)) {
+		tf->rx_payload = f->hdr.len;
+		tf->want_rx = false;
+	}
+}
+
+/* The look-ahead is over: what its frames did not show stays unknown. */
+static void
+facts_settle(struct trace_facts *tf)
+{
+	if (tf->rx_payload == 0 &&
+	    tf->largest > VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE)
+		tf->rx_payload = tf->largest;
+}
+
+/* Keeps a copy of f (and its payload) to feed once the device exists. */
+static int
+lookahead_hold(struct lookahead *la, const struct vsock_pcap_frame *f)
+{
+	size_t cap;
+	uint8_t *q;
+
+	if (la->frame == NULL &&
+	    ((la->frame = calloc(LOOKAHEAD_FRAMES, sizeof(*la->frame))) ==
+	    NULL || (la->payload_off = calloc(LOOKAHEAD_FRAMES,
+	    sizeof(*la->payload_off))) == NULL))
+		return -VSE_ERR_NOMEM;
+	if (la->len + f->payload_len > la->cap) {
+		cap = la->cap ? la->cap : 65536;
+		while (cap < la->len + f->payload_len)
+			cap *= 2;
+		if ((q = realloc(la->buf, cap)) == NULL)
+			return -VSE_ERR_NOMEM;
+		la->buf = q;
+		la->cap = cap;
+	}
+	if (f->payload_len > 0)
+		memcpy(la->buf + la->len, f->payload, f->payload_len);
+	la->frame[la->n] = *f;
+	la->payload_off[la->n++] = la->len;
+	la->len += f->payload_len;
+	return 0;
+}
+
+static void
+lookahead_free(struct lookahead *la)
+{
+	free(la->frame);
+	free(la->payload_off);
+	free(la->buf);
+	memset(la, 0, sizeof(*la));
+}
+
+/*
+ * Reads frames into the look-ahead until the facts wanted are known or it
+ * is full. Returns the reader's last answer: 1 (more may follow), 0 (the
+ * end) or an error (the reader's message in res->error).
+ */
+static int
+read_ahead(struct vsock_pcap_reader *r, struct lookahead *la,
+    struct trace_facts *tf, struct replay_result *res)
+{
+	struct vsock_pcap_frame f;
+	int e = 1;
+
+	while ((tf->want_buf_alloc || tf->want_rx) &&
+	    la->n < LOOKAHEAD_FRAMES && la->len < LOOKAHEAD_BYTES &&
+	    (e = vsock_pcap_reader_next(r, &f, res->error,
+	    sizeof(res->error))) == 1) {
+		if ((e = lookahead_hold(la, &f)) < 0)
+			return e;
+		e = 1;
+		facts_learn(tf, &f);
+	}
+	facts_settle(tf);
+	return e;
 }
 
 /* Decides profile and buf_alloc from the options and the trace's facts. */
@@ -140,26 +206,49 @@ choose_profile(const struct trace_facts *tf, const struct replay_options *o,
 	*buf_alloc = b;
 }
 
-/* Reads every frame into rp (feeding stops at a divergence, reading not). */
+/* Feeds one frame; false once feeding is over (diverged, or an error). */
+static bool
+feed_one(const char *path, struct replay *rp, const struct vsock_pcap_frame *f,
+    struct replay_result *res, int *err)
+{
+	int e = replay_feed(rp, f);
+
+	if (e < 0) {
+		snprintf(res->error, sizeof(res->error), "%s: frame %" PRIu64
+		    ": %s", path, f->number, vse_strerror(e));
+		*err = e;
+	}
+	return e == 0;
+}
+
+/*
+ * Feeds the frames read ahead, then reads and feeds the rest; feeding stops
+ * at a divergence, reading not (the whole file is still checked). ahead is
+ * read_ahead's answer. Returns 0 or the first error (message in res->error).
+ */
 static int
-feed_all(const char *path, struct vsock_pcap_reader *r, struct replay *rp,
-    struct replay_result *res)
+feed_all(const char *path, struct vsock_pcap_reader *r, int ahead,
+    struct lookahead *la, struct replay *rp, struct replay_result *res)
 {
 	struct vsock_pcap_frame f;
 	bool feeding = true;
-	int e;
+	int e = 0, err = 0;
+	unsigned i;
 
-	while ((e = vsock_pcap_reader_next(r, &f, res->error,
-	    sizeof(res->error))) == 1) {
-		if (!feeding)
-			continue;	/* still check the file is sound */
-		if ((e = replay_feed(rp, &f)) < 0) {
-			snprintf(res->error, sizeof(res->error), "%s: frame %"
-			    PRIu64 ": %s", path, f.number, vse_strerror(e));
-			return e;
-		}
-		feeding = e == 0;
+	for (i = 0; i < la->n && feeding; i++) {
+		la->frame[i].payload = la->buf + la->payload_off[i];
+		feeding = feed_one(path, rp, &la->frame[i], res, &err);
 	}
+	lookahead_free(la);
+	if (err < 0 || ahead <= 0)
+		return err < 0 ? err : ahead;
+	while ((e = vsock_pcap_reader_next(r, &f, res->error,
+	    sizeof(res->error))) == 1)
+		if (feeding && !feed_one(path, rp, &f, res, &err)) {
+			feeding = false;
+			if (err < 0)
+				return err;
+		}
 	return e;
 }
 
@@ -169,6 +258,7 @@ replay_file(const char *path, const struct replay_options *o,
     struct replay_result *res)
 {
 	struct vsock_pcap_reader *r;
+	struct lookahead la;
 	struct replay *rp;
 	struct replay_options ro = *o;
 	struct trace_facts tf;
@@ -176,26 +266,32 @@ replay_file(const char *path, const struct replay_options *o,
 	uint32_t buf_alloc;
 	bool inferred;
 	char err[sizeof(res->error)];
-	int e;
+	int e, ahead;
 
 	memset(res, 0, sizeof(*res));
+	memset(&la, 0, sizeof(la));
+	memset(&tf, 0, sizeof(tf));
 	res->mode = o->mode;
 	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, res->error,
 	    sizeof(res->error)) < 0)
 		return res->verdict = REPLAY_UNUSABLE;
-	prescan(path, o->buf_alloc == 0 && (o->profile == REPLAY_PROFILE_INFER ||
-	    o->mode == REPLAY_STRICT), o->guest_rx_buf == 0, o->host_initiated,
-	    &tf);
+	tf.want_buf_alloc = o->buf_alloc == 0 &&
+	    (o->profile == REPLAY_PROFILE_INFER || o->mode == REPLAY_STRICT);
+	tf.want_rx = o->guest_rx_buf == 0;
+	tf.host_initiated = o->host_initiated;
+	ahead = read_ahead(r, &la, &tf, res);
 	choose_profile(&tf, o, &profile, &buf_alloc, &inferred);
 	if (ro.guest_rx_buf == 0)
 		ro.guest_rx_buf = tf.rx_payload;
-	if (replay_new(&ro, profile, buf_alloc, guest, guest_ctx, &rp) < 0) {
+	if (ahead == -VSE_ERR_NOMEM ||
+	    replay_new(&ro, profile, buf_alloc, guest, guest_ctx, &rp) < 0) {
+		lookahead_free(&la);
 		vsock_pcap_reader_close(r);
 		snprintf(res->error, sizeof(res->error), "%s: out of memory",
 		    path);
 		return res->verdict = REPLAY_UNUSABLE;
 	}
-	e = feed_all(path, r, rp, res);
+	e = feed_all(path, r, ahead, &la, rp, res);
 	vsock_pcap_reader_close(r);
 	memcpy(err, res->error, sizeof(err));
 	replay_finish(rp, res);
@@ -205,11 +301,20 @@ replay_file(const char *path, const struct replay_options *o,
 	if (e < 0) {
 		memcpy(res->error, err, sizeof(err));
 		res->verdict = REPLAY_UNUSABLE;
+	} else if (res->verdict == REPLAY_UNUSABLE) {
+		/* A replay limit or no memory: the engine named the frame. */
+		memcpy(err, res->error, sizeof(err));
+		snprintf(res->error, sizeof(res->error), "%s: %s", path, err);
 	} else if (o->guest_cid != 0 && res->frames == 0) {
 		/* A mistyped CID must not pass on nothing. */
 		snprintf(res->error, sizeof(res->error), "%s: no frame of guest "
 		    "CID %" PRIu64 " (%" PRIu64 " frames of other guests)", path,
 		    o->guest_cid, res->other_guest_frames);
+		res->verdict = REPLAY_UNUSABLE;
+	} else if (res->frames == 0) {
+		/* Nothing was checked: that must not pass. */
+		snprintf(res->error, sizeof(res->error), "%s: no frame to "
+		    "replay: the capture holds no packet", path);
 		res->verdict = REPLAY_UNUSABLE;
 	}
 	return res->verdict;

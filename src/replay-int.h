@@ -9,6 +9,30 @@
 #include "backend-script.h"
 #include "replay.h"
 
+/*
+ * Memory is bounded by what is live, never by the trace's length
+ * (doc/replay.md, "Memory and speed"):
+ * - a finished pair (closed on both sides, nothing owed, its bytes matched)
+ *   is remembered for the packets Linux sends after a close (a second RST,
+ *   an RST for a late SHUTDOWN), and forgotten once this many newer pairs
+ *   have finished: the device's own connection limit, so a burst of closes
+ *   as large as the device can hold is still told apart;
+ */
+#define RP_KEEP_FINISHED	1024
+/*
+ * - one window (the host frames between two guest frames, and the device's
+ *   packets of that time) holds at most this many packets: real traces need
+ *   a few hundred;
+ */
+#define RP_WINDOW_MAX		65536
+/*
+ * - one direction's bytes held until the other side matches them (and so a
+ *   SEQPACKET message being gathered) hold at most this much: four times
+ *   the largest buffer replay believes a host advertises (replay-file.c).
+ */
+#define RP_HOLD_MAX		(16u << 20)
+#define RP_HOLD_MAX_MIB		16
+
 /* A parsed host script: what the application does per port. */
 struct replay_script {
 	unsigned n;
@@ -105,7 +129,9 @@ struct rp_conn {
 	struct rp_conn *win_next;
 	struct rp_conn *tnext, *dnext;	/* hash chains: trace key, device key */
 	bool dkeyed;
-	struct rp_conn *all_next;
+	struct rp_conn *all_next, *all_prev;
+	bool kept;			/* finished, on the list of finished pairs */
+	struct rp_conn *kept_next, *kept_prev;
 };
 
 /* A chained hash table of connections by (guest port, host port). */
@@ -134,6 +160,11 @@ struct replay {
 
 	struct rp_table tkeys, dkeys;
 	struct rp_conn *all;
+	/* Finished pairs, oldest first (RP_KEEP_FINISHED). */
+	struct rp_conn *kept_head, *kept_tail;
+	uint32_t nkept;
+	uint32_t window_pkts;		/* packets held by this window */
+	unsigned reap_at;		/* host application ends before a sweep */
 	struct rp_conn *window;		/* connections touched this window */
 	struct rp_conn *connecting;	/* host connect in progress (tap binds) */
 	uint64_t cur_frame;		/* frame being processed */
@@ -153,6 +184,7 @@ struct replay {
 
 	bool diverged;
 	bool nomem;
+	bool limited;			/* a replay limit was hit: unusable */
 	bool finishing;			/* the trace has ended */
 	struct replay_result res;
 };
@@ -170,23 +202,36 @@ void rp_conn_reset(struct rp_conn *c);
 int rp_conn_rekey(struct replay *rp, struct rp_conn *c, uint32_t dev_port);
 void rp_conn_free_all(struct replay *rp);
 void rp_touch(struct replay *rp, struct rp_conn *c);
+void rp_conn_use(struct replay *rp, struct rp_conn *c);
+void rp_conn_set_app(struct rp_conn *c, struct script_conn *sc);
+void rp_conn_finish_window(struct replay *rp, struct rp_conn *c);
+void rp_conn_reap(struct replay *rp);
 void rp_conn_name(const struct replay *rp, const struct rp_conn *c,
     char *buf, size_t len);
 
 /* replay-stream.c */
 void rp_stream_free(struct rp_stream *s);
-int rp_stream_push(struct rp_stream *s, enum rp_side side, const uint8_t *p,
-    size_t n, uint64_t *at);
+void rp_stream_trim(struct rp_stream *s);
+int rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n, uint64_t *at);
 size_t rp_stream_pending(const struct rp_stream *s, enum rp_side *lead);
 int rp_pktlist_add(struct rp_pktlist *l, const struct vsock_hdr *h,
     uint64_t frame);
 void rp_pktlist_free(struct rp_pktlist *l);
+void rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+    const struct vsock_hdr *h, uint64_t frame);
+void rp_window_drop_last(struct replay *rp, struct rp_conn *c,
+    enum rp_side side);
+bool rp_msg_append(struct replay *rp, struct rp_conn *c, const uint8_t *p,
+    uint32_t len);
 
 /* replay.c */
 void rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
     const char *field, const char *expected, const char *actual,
     const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 void rp_describe(const struct vsock_hdr *h, char *buf, size_t len);
+void rp_limit(struct replay *rp, uint64_t frame, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* replay-trace.c */
 int rp_trace_host(struct replay *rp, struct rp_conn *c,
@@ -209,6 +254,7 @@ int rp_feed_guest(struct replay *rp, struct rp_conn *c,
 void rp_device_quiescent(struct replay *rp, struct rp_conn *c);
 
 /* replay-compare.c */
+bool rp_compared(const struct replay *rp, uint16_t op);
 void rp_compare_window(struct replay *rp, struct rp_conn *c,
     uint64_t closing_frame);
 

@@ -96,11 +96,66 @@ notes(FILE *f, const char *indent, const struct replay_result *r)
 		    r->split_taps == 1 ? "" : "s");
 }
 
+/* Why a trace is unusable, without its name when the message starts with it. */
+static const char *
+unusable_reason(const char *trace, const struct replay_result *r)
+{
+	size_t n = strlen(trace);
+
+	if (strncmp(r->error, trace, n) == 0 && strncmp(r->error + n, ": ",
+	    2) == 0)
+		return r->error + n + 2;
+	return r->error;
+}
+
+/* What a manifest expects of the trace being reported, if anything. */
+struct report_expect {
+	const struct replay_expectation *x;
+	const char *manifest;
+	bool met;
+};
+
+/* "diverged at frame 10", "pass", "unusable": a verdict as expected. */
 static void
-report_text(FILE *f, const char *trace, const struct replay_result *r)
+expected_words(FILE *f, const struct replay_expectation *x)
+{
+	fputs(x->verdict == REPLAY_PASS ? "pass" : x->verdict ==
+	    REPLAY_DIVERGED ? "diverged" : "unusable", f);
+	if (x->verdict == REPLAY_DIVERGED && x->frame != 0)
+		fprintf(f, " at frame %" PRIu64, x->frame);
+}
+
+/* "MANIFEST line 76 expects diverged at frame 10". */
+static void
+expect_clause(FILE *f, const struct report_expect *ex)
+{
+	fprintf(f, "%s line %u expects ", ex->manifest, ex->x->line);
+	expected_words(f, ex->x);
+}
+
+/* After a trace's text report: how it stands against the manifest. */
+static void
+text_expectation(FILE *f, const char *trace, const struct report_expect *ex)
+{
+	if (ex == NULL || (ex->met && ex->x->verdict == REPLAY_PASS))
+		return;
+	if (ex->met) {
+		fputs("  as expected: ", f);
+		expect_clause(f, ex);
+	} else {
+		fprintf(f, "UNEXPECTED %s: ", trace);
+		expect_clause(f, ex);
+	}
+	fputc('\n', f);
+}
+
+static void
+report_text(FILE *f, const char *trace, const struct replay_result *r,
+    const struct report_expect *ex)
 {
 	if (r->verdict == REPLAY_UNUSABLE) {
-		fprintf(f, "UNUSABLE %s: %s\n", trace, r->error);
+		fprintf(f, "UNUSABLE %s: %s\n", trace, unusable_reason(trace, r));
+		text_expectation(f, trace, ex);
 		return;
 	}
 	fprintf(f, "%s %s", verdict_word(r->verdict), trace);
@@ -112,22 +167,53 @@ report_text(FILE *f, const char *trace, const struct replay_result *r)
 	notes(f, "  ", r);
 	if (r->verdict == REPLAY_DIVERGED)
 		divergence(f, "  ", r);
+	text_expectation(f, trace, ex);
+}
+
+/*
+ * A TAP test line: ok when the trace passed or, with a manifest, met its
+ * expectation; a met failure carries a TODO directive (an expected
+ * failure, in TAP's terms), an unmet pass is not ok.
+ */
+static void
+tap_line(FILE *f, const char *trace, const struct replay_result *r,
+    const struct report_expect *ex, unsigned index)
+{
+	bool ok = ex != NULL ? ex->met && r->verdict == REPLAY_PASS :
+	    r->verdict == REPLAY_PASS;
+
+	fprintf(f, "%s %u - %s", ok ? "ok" : "not ok", index, trace);
+	if (r->verdict == REPLAY_PASS && ok)
+		return;
+	if (ex != NULL && ex->met) {
+		fprintf(f, " # TODO as %s line %u expects: ", ex->manifest,
+		    ex->x->line);
+		expected_words(f, ex->x);
+		return;
+	}
+	if (r->verdict == REPLAY_UNUSABLE)
+		fputs(" # unusable", f);
+	else if (r->verdict == REPLAY_DIVERGED)
+		fprintf(f, " # diverged at frame %" PRIu64, r->div.frame);
+	else
+		fputs(" # passed", f);
+	if (ex != NULL) {
+		fputs("; ", f);
+		expect_clause(f, ex);
+	}
 }
 
 static void
 report_tap(FILE *f, const char *trace, const struct replay_result *r,
-    unsigned index, unsigned total)
+    const struct report_expect *ex, unsigned index, unsigned total)
 {
 	if (index == 1)
 		fprintf(f, "TAP version 13\n1..%u\n", total);
-	fprintf(f, "%s %u - %s", r->verdict == REPLAY_PASS ? "ok" : "not ok",
-	    index, trace);
+	tap_line(f, trace, r, ex, index);
 	if (r->verdict == REPLAY_UNUSABLE) {
-		fprintf(f, " # unusable\n#   %s\n", r->error);
+		fprintf(f, "\n#   %s\n", unusable_reason(trace, r));
 		return;
 	}
-	if (r->verdict == REPLAY_DIVERGED)
-		fprintf(f, " # diverged at frame %" PRIu64, r->div.frame);
 	fputs("\n#   ", f);
 	summary(f, r);
 	fputc('\n', f);
@@ -162,8 +248,28 @@ json_kv(FILE *f, const char *key, const char *value)
 	json_str(f, value);
 }
 
+/* ,"expected":{"verdict":...,"frame":N,"manifest":...,"line":L,"met":B} */
 static void
-report_json(FILE *f, const char *trace, const struct replay_result *r)
+json_expectation(FILE *f, const struct report_expect *ex)
+{
+	const struct replay_expectation *x;
+
+	if (ex == NULL)
+		return;
+	x = ex->x;
+	fprintf(f, ",\"expected\":{\"verdict\":\"%s\"", x->verdict ==
+	    REPLAY_PASS ? "pass" : x->verdict == REPLAY_DIVERGED ?
+	    "diverged" : "unusable");
+	if (x->frame != 0)
+		fprintf(f, ",\"frame\":%" PRIu64, x->frame);
+	json_kv(f, "manifest", ex->manifest);
+	fprintf(f, ",\"line\":%u,\"met\":%s}", x->line, ex->met ? "true" :
+	    "false");
+}
+
+static void
+report_json(FILE *f, const char *trace, const struct replay_result *r,
+    const struct report_expect *ex)
 {
 	const struct replay_divergence *d = &r->div;
 	char line[320];
@@ -173,8 +279,9 @@ report_json(FILE *f, const char *trace, const struct replay_result *r)
 	json_str(f, trace);
 	json_kv(f, "verdict", r->verdict == REPLAY_PASS ? "pass" :
 	    r->verdict == REPLAY_DIVERGED ? "diverged" : "unusable");
+	json_expectation(f, ex);
 	if (r->verdict == REPLAY_UNUSABLE) {
-		json_kv(f, "error", r->error);
+		json_kv(f, "error", unusable_reason(trace, r));
 		fputs("}\n", f);
 		return;
 	}
@@ -215,30 +322,159 @@ report_json(FILE *f, const char *trace, const struct replay_result *r)
 	fputs("}\n", f);
 }
 
-char *
-replay_report(const char *trace, const struct replay_result *res,
-    enum replay_format fmt, unsigned index, unsigned total)
+/* Opens a growing string to print into. */
+static FILE *
+report_open(char **buf, size_t *len)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	*buf = NULL;
+	*len = 0;
+	return open_memstream(buf, len);
+}
+
+/* Closes it: the string (set by fclose), or NULL when it could not be made. */
+static char *
+report_close(FILE *f, char **buf)
+{
+	if (fclose(f) != 0) {
+		free(*buf);
+		return NULL;
+	}
+	return *buf;
+}
+
+/* One trace's report in fmt, with its expectation if ex. */
+static char *
+report(const char *trace, const struct replay_result *res,
+    const struct report_expect *ex, enum replay_format fmt, unsigned index,
+    unsigned total)
+{
+	char *buf;
+	size_t len;
+	FILE *f = report_open(&buf, &len);
 
 	if (f == NULL)
 		return NULL;
 	switch (fmt) {
 	case REPLAY_FORMAT_TAP:
-		report_tap(f, trace, res, index, total);
+		report_tap(f, trace, res, ex, index, total);
 		break;
 	case REPLAY_FORMAT_JSON:
-		report_json(f, trace, res);
+		report_json(f, trace, res, ex);
 		break;
 	default:
-		report_text(f, trace, res);
+		report_text(f, trace, res, ex);
 		break;
 	}
-	if (fclose(f) != 0) {
-		free(buf);
+	return report_close(f, &buf);
+}
+
+char *
+replay_report(const char *trace, const struct replay_result *res,
+    enum replay_format fmt, unsigned index, unsigned total)
+{
+	return report(trace, res, NULL, fmt, index, total);
+}
+
+char *
+replay_report_expected(const char *trace, const struct replay_result *res,
+    const struct replay_expectation *x, const char *manifest,
+    enum replay_format fmt, unsigned index, unsigned total)
+{
+	struct report_expect ex = { x, manifest, replay_expect_met(x, res) };
+
+	return report(trace, res, &ex, fmt, index, total);
+}
+
+char *
+replay_report_skipped(const char *trace, const char *manifest,
+    enum replay_mode mode, enum replay_format fmt, unsigned index,
+    unsigned total)
+{
+	const char *m = mode == REPLAY_STRICT ? "strict" : "semantic";
+	char *buf;
+	size_t len;
+	FILE *f = report_open(&buf, &len);
+
+	if (f == NULL)
 		return NULL;
+	if (fmt == REPLAY_FORMAT_TAP && index == 1)
+		fprintf(f, "TAP version 13\n1..%u\n", total);
+	if (fmt == REPLAY_FORMAT_TAP) {
+		fprintf(f, "ok %u - %s # SKIP not in %s for %s\n", index, trace,
+		    manifest, m);
+	} else if (fmt == REPLAY_FORMAT_JSON) {
+		fputs("{\"trace\":", f);
+		json_str(f, trace);
+		fputs(",\"verdict\":\"skipped\",\"manifest\":", f);
+		json_str(f, manifest);
+		fprintf(f, ",\"mode\":\"%s\"}\n", m);
+	} else {
+		fprintf(f, "SKIP %s: not in %s for %s\n", trace, manifest, m);
 	}
-	return buf;
+	return report_close(f, &buf);
+}
+
+void
+replay_totals_add(struct replay_totals *t, enum replay_verdict v)
+{
+	t->traces++;
+	if (v == REPLAY_PASS)
+		t->passed++;
+	else if (v == REPLAY_DIVERGED)
+		t->diverged++;
+	else
+		t->unusable++;
+}
+
+void
+replay_totals_expected(struct replay_totals *t,
+    const struct replay_expectation *x, const struct replay_result *res)
+{
+	t->expecting = true;
+	if (x == NULL) {
+		t->skipped++;
+	} else if (replay_expect_met(x, res)) {
+		t->met++;
+	} else {
+		t->unexpected++;
+		t->unexpected_unusable += res->verdict == REPLAY_UNUSABLE;
+	}
+}
+
+int
+replay_totals_status(const struct replay_totals *t)
+{
+	if (t->expecting)
+		return t->unexpected > t->unexpected_unusable ? 1 :
+		    t->unexpected_unusable > 0 ? 2 : 0;
+	return t->diverged > 0 ? 1 : t->unusable > 0 ? 2 : 0;
+}
+
+char *
+replay_totals_report(const struct replay_totals *t, enum replay_format fmt)
+{
+	char *buf;
+	size_t len;
+	FILE *f = report_open(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	if (fmt == REPLAY_FORMAT_JSON) {
+		fprintf(f, "{\"totals\":{\"traces\":%u,\"passed\":%u,"
+		    "\"diverged\":%u,\"unusable\":%u}}\n", t->traces,
+		    t->passed, t->diverged, t->unusable);
+		if (t->expecting)
+			fprintf(f, "{\"expected\":{\"met\":%u,\"unexpected\":"
+			    "%u,\"skipped\":%u}}\n", t->met, t->unexpected,
+			    t->skipped);
+		return report_close(f, &buf);
+	}
+	fprintf(f, "%s%u trace%s: %u passed, %u diverged, %u unusable\n",
+	    fmt == REPLAY_FORMAT_TAP ? "# " : "", t->traces,
+	    t->traces == 1 ? "" : "s", t->passed, t->diverged, t->unusable);
+	if (t->expecting)
+		fprintf(f, "%sexpected: %u as expected, %u unexpected, %u not "
+		    "in the manifest\n", fmt == REPLAY_FORMAT_TAP ? "# " : "",
+		    t->met, t->unexpected, t->skipped);
+	return report_close(f, &buf);
 }

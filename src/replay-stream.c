@@ -1,4 +1,4 @@
-/* replay-stream.c - byte streams compared across packet boundaries, and window packet lists. */
+/* replay-stream.c - what replay holds: byte streams compared across packets, window packets, messages. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -13,6 +13,17 @@ rp_stream_free(struct rp_stream *s)
 	free(s->buf);
 	memset(s, 0, sizeof(*s));
 	s->lead = -1;
+}
+
+/* Gives the buffer of a matched stream back; its totals stay. */
+void
+rp_stream_trim(struct rp_stream *s)
+{
+	if (s->len != s->off)
+		return;
+	free(s->buf);
+	s->buf = NULL;
+	s->off = s->len = s->cap = 0;
 }
 
 /* Appends n surplus bytes of the side that is ahead. */
@@ -42,14 +53,33 @@ stream_append(struct rp_stream *s, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Keeps the surplus of the side ahead, within RP_HOLD_MAX; 0 or -1 (rp told). */
+static int
+stream_hold(struct replay *rp, struct rp_stream *s, const uint8_t *p,
+    size_t n)
+{
+	if (s->len - s->off + n > RP_HOLD_MAX) {
+		rp_limit(rp, rp->cur_frame, "one side of a connection is more "
+		    "than %d MiB ahead of the other in one direction",
+		    RP_HOLD_MAX_MIB);
+		return -1;
+	}
+	if (stream_append(s, p, n) < 0) {
+		rp->nomem = true;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Side `side` produced n more bytes. Returns 0, or 1 when they differ from
  * what the other side produced at the same offset (*at = that offset in
- * the stream), or -VSE_ERR_NOMEM.
+ * the stream), or -1 when they cannot be held (rp is unusable: out of
+ * memory or over RP_HOLD_MAX).
  */
 int
-rp_stream_push(struct rp_stream *s, enum rp_side side, const uint8_t *p,
-    size_t n, uint64_t *at)
+rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n, uint64_t *at)
 {
 	size_t have, k, i;
 
@@ -58,7 +88,7 @@ rp_stream_push(struct rp_stream *s, enum rp_side side, const uint8_t *p,
 	if (s->lead == -1 || s->lead == (int)side) {
 		s->lead = (int)side;
 		s->total[side] += n;
-		return n > 0 ? stream_append(s, p, n) : 0;
+		return n > 0 ? stream_hold(rp, s, p, n) : 0;
 	}
 	have = s->len - s->off;
 	k = n < have ? n : have;
@@ -76,7 +106,7 @@ rp_stream_push(struct rp_stream *s, enum rp_side side, const uint8_t *p,
 	}
 	if (k < n) {
 		s->lead = (int)side;
-		return stream_append(s, p + k, n - k);
+		return stream_hold(rp, s, p + k, n - k);
 	}
 	return 0;
 }
@@ -116,4 +146,67 @@ rp_pktlist_free(struct rp_pktlist *l)
 {
 	free(l->v);
 	memset(l, 0, sizeof(*l));
+}
+
+/*
+ * Holds a packet of this window for the comparison (replay-compare.c): in
+ * semantic mode only the events it compares, so a long stream of data and
+ * credit packets holds nothing. At most RP_WINDOW_MAX in all.
+ */
+void
+rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+    const struct vsock_hdr *h, uint64_t frame)
+{
+	if (!rp_compared(rp, h->op))
+		return;
+	if (rp->window_pkts >= RP_WINDOW_MAX) {
+		rp_limit(rp, frame, "more than %d packets between two guest "
+		    "frames of different times (replay holds one such window "
+		    "in memory)", RP_WINDOW_MAX);
+		return;
+	}
+	if (rp_pktlist_add(&c->win[side], h, frame) < 0)
+		rp->nomem = true;
+	else
+		rp->window_pkts++;
+}
+
+/* Takes back the packet side added last to this window. */
+void
+rp_window_drop_last(struct replay *rp, struct rp_conn *c, enum rp_side side)
+{
+	if (c->win[side].n == 0)
+		return;
+	c->win[side].n--;
+	rp->window_pkts--;
+}
+
+/*
+ * Gathers a SEQPACKET message's fragments (len bytes at p) until its EOM.
+ * No cap of its own is needed: the device sends none of a message before
+ * its EOM, so its bytes are also held, unmatched, in the host->guest
+ * stream, which stops at RP_HOLD_MAX first. Returns false without memory.
+ */
+bool
+rp_msg_append(struct replay *rp, struct rp_conn *c, const uint8_t *p,
+    uint32_t len)
+{
+	uint32_t cap;
+	uint8_t *q;
+
+	if (c->msg_len + len > c->msg_cap) {
+		cap = c->msg_cap ? c->msg_cap : 4096;
+		while (cap < c->msg_len + len)
+			cap *= 2;
+		if ((q = realloc(c->msg, cap)) == NULL) {
+			rp->nomem = true;
+			return false;
+		}
+		c->msg = q;
+		c->msg_cap = cap;
+	}
+	if (len > 0)
+		memcpy(c->msg + c->msg_len, p, len);
+	c->msg_len += len;
+	return true;
 }

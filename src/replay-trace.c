@@ -41,6 +41,8 @@ rp_trace_conn(struct replay *rp, const struct vsock_pcap_frame *f,
 	hp = *to_guest ? h->src_port : h->dst_port;
 	if ((c = rp_table_find(&rp->tkeys, gp, hp)) == NULL)
 		c = rp_conn_new(rp, gp, hp);
+	else
+		rp_conn_use(rp, c);
 	return c;
 }
 
@@ -69,8 +71,8 @@ guest_open(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 		if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_SEND)
 			break;		/* the device drops it */
 		c->g_tx += h->len;
-		if (rp_stream_push(&c->g2h, RP_TRACE, payload, h->len, &at) < 0)
-			rp->nomem = true;
+		(void)rp_stream_push(rp, &c->g2h, RP_TRACE, payload, h->len,
+		    &at);
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
 		c->g_shut |= (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK);
@@ -148,7 +150,7 @@ act_connect(struct replay *rp, struct rp_conn *c)
 	rp->connecting = NULL;
 	if (e < 0)
 		return e;
-	c->sc = sc;
+	rp_conn_set_app(c, sc);
 	sc->in_gated = c->mode != REPLAY_PORT_ECHO;
 	if (c->dev_port != sc->host_port && rp_conn_rekey(rp, c,
 	    sc->host_port) < 0)
@@ -161,9 +163,6 @@ static void
 act_send(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
     const uint8_t *p)
 {
-	uint32_t cap;
-	uint8_t *q;
-
 	if (c->sc == NULL || c->mode == REPLAY_PORT_ECHO)
 		return;
 	if (c->type == VIRTIO_VSOCK_TYPE_STREAM) {
@@ -172,19 +171,8 @@ act_send(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 			rp->nomem = true;
 		return;
 	}
-	if (c->msg_len + h->len > c->msg_cap) {
-		cap = c->msg_cap ? c->msg_cap : 4096;
-		while (cap < c->msg_len + h->len)
-			cap *= 2;
-		if ((q = realloc(c->msg, cap)) == NULL) {
-			rp->nomem = true;
-			return;
-		}
-		c->msg = q;
-		c->msg_cap = cap;
-	}
-	memcpy(c->msg + c->msg_len, p, h->len);
-	c->msg_len += h->len;
+	if (!rp_msg_append(rp, c, p, h->len))
+		return;
 	if (h->flags & VIRTIO_VSOCK_SEQ_EOM) {
 		if (script_send(&rp->sb, c->sc, c->msg, c->msg_len,
 		    h->flags & (VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR),
@@ -240,8 +228,7 @@ host_rst(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 			 * a device need not reproduce it: out of the window.
 			 */
 			rp->res.repeated_rsts++;
-			if (c->win[RP_TRACE].n > 0)
-				c->win[RP_TRACE].n--;
+			rp_window_drop_last(rp, c, RP_TRACE);
 		} else {
 			rp_diverge(rp, f->number, c, "op", "nothing",
 			    "RST", "the host sends RST on a pair with no "
@@ -325,7 +312,8 @@ host_rw(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 	}
 	c->t_tx += h->len;
 	rp->res.bytes_h2g += h->len;
-	if (rp_stream_push(&c->h2g, RP_TRACE, f->payload, h->len, &at) == 1) {
+	if (rp_stream_push(rp, &c->h2g, RP_TRACE, f->payload, h->len,
+	    &at) == 1) {
 		snprintf(a, sizeof(a), "byte %" PRIu64, at);
 		rp_diverge(rp, f->number, c, "payload", "the device's bytes",
 		    a, "the host->guest byte stream differs");
@@ -407,8 +395,7 @@ rp_trace_host(struct replay *rp, struct rp_conn *c,
 	char e[64], a[64];
 
 	rp_touch(rp, c);
-	if (rp_pktlist_add(&c->win[RP_TRACE], h, f->number) < 0)
-		rp->nomem = true;
+	rp_window_add(rp, c, RP_TRACE, h, f->number);
 	if (h->src_cid != rp->host_cid || h->dst_cid != rp->guest_cid) {
 		snprintf(e, sizeof(e), "%" PRIu64 " > %" PRIu64, rp->host_cid,
 		    rp->guest_cid);
@@ -467,7 +454,8 @@ rp_app_service(struct replay *rp, struct rp_conn *c)
 	if (sc == NULL)
 		return false;
 	if ((n = sc->in_len) > 0) {
-		if (rp_stream_push(&c->g2h, RP_DEVICE, sc->in, n, &at) == 1) {
+		if (rp_stream_push(rp, &c->g2h, RP_DEVICE, sc->in, n,
+		    &at) == 1) {
 			snprintf(a, sizeof(a), "differs at byte %" PRIu64, at);
 			rp_diverge(rp, rp->cur_frame, c, "payload",
 			    "the guest's bytes", a, "the host application "

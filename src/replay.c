@@ -98,8 +98,8 @@ rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
 	uint64_t i, first;
 	va_list ap;
 
-	if (rp->diverged && !d->at_end && frame >= d->frame)
-		return;
+	if ((rp->diverged && !d->at_end && frame >= d->frame) || rp->limited)
+		return;	/* past a limit, windows are incomplete: no verdict */
 	rp->diverged = true;
 	memset(d, 0, sizeof(*d));
 	d->frame = frame;
@@ -120,6 +120,28 @@ rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
 		if (cf->number <= frame || frame == 0)
 			d->context[d->ncontext++] = *cf;
 	}
+}
+
+/*
+ * The trace is beyond what replay holds in memory (RP_* limits): it is
+ * unusable, the reason naming the frame. The first limit hit is reported.
+ */
+void
+rp_limit(struct replay *rp, uint64_t frame, const char *fmt, ...)
+{
+	size_t off;
+	va_list ap;
+
+	if (rp->limited || rp->diverged)
+		return;
+	rp->limited = true;
+	off = (size_t)snprintf(rp->res.error, sizeof(rp->res.error),
+	    "frame %" PRIu64 ": ", frame);
+	va_start(ap, fmt);
+	if (off < sizeof(rp->res.error))
+		vsnprintf(rp->res.error + off, sizeof(rp->res.error) - off,
+		    fmt, ap);
+	va_end(ap);
 }
 
 /* Lets the inferred applications act (reads, echoes) until nothing moves. */
@@ -177,8 +199,11 @@ close_window(struct replay *rp, vsock_time_t t, uint64_t closing)
 		c->win[RP_TRACE].n = c->win[RP_DEVICE].n = 0;
 		c->in_window = false;
 		c->win_next = NULL;
+		rp_conn_finish_window(rp, c);
 	}
 	rp->window = NULL;
+	rp->window_pkts = 0;
+	rp_conn_reap(rp);
 }
 
 /* Remembers a frame for the context of a later report. */
@@ -215,7 +240,7 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 	bool to_guest;
 	int e;
 
-	if (rp->diverged || rp->nomem)
+	if (rp->diverged || rp->nomem || rp->limited)
 		return rp->nomem ? -VSE_ERR_NOMEM : 1;
 	if (rp->opt.guest_cid != 0 && rp->opt.guest_cid !=
 	    (f->to_guest ? f->hdr.dst_cid : f->hdr.src_cid)) {
@@ -263,7 +288,7 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 	}
 	if (rp->nomem)
 		return -VSE_ERR_NOMEM;
-	return rp->diverged ? 1 : 0;
+	return rp->diverged || rp->limited ? 1 : 0;
 }
 
 /* At the end every byte either side sent must have been matched. */
@@ -292,7 +317,7 @@ check_streams(struct replay *rp)
 void
 replay_finish(struct replay *rp, struct replay_result *res)
 {
-	if (rp->started && !rp->diverged && !rp->nomem) {
+	if (rp->started && !rp->diverged && !rp->nomem && !rp->limited) {
 		rp->cur_frame = rp->nring > 0 ?
 		    rp->ring[(rp->nring - 1) % REPLAY_CONTEXT].number : 0;
 		rp->finishing = true;
@@ -300,7 +325,8 @@ replay_finish(struct replay *rp, struct replay_result *res)
 		close_window(rp, rp->now, rp->cur_frame);
 		check_streams(rp);
 	}
-	rp->res.verdict = rp->diverged ? REPLAY_DIVERGED : REPLAY_PASS;
+	rp->res.verdict = rp->limited ? REPLAY_UNUSABLE : rp->diverged ?
+	    REPLAY_DIVERGED : REPLAY_PASS;
 	if (rp->nomem) {
 		rp->res.verdict = REPLAY_UNUSABLE;
 		snprintf(rp->res.error, sizeof(rp->res.error),

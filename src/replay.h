@@ -33,7 +33,8 @@ enum replay_mode {
 enum replay_verdict {
 	REPLAY_PASS = 0,
 	REPLAY_DIVERGED = 1,
-	REPLAY_UNUSABLE = 2,	/* not a capture, wrong link type, corrupt */
+	REPLAY_UNUSABLE = 2,	/* not a capture, wrong link type, corrupt,
+				   no frame, or beyond a memory limit */
 };
 
 /* Where the guest's frames go: a driver over the device's queues. */
@@ -147,14 +148,17 @@ int replay_new(const struct replay_options *o, enum vsock_profile profile,
 /*
  * Feeds the next frame (numbers and times must come in capture order; a
  * time that runs backwards is taken as the latest so far). Returns 0 to go
- * on, 1 once the trace diverged (further frames are ignored), or
- * -VSE_ERR_NOMEM.
+ * on, 1 once the verdict is settled (the trace diverged, or went beyond
+ * what replay holds in memory: UNUSABLE; further frames are ignored), or
+ * -VSE_ERR_NOMEM. Memory follows the live connections and one window, never
+ * the number of frames fed (doc/replay.md, "Memory and speed").
  */
 int replay_feed(struct replay *rp, const struct vsock_pcap_frame *f);
 
 /*
  * Ends the trace: settles the last frames and the byte streams, fills res
- * (verdict PASS or DIVERGED). Call once.
+ * (verdict PASS or DIVERGED; UNUSABLE past a memory limit, res->error
+ * naming the frame). Call once.
  */
 void replay_finish(struct replay *rp, struct replay_result *res);
 
@@ -193,6 +197,42 @@ enum replay_port_mode replay_script_mode(const struct replay_script *s,
     uint32_t port);
 void replay_script_free(struct replay_script *s);
 
+/* --- expected verdicts (--expect: doc/replay.md, "Expected verdicts") --- */
+
+struct replay_expect;
+
+/* What a manifest line expects of one trace in one mode. */
+struct replay_expectation {
+	enum replay_verdict verdict;
+	uint64_t frame;			/* DIVERGED: the frame named; 0 any */
+	unsigned line;			/* the manifest's line */
+};
+
+/*
+ * Parses a manifest (testvectors/MANIFEST's format): one "TRACE MODE
+ * VERDICT [FRAME]" a line, MODE semantic or strict, VERDICT pass, diverged
+ * or unusable, FRAME only after diverged; '#' comments and blank lines
+ * ignored; a later line for the same trace and mode wins. A relative TRACE
+ * is relative to dir (the manifest's directory). On error returns
+ * -VSE_ERR_INVAL and a message naming the line in msg.
+ */
+int replay_expect_parse(const char *text, const char *dir,
+    struct replay_expect **out, char *msg, size_t msglen);
+
+/*
+ * The expectation for the trace at path in mode, or NULL. Matched by file
+ * identity (device and inode; stat(2), which never reads the file), so
+ * "./t.pcap" and "t.pcap" are one trace; "-" never matches.
+ */
+const struct replay_expectation *replay_expect_find(
+    const struct replay_expect *e, const char *path, enum replay_mode mode);
+
+/* Does res meet x (the verdict, and for DIVERGED the frame if given)? */
+bool replay_expect_met(const struct replay_expectation *x,
+    const struct replay_result *res);
+
+void replay_expect_free(struct replay_expect *e);
+
 /* --- reports --- */
 
 enum replay_format {
@@ -210,5 +250,51 @@ enum replay_format {
  */
 char *replay_report(const char *trace, const struct replay_result *res,
     enum replay_format fmt, unsigned index, unsigned total);
+
+/*
+ * The same with what manifest (its name, for the report) expects of the
+ * trace, x: a verdict that meets it is marked expected (TAP: a TODO
+ * directive for a divergence), one that does not is reported UNEXPECTED.
+ */
+char *replay_report_expected(const char *trace, const struct replay_result *res,
+    const struct replay_expectation *x, const char *manifest,
+    enum replay_format fmt, unsigned index, unsigned total);
+
+/* A trace the manifest says nothing about in this mode: not replayed. */
+char *replay_report_skipped(const char *trace, const char *manifest,
+    enum replay_mode mode, enum replay_format fmt, unsigned index,
+    unsigned total);
+
+/* How many traces got each verdict; with --expect, how many as expected. */
+struct replay_totals {
+	unsigned traces, passed, diverged, unusable;
+	bool expecting;
+	unsigned met, skipped;
+	unsigned unexpected;		/* verdict not as expected ... */
+	unsigned unexpected_unusable;	/* ... of which unusable */
+};
+
+void replay_totals_add(struct replay_totals *t, enum replay_verdict v);
+
+/* Counts a replayed trace against its expectation (with --expect). */
+void replay_totals_expected(struct replay_totals *t,
+    const struct replay_expectation *x, const struct replay_result *res);
+
+/*
+ * The exit status the verdicts call for: 1 if any trace diverged (bad
+ * input elsewhere must not hide a divergence), else 2 if any was unusable,
+ * else 0. With --expect, only verdicts the manifest did not expect count:
+ * 1 if any of those is a pass or a divergence, else 2 if any is unusable.
+ */
+int replay_totals_status(const struct replay_totals *t);
+
+/*
+ * The last line of a run, "N traces: P passed, D diverged, U unusable"
+ * (a TAP comment; in JSON {"totals":{...}}), and with --expect one more,
+ * "expected: M as expected, X unexpected, S not in the manifest", as a new
+ * string (caller frees), or NULL without memory.
+ */
+char *replay_totals_report(const struct replay_totals *t,
+    enum replay_format fmt);
 
 #endif

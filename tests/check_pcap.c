@@ -1,6 +1,7 @@
 /* check_pcap.c - vsockmon captures: header codec, writer round trip, hostile files, split taps. */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -553,6 +554,176 @@ START_TEST(test_bad_linktype)
 }
 END_TEST
 
+/* Descriptors this process holds (entries of /proc/self/fd). */
+static unsigned
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A child writes all of src into a pipe; returns the read end. */
+static int
+pipe_from(const char *src, pid_t *child)
+{
+	size_t len, off = 0;
+	uint8_t *buf = pu_read_file(src, &len);
+	ssize_t n;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	*child = fork();
+	ck_assert_int_ge(*child, 0);
+	if (*child == 0) {
+		close(p[0]);
+		while (off < len && (n = write(p[1], buf + off,
+		    len - off)) > 0)
+			off += (size_t)n;
+		_exit(off == len ? 0 : 1);
+	}
+	close(p[1]);
+	free(buf);
+	return p[0];
+}
+
+/* Reads src through a pipe, as /dev/fd/N or as "-": the same frames as the file. */
+static void
+read_through_pipe(const char *src, bool as_stdin)
+{
+	struct pu_result direct, piped;
+	char path[64];
+	unsigned fds;
+	pid_t child;
+	int fd, status;
+
+	pu_read_all(src, 0, &direct);
+	ck_assert_msg(direct.open_err == 0 && direct.err == 0, "%s", direct.msg);
+	fd = pipe_from(src, &child);
+	if (as_stdin) {
+		ck_assert_int_eq(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+		close(fd);
+		snprintf(path, sizeof(path), "-");
+	} else {
+		snprintf(path, sizeof(path), "/dev/fd/%d", fd);
+	}
+	fds = count_fds();
+	pu_read_all(path, 0, &piped);
+	ck_assert_uint_eq(count_fds(), fds);	/* the reader closed its dup */
+	ck_assert_msg(piped.open_err == 0 && piped.err == 0, "%s: %s", src,
+	    piped.msg);
+	ck_assert_uint_eq(piped.frames, direct.frames);
+	if (as_stdin) {
+		/* Standard input stays open for the next pipe(2). */
+		fd = open("/dev/null", O_RDONLY);
+		ck_assert_int_eq(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	}
+	close(fd);
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+}
+
+/* Pipes are read once: plain pcap, pcapng and gzip, by name and as "-". */
+START_TEST(test_reads_a_pipe)
+{
+	static const char *const vectors[] = {
+		"emu-echo.pcap", "tcpdump-vsock-1.pcapng",
+		"linux61-vhost-bulk-h2g.pcap.gz", "qemu-vhu-seqpacket.pcap.gz",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+		read_through_pipe(pu_vector(vectors[i]), false);
+		read_through_pipe(pu_vector(vectors[i]), true);
+	}
+}
+END_TEST
+
+/* How often needle occurs in hay. */
+static unsigned
+occurrences(const char *hay, const char *needle)
+{
+	unsigned n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/* An open error: one line, the path once, our words (want), none of libpcap's. */
+static void
+expect_open_error(const char *path, int err, const char *want)
+{
+	struct pu_result res;
+
+	pu_read_all(path, 0, &res);
+	ck_assert_err(res.open_err, err);
+	ck_assert_msg(occurrences(res.msg, path) == 1, "%s", res.msg);
+	ck_assert_msg(strstr(res.msg, want) != NULL, "want \"%s\": %s", want,
+	    res.msg);
+	ck_assert_msg(strstr(res.msg, "dump file") == NULL &&
+	    strstr(res.msg, "file format") == NULL &&
+	    strstr(res.msg, "file header bytes") == NULL, "libpcap's words: %s",
+	    res.msg);
+	ck_assert_msg(strchr(res.msg, '\n') == NULL, "one line: %s", res.msg);
+}
+
+START_TEST(test_open_errors_in_our_words)
+{
+	static const uint8_t gz_junk[] = { 0x1f, 0x8b, 0x08, 0, 1, 2, 3, 4, 5,
+	    6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	size_t len;
+	uint8_t *buf = pu_read_file(pu_vector("emu-echo.pcap"), &len);
+	unsigned fds = count_fds();
+	const char *path;
+
+	path = pu_tmp("empty.pcap");
+	pu_write_file(path, "", 0);
+	expect_open_error(path, -VSE_ERR_PCAP_FORMAT, "empty");
+	path = pu_tmp("text.pcap");
+	pu_write_file(path, "# not a capture\n", 16);
+	expect_open_error(path, -VSE_ERR_PCAP_FORMAT,
+	    "not a pcap or pcapng capture");
+	path = pu_tmp("short.pcap");
+	pu_write_file(path, buf, 10);
+	expect_open_error(path, -VSE_ERR_PCAP_FORMAT, "file header");
+	path = pu_tmp("junk.pcap.gz");
+	pu_write_file(path, gz_junk, sizeof(gz_junk));
+	expect_open_error(path, -VSE_ERR_PCAP_FORMAT, "gzip");
+	expect_open_error(pu_tmp("does-not-exist.pcap"), -VSE_ERR_PCAP_FORMAT,
+	    "No such file");
+	path = pu_tmp("");
+	expect_open_error(path, -VSE_ERR_PCAP_FORMAT, "directory");
+	ck_assert_uint_eq(count_fds(), fds);	/* every failed open closed */
+	free(buf);
+}
+END_TEST
+
+/* A record cut short: the path once, the frame, and our words. */
+START_TEST(test_record_errors_in_our_words)
+{
+	struct pu_result res;
+	size_t len;
+	uint8_t *buf = pu_read_file(pu_vector("emu-echo.pcap"), &len);
+	const char *path = pu_tmp("cut.pcap");
+
+	pu_write_file(path, buf, 24 + 16 + 76 + 16 + 20);
+	pu_read_all(path, 0, &res);
+	ck_assert_err(res.err, -VSE_ERR_PCAP_DAMAGED);
+	ck_assert_msg(occurrences(res.msg, path) == 1, "%s", res.msg);
+	ck_assert_msg(strstr(res.msg, ": frame 2: ") != NULL &&
+	    strstr(res.msg, "ends inside") != NULL, "%s", res.msg);
+	ck_assert_msg(strstr(res.msg, "dump file") == NULL, "%s", res.msg);
+	free(buf);
+}
+END_TEST
+
 /* One lie told in frame 2 of a capture, and the error it must draw. */
 struct lie {
 	const char *name;
@@ -908,6 +1079,9 @@ pcap_suite(void)
 	tcase_add_test(tc, test_truncated_own_pcap);
 	tcase_add_test(tc, test_not_a_capture);
 	tcase_add_test(tc, test_bad_linktype);
+	tcase_add_test(tc, test_reads_a_pipe);
+	tcase_add_test(tc, test_open_errors_in_our_words);
+	tcase_add_test(tc, test_record_errors_in_our_words);
 	tcase_add_loop_test(tc, test_lying_lengths, 0,
 	    sizeof(lies) / sizeof(lies[0]));
 	tcase_add_test(tc, test_error_is_sticky);

@@ -3,6 +3,20 @@
 
 #include <string.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CHECK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHECK_ASAN 1
+#endif
+#endif
+#ifdef CHECK_ASAN
+/* ASan's runtime has it; gcc 12 ships no <sanitizer/allocator_interface.h>. */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#else
+#include <malloc.h>
+#endif
+
 #include "common.h"
 #include "rawguest.h"
 #include "replay-int.h"
@@ -678,24 +692,281 @@ END_TEST
 START_TEST(test_stream_matcher)
 {
 	struct rp_stream s = { .lead = -1 };
+	struct replay rp;
 	enum rp_side lead;
 	uint64_t at = 0;
 
-	ck_assert_int_eq(rp_stream_push(&s, RP_TRACE, (const uint8_t *)"hello",
-	    5, &at), 0);
-	ck_assert_int_eq(rp_stream_push(&s, RP_DEVICE, (const uint8_t *)"he",
-	    2, &at), 0);
+	memset(&rp, 0, sizeof(rp));
+	ck_assert_int_eq(rp_stream_push(&rp, &s, RP_TRACE,
+	    (const uint8_t *)"hello", 5, &at), 0);
+	ck_assert_int_eq(rp_stream_push(&rp, &s, RP_DEVICE,
+	    (const uint8_t *)"he", 2, &at), 0);
 	ck_assert_uint_eq(rp_stream_pending(&s, &lead), 3);
 	ck_assert_int_eq(lead, RP_TRACE);
 	/* The device overtakes: its surplus is kept. */
-	ck_assert_int_eq(rp_stream_push(&s, RP_DEVICE,
+	ck_assert_int_eq(rp_stream_push(&rp, &s, RP_DEVICE,
 	    (const uint8_t *)"llo world", 9, &at), 0);
 	ck_assert_uint_eq(rp_stream_pending(&s, &lead), 6);
 	ck_assert_int_eq(lead, RP_DEVICE);
-	ck_assert_int_eq(rp_stream_push(&s, RP_TRACE, (const uint8_t *)" wXr",
-	    4, &at), 1);
+	ck_assert_int_eq(rp_stream_push(&rp, &s, RP_TRACE,
+	    (const uint8_t *)" wXr", 4, &at), 1);
 	ck_assert_uint_eq(at, 7);
+	/* Matched: the buffer goes back, the totals stay. */
+	ck_assert_int_eq(rp_stream_push(&rp, &s, RP_TRACE,
+	    (const uint8_t *)" world", 6, &at), 0);
+	rp_stream_trim(&s);
+	ck_assert_ptr_null(s.buf);
+	ck_assert_uint_eq(s.total[RP_TRACE], 11);
+	ck_assert(!rp.limited && !rp.nomem);
 	rp_stream_free(&s);
+}
+END_TEST
+
+/* "DIR/MANIFEST": a file a manifest can name (it need not be a trace). */
+static const char *
+pu_manifest(const char *dir)
+{
+	static char path[1100];
+
+	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
+	return path;
+}
+
+/* Exit status: a divergence outranks unusable input, which outranks passing. */
+START_TEST(test_totals_gating)
+{
+	struct replay_totals t;
+	char *line;
+
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(replay_totals_status(&t), 0);
+	replay_totals_add(&t, REPLAY_PASS);
+	ck_assert_int_eq(replay_totals_status(&t), 0);
+	replay_totals_add(&t, REPLAY_UNUSABLE);
+	ck_assert_int_eq(replay_totals_status(&t), 2);
+	replay_totals_add(&t, REPLAY_DIVERGED);
+	ck_assert_int_eq(replay_totals_status(&t), 1);
+	line = replay_totals_report(&t, REPLAY_FORMAT_TEXT);
+	ck_assert_str_eq(line, "3 traces: 1 passed, 1 diverged, 1 unusable\n");
+	free(line);
+}
+END_TEST
+
+/* Manifest lines: words, modes, verdicts, frames; errors name the line. */
+START_TEST(test_expect_parse)
+{
+	const struct replay_expectation *x;
+	struct replay_expect *e;
+	struct replay_result res;
+	const char *top = getenv("top_srcdir");
+	char msg[256], dir[1024];
+
+	snprintf(dir, sizeof(dir), "%s/testvectors", top != NULL &&
+	    *top != '\0' ? top : ".");
+	ck_assert_err(replay_expect_parse("# c\n\nMANIFEST strict pass # n\n"
+	    "MANIFEST semantic diverged 7\nMANIFEST semantic diverged 9\n"
+	    "missing.pcap strict unusable\n", dir, &e, msg, sizeof(msg)), 0);
+	/* Found by identity, in the mode asked; a later line wins. */
+	ck_assert_ptr_null(replay_expect_find(e, "-", REPLAY_STRICT));
+	ck_assert_ptr_null(replay_expect_find(e, "missing.pcap",
+	    REPLAY_STRICT));
+	ck_assert_ptr_nonnull(x = replay_expect_find(e, pu_manifest(dir),
+	    REPLAY_SEMANTIC));
+	ck_assert_int_eq(x->verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(x->frame, 9);
+	ck_assert_uint_eq(x->line, 5);
+	memset(&res, 0, sizeof(res));
+	res.verdict = REPLAY_DIVERGED;
+	res.div.frame = 7;
+	ck_assert(!replay_expect_met(x, &res));
+	res.div.frame = 9;
+	ck_assert(replay_expect_met(x, &res));
+	ck_assert_ptr_nonnull(x = replay_expect_find(e, pu_manifest(dir),
+	    REPLAY_STRICT));
+	ck_assert_int_eq(x->verdict, REPLAY_PASS);
+	ck_assert(!replay_expect_met(x, &res));
+	replay_expect_free(e);
+	/* Malformed lines. */
+	ck_assert_err(replay_expect_parse("t.pcap strict\n", dir, &e, msg,
+	    sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_ptr_nonnull(strstr(msg, "line 1:"));
+	ck_assert_err(replay_expect_parse("\nt.pcap loose pass\n", dir, &e,
+	    msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_ptr_nonnull(strstr(msg, "line 2:"));
+	ck_assert_err(replay_expect_parse("t.pcap strict pass 3\n", dir, &e,
+	    msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_err(replay_expect_parse("t.pcap strict diverged 0\n", dir,
+	    &e, msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_err(replay_expect_parse("t.pcap strict diverged 1x\n", dir,
+	    &e, msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_err(replay_expect_parse("t.pcap strict diverged 1 2\n", dir,
+	    &e, msg, sizeof(msg)), -VSE_ERR_INVAL);
+	ck_assert_ptr_null(e);
+}
+END_TEST
+
+/* --- memory: bounded by what is live, not by the trace's length --- */
+
+/* Heap bytes in use now: ASan's count under the sanitizers, glibc's otherwise. */
+static size_t
+heap_in_use(void)
+{
+#ifdef CHECK_ASAN
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+#endif
+}
+
+/* One short Linux connection on guest port gp: open, 4 bytes, read, close. */
+static void
+churn_one(struct tr *t, uint32_t gp, uint64_t *ts)
+{
+	ck_assert_int_eq(tr_feed(t, (*ts)++, 3, gp, VMADDR_CID_HOST, HP,
+	    VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0), 0);
+	ck_assert_int_eq(tr_feed(t, (*ts)++, VMADDR_CID_HOST, HP, 3, gp,
+	    VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0), 0);
+	ck_assert_int_eq(tr_feed(t, (*ts)++, 3, gp, VMADDR_CID_HOST, HP,
+	    VIRTIO_VSOCK_OP_RW, 0, "abcd", 0), 0);
+	ck_assert_int_eq(tr_feed(t, (*ts)++, VMADDR_CID_HOST, HP, 3, gp,
+	    VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 4), 0);
+	ck_assert_int_eq(tr_feed(t, (*ts)++, 3, gp, VMADDR_CID_HOST, HP,
+	    VIRTIO_VSOCK_OP_SHUTDOWN, 3, NULL, 0), 0);
+	ck_assert_int_eq(tr_feed(t, (*ts)++, VMADDR_CID_HOST, HP, 3, gp,
+	    VIRTIO_VSOCK_OP_RST, 0, NULL, 4), 0);
+}
+
+/* Connections per phase: well past the closed pairs replay remembers. */
+#define CHURN_PHASE	4096
+
+/*
+ * Many connections, one after another, each on a port of its own (as a
+ * Linux guest picks them): the heap's peak over connections 3N..4N is no
+ * higher than over N..2N. Before, every pair and its host application end
+ * stayed to the end: ~10 KB a connection, 2.5 GB for a 4-million-frame trace.
+ */
+START_TEST(test_memory_flat_over_many_connections)
+{
+	struct replay_options o;
+	struct tr *t;
+	size_t peak[2] = { 0, 0 }, h;
+	uint64_t ts = 0;
+	uint32_t i;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	for (i = 0; i < 4 * CHURN_PHASE; i++) {
+		churn_one(t, 100000 + i, &ts);
+		h = heap_in_use();
+		if (i / CHURN_PHASE == 1 && h > peak[0])
+			peak[0] = h;
+		if (i / CHURN_PHASE == 3 && h > peak[1])
+			peak[1] = h;
+	}
+	ck_assert_msg(peak[1] <= peak[0] + 16384, "heap peak %zu bytes over "
+	    "connections %u..%u, %zu over %u..%u", peak[0], CHURN_PHASE,
+	    2 * CHURN_PHASE, peak[1], 3 * CHURN_PHASE, 4 * CHURN_PHASE);
+	tr_finish(t);
+	ck_assert_int_eq(t->res.verdict, REPLAY_PASS);
+	ck_assert_uint_eq(t->res.conns, 4 * CHURN_PHASE);
+	free(t);
+}
+END_TEST
+
+/*
+ * Ports used again, as a long trace wraps them: soon after their close (the
+ * pair is still remembered) and long after (it was forgotten, and is new
+ * again). Both replay as the first time: no false verdict either way.
+ */
+START_TEST(test_pairs_reused_soon_and_late)
+{
+	struct tr *t = tr_new();
+	uint64_t ts = 0;
+	uint32_t i;
+
+	for (i = 0; i < 2 * CHURN_PHASE; i++)
+		churn_one(t, 100000 + i % 500, &ts);
+	for (i = 0; i < 2 * CHURN_PHASE; i++)
+		churn_one(t, 200000 + i % 1500, &ts);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/* An open connection and n host CREDIT_UPDATEs with no guest frame between. */
+static void
+long_window(struct tr *t, uint32_t n, size_t *heap_half, size_t *heap_end)
+{
+	uint32_t i;
+
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	for (i = 0; i < n; i++) {
+		if (H(t, 2 + i, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0) != 0)
+			break;
+		if (i == n / 2)
+			*heap_half = heap_in_use();
+	}
+	*heap_end = heap_in_use();
+}
+
+/*
+ * One window of 100,000 host packets: semantic mode holds only the events
+ * it compares (none here), so the heap stays flat; strict mode holds every
+ * packet up to its limit, then calls the trace unusable, naming the limit.
+ */
+START_TEST(test_memory_one_long_window)
+{
+	struct replay_options o;
+	size_t half = 0, end = 0;
+	struct tr *t = tr_new();
+
+	long_window(t, 100000, &half, &end);
+	ck_assert_msg(end <= half + 16384, "heap %zu bytes half-way, %zu at "
+	    "the end", half, end);
+	tr_expect(t, REPLAY_PASS, 0);
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	long_window(t, 100000, &half, &end);
+	ck_assert_int_eq(tr_finish(t), REPLAY_UNUSABLE);
+	ck_assert_msg(strstr(t->res.error, "frame 65537: more than 65536 "
+	    "packets") != NULL, "%s", t->res.error);
+	ck_assert_uint_lt(t->res.frames, 65540);
+	free(t);
+}
+END_TEST
+
+/*
+ * The guest pours data in one instant (no host frame, so one window) into a
+ * connection whose host never reads: the device resets it, which only the
+ * window's end would show. Replay holds at most 16 MiB of one direction's
+ * bytes unmatched, then calls the trace unusable, naming the limit.
+ */
+START_TEST(test_memory_bytes_held_bounded)
+{
+	static uint8_t chunk[65536];
+	struct tr *t = tr_new();
+	size_t before;
+	uint32_t i;
+	int e = 0;
+
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	before = heap_in_use();
+	for (i = 0; i < 400 && e == 0; i++)
+		e = tr_feed_type(t, 2, 3, GP, VMADDR_CID_HOST, HP,
+		    VIRTIO_VSOCK_TYPE_STREAM, VIRTIO_VSOCK_OP_RW, 0, chunk,
+		    sizeof(chunk), 262144, 0);
+	ck_assert_msg(heap_in_use() < before + (20u << 20), "%zu bytes more",
+	    heap_in_use() - before);
+	ck_assert_int_eq(tr_finish(t), REPLAY_UNUSABLE);
+	ck_assert_msg(strstr(t->res.error, "16 MiB") != NULL, "%s",
+	    t->res.error);
+	free(t);
 }
 END_TEST
 
@@ -728,6 +999,16 @@ replay_suite(void)
 	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);
 	tcase_add_test(tc, test_stream_matcher);
+	tcase_add_test(tc, test_totals_gating);
+	tcase_add_test(tc, test_expect_parse);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("memory");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_memory_flat_over_many_connections);
+	tcase_add_test(tc, test_pairs_reused_soon_and_late);
+	tcase_add_test(tc, test_memory_one_long_window);
+	tcase_add_test(tc, test_memory_bytes_held_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

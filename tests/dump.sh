@@ -96,6 +96,26 @@ record "$tmp/excess.pcap" 3 2 1024 1234 4 1 5 0 0123456789
 check "guest->host excess payload exits 2" test $? -eq 2
 check "... naming file and frame" grep -q "excess.pcap: frame 1: RW header says len 4 but the record has 10 payload bytes" "$err"
 
+# Every pipe form, plain and gzip, pcapng and pcap: read once, as from the file.
+gzip -c "$vec/tcpdump-vsock-1.pcapng" > "$tmp/t.pcapng.gz"
+"$emu" dump "$vec/emu-echo.pcap" > "$tmp/echo.dump"
+gzip -c "$vec/emu-echo.pcap" > "$tmp/echo.pcap.gz"
+for form in $pipe_forms; do
+	for input in "$vec/tcpdump-vsock-1.pcapng:$vec/tcpdump-vsock-1.dump" \
+	    "$tmp/t.pcapng.gz:$vec/tcpdump-vsock-1.dump" \
+	    "$vec/emu-echo.pcap:$tmp/echo.dump" \
+	    "$tmp/echo.pcap.gz:$tmp/echo.dump"; do
+		file=${input%%:*} want=${input#*:}
+		pipe_run "$form" "$file" "$emu" dump > "$out" 2> "$err"
+		check "dump $(basename "$file") through $form exits 0" test $? -eq 0
+		check "... prints what dump of the file prints" cmp -s "$out" "$want"
+		check "... nothing on stderr" test ! -s "$err"
+	done
+done
+printf 'not a capture\n' | "$emu" dump - > "$out" 2> "$err"
+check "a pipe of text exits 2" test $? -eq 2
+check "... one line naming -" grep -q '^vsockemu dump: -: not a pcap or pcapng capture' "$err"
+
 # Unusable input: exit 2 and one line naming the file (and frame).
 head -c 600 "$vec/tcpdump-vsock-1.pcapng" > "$tmp/cut.pcapng"
 "$emu" dump "$tmp/cut.pcapng" > "$out" 2> "$err"
@@ -106,10 +126,13 @@ check "one line on stderr" test "$(wc -l < "$err")" -eq 1
 : > "$tmp/empty"
 "$emu" dump "$tmp/empty" 2> "$err"
 check "empty file exits 2, named" sh -c "test $? -eq 2 && grep -q '/empty: ' '$err'"
+check "... once, in our words" sh -c "test \$(grep -o empty '$err' | wc -l) -eq 2 && ! grep -q 'dump file' '$err'"
 "$emu" dump "$vec/README.md" 2> "$err"
-check "non-capture exits 2, named" sh -c "test $? -eq 2 && grep -q 'README.md: not a readable' '$err'"
+check "non-capture exits 2, named" sh -c "test $? -eq 2 && grep -q 'README.md: not a pcap or pcapng capture' '$err'"
 "$emu" dump "$tmp/missing.pcap" 2> "$err"
 check "missing file exits 2" test $? -eq 2
+check "... named once, with the reason" test "$(cat "$err")" = \
+    "vsockemu dump: $tmp/missing.pcap: cannot open: No such file or directory"
 "$emu" dump "$vec/tcpdump-vsock-1.pcapng" "$tmp/empty" > "$out" 2> "$err"
 check "a bad file among good ones exits 2" test $? -eq 2
 check "... after dumping the good one" test "$(grep -c buf_alloc "$out")" -eq 10

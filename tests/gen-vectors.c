@@ -285,7 +285,7 @@ scenario_halfclose(struct gen *g)
 	wait_ns(g, GEN_MS);
 }
 
-/* Frames the bulk scenario writes (gen-vectors bulk OUT [FRAMES]). */
+/* Frames the bulk and churn scenarios write (gen-vectors bulk OUT [FRAMES]). */
 static unsigned long bulk_frames = 1000000;
 
 /*
@@ -316,6 +316,28 @@ scenario_bulk(struct gen *g)
 		if (round % 8 == 7)
 			gs(g, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 1024, 1234, 0,
 			    NULL);
+	}
+}
+
+/*
+ * Short connections one after another, each on a guest port of its own (as
+ * Linux picks them): open, 4 bytes, the host closes, the guest resets.
+ * Replay's memory must not grow with their number (doc/performance.md).
+ */
+static void
+scenario_churn(struct gen *g)
+{
+	uint32_t port = 100000;
+
+	script_listen(&g->sb, 1234, SCRIPT_ACCEPT);
+	while (vsock_pcap_writer_count(g->w) + 8 <= bulk_frames) {
+		gs(g, VIRTIO_VSOCK_OP_REQUEST, port, 1234, 0, NULL);
+		gs(g, VIRTIO_VSOCK_OP_RW, port, 1234, 0, "abcd");
+		script_close(&g->sb, app(g, 1234, port), false, g->now);
+		settle(g);
+		gs(g, VIRTIO_VSOCK_OP_RST, port, 1234, 0, NULL);
+		script_reap(&g->sb);	/* the generator's memory stays flat */
+		port++;
 	}
 }
 
@@ -400,6 +422,7 @@ static const struct {
 	{ "timeout", VSOCK_PROFILE_FIRECRACKER, scenario_timeout },
 	{ "halfclose", VSOCK_PROFILE_LINUX, scenario_halfclose },
 	{ "bulk", VSOCK_PROFILE_LINUX, scenario_bulk },
+	{ "churn", VSOCK_PROFILE_LINUX, scenario_churn },
 };
 
 int
@@ -413,11 +436,12 @@ main(int argc, char **argv)
 		    (uint32_t)strtoul(argv[6], NULL, 0));
 		return 0;
 	}
-	if (argc == 4 && strcmp(argv[1], "bulk") == 0)
+	if (argc == 4 && (strcmp(argv[1], "bulk") == 0 ||
+	    strcmp(argv[1], "churn") == 0))
 		bulk_frames = strtoul(argv[3], NULL, 10);
 	else if (argc != 3) {
 		fprintf(stderr, "usage: gen-vectors SCENARIO OUT.pcap\n"
-		    "       gen-vectors bulk OUT.pcap FRAMES\n"
+		    "       gen-vectors bulk|churn OUT.pcap FRAMES\n"
 		    "       gen-vectors alter IN OUT FRAME FIELD VALUE\n"
 		    "scenarios:");
 		for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)

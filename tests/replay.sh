@@ -73,11 +73,32 @@ check "... at the first fragment (frame 10, len)" \
 check "--guest-rx-buf 3732 given: conforms, JSON says so" \
     grep -q '"verdict":"pass".*"guest_rx_buf":3732' "$out"
 
+# Every pipe form, plain and gzip: the trace is read once, and the report is
+# the file's (only the name differs). The SEQPACKET trace also needs what the
+# first frames tell (its guest's RX buffer size) before the device starts.
+# neutral FILE: the report with the trace's name replaced.
+neutral() { sed '1s/^\([A-Z]*\) [^:]*:/\1 TRACE:/' "$1"; }
+gzip -c "$tcpd" > "$tmp/t.pcapng.gz"
+for input in "$tcpd" "$tmp/t.pcapng.gz" "$seq" "$vec/linux61-vhost-bulk-h2g.pcap.gz"; do
+	"$emu" replay --strict "$input" > "$tmp/file.out"
+	rc=$?
+	neutral "$tmp/file.out" > "$tmp/want"
+	for form in $pipe_forms; do
+		pipe_run "$form" "$input" "$emu" replay --strict > "$out" 2> "$err"
+		check "replay $(basename "$input") through $form: exit $rc as the file" \
+		    test $? -eq $rc
+		neutral "$out" > "$tmp/got"
+		check "... the file's report" cmp -s "$tmp/got" "$tmp/want"
+		check "... nothing on stderr" test ! -s "$err"
+	done
+done
+
 # Unusable input: exit 2 and a line naming the file (and frame).
 : > "$tmp/empty"
 "$emu" replay "$tmp/empty" > "$out" 2> "$err"
 check "empty file: exit 2" test $? -eq 2
 check "... UNUSABLE naming it" grep -q "^UNUSABLE $tmp/empty: " "$out"
+check "... once" test "$(grep -o "$tmp/empty" "$out" | wc -l)" -eq 1
 "$emu" replay "$vec/README.md" > "$out"
 check "not a capture: exit 2" test $? -eq 2
 head -c 600 "$tcpd" > "$tmp/cut.pcapng"
@@ -93,6 +114,36 @@ check "an unusable trace among good ones: exit 2" test $? -eq 2
 check "... the good one still reported" grep -q "^PASS $tcpd" "$out"
 "$emu" replay "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
 check "a divergent trace among good ones: exit 1" test $? -eq 1
+
+# Totals and gating: a final line of totals; exit 1 if any trace diverged
+# (an unusable one does not hide it), else 2 if any was unusable, else 0.
+{ le 2712847316 4; le 2 2; le 4 2; le 0 4; le 0 4; le 262144 4; le 271 4; } \
+    > "$tmp/header-only.pcap"
+"$emu" replay "$tmp/header-only.pcap" > "$out"
+check "a capture with no frame: exit 2" test $? -eq 2
+check "... UNUSABLE, saying so once" test "$(sed -n 1p "$out")" = \
+    "UNUSABLE $tmp/header-only.pcap: no frame to replay: the capture holds no packet"
+check "... then the totals" test "$(sed -n 2p "$out")" = \
+    "1 trace: 0 passed, 0 diverged, 1 unusable"
+"$emu" replay "$tcpd" "$vec/emu-echo.pcap" > "$out"
+check "all pass: exit 0" test $? -eq 0
+check "... totals last" test "$(tail -n 1 "$out")" = \
+    "2 traces: 2 passed, 0 diverged, 0 unusable"
+"$emu" replay "$tmp/empty" "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
+check "unusable, passing and diverged: exit 1, the divergence not hidden" \
+    test $? -eq 1
+check "... totals last" test "$(tail -n 1 "$out")" = \
+    "3 traces: 1 passed, 1 diverged, 1 unusable"
+"$emu" replay "$vec/negative/neg-fwd-cnt.pcap" "$tmp/empty" > "$out"
+check "diverged then unusable: exit 1" test $? -eq 1
+"$emu" replay "$tcpd" "$tmp/header-only.pcap" > "$out"
+check "passing and unusable: exit 2" test $? -eq 2
+"$emu" replay --format tap "$tcpd" "$tmp/empty" > "$out"
+check "tap: totals as a comment, last" test "$(tail -n 1 "$out")" = \
+    "# 2 traces: 1 passed, 0 diverged, 1 unusable"
+"$emu" replay --format json "$tcpd" "$tmp/empty" > "$out"
+check "json: totals as the last object" test "$(tail -n 1 "$out")" = \
+    '{"totals":{"traces":2,"passed":1,"diverged":0,"unusable":1}}'
 
 # Formats.
 "$emu" replay --format tap "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
