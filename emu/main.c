@@ -1,6 +1,7 @@
 /* main.c - vsockemu: option parsing and subcommand dispatch. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,13 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/*
+	 * A reader that goes away (a capture piped to `head`, a vhost-user
+	 * call fd that is a pipe nobody reads) must be an EPIPE the code
+	 * handles, never a signal that kills every connection: sockets use
+	 * MSG_NOSIGNAL, but write() to a pipe has no such flag.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
