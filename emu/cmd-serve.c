@@ -6,16 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend-muxer.h"
+#include "capture.h"
 #include "device.h"
 #include "error.h"
 #include "guest-apps.h"
 #include "loop.h"
 #include "mem.h"
 #include "options.h"
-#include "pcap-writer.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -101,8 +100,7 @@ struct serve {
 	struct vsock_device *dev;
 	struct muxer *mx;
 	struct gapps *apps;
-	struct vsock_pcap_writer *pcap;
-	uint64_t pcap_epoch;		/* wall ns minus monotonic ns at start */
+	struct capture cap;
 	bool kick, irq;
 };
 
@@ -301,34 +299,15 @@ on_irq(void *ctx, unsigned q)
 	((struct serve *)ctx)->irq = true;
 }
 
-/*
- * The device's tap: its clock is monotonic, a capture wants wall-clock
- * time, so the program (never the device) shifts each record.
- */
-static void
-on_tap(void *ctx, const struct vsock_tap_record *rec)
-{
-	struct serve *s = ctx;
-	struct vsock_tap_record r = *rec;
-
-	r.now += s->pcap_epoch;
-	vsock_pcap_writer_tap(s->pcap, &r);
-}
-
 /* Opens the capture and hooks it to the device. */
 static int
 start_pcap(struct serve *s, char *err, size_t errlen)
 {
-	struct timespec wall;
-
 	if (s->o.pcap == NULL)
 		return 0;
-	if (vsock_pcap_writer_open(s->o.pcap, &s->pcap, err, errlen) < 0)
+	if (capture_open(&s->cap, "serve", s->o.pcap, err, errlen) < 0)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	s->pcap_epoch = (uint64_t)wall.tv_sec * 1000000000u +
-	    (uint64_t)wall.tv_nsec - loop_now();
-	vsock_device_set_tap(s->dev, on_tap, s);
+	vsock_device_set_tap(s->dev, capture_tap, &s->cap);
 	return 0;
 }
 
@@ -471,9 +450,7 @@ teardown(struct serve *s)
 	/* Releasing the connections closes their host sockets. */
 	vsock_device_free(s->dev);
 	muxer_free(s->mx);
-	if (s->pcap != NULL && vsock_pcap_writer_close(s->pcap) < 0)
-		fprintf(stderr, "vsockemu serve: %s: capture incomplete\n",
-		    s->o.pcap);
+	capture_close(&s->cap);
 	if (s->vs != NULL)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
