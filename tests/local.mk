@@ -33,6 +33,7 @@ PROGRAM_TESTS = \
 	tests/replay-vectors.sh \
 	tests/serve.sh \
 	tests/serve-leak.sh \
+	tests/signals.sh \
 	tests/vectors.sh \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \

@@ -13,16 +13,6 @@ fail=0
 pid=""
 
 
-# Waits (bounded) until "$@" succeeds.
-wait_for() {
-	i=0
-	while ! "$@" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
-		sleep 0.05
-	done
-}
-
 start() {
 	"$emu" serve -q "$@" 2>serve.err &
 	pid=$!
