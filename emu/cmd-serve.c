@@ -419,14 +419,16 @@ print_stats(const struct serve *s)
 
 	fprintf(stderr, "vsockemu: %llu connections, packets %llu to host / "
 	    "%llu to guest, bytes %llu / %llu, RST sent %llu; host sockets "
-	    "%llu accepted, %llu bad lines, %llu line timeouts\n",
+	    "%llu accepted, %llu bad lines, %llu line timeouts, %llu accept "
+	    "pauses (fd limit)\n",
 	    (unsigned long long)d->conns_opened,
 	    (unsigned long long)d->tx_packets,
 	    (unsigned long long)d->rx_packets,
 	    (unsigned long long)d->tx_bytes, (unsigned long long)d->rx_bytes,
 	    (unsigned long long)d->rst_sent, (unsigned long long)m->accepted,
 	    (unsigned long long)m->bad_lines,
-	    (unsigned long long)m->line_timeouts);
+	    (unsigned long long)m->line_timeouts,
+	    (unsigned long long)m->accept_backoffs);
 }
 
 /* SIGUSR1: one line of live counters on stderr (make soak reads it). */
@@ -477,6 +479,8 @@ cmd_serve(int argc, char **argv)
 	muxer_config_defaults(&mc);
 	mc.uds_path = s.o.uds;
 	mc.line_timeout = s.o.line_timeout_ms * 1000000u;
+	mc.log = vse_log;
+	mc.log_ctx = "serve";
 	if (muxer_new(&mc, on_mx_watch, &s, &s.mx, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||

@@ -356,6 +356,8 @@ cmd_vhost_user(int argc, char **argv)
 		return 1;
 	muxer_config_defaults(&mc);
 	mc.uds_path = r.o.uds;
+	mc.log = vse_log;
+	mc.log_ctx = "vhost-user";
 	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
 	    muxer_new(&mc, on_mx_watch, &r, &r.mx, err, sizeof(err)) < 0 ||
 	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,

@@ -43,6 +43,12 @@ usage(FILE *f)
 	fprintf(f, usage_text, off > 0 ? list : "  (none yet)\n");
 }
 
+void
+vse_log(void *ctx, const char *msg)
+{
+	fprintf(stderr, "vsockemu %s: %s\n", (const char *)ctx, msg);
+}
+
 int
 main(int argc, char **argv)
 {

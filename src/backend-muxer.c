@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -40,6 +41,13 @@ struct mx_entry {
 	unsigned watching;		/* MUXER_EV_* last asked of the loop */
 };
 
+/*
+ * How long the main socket goes unwatched after accept failed for lack of
+ * fds, unless one of ours is closed first: tmux's server_accept() waits a
+ * second, nginx's ngx_event_accept() accept_mutex_delay (500 ms).
+ */
+#define MUXER_ACCEPT_PAUSE	VSOCK_NS_PER_SEC
+
 struct muxer {
 	struct muxer_config cfg;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -52,6 +60,8 @@ struct muxer {
 	int nfds;
 	struct mx_entry *line_head, *line_tail;
 	unsigned nlines;
+	vsock_time_t accept_resume;	/* paused until; NEVER: not paused */
+	bool pause_logged;		/* since the backlog was last drained */
 	struct muxer_stats stats;
 };
 
@@ -98,15 +108,56 @@ track(struct muxer *m, struct mx_entry *e)
 
 /*
  * Watches the main socket only while there is room for another unfinished
- * CONNECT line; beyond the cap, clients wait in the kernel's listen backlog
- * (itself bounded) instead of being refused, and a level-triggered loop
- * does not spin on a listener it will not accept from.
+ * CONNECT line and accept is not paused for lack of fds; otherwise clients
+ * wait in the kernel's listen backlog (itself bounded) instead of being
+ * refused, and a level-triggered loop does not spin on a listener it will
+ * not accept from.
  */
 static void
 update_listener(struct muxer *m)
 {
-	set_watch(m, &m->listener,
-	    m->nlines < m->cfg.max_pending ? MUXER_EV_READ : 0);
+	bool accepting = m->nlines < m->cfg.max_pending &&
+	    m->accept_resume == VSOCK_TIME_NEVER;
+
+	set_watch(m, &m->listener, accepting ? MUXER_EV_READ : 0);
+}
+
+/*
+ * accept4 failed with the listener still readable (EMFILE, ENFILE,
+ * ENOBUFS...): retrying at once would spin a level-triggered loop. Pause
+ * as tmux does (nginx too); say so once, until the backlog is drained.
+ * The alternative, libuv's reserve fd closed to accept and drop the
+ * client, refuses connections that are better left waiting.
+ */
+static void
+pause_accept(struct muxer *m, int err, vsock_time_t now)
+{
+	char msg[256 + sizeof(m->path)];
+	struct rlimit rl;
+
+	m->stats.accept_backoffs++;
+	m->accept_resume = now + MUXER_ACCEPT_PAUSE;
+	update_listener(m);
+	if (m->pause_logged || m->cfg.log == NULL)
+		return;
+	m->pause_logged = true;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = RLIM_INFINITY;
+	snprintf(msg, sizeof(msg), "cannot accept on %s: %s (fd limit %lld); "
+	    "host clients wait in the listen backlog until an fd is freed",
+	    m->path, strerror(err), rl.rlim_cur == RLIM_INFINITY ? -1LL :
+	    (long long)rl.rlim_cur);
+	m->cfg.log(m->cfg.log_ctx, msg);
+}
+
+/* One of our fds was closed: if accept was paused, it may work now. */
+static void
+fd_freed(struct muxer *m)
+{
+	if (m->accept_resume != VSOCK_TIME_NEVER) {
+		m->accept_resume = VSOCK_TIME_NEVER;
+		update_listener(m);
+	}
 }
 
 /* Takes e off the list of unfinished CONNECT lines. */
@@ -136,6 +187,7 @@ drop_entry(struct muxer *m, struct mx_entry *e)
 	m->by_fd[e->fd] = NULL;
 	close(e->fd);
 	free(e);
+	fd_freed(m);
 }
 
 /* Fills sa with path; false when it does not fit sun_path. */
@@ -167,6 +219,7 @@ muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return -VSE_ERR_NOMEM;
 	m->cfg = *cfg;
+	m->accept_resume = VSOCK_TIME_NEVER;
 	m->watch = watch;
 	m->watch_ctx = watch_ctx;
 	strcpy(m->path, sa.sun_path);
@@ -250,8 +303,16 @@ accept_hosts(struct muxer *m, vsock_time_t now)
 	for (i = 0; i < 64 && m->nlines < m->cfg.max_pending; i++) {
 		fd = accept4(m->listener.fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;	/* that client is gone; the next */
+		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			m->pause_logged = false;	/* all caught up */
 			break;
+		}
+		if (fd < 0) {
+			pause_accept(m, errno, now);
+			return;
+		}
 		m->stats.accepted++;
 		if ((e = calloc(1, sizeof(*e))) == NULL) {
 			close(fd);
@@ -304,6 +365,7 @@ start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
 		m->by_fd[fd] = NULL;
 		close(fd);
 		free(e);
+		fd_freed(m);
 		return;
 	}
 	/* The device may have released it already; then e is gone. */
@@ -651,13 +713,19 @@ muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now)
 vsock_time_t
 muxer_next_deadline(const struct muxer *m)
 {
-	return m->line_head != NULL ? m->line_head->deadline :
+	vsock_time_t line = m->line_head != NULL ? m->line_head->deadline :
 	    VSOCK_TIME_NEVER;
+
+	return line < m->accept_resume ? line : m->accept_resume;
 }
 
 void
 muxer_run(struct muxer *m, vsock_time_t now)
 {
+	if (m->accept_resume <= now) {
+		m->accept_resume = VSOCK_TIME_NEVER;
+		update_listener(m);
+	}
 	/* Lines time out in arrival order: the list is sorted. */
 	while (m->line_head != NULL && m->line_head->deadline <= now) {
 		m->stats.line_timeouts++;

@@ -16,11 +16,16 @@ struct muxer;
 #define MUXER_EV_HUP	4u	/* peer closed (reported, never asked for) */
 #define MUXER_EV_ERR	8u
 
+/* The muxer's one-line reports (the library never prints); msg ends there. */
+typedef void (*muxer_log_fn)(void *ctx, const char *msg);
+
 struct muxer_config {
 	const char *uds_path;		/* main host socket, e.g. "./v.sock" */
 	vsock_time_t line_timeout;	/* CONNECT line must finish (5 s) */
 	unsigned max_pending;		/* unfinished CONNECT lines held (64);
 					 * more wait in the listen backlog */
+	muxer_log_fn log;		/* NULL: say nothing */
+	void *log_ctx;
 };
 
 struct muxer_stats {
@@ -32,6 +37,7 @@ struct muxer_stats {
 	uint64_t no_device;		/* closed: CONNECT with no device */
 	uint64_t guest_connects;	/* guest connections to PATH_PORT */
 	uint64_t guest_refused;
+	uint64_t accept_backoffs;	/* accept failed (EMFILE...): paused */
 };
 
 /*
@@ -65,7 +71,10 @@ void muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now);
 /* When muxer_run must next be called (VSOCK_TIME_NEVER: never). */
 vsock_time_t muxer_next_deadline(const struct muxer *m);
 
-/* Closes host sockets whose CONNECT line timed out by now. */
+/*
+ * Closes host sockets whose CONNECT line timed out by now, and accepts
+ * again once a pause for lack of fds is over.
+ */
 void muxer_run(struct muxer *m, vsock_time_t now);
 
 const struct muxer_stats *muxer_stats(const struct muxer *m);

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +27,7 @@ struct mrig {
 	unsigned watch[MAXFD];
 	char dir[48];
 	char path[64];
+	int logged;			/* lines from the muxer's log hook */
 };
 
 static void
@@ -35,6 +37,16 @@ on_watch(void *ctx, int fd, unsigned events)
 
 	ck_assert_int_lt(fd, MAXFD);
 	r->watch[fd] = events;
+}
+
+/* The muxer's log hook: counts the lines. */
+static void
+on_log(void *ctx, const char *msg)
+{
+	struct mrig *r = ctx;
+
+	ck_assert_ptr_nonnull(strstr(msg, "Too many open files"));
+	r->logged++;
 }
 
 /* Dispatches ready fds until none is ready (AF_UNIX is synchronous). */
@@ -83,6 +95,8 @@ mrig_new_profile(unsigned max_pending, enum vsock_profile profile)
 	snprintf(r->path, sizeof(r->path), "%s/v.sock", r->dir);
 	muxer_config_defaults(&mc);
 	mc.uds_path = r->path;
+	mc.log = on_log;
+	mc.log_ctx = r;
 	if (max_pending)
 		mc.max_pending = max_pending;
 	ck_assert_msg(muxer_new(&mc, on_watch, r, &r->m, err,
@@ -527,6 +541,101 @@ START_TEST(test_device_free_closes_host_sockets)
 }
 END_TEST
 
+/* Lowers the soft fd limit to just above the highest open fd. */
+static void
+limit_fds(struct rlimit *old)
+{
+	struct rlimit low;
+	int fd, top = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, old), 0);
+	for (fd = 0; fd < MAXFD; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			top = fd;
+	low = *old;
+	low.rlim_cur = (rlim_t)top + 1;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+}
+
+/* Takes every free fd below the limit; returns how many. */
+static int
+fill_fds(int *fds, int max)
+{
+	int n = 0, fd;
+
+	while (n < max && (fd = open("/dev/null", O_RDONLY)) >= 0)
+		fds[n++] = fd;
+	ck_assert_int_eq(errno, EMFILE);
+	return n;
+}
+
+/*
+ * At the fd limit accept4 fails with EMFILE while the listener stays
+ * readable: the muxer stops watching it (no busy loop: pump() would abort),
+ * tries once more when one of its own fds is closed or a second has passed
+ * (tmux's server_accept()), keeps the clients waiting rather than refused,
+ * and logs once until the backlog is drained.
+ */
+START_TEST(test_fd_limit_backs_off)
+{
+	struct mrig *r = mrig_new(0);
+	int a = client(r->path), b = client(r->path), c = client(r->path);
+	int lfd = muxer_listen_fd(r->m), fill[MAXFD], n, d;
+	const struct muxer_stats *st = muxer_stats(r->m);
+	struct rlimit old;
+
+	limit_fds(&old);
+	n = fill_fds(fill, MAXFD);
+	pump(r);
+	ck_assert_uint_eq(r->watch[lfd], 0);
+	ck_assert_uint_eq(st->accept_backoffs, 1);	/* one try, not a spin */
+	ck_assert_uint_eq(st->accepted, 0);
+	ck_assert_int_eq(r->logged, 1);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), r->w->now + SEC);
+	/* An fd freed elsewhere: found when the pause ends, not before. */
+	close(fill[--n]);
+	muxer_run(r->m, r->w->now + SEC - 1);
+	ck_assert_uint_eq(r->watch[lfd], 0);
+	r->w->now += SEC;
+	muxer_run(r->m, r->w->now);
+	pump(r);	/* accepts a, fails on b: paused again */
+	ck_assert_uint_eq(st->accepted, 1);
+	ck_assert_uint_eq(st->accept_backoffs, 2);
+	ck_assert_uint_eq(r->watch[lfd], 0);
+	ck_assert_int_eq(r->logged, 1);			/* said once */
+	/* The muxer closes one of its own (a's bad line): b, at once. */
+	put(a, "FOO 52\n");
+	pump(r);
+	ck_assert(closed(a));
+	ck_assert_uint_eq(st->accepted, 2);
+	ck_assert_uint_eq(st->accept_backoffs, 3);
+	host_connect(r, b, "CONNECT 52\n", 52, true);
+	ck_assert_str_eq(get(b), "OK 1073741824\n");
+	/* Room again: c is served, the backlog drains, the episode ends. */
+	while (n > 0)
+		close(fill[--n]);
+	r->w->now += SEC;
+	muxer_run(r->m, r->w->now);
+	pump(r);
+	ck_assert_uint_eq(st->accepted, 3);
+	ck_assert_uint_eq(r->watch[lfd], MUXER_EV_READ);
+	/* A new shortage is a new episode: said again. */
+	d = client(r->path);
+	n = fill_fds(fill, MAXFD);
+	pump(r);
+	ck_assert_uint_eq(st->accept_backoffs, 4);
+	ck_assert_int_eq(r->logged, 2);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	while (n > 0)
+		close(fill[--n]);
+	close(a);
+	close(b);
+	close(c);
+	close(d);
+	mrig_free(r);
+}
+END_TEST
+
 /* The main socket: live -> error; stale -> replaced; a file -> error. */
 START_TEST(test_socket_path_rules)
 {
@@ -592,6 +701,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_socket_path_rules);
 	tcase_add_test(tc, test_no_device_refuses_connect);
 	tcase_add_test(tc, test_device_free_closes_host_sockets);
+	tcase_add_test(tc, test_fd_limit_backs_off);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -145,6 +145,40 @@ check "idle serve uses ~0% CPU ($((after - before)) ticks in 2 s)" \
     test $((after - before)) -le 5
 stop
 
+# --- at the fd limit: clients wait (no spin, one message), all served ---
+# 40 clients that stay connected, an fd limit of 32: some must wait in the
+# listen backlog. Each client's stdin stays open until hold.fifo closes.
+(ulimit -n 32 && exec "$emu" serve -q) 2>fdlim.err &
+pid=$!
+wait_for test -S ./v.sock || { cat fdlim.err; exit 99; }
+mkfifo hold.fifo
+exec 3<>hold.fifo
+i=0
+while [ $i -lt 40 ]; do
+	# (A client holding fd 3, the FIFO's writer, would never see its
+	# end; `exec` closes it for good, where `{ } 3>&-` keeps a copy.)
+	{ exec 3>&-; printf 'CONNECT 52\nhello %d\n' $i; cat hold.fifo; } |
+	    socat -t 30 - UNIX-CONNECT:./v.sock > "fd$i.out" 3>&- &
+	i=$((i + 1))
+done
+wait_for grep -q "cannot accept" fdlim.err
+served=$(cat fd*.out | grep -c '^hello')
+check "fd limit: $served of 40 served, the rest wait" test "$served" -lt 40
+before=$(awk '{print $14 + $15}' /proc/$pid/stat)
+sleep 1
+after=$(awk '{print $14 + $15}' /proc/$pid/stat)
+check "fd limit: no busy loop ($((after - before)) ticks in 1 s)" \
+    test $((after - before)) -le 10
+exec 3>&-	# every client ends its input: fds come free
+all_served() { test "$(cat fd*.out | grep -c '^hello')" -eq 40; }
+wait_for all_served
+check "fd limit: all 40 served once fds came free" all_served
+check "fd limit: said once ($(cat fdlim.err))" \
+    sh -c 'test "$(wc -l < fdlim.err)" -eq 1 &&
+    grep -q "Too many open files (fd limit 32)" fdlim.err'
+stop
+rm -f hold.fifo fd*.out
+
 # --- --pcap: the device's packets, readable by dump and by Wireshark ---
 start --pcap cap.pcap || exit 99
 printf 'CONNECT 52\nHello\n' | host_call > /dev/null
