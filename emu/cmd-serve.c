@@ -112,13 +112,31 @@ bad(const char *opt, const char *arg, const char *why)
 	return -1;
 }
 
-/* --guest PORT=SERVICE */
+/*
+ * Cuts a trailing ",seqpacket" off arg: that service or connection is
+ * SEQPACKET (0 leaves it to --seqpacket). Only at the end, so a unix:
+ * PATH may hold commas.
+ */
+static uint16_t
+cut_type(char *arg)
+{
+	static const char suffix[] = ",seqpacket";
+	size_t n = strlen(arg), k = sizeof(suffix) - 1;
+
+	if (n <= k || strcmp(arg + n - k, suffix) != 0)
+		return 0;
+	arg[n - k] = '\0';
+	return VIRTIO_VSOCK_TYPE_SEQPACKET;
+}
+
+/* --guest PORT=SERVICE[,seqpacket] */
 static int
 parse_guest(struct serve_opts *o, char *arg)
 {
 	char *eq = strchr(arg, '=');
 	struct gapp_listen_spec *s = &o->guest[o->nguest];
 	uint64_t port;
+	uint16_t type = cut_type(arg);
 
 	if (o->nguest == SERVE_MAX_GUEST)
 		return bad("--guest", arg, "too many");
@@ -129,17 +147,19 @@ parse_guest(struct serve_opts *o, char *arg)
 		return bad("--guest", arg, "port is not a number below 2^32-1");
 	memset(s, 0, sizeof(*s));
 	s->port = (uint32_t)port;
+	s->type = type;
 	if (gapp_parse_service(eq + 1, s) < 0)
 		return bad("--guest", eq + 1, "service must be echo, discard, "
-		    "source:BYTES or unix:PATH");
+		    "source:BYTES or unix:PATH, then ,seqpacket if it is one");
 	o->nguest++;
 	return 0;
 }
 
-/* --guest-connect PATH=PORT */
+/* --guest-connect PATH=PORT[,seqpacket] */
 static int
 parse_gconn(struct serve_opts *o, char *arg)
 {
+	uint16_t type = cut_type(arg);
 	char *eq = strrchr(arg, '=');
 	uint64_t port;
 
@@ -152,6 +172,7 @@ parse_gconn(struct serve_opts *o, char *arg)
 		return bad("--guest-connect", eq + 1, "port is not a number");
 	o->gconn[o->ngconn].path = arg;
 	o->gconn[o->ngconn].port = (uint32_t)port;
+	o->gconn[o->ngconn].type = type;
 	o->ngconn++;
 	return 0;
 }
@@ -176,6 +197,27 @@ parse_ch_vsock(struct serve_opts *o, char *arg)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Does the device offer VIRTIO_VSOCK_F_SEQPACKET (and the muxer listen on
+ * UDS.seqpacket)? With --seqpacket, or when one service or --guest-connect
+ * is SEQPACKET by itself.
+ */
+static bool
+offer_seqpacket(const struct serve_opts *o)
+{
+	unsigned i;
+
+	if (o->seqpacket)
+		return true;
+	for (i = 0; i < o->nguest; i++)
+		if (o->guest[i].type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+			return true;
+	for (i = 0; i < o->ngconn; i++)
+		if (o->gconn[i].type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+			return true;
+	return false;
 }
 
 static int
@@ -374,7 +416,7 @@ build_guest(struct serve *s, char *err, size_t errlen)
 	vsock_device_config_defaults(&dc);
 	dc.guest_cid = s->o.cid;
 	dc.profile = s->o.profile;
-	dc.seqpacket = s->o.seqpacket;
+	dc.seqpacket = offer_seqpacket(&s->o);
 	dc.max_conns = s->o.max_conns;
 	if ((e = vsock_device_new(&dc, &muxer_backend_ops, s->mx, &s->dev,
 	    &why)) < 0) {
@@ -479,6 +521,7 @@ cmd_serve(int argc, char **argv)
 	muxer_config_defaults(&mc);
 	mc.uds_path = s.o.uds;
 	mc.line_timeout = s.o.line_timeout_ms * 1000000u;
+	mc.seqpacket = offer_seqpacket(&s.o);
 	mc.log = vse_log;
 	mc.log_ctx = "serve";
 	if (muxer_new(&mc, on_mx_watch, &s, &s.mx, err, sizeof(err)) < 0 ||
@@ -493,8 +536,10 @@ cmd_serve(int argc, char **argv)
 	}
 	fg_vsock_start(s.vs);
 	if (s.o.verbose)
-		fprintf(stderr, "vsockemu: guest CID %llu on %s\n",
-		    (unsigned long long)s.o.cid, s.o.uds);
+		fprintf(stderr, "vsockemu: guest CID %llu on %s%s%s\n",
+		    (unsigned long long)s.o.cid, s.o.uds,
+		    mc.seqpacket ? " and " : "", mc.seqpacket ?
+		    muxer_seqpacket_path(s.mx) : "");
 	do {
 		now = loop_now();
 		vsock_device_run(s.dev, now);

@@ -356,6 +356,7 @@ cmd_vhost_user(int argc, char **argv)
 		return 1;
 	muxer_config_defaults(&mc);
 	mc.uds_path = r.o.uds;
+	mc.seqpacket = r.o.seqpacket;
 	mc.log = vse_log;
 	mc.log_ctx = "vhost-user";
 	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||

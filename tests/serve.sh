@@ -5,6 +5,7 @@ set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 emu=$(cd "${top_builddir:-.}" && pwd)/emu/vsockemu
 slow=$(cd "${top_builddir:-.}" && pwd)/tests/slow-reader
+peer=$(cd "${top_builddir:-.}" && pwd)/tests/seqpacket-peer
 command -v socat >/dev/null 2>&1 || { echo "SKIP: socat not installed"; exit 77; }
 
 work=$(mktemp -d /tmp/vsockemu-serve-XXXXXX)
@@ -27,7 +28,8 @@ stop() {
 	pid=""
 	return $rc
 }
-trap 'stop; cd /; rm -rf "$work"' EXIT
+helpers=""	# background servers the trap must end too
+trap 'stop; [ -n "$helpers" ] && kill $helpers 2>/dev/null; cd /; rm -rf "$work"' EXIT
 
 # Sends stdin to guest port $1 through CONNECT and prints what comes back.
 host_call() {
@@ -104,6 +106,46 @@ check "half-close: host got the question after guest EOF" \
 check "half-close: guest got the reply after its own EOF" \
     test "$(cat answer.out)" = "reply"
 stop
+
+# --- SEQPACKET: real SOCK_SEQPACKET clients, message boundaries both ways ---
+# Host clients of SEQPACKET services use UDS.seqpacket (the main socket is
+# SOCK_STREAM, Firecracker's); bridges and guest connections to UDS_PORT
+# are SOCK_SEQPACKET too. seqpacket-peer checks every message whole.
+"$peer" echo-server ./sp.sock &
+sppid=$!
+"$peer" echo-server ./v.sock_1234 &
+gspid=$!
+helpers="$sppid $gspid"
+wait_for test -S ./sp.sock && wait_for test -S ./v.sock_1234 || exit 99
+start --guest 52=echo --guest 60=echo,seqpacket \
+    --guest 61=unix:./sp.sock,seqpacket \
+    --guest-connect ./gs.sock=1234,seqpacket || exit 99
+wait_for test -S ./v.sock.seqpacket
+check "seqpacket: host -> guest echo service, boundaries kept" \
+    "$peer" client ./v.sock.seqpacket 60
+check "seqpacket: host -> unix: bridge to a SOCK_SEQPACKET server" \
+    "$peer" client ./v.sock.seqpacket 61
+check "seqpacket: guest -> host, reaching UDS_1234 as SOCK_SEQPACKET" \
+    "$peer" client ./gs.sock
+printf 'CONNECT 52\nstream\n' | host_call > mixed.out
+check "seqpacket: a STREAM service on the main socket still echoes" \
+    test "$(tail -n 1 mixed.out)" = stream
+printf 'CONNECT 60\n' | socat -t 5 - UNIX-CONNECT:./v.sock > mismatch.out
+check "STREAM CONNECT to a SEQPACKET service: closed, no OK (Linux RSTs)" \
+    test ! -s mismatch.out
+check "SEQPACKET CONNECT to a STREAM service: closed, no OK" \
+    sh -c "! '$peer' client ./v.sock.seqpacket 52 2>/dev/null"
+stop
+check "SIGTERM removes the SEQPACKET socket too" test ! -e ./v.sock.seqpacket
+start --seqpacket || exit 99
+wait_for test -S ./v.sock.seqpacket
+check "--seqpacket: CONNECT 52 from a SOCK_SEQPACKET client, echoed" \
+    "$peer" client ./v.sock.seqpacket 52
+stop
+kill $helpers
+wait $helpers 2>/dev/null
+helpers=""
+rm -f ./sp.sock ./v.sock_1234
 
 # --- a client that never finishes its line is closed at the timeout ---
 start --line-timeout 300 || exit 99
