@@ -48,13 +48,18 @@ static const char vhu_usage[] =
 "  --cid N           guest CID, given to the guest in config space\n"
 "                    (default 3; 0, 1, 2 and -1 are reserved)\n"
 "  --pcap FILE       record every packet as a vsockmon capture ('-': stdout)\n"
-"  --seqpacket       offer VIRTIO_VSOCK_F_SEQPACKET\n"
+"  --seqpacket       offer VIRTIO_VSOCK_F_SEQPACKET; SOCK_SEQPACKET host\n"
+"                    clients use PATH.seqpacket (--uds PATH)\n"
 "  --profile NAME    credit profile: firecracker (default) or linux\n"
 "  --max-conns N     connection limit (default 1023)\n"
 "  --once            exit after the first front-end disconnects\n"
 "  -v, --verbose     report each front-end and the counters\n"
 "  -q, --quiet       print nothing but errors\n"
-"  -h, --help        show this help\n";
+"  -h, --help        show this help\n"
+"\n"
+"SIGINT, SIGTERM or SIGHUP resets every connection, removes its sockets\n"
+"and exits 0; SIGPIPE is ignored (a call fd nobody reads is an error, not\n"
+"a death). At the fd limit host clients wait in the listen backlog.\n";
 
 struct vhu_opts {
 	const char *socket, *uds, *pcap;
