@@ -7,6 +7,7 @@
 #include "capture.h"
 #include "loop.h"
 
+/* Opens the writer and notes how far wall time is from the loop's clock. */
 int
 capture_open(struct capture *c, const char *cmd, const char *path,
     char *err, size_t errlen)
@@ -36,19 +37,22 @@ capture_stop(struct capture *c)
 	c->w = NULL;
 }
 
+/* One tapped packet, in wall-clock time, while the capture lives. */
 void
 capture_tap(void *ctx, const struct vsock_tap_record *rec)
 {
 	struct capture *c = ctx;
-	struct vsock_tap_record r = *rec;
+	struct vsock_tap_record r;
 
 	if (c->w == NULL)
 		return;
+	r = *rec;
 	r.now += c->epoch;
 	if (vsock_pcap_writer_write(c->w, &r) < 0)
 		capture_stop(c);
 }
 
+/* The end of the capture; a failure this late is said here. */
 void
 capture_close(struct capture *c)
 {

@@ -43,6 +43,7 @@ usage(FILE *f)
 	fprintf(f, usage_text, off > 0 ? list : "  (none yet)\n");
 }
 
+/* A library's one-line report, under the command's name. */
 void
 vse_log(void *ctx, const char *msg)
 {
