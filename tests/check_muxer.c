@@ -896,6 +896,12 @@ muxer_suite(void)
 {
 	Suite *s = suite_create("muxer");
 	TCase *tc = tcase_create("host");
+	/*
+	 * Apart, so that `CK_RUN_CASE=host valgrind` can leave it out:
+	 * valgrind closes an fd the kernel handed out above its virtual
+	 * limit, so an accept at the limit drops the client there.
+	 */
+	TCase *fdl = tcase_create("fd-limit");
 
 	tcase_add_test(tc, test_host_connect_ok_and_data);
 	tcase_add_test(tc, test_host_connect_refused_no_ok);
@@ -912,13 +918,14 @@ muxer_suite(void)
 	tcase_add_test(tc, test_socket_path_rules);
 	tcase_add_test(tc, test_no_device_refuses_connect);
 	tcase_add_test(tc, test_device_free_closes_host_sockets);
-	tcase_add_test(tc, test_fd_limit_backs_off);
 	tcase_add_test(tc, test_seqpacket_host_connect);
 	tcase_add_loop_test(tc, test_seqpacket_bad_line_closed, 0,
 	    (int)(sizeof(bad_seq_lines) / sizeof(bad_seq_lines[0])));
 	tcase_add_test(tc, test_seqpacket_256k_message_to_host);
 	tcase_add_test(tc, test_seqpacket_guest_connect);
 	suite_add_tcase(s, tc);
+	tcase_add_test(fdl, test_fd_limit_backs_off);
+	suite_add_tcase(s, fdl);
 	return s;
 }
 
