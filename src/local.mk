@@ -1,29 +1,23 @@
-# src/local.mk - the device-model library (no I/O, injected clock) and its capture files.
-noinst_LIBRARIES += src/libvsockemu.a
+# src/local.mk - the layered libraries, lowest first. Each layer is a
+# folder and a libtool convenience library compiled with only its own folder
+# and the layers below it on the include path, so an upward include does not
+# build (tests/layering.sh checks the same rule and more in make check).
+#
+#   virtio <- vsock <- host
+#                   <- trace
+#                   <- fakeguest (public device headers only)
+#                   <- trace + fakeguest <- replay
+include $(srcdir)/src/virtio/local.mk
+include $(srcdir)/src/vsock/local.mk
+include $(srcdir)/src/host/local.mk
+include $(srcdir)/src/trace/local.mk
+include $(srcdir)/fakeguest/local.mk
+include $(srcdir)/src/replay/local.mk
 
-src_libvsockemu_a_SOURCES = \
-	src/error.c src/error.h \
-	src/byteorder.h \
-	src/guestmem.c src/guestmem.h \
-	src/virtio-ring.h \
-	src/virtq.c src/virtq.h \
-	src/vsock-proto.h \
-	src/pkt.c src/pkt.h \
-	src/backend.h \
-	src/credit.c src/credit.h \
-	src/txbuf.c src/txbuf.h \
-	src/conn-list.c src/conntab.c \
-	src/device.c src/device.h src/device-int.h \
-	src/device-tx.c src/device-rx.c \
-	src/backend-script.c src/backend-script.h \
-	src/connect-line.c src/connect-line.h \
-	src/backend-muxer.c src/backend-muxer.h \
-	src/uds-path.c src/uds-path.h \
-	src/vhost-user.c src/vhost-user.h \
-	src/vsockmon.c src/vsockmon.h \
-	src/pcap-record.c src/pcap-reader.c src/pcap-reader.h \
-	src/pcap-writer.c src/pcap-writer.h \
-	src/replay.c src/replay.h src/replay-int.h \
-	src/replay-conn.c src/replay-stream.c src/replay-trace.c \
-	src/replay-device.c src/replay-compare.c src/replay-file.c \
-	src/replay-script.c src/replay-report.c
+# Link lines of each layer with everything below it, highest first.
+VIRTIO_LIBS = src/virtio/libvirtio.la
+VSOCK_LIBS = src/vsock/libvsock.la $(VIRTIO_LIBS)
+GUEST_LIBS = fakeguest/libfakeguest.la $(VSOCK_LIBS)
+HOST_LIBS = src/host/libhost.la $(VSOCK_LIBS)
+TRACE_LIBS = src/trace/libtrace.la $(VSOCK_LIBS)
+REPLAY_LIBS = src/replay/libreplay.la src/trace/libtrace.la $(GUEST_LIBS)

@@ -36,8 +36,8 @@ PROGRAM_TESTS = \
 	tests/fuzz-corpus.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link this.
-LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
-	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) -lpthread
+LDADD = tests/libtestcommon.a src/host/libhost.la $(REPLAY_LIBS) \
+	$(CHECK_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) -lpthread
 
 # Helpers the program tests run (not tests themselves).
 check_PROGRAMS += tests/slow-reader tests/gen-vectors
