@@ -11,6 +11,7 @@ CHECK_SUITES = \
 	tests/check_guestmem \
 	tests/check_virtq \
 	tests/check_device \
+	tests/check_device_info \
 	tests/check_states \
 	tests/check_stream \
 	tests/check_credit \
