@@ -27,6 +27,7 @@ CHECK_SUITES = \
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
+	tests/layering.sh \
 	tests/selftest.sh \
 	tests/dump.sh \
 	tests/replay.sh \
@@ -45,7 +46,7 @@ check_PROGRAMS += tests/slow-reader tests/gen-vectors
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
-EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh
+EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh
 # A failing device test leaves tests/TEST-PID.pcap (tests/flight.h).
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests
