@@ -9,6 +9,7 @@ src_vsock_libvsock_la_SOURCES = \
 	src/vsock/byteorder.h \
 	src/vsock/vsock-proto.h \
 	src/vsock/pkt.c src/vsock/pkt.h \
+	src/vsock/vsock-time.h src/vsock/tap-record.h \
 	src/vsock/backend.h \
 	src/vsock/credit.c src/vsock/credit.h \
 	src/vsock/txbuf.c src/vsock/txbuf.h \
