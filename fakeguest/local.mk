@@ -14,6 +14,7 @@ fakeguest_libfakeguest_la_SOURCES = \
 	fakeguest/txq.c fakeguest/txq.h \
 	fakeguest/vsock.c fakeguest/vsock.h fakeguest/vsock-int.h \
 	fakeguest/sock.c fakeguest/sock.h \
-	fakeguest/sock-proto.c
+	fakeguest/sock-proto.c \
+	fakeguest/guest.c fakeguest/guest.h
 fakeguest_libfakeguest_la_CPPFLAGS = $(GUEST_CPPFLAGS) $(LAYER_CPPFLAGS)
 fakeguest_libfakeguest_la_CFLAGS = $(LAYER_CFLAGS)

@@ -21,6 +21,7 @@ CHECK_SUITES = \
 	tests/check_connect_line \
 	tests/check_muxer \
 	tests/check_gsock \
+	tests/check_guest \
 	tests/check_vsock_test \
 	tests/check_gstream \
 	tests/check_pcap \
@@ -56,8 +57,8 @@ REPLAY_TEST_LDADD = tests/libtesttrace.a tests/libtestcommon.a \
 LDADD = $(CORE_TEST_LDADD)
 CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_device_info tests/check_states tests/check_stream \
-	tests/check_credit tests/check_gsock tests/check_vsock_test \
-	tests/check_gstream
+	tests/check_credit tests/check_gsock tests/check_guest \
+	tests/check_vsock_test tests/check_gstream
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
 tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
 tests_check_vhost_user_LDADD = $(HOST_TEST_LDADD)
