@@ -27,7 +27,8 @@ CHECK_SUITES = \
 	tests/check_pcap \
 	tests/check_tshark \
 	tests/check_vhost_user \
-	tests/check_replay
+	tests/check_replay \
+	tests/check_replay_run
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -65,6 +66,7 @@ tests_check_vhost_user_LDADD = $(HOST_TEST_LDADD)
 tests_check_pcap_LDADD = $(TRACE_TEST_LDADD)
 tests_check_tshark_LDADD = $(TRACE_TEST_LDADD)
 tests_check_replay_LDADD = $(REPLAY_TEST_LDADD)
+tests_check_replay_run_LDADD = $(REPLAY_TEST_LDADD)
 
 # Helpers the program tests run (not tests themselves); flight-pcap turns
 # a failed test's flight ring into a pcap (tests/flight.h).

@@ -11,6 +11,7 @@ src_replay_libreplay_la_SOURCES = \
 	src/replay/replay-trace.c src/replay/replay-device.c \
 	src/replay/replay-compare.c src/replay/replay-file.c \
 	src/replay/replay-script.c src/replay/replay-report.c \
-	src/replay/rawguest.c src/replay/rawguest.h
+	src/replay/rawguest.c src/replay/rawguest.h \
+	src/replay/replay-run.c src/replay/replay-run.h
 src_replay_libreplay_la_CPPFLAGS = $(REPLAY_CPPFLAGS) $(LAYER_CPPFLAGS)
 src_replay_libreplay_la_CFLAGS = $(LAYER_CFLAGS)
