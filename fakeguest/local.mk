@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += fakeguest/libfakeguest.la
 GUEST_CPPFLAGS = -I$(top_srcdir)/fakeguest $(VSOCK_CPPFLAGS)
 
 fakeguest_libfakeguest_la_SOURCES = \
+	fakeguest/guest-api.h \
 	fakeguest/mem.c fakeguest/mem.h \
 	fakeguest/ring.c fakeguest/ring.h \
 	fakeguest/badchain.c fakeguest/badchain.h \
@@ -16,5 +17,6 @@ fakeguest_libfakeguest_la_SOURCES = \
 	fakeguest/sock.c fakeguest/sock.h \
 	fakeguest/sock-proto.c \
 	fakeguest/guest.c fakeguest/guest.h
-fakeguest_libfakeguest_la_CPPFLAGS = $(GUEST_CPPFLAGS) $(LAYER_CPPFLAGS)
+fakeguest_libfakeguest_la_CPPFLAGS = $(GUEST_CPPFLAGS) $(LAYER_CPPFLAGS) \
+	-include $(top_srcdir)/fakeguest/guest-api.h
 fakeguest_libfakeguest_la_CFLAGS = $(LAYER_CFLAGS)

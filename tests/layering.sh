@@ -61,6 +61,8 @@ plant "an unknown header" src/vsock/pkt.c \
 if [ -f "$tmp/src/vsock/vsock-api.h" ]; then
 	plant "a public header includes a private one" src/vsock/device.h \
 	    '#include "credit.h"' "public header device.h includes credit.h"
+	plant "the guest includes a private device header" fakeguest/txq.c \
+	    '#include "credit.h"' "sees only the public headers of vsock"
 	plant "the umbrella header exposes the host layer" \
 	    include/vsockemu/vsockemu.h '#include "backend-muxer.h"' \
 	    "public layer may not include backend-muxer.h"

@@ -9,13 +9,14 @@ set -u
 root=${1:-${top_srcdir:-.}}
 cd "$root" || exit 2
 
-# folder            layer    may include, besides its own layer
+# folder            layer    may include, besides its own layer (L:public:
+#                            only the public headers of layer L)
 LAYERS='
 src/virtio          virtio
 src/vsock           vsock    virtio
 src/host            host     vsock virtio
 src/trace           trace    vsock virtio
-fakeguest           guest    vsock virtio
+fakeguest           guest    vsock:public virtio
 src/replay          replay   trace guest vsock virtio
 include/vsockemu    public   replay guest trace vsock virtio
 fuzz                fuzz     replay host trace guest vsock virtio
@@ -62,8 +63,11 @@ BEGIN {
 		if (split(row[i], w, " ") < 2)
 			continue
 		layer_of[w[1]] = w[2]
-		for (j = 3; j in w; j++)
-			may[w[2], w[j]] = 1
+		for (j = 3; j in w; j++) {
+			dep = w[j]
+			only_public = sub(/:public$/, "", dep)
+			may[w[2], dep] = only_public ? "public" : "all"
+		}
 	}
 	n = split(whitebox, row, "\n")
 	for (i = 1; i <= n; i++)
@@ -79,13 +83,18 @@ BEGIN {
 		if (f !~ /\.h$/)
 			continue
 		b = basename(f)
+		# Installed umbrella: included as <vsockemu/...>, never by name.
+		if (dirname(f) == "include/vsockemu") {
+			entry[f] = 1
+			continue
+		}
 		if (b in home) {
 			print f ": header name also used by " home[b] "/" b \
 			    ": an include of it is ambiguous"
 			bad++
 		}
 		home[b] = dirname(f)
-		if (b ~ /-api\.h$/ || dirname(f) == "include/vsockemu")
+		if (b ~ /-api\.h$/)
 			entry[f] = 1
 	}
 	# Public headers: what the *-api.h entry points list.
@@ -136,6 +145,9 @@ FNR == 1 {
 	if (hl != layer && !((layer, hl) in may))
 		fail("the " layer " layer may not include " h \
 		    " (layer " hl ")")
+	else if (hl != layer && may[layer, hl] == "public" && !(h in public))
+		fail("the " layer " layer sees only the public headers of " \
+		    hl " and " h " is not one")
 	if (h ~ /-int\.h$/ && hdir != dir && !((FILENAME, h) in white))
 		fail(h " is private to " hdir "/")
 	if ((self in public) && !(h in public))

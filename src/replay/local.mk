@@ -6,6 +6,7 @@ REPLAY_CPPFLAGS = -I$(top_srcdir)/src/replay -I$(top_srcdir)/src/trace \
 	$(GUEST_CPPFLAGS)
 
 src_replay_libreplay_la_SOURCES = \
+	src/replay/replay-api.h \
 	src/replay/replay.c src/replay/replay.h src/replay/replay-int.h \
 	src/replay/replay-conn.c src/replay/replay-stream.c \
 	src/replay/replay-trace.c src/replay/replay-device.c \
@@ -13,5 +14,6 @@ src_replay_libreplay_la_SOURCES = \
 	src/replay/replay-script.c src/replay/replay-report.c \
 	src/replay/rawguest.c src/replay/rawguest.h \
 	src/replay/replay-run.c src/replay/replay-run.h
-src_replay_libreplay_la_CPPFLAGS = $(REPLAY_CPPFLAGS) $(LAYER_CPPFLAGS)
+src_replay_libreplay_la_CPPFLAGS = $(REPLAY_CPPFLAGS) $(LAYER_CPPFLAGS) \
+	-include $(top_srcdir)/src/replay/replay-api.h
 src_replay_libreplay_la_CFLAGS = $(LAYER_CFLAGS)

@@ -6,9 +6,11 @@ noinst_LTLIBRARIES += src/virtio/libvirtio.la
 VIRTIO_CPPFLAGS = -I$(top_srcdir)/src/virtio
 
 src_virtio_libvirtio_la_SOURCES = \
+	src/virtio/virtio-api.h \
 	src/virtio/error.c src/virtio/error.h \
 	src/virtio/guestmem.c src/virtio/guestmem.h \
 	src/virtio/virtio-ring.h \
 	src/virtio/virtq.c src/virtio/virtq.h
-src_virtio_libvirtio_la_CPPFLAGS = $(VIRTIO_CPPFLAGS) $(LAYER_CPPFLAGS)
+src_virtio_libvirtio_la_CPPFLAGS = $(VIRTIO_CPPFLAGS) $(LAYER_CPPFLAGS) \
+	-include $(top_srcdir)/src/virtio/virtio-api.h
 src_virtio_libvirtio_la_CFLAGS = $(LAYER_CFLAGS)

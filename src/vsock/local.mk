@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += src/vsock/libvsock.la
 VSOCK_CPPFLAGS = -I$(top_srcdir)/src/vsock $(VIRTIO_CPPFLAGS)
 
 src_vsock_libvsock_la_SOURCES = \
+	src/vsock/vsock-api.h \
 	src/vsock/byteorder.h \
 	src/vsock/vsock-proto.h \
 	src/vsock/pkt.c src/vsock/pkt.h \
@@ -18,5 +19,6 @@ src_vsock_libvsock_la_SOURCES = \
 	src/vsock/device-tx.c src/vsock/device-rx.c \
 	src/vsock/device-info.c src/vsock/device-info.h \
 	src/vsock/backend-script.c src/vsock/backend-script.h
-src_vsock_libvsock_la_CPPFLAGS = $(VSOCK_CPPFLAGS) $(LAYER_CPPFLAGS)
+src_vsock_libvsock_la_CPPFLAGS = $(VSOCK_CPPFLAGS) $(LAYER_CPPFLAGS) \
+	-include $(top_srcdir)/src/vsock/vsock-api.h
 src_vsock_libvsock_la_CFLAGS = $(LAYER_CFLAGS)
