@@ -14,6 +14,37 @@ include $(srcdir)/src/trace/local.mk
 include $(srcdir)/fakeguest/local.mk
 include $(srcdir)/src/replay/local.mk
 
+# libvsockemu, the installed library: every layer with a public API, one
+# archive and one shared object. Only what the layers' *-api.h headers
+# declare is visible, and the link exports exactly libvsockemu.sym
+# (tests/exports.sh checks both). The host side is not part of it.
+lib_LTLIBRARIES += src/libvsockemu.la
+src_libvsockemu_la_SOURCES =
+src_libvsockemu_la_LIBADD = src/replay/libreplay.la src/trace/libtrace.la \
+	fakeguest/libfakeguest.la src/vsock/libvsock.la \
+	src/virtio/libvirtio.la $(PCAP_LIBS) $(ZLIB_LIBS)
+src_libvsockemu_la_LDFLAGS = $(AM_LDFLAGS) -no-undefined \
+	-version-info $(VSOCKEMU_LT_VERSION) \
+	-export-symbols $(srcdir)/src/libvsockemu.sym
+EXTRA_src_libvsockemu_la_DEPENDENCIES = $(srcdir)/src/libvsockemu.sym
+EXTRA_DIST += src/libvsockemu.sym
+
+# The installed headers: the umbrella, each layer's *-api.h and what those
+# list. A user includes <vsockemu/vsockemu.h>.
+vsockemuincludedir = $(includedir)/vsockemu
+vsockemuinclude_HEADERS = include/vsockemu/vsockemu.h \
+	src/virtio/virtio-api.h src/virtio/error.h src/virtio/guestmem.h \
+	src/vsock/vsock-api.h src/vsock/vsock-proto.h src/vsock/pkt.h \
+	src/vsock/vsock-time.h src/vsock/tap-record.h src/vsock/backend.h \
+	src/vsock/device.h src/vsock/device-info.h \
+	src/trace/trace-api.h src/trace/vsockmon.h src/trace/pcap-reader.h \
+	src/trace/pcap-writer.h \
+	fakeguest/guest-api.h fakeguest/sock.h fakeguest/guest.h \
+	src/replay/replay-api.h src/replay/replay.h src/replay/replay-run.h
+
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = vsockemu.pc
+
 # Link lines of each layer with everything below it, highest first.
 VIRTIO_LIBS = src/virtio/libvirtio.la
 VSOCK_LIBS = src/vsock/libvsock.la $(VIRTIO_LIBS)

@@ -33,6 +33,8 @@ CHECK_SUITES = \
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
 	tests/layering.sh \
+	tests/exports.sh \
+	tests/api.sh \
 	tests/selftest.sh \
 	tests/dump.sh \
 	tests/replay.sh \
@@ -68,6 +70,16 @@ tests_check_tshark_LDADD = $(TRACE_TEST_LDADD)
 tests_check_replay_LDADD = $(REPLAY_TEST_LDADD)
 tests_check_replay_run_LDADD = $(REPLAY_TEST_LDADD)
 
+# doc/examples/echo.c as a library user builds it: only the public headers
+# (include/ and the public layers' folders, never host/) and only the
+# installed library, shared when shared libraries are built (tests/api.sh).
+check_PROGRAMS += tests/api-echo
+tests_api_echo_SOURCES = doc/examples/echo.c
+tests_api_echo_CPPFLAGS = -I$(top_srcdir)/include -I$(top_srcdir)/src/virtio \
+	-I$(top_srcdir)/src/vsock -I$(top_srcdir)/src/trace \
+	-I$(top_srcdir)/fakeguest -I$(top_srcdir)/src/replay
+tests_api_echo_LDADD = src/libvsockemu.la
+
 # Helpers the program tests run (not tests themselves); flight-pcap turns
 # a failed test's flight ring into a pcap (tests/flight.h).
 check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/flight-pcap
@@ -80,8 +92,18 @@ EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh
 # A failing device test leaves tests/TEST-PID.pcap (tests/flight.h).
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests \
-	CORE_SUITES="$(CORE_SUITES)"
+	CORE_SUITES="$(CORE_SUITES)" \
+	PUBLIC_HEADERS="$(vsockemuinclude_HEADERS)"
 CLEANFILES += tests/test_*.pcap tests/flight-*.ring
+
+# make installcheck (and so distcheck): the installed library, headers and
+# vsockemu.pc as a user's build sees them (tests/installcheck.sh).
+EXTRA_DIST += tests/installcheck.sh doc/examples/echo.c
+installcheck-local:
+	DESTDIR="$(DESTDIR)" prefix="$(prefix)" libdir="$(libdir)" \
+	    includedir="$(includedir)" CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" \
+	    LDFLAGS="$(VSE_LDFLAGS)" top_srcdir="$(top_srcdir)" \
+	    $(SHELL) $(srcdir)/tests/installcheck.sh
 
 # make bench: performance figures, never part of make check.
 EXTRA_PROGRAMS = tests/bench/bench
