@@ -693,6 +693,8 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 }
 
 /* ops.shutdown: the guest shut a direction; pass it on. */
+_Static_assert(VSOCK_SHUT_RD == SHUT_RD && VSOCK_SHUT_WR == SHUT_WR,
+    "the device's shutdown directions are shutdown(2)'s");
 static void
 op_shutdown(void *ctx, struct vsock_conn *c, int how)
 {
