@@ -25,6 +25,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.peer_close_timer = true,
 		/* packet.rs VsockPacketTx::parse(): only hdr.len is bounded */
 		.tx_chain_max = 0,
+		/* connection.rs send_pkt(), recv_pkt(), notify() */
+		.close_rules = VSOCK_CLOSE_FIRECRACKER,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
@@ -55,6 +57,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		 * VIRTIO_VSOCK_SKB_HEADROOM (the header) is dropped.
 		 */
 		.tx_chain_max = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + VSOCK_HDR_SIZE,
+		/* virtio_transport_close(), _recv_connected(), vsock_shutdown() */
+		.close_rules = VSOCK_CLOSE_LINUX,
 	},
 };
 
