@@ -95,7 +95,8 @@ struct rp_conn {
 	enum replay_port_mode mode;
 	struct script_conn *sc;		/* the host application's end */
 	uint8_t state;			/* enum rp_state */
-	bool t_reset;			/* the host has sent RST on this pair */
+	bool t_opened;			/* the connection got established */
+	bool t_late_rst;		/* its application's closing RST was seen */
 	uint32_t d_owed_rst;		/* guest packets to a dead pair, unanswered */
 	bool counted;			/* counted as a connection */
 
