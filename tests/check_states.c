@@ -250,7 +250,7 @@ static const struct crow close_rows[] = {
 	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_SHUT(SHUT_RS) }, CL } } },
 	{ "established, data unread + host close", { H_HOLD, G_RW },
 	    { H_CLOSE },
-	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_SHUT(SHUT_RS) }, CL } } },
+	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_RST }, GONE } } },
 	{ "established, data unread + host close (ECONNRESET)",
 	    { H_HOLD, G_RW }, { H_CLOSE_UNREAD },
 	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_RST }, GONE } } },

@@ -117,13 +117,18 @@ host_shut_rd(struct vsock_device *dev, struct vsock_conn *c)
 static void
 host_close(struct vsock_device *dev, struct vsock_conn *c)
 {
-	/*
-	 * Linux: "Already received SHUTDOWN from peer, reply with RST".
-	 * Firecracker got here with bytes still to flush (else it had reset
-	 * at the guest's SHUTDOWN): the flush to a closed stream kills.
-	 */
+	/* Linux: "Already received SHUTDOWN from peer, reply with RST". */
 	if (c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK) {
 		device_kill(dev, c, VSOCK_RELEASE_CLOSED);
+		return;
+	}
+	/*
+	 * Firecracker with guest bytes still to flush: the close wakes it
+	 * for writing too, the flush to the closed stream fails and kills
+	 * before the EOF is read (notify: EPOLLOUT -> flush_to -> kill).
+	 */
+	if (!linux_rules(dev) && !txbuf_empty(&c->tx)) {
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
 	if (c->host_closing)
