@@ -204,7 +204,9 @@ enum cstep {
 	G_RW,		/* guest RW of 3 bytes */
 	G_RW_OVER,	/* guest RWs filling our buf_alloc, then one byte more */
 	G_CREQ,		/* guest CREDIT_REQUEST */
+	G_NO_CREDIT,	/* guest CREDIT_UPDATE with buf_alloc 0 */
 	H_HOLD,		/* the application holds 1 unread byte, takes no more */
+	H_SEND,		/* the application writes 3 bytes */
 	H_SHUT_WR,	/* the application shuts down writing (EOF) */
 	H_SHUT_RD,	/* ... shuts down reading */
 	H_CLOSE,	/* ... closes */
@@ -239,6 +241,7 @@ struct crow {
 #define P_SHUT(f)	{ VIRTIO_VSOCK_OP_SHUTDOWN, (f) }
 #define P_RST		{ VIRTIO_VSOCK_OP_RST, 0 }
 #define P_CU		{ VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0 }
+#define P_RW		{ VIRTIO_VSOCK_OP_RW, 0 }
 
 /* Keep in step with the close table in doc/connection-states.md. */
 static const struct crow close_rows[] = {
@@ -254,6 +257,9 @@ static const struct crow close_rows[] = {
 	{ "established, data unread + host close (ECONNRESET)",
 	    { H_HOLD, G_RW }, { H_CLOSE_UNREAD },
 	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_RST }, GONE } } },
+	{ "host closed, its data waiting for credit + guest RW",
+	    { G_NO_CREDIT, H_SEND, H_CLOSE }, { G_RW },
+	    { { { P_RW, P_SHUT(SHUT_RS) }, CL }, { { P_RST }, GONE } } },
 	{ "established + host abort", { 0 }, { H_ABORT },
 	    { { { P_RST }, GONE }, { { P_RST }, GONE } } },
 	{ "established + guest SHUTDOWN(SEND)", { 0 }, { G_SHUT_SEND },
@@ -364,8 +370,16 @@ close_step(struct wire *w, struct script_conn **sc, uint32_t *hp,
 	case G_RW_OVER:
 		fill_credit(w, *hp);
 		break;
+	case G_NO_CREDIT:
+		h.op = VIRTIO_VSOCK_OP_CREDIT_UPDATE;
+		h.buf_alloc = 0;
+		wire_send(w, &h, NULL);
+		break;
 	case H_HOLD:
 		(*sc)->in_limit = 1;
+		break;
+	case H_SEND:
+		script_send(&w->sb, *sc, "xyz", 3, 0, w->now);
 		break;
 	case H_SHUT_WR:
 		script_shutdown_write(&w->sb, *sc, w->now);
