@@ -287,6 +287,8 @@ static const struct crow close_rows[] = {
 	{ "half-closed-guest + host SHUT_WR", { G_SHUT_SEND }, { H_SHUT_WR },
 	    { { { P_SHUT(SHUT_S) }, EST },
 	    { { P_SHUT(SHUT_S), P_RST }, GONE } } },
+	{ "guest shut down reading + host close", { G_SHUT_RCV }, { H_CLOSE },
+	    { { { P_SHUT(SHUT_RS) }, CL }, { { { 0, 0 } }, EST } } },
 	{ "half-closed-guest + host close", { G_SHUT_SEND }, { H_CLOSE },
 	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_SHUT(SHUT_RS) }, CL } } },
 	{ "host SHUT_RD and SHUT_WR + host close", { H_SHUT_RD, H_SHUT_WR },

@@ -140,7 +140,14 @@ host_close(struct vsock_device *dev, struct vsock_conn *c)
 	 * yet to make room for the application's last bytes.
 	 */
 	device_set_timer(dev, c, TIMER_CLOSE);
-	if (c->host_eof) {
+	/*
+	 * Linux closes at once when nothing it wrote can reach the guest any
+	 * more. Firecracker stops polling a stream the guest will not read
+	 * from (get_polled_evset: PeerClosed(true, _)) and never sees this
+	 * close: the guest's SHUTDOWN(SEND) ends it (RST).
+	 */
+	if (c->host_eof || (linux_rules(dev) &&
+	    (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))) {
 		/* Unread data does not turn the close into an RST (unlike TCP). */
 		device_discard_tx(dev, c, false);
 		finish_close(dev, c);
