@@ -216,6 +216,7 @@ void rp_stream_trim(struct rp_stream *s);
 int rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
     const uint8_t *p, size_t n, uint64_t *at);
 size_t rp_stream_pending(const struct rp_stream *s, enum rp_side *lead);
+int rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n);
 int rp_pktlist_add(struct rp_pktlist *l, const struct vsock_hdr *h,
     uint64_t frame);
 void rp_pktlist_free(struct rp_pktlist *l);

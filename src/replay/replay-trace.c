@@ -59,6 +59,21 @@ begin_conn(struct replay *rp, struct rp_conn *c, uint16_t type)
 	rp->res.conns++;
 }
 
+/*
+ * The guest receives no more while a host SEQPACKET message is half sent:
+ * the trace shows its first fragments, never its end, so the application's
+ * message is unknown and no device can be held to it. Those bytes leave the
+ * comparison (the guest's stack drops a message without its EOM).
+ */
+static void
+drop_cut_message(struct rp_conn *c)
+{
+	if (c->type != VIRTIO_VSOCK_TYPE_SEQPACKET || c->msg_len == 0)
+		return;
+	(void)rp_stream_retract(&c->h2g, RP_TRACE, c->msg_len);
+	c->msg_len = 0;
+}
+
 /* Guest frames on a live connection: credit, data, shutdown. */
 static void
 guest_open(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
@@ -66,6 +81,9 @@ guest_open(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 {
 	uint64_t at;
 
+	if (h->op == VIRTIO_VSOCK_OP_RST || (h->op ==
+	    VIRTIO_VSOCK_OP_SHUTDOWN && (h->flags & VIRTIO_VSOCK_SHUTDOWN_RCV)))
+		drop_cut_message(c);
 	switch (h->op) {
 	case VIRTIO_VSOCK_OP_RW:
 		if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_SEND)
