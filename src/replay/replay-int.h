@@ -97,6 +97,9 @@ struct rp_conn {
 	uint8_t state;			/* enum rp_state */
 	bool t_opened;			/* the connection got established */
 	bool t_late_rst;		/* its application's closing RST was seen */
+	uint64_t t_queued_frame;	/* first RW after the guest's full
+					 * SHUTDOWN, awaiting the RST, or 0 */
+	uint32_t t_queued_rws;		/* such RWs so far */
 	uint32_t d_owed_rst;		/* guest packets to a dead pair, unanswered */
 	bool counted;			/* counted as a connection */
 
@@ -244,6 +247,7 @@ struct rp_conn *rp_trace_conn(struct replay *rp,
     const struct vsock_pcap_frame *f, bool *to_guest);
 
 bool rp_app_service(struct replay *rp, struct rp_conn *c);
+void rp_queued_rws_settle(struct replay *rp, struct rp_conn *c, bool rst);
 
 /* replay-device.c */
 int rp_device_start(struct replay *rp);

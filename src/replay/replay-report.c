@@ -85,6 +85,11 @@ notes(FILE *f, const char *indent, const struct replay_result *r)
 		    "connection was reset (Linux sends one when the application "
 		    "closes a reset socket) accepted\n", indent,
 		    r->repeated_rsts, r->repeated_rsts == 1 ? "" : "s");
+	if (r->queued_rws > 0)
+		fprintf(f, "%swarning: %" PRIu64 " host RW%s queued before the "
+		    "guest's SHUTDOWN(RCV|SEND) and sent after it, then the "
+		    "RST (Linux's vhost send queue) accepted\n", indent,
+		    r->queued_rws, r->queued_rws == 1 ? "" : "s");
 	if (r->reset_shutdowns > 0)
 		fprintf(f, "%swarning: %" PRIu64 " host SHUTDOWN%s after the "
 		    "connection was reset (Linux's shutdown() still sends one) "

@@ -258,10 +258,32 @@ act_answer(struct replay *rp, struct rp_conn *c, int err)
 
 /* --- what a conforming device may send --- */
 
+/*
+ * RWs the host sent after the guest's full SHUTDOWN are what Linux had
+ * queued before it, if the RST that answers the SHUTDOWN follows (rst) in
+ * the same window; anything else first, or no RST, and they were data sent
+ * after the guest's SHUTDOWN(RCV).
+ */
+void
+rp_queued_rws_settle(struct replay *rp, struct rp_conn *c, bool rst)
+{
+	if (c->t_queued_frame == 0)
+		return;
+	if (rst)
+		rp->res.queued_rws += c->t_queued_rws;
+	else
+		rp_diverge(rp, c->t_queued_frame, c, "op", "no data", "RW",
+		    "the host sends data after the guest's SHUTDOWN(RCV) and "
+		    "no RST follows it");
+	c->t_queued_frame = 0;
+	c->t_queued_rws = 0;
+}
+
 /* A host RST: owed for a guest packet, a refusal, or an abort. */
 static void
 host_rst(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 {
+	rp_queued_rws_settle(rp, c, true);
 	switch (c->state) {
 	case RPC_NONE:
 	case RPC_CLOSED:
@@ -341,7 +363,8 @@ host_rw(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 	char e[64], a[64];
 	uint64_t at;
 
-	if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
+	if ((c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) &&
+	    c->g_shut != VIRTIO_VSOCK_SHUTDOWN_MASK) {
 		rp_diverge(rp, f->number, c, "op", "no data", "RW",
 		    "the host sends data after the guest's SHUTDOWN(RCV)");
 		return 1;
@@ -361,6 +384,22 @@ host_rw(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 		return 1;
 	}
 	c->t_tx += h->len;
+	if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
+		/*
+		 * After the guest's SHUTDOWN(RCV|SEND): Linux's vhost sends
+		 * what was queued before that SHUTDOWN was processed
+		 * (vhost_transport_send_pkt queues, the worker sends as the
+		 * guest posts RX buffers), then the RST that answers it
+		 * (virtio_transport_recv_connected). No application reads it
+		 * and a device may drop it: out of the comparison, accepted
+		 * once that RST shows (queued_rws_settle).
+		 */
+		if (c->t_queued_frame == 0)
+			c->t_queued_frame = f->number;
+		c->t_queued_rws++;
+		rp_window_drop_last(rp, c, RP_TRACE);
+		return 0;
+	}
 	rp->res.bytes_h2g += h->len;
 	if (rp_stream_push(rp, &c->h2g, RP_TRACE, f->payload, h->len,
 	    &at) == 1) {
@@ -457,6 +496,11 @@ rp_trace_host(struct replay *rp, struct rp_conn *c,
 
 	rp_touch(rp, c);
 	rp_window_add(rp, c, RP_TRACE, h, f->number);
+	/* Credit packets may sit in that queue too; a SHUTDOWN may not. */
+	if (h->op != VIRTIO_VSOCK_OP_RW && h->op != VIRTIO_VSOCK_OP_RST &&
+	    h->op != VIRTIO_VSOCK_OP_CREDIT_UPDATE &&
+	    h->op != VIRTIO_VSOCK_OP_CREDIT_REQUEST)
+		rp_queued_rws_settle(rp, c, false);
 	if (h->src_cid != rp->host_cid || h->dst_cid != rp->guest_cid) {
 		snprintf(e, sizeof(e), "%" PRIu64 " > %" PRIu64, rp->host_cid,
 		    rp->guest_cid);

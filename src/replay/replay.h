@@ -127,6 +127,8 @@ struct replay_result {
 					 * closes a socket already reset */
 	uint64_t reset_shutdowns;	/* Linux's SHUTDOWN from a socket
 					 * already reset */
+	uint64_t queued_rws;		/* Linux's RW queued before the
+					 * guest's full SHUTDOWN, sent after */
 	uint64_t other_guest_frames;	/* skipped: not opt.guest_cid's */
 	enum vsock_profile profile;
 	uint32_t buf_alloc;
