@@ -1499,6 +1499,43 @@ START_TEST(test_linux_rst_at_close_after_guest_shutdown)
 }
 END_TEST
 
+/*
+ * linux: the application closes with guest bytes unread and nothing owed
+ * to the guest: SHUTDOWN(RCV|SEND) reports the fwd_cnt of what it read, as
+ * Linux's released socket keeps the rest queued (virtio_transport_close).
+ * Only a close that waits for guest room to send the application's last
+ * bytes credits the unread back (device_close_stalled; check_gapps has
+ * the blocked guest that needs it), and here the guest has room.
+ */
+START_TEST(test_linux_close_keeps_fwd_cnt)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->in_limit = 1;
+	h.len = 3;
+	wire_send(w, &h, "abc");
+	while (wire_recv(w, &r, NULL, 0))
+		;	/* a credit update, per the policy */
+	script_send(&w->sb, sc, "xy", 2, 0, w->now);
+	script_close(&w->sb, sc, false, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.fwd_cnt, 1);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	ck_assert_uint_eq(r.fwd_cnt, 1);
+	wire_expect_none(w);
+	wire_free(w);
+}
+END_TEST
+
 /* --- SEQPACKET --- */
 
 START_TEST(test_seqpacket_boundaries_and_fragments)
@@ -1985,6 +2022,7 @@ device_suite(void)
 	tcase_add_loop_test(tc, test_host_error_meaning, 0,
 	    (int)(sizeof(host_errors) / sizeof(host_errors[0])));
 	tcase_add_test(tc, test_linux_rst_at_close_after_guest_shutdown);
+	tcase_add_test(tc, test_linux_close_keeps_fwd_cnt);
 	tcase_add_test(tc, test_host_abort);
 	tcase_add_test(tc, test_host_write_error_resets);
 	tcase_add_test(tc, test_host_refuses_message_size);

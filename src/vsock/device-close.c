@@ -153,16 +153,34 @@ host_close(struct vsock_device *dev, struct vsock_conn *c)
 		finish_close(dev, c);
 		return;
 	}
-	/*
-	 * What the application wrote before closing still goes out, which
-	 * Linux never has to do (its writes block until the guest has room).
-	 * A guest blocked sending to us would never read it: what it sent is
-	 * dropped and credited back, and counted unread all the same.
-	 */
-	if (!txbuf_empty(&c->tx))
-		c->credited_unread = true;
-	device_discard_tx(dev, c, true);
+	/* What the application wrote before closing still goes out. */
+	device_discard_tx(dev, c, false);
 	c->host_readable = true;
+	if (device_peer_credit(dev, c) == 0)
+		device_close_stalled(dev, c);
+	device_schedule(dev, c);
+}
+
+/*
+ * A close still owes the guest the application's last bytes (which Linux
+ * never does: its writes block until the guest has room, and its
+ * SHUTDOWN(RCV|SEND) leaves at the close) and the guest has no room for
+ * them. A guest application blocked sending to us may be what keeps it
+ * from reading: the guest bytes the closed application left unread are
+ * credited back (fwd_cnt, maybe an update) so it can go on, and still
+ * count as unread for the RST rules. Only then: a close that does not wait
+ * keeps Linux's fwd_cnt on the wire.
+ */
+void
+device_close_stalled(struct vsock_device *dev, struct vsock_conn *c)
+{
+	uint32_t unread = credit_rx_queued(&c->cr);
+
+	if (c->state != CONN_ESTABLISHED || !c->host_closing ||
+	    c->host_eof || unread == 0)
+		return;
+	c->credited_unread = true;
+	device_delivered(dev, c, unread);
 	device_schedule(dev, c);
 }
 
@@ -302,16 +320,13 @@ device_rw_unread(struct vsock_device *dev, struct vsock_conn *c, uint32_t len)
 	}
 	/*
 	 * Linux queues it on the socket (virtio_transport_recv_enqueue),
-	 * where nothing reads it: counted, never forwarded. While a close
-	 * still waits to send the application's last bytes, credited back
-	 * (see host_close) but unread all the same.
+	 * where nothing reads it: counted, never forwarded; credited back
+	 * only while a close waits for the guest's room (device_close_stalled).
 	 */
 	c->cr.rx_cnt += len;
 	dev->stats.data_discarded += len;
-	if (c->state == CONN_ESTABLISHED && c->host_closing && len > 0) {
-		c->credited_unread = true;
-		device_delivered(dev, c, len);
-	}
+	if (device_peer_credit(dev, c) == 0)
+		device_close_stalled(dev, c);
 }
 
 /* A guest packet on a connection whose application closed. */

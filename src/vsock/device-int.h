@@ -68,9 +68,9 @@ struct vsock_conn {
 	bool host_eof;			/* backend read returned 0 */
 	bool host_closing;		/* application closed: EOF ends it all */
 	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
-	bool credited_unread;		/* guest bytes dropped and credited back
-					 * while a close waits to send the host's
-					 * last bytes: unread by Linux's rules */
+	bool credited_unread;		/* guest bytes credited back while a close
+					 * waited for guest room: unread by
+					 * Linux's rules all the same */
 	bool backend_gone;		/* release() was called */
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
@@ -201,6 +201,8 @@ void device_guest_shutdown(struct vsock_device *dev, struct vsock_conn *c,
 /* A guest RW for an application that reads no more (it closed / shut RD). */
 void device_rw_unread(struct vsock_device *dev, struct vsock_conn *c,
     uint32_t len);
+/* A close waits for guest room to send the application's last bytes. */
+void device_close_stalled(struct vsock_device *dev, struct vsock_conn *c);
 void device_closing_op(struct vsock_device *dev, struct vsock_conn *c,
     const struct vsock_hdr *h);
 void device_shut_host_write(struct vsock_device *dev, struct vsock_conn *c);

@@ -213,6 +213,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 	if (credit == 0) {
 		if (dev->rules->credit_request && !c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;
+		device_close_stalled(dev, c);
 		return false;
 	}
 	room = rx_room(ch, credit);
