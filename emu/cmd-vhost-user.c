@@ -202,7 +202,7 @@ sync_kicks(struct vhu_run *r, int old[VSOCK_NUM_QUEUES])
 		if (old[q] >= 0)
 			loop_watch(r->loop, old[q], 0, NULL, NULL);
 		if (fd >= 0)
-			loop_watch(r->loop, fd, LOOP_READ, on_kick, r);
+			loop_watch(r->loop, fd, VSOCK_EV_READ, on_kick, r);
 		old[q] = fd;
 	}
 }
@@ -312,7 +312,7 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	if (r->cap.w != NULL)
 		vsock_device_set_tap(r->dev, capture_tap, &r->cap);
 	r->conn_fd = c;
-	loop_watch(r->loop, c, LOOP_READ, on_frontend, r);
+	loop_watch(r->loop, c, VSOCK_EV_READ, on_frontend, r);
 	if (r->o.verbose >= 2)
 		fprintf(stderr, "vsockemu vhost-user: front-end connected\n");
 }
@@ -378,7 +378,7 @@ cmd_vhost_user(int argc, char **argv)
 		loop_free(r.loop);
 		return 2;
 	}
-	loop_watch(r.loop, r.listen_fd, LOOP_READ, on_listen, &r);
+	loop_watch(r.loop, r.listen_fd, VSOCK_EV_READ, on_listen, &r);
 	if (r.o.verbose)
 		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
 		    "host side on %s\n", r.o.socket, r.o.uds);

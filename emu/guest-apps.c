@@ -39,7 +39,7 @@ struct gapp {
 	uint64_t sent;
 	bool send_failed;		/* GAPP_SOURCE: the peer reads no more */
 	int hfd;			/* GAPP_UNIX / connect: local socket */
-	unsigned watching;		/* LOOP_* asked for hfd */
+	unsigned watching;		/* VSOCK_EV_* asked for hfd */
 	struct gbuf g2h;		/* guest -> local (or echo back) */
 	struct gbuf h2g;		/* local -> guest */
 	bool closed;
@@ -148,8 +148,8 @@ add_app(struct gapps *g, int gfd, enum gapp_service service, int hfd)
 	a->next = g->apps;
 	g->apps = a;
 	if (hfd >= 0)
-		loop_watch(g->loop, hfd, LOOP_READ | LOOP_WRITE, on_local, g);
-	a->watching = LOOP_READ | LOOP_WRITE;
+		loop_watch(g->loop, hfd, VSOCK_EV_READ | VSOCK_EV_WRITE, on_local, g);
+	a->watching = VSOCK_EV_READ | VSOCK_EV_WRITE;
 	return a;
 }
 
@@ -166,9 +166,9 @@ update_watch(struct gapps *g, struct gapp *a)
 	if (a->hfd < 0)
 		return;
 	if (a->h2g.len == 0 && !a->h2g.eof && !a->h2g.dead)
-		ev |= LOOP_READ;
+		ev |= VSOCK_EV_READ;
 	if (a->g2h.len > 0)
-		ev |= LOOP_WRITE;
+		ev |= VSOCK_EV_WRITE;
 	if (ev != a->watching) {
 		loop_watch(g->loop, a->hfd, ev, on_local, g);
 		a->watching = ev;
@@ -240,7 +240,7 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 		gc->lfd = fd;
 		strcpy(gc->path, cs[i].path);
 		g->ncs++;
-		loop_watch(loop, fd, LOOP_READ, on_local, g);
+		loop_watch(loop, fd, VSOCK_EV_READ, on_local, g);
 	}
 	*out = g;
 	return 0;

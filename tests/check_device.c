@@ -742,7 +742,7 @@ START_TEST(test_credit_zero_linux_waits_for_update)
 	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
 	wire_expect_none(w);
 	ck_assert_uint_eq(stats(w)->credit_requests_sent, 0);
-	ck_assert(!(sc->want & VSOCK_WANT_READ));
+	ck_assert(!(sc->want & VSOCK_EV_READ));
 	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
 	h.buf_alloc = 1000;
 	h.fwd_cnt = 1000;
@@ -986,14 +986,14 @@ START_TEST(test_slow_host_backpressure)
 	ck_assert_uint_eq(sc->in_total, 1000);
 	ck_assert_uint_eq(c->cr.fwd_cnt, 1000);
 	ck_assert_uint_eq(c->tx.len, 15384);
-	ck_assert(sc->want & VSOCK_WANT_WRITE);
+	ck_assert(sc->want & VSOCK_EV_WRITE);
 	for (i = 0; i < 20; i++)
 		script_consume(&w->sb, sc, 1000, w->now);
 	ck_assert_uint_eq(sc->in_total, 16384);
 	ck_assert_mem_eq(sc->in, data, 16384);
 	ck_assert_uint_eq(c->tx.len, 0);
 	ck_assert_ptr_null(c->tx.buf);		/* idle: no buffer kept */
-	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert(!(sc->want & VSOCK_EV_WRITE));
 	(void)r;
 	wire_free(w);
 }
@@ -1022,7 +1022,7 @@ START_TEST(test_rx_starvation_and_resume)
 	for (i = 0; i < 100; i++)
 		vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
 	ck_assert_uint_eq(sc->reads, reads);	/* nothing polled */
-	ck_assert(!(sc->want & VSOCK_WANT_READ));
+	ck_assert(!(sc->want & VSOCK_EV_READ));
 	/* TX keeps working while RX is full (5.10.6.3 deadlock rule). */
 	h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
 	h.len = 5;
@@ -1706,18 +1706,18 @@ START_TEST(test_seqpacket_partial_message_not_polled)
 	h.op = VIRTIO_VSOCK_OP_RW;
 	h.len = 3;
 	wire_send(w, &h, "abc");		/* no EOM */
-	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert(!(sc->want & VSOCK_EV_WRITE));
 	ck_assert_uint_eq(sc->in_nmsgs, 0);
 	h.flags = VIRTIO_VSOCK_SEQ_EOM;
 	wire_send(w, &h, "def");
 	ck_assert_uint_eq(sc->in_nmsgs, 1);
 	ck_assert_uint_eq(sc->in_msg[0].len, 6);
-	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert(!(sc->want & VSOCK_EV_WRITE));
 	/* A held whole message does want the host writable again. */
 	sc->in_allow = sc->in_total;
 	sc->in_gated = true;
 	wire_send(w, &h, "ghi");
-	ck_assert(sc->want & VSOCK_WANT_WRITE);
+	ck_assert(sc->want & VSOCK_EV_WRITE);
 	wire_free(w);
 }
 END_TEST

@@ -61,9 +61,9 @@ pump(struct mrig *r)
 		for (i = n = 0; i < MAXFD; i++)
 			if (r->watch[i]) {
 				p[n].fd = i;
-				p[n].events = (r->watch[i] & MUXER_EV_READ ?
+				p[n].events = (r->watch[i] & VSOCK_EV_READ ?
 				    POLLIN : 0) | (r->watch[i] &
-				    MUXER_EV_WRITE ? POLLOUT : 0);
+				    VSOCK_EV_WRITE ? POLLOUT : 0);
 				p[n++].revents = 0;
 			}
 		if (poll(p, (nfds_t)n, 0) <= 0)
@@ -73,10 +73,10 @@ pump(struct mrig *r)
 
 			if (p[i].revents == 0)
 				continue;
-			ev |= p[i].revents & POLLIN ? MUXER_EV_READ : 0;
-			ev |= p[i].revents & POLLOUT ? MUXER_EV_WRITE : 0;
-			ev |= p[i].revents & POLLHUP ? MUXER_EV_HUP : 0;
-			ev |= p[i].revents & POLLERR ? MUXER_EV_ERR : 0;
+			ev |= p[i].revents & POLLIN ? VSOCK_EV_READ : 0;
+			ev |= p[i].revents & POLLOUT ? VSOCK_EV_WRITE : 0;
+			ev |= p[i].revents & POLLHUP ? VSOCK_EV_HUP : 0;
+			ev |= p[i].revents & POLLERR ? VSOCK_EV_ERR : 0;
 			muxer_handle(r->m, p[i].fd, ev, r->w->now);
 		}
 	}
@@ -948,7 +948,7 @@ START_TEST(test_fd_limit_backs_off)
 	muxer_run(r->m, r->w->now);
 	pump(r);
 	ck_assert_uint_eq(st->accepted, 3);
-	ck_assert_uint_eq(r->watch[lfd], MUXER_EV_READ);
+	ck_assert_uint_eq(r->watch[lfd], VSOCK_EV_READ);
 	/* A new shortage is a new episode: said again. */
 	d = client(r->path);
 	n = fill_fds(fill, MAXFD);

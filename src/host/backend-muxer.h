@@ -10,13 +10,6 @@
 
 struct muxer;
 
-/* Events the loop reports and the muxer asks for. */
-#define MUXER_EV_READ	1u
-#define MUXER_EV_WRITE	2u
-#define MUXER_EV_HUP	4u	/* peer closed; asked for alone: only hang-ups
-				 * and errors (epoll reports them anyway) */
-#define MUXER_EV_ERR	8u
-
 /* The muxer's one-line reports (the library never prints); msg ends there. */
 typedef void (*muxer_log_fn)(void *ctx, const char *msg);
 
@@ -44,7 +37,7 @@ struct muxer_stats {
 };
 
 /*
- * The loop must watch fd for events (MUXER_EV_READ / _WRITE), or stop
+ * The loop must watch fd for events (VSOCK_EV_READ / _WRITE), or stop
  * watching it (events 0; the muxer calls this before closing an fd).
  */
 typedef void (*muxer_watch_fn)(void *ctx, int fd, unsigned events);

@@ -63,7 +63,7 @@ struct vsock_conn {
 	uint8_t local_shut;		/* the application's shutdown()s */
 	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
 	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
-	uint8_t want;			/* VSOCK_WANT_* last told to the backend */
+	uint8_t want;			/* VSOCK_EV_* last told to the backend */
 	bool host_readable;		/* backend may have data or EOF */
 	bool host_eof;			/* backend read returned 0 */
 	bool host_closing;		/* application closed: EOF ends it all */

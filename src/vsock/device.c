@@ -312,7 +312,7 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	 */
 	if (c->state == CONN_ESTABLISHED && !c->host_readable &&
 	    !c->host_eof && !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
-		want |= VSOCK_WANT_READ;
+		want |= VSOCK_EV_READ;
 	/*
 	 * Write interest only for what a write could take: a SEQPACKET
 	 * message goes whole, so fragments before its EOM wait for the guest,
@@ -320,7 +320,7 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	 */
 	if (c->type == VIRTIO_VSOCK_TYPE_SEQPACKET ? c->tx.nmsgs > 0 :
 	    c->tx.len > 0)
-		want |= VSOCK_WANT_WRITE;
+		want |= VSOCK_EV_WRITE;
 	if (want != c->want) {
 		c->want = (uint8_t)want;
 		dev->be->want(dev->be_ctx, c, want);

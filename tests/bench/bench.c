@@ -122,8 +122,8 @@ f_pump(struct full *f)
 	for (i = 0; i < MAXFD; i++)
 		if (f->watch[i]) {
 			p[n].fd = i;
-			p[n].events = (f->watch[i] & MUXER_EV_READ ? POLLIN : 0) |
-			    (f->watch[i] & MUXER_EV_WRITE ? POLLOUT : 0);
+			p[n].events = (f->watch[i] & VSOCK_EV_READ ? POLLIN : 0) |
+			    (f->watch[i] & VSOCK_EV_WRITE ? POLLOUT : 0);
 			p[n++].revents = 0;
 		}
 	if (n > 0 && poll(p, (nfds_t)n, 0) > 0)
@@ -132,9 +132,9 @@ f_pump(struct full *f)
 
 			if (p[i].revents == 0)
 				continue;
-			ev |= p[i].revents & POLLIN ? MUXER_EV_READ : 0;
-			ev |= p[i].revents & POLLOUT ? MUXER_EV_WRITE : 0;
-			ev |= p[i].revents & POLLHUP ? MUXER_EV_HUP : 0;
+			ev |= p[i].revents & POLLIN ? VSOCK_EV_READ : 0;
+			ev |= p[i].revents & POLLOUT ? VSOCK_EV_WRITE : 0;
+			ev |= p[i].revents & POLLHUP ? VSOCK_EV_HUP : 0;
 			muxer_handle(f->mx, p[i].fd, ev, 0);
 		}
 	for (rounds = 0; rounds < 64 && (f->kick || f->irq); rounds++) {
