@@ -42,7 +42,7 @@ static const char serve_usage[] =
 "\n"
 "Options:\n"
 "  --uds PATH             main host socket (default ./v.sock)\n"
-"  --cid N                guest CID (default 3; 0, 1, 2 and -1 are reserved)\n"
+"  --cid N                guest CID (default 3; 3 to 0xfffffffe)\n"
 "  --vsock cid=N,socket=PATH\n"
 "                         the same in Cloud Hypervisor's form\n"
 "  --guest PORT=SERVICE[,seqpacket]\n"
@@ -335,8 +335,8 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		char num[24];
 
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)o->cid);
-		return bad("--cid", num, "reserved (0, 1, 2 and -1 cannot be "
-		    "a guest CID)");
+		return bad("--cid", num, "not a guest CID (0, 1, 2 and "
+		    "0xffffffff are reserved, above 32 bits unsupported)");
 	}
 	if (o->nguest == 0) {
 		o->guest[0].port = 52;

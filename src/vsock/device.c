@@ -23,11 +23,17 @@ vsock_device_config_defaults(struct vsock_device_config *c)
 	c->orphan_max = 256;
 }
 
+/*
+ * Whether cid can be a guest's: 0 (hypervisor), 1 (local), 2 (host) and
+ * VMADDR_CID_ANY are reserved, and CIDs above 32 bits unsupported (the
+ * virtio spec keeps guest_cid's upper half zero). The one rule, shared by
+ * the device and the simulated guest.
+ * Linux: vhost_vsock_set_cid(), "Refuse reserved CIDs" and "64-bit CIDs".
+ */
 bool
 vsock_cid_valid(uint64_t cid)
 {
-	return cid > VMADDR_CID_HOST && cid != VMADDR_CID_ANY &&
-	    cid != UINT64_MAX;
+	return cid > VMADDR_CID_HOST && cid < VMADDR_CID_ANY;
 }
 
 /* Checks cfg; returns a sentence saying what is wrong, or NULL. */
@@ -37,7 +43,8 @@ config_problem(const struct vsock_device_config *cfg,
 {
 	if (!vsock_cid_valid(cfg->guest_cid))
 		return "guest CID is reserved: 0 (hypervisor), 1 (local), "
-		    "2 (host), 0xffffffff and 2^64-1 (any) cannot be used";
+		    "2 (host), 0xffffffff (any) and CIDs above 32 bits "
+		    "cannot be used";
 	if (cfg->max_conns == 0 ||
 	    cfg->max_conns > VSOCK_LOCAL_PORT_END - VSOCK_LOCAL_PORT_FIRST)
 		return "connection limit must be between 1 and 2^30";

@@ -110,7 +110,7 @@ const struct vsock_profile_rules *vsock_profile_rules(enum vsock_profile p);
 uint32_t vsock_profile_buf_alloc(enum vsock_profile p);
 vsock_time_t vsock_profile_close_timeout(enum vsock_profile p);
 
-/* Is cid usable as a guest CID? (0, 1, 2, 2^32-1 and 2^64-1 are not.) */
+/* Is cid usable as a guest CID? (3 to 2^32-2: Linux's vhost_vsock_set_cid().) */
 bool vsock_cid_valid(uint64_t cid);
 
 /*
