@@ -62,6 +62,21 @@ enum vse_err {
 	VSE_ERR_CONN_LIMIT,		/* connection table full */
 	VSE_ERR_NO_PORT,		/* no free local port */
 	VSE_ERR_BAD_TYPE,		/* socket type unknown or not negotiated */
+	/* a vhost-user front-end's messages (vhost-user.c): one code per rule */
+	VSE_ERR_VHU_CLOSED,		/* front-end closed the connection */
+	VSE_ERR_VHU_TRUNCATED,		/* header or payload shorter than sent */
+	VSE_ERR_VHU_VERSION,		/* flags carry another protocol version */
+	VSE_ERR_VHU_TOO_BIG,		/* payload size beyond any request's */
+	VSE_ERR_VHU_FD_COUNT,		/* fds the request does not take */
+	VSE_ERR_VHU_REQUEST,		/* request type not supported */
+	VSE_ERR_VHU_PAYLOAD_SIZE,	/* payload size wrong for the request */
+	VSE_ERR_VHU_MEM_TABLE,		/* region count, size and fds disagree */
+	VSE_ERR_VHU_RING_INDEX,		/* ring index beyond the device's queues */
+	VSE_ERR_VHU_RING_FLAGS,		/* ring fd message sets unknown bits */
+	VSE_ERR_VHU_RING_BASE,		/* ring base beyond 16 bits */
+	VSE_ERR_VHU_CONFIG_RANGE,	/* config access outside config space */
+	VSE_ERR_VHU_REPLY,		/* reply cannot be sent: not reading */
+
 	/* vsockmon captures (pcap-writer.c, pcap-record.c, pcap-reader.c) */
 	VSE_ERR_PCAP_OPEN,		/* capture file cannot be created */
 	VSE_ERR_PCAP_WRITE,		/* writing or flushing the capture failed */
