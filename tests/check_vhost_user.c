@@ -296,6 +296,28 @@ START_TEST(test_handshake_and_packets)
 END_TEST
 
 /*
+ * RESET_OWNER disables every ring, as libvhost-user's vu_reset_device_exec()
+ * does: none runs until the front-end enables it again, from its base.
+ */
+START_TEST(test_reset_owner_disables_rings)
+{
+	struct vrig *r = vrig_new();
+	uint32_t st[2] = { htole32(1), htole32(1) };
+	unsigned q;
+
+	handshake(r);
+	ck_assert_err(call(r, VHOST_USER_RESET_OWNER, 0, NULL, 0, NULL, 0), 0);
+	for (q = 0; q < 2; q++)
+		ck_assert(!vhu_queue_running(r->v, q));
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_ENABLE, 0, st, 8, NULL, 0),
+	    0);
+	ck_assert(vhu_queue_running(r->v, 1));
+	ck_assert(!vhu_queue_running(r->v, 0));
+	vrig_free(r);
+}
+END_TEST
+
+/*
  * A hostile or buggy front-end: an error and a closed connection, no leak,
  * and the code of the rule it broke (one per rule, as the walker's).
  */
@@ -838,6 +860,7 @@ vhost_user_suite(void)
 	TCase *tc = tcase_create("protocol");
 
 	tcase_add_test(tc, test_handshake_and_packets);
+	tcase_add_test(tc, test_reset_owner_disables_rings);
 	tcase_add_loop_test(tc, test_hostile_front_end, 0, H__COUNT);
 	tcase_add_test(tc, test_front_end_not_reading_replies);
 	tcase_add_test(tc, test_call_fd_never_blocks);

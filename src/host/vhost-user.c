@@ -583,6 +583,23 @@ get_config(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 	return send_reply(sock, m, out, 12 + size, why);
 }
 
+/*
+ * RESET_OWNER: every ring disabled and stopped, its base kept. With
+ * protocol features it stays so until SET_VRING_ENABLE (a guest's kick
+ * alone never restarts it); without them the next ring message does.
+ * libvhost-user: vu_reset_device_exec() -> vu_set_enable_all_rings(false).
+ */
+static void
+reset_owner(struct vhu *v)
+{
+	unsigned q;
+
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
+		v->ring[q].enabled = false;
+		v->ring[q].base = stop_ring(v, q);
+	}
+}
+
 /* Features the back-end offers: the device's, plus protocol features. */
 static uint64_t
 offered(const struct vhu *v)
@@ -626,6 +643,7 @@ dispatch(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 	case VHOST_USER_SET_OWNER:
 		return 0;
 	case VHOST_USER_RESET_OWNER:
+		reset_owner(v);
 		return 0;
 	case VHOST_USER_SET_MEM_TABLE:
 		return set_mem_table(v, m, why);
