@@ -966,6 +966,58 @@ START_TEST(test_fd_limit_backs_off)
 }
 END_TEST
 
+/*
+ * The allocation fault seam: check_muxer links with -Wl,--wrap=realloc
+ * (tests/local.mk), so fail_reallocs > 0 fails that many next reallocs.
+ */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static int fail_reallocs;
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	if (fail_reallocs > 0) {
+		fail_reallocs--;
+		return NULL;
+	}
+	return __real_realloc(p, n);
+}
+
+/*
+ * muxer_new says what failed: the caller's path (INVAL), memory (NOMEM),
+ * a system call (SYSTEM, with errno as bind(2) left it).
+ */
+START_TEST(test_muxer_new_error_codes)
+{
+	struct muxer_config mc;
+	struct muxer *m = NULL;
+	static struct mrig loopless;	/* outlives every muxer here */
+	char dir[] = "/tmp/vsockemu-err-XXXXXX", path[200], err[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	muxer_config_defaults(&mc);
+	mc.uds_path = path;
+	memset(path, 'x', sizeof(path) - 1);	/* longer than sun_path */
+	path[sizeof(path) - 1] = '\0';
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m, err, sizeof(err)),
+	    -VSE_ERR_INVAL);
+	snprintf(path, sizeof(path), "%s/no-such-dir/v.sock", dir);
+	errno = 0;
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m, err, sizeof(err)),
+	    -VSE_ERR_SYSTEM);
+	ck_assert_int_eq(errno, ENOENT);
+	snprintf(path, sizeof(path), "%s/v.sock", dir);
+	fail_reallocs = 1;			/* the fd table */
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m, err, sizeof(err)),
+	    -VSE_ERR_NOMEM);
+	fail_reallocs = 0;
+	ck_assert_ptr_null(m);
+	ck_assert_int_ne(access(path, F_OK), 0);	/* nothing left behind */
+	rmdir(dir);
+}
+END_TEST
+
 /* The main socket: live -> error; stale -> replaced; a file -> error. */
 START_TEST(test_socket_path_rules)
 {
@@ -981,8 +1033,8 @@ START_TEST(test_socket_path_rules)
 	mc.uds_path = path;
 	ck_assert_int_eq(muxer_new(&mc, on_watch, &loopless, &m,
 	    err, sizeof(err)), 0);
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m2,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m2,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "in use"));
 	muxer_free(m);
 	/* A stale socket file left by a killed emulator is replaced. */
@@ -1001,8 +1053,8 @@ START_TEST(test_socket_path_rules)
 	/* A regular file is never deleted. */
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
 	ck_assert_int_eq(access(path, F_OK), 0);
 	unlink(path);
@@ -1016,8 +1068,8 @@ START_TEST(test_socket_path_rules)
 		    sizeof(sa)), 0);
 		ck_assert_int_eq(listen(fd, 1), 0);
 	}
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "in use"));
 	ck_assert_int_eq(access(path, F_OK), 0);
 	close(fd);
@@ -1027,8 +1079,8 @@ START_TEST(test_socket_path_rules)
 	fd = open(seq, O_CREAT | O_WRONLY, 0600);
 	close(fd);
 	mc.seqpacket = true;
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
 	ck_assert_int_ne(access(path, F_OK), 0);
 	unlink(seq);
@@ -1062,6 +1114,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_no_sigpipe);
 	tcase_add_test(tc, test_write_failure_frees_entry_once);
 	tcase_add_test(tc, test_socket_path_rules);
+	tcase_add_test(tc, test_muxer_new_error_codes);
 	tcase_add_test(tc, test_no_device_refuses_connect);
 	tcase_add_test(tc, test_device_free_closes_host_sockets);
 	tcase_add_test(tc, test_seqpacket_host_connect);

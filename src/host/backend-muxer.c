@@ -230,33 +230,38 @@ open_listener(struct muxer *m, struct mx_listener *l, uint16_t type,
 	struct sockaddr_un sa;
 	int stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ? SOCK_SEQPACKET :
 	    SOCK_STREAM;
+	int e;
 
 	if (l->path[0] == '\0' || !make_addr(&sa, l->path)) {
 		snprintf(err, errlen, "socket path too long (max %zu bytes): "
 		    "%s%s", sizeof(sa.sun_path) - 1, m->path,
 		    type == VIRTIO_VSOCK_TYPE_SEQPACKET ? SEQPACKET_SUFFIX : "");
-		return -1;
+		return -VSE_ERR_INVAL;
 	}
-	if (uds_path_prepare(l->path, err, errlen) < 0)
-		return -1;
+	if ((e = uds_path_prepare(l->path, err, errlen)) < 0)
+		return e;
 	l->e.fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->e.fd < 0 || bind(l->e.fd, (struct sockaddr *)&sa,
 	    sizeof(sa)) < 0) {
+		e = errno;
 		snprintf(err, errlen, "cannot bind %s: %s", l->path,
-		    strerror(errno));
-		return -1;
+		    strerror(e));
+		errno = e;
+		return -VSE_ERR_SYSTEM;
 	}
 	l->created = true;
 	if (listen(l->e.fd, SOMAXCONN) < 0) {
+		e = errno;
 		snprintf(err, errlen, "cannot listen on %s: %s", l->path,
-		    strerror(errno));
-		return -1;
+		    strerror(e));
+		errno = e;
+		return -VSE_ERR_SYSTEM;
 	}
 	l->e.kind = MX_LISTENER;
 	l->e.type = type;
-	if (track(m, &l->e) < 0) {
+	if ((e = track(m, &l->e)) < 0) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return e;
 	}
 	return 0;
 }
@@ -283,7 +288,7 @@ muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
 {
 	struct mx_listener *main_ls, *seq_ls;
 	struct muxer *m;
-	int i, n;
+	int i, n, e;
 
 	*out = NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
@@ -311,14 +316,19 @@ muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
 	if (n < 0 || (size_t)n >= sizeof(seq_ls->path))
 		seq_ls->path[0] = '\0';
 	/* The STREAM main socket stays Firecracker's; SEQPACKET beside it. */
-	if (open_listener(m, main_ls, VIRTIO_VSOCK_TYPE_STREAM, err,
-	    errlen) < 0 || (cfg->seqpacket && open_listener(m, seq_ls,
-	    VIRTIO_VSOCK_TYPE_SEQPACKET, err, errlen) < 0)) {
+	e = open_listener(m, main_ls, VIRTIO_VSOCK_TYPE_STREAM, err, errlen);
+	if (e == 0 && cfg->seqpacket)
+		e = open_listener(m, seq_ls, VIRTIO_VSOCK_TYPE_SEQPACKET, err,
+		    errlen);
+	if (e < 0) {
+		int sys_errno = errno;	/* for -VSE_ERR_SYSTEM's caller */
+
 		for (i = 0; i < MX_NLISTENERS; i++)
 			close_listener(m, &m->ls[i]);
 		free(m->by_fd);
 		free(m);
-		return -VSE_ERR_INVAL;
+		errno = sys_errno;
+		return e;
 	}
 	update_listener(m);
 	*out = m;

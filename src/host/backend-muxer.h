@@ -50,7 +50,9 @@ void muxer_config_defaults(struct muxer_config *c);
  * CONNECT line and the OK line are one message each, then every message
  * is one guest SEQPACKET message). A live socket there (something accepts
  * connections) is an error; a stale one is replaced; any other file is
- * left alone and is an error. On failure err gets one line.
+ * left alone and is an error. On failure err gets one line and the
+ * code says whose fault: -VSE_ERR_INVAL (path too long), _PATH_TAKEN,
+ * _NOMEM, or _SYSTEM with errno as the failed system call left it.
  */
 int muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
     void *watch_ctx, struct muxer **out, char *err, size_t errlen);

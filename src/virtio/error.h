@@ -62,6 +62,10 @@ enum vse_err {
 	VSE_ERR_CONN_LIMIT,		/* connection table full */
 	VSE_ERR_NO_PORT,		/* no free local port */
 	VSE_ERR_BAD_TYPE,		/* socket type unknown or not negotiated */
+
+	/* the host side's sockets (backend-muxer.c, uds-path.c) */
+	VSE_ERR_PATH_TAKEN,		/* socket path in use, or not a socket */
+
 	/* a vhost-user front-end's messages (vhost-user.c): one code per rule */
 	VSE_ERR_VHU_CLOSED,		/* front-end closed the connection */
 	VSE_ERR_VHU_TRUNCATED,		/* header or payload shorter than sent */
