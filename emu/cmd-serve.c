@@ -484,9 +484,9 @@ print_stats(const struct serve *s)
 	    "%llu accepted, %llu bad lines, %llu line timeouts, %llu accept "
 	    "pauses (fd limit)\n",
 	    (unsigned long long)d->conns_opened,
-	    (unsigned long long)d->tx_packets,
-	    (unsigned long long)d->rx_packets,
-	    (unsigned long long)d->tx_bytes, (unsigned long long)d->rx_bytes,
+	    (unsigned long long)d->g2h_packets,
+	    (unsigned long long)d->h2g_packets,
+	    (unsigned long long)d->g2h_bytes, (unsigned long long)d->h2g_bytes,
 	    (unsigned long long)d->rst_sent, (unsigned long long)m->accepted,
 	    (unsigned long long)m->bad_lines,
 	    (unsigned long long)m->line_timeouts,

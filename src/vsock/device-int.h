@@ -133,8 +133,11 @@ struct vsock_device {
 	void *tap_ctx;
 	vsock_notify_fn notify;
 	void *notify_ctx;
-	uint8_t *msgbuf;		/* one host SEQPACKET message / tap copy */
-	uint32_t msgbuf_size;
+	/* max(buf_alloc, 64 KiB): the most payload one packet can carry */
+	uint32_t payload_max;
+	uint8_t *tap_copy;		/* a packet's payload for the tap */
+	uint8_t *seq_staging;		/* a host SEQPACKET message read whole
+					 * (read_message); on first use */
 	struct vsock_device_stats stats;
 };
 

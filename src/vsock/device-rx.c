@@ -138,7 +138,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
  * Reads the next host SEQPACKET message whole. A message larger than the
  * guest's whole buffer (min(peer's, ours) under the cap rule: Linux's
  * virtio_transport_seqpacket_enqueue()) could never be delivered: it is
- * refused with RST rather than truncated. msgbuf_size bounds our memory.
+ * refused with RST rather than truncated. payload_max bounds our memory.
  */
 static void
 read_message(struct vsock_device *dev, struct vsock_conn *c)
@@ -146,12 +146,18 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 	uint32_t window = dev->rules->credit_cap_own_buf &&
 	    c->cr.buf_alloc < c->cr.peer_buf_alloc ? c->cr.buf_alloc :
 	    c->cr.peer_buf_alloc;
-	uint32_t limit = window < dev->msgbuf_size ? window :
-	    dev->msgbuf_size;
-	struct iovec iov = { dev->msgbuf, limit };
+	uint32_t limit = window < dev->payload_max ? window :
+	    dev->payload_max;
+	struct iovec iov;
 	uint32_t flags = 0;
 	ssize_t n;
 
+	if (dev->seq_staging == NULL &&
+	    (dev->seq_staging = malloc(dev->payload_max)) == NULL) {
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		return;
+	}
+	iov = (struct iovec){ dev->seq_staging, limit };
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
 	if (n == 0) {
 		device_host_eof(dev, c);
@@ -165,7 +171,7 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 	} else if ((c->msg = malloc((size_t)n)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 	} else {
-		memcpy(c->msg, dev->msgbuf, (size_t)n);
+		memcpy(c->msg, dev->seq_staging, (size_t)n);
 		c->msg_len = (uint32_t)n;
 		c->msg_off = 0;
 		c->msg_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
@@ -294,8 +300,8 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		device_set_timer(dev, c, TIMER_REQUEST);
 		break;
 	case VIRTIO_VSOCK_OP_RW:
-		c->cr.tx_cnt += len;
-		dev->stats.rx_bytes += len;
+		c->cr.tx_cnt += len;	/* Linux's name: sent to the peer */
+		dev->stats.h2g_bytes += len;
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
 		device_shutdown_sent(dev, c);
@@ -325,12 +331,12 @@ emit(struct vsock_device *dev, const struct virtq_chain *ch,
 		return 0;
 	if (dev->tap != NULL) {
 		if (virtq_chain_read_writable(vq, ch, VSOCK_HDR_SIZE,
-		    dev->msgbuf, h->len) < 0)
-			memset(dev->msgbuf, 0, h->len);
+		    dev->tap_copy, h->len) < 0)
+			memset(dev->tap_copy, 0, h->len);
 		device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
-		    dev->msgbuf, h->len);
+		    dev->tap_copy, h->len);
 	}
-	dev->stats.rx_packets++;
+	dev->stats.h2g_packets++;
 	return VSOCK_HDR_SIZE + h->len;
 }
 

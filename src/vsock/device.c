@@ -86,10 +86,10 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	dev->be_ctx = be_ctx;
 	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
 	dev->orphans = calloc(cfg->orphan_max, sizeof(*dev->orphans));
-	dev->msgbuf_size = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
+	dev->payload_max = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
 	    dev->cfg.buf_alloc : VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
-	dev->msgbuf = malloc(dev->msgbuf_size);
-	if (dev->orphans == NULL || dev->msgbuf == NULL ||
+	dev->tap_copy = malloc(dev->payload_max);
+	if (dev->orphans == NULL || dev->tap_copy == NULL ||
 	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
 		vsock_device_free(dev);
 		return -VSE_ERR_NOMEM;
@@ -122,7 +122,8 @@ vsock_device_free(struct vsock_device *dev)
 		drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	conntab_free(&dev->tab);
 	free(dev->orphans);
-	free(dev->msgbuf);
+	free(dev->tap_copy);
+	free(dev->seq_staging);
 	free(dev);
 }
 

@@ -79,8 +79,13 @@ typedef void (*vsock_notify_fn)(void *ctx, unsigned q);
 
 /* Counters; every drop the spec allows is counted, never silent. */
 struct vsock_device_stats {
-	uint64_t tx_packets, rx_packets;
-	uint64_t tx_bytes, rx_bytes;		/* payload */
+	/*
+	 * By direction, not by queue name: g2h came in on the TX queue,
+	 * h2g went out on the RX queue (the credit code's tx_cnt counts the
+	 * h2g bytes too, under Linux's name).
+	 */
+	uint64_t g2h_packets, h2g_packets;
+	uint64_t g2h_bytes, h2g_bytes;		/* payload */
 	uint64_t tx_dropped_writable;		/* TX chain with writable part */
 	uint64_t tx_dropped_short;		/* < 44 bytes */
 	uint64_t tx_dropped_len;		/* len > 64 KiB or > chain */
