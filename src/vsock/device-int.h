@@ -78,9 +78,14 @@ struct vsock_conn {
 	uint8_t timer;			/* enum conn_timer */
 	struct vsock_credit cr;
 	struct txbuf tx;
-	/* SEQPACKET host -> guest: the message being sent in fragments. */
-	uint8_t *msg;
-	uint32_t msg_len, msg_off, msg_flags;
+	/*
+	 * Host data read ahead of the guest's RX buffers, handed out in
+	 * fragments: one whole SEQPACKET message (read_message) or a STREAM
+	 * batch (read_stream_batch). h2g_flags go on the last fragment
+	 * (EOM, EOR; 0 for a stream). NULL when nothing is held.
+	 */
+	uint8_t *h2g_buf;
+	uint32_t h2g_len, h2g_off, h2g_flags;
 	vsock_time_t deadline;
 	struct conn_link timer_link;
 	struct conn_link rxq_link;

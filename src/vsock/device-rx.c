@@ -46,7 +46,7 @@ data_may_flow(const struct vsock_conn *c)
 	    (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) ||
 	    (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_SEND))
 		return false;
-	return c->msg != NULL ||
+	return c->h2g_buf != NULL ||
 	    (c->host_readable && !c->host_eof && !c->backend_gone);
 }
 
@@ -112,20 +112,20 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	uint32_t flags = 0;
 	ssize_t n;
 
-	if ((c->msg = malloc(want)) == NULL) {
+	if ((c->h2g_buf = malloc(want)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
-	iov = (struct iovec){ c->msg, want };
+	iov = (struct iovec){ c->h2g_buf, want };
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
 	if (n > 0) {
-		c->msg_len = (uint32_t)n;
-		c->msg_off = 0;
-		c->msg_flags = 0;	/* a stream has no message ends */
+		c->h2g_len = (uint32_t)n;
+		c->h2g_off = 0;
+		c->h2g_flags = 0;	/* a stream has no message ends */
 		return;
 	}
-	free(c->msg);
-	c->msg = NULL;
+	free(c->h2g_buf);
+	c->h2g_buf = NULL;
 	if (n == 0)
 		device_host_eof(dev, c);
 	else if (n == -EAGAIN)
@@ -168,13 +168,13 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 	} else if (n < 0) {
 		device_host_error(dev, c, n, true);
-	} else if ((c->msg = malloc((size_t)n)) == NULL) {
+	} else if ((c->h2g_buf = malloc((size_t)n)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 	} else {
-		memcpy(c->msg, dev->seq_staging, (size_t)n);
-		c->msg_len = (uint32_t)n;
-		c->msg_off = 0;
-		c->msg_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
+		memcpy(c->h2g_buf, dev->seq_staging, (size_t)n);
+		c->h2g_len = (uint32_t)n;
+		c->h2g_off = 0;
+		c->h2g_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
 	}
 }
 
@@ -183,22 +183,22 @@ static uint32_t
 message_fragment(struct vsock_device *dev, struct vsock_conn *c,
     const struct virtq_chain *ch, uint32_t room, uint32_t *flags)
 {
-	uint32_t n = c->msg_len - c->msg_off;
+	uint32_t n = c->h2g_len - c->h2g_off;
 
 	if (n > room)
 		n = room;
-	if (n == 0 && c->msg_len != 0)
+	if (n == 0 && c->h2g_len != 0)
 		return 0;
 	if (virtq_chain_write(&dev->vq[VSOCK_QUEUE_RX], ch, VSOCK_HDR_SIZE,
-	    c->msg + c->msg_off, n) < 0)
+	    c->h2g_buf + c->h2g_off, n) < 0)
 		return 0;
-	c->msg_off += n;
+	c->h2g_off += n;
 	*flags = 0;
-	if (c->msg_off == c->msg_len) {
+	if (c->h2g_off == c->h2g_len) {
 		/* EOM (and EOR) only on the last fragment, as vhost does. */
-		*flags = c->msg_flags;
-		free(c->msg);
-		c->msg = NULL;
+		*flags = c->h2g_flags;
+		free(c->h2g_buf);
+		c->h2g_buf = NULL;
 	}
 	return n;
 }
@@ -226,7 +226,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 	if (room == 0)
 		return false;	/* header-only buffer: not EOF, just small */
 	*flags = 0;
-	if (c->type == VIRTIO_VSOCK_TYPE_STREAM && c->msg == NULL) {
+	if (c->type == VIRTIO_VSOCK_TYPE_STREAM && c->h2g_buf == NULL) {
 		uint32_t want = credit;
 
 		if (want > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
@@ -237,10 +237,10 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 			return *len > 0;
 		}
 		read_stream_batch(dev, c, want);
-	} else if (c->msg == NULL) {
+	} else if (c->h2g_buf == NULL) {
 		read_message(dev, c);
 	}
-	if (c->msg == NULL)
+	if (c->h2g_buf == NULL)
 		return false;
 	*len = message_fragment(dev, c, ch, room, flags);
 	return *len > 0 || *flags != 0;

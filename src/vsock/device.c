@@ -259,14 +259,14 @@ device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 		conn_list_unlink(&dev->rxq, c, RXQ_LINK);
 	conntab_remove(&dev->tab, c);
 	txbuf_free(&c->tx);
-	free(c->msg);
+	free(c->h2g_buf);
 	free(c);
 	dev->stats.conns_closed++;
 }
 
 /*
  * Drops what the guest sent that the host will now never take. The host's
- * message in flight to the guest (c->msg) is not the guest's: an orderly
+ * message in flight to the guest (c->h2g_buf) is not the guest's: an orderly
  * host close still delivers it whole. With credit_back the dropped bytes
  * count as consumed (fwd_cnt, maybe an update): a guest application
  * blocked sending to us may be what keeps it from reading, and so from
@@ -298,8 +298,8 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	device_discard_tx(dev, c, true);
 	/* Host bytes read but not yet sent die with the connection. */
-	free(c->msg);
-	c->msg = NULL;
+	free(c->h2g_buf);
+	c->h2g_buf = NULL;
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;
 	device_set_timer(dev, c, TIMER_NONE);
