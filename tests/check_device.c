@@ -47,6 +47,29 @@ START_TEST(test_reserved_cids_refused)
 }
 END_TEST
 
+/* One table names the profiles: every name parses back to its profile. */
+START_TEST(test_profile_names)
+{
+	enum vsock_profile p, q;
+	unsigned n = 0;
+
+	for (p = 0; vsock_profile_rules(p) != NULL; p++, n++) {
+		ck_assert_ptr_nonnull(vsock_profile_name(p));
+		ck_assert_err(vsock_profile_parse(vsock_profile_name(p), &q),
+		    0);
+		ck_assert_int_eq(q, p);
+	}
+	ck_assert_uint_ge(n, 2);
+	ck_assert_ptr_null(vsock_profile_name(p));	/* one past the last */
+	ck_assert_err(vsock_profile_parse("linux", &q), 0);
+	ck_assert_int_eq(q, VSOCK_PROFILE_LINUX);
+	ck_assert_err(vsock_profile_parse("firecracker", &q), 0);
+	ck_assert_int_eq(q, VSOCK_PROFILE_FIRECRACKER);
+	ck_assert_err(vsock_profile_parse("Linux", &q), -VSE_ERR_INVAL);
+	ck_assert_err(vsock_profile_parse("", &q), -VSE_ERR_INVAL);
+}
+END_TEST
+
 START_TEST(test_features_and_config)
 {
 	struct wire *w = wire_new();
@@ -1965,6 +1988,7 @@ device_suite(void)
 
 	tc = tcase_create("config");
 	tcase_add_test(tc, test_reserved_cids_refused);
+	tcase_add_test(tc, test_profile_names);
 	tcase_add_test(tc, test_features_and_config);
 	suite_add_tcase(s, tc);
 

@@ -44,6 +44,7 @@ enum vsock_close_rules {
  * profile, or a kernel version that changed a rule, is one more row there.
  */
 struct vsock_profile_rules {
+	const char *name;		/* --profile NAME, reports, JSON */
 	uint32_t buf_alloc;		/* our receive buffer, by default */
 	vsock_time_t close_timeout;	/* our SHUTDOWN(3) left unanswered */
 	enum vsock_credit_policy update_policy;	/* unsolicited CREDIT_UPDATE */
@@ -110,6 +111,12 @@ void vsock_device_config_defaults(struct vsock_device_config *c);
 
 /* The rules of profile p, or NULL for a profile that does not exist. */
 const struct vsock_profile_rules *vsock_profile_rules(enum vsock_profile p);
+
+/* The profile's name ("linux"), or NULL for one that does not exist. */
+const char *vsock_profile_name(enum vsock_profile p);
+
+/* The profile called name (exactly): 0, or -VSE_ERR_INVAL for none. */
+int vsock_profile_parse(const char *name, enum vsock_profile *out);
 
 /* The buf_alloc and close timeout a profile implies. */
 uint32_t vsock_profile_buf_alloc(enum vsock_profile p);
