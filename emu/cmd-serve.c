@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "mem.h"
 #include "options.h"
+#include "queues.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -439,8 +440,7 @@ build_guest(struct serve *s, char *err, size_t errlen)
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
 		const struct fg_ring *r = fg_vsock_ring(s->vs, q);
 
-		if (vsock_device_set_queue(s->dev, q, &s->mem.gm, r->num,
-		    r->desc_gpa, r->avail_gpa, r->used_gpa) < 0) {
+		if (fg_ring_bind(s->dev, &s->mem, q, r) < 0) {
 			snprintf(err, errlen, "cannot set up queue %u", q);
 			return -1;
 		}

@@ -319,10 +319,10 @@ send_long_chain(struct wire *w, uint32_t total)
 	/* Borrow the rig's last TX slot for the token: retired as usual. */
 	ck_assert(!w->tx_slot_used[WIRE_QSIZE - 1]);
 	w->tx_slot_used[WIRE_QSIZE - 1] = true;
-	ck_assert_int_ge(fg_ring_add(&w->txr, out, 2, NULL, 0,
+	ck_assert_int_ge(fg_ring_add(&w->q.tx, out, 2, NULL, 0,
 	    (void *)(uintptr_t)WIRE_QSIZE, false), 0);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
-	while ((tok = fg_ring_get_used(&w->txr, NULL)) != NULL)
+	while ((tok = fg_ring_get_used(&w->q.tx, NULL)) != NULL)
 		w->tx_slot_used[(uintptr_t)tok - 1] = false;
 	ck_assert(!w->tx_slot_used[WIRE_QSIZE - 1]);	/* ours came back */
 }
@@ -1813,7 +1813,7 @@ take_reset_event(struct wire *w)
 {
 	struct fg_buf b;
 	uint32_t len, ev;
-	void *tok = fg_ring_get_used(&w->evr, &len);
+	void *tok = fg_ring_get_used(&w->q.ev, &len);
 
 	ck_assert_ptr_nonnull(tok);
 	ck_assert_uint_eq(len, VSOCK_EVENT_SIZE);
@@ -1821,7 +1821,7 @@ take_reset_event(struct wire *w)
 	b.len = 4;
 	fg_mem_read(&w->mem, b.gpa, &ev, 4);
 	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
-	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &b, 1, tok, false), 0);
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, NULL, 0, &b, 1, tok, false), 0);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_EVENT, w->now);
 }
 
@@ -1892,7 +1892,7 @@ START_TEST(test_transport_reset_new_cid)
 	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 2, w->now),
 	    -VSE_ERR_BAD_CID);
 	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1);
-	ck_assert_ptr_null(fg_ring_get_used(&w->evr, NULL));
+	ck_assert_ptr_null(fg_ring_get_used(&w->q.ev, NULL));
 	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 5, w->now), 0);
 	vsock_device_get_config(w->dev, space);
 	ck_assert_mem_eq(space, "\x05\0\0\0\0\0\0\0", 8);
@@ -1955,24 +1955,24 @@ START_TEST(test_transport_reset_bad_event_buffers)
 
 	for (i = 0; i < 4; i++) {	/* the rig's four good buffers */
 		vsock_device_transport_reset(w->dev, w->now);
-		ck_assert_ptr_nonnull(fg_ring_get_used(&w->evr, &len));
+		ck_assert_ptr_nonnull(fg_ring_get_used(&w->q.ev, &len));
 	}
-	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &shortb, 1,
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, NULL, 0, &shortb, 1,
 	    (void *)10, false), 0);
-	ck_assert_int_ge(fg_ring_add(&w->evr, &ro, 1, NULL, 0, (void *)11,
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, &ro, 1, NULL, 0, (void *)11,
 	    false), 0);
 	vsock_device_transport_reset(w->dev, w->now);
-	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)10);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->q.ev, &len), (void *)10);
 	ck_assert_uint_eq(len, 0);
-	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)11);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->q.ev, &len), (void *)11);
 	ck_assert_uint_eq(len, 0);
-	ck_assert_ptr_null(fg_ring_get_used(&w->evr, &len));
+	ck_assert_ptr_null(fg_ring_get_used(&w->q.ev, &len));
 	ck_assert_uint_eq(stats(w)->rx_bad_buffers, 2);
 	/* A good buffer later: the pending event goes into it. */
-	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &good, 1, (void *)12,
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, NULL, 0, &good, 1, (void *)12,
 	    false), 0);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_EVENT, w->now);
-	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)12);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->q.ev, &len), (void *)12);
 	ck_assert_uint_eq(len, 4);
 	fg_mem_read(&w->mem, good.gpa, &ev, 4);
 	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);

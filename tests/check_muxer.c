@@ -132,9 +132,9 @@ mrig_free(struct mrig *r)
 	ck_assert_int_ne(access(r->seq_path, F_OK), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
 	ck_assert_int_eq(system(cmd), 0);
-	fg_ring_destroy(&r->w->rxr);
-	fg_ring_destroy(&r->w->txr);
-	fg_ring_destroy(&r->w->evr);
+	fg_ring_destroy(&r->w->q.rx);
+	fg_ring_destroy(&r->w->q.tx);
+	fg_ring_destroy(&r->w->q.ev);
 	fg_mem_destroy(&r->w->mem);
 	script_free(&r->w->sb);
 	free(r->w);
