@@ -30,6 +30,21 @@ fg_queues_init(struct fg_queues *q, struct fg_mem *mem,
 	return fg_ring_bind(dev, mem, VSOCK_QUEUE_EVENT, &q->ev);
 }
 
+int
+fg_queues_tx_slot(struct fg_queues *q, bool *busy, unsigned nslots)
+{
+	uintptr_t tok;
+	unsigned i;
+
+	while ((tok = (uintptr_t)fg_ring_get_used(&q->tx, NULL)) != 0)
+		if (tok - 1 < nslots)
+			busy[tok - 1] = false;
+	for (i = 0; i < nslots; i++)
+		if (!busy[i])
+			return (int)i;
+	return -1;
+}
+
 void
 fg_queues_destroy(struct fg_queues *q)
 {

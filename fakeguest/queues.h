@@ -2,6 +2,7 @@
 #ifndef FG_QUEUES_H
 #define FG_QUEUES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "device.h"
@@ -30,6 +31,13 @@ int fg_ring_bind(struct vsock_device *dev, struct fg_mem *mem, unsigned qi,
  */
 int fg_queues_init(struct fg_queues *q, struct fg_mem *mem,
     struct vsock_device *dev, unsigned qsize, uint64_t features);
+
+/*
+ * For a driver whose TX chains each sit in one of nslots buffer slots,
+ * token slot + 1: marks the slots of chains the device used free again
+ * and returns the first free slot, or -1 when all are in flight.
+ */
+int fg_queues_tx_slot(struct fg_queues *q, bool *busy, unsigned nslots);
 
 /* Frees the rings (the device must not use them again); a zeroed q is fine. */
 void fg_queues_destroy(struct fg_queues *q);

@@ -123,21 +123,15 @@ wire_hdr(uint16_t op, uint32_t guest_port, uint32_t host_port)
 	return h;
 }
 
-/* Retires used TX chains and returns a free slot index. */
+/* Retires used TX chains and returns a free slot index, now taken. */
 static unsigned
 tx_slot(struct wire *w)
 {
-	void *tok;
-	unsigned i;
+	int i = fg_queues_tx_slot(&w->q, w->tx_slot_used, WIRE_QSIZE);
 
-	while ((tok = fg_ring_get_used(&w->q.tx, NULL)) != NULL)
-		w->tx_slot_used[(uintptr_t)tok - 1] = false;
-	for (i = 0; i < WIRE_QSIZE; i++)
-		if (!w->tx_slot_used[i])
-			break;
-	ck_assert_uint_lt(i, WIRE_QSIZE);
+	ck_assert_int_ge(i, 0);
 	w->tx_slot_used[i] = true;
-	return i;
+	return (unsigned)i;
 }
 
 void

@@ -90,21 +90,6 @@ rawguest_destroy(struct rawguest *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* Retires used TX chains; returns a free slot or -1. */
-static int
-tx_slot(struct rawguest *g)
-{
-	void *tok;
-	int i;
-
-	while ((tok = fg_ring_get_used(&g->q.tx, NULL)) != NULL)
-		g->tx_busy[(uintptr_t)tok - 1] = false;
-	for (i = 0; i < RAWGUEST_TX_SLOTS; i++)
-		if (!g->tx_busy[i])
-			return i;
-	return -1;
-}
-
 int
 rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
     const uint8_t *payload, uint32_t len, vsock_time_t now)
@@ -115,7 +100,7 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 
 	if (len > RAWGUEST_TX_SLOT - VSOCK_HDR_SIZE)
 		return -VSE_ERR_INVAL;
-	if ((i = tx_slot(g)) < 0)
+	if ((i = fg_queues_tx_slot(&g->q, g->tx_busy, RAWGUEST_TX_SLOTS)) < 0)
 		return -VSE_ERR_NOMEM;
 	gpa = g->tx_pool + (uint64_t)i * RAWGUEST_TX_SLOT;
 	fg_mem_write(&g->mem, gpa, hdr, VSOCK_HDR_SIZE);
