@@ -249,6 +249,19 @@ fail:
 	return -EINVAL;
 }
 
+/* b got n bytes from a read (n <= 0: end or error, both the end). */
+static bool
+gbuf_took(struct gbuf *b, ssize_t n)
+{
+	if (n <= 0) {
+		b->eof = true;
+	} else {
+		b->off = 0;
+		b->len = (size_t)n;
+	}
+	return true;
+}
+
 /* Fills b from the guest socket; true if anything happened. */
 static bool
 fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
@@ -260,13 +273,7 @@ fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), NULL);
 	if (n == -EAGAIN)
 		return false;
-	if (n <= 0)
-		b->eof = true;
-	else {
-		b->off = 0;
-		b->len = (size_t)n;
-	}
-	return true;
+	return gbuf_took(b, n);
 }
 
 /* Has everything in b gone where it was going (or been dropped)? */
@@ -327,13 +334,7 @@ fill_from_local(struct gapp *a, struct gbuf *b)
 	n = recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == ENOTCONN))
 		return false;
-	if (n <= 0)
-		b->eof = true;
-	else {
-		b->off = 0;
-		b->len = (size_t)n;
-	}
-	return true;
+	return gbuf_took(b, n);
 }
 
 /* Drains b into the local socket. */

@@ -67,6 +67,22 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 }
 
 /*
+ * A host read gave no data (n <= 0): end of stream, nothing there now
+ * (-EAGAIN: wait for vsock_device_host_readable), or an error of the
+ * host side (device_host_error decides what the guest is told).
+ */
+static void
+host_read_empty(struct vsock_device *dev, struct vsock_conn *c, ssize_t n)
+{
+	if (n == 0)
+		device_host_eof(dev, c);
+	else if (n == -EAGAIN)
+		c->host_readable = false;
+	else
+		device_host_error(dev, c, n, true);
+}
+
+/*
  * Reads STREAM data straight into the guest's buffer. Returns payload bytes
  * (> 0), or 0 when no RW can be made now (state updated accordingly).
  */
@@ -88,12 +104,7 @@ read_stream(struct vsock_device *dev, struct vsock_conn *c,
 	n = dev->be->read(dev->be_ctx, c, iov, cnt, &flags);
 	if (n > 0)
 		return (uint32_t)n;
-	if (n == 0)
-		device_host_eof(dev, c);
-	else if (n == -EAGAIN)
-		c->host_readable = false;
-	else
-		device_host_error(dev, c, n, true);
+	host_read_empty(dev, c, n);
 	return 0;
 }
 
@@ -126,12 +137,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	free(c->h2g_buf);
 	c->h2g_buf = NULL;
-	if (n == 0)
-		device_host_eof(dev, c);
-	else if (n == -EAGAIN)
-		c->host_readable = false;
-	else
-		device_host_error(dev, c, n, true);
+	host_read_empty(dev, c, n);
 }
 
 /*
@@ -159,15 +165,11 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 	}
 	iov = (struct iovec){ dev->seq_staging, limit };
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
-	if (n == 0) {
-		device_host_eof(dev, c);
-	} else if (n == -EAGAIN) {
-		c->host_readable = false;
-	} else if (n == -EMSGSIZE) {
+	if (n == -EMSGSIZE) {
 		dev->stats.seqpacket_oversize++;
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
-	} else if (n < 0) {
-		device_host_error(dev, c, n, true);
+	} else if (n <= 0) {
+		host_read_empty(dev, c, n);
 	} else if ((c->h2g_buf = malloc((size_t)n)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 	} else {
