@@ -1,7 +1,6 @@
 /* cmd-fuzz.c - `vsockemu fuzz`: the built-in deterministic fuzzer, its progress line, findings and replay. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -193,49 +192,23 @@ load_one(const char *path, struct input *in)
 	return 0;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Loads every regular file of dir, in name order (reproducible). */
 static int
 load_corpus(struct campaign *cp, const char *dir)
 {
-	char **names = NULL, path[4096];
-	struct dirent *de;
-	size_t n = 0, i;
-	DIR *d;
+	char **paths;
+	size_t n, i;
 
-	if ((d = opendir(dir)) == NULL) {
+	if (fuzz_corpus_files(dir, &paths, &n) < 0) {
 		fprintf(stderr, "vsockemu fuzz: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		char **q;
-
-		if (de->d_name[0] == '.' ||
-		    (q = realloc(names, (n + 1) * sizeof(*q))) == NULL)
-			continue;
-		names = q;
-		if ((names[n] = strdup(de->d_name)) != NULL)
-			n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
 	cp->corpus = calloc(n ? n : 1, sizeof(*cp->corpus));
-	for (i = 0; i < n; i++) {
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (cp->corpus != NULL && stat(path, &st) == 0 &&
-		    S_ISREG(st.st_mode) &&
-		    load_one(path, &cp->corpus[cp->ncorpus]) == 0)
+	for (i = 0; i < n; i++)
+		if (cp->corpus != NULL &&
+		    load_one(paths[i], &cp->corpus[cp->ncorpus]) == 0)
 			cp->ncorpus++;
-		free(names[i]);
-	}
-	free(names);
+	fuzz_corpus_files_free(paths, n);
 	return 0;
 }
 

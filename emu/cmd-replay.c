@@ -128,14 +128,14 @@ static int
 parse_value(struct replay_args *a, int c, const char *v)
 {
 	switch (c) {
-	case 'p':
-		if (strcmp(v, "linux") == 0)
-			a->o.profile = VSOCK_PROFILE_LINUX;
-		else if (strcmp(v, "firecracker") == 0)
-			a->o.profile = VSOCK_PROFILE_FIRECRACKER;
-		else
+	case 'p': {
+		enum vsock_profile p;
+
+		if (opt_profile(v, &p) < 0)
 			return -1;
+		a->o.profile = (int)p;
 		return 0;
+	}
 	case 'f':
 		if (strcmp(v, "text") == 0)
 			a->fmt = REPLAY_FORMAT_TEXT;

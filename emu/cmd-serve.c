@@ -12,9 +12,11 @@
 #include "device.h"
 #include "error.h"
 #include "guest-apps.h"
+#include "host-side.h"
 #include "loop.h"
 #include "mem.h"
 #include "options.h"
+#include "queues.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -42,7 +44,7 @@ static const char serve_usage[] =
 "\n"
 "Options:\n"
 "  --uds PATH             main host socket (default ./v.sock)\n"
-"  --cid N                guest CID (default 3; 0, 1, 2 and -1 are reserved)\n"
+"  --cid N                guest CID (default 3; 3 to 0xfffffffe)\n"
 "  --vsock cid=N,socket=PATH\n"
 "                         the same in Cloud Hypervisor's form\n"
 "  --guest PORT=SERVICE[,seqpacket]\n"
@@ -118,7 +120,7 @@ struct serve {
 	struct fg_mem mem;
 	struct fg_vsock *vs;
 	struct vsock_device *dev;
-	struct muxer *mx;
+	struct host_side host;		/* the muxer on s->loop */
 	struct gapps *apps;
 	struct capture cap;
 	bool kick, irq;
@@ -335,8 +337,8 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		char num[24];
 
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)o->cid);
-		return bad("--cid", num, "reserved (0, 1, 2 and -1 cannot be "
-		    "a guest CID)");
+		return bad("--cid", num, "not a guest CID (0, 1, 2 and "
+		    "0xffffffff are reserved, above 32 bits unsupported)");
 	}
 	if (o->nguest == 0) {
 		o->guest[0].port = 52;
@@ -361,16 +363,13 @@ on_irq(void *ctx, unsigned q)
 	((struct serve *)ctx)->irq = true;
 }
 
-/* Opens the capture and hooks it to the device. */
+/* Opens the capture, if asked for; the device is tapped into it when made. */
 static int
 start_pcap(struct serve *s, char *err, size_t errlen)
 {
 	if (s->o.pcap == NULL)
 		return 0;
-	if (capture_open(&s->cap, "serve", s->o.pcap, err, errlen) < 0)
-		return -1;
-	vsock_device_set_tap(s->dev, capture_tap, &s->cap);
-	return 0;
+	return capture_open(&s->cap, "serve", s->o.pcap, err, errlen);
 }
 
 /* Lets guest, device and guest applications run until nothing moves. */
@@ -398,23 +397,6 @@ settle(struct serve *s, uint64_t now)
 	}
 }
 
-/* The muxer's fds: the loop reports, the muxer handles. */
-static void
-on_mx_fd(void *ctx, int fd, unsigned events, uint64_t now)
-{
-	struct serve *s = ctx;
-
-	muxer_handle(s->mx, fd, events, now);
-}
-
-static void
-on_mx_watch(void *ctx, int fd, unsigned events)
-{
-	struct serve *s = ctx;
-
-	loop_watch(s->loop, fd, events, on_mx_fd, s);
-}
-
 static uint64_t
 min3(uint64_t a, uint64_t b, uint64_t c)
 {
@@ -427,23 +409,18 @@ min3(uint64_t a, uint64_t b, uint64_t c)
 static int
 build_guest(struct serve *s, char *err, size_t errlen)
 {
-	struct vsock_device_config dc;
+	struct host_device_opts ho = { .cid = s->o.cid,
+	    .profile = s->o.profile, .seqpacket = offer_seqpacket(&s->o),
+	    .max_conns = s->o.max_conns };
 	struct fg_vsock_config gc;
 	const char *why = NULL;
 	unsigned q;
 	int e;
 
-	vsock_device_config_defaults(&dc);
-	dc.guest_cid = s->o.cid;
-	dc.profile = s->o.profile;
-	dc.seqpacket = offer_seqpacket(&s->o);
-	dc.max_conns = s->o.max_conns;
-	if ((e = vsock_device_new(&dc, &muxer_backend_ops, s->mx, &s->dev,
-	    &why)) < 0) {
+	if ((e = host_device_new(&s->host, &ho, &s->cap, &s->dev, &why)) < 0) {
 		snprintf(err, errlen, "%s", why ? why : vse_strerror(e));
 		return -1;
 	}
-	muxer_attach(s->mx, s->dev);
 	vsock_device_set_notify(s->dev, on_irq, s);
 	if (fg_mem_init_simple(&s->mem, SERVE_GUEST_RAM) < 0) {
 		snprintf(err, errlen, "cannot map guest memory");
@@ -463,8 +440,7 @@ build_guest(struct serve *s, char *err, size_t errlen)
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
 		const struct fg_ring *r = fg_vsock_ring(s->vs, q);
 
-		if (vsock_device_set_queue(s->dev, q, &s->mem.gm, r->num,
-		    r->desc_gpa, r->avail_gpa, r->used_gpa) < 0) {
+		if (fg_ring_bind(s->dev, &s->mem, q, r) < 0) {
 			snprintf(err, errlen, "cannot set up queue %u", q);
 			return -1;
 		}
@@ -477,16 +453,16 @@ static void
 print_stats(const struct serve *s)
 {
 	const struct vsock_device_stats *d = vsock_device_stats(s->dev);
-	const struct muxer_stats *m = muxer_stats(s->mx);
+	const struct muxer_stats *m = muxer_stats(s->host.mx);
 
 	fprintf(stderr, "vsockemu: %llu connections, packets %llu to host / "
 	    "%llu to guest, bytes %llu / %llu, RST sent %llu; host sockets "
 	    "%llu accepted, %llu bad lines, %llu line timeouts, %llu accept "
 	    "pauses (fd limit)\n",
 	    (unsigned long long)d->conns_opened,
-	    (unsigned long long)d->tx_packets,
-	    (unsigned long long)d->rx_packets,
-	    (unsigned long long)d->tx_bytes, (unsigned long long)d->rx_bytes,
+	    (unsigned long long)d->g2h_packets,
+	    (unsigned long long)d->h2g_packets,
+	    (unsigned long long)d->g2h_bytes, (unsigned long long)d->h2g_bytes,
 	    (unsigned long long)d->rst_sent, (unsigned long long)m->accepted,
 	    (unsigned long long)m->bad_lines,
 	    (unsigned long long)m->line_timeouts,
@@ -513,7 +489,7 @@ teardown(struct serve *s)
 	gapps_free(s->apps, now);
 	/* Releasing the connections closes their host sockets. */
 	vsock_device_free(s->dev);
-	muxer_free(s->mx);
+	muxer_free(s->host.mx);
 	capture_close(&s->cap);
 	if (s->vs != NULL)
 		fg_vsock_free(s->vs);
@@ -544,9 +520,9 @@ cmd_serve(int argc, char **argv)
 	mc.seqpacket = offer_seqpacket(&s.o);
 	mc.log = vse_log;
 	mc.log_ctx = "serve";
-	if (muxer_new(&mc, on_mx_watch, &s, &s.mx, err, sizeof(err)) < 0 ||
-	    build_guest(&s, err, sizeof(err)) < 0 ||
+	if (host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
+	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0) {
@@ -559,17 +535,17 @@ cmd_serve(int argc, char **argv)
 		fprintf(stderr, "vsockemu: guest CID %llu on %s%s%s\n",
 		    (unsigned long long)s.o.cid, s.o.uds,
 		    mc.seqpacket ? " and " : "", mc.seqpacket ?
-		    muxer_seqpacket_path(s.mx) : "");
+		    muxer_seqpacket_path(s.host.mx) : "");
 	do {
 		now = loop_now();
 		vsock_device_run(s.dev, now);
-		muxer_run(s.mx, now);
+		muxer_run(s.host.mx, now);
 		fg_vsock_poll(s.vs, now);
 		settle(&s, now);
 		if (loop_info_requested(s.loop))
 			print_counters(&s);
 		next = min3(vsock_device_next_deadline(s.dev),
-		    muxer_next_deadline(s.mx), fg_vsock_next_deadline(s.vs));
+		    muxer_next_deadline(s.host.mx), fg_vsock_next_deadline(s.vs));
 	} while (loop_wait(s.loop, next));
 	if (s.o.verbose >= 2)
 		print_stats(&s);

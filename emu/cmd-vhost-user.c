@@ -14,6 +14,7 @@
 #include "capture.h"
 #include "device.h"
 #include "error.h"
+#include "host-side.h"
 #include "loop.h"
 #include "options.h"
 #include "uds-path.h"
@@ -75,7 +76,7 @@ struct vhu_run {
 	struct vhu_opts o;
 	struct loop *loop;
 	int listen_fd, conn_fd;
-	struct muxer *mx;
+	struct host_side host;		/* the muxer on loop */
 	struct vsock_device *dev;
 	struct vhu *v;
 	struct capture cap;
@@ -158,20 +159,6 @@ parse(int argc, char **argv, struct vhu_opts *o)
 	return 0;
 }
 
-static void
-on_mx_fd(void *ctx, int fd, unsigned events, uint64_t now)
-{
-	muxer_handle(((struct vhu_run *)ctx)->mx, fd, events, now);
-}
-
-static void
-on_mx_watch(void *ctx, int fd, unsigned events)
-{
-	struct vhu_run *r = ctx;
-
-	loop_watch(r->loop, fd, events, on_mx_fd, r);
-}
-
 static void sync_kicks(struct vhu_run *r, int old[VSOCK_NUM_QUEUES]);
 
 /* A kick eventfd: which queue is it? */
@@ -202,7 +189,7 @@ sync_kicks(struct vhu_run *r, int old[VSOCK_NUM_QUEUES])
 		if (old[q] >= 0)
 			loop_watch(r->loop, old[q], 0, NULL, NULL);
 		if (fd >= 0)
-			loop_watch(r->loop, fd, LOOP_READ, on_kick, r);
+			loop_watch(r->loop, fd, VSOCK_EV_READ, on_kick, r);
 		old[q] = fd;
 	}
 }
@@ -222,7 +209,7 @@ end_session(struct vhu_run *r, int kicks[VSOCK_NUM_QUEUES])
 	r->v = NULL;
 	vsock_device_free(r->dev);	/* resets every connection */
 	r->dev = NULL;
-	muxer_attach(r->mx, NULL);	/* until the next front-end */
+	muxer_attach(r->host.mx, NULL);	/* until the next front-end */
 	if (r->conn_fd >= 0) {
 		loop_watch(r->loop, r->conn_fd, 0, NULL, NULL);
 		close(r->conn_fd);
@@ -270,7 +257,9 @@ static void
 on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 {
 	struct vhu_run *r = ctx;
-	struct vsock_device_config dc;
+	struct host_device_opts ho = { .cid = r->o.cid,
+	    .profile = r->o.profile, .seqpacket = r->o.seqpacket,
+	    .max_conns = r->o.max_conns };
 	struct timeval tv = { 1, 0 };
 	const char *why = NULL;
 	int c;
@@ -292,13 +281,8 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	 */
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	vsock_device_config_defaults(&dc);
-	dc.guest_cid = r->o.cid;
-	dc.profile = r->o.profile;
-	dc.seqpacket = r->o.seqpacket;
-	dc.max_conns = r->o.max_conns;
-	if (vsock_device_new(&dc, &muxer_backend_ops, r->mx, &r->dev,
-	    &why) < 0 || vhu_new(r->dev, &r->v) < 0) {
+	if (host_device_new(&r->host, &ho, &r->cap, &r->dev, &why) < 0 ||
+	    vhu_new(r->dev, &r->v) < 0) {
 		fprintf(stderr, "vsockemu vhost-user: %s\n",
 		    why ? why : "out of memory");
 		close(c);
@@ -306,13 +290,10 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 		r->dev = NULL;
 		return;
 	}
-	muxer_attach(r->mx, r->dev);
 	vhu_set_log(r->v, on_vhu_log, r);
 	vsock_device_set_notify(r->dev, vhu_notify, r->v);
-	if (r->cap.w != NULL)
-		vsock_device_set_tap(r->dev, capture_tap, &r->cap);
 	r->conn_fd = c;
-	loop_watch(r->loop, c, LOOP_READ, on_frontend, r);
+	loop_watch(r->loop, c, VSOCK_EV_READ, on_frontend, r);
 	if (r->o.verbose >= 2)
 		fprintf(stderr, "vsockemu vhost-user: front-end connected\n");
 }
@@ -366,7 +347,7 @@ cmd_vhost_user(int argc, char **argv)
 	mc.log = vse_log;
 	mc.log_ctx = "vhost-user";
 	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
-	    muxer_new(&mc, on_mx_watch, &r, &r.mx, err, sizeof(err)) < 0 ||
+	    host_side_open(&r.host, r.loop, &mc, err, sizeof(err)) < 0 ||
 	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,
 	    err, sizeof(err)) < 0)) {
 		fprintf(stderr, "vsockemu vhost-user: %s\n", err);
@@ -374,11 +355,11 @@ cmd_vhost_user(int argc, char **argv)
 			close(r.listen_fd);
 			unlink(r.o.socket);
 		}
-		muxer_free(r.mx);
+		muxer_free(r.host.mx);
 		loop_free(r.loop);
 		return 2;
 	}
-	loop_watch(r.loop, r.listen_fd, LOOP_READ, on_listen, &r);
+	loop_watch(r.loop, r.listen_fd, VSOCK_EV_READ, on_listen, &r);
 	if (r.o.verbose)
 		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
 		    "host side on %s\n", r.o.socket, r.o.uds);
@@ -398,12 +379,12 @@ cmd_vhost_user(int argc, char **argv)
 			vsock_device_run(r.dev, now);
 			next = vsock_device_next_deadline(r.dev);
 		}
-		muxer_run(r.mx, now);
-		if (muxer_next_deadline(r.mx) < next)
-			next = muxer_next_deadline(r.mx);
+		muxer_run(r.host.mx, now);
+		if (muxer_next_deadline(r.host.mx) < next)
+			next = muxer_next_deadline(r.host.mx);
 	} while (!r.closing && loop_wait(r.loop, next));
 	end_session(&r, r.kicks);
-	muxer_free(r.mx);
+	muxer_free(r.host.mx);
 	capture_close(&r.cap);
 	close(r.listen_fd);
 	unlink(r.o.socket);

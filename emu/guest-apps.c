@@ -39,7 +39,7 @@ struct gapp {
 	uint64_t sent;
 	bool send_failed;		/* GAPP_SOURCE: the peer reads no more */
 	int hfd;			/* GAPP_UNIX / connect: local socket */
-	unsigned watching;		/* LOOP_* asked for hfd */
+	unsigned watching;		/* VSOCK_EV_* asked for hfd */
 	struct gbuf g2h;		/* guest -> local (or echo back) */
 	struct gbuf h2g;		/* local -> guest */
 	bool closed;
@@ -148,8 +148,8 @@ add_app(struct gapps *g, int gfd, enum gapp_service service, int hfd)
 	a->next = g->apps;
 	g->apps = a;
 	if (hfd >= 0)
-		loop_watch(g->loop, hfd, LOOP_READ | LOOP_WRITE, on_local, g);
-	a->watching = LOOP_READ | LOOP_WRITE;
+		loop_watch(g->loop, hfd, VSOCK_EV_READ | VSOCK_EV_WRITE, on_local, g);
+	a->watching = VSOCK_EV_READ | VSOCK_EV_WRITE;
 	return a;
 }
 
@@ -166,9 +166,9 @@ update_watch(struct gapps *g, struct gapp *a)
 	if (a->hfd < 0)
 		return;
 	if (a->h2g.len == 0 && !a->h2g.eof && !a->h2g.dead)
-		ev |= LOOP_READ;
+		ev |= VSOCK_EV_READ;
 	if (a->g2h.len > 0)
-		ev |= LOOP_WRITE;
+		ev |= VSOCK_EV_WRITE;
 	if (ev != a->watching) {
 		loop_watch(g->loop, a->hfd, ev, on_local, g);
 		a->watching = ev;
@@ -240,13 +240,26 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 		gc->lfd = fd;
 		strcpy(gc->path, cs[i].path);
 		g->ncs++;
-		loop_watch(loop, fd, LOOP_READ, on_local, g);
+		loop_watch(loop, fd, VSOCK_EV_READ, on_local, g);
 	}
 	*out = g;
 	return 0;
 fail:
 	gapps_free(g, 0);
 	return -EINVAL;
+}
+
+/* b got n bytes from a read (n <= 0: end or error, both the end). */
+static bool
+gbuf_took(struct gbuf *b, ssize_t n)
+{
+	if (n <= 0) {
+		b->eof = true;
+	} else {
+		b->off = 0;
+		b->len = (size_t)n;
+	}
+	return true;
 }
 
 /* Fills b from the guest socket; true if anything happened. */
@@ -260,13 +273,7 @@ fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), NULL);
 	if (n == -EAGAIN)
 		return false;
-	if (n <= 0)
-		b->eof = true;
-	else {
-		b->off = 0;
-		b->len = (size_t)n;
-	}
-	return true;
+	return gbuf_took(b, n);
 }
 
 /* Has everything in b gone where it was going (or been dropped)? */
@@ -327,13 +334,7 @@ fill_from_local(struct gapp *a, struct gbuf *b)
 	n = recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == ENOTCONN))
 		return false;
-	if (n <= 0)
-		b->eof = true;
-	else {
-		b->off = 0;
-		b->len = (size_t)n;
-	}
-	return true;
+	return gbuf_took(b, n);
 }
 
 /* Drains b into the local socket. */

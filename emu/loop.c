@@ -115,8 +115,8 @@ loop_watch(struct loop *l, int fd, unsigned events, loop_fn fn, void *ctx)
 		return 0;
 	}
 	op = l->w[fd].events != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-	ev.events = (events & LOOP_READ ? EPOLLIN | EPOLLRDHUP : 0) |
-	    (events & LOOP_WRITE ? EPOLLOUT : 0);
+	ev.events = (events & VSOCK_EV_READ ? EPOLLIN | EPOLLRDHUP : 0) |
+	    (events & VSOCK_EV_WRITE ? EPOLLOUT : 0);
 	ev.data.fd = fd;
 	if (epoll_ctl(l->epfd, op, fd, &ev) < 0)
 		return -errno;
@@ -191,13 +191,13 @@ loop_wait(struct loop *l, uint64_t deadline)
 		if (fd >= l->nw || l->w[fd].events == 0)
 			continue;	/* unwatched by an earlier handler */
 		if (evs[i].events & EPOLLIN)
-			e |= LOOP_READ;
+			e |= VSOCK_EV_READ;
 		if (evs[i].events & EPOLLOUT)
-			e |= LOOP_WRITE;
+			e |= VSOCK_EV_WRITE;
 		if (evs[i].events & EPOLLHUP)
-			e |= LOOP_HUP;
+			e |= VSOCK_EV_HUP;
 		if (evs[i].events & EPOLLERR)
-			e |= LOOP_ERR;
+			e |= VSOCK_EV_ERR;
 		l->w[fd].fn(l->w[fd].ctx, fd, e, now);
 	}
 	return l->stop_signal == 0;

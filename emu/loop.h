@@ -5,15 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Event bits, the same values as MUXER_EV_*. */
-#define LOOP_READ	1u
-#define LOOP_WRITE	2u
-#define LOOP_HUP	4u
-#define LOOP_ERR	8u
+#include "backend.h"	/* VSOCK_EV_*: the loop's event bits too */
 
 struct loop;
 
-/* Called when fd has events (LOOP_*); now is the loop's clock. */
+/* Called when fd has events (VSOCK_EV_*); now is the loop's clock. */
 typedef void (*loop_fn)(void *ctx, int fd, unsigned events, uint64_t now);
 
 /* Monotonic nanoseconds: the only clock the program reads. */

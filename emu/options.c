@@ -23,11 +23,5 @@ opt_u64(const char *s, uint64_t max, uint64_t *out)
 int
 opt_profile(const char *s, enum vsock_profile *out)
 {
-	if (strcmp(s, "firecracker") == 0)
-		*out = VSOCK_PROFILE_FIRECRACKER;
-	else if (strcmp(s, "linux") == 0)
-		*out = VSOCK_PROFILE_LINUX;
-	else
-		return -1;
-	return 0;
+	return vsock_profile_parse(s, out) < 0 ? -1 : 0;
 }

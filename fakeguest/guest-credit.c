@@ -1,4 +1,4 @@
-/* credit.c - virtio-vsock credit arithmetic (virtio 1.2 5.10.6.3, Linux virtio_transport_common.c). */
+/* guest-credit.c - the guest stack's virtio-vsock credit arithmetic (virtio 1.2 5.10.6.3, Linux virtio_transport_common.c). */
 #include "config.h"
 
 #include "guest-credit.h"

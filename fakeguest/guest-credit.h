@@ -1,4 +1,4 @@
-/* credit.h - virtio-vsock credit arithmetic of the guest stack, as Linux computes it. */
+/* guest-credit.h - virtio-vsock credit arithmetic of the guest stack, as Linux computes it. */
 #ifndef FG_GUEST_CREDIT_H
 #define FG_GUEST_CREDIT_H
 

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "guest.h"
 #include "mem.h"
+#include "queues.h"
 #include "vsock.h"
 
 struct fg_guest {
@@ -68,8 +69,7 @@ attach_queues(struct fg_guest *g)
 
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
 		r = fg_vsock_ring(g->vs, q);
-		if ((e = vsock_device_set_queue(g->dev, q, &g->mem.gm, r->num,
-		    r->desc_gpa, r->avail_gpa, r->used_gpa)) < 0)
+		if ((e = fg_ring_bind(g->dev, &g->mem, q, r)) < 0)
 			return e;
 	}
 	return 0;

@@ -9,6 +9,7 @@ fakeguest_libfakeguest_la_SOURCES = \
 	fakeguest/guest-api.h \
 	fakeguest/mem.c fakeguest/mem.h \
 	fakeguest/ring.c fakeguest/ring.h \
+	fakeguest/queues.c fakeguest/queues.h \
 	fakeguest/badchain.c fakeguest/badchain.h \
 	fakeguest/guest-credit.c fakeguest/guest-credit.h \
 	fakeguest/inbuf.c fakeguest/inbuf.h \

@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "vsock-int.h"
+#include "device.h"	/* vsock_cid_valid(): the one CID rule */
 
 /* Linux-like defaults; queue sizes as QEMU's vhost-vsock offers them. */
 void
@@ -29,18 +30,11 @@ fg_vsock_config_defaults(struct fg_vsock_config *c)
 	c->max_socks = 64;
 }
 
-/* A guest CID: not reserved (0, 1, 2, -1) and within Linux's u32. */
-static bool
-cid_valid(uint64_t cid)
-{
-	return cid > VMADDR_CID_HOST && cid < VMADDR_CID_ANY;
-}
-
 /* Rejects configurations the stack cannot honour. */
 static int
 check_config(const struct fg_vsock_config *c)
 {
-	if (!cid_valid(c->guest_cid) || c->rx_buf_size == 0 ||
+	if (!vsock_cid_valid(c->guest_cid) || c->rx_buf_size == 0 ||
 	    c->rx_buf_size > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ||
 	    c->max_socks == 0 || c->max_socks > 65536 ||
 	    c->tx_pending_max == 0)

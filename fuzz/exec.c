@@ -157,7 +157,7 @@ post_rx(struct fz *fz, unsigned n, uint8_t shape)
 			in[0].len = VSOCK_HDR_SIZE + 8192;
 			break;
 		}
-		if (fg_ring_add(&fz->rxr, out, nout, in, nin,
+		if (fg_ring_add(&fz->q.rx, out, nout, in, nin,
 		    (void *)(uintptr_t)(i + 1), ind) < 0)
 			break;
 		fz->nrx_free--;
@@ -177,7 +177,7 @@ reap_rx(struct fz *fz)
 
 	if (fz->rx_tainted)
 		return 0;
-	while ((tok = fg_ring_get_used(&fz->rxr, &len)) != NULL) {
+	while ((tok = fg_ring_get_used(&fz->q.rx, &len)) != NULL) {
 		uint16_t i = (uint16_t)((uintptr_t)tok - 1);
 
 		if (len > 0 && len < VSOCK_HDR_SIZE) {
@@ -194,8 +194,8 @@ reap_rx(struct fz *fz)
 		fz->rx_free[fz->nrx_free++] = i;
 		reaped++;
 	}
-	if (fz->rxr.device_error != NULL)
-		fz_fail(fz, FUZZ_RING, "RX ring: %s", fz->rxr.device_error);
+	if (fz->q.rx.device_error != NULL)
+		fz_fail(fz, FUZZ_RING, "RX ring: %s", fz->q.rx.device_error);
 	return reaped;
 }
 
@@ -207,7 +207,7 @@ reap_tx(struct fz *fz)
 
 	if (fz->tx_tainted)
 		return;
-	while ((tok = fg_ring_get_used(&fz->txr, NULL)) != NULL) {
+	while ((tok = fg_ring_get_used(&fz->q.tx, NULL)) != NULL) {
 		unsigned i = (unsigned)((uintptr_t)tok - 1);
 		const uint8_t *p = fg_mem_ptr(&fz->mem, fz->tx_pool +
 		    (uint64_t)i * FZ_TX_SLOT, fz->tx_len[i] ? fz->tx_len[i] : 1);
@@ -218,8 +218,8 @@ reap_tx(struct fz *fz)
 			    "by the device", i);
 		fz->tx_busy[i] = false;
 	}
-	if (fz->txr.device_error != NULL)
-		fz_fail(fz, FUZZ_RING, "TX ring: %s", fz->txr.device_error);
+	if (fz->q.tx.device_error != NULL)
+		fz_fail(fz, FUZZ_RING, "TX ring: %s", fz->q.tx.device_error);
 }
 
 /* The guest's interrupt handler: reap both rings, repost, kick RX. */
@@ -291,7 +291,7 @@ tx_publish(struct fz *fz, const uint8_t *bytes, uint32_t len, uint8_t shape,
 	}
 	out[nout++] = (struct fg_buf){ gpa + at, len - at };
 	in[0] = (struct fg_buf){ gpa + FZ_TX_WRITABLE, 16 };
-	head = fg_ring_add(&fz->txr, out, nout, in, (shape & 4) ? 1 : 0,
+	head = fg_ring_add(&fz->q.tx, out, nout, in, (shape & 4) ? 1 : 0,
 	    (void *)(uintptr_t)(slot + 1), (shape & 2) != 0);
 	if (head < 0)
 		return -1;
@@ -531,7 +531,7 @@ act_badchain(struct fz *fz, const struct fz_args *a)
 
 	drain_tx(fz);
 	was_broken = virtq_is_broken(vq);
-	if (fg_bad_publish(&fz->txr, kind) < 0)
+	if (fg_bad_publish(&fz->q.tx, kind) < 0)
 		return;
 	fz->tx_tainted = true;
 	drain_tx(fz);
@@ -546,7 +546,7 @@ static void
 act_avail(struct fz *fz, const struct fz_args *a)
 {
 	bool rx = fz_u8(a, 2) & 1;
-	struct fg_ring *r = rx ? &fz->rxr : &fz->txr;
+	struct fg_ring *r = rx ? &fz->q.rx : &fz->q.tx;
 	uint16_t d = (uint16_t)(fz_u16(a, 0) % (2 * fz->qsize + 2));
 
 	if (d == 0)
@@ -586,34 +586,34 @@ act_mutate(struct fz *fz, const struct fz_args *a)
 	addr = fz->tx_pool + (uint64_t)slot * FZ_TX_SLOT;
 	switch (fz_u8(a, 0) % 9) {
 	case 0:		/* below guest memory */
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head, r0->gpa - 4096,
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head, r0->gpa - 4096,
 		    52, 0, 0);
 		break;
 	case 1:		/* runs off the end of guest memory */
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head,
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head,
 		    r0->gpa + r0->size - 10, 52, 0, 0);
 		break;
 	case 2:
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head, addr, UINT32_MAX,
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head, addr, UINT32_MAX,
 		    0, 0);
 		break;
 	case 3:
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head, addr, 0, 0, 0);
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head, addr, 0, 0, 0);
 		break;
 	case 4:
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head, addr, 52,
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head, addr, 52,
 		    VIRTQ_DESC_F_WRITE, 0);
 		break;
 	case 5:
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head, addr, 52,
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head, addr, 52,
 		    VIRTQ_DESC_F_NEXT, (uint16_t)(v % (2 * fz->qsize)));
 		break;
 	case 6:
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head, addr, v % 4096,
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head, addr, v % 4096,
 		    VIRTQ_DESC_F_INDIRECT, 0);
 		break;
 	case 7:		/* the descriptor table itself, read as a packet */
-		fg_ring_raw_desc(&fz->txr, (uint32_t)head, fz->txr.desc_gpa,
+		fg_ring_raw_desc(&fz->q.tx, (uint32_t)head, fz->q.tx.desc_gpa,
 		    v % 4096, 0, 0);
 		break;
 	default:	/* the header changes after publication */
@@ -843,28 +843,6 @@ decode_config(struct fz *fz, const uint8_t *c, uint64_t *features_off)
 	fz->rx_shape = c[7] % 8;
 }
 
-/* Sets up the device over one queue triple; 0 or -VSE_ERR_*. */
-static int
-rig_queues(struct fz *fz, uint64_t f)
-{
-	int e;
-
-	if ((e = fg_ring_init(&fz->rxr, &fz->mem, fz->qsize, f)) < 0 ||
-	    (e = fg_ring_init(&fz->txr, &fz->mem, fz->qsize, f)) < 0 ||
-	    (e = fg_ring_init(&fz->evr, &fz->mem, 8, f)) < 0)
-		return e;
-	fz->rings_ok = true;
-	if ((e = vsock_device_set_queue(fz->dev, VSOCK_QUEUE_RX, &fz->mem.gm,
-	    fz->qsize, fz->rxr.desc_gpa, fz->rxr.avail_gpa,
-	    fz->rxr.used_gpa)) < 0 ||
-	    (e = vsock_device_set_queue(fz->dev, VSOCK_QUEUE_TX, &fz->mem.gm,
-	    fz->qsize, fz->txr.desc_gpa, fz->txr.avail_gpa,
-	    fz->txr.used_gpa)) < 0)
-		return e;
-	return vsock_device_set_queue(fz->dev, VSOCK_QUEUE_EVENT, &fz->mem.gm,
-	    8, fz->evr.desc_gpa, fz->evr.avail_gpa, fz->evr.used_gpa);
-}
-
 /* Builds memory, rings, device and host from the config bytes. */
 static int
 rig_new(struct fz *fz, const uint8_t *cfgb)
@@ -888,7 +866,7 @@ rig_new(struct fz *fz, const uint8_t *cfgb)
 	vsock_device_set_tap(fz->dev, fz_tap, fz);
 	f = vsock_device_features(fz->dev) & ~off;
 	if ((e = vsock_device_set_features(fz->dev, f)) < 0 ||
-	    (e = rig_queues(fz, f)) < 0)
+	    (e = fg_queues_init(&fz->q, &fz->mem, fz->dev, fz->qsize, f)) < 0)
 		return e;
 	fz->rx_pool = fg_mem_alloc(&fz->mem,
 	    (uint64_t)fz->qsize * FZ_RX_SLOT, 16);
@@ -903,7 +881,7 @@ rig_new(struct fz *fz, const uint8_t *cfgb)
 	for (i = 0; i < 4; i++) {
 		struct fg_buf b = { fz->ev_pool + 4 * i, 4 };
 
-		fg_ring_add(&fz->evr, NULL, 0, &b, 1,
+		fg_ring_add(&fz->q.ev, NULL, 0, &b, 1,
 		    (void *)(uintptr_t)(i + 1), false);
 	}
 	post_rx(fz, cfgb[6] % 65, fz->rx_shape);
@@ -917,11 +895,7 @@ rig_free(struct fz *fz)
 	vsock_device_free(fz->dev);
 	fz_apps_free(fz);
 	script_free(&fz->sb);
-	if (fz->rings_ok) {
-		fg_ring_destroy(&fz->rxr);
-		fg_ring_destroy(&fz->txr);
-		fg_ring_destroy(&fz->evr);
-	}
+	fg_queues_destroy(&fz->q);
 	fg_mem_destroy(&fz->mem);
 	free(fz->pairs);
 	free(fz->pkt);
@@ -937,11 +911,11 @@ repost_events(struct fz *fz)
 {
 	void *tok;
 
-	while ((tok = fg_ring_get_used(&fz->evr, NULL)) != NULL) {
+	while ((tok = fg_ring_get_used(&fz->q.ev, NULL)) != NULL) {
 		struct fg_buf b = { fz->ev_pool + 4 * ((uintptr_t)tok - 1),
 		    4 };
 
-		fg_ring_add(&fz->evr, NULL, 0, &b, 1, tok, false);
+		fg_ring_add(&fz->q.ev, NULL, 0, &b, 1, tok, false);
 	}
 }
 

@@ -113,4 +113,13 @@ size_t fuzz_minimize(uint8_t *data, size_t len, int finding,
 int fuzz_from_pcap(const char *path, uint8_t *buf, size_t cap, size_t *len,
     char *msg, size_t msglen);
 
+/*
+ * The regular files of corpus directory dir ("dir/name", dot files left
+ * out) in name order, so every run goes through a corpus the same way.
+ * Returns 0 with *paths (free with fuzz_corpus_files_free), or -1 with
+ * errno from opendir(3).
+ */
+int fuzz_corpus_files(const char *dir, char ***paths, size_t *n);
+void fuzz_corpus_files_free(char **paths, size_t n);
+
 #endif

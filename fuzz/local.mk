@@ -3,7 +3,7 @@ noinst_LIBRARIES += fuzz/libvsefuzz.a
 
 fuzz_libvsefuzz_a_SOURCES = \
 	fuzz/fuzz.h fuzz/fuzz-int.h fuzz/rig.h \
-	fuzz/exec.c fuzz/oracle.c fuzz/gen.c fuzz/corpus.c
+	fuzz/exec.c fuzz/oracle.c fuzz/gen.c fuzz/corpus.c fuzz/corpus-dir.c
 
 # Harnesses: bytes in, abort() on a violated property. Each builds as a
 # plain program that runs a corpus (fuzz/onefile.c), which make check runs

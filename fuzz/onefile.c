@@ -1,13 +1,13 @@
 /* onefile.c - runs a fuzz harness over corpus files and directories without libFuzzer (libpcap's onefile idea). */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz.h"
 #include "harness.h"
 
 #define ONEFILE_MAX	(1024 * 1024)
@@ -39,52 +39,25 @@ run_file(const char *path)
 	return 0;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Runs every regular file of dir in name order; returns files run or -1. */
 static int
 run_dir(const char *dir)
 {
-	char **names = NULL, path[4096];
-	struct dirent *de;
-	size_t n = 0, i;
+	char **paths;
+	size_t n, i;
 	int ran = 0;
-	DIR *d;
 
-	if ((d = opendir(dir)) == NULL) {
+	if (fuzz_corpus_files(dir, &paths, &n) < 0) {
 		perror(dir);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
-		char **q;
-
-		if (de->d_name[0] == '.' ||
-		    (q = realloc(names, (n + 1) * sizeof(*q))) == NULL)
-			continue;
-		names = q;
-		if ((names[n] = strdup(de->d_name)) != NULL)
-			n++;
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < n; i++) {
-		struct stat st;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (run_file(path) < 0)
-				ran = -1;
-			else if (ran >= 0)
-				ran++;
-		}
-		free(names[i]);
+		if (run_file(paths[i]) < 0)
+			ran = -1;
+		else if (ran >= 0)
+			ran++;
 	}
-	free(names);
+	fuzz_corpus_files_free(paths, n);
 	return ran;
 }
 

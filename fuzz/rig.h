@@ -9,6 +9,7 @@
 #include "device.h"
 #include "fuzz.h"
 #include "mem.h"
+#include "queues.h"
 #include "ring.h"
 
 #define FZ_QSIZE_MAX	256
@@ -53,8 +54,7 @@ struct fz_app {
 
 struct fz {
 	struct fg_mem mem;
-	struct fg_ring rxr, txr, evr;
-	bool rings_ok;
+	struct fg_queues q;		/* rx, tx, ev */
 	struct vsock_device *dev;
 	struct vsock_device_config cfg;
 	struct script_backend sb;

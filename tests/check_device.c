@@ -23,7 +23,9 @@ stats(struct wire *w)
 
 START_TEST(test_reserved_cids_refused)
 {
-	static const uint64_t bad[] = { 0, 1, 2, 0xffffffffu, UINT64_MAX };
+	/* Linux: vhost_vsock_set_cid() refuses <= 2, U32_MAX and above */
+	static const uint64_t bad[] = { 0, 1, 2, 0xffffffffu,
+	    0x100000000ull, UINT64_MAX };
 	struct vsock_device_config cfg;
 	struct vsock_device *dev;
 	const char *why = NULL;
@@ -38,10 +40,33 @@ START_TEST(test_reserved_cids_refused)
 		ck_assert_ptr_nonnull(strstr(why, "reserved"));
 	}
 	vsock_device_config_defaults(&cfg);
-	cfg.guest_cid = 0x100000000ull;		/* 64-bit CIDs are fine */
+	cfg.guest_cid = 0xfffffffeu;		/* the highest guest CID */
 	ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, NULL, &dev,
 	    &why), 0);
 	vsock_device_free(dev);
+}
+END_TEST
+
+/* One table names the profiles: every name parses back to its profile. */
+START_TEST(test_profile_names)
+{
+	enum vsock_profile p, q;
+	unsigned n = 0;
+
+	for (p = 0; vsock_profile_rules(p) != NULL; p++, n++) {
+		ck_assert_ptr_nonnull(vsock_profile_name(p));
+		ck_assert_err(vsock_profile_parse(vsock_profile_name(p), &q),
+		    0);
+		ck_assert_int_eq(q, p);
+	}
+	ck_assert_uint_ge(n, 2);
+	ck_assert_ptr_null(vsock_profile_name(p));	/* one past the last */
+	ck_assert_err(vsock_profile_parse("linux", &q), 0);
+	ck_assert_int_eq(q, VSOCK_PROFILE_LINUX);
+	ck_assert_err(vsock_profile_parse("firecracker", &q), 0);
+	ck_assert_int_eq(q, VSOCK_PROFILE_FIRECRACKER);
+	ck_assert_err(vsock_profile_parse("Linux", &q), -VSE_ERR_INVAL);
+	ck_assert_err(vsock_profile_parse("", &q), -VSE_ERR_INVAL);
 }
 END_TEST
 
@@ -294,10 +319,10 @@ send_long_chain(struct wire *w, uint32_t total)
 	/* Borrow the rig's last TX slot for the token: retired as usual. */
 	ck_assert(!w->tx_slot_used[WIRE_QSIZE - 1]);
 	w->tx_slot_used[WIRE_QSIZE - 1] = true;
-	ck_assert_int_ge(fg_ring_add(&w->txr, out, 2, NULL, 0,
+	ck_assert_int_ge(fg_ring_add(&w->q.tx, out, 2, NULL, 0,
 	    (void *)(uintptr_t)WIRE_QSIZE, false), 0);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
-	while ((tok = fg_ring_get_used(&w->txr, NULL)) != NULL)
+	while ((tok = fg_ring_get_used(&w->q.tx, NULL)) != NULL)
 		w->tx_slot_used[(uintptr_t)tok - 1] = false;
 	ck_assert(!w->tx_slot_used[WIRE_QSIZE - 1]);	/* ours came back */
 }
@@ -742,7 +767,7 @@ START_TEST(test_credit_zero_linux_waits_for_update)
 	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
 	wire_expect_none(w);
 	ck_assert_uint_eq(stats(w)->credit_requests_sent, 0);
-	ck_assert(!(sc->want & VSOCK_WANT_READ));
+	ck_assert(!(sc->want & VSOCK_EV_READ));
 	h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
 	h.buf_alloc = 1000;
 	h.fwd_cnt = 1000;
@@ -986,14 +1011,14 @@ START_TEST(test_slow_host_backpressure)
 	ck_assert_uint_eq(sc->in_total, 1000);
 	ck_assert_uint_eq(c->cr.fwd_cnt, 1000);
 	ck_assert_uint_eq(c->tx.len, 15384);
-	ck_assert(sc->want & VSOCK_WANT_WRITE);
+	ck_assert(sc->want & VSOCK_EV_WRITE);
 	for (i = 0; i < 20; i++)
 		script_consume(&w->sb, sc, 1000, w->now);
 	ck_assert_uint_eq(sc->in_total, 16384);
 	ck_assert_mem_eq(sc->in, data, 16384);
 	ck_assert_uint_eq(c->tx.len, 0);
 	ck_assert_ptr_null(c->tx.buf);		/* idle: no buffer kept */
-	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert(!(sc->want & VSOCK_EV_WRITE));
 	(void)r;
 	wire_free(w);
 }
@@ -1022,7 +1047,7 @@ START_TEST(test_rx_starvation_and_resume)
 	for (i = 0; i < 100; i++)
 		vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
 	ck_assert_uint_eq(sc->reads, reads);	/* nothing polled */
-	ck_assert(!(sc->want & VSOCK_WANT_READ));
+	ck_assert(!(sc->want & VSOCK_EV_READ));
 	/* TX keeps working while RX is full (5.10.6.3 deadlock rule). */
 	h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
 	h.len = 5;
@@ -1706,18 +1731,18 @@ START_TEST(test_seqpacket_partial_message_not_polled)
 	h.op = VIRTIO_VSOCK_OP_RW;
 	h.len = 3;
 	wire_send(w, &h, "abc");		/* no EOM */
-	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert(!(sc->want & VSOCK_EV_WRITE));
 	ck_assert_uint_eq(sc->in_nmsgs, 0);
 	h.flags = VIRTIO_VSOCK_SEQ_EOM;
 	wire_send(w, &h, "def");
 	ck_assert_uint_eq(sc->in_nmsgs, 1);
 	ck_assert_uint_eq(sc->in_msg[0].len, 6);
-	ck_assert(!(sc->want & VSOCK_WANT_WRITE));
+	ck_assert(!(sc->want & VSOCK_EV_WRITE));
 	/* A held whole message does want the host writable again. */
 	sc->in_allow = sc->in_total;
 	sc->in_gated = true;
 	wire_send(w, &h, "ghi");
-	ck_assert(sc->want & VSOCK_WANT_WRITE);
+	ck_assert(sc->want & VSOCK_EV_WRITE);
 	wire_free(w);
 }
 END_TEST
@@ -1788,7 +1813,7 @@ take_reset_event(struct wire *w)
 {
 	struct fg_buf b;
 	uint32_t len, ev;
-	void *tok = fg_ring_get_used(&w->evr, &len);
+	void *tok = fg_ring_get_used(&w->q.ev, &len);
 
 	ck_assert_ptr_nonnull(tok);
 	ck_assert_uint_eq(len, VSOCK_EVENT_SIZE);
@@ -1796,7 +1821,7 @@ take_reset_event(struct wire *w)
 	b.len = 4;
 	fg_mem_read(&w->mem, b.gpa, &ev, 4);
 	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
-	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &b, 1, tok, false), 0);
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, NULL, 0, &b, 1, tok, false), 0);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_EVENT, w->now);
 }
 
@@ -1867,7 +1892,7 @@ START_TEST(test_transport_reset_new_cid)
 	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 2, w->now),
 	    -VSE_ERR_BAD_CID);
 	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1);
-	ck_assert_ptr_null(fg_ring_get_used(&w->evr, NULL));
+	ck_assert_ptr_null(fg_ring_get_used(&w->q.ev, NULL));
 	ck_assert_err(vsock_device_transport_reset_cid(w->dev, 5, w->now), 0);
 	vsock_device_get_config(w->dev, space);
 	ck_assert_mem_eq(space, "\x05\0\0\0\0\0\0\0", 8);
@@ -1930,24 +1955,24 @@ START_TEST(test_transport_reset_bad_event_buffers)
 
 	for (i = 0; i < 4; i++) {	/* the rig's four good buffers */
 		vsock_device_transport_reset(w->dev, w->now);
-		ck_assert_ptr_nonnull(fg_ring_get_used(&w->evr, &len));
+		ck_assert_ptr_nonnull(fg_ring_get_used(&w->q.ev, &len));
 	}
-	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &shortb, 1,
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, NULL, 0, &shortb, 1,
 	    (void *)10, false), 0);
-	ck_assert_int_ge(fg_ring_add(&w->evr, &ro, 1, NULL, 0, (void *)11,
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, &ro, 1, NULL, 0, (void *)11,
 	    false), 0);
 	vsock_device_transport_reset(w->dev, w->now);
-	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)10);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->q.ev, &len), (void *)10);
 	ck_assert_uint_eq(len, 0);
-	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)11);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->q.ev, &len), (void *)11);
 	ck_assert_uint_eq(len, 0);
-	ck_assert_ptr_null(fg_ring_get_used(&w->evr, &len));
+	ck_assert_ptr_null(fg_ring_get_used(&w->q.ev, &len));
 	ck_assert_uint_eq(stats(w)->rx_bad_buffers, 2);
 	/* A good buffer later: the pending event goes into it. */
-	ck_assert_int_ge(fg_ring_add(&w->evr, NULL, 0, &good, 1, (void *)12,
+	ck_assert_int_ge(fg_ring_add(&w->q.ev, NULL, 0, &good, 1, (void *)12,
 	    false), 0);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_EVENT, w->now);
-	ck_assert_ptr_eq(fg_ring_get_used(&w->evr, &len), (void *)12);
+	ck_assert_ptr_eq(fg_ring_get_used(&w->q.ev, &len), (void *)12);
 	ck_assert_uint_eq(len, 4);
 	fg_mem_read(&w->mem, good.gpa, &ev, 4);
 	ck_assert_uint_eq(ev, VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
@@ -1963,6 +1988,7 @@ device_suite(void)
 
 	tc = tcase_create("config");
 	tcase_add_test(tc, test_reserved_cids_refused);
+	tcase_add_test(tc, test_profile_names);
 	tcase_add_test(tc, test_features_and_config);
 	suite_add_tcase(s, tc);
 

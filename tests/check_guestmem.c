@@ -1,6 +1,7 @@
 /* check_guestmem.c - guest memory translation: bounds, wrap, overlap, splits. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "common.h"
@@ -144,6 +145,27 @@ START_TEST(test_copy_refuses_holes_whole)
 }
 END_TEST
 
+/* -VSE_ERR_* and -errno never share a number, and each is named as itself. */
+START_TEST(test_error_spaces_disjoint)
+{
+	int e;
+
+	ck_assert_str_eq(vse_errname(-EBADF), "EBADF");
+	ck_assert_str_eq(vse_errname(-ECONNRESET), "ECONNRESET");
+	ck_assert_str_eq(vse_strerror(-EPIPE), strerror(EPIPE));
+	ck_assert_str_eq(vse_errname(-VSE_ERR_VQ_ALIGN), "VSE_ERR_VQ_ALIGN");
+	ck_assert_str_eq(vse_errname(VSE_OK), "VSE_OK");
+	ck_assert_int_gt(VSE_ERR_NOMEM, 4095);	/* Linux's MAX_ERRNO */
+	for (e = 1; e < 4096; e++)
+		ck_assert_msg(strncmp(vse_errname(-e), "VSE_", 4) != 0,
+		    "errno %d named %s", e, vse_errname(-e));
+	for (e = VSE_ERR_NOMEM; e < VSE_ERR__COUNT; e++)
+		ck_assert_msg(strncmp(vse_errname(-e), "VSE_ERR_", 8) == 0,
+		    "code %d named %s", e, vse_errname(-e));
+	ck_assert_str_eq(vse_errname(-VSE_ERR__COUNT), "VSE_ERR_UNKNOWN");
+}
+END_TEST
+
 static Suite *
 guestmem_suite(void)
 {
@@ -155,6 +177,7 @@ guestmem_suite(void)
 	tcase_add_test(tc, test_check_ranges);
 	tcase_add_test(tc, test_copy_splits_adjacent_regions);
 	tcase_add_test(tc, test_copy_refuses_holes_whole);
+	tcase_add_test(tc, test_error_spaces_disjoint);
 	suite_add_tcase(s, tc);
 	return s;
 }

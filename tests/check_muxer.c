@@ -61,9 +61,9 @@ pump(struct mrig *r)
 		for (i = n = 0; i < MAXFD; i++)
 			if (r->watch[i]) {
 				p[n].fd = i;
-				p[n].events = (r->watch[i] & MUXER_EV_READ ?
+				p[n].events = (r->watch[i] & VSOCK_EV_READ ?
 				    POLLIN : 0) | (r->watch[i] &
-				    MUXER_EV_WRITE ? POLLOUT : 0);
+				    VSOCK_EV_WRITE ? POLLOUT : 0);
 				p[n++].revents = 0;
 			}
 		if (poll(p, (nfds_t)n, 0) <= 0)
@@ -73,10 +73,10 @@ pump(struct mrig *r)
 
 			if (p[i].revents == 0)
 				continue;
-			ev |= p[i].revents & POLLIN ? MUXER_EV_READ : 0;
-			ev |= p[i].revents & POLLOUT ? MUXER_EV_WRITE : 0;
-			ev |= p[i].revents & POLLHUP ? MUXER_EV_HUP : 0;
-			ev |= p[i].revents & POLLERR ? MUXER_EV_ERR : 0;
+			ev |= p[i].revents & POLLIN ? VSOCK_EV_READ : 0;
+			ev |= p[i].revents & POLLOUT ? VSOCK_EV_WRITE : 0;
+			ev |= p[i].revents & POLLHUP ? VSOCK_EV_HUP : 0;
+			ev |= p[i].revents & POLLERR ? VSOCK_EV_ERR : 0;
 			muxer_handle(r->m, p[i].fd, ev, r->w->now);
 		}
 	}
@@ -132,9 +132,9 @@ mrig_free(struct mrig *r)
 	ck_assert_int_ne(access(r->seq_path, F_OK), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
 	ck_assert_int_eq(system(cmd), 0);
-	fg_ring_destroy(&r->w->rxr);
-	fg_ring_destroy(&r->w->txr);
-	fg_ring_destroy(&r->w->evr);
+	fg_ring_destroy(&r->w->q.rx);
+	fg_ring_destroy(&r->w->q.tx);
+	fg_ring_destroy(&r->w->q.ev);
 	fg_mem_destroy(&r->w->mem);
 	script_free(&r->w->sb);
 	free(r->w);
@@ -948,7 +948,7 @@ START_TEST(test_fd_limit_backs_off)
 	muxer_run(r->m, r->w->now);
 	pump(r);
 	ck_assert_uint_eq(st->accepted, 3);
-	ck_assert_uint_eq(r->watch[lfd], MUXER_EV_READ);
+	ck_assert_uint_eq(r->watch[lfd], VSOCK_EV_READ);
 	/* A new shortage is a new episode: said again. */
 	d = client(r->path);
 	n = fill_fds(fill, MAXFD);
@@ -963,6 +963,58 @@ START_TEST(test_fd_limit_backs_off)
 	close(c);
 	close(d);
 	mrig_free(r);
+}
+END_TEST
+
+/*
+ * The allocation fault seam: check_muxer links with -Wl,--wrap=realloc
+ * (tests/local.mk), so fail_reallocs > 0 fails that many next reallocs.
+ */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+static int fail_reallocs;
+
+void *
+__wrap_realloc(void *p, size_t n)
+{
+	if (fail_reallocs > 0) {
+		fail_reallocs--;
+		return NULL;
+	}
+	return __real_realloc(p, n);
+}
+
+/*
+ * muxer_new says what failed: the caller's path (INVAL), memory (NOMEM),
+ * a system call (SYSTEM, with errno as bind(2) left it).
+ */
+START_TEST(test_muxer_new_error_codes)
+{
+	struct muxer_config mc;
+	struct muxer *m = NULL;
+	static struct mrig loopless;	/* outlives every muxer here */
+	char dir[] = "/tmp/vsockemu-err-XXXXXX", path[200], err[256];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	muxer_config_defaults(&mc);
+	mc.uds_path = path;
+	memset(path, 'x', sizeof(path) - 1);	/* longer than sun_path */
+	path[sizeof(path) - 1] = '\0';
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m, err, sizeof(err)),
+	    -VSE_ERR_INVAL);
+	snprintf(path, sizeof(path), "%s/no-such-dir/v.sock", dir);
+	errno = 0;
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m, err, sizeof(err)),
+	    -VSE_ERR_SYSTEM);
+	ck_assert_int_eq(errno, ENOENT);
+	snprintf(path, sizeof(path), "%s/v.sock", dir);
+	fail_reallocs = 1;			/* the fd table */
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m, err, sizeof(err)),
+	    -VSE_ERR_NOMEM);
+	fail_reallocs = 0;
+	ck_assert_ptr_null(m);
+	ck_assert_int_ne(access(path, F_OK), 0);	/* nothing left behind */
+	rmdir(dir);
 }
 END_TEST
 
@@ -981,8 +1033,8 @@ START_TEST(test_socket_path_rules)
 	mc.uds_path = path;
 	ck_assert_int_eq(muxer_new(&mc, on_watch, &loopless, &m,
 	    err, sizeof(err)), 0);
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m2,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m2,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "in use"));
 	muxer_free(m);
 	/* A stale socket file left by a killed emulator is replaced. */
@@ -1001,8 +1053,8 @@ START_TEST(test_socket_path_rules)
 	/* A regular file is never deleted. */
 	fd = open(path, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
 	ck_assert_int_eq(access(path, F_OK), 0);
 	unlink(path);
@@ -1016,8 +1068,8 @@ START_TEST(test_socket_path_rules)
 		    sizeof(sa)), 0);
 		ck_assert_int_eq(listen(fd, 1), 0);
 	}
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "in use"));
 	ck_assert_int_eq(access(path, F_OK), 0);
 	close(fd);
@@ -1027,8 +1079,8 @@ START_TEST(test_socket_path_rules)
 	fd = open(seq, O_CREAT | O_WRONLY, 0600);
 	close(fd);
 	mc.seqpacket = true;
-	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
-	    err, sizeof(err)), 0);
+	ck_assert_err(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), -VSE_ERR_PATH_TAKEN);
 	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
 	ck_assert_int_ne(access(path, F_OK), 0);
 	unlink(seq);
@@ -1062,6 +1114,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_no_sigpipe);
 	tcase_add_test(tc, test_write_failure_frees_entry_once);
 	tcase_add_test(tc, test_socket_path_rules);
+	tcase_add_test(tc, test_muxer_new_error_codes);
 	tcase_add_test(tc, test_no_device_refuses_connect);
 	tcase_add_test(tc, test_device_free_closes_host_sockets);
 	tcase_add_test(tc, test_seqpacket_host_connect);

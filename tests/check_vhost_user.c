@@ -295,11 +295,60 @@ START_TEST(test_handshake_and_packets)
 }
 END_TEST
 
-/* A hostile or buggy front-end: an error and a closed connection, no leak. */
+/*
+ * RESET_OWNER disables every ring, as libvhost-user's vu_reset_device_exec()
+ * does: none runs until the front-end enables it again, from its base.
+ */
+START_TEST(test_reset_owner_disables_rings)
+{
+	struct vrig *r = vrig_new();
+	uint32_t st[2] = { htole32(1), htole32(1) };
+	unsigned q;
+
+	handshake(r);
+	ck_assert_err(call(r, VHOST_USER_RESET_OWNER, 0, NULL, 0, NULL, 0), 0);
+	for (q = 0; q < 2; q++)
+		ck_assert(!vhu_queue_running(r->v, q));
+	ck_assert_err(call(r, VHOST_USER_SET_VRING_ENABLE, 0, st, 8, NULL, 0),
+	    0);
+	ck_assert(vhu_queue_running(r->v, 1));
+	ck_assert(!vhu_queue_running(r->v, 0));
+	vrig_free(r);
+}
+END_TEST
+
+/*
+ * A hostile or buggy front-end: an error and a closed connection, no leak,
+ * and the code of the rule it broke (one per rule, as the walker's).
+ */
 enum hostile {
 	H_VERSION, H_HUGE_SIZE, H_FD_ON_OWNER, H_TABLE_FD_COUNT, H_OVERLAP,
 	H_OFFSET_OVERFLOW, H_RING_OUTSIDE, H_RING_SIZE, H_RING_INDEX,
-	H_CONFIG_RANGE, H_UNKNOWN, H_FEATURES, H_KICK_NO_FD, H__COUNT
+	H_CONFIG_RANGE, H_UNKNOWN, H_FEATURES, H_KICK_NO_FD, H_CLOSED,
+	H_SHORT_PAYLOAD, H_STATE_SIZE, H_RING_BASE, H_FD_FLAGS, H_ADDR_INDEX,
+	H__COUNT
+};
+
+static const int hostile_code[H__COUNT] = {
+	[H_VERSION] = -VSE_ERR_VHU_VERSION,
+	[H_HUGE_SIZE] = -VSE_ERR_VHU_TOO_BIG,
+	[H_FD_ON_OWNER] = -VSE_ERR_VHU_FD_COUNT,
+	[H_TABLE_FD_COUNT] = -VSE_ERR_VHU_MEM_TABLE,
+	[H_OVERLAP] = -VSE_ERR_MEM_OVERLAP,
+	[H_OFFSET_OVERFLOW] = -VSE_ERR_MEM_OVERFLOW,
+	[H_RING_OUTSIDE] = -VSE_ERR_VQ_RING_ADDR,
+	[H_RING_SIZE] = -VSE_ERR_VQ_SIZE,
+	[H_RING_INDEX] = -VSE_ERR_VHU_RING_INDEX,
+	[H_CONFIG_RANGE] = -VSE_ERR_VHU_CONFIG_RANGE,
+	[H_UNKNOWN] = -VSE_ERR_VHU_REQUEST,
+	[H_FEATURES] = -VSE_ERR_FEATURES,
+	[H_KICK_NO_FD] = -VSE_ERR_VHU_FD_COUNT,
+	[H_CLOSED] = -VSE_ERR_VHU_CLOSED,
+	[H_SHORT_PAYLOAD] = -VSE_ERR_VHU_TRUNCATED,
+	[H_STATE_SIZE] = -VSE_ERR_VHU_PAYLOAD_SIZE,
+	[H_RING_BASE] = -VSE_ERR_VHU_RING_BASE,
+	[H_FD_FLAGS] = -VSE_ERR_VHU_RING_FLAGS,
+	[H_ADDR_INDEX] = -VSE_ERR_VHU_RING_INDEX,
 };
 
 START_TEST(test_hostile_front_end)
@@ -390,10 +439,37 @@ START_TEST(test_hostile_front_end)
 		u = 0;		/* says an fd comes; none does */
 		e = call(r, VHOST_USER_SET_VRING_KICK, 0, &u, 8, NULL, 0);
 		break;
+	case H_CLOSED:
+		ck_assert_int_eq(shutdown(r->fe, SHUT_WR), 0);
+		e = vhu_handle(r->v, r->be, 0, NULL);
+		break;
+	case H_SHORT_PAYLOAD:	/* the header says 8 bytes follow; none do */
+		fe_send(r, VHOST_USER_SET_FEATURES, 0, NULL, 8, NULL, 0);
+		ck_assert_int_eq(shutdown(r->fe, SHUT_WR), 0);
+		e = vhu_handle(r->v, r->be, 0, NULL);
+		break;
+	case H_STATE_SIZE:
+		st[0] = 0;
+		e = call(r, VHOST_USER_SET_VRING_NUM, 0, st, 4, NULL, 0);
+		break;
+	case H_RING_BASE:
+		st[0] = 0;
+		st[1] = htole32(0x10000);
+		e = call(r, VHOST_USER_SET_VRING_BASE, 0, st, 8, NULL, 0);
+		break;
+	case H_FD_FLAGS:
+		u = htole64(UINT64_C(1) << 20);	/* neither index nor NOFD */
+		e = call(r, VHOST_USER_SET_VRING_CALL, 0, &u, 8, NULL, 0);
+		break;
+	case H_ADDR_INDEX:
+		memset(t, 0, 40);
+		t[0] = htole64(7);
+		e = call(r, VHOST_USER_SET_VRING_ADDR, 0, t, 40, NULL, 0);
+		break;
 	default:
 		ck_abort();
 	}
-	ck_assert_int_lt(e, 0);
+	ck_assert_err(e, hostile_code[_i]);
 	vrig_free(r);
 	ck_assert_uint_eq(count_fds(), before);	/* every fd closed */
 }
@@ -417,7 +493,7 @@ START_TEST(test_front_end_not_reading_replies)
 		fe_send(r, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL, 0);
 		e = vhu_handle(r->v, r->be, 0, &why);
 	}
-	ck_assert_int_lt(e, 0);
+	ck_assert_err(e, -VSE_ERR_VHU_REPLY);
 	ck_assert_uint_gt(i, 100);		/* the buffer did fill first */
 	ck_assert_str_eq(why, "cannot send a reply: the front-end is not "
 	    "reading");
@@ -784,6 +860,7 @@ vhost_user_suite(void)
 	TCase *tc = tcase_create("protocol");
 
 	tcase_add_test(tc, test_handshake_and_packets);
+	tcase_add_test(tc, test_reset_owner_disables_rings);
 	tcase_add_loop_test(tc, test_hostile_front_end, 0, H__COUNT);
 	tcase_add_test(tc, test_front_end_not_reading_replies);
 	tcase_add_test(tc, test_call_fd_never_blocks);

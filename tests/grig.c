@@ -8,6 +8,7 @@
 #include "common.h"
 #include "flight.h"
 #include "grig.h"
+#include "queues.h"
 
 /* Guest RAM: rings, RX pools of up to 64 KiB buffers and TX slots fit. */
 #define GRIG_MEM_SIZE	(UINT64_C(96) << 20)
@@ -138,8 +139,7 @@ build_guest(struct grig *g)
 	ck_assert_err(fg_vsock_new(&g->mem, &gc, &g->vs), 0);
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
 		r = fg_vsock_ring(g->vs, q);
-		ck_assert_err(vsock_device_set_queue(g->dev, q, &g->mem.gm,
-		    r->num, r->desc_gpa, r->avail_gpa, r->used_gpa), 0);
+		ck_assert_err(fg_ring_bind(g->dev, &g->mem, q, r), 0);
 	}
 }
 

@@ -21,7 +21,10 @@ pid=$!
 # Waits (bounded) until the log has $1 $2 times.
 wait_log() {
 	i=0
-	while [ "$(grep -c "$1" "$dir/err")" -lt "$2" ] && [ $i -lt 100 ]; do
+	# Before the program opened its log, count 0 (grep -c alone says
+	# nothing for a missing file, which ended the wait at once).
+	while [ "$(cat "$dir/err" 2>/dev/null | grep -c "$1")" -lt "$2" ] &&
+	    [ $i -lt 100 ]; do
 		sleep 0.05; i=$((i + 1))
 	done
 }

@@ -31,7 +31,7 @@ post_one_rx(struct wire *w, unsigned i)
 	struct fg_buf b = { w->rx_pool + (uint64_t)i * w->rx_buf_len,
 	    w->rx_buf_len };
 
-	ck_assert_int_ge(fg_ring_add(&w->rxr, NULL, 0, &b, 1,
+	ck_assert_int_ge(fg_ring_add(&w->q.rx, NULL, 0, &b, 1,
 	    (void *)(uintptr_t)(i + 1), false), 0);
 }
 
@@ -68,18 +68,8 @@ wire_new_backend(const struct vsock_device_config *cfg,
 		vsock_device_set_tap(w->dev, flight_tap, w->flight);
 	f = vsock_device_features(w->dev);
 	ck_assert_err(vsock_device_set_features(w->dev, f), 0);
-	ck_assert_err(fg_ring_init(&w->rxr, &w->mem, WIRE_QSIZE, f), 0);
-	ck_assert_err(fg_ring_init(&w->txr, &w->mem, WIRE_QSIZE, f), 0);
-	ck_assert_err(fg_ring_init(&w->evr, &w->mem, 8, f), 0);
-	ck_assert_err(vsock_device_set_queue(w->dev, VSOCK_QUEUE_RX,
-	    &w->mem.gm, WIRE_QSIZE, w->rxr.desc_gpa, w->rxr.avail_gpa,
-	    w->rxr.used_gpa), 0);
-	ck_assert_err(vsock_device_set_queue(w->dev, VSOCK_QUEUE_TX,
-	    &w->mem.gm, WIRE_QSIZE, w->txr.desc_gpa, w->txr.avail_gpa,
-	    w->txr.used_gpa), 0);
-	ck_assert_err(vsock_device_set_queue(w->dev, VSOCK_QUEUE_EVENT,
-	    &w->mem.gm, 8, w->evr.desc_gpa, w->evr.avail_gpa,
-	    w->evr.used_gpa), 0);
+	ck_assert_err(fg_queues_init(&w->q, &w->mem, w->dev, WIRE_QSIZE, f),
+	    0);
 	w->rx_buf_len = VSOCK_HDR_SIZE + rx_payload;
 	w->rx_pool = fg_mem_alloc(&w->mem,
 	    (uint64_t)WIRE_QSIZE * w->rx_buf_len, 16);
@@ -90,7 +80,7 @@ wire_new_backend(const struct vsock_device_config *cfg,
 	for (i = 0; i < 4; i++) {
 		struct fg_buf b = { w->ev_pool + 4 * i, 4 };
 
-		fg_ring_add(&w->evr, NULL, 0, &b, 1, (void *)(uintptr_t)(i + 1),
+		fg_ring_add(&w->q.ev, NULL, 0, &b, 1, (void *)(uintptr_t)(i + 1),
 		    false);
 	}
 	for (i = 0; i < rx_buffers && i < WIRE_QSIZE; i++)
@@ -114,11 +104,9 @@ wire_free(struct wire *w)
 	flight_close(w->flight);
 	vsock_device_free(w->dev);
 	script_free(&w->sb);
-	ck_assert_ptr_null(w->rxr.device_error);
-	ck_assert_ptr_null(w->txr.device_error);
-	fg_ring_destroy(&w->rxr);
-	fg_ring_destroy(&w->txr);
-	fg_ring_destroy(&w->evr);
+	ck_assert_ptr_null(w->q.rx.device_error);
+	ck_assert_ptr_null(w->q.tx.device_error);
+	fg_queues_destroy(&w->q);
 	fg_mem_destroy(&w->mem);
 	free(w);
 }
@@ -135,21 +123,15 @@ wire_hdr(uint16_t op, uint32_t guest_port, uint32_t host_port)
 	return h;
 }
 
-/* Retires used TX chains and returns a free slot index. */
+/* Retires used TX chains and returns a free slot index, now taken. */
 static unsigned
 tx_slot(struct wire *w)
 {
-	void *tok;
-	unsigned i;
+	int i = fg_queues_tx_slot(&w->q, w->tx_slot_used, WIRE_QSIZE);
 
-	while ((tok = fg_ring_get_used(&w->txr, NULL)) != NULL)
-		w->tx_slot_used[(uintptr_t)tok - 1] = false;
-	for (i = 0; i < WIRE_QSIZE; i++)
-		if (!w->tx_slot_used[i])
-			break;
-	ck_assert_uint_lt(i, WIRE_QSIZE);
+	ck_assert_int_ge(i, 0);
 	w->tx_slot_used[i] = true;
-	return i;
+	return (unsigned)i;
 }
 
 void
@@ -162,7 +144,7 @@ wire_send_raw(struct wire *w, const void *bytes, uint32_t len,
 
 	ck_assert_uint_le(len + (add_writable ? 16 : 0), WIRE_TX_SLOT);
 	fg_mem_write(&w->mem, gpa, bytes, len);
-	ck_assert_int_ge(fg_ring_add(&w->txr, &out, len ? 1 : 0, &in,
+	ck_assert_int_ge(fg_ring_add(&w->q.tx, &out, len ? 1 : 0, &in,
 	    add_writable ? 1 : 0, (void *)(uintptr_t)(i + 1), false), 0);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
 }
@@ -190,7 +172,7 @@ wire_recv(struct wire *w, struct vsock_hdr *h, void *payload, uint32_t cap)
 	unsigned i;
 
 	/* Buffers the device gave back unused (len 0) are reposted. */
-	while ((tok = fg_ring_get_used(&w->rxr, &len)) != NULL && len == 0) {
+	while ((tok = fg_ring_get_used(&w->q.rx, &len)) != NULL && len == 0) {
 		w->rx_empty++;
 		post_one_rx(w, (unsigned)((uintptr_t)tok - 1));
 	}

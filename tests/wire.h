@@ -9,6 +9,7 @@
 #include "device.h"
 #include "mem.h"
 #include "pkt.h"
+#include "queues.h"
 #include "ring.h"
 
 struct flight;
@@ -24,7 +25,7 @@ struct flight;
  */
 struct wire {
 	struct fg_mem mem;
-	struct fg_ring rxr, txr, evr;
+	struct fg_queues q;		/* rx, tx, ev */
 	struct vsock_device *dev;
 	struct script_backend sb;
 	uint64_t guest_cid;		/* packets to the guest must name it */

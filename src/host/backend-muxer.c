@@ -39,8 +39,8 @@ struct mx_entry {
 	size_t ok_len, ok_off;
 	bool connecting;		/* MX_GUEST: connect() in progress */
 	bool hup;			/* peer hung up: no longer watched */
-	unsigned dev_want;		/* VSOCK_WANT_* from the device */
-	unsigned watching;		/* MUXER_EV_* last asked of the loop */
+	unsigned dev_want;		/* VSOCK_EV_* from the device */
+	unsigned watching;		/* VSOCK_EV_* last asked of the loop */
 };
 
 /* Where host clients connect: the main socket, then PATH.seqpacket. */
@@ -135,7 +135,7 @@ update_listener(struct muxer *m)
 	for (i = 0; i < MX_NLISTENERS; i++)
 		if (m->ls[i].e.fd >= 0)
 			set_watch(m, &m->ls[i].e,
-			    accepting ? MUXER_EV_READ : 0);
+			    accepting ? VSOCK_EV_READ : 0);
 }
 
 /*
@@ -230,33 +230,38 @@ open_listener(struct muxer *m, struct mx_listener *l, uint16_t type,
 	struct sockaddr_un sa;
 	int stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ? SOCK_SEQPACKET :
 	    SOCK_STREAM;
+	int e;
 
 	if (l->path[0] == '\0' || !make_addr(&sa, l->path)) {
 		snprintf(err, errlen, "socket path too long (max %zu bytes): "
 		    "%s%s", sizeof(sa.sun_path) - 1, m->path,
 		    type == VIRTIO_VSOCK_TYPE_SEQPACKET ? SEQPACKET_SUFFIX : "");
-		return -1;
+		return -VSE_ERR_INVAL;
 	}
-	if (uds_path_prepare(l->path, err, errlen) < 0)
-		return -1;
+	if ((e = uds_path_prepare(l->path, err, errlen)) < 0)
+		return e;
 	l->e.fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (l->e.fd < 0 || bind(l->e.fd, (struct sockaddr *)&sa,
 	    sizeof(sa)) < 0) {
+		e = errno;
 		snprintf(err, errlen, "cannot bind %s: %s", l->path,
-		    strerror(errno));
-		return -1;
+		    strerror(e));
+		errno = e;
+		return -VSE_ERR_SYSTEM;
 	}
 	l->created = true;
 	if (listen(l->e.fd, SOMAXCONN) < 0) {
+		e = errno;
 		snprintf(err, errlen, "cannot listen on %s: %s", l->path,
-		    strerror(errno));
-		return -1;
+		    strerror(e));
+		errno = e;
+		return -VSE_ERR_SYSTEM;
 	}
 	l->e.kind = MX_LISTENER;
 	l->e.type = type;
-	if (track(m, &l->e) < 0) {
+	if ((e = track(m, &l->e)) < 0) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return e;
 	}
 	return 0;
 }
@@ -283,7 +288,7 @@ muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
 {
 	struct mx_listener *main_ls, *seq_ls;
 	struct muxer *m;
-	int i, n;
+	int i, n, e;
 
 	*out = NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL)
@@ -311,14 +316,19 @@ muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
 	if (n < 0 || (size_t)n >= sizeof(seq_ls->path))
 		seq_ls->path[0] = '\0';
 	/* The STREAM main socket stays Firecracker's; SEQPACKET beside it. */
-	if (open_listener(m, main_ls, VIRTIO_VSOCK_TYPE_STREAM, err,
-	    errlen) < 0 || (cfg->seqpacket && open_listener(m, seq_ls,
-	    VIRTIO_VSOCK_TYPE_SEQPACKET, err, errlen) < 0)) {
+	e = open_listener(m, main_ls, VIRTIO_VSOCK_TYPE_STREAM, err, errlen);
+	if (e == 0 && cfg->seqpacket)
+		e = open_listener(m, seq_ls, VIRTIO_VSOCK_TYPE_SEQPACKET, err,
+		    errlen);
+	if (e < 0) {
+		int sys_errno = errno;	/* for -VSE_ERR_SYSTEM's caller */
+
 		for (i = 0; i < MX_NLISTENERS; i++)
 			close_listener(m, &m->ls[i]);
 		free(m->by_fd);
 		free(m);
-		return -VSE_ERR_INVAL;
+		errno = sys_errno;
+		return e;
 	}
 	update_listener(m);
 	*out = m;
@@ -399,7 +409,7 @@ accept_hosts(struct muxer *m, struct mx_listener *l, vsock_time_t now)
 			m->line_head = e;
 		m->line_tail = e;
 		m->nlines++;
-		set_watch(m, e, MUXER_EV_READ);
+		set_watch(m, e, VSOCK_EV_READ);
 	}
 	if (m->nlines >= m->cfg.max_pending)
 		m->stats.pending_deferred++;
@@ -618,7 +628,7 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	vsock_conn_set_backend_data(c, e);
 	if (in_progress) {
 		e->connecting = true;
-		set_watch(m, e, MUXER_EV_WRITE);
+		set_watch(m, e, VSOCK_EV_WRITE);
 		return -EINPROGRESS;
 	}
 	return 0;
@@ -732,16 +742,16 @@ op_want(void *ctx, struct vsock_conn *c, unsigned events)
 	e->dev_want = events;
 	if (e->connecting)
 		return;
-	if (events & VSOCK_WANT_READ)
-		ev |= MUXER_EV_READ;
-	if ((events & VSOCK_WANT_WRITE) || e->ok_off < e->ok_len)
-		ev |= MUXER_EV_WRITE;
+	if (events & VSOCK_EV_READ)
+		ev |= VSOCK_EV_READ;
+	if ((events & VSOCK_EV_WRITE) || e->ok_off < e->ok_len)
+		ev |= VSOCK_EV_WRITE;
 	/*
 	 * Wanting nothing, the device must still learn when the application
 	 * closes (after its EOF it reads no more, yet the close has its own
 	 * SHUTDOWN): hang-ups and errors only.
 	 */
-	set_watch(m, e, ev != 0 ? ev : MUXER_EV_HUP);
+	set_watch(m, e, ev != 0 ? ev : VSOCK_EV_HUP);
 }
 
 /* ops.release: close the host socket (refused host connects: no message). */
@@ -779,7 +789,7 @@ conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
 	socklen_t len = sizeof(err);
 
 	if (e->connecting) {
-		if (!(events & (MUXER_EV_WRITE | MUXER_EV_HUP | MUXER_EV_ERR)))
+		if (!(events & (VSOCK_EV_WRITE | VSOCK_EV_HUP | VSOCK_EV_ERR)))
 			return;
 		e->connecting = false;
 		set_watch(m, e, 0);
@@ -788,7 +798,7 @@ conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
 		vsock_device_host_connected(m->dev, c, -err, now);
 		return;
 	}
-	if (events & (MUXER_EV_ERR | MUXER_EV_HUP)) {
+	if (events & (VSOCK_EV_ERR | VSOCK_EV_HUP)) {
 		/*
 		 * The application closed (or shut down both ways: AF_UNIX
 		 * cannot tell, nor, once we shut down writing too, from its
@@ -806,11 +816,11 @@ conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
 		    VSOCK_HOST_ABORT, now);
 		return;
 	}
-	if ((events & MUXER_EV_WRITE) && e->ok_off < e->ok_len) {
+	if ((events & VSOCK_EV_WRITE) && e->ok_off < e->ok_len) {
 		if (flush_ok(e) == 0)
 			op_want(m, c, e->dev_want);
 	}
-	if (events & MUXER_EV_WRITE)
+	if (events & VSOCK_EV_WRITE)
 		vsock_device_host_writable(m->dev, c, now);
 	/*
 	 * The device may have released c and freed e above (a failed flush
@@ -818,7 +828,7 @@ conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
 	 * through e. Nothing in a flush opens an entry, so the fd cannot
 	 * have been reused for another one meanwhile.
 	 */
-	if ((events & MUXER_EV_READ) && m->by_fd[fd] == e)
+	if ((events & VSOCK_EV_READ) && m->by_fd[fd] == e)
 		vsock_device_host_readable(m->dev, c, now);
 }
 
@@ -835,7 +845,7 @@ muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now)
 		accept_hosts(m, (struct mx_listener *)e, now);
 		break;
 	case MX_LINE:
-		if (!(events & (MUXER_EV_READ | MUXER_EV_HUP | MUXER_EV_ERR)))
+		if (!(events & (VSOCK_EV_READ | VSOCK_EV_HUP | VSOCK_EV_ERR)))
 			break;
 		if (e->type == VIRTIO_VSOCK_TYPE_SEQPACKET)
 			read_line_message(m, e, now);

@@ -10,13 +10,6 @@
 
 struct muxer;
 
-/* Events the loop reports and the muxer asks for. */
-#define MUXER_EV_READ	1u
-#define MUXER_EV_WRITE	2u
-#define MUXER_EV_HUP	4u	/* peer closed; asked for alone: only hang-ups
-				 * and errors (epoll reports them anyway) */
-#define MUXER_EV_ERR	8u
-
 /* The muxer's one-line reports (the library never prints); msg ends there. */
 typedef void (*muxer_log_fn)(void *ctx, const char *msg);
 
@@ -44,7 +37,7 @@ struct muxer_stats {
 };
 
 /*
- * The loop must watch fd for events (MUXER_EV_READ / _WRITE), or stop
+ * The loop must watch fd for events (VSOCK_EV_READ / _WRITE), or stop
  * watching it (events 0; the muxer calls this before closing an fd).
  */
 typedef void (*muxer_watch_fn)(void *ctx, int fd, unsigned events);
@@ -57,7 +50,9 @@ void muxer_config_defaults(struct muxer_config *c);
  * CONNECT line and the OK line are one message each, then every message
  * is one guest SEQPACKET message). A live socket there (something accepts
  * connections) is an error; a stale one is replaced; any other file is
- * left alone and is an error. On failure err gets one line.
+ * left alone and is an error. On failure err gets one line and the
+ * code says whose fault: -VSE_ERR_INVAL (path too long), _PATH_TAKEN,
+ * _NOMEM, or _SYSTEM with errno as the failed system call left it.
  */
 int muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
     void *watch_ctx, struct muxer **out, char *err, size_t errlen);

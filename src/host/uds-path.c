@@ -10,6 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "error.h"
+
 #include "uds-path.h"
 
 /*
@@ -41,25 +43,30 @@ int
 uds_path_prepare(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
+	int e;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return -VSE_ERR_SYSTEM;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
 		snprintf(err, errlen, "%s exists and is not a socket", path);
-		return -1;
+		return -VSE_ERR_PATH_TAKEN;
 	}
 	if (path_is_live(path)) {
 		snprintf(err, errlen, "%s is in use by another process", path);
-		return -1;
+		return -VSE_ERR_PATH_TAKEN;
 	}
 	if (unlink(path) < 0) {
+		e = errno;
 		snprintf(err, errlen, "cannot remove stale socket %s: %s",
-		    path, strerror(errno));
-		return -1;
+		    path, strerror(e));
+		errno = e;
+		return -VSE_ERR_SYSTEM;
 	}
 	return 0;
 }

@@ -7,7 +7,9 @@
 /*
  * Makes path free for bind(): nothing there is fine; a socket nobody
  * accepts on (left by a killed process) is removed; a live socket or any
- * other kind of file is an error, described in err. Returns 0 or -1.
+ * other kind of file is an error, described in err. Returns 0,
+ * -VSE_ERR_PATH_TAKEN, or -VSE_ERR_SYSTEM with errno as lstat(2) or
+ * unlink(2) left it.
  */
 int uds_path_prepare(const char *path, char *err, size_t errlen);
 

@@ -192,15 +192,15 @@ read_msg(int sock, struct vhu_msg *m, const char **why)
 	}
 	if (mh.msg_flags & MSG_CTRUNC) {
 		*why = "more file descriptors than any message carries";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_FD_COUNT;
 	}
 	if (n == 0) {
 		*why = "front-end closed the connection";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_CLOSED;
 	}
 	if (n != (ssize_t)sizeof(hdr)) {
 		*why = "short message header";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_TRUNCATED;
 	}
 	memcpy(&m->request, hdr, 4);
 	memcpy(&m->flags, hdr + 4, 4);
@@ -210,16 +210,16 @@ read_msg(int sock, struct vhu_msg *m, const char **why)
 	m->size = le32toh(m->size);
 	if ((m->flags & VHOST_USER_VERSION_MASK) != VHOST_USER_VERSION) {
 		*why = "unsupported vhost-user version";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_VERSION;
 	}
 	if (m->size > sizeof(m->p)) {
 		*why = "payload larger than any message we accept";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_TOO_BIG;
 	}
 	if (m->size > 0 && recv(sock, m->p.bytes, m->size, MSG_WAITALL) !=
 	    (ssize_t)m->size) {
 		*why = "short message payload";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_TRUNCATED;
 	}
 	return 0;
 }
@@ -245,7 +245,7 @@ send_reply(int sock, const struct vhu_msg *m, const void *payload,
 	if (send(sock, buf, VHOST_USER_HDR_SIZE + size, MSG_NOSIGNAL) !=
 	    (ssize_t)(VHOST_USER_HDR_SIZE + size)) {
 		*why = "cannot send a reply: the front-end is not reading";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_REPLY;
 	}
 	return 0;
 }
@@ -366,7 +366,7 @@ set_mem_table(struct vhu *v, struct vhu_msg *m, const char **why)
 	if (m->size < 8 || n == 0 || n > VHOST_USER_MAX_REGIONS ||
 	    m->size != 8 + 32 * n || m->nfds != n) {
 		*why = "memory table: region count, size and fds disagree";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_MEM_TABLE;
 	}
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		stop_ring(v, q);
@@ -435,16 +435,23 @@ set_vring_fd(struct vhu *v, struct vhu_msg *m, const char **why)
 	unsigned q;
 	int fd = -1, fl, *slot;
 
-	if (m->size != 8 || (u & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK |
-	    VHOST_USER_VRING_NOFD)) ||
-	    (r = ring_of(v, (uint32_t)(u & VHOST_USER_VRING_IDX_MASK), &q)) ==
+	if (m->size != 8) {
+		*why = "ring fd message: wrong payload size";
+		return -VSE_ERR_VHU_PAYLOAD_SIZE;
+	}
+	if (u & ~(uint64_t)(VHOST_USER_VRING_IDX_MASK |
+	    VHOST_USER_VRING_NOFD)) {
+		*why = "ring fd message: unknown bits set";
+		return -VSE_ERR_VHU_RING_FLAGS;
+	}
+	if ((r = ring_of(v, (uint32_t)(u & VHOST_USER_VRING_IDX_MASK), &q)) ==
 	    NULL) {
-		*why = "ring fd message: bad payload or ring index";
-		return -VSE_ERR_INVAL;
+		*why = "ring fd message: ring index out of range";
+		return -VSE_ERR_VHU_RING_INDEX;
 	}
 	if (m->nfds != ((u & VHOST_USER_VRING_NOFD) ? 0u : 1u)) {
 		*why = "ring fd message: wrong number of fds";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_FD_COUNT;
 	}
 	if (m->nfds == 1) {
 		fd = m->fds[0];
@@ -482,14 +489,14 @@ vring_state(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 
 	if (m->size != 8) {
 		*why = "vring state: wrong payload size";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_PAYLOAD_SIZE;
 	}
 	memcpy(st, m->p.bytes, 8);
 	st[0] = le32toh(st[0]);
 	st[1] = le32toh(st[1]);
 	if ((r = ring_of(v, st[0], &q)) == NULL) {
 		*why = "vring state: ring index out of range";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_RING_INDEX;
 	}
 	switch (m->request) {
 	case VHOST_USER_SET_VRING_NUM:
@@ -503,7 +510,7 @@ vring_state(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 	case VHOST_USER_SET_VRING_BASE:
 		if (st[1] > UINT16_MAX) {
 			*why = "vring base beyond 16 bits";
-			return -VSE_ERR_INVAL;
+			return -VSE_ERR_VHU_RING_BASE;
 		}
 		stop_ring(v, q);
 		r->base = (uint16_t)st[1];
@@ -533,13 +540,13 @@ set_vring_addr(struct vhu *v, struct vhu_msg *m, const char **why)
 
 	if (m->size != 40) {
 		*why = "vring address: wrong payload size";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_PAYLOAD_SIZE;
 	}
 	memcpy(&idx, m->p.bytes, 4);
 	memcpy(a, m->p.bytes + 8, 32);
 	if ((r = ring_of(v, le32toh(idx), &q)) == NULL) {
 		*why = "vring address: ring index out of range";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_RING_INDEX;
 	}
 	stop_ring(v, q);
 	r->desc_ua = le64toh(a[0]);
@@ -568,12 +575,29 @@ get_config(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 	    off > VHOST_USER_VSOCK_CONFIG_SIZE ||
 	    size > VHOST_USER_VSOCK_CONFIG_SIZE - off) {
 		*why = "config read outside the 8-byte config space";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_CONFIG_RANGE;
 	}
 	vsock_device_get_config(v->dev, cfg);
 	memcpy(out, m->p.bytes, 12);
 	memcpy(out + 12, cfg + off, size);
 	return send_reply(sock, m, out, 12 + size, why);
+}
+
+/*
+ * RESET_OWNER: every ring disabled and stopped, its base kept. With
+ * protocol features it stays so until SET_VRING_ENABLE (a guest's kick
+ * alone never restarts it); without them the next ring message does.
+ * libvhost-user: vu_reset_device_exec() -> vu_set_enable_all_rings(false).
+ */
+static void
+reset_owner(struct vhu *v)
+{
+	unsigned q;
+
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
+		v->ring[q].enabled = false;
+		v->ring[q].base = stop_ring(v, q);
+	}
 }
 
 /* Features the back-end offers: the device's, plus protocol features. */
@@ -619,6 +643,7 @@ dispatch(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 	case VHOST_USER_SET_OWNER:
 		return 0;
 	case VHOST_USER_RESET_OWNER:
+		reset_owner(v);
 		return 0;
 	case VHOST_USER_SET_MEM_TABLE:
 		return set_mem_table(v, m, why);
@@ -637,7 +662,7 @@ dispatch(struct vhu *v, int sock, struct vhu_msg *m, const char **why)
 		return get_config(v, sock, m, why);
 	default:
 		*why = "message type not supported";
-		return -VSE_ERR_INVAL;
+		return -VSE_ERR_VHU_REQUEST;
 	}
 }
 
@@ -742,7 +767,7 @@ vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 		    m.request != VHOST_USER_SET_VRING_CALL &&
 		    m.request != VHOST_USER_SET_VRING_ERR) {
 			*why = "file descriptor on a message that takes none";
-			e = -VSE_ERR_INVAL;
+			e = -VSE_ERR_VHU_FD_COUNT;
 		} else {
 			e = dispatch(v, sock, &m, why);
 		}
@@ -752,7 +777,7 @@ vhu_handle(struct vhu *v, int sock, vsock_time_t now, const char **why)
 		    VIRTIO_FEATURE(VHOST_USER_PROTOCOL_F_REPLY_ACK)) &&
 		    reply_u64(sock, &m, e == 0 ? 0 : 1, &ack_why) < 0 &&
 		    e == 0) {
-			e = -VSE_ERR_INVAL;
+			e = -VSE_ERR_VHU_REPLY;
 			*why = ack_why;
 		}
 	}

@@ -6,7 +6,7 @@
 #include "error.h"
 #include "rawguest.h"
 
-#define RAWGUEST_EVQ_SIZE	8
+#define RAWGUEST_EVQ_SIZE	FG_EVQ_SIZE
 
 /* Posts RX buffer i of the pool; its token is i + 1. */
 static int
@@ -15,29 +15,14 @@ post_rx(struct rawguest *g, unsigned i)
 	struct fg_buf b = { g->rx_pool + (uint64_t)i * g->rx_buf_len,
 	    g->rx_buf_len };
 
-	return fg_ring_add(&g->rxr, NULL, 0, &b, 1, (void *)(uintptr_t)(i + 1),
+	return fg_ring_add(&g->q.rx, NULL, 0, &b, 1, (void *)(uintptr_t)(i + 1),
 	    false);
 }
 
-/* Sets queue q of the device over ring r. */
+/* Allocates the buffer pools in guest memory. */
 static int
-set_queue(struct rawguest *g, unsigned q, const struct fg_ring *r)
+layout(struct rawguest *g)
 {
-	return vsock_device_set_queue(g->dev, q, &g->mem.gm, r->num,
-	    r->desc_gpa, r->avail_gpa, r->used_gpa);
-}
-
-/* Allocates the rings and buffer pools in guest memory. */
-static int
-layout(struct rawguest *g, uint64_t features)
-{
-	int e;
-
-	if ((e = fg_ring_init(&g->rxr, &g->mem, RAWGUEST_QSIZE, features)) < 0 ||
-	    (e = fg_ring_init(&g->txr, &g->mem, RAWGUEST_QSIZE, features)) < 0 ||
-	    (e = fg_ring_init(&g->evr, &g->mem, RAWGUEST_EVQ_SIZE,
-	    features)) < 0)
-		return e;
 	g->rx_pool = fg_mem_alloc(&g->mem,
 	    (uint64_t)RAWGUEST_QSIZE * g->rx_buf_len, 16);
 	g->tx_pool = fg_mem_alloc(&g->mem,
@@ -61,7 +46,7 @@ post_all(struct rawguest *g)
 		struct fg_buf b = { g->ev_pool + VSOCK_EVENT_SIZE * i,
 		    VSOCK_EVENT_SIZE };
 
-		if ((e = fg_ring_add(&g->evr, NULL, 0, &b, 1,
+		if ((e = fg_ring_add(&g->q.ev, NULL, 0, &b, 1,
 		    (void *)(uintptr_t)(i + 1), false)) < 0)
 			return e;
 	}
@@ -88,11 +73,8 @@ rawguest_init(struct rawguest *g, struct vsock_device *dev,
 		return e;
 	f = vsock_device_features(dev);
 	if ((e = vsock_device_set_features(dev, f)) < 0 ||
-	    (e = layout(g, f)) < 0 ||
-	    (e = set_queue(g, VSOCK_QUEUE_RX, &g->rxr)) < 0 ||
-	    (e = set_queue(g, VSOCK_QUEUE_TX, &g->txr)) < 0 ||
-	    (e = set_queue(g, VSOCK_QUEUE_EVENT, &g->evr)) < 0 ||
-	    (e = post_all(g)) < 0) {
+	    (e = fg_queues_init(&g->q, &g->mem, dev, RAWGUEST_QSIZE, f)) < 0 ||
+	    (e = layout(g)) < 0 || (e = post_all(g)) < 0) {
 		rawguest_destroy(g);
 		return e;
 	}
@@ -103,26 +85,9 @@ rawguest_init(struct rawguest *g, struct vsock_device *dev,
 void
 rawguest_destroy(struct rawguest *g)
 {
-	fg_ring_destroy(&g->rxr);
-	fg_ring_destroy(&g->txr);
-	fg_ring_destroy(&g->evr);
+	fg_queues_destroy(&g->q);
 	fg_mem_destroy(&g->mem);
 	memset(g, 0, sizeof(*g));
-}
-
-/* Retires used TX chains; returns a free slot or -1. */
-static int
-tx_slot(struct rawguest *g)
-{
-	void *tok;
-	int i;
-
-	while ((tok = fg_ring_get_used(&g->txr, NULL)) != NULL)
-		g->tx_busy[(uintptr_t)tok - 1] = false;
-	for (i = 0; i < RAWGUEST_TX_SLOTS; i++)
-		if (!g->tx_busy[i])
-			return i;
-	return -1;
 }
 
 int
@@ -135,7 +100,7 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 
 	if (len > RAWGUEST_TX_SLOT - VSOCK_HDR_SIZE)
 		return -VSE_ERR_INVAL;
-	if ((i = tx_slot(g)) < 0)
+	if ((i = fg_queues_tx_slot(&g->q, g->tx_busy, RAWGUEST_TX_SLOTS)) < 0)
 		return -VSE_ERR_NOMEM;
 	gpa = g->tx_pool + (uint64_t)i * RAWGUEST_TX_SLOT;
 	fg_mem_write(&g->mem, gpa, hdr, VSOCK_HDR_SIZE);
@@ -144,7 +109,7 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 		fg_mem_write(&g->mem, gpa + VSOCK_HDR_SIZE, payload, len);
 		out[1] = (struct fg_buf){ gpa + VSOCK_HDR_SIZE, len };
 	}
-	e = fg_ring_add(&g->txr, out, len > 0 ? 2 : 1, NULL, 0,
+	e = fg_ring_add(&g->q.tx, out, len > 0 ? 2 : 1, NULL, 0,
 	    (void *)(uintptr_t)(i + 1), false);
 	if (e < 0)
 		return e;
@@ -166,7 +131,7 @@ rawguest_drain(struct rawguest *g, vsock_time_t now)
 	unsigned n = 0;
 	void *tok;
 
-	while ((tok = fg_ring_get_used(&g->rxr, NULL)) != NULL) {
+	while ((tok = fg_ring_get_used(&g->q.rx, NULL)) != NULL) {
 		if (post_rx(g, (unsigned)((uintptr_t)tok - 1)) < 0)
 			break;
 		n++;

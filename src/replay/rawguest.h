@@ -7,6 +7,7 @@
 
 #include "device.h"
 #include "mem.h"
+#include "queues.h"
 #include "replay.h"
 #include "ring.h"
 
@@ -24,7 +25,7 @@
  */
 struct rawguest {
 	struct fg_mem mem;
-	struct fg_ring rxr, txr, evr;
+	struct fg_queues q;		/* rx, tx, ev */
 	struct vsock_device *dev;
 	uint32_t rx_buf_len;		/* header + payload per RX buffer */
 	uint64_t rx_pool, tx_pool, ev_pool;

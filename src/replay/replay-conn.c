@@ -7,20 +7,16 @@
 #include <string.h>
 
 #include "error.h"
+#include "port-hash.h"
 #include "replay-int.h"
 
 #define RP_TABLE_FIRST	64
 
-/* A fixed mix of the pair (splitmix64's finaliser): runs are reproducible. */
+/* The pair's bucket: the device's port hash, unseeded, so runs repeat. */
 static uint32_t
 pair_hash(uint32_t guest_port, uint32_t host_port, uint32_t nbuckets)
 {
-	uint64_t z = ((uint64_t)guest_port << 32) | host_port;
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	z ^= z >> 31;
-	return (uint32_t)z & (nbuckets - 1);
+	return port_hash(port_pair_key(guest_port, host_port), 0, nbuckets);
 }
 
 /* The chain link and host port a table uses. */

@@ -15,10 +15,13 @@ verdict_word(enum replay_verdict v)
 	    "UNUSABLE";
 }
 
+/* The profile's name from the device's table; "?" for none. */
 static const char *
 profile_name(enum vsock_profile p)
 {
-	return p == VSOCK_PROFILE_LINUX ? "linux" : "firecracker";
+	const char *name = vsock_profile_name(p);
+
+	return name != NULL ? name : "?";
 }
 
 /* The summary: frames, connections, bytes each way, how it was replayed. */

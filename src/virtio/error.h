@@ -1,4 +1,4 @@
-/* error.h - the one table of error codes every vsockemu library call returns. */
+/* error.h - the one table of error codes every vsockemu library call returns, apart from errno values. */
 #ifndef VSE_ERROR_H
 #define VSE_ERROR_H
 
@@ -7,11 +7,20 @@
  * of these codes on failure. Each guest-facing check has a code of its own so
  * that a test can prove the check that fired is the one it meant to drive.
  * Keep error.c's table in the same order.
+ *
+ * The codes start above Linux's MAX_ERRNO (4095), so they never share a
+ * number with an errno: the socket-shaped interfaces (backend ops, the fake
+ * guest's fg_sock_* calls) return -errno as the calls they mirror do, and a
+ * call that fails in a system call returns -VSE_ERR_SYSTEM with errno left
+ * as the system call set it. vse_errname() names either space correctly.
  */
+#define VSE_ERR_BASE	4096
+
 enum vse_err {
 	VSE_OK = 0,
-	VSE_ERR_NOMEM,			/* allocation failed */
+	VSE_ERR_NOMEM = VSE_ERR_BASE,	/* allocation failed */
 	VSE_ERR_INVAL,			/* caller passed an invalid argument */
+	VSE_ERR_SYSTEM,			/* a system call failed: see errno */
 
 	/* guest memory (guestmem.c) */
 	VSE_ERR_MEM_OVERFLOW,		/* gpa + len wraps past 2^64 */
@@ -48,11 +57,30 @@ enum vse_err {
 	VSE_ERR_USED_ID,		/* device pushed an id it never popped */
 
 	/* the device model (device*.c) */
-	VSE_ERR_BAD_CID,		/* reserved guest CID (0, 1, 2, -1) */
+	VSE_ERR_BAD_CID,		/* reserved or 64-bit guest CID */
 	VSE_ERR_FEATURES,		/* driver acked features not offered */
 	VSE_ERR_CONN_LIMIT,		/* connection table full */
 	VSE_ERR_NO_PORT,		/* no free local port */
 	VSE_ERR_BAD_TYPE,		/* socket type unknown or not negotiated */
+
+	/* the host side's sockets (backend-muxer.c, uds-path.c) */
+	VSE_ERR_PATH_TAKEN,		/* socket path in use, or not a socket */
+
+	/* a vhost-user front-end's messages (vhost-user.c): one code per rule */
+	VSE_ERR_VHU_CLOSED,		/* front-end closed the connection */
+	VSE_ERR_VHU_TRUNCATED,		/* header or payload shorter than sent */
+	VSE_ERR_VHU_VERSION,		/* flags carry another protocol version */
+	VSE_ERR_VHU_TOO_BIG,		/* payload size beyond any request's */
+	VSE_ERR_VHU_FD_COUNT,		/* fds the request does not take */
+	VSE_ERR_VHU_REQUEST,		/* request type not supported */
+	VSE_ERR_VHU_PAYLOAD_SIZE,	/* payload size wrong for the request */
+	VSE_ERR_VHU_MEM_TABLE,		/* region count, size and fds disagree */
+	VSE_ERR_VHU_RING_INDEX,		/* ring index beyond the device's queues */
+	VSE_ERR_VHU_RING_FLAGS,		/* ring fd message sets unknown bits */
+	VSE_ERR_VHU_RING_BASE,		/* ring base beyond 16 bits */
+	VSE_ERR_VHU_CONFIG_RANGE,	/* config access outside config space */
+	VSE_ERR_VHU_REPLY,		/* reply cannot be sent: not reading */
+
 	/* vsockmon captures (pcap-writer.c, pcap-record.c, pcap-reader.c) */
 	VSE_ERR_PCAP_OPEN,		/* capture file cannot be created */
 	VSE_ERR_PCAP_WRITE,		/* writing or flushing the capture failed */
@@ -69,10 +97,16 @@ enum vse_err {
 	VSE_ERR__COUNT
 };
 
-/* Returns a static, human-readable description of err (positive or negative). */
+/*
+ * Returns a static, human-readable description of err (positive or
+ * negative): a VSE code's text, or strerror() of an errno.
+ */
 const char *vse_strerror(int err);
 
-/* Returns the symbolic name ("VSE_ERR_HEAD_RANGE") of err, for test reports. */
+/*
+ * Returns the symbolic name of err for test reports: "VSE_ERR_HEAD_RANGE"
+ * for a VSE code, "EBADF" for an errno, "VSE_ERR_UNKNOWN" for anything else.
+ */
 const char *vse_errname(int err);
 
 #endif

@@ -17,9 +17,17 @@ struct vsock_conn;
 #define VSOCK_SHUT_RD		0	/* SHUT_RD */
 #define VSOCK_SHUT_WR		1	/* SHUT_WR */
 
-/* Interest bits for vsock_backend_ops.want. */
-#define VSOCK_WANT_READ		1u	/* tell me when the host has data or EOF */
-#define VSOCK_WANT_WRITE	2u	/* tell me when the host can take data */
+/*
+ * The one set of event bits: what the device asks a backend to watch for
+ * (vsock_backend_ops.want: READ, WRITE), what the muxer asks of an event
+ * loop, and what a loop reports back (also HUP, ERR). The values are
+ * epoll-independent; the program's loop maps them.
+ */
+#define VSOCK_EV_READ	1u	/* tell me when the host has data or EOF */
+#define VSOCK_EV_WRITE	2u	/* tell me when the host can take data */
+#define VSOCK_EV_HUP	4u	/* peer closed; asked for alone: only hang-ups
+				 * and errors (epoll reports them anyway) */
+#define VSOCK_EV_ERR	8u	/* error on the fd (reported, never asked for) */
 
 /* Why a connection is released. */
 enum vsock_release {
@@ -72,7 +80,7 @@ struct vsock_backend_ops {
 	 * carries one whole message and flags holds VIRTIO_VSOCK_SEQ_EOM /
 	 * _EOR. Returns bytes taken (a STREAM may take fewer), -EAGAIN when
 	 * nothing can be taken now (the device then asks for
-	 * VSOCK_WANT_WRITE), -EPIPE when the application shut down reading
+	 * VSOCK_EV_WRITE), -EPIPE when the application shut down reading
 	 * (VSOCK_HOST_SHUT_RD), -ECONNRESET when it closed
 	 * (VSOCK_HOST_CLOSE_UNREAD), or another -errno, which resets the
 	 * connection.
@@ -100,7 +108,7 @@ struct vsock_backend_ops {
 	 */
 	void (*shutdown)(void *ctx, struct vsock_conn *c, int how);
 
-	/* Which host events the device wants reported for c (VSOCK_WANT_*). */
+	/* Which host events the device wants reported for c (VSOCK_EV_*). */
 	void (*want)(void *ctx, struct vsock_conn *c, unsigned events);
 
 	/*

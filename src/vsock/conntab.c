@@ -5,35 +5,26 @@
 
 #include "device-int.h"
 #include "error.h"
+#include "port-hash.h"
 
 #define CONNTAB_MIN_BUCKETS	64
 
 /*
- * A seeded 64-bit mix (the splitmix64 finaliser). Ports are chosen by the
- * guest; the seed keeps a guest from aiming every connection at one bucket
- * of a table it can predict.
+ * The seed (DEVICE_HASH_SEED) is fixed and public so runs are reproducible:
+ * it does not stop a guest that knows it from choosing ports that share a
+ * bucket. What bounds that guest is max_conns: no chain is longer than the
+ * connections it may hold, and each lookup walks one chain.
  */
-static uint32_t
-hash64(uint64_t key, uint64_t seed, uint32_t nbuckets)
-{
-	uint64_t z = key ^ seed;
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	z ^= z >> 31;
-	return (uint32_t)z & (nbuckets - 1);
-}
-
 static uint32_t
 pair_bucket(const struct conntab *t, uint32_t local, uint32_t peer)
 {
-	return hash64(((uint64_t)local << 32) | peer, t->seed, t->nbuckets);
+	return port_hash(port_pair_key(local, peer), t->seed, t->nbuckets);
 }
 
 static uint32_t
 port_bucket(const struct conntab *t, uint32_t local)
 {
-	return hash64(local, ~t->seed, t->nbuckets);
+	return port_hash(local, ~t->seed, t->nbuckets);
 }
 
 int

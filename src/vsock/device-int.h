@@ -63,7 +63,7 @@ struct vsock_conn {
 	uint8_t local_shut;		/* the application's shutdown()s */
 	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
 	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
-	uint8_t want;			/* VSOCK_WANT_* last told to the backend */
+	uint8_t want;			/* VSOCK_EV_* last told to the backend */
 	bool host_readable;		/* backend may have data or EOF */
 	bool host_eof;			/* backend read returned 0 */
 	bool host_closing;		/* application closed: EOF ends it all */
@@ -78,9 +78,14 @@ struct vsock_conn {
 	uint8_t timer;			/* enum conn_timer */
 	struct vsock_credit cr;
 	struct txbuf tx;
-	/* SEQPACKET host -> guest: the message being sent in fragments. */
-	uint8_t *msg;
-	uint32_t msg_len, msg_off, msg_flags;
+	/*
+	 * Host data read ahead of the guest's RX buffers, handed out in
+	 * fragments: one whole SEQPACKET message (read_message) or a STREAM
+	 * batch (read_stream_batch). h2g_flags go on the last fragment
+	 * (EOM, EOR; 0 for a stream). NULL when nothing is held.
+	 */
+	uint8_t *h2g_buf;
+	uint32_t h2g_len, h2g_off, h2g_flags;
 	vsock_time_t deadline;
 	struct conn_link timer_link;
 	struct conn_link rxq_link;
@@ -133,8 +138,11 @@ struct vsock_device {
 	void *tap_ctx;
 	vsock_notify_fn notify;
 	void *notify_ctx;
-	uint8_t *msgbuf;		/* one host SEQPACKET message / tap copy */
-	uint32_t msgbuf_size;
+	/* max(buf_alloc, 64 KiB): the most payload one packet can carry */
+	uint32_t payload_max;
+	uint8_t *tap_copy;		/* a packet's payload for the tap */
+	uint8_t *seq_staging;		/* a host SEQPACKET message read whole
+					 * (read_message); on first use */
 	struct vsock_device_stats stats;
 };
 

@@ -1,14 +1,21 @@
 /* device-profile.c - what each device profile decides, rule by rule, and where each rule comes from. */
 #include "config.h"
 
+#include <string.h>
+
 #include "device.h"
+#include "error.h"
 
 /*
- * One row per profile. Every field names the implementation it reproduces;
- * doc/connection-states.md ("Profiles") has the same table for users.
+ * One row per profile, the only place its name is spelled: options,
+ * reports and JSON go through vsock_profile_name()/_parse(), so a new row
+ * is a new --profile value everywhere. Every field names the
+ * implementation it reproduces; doc/connection-states.md ("Profiles") has
+ * the same table for users.
  */
 static const struct vsock_profile_rules profile_rules[] = {
 	[VSOCK_PROFILE_FIRECRACKER] = {
+		.name = "firecracker",
 		/* csm/mod.rs: CONN_TX_BUF_SIZE */
 		.buf_alloc = 64 * 1024,
 		/* csm/mod.rs: CONN_SHUTDOWN_TIMEOUT_MS */
@@ -29,6 +36,7 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.close_rules = VSOCK_CLOSE_FIRECRACKER,
 	},
 	[VSOCK_PROFILE_LINUX] = {
+		.name = "linux",
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
 		.buf_alloc = 256 * 1024,
 		/* af_vsock.h: VSOCK_CLOSE_TIMEOUT */
@@ -72,6 +80,28 @@ vsock_profile_rules(enum vsock_profile p)
 	if ((unsigned)p >= sizeof(profile_rules) / sizeof(profile_rules[0]))
 		return NULL;
 	return &profile_rules[p];
+}
+
+const char *
+vsock_profile_name(enum vsock_profile p)
+{
+	const struct vsock_profile_rules *r = vsock_profile_rules(p);
+
+	return r != NULL ? r->name : NULL;
+}
+
+int
+vsock_profile_parse(const char *name, enum vsock_profile *out)
+{
+	unsigned p;
+
+	for (p = 0; p < sizeof(profile_rules) / sizeof(profile_rules[0]);
+	    p++)
+		if (strcmp(profile_rules[p].name, name) == 0) {
+			*out = (enum vsock_profile)p;
+			return 0;
+		}
+	return -VSE_ERR_INVAL;
 }
 
 uint32_t

@@ -46,7 +46,7 @@ data_may_flow(const struct vsock_conn *c)
 	    (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) ||
 	    (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_SEND))
 		return false;
-	return c->msg != NULL ||
+	return c->h2g_buf != NULL ||
 	    (c->host_readable && !c->host_eof && !c->backend_gone);
 }
 
@@ -64,6 +64,22 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 	 */
 	return device_peer_credit(dev, c) > 0 ||
 	    (dev->rules->credit_request && !c->credit_requested);
+}
+
+/*
+ * A host read gave no data (n <= 0): end of stream, nothing there now
+ * (-EAGAIN: wait for vsock_device_host_readable), or an error of the
+ * host side (device_host_error decides what the guest is told).
+ */
+static void
+host_read_empty(struct vsock_device *dev, struct vsock_conn *c, ssize_t n)
+{
+	if (n == 0)
+		device_host_eof(dev, c);
+	else if (n == -EAGAIN)
+		c->host_readable = false;
+	else
+		device_host_error(dev, c, n, true);
 }
 
 /*
@@ -88,12 +104,7 @@ read_stream(struct vsock_device *dev, struct vsock_conn *c,
 	n = dev->be->read(dev->be_ctx, c, iov, cnt, &flags);
 	if (n > 0)
 		return (uint32_t)n;
-	if (n == 0)
-		device_host_eof(dev, c);
-	else if (n == -EAGAIN)
-		c->host_readable = false;
-	else
-		device_host_error(dev, c, n, true);
+	host_read_empty(dev, c, n);
 	return 0;
 }
 
@@ -112,33 +123,28 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	uint32_t flags = 0;
 	ssize_t n;
 
-	if ((c->msg = malloc(want)) == NULL) {
+	if ((c->h2g_buf = malloc(want)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
-	iov = (struct iovec){ c->msg, want };
+	iov = (struct iovec){ c->h2g_buf, want };
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
 	if (n > 0) {
-		c->msg_len = (uint32_t)n;
-		c->msg_off = 0;
-		c->msg_flags = 0;	/* a stream has no message ends */
+		c->h2g_len = (uint32_t)n;
+		c->h2g_off = 0;
+		c->h2g_flags = 0;	/* a stream has no message ends */
 		return;
 	}
-	free(c->msg);
-	c->msg = NULL;
-	if (n == 0)
-		device_host_eof(dev, c);
-	else if (n == -EAGAIN)
-		c->host_readable = false;
-	else
-		device_host_error(dev, c, n, true);
+	free(c->h2g_buf);
+	c->h2g_buf = NULL;
+	host_read_empty(dev, c, n);
 }
 
 /*
  * Reads the next host SEQPACKET message whole. A message larger than the
  * guest's whole buffer (min(peer's, ours) under the cap rule: Linux's
  * virtio_transport_seqpacket_enqueue()) could never be delivered: it is
- * refused with RST rather than truncated. msgbuf_size bounds our memory.
+ * refused with RST rather than truncated. payload_max bounds our memory.
  */
 static void
 read_message(struct vsock_device *dev, struct vsock_conn *c)
@@ -146,29 +152,31 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 	uint32_t window = dev->rules->credit_cap_own_buf &&
 	    c->cr.buf_alloc < c->cr.peer_buf_alloc ? c->cr.buf_alloc :
 	    c->cr.peer_buf_alloc;
-	uint32_t limit = window < dev->msgbuf_size ? window :
-	    dev->msgbuf_size;
-	struct iovec iov = { dev->msgbuf, limit };
+	uint32_t limit = window < dev->payload_max ? window :
+	    dev->payload_max;
+	struct iovec iov;
 	uint32_t flags = 0;
 	ssize_t n;
 
+	if (dev->seq_staging == NULL &&
+	    (dev->seq_staging = malloc(dev->payload_max)) == NULL) {
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		return;
+	}
+	iov = (struct iovec){ dev->seq_staging, limit };
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
-	if (n == 0) {
-		device_host_eof(dev, c);
-	} else if (n == -EAGAIN) {
-		c->host_readable = false;
-	} else if (n == -EMSGSIZE) {
+	if (n == -EMSGSIZE) {
 		dev->stats.seqpacket_oversize++;
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
-	} else if (n < 0) {
-		device_host_error(dev, c, n, true);
-	} else if ((c->msg = malloc((size_t)n)) == NULL) {
+	} else if (n <= 0) {
+		host_read_empty(dev, c, n);
+	} else if ((c->h2g_buf = malloc((size_t)n)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 	} else {
-		memcpy(c->msg, dev->msgbuf, (size_t)n);
-		c->msg_len = (uint32_t)n;
-		c->msg_off = 0;
-		c->msg_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
+		memcpy(c->h2g_buf, dev->seq_staging, (size_t)n);
+		c->h2g_len = (uint32_t)n;
+		c->h2g_off = 0;
+		c->h2g_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
 	}
 }
 
@@ -177,22 +185,22 @@ static uint32_t
 message_fragment(struct vsock_device *dev, struct vsock_conn *c,
     const struct virtq_chain *ch, uint32_t room, uint32_t *flags)
 {
-	uint32_t n = c->msg_len - c->msg_off;
+	uint32_t n = c->h2g_len - c->h2g_off;
 
 	if (n > room)
 		n = room;
-	if (n == 0 && c->msg_len != 0)
+	if (n == 0 && c->h2g_len != 0)
 		return 0;
 	if (virtq_chain_write(&dev->vq[VSOCK_QUEUE_RX], ch, VSOCK_HDR_SIZE,
-	    c->msg + c->msg_off, n) < 0)
+	    c->h2g_buf + c->h2g_off, n) < 0)
 		return 0;
-	c->msg_off += n;
+	c->h2g_off += n;
 	*flags = 0;
-	if (c->msg_off == c->msg_len) {
+	if (c->h2g_off == c->h2g_len) {
 		/* EOM (and EOR) only on the last fragment, as vhost does. */
-		*flags = c->msg_flags;
-		free(c->msg);
-		c->msg = NULL;
+		*flags = c->h2g_flags;
+		free(c->h2g_buf);
+		c->h2g_buf = NULL;
 	}
 	return n;
 }
@@ -220,7 +228,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 	if (room == 0)
 		return false;	/* header-only buffer: not EOF, just small */
 	*flags = 0;
-	if (c->type == VIRTIO_VSOCK_TYPE_STREAM && c->msg == NULL) {
+	if (c->type == VIRTIO_VSOCK_TYPE_STREAM && c->h2g_buf == NULL) {
 		uint32_t want = credit;
 
 		if (want > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
@@ -231,10 +239,10 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 			return *len > 0;
 		}
 		read_stream_batch(dev, c, want);
-	} else if (c->msg == NULL) {
+	} else if (c->h2g_buf == NULL) {
 		read_message(dev, c);
 	}
-	if (c->msg == NULL)
+	if (c->h2g_buf == NULL)
 		return false;
 	*len = message_fragment(dev, c, ch, room, flags);
 	return *len > 0 || *flags != 0;
@@ -294,8 +302,8 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		device_set_timer(dev, c, TIMER_REQUEST);
 		break;
 	case VIRTIO_VSOCK_OP_RW:
-		c->cr.tx_cnt += len;
-		dev->stats.rx_bytes += len;
+		c->cr.tx_cnt += len;	/* Linux's name: sent to the peer */
+		dev->stats.h2g_bytes += len;
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
 		device_shutdown_sent(dev, c);
@@ -325,12 +333,12 @@ emit(struct vsock_device *dev, const struct virtq_chain *ch,
 		return 0;
 	if (dev->tap != NULL) {
 		if (virtq_chain_read_writable(vq, ch, VSOCK_HDR_SIZE,
-		    dev->msgbuf, h->len) < 0)
-			memset(dev->msgbuf, 0, h->len);
+		    dev->tap_copy, h->len) < 0)
+			memset(dev->tap_copy, 0, h->len);
 		device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
-		    dev->msgbuf, h->len);
+		    dev->tap_copy, h->len);
 	}
-	dev->stats.rx_packets++;
+	dev->stats.h2g_packets++;
 	return VSOCK_HDR_SIZE + h->len;
 }
 

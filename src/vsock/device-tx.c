@@ -420,17 +420,17 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 		tap_len = h.len < carried ? h.len : carried;
 		if (tap_len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 			tap_len = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
-		if (virtq_chain_read(vq, ch, VSOCK_HDR_SIZE, dev->msgbuf,
+		if (virtq_chain_read(vq, ch, VSOCK_HDR_SIZE, dev->tap_copy,
 		    tap_len) < 0)
 			tap_len = 0;
 		device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, drop, raw,
-		    dev->msgbuf, tap_len);
+		    dev->tap_copy, tap_len);
 	}
 	if (drop)
 		return;
-	dev->stats.tx_packets++;
+	dev->stats.g2h_packets++;
 	if (h.op == VIRTIO_VSOCK_OP_RW)
-		dev->stats.tx_bytes += h.len;
+		dev->stats.g2h_bytes += h.len;
 	dispatch(dev, ch, &h);
 }
 

@@ -23,11 +23,17 @@ vsock_device_config_defaults(struct vsock_device_config *c)
 	c->orphan_max = 256;
 }
 
+/*
+ * Whether cid can be a guest's: 0 (hypervisor), 1 (local), 2 (host) and
+ * VMADDR_CID_ANY are reserved, and CIDs above 32 bits unsupported (the
+ * virtio spec keeps guest_cid's upper half zero). The one rule, shared by
+ * the device and the simulated guest.
+ * Linux: vhost_vsock_set_cid(), "Refuse reserved CIDs" and "64-bit CIDs".
+ */
 bool
 vsock_cid_valid(uint64_t cid)
 {
-	return cid > VMADDR_CID_HOST && cid != VMADDR_CID_ANY &&
-	    cid != UINT64_MAX;
+	return cid > VMADDR_CID_HOST && cid < VMADDR_CID_ANY;
 }
 
 /* Checks cfg; returns a sentence saying what is wrong, or NULL. */
@@ -37,7 +43,8 @@ config_problem(const struct vsock_device_config *cfg,
 {
 	if (!vsock_cid_valid(cfg->guest_cid))
 		return "guest CID is reserved: 0 (hypervisor), 1 (local), "
-		    "2 (host), 0xffffffff and 2^64-1 (any) cannot be used";
+		    "2 (host), 0xffffffff (any) and CIDs above 32 bits "
+		    "cannot be used";
 	if (cfg->max_conns == 0 ||
 	    cfg->max_conns > VSOCK_LOCAL_PORT_END - VSOCK_LOCAL_PORT_FIRST)
 		return "connection limit must be between 1 and 2^30";
@@ -79,10 +86,10 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	dev->be_ctx = be_ctx;
 	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
 	dev->orphans = calloc(cfg->orphan_max, sizeof(*dev->orphans));
-	dev->msgbuf_size = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
+	dev->payload_max = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
 	    dev->cfg.buf_alloc : VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
-	dev->msgbuf = malloc(dev->msgbuf_size);
-	if (dev->orphans == NULL || dev->msgbuf == NULL ||
+	dev->tap_copy = malloc(dev->payload_max);
+	if (dev->orphans == NULL || dev->tap_copy == NULL ||
 	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
 		vsock_device_free(dev);
 		return -VSE_ERR_NOMEM;
@@ -115,7 +122,8 @@ vsock_device_free(struct vsock_device *dev)
 		drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	conntab_free(&dev->tab);
 	free(dev->orphans);
-	free(dev->msgbuf);
+	free(dev->tap_copy);
+	free(dev->seq_staging);
 	free(dev);
 }
 
@@ -251,14 +259,14 @@ device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 		conn_list_unlink(&dev->rxq, c, RXQ_LINK);
 	conntab_remove(&dev->tab, c);
 	txbuf_free(&c->tx);
-	free(c->msg);
+	free(c->h2g_buf);
 	free(c);
 	dev->stats.conns_closed++;
 }
 
 /*
  * Drops what the guest sent that the host will now never take. The host's
- * message in flight to the guest (c->msg) is not the guest's: an orderly
+ * message in flight to the guest (c->h2g_buf) is not the guest's: an orderly
  * host close still delivers it whole. With credit_back the dropped bytes
  * count as consumed (fwd_cnt, maybe an update): a guest application
  * blocked sending to us may be what keeps it from reading, and so from
@@ -290,8 +298,8 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	device_discard_tx(dev, c, true);
 	/* Host bytes read but not yet sent die with the connection. */
-	free(c->msg);
-	c->msg = NULL;
+	free(c->h2g_buf);
+	c->h2g_buf = NULL;
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;
 	device_set_timer(dev, c, TIMER_NONE);
@@ -312,7 +320,7 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	 */
 	if (c->state == CONN_ESTABLISHED && !c->host_readable &&
 	    !c->host_eof && !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
-		want |= VSOCK_WANT_READ;
+		want |= VSOCK_EV_READ;
 	/*
 	 * Write interest only for what a write could take: a SEQPACKET
 	 * message goes whole, so fragments before its EOM wait for the guest,
@@ -320,7 +328,7 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	 */
 	if (c->type == VIRTIO_VSOCK_TYPE_SEQPACKET ? c->tx.nmsgs > 0 :
 	    c->tx.len > 0)
-		want |= VSOCK_WANT_WRITE;
+		want |= VSOCK_EV_WRITE;
 	if (want != c->want) {
 		c->want = (uint8_t)want;
 		dev->be->want(dev->be_ctx, c, want);

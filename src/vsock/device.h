@@ -44,6 +44,7 @@ enum vsock_close_rules {
  * profile, or a kernel version that changed a rule, is one more row there.
  */
 struct vsock_profile_rules {
+	const char *name;		/* --profile NAME, reports, JSON */
 	uint32_t buf_alloc;		/* our receive buffer, by default */
 	vsock_time_t close_timeout;	/* our SHUTDOWN(3) left unanswered */
 	enum vsock_credit_policy update_policy;	/* unsolicited CREDIT_UPDATE */
@@ -79,8 +80,13 @@ typedef void (*vsock_notify_fn)(void *ctx, unsigned q);
 
 /* Counters; every drop the spec allows is counted, never silent. */
 struct vsock_device_stats {
-	uint64_t tx_packets, rx_packets;
-	uint64_t tx_bytes, rx_bytes;		/* payload */
+	/*
+	 * By direction, not by queue name: g2h came in on the TX queue,
+	 * h2g went out on the RX queue (the credit code's tx_cnt counts the
+	 * h2g bytes too, under Linux's name).
+	 */
+	uint64_t g2h_packets, h2g_packets;
+	uint64_t g2h_bytes, h2g_bytes;		/* payload */
 	uint64_t tx_dropped_writable;		/* TX chain with writable part */
 	uint64_t tx_dropped_short;		/* < 44 bytes */
 	uint64_t tx_dropped_len;		/* len > 64 KiB or > chain */
@@ -106,11 +112,17 @@ void vsock_device_config_defaults(struct vsock_device_config *c);
 /* The rules of profile p, or NULL for a profile that does not exist. */
 const struct vsock_profile_rules *vsock_profile_rules(enum vsock_profile p);
 
+/* The profile's name ("linux"), or NULL for one that does not exist. */
+const char *vsock_profile_name(enum vsock_profile p);
+
+/* The profile called name (exactly): 0, or -VSE_ERR_INVAL for none. */
+int vsock_profile_parse(const char *name, enum vsock_profile *out);
+
 /* The buf_alloc and close timeout a profile implies. */
 uint32_t vsock_profile_buf_alloc(enum vsock_profile p);
 vsock_time_t vsock_profile_close_timeout(enum vsock_profile p);
 
-/* Is cid usable as a guest CID? (0, 1, 2, 2^32-1 and 2^64-1 are not.) */
+/* Is cid usable as a guest CID? (3 to 2^32-2: Linux's vhost_vsock_set_cid().) */
 bool vsock_cid_valid(uint64_t cid);
 
 /*

@@ -14,7 +14,7 @@ src_vsock_libvsock_la_SOURCES = \
 	src/vsock/backend.h \
 	src/vsock/credit.c src/vsock/credit.h src/vsock/credit-policy.h \
 	src/vsock/txbuf.c src/vsock/txbuf.h \
-	src/vsock/conn-list.c src/vsock/conntab.c \
+	src/vsock/conn-list.c src/vsock/conntab.c src/vsock/port-hash.h \
 	src/vsock/device.c src/vsock/device.h src/vsock/device-int.h \
 	src/vsock/device-profile.c \
 	src/vsock/device-tx.c src/vsock/device-rx.c src/vsock/device-close.c \

@@ -122,8 +122,8 @@ f_pump(struct full *f)
 	for (i = 0; i < MAXFD; i++)
 		if (f->watch[i]) {
 			p[n].fd = i;
-			p[n].events = (f->watch[i] & MUXER_EV_READ ? POLLIN : 0) |
-			    (f->watch[i] & MUXER_EV_WRITE ? POLLOUT : 0);
+			p[n].events = (f->watch[i] & VSOCK_EV_READ ? POLLIN : 0) |
+			    (f->watch[i] & VSOCK_EV_WRITE ? POLLOUT : 0);
 			p[n++].revents = 0;
 		}
 	if (n > 0 && poll(p, (nfds_t)n, 0) > 0)
@@ -132,9 +132,9 @@ f_pump(struct full *f)
 
 			if (p[i].revents == 0)
 				continue;
-			ev |= p[i].revents & POLLIN ? MUXER_EV_READ : 0;
-			ev |= p[i].revents & POLLOUT ? MUXER_EV_WRITE : 0;
-			ev |= p[i].revents & POLLHUP ? MUXER_EV_HUP : 0;
+			ev |= p[i].revents & POLLIN ? VSOCK_EV_READ : 0;
+			ev |= p[i].revents & POLLOUT ? VSOCK_EV_WRITE : 0;
+			ev |= p[i].revents & POLLHUP ? VSOCK_EV_HUP : 0;
 			muxer_handle(f->mx, p[i].fd, ev, 0);
 		}
 	for (rounds = 0; rounds < 64 && (f->kick || f->irq); rounds++) {
@@ -190,12 +190,8 @@ full_setup(struct full *f)
 	vsock_device_set_features(f->dev, gc.features);
 	if (fg_vsock_new(&f->mem, &gc, &f->vs) < 0)
 		exit(1);
-	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
-		const struct fg_ring *r = fg_vsock_ring(f->vs, q);
-
-		vsock_device_set_queue(f->dev, q, &f->mem.gm, r->num,
-		    r->desc_gpa, r->avail_gpa, r->used_gpa);
-	}
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
+		fg_ring_bind(f->dev, &f->mem, q, fg_vsock_ring(f->vs, q));
 	fg_vsock_start(f->vs);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_5000", f->path);
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -330,13 +326,13 @@ queue_packets(struct wire *w, unsigned n, uint16_t op, uint32_t len,
 
 		h.len = len;
 		vsock_hdr_encode(&h, raw);
-		while ((tok = fg_ring_get_used(&w->txr, NULL)) != NULL)
+		while ((tok = fg_ring_get_used(&w->q.tx, NULL)) != NULL)
 			w->tx_slot_used[(uintptr_t)tok - 1] = false;
 		b.gpa = w->tx_pool + (uint64_t)i * WIRE_TX_SLOT;
 		b.len = VSOCK_HDR_SIZE + len;
 		fg_mem_write(&w->mem, b.gpa, raw, b.len);
 		w->tx_slot_used[i] = true;
-		fg_ring_add(&w->txr, &b, 1, NULL, 0, (void *)(uintptr_t)(i + 1),
+		fg_ring_add(&w->q.tx, &b, 1, NULL, 0, (void *)(uintptr_t)(i + 1),
 		    false);
 	}
 }

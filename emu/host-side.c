@@ -1,0 +1,53 @@
+/* host-side.c - the muxer on the program's loop and a device on the muxer, for serve and vhost-user alike. */
+#include "config.h"
+
+#include "host-side.h"
+
+/* A muxer fd has events: the loop reports, the muxer handles. */
+static void
+on_muxer_fd(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct host_side *h = ctx;
+
+	muxer_handle(h->mx, fd, events, now);
+}
+
+/* The muxer asks for fd to be watched (or no longer: events 0). */
+static void
+on_muxer_watch(void *ctx, int fd, unsigned events)
+{
+	struct host_side *h = ctx;
+
+	loop_watch(h->loop, fd, events, on_muxer_fd, h);
+}
+
+int
+host_side_open(struct host_side *h, struct loop *loop,
+    const struct muxer_config *mc, char *err, size_t errlen)
+{
+	h->loop = loop;
+	h->mx = NULL;
+	return muxer_new(mc, on_muxer_watch, h, &h->mx, err, errlen) < 0 ?
+	    -1 : 0;
+}
+
+int
+host_device_new(struct host_side *h, const struct host_device_opts *o,
+    struct capture *cap, struct vsock_device **out, const char **why)
+{
+	struct vsock_device_config dc;
+	int e;
+
+	vsock_device_config_defaults(&dc);
+	dc.guest_cid = o->cid;
+	dc.profile = o->profile;
+	dc.seqpacket = o->seqpacket;
+	dc.max_conns = o->max_conns;
+	if ((e = vsock_device_new(&dc, &muxer_backend_ops, h->mx, out,
+	    why)) < 0)
+		return e;
+	muxer_attach(h->mx, *out);
+	if (cap != NULL && cap->w != NULL)
+		vsock_device_set_tap(*out, capture_tap, cap);
+	return 0;
+}
