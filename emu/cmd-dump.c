@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "pcap-reader.h"
+#include "trace-format.h"
 #include "vsockemu.h"
 
 static const char dump_usage[] =
@@ -37,45 +38,6 @@ static const char dump_usage[] =
 "another link type, or holds a record whose lengths do not add up stops\n"
 "with one line naming the file and the frame, and exit status 2.\n";
 
-/* Writes flag names joined by '|', unknown bits in hex; "0" for none. */
-static void
-dump_flag_names(uint32_t flags, const char *const names[2], char *buf,
-    size_t len)
-{
-	size_t off = 0;
-	unsigned b;
-
-	buf[0] = '\0';
-	for (b = 0; b < 2 && names != NULL; b++) {
-		if ((flags & (1u << b)) == 0)
-			continue;
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-		    off > 0 ? "|" : "", names[b]);
-		flags &= ~(1u << b);
-	}
-	if (flags != 0)
-		snprintf(buf + off, len - off, "%s0x%" PRIx32,
-		    off > 0 ? "|" : "", flags);
-	else if (off == 0)
-		snprintf(buf, len, "0");
-}
-
-/* Flags by name where virtio 1.2 5.10.6 names them (SHUTDOWN, SEQPACKET RW). */
-static void
-dump_flags(const struct vsock_hdr *h, char *buf, size_t len)
-{
-	static const char *const shutdown[2] = { "RCV", "SEND" };
-	static const char *const seq[2] = { "EOM", "EOR" };
-	const char *const *names = NULL;
-
-	if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN)
-		names = shutdown;
-	else if (h->op == VIRTIO_VSOCK_OP_RW &&
-	    h->type == VIRTIO_VSOCK_TYPE_SEQPACKET)
-		names = seq;
-	dump_flag_names(h->flags, names, buf, len);
-}
-
 /* Prints the payload as hexdump -C does, offsets relative to the payload. */
 static void
 dump_hex(const uint8_t *p, uint32_t n)
@@ -103,24 +65,14 @@ dump_hex(const uint8_t *p, uint32_t n)
 static void
 dump_frame(const struct vsock_pcap_frame *f, uint64_t first, int hex)
 {
-	const struct vsock_hdr *h = &f->hdr;
 	/* A hostile file's time may run backwards: print a sign. */
 	int back = f->ts_ns < first;
 	uint64_t us = (back ? first - f->ts_ns : f->ts_ns - first) / 1000;
-	const char *type = vsock_type_name(h->type);
-	char flags[64], tbuf[32];
+	char line[TRACE_FORMAT_HDR_LEN];
 
-	if (type == NULL) {
-		snprintf(tbuf, sizeof(tbuf), "unknown %u", h->type);
-		type = tbuf;
-	}
-	dump_flags(h, flags, sizeof(flags));
-	printf("%" PRIu64 " %s%" PRIu64 ".%06" PRIu64 " %" PRIu64 ":%" PRIu32
-	    " > %" PRIu64 ":%" PRIu32 " %s %s flags %s len %" PRIu32
-	    " buf_alloc %" PRIu32 " fwd_cnt %" PRIu32, f->number,
-	    back ? "-" : "", us / 1000000, us % 1000000, h->src_cid,
-	    h->src_port, h->dst_cid, h->dst_port, type, vsock_op_name(h->op),
-	    flags, h->len, h->buf_alloc, h->fwd_cnt);
+	trace_format_hdr(&f->hdr, line, sizeof(line));
+	printf("%" PRIu64 " %s%" PRIu64 ".%06" PRIu64 " %s", f->number,
+	    back ? "-" : "", us / 1000000, us % 1000000, line);
 	if (f->dropped)
 		fputs(" [dropped]", stdout);
 	if (f->split_tap)

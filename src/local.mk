@@ -25,6 +25,7 @@ src_libvsockemu_a_SOURCES = \
 	src/pcap-record.c src/pcap-reader.c src/pcap-reader.h \
 	src/pcap-input.c src/pcap-input.h \
 	src/pcap-writer.c src/pcap-writer.h \
+	src/trace-format.c src/trace-format.h \
 	src/replay.c src/replay.h src/replay-int.h \
 	src/replay-conn.c src/replay-stream.c src/replay-trace.c \
 	src/replay-device.c src/replay-compare.c src/replay-file.c \
