@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "replay-int.h"
+#include "trace-format.h"
 
 /*
  * Finds (or creates) the pair a frame belongs to and says which way it went.
@@ -323,6 +324,29 @@ host_rw(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 	return 0;
 }
 
+/*
+ * A host SHUTDOWN that stops receiving while the host still sends: Linux
+ * sends it for shutdown(SHUT_RD) (virtio_transport_shutdown() maps
+ * RCV_SHUTDOWN to VIRTIO_VSOCK_SHUTDOWN_RCV), but the device declares RCV
+ * only when the application closes, so no application can make it send
+ * this. Reported as the flags that differ, not as a missing packet.
+ */
+static int
+host_shut_rcv_only(struct replay *rp, struct rp_conn *c,
+    const struct vsock_pcap_frame *f, uint8_t added)
+{
+	char flags[48];
+
+	if ((added & VIRTIO_VSOCK_SHUTDOWN_RCV) == 0 ||
+	    ((c->t_shut | added) & VIRTIO_VSOCK_SHUTDOWN_SEND) != 0)
+		return 0;
+	trace_format_flags(&f->hdr, flags, sizeof(flags));
+	rp_diverge(rp, f->number, c, "flags", "SEND or RCV|SEND", flags,
+	    "the host shuts down receiving only; the device declares RCV "
+	    "only when the application closes");
+	return 1;
+}
+
 /* Host frames on an established connection. */
 static int
 host_open(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
@@ -338,6 +362,8 @@ host_open(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
 		added = (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK &
 		    ~c->t_shut);
+		if (host_shut_rcv_only(rp, c, f, added))
+			return 1;
 		c->t_shut |= added;
 		act_shutdown(rp, c, added);
 		return 0;
