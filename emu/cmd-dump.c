@@ -1,6 +1,7 @@
 /* cmd-dump.c - `vsockemu dump`: print a vsockmon capture one frame a line. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,7 +37,8 @@ static const char dump_usage[] =
 "\n"
 "Every file is checked as it is read: a file that is not a capture, has\n"
 "another link type, or holds a record whose lengths do not add up stops\n"
-"with one line naming the file and the frame, and exit status 2.\n";
+"with one line naming the file and the frame, and exit status 2. A reader\n"
+"that stops reading (`vsockemu dump FILE | head`) ends dump quietly.\n";
 
 /* Prints the payload as hexdump -C does, offsets relative to the payload. */
 static void
@@ -82,6 +84,22 @@ dump_frame(const struct vsock_pcap_frame *f, uint64_t first, int hex)
 		dump_hex(f->payload, f->payload_len);
 }
 
+/*
+ * Standard output failed. SIGPIPE is ignored (serve must outlive its
+ * capture's reader), so a reader that stopped reading (`| head`) shows up
+ * here as EPIPE and ends dump quietly; anything else is reported. Returns
+ * the exit status.
+ */
+static int
+output_failed(int err)
+{
+	if (err == EPIPE)
+		return 0;
+	fprintf(stderr, "vsockemu dump: standard output: %s\n",
+	    strerror(err));
+	return 2;
+}
+
 /* Dumps one file; 0 when all of it was readable, 2 otherwise. */
 static int
 dump_file(const char *path, int hex)
@@ -102,6 +120,11 @@ dump_file(const char *path, int hex)
 		if (f.number == 1)
 			first = f.ts_ns;
 		dump_frame(&f, first, hex);
+		if (ferror(stdout)) {
+			e = errno;	/* the failed write's */
+			vsock_pcap_reader_close(r);
+			return output_failed(e);
+		}
 	}
 	vsock_pcap_reader_close(r);
 	if (e == 0)
@@ -145,6 +168,8 @@ cmd_dump(int argc, char **argv)
 			printf("%s%s:\n", i > optind ? "\n" : "", argv[i]);
 		if (dump_file(argv[i], hex) != 0)
 			status = 2;
+		if (ferror(stdout))
+			break;	/* said by dump_file */
 	}
 	return status;
 }

@@ -6,16 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend-muxer.h"
+#include "capture.h"
 #include "device.h"
 #include "error.h"
 #include "guest-apps.h"
 #include "loop.h"
 #include "mem.h"
 #include "options.h"
-#include "pcap-writer.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -33,26 +32,40 @@ static const char serve_usage[] =
 "\n"
 "  host -> guest  connect to the main socket, send \"CONNECT <port>\\n\",\n"
 "                 read \"OK <local_port>\\n\", then talk to the guest service\n"
+"                 (a SEQPACKET service: the same from a SOCK_SEQPACKET\n"
+"                 client of the main socket's path + .seqpacket, e.g.\n"
+"                 ./v.sock.seqpacket; each line is one message there, and\n"
+"                 each message stays one)\n"
 "  guest -> host  the guest connects to host port P: vsockemu connects to\n"
-"                 the AF_UNIX socket PATH_P (e.g. ./v.sock_1234)\n"
+"                 the AF_UNIX socket PATH_P (e.g. ./v.sock_1234), of type\n"
+"                 SOCK_SEQPACKET for a SEQPACKET connection\n"
 "\n"
 "Options:\n"
 "  --uds PATH             main host socket (default ./v.sock)\n"
 "  --cid N                guest CID (default 3; 0, 1, 2 and -1 are reserved)\n"
 "  --vsock cid=N,socket=PATH\n"
 "                         the same in Cloud Hypervisor's form\n"
-"  --guest PORT=SERVICE   what listens in the guest on PORT (repeatable);\n"
+"  --guest PORT=SERVICE[,seqpacket]\n"
+"                         what listens in the guest on PORT (repeatable);\n"
 "                         SERVICE is echo, discard, source:BYTES (sends that\n"
 "                         many pattern bytes, then closes) or unix:PATH (each\n"
 "                         connection is bridged to the AF_UNIX server PATH,\n"
-"                         which plays the guest application). Default 52=echo\n"
-"  --guest-connect PATH=PORT\n"
+"                         which plays the guest application). ,seqpacket: a\n"
+"                         SEQPACKET socket (a unix: server is then\n"
+"                         SOCK_SEQPACKET; messages up to 64 KiB). Default\n"
+"                         52=echo\n"
+"  --guest-connect PATH=PORT[,seqpacket]\n"
 "                         listen on PATH; each local client becomes a guest\n"
 "                         connection to host port PORT (so it reaches\n"
 "                         UDS_PORT), letting a local program play a guest\n"
-"                         client (repeatable)\n"
-"  --seqpacket            offer VIRTIO_VSOCK_F_SEQPACKET; guest services and\n"
-"                         bridges then use SOCK_SEQPACKET\n"
+"                         client (repeatable); ,seqpacket: PATH and the\n"
+"                         connection are SEQPACKET\n"
+"  --seqpacket            every service and --guest-connect is SEQPACKET, as\n"
+"                         if each said ,seqpacket. With either form the\n"
+"                         device offers VIRTIO_VSOCK_F_SEQPACKET and host\n"
+"                         clients of SEQPACKET services use PATH.seqpacket\n"
+"                         (--uds PATH); a client of the other socket type\n"
+"                         is closed without OK, as Linux refuses it\n"
 "  --profile NAME         what the device reproduces: firecracker (64 KiB\n"
 "                         buffers, asks for credit; default) or linux\n"
 "                         (256 KiB, Linux >= 6.8 updates, never asks for\n"
@@ -62,6 +75,8 @@ static const char serve_usage[] =
 "                         as a vsockmon pcap (LINKTYPE_VSOCK) that Wireshark\n"
 "                         and tcpdump open; '-' writes to stdout, e.g.\n"
 "                         vsockemu serve --pcap - | wireshark -k -i -\n"
+"                         A write that fails (Wireshark closed: EPIPE)\n"
+"                         stops the capture with one message; serving goes on\n"
 "  --line-timeout MS      close host sockets that have not sent a complete\n"
 "                         CONNECT line within MS milliseconds (default 5000)\n"
 "  -v, --verbose          print counters when stopping\n"
@@ -73,8 +88,11 @@ static const char serve_usage[] =
 "  socat - UNIX-CONNECT:./v.sock     # type: CONNECT 52\n"
 "                                    # get:  OK 1073741824, then an echo\n"
 "\n"
-"SIGINT or SIGTERM resets every connection, removes the socket files\n"
-"vsockemu created and exits 0. Bad options or unusable paths: exit 2.\n"
+"SIGINT, SIGTERM or SIGHUP resets every connection, removes the socket\n"
+"files vsockemu created and exits 0; SIGPIPE is ignored. At the fd limit\n"
+"(ulimit -n) host clients wait in the listen backlog, one message says so,\n"
+"and accepting resumes as fds are freed. Bad options or unusable paths:\n"
+"exit 2.\n"
 "SIGUSR1 prints one line of live counters to stderr (even with -q):\n"
 "  vsockemu: stats guest_sockets=N guest_apps=N device_conns=N conns_opened=N\n";
 
@@ -101,8 +119,7 @@ struct serve {
 	struct vsock_device *dev;
 	struct muxer *mx;
 	struct gapps *apps;
-	struct vsock_pcap_writer *pcap;
-	uint64_t pcap_epoch;		/* wall ns minus monotonic ns at start */
+	struct capture cap;
 	bool kick, irq;
 };
 
@@ -114,13 +131,31 @@ bad(const char *opt, const char *arg, const char *why)
 	return -1;
 }
 
-/* --guest PORT=SERVICE */
+/*
+ * Cuts a trailing ",seqpacket" off arg: that service or connection is
+ * SEQPACKET (0 leaves it to --seqpacket). Only at the end, so a unix:
+ * PATH may hold commas.
+ */
+static uint16_t
+cut_type(char *arg)
+{
+	static const char suffix[] = ",seqpacket";
+	size_t n = strlen(arg), k = sizeof(suffix) - 1;
+
+	if (n <= k || strcmp(arg + n - k, suffix) != 0)
+		return 0;
+	arg[n - k] = '\0';
+	return VIRTIO_VSOCK_TYPE_SEQPACKET;
+}
+
+/* --guest PORT=SERVICE[,seqpacket] */
 static int
 parse_guest(struct serve_opts *o, char *arg)
 {
 	char *eq = strchr(arg, '=');
 	struct gapp_listen_spec *s = &o->guest[o->nguest];
 	uint64_t port;
+	uint16_t type = cut_type(arg);
 
 	if (o->nguest == SERVE_MAX_GUEST)
 		return bad("--guest", arg, "too many");
@@ -131,17 +166,19 @@ parse_guest(struct serve_opts *o, char *arg)
 		return bad("--guest", arg, "port is not a number below 2^32-1");
 	memset(s, 0, sizeof(*s));
 	s->port = (uint32_t)port;
+	s->type = type;
 	if (gapp_parse_service(eq + 1, s) < 0)
 		return bad("--guest", eq + 1, "service must be echo, discard, "
-		    "source:BYTES or unix:PATH");
+		    "source:BYTES or unix:PATH, then ,seqpacket if it is one");
 	o->nguest++;
 	return 0;
 }
 
-/* --guest-connect PATH=PORT */
+/* --guest-connect PATH=PORT[,seqpacket] */
 static int
 parse_gconn(struct serve_opts *o, char *arg)
 {
+	uint16_t type = cut_type(arg);
 	char *eq = strrchr(arg, '=');
 	uint64_t port;
 
@@ -154,6 +191,7 @@ parse_gconn(struct serve_opts *o, char *arg)
 		return bad("--guest-connect", eq + 1, "port is not a number");
 	o->gconn[o->ngconn].path = arg;
 	o->gconn[o->ngconn].port = (uint32_t)port;
+	o->gconn[o->ngconn].type = type;
 	o->ngconn++;
 	return 0;
 }
@@ -178,6 +216,27 @@ parse_ch_vsock(struct serve_opts *o, char *arg)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Does the device offer VIRTIO_VSOCK_F_SEQPACKET (and the muxer listen on
+ * UDS.seqpacket)? With --seqpacket, or when one service or --guest-connect
+ * is SEQPACKET by itself.
+ */
+static bool
+offer_seqpacket(const struct serve_opts *o)
+{
+	unsigned i;
+
+	if (o->seqpacket)
+		return true;
+	for (i = 0; i < o->nguest; i++)
+		if (o->guest[i].type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+			return true;
+	for (i = 0; i < o->ngconn; i++)
+		if (o->gconn[i].type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+			return true;
+	return false;
 }
 
 static int
@@ -301,34 +360,15 @@ on_irq(void *ctx, unsigned q)
 	((struct serve *)ctx)->irq = true;
 }
 
-/*
- * The device's tap: its clock is monotonic, a capture wants wall-clock
- * time, so the program (never the device) shifts each record.
- */
-static void
-on_tap(void *ctx, const struct vsock_tap_record *rec)
-{
-	struct serve *s = ctx;
-	struct vsock_tap_record r = *rec;
-
-	r.now += s->pcap_epoch;
-	vsock_pcap_writer_tap(s->pcap, &r);
-}
-
 /* Opens the capture and hooks it to the device. */
 static int
 start_pcap(struct serve *s, char *err, size_t errlen)
 {
-	struct timespec wall;
-
 	if (s->o.pcap == NULL)
 		return 0;
-	if (vsock_pcap_writer_open(s->o.pcap, &s->pcap, err, errlen) < 0)
+	if (capture_open(&s->cap, "serve", s->o.pcap, err, errlen) < 0)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	s->pcap_epoch = (uint64_t)wall.tv_sec * 1000000000u +
-	    (uint64_t)wall.tv_nsec - loop_now();
-	vsock_device_set_tap(s->dev, on_tap, s);
+	vsock_device_set_tap(s->dev, capture_tap, &s->cap);
 	return 0;
 }
 
@@ -395,7 +435,7 @@ build_guest(struct serve *s, char *err, size_t errlen)
 	vsock_device_config_defaults(&dc);
 	dc.guest_cid = s->o.cid;
 	dc.profile = s->o.profile;
-	dc.seqpacket = s->o.seqpacket;
+	dc.seqpacket = offer_seqpacket(&s->o);
 	dc.max_conns = s->o.max_conns;
 	if ((e = vsock_device_new(&dc, &muxer_backend_ops, s->mx, &s->dev,
 	    &why)) < 0) {
@@ -440,14 +480,16 @@ print_stats(const struct serve *s)
 
 	fprintf(stderr, "vsockemu: %llu connections, packets %llu to host / "
 	    "%llu to guest, bytes %llu / %llu, RST sent %llu; host sockets "
-	    "%llu accepted, %llu bad lines, %llu line timeouts\n",
+	    "%llu accepted, %llu bad lines, %llu line timeouts, %llu accept "
+	    "pauses (fd limit)\n",
 	    (unsigned long long)d->conns_opened,
 	    (unsigned long long)d->tx_packets,
 	    (unsigned long long)d->rx_packets,
 	    (unsigned long long)d->tx_bytes, (unsigned long long)d->rx_bytes,
 	    (unsigned long long)d->rst_sent, (unsigned long long)m->accepted,
 	    (unsigned long long)m->bad_lines,
-	    (unsigned long long)m->line_timeouts);
+	    (unsigned long long)m->line_timeouts,
+	    (unsigned long long)m->accept_backoffs);
 }
 
 /* SIGUSR1: one line of live counters on stderr (make soak reads it). */
@@ -471,9 +513,7 @@ teardown(struct serve *s)
 	/* Releasing the connections closes their host sockets. */
 	vsock_device_free(s->dev);
 	muxer_free(s->mx);
-	if (s->pcap != NULL && vsock_pcap_writer_close(s->pcap) < 0)
-		fprintf(stderr, "vsockemu serve: %s: capture incomplete\n",
-		    s->o.pcap);
+	capture_close(&s->cap);
 	if (s->vs != NULL)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
@@ -500,6 +540,9 @@ cmd_serve(int argc, char **argv)
 	muxer_config_defaults(&mc);
 	mc.uds_path = s.o.uds;
 	mc.line_timeout = s.o.line_timeout_ms * 1000000u;
+	mc.seqpacket = offer_seqpacket(&s.o);
+	mc.log = vse_log;
+	mc.log_ctx = "serve";
 	if (muxer_new(&mc, on_mx_watch, &s, &s.mx, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
@@ -512,8 +555,10 @@ cmd_serve(int argc, char **argv)
 	}
 	fg_vsock_start(s.vs);
 	if (s.o.verbose)
-		fprintf(stderr, "vsockemu: guest CID %llu on %s\n",
-		    (unsigned long long)s.o.cid, s.o.uds);
+		fprintf(stderr, "vsockemu: guest CID %llu on %s%s%s\n",
+		    (unsigned long long)s.o.cid, s.o.uds,
+		    mc.seqpacket ? " and " : "", mc.seqpacket ?
+		    muxer_seqpacket_path(s.mx) : "");
 	do {
 		now = loop_now();
 		vsock_device_run(s.dev, now);

@@ -8,15 +8,14 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend-muxer.h"
+#include "capture.h"
 #include "device.h"
 #include "error.h"
 #include "loop.h"
 #include "options.h"
-#include "pcap-writer.h"
 #include "uds-path.h"
 #include "vhost-user.h"
 #include "vsockemu.h"
@@ -49,13 +48,18 @@ static const char vhu_usage[] =
 "  --cid N           guest CID, given to the guest in config space\n"
 "                    (default 3; 0, 1, 2 and -1 are reserved)\n"
 "  --pcap FILE       record every packet as a vsockmon capture ('-': stdout)\n"
-"  --seqpacket       offer VIRTIO_VSOCK_F_SEQPACKET\n"
+"  --seqpacket       offer VIRTIO_VSOCK_F_SEQPACKET; SOCK_SEQPACKET host\n"
+"                    clients use PATH.seqpacket (--uds PATH)\n"
 "  --profile NAME    credit profile: firecracker (default) or linux\n"
 "  --max-conns N     connection limit (default 1023)\n"
 "  --once            exit after the first front-end disconnects\n"
 "  -v, --verbose     report each front-end and the counters\n"
 "  -q, --quiet       print nothing but errors\n"
-"  -h, --help        show this help\n";
+"  -h, --help        show this help\n"
+"\n"
+"SIGINT, SIGTERM or SIGHUP resets every connection, removes its sockets\n"
+"and exits 0; SIGPIPE is ignored (a call fd nobody reads is an error, not\n"
+"a death). At the fd limit host clients wait in the listen backlog.\n";
 
 struct vhu_opts {
 	const char *socket, *uds, *pcap;
@@ -73,8 +77,7 @@ struct vhu_run {
 	struct muxer *mx;
 	struct vsock_device *dev;
 	struct vhu *v;
-	struct vsock_pcap_writer *pcap;
-	uint64_t pcap_epoch;
+	struct capture cap;
 	int kicks[VSOCK_NUM_QUEUES];	/* kick fds the loop watches */
 	bool closing;
 };
@@ -152,16 +155,6 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		return -1;
 	}
 	return 0;
-}
-
-static void
-on_tap(void *ctx, const struct vsock_tap_record *rec)
-{
-	struct vhu_run *r = ctx;
-	struct vsock_tap_record t = *rec;
-
-	t.now += r->pcap_epoch;
-	vsock_pcap_writer_tap(r->pcap, &t);
 }
 
 static void
@@ -315,8 +308,8 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	muxer_attach(r->mx, r->dev);
 	vhu_set_log(r->v, on_vhu_log, r);
 	vsock_device_set_notify(r->dev, vhu_notify, r->v);
-	if (r->pcap != NULL)
-		vsock_device_set_tap(r->dev, on_tap, r);
+	if (r->cap.w != NULL)
+		vsock_device_set_tap(r->dev, capture_tap, &r->cap);
 	r->conn_fd = c;
 	loop_watch(r->loop, c, LOOP_READ, on_frontend, r);
 	if (r->o.verbose >= 2)
@@ -353,7 +346,6 @@ cmd_vhost_user(int argc, char **argv)
 {
 	struct vhu_run r;
 	struct muxer_config mc;
-	struct timespec wall;
 	const char *why = NULL;
 	char err[512];
 	uint64_t now, next;
@@ -369,10 +361,13 @@ cmd_vhost_user(int argc, char **argv)
 		return 1;
 	muxer_config_defaults(&mc);
 	mc.uds_path = r.o.uds;
+	mc.seqpacket = r.o.seqpacket;
+	mc.log = vse_log;
+	mc.log_ctx = "vhost-user";
 	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
 	    muxer_new(&mc, on_mx_watch, &r, &r.mx, err, sizeof(err)) < 0 ||
-	    (r.o.pcap != NULL && vsock_pcap_writer_open(r.o.pcap, &r.pcap, err,
-	    sizeof(err)) < 0)) {
+	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,
+	    err, sizeof(err)) < 0)) {
 		fprintf(stderr, "vsockemu vhost-user: %s\n", err);
 		if (r.listen_fd >= 0) {
 			close(r.listen_fd);
@@ -382,9 +377,6 @@ cmd_vhost_user(int argc, char **argv)
 		loop_free(r.loop);
 		return 2;
 	}
-	clock_gettime(CLOCK_REALTIME, &wall);
-	r.pcap_epoch = (uint64_t)wall.tv_sec * 1000000000u +
-	    (uint64_t)wall.tv_nsec - loop_now();
 	loop_watch(r.loop, r.listen_fd, LOOP_READ, on_listen, &r);
 	if (r.o.verbose)
 		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
@@ -411,8 +403,7 @@ cmd_vhost_user(int argc, char **argv)
 	} while (!r.closing && loop_wait(r.loop, next));
 	end_session(&r, r.kicks);
 	muxer_free(r.mx);
-	if (r.pcap != NULL)
-		vsock_pcap_writer_close(r.pcap);
+	capture_close(&r.cap);
 	close(r.listen_fd);
 	unlink(r.o.socket);
 	loop_free(r.loop);

@@ -60,7 +60,6 @@ struct gconnect {
 struct gapps {
 	struct fg_vsock *vs;
 	struct loop *loop;
-	uint16_t type;
 	struct glisten *ls;
 	unsigned nls;
 	struct gconnect *cs;
@@ -105,9 +104,17 @@ on_local(void *ctx, int fd, unsigned events, uint64_t now)
 	g->local_events = true;
 }
 
+/* The AF_UNIX socket type that carries a vsock type's bytes or messages. */
+static int
+unix_type(uint16_t type)
+{
+	return type == VIRTIO_VSOCK_TYPE_SEQPACKET ? SOCK_SEQPACKET :
+	    SOCK_STREAM;
+}
+
 /* Non-blocking AF_UNIX socket connected (or connecting) to path. */
 static int
-unix_connect(const char *path)
+unix_connect(const char *path, uint16_t type)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
@@ -115,7 +122,8 @@ unix_connect(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -1;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, unix_type(type) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
 	if (fd < 0)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
@@ -182,13 +190,15 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 		return -ENOMEM;
 	g->vs = vs;
 	g->loop = loop;
-	g->type = type;
 	g->ls = calloc(nls ? nls : 1, sizeof(*g->ls));
 	g->cs = calloc(ncs ? ncs : 1, sizeof(*g->cs));
 	if (g->ls == NULL || g->cs == NULL)
 		goto fail;
 	for (i = 0; i < nls; i++) {
-		fd = fg_sock_open(vs, type);
+		g->ls[g->nls].spec = ls[i];
+		if (ls[i].type == 0)
+			g->ls[g->nls].spec.type = type;
+		fd = fg_sock_open(vs, g->ls[g->nls].spec.type);
 		/*
 		 * Linux's default somaxconn: one interrupt can deliver
 		 * hundreds of REQUESTs before the application accepts.
@@ -200,7 +210,6 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 			goto fail;
 		}
 		g->ls[g->nls].gfd = fd;
-		g->ls[g->nls].spec = ls[i];
 		g->nls++;
 	}
 	for (i = 0; i < ncs; i++) {
@@ -215,7 +224,10 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 		strcpy(sa.sun_path, cs[i].path);
 		if (uds_path_prepare(cs[i].path, err, errlen) < 0)
 			goto fail;
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+		gc->spec = cs[i];
+		if (cs[i].type == 0)
+			gc->spec.type = type;
+		fd = socket(AF_UNIX, unix_type(gc->spec.type) | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sa,
 		    sizeof(sa)) < 0 || listen(fd, 128) < 0) {
@@ -226,7 +238,6 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 			goto fail;
 		}
 		gc->lfd = fd;
-		gc->spec = cs[i];
 		strcpy(gc->path, cs[i].path);
 		g->ncs++;
 		loop_watch(loop, fd, LOOP_READ, on_local, g);
@@ -495,7 +506,7 @@ accept_guest(struct gapps *g, uint64_t now)
 			moved = true;
 			hfd = -1;
 			if (s->service == GAPP_UNIX &&
-			    (hfd = unix_connect(s->path)) < 0) {
+			    (hfd = unix_connect(s->path, s->type)) < 0) {
 				/* Nobody to bridge to: close the guest side. */
 				fg_sock_close(g->vs, fd, now);
 				continue;
@@ -520,7 +531,7 @@ accept_local(struct gapps *g, uint64_t now)
 		while ((hfd = accept4(g->cs[i].lfd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 			moved = true;
-			gfd = fg_sock_open(g->vs, g->type);
+			gfd = fg_sock_open(g->vs, g->cs[i].spec.type);
 			if (gfd < 0 || (fg_sock_connect(g->vs, gfd,
 			    VMADDR_CID_HOST, g->cs[i].spec.port, now) < 0 &&
 			    fg_sock_error(g->vs, gfd) != 0)) {

@@ -18,6 +18,7 @@ enum gapp_service {
 
 struct gapp_listen_spec {
 	uint32_t port;
+	uint16_t type;		/* VIRTIO_VSOCK_TYPE_*; 0: gapps_new's */
 	enum gapp_service service;
 	uint64_t bytes;		/* GAPP_SOURCE */
 	const char *path;	/* GAPP_UNIX */
@@ -27,14 +28,17 @@ struct gapp_listen_spec {
 struct gapp_connect_spec {
 	const char *path;
 	uint32_t port;
+	uint16_t type;		/* VIRTIO_VSOCK_TYPE_*; 0: gapps_new's */
 };
 
 struct gapps;
 
 /*
  * Starts the guest side: a listening guest socket per spec, and a local
- * AF_UNIX listener per connect spec (registered with the loop). err gets
- * one line on failure.
+ * AF_UNIX listener per connect spec (registered with the loop), each of
+ * its spec's type (type where a spec names none); a SEQPACKET service's
+ * unix: bridge and local sockets are SOCK_SEQPACKET. err gets one line on
+ * failure.
  */
 int gapps_new(struct fg_vsock *vs, struct loop *loop,
     const struct gapp_listen_spec *ls, unsigned nls,

@@ -6,6 +6,7 @@ emu_vsockemu_SOURCES = \
 	emu/options.c emu/options.h \
 	emu/cmd-selftest.c \
 	emu/loop.c emu/loop.h \
+	emu/capture.c emu/capture.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
 	emu/serve-stats.c emu/serve-stats.h \
 	emu/cmd-dump.c \

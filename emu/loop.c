@@ -1,4 +1,4 @@
-/* loop.c - epoll, a signalfd for SIGINT/SIGTERM, and the monotonic clock. */
+/* loop.c - epoll, a signalfd for SIGINT/SIGTERM/SIGHUP, and the monotonic clock. */
 #include "config.h"
 
 #include <errno.h>
@@ -53,6 +53,12 @@ loop_new(struct loop **out)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	/*
+	 * A closed terminal or a CI runner ending its session: an orderly
+	 * stop (connections reset, socket files removed), not the default
+	 * death that leaves the sockets behind.
+	 */
+	sigaddset(&mask, SIGHUP);
 	l->mask = mask;
 	/* Signals arrive as data on an fd, never interrupting a handler. */
 	sigprocmask(SIG_BLOCK, &mask, &l->old_mask);

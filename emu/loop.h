@@ -19,7 +19,7 @@ typedef void (*loop_fn)(void *ctx, int fd, unsigned events, uint64_t now);
 /* Monotonic nanoseconds: the only clock the program reads. */
 uint64_t loop_now(void);
 
-/* A loop that also stops on SIGINT / SIGTERM (blocked, via signalfd). */
+/* A loop that also stops on SIGINT / SIGTERM / SIGHUP (blocked, via signalfd). */
 int loop_new(struct loop **out);
 void loop_free(struct loop *l);
 

@@ -1,6 +1,7 @@
 /* main.c - vsockemu: option parsing and subcommand dispatch. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,25 @@ usage(FILE *f)
 	fprintf(f, usage_text, off > 0 ? list : "  (none yet)\n");
 }
 
+/* A library's one-line report, under the command's name. */
+void
+vse_log(void *ctx, const char *msg)
+{
+	fprintf(stderr, "vsockemu %s: %s\n", (const char *)ctx, msg);
+}
+
 int
 main(int argc, char **argv)
 {
 	size_t i;
 
+	/*
+	 * A reader that goes away (a capture piped to `head`, a vhost-user
+	 * call fd that is a pipe nobody reads) must be an EPIPE the code
+	 * handles, never a signal that kills every connection: sockets use
+	 * MSG_NOSIGNAL, but write() to a pipe has no such flag.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -17,6 +17,9 @@ int cmd_dump(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 
+/* A library's log hook: "vsockemu CMD: msg" on stderr (ctx: CMD). */
+void vse_log(void *ctx, const char *msg);
+
 extern const struct vse_command vse_commands[];
 extern const size_t vse_ncommands;
 

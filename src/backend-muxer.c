@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@
 #include "uds-path.h"
 
 enum mx_kind {
-	MX_LISTENER,		/* the main socket */
+	MX_LISTENER,		/* the main socket, or PATH.seqpacket */
 	MX_LINE,		/* host socket still sending its CONNECT line */
 	MX_HOST,		/* host-initiated connection */
 	MX_GUEST,		/* guest-initiated connection to PATH_PORT */
@@ -27,6 +28,7 @@ enum mx_kind {
 struct mx_entry {
 	int fd;
 	enum mx_kind kind;
+	uint16_t type;			/* VIRTIO_VSOCK_TYPE_*: the socket's */
 	struct vsock_conn *conn;	/* MX_HOST, MX_GUEST */
 	char line[CONNECT_LINE_MAX];	/* MX_LINE: bytes so far */
 	size_t line_len;
@@ -40,18 +42,37 @@ struct mx_entry {
 	unsigned watching;		/* MUXER_EV_* last asked of the loop */
 };
 
+/* Where host clients connect: the main socket, then PATH.seqpacket. */
+struct mx_listener {
+	struct mx_entry e;		/* kind MX_LISTENER; fd -1: none */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool created;			/* we bound it, so we remove it */
+};
+
+enum { MX_MAIN, MX_SEQPACKET, MX_NLISTENERS };
+
+#define SEQPACKET_SUFFIX	".seqpacket"
+
+/*
+ * How long the main socket goes unwatched after accept failed for lack of
+ * fds, unless one of ours is closed first: tmux's server_accept() waits a
+ * second, nginx's ngx_event_accept() accept_mutex_delay (500 ms).
+ */
+#define MUXER_ACCEPT_PAUSE	VSOCK_NS_PER_SEC
+
 struct muxer {
 	struct muxer_config cfg;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool path_created;
+	char *path;			/* the main socket's: ls[MX_MAIN].path */
 	struct vsock_device *dev;
 	muxer_watch_fn watch;
 	void *watch_ctx;
-	struct mx_entry listener;
+	struct mx_listener ls[MX_NLISTENERS];
 	struct mx_entry **by_fd;	/* fd -> entry */
 	int nfds;
 	struct mx_entry *line_head, *line_tail;
 	unsigned nlines;
+	vsock_time_t accept_resume;	/* paused until; NEVER: not paused */
+	bool pause_logged;		/* since the backlog was last drained */
 	struct muxer_stats stats;
 };
 
@@ -98,15 +119,61 @@ track(struct muxer *m, struct mx_entry *e)
 
 /*
  * Watches the main socket only while there is room for another unfinished
- * CONNECT line; beyond the cap, clients wait in the kernel's listen backlog
- * (itself bounded) instead of being refused, and a level-triggered loop
- * does not spin on a listener it will not accept from.
+ * CONNECT line and accept is not paused for lack of fds; otherwise clients
+ * wait in the kernel's listen backlog (itself bounded) instead of being
+ * refused, and a level-triggered loop does not spin on a listener it will
+ * not accept from.
  */
 static void
 update_listener(struct muxer *m)
 {
-	set_watch(m, &m->listener,
-	    m->nlines < m->cfg.max_pending ? MUXER_EV_READ : 0);
+	bool accepting = m->nlines < m->cfg.max_pending &&
+	    m->accept_resume == VSOCK_TIME_NEVER;
+	int i;
+
+	for (i = 0; i < MX_NLISTENERS; i++)
+		if (m->ls[i].e.fd >= 0)
+			set_watch(m, &m->ls[i].e,
+			    accepting ? MUXER_EV_READ : 0);
+}
+
+/*
+ * accept4 failed with the listener still readable (EMFILE, ENFILE,
+ * ENOBUFS...): retrying at once would spin a level-triggered loop. Pause
+ * as tmux does (nginx too); say so once, until the backlog is drained.
+ * The alternative, libuv's reserve fd closed to accept and drop the
+ * client, refuses connections that are better left waiting.
+ */
+static void
+pause_accept(struct muxer *m, const struct mx_listener *l, int err,
+    vsock_time_t now)
+{
+	char msg[256 + sizeof(l->path)];
+	struct rlimit rl;
+
+	m->stats.accept_backoffs++;
+	m->accept_resume = now + MUXER_ACCEPT_PAUSE;
+	update_listener(m);
+	if (m->pause_logged || m->cfg.log == NULL)
+		return;
+	m->pause_logged = true;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		rl.rlim_cur = RLIM_INFINITY;
+	snprintf(msg, sizeof(msg), "cannot accept on %s: %s (fd limit %lld); "
+	    "host clients wait in the listen backlog until an fd is freed",
+	    l->path, strerror(err), rl.rlim_cur == RLIM_INFINITY ? -1LL :
+	    (long long)rl.rlim_cur);
+	m->cfg.log(m->cfg.log_ctx, msg);
+}
+
+/* One of our fds was closed: if accept was paused, it may work now. */
+static void
+fd_freed(struct muxer *m)
+{
+	if (m->accept_resume != VSOCK_TIME_NEVER) {
+		m->accept_resume = VSOCK_TIME_NEVER;
+		update_listener(m);
+	}
 }
 
 /* Takes e off the list of unfinished CONNECT lines. */
@@ -136,6 +203,7 @@ drop_entry(struct muxer *m, struct mx_entry *e)
 	m->by_fd[e->fd] = NULL;
 	close(e->fd);
 	free(e);
+	fd_freed(m);
 }
 
 /* Fills sa with path; false when it does not fit sun_path. */
@@ -150,59 +218,110 @@ make_addr(struct sockaddr_un *sa, const char *path)
 	return true;
 }
 
+/*
+ * Claims l->path and listens there with a socket of that type. On failure
+ * err gets one line; whatever was made is undone by close_listener.
+ */
+static int
+open_listener(struct muxer *m, struct mx_listener *l, uint16_t type,
+    char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ? SOCK_SEQPACKET :
+	    SOCK_STREAM;
+
+	if (l->path[0] == '\0' || !make_addr(&sa, l->path)) {
+		snprintf(err, errlen, "socket path too long (max %zu bytes): "
+		    "%s%s", sizeof(sa.sun_path) - 1, m->path,
+		    type == VIRTIO_VSOCK_TYPE_SEQPACKET ? SEQPACKET_SUFFIX : "");
+		return -1;
+	}
+	if (uds_path_prepare(l->path, err, errlen) < 0)
+		return -1;
+	l->e.fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->e.fd < 0 || bind(l->e.fd, (struct sockaddr *)&sa,
+	    sizeof(sa)) < 0) {
+		snprintf(err, errlen, "cannot bind %s: %s", l->path,
+		    strerror(errno));
+		return -1;
+	}
+	l->created = true;
+	if (listen(l->e.fd, SOMAXCONN) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", l->path,
+		    strerror(errno));
+		return -1;
+	}
+	l->e.kind = MX_LISTENER;
+	l->e.type = type;
+	if (track(m, &l->e) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stops watching, closes and removes a listener (any part of it). */
+static void
+close_listener(struct muxer *m, struct mx_listener *l)
+{
+	if (l->e.fd >= 0) {
+		set_watch(m, &l->e, 0);
+		if (l->e.fd < m->nfds)
+			m->by_fd[l->e.fd] = NULL;
+		close(l->e.fd);
+		l->e.fd = -1;
+	}
+	if (l->created)
+		unlink(l->path);
+	l->created = false;
+}
+
 int
 muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
     void *watch_ctx, struct muxer **out, char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
+	struct mx_listener *main_ls, *seq_ls;
 	struct muxer *m;
-	int fd;
+	int i, n;
 
 	*out = NULL;
-	if (!make_addr(&sa, cfg->uds_path)) {
-		snprintf(err, errlen, "socket path too long (max %zu bytes): %s",
-		    sizeof(sa.sun_path) - 1, cfg->uds_path);
-		return -VSE_ERR_INVAL;
-	}
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return -VSE_ERR_NOMEM;
 	m->cfg = *cfg;
+	m->accept_resume = VSOCK_TIME_NEVER;
 	m->watch = watch;
 	m->watch_ctx = watch_ctx;
-	strcpy(m->path, sa.sun_path);
+	main_ls = &m->ls[MX_MAIN];
+	seq_ls = &m->ls[MX_SEQPACKET];
+	main_ls->e.fd = seq_ls->e.fd = -1;
+	m->path = main_ls->path;
+	n = snprintf(main_ls->path, sizeof(main_ls->path), "%s",
+	    cfg->uds_path);
+	if (n < 0 || (size_t)n >= sizeof(main_ls->path)) {
+		snprintf(err, errlen, "socket path too long (max %zu bytes): "
+		    "%s", sizeof(main_ls->path) - 1, cfg->uds_path);
+		free(m);
+		return -VSE_ERR_INVAL;
+	}
 	m->cfg.uds_path = m->path;
-	if (uds_path_prepare(m->path, err, errlen) < 0)
-		goto fail;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		snprintf(err, errlen, "cannot bind %s: %s", m->path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto fail;
+	/* PATH.seqpacket, or "" when it cannot fit (then refused below). */
+	n = snprintf(seq_ls->path, sizeof(seq_ls->path), "%s%s", m->path,
+	    SEQPACKET_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(seq_ls->path))
+		seq_ls->path[0] = '\0';
+	/* The STREAM main socket stays Firecracker's; SEQPACKET beside it. */
+	if (open_listener(m, main_ls, VIRTIO_VSOCK_TYPE_STREAM, err,
+	    errlen) < 0 || (cfg->seqpacket && open_listener(m, seq_ls,
+	    VIRTIO_VSOCK_TYPE_SEQPACKET, err, errlen) < 0)) {
+		for (i = 0; i < MX_NLISTENERS; i++)
+			close_listener(m, &m->ls[i]);
+		free(m->by_fd);
+		free(m);
+		return -VSE_ERR_INVAL;
 	}
-	m->path_created = true;
-	if (listen(fd, SOMAXCONN) < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", m->path,
-		    strerror(errno));
-		close(fd);
-		goto fail;
-	}
-	m->listener.fd = fd;
-	m->listener.kind = MX_LISTENER;
-	if (track(m, &m->listener) < 0) {
-		close(fd);
-		goto fail;
-	}
-	set_watch(m, &m->listener, MUXER_EV_READ);
+	update_listener(m);
 	*out = m;
 	return 0;
-fail:
-	if (m->path_created)
-		unlink(m->path);
-	free(m->by_fd);
-	free(m);
-	return -VSE_ERR_INVAL;
 }
 
 void
@@ -214,22 +333,20 @@ muxer_attach(struct muxer *m, struct vsock_device *dev)
 void
 muxer_free(struct muxer *m)
 {
-	int fd;
+	int fd, i;
 
 	if (m == NULL)
 		return;
 	for (fd = 0; fd < m->nfds; fd++) {
 		struct mx_entry *e = m->by_fd[fd];
 
-		if (e == NULL || e == &m->listener)
+		if (e == NULL || e->kind == MX_LISTENER)
 			continue;
 		/* Connections still open here were never handed to a device. */
 		drop_entry(m, e);
 	}
-	set_watch(m, &m->listener, 0);
-	close(m->listener.fd);
-	if (m->path_created)
-		unlink(m->path);
+	for (i = 0; i < MX_NLISTENERS; i++)
+		close_listener(m, &m->ls[i]);
 	free(m->by_fd);
 	free(m);
 }
@@ -237,21 +354,29 @@ muxer_free(struct muxer *m)
 /* --- host-initiated: the main socket and CONNECT lines --- */
 
 /*
- * Accepts what waits on the main socket, bounded per event and by the cap
- * on unfinished lines (neither Firecracker nor Cloud Hypervisor bounds
+ * Accepts what waits on a listener, bounded per event and by the cap on
+ * unfinished lines (neither Firecracker nor Cloud Hypervisor bounds
  * these).
  */
 static void
-accept_hosts(struct muxer *m, vsock_time_t now)
+accept_hosts(struct muxer *m, struct mx_listener *l, vsock_time_t now)
 {
 	struct mx_entry *e;
 	int i, fd;
 
 	for (i = 0; i < 64 && m->nlines < m->cfg.max_pending; i++) {
-		fd = accept4(m->listener.fd, NULL, NULL,
+		fd = accept4(l->e.fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;	/* that client is gone; the next */
+		if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			m->pause_logged = false;	/* all caught up */
 			break;
+		}
+		if (fd < 0) {
+			pause_accept(m, l, errno, now);
+			return;
+		}
 		m->stats.accepted++;
 		if ((e = calloc(1, sizeof(*e))) == NULL) {
 			close(fd);
@@ -259,6 +384,7 @@ accept_hosts(struct muxer *m, vsock_time_t now)
 		}
 		e->fd = fd;
 		e->kind = MX_LINE;
+		e->type = l->e.type;
 		e->deadline = now + m->cfg.line_timeout;
 		if (track(m, e) < 0) {
 			close(fd);
@@ -279,6 +405,8 @@ accept_hosts(struct muxer *m, vsock_time_t now)
 	update_listener(m);
 }
 
+static void fit_message_size(int fd, uint32_t msg_max);
+
 /* The CONNECT line is complete: ask the device to connect to the guest. */
 static void
 start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
@@ -298,17 +426,50 @@ start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
 	line_unlink(m, e);
 	e->kind = MX_HOST;
 	m->stats.host_connects++;
-	if (vsock_device_host_connect(m->dev, port, VIRTIO_VSOCK_TYPE_STREAM,
-	    e, now, &c) < 0) {
-		/* Limit reached or no port: closed without a message. */
+	if (vsock_device_host_connect(m->dev, port, e->type, e, now,
+	    &c) < 0) {
+		/*
+		 * Limit reached, no port, or SEQPACKET not negotiated
+		 * (the guest would RST it): closed without a message.
+		 */
 		m->by_fd[fd] = NULL;
 		close(fd);
 		free(e);
+		fd_freed(m);
 		return;
 	}
 	/* The device may have released it already; then e is gone. */
-	if (m->by_fd[fd] == e)
-		e->conn = c;
+	if (m->by_fd[fd] != e)
+		return;
+	e->conn = c;
+	if (e->type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+		fit_message_size(fd, vsock_conn_buf_alloc(c));
+}
+
+/*
+ * SEQPACKET: the first message is the whole line, "CONNECT <port>\n" and
+ * nothing more, decided by the same parser: a message can neither wait for
+ * the rest of a line nor carry data after it, which would be lost.
+ * MSG_TRUNC gives a longer message's real length (and drops the rest).
+ */
+static void
+read_line_message(struct muxer *m, struct mx_entry *e, vsock_time_t now)
+{
+	char buf[CONNECT_LINE_MAX];
+	ssize_t n = recv(e->fd, buf, sizeof(buf), MSG_TRUNC);
+	uint32_t port;
+	size_t used;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || (size_t)n > sizeof(buf) ||
+	    connect_line_parse(buf, (size_t)n, &port, &used) !=
+	    CONNECT_LINE_OK || used != (size_t)n) {
+		m->stats.bad_lines++;
+		drop_entry(m, e);
+		return;
+	}
+	start_host_conn(m, e, port, now);
 }
 
 /*
@@ -446,6 +607,7 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	}
 	e->fd = fd;
 	e->kind = MX_GUEST;
+	e->type = type;
 	e->conn = c;
 	if (track(m, e) < 0) {
 		close(fd);
@@ -634,10 +796,15 @@ muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now)
 		return;
 	switch (e->kind) {
 	case MX_LISTENER:
-		accept_hosts(m, now);
+		/* e is the first member of its mx_listener. */
+		accept_hosts(m, (struct mx_listener *)e, now);
 		break;
 	case MX_LINE:
-		if (events & (MUXER_EV_READ | MUXER_EV_HUP | MUXER_EV_ERR))
+		if (!(events & (MUXER_EV_READ | MUXER_EV_HUP | MUXER_EV_ERR)))
+			break;
+		if (e->type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+			read_line_message(m, e, now);
+		else
 			read_line(m, e, now);
 		break;
 	case MX_HOST:
@@ -651,13 +818,19 @@ muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now)
 vsock_time_t
 muxer_next_deadline(const struct muxer *m)
 {
-	return m->line_head != NULL ? m->line_head->deadline :
+	vsock_time_t line = m->line_head != NULL ? m->line_head->deadline :
 	    VSOCK_TIME_NEVER;
+
+	return line < m->accept_resume ? line : m->accept_resume;
 }
 
 void
 muxer_run(struct muxer *m, vsock_time_t now)
 {
+	if (m->accept_resume <= now) {
+		m->accept_resume = VSOCK_TIME_NEVER;
+		update_listener(m);
+	}
 	/* Lines time out in arrival order: the list is sorted. */
 	while (m->line_head != NULL && m->line_head->deadline <= now) {
 		m->stats.line_timeouts++;
@@ -674,5 +847,12 @@ muxer_stats(const struct muxer *m)
 int
 muxer_listen_fd(const struct muxer *m)
 {
-	return m->listener.fd;
+	return m->ls[MX_MAIN].e.fd;
+}
+
+const char *
+muxer_seqpacket_path(const struct muxer *m)
+{
+	return m->ls[MX_SEQPACKET].e.fd >= 0 ? m->ls[MX_SEQPACKET].path :
+	    NULL;
 }

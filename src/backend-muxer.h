@@ -16,11 +16,18 @@ struct muxer;
 #define MUXER_EV_HUP	4u	/* peer closed (reported, never asked for) */
 #define MUXER_EV_ERR	8u
 
+/* The muxer's one-line reports (the library never prints); msg ends there. */
+typedef void (*muxer_log_fn)(void *ctx, const char *msg);
+
 struct muxer_config {
 	const char *uds_path;		/* main host socket, e.g. "./v.sock" */
 	vsock_time_t line_timeout;	/* CONNECT line must finish (5 s) */
 	unsigned max_pending;		/* unfinished CONNECT lines held (64);
 					 * more wait in the listen backlog */
+	bool seqpacket;			/* also listen on UDS_PATH.seqpacket
+					 * for SOCK_SEQPACKET host clients */
+	muxer_log_fn log;		/* NULL: say nothing */
+	void *log_ctx;
 };
 
 struct muxer_stats {
@@ -32,6 +39,7 @@ struct muxer_stats {
 	uint64_t no_device;		/* closed: CONNECT with no device */
 	uint64_t guest_connects;	/* guest connections to PATH_PORT */
 	uint64_t guest_refused;
+	uint64_t accept_backoffs;	/* accept failed (EMFILE...): paused */
 };
 
 /*
@@ -43,9 +51,12 @@ typedef void (*muxer_watch_fn)(void *ctx, int fd, unsigned events);
 void muxer_config_defaults(struct muxer_config *c);
 
 /*
- * Binds and listens on cfg->uds_path. A live socket there (something
- * accepts connections) is an error; a stale one is replaced; any other
- * file is left alone and is an error. On failure err gets one line.
+ * Binds and listens on cfg->uds_path (SOCK_STREAM, Firecracker's protocol)
+ * and, with cfg->seqpacket, on UDS_PATH.seqpacket (SOCK_SEQPACKET: the
+ * CONNECT line and the OK line are one message each, then every message
+ * is one guest SEQPACKET message). A live socket there (something accepts
+ * connections) is an error; a stale one is replaced; any other file is
+ * left alone and is an error. On failure err gets one line.
  */
 int muxer_new(const struct muxer_config *cfg, muxer_watch_fn watch,
     void *watch_ctx, struct muxer **out, char *err, size_t errlen);
@@ -65,15 +76,22 @@ void muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now);
 /* When muxer_run must next be called (VSOCK_TIME_NEVER: never). */
 vsock_time_t muxer_next_deadline(const struct muxer *m);
 
-/* Closes host sockets whose CONNECT line timed out by now. */
+/*
+ * Closes host sockets whose CONNECT line timed out by now, and accepts
+ * again once a pause for lack of fds is over.
+ */
 void muxer_run(struct muxer *m, vsock_time_t now);
 
 const struct muxer_stats *muxer_stats(const struct muxer *m);
 int muxer_listen_fd(const struct muxer *m);
 
+/* UDS_PATH.seqpacket, or NULL without cfg->seqpacket. */
+const char *muxer_seqpacket_path(const struct muxer *m);
+
 /*
- * Closes the main socket and every unfinished host socket and removes the
- * socket file. Free the device first: it releases the connections.
+ * Closes the listening sockets and every unfinished host socket and
+ * removes the socket files. Free the device first: it releases the
+ * connections.
  */
 void muxer_free(struct muxer *m);
 

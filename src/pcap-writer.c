@@ -98,15 +98,24 @@ vsock_pcap_writer_open(const char *path, struct vsock_pcap_writer **out,
 	return 0;
 }
 
-/* Makes a write error sticky, with the system's reason. */
+/*
+ * Makes a write error sticky, with the system's reason. EPIPE is no fault
+ * of the disk: whoever read the capture (`| wireshark -k -i -`, `| head`)
+ * has gone, and the message says so (the program ignores SIGPIPE).
+ */
 static int
 writer_fail(struct vsock_pcap_writer *w, int errnum)
 {
 	char why[256];
 
-	snprintf(why, sizeof(why), "writing capture record %llu failed: %s",
-	    (unsigned long long)w->count + 1,
-	    errnum != 0 ? strerror(errnum) : "I/O error");
+	if (errnum == EPIPE)
+		snprintf(why, sizeof(why), "the capture's reader closed the "
+		    "pipe after %llu record%s", (unsigned long long)w->count,
+		    w->count == 1 ? "" : "s");
+	else
+		snprintf(why, sizeof(why), "writing capture record %llu "
+		    "failed: %s", (unsigned long long)w->count + 1,
+		    errnum != 0 ? strerror(errnum) : "I/O error");
 	writer_msg(w->errmsg, sizeof(w->errmsg), w->path, why);
 	w->err = -VSE_ERR_PCAP_WRITE;
 	return w->err;

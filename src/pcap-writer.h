@@ -33,7 +33,9 @@ int vsock_pcap_writer_open(const char *path, struct vsock_pcap_writer **out,
  * (nanoseconds since an epoch the caller chose) cut to microseconds. The file
  * is flushed after each record so a killed process leaves a readable
  * capture. Returns 0, or -VSE_ERR_PCAP_WRITE; the first error is sticky and
- * later records are not written.
+ * later records are not written. A pipe whose reader has gone is such an
+ * error (EPIPE, named in the message) when the caller ignores SIGPIPE, as
+ * vsockemu does; otherwise the signal comes first.
  */
 int vsock_pcap_writer_write(struct vsock_pcap_writer *w,
     const struct vsock_tap_record *rec);

@@ -12,7 +12,11 @@
 
 #include "uds-path.h"
 
-/* Does something accept connections at path? */
+/*
+ * Does something accept connections at path? A socket of another type
+ * bound there (a SEQPACKET listener probed with STREAM) answers EPROTOTYPE
+ * (unix_find_bsd()): it is alive, never to be removed.
+ */
 static bool
 path_is_live(const char *path)
 {
@@ -27,7 +31,8 @@ path_is_live(const char *path)
 	if (fd < 0)
 		return false;
 	live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
-	    errno == EAGAIN;	/* a full backlog is still a listener */
+	    errno == EAGAIN ||	/* a full backlog is still a listener */
+	    errno == EPROTOTYPE;
 	close(fd);
 	return live;
 }

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,6 +27,8 @@ struct mrig {
 	unsigned watch[MAXFD];
 	char dir[48];
 	char path[64];
+	char seq_path[80];		/* path.seqpacket */
+	int logged;			/* lines from the muxer's log hook */
 };
 
 static void
@@ -35,6 +38,16 @@ on_watch(void *ctx, int fd, unsigned events)
 
 	ck_assert_int_lt(fd, MAXFD);
 	r->watch[fd] = events;
+}
+
+/* The muxer's log hook: counts the lines. */
+static void
+on_log(void *ctx, const char *msg)
+{
+	struct mrig *r = ctx;
+
+	ck_assert_ptr_nonnull(strstr(msg, "Too many open files"));
+	r->logged++;
 }
 
 /* Dispatches ready fds until none is ready (AF_UNIX is synchronous). */
@@ -70,6 +83,7 @@ pump(struct mrig *r)
 	ck_abort_msg("pump did not settle: a busy loop");
 }
 
+/* A muxer with its SEQPACKET socket, and a device with that profile. */
 static struct mrig *
 mrig_new_profile(unsigned max_pending, enum vsock_profile profile)
 {
@@ -81,8 +95,12 @@ mrig_new_profile(unsigned max_pending, enum vsock_profile profile)
 	strcpy(r->dir, "/tmp/vsockemu-mux-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(r->dir));
 	snprintf(r->path, sizeof(r->path), "%s/v.sock", r->dir);
+	snprintf(r->seq_path, sizeof(r->seq_path), "%s.seqpacket", r->path);
 	muxer_config_defaults(&mc);
 	mc.uds_path = r->path;
+	mc.seqpacket = true;
+	mc.log = on_log;
+	mc.log_ctx = r;
 	if (max_pending)
 		mc.max_pending = max_pending;
 	ck_assert_msg(muxer_new(&mc, on_watch, r, &r->m, err,
@@ -111,6 +129,7 @@ mrig_free(struct mrig *r)
 	r->w->dev = NULL;
 	muxer_free(r->m);
 	ck_assert_int_ne(access(r->path, F_OK), 0);	/* socket removed */
+	ck_assert_int_ne(access(r->seq_path, F_OK), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", r->dir);
 	ck_assert_int_eq(system(cmd), 0);
 	fg_ring_destroy(&r->w->rxr);
@@ -131,17 +150,23 @@ mrig_detach(struct mrig *r)
 	muxer_attach(r->m, NULL);
 }
 
-/* A host client connected to path (non-blocking). */
+/* A host client of that socket type connected to path (non-blocking). */
 static int
-client(const char *path)
+client_type(const char *path, int type)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	int fd = socket(AF_UNIX, type, 0);
 
 	strcpy(sa.sun_path, path);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;
+}
+
+static int
+client(const char *path)
+{
+	return client_type(path, SOCK_STREAM);
 }
 
 static void
@@ -527,13 +552,282 @@ START_TEST(test_device_free_closes_host_sockets)
 }
 END_TEST
 
+/* A guest->host SEQPACKET header; EOM unless told otherwise. */
+static struct vsock_hdr
+seq_hdr(uint16_t op, uint32_t guest_port, uint32_t host_port)
+{
+	struct vsock_hdr h = wire_hdr(op, guest_port, host_port);
+
+	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
+	if (op == VIRTIO_VSOCK_OP_RW)
+		h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	return h;
+}
+
+/* A SEQPACKET client's CONNECT, accepted by the guest; its local port. */
+static uint32_t
+seq_host_connect(struct mrig *r, int fd, uint32_t port)
+{
+	struct vsock_hdr q, h;
+	char line[32];
+
+	snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	put(fd, line);
+	pump(r);
+	q = wire_expect(r->w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(q.type, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	ck_assert_uint_eq(q.dst_port, port);
+	h = seq_hdr(VIRTIO_VSOCK_OP_RESPONSE, port, q.src_port);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	return q.src_port;
+}
+
+/*
+ * A SOCK_SEQPACKET host client uses UDS.seqpacket: its CONNECT line is
+ * one message, so is the OK, and every message keeps its bounds both ways
+ * (the main socket is SOCK_STREAM, as Firecracker's).
+ */
+START_TEST(test_seqpacket_host_connect)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client_type(r->seq_path, SOCK_SEQPACKET);
+	struct vsock_hdr h, got;
+	char buf[64];
+	uint32_t lp = seq_host_connect(r, fd, 52);
+
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 14);
+	ck_assert_mem_eq(buf, "OK 1073741824\n", 14);
+	put(fd, "ab");
+	put(fd, "cde");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, buf, sizeof(buf)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(got.len, 2);
+	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SEQ_EOM);
+	ck_assert_mem_eq(buf, "ab", 2);
+	ck_assert_int_eq(wire_recv(r->w, &got, buf, sizeof(buf)), 1);
+	ck_assert_uint_eq(got.len, 3);
+	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SEQ_EOM);
+	ck_assert_mem_eq(buf, "cde", 3);
+	h = seq_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
+	h.len = 5;
+	wire_send(r->w, &h, "hello");
+	h.len = 1;
+	wire_send(r->w, &h, "x");
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 5);
+	ck_assert_mem_eq(buf, "hello", 5);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 1);
+	ck_assert_mem_eq(buf, "x", 1);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/* SEQPACKET lines that are not exactly one whole line in one message. */
+static const char *const bad_seq_lines[] = {
+	"CONNECT 52",				/* no newline */
+	"CONNECT 52\nhello",			/* data after it */
+	"CONN",					/* the rest would come later */
+	"CONNECT 52                                \n",	/* > 32 bytes */
+	"",					/* an empty message */
+};
+
+START_TEST(test_seqpacket_bad_line_closed)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client_type(r->seq_path, SOCK_SEQPACKET);
+
+	put(fd, bad_seq_lines[_i]);
+	put(fd, "ECT 52\n");
+	pump(r);
+	ck_assert(closed(fd));
+	ck_assert_uint_eq(muxer_stats(r->m)->bad_lines, 1);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	wire_expect_none(r->w);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * A guest message as large as the linux profile's 256 KiB buffer reaches
+ * the host whole, though AF_UNIX refuses one larger than the sender's
+ * SO_SNDBUF (208 KiB by default): the muxer raises it.
+ */
+START_TEST(test_seqpacket_256k_message_to_host)
+{
+	struct mrig *r = mrig_new_profile(0, VSOCK_PROFILE_LINUX);
+	int fd = client_type(r->seq_path, SOCK_SEQPACKET);
+	static uint8_t msg[256 * 1024], got[512 * 1024];
+	uint32_t lp = seq_host_connect(r, fd, 52), off;
+	struct vsock_hdr h;
+	size_t i;
+
+	ck_assert_int_eq(read(fd, got, sizeof(got)), 14);	/* OK */
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7 + 1);
+	for (off = 0; off < sizeof(msg); off += 65536) {
+		h = seq_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
+		h.len = 65536;
+		if (off + 65536 < sizeof(msg))
+			h.flags = 0;	/* EOM on the last fragment only */
+		wire_send(r->w, &h, msg + off);
+	}
+	pump(r);
+	ck_assert_int_eq(read(fd, got, sizeof(got)), (ssize_t)sizeof(msg));
+	ck_assert_mem_eq(got, msg, sizeof(msg));
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	while (wire_recv(r->w, &h, NULL, 0) == 1)	/* credit, never RST */
+		ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/* A guest SEQPACKET connection reaches PATH_PORT as SOCK_SEQPACKET. */
+START_TEST(test_seqpacket_guest_connect)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vsock_hdr h, got;
+	char buf[64];
+	int lfd, afd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234", r->path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	h = seq_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RESPONSE);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	fcntl(afd, F_SETFL, O_NONBLOCK);
+	h = seq_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
+	h.len = 3;
+	wire_send(r->w, &h, "abc");
+	h.len = 2;
+	wire_send(r->w, &h, "de");
+	ck_assert_int_eq(read(afd, buf, sizeof(buf)), 3);
+	ck_assert_int_eq(read(afd, buf, sizeof(buf)), 2);
+	put(afd, "xyz");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, buf, sizeof(buf)), 1);
+	ck_assert_uint_eq(got.len, 3);
+	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SEQ_EOM);
+	close(afd);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/* Lowers the soft fd limit to just above the highest open fd. */
+static void
+limit_fds(struct rlimit *old)
+{
+	struct rlimit low;
+	int fd, top = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, old), 0);
+	for (fd = 0; fd < MAXFD; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			top = fd;
+	low = *old;
+	low.rlim_cur = (rlim_t)top + 1;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+}
+
+/* Takes every free fd below the limit; returns how many. */
+static int
+fill_fds(int *fds, int max)
+{
+	int n = 0, fd;
+
+	while (n < max && (fd = open("/dev/null", O_RDONLY)) >= 0)
+		fds[n++] = fd;
+	ck_assert_int_eq(errno, EMFILE);
+	return n;
+}
+
+/*
+ * At the fd limit accept4 fails with EMFILE while the listener stays
+ * readable: the muxer stops watching it (no busy loop: pump() would abort),
+ * tries once more when one of its own fds is closed or a second has passed
+ * (tmux's server_accept()), keeps the clients waiting rather than refused,
+ * and logs once until the backlog is drained.
+ */
+START_TEST(test_fd_limit_backs_off)
+{
+	struct mrig *r = mrig_new(0);
+	int a = client(r->path), b = client(r->path), c = client(r->path);
+	int lfd = muxer_listen_fd(r->m), fill[MAXFD], n, d;
+	const struct muxer_stats *st = muxer_stats(r->m);
+	struct rlimit old;
+
+	limit_fds(&old);
+	n = fill_fds(fill, MAXFD);
+	pump(r);
+	ck_assert_uint_eq(r->watch[lfd], 0);
+	ck_assert_uint_eq(st->accept_backoffs, 1);	/* one try, not a spin */
+	ck_assert_uint_eq(st->accepted, 0);
+	ck_assert_int_eq(r->logged, 1);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), r->w->now + SEC);
+	/* An fd freed elsewhere: found when the pause ends, not before. */
+	close(fill[--n]);
+	muxer_run(r->m, r->w->now + SEC - 1);
+	ck_assert_uint_eq(r->watch[lfd], 0);
+	r->w->now += SEC;
+	muxer_run(r->m, r->w->now);
+	pump(r);	/* accepts a, fails on b: paused again */
+	ck_assert_uint_eq(st->accepted, 1);
+	ck_assert_uint_eq(st->accept_backoffs, 2);
+	ck_assert_uint_eq(r->watch[lfd], 0);
+	ck_assert_int_eq(r->logged, 1);			/* said once */
+	/* The muxer closes one of its own (a's bad line): b, at once. */
+	put(a, "FOO 52\n");
+	pump(r);
+	ck_assert(closed(a));
+	ck_assert_uint_eq(st->accepted, 2);
+	ck_assert_uint_eq(st->accept_backoffs, 3);
+	host_connect(r, b, "CONNECT 52\n", 52, true);
+	ck_assert_str_eq(get(b), "OK 1073741824\n");
+	/* Room again: c is served, the backlog drains, the episode ends. */
+	while (n > 0)
+		close(fill[--n]);
+	r->w->now += SEC;
+	muxer_run(r->m, r->w->now);
+	pump(r);
+	ck_assert_uint_eq(st->accepted, 3);
+	ck_assert_uint_eq(r->watch[lfd], MUXER_EV_READ);
+	/* A new shortage is a new episode: said again. */
+	d = client(r->path);
+	n = fill_fds(fill, MAXFD);
+	pump(r);
+	ck_assert_uint_eq(st->accept_backoffs, 4);
+	ck_assert_int_eq(r->logged, 2);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	while (n > 0)
+		close(fill[--n]);
+	close(a);
+	close(b);
+	close(c);
+	close(d);
+	mrig_free(r);
+}
+END_TEST
+
 /* The main socket: live -> error; stale -> replaced; a file -> error. */
 START_TEST(test_socket_path_rules)
 {
 	struct muxer_config mc;
 	struct muxer *m, *m2;
 	static struct mrig loopless;	/* outlives every muxer here */
-	char dir[] = "/tmp/vsockemu-path-XXXXXX", path[128], err[256];
+	char dir[] = "/tmp/vsockemu-path-XXXXXX", path[128], seq[160], err[256];
 	int fd;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -567,6 +861,32 @@ START_TEST(test_socket_path_rules)
 	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
 	ck_assert_int_eq(access(path, F_OK), 0);
 	unlink(path);
+	/* A live socket of another type is live too (connect: EPROTOTYPE). */
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		strcpy(sa.sun_path, path);
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+		ck_assert_int_eq(listen(fd, 1), 0);
+	}
+	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "in use"));
+	ck_assert_int_eq(access(path, F_OK), 0);
+	close(fd);
+	unlink(path);
+	/* PATH.seqpacket taken: an error, and PATH is not left behind. */
+	snprintf(seq, sizeof(seq), "%s.seqpacket", path);
+	fd = open(seq, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	mc.seqpacket = true;
+	ck_assert_int_ne(muxer_new(&mc, on_watch, &loopless, &m,
+	    err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "not a socket"));
+	ck_assert_int_ne(access(path, F_OK), 0);
+	unlink(seq);
 	rmdir(dir);
 }
 END_TEST
@@ -576,6 +896,12 @@ muxer_suite(void)
 {
 	Suite *s = suite_create("muxer");
 	TCase *tc = tcase_create("host");
+	/*
+	 * Apart, so that `CK_RUN_CASE=host valgrind` can leave it out:
+	 * valgrind closes an fd the kernel handed out above its virtual
+	 * limit, so an accept at the limit drops the client there.
+	 */
+	TCase *fdl = tcase_create("fd-limit");
 
 	tcase_add_test(tc, test_host_connect_ok_and_data);
 	tcase_add_test(tc, test_host_connect_refused_no_ok);
@@ -592,7 +918,14 @@ muxer_suite(void)
 	tcase_add_test(tc, test_socket_path_rules);
 	tcase_add_test(tc, test_no_device_refuses_connect);
 	tcase_add_test(tc, test_device_free_closes_host_sockets);
+	tcase_add_test(tc, test_seqpacket_host_connect);
+	tcase_add_loop_test(tc, test_seqpacket_bad_line_closed, 0,
+	    (int)(sizeof(bad_seq_lines) / sizeof(bad_seq_lines[0])));
+	tcase_add_test(tc, test_seqpacket_256k_message_to_host);
+	tcase_add_test(tc, test_seqpacket_guest_connect);
 	suite_add_tcase(s, tc);
+	tcase_add_test(fdl, test_fd_limit_backs_off);
+	suite_add_tcase(s, fdl);
 	return s;
 }
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -319,6 +320,36 @@ START_TEST(test_writer_write_error_sticky)
 	ck_assert_err(vsock_pcap_writer_write(w, &r.rec), -VSE_ERR_PCAP_WRITE);
 	ck_assert_uint_eq(vsock_pcap_writer_count(w), 0);
 	ck_assert_err(vsock_pcap_writer_close(w), -VSE_ERR_PCAP_WRITE);
+	pu_rec_free(&r);
+}
+END_TEST
+
+/*
+ * A pipe whose reader has gone (`serve --pcap - | head`): with SIGPIPE
+ * ignored, as vsockemu does, the write fails, stays failed, and says why.
+ */
+START_TEST(test_writer_reader_gone)
+{
+	struct vsock_pcap_writer *w;
+	struct pu_rec r;
+	const char *why;
+	char path[32], msg[256];
+	int p[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(pipe(p), 0);
+	close(p[0]);
+	snprintf(path, sizeof(path), "/dev/fd/%d", p[1]);
+	ck_assert_err(vsock_pcap_writer_open(path, &w, msg, sizeof(msg)), 0);
+	pu_rec_make(&r, VSOCK_TAP_GUEST_TO_HOST, 1, VIRTIO_VSOCK_OP_RW, 0, 10,
+	    0, 1);
+	ck_assert_err(vsock_pcap_writer_write(w, &r.rec), -VSE_ERR_PCAP_WRITE);
+	ck_assert_err(vsock_pcap_writer_error(w, &why), -VSE_ERR_PCAP_WRITE);
+	ck_assert_msg(strstr(why, "reader closed the pipe after 0 records") !=
+	    NULL, "%s", why);
+	ck_assert_err(vsock_pcap_writer_write(w, &r.rec), -VSE_ERR_PCAP_WRITE);
+	ck_assert_err(vsock_pcap_writer_close(w), -VSE_ERR_PCAP_WRITE);
+	close(p[1]);
 	pu_rec_free(&r);
 }
 END_TEST
@@ -1069,6 +1100,7 @@ pcap_suite(void)
 	tcase_add_test(tc, test_writer_flushes_each_record);
 	tcase_add_test(tc, test_writer_open_error);
 	tcase_add_test(tc, test_writer_write_error_sticky);
+	tcase_add_test(tc, test_writer_reader_gone);
 	tcase_add_test(tc, test_writer_stdout);
 	suite_add_tcase(s, tc);
 

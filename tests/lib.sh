@@ -40,3 +40,13 @@ pipe_run() {
 		return $pr_rc ;;
 	esac
 }
+
+# wait_for COMMAND...: retries (every 50 ms, at most 10 s) until it succeeds.
+wait_for() {
+	i=0
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}

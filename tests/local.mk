@@ -33,6 +33,7 @@ PROGRAM_TESTS = \
 	tests/replay-vectors.sh \
 	tests/serve.sh \
 	tests/serve-leak.sh \
+	tests/signals.sh \
 	tests/vectors.sh \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \
@@ -48,7 +49,8 @@ tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 
 # Helpers the program tests run (not tests themselves).
-check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/vhu-frontend
+check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/vhu-frontend \
+	tests/seqpacket-peer
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)

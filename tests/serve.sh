@@ -5,6 +5,7 @@ set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 emu=$(cd "${top_builddir:-.}" && pwd)/emu/vsockemu
 slow=$(cd "${top_builddir:-.}" && pwd)/tests/slow-reader
+peer=$(cd "${top_builddir:-.}" && pwd)/tests/seqpacket-peer
 command -v socat >/dev/null 2>&1 || { echo "SKIP: socat not installed"; exit 77; }
 
 work=$(mktemp -d /tmp/vsockemu-serve-XXXXXX)
@@ -12,16 +13,6 @@ cd "$work" || exit 99
 fail=0
 pid=""
 
-
-# Waits (bounded) until "$@" succeeds.
-wait_for() {
-	i=0
-	while ! "$@" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
-		sleep 0.05
-	done
-}
 
 start() {
 	"$emu" serve -q "$@" 2>serve.err &
@@ -37,7 +28,8 @@ stop() {
 	pid=""
 	return $rc
 }
-trap 'stop; cd /; rm -rf "$work"' EXIT
+helpers=""	# background servers the trap must end too
+trap 'stop; [ -n "$helpers" ] && kill $helpers 2>/dev/null; cd /; rm -rf "$work"' EXIT
 
 # Sends stdin to guest port $1 through CONNECT and prints what comes back.
 host_call() {
@@ -115,6 +107,46 @@ check "half-close: guest got the reply after its own EOF" \
     test "$(cat answer.out)" = "reply"
 stop
 
+# --- SEQPACKET: real SOCK_SEQPACKET clients, message boundaries both ways ---
+# Host clients of SEQPACKET services use UDS.seqpacket (the main socket is
+# SOCK_STREAM, Firecracker's); bridges and guest connections to UDS_PORT
+# are SOCK_SEQPACKET too. seqpacket-peer checks every message whole.
+"$peer" echo-server ./sp.sock &
+sppid=$!
+"$peer" echo-server ./v.sock_1234 &
+gspid=$!
+helpers="$sppid $gspid"
+wait_for test -S ./sp.sock && wait_for test -S ./v.sock_1234 || exit 99
+start --guest 52=echo --guest 60=echo,seqpacket \
+    --guest 61=unix:./sp.sock,seqpacket \
+    --guest-connect ./gs.sock=1234,seqpacket || exit 99
+wait_for test -S ./v.sock.seqpacket
+check "seqpacket: host -> guest echo service, boundaries kept" \
+    "$peer" client ./v.sock.seqpacket 60
+check "seqpacket: host -> unix: bridge to a SOCK_SEQPACKET server" \
+    "$peer" client ./v.sock.seqpacket 61
+check "seqpacket: guest -> host, reaching UDS_1234 as SOCK_SEQPACKET" \
+    "$peer" client ./gs.sock
+printf 'CONNECT 52\nstream\n' | host_call > mixed.out
+check "seqpacket: a STREAM service on the main socket still echoes" \
+    test "$(tail -n 1 mixed.out)" = stream
+printf 'CONNECT 60\n' | socat -t 5 - UNIX-CONNECT:./v.sock > mismatch.out
+check "STREAM CONNECT to a SEQPACKET service: closed, no OK (Linux RSTs)" \
+    test ! -s mismatch.out
+check "SEQPACKET CONNECT to a STREAM service: closed, no OK" \
+    sh -c "! '$peer' client ./v.sock.seqpacket 52 2>/dev/null"
+stop
+check "SIGTERM removes the SEQPACKET socket too" test ! -e ./v.sock.seqpacket
+start --seqpacket || exit 99
+wait_for test -S ./v.sock.seqpacket
+check "--seqpacket: CONNECT 52 from a SOCK_SEQPACKET client, echoed" \
+    "$peer" client ./v.sock.seqpacket 52
+stop
+kill $helpers
+wait $helpers 2>/dev/null
+helpers=""
+rm -f ./sp.sock ./v.sock_1234
+
 # --- a client that never finishes its line is closed at the timeout ---
 start --line-timeout 300 || exit 99
 # A FIFO held open keeps the client's stdin alive: only the emulator can
@@ -154,6 +186,40 @@ after=$(awk '{print $14 + $15}' /proc/$pid/stat)
 check "idle serve uses ~0% CPU ($((after - before)) ticks in 2 s)" \
     test $((after - before)) -le 5
 stop
+
+# --- at the fd limit: clients wait (no spin, one message), all served ---
+# 40 clients that stay connected, an fd limit of 32: some must wait in the
+# listen backlog. Each client's stdin stays open until hold.fifo closes.
+(ulimit -n 32 && exec "$emu" serve -q) 2>fdlim.err &
+pid=$!
+wait_for test -S ./v.sock || { cat fdlim.err; exit 99; }
+mkfifo hold.fifo
+exec 3<>hold.fifo
+i=0
+while [ $i -lt 40 ]; do
+	# (A client holding fd 3, the FIFO's writer, would never see its
+	# end; `exec` closes it for good, where `{ } 3>&-` keeps a copy.)
+	{ exec 3>&-; printf 'CONNECT 52\nhello %d\n' $i; cat hold.fifo; } |
+	    socat -t 30 - UNIX-CONNECT:./v.sock > "fd$i.out" 3>&- &
+	i=$((i + 1))
+done
+wait_for grep -q "cannot accept" fdlim.err
+served=$(cat fd*.out | grep -c '^hello')
+check "fd limit: $served of 40 served, the rest wait" test "$served" -lt 40
+before=$(awk '{print $14 + $15}' /proc/$pid/stat)
+sleep 1
+after=$(awk '{print $14 + $15}' /proc/$pid/stat)
+check "fd limit: no busy loop ($((after - before)) ticks in 1 s)" \
+    test $((after - before)) -le 10
+exec 3>&-	# every client ends its input: fds come free
+all_served() { test "$(cat fd*.out | grep -c '^hello')" -eq 40; }
+wait_for all_served
+check "fd limit: all 40 served once fds came free" all_served
+check "fd limit: said once ($(cat fdlim.err))" \
+    sh -c 'test "$(wc -l < fdlim.err)" -eq 1 &&
+    grep -q "Too many open files (fd limit 32)" fdlim.err'
+stop
+rm -f hold.fifo fd*.out
 
 # --- --pcap: the device's packets, readable by dump and by Wireshark ---
 start --pcap cap.pcap || exit 99

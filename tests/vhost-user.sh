@@ -33,6 +33,11 @@ check "... and vsockemu lives on" kill -0 $pid
 # Issue 14 item 5: the loop spun on the kick fd until the front-end left.
 check "a kick fd in error: the back-end still answers" \
     "$fe" "$dir/vhu.sock" kick-error
+
+# Issue 14 item 3: an interrupt into a pipe nobody reads was SIGPIPE (141).
+check "a call fd whose reader is gone: the back-end still answers" \
+    "$fe" "$dir/vhu.sock" call-pipe
+check "... and vsockemu lives on" kill -0 $pid
 kill -TERM $pid
 wait $pid
 check "vhost-user exits 0 on SIGTERM" test $? -eq 0

@@ -26,6 +26,10 @@
  *   kick-error  the handshake, then the TX ring's kick fd replaced by the
  *               write end of a pipe whose reader is gone (EPOLLERR for
  *               ever): the back-end must still answer GET_FEATURES
+ *   call-pipe   the handshake, then the TX ring's call fd replaced by the
+ *               write end of a pipe whose reader is gone, and a TX chain
+ *               the device uses and interrupts for (issue 14 item 3: EPIPE,
+ *               never SIGPIPE): the back-end must still answer GET_FEATURES
  * Exit 0 when the back-end did so, 1 when not, 2 on a local failure.
  */
 
@@ -257,6 +261,44 @@ kick_error(struct fe *f)
 	    &features) < 0;
 }
 
+/* An interrupt into a pipe nobody reads; the back-end must live on. */
+static int
+call_pipe(struct fe *f)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+	uint64_t idx = htole64(1), features, one = 1;
+	struct fg_buf b;
+	uint32_t len;
+	int p[2], i;
+
+	if (fe_handshake(f) < 0 || pipe(p) < 0)
+		return 2;
+	close(p[0]);
+	if (fe_acked(f->sock, VHOST_USER_SET_VRING_CALL, &idx, 8, &p[1], 1) <
+	    0)
+		return 1;
+	close(p[1]);
+	/* A zeroed header: dropped as malformed, its buffer used: interrupt. */
+	b.len = 44;
+	b.gpa = fg_mem_alloc(&f->mem, b.len, 8);
+	if (b.gpa == FG_GPA_NONE || fg_ring_add(&f->ring[1], &b, 1, NULL, 0,
+	    f, false) < 0 || write(f->kick[1], &one, sizeof(one)) !=
+	    sizeof(one))
+		return 2;
+	/*
+	 * Used means the interrupt follows in the same dispatch of the
+	 * back-end's single-threaded loop, before it reads our next message.
+	 */
+	for (i = 0; i < 500 && fg_ring_get_used(&f->ring[1], &len) == NULL;
+	    i++)
+		nanosleep(&pause, NULL);
+	if (i == 500)
+		return 1;
+	return fe_send(f->sock, VHOST_USER_GET_FEATURES, 0, NULL, 0, NULL,
+	    0) < 0 || fe_reply_u64(f->sock, VHOST_USER_GET_FEATURES,
+	    &features) < 0;
+}
+
 /* Releases what a scenario set up (munmap only: memory is never touched). */
 static void
 fe_free(struct fe *f)
@@ -287,6 +329,8 @@ run(struct fe *f, const char *scenario)
 		return truncate_memory(f);
 	if (strcmp(scenario, "kick-error") == 0)
 		return kick_error(f);
+	if (strcmp(scenario, "call-pipe") == 0)
+		return call_pipe(f);
 	fprintf(stderr, "vhu-frontend: unknown scenario %s\n", scenario);
 	return 2;
 }
@@ -300,7 +344,7 @@ main(int argc, char **argv)
 	memset(&f, 0, sizeof(f));
 	if (argc != 3) {
 		fputs("usage: vhu-frontend SOCKET past-eof|truncate|"
-		    "kick-error\n", stderr);
+		    "kick-error|call-pipe\n", stderr);
 		return 2;
 	}
 	if ((f.sock = fe_connect(argv[1])) < 0) {
