@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "error.h"
+#include "options.h"
 #include "pcap-reader.h"
 #include "trace-format.h"
 #include "vsockemu.h"
 
 static const char dump_usage[] =
-"usage: vsockemu dump [-x] FILE...\n"
+"usage: vsockemu dump [-x] [-q | -v] FILE...\n"
 "\n"
 "Prints a vsockmon capture (pcap or pcapng, link type 271 LINKTYPE_VSOCK, as\n"
 "written by `tcpdump -i vsockmon0 -w FILE`, Wireshark or vsockemu itself) one\n"
@@ -32,8 +33,12 @@ static const char dump_usage[] =
 "a FIFO, /dev/stdin or a process substitution works; gzip-compressed data is\n"
 "uncompressed on the way (`tcpdump -w - | vsockemu dump -`).\n"
 "\n"
-"  -x, --hex   also print each payload as hex and ASCII, 16 bytes a line\n"
-"  -h, --help  show this help\n"
+"  -x, --hex      also print each payload as hex and ASCII, 16 bytes a line\n"
+"  -q, --quiet    print no frame: only check that each FILE is a readable\n"
+"                 capture (the exit status says)\n"
+"  -v, --verbose  after each FILE, its frame count on stderr\n"
+"  -h, --help     show this help\n"
+"  -V, --version  show the version\n"
 "\n"
 "Every file is checked as it is read: a file that is not a capture, has\n"
 "another link type, or holds a record whose lengths do not add up stops\n"
@@ -100,13 +105,13 @@ output_failed(int err)
 	return 2;
 }
 
-/* Dumps one file; 0 when all of it was readable, 2 otherwise. */
+/* Dumps one file (quiet: only reads it); 0 when all was readable, else 2. */
 static int
-dump_file(const char *path, int hex)
+dump_file(const char *path, int hex, enum opt_verbosity verbosity)
 {
 	struct vsock_pcap_reader *r;
 	struct vsock_pcap_frame f;
-	uint64_t first = 0;
+	uint64_t first = 0, frames = 0;
 	char msg[640];
 	int e;
 
@@ -119,7 +124,9 @@ dump_file(const char *path, int hex)
 	while ((e = vsock_pcap_reader_next(r, &f, msg, sizeof(msg))) == 1) {
 		if (f.number == 1)
 			first = f.ts_ns;
-		dump_frame(&f, first, hex);
+		frames++;
+		if (verbosity != OPT_QUIET)
+			dump_frame(&f, first, hex);
 		if (ferror(stdout)) {
 			e = errno;	/* the failed write's */
 			vsock_pcap_reader_close(r);
@@ -127,12 +134,20 @@ dump_file(const char *path, int hex)
 		}
 	}
 	vsock_pcap_reader_close(r);
-	if (e == 0)
-		return 0;
 	fflush(stdout);
-	fprintf(stderr, "vsockemu dump: %s\n", msg);
-	return 2;
+	if (e != 0) {
+		fprintf(stderr, "vsockemu dump: %s\n", msg);
+		return 2;
+	}
+	if (verbosity == OPT_VERBOSE)
+		fprintf(stderr, "vsockemu dump: %s: %" PRIu64 " frame%s\n", path,
+		    frames, frames == 1 ? "" : "s");
+	return 0;
 }
+
+static const struct opt_cmd dump_cmd = {
+	"dump", "vsockemu dump [-x] [-q | -v] FILE...", dump_usage,
+};
 
 /* Parses options and dumps each file; one bad file does not stop the rest. */
 int
@@ -140,33 +155,32 @@ cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "hex", no_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
+	enum opt_verbosity verbosity = OPT_NORMAL;
 	int c, hex = 0, status = 0, i;
 
-	while ((c = getopt_long(argc, argv, "xh", opts, NULL)) != -1) {
+	while ((c = opt_next(&dump_cmd, argc, argv, "x", opts,
+	    &verbosity)) != OPT_END) {
 		switch (c) {
 		case 'x':
 			hex = 1;
 			break;
-		case 'h':
-			fputs(dump_usage, stdout);
+		case OPT_EXIT_OK:
 			return 0;
 		default:
-			fputs(dump_usage, stderr);
 			return 2;
 		}
 	}
-	if (optind == argc) {
-		fprintf(stderr, "vsockemu dump: no capture file given "
-		    "(try vsockemu dump --help)\n");
-		return 2;
-	}
+	if (optind == argc)
+		return opt_usage(&dump_cmd, "no capture file given");
+	if (hex && verbosity == OPT_QUIET)
+		return opt_usage(&dump_cmd, "-x and -q conflict");
 	for (i = optind; i < argc; i++) {
-		if (argc - optind > 1)
+		if (argc - optind > 1 && verbosity != OPT_QUIET)
 			printf("%s%s:\n", i > optind ? "\n" : "", argv[i]);
-		if (dump_file(argv[i], hex) != 0)
+		if (dump_file(argv[i], hex, verbosity) != 0)
 			status = 2;
 		if (ferror(stdout))
 			break;	/* said by dump_file */

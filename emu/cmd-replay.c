@@ -10,6 +10,7 @@
 #include "error.h"
 #include "options.h"
 #include "pcap-writer.h"
+#include "progress.h"
 #include "rawguest.h"
 #include "replay.h"
 #include "vsockemu.h"
@@ -69,9 +70,15 @@ static const char replay_usage[] =
 "                    MANIFEST's format: \"TRACE MODE pass|diverged [FRAME]|\n"
 "                    unusable\" a line, TRACE relative to M's directory);\n"
 "                    a TRACE M does not name in this mode is skipped\n"
+"  -q, --quiet       text: report only the traces that did not pass (with\n"
+"                    --expect: not as expected) and the totals; no progress\n"
+"  -v, --verbose     also name each trace on stderr as its replay starts\n"
 "  -h, --help        show this help\n"
+"  -V, --version     show the version\n"
 "\n"
 "The last line gives the totals: \"N traces: P passed, D diverged, U unusable\".\n"
+"With several traces and stderr not a terminal (a CI log), a progress line\n"
+"every 10 s: \"vsockemu replay: 10 s: 12 of 40 traces: 11 passed, ...\".\n"
 "Exit status: 1 if a trace diverged (the report names trace, frame,\n"
 "connection, field, expected and actual values), else 2 if one was unusable\n"
 "(not a capture, another link type, a corrupt record, no frame) or on bad\n"
@@ -121,6 +128,7 @@ struct replay_args {
 	const char *script_path;
 	const char *expect_path;	/* --expect: the manifest */
 	struct replay_expect *expect;
+	enum opt_verbosity verbosity;	/* -q: failures only; -v: each trace */
 };
 
 /* Parses one option value; returns -1 on a bad one. */
@@ -150,9 +158,57 @@ parse_value(struct replay_args *a, int c, const char *v)
 	return -1;
 }
 
-/* getopt_long over argv; 0, or 2 for bad usage (message printed). */
+static const struct opt_cmd replay_cmd = {
+	"replay", "vsockemu replay [options] TRACE...", replay_usage,
+};
+
+/* Takes one value option (c, its argument v); 0, or -1 when v is bad. */
 static int
-parse_args(int argc, char **argv, struct replay_args *a, int *help)
+parse_valued(struct replay_args *a, int c, const char *v)
+{
+	uint64_t n;
+
+	switch (c) {
+	case 'H':
+		a->script_path = v;
+		return 0;
+	case 'o':
+		a->pcap_out = v;
+		return 0;
+	case 'E':
+		a->expect_path = v;
+		return 0;
+	case 'r':
+		if (opt_u64(v, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, &n) < 0 || n == 0)
+			return -1;
+		a->o.guest_rx_buf = (uint32_t)n;
+		return 0;
+	case 'C':
+		/* 0, 1 and 2 are never a guest's; -1 is "any". */
+		if (opt_u64(v, UINT32_MAX - 1, &n) < 0 || n < 3)
+			return -1;
+		a->o.guest_cid = n;
+		return 0;
+	}
+	return parse_value(a, c, v);
+}
+
+/* The long name of option c, for messages. */
+static const char *
+long_name(const struct option *opts, int c)
+{
+	for (; opts->name != NULL; opts++)
+		if (opts->val == c)
+			return opts->name;
+	return "?";
+}
+
+/*
+ * Parses argv into a; -1 to go on, else the exit status (0 after --help or
+ * --version, 2 after bad usage, reported).
+ */
+static int
+parse_args(int argc, char **argv, struct replay_args *a)
 {
 	static const struct option opts[] = {
 		{ "semantic", no_argument, NULL, 's' },
@@ -165,70 +221,45 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 		{ "format", required_argument, NULL, 'f' },
 		{ "pcap-out", required_argument, NULL, 'o' },
 		{ "expect", required_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t n;
+	bool semantic = false, strict = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = opt_next(&replay_cmd, argc, argv, "", opts,
+	    &a->verbosity)) != OPT_END) {
 		switch (c) {
+		case OPT_EXIT_OK:
+			return 0;
+		case OPT_EXIT_USAGE:
+			return 2;
 		case 's':
-			a->o.mode = REPLAY_SEMANTIC;
+			semantic = true;
 			break;
 		case 'S':
-			a->o.mode = REPLAY_STRICT;
+			strict = true;
 			break;
 		case 'I':
 			a->o.host_initiated = true;
 			break;
-		case 'H':
-			a->script_path = optarg;
-			break;
-		case 'o':
-			a->pcap_out = optarg;
-			break;
-		case 'E':
-			a->expect_path = optarg;
-			break;
-		case 'r':
-			if (opt_u64(optarg, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
-			    &n) < 0 || n == 0) {
-				fprintf(stderr, "vsockemu replay: bad "
-				    "--guest-rx-buf '%s': want 1 to %u bytes\n",
-				    optarg, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE);
-				return 2;
-			}
-			a->o.guest_rx_buf = (uint32_t)n;
-			break;
-		case 'C':
-			/* 0, 1 and 2 are never a guest's; -1 is "any". */
-			if (opt_u64(optarg, UINT32_MAX - 1, &n) < 0 || n < 3) {
-				fprintf(stderr, "vsockemu replay: bad "
-				    "--guest-cid '%s': want 3 to %u\n", optarg,
-				    UINT32_MAX - 1);
-				return 2;
-			}
-			a->o.guest_cid = n;
-			break;
-		case 'p':
-		case 'f':
-			if (parse_value(a, c, optarg) < 0) {
-				fprintf(stderr, "vsockemu replay: bad --%s "
-				    "value '%s' (try vsockemu replay --help)\n",
-				    c == 'p' ? "profile" : "format", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			*help = 1;
-			return 0;
 		default:
-			fputs(replay_usage, stderr);
-			return 2;
+			if (parse_valued(a, c, optarg) < 0)
+				return opt_usage(&replay_cmd, "bad --%s '%s'",
+				    long_name(opts, c), optarg);
+			break;
 		}
 	}
-	return 0;
+	if (semantic && strict)
+		return opt_usage(&replay_cmd, "--semantic and --strict "
+		    "conflict");
+	a->o.mode = strict ? REPLAY_STRICT : REPLAY_SEMANTIC;
+	if (optind == argc)
+		return opt_usage(&replay_cmd, "no trace given");
+	if (a->pcap_out != NULL && argc - optind > 1)
+		return opt_usage(&replay_cmd, "--pcap-out takes one trace "
+		    "only");
+	return -1;
 }
 
 /* Loads --host-script; 0 or 2 with a message. */
@@ -283,14 +314,28 @@ load_expect(struct replay_args *a)
 	return 0;
 }
 
-/* Prints a report made by one of replay_report*(). */
+/* Prints a report made by one of replay_report*(), unless quiet drops it. */
 static void
-print_report(char *text)
+print_report(char *text, bool quiet)
 {
 	if (text == NULL)
 		return;
-	fputs(text, stdout);
+	if (!quiet)
+		fputs(text, stdout);
 	free(text);
+}
+
+/* Does -q drop this trace's report? Text only: TAP and JSON stay whole. */
+static bool
+quiet_drops(const struct replay_args *a, const struct replay_expectation *x,
+    const struct replay_result *res)
+{
+	if (a->verbosity != OPT_QUIET || a->fmt != REPLAY_FORMAT_TEXT)
+		return false;
+	if (res == NULL)
+		return true;	/* skipped */
+	return x != NULL ? replay_expect_met(x, res) : res->verdict ==
+	    REPLAY_PASS;
 }
 
 /* Replays path into res; 0, or 2 (message printed) without memory or output. */
@@ -337,7 +382,8 @@ replay_one(const struct replay_args *a, const char *path, unsigned index,
 	if (a->expect != NULL &&
 	    (x = replay_expect_find(a->expect, path, a->o.mode)) == NULL) {
 		print_report(replay_report_skipped(path, a->expect_path,
-		    a->o.mode, a->fmt, index, total));
+		    a->o.mode, a->fmt, index, total), quiet_drops(a, NULL,
+		    NULL));
 		replay_totals_expected(t, NULL, NULL);
 		return;
 	}
@@ -346,17 +392,30 @@ replay_one(const struct replay_args *a, const char *path, unsigned index,
 		replay_totals_add(t, REPLAY_UNUSABLE);
 		return;
 	}
+	if (a->verbosity == OPT_VERBOSE)
+		fprintf(stderr, "vsockemu replay: replaying %s\n", path);
 	if (replay_into(a, path, res) != 0)
 		res->verdict = REPLAY_UNUSABLE;
 	else if (x != NULL)
 		print_report(replay_report_expected(path, res, x,
-		    a->expect_path, a->fmt, index, total));
+		    a->expect_path, a->fmt, index, total), quiet_drops(a, x,
+		    res));
 	else
-		print_report(replay_report(path, res, a->fmt, index, total));
+		print_report(replay_report(path, res, a->fmt, index, total),
+		    quiet_drops(a, NULL, res));
 	replay_totals_add(t, res->verdict);
 	if (a->expect != NULL)
 		replay_totals_expected(t, x, res);
 	free(res);
+}
+
+/* The line a CI log gets every PROGRESS_INTERVAL when stderr is no terminal. */
+static void
+progress_line(const struct replay_totals *t, double elapsed, int total)
+{
+	fprintf(stderr, "vsockemu replay: %.0f s: %u of %d traces: %u passed, "
+	    "%u diverged, %u unusable\n", elapsed, t->traces, total,
+	    t->passed, t->diverged, t->unusable);
 }
 
 int
@@ -365,27 +424,16 @@ cmd_replay(int argc, char **argv)
 	struct replay_args a;
 	struct replay_script *script = NULL;
 	struct replay_totals totals;
-	int help = 0, i, e;
+	struct progress log;
+	double start, now;
+	int i, e;
 	char *text;
 
 	memset(&a, 0, sizeof(a));
 	replay_options_defaults(&a.o);
-	if ((e = parse_args(argc, argv, &a, &help)) != 0)
+	a.verbosity = OPT_NORMAL;
+	if ((e = parse_args(argc, argv, &a)) >= 0)
 		return e;
-	if (help) {
-		fputs(replay_usage, stdout);
-		return 0;
-	}
-	if (optind == argc) {
-		fprintf(stderr, "vsockemu replay: no trace given "
-		    "(try vsockemu replay --help)\n");
-		return 2;
-	}
-	if (a.pcap_out != NULL && argc - optind > 1) {
-		fprintf(stderr, "vsockemu replay: --pcap-out takes one trace "
-		    "only\n");
-		return 2;
-	}
 	if (a.script_path != NULL && (e = load_script(a.script_path,
 	    &script)) != 0)
 		return e;
@@ -395,10 +443,15 @@ cmd_replay(int argc, char **argv)
 	}
 	a.o.script = script;
 	memset(&totals, 0, sizeof(totals));
+	start = progress_now();
+	progress_start(&log, start, a.verbosity == OPT_QUIET ||
+	    argc - optind < 2);
 	for (i = optind; i < argc; i++) {
 		replay_one(&a, argv[i], (unsigned)(i - optind + 1),
 		    (unsigned)(argc - optind), &totals);
 		fflush(stdout);
+		if (i + 1 < argc && progress_due(&log, now = progress_now()))
+			progress_line(&totals, now - start, argc - optind);
 	}
 	replay_script_free(script);
 	replay_expect_free(a.expect);

@@ -3,7 +3,7 @@ bin_PROGRAMS += emu/vsockemu
 
 emu_vsockemu_SOURCES = \
 	emu/main.c emu/vsockemu.h emu/commands.c \
-	emu/options.c emu/options.h \
+	emu/options.c emu/options.h emu/progress.c emu/progress.h \
 	emu/cmd-selftest.c \
 	emu/loop.c emu/loop.h \
 	emu/capture.c emu/capture.h \

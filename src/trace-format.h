@@ -15,7 +15,7 @@
  */
 const char *trace_flag_name(const struct vsock_hdr *h, unsigned bit);
 
-/* h's flags: names joined by '|', unnamed bits in hex ("0x10"), "0" for none. */
+/* h's flags: names joined by '|', other bits in hex ("0x10"); "0": none. */
 void trace_format_flags(const struct vsock_hdr *h, char *buf, size_t len);
 
 /* h's type: "STREAM", "SEQPACKET" or "unknown N". */

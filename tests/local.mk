@@ -31,6 +31,8 @@ PROGRAM_TESTS = \
 	tests/dump.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
+	tests/options.sh \
+	tests/progress.sh \
 	tests/serve.sh \
 	tests/serve-leak.sh \
 	tests/signals.sh \
