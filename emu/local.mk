@@ -11,7 +11,7 @@ emu_vsockemu_SOURCES = \
 	emu/serve-stats.c emu/serve-stats.h \
 	emu/cmd-dump.c \
 	emu/cmd-vhost-user.c \
-	emu/cmd-replay.c \
+	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/cmd-fuzz.c
 emu_vsockemu_LDADD = fuzz/libvsefuzz.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(PCAP_LIBS) $(ZLIB_LIBS)

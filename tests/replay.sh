@@ -195,6 +195,61 @@ check "... no flags as a number anywhere" sh -c "! grep -q 'flags [1-9]' '$out'"
 check "... json: field flags, context flags [\"RCV\"]" test \
     "$(jq -r 'select(.divergence) | .divergence.field + " " + (.divergence.context[-1].flags | join("|"))' "$out")" = "flags RCV"
 
+# --jobs N: the serial run's report, byte for byte, whatever finishes first.
+man=$vec/MANIFEST
+"$emu" replay --strict --expect "$man" "$vec"/* > "$tmp/serial" 2> /dev/null
+serial_rc=$?
+for j in 2 4 7; do
+	"$emu" replay --strict --expect "$man" --jobs $j "$vec"/* > "$tmp/par" 2> /dev/null
+	check "--jobs $j: the same exit status as serially" test $? -eq $serial_rc
+	check "--jobs $j: the same report, in input order" cmp -s "$tmp/serial" "$tmp/par"
+done
+"$emu" replay --format json "$vec"/*.pcap* "$vec/negative"/* "$tmp/empty" > "$tmp/serial"
+serial_rc=$?
+"$emu" replay --format json -j 3 "$vec"/*.pcap* "$vec/negative"/* "$tmp/empty" > "$tmp/par"
+check "-j 3, json with divergences and an unusable file: same status" test $? -eq $serial_rc
+check "-j 3, json: the same report" cmp -s "$tmp/serial" "$tmp/par"
+
+# --shard K/N: each trace in exactly one shard; the shards' verdicts together
+# are the serial run's.
+verdicts() { grep -E '^(PASS|DIVERGED|UNUSABLE|SKIP) ' "$1" | sed 's/ at frame.*//; s/:.*//'; }
+"$emu" replay --semantic "$vec"/*.pcap* "$vec/negative"/* > "$tmp/serial"
+verdicts "$tmp/serial" | sort > "$tmp/v.serial"
+: > "$tmp/v.shards"
+for k in 1 2 3 4; do
+	"$emu" replay --shard $k/4 --jobs 2 "$vec"/*.pcap* "$vec/negative"/* > "$tmp/shard$k"
+	verdicts "$tmp/shard$k" >> "$tmp/v.shards"
+done
+sort -o "$tmp/v.shards" "$tmp/v.shards"
+check "--shard 1..4/4: together the serial run's verdicts, each trace once" \
+    cmp -s "$tmp/v.serial" "$tmp/v.shards"
+check "... and no shard is empty" sh -c "for k in 1 2 3 4; do grep -q '^PASS ' '$tmp/shard'\$k || exit 1; done"
+mkdir "$tmp/elsewhere"
+cp "$vec/emu-echo.pcap" "$tmp/elsewhere/"
+for k in 1 2 3; do
+	"$emu" replay --shard $k/3 "$vec/emu-echo.pcap" "$tmp/elsewhere/emu-echo.pcap" > "$tmp/out"
+	check "--shard $k/3: a file's shard is its name's, not its directory's" \
+	    sh -c "tail -n 1 '$tmp/out' | grep -qE '^(0|2) traces'"
+done
+# The documented split (doc/replay.md): FNV-1a 64 of the name, mod N, + 1.
+# It must not change between versions, or CI matrices reshuffle.
+for ks in "emu-echo.pcap 3/4 3/3" "linux61-vhost-echo.pcap 2/4 1/3" \
+    "tcpdump-vsock-1.pcapng 1/4 2/3"; do
+	set -- $ks
+	for sh in $2 $3; do
+		"$emu" replay --shard $sh "$vec/$1" > "$tmp/out"
+		check "$1 is in shard $sh" grep -q "^PASS " "$tmp/out"
+	done
+done
+for bad in 0/4 5/4 1/0 4 1/ /4 x/4 1/65537 -1/4; do
+	"$emu" replay --shard $bad "$tcpd" > /dev/null 2>&1
+	check "--shard $bad: exit 2" test $? -eq 2
+done
+for bad in 0 257 x; do
+	"$emu" replay --jobs $bad "$tcpd" > /dev/null 2>&1
+	check "--jobs $bad: exit 2" test $? -eq 2
+done
+
 # Determinism: the same trace and options give the same report, byte for byte.
 for f in "$tcpd" "$vec/negative/neg-credit-shrunk.pcap" "$vec/emu-timeout.pcap"; do
 	for fmt in text json; do
