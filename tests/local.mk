@@ -56,7 +56,10 @@ check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/vhu-frontend \
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
-EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/replay-schema.jq
+EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/replay-schema.jq \
+	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
+	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
+	.clusterfuzzlite/vsockemu.dict
 # A failing device test leaves tests/TEST-PID.pcap (tests/flight.h).
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests
