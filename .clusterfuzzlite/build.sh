@@ -19,12 +19,22 @@ if [ -d "${SRC:-/nonexistent}/libpcap" ]; then
 	export PKG_CONFIG_PATH="$WORK/pcap/lib/pkgconfig"
 fi
 
-# The libraries the harnesses link, instrumented by $CFLAGS; the program
-# and the tests are not needed.
+# The libraries the harnesses link (fuzz/local.mk's FUZZ_LDADD), built with
+# $CFLAGS; the program and the tests are not needed. The layers are libtool
+# convenience libraries: their archives are linked directly, so the link is
+# $CC's own, with $LIB_FUZZING_ENGINE as OSS-Fuzz passes it.
 ./bootstrap > /dev/null
-./configure CC="$CC" CFLAGS="$CFLAGS" > "$WORK/configure.log"
-make -j"$(nproc)" src/libvsockemu.a fakeguest/libfakeguest.a \
-	fuzz/libvsefuzz.a > "$WORK/make.log"
+./configure CC="$CC" CFLAGS="$CFLAGS" --disable-shared > "$WORK/configure.log"
+layers="src/host/libhost src/replay/libreplay src/trace/libtrace
+	fakeguest/libfakeguest src/vsock/libvsock src/virtio/libvirtio"
+make -j"$(nproc)" fuzz/libvsefuzz.a $(for l in $layers; do echo "$l.la"; done) \
+	> "$WORK/make.log"
+archives=fuzz/libvsefuzz.a
+for l in $layers; do
+	archives="$archives $(dirname "$l")/.libs/$(basename "$l").a"
+done
+includes="-I. -Isrc/virtio -Isrc/vsock -Isrc/host -Isrc/trace -Ifakeguest
+	-Isrc/replay -Ifuzz"
 
 pcap_libs=$(pkg-config --libs libpcap)
 [ -d "${SRC:-/nonexistent}/libpcap" ] && pcap_libs=$(pkg-config --static --libs libpcap)
@@ -32,10 +42,8 @@ for harness in fuzz/harness-*.c; do
 	target=$(basename "$harness" .c)
 	target=${target#harness-}
 	fuzzer=vsockemu-$target
-	$CC $CFLAGS -I. -Isrc -Ifakeguest -Ifuzz -c "$harness" \
-	    -o "$WORK/$fuzzer.o"
-	$CC $CFLAGS "$WORK/$fuzzer.o" -o "$OUT/$fuzzer" \
-	    fuzz/libvsefuzz.a fakeguest/libfakeguest.a src/libvsockemu.a \
+	$CC $CFLAGS $includes -c "$harness" -o "$WORK/$fuzzer.o"
+	$CC $CFLAGS "$WORK/$fuzzer.o" -o "$OUT/$fuzzer" $archives \
 	    $LIB_FUZZING_ENGINE $pcap_libs $(pkg-config --libs zlib) -lpthread
 	rm -f "$OUT/${fuzzer}_seed_corpus.zip"
 	if [ -d "tests/fuzz/corpus/$target" ]; then

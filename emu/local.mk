@@ -13,5 +13,5 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-vhost-user.c \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/cmd-fuzz.c
-emu_vsockemu_LDADD = fuzz/libvsefuzz.a fakeguest/libfakeguest.a \
-	src/libvsockemu.a $(PCAP_LIBS) $(ZLIB_LIBS)
+emu_vsockemu_LDADD = fuzz/libvsefuzz.a src/host/libhost.la $(REPLAY_LIBS) \
+	$(PCAP_LIBS) $(ZLIB_LIBS)
