@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "error.h"
+#include "options.h"
 #include "pcap-reader.h"
+#include "trace-format.h"
 #include "vsockemu.h"
 
 static const char dump_usage[] =
-"usage: vsockemu dump [-x] FILE...\n"
+"usage: vsockemu dump [-x] [-q | -v] FILE...\n"
 "\n"
 "Prints a vsockmon capture (pcap or pcapng, link type 271 LINKTYPE_VSOCK, as\n"
 "written by `tcpdump -i vsockmon0 -w FILE`, Wireshark or vsockemu itself) one\n"
@@ -31,52 +33,17 @@ static const char dump_usage[] =
 "a FIFO, /dev/stdin or a process substitution works; gzip-compressed data is\n"
 "uncompressed on the way (`tcpdump -w - | vsockemu dump -`).\n"
 "\n"
-"  -x, --hex   also print each payload as hex and ASCII, 16 bytes a line\n"
-"  -h, --help  show this help\n"
+"  -x, --hex      also print each payload as hex and ASCII, 16 bytes a line\n"
+"  -q, --quiet    print no frame: only check that each FILE is a readable\n"
+"                 capture (the exit status says)\n"
+"  -v, --verbose  after each FILE, its frame count on stderr\n"
+"  -h, --help     show this help\n"
+"  -V, --version  show the version\n"
 "\n"
 "Every file is checked as it is read: a file that is not a capture, has\n"
 "another link type, or holds a record whose lengths do not add up stops\n"
 "with one line naming the file and the frame, and exit status 2. A reader\n"
 "that stops reading (`vsockemu dump FILE | head`) ends dump quietly.\n";
-
-/* Writes flag names joined by '|', unknown bits in hex; "0" for none. */
-static void
-dump_flag_names(uint32_t flags, const char *const names[2], char *buf,
-    size_t len)
-{
-	size_t off = 0;
-	unsigned b;
-
-	buf[0] = '\0';
-	for (b = 0; b < 2 && names != NULL; b++) {
-		if ((flags & (1u << b)) == 0)
-			continue;
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-		    off > 0 ? "|" : "", names[b]);
-		flags &= ~(1u << b);
-	}
-	if (flags != 0)
-		snprintf(buf + off, len - off, "%s0x%" PRIx32,
-		    off > 0 ? "|" : "", flags);
-	else if (off == 0)
-		snprintf(buf, len, "0");
-}
-
-/* Flags by name where virtio 1.2 5.10.6 names them (SHUTDOWN, SEQPACKET RW). */
-static void
-dump_flags(const struct vsock_hdr *h, char *buf, size_t len)
-{
-	static const char *const shutdown[2] = { "RCV", "SEND" };
-	static const char *const seq[2] = { "EOM", "EOR" };
-	const char *const *names = NULL;
-
-	if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN)
-		names = shutdown;
-	else if (h->op == VIRTIO_VSOCK_OP_RW &&
-	    h->type == VIRTIO_VSOCK_TYPE_SEQPACKET)
-		names = seq;
-	dump_flag_names(h->flags, names, buf, len);
-}
 
 /* Prints the payload as hexdump -C does, offsets relative to the payload. */
 static void
@@ -105,24 +72,14 @@ dump_hex(const uint8_t *p, uint32_t n)
 static void
 dump_frame(const struct vsock_pcap_frame *f, uint64_t first, int hex)
 {
-	const struct vsock_hdr *h = &f->hdr;
 	/* A hostile file's time may run backwards: print a sign. */
 	int back = f->ts_ns < first;
 	uint64_t us = (back ? first - f->ts_ns : f->ts_ns - first) / 1000;
-	const char *type = vsock_type_name(h->type);
-	char flags[64], tbuf[32];
+	char line[TRACE_FORMAT_HDR_LEN];
 
-	if (type == NULL) {
-		snprintf(tbuf, sizeof(tbuf), "unknown %u", h->type);
-		type = tbuf;
-	}
-	dump_flags(h, flags, sizeof(flags));
-	printf("%" PRIu64 " %s%" PRIu64 ".%06" PRIu64 " %" PRIu64 ":%" PRIu32
-	    " > %" PRIu64 ":%" PRIu32 " %s %s flags %s len %" PRIu32
-	    " buf_alloc %" PRIu32 " fwd_cnt %" PRIu32, f->number,
-	    back ? "-" : "", us / 1000000, us % 1000000, h->src_cid,
-	    h->src_port, h->dst_cid, h->dst_port, type, vsock_op_name(h->op),
-	    flags, h->len, h->buf_alloc, h->fwd_cnt);
+	trace_format_hdr(&f->hdr, line, sizeof(line));
+	printf("%" PRIu64 " %s%" PRIu64 ".%06" PRIu64 " %s", f->number,
+	    back ? "-" : "", us / 1000000, us % 1000000, line);
 	if (f->dropped)
 		fputs(" [dropped]", stdout);
 	if (f->split_tap)
@@ -148,13 +105,13 @@ output_failed(int err)
 	return 2;
 }
 
-/* Dumps one file; 0 when all of it was readable, 2 otherwise. */
+/* Dumps one file (quiet: only reads it); 0 when all was readable, else 2. */
 static int
-dump_file(const char *path, int hex)
+dump_file(const char *path, int hex, enum opt_verbosity verbosity)
 {
 	struct vsock_pcap_reader *r;
 	struct vsock_pcap_frame f;
-	uint64_t first = 0;
+	uint64_t first = 0, frames = 0;
 	char msg[640];
 	int e;
 
@@ -167,7 +124,9 @@ dump_file(const char *path, int hex)
 	while ((e = vsock_pcap_reader_next(r, &f, msg, sizeof(msg))) == 1) {
 		if (f.number == 1)
 			first = f.ts_ns;
-		dump_frame(&f, first, hex);
+		frames++;
+		if (verbosity != OPT_QUIET)
+			dump_frame(&f, first, hex);
 		if (ferror(stdout)) {
 			e = errno;	/* the failed write's */
 			vsock_pcap_reader_close(r);
@@ -175,12 +134,20 @@ dump_file(const char *path, int hex)
 		}
 	}
 	vsock_pcap_reader_close(r);
-	if (e == 0)
-		return 0;
 	fflush(stdout);
-	fprintf(stderr, "vsockemu dump: %s\n", msg);
-	return 2;
+	if (e != 0) {
+		fprintf(stderr, "vsockemu dump: %s\n", msg);
+		return 2;
+	}
+	if (verbosity == OPT_VERBOSE)
+		fprintf(stderr, "vsockemu dump: %s: %" PRIu64 " frame%s\n", path,
+		    frames, frames == 1 ? "" : "s");
+	return 0;
 }
+
+static const struct opt_cmd dump_cmd = {
+	"dump", "vsockemu dump [-x] [-q | -v] FILE...", dump_usage,
+};
 
 /* Parses options and dumps each file; one bad file does not stop the rest. */
 int
@@ -188,33 +155,32 @@ cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "hex", no_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
+	enum opt_verbosity verbosity = OPT_NORMAL;
 	int c, hex = 0, status = 0, i;
 
-	while ((c = getopt_long(argc, argv, "xh", opts, NULL)) != -1) {
+	while ((c = opt_next(&dump_cmd, argc, argv, "x", opts,
+	    &verbosity)) != OPT_END) {
 		switch (c) {
 		case 'x':
 			hex = 1;
 			break;
-		case 'h':
-			fputs(dump_usage, stdout);
+		case OPT_EXIT_OK:
 			return 0;
 		default:
-			fputs(dump_usage, stderr);
 			return 2;
 		}
 	}
-	if (optind == argc) {
-		fprintf(stderr, "vsockemu dump: no capture file given "
-		    "(try vsockemu dump --help)\n");
-		return 2;
-	}
+	if (optind == argc)
+		return opt_usage(&dump_cmd, "no capture file given");
+	if (hex && verbosity == OPT_QUIET)
+		return opt_usage(&dump_cmd, "-x and -q conflict");
 	for (i = optind; i < argc; i++) {
-		if (argc - optind > 1)
+		if (argc - optind > 1 && verbosity != OPT_QUIET)
 			printf("%s%s:\n", i > optind ? "\n" : "", argv[i]);
-		if (dump_file(argv[i], hex) != 0)
+		if (dump_file(argv[i], hex, verbosity) != 0)
 			status = 2;
 		if (ferror(stdout))
 			break;	/* said by dump_file */

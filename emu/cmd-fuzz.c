@@ -16,12 +16,14 @@
 #include "backend-script.h"
 #include "error.h"
 #include "fuzz.h"
+#include "options.h"
 #include "pcap-writer.h"
+#include "progress.h"
 #include "vsockemu.h"
 
 static const char fuzz_usage[] =
 "usage: vsockemu fuzz [--seed N] [--runs N | --seconds S] [--corpus DIR]\n"
-"                     [--save DIR] [-q]\n"
+"                     [--save DIR] [-q | -v]\n"
 "       vsockemu fuzz --replay FILE [--pcap OUT]\n"
 "\n"
 "Runs the device against a hostile fake guest and a scripted host, many\n"
@@ -49,7 +51,12 @@ static const char fuzz_usage[] =
 "  --replay FILE   run one action stream and print its verdict\n"
 "  --pcap OUT      with --replay, record its packets to OUT\n"
 "  -q, --quiet     no progress line, summary only\n"
+"  -v, --verbose   report every finding, not only the first of each kind\n"
 "  -h, --help      show this help\n"
+"  -V, --version   show the version\n"
+"\n"
+"Progress: on a terminal, a line updated in place; otherwise (a CI log) a\n"
+"line every 10 s: \"vsockemu fuzz: 10 s: runs N, X execs/s, ...\".\n"
 "\n"
 "Exit status: 0 no finding, 1 findings, 2 bad usage or unreadable input.\n";
 
@@ -65,7 +72,7 @@ struct fuzz_opts {
 	uint64_t runs;
 	double seconds;
 	const char *corpus, *save, *replay, *pcap;
-	int quiet;
+	enum opt_verbosity verbosity;	/* -q: summary only; -v: every finding */
 };
 
 /* The campaign: corpus, pool, counters. */
@@ -86,15 +93,6 @@ static const uint8_t *crash_data;
 static size_t crash_len;
 static uint64_t crash_seed, crash_run;
 static char crash_path[4096];
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Writes the run in flight where --save said; async-signal-safe. */
 static void
@@ -330,15 +328,16 @@ static void
 finding(struct campaign *cp, uint64_t run, uint8_t *data, size_t len,
     const struct fuzz_result *res)
 {
-	if (cp->findings[res->finding]++ > 0)
+	if (cp->findings[res->finding]++ > 0 && cp->o.verbosity !=
+	    OPT_VERBOSE)
 		return;
-	if (!cp->o.quiet)
-		fputc('\n', stderr);
+	if (cp->o.verbosity != OPT_QUIET && isatty(2))
+		fputc('\n', stderr);	/* ends the in-place line */
 	fprintf(stderr, "vsockemu fuzz: FINDING %s in run %" PRIu64 " "
 	    "(action %zu): %s\n  reproduce: vsockemu fuzz --seed %" PRIu64
 	    " --runs %" PRIu64 "\n", fuzz_finding_name(res->finding), run,
 	    res->action, res->what, cp->o.seed, run + 1);
-	if (cp->o.save != NULL)
+	if (cp->o.save != NULL && cp->findings[res->finding] == 1)
 		save_finding(cp, run, data, len, res);
 }
 
@@ -360,6 +359,16 @@ progress(const struct campaign *cp, double t)
 	    "  op x state cells %u/%u  pool %zu   ", cp->runs,
 	    cp->runs / (t > 0 ? t : 1e-9), total_findings(cp), cells(cp),
 	    FUZZ_NSTATES * FUZZ_NOPS, cp->npool);
+}
+
+/* The line a CI log gets every PROGRESS_INTERVAL when stderr is no terminal. */
+static void
+progress_line(const struct campaign *cp, double t)
+{
+	fprintf(stderr, "vsockemu fuzz: %.0f s: runs %" PRIu64 ", %.0f "
+	    "execs/s, findings %" PRIu64 ", op x state cells %u/%u, pool %zu\n",
+	    t, cp->runs, cp->runs / (t > 0 ? t : 1e-9), total_findings(cp),
+	    cells(cp), FUZZ_NSTATES * FUZZ_NOPS, cp->npool);
 }
 
 /* The op x state matrix, one row per state, counts per guest op. */
@@ -390,8 +399,8 @@ summary(const struct campaign *cp, double t)
 {
 	int k;
 
-	if (!cp->o.quiet)
-		fputc('\n', stderr);
+	if (cp->o.verbosity != OPT_QUIET && isatty(2))
+		fputc('\n', stderr);	/* ends the in-place line */
 	printf("runs %" PRIu64 " in %.1f s, %.0f execs/s, seed %" PRIu64
 	    ", corpus %zu, pool %zu\n", cp->runs, t,
 	    cp->runs / (t > 0 ? t : 1e-9), cp->o.seed, cp->ncorpus,
@@ -414,9 +423,11 @@ campaign(struct campaign *cp)
 	static uint8_t buf[FUZZ_MAX_INPUT];
 	struct fuzz_result res;
 	double t = 0, last = 0;
+	struct progress log;
 	size_t len;
 
-	cp->start = now_s();
+	cp->start = progress_now();
+	progress_start(&log, cp->start, cp->o.verbosity == OPT_QUIET);
 	cp->digest = SCRIPT_HASH_INIT;
 	for (cp->runs = 0; cp->o.runs == 0 || cp->runs < cp->o.runs;) {
 		len = make_input(cp, cp->runs, buf);
@@ -439,13 +450,16 @@ campaign(struct campaign *cp)
 		if (res.finding != FUZZ_OK)
 			finding(cp, cp->runs, buf, len, &res);
 		cp->runs++;
-		t = now_s() - cp->start;
+		t = progress_now() - cp->start;
 		if (cp->o.seconds > 0 && t >= cp->o.seconds)
 			break;
-		if (!cp->o.quiet && isatty(2) && t - last >= 0.5) {
+		if (cp->o.verbosity != OPT_QUIET && isatty(2) &&
+		    t - last >= 0.5) {
 			progress(cp, t);
 			last = t;
 		}
+		if (progress_due(&log, t + cp->start))
+			progress_line(cp, t);
 	}
 	crash_data = NULL;
 	summary(cp, t);
@@ -483,17 +497,45 @@ replay(const struct fuzz_opts *o)
 	return res.finding != FUZZ_OK;
 }
 
-/* Parses a decimal number option; -1 when it is not one. */
-static int
-parse_num(const char *s, uint64_t *v)
-{
-	char *end;
+static const struct opt_cmd fuzz_cmd = {
+	"fuzz", "vsockemu fuzz [options] | vsockemu fuzz --replay FILE "
+	    "[--pcap OUT]", fuzz_usage,
+};
 
-	errno = 0;
-	*v = strtoull(s, &end, 10);
-	return errno != 0 || end == s || *end != '\0' || s[0] == '-' ? -1 : 0;
+/* The options --replay runs without; a campaign's. */
+static bool
+campaign_options(const struct fuzz_opts *o, bool seed_given)
+{
+	return seed_given || o->runs != 0 || o->seconds > 0 ||
+	    o->corpus != NULL || o->save != NULL;
 }
 
+/* Takes option c's argument; 0, or -1 when it is bad. */
+static int
+parse_valued(struct fuzz_opts *o, int c, const char *v)
+{
+	uint64_t n;
+
+	switch (c) {
+	case 's':
+		return opt_u64(v, UINT64_MAX, &o->seed);
+	case 'r':
+		return opt_u64(v, UINT64_MAX, &o->runs) < 0 || o->runs == 0 ?
+		    -1 : 0;
+	case 't':
+		if (opt_u64(v, UINT32_MAX, &n) < 0 || n == 0)
+			return -1;
+		o->seconds = (double)n;
+		return 0;
+	case 'c': o->corpus = v; return 0;
+	case 'o': o->save = v; return 0;
+	case 'p': o->replay = v; return 0;
+	case 'w': o->pcap = v; return 0;
+	}
+	return -1;
+}
+
+/* -1 to go on, else the exit status (0: --help/--version; 2: reported). */
 static int
 parse_opts(int argc, char **argv, struct fuzz_opts *o)
 {
@@ -505,53 +547,39 @@ parse_opts(int argc, char **argv, struct fuzz_opts *o)
 		{ "save", required_argument, NULL, 'o' },
 		{ "replay", required_argument, NULL, 'p' },
 		{ "pcap", required_argument, NULL, 'w' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t v;
-	int c;
+	bool seed_given = false;
+	int c, i;
 
-	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			if (parse_num(optarg, &o->seed) < 0)
-				goto bad;
-			break;
-		case 'r':
-			if (parse_num(optarg, &o->runs) < 0 || o->runs == 0)
-				goto bad;
-			break;
-		case 't':
-			if (parse_num(optarg, &v) < 0 || v == 0)
-				goto bad;
-			o->seconds = (double)v;
-			break;
-		case 'c': o->corpus = optarg; break;
-		case 'o': o->save = optarg; break;
-		case 'p': o->replay = optarg; break;
-		case 'w': o->pcap = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'h':
-			fputs(fuzz_usage, stdout);
+	while ((c = opt_next(&fuzz_cmd, argc, argv, "", opts,
+	    &o->verbosity)) != OPT_END) {
+		if (c == OPT_EXIT_OK)
 			return 0;
-		default:
-			fputs(fuzz_usage, stderr);
+		if (c == OPT_EXIT_USAGE)
 			return 2;
+		seed_given |= c == 's';
+		if (parse_valued(o, c, optarg) < 0) {
+			for (i = 0; opts[i].val != c; i++)
+				continue;
+			return opt_usage(&fuzz_cmd, "bad --%s '%s'",
+			    opts[i].name, optarg);
 		}
 	}
-	if (optind != argc || (o->runs && o->seconds > 0)) {
-		fprintf(stderr, "vsockemu fuzz: give --runs or --seconds, not "
-		    "both, and no operands (try vsockemu fuzz --help)\n");
-		return 2;
-	}
+	if (optind != argc)
+		return opt_usage(&fuzz_cmd, "unexpected operand '%s'",
+		    argv[optind]);
+	if (o->runs != 0 && o->seconds > 0)
+		return opt_usage(&fuzz_cmd, "--runs and --seconds conflict");
+	if (o->replay != NULL && campaign_options(o, seed_given))
+		return opt_usage(&fuzz_cmd, "--replay runs one stream: no "
+		    "--seed, --runs, --seconds, --corpus or --save");
+	if (o->pcap != NULL && o->replay == NULL)
+		return opt_usage(&fuzz_cmd, "--pcap needs --replay");
 	if (o->runs == 0 && o->seconds == 0)
 		o->runs = 1000;
 	return -1;
-bad:
-	fprintf(stderr, "vsockemu fuzz: bad number '%s' (try vsockemu fuzz "
-	    "--help)\n", optarg);
-	return 2;
 }
 
 int
@@ -562,6 +590,7 @@ cmd_fuzz(int argc, char **argv)
 
 	memset(&cp, 0, sizeof(cp));
 	cp.o.seed = 1;
+	cp.o.verbosity = OPT_NORMAL;
 	if ((e = parse_opts(argc, argv, &cp.o)) >= 0)
 		return e;
 	crash_seed = cp.o.seed;

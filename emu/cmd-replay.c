@@ -10,6 +10,8 @@
 #include "error.h"
 #include "options.h"
 #include "pcap-writer.h"
+#include "progress.h"
+#include "replay-jobs.h"
 #include "rawguest.h"
 #include "replay.h"
 #include "vsockemu.h"
@@ -19,7 +21,8 @@ static const char replay_usage[] =
 "                       [--host-script FILE] [--host-initiated]\n"
 "                       [--guest-cid CID] [--guest-rx-buf BYTES]\n"
 "                       [--format text|tap|json] [--pcap-out FILE]\n"
-"                       [--expect MANIFEST] TRACE...\n"
+"                       [--expect MANIFEST] [--jobs N] [--shard K/N]\n"
+"                       [-q | -v] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
 "`tcpdump -i vsockmon0 -w FILE` or vsockemu's pcap writer) against the\n"
@@ -62,16 +65,29 @@ static const char replay_usage[] =
 "                    SEQPACKET fragment without EOM fills exactly one;\n"
 "                    no packet is larger than one), else 4096. Linux 6.1\n"
 "                    under vhost-user posts 3732\n"
-"  --format F        text (default), tap (TAP 13) or json (one object a line)\n"
+"  --format F        text (default), tap (TAP 13) or json (one object a line,\n"
+"                    \"schema\":1, documented in doc/replay.md)\n"
 "  --pcap-out FILE   write what the device produced, with the replayed guest\n"
 "                    frames, as a capture (one trace only)\n"
 "  --expect M        gate on the verdicts manifest M expects (testvectors/\n"
 "                    MANIFEST's format: \"TRACE MODE pass|diverged [FRAME]|\n"
 "                    unusable\" a line, TRACE relative to M's directory);\n"
 "                    a TRACE M does not name in this mode is skipped\n"
+"  -j, --jobs N      replay N traces at a time in worker processes (1 to\n"
+"                    256; default 1); the report is the same, in order\n"
+"  --shard K/N       replay only the traces of shard K of N (1 <= K <= N):\n"
+"                    a trace's shard is FNV-1a of its file name without\n"
+"                    directories, mod N, plus 1, so N machines given the\n"
+"                    same files and K = 1..N replay each trace once\n"
+"  -q, --quiet       text: report only the traces that did not pass (with\n"
+"                    --expect: not as expected) and the totals; no progress\n"
+"  -v, --verbose     also name each trace on stderr as its replay starts\n"
 "  -h, --help        show this help\n"
+"  -V, --version     show the version\n"
 "\n"
 "The last line gives the totals: \"N traces: P passed, D diverged, U unusable\".\n"
+"With several traces and stderr not a terminal (a CI log), a progress line\n"
+"every 10 s: \"vsockemu replay: 10 s: 12 of 40 traces: 11 passed, ...\".\n"
 "Exit status: 1 if a trace diverged (the report names trace, frame,\n"
 "connection, field, expected and actual values), else 2 if one was unusable\n"
 "(not a capture, another link type, a corrupt record, no frame) or on bad\n"
@@ -121,6 +137,9 @@ struct replay_args {
 	const char *script_path;
 	const char *expect_path;	/* --expect: the manifest */
 	struct replay_expect *expect;
+	enum opt_verbosity verbosity;	/* -q: failures only; -v: each trace */
+	unsigned jobs;			/* --jobs: workers (1: none) */
+	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: all */
 };
 
 /* Parses one option value; returns -1 on a bad one. */
@@ -150,9 +169,64 @@ parse_value(struct replay_args *a, int c, const char *v)
 	return -1;
 }
 
-/* getopt_long over argv; 0, or 2 for bad usage (message printed). */
+static const struct opt_cmd replay_cmd = {
+	"replay", "vsockemu replay [options] TRACE...", replay_usage,
+};
+
+/* Takes one value option (c, its argument v); 0, or -1 when v is bad. */
 static int
-parse_args(int argc, char **argv, struct replay_args *a, int *help)
+parse_valued(struct replay_args *a, int c, const char *v)
+{
+	uint64_t n;
+
+	switch (c) {
+	case 'H':
+		a->script_path = v;
+		return 0;
+	case 'o':
+		a->pcap_out = v;
+		return 0;
+	case 'E':
+		a->expect_path = v;
+		return 0;
+	case 'r':
+		if (opt_u64(v, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, &n) < 0 || n == 0)
+			return -1;
+		a->o.guest_rx_buf = (uint32_t)n;
+		return 0;
+	case 'C':
+		/* 0, 1 and 2 are never a guest's; -1 is "any". */
+		if (opt_u64(v, UINT32_MAX - 1, &n) < 0 || n < 3)
+			return -1;
+		a->o.guest_cid = n;
+		return 0;
+	case 'j':
+		if (opt_u64(v, REPLAY_JOBS_MAX, &n) < 0 || n == 0)
+			return -1;
+		a->jobs = (unsigned)n;
+		return 0;
+	case 'K':
+		return replay_shard_parse(v, &a->shard_k, &a->shard_n);
+	}
+	return parse_value(a, c, v);
+}
+
+/* The long name of option c, for messages. */
+static const char *
+long_name(const struct option *opts, int c)
+{
+	for (; opts->name != NULL; opts++)
+		if (opts->val == c)
+			return opts->name;
+	return "?";
+}
+
+/*
+ * Parses argv into a; -1 to go on, else the exit status (0 after --help or
+ * --version, 2 after bad usage, reported).
+ */
+static int
+parse_args(int argc, char **argv, struct replay_args *a)
 {
 	static const struct option opts[] = {
 		{ "semantic", no_argument, NULL, 's' },
@@ -165,70 +239,47 @@ parse_args(int argc, char **argv, struct replay_args *a, int *help)
 		{ "format", required_argument, NULL, 'f' },
 		{ "pcap-out", required_argument, NULL, 'o' },
 		{ "expect", required_argument, NULL, 'E' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "shard", required_argument, NULL, 'K' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
-	uint64_t n;
+	bool semantic = false, strict = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = opt_next(&replay_cmd, argc, argv, "j:", opts,
+	    &a->verbosity)) != OPT_END) {
 		switch (c) {
+		case OPT_EXIT_OK:
+			return 0;
+		case OPT_EXIT_USAGE:
+			return 2;
 		case 's':
-			a->o.mode = REPLAY_SEMANTIC;
+			semantic = true;
 			break;
 		case 'S':
-			a->o.mode = REPLAY_STRICT;
+			strict = true;
 			break;
 		case 'I':
 			a->o.host_initiated = true;
 			break;
-		case 'H':
-			a->script_path = optarg;
-			break;
-		case 'o':
-			a->pcap_out = optarg;
-			break;
-		case 'E':
-			a->expect_path = optarg;
-			break;
-		case 'r':
-			if (opt_u64(optarg, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
-			    &n) < 0 || n == 0) {
-				fprintf(stderr, "vsockemu replay: bad "
-				    "--guest-rx-buf '%s': want 1 to %u bytes\n",
-				    optarg, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE);
-				return 2;
-			}
-			a->o.guest_rx_buf = (uint32_t)n;
-			break;
-		case 'C':
-			/* 0, 1 and 2 are never a guest's; -1 is "any". */
-			if (opt_u64(optarg, UINT32_MAX - 1, &n) < 0 || n < 3) {
-				fprintf(stderr, "vsockemu replay: bad "
-				    "--guest-cid '%s': want 3 to %u\n", optarg,
-				    UINT32_MAX - 1);
-				return 2;
-			}
-			a->o.guest_cid = n;
-			break;
-		case 'p':
-		case 'f':
-			if (parse_value(a, c, optarg) < 0) {
-				fprintf(stderr, "vsockemu replay: bad --%s "
-				    "value '%s' (try vsockemu replay --help)\n",
-				    c == 'p' ? "profile" : "format", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			*help = 1;
-			return 0;
 		default:
-			fputs(replay_usage, stderr);
-			return 2;
+			if (parse_valued(a, c, optarg) < 0)
+				return opt_usage(&replay_cmd, "bad --%s '%s'",
+				    long_name(opts, c), optarg);
+			break;
 		}
 	}
-	return 0;
+	if (semantic && strict)
+		return opt_usage(&replay_cmd, "--semantic and --strict "
+		    "conflict");
+	a->o.mode = strict ? REPLAY_STRICT : REPLAY_SEMANTIC;
+	if (optind == argc)
+		return opt_usage(&replay_cmd, "no trace given");
+	if (a->pcap_out != NULL && (argc - optind > 1 || a->shard_n != 0))
+		return opt_usage(&replay_cmd, "--pcap-out takes one trace "
+		    "only, without --shard");
+	return -1;
 }
 
 /* Loads --host-script; 0 or 2 with a message. */
@@ -283,14 +334,28 @@ load_expect(struct replay_args *a)
 	return 0;
 }
 
-/* Prints a report made by one of replay_report*(). */
+/* Prints a report made by one of replay_report*(), unless quiet drops it. */
 static void
-print_report(char *text)
+print_report(char *text, bool quiet)
 {
 	if (text == NULL)
 		return;
-	fputs(text, stdout);
+	if (!quiet)
+		fputs(text, stdout);
 	free(text);
+}
+
+/* Does -q drop this trace's report? Text only: TAP and JSON stay whole. */
+static bool
+quiet_drops(const struct replay_args *a, const struct replay_expectation *x,
+    const struct replay_result *res)
+{
+	if (a->verbosity != OPT_QUIET || a->fmt != REPLAY_FORMAT_TEXT)
+		return false;
+	if (res == NULL)
+		return true;	/* skipped */
+	return x != NULL ? replay_expect_met(x, res) : res->verdict ==
+	    REPLAY_PASS;
 }
 
 /* Replays path into res; 0, or 2 (message printed) without memory or output. */
@@ -323,40 +388,143 @@ replay_into(const struct replay_args *a, const char *path,
 	return 0;
 }
 
-/*
- * Replays one trace (with --expect: only one the manifest names in this
- * mode), prints its report and counts it.
- */
-static void
-replay_one(const struct replay_args *a, const char *path, unsigned index,
-    unsigned total, struct replay_totals *t)
-{
-	const struct replay_expectation *x = NULL;
-	struct replay_result *res;
+/* A run over the traces selected: what the steps of each trace share. */
+struct replay_run {
+	const struct replay_args *a;
+	char **paths;			/* the traces of this shard, in order */
+	unsigned n;
+	struct replay_totals totals;
+	struct progress log;
+	double start;
+};
 
-	if (a->expect != NULL &&
-	    (x = replay_expect_find(a->expect, path, a->o.mode)) == NULL) {
-		print_report(replay_report_skipped(path, a->expect_path,
-		    a->o.mode, a->fmt, index, total));
-		replay_totals_expected(t, NULL, NULL);
-		return;
-	}
-	if ((res = calloc(1, sizeof(*res))) == NULL) {
-		fprintf(stderr, "vsockemu replay: out of memory\n");
-		replay_totals_add(t, REPLAY_UNUSABLE);
-		return;
-	}
-	if (replay_into(a, path, res) != 0)
+/* Is trace i replayed (with --expect: named by the manifest in this mode)? */
+static bool
+run_wants(void *ctx, unsigned i)
+{
+	const struct replay_run *r = ctx;
+
+	return r->a->expect == NULL || replay_expect_find(r->a->expect,
+	    r->paths[i], r->a->o.mode) != NULL;
+}
+
+/* Replays trace i into res (in a --jobs worker, or here). */
+static void
+run_trace(void *ctx, unsigned i, struct replay_result *res)
+{
+	const struct replay_run *r = ctx;
+
+	if (r->a->verbosity == OPT_VERBOSE)
+		fprintf(stderr, "vsockemu replay: replaying %s\n", r->paths[i]);
+	if (replay_into(r->a, r->paths[i], res) != 0)
 		res->verdict = REPLAY_UNUSABLE;
-	else if (x != NULL)
-		print_report(replay_report_expected(path, res, x,
-		    a->expect_path, a->fmt, index, total));
-	else
-		print_report(replay_report(path, res, a->fmt, index, total));
-	replay_totals_add(t, res->verdict);
-	if (a->expect != NULL)
-		replay_totals_expected(t, x, res);
-	free(res);
+}
+
+/* The line a CI log gets every PROGRESS_INTERVAL when stderr is no terminal. */
+static void
+progress_line(const struct replay_totals *t, double elapsed, unsigned total)
+{
+	fprintf(stderr, "vsockemu replay: %.0f s: %u of %u traces: %u passed, "
+	    "%u diverged, %u unusable\n", elapsed, t->traces, total,
+	    t->passed, t->diverged, t->unusable);
+}
+
+/* Reports trace i (res NULL: skipped) and counts it; always in order. */
+static void
+run_done(void *ctx, unsigned i, const struct replay_result *res)
+{
+	struct replay_run *r = ctx;
+	const struct replay_args *a = r->a;
+	const char *path = r->paths[i];
+	const struct replay_expectation *x = a->expect != NULL ?
+	    replay_expect_find(a->expect, path, a->o.mode) : NULL;
+	double now;
+
+	if (res == NULL) {
+		print_report(replay_report_skipped(path, a->expect_path,
+		    a->o.mode, a->fmt, i + 1, r->n), quiet_drops(a, NULL,
+		    NULL));
+		replay_totals_expected(&r->totals, NULL, NULL);
+	} else {
+		print_report(x != NULL ? replay_report_expected(path, res, x,
+		    a->expect_path, a->fmt, i + 1, r->n) : replay_report(path,
+		    res, a->fmt, i + 1, r->n), quiet_drops(a, x, res));
+		replay_totals_add(&r->totals, res->verdict);
+		if (a->expect != NULL)
+			replay_totals_expected(&r->totals, x, res);
+	}
+	fflush(stdout);
+	if (i + 1 < r->n && progress_due(&r->log, now = progress_now()))
+		progress_line(&r->totals, now - r->start, r->n);
+}
+
+/* Every trace in order, here: what --jobs 1 (the default) does. */
+static int
+run_serial(struct replay_run *r)
+{
+	struct replay_result *res;
+	unsigned i;
+
+	for (i = 0; i < r->n; i++) {
+		if (!run_wants(r, i)) {
+			run_done(r, i, NULL);
+			continue;
+		}
+		if ((res = calloc(1, sizeof(*res))) == NULL)
+			return -1;
+		run_trace(r, i, res);
+		run_done(r, i, res);
+		free(res);
+	}
+	return 0;
+}
+
+/* Keeps the operands of shard K/N (all without --shard), in order. */
+static unsigned
+select_shard(const struct replay_args *a, char **argv, int argc, char **out)
+{
+	unsigned n = 0;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (a->shard_n == 0 || replay_shard_of(argv[i], a->shard_n) ==
+		    a->shard_k)
+			out[n++] = argv[i];
+	return n;
+}
+
+/* Replays the selected traces, serially or with --jobs; prints the totals. */
+static int
+replay_all(const struct replay_args *a, char **operands, int count)
+{
+	static const struct replay_jobs_ops ops = {
+		run_wants, run_trace, run_done,
+	};
+	struct replay_run r;
+	char *text;
+	int e;
+
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	if ((r.paths = calloc((size_t)count, sizeof(*r.paths))) == NULL) {
+		fprintf(stderr, "vsockemu replay: out of memory\n");
+		return 2;
+	}
+	r.n = select_shard(a, operands, count, r.paths);
+	r.start = progress_now();
+	progress_start(&r.log, r.start, a->verbosity == OPT_QUIET || r.n < 2);
+	e = a->jobs > 1 ? replay_jobs_run(a->jobs, r.n, &ops, &r) :
+	    run_serial(&r);
+	free(r.paths);
+	if (e < 0) {
+		fprintf(stderr, "vsockemu replay: out of memory\n");
+		return 2;
+	}
+	if ((text = replay_totals_report(&r.totals, a->fmt)) != NULL) {
+		fputs(text, stdout);
+		free(text);
+	}
+	return replay_totals_status(&r.totals);
 }
 
 int
@@ -364,28 +532,14 @@ cmd_replay(int argc, char **argv)
 {
 	struct replay_args a;
 	struct replay_script *script = NULL;
-	struct replay_totals totals;
-	int help = 0, i, e;
-	char *text;
+	int e;
 
 	memset(&a, 0, sizeof(a));
 	replay_options_defaults(&a.o);
-	if ((e = parse_args(argc, argv, &a, &help)) != 0)
+	a.verbosity = OPT_NORMAL;
+	a.jobs = 1;
+	if ((e = parse_args(argc, argv, &a)) >= 0)
 		return e;
-	if (help) {
-		fputs(replay_usage, stdout);
-		return 0;
-	}
-	if (optind == argc) {
-		fprintf(stderr, "vsockemu replay: no trace given "
-		    "(try vsockemu replay --help)\n");
-		return 2;
-	}
-	if (a.pcap_out != NULL && argc - optind > 1) {
-		fprintf(stderr, "vsockemu replay: --pcap-out takes one trace "
-		    "only\n");
-		return 2;
-	}
 	if (a.script_path != NULL && (e = load_script(a.script_path,
 	    &script)) != 0)
 		return e;
@@ -394,17 +548,8 @@ cmd_replay(int argc, char **argv)
 		return e;
 	}
 	a.o.script = script;
-	memset(&totals, 0, sizeof(totals));
-	for (i = optind; i < argc; i++) {
-		replay_one(&a, argv[i], (unsigned)(i - optind + 1),
-		    (unsigned)(argc - optind), &totals);
-		fflush(stdout);
-	}
+	e = replay_all(&a, argv + optind, argc - optind);
 	replay_script_free(script);
 	replay_expect_free(a.expect);
-	if ((text = replay_totals_report(&totals, a.fmt)) != NULL) {
-		fputs(text, stdout);
-		free(text);
-	}
-	return replay_totals_status(&totals);
+	return e;
 }

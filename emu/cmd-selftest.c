@@ -9,12 +9,13 @@
 #include "badchain.h"
 #include "error.h"
 #include "mem.h"
+#include "options.h"
 #include "ring.h"
 #include "virtq.h"
 #include "vsockemu.h"
 
 static const char selftest_usage[] =
-"usage: vsockemu selftest [--chains N] [--queue-size N] [-q]\n"
+"usage: vsockemu selftest [--chains N] [--queue-size N] [-q | -v]\n"
 "\n"
 "Drives the built-in fake guest driver against the device side of a split\n"
 "virtqueue: N well-formed chains (direct and indirect, readable and writable\n"
@@ -24,7 +25,15 @@ static const char selftest_usage[] =
 "\n"
 "  --chains N      well-formed chains to send (default 100000)\n"
 "  --queue-size N  queue size, a power of two up to 32768 (default 256)\n"
-"  -q, --quiet     print only the summary line\n";
+"  -q, --quiet     print only the summary line\n"
+"  -v, --verbose   print each adversarial case (the default)\n"
+"  -h, --help      show this help\n"
+"  -V, --version   show the version\n";
+
+static const struct opt_cmd selftest_cmd = {
+	"selftest", "vsockemu selftest [--chains N] [--queue-size N] [-q | -v]",
+	selftest_usage,
+};
 
 /* Features the selftest negotiates for the well-formed run. */
 #define SELFTEST_FEATURES (VIRTIO_FEATURE(VIRTIO_F_VERSION_1) | \
@@ -55,7 +64,8 @@ roundtrip(unsigned long n, uint32_t qsize)
 		return n;
 	if ((e = virtq_setup(&vq, &mem.gm, qsize, ring.desc_gpa,
 	    ring.avail_gpa, ring.used_gpa, SELFTEST_FEATURES)) < 0) {
-		fprintf(stderr, "selftest: virtq_setup: %s\n", vse_strerror(e));
+		fprintf(stderr, "vsockemu selftest: virtq_setup: %s\n",
+		    vse_strerror(e));
 		return n;
 	}
 	straddle = 0x200000 - 40;
@@ -124,50 +134,43 @@ cmd_selftest(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "chains", required_argument, NULL, 'n' },
 		{ "queue-size", required_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long chains = 100000, qsize = 256, bad;
-	int c, verbose = 1, refused = 0, k;
+	enum opt_verbosity verbosity = OPT_NORMAL;
+	int c, verbose, refused = 0, k;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "n:s:qh", opts, NULL)) != -1) {
+	while ((c = opt_next(&selftest_cmd, argc, argv, "n:s:", opts,
+	    &verbosity)) != OPT_END) {
 		switch (c) {
 		case 'n':
 			chains = strtoul(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0') {
-				fprintf(stderr, "vsockemu selftest: --chains: "
-				    "not a number: '%s'\n", optarg);
-				return 2;
+				return opt_usage(&selftest_cmd, "--chains: "
+				    "not a number: '%s'", optarg);
 			}
 			break;
 		case 's':
 			qsize = strtoul(optarg, &end, 10);
 			if (*end != '\0' || !virtq_size_valid(qsize) ||
 			    qsize < 4) {
-				fprintf(stderr, "vsockemu selftest: "
-				    "--queue-size: need a power of two in "
-				    "4..32768, got '%s'\n", optarg);
-				return 2;
+				return opt_usage(&selftest_cmd, "--queue-size: "
+				    "need a power of two in 4..32768, got '%s'",
+				    optarg);
 			}
 			break;
-		case 'q':
-			verbose = 0;
-			break;
-		case 'h':
-			fputs(selftest_usage, stdout);
+		case OPT_EXIT_OK:
 			return 0;
 		default:
-			fputs(selftest_usage, stderr);
-			return 2;
+			return 2;	/* said by opt_next */
 		}
 	}
-	if (optind != argc) {
-		fprintf(stderr, "vsockemu selftest: unexpected argument '%s'\n",
+	if (optind != argc)
+		return opt_usage(&selftest_cmd, "unexpected argument '%s'",
 		    argv[optind]);
-		return 2;
-	}
+	verbose = verbosity != OPT_QUIET;
 	bad = roundtrip(chains, (uint32_t)qsize);
 	if (verbose) {
 		printf("well-formed: %lu chains through a %lu-entry queue: %s\n",

@@ -85,6 +85,7 @@ static const char serve_usage[] =
 "  -v, --verbose          print counters when stopping\n"
 "  -q, --quiet            print nothing but errors\n"
 "  -h, --help             show this help\n"
+"  -V, --version          show the version\n"
 "\n"
 "Example (the Firecracker documentation's, unchanged):\n"
 "  vsockemu serve &\n"
@@ -97,7 +98,11 @@ static const char serve_usage[] =
 "and accepting resumes as fds are freed. Bad options or unusable paths:\n"
 "exit 2.\n"
 "SIGUSR1 prints one line of live counters to stderr (even with -q):\n"
-"  vsockemu: stats guest_sockets=N guest_apps=N device_conns=N conns_opened=N\n";
+"  vsockemu serve: stats guest_sockets=N guest_apps=N device_conns=N conns_opened=N\n";
+
+static const struct opt_cmd serve_cmd = {
+	"serve", "vsockemu serve [options]", serve_usage,
+};
 
 struct serve_opts {
 	const char *uds;
@@ -111,7 +116,7 @@ struct serve_opts {
 	uint32_t max_conns;
 	uint64_t line_timeout_ms;
 	const char *pcap;
-	int verbose;
+	enum opt_verbosity verbose;
 };
 
 struct serve {
@@ -130,7 +135,7 @@ struct serve {
 static int
 bad(const char *opt, const char *arg, const char *why)
 {
-	fprintf(stderr, "vsockemu serve: %s '%s': %s\n", opt, arg, why);
+	opt_usage(&serve_cmd, "%s '%s': %s", opt, arg, why);
 	return -1;
 }
 
@@ -248,7 +253,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 	static const struct option opts[] = {
 		{ "uds", required_argument, NULL, 'u' },
 		{ "cid", required_argument, NULL, 'c' },
-		{ "vsock", required_argument, NULL, 'V' },
+		{ "vsock", required_argument, NULL, 'k' },
 		{ "guest", required_argument, NULL, 'g' },
 		{ "guest-connect", required_argument, NULL, 'G' },
 		{ "seqpacket", no_argument, NULL, 's' },
@@ -256,9 +261,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "line-timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -269,9 +272,10 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
 	o->line_timeout_ms = 5000;
-	o->verbose = 1;
+	o->verbose = OPT_NORMAL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+	while ((c = opt_next(&serve_cmd, argc, argv, "", opts,
+	    &o->verbose)) != OPT_END) {
 		switch (c) {
 		case 'u':
 			o->uds = optarg;
@@ -280,7 +284,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			if (opt_u64(optarg, UINT64_MAX, &o->cid) < 0)
 				return bad("--cid", optarg, "not a number");
 			break;
-		case 'V':
+		case 'k':
 			if (parse_ch_vsock(o, optarg) < 0)
 				return -1;
 			break;
@@ -316,19 +320,10 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'P':
 			o->pcap = optarg;
 			break;
-		case 'v':
-			o->verbose = 2;
-			break;
-		case 'q':
-			o->verbose = 0;
-			break;
-		case 'h':
-			fputs(serve_usage, stdout);
+		case OPT_EXIT_OK:
 			return 1;
 		default:
-			fputs("vsockemu serve: see vsockemu serve --help\n",
-			    stderr);
-			return -1;
+			return -1;	/* said by opt_next */
 		}
 	}
 	if (optind != argc)
@@ -455,7 +450,7 @@ print_stats(const struct serve *s)
 	const struct vsock_device_stats *d = vsock_device_stats(s->dev);
 	const struct muxer_stats *m = muxer_stats(s->host.mx);
 
-	fprintf(stderr, "vsockemu: %llu connections, packets %llu to host / "
+	fprintf(stderr, "vsockemu serve: %llu connections, packets %llu to host / "
 	    "%llu to guest, bytes %llu / %llu, RST sent %llu; host sockets "
 	    "%llu accepted, %llu bad lines, %llu line timeouts, %llu accept "
 	    "pauses (fd limit)\n",
@@ -478,7 +473,7 @@ print_counters(const struct serve *s)
 
 	serve_counters_get(s->vs, s->apps, s->dev, &c);
 	serve_counters_format(&c, line, sizeof(line));
-	fprintf(stderr, "vsockemu: %s\n", line);
+	fprintf(stderr, "vsockemu serve: %s\n", line);
 }
 
 static void
@@ -532,7 +527,7 @@ cmd_serve(int argc, char **argv)
 	}
 	fg_vsock_start(s.vs);
 	if (s.o.verbose)
-		fprintf(stderr, "vsockemu: guest CID %llu on %s%s%s\n",
+		fprintf(stderr, "vsockemu serve: guest CID %llu on %s%s%s\n",
 		    (unsigned long long)s.o.cid, s.o.uds,
 		    mc.seqpacket ? " and " : "", mc.seqpacket ?
 		    muxer_seqpacket_path(s.host.mx) : "");
@@ -550,7 +545,7 @@ cmd_serve(int argc, char **argv)
 	if (s.o.verbose >= 2)
 		print_stats(&s);
 	if (s.o.verbose)
-		fprintf(stderr, "vsockemu: stopped by signal %d\n",
+		fprintf(stderr, "vsockemu serve: stopped by signal %d\n",
 		    loop_stop_signal(s.loop));
 	teardown(&s);
 	return 0;

@@ -47,7 +47,7 @@ static const char vhu_usage[] =
 "  --socket PATH     where QEMU connects (required)\n"
 "  --uds PATH        main host socket (default ./v.sock)\n"
 "  --cid N           guest CID, given to the guest in config space\n"
-"                    (default 3; 0, 1, 2 and -1 are reserved)\n"
+"                    (default 3; 3 to 0xfffffffe)\n"
 "  --pcap FILE       record every packet as a vsockmon capture ('-': stdout)\n"
 "  --seqpacket       offer VIRTIO_VSOCK_F_SEQPACKET; SOCK_SEQPACKET host\n"
 "                    clients use PATH.seqpacket (--uds PATH)\n"
@@ -58,10 +58,15 @@ static const char vhu_usage[] =
 "  -v, --verbose     report each front-end and the counters\n"
 "  -q, --quiet       print nothing but errors\n"
 "  -h, --help        show this help\n"
+"  -V, --version     show the version\n"
 "\n"
 "SIGINT, SIGTERM or SIGHUP resets every connection, removes its sockets\n"
 "and exits 0; SIGPIPE is ignored (a call fd nobody reads is an error, not\n"
 "a death). At the fd limit host clients wait in the listen backlog.\n";
+
+static const struct opt_cmd vhu_cmd = {
+	"vhost-user", "vsockemu vhost-user --socket PATH [options]", vhu_usage,
+};
 
 struct vhu_opts {
 	const char *socket, *uds, *pcap;
@@ -69,7 +74,7 @@ struct vhu_opts {
 	bool seqpacket, once;
 	enum vsock_profile profile;
 	uint32_t max_conns;
-	int verbose;
+	enum opt_verbosity verbose;
 };
 
 struct vhu_run {
@@ -96,9 +101,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t n;
@@ -108,52 +111,49 @@ parse(int argc, char **argv, struct vhu_opts *o)
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
-	o->verbose = 1;
+	o->verbose = OPT_NORMAL;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "vqh", opts, NULL)) != -1) {
+	while ((c = opt_next(&vhu_cmd, argc, argv, "", opts,
+	    &o->verbose)) != OPT_END) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'u': o->uds = optarg; break;
 		case 'P': o->pcap = optarg; break;
 		case 'S': o->seqpacket = true; break;
 		case 'o': o->once = true; break;
-		case 'v': o->verbose = 2; break;
-		case 'q': o->verbose = 0; break;
 		case 'c':
 			if (opt_u64(optarg, UINT64_MAX, &o->cid) < 0 ||
 			    !vsock_cid_valid(o->cid)) {
-				fprintf(stderr, "vsockemu vhost-user: --cid '%s': "
-				    "not a usable guest CID\n", optarg);
+				opt_usage(&vhu_cmd, "--cid '%s': not a usable "
+				    "guest CID", optarg);
 				return -1;
 			}
 			break;
 		case 'p':
 			if (opt_profile(optarg, &o->profile) < 0) {
-				fprintf(stderr, "vsockemu vhost-user: --profile "
-				    "'%s': want firecracker or linux\n", optarg);
+				opt_usage(&vhu_cmd, "--profile '%s': want "
+				    "firecracker or linux", optarg);
 				return -1;
 			}
 			break;
 		case 'm':
 			if (opt_u64(optarg, UINT32_C(1) << 30, &n) < 0 ||
 			    n == 0) {
-				fprintf(stderr, "vsockemu vhost-user: --max-conns "
-				    "'%s': want 1 to 2^30\n", optarg);
+				opt_usage(&vhu_cmd, "--max-conns '%s': want 1 "
+				    "to 2^30", optarg);
 				return -1;
 			}
 			o->max_conns = (uint32_t)n;
 			break;
-		case 'h':
-			fputs(vhu_usage, stdout);
+		case OPT_EXIT_OK:
 			return 1;
 		default:
-			fputs("vsockemu vhost-user: see --help\n", stderr);
-			return -1;
+			return -1;	/* said by opt_next */
 		}
 	}
 	if (optind != argc || o->socket == NULL) {
-		fprintf(stderr, "vsockemu vhost-user: %s\n", optind != argc ?
-		    "unexpected argument" : "--socket PATH is required");
+		opt_usage(&vhu_cmd, "%s", optind != argc ? "unexpected "
+		    "argument" : "--socket PATH is required");
 		return -1;
 	}
 	return 0;

@@ -16,6 +16,8 @@ const struct vse_command vse_commands[] = {
 	    cmd_replay },
 	{ "fuzz", "fuzz the device with hostile guests, rings and hosts",
 	    cmd_fuzz },
+	{ "help", "this help, or a command's: vsockemu help [COMMAND]",
+	    cmd_help },
 };
 
 const size_t vse_ncommands = sizeof(vse_commands) / sizeof(vse_commands[0]);

@@ -3,7 +3,7 @@ bin_PROGRAMS += emu/vsockemu
 
 emu_vsockemu_SOURCES = \
 	emu/main.c emu/vsockemu.h emu/commands.c \
-	emu/options.c emu/options.h \
+	emu/options.c emu/options.h emu/progress.c emu/progress.h \
 	emu/cmd-selftest.c \
 	emu/loop.c emu/loop.h \
 	emu/capture.c emu/capture.h \
@@ -12,7 +12,7 @@ emu_vsockemu_SOURCES = \
 	emu/serve-stats.c emu/serve-stats.h \
 	emu/cmd-dump.c \
 	emu/cmd-vhost-user.c \
-	emu/cmd-replay.c \
+	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/cmd-fuzz.c
 emu_vsockemu_LDADD = fuzz/libvsefuzz.a src/host/libhost.la $(REPLAY_LIBS) \
 	$(PCAP_LIBS) $(ZLIB_LIBS)

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "options.h"
 #include "vsockemu.h"
 
 static const char usage_text[] =
 "usage: vsockemu [--help | --version]\n"
 "       vsockemu COMMAND [options]\n"
+"       vsockemu help [COMMAND]\n"
 "\n"
 "vsockemu emulates a virtio-vsock device (virtio device id 19) in user space,\n"
 "driven by a simulated guest driver, so that host software written for\n"
@@ -23,6 +25,10 @@ static const char usage_text[] =
 "Options:\n"
 "  -h, --help     show this help and exit\n"
 "  -V, --version  show the version and exit\n"
+"\n"
+"Every command takes -h/--help, -V/--version, -q/--quiet and -v/--verbose;\n"
+"bad usage prints one message (\"vsockemu COMMAND: ...\") and the command's\n"
+"usage line on stderr and exits 2.\n"
 "\n"
 "Exit status: 0 success, 1 a check failed, 2 bad usage or unusable input.\n"
 "See vsockemu(1) for details.\n";
@@ -43,6 +49,47 @@ usage(FILE *f)
 	fprintf(f, usage_text, off > 0 ? list : "  (none yet)\n");
 }
 
+/* The command named name, or NULL. */
+static const struct vse_command *
+find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < vse_ncommands; i++)
+		if (strcmp(name, vse_commands[i].name) == 0)
+			return &vse_commands[i];
+	return NULL;
+}
+
+/* Bad usage at the top level: one message and the usage line; exit 2. */
+static int
+top_usage(const char *what, const char *word)
+{
+	fprintf(stderr, "vsockemu: %s '%s'\nusage: vsockemu COMMAND [options] "
+	    "(try 'vsockemu --help')\n", what, word);
+	return 2;
+}
+
+/* `vsockemu help [COMMAND]`: this help, or COMMAND --help. */
+int
+cmd_help(int argc, char **argv)
+{
+	const struct vse_command *c;
+	char *help_argv[] = { NULL, (char *)"--help", NULL };
+
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2)
+		return top_usage("help takes one command, not", argv[2]);
+	if ((c = find_command(argv[1])) == NULL)
+		return top_usage("unknown command", argv[1]);
+	help_argv[0] = argv[1];
+	return c->run(2, help_argv);
+}
+
 /* A library's one-line report, under the command's name. */
 void
 vse_log(void *ctx, const char *msg)
@@ -53,7 +100,7 @@ vse_log(void *ctx, const char *msg)
 int
 main(int argc, char **argv)
 {
-	size_t i;
+	const struct vse_command *c;
 
 	/*
 	 * A reader that goes away (a capture piped to `head`, a vhost-user
@@ -71,13 +118,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-		printf("vsockemu %s\n", PACKAGE_VERSION);
+		opt_version();
 		return 0;
 	}
-	for (i = 0; i < vse_ncommands; i++)
-		if (strcmp(argv[1], vse_commands[i].name) == 0)
-			return vse_commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "vsockemu: unknown command '%s' (try vsockemu --help)\n",
-	    argv[1]);
-	return 2;
+	if ((c = find_command(argv[1])) != NULL)
+		return c->run(argc - 1, argv + 1);
+	return top_usage(argv[1][0] == '-' ? "unknown option" :
+	    "unknown command", argv[1]);
 }

@@ -40,6 +40,8 @@ PROGRAM_TESTS = \
 	tests/dump.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
+	tests/options.sh \
+	tests/progress.sh \
 	tests/serve.sh \
 	tests/serve-leak.sh \
 	tests/signals.sh \
@@ -101,7 +103,11 @@ tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
-EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh
+EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
+	tests/replay-schema.jq \
+	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
+	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
+	.clusterfuzzlite/vsockemu.dict
 # A failing device test leaves tests/TEST-PID.pcap (tests/flight.h).
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests \

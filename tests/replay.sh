@@ -31,7 +31,7 @@ check "--help explains roles and inference" grep -q "fwd_cnt advances" "$out"
 check "vsockemu --help lists replay" sh -c "$emu --help | grep -q '^  replay '"
 "$emu" replay 2> "$err"
 check "no trace: exit 2" test $? -eq 2
-check "... one line" test "$(wc -l < "$err")" -eq 1
+check "... one message and the usage line (tests/options.sh)" test "$(wc -l < "$err")" -eq 2
 "$emu" replay --frobnicate "$tcpd" 2> /dev/null
 check "bad option: exit 2" test $? -eq 2
 "$emu" replay --format xml "$tcpd" 2> "$err"
@@ -143,7 +143,7 @@ check "tap: totals as a comment, last" test "$(tail -n 1 "$out")" = \
     "# 2 traces: 1 passed, 0 diverged, 1 unusable"
 "$emu" replay --format json "$tcpd" "$tmp/empty" > "$out"
 check "json: totals as the last object" test "$(tail -n 1 "$out")" = \
-    '{"totals":{"traces":2,"passed":1,"diverged":0,"unusable":1}}'
+    '{"schema":1,"totals":{"traces":2,"passed":1,"diverged":0,"unusable":1}}'
 
 # Formats.
 "$emu" replay --format tap "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
@@ -151,9 +151,108 @@ check "tap: plan" test "$(sed -n 2p "$out")" = "1..2"
 check "tap: ok 1" grep -q "^ok 1 - $tcpd\$" "$out"
 check "tap: not ok 2 with the frame" grep -q "^not ok 2 - .* # diverged at frame 4\$" "$out"
 "$emu" replay --format json "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" > "$out"
-check "json: one object a line" test "$(grep -c '^{"trace":.*}$' "$out")" -eq 2
+check "json: one object a line" test "$(grep -c '^{"schema":1,"trace":.*}$' "$out")" -eq 2
 check "json: the divergence" grep -q '"divergence":{"frame":4,' "$out"
 check "json: summary counts" grep -q '"frames":10,"guest_frames":5,"host_frames":5,"connections":1,"bytes_guest_to_host":12,"bytes_host_to_guest":7' "$out"
+
+# JSON, schema 1 (doc/replay.md): every kind of object the report can hold,
+# checked against tests/replay-schema.jq.
+schema=${top_srcdir:-.}/tests/replay-schema.jq
+valid() { jq -e -s -f "$schema" "$1" > /dev/null 2>&1; }
+printf '%s semantic diverged 4\n%s semantic unusable\n' \
+    "$(cd "$vec/negative" && pwd)/neg-fwd-cnt.pcap" "$tmp/empty" > "$tmp/M"
+"$emu" replay --format json "$tcpd" "$vec/negative/neg-fwd-cnt.pcap" \
+    "$tmp/empty" "$vec/linux61-vhost-split-tap.pcap" > "$tmp/j1"
+"$emu" replay --format json --strict "$vec/qemu-vhu-seqpacket.pcap.gz" \
+    "$vec/linux61-vhost-seqpacket.pcap" > "$tmp/j2"
+"$emu" replay --format json --expect "$tmp/M" "$tcpd" \
+    "$vec/negative/neg-fwd-cnt.pcap" "$tmp/empty" > "$tmp/j3"
+for j in j1 j2 j3; do
+	check "json $j: valid against schema 1" valid "$tmp/$j"
+done
+check "json: the schema check itself rejects a report without totals" \
+    sh -c "head -n 1 '$tmp/j1' > '$tmp/jbad'; ! jq -e -s -f '$schema' '$tmp/jbad' > /dev/null"
+sed 's/"flags":\[/"flags":[3,/' "$tmp/j1" > "$tmp/jbad"
+check "... and flags given as a number" sh -c "! jq -e -s -f '$schema' '$tmp/jbad' > /dev/null"
+check "json: totals and expectations folded into one last object" \
+    test "$(tail -n 1 "$tmp/j3")" = '{"schema":1,"totals":{"traces":2,"passed":0,"diverged":1,"unusable":1,"expected":{"met":2,"unexpected":0,"skipped":1}}}'
+check "json: context frames are objects with flags by name" \
+    test "$(jq -c 'select(.divergence) | .divergence.context[-1]' "$tmp/j1")" = \
+    '{"frame":4,"time_ns":1291175294,"from":"host","src_cid":2,"src_port":1234,"dst_cid":3,"dst_port":1024,"type":"STREAM","op":"CREDIT_UPDATE","flags":[],"len":0,"buf_alloc":262144,"fwd_cnt":60,"divergent":true}'
+
+# Flags by name wherever a frame is printed. A host SHUTDOWN whose only
+# change is its flags (RCV|SEND -> RCV: Linux's shutdown(SHUT_RD)) replays
+# as a shut-read in the linux profile, never as "op, actual: nothing"; a
+# Firecracker device resets there instead, which is an op difference.
+"${top_builddir:-.}/tests/gen-vectors" alter "$vec/linux61-vhost-echo.pcap" \
+    "$tmp/shut-rcv.pcap" 16 flags 1
+"$emu" replay "$tmp/shut-rcv.pcap" > "$out"
+check "SHUTDOWN flags 3 -> 1, linux profile: a shut-read, PASS" grep -q "^PASS " "$out"
+"$emu" replay --profile firecracker "$tmp/shut-rcv.pcap" > "$out"
+check "... firecracker profile: diverged at frame 16" grep -q "^DIVERGED .* at frame 16:" "$out"
+check "... an RST where the trace shows SHUTDOWN(RCV), by name" sh -c \
+    "grep -q '^  expected: .* STREAM SHUTDOWN flags RCV len 0 ' '$out' && grep -q '^  actual: .* STREAM RST flags 0 ' '$out'"
+check "... context with flags by name" \
+    grep -q "^  > 16 0.911578 host  2:1234 > 3:3773385309 STREAM SHUTDOWN flags RCV len 0 " "$out"
+check "... no flags as a number anywhere" sh -c "! grep -q 'flags [1-9]' '$out'"
+"$emu" replay --profile firecracker --format json "$tmp/shut-rcv.pcap" > "$out"
+check "... json: context flags [\"RCV\"]" test \
+    "$(jq -r 'select(.divergence) | .divergence.context[-1].flags | join("|")' "$out")" = "RCV"
+
+# --jobs N: the serial run's report, byte for byte, whatever finishes first.
+man=$vec/MANIFEST
+"$emu" replay --strict --expect "$man" "$vec"/* > "$tmp/serial" 2> /dev/null
+serial_rc=$?
+for j in 2 4 7; do
+	"$emu" replay --strict --expect "$man" --jobs $j "$vec"/* > "$tmp/par" 2> /dev/null
+	check "--jobs $j: the same exit status as serially" test $? -eq $serial_rc
+	check "--jobs $j: the same report, in input order" cmp -s "$tmp/serial" "$tmp/par"
+done
+"$emu" replay --format json "$vec"/*.pcap* "$vec/negative"/* "$tmp/empty" > "$tmp/serial"
+serial_rc=$?
+"$emu" replay --format json -j 3 "$vec"/*.pcap* "$vec/negative"/* "$tmp/empty" > "$tmp/par"
+check "-j 3, json with divergences and an unusable file: same status" test $? -eq $serial_rc
+check "-j 3, json: the same report" cmp -s "$tmp/serial" "$tmp/par"
+
+# --shard K/N: each trace in exactly one shard; the shards' verdicts together
+# are the serial run's.
+verdicts() { grep -E '^(PASS|DIVERGED|UNUSABLE|SKIP) ' "$1" | sed 's/ at frame.*//; s/:.*//'; }
+"$emu" replay --semantic "$vec"/*.pcap* "$vec/negative"/* > "$tmp/serial"
+verdicts "$tmp/serial" | sort > "$tmp/v.serial"
+: > "$tmp/v.shards"
+for k in 1 2 3 4; do
+	"$emu" replay --shard $k/4 --jobs 2 "$vec"/*.pcap* "$vec/negative"/* > "$tmp/shard$k"
+	verdicts "$tmp/shard$k" >> "$tmp/v.shards"
+done
+sort -o "$tmp/v.shards" "$tmp/v.shards"
+check "--shard 1..4/4: together the serial run's verdicts, each trace once" \
+    cmp -s "$tmp/v.serial" "$tmp/v.shards"
+check "... and no shard is empty" sh -c "for k in 1 2 3 4; do grep -q '^PASS ' '$tmp/shard'\$k || exit 1; done"
+mkdir "$tmp/elsewhere"
+cp "$vec/emu-echo.pcap" "$tmp/elsewhere/"
+for k in 1 2 3; do
+	"$emu" replay --shard $k/3 "$vec/emu-echo.pcap" "$tmp/elsewhere/emu-echo.pcap" > "$tmp/out"
+	check "--shard $k/3: a file's shard is its name's, not its directory's" \
+	    sh -c "tail -n 1 '$tmp/out' | grep -qE '^(0|2) traces'"
+done
+# The documented split (doc/replay.md): FNV-1a 64 of the name, mod N, + 1.
+# It must not change between versions, or CI matrices reshuffle.
+for ks in "emu-echo.pcap 3/4 3/3" "linux61-vhost-echo.pcap 2/4 1/3" \
+    "tcpdump-vsock-1.pcapng 1/4 2/3"; do
+	set -- $ks
+	for sh in $2 $3; do
+		"$emu" replay --shard $sh "$vec/$1" > "$tmp/out"
+		check "$1 is in shard $sh" grep -q "^PASS " "$tmp/out"
+	done
+done
+for bad in 0/4 5/4 1/0 4 1/ /4 x/4 1/65537 -1/4; do
+	"$emu" replay --shard $bad "$tcpd" > /dev/null 2>&1
+	check "--shard $bad: exit 2" test $? -eq 2
+done
+for bad in 0 257 x; do
+	"$emu" replay --jobs $bad "$tcpd" > /dev/null 2>&1
+	check "--jobs $bad: exit 2" test $? -eq 2
+done
 
 # Determinism: the same trace and options give the same report, byte for byte.
 for f in "$tcpd" "$vec/negative/neg-credit-shrunk.pcap" "$vec/emu-timeout.pcap"; do
@@ -184,7 +283,7 @@ check "... and differs exactly at the close (frame 13, SHUTDOWN flags)" \
 printf '1234 refuse\n' > "$tmp/refuse.script"
 "$emu" replay --host-script "$tmp/refuse.script" "$tcpd" > "$out"
 check "a refusing host script diverges" test $? -eq 1
-check "... at frame 2, RST for RESPONSE" sh -c "grep -q 'at frame 2' '$out' && grep -q 'actual: *RST' '$out'"
+check "... at frame 2, RST for RESPONSE" sh -c "grep -q 'at frame 2' '$out' && grep -q 'actual: .* STREAM RST flags 0 ' '$out'"
 printf '1234 echo\nhello\n' > "$tmp/bad.script"
 "$emu" replay --host-script "$tmp/bad.script" "$tcpd" 2> "$err"
 check "a bad host script: exit 2 naming the line" sh -c "test $? -eq 2 && grep -q 'line 2' '$err'"

@@ -86,7 +86,7 @@ done
 check "after 100 short source clients a CONNECT still gets OK" \
     wait_until 20 gets_ok 54
 check "SIGUSR1 prints the counters: $(stats)" \
-    grep -q '^vsockemu: stats guest_sockets=[0-9]* guest_apps=[0-9]* device_conns=[0-9]* conns_opened=[0-9]*$' serve.err
+    grep -q '^vsockemu serve: stats guest_sockets=[0-9]* guest_apps=[0-9]* device_conns=[0-9]* conns_opened=[0-9]*$' serve.err
 check "source: guest sockets, services, slots and fds back ($(stats))" \
     wait_until 20 idle_again "$fds"
 

@@ -55,7 +55,7 @@ more_stats() { test "$(grep -c ' stats ' serve.err)" -gt "$1"; }
 stats() {
 	before=$(grep -c ' stats ' serve.err)
 	kill -USR1 "$pid" && wait_until 10 more_stats "$before" &&
-	    grep ' stats ' serve.err | tail -1 | sed 's/^vsockemu: stats //'
+	    grep ' stats ' serve.err | tail -1 | sed 's/^vsockemu serve: stats //'
 }
 
 fds() { ls /proc/$pid/fd | wc -l; }

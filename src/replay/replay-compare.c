@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "replay-int.h"
+#include "trace-format.h"
 
 /* Does op end, open or refuse a connection (what semantic mode compares)? */
 static bool
@@ -107,14 +108,14 @@ mismatch(struct replay *rp, struct rp_conn *c, const struct rp_pktlist *tl,
     uint32_t i, const struct rp_pktlist *dl, uint32_t j, const char *field,
     uint64_t closing)
 {
-	char e[160], a[160];
+	char e[TRACE_FORMAT_HDR_LEN], a[TRACE_FORMAT_HDR_LEN];
 
 	if (i < tl->n)
-		rp_describe(&tl->v[i].h, e, sizeof(e));
+		trace_format_hdr(&tl->v[i].h, e, sizeof(e));
 	else
 		snprintf(e, sizeof(e), "nothing");
 	if (j < dl->n)
-		rp_describe(&dl->v[j].h, a, sizeof(a));
+		trace_format_hdr(&dl->v[j].h, a, sizeof(a));
 	else
 		snprintf(a, sizeof(a), "nothing");
 	if (i < tl->n)

@@ -234,7 +234,6 @@ bool rp_msg_append(struct replay *rp, struct rp_conn *c, const uint8_t *p,
 void rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
     const char *field, const char *expected, const char *actual,
     const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-void rp_describe(const struct vsock_hdr *h, char *buf, size_t len);
 void rp_limit(struct replay *rp, uint64_t frame, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

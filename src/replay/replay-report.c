@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "replay.h"
+#include "trace-format.h"
 
 static const char *
 verdict_word(enum replay_verdict v)
@@ -47,17 +48,13 @@ static void
 context_line(FILE *f, const char *indent, const struct replay_ctx_frame *cf,
     uint64_t at)
 {
-	const struct vsock_hdr *h = &cf->hdr;
-	const char *type = vsock_type_name(h->type);
+	char line[TRACE_FORMAT_HDR_LEN];
 
-	fprintf(f, "%s%s %" PRIu64 " %" PRIu64 ".%06" PRIu64 " %s %" PRIu64
-	    ":%" PRIu32 " > %" PRIu64 ":%" PRIu32 " %s %s flags %" PRIu32
-	    " len %" PRIu32 " buf_alloc %" PRIu32 " fwd_cnt %" PRIu32 "\n",
+	trace_format_hdr(&cf->hdr, line, sizeof(line));
+	fprintf(f, "%s%s %" PRIu64 " %" PRIu64 ".%06" PRIu64 " %s %s\n",
 	    indent, cf->number == at ? ">" : " ", cf->number,
 	    cf->ts_ns / 1000000000, cf->ts_ns / 1000 % 1000000,
-	    cf->to_guest ? "host " : "guest", h->src_cid, h->src_port,
-	    h->dst_cid, h->dst_port, type != NULL ? type : "type?",
-	    vsock_op_name(h->op), h->flags, h->len, h->buf_alloc, h->fwd_cnt);
+	    cf->to_guest ? "host " : "guest", line);
 }
 
 /* The divergence, one "key: value" a line after indent. */
@@ -280,16 +277,84 @@ json_expectation(FILE *f, const struct report_expect *ex)
 	    "false");
 }
 
+/* ,"flags":["RCV","SEND"]: named bits by name, others as "0x.." each. */
+static void
+json_flags(FILE *f, const struct vsock_hdr *h)
+{
+	unsigned b, n = 0;
+
+	fputs(",\"flags\":[", f);
+	for (b = 0; b < 32; b++) {
+		const char *name = trace_flag_name(h, b);
+
+		if ((h->flags & (1u << b)) == 0)
+			continue;
+		if (n++ > 0)
+			fputc(',', f);
+		if (name != NULL)
+			fprintf(f, "\"%s\"", name);
+		else
+			fprintf(f, "\"0x%x\"", 1u << b);
+	}
+	fputc(']', f);
+}
+
+/* A context frame as an object with named fields (schema 1). */
+static void
+json_frame(FILE *f, const struct replay_ctx_frame *cf, uint64_t at)
+{
+	const struct vsock_hdr *h = &cf->hdr;
+	char type[24];
+
+	trace_format_type(h, type, sizeof(type));
+	fprintf(f, "{\"frame\":%" PRIu64 ",\"time_ns\":%" PRIu64
+	    ",\"from\":\"%s\",\"src_cid\":%" PRIu64 ",\"src_port\":%" PRIu32
+	    ",\"dst_cid\":%" PRIu64 ",\"dst_port\":%" PRIu32, cf->number,
+	    cf->ts_ns, cf->to_guest ? "host" : "guest", h->src_cid,
+	    h->src_port, h->dst_cid, h->dst_port);
+	json_kv(f, "type", type);
+	json_kv(f, "op", vsock_op_name(h->op));
+	json_flags(f, h);
+	fprintf(f, ",\"len\":%" PRIu32 ",\"buf_alloc\":%" PRIu32
+	    ",\"fwd_cnt\":%" PRIu32 ",\"divergent\":%s}", h->len,
+	    h->buf_alloc, h->fwd_cnt, cf->number == at ? "true" : "false");
+}
+
+/* ,"divergence":{...} with its context frames as objects. */
+static void
+json_divergence(FILE *f, const struct replay_divergence *d)
+{
+	unsigned i;
+
+	fprintf(f, ",\"divergence\":{\"frame\":%" PRIu64 ",\"at_end\":%s",
+	    d->frame, d->at_end ? "true" : "false");
+	json_kv(f, "connection", d->conn);
+	json_kv(f, "field", d->field);
+	json_kv(f, "what", d->what);
+	json_kv(f, "expected", d->expected);
+	json_kv(f, "actual", d->actual);
+	fputs(",\"context\":[", f);
+	for (i = 0; i < d->ncontext; i++) {
+		if (i > 0)
+			fputc(',', f);
+		json_frame(f, &d->context[i], d->frame);
+	}
+	fputs("]}", f);
+}
+
+/* {"schema":1,"trace":... : every object of the report starts so. */
+static void
+json_begin(FILE *f, const char *trace)
+{
+	fprintf(f, "{\"schema\":%d,\"trace\":", REPLAY_JSON_SCHEMA);
+	json_str(f, trace);
+}
+
 static void
 report_json(FILE *f, const char *trace, const struct replay_result *r,
     const struct report_expect *ex)
 {
-	const struct replay_divergence *d = &r->div;
-	char line[320];
-	unsigned i;
-
-	fputs("{\"trace\":", f);
-	json_str(f, trace);
+	json_begin(f, trace);
 	json_kv(f, "verdict", r->verdict == REPLAY_PASS ? "pass" :
 	    r->verdict == REPLAY_DIVERGED ? "diverged" : "unusable");
 	json_expectation(f, ex);
@@ -305,33 +370,12 @@ report_json(FILE *f, const char *trace, const struct replay_result *r,
 	    ",\"guest_frames\":%" PRIu64 ",\"host_frames\":%" PRIu64
 	    ",\"connections\":%" PRIu64 ",\"bytes_guest_to_host\":%" PRIu64
 	    ",\"bytes_host_to_guest\":%" PRIu64 ",\"split_taps\":%" PRIu64
-	    ",\"other_guest_frames\":%" PRIu64,
+	    ",\"repeated_rsts\":%" PRIu64 ",\"other_guest_frames\":%" PRIu64,
 	    r->buf_alloc, r->guest_rx_buf, r->frames, r->guest_frames,
-	    r->host_frames, r->conns,
-	    r->bytes_g2h, r->bytes_h2g, r->split_taps, r->other_guest_frames);
-	if (r->verdict == REPLAY_DIVERGED) {
-		fprintf(f, ",\"divergence\":{\"frame\":%" PRIu64
-		    ",\"at_end\":%s", d->frame, d->at_end ? "true" : "false");
-		json_kv(f, "connection", d->conn);
-		json_kv(f, "field", d->field);
-		json_kv(f, "what", d->what);
-		json_kv(f, "expected", d->expected);
-		json_kv(f, "actual", d->actual);
-		fputs(",\"context\":[", f);
-		for (i = 0; i < d->ncontext; i++) {
-			FILE *m = fmemopen(line, sizeof(line), "w");
-
-			if (m == NULL)
-				break;
-			context_line(m, "", &d->context[i], d->frame);
-			fclose(m);
-			line[strcspn(line, "\n")] = '\0';
-			if (i > 0)
-				fputc(',', f);
-			json_str(f, line + 1);
-		}
-		fputs("]}", f);
-	}
+	    r->host_frames, r->conns, r->bytes_g2h, r->bytes_h2g,
+	    r->split_taps, r->repeated_rsts, r->other_guest_frames);
+	if (r->verdict == REPLAY_DIVERGED)
+		json_divergence(f, &r->div);
 	fputs("}\n", f);
 }
 
@@ -416,8 +460,7 @@ replay_report_skipped(const char *trace, const char *manifest,
 		fprintf(f, "ok %u - %s # SKIP not in %s for %s\n", index, trace,
 		    manifest, m);
 	} else if (fmt == REPLAY_FORMAT_JSON) {
-		fputs("{\"trace\":", f);
-		json_str(f, trace);
+		json_begin(f, trace);
 		fputs(",\"verdict\":\"skipped\",\"manifest\":", f);
 		json_str(f, manifest);
 		fprintf(f, ",\"mode\":\"%s\"}\n", m);
@@ -473,13 +516,16 @@ replay_totals_report(const struct replay_totals *t, enum replay_format fmt)
 	if (f == NULL)
 		return NULL;
 	if (fmt == REPLAY_FORMAT_JSON) {
-		fprintf(f, "{\"totals\":{\"traces\":%u,\"passed\":%u,"
-		    "\"diverged\":%u,\"unusable\":%u}}\n", t->traces,
-		    t->passed, t->diverged, t->unusable);
+		/* One last object: the totals, the manifest's counts inside. */
+		fprintf(f, "{\"schema\":%d,\"totals\":{\"traces\":%u,"
+		    "\"passed\":%u,\"diverged\":%u,\"unusable\":%u",
+		    REPLAY_JSON_SCHEMA, t->traces, t->passed, t->diverged,
+		    t->unusable);
 		if (t->expecting)
-			fprintf(f, "{\"expected\":{\"met\":%u,\"unexpected\":"
-			    "%u,\"skipped\":%u}}\n", t->met, t->unexpected,
+			fprintf(f, ",\"expected\":{\"met\":%u,\"unexpected\":"
+			    "%u,\"skipped\":%u}", t->met, t->unexpected,
 			    t->skipped);
+		fputs("}}\n", f);
 		return report_close(f, &buf);
 	}
 	fprintf(f, "%s%u trace%s: %u passed, %u diverged, %u unusable\n",

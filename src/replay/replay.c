@@ -72,19 +72,6 @@ replay_free(struct replay *rp)
 	free(rp);
 }
 
-/* "RW 2:1234 > 3:1024 STREAM flags 0 len 7 buf_alloc 262144 fwd_cnt 12" */
-void
-rp_describe(const struct vsock_hdr *h, char *buf, size_t len)
-{
-	const char *type = vsock_type_name(h->type);
-
-	snprintf(buf, len, "%s %" PRIu64 ":%" PRIu32 " > %" PRIu64 ":%" PRIu32
-	    " %s flags %" PRIu32 " len %" PRIu32 " buf_alloc %" PRIu32
-	    " fwd_cnt %" PRIu32, vsock_op_name(h->op), h->src_cid, h->src_port,
-	    h->dst_cid, h->dst_port, type != NULL ? type : "type?", h->flags,
-	    h->len, h->buf_alloc, h->fwd_cnt);
-}
-
 /*
  * Records a divergence at frame. The earliest frame wins: several found
  * while one window is compared are reported by the first frame involved.

@@ -109,8 +109,8 @@ struct replay_divergence {
 	char conn[96];			/* "guest 3:1024 <-> host 2:1234" */
 	char field[32];			/* "op", "fwd_cnt", "credit", ... */
 	char what[160];			/* one sentence */
-	char expected[160];
-	char actual[160];
+	char expected[192];		/* TRACE_FORMAT_HDR_LEN: a header fits */
+	char actual[192];
 	struct replay_ctx_frame context[REPLAY_CONTEXT];
 	unsigned ncontext;
 };
@@ -239,6 +239,12 @@ bool replay_expect_met(const struct replay_expectation *x,
 void replay_expect_free(struct replay_expect *e);
 
 /* --- reports --- */
+
+/*
+ * The version of --format json's objects (doc/replay.md, "JSON report"):
+ * raised whenever a field changes meaning or goes, not when one is added.
+ */
+#define REPLAY_JSON_SCHEMA 1
 
 enum replay_format {
 	REPLAY_FORMAT_TEXT = 0,

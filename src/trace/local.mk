@@ -9,7 +9,8 @@ src_trace_libtrace_la_SOURCES = \
 	src/trace/vsockmon.c src/trace/vsockmon.h \
 	src/trace/pcap-record.c src/trace/pcap-reader.c src/trace/pcap-reader.h \
 	src/trace/pcap-input.c src/trace/pcap-input.h \
-	src/trace/pcap-writer.c src/trace/pcap-writer.h
+	src/trace/pcap-writer.c src/trace/pcap-writer.h \
+	src/trace/trace-format.c src/trace/trace-format.h
 src_trace_libtrace_la_CPPFLAGS = $(TRACE_CPPFLAGS) $(LAYER_CPPFLAGS) \
 	-include $(top_srcdir)/src/trace/trace-api.h $(PCAP_CFLAGS) $(ZLIB_CFLAGS)
 src_trace_libtrace_la_CFLAGS = $(LAYER_CFLAGS)
