@@ -854,6 +854,41 @@ START_TEST(test_rx_buffer_not_inferred_from_credit_cut)
 END_TEST
 
 /*
+ * Linux 6.1 sends a CREDIT_UPDATE after every SEQPACKET message its
+ * application reads, whatever the free space (virtio_transport_seqpacket_
+ * do_dequeue() calls virtio_transport_send_credit_update() unconditionally;
+ * only STREAM waits for low space or an empty queue). Two messages read one
+ * at a time: two updates (linux61-vhost-m-guest-shutwr-soon-seqpacket).
+ */
+START_TEST(test_seqpacket_update_per_message_read)
+{
+	static uint8_t msg[2000];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM;
+	struct replay_options o;
+	struct tr *t;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	memset(msg, 's', sizeof(msg));
+#define SG(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, 3, GP, \
+	VMADDR_CID_HOST, HP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, \
+	262144, fwd)
+#define SH(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, VMADDR_CID_HOST, HP, \
+	3, GP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, 262144, fwd)
+	SG(0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, 0);
+	SH(1 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0, 0);
+	SG(2 * US, VIRTIO_VSOCK_OP_RW, eom, msg, sizeof(msg), 0);
+	SG(3 * US, VIRTIO_VSOCK_OP_RW, eom, msg, sizeof(msg), 0);
+	SH(4 * US, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, 2000);
+	SH(5 * US, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, 4000);
+#undef SG
+#undef SH
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/*
  * A host-side capture with two guests (CIDs 3 and 4) on the same ports:
  * one guest at a time, the other's frames skipped; without --guest-cid the
  * first host frame to the second guest diverges, naming the CID.
@@ -1246,6 +1281,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_echo_script);
 	tcase_add_test(tc, test_guest_rx_buffer_size);
 	tcase_add_test(tc, test_rx_buffer_not_inferred_from_credit_cut);
+	tcase_add_test(tc, test_seqpacket_update_per_message_read);
 	tcase_add_test(tc, test_seqpacket_message_cut_by_guest_close);
 	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);
