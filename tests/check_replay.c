@@ -889,6 +889,42 @@ START_TEST(test_seqpacket_update_per_message_read)
 END_TEST
 
 /*
+ * Linux 6.1 tells a guest that used all its credit nothing until the
+ * application's reads leave less than 64 KiB free or empty the queue
+ * (virtio_transport_stream_do_dequeue(): fwd_cnt_delta && (free_space <
+ * VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || low_rx_bytes)): reading 2000 of 262144
+ * bytes sends no CREDIT_UPDATE, and the SHUTDOWN(RCV) of the application's
+ * shutdown(SHUT_RD) carries fwd_cnt 2000 (linux61-vhost-m-host-shutrd-stream).
+ */
+START_TEST(test_blocked_guest_not_told_early)
+{
+	static uint8_t data[2000];
+	struct replay_options o;
+	struct tr *t;
+	uint32_t sent = 0, n;
+	uint64_t ts = 2 * US;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	memset(data, 'd', sizeof(data));
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	while (sent < 262144) {
+		n = 262144 - sent < sizeof(data) ? 262144 - sent :
+		    sizeof(data);
+		tr_feed_type(t, ts++, 3, GP, VMADDR_CID_HOST, HP,
+		    VIRTIO_VSOCK_TYPE_STREAM, VIRTIO_VSOCK_OP_RW, 0, data, n,
+		    262144, 0);
+		sent += n;
+	}
+	H(t, ts + 1 * SEC, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_RCV,
+	    NULL, 2000);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/*
  * A host-side capture with two guests (CIDs 3 and 4) on the same ports:
  * one guest at a time, the other's frames skipped; without --guest-cid the
  * first host frame to the second guest diverges, naming the CID.
@@ -1282,6 +1318,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_guest_rx_buffer_size);
 	tcase_add_test(tc, test_rx_buffer_not_inferred_from_credit_cut);
 	tcase_add_test(tc, test_seqpacket_update_per_message_read);
+	tcase_add_test(tc, test_blocked_guest_not_told_early);
 	tcase_add_test(tc, test_seqpacket_message_cut_by_guest_close);
 	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);
