@@ -925,6 +925,48 @@ START_TEST(test_blocked_guest_not_told_early)
 END_TEST
 
 /*
+ * Linux 6.1 sends a host SEQPACKET message in packets of at most 64 KiB
+ * (virtio_transport_send_pkt_info(): VIRTIO_VSOCK_MAX_PKT_BUF_SIZE), and
+ * vhost cuts each packet at the guest's RX buffers (vhost_transport_do_
+ * send_pkt()): with 3732-byte buffers a 70000-byte message goes out as 17 x
+ * 3732 + 2092 (the first packet's end), then 3732 + 732
+ * (linux61-vhost-m-host-bigmsg-seqpacket, frame 20).
+ */
+START_TEST(test_seqpacket_fragments_end_at_64k_packets)
+{
+	static uint8_t msg[70000];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM, off = 0, n, i;
+	struct replay_options o;
+	struct tr *t;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	o.guest_rx_buf = 3732;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 13);
+#define SG(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, 3, GP, \
+	VMADDR_CID_HOST, HP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, \
+	262144, fwd)
+#define SH(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, VMADDR_CID_HOST, HP, \
+	3, GP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, 262144, fwd)
+	SG(0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, 0);
+	SH(1 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0, 0);
+	for (i = 0; off < sizeof(msg); i++) {
+		uint32_t pkt_end = off < 65536 ? 65536 : sizeof(msg);
+
+		n = pkt_end - off < 3732 ? pkt_end - off : 3732;
+		SH((2 + i) * US, VIRTIO_VSOCK_OP_RW,
+		    off + n == sizeof(msg) ? eom : 0, msg + off, n, 0);
+		off += n;
+	}
+#undef SG
+#undef SH
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/*
  * A host-side capture with two guests (CIDs 3 and 4) on the same ports:
  * one guest at a time, the other's frames skipped; without --guest-cid the
  * first host frame to the second guest diverges, naming the CID.
@@ -1319,6 +1361,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_rx_buffer_not_inferred_from_credit_cut);
 	tcase_add_test(tc, test_seqpacket_update_per_message_read);
 	tcase_add_test(tc, test_blocked_guest_not_told_early);
+	tcase_add_test(tc, test_seqpacket_fragments_end_at_64k_packets);
 	tcase_add_test(tc, test_seqpacket_message_cut_by_guest_close);
 	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);

@@ -81,6 +81,7 @@ struct vsock_conn {
 	/* SEQPACKET host -> guest: the message being sent in fragments. */
 	uint8_t *msg;
 	uint32_t msg_len, msg_off, msg_flags;
+	uint32_t msg_pkt_left;		/* of the message's current 64 KiB packet */
 	vsock_time_t deadline;
 	struct conn_link timer_link;
 	struct conn_link rxq_link;

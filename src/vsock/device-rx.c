@@ -168,17 +168,33 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 		memcpy(c->msg, dev->msgbuf, (size_t)n);
 		c->msg_len = (uint32_t)n;
 		c->msg_off = 0;
+		c->msg_pkt_left = 0;
 		c->msg_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
 	}
 }
 
-/* Copies the next fragment of c's message into the chain; sets EOM/EOR. */
+/*
+ * Copies the next fragment of c's message into the chain; sets EOM/EOR.
+ * Linux: virtio_transport_send_pkt_info() sends a message in packets of at
+ * most 64 KiB and within credit, and vhost_transport_do_send_pkt() cuts each
+ * packet at the guest's buffers, never one fragment across two packets.
+ * (Firecracker has no SEQPACKET.)
+ */
 static uint32_t
 message_fragment(struct vsock_device *dev, struct vsock_conn *c,
-    const struct virtq_chain *ch, uint32_t room, uint32_t *flags)
+    const struct virtq_chain *ch, uint32_t room, uint32_t credit,
+    uint32_t *flags)
 {
 	uint32_t n = c->msg_len - c->msg_off;
 
+	if (c->msg_pkt_left == 0) {
+		c->msg_pkt_left = n < VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ? n :
+		    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+		if (c->msg_pkt_left > credit)
+			c->msg_pkt_left = credit;
+	}
+	if (n > c->msg_pkt_left)
+		n = c->msg_pkt_left;
 	if (n > room)
 		n = room;
 	if (n == 0 && c->msg_len != 0)
@@ -187,6 +203,7 @@ message_fragment(struct vsock_device *dev, struct vsock_conn *c,
 	    c->msg + c->msg_off, n) < 0)
 		return 0;
 	c->msg_off += n;
+	c->msg_pkt_left -= n;
 	*flags = 0;
 	if (c->msg_off == c->msg_len) {
 		/* EOM (and EOR) only on the last fragment, as vhost does. */
@@ -236,7 +253,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	if (c->msg == NULL)
 		return false;
-	*len = message_fragment(dev, c, ch, room, flags);
+	*len = message_fragment(dev, c, ch, room, credit, flags);
 	return *len > 0 || *flags != 0;
 }
 
