@@ -17,7 +17,12 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include <malloc.h>
 #endif
 
+#include <inttypes.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "common.h"
+#include "pcap-util.h"
 #include "rawguest.h"
 #include "replay-int.h"
 
@@ -763,6 +768,204 @@ START_TEST(test_guest_rx_buffer_size)
 }
 END_TEST
 
+/* Writes one SEQPACKET frame (guest 3:GP, host 2:HP) into a pcap record. */
+static struct pu_raw
+seq_record(uint8_t *buf, bool from_host, uint16_t op, uint32_t flags,
+    uint32_t len, uint32_t buf_alloc, uint32_t fwd_cnt)
+{
+	static uint8_t zero[2048];
+	struct vsock_hdr h = { .type = VIRTIO_VSOCK_TYPE_SEQPACKET, .op = op,
+	    .flags = flags, .len = len, .buf_alloc = buf_alloc,
+	    .fwd_cnt = fwd_cnt };
+	struct pu_raw r;
+
+	h.src_cid = from_host ? VMADDR_CID_HOST : 3;
+	h.dst_cid = from_host ? 3 : VMADDR_CID_HOST;
+	h.src_port = from_host ? HP : GP;
+	h.dst_port = from_host ? GP : HP;
+	ck_assert_uint_le(len, sizeof(zero));
+	r.data = buf;
+	r.caplen = r.len = pu_record(buf, &h, zero, len);
+	return r;
+}
+
+/*
+ * Linux 6.1 (linux61-vhost-m-guest-bufsize-seqpacket): the guest shrinks
+ * its buf_alloc to 2048, so the host's 2000-byte messages are cut by
+ * credit into 2000 (EOM) + 48, 1952 (EOM) + 48 ... The 48-byte fragment is
+ * bounded by credit (virtio_transport_send_pkt_info() ->
+ * virtio_transport_get_credit()), not by a guest RX buffer: RX buffers
+ * already took whole 2000-byte packets, so the inference must not shrink
+ * them to 48 (which made the device fragment the first message).
+ */
+START_TEST(test_rx_buffer_not_inferred_from_credit_cut)
+{
+	static uint8_t rec[10][VSOCKMON_RECORD_MIN + 2048];
+	struct pu_raw r[10];
+	struct replay_options o;
+	struct replay_result res;
+	struct rawguest g;
+	const char *path;
+	char dir[] = "/tmp/check_replay.XXXXXX";
+	char file[64];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/cut.pcap", dir);
+	path = file;
+	r[n] = seq_record(rec[n], false, VIRTIO_VSOCK_OP_REQUEST, 0, 0,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RESPONSE, 0, 0,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RW, eom, 2000,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RW, eom, 2000,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], false, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 0,
+	    2048, 4000), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RW, eom, 2000,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RW, 0, 48,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], false, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 0,
+	    2048, 6000), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RW, eom, 1952,
+	    262144, 0), n++;
+	pu_write_raw(path, 271, r, n);
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	memset(&g, 0, sizeof(g));
+	memset(&res, 0, sizeof(res));
+	replay_file(path, &o, &rawguest_replay_ops, &g, &res);
+	unlink(path);
+	rmdir(dir);
+	ck_assert_uint_eq(res.guest_rx_buf, VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
+	/*
+	 * Whole 2000-byte messages match (they were cut at 48 before). The
+	 * 48-byte fragment itself still cannot: the engine hands the
+	 * application a SEQPACKET message only at its EOM (act_send()),
+	 * two frames later (MANIFEST.matrix pins it).
+	 */
+	ck_assert_msg(res.verdict == REPLAY_PASS || res.div.frame >= 7,
+	    "frame %" PRIu64 " %s: %s", res.div.frame, res.div.field,
+	    res.div.what);
+}
+END_TEST
+
+/*
+ * Linux 6.1 sends a CREDIT_UPDATE after every SEQPACKET message its
+ * application reads, whatever the free space (virtio_transport_seqpacket_
+ * do_dequeue() calls virtio_transport_send_credit_update() unconditionally;
+ * only STREAM waits for low space or an empty queue). Two messages read one
+ * at a time: two updates (linux61-vhost-m-guest-shutwr-soon-seqpacket).
+ */
+START_TEST(test_seqpacket_update_per_message_read)
+{
+	static uint8_t msg[2000];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM;
+	struct replay_options o;
+	struct tr *t;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	memset(msg, 's', sizeof(msg));
+#define SG(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, 3, GP, \
+	VMADDR_CID_HOST, HP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, \
+	262144, fwd)
+#define SH(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, VMADDR_CID_HOST, HP, \
+	3, GP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, 262144, fwd)
+	SG(0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, 0);
+	SH(1 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0, 0);
+	SG(2 * US, VIRTIO_VSOCK_OP_RW, eom, msg, sizeof(msg), 0);
+	SG(3 * US, VIRTIO_VSOCK_OP_RW, eom, msg, sizeof(msg), 0);
+	SH(4 * US, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, 2000);
+	SH(5 * US, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, 4000);
+#undef SG
+#undef SH
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/*
+ * Linux 6.1 tells a guest that used all its credit nothing until the
+ * application's reads leave less than 64 KiB free or empty the queue
+ * (virtio_transport_stream_do_dequeue(): fwd_cnt_delta && (free_space <
+ * VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || low_rx_bytes)): reading 2000 of 262144
+ * bytes sends no CREDIT_UPDATE, and the SHUTDOWN(RCV) of the application's
+ * shutdown(SHUT_RD) carries fwd_cnt 2000 (linux61-vhost-m-host-shutrd-stream).
+ */
+START_TEST(test_blocked_guest_not_told_early)
+{
+	static uint8_t data[2000];
+	struct replay_options o;
+	struct tr *t;
+	uint32_t sent = 0, n;
+	uint64_t ts = 2 * US;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	memset(data, 'd', sizeof(data));
+	G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+	H(t, 1 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+	while (sent < 262144) {
+		n = 262144 - sent < sizeof(data) ? 262144 - sent :
+		    sizeof(data);
+		tr_feed_type(t, ts++, 3, GP, VMADDR_CID_HOST, HP,
+		    VIRTIO_VSOCK_TYPE_STREAM, VIRTIO_VSOCK_OP_RW, 0, data, n,
+		    262144, 0);
+		sent += n;
+	}
+	H(t, ts + 1 * SEC, VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_SHUTDOWN_RCV,
+	    NULL, 2000);
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
+/*
+ * Linux 6.1 sends a host SEQPACKET message in packets of at most 64 KiB
+ * (virtio_transport_send_pkt_info(): VIRTIO_VSOCK_MAX_PKT_BUF_SIZE), and
+ * vhost cuts each packet at the guest's RX buffers (vhost_transport_do_
+ * send_pkt()): with 3732-byte buffers a 70000-byte message goes out as 17 x
+ * 3732 + 2092 (the first packet's end), then 3732 + 732
+ * (linux61-vhost-m-host-bigmsg-seqpacket, frame 20).
+ */
+START_TEST(test_seqpacket_fragments_end_at_64k_packets)
+{
+	static uint8_t msg[70000];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM, off = 0, n, i;
+	struct replay_options o;
+	struct tr *t;
+
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	o.guest_rx_buf = 3732;
+	t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 13);
+#define SG(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, 3, GP, \
+	VMADDR_CID_HOST, HP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, \
+	262144, fwd)
+#define SH(ts, op, fl, p, n, fwd) tr_feed_type(t, ts, VMADDR_CID_HOST, HP, \
+	3, GP, VIRTIO_VSOCK_TYPE_SEQPACKET, op, fl, p, n, 262144, fwd)
+	SG(0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, 0);
+	SH(1 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0, 0);
+	for (i = 0; off < sizeof(msg); i++) {
+		uint32_t pkt_end = off < 65536 ? 65536 : sizeof(msg);
+
+		n = pkt_end - off < 3732 ? pkt_end - off : 3732;
+		SH((2 + i) * US, VIRTIO_VSOCK_OP_RW,
+		    off + n == sizeof(msg) ? eom : 0, msg + off, n, 0);
+		off += n;
+	}
+#undef SG
+#undef SH
+	tr_expect(t, REPLAY_PASS, 0);
+}
+END_TEST
+
 /*
  * A host-side capture with two guests (CIDs 3 and 4) on the same ports:
  * one guest at a time, the other's frames skipped; without --guest-cid the
@@ -1155,6 +1358,10 @@ replay_suite(void)
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_echo_script);
 	tcase_add_test(tc, test_guest_rx_buffer_size);
+	tcase_add_test(tc, test_rx_buffer_not_inferred_from_credit_cut);
+	tcase_add_test(tc, test_seqpacket_update_per_message_read);
+	tcase_add_test(tc, test_blocked_guest_not_told_early);
+	tcase_add_test(tc, test_seqpacket_fragments_end_at_64k_packets);
 	tcase_add_test(tc, test_seqpacket_message_cut_by_guest_close);
 	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);

@@ -81,9 +81,14 @@ from_host(struct trace_facts *tf, const struct vsock_pcap_frame *f,
  * buf_alloc: the host's first packet other than RST (Linux's no-socket RST
  * carries 0).
  * rx_payload: a device fills a guest RX buffer before it fragments a
- * SEQPACKET message (virtio 1.2 5.10.6.3), so the first fragment without
- * EOM is exactly one buffer; with none, no host packet is larger than a
- * buffer, so the largest one bounds it from below when above the default.
+ * SEQPACKET message (virtio 1.2 5.10.6.3), so a fragment without EOM is
+ * one buffer, unless credit cut it: Linux's virtio_transport_send_pkt_info()
+ * sends at most virtio_transport_get_credit() bytes, EOM only on the
+ * message's last packet. vhost_transport_do_send_pkt() splits a packet at
+ * every buffer, so a buffer holds at least the largest packet so far: a
+ * cut fragment smaller than that was cut by credit and tells nothing. With
+ * no buffer-sized cut, no host packet is larger than a buffer, so the
+ * largest one bounds it from below when above the default.
  */
 static void
 facts_learn(struct trace_facts *tf, const struct vsock_pcap_frame *f)
@@ -99,7 +104,8 @@ facts_learn(struct trace_facts *tf, const struct vsock_pcap_frame *f)
 		return;
 	if (f->hdr.len > tf->largest)
 		tf->largest = f->hdr.len;
-	if (f->hdr.len > 0 && f->hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
+	if (f->hdr.len > 0 && f->hdr.len == tf->largest &&
+	    f->hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
 	    !(f->hdr.flags & VIRTIO_VSOCK_SEQ_EOM)) {
 		tf->rx_payload = f->hdr.len;
 		tf->want_rx = false;

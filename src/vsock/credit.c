@@ -52,7 +52,11 @@ credit_update_due(const struct vsock_credit *cr,
 
 	if (delta == 0)
 		return cr->buf_alloc != cr->last_buf_alloc;
-	if (credit_guest_view(cr) == 0)
+	/*
+	 * Not Linux's rule: virtio_transport_stream_do_dequeue() leaves a
+	 * blocked guest waiting for low space or an empty queue.
+	 */
+	if (policy != VSOCK_CREDIT_LINUX && credit_guest_view(cr) == 0)
 		return true;
 	switch (policy) {
 	case VSOCK_CREDIT_FIRECRACKER:

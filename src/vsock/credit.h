@@ -73,9 +73,10 @@ void credit_reported(struct vsock_credit *cr);
 
 /*
  * After the host application took bytes: must a CREDIT_UPDATE go out now
- * under this policy? Also true, for every policy, when the guest's view of
- * its credit is 0 and we have freed space: it may be blocked, and nothing
- * else would tell it.
+ * under this policy? Also true, except for Linux's, when the guest's view
+ * of its credit is 0 and we have freed space: it may be blocked, and
+ * nothing else would tell it (Linux tells it only at low space or an empty
+ * queue, which the application's reads reach).
  */
 bool credit_update_due(const struct vsock_credit *cr,
     enum vsock_credit_policy policy);

@@ -86,6 +86,7 @@ struct vsock_conn {
 	 */
 	uint8_t *h2g_buf;
 	uint32_t h2g_len, h2g_off, h2g_flags;
+	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
 	vsock_time_t deadline;
 	struct conn_link timer_link;
 	struct conn_link rxq_link;

@@ -132,6 +132,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	if (n > 0) {
 		c->h2g_len = (uint32_t)n;
 		c->h2g_off = 0;
+		c->h2g_pkt_left = 0;
 		c->h2g_flags = 0;	/* a stream has no message ends */
 		return;
 	}
@@ -176,17 +177,33 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 		memcpy(c->h2g_buf, dev->seq_staging, (size_t)n);
 		c->h2g_len = (uint32_t)n;
 		c->h2g_off = 0;
+		c->h2g_pkt_left = 0;
 		c->h2g_flags = flags | VIRTIO_VSOCK_SEQ_EOM;
 	}
 }
 
-/* Copies the next fragment of c's message into the chain; sets EOM/EOR. */
+/*
+ * Copies the next fragment of c's message into the chain; sets EOM/EOR.
+ * Linux: virtio_transport_send_pkt_info() sends a message in packets of at
+ * most 64 KiB and within credit, and vhost_transport_do_send_pkt() cuts each
+ * packet at the guest's buffers, never one fragment across two packets.
+ * (Firecracker has no SEQPACKET.)
+ */
 static uint32_t
 message_fragment(struct vsock_device *dev, struct vsock_conn *c,
-    const struct virtq_chain *ch, uint32_t room, uint32_t *flags)
+    const struct virtq_chain *ch, uint32_t room, uint32_t credit,
+    uint32_t *flags)
 {
 	uint32_t n = c->h2g_len - c->h2g_off;
 
+	if (c->h2g_pkt_left == 0) {
+		c->h2g_pkt_left = n < VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ? n :
+		    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+		if (c->h2g_pkt_left > credit)
+			c->h2g_pkt_left = credit;
+	}
+	if (n > c->h2g_pkt_left)
+		n = c->h2g_pkt_left;
 	if (n > room)
 		n = room;
 	if (n == 0 && c->h2g_len != 0)
@@ -195,6 +212,7 @@ message_fragment(struct vsock_device *dev, struct vsock_conn *c,
 	    c->h2g_buf + c->h2g_off, n) < 0)
 		return 0;
 	c->h2g_off += n;
+	c->h2g_pkt_left -= n;
 	*flags = 0;
 	if (c->h2g_off == c->h2g_len) {
 		/* EOM (and EOR) only on the last fragment, as vhost does. */
@@ -244,7 +262,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	if (c->h2g_buf == NULL)
 		return false;
-	*len = message_fragment(dev, c, ch, room, flags);
+	*len = message_fragment(dev, c, ch, room, credit, flags);
 	return *len > 0 || *flags != 0;
 }
 

@@ -78,6 +78,12 @@ flush_messages(struct vsock_device *dev, struct vsock_conn *c)
 		txbuf_consume(&c->tx, len);
 		txbuf_pop_msg(&c->tx);
 		device_delivered(dev, c, len);
+		/*
+		 * Linux: virtio_transport_seqpacket_do_dequeue() sends a
+		 * credit update after every message read, free space aside.
+		 */
+		if (dev->rules->update_policy == VSOCK_CREDIT_LINUX)
+			c->pending |= PEND_CREDIT_UPDATE;
 	}
 	return 0;
 }
