@@ -16,7 +16,7 @@
  * (a pipe cannot be read twice) and memory stays bounded.
  */
 #define LOOKAHEAD_FRAMES	4096
-#define LOOKAHEAD_BYTES		(4u << 20)
+#define LOOKAHEAD_BYTES		(16u << 20)
 /* A host buffer outside this range is not believed: the profile's is used. */
 #define BUF_ALLOC_MIN	4096
 #define BUF_ALLOC_MAX	(4u << 20)
