@@ -12,6 +12,7 @@
 #include "device.h"
 #include "error.h"
 #include "guest-apps.h"
+#include "guest-endpoint.h"
 #include "loop.h"
 #include "mem.h"
 #include "options.h"
@@ -119,6 +120,7 @@ struct serve {
 	struct vsock_device *dev;
 	struct muxer *mx;
 	struct gapps *apps;
+	struct gep *gep;			/* UDS.guest: run --guest */
 	struct capture cap;
 	bool kick, irq;
 };
@@ -509,6 +511,7 @@ teardown(struct serve *s)
 {
 	uint64_t now = loop_now();
 
+	gep_free(s->gep, now);
 	gapps_free(s->apps, now);
 	/* Releasing the connections closes their host sockets. */
 	vsock_device_free(s->dev);
@@ -548,7 +551,9 @@ cmd_serve(int argc, char **argv)
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
-	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0) {
+	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0 ||
+	    gep_new(s.loop, s.o.uds, s.apps, mc.seqpacket, &s.gep, err,
+	    sizeof(err)) < 0) {
 		fprintf(stderr, "vsockemu serve: %s\n", err);
 		teardown(&s);
 		return 2;

@@ -13,7 +13,8 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-vhost-user.c \
 	emu/cmd-replay.c \
 	emu/cmd-fuzz.c \
-	emu/cmd-run.c
+	emu/cmd-run.c \
+	emu/guest-endpoint.c emu/guest-endpoint.h
 emu_vsockemu_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR='"$(pkglibdir)"'
 emu_vsockemu_LDADD = fuzz/libvsefuzz.a fakeguest/libfakeguest.a \
 	src/libvsockemu.a $(PCAP_LIBS) $(ZLIB_LIBS)
