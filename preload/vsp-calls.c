@@ -271,3 +271,17 @@ vsp_real_dup3(int fd, int fd2, int flags)
 	NEXT(dup3);
 	return next_dup3(fd, fd2, flags);
 }
+
+int
+vsp_real_bind(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	NEXT(bind);
+	return next_bind(fd, sa, len);
+}
+
+int
+vsp_real_listen(int fd, int backlog)
+{
+	NEXT(listen);
+	return next_listen(fd, backlog);
+}

@@ -296,8 +296,8 @@ unix_listen(int fd, const char *path, int backlog)
 		return -1;
 	}
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, backlog) < 0)
+	if (vsp_real_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    vsp_real_listen(fd, backlog) < 0)
 		return -1;
 	return 0;
 }
@@ -343,7 +343,7 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 	int n;
 
 	if (s->state == VSP_LISTENING)
-		return listen(fd, backlog);
+		return vsp_real_listen(fd, backlog);
 	if (s->state != VSP_OPEN) {
 		errno = EINVAL;	/* Linux: vsock_listen(), not SS_UNCONNECTED */
 		return -1;

@@ -80,5 +80,7 @@ int vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms);
 int vsp_real_close(int fd);
 int vsp_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int vsp_real_dup3(int fd, int fd2, int flags);
+int vsp_real_bind(int fd, const struct sockaddr *sa, socklen_t len);
+int vsp_real_listen(int fd, int backlog);
 
 #endif

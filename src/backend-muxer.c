@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -661,6 +662,15 @@ op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	return n;
 }
 
+/* Did the host close (AF_UNIX reports POLLHUP only once both ways are over)? */
+static bool
+host_hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 /* ops.read: host bytes (or one whole message) for the guest. */
 static ssize_t
 op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
@@ -689,6 +699,8 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
 		    -errno;
+	if (n == 0 && host_hung_up(e->fd))
+		*flags |= VSOCK_READ_HUP;
 	return n;
 }
 

@@ -28,6 +28,9 @@ enum vsock_release {
  * points; a backend reports host events back with vsock_device_host_*.
  * Per-connection backend state hangs off vsock_conn_set_backend_data().
  */
+/* op read's *flags with a 0 return: the host closed, not just SHUT_WR. */
+#define VSOCK_READ_HUP	(1u << 31)
+
 struct vsock_backend_ops {
 	/*
 	 * The guest connects to host port `port` with socket type `type`.
@@ -61,7 +64,9 @@ struct vsock_backend_ops {
 	 * when nothing is there now, -EMSGSIZE (SEQPACKET) when the next
 	 * message is larger than the iov (nothing consumed), or another
 	 * -errno, which resets the connection. For SEQPACKET one call reads
-	 * one whole message and sets *flags to its EOM / EOR bits.
+	 * one whole message and sets *flags to its EOM / EOR bits. With 0,
+	 * VSOCK_READ_HUP in *flags says the host closed (both directions
+	 * over), not just shut down writing.
 	 */
 	ssize_t (*read)(void *ctx, struct vsock_conn *c,
 	    const struct iovec *iov, int iovcnt, uint32_t *flags);

@@ -66,11 +66,18 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 	    (dev->rules->credit_request && !c->credit_requested);
 }
 
-/* Host EOF: the guest gets SHUTDOWN(SEND), or (3) if the host closed. */
+/*
+ * Host EOF: the guest gets SHUTDOWN(SEND), or (3) if the host closed. The
+ * backend may know it closed (VSOCK_READ_HUP) before its hang-up event is
+ * handled: one SHUTDOWN(3) then, as Linux's close() sends, never SEND
+ * first and RCV later (the guest could write in between and not see EPIPE).
+ */
 static void
-host_eof(struct vsock_device *dev, struct vsock_conn *c)
+host_eof(struct vsock_device *dev, struct vsock_conn *c, uint32_t flags)
 {
 	(void)dev;
+	if (flags & VSOCK_READ_HUP)
+		c->host_closing = true;
 	c->host_eof = true;
 	c->host_readable = false;
 	c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_SEND;
@@ -102,7 +109,7 @@ read_stream(struct vsock_device *dev, struct vsock_conn *c,
 	if (n > 0)
 		return (uint32_t)n;
 	if (n == 0)
-		host_eof(dev, c);
+		host_eof(dev, c, flags);
 	else if (n == -EAGAIN)
 		c->host_readable = false;
 	else
@@ -140,7 +147,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	free(c->msg);
 	c->msg = NULL;
 	if (n == 0)
-		host_eof(dev, c);
+		host_eof(dev, c, flags);
 	else if (n == -EAGAIN)
 		c->host_readable = false;
 	else
@@ -167,7 +174,7 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
 	if (n == 0) {
-		host_eof(dev, c);
+		host_eof(dev, c, flags);
 	} else if (n == -EAGAIN) {
 		c->host_readable = false;
 	} else if (n == -EMSGSIZE || n < 0) {
