@@ -266,7 +266,8 @@ int
 cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	char lib[PATH_MAX], dir[] = "/tmp/vsockemu-run.XXXXXX";
+	char lib[PATH_MAX], dir[PATH_MAX];
+	const char *tmp = getenv("TMPDIR");
 	pid_t pid;
 	int r, st;
 
@@ -276,6 +277,9 @@ cmd_run(int argc, char **argv)
 	find_preload(lib, sizeof(lib));
 	if ((r = preflight(&o, lib)) != 0)
 		return r;
+	/* Guest-role listener files: a private directory, removed at the end. */
+	snprintf(dir, sizeof(dir), "%s/vsockemu-run.XXXXXX",
+	    tmp != NULL && *tmp != '\0' && strlen(tmp) < 60 ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL) {
 		fprintf(stderr, "vsockemu run: mkdtemp: %s\n", strerror(errno));
 		return 1;

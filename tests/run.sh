@@ -1,0 +1,88 @@
+#!/bin/sh
+# run.sh - `vsockemu run`: unmodified socat (and Python, if present) with
+# AF_VSOCK sockets as host and as guest programs of one `serve`.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+emu=$(cd "${top_builddir:-.}" && pwd)/emu/vsockemu
+command -v socat >/dev/null 2>&1 || { echo "SKIP: socat not installed"; exit 77; }
+socat -V 2>/dev/null | grep -q 'WITH_VSOCK 1' ||
+    { echo "SKIP: socat without VSOCK"; exit 77; }
+
+work=$(mktemp -d /tmp/vsockemu-run-XXXXXX)
+cd "$work" || exit 99
+export TMPDIR="$work"
+fail=0
+pid=""
+helpers=""
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$helpers" ] && kill $helpers 2>/dev/null; cd /; rm -rf "$work"' EXIT
+
+"$emu" serve -q --guest 52=echo --guest 53=echo,seqpacket --uds ./v.sock \
+    2>serve.err &
+pid=$!
+wait_for test -S ./v.sock.guest || { cat serve.err; exit 99; }
+
+head -c 10485760 /dev/urandom > a.bin
+head -c 10485760 /dev/urandom > b.bin
+
+# listening PATTERN LOG: socat -d -d said it listens.
+listening() { grep -q "listening on" "$1"; }
+
+# --- guest server, host client: 10 MiB each way, half-close host -> guest ---
+"$emu" run --guest ./v.sock -- socat -d -d -t 30 VSOCK-LISTEN:5000 \
+    SYSTEM:'cat > g_in.bin; cat b.bin' 2> gsrv.log &
+helpers="$helpers $!"; gsrv=$!
+wait_for listening gsrv.log || cat gsrv.log
+timeout 60 "$emu" run --host ./v.sock -- socat -t 30 - VSOCK-CONNECT:3:5000 \
+    < a.bin > h_in.bin
+wait $gsrv
+check "guest socat server got the host's 10 MiB (sha256), EOF by half-close" \
+    test "$(sha256sum < a.bin)" = "$(sha256sum < g_in.bin)"
+check "host socat client got the guest's 10 MiB after its half-close" \
+    test "$(sha256sum < b.bin)" = "$(sha256sum < h_in.bin)"
+
+# --- host server, guest client: the same, half-close guest -> host ---
+rm -f g_in.bin h_in.bin
+"$emu" run --host ./v.sock -- socat -d -d -t 30 VSOCK-LISTEN:6000 \
+    SYSTEM:'cat > h_in.bin; cat b.bin' 2> hsrv.log &
+helpers="$helpers $!"; hsrv=$!
+wait_for listening hsrv.log || cat hsrv.log
+timeout 60 "$emu" run --guest ./v.sock -- socat -t 30 - VSOCK-CONNECT:2:6000 \
+    < a.bin > g_in.bin
+wait $hsrv
+check "host socat server got the guest's 10 MiB (sha256), EOF by half-close" \
+    test "$(sha256sum < a.bin)" = "$(sha256sum < h_in.bin)"
+check "guest socat client got the host's 10 MiB after its half-close" \
+    test "$(sha256sum < b.bin)" = "$(sha256sum < g_in.bin)"
+
+# --- errors as Linux gives them ---
+timeout 10 "$emu" run --host ./v.sock -- socat - VSOCK-CONNECT:3:9999 \
+    < /dev/null 2> refused.err
+check "host connect to a guest port nobody listens on: ECONNRESET" \
+    grep -q "Connection reset by peer" refused.err
+timeout 10 "$emu" run --guest ./v.sock -- socat - VSOCK-CONNECT:2:9999 \
+    < /dev/null 2> grefused.err
+check "guest connect to a host port nobody listens on: ECONNRESET" \
+    grep -q "Connection reset by peer" grefused.err
+timeout 10 "$emu" run --host ./v.sock -- socat - VSOCK-CONNECT:7:52 \
+    < /dev/null 2> nodev.err
+check "host connect to a CID with no guest: ENODEV (vhost_transport_send_pkt)" \
+    grep -q "No such device" nodev.err
+echo ping | timeout 10 "$emu" run --host ./v.sock -- socat -t 5 - \
+    VSOCK-CONNECT:3:52 > echo.out 2>&1
+check "host client reaches the guest's echo service" \
+    grep -q ping echo.out
+
+# --- run itself: no serve, a static binary ---
+timeout 10 "$emu" run --host ./nothing.sock -- socat - VSOCK-CONNECT:3:52 \
+    < /dev/null 2> noserve.err
+rc=$?
+check "no serve behind UDS: exit 2 with one line" \
+    sh -c "[ $rc = 2 ] && grep -q 'no vsockemu serve answers' noserve.err"
+if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+	timeout 10 "$emu" run --host ./v.sock -- /bin/busybox true 2> static.err
+	rc=$?
+	check "a static binary is refused: exit 2, said plainly" \
+	    sh -c "[ $rc = 2 ] && grep -q 'statically linked' static.err"
+fi
+
+exit $fail
