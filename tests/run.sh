@@ -72,6 +72,61 @@ echo ping | timeout 10 "$emu" run --host ./v.sock -- socat -t 5 - \
 check "host client reaches the guest's echo service" \
     grep -q ping echo.out
 
+# --- Python's socket.AF_VSOCK in both roles (skipped without python3) ---
+cat > srv.py <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+s.bind((socket.VMADDR_CID_ANY, int(sys.argv[1])))
+s.listen(1)
+print("listening on", s.getsockname(), flush=True)
+c, addr = s.accept()
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    data += b
+c.sendall(data[::-1])
+print("peer", addr[0], "local", c.getsockname()[0], flush=True)
+c.close()
+PY
+cat > cli.py <<'PY'
+import socket, sys
+c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+c.connect((int(sys.argv[1]), int(sys.argv[2])))
+c.sendall(b"vsock from python")
+c.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.decode(), "peer", c.getpeername(), "local", c.getsockname()[0])
+PY
+if command -v python3 >/dev/null 2>&1; then
+	"$emu" run --guest ./v.sock -- python3 srv.py 7000 > gpy.log 2>&1 &
+	helpers="$helpers $!"; gpy=$!
+	wait_for grep -q listening gpy.log
+	timeout 30 "$emu" run --host ./v.sock -- python3 cli.py 3 7000 > hpy.log 2>&1
+	wait $gpy
+	check "python guest server / host client: data, half-close, addresses" \
+	    sh -c "grep -q 'nohtyp morf kcosv peer (3, 7000) local 2' hpy.log &&
+	    grep -q 'listening on (3, 7000)' gpy.log &&
+	    grep -q 'peer 2 local 3' gpy.log"
+	"$emu" run --host ./v.sock -- python3 srv.py 7001 > hpy.log 2>&1 &
+	helpers="$helpers $!"; hpy=$!
+	wait_for grep -q listening hpy.log
+	timeout 30 "$emu" run --guest ./v.sock -- python3 cli.py 2 7001 > gpy.log 2>&1
+	wait $hpy
+	check "python host server / guest client: data, half-close, addresses" \
+	    sh -c "grep -q 'nohtyp morf kcosv peer (2, 7001) local 3' gpy.log &&
+	    grep -q 'listening on (2, 7001)' hpy.log &&
+	    grep -q 'peer 3 local 2' hpy.log"
+else
+	echo "SKIP: python3 not installed: no Python AF_VSOCK pair"
+fi
+
 # --- run itself: no serve, a static binary ---
 timeout 10 "$emu" run --host ./nothing.sock -- socat - VSOCK-CONNECT:3:52 \
     < /dev/null 2> noserve.err
