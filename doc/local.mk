@@ -4,4 +4,5 @@ EXTRA_DIST += doc/threat-model.md doc/architecture.md \
 	doc/connection-states.md doc/trace-format.md \
 	doc/performance.md \
 	doc/replay.md \
-	doc/fuzzing.md
+	doc/fuzzing.md \
+	doc/run.md

@@ -43,6 +43,8 @@ static const char serve_usage[] =
 "\n"
 "Options:\n"
 "  --uds PATH             main host socket (default ./v.sock)\n"
+"                         (PATH.guest too: programs under 'vsockemu run\n"
+"                         --guest' get guest sockets there)\n"
 "  --cid N                guest CID (default 3; 0, 1, 2 and -1 are reserved)\n"
 "  --vsock cid=N,socket=PATH\n"
 "                         the same in Cloud Hypervisor's form\n"

@@ -127,6 +127,22 @@ else
 	echo "SKIP: python3 not installed: no Python AF_VSOCK pair"
 fi
 
+# --- UDS.guest takes untrusted lines: a bad one is closed, nothing else ---
+long=$(head -c 300 /dev/zero | tr '\0' 'x')
+for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
+    'CONNECT x 5\n' 'LISTEN 5000 dgram /tmp/x\n' 'LISTEN 4294967295 stream /x\n' \
+    'LISTEN 5000 stream\n' 'FOO\n' 'CONNECT 2 52 9\n' "$long\\n"; do
+	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock.guest > bad.out
+	rc=$?	# 0: connected, then closed by serve
+	shown=$(printf %s "$line" | tr -d '\\' | cut -c1-40)
+	check "UDS.guest, bad line '$shown': closed, no answer" \
+	    sh -c "[ $rc = 0 ] && test ! -s bad.out"
+done
+printf 'LISTEN 52 stream %s/x\n' "$work" | socat -t 5 - \
+    UNIX-CONNECT:./v.sock.guest > inuse.out
+check "UDS.guest LISTEN on a port the guest uses: ERR EADDRINUSE" \
+    grep -q "^ERR 98$" inuse.out
+
 # --- run itself: no serve, a static binary ---
 timeout 10 "$emu" run --host ./nothing.sock -- socat - VSOCK-CONNECT:3:52 \
     < /dev/null 2> noserve.err
