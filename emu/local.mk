@@ -16,5 +16,5 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-run.c \
 	emu/guest-endpoint.c emu/guest-endpoint.h
 emu_vsockemu_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR='"$(pkglibdir)"'
-emu_vsockemu_LDADD = fuzz/libvsefuzz.a fakeguest/libfakeguest.a \
-	src/libvsockemu.a $(PCAP_LIBS) $(ZLIB_LIBS)
+emu_vsockemu_LDADD = fuzz/libvsefuzz.a src/host/libhost.la $(REPLAY_LIBS) \
+	$(PCAP_LIBS) $(ZLIB_LIBS)

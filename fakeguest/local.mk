@@ -1,7 +1,12 @@
-# fakeguest/local.mk - the simulated guest driver library.
-noinst_LIBRARIES += fakeguest/libfakeguest.a
+# fakeguest/local.mk - layer 3, the simulated Linux guest: its RAM, the driver
+# side of the rings and a Linux-like vsock socket stack. It sees only the
+# transport and the device's public headers.
+noinst_LTLIBRARIES += fakeguest/libfakeguest.la
 
-fakeguest_libfakeguest_a_SOURCES = \
+GUEST_CPPFLAGS = -I$(top_srcdir)/fakeguest $(VSOCK_CPPFLAGS)
+
+fakeguest_libfakeguest_la_SOURCES = \
+	fakeguest/guest-api.h \
 	fakeguest/mem.c fakeguest/mem.h \
 	fakeguest/ring.c fakeguest/ring.h \
 	fakeguest/badchain.c fakeguest/badchain.h \
@@ -11,4 +16,7 @@ fakeguest_libfakeguest_a_SOURCES = \
 	fakeguest/vsock.c fakeguest/vsock.h fakeguest/vsock-int.h \
 	fakeguest/sock.c fakeguest/sock.h \
 	fakeguest/sock-proto.c \
-	fakeguest/rawguest.c fakeguest/rawguest.h
+	fakeguest/guest.c fakeguest/guest.h
+fakeguest_libfakeguest_la_CPPFLAGS = $(GUEST_CPPFLAGS) $(LAYER_CPPFLAGS) \
+	-include $(top_srcdir)/fakeguest/guest-api.h
+fakeguest_libfakeguest_la_CFLAGS = $(LAYER_CFLAGS)

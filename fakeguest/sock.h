@@ -5,7 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "vsock.h"
+/* The stack (vsock.h); an opaque handle to socket users. */
+struct fg_vsock;
 
 /* Linux's VMADDR_PORT_ANY: bind to an ephemeral port. */
 #define FG_PORT_ANY		UINT32_C(0xffffffff)

@@ -9,8 +9,8 @@ fuzz_libvsefuzz_a_SOURCES = \
 # plain program that runs a corpus (fuzz/onefile.c), which make check runs
 # over tests/fuzz/corpus/<target>/, and with --enable-fuzzing (clang) as a
 # libFuzzer target fuzz/libfuzzer-<target>.
-FUZZ_LDADD = fuzz/libvsefuzz.a fakeguest/libfakeguest.a src/libvsockemu.a \
-	$(PCAP_LIBS)
+FUZZ_LDADD = fuzz/libvsefuzz.a src/host/libhost.la $(REPLAY_LIBS) \
+	$(PCAP_LIBS) $(ZLIB_LIBS)
 
 check_PROGRAMS += fuzz/onefile-virtq fuzz/onefile-pkt fuzz/onefile-pcap \
 	fuzz/onefile-connect fuzz/onefile-device

@@ -6,8 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "device-int.h"
+#include "device-info.h"
 #include "rig.h"
+#include "virtq.h"
+
+/* Coverage rows: no connection, then each public connection state. */
+_Static_assert(FUZZ_NSTATES == 1 + VSOCK_CONN__COUNT,
+    "FUZZ_NSTATES must follow enum vsock_conn_state");
 
 static const char *const finding_names[FUZZ__COUNT] = {
 	[FUZZ_OK] = "ok",
@@ -164,11 +169,21 @@ app_append(struct fz *fz, struct fz_app *a, const uint8_t *p, uint32_t n)
 	a->g2h_len += n;
 }
 
+/* c's public state (a connection, never NULL). */
+static enum vsock_conn_state
+conn_state(const struct vsock_conn *c)
+{
+	struct vsock_conn_info ci;
+
+	vsock_conn_get_info(c, &ci);
+	return ci.state;
+}
+
 /* Row of the coverage matrix for connection c (0: none). */
 static int
 state_row(const struct vsock_conn *c)
 {
-	return c == NULL ? 0 : 1 + c->state;
+	return c == NULL ? 0 : 1 + (int)conn_state(c);
 }
 
 /* The connection ends before it answered its guest REQUEST: none is owed. */
@@ -230,7 +245,8 @@ oracle_g2h(struct fz *fz, const struct vsock_tap_record *rec)
 		p->closed = true;
 		return;
 	}
-	if (h->op == VIRTIO_VSOCK_OP_RW && c->state == CONN_ESTABLISHED &&
+	if (h->op == VIRTIO_VSOCK_OP_RW &&
+	    conn_state(c) == VSOCK_CONN_ESTABLISHED &&
 	    (a = app_of_conn(fz, c)) != NULL)
 		app_append(fz, a, rec->payload, rec->payload_len);
 }
@@ -384,36 +400,43 @@ check_g2h(struct fz *fz)
 	}
 }
 
-/* White-box: limits the configuration promises. */
+/* foreach: a connection holds no more than the buffer it advertised. */
+static int
+check_conn_bounds(void *ctx, const struct vsock_conn *c)
+{
+	struct fz *fz = ctx;
+	struct vsock_conn_info ci;
+
+	vsock_conn_get_info(c, &ci);
+	if (ci.g2h_held > ci.buf_alloc || ci.g2h_unforwarded > ci.buf_alloc)
+		fz_fail(fz, FUZZ_BOUNDS, "connection %u<-%u holds %u bytes "
+		    "(%u queued), buf_alloc %u", ci.local_port, ci.peer_port,
+		    ci.g2h_held, ci.g2h_unforwarded, ci.buf_alloc);
+	return 0;
+}
+
+/* The limits the configuration promises, read through the public API. */
 static void
 check_bounds(struct fz *fz)
 {
-	const struct vsock_device *dev = fz->dev;
-	const struct vsock_conn *c;
-	uint32_t i;
+	struct vsock_device_info di;
 
-	if (dev->tab.count > dev->cfg.max_conns)
+	vsock_device_get_info(fz->dev, &di);
+	if (di.nconns > di.max_conns)
 		fz_fail(fz, FUZZ_BOUNDS, "%u connections, limit %u",
-		    dev->tab.count, dev->cfg.max_conns);
-	if (dev->norphans > dev->cfg.orphan_max)
+		    di.nconns, di.max_conns);
+	if (di.orphan_rsts > di.orphan_max)
 		fz_fail(fz, FUZZ_BOUNDS, "%u queued RSTs, limit %u",
-		    dev->norphans, dev->cfg.orphan_max);
-	for (i = 0; i < dev->tab.nbuckets; i++)
-		for (c = dev->tab.pair[i]; c != NULL; c = c->pair_next)
-			if (c->tx.len > dev->cfg.buf_alloc ||
-			    credit_rx_queued(&c->cr) > dev->cfg.buf_alloc)
-				fz_fail(fz, FUZZ_BOUNDS, "connection %u<-%u "
-				    "holds %u bytes (%u queued), buf_alloc %u",
-				    c->local_port, c->peer_port, c->tx.len,
-				    credit_rx_queued(&c->cr),
-				    dev->cfg.buf_alloc);
+		    di.orphan_rsts, di.orphan_max);
+	vsock_device_foreach_conn(fz->dev, check_conn_bounds, fz);
 }
 
 /* After every action: data prefixes, limits and bounded work. */
 void
 fz_check_step(struct fz *fz)
 {
-	uint64_t bound = 4096 + 64 * (fz->step_packets + fz->dev->tab.count);
+	uint64_t bound = 4096 + 64 * (fz->step_packets +
+	    vsock_device_nconns(fz->dev));
 
 	check_g2h(fz);
 	check_bounds(fz);

@@ -556,6 +556,47 @@ START_TEST(test_no_sigpipe)
 }
 END_TEST
 
+/*
+ * A write that fails while the device flushes held bytes kills the
+ * connection and frees its muxer entry inside conn_event; the READ half of
+ * the same event must not touch the freed entry (soak found it under ASan).
+ */
+START_TEST(test_write_failure_frees_entry_once)
+{
+	struct mrig *r = mrig_new_profile(0, VSOCK_PROFILE_LINUX);
+	int fd = client(r->path);
+	static char sink[1 << 16];
+	struct vsock_hdr h;
+	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+	unsigned i;
+
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	/* More than the socket holds: the device keeps the rest. */
+	for (i = 0; i < 4; i++) {
+		h = wire_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
+		h.len = 60000;
+		wire_send(r->w, &h, NULL);
+		pump(r);
+	}
+	while (read(fd, sink, sizeof(sink)) > 0)
+		;
+	/* Writable again, but every write now fails; and readable. */
+	shutdown(fd, SHUT_RD);
+	put(fd, "x");
+	pump(r);
+	/* Credit updates for what was written may come first. */
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq(wire_recv(r->w, &h, NULL, 0), 1);
+		if (h.op == VIRTIO_VSOCK_OP_RST)
+			break;
+		ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	}
+	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RST);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
 /* Closed by the muxer: EOF, or ECONNRESET when it left bytes unread. */
 static bool
 closed(int fd)
@@ -971,6 +1012,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_guest_connect_to_path_port);
 	tcase_add_test(tc, test_guest_seqpacket_message_up_to_buf_alloc);
 	tcase_add_test(tc, test_no_sigpipe);
+	tcase_add_test(tc, test_write_failure_frees_entry_once);
 	tcase_add_test(tc, test_socket_path_rules);
 	tcase_add_test(tc, test_no_device_refuses_connect);
 	tcase_add_test(tc, test_device_free_closes_host_sockets);

@@ -12,8 +12,10 @@
  * FLIGHT_SLOTS packets (whole, as tapped) in a file the child maps shared,
  * <dir>/flight-<runner>-<test>-<pid>.ring, written with plain stores. A
  * test that gets to its rig's free unlinks it; after the suite,
- * run_suite() turns every ring its children left into <dir>/<test>-<pid>.pcap
- * (vsockmon, opens in Wireshark and `vsockemu dump`) and names it.
+ * run_suite() runs tests/flight-pcap, which turns every ring its children
+ * left into <dir>/<test>-<pid>.pcap (vsockmon, opens in Wireshark and
+ * `vsockemu dump`) and names it. The converter is a program of its own so
+ * that suites of the core link no capture library.
  * <dir> is $VSE_FLIGHT_DIR (make check: the build's tests/), else ".".
  */
 #define FLIGHT_SLOTS	128
@@ -40,7 +42,8 @@ void flight_close(struct flight *f);
 
 /*
  * Converts every ring runner's children left in dir into a pcap, printing
- * one line per file to stderr. Returns how many were written.
+ * one line per file to stderr. Returns how many were written. In
+ * flight-collect.c, which links the trace layer: core suites never call it.
  */
 int flight_collect(const char *dir, long runner);
 

@@ -1,32 +1,41 @@
 # tests/local.mk - Check suites (one per module) and program tests.
 # A suite is tests/check_NAME.c; add it to CHECK_SUITES, one per line.
-noinst_LIBRARIES += tests/libtestcommon.a
+# Fixtures: libtestcommon.a needs only the core and the fake guest;
+# libtesttrace.a (pcaps) the trace layer too.
+noinst_LIBRARIES += tests/libtestcommon.a tests/libtesttrace.a
 tests_libtestcommon_a_SOURCES = tests/common.c tests/common.h \
 	tests/wire.c tests/wire.h \
 	tests/grig.c tests/grig.h \
-	tests/flight.c tests/flight.h \
+	tests/flight.c tests/flight.h tests/flight-int.h
+tests_libtesttrace_a_SOURCES = tests/flight-collect.c \
 	tests/pcap-util.c tests/pcap-util.h
 
 CHECK_SUITES = \
 	tests/check_guestmem \
 	tests/check_virtq \
 	tests/check_device \
+	tests/check_device_info \
 	tests/check_states \
 	tests/check_stream \
 	tests/check_credit \
 	tests/check_connect_line \
 	tests/check_muxer \
 	tests/check_gsock \
+	tests/check_guest \
 	tests/check_vsock_test \
 	tests/check_gstream \
 	tests/check_pcap \
 	tests/check_tshark \
 	tests/check_vhost_user \
 	tests/check_replay \
+	tests/check_replay_run \
 	tests/check_gapps
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
+	tests/layering.sh \
+	tests/exports.sh \
+	tests/api.sh \
 	tests/selftest.sh \
 	tests/dump.sh \
 	tests/replay.sh \
@@ -39,31 +48,79 @@ PROGRAM_TESTS = \
 	tests/fuzz-corpus.sh \
 	tests/vhost-user.sh
 
-# Suites take their sources by name (tests/check_NAME.c) and link this.
-LDADD = tests/libtestcommon.a fakeguest/libfakeguest.a \
-	src/libvsockemu.a $(CHECK_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) -lpthread
+# Suites take their sources by name (tests/check_NAME.c) and link the
+# libraries of the highest layer they test. By default that is the core:
+# transport and device, with the fake guest to drive them, and no capture
+# library (tests/layering.sh checks the CORE_SUITES' binaries).
+CORE_TEST_LDADD = tests/libtestcommon.a $(GUEST_LIBS) $(CHECK_LIBS) \
+	-lpthread
+HOST_TEST_LDADD = tests/libtestcommon.a src/host/libhost.la $(GUEST_LIBS) \
+	$(CHECK_LIBS) -lpthread
+TRACE_TEST_LDADD = tests/libtesttrace.a tests/libtestcommon.a \
+	src/trace/libtrace.la $(GUEST_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) \
+	$(CHECK_LIBS) -lpthread
+REPLAY_TEST_LDADD = tests/libtesttrace.a tests/libtestcommon.a \
+	$(REPLAY_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) $(CHECK_LIBS) -lpthread
+LDADD = $(CORE_TEST_LDADD)
+CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
+	tests/check_device_info tests/check_states tests/check_stream \
+	tests/check_credit tests/check_gsock tests/check_guest \
+	tests/check_vsock_test tests/check_gstream
+tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
+tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
+tests_check_vhost_user_LDADD = $(HOST_TEST_LDADD)
+tests_check_pcap_LDADD = $(TRACE_TEST_LDADD)
+tests_check_tshark_LDADD = $(TRACE_TEST_LDADD)
+tests_check_replay_LDADD = $(REPLAY_TEST_LDADD)
+tests_check_replay_run_LDADD = $(REPLAY_TEST_LDADD)
+
+# doc/examples/echo.c as a library user builds it: only the public headers
+# (include/ and the public layers' folders, never host/) and only the
+# installed library, shared when shared libraries are built (tests/api.sh).
+check_PROGRAMS += tests/api-echo
+tests_api_echo_SOURCES = doc/examples/echo.c
+tests_api_echo_CPPFLAGS = -I$(top_srcdir)/include -I$(top_srcdir)/src/virtio \
+	-I$(top_srcdir)/src/vsock -I$(top_srcdir)/src/trace \
+	-I$(top_srcdir)/fakeguest -I$(top_srcdir)/src/replay
+tests_api_echo_LDADD = src/libvsockemu.la
+
+# Helpers the program tests run (not tests themselves); flight-pcap turns
+# a failed test's flight ring into a pcap (tests/flight.h).
+check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/flight-pcap \
+	tests/vhu-frontend tests/seqpacket-peer
+tests_gen_vectors_LDADD = $(REPLAY_TEST_LDADD)
+tests_flight_pcap_LDADD = $(TRACE_TEST_LDADD)
 
 # serve's guest services, built from emu/ into their suite.
 tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
-
-# Helpers the program tests run (not tests themselves).
-check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/vhu-frontend \
-	tests/seqpacket-peer
+tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
-EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh
+EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh
 # A failing device test leaves tests/TEST-PID.pcap (tests/flight.h).
 TESTS_ENVIRONMENT = top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
-	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests
+	VSE_FLIGHT_DIR=$(abs_top_builddir)/tests \
+	CORE_SUITES="$(CORE_SUITES)" \
+	PUBLIC_HEADERS="$(vsockemuinclude_HEADERS)"
 CLEANFILES += tests/test_*.pcap tests/flight-*.ring
+
+# make installcheck (and so distcheck): the installed library, headers and
+# vsockemu.pc as a user's build sees them (tests/installcheck.sh).
+EXTRA_DIST += tests/installcheck.sh doc/examples/echo.c
+installcheck-local:
+	DESTDIR="$(DESTDIR)" prefix="$(prefix)" libdir="$(libdir)" \
+	    includedir="$(includedir)" CC="$(CC)" PKG_CONFIG="$(PKG_CONFIG)" \
+	    LDFLAGS="$(VSE_LDFLAGS)" top_srcdir="$(top_srcdir)" \
+	    $(SHELL) $(srcdir)/tests/installcheck.sh
 
 # make bench: performance figures, never part of make check.
 EXTRA_PROGRAMS = tests/bench/bench
 tests_bench_bench_SOURCES = tests/bench/bench.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_bench_bench_LDADD = $(HOST_TEST_LDADD) $(PCAP_LIBS)
 CLEANFILES += tests/bench/bench bench.json
 EXTRA_DIST += tests/bench/run.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu

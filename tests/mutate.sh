@@ -1,7 +1,7 @@
 #!/bin/sh
-# mutate.sh - mutation testing of the guest-facing checks in src/virtq.c,
-# src/guestmem.c and src/virtio-ring.h: proves each check has a test that
-# fails without it.
+# mutate.sh - mutation testing of the guest-facing checks in
+# src/virtio/virtq.c, src/virtio/guestmem.c and src/virtio/virtio-ring.h:
+# proves each check has a test that fails without it.
 #
 # Not run by `make check` (it rebuilds the suites once per mutant). Usage:
 #
@@ -28,7 +28,7 @@
 set -u
 
 top=$(pwd)
-if [ ! -f "$top/src/virtq.c" ] || [ ! -f "$top/configure.ac" ]; then
+if [ ! -f "$top/src/virtio/virtq.c" ] || [ ! -f "$top/configure.ac" ]; then
 	echo "mutate.sh: run from the top of the vsockemu source tree" >&2
 	exit 2
 fi
@@ -50,8 +50,8 @@ mkdir -p "$work/tree"
     (cd "$top" && xargs -0 cp --parents -t "$work/tree") || exit 2
 tree=$work/tree
 mkdir -p "$work/orig"
-cp -p "$tree/src/virtq.c" "$tree/src/guestmem.c" "$tree/src/virtio-ring.h" \
-    "$work/orig/"
+cp -p "$tree/src/virtio/virtq.c" "$tree/src/virtio/guestmem.c" \
+    "$tree/src/virtio/virtio-ring.h" "$work/orig/"
 
 echo "mutate.sh: building the pristine copy in $tree"
 (cd "$tree" && ./bootstrap && ./configure && make -j2 tests/check_guestmem \
@@ -140,9 +140,9 @@ m() {
 equivalent="G20 G21 G23 V15 V49 V52 V73"
 fences="V51 V58 V61 V72"
 
-G=src/guestmem.c
-V=src/virtq.c
-H=src/virtio-ring.h
+G=src/virtio/guestmem.c
+V=src/virtio/virtq.c
+H=src/virtio/virtio-ring.h
 
 # ---- guest memory ---------------------------------------------------------
 m G01 $G 's#len - 1 > UINT64_MAX - gpa#len - 1 >= UINT64_MAX - gpa#' \

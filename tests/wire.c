@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "common.h"
-#include "device-int.h"
 #include "flight.h"
 #include "wire.h"
 

@@ -16,7 +16,7 @@
 
 #include "backend-muxer.h"
 #include "common.h"
-#include "device-int.h"
+#include "device-info.h"
 #include "sock.h"
 #include "vsock.h"
 #include "wire.h"
@@ -370,10 +370,12 @@ per_packet_ns(uint16_t op, uint32_t len, unsigned conns, unsigned total,
 		*setup_per_sec = conns / ((double)(now_ns() - t0) / 1e9);
 	m1 = mallinfo2();
 	if (idle_bytes != NULL) {
+		struct vsock_device_info di;
+
 		idle_bytes[0] = (double)(m1.uordblks - m0.uordblks) / conns;
-		/* The device's own share: its struct and its table slots. */
-		idle_bytes[1] = (double)sizeof(struct vsock_conn) +
-		    2.0 * sizeof(void *) * w->dev->tab.nbuckets / conns;
+		/* The device's own share: its structs and its table slots. */
+		vsock_device_get_info(w->dev, &di);
+		idle_bytes[1] = (double)di.conn_state_bytes / conns;
 	}
 	w->sb.default_keep_in = false;
 	for (done = 0; done < total; done += WIRE_QSIZE / 2) {

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "device-int.h"
 #include "error.h"
@@ -67,7 +66,7 @@ maybe_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
 	if ((c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) && !c->backend_gone &&
 	    !c->backend_shut_wr && txbuf_empty(&c->tx)) {
 		c->backend_shut_wr = true;
-		dev->be->shutdown(dev->be_ctx, c, SHUT_WR);
+		dev->be->shutdown(dev->be_ctx, c, VSOCK_SHUT_WR);
 	}
 }
 
@@ -256,7 +255,7 @@ established_shutdown(struct vsock_device *dev, struct vsock_conn *c,
 	if ((add & VIRTIO_VSOCK_SHUTDOWN_RCV) && !c->backend_gone) {
 		free(c->msg);
 		c->msg = NULL;
-		dev->be->shutdown(dev->be_ctx, c, SHUT_RD);
+		dev->be->shutdown(dev->be_ctx, c, VSOCK_SHUT_RD);
 	}
 	maybe_shut_host_write(dev, c);
 	device_check_done(dev, c);

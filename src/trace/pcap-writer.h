@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "device.h"
+#include "tap-record.h"
 
 struct vsock_pcap_writer;
 

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "credit-policy.h"
+
 /*
  * Both directions of one connection's credit. All counters are free-running
  * u32s that wrap at 2^32 (the spec's fwd_cnt and buf_alloc are le32); every
@@ -23,11 +25,6 @@ struct vsock_credit {
 	uint32_t tx_cnt;	/* payload bytes sent to the guest */
 };
 
-/* The credit-update policies of the device profiles. */
-enum vsock_credit_policy {
-	VSOCK_CREDIT_FIRECRACKER,
-	VSOCK_CREDIT_LINUX,
-};
 
 /* Firecracker's CONN_CREDIT_UPDATE_THRESHOLD: buffer size less 4 KiB. */
 #define VSOCK_CREDIT_FC_SLACK		4096

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "backend-script.h"
 #include "error.h"
@@ -417,9 +416,9 @@ op_shutdown(void *ctx, struct vsock_conn *c, int how)
 	struct script_conn *sc = vsock_conn_backend_data(c);
 
 	(void)ctx;
-	if (how == SHUT_WR)
+	if (how == VSOCK_SHUT_WR)
 		sc->shut_wr = true;
-	else if (how == SHUT_RD)
+	else if (how == VSOCK_SHUT_RD)
 		sc->shut_rd = true;
 }
 

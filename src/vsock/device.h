@@ -6,17 +6,14 @@
 #include <stdint.h>
 
 #include "backend.h"
-#include "credit.h"
+#include "credit-policy.h"
 #include "guestmem.h"
 #include "pkt.h"
+#include "tap-record.h"
+#include "vsock-time.h"
 
 struct vsock_device;
 struct vsock_conn;
-
-/* Nanoseconds of injected time; the device never reads a clock itself. */
-typedef uint64_t vsock_time_t;
-#define VSOCK_NS_PER_SEC	UINT64_C(1000000000)
-#define VSOCK_TIME_NEVER	UINT64_MAX
 
 /*
  * Which implementation the device reproduces; struct vsock_profile_rules
@@ -63,32 +60,6 @@ struct vsock_device_config {
 	uint32_t tx_budget;		/* TX packets per run before yielding */
 	uint32_t orphan_max;		/* queued RSTs for unknown pairs */
 };
-
-/* Which way a tapped packet went, and whether the device dropped it. */
-enum vsock_tap_dir {
-	VSOCK_TAP_GUEST_TO_HOST = 0,
-	VSOCK_TAP_HOST_TO_GUEST = 1,
-};
-
-/*
- * One packet crossing the device, for the pcap writer, the replay comparator
- * and the fuzzer. raw is the header exactly as it was on the ring; payload
- * is a contiguous copy valid only during the callback. A dropped guest
- * packet is tapped before the checks that dropped it, as vhost does: its
- * payload is what the chain really carried (at most 64 KiB), which may be
- * less than the len its header claims.
- */
-struct vsock_tap_record {
-	enum vsock_tap_dir dir;
-	bool dropped;			/* malformed or refused, not processed */
-	vsock_time_t now;
-	struct vsock_hdr hdr;
-	uint8_t raw[VSOCK_HDR_SIZE];
-	const uint8_t *payload;
-	uint32_t payload_len;		/* bytes actually carried */
-};
-
-typedef void (*vsock_tap_fn)(void *ctx, const struct vsock_tap_record *rec);
 
 /* The device wants the guest interrupted for queue q. */
 typedef void (*vsock_notify_fn)(void *ctx, unsigned q);

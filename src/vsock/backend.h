@@ -8,6 +8,15 @@
 
 struct vsock_conn;
 
+/*
+ * vsock_backend_ops.shutdown's `how`. The core includes no socket header, so
+ * it names the directions itself, with the values shutdown(2) gives SHUT_RD
+ * and SHUT_WR: a socket backend passes `how` on unchanged (the muxer asserts
+ * the values are equal).
+ */
+#define VSOCK_SHUT_RD		0	/* SHUT_RD */
+#define VSOCK_SHUT_WR		1	/* SHUT_WR */
+
 /* Interest bits for vsock_backend_ops.want. */
 #define VSOCK_WANT_READ		1u	/* tell me when the host has data or EOF */
 #define VSOCK_WANT_WRITE	2u	/* tell me when the host can take data */
@@ -72,9 +81,9 @@ struct vsock_backend_ops {
 	    const struct iovec *iov, int iovcnt, uint32_t *flags);
 
 	/*
-	 * The guest shut down a direction: SHUT_WR once it will send no more
-	 * and every byte it sent was written; SHUT_RD once it will receive
-	 * no more.
+	 * The guest shut down a direction: VSOCK_SHUT_WR once it will send
+	 * no more and every byte it sent was written; VSOCK_SHUT_RD once it
+	 * will receive no more.
 	 */
 	void (*shutdown)(void *ctx, struct vsock_conn *c, int how);
 

@@ -705,6 +705,8 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 }
 
 /* ops.shutdown: the guest shut a direction; pass it on. */
+_Static_assert(VSOCK_SHUT_RD == SHUT_RD && VSOCK_SHUT_WR == SHUT_WR,
+    "the device's shutdown directions are shutdown(2)'s");
 static void
 op_shutdown(void *ctx, struct vsock_conn *c, int how)
 {
@@ -760,6 +762,7 @@ conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
     vsock_time_t now)
 {
 	struct vsock_conn *c = e->conn;
+	int fd = e->fd;
 	int err = 0;
 	socklen_t len = sizeof(err);
 
@@ -794,8 +797,13 @@ conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
 	}
 	if (events & MUXER_EV_WRITE)
 		vsock_device_host_writable(m->dev, c, now);
-	/* The device may have released c (and e) above. */
-	if ((events & MUXER_EV_READ) && m->by_fd[e->fd] == e)
+	/*
+	 * The device may have released c and freed e above (a failed flush
+	 * kills the connection): look e up by the fd saved before, never
+	 * through e. Nothing in a flush opens an entry, so the fd cannot
+	 * have been reused for another one meanwhile.
+	 */
+	if ((events & MUXER_EV_READ) && m->by_fd[fd] == e)
 		vsock_device_host_readable(m->dev, c, now);
 }
 
