@@ -1262,7 +1262,8 @@ END_TEST
  * does not read. Firecracker arms its kill timer (connection.rs send_pkt(),
  * SHUTDOWN with tx_buf not empty: CONN_SHUTDOWN_TIMEOUT_MS, 2 s) and then
  * RSTs; Linux has no timer (virtio_transport_recv_connected(), SHUTDOWN):
- * the data waits for the application, and the RST follows its last read.
+ * the data waits for the application, and the RST comes with its close
+ * (virtio_transport_close(), test_linux_rst_at_close_after_guest_shutdown).
  */
 START_TEST(test_guest_close_with_data_held)
 {
@@ -1301,6 +1302,9 @@ START_TEST(test_guest_close_with_data_held)
 		sc->in_limit = 0;
 		script_consume(&w->sb, sc, 0, w->now);
 		ck_assert_uint_eq(sc->in_total, 100);
+		wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+		wire_expect_none(w);
+		script_close(&w->sb, sc, false, w->now);
 		wire_expect(w, VIRTIO_VSOCK_OP_RST);
 		ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_CLOSED);
 	}
@@ -1391,6 +1395,143 @@ START_TEST(test_host_refuses_message_size)
 	wire_expect(w, VIRTIO_VSOCK_OP_RST);
 	ck_assert_int_eq(sc->released, 1 + VSOCK_RELEASE_RESET);
 	ck_assert_uint_eq(stats(w)->seqpacket_g2h_oversize, 1);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * What a failing backend call means: -EPIPE on a write is the application's
+ * shutdown(SHUT_RD), -ECONNRESET its close (AF_UNIX says so for a peer that
+ * closed with bytes unread). linux: SHUTDOWN(RCV) / SHUTDOWN(RCV|SEND), as
+ * vsock_shutdown and virtio_transport_close send them; firecracker: RST
+ * (send_pkt / recv_pkt kill on any error). Anything else: RST.
+ */
+static const struct {
+	bool linux_profile, on_read;
+	int err;
+	uint16_t op;
+	uint32_t flags;
+} host_errors[] = {
+	{ true, false, -EPIPE, VIRTIO_VSOCK_OP_SHUTDOWN,
+	    VIRTIO_VSOCK_SHUTDOWN_RCV },
+	{ true, false, -ECONNRESET, VIRTIO_VSOCK_OP_SHUTDOWN,
+	    VIRTIO_VSOCK_SHUTDOWN_MASK },
+	{ true, true, -ECONNRESET, VIRTIO_VSOCK_OP_SHUTDOWN,
+	    VIRTIO_VSOCK_SHUTDOWN_MASK },
+	{ true, false, -EIO, VIRTIO_VSOCK_OP_RST, 0 },
+	{ true, true, -EIO, VIRTIO_VSOCK_OP_RST, 0 },
+	{ false, false, -EPIPE, VIRTIO_VSOCK_OP_RST, 0 },
+	{ false, false, -ECONNRESET, VIRTIO_VSOCK_OP_RST, 0 },
+	{ false, true, -ECONNRESET, VIRTIO_VSOCK_OP_RST, 0 },
+};
+
+START_TEST(test_host_error_meaning)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	wire_config(&cfg);
+	cfg.profile = host_errors[_i].linux_profile ? VSOCK_PROFILE_LINUX :
+	    VSOCK_PROFILE_FIRECRACKER;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	if (host_errors[_i].on_read) {
+		sc->read_err = host_errors[_i].err;
+		script_send(&w->sb, sc, "x", 1, 0, w->now);
+	} else {
+		sc->write_err = host_errors[_i].err;
+		h.len = 3;
+		wire_send(w, &h, "abc");
+	}
+	r = wire_expect(w, host_errors[_i].op);
+	ck_assert_uint_eq(r.flags, host_errors[_i].flags);
+	wire_expect_none(w);
+	/* The application's bytes before the close still reach the guest. */
+	if (host_errors[_i].flags == VIRTIO_VSOCK_SHUTDOWN_RCV) {
+		script_send(&w->sb, sc, "yz", 2, 0, w->now);
+		r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+		ck_assert_uint_eq(r.len, 2);
+	}
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * linux: a guest that shut down both ways while the host application still
+ * had bytes to read is reset when the application closes, not before
+ * (virtio_transport_recv_connected, SHUTDOWN: RST only with nothing
+ * unread; virtio_transport_close: RST once the peer shut down). Seen in
+ * linux61-vhost-host-initiated.pcap: the host reads the last byte, sends a
+ * CREDIT_UPDATE, then the RST.
+ */
+START_TEST(test_linux_rst_at_close_after_guest_shutdown)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->in_gated = true;
+	h.len = 3;
+	wire_send(w, &h, "abc");
+	h = wire_hdr(VIRTIO_VSOCK_OP_SHUTDOWN, GP, HP);
+	h.flags = VIRTIO_VSOCK_SHUTDOWN_MASK;
+	wire_send(w, &h, NULL);
+	wire_expect_none(w);
+	script_allow_read(&w->sb, sc, 3, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(r.fwd_cnt, 3);
+	wire_expect_none(w);		/* read everything: still no RST */
+	ck_assert(sc->shut_wr && sc->shut_rd);
+	script_close(&w->sb, sc, false, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(r.fwd_cnt, 3);
+	ck_assert_uint_eq(vsock_device_nconns(w->dev), 0);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * linux: the application closes with guest bytes unread and nothing owed
+ * to the guest: SHUTDOWN(RCV|SEND) reports the fwd_cnt of what it read, as
+ * Linux's released socket keeps the rest queued (virtio_transport_close).
+ * Only a close that waits for guest room to send the application's last
+ * bytes credits the unread back (device_close_stalled; check_gapps has
+ * the blocked guest that needs it), and here the guest has room.
+ */
+START_TEST(test_linux_close_keeps_fwd_cnt)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->in_limit = 1;
+	h.len = 3;
+	wire_send(w, &h, "abc");
+	while (wire_recv(w, &r, NULL, 0))
+		;	/* a credit update, per the policy */
+	script_send(&w->sb, sc, "xy", 2, 0, w->now);
+	script_close(&w->sb, sc, false, w->now);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(r.fwd_cnt, 1);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	ck_assert_uint_eq(r.fwd_cnt, 1);
+	wire_expect_none(w);
 	wire_free(w);
 }
 END_TEST
@@ -1878,6 +2019,10 @@ device_suite(void)
 	tcase_add_test(tc, test_clean_close_host);
 	tcase_add_loop_test(tc, test_close_timeout, 0, 2);
 	tcase_add_test(tc, test_seqpacket_host_close_keeps_message);
+	tcase_add_loop_test(tc, test_host_error_meaning, 0,
+	    (int)(sizeof(host_errors) / sizeof(host_errors[0])));
+	tcase_add_test(tc, test_linux_rst_at_close_after_guest_shutdown);
+	tcase_add_test(tc, test_linux_close_keeps_fwd_cnt);
 	tcase_add_test(tc, test_host_abort);
 	tcase_add_test(tc, test_host_write_error_resets);
 	tcase_add_test(tc, test_host_refuses_message_size);

@@ -303,7 +303,11 @@ END_TEST
 /*
  * The device: a host that shut down writing and then closes still ends
  * the connection (SHUTDOWN(RCV|SEND) to the guest, which resets it): the
- * EOF was read before the close, so no later read could report it.
+ * EOF was read before the close, so no later read could report it. Here
+ * the gated application leaves the source's bytes unread, which makes the
+ * firecracker profile's close an RST (Firecracker's flush to the closed
+ * stream fails: connection.rs notify); check_states has the SHUTDOWN case
+ * ("half-closed-host + host close").
  */
 START_TEST(test_host_half_close_then_close)
 {
@@ -311,13 +315,15 @@ START_TEST(test_host_half_close_then_close)
 	struct script_conn *sc = arig_connect(a, SOURCE_PORT);
 	const struct fg_vsock_stats *st = fg_vsock_stats(a->g->vs);
 	uint64_t shut0 = st->rx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN];
+	uint64_t rst0 = st->rx_pkts[VIRTIO_VSOCK_OP_RST];
 
 	script_shutdown_write(&a->g->sb, sc, a->g->now);
 	arig_settle(a);
 	ck_assert_uint_eq(st->rx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN], shut0 + 1);
 	script_close(&a->g->sb, sc, false, a->g->now);
 	arig_settle(a);
-	ck_assert_uint_eq(st->rx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN], shut0 + 2);
+	ck_assert_uint_eq(st->rx_pkts[VIRTIO_VSOCK_OP_SHUTDOWN], shut0 + 1);
+	ck_assert_uint_eq(st->rx_pkts[VIRTIO_VSOCK_OP_RST], rst0 + 1);
 	assert_idle(a, "after the close");
 	arig_free(a);
 }

@@ -272,8 +272,8 @@ pump_no_hup(struct mrig *r)
 }
 
 /*
- * The host writes and closes; its EOF is read before its hang-up is
- * seen. The guest still gets one SHUTDOWN(RCV|SEND), as from Linux's
+ * The host writes and closes; the loop first reports only its data, and
+ * its EOF is there to read before its hang-up is handled. The guest still gets one SHUTDOWN(RCV|SEND), as from Linux's
  * close(), never SHUTDOWN(SEND) first: between the two a guest write
  * would succeed where Linux fails it with EPIPE.
  */
@@ -291,6 +291,7 @@ START_TEST(test_host_close_read_before_hup)
 	put(fd, "x");
 	close(fd);
 	pump_no_hup(r);
+	pump(r);
 	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
 	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
 	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
@@ -563,24 +564,31 @@ END_TEST
  */
 START_TEST(test_write_failure_frees_entry_once)
 {
-	struct mrig *r = mrig_new_profile(0, VSOCK_PROFILE_LINUX);
+	struct mrig *r = mrig_new(0);
 	int fd = client(r->path);
 	static char sink[1 << 16];
 	struct vsock_hdr h;
 	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+	int small = 4096, mfd;
 	unsigned i;
 
 	ck_assert_str_eq(get(fd), "OK 1073741824\n");
-	/* More than the socket holds: the device keeps the rest. */
+	/* The muxer's end of this connection: the newest watched fd. */
+	for (mfd = MAXFD - 1; mfd >= 0 && !r->watch[mfd]; mfd--)
+		;
+	ck_assert_int_eq(setsockopt(mfd, SOL_SOCKET, SO_SNDBUF, &small,
+	    sizeof(small)), 0);
+	/* More than the socket takes: the device keeps the rest. */
 	for (i = 0; i < 4; i++) {
 		h = wire_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
-		h.len = 60000;
+		h.len = 8192;
 		wire_send(r->w, &h, NULL);
 		pump(r);
 	}
 	while (read(fd, sink, sizeof(sink)) > 0)
 		;
-	/* Writable again, but every write now fails; and readable. */
+	/* Writable again, but every write now fails (firecracker: RST); and
+	 * readable. */
 	shutdown(fd, SHUT_RD);
 	put(fd, "x");
 	pump(r);
@@ -592,6 +600,103 @@ START_TEST(test_write_failure_frees_entry_once)
 		ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
 	}
 	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RST);
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * The next packet to the guest but credit updates (bytes written to the
+ * application's socket count as read) is SHUTDOWN with flags.
+ */
+static void
+expect_shutdown(struct mrig *r, uint32_t flags)
+{
+	struct vsock_hdr got;
+
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	do
+		ck_assert_int_eq(wire_recv(r->w, &got, NULL, 0), 1);
+	while (got.op == VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(got.flags, flags);
+}
+
+/*
+ * linux: the application shuts down writing, later closes: SHUTDOWN(SEND),
+ * then SHUTDOWN(RCV|SEND) (virtio_transport_close). The close must be seen
+ * although the device no longer reads (the fd stays watched for hang-ups).
+ */
+START_TEST(test_linux_half_close_then_close)
+{
+	struct mrig *r = mrig_new_profile(0, VSOCK_PROFILE_LINUX);
+	int fd = client(r->path);
+	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	shutdown(fd, SHUT_WR);
+	expect_shutdown(r, VIRTIO_VSOCK_SHUTDOWN_SEND);
+	wire_expect_none(r->w);
+	close(fd);
+	expect_shutdown(r, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	ck_assert_ptr_nonnull(vsock_device_find(r->w->dev, lp, 52));
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * The application closes with guest bytes unread (AF_UNIX: ECONNRESET on
+ * our end). linux: SHUTDOWN(RCV|SEND), not RST (virtio_transport_close
+ * ignores unread data); firecracker: RST (its read fails: recv_pkt).
+ */
+START_TEST(test_close_with_unread_data)
+{
+	struct mrig *r = mrig_new_profile(0, _i ? VSOCK_PROFILE_FIRECRACKER :
+	    VSOCK_PROFILE_LINUX);
+	int fd = client(r->path);
+	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
+
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	h.len = 3;
+	wire_send(r->w, &h, "abc");	/* never read by the application */
+	close(fd);
+	if (_i) {
+		pump(r);
+		wire_expect(r->w, VIRTIO_VSOCK_OP_RST);
+	} else {
+		expect_shutdown(r, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	}
+	wire_expect_none(r->w);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * linux: the application shuts down reading; the guest's next bytes fail
+ * with EPIPE (no hang-up): SHUTDOWN(RCV) (vsock_shutdown), and its own data
+ * still reaches the guest.
+ */
+START_TEST(test_linux_shut_rd)
+{
+	struct mrig *r = mrig_new_profile(0, VSOCK_PROFILE_LINUX);
+	int fd = client(r->path);
+	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, 52, lp), got;
+	char payload[16];
+
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	shutdown(fd, SHUT_RD);
+	h.len = 3;
+	wire_send(r->w, &h, "abc");
+	expect_shutdown(r, VIRTIO_VSOCK_SHUTDOWN_RCV);
+	put(fd, "xy");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_mem_eq(payload, "xy", 2);
 	close(fd);
 	mrig_free(r);
 }
@@ -1021,6 +1126,9 @@ muxer_suite(void)
 	    (int)(sizeof(bad_seq_lines) / sizeof(bad_seq_lines[0])));
 	tcase_add_test(tc, test_seqpacket_256k_message_to_host);
 	tcase_add_test(tc, test_seqpacket_guest_connect);
+	tcase_add_test(tc, test_linux_half_close_then_close);
+	tcase_add_loop_test(tc, test_close_with_unread_data, 0, 2);
+	tcase_add_test(tc, test_linux_shut_rd);
 	suite_add_tcase(s, tc);
 	tcase_add_test(fdl, test_fd_limit_backs_off);
 	suite_add_tcase(s, fdl);

@@ -2,9 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -640,6 +640,22 @@ op_established(void *ctx, struct vsock_conn *c)
 	(void)flush_ok(e);
 }
 
+/*
+ * Why a write to the application's socket fails with EPIPE: AF_UNIX says so
+ * both when the application shut down reading and when it closed; only a
+ * close also hangs the socket up (its peer's shutdown is then complete).
+ * We never write after our own shutdown(SHUT_WR).
+ */
+static ssize_t
+write_refused(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = 0 };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)))
+		return -ECONNRESET;	/* closed: VSOCK_HOST_CLOSE_UNREAD */
+	return -EPIPE;			/* shutdown(SHUT_RD): VSOCK_HOST_SHUT_RD */
+}
+
 /* ops.write: guest bytes to the host socket; never SIGPIPE. */
 static ssize_t
 op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
@@ -656,6 +672,8 @@ op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	if ((r = flush_ok(e)) < 0)
 		return r;
 	n = sendmsg(e->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0 && errno == EPIPE)
+		return write_refused(e->fd);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
 		    -errno;
@@ -699,8 +717,15 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
 		    -errno;
-	if (n == 0 && host_hung_up(e->fd))
-		*flags |= VSOCK_READ_HUP;
+	/*
+	 * An EOF from a host that closed, read before its hang-up was
+	 * handled: not yet. The hang-up (always watched, level-triggered)
+	 * tells the device of the close first, so the guest gets one
+	 * SHUTDOWN(RCV|SEND) as from Linux's close(), never SHUTDOWN(SEND)
+	 * and RCV later: in between a guest write would not fail with EPIPE.
+	 */
+	if (n == 0 && !e->hup && host_hung_up(e->fd))
+		return -EAGAIN;
 	return n;
 }
 
@@ -729,7 +754,12 @@ op_want(void *ctx, struct vsock_conn *c, unsigned events)
 		ev |= MUXER_EV_READ;
 	if ((events & VSOCK_WANT_WRITE) || e->ok_off < e->ok_len)
 		ev |= MUXER_EV_WRITE;
-	set_watch(m, e, ev);
+	/*
+	 * Wanting nothing, the device must still learn when the application
+	 * closes (after its EOF it reads no more, yet the close has its own
+	 * SHUTDOWN): hang-ups and errors only.
+	 */
+	set_watch(m, e, ev != 0 ? ev : MUXER_EV_HUP);
 }
 
 /* ops.release: close the host socket (refused host connects: no message). */
@@ -776,19 +806,22 @@ conn_event(struct muxer *m, struct mx_entry *e, unsigned events,
 		vsock_device_host_connected(m->dev, c, -err, now);
 		return;
 	}
-	if (events & MUXER_EV_ERR) {
-		vsock_device_host_close(m->dev, c, true, now);
-		return;
-	}
-	if (events & MUXER_EV_HUP) {
+	if (events & (MUXER_EV_ERR | MUXER_EV_HUP)) {
 		/*
-		 * The peer is gone both ways. Stop watching (a hang-up is
-		 * reported until the fd is closed) and let the device read
-		 * what is left, then close.
+		 * The application closed (or shut down both ways: AF_UNIX
+		 * cannot tell, nor, once we shut down writing too, from its
+		 * own SHUT_WR). Stop watching: a hang-up is reported until the
+		 * fd is closed. The device reads what is left, then closes.
+		 * ECONNRESET: it closed with our bytes unread; any other
+		 * error ends the connection.
 		 */
+		if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
 		e->hup = true;
 		set_watch(m, e, 0);
-		vsock_device_host_close(m->dev, c, false, now);
+		vsock_device_host_event(m->dev, c, err == 0 ? VSOCK_HOST_CLOSE :
+		    err == ECONNRESET ? VSOCK_HOST_CLOSE_UNREAD :
+		    VSOCK_HOST_ABORT, now);
 		return;
 	}
 	if ((events & MUXER_EV_WRITE) && e->ok_off < e->ok_len) {

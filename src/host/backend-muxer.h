@@ -13,7 +13,8 @@ struct muxer;
 /* Events the loop reports and the muxer asks for. */
 #define MUXER_EV_READ	1u
 #define MUXER_EV_WRITE	2u
-#define MUXER_EV_HUP	4u	/* peer closed (reported, never asked for) */
+#define MUXER_EV_HUP	4u	/* peer closed; asked for alone: only hang-ups
+				 * and errors (epoll reports them anyway) */
 #define MUXER_EV_ERR	8u
 
 /* The muxer's one-line reports (the library never prints); msg ends there. */

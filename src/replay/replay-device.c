@@ -331,6 +331,8 @@ rp_device_quiescent(struct replay *rp, struct rp_conn *c)
 	const struct script_conn *sc = c->sc;
 	int64_t view, actual;
 
+	/* The window closes: no RST followed the host's late RWs. */
+	rp_queued_rws_settle(rp, c, false);
 	if (c->g_creq_frame != 0 && app_alive(c))
 		rp_diverge(rp, c->g_creq_frame, c, "credit", "CREDIT_UPDATE",
 		    "nothing", "the device never answers the guest's "

@@ -95,7 +95,11 @@ struct rp_conn {
 	enum replay_port_mode mode;
 	struct script_conn *sc;		/* the host application's end */
 	uint8_t state;			/* enum rp_state */
-	bool t_reset;			/* the host has sent RST on this pair */
+	bool t_opened;			/* the connection got established */
+	bool t_late_rst;		/* its application's closing RST was seen */
+	uint64_t t_queued_frame;	/* first RW after the guest's full
+					 * SHUTDOWN, awaiting the RST, or 0 */
+	uint32_t t_queued_rws;		/* such RWs so far */
 	uint32_t d_owed_rst;		/* guest packets to a dead pair, unanswered */
 	bool counted;			/* counted as a connection */
 
@@ -215,6 +219,7 @@ void rp_stream_trim(struct rp_stream *s);
 int rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
     const uint8_t *p, size_t n, uint64_t *at);
 size_t rp_stream_pending(const struct rp_stream *s, enum rp_side *lead);
+int rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n);
 int rp_pktlist_add(struct rp_pktlist *l, const struct vsock_hdr *h,
     uint64_t frame);
 void rp_pktlist_free(struct rp_pktlist *l);
@@ -242,6 +247,7 @@ struct rp_conn *rp_trace_conn(struct replay *rp,
     const struct vsock_pcap_frame *f, bool *to_guest);
 
 bool rp_app_service(struct replay *rp, struct rp_conn *c);
+void rp_queued_rws_settle(struct replay *rp, struct rp_conn *c, bool rst);
 
 /* replay-device.c */
 int rp_device_start(struct replay *rp);

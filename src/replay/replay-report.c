@@ -81,10 +81,20 @@ static void
 notes(FILE *f, const char *indent, const struct replay_result *r)
 {
 	if (r->repeated_rsts > 0)
-		fprintf(f, "%swarning: %" PRIu64 " repeated host RST%s on a pair "
-		    "the host had already reset (Linux sends one more when the "
-		    "application closes) accepted\n", indent, r->repeated_rsts,
-		    r->repeated_rsts == 1 ? "" : "s");
+		fprintf(f, "%swarning: %" PRIu64 " host RST%s after the "
+		    "connection was reset (Linux sends one when the application "
+		    "closes a reset socket) accepted\n", indent,
+		    r->repeated_rsts, r->repeated_rsts == 1 ? "" : "s");
+	if (r->queued_rws > 0)
+		fprintf(f, "%swarning: %" PRIu64 " host RW%s queued before the "
+		    "guest's SHUTDOWN(RCV|SEND) and sent after it, then the "
+		    "RST (Linux's vhost send queue) accepted\n", indent,
+		    r->queued_rws, r->queued_rws == 1 ? "" : "s");
+	if (r->reset_shutdowns > 0)
+		fprintf(f, "%swarning: %" PRIu64 " host SHUTDOWN%s after the "
+		    "connection was reset (Linux's shutdown() still sends one) "
+		    "accepted\n", indent, r->reset_shutdowns,
+		    r->reset_shutdowns == 1 ? "" : "s");
 	if (r->other_guest_frames > 0)
 		fprintf(f, "%snote: %" PRIu64 " frame%s of other guests "
 		    "skipped (--guest-cid)\n", indent, r->other_guest_frames,

@@ -72,6 +72,25 @@ stream_hold(struct replay *rp, struct rp_stream *s, const uint8_t *p,
 }
 
 /*
+ * Takes back the last n bytes side pushed, if they are still its surplus
+ * (nothing the other side produced has matched them). Returns 0, or -1
+ * when they are not.
+ */
+int
+rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n)
+{
+	if (s->lead != (int)side || s->len - s->off < n)
+		return -1;
+	s->len -= n;
+	s->total[side] -= n;
+	if (s->len == s->off) {
+		s->off = s->len = 0;
+		s->lead = -1;
+	}
+	return 0;
+}
+
+/*
  * Side `side` produced n more bytes. Returns 0, or 1 when they differ from
  * what the other side produced at the same offset (*at = that offset in
  * the stream), or -1 when they cannot be held (rp is unusable: out of

@@ -59,6 +59,21 @@ begin_conn(struct replay *rp, struct rp_conn *c, uint16_t type)
 	rp->res.conns++;
 }
 
+/*
+ * The guest receives no more while a host SEQPACKET message is half sent:
+ * the trace shows its first fragments, never its end, so the application's
+ * message is unknown and no device can be held to it. Those bytes leave the
+ * comparison (the guest's stack drops a message without its EOM).
+ */
+static void
+drop_cut_message(struct rp_conn *c)
+{
+	if (c->type != VIRTIO_VSOCK_TYPE_SEQPACKET || c->msg_len == 0)
+		return;
+	(void)rp_stream_retract(&c->h2g, RP_TRACE, c->msg_len);
+	c->msg_len = 0;
+}
+
 /* Guest frames on a live connection: credit, data, shutdown. */
 static void
 guest_open(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
@@ -66,6 +81,9 @@ guest_open(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 {
 	uint64_t at;
 
+	if (h->op == VIRTIO_VSOCK_OP_RST || (h->op ==
+	    VIRTIO_VSOCK_OP_SHUTDOWN && (h->flags & VIRTIO_VSOCK_SHUTDOWN_RCV)))
+		drop_cut_message(c);
 	switch (h->op) {
 	case VIRTIO_VSOCK_OP_RW:
 		if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_SEND)
@@ -115,7 +133,6 @@ rp_trace_guest(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 		if (h->op == VIRTIO_VSOCK_OP_REQUEST) {
 			begin_conn(rp, c, h->type);
 			c->state = RPC_GUEST_REQ;
-			c->t_reset = false;	/* a new connection */
 			c->g_buf = h->buf_alloc;
 			c->g_fwd = h->fwd_cnt;
 		} else if (h->op != VIRTIO_VSOCK_OP_RST) {
@@ -133,6 +150,7 @@ rp_trace_guest(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 	} else if (c->state == RPC_HOST_REQ &&
 	    h->op == VIRTIO_VSOCK_OP_RESPONSE) {
 		c->state = RPC_OPEN;
+		c->t_opened = true;
 	}
 }
 
@@ -182,16 +200,52 @@ act_send(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 	}
 }
 
-/* The application shuts down writing, or closes, as a SHUTDOWN shows. */
+/*
+ * The application shut down or closed, as a SHUTDOWN with new flags shows.
+ * Linux sends one per shutdown() with that call's flags (vsock_shutdown),
+ * and RCV|SEND when the application closes, after its SHUTDOWN(SEND) too
+ * (virtio_transport_close): SEND then RCV|SEND is a half-close, then the
+ * close.
+ */
 static void
-act_shutdown(struct replay *rp, struct rp_conn *c, uint8_t added)
+act_shutdown(struct replay *rp, struct rp_conn *c, uint32_t flags,
+    uint8_t added)
 {
 	if (c->sc == NULL || c->mode == REPLAY_PORT_ECHO || added == 0)
 		return;
-	if (c->t_shut == VIRTIO_VSOCK_SHUTDOWN_MASK)
+	if ((flags & VIRTIO_VSOCK_SHUTDOWN_MASK) == VIRTIO_VSOCK_SHUTDOWN_MASK)
 		script_close(&rp->sb, c->sc, false, rp->now);
 	else if (added & VIRTIO_VSOCK_SHUTDOWN_SEND)
 		script_shutdown_write(&rp->sb, c->sc, rp->now);
+	else
+		script_shutdown_read(&rp->sb, c->sc, rp->now);
+}
+
+/*
+ * Takes the host frame just added to c's window out again: a known Linux
+ * behaviour the device does not reproduce, accepted with a warning.
+ */
+static void
+accept_unreproduced(struct replay *rp, struct rp_conn *c, uint64_t *counter)
+{
+	(*counter)++;
+	rp_window_drop_last(rp, c, RP_TRACE);
+}
+
+/*
+ * Is this RST the application closing a socket that was already reset?
+ * Linux's virtio_transport_close() sends RST when the peer had shut down
+ * both ways, which an RST from either side implies
+ * (virtio_transport_do_close sets peer_shutdown): once per connection,
+ * from the socket, so with its buf_alloc. A reply to a packet with no
+ * socket carries buf_alloc 0 (virtio_transport_reset_no_sock) and Linux
+ * never sends it for an RST: that is what no device may do.
+ */
+static bool
+closing_reset_socket(const struct rp_conn *c, const struct vsock_hdr *h)
+{
+	return c->state == RPC_CLOSED && c->t_opened && !c->t_late_rst &&
+	    h->buf_alloc != 0;
 }
 
 /* The guest's pending REQUEST is answered: accepted or refused. */
@@ -204,31 +258,49 @@ act_answer(struct replay *rp, struct rp_conn *c, int err)
 
 /* --- what a conforming device may send --- */
 
+/*
+ * RWs the host sent after the guest's full SHUTDOWN are what Linux had
+ * queued before it, if the RST that answers the SHUTDOWN follows (rst) in
+ * the same window; anything else first, or no RST, and they were data sent
+ * after the guest's SHUTDOWN(RCV).
+ */
+void
+rp_queued_rws_settle(struct replay *rp, struct rp_conn *c, bool rst)
+{
+	if (c->t_queued_frame == 0)
+		return;
+	if (rst)
+		rp->res.queued_rws += c->t_queued_rws;
+	else
+		rp_diverge(rp, c->t_queued_frame, c, "op", "no data", "RW",
+		    "the host sends data after the guest's SHUTDOWN(RCV) and "
+		    "no RST follows it");
+	c->t_queued_frame = 0;
+	c->t_queued_rws = 0;
+}
+
 /* A host RST: owed for a guest packet, a refusal, or an abort. */
 static void
 host_rst(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 {
-	bool was_reset = c->t_reset;
-
-	c->t_reset = true;
+	rp_queued_rws_settle(rp, c, true);
 	switch (c->state) {
 	case RPC_NONE:
 	case RPC_CLOSED:
 		if (c->t_owed_rst > 0) {
 			c->t_owed_rst--;
+		} else if (closing_reset_socket(c, &f->hdr)) {
+			/*
+			 * Harmless (it answers nothing) and not reproduced:
+			 * the device forgets a pair at its RST, and an RST
+			 * later could end a new connection on the pair.
+			 */
+			c->t_late_rst = true;
+			accept_unreproduced(rp, c, &rp->res.repeated_rsts);
 		} else if (c->g_rst) {
 			rp_diverge(rp, f->number, c, "op", "nothing",
 			    "RST", "the host answers the guest's RST with an "
 			    "RST; a device never replies to an RST");
-		} else if (was_reset) {
-			/*
-			 * Linux: a socket that answered the peer's
-			 * SHUTDOWN(RCV|SEND) with RST sends another when its
-			 * application closes. No reply to anything, harmless;
-			 * a device need not reproduce it: out of the window.
-			 */
-			rp->res.repeated_rsts++;
-			rp_window_drop_last(rp, c, RP_TRACE);
 		} else {
 			rp_diverge(rp, f->number, c, "op", "nothing",
 			    "RST", "the host sends RST on a pair with no "
@@ -291,7 +363,8 @@ host_rw(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 	char e[64], a[64];
 	uint64_t at;
 
-	if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
+	if ((c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) &&
+	    c->g_shut != VIRTIO_VSOCK_SHUTDOWN_MASK) {
 		rp_diverge(rp, f->number, c, "op", "no data", "RW",
 		    "the host sends data after the guest's SHUTDOWN(RCV)");
 		return 1;
@@ -311,6 +384,22 @@ host_rw(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 		return 1;
 	}
 	c->t_tx += h->len;
+	if (c->g_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
+		/*
+		 * After the guest's SHUTDOWN(RCV|SEND): Linux's vhost sends
+		 * what was queued before that SHUTDOWN was processed
+		 * (vhost_transport_send_pkt queues, the worker sends as the
+		 * guest posts RX buffers), then the RST that answers it
+		 * (virtio_transport_recv_connected). No application reads it
+		 * and a device may drop it: out of the comparison, accepted
+		 * once that RST shows (queued_rws_settle).
+		 */
+		if (c->t_queued_frame == 0)
+			c->t_queued_frame = f->number;
+		c->t_queued_rws++;
+		rp_window_drop_last(rp, c, RP_TRACE);
+		return 0;
+	}
 	rp->res.bytes_h2g += h->len;
 	if (rp_stream_push(rp, &c->h2g, RP_TRACE, f->payload, h->len,
 	    &at) == 1) {
@@ -339,7 +428,7 @@ host_open(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f
 		added = (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK &
 		    ~c->t_shut);
 		c->t_shut |= added;
-		act_shutdown(rp, c, added);
+		act_shutdown(rp, c, h->flags, added);
 		return 0;
 	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
 	case VIRTIO_VSOCK_OP_CREDIT_REQUEST:
@@ -371,7 +460,18 @@ host_open_ops(struct replay *rp, struct rp_conn *c,
 	}
 	if (h->op == VIRTIO_VSOCK_OP_RESPONSE && c->state == RPC_GUEST_REQ) {
 		c->state = RPC_OPEN;
+		c->t_opened = true;
 		act_answer(rp, c, 0);
+		return 0;
+	}
+	if (h->op == VIRTIO_VSOCK_OP_SHUTDOWN && c->state == RPC_CLOSED &&
+	    c->t_opened && !c->t_late_rst) {
+		/*
+		 * Linux's shutdown() on a socket already reset still sends
+		 * SHUTDOWN (vsock_shutdown checks only SS_UNCONNECTED); the
+		 * guest, which has no socket left, answers with an RST.
+		 */
+		accept_unreproduced(rp, c, &rp->res.reset_shutdowns);
 		return 0;
 	}
 	rp_diverge(rp, f->number, c, "op", dead ? "nothing" : "not that",
@@ -396,6 +496,11 @@ rp_trace_host(struct replay *rp, struct rp_conn *c,
 
 	rp_touch(rp, c);
 	rp_window_add(rp, c, RP_TRACE, h, f->number);
+	/* Credit packets may sit in that queue too; a SHUTDOWN may not. */
+	if (h->op != VIRTIO_VSOCK_OP_RW && h->op != VIRTIO_VSOCK_OP_RST &&
+	    h->op != VIRTIO_VSOCK_OP_CREDIT_UPDATE &&
+	    h->op != VIRTIO_VSOCK_OP_CREDIT_REQUEST)
+		rp_queued_rws_settle(rp, c, false);
 	if (h->src_cid != rp->host_cid || h->dst_cid != rp->guest_cid) {
 		snprintf(e, sizeof(e), "%" PRIu64 " > %" PRIu64, rp->host_cid,
 		    rp->guest_cid);

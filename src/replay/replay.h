@@ -123,7 +123,12 @@ struct replay_result {
 	uint64_t bytes_g2h, bytes_h2g;	/* payload in the trace */
 	uint64_t device_packets;	/* what the device sent */
 	uint64_t split_taps;		/* Linux 6.1 split-tap records, trimmed */
-	uint64_t repeated_rsts;		/* Linux's second RST on a reset pair */
+	uint64_t repeated_rsts;		/* Linux's RST when the application
+					 * closes a socket already reset */
+	uint64_t reset_shutdowns;	/* Linux's SHUTDOWN from a socket
+					 * already reset */
+	uint64_t queued_rws;		/* Linux's RW queued before the
+					 * guest's full SHUTDOWN, sent after */
 	uint64_t other_guest_frames;	/* skipped: not opt.guest_cid's */
 	enum vsock_profile profile;
 	uint32_t buf_alloc;

@@ -297,8 +297,13 @@ op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	if (sc->write_err != 0) {
 		e = sc->write_err;
 		sc->write_err = 0;
+		/* ECONNRESET says the application closed: its data ends too. */
+		if (e == -ECONNRESET)
+			sc->out_eof = true;
 		return e;
 	}
+	if (sc->app_shut_rd)
+		return -EPIPE;	/* as a socket shut down for reading */
 	for (i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
 	room = in_room(sc);
@@ -545,12 +550,30 @@ script_shutdown_write(struct script_backend *sb, struct script_conn *sc,
 }
 
 void
+script_host_event(struct script_backend *sb, struct script_conn *sc,
+    enum vsock_host_event ev, vsock_time_t now)
+{
+	if (ev == VSOCK_HOST_SHUT_RD)
+		sc->app_shut_rd = true;
+	else
+		sc->out_eof = true;
+	if (sc->conn != NULL)
+		vsock_device_host_event(sb->dev, sc->conn, ev, now);
+}
+
+void
+script_shutdown_read(struct script_backend *sb, struct script_conn *sc,
+    vsock_time_t now)
+{
+	script_host_event(sb, sc, VSOCK_HOST_SHUT_RD, now);
+}
+
+void
 script_close(struct script_backend *sb, struct script_conn *sc, bool abort,
     vsock_time_t now)
 {
-	sc->out_eof = true;
-	if (sc->conn != NULL)
-		vsock_device_host_close(sb->dev, sc->conn, abort, now);
+	script_host_event(sb, sc, abort ? VSOCK_HOST_ABORT : VSOCK_HOST_CLOSE,
+	    now);
 }
 
 void

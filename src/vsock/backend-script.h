@@ -38,6 +38,7 @@ struct script_conn {
 	int released;			/* 0, or 1 + enum vsock_release */
 	bool shut_wr;			/* the guest will send no more (EOF) */
 	bool shut_rd;			/* the guest will receive no more */
+	bool app_shut_rd;		/* the application reads no more */
 	unsigned want;
 
 	/* Guest -> host: what the application received. */
@@ -137,9 +138,22 @@ void script_send_pattern(struct script_backend *sb, struct script_conn *sc,
 void script_shutdown_write(struct script_backend *sb, struct script_conn *sc,
     vsock_time_t now);
 
+/* The application shuts down reading (its writes from the guest fail: EPIPE). */
+void script_shutdown_read(struct script_backend *sb, struct script_conn *sc,
+    vsock_time_t now);
+
 /* The application closes (orderly) or aborts the connection. */
 void script_close(struct script_backend *sb, struct script_conn *sc,
     bool abort, vsock_time_t now);
+
+/*
+ * The application does ev (backend.h) to its end: SHUT_RD as
+ * script_shutdown_read; CLOSE, CLOSE_UNREAD (closed with guest data
+ * unread, as AF_UNIX reports with ECONNRESET) and ABORT end its data with
+ * EOF.
+ */
+void script_host_event(struct script_backend *sb, struct script_conn *sc,
+    enum vsock_host_event ev, vsock_time_t now);
 
 /* The application reads n of the bytes it received, making room. */
 void script_consume(struct script_backend *sb, struct script_conn *sc,

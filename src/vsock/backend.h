@@ -31,15 +31,25 @@ enum vsock_release {
 };
 
 /*
+ * What the host application did to its end of a connection, as a backend
+ * reports it (vsock_device_host_event). Its half-close, shutdown(SHUT_WR),
+ * is no event: read() returns 0 once the data before it is read, so the
+ * end of stream keeps its place after the data.
+ */
+enum vsock_host_event {
+	VSOCK_HOST_SHUT_RD = 0,	/* shutdown(SHUT_RD): it reads no more */
+	VSOCK_HOST_CLOSE,	/* close(): what it wrote first still goes out */
+	VSOCK_HOST_CLOSE_UNREAD,/* close() leaving guest data unread */
+	VSOCK_HOST_ABORT,	/* the backend failed: reset the connection */
+};
+
+/*
  * What the device asks of its host side. The AF_UNIX muxer (real sockets)
  * and the scripted backend (memory) implement the same table; the device
  * never knows which it has. Every call is made from vsock_device_* entry
  * points; a backend reports host events back with vsock_device_host_*.
  * Per-connection backend state hangs off vsock_conn_set_backend_data().
  */
-/* op read's *flags with a 0 return: the host closed, not just SHUT_WR. */
-#define VSOCK_READ_HUP	(1u << 31)
-
 struct vsock_backend_ops {
 	/*
 	 * The guest connects to host port `port` with socket type `type`.
@@ -62,7 +72,10 @@ struct vsock_backend_ops {
 	 * carries one whole message and flags holds VIRTIO_VSOCK_SEQ_EOM /
 	 * _EOR. Returns bytes taken (a STREAM may take fewer), -EAGAIN when
 	 * nothing can be taken now (the device then asks for
-	 * VSOCK_WANT_WRITE), or another -errno, which resets the connection.
+	 * VSOCK_WANT_WRITE), -EPIPE when the application shut down reading
+	 * (VSOCK_HOST_SHUT_RD), -ECONNRESET when it closed
+	 * (VSOCK_HOST_CLOSE_UNREAD), or another -errno, which resets the
+	 * connection.
 	 */
 	ssize_t (*write)(void *ctx, struct vsock_conn *c,
 	    const struct iovec *iov, int iovcnt, uint32_t flags);
@@ -71,11 +84,11 @@ struct vsock_backend_ops {
 	 * Host data for the guest, at most the iov's total. Returns bytes
 	 * read (> 0), 0 at end of stream (host shut down writing), -EAGAIN
 	 * when nothing is there now, -EMSGSIZE (SEQPACKET) when the next
-	 * message is larger than the iov (nothing consumed), or another
-	 * -errno, which resets the connection. For SEQPACKET one call reads
-	 * one whole message and sets *flags to its EOM / EOR bits. With 0,
-	 * VSOCK_READ_HUP in *flags says the host closed (both directions
-	 * over), not just shut down writing.
+	 * message is larger than the iov (nothing consumed), -ECONNRESET
+	 * when the application closed leaving guest data unread (the stream
+	 * ends there: VSOCK_HOST_CLOSE_UNREAD), or another -errno, which
+	 * resets the connection. For SEQPACKET one call reads
+	 * one whole message and sets *flags to its EOM / EOR bits.
 	 */
 	ssize_t (*read)(void *ctx, struct vsock_conn *c,
 	    const struct iovec *iov, int iovcnt, uint32_t *flags);

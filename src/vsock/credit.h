@@ -28,7 +28,10 @@ struct vsock_credit {
 
 /* Firecracker's CONN_CREDIT_UPDATE_THRESHOLD: buffer size less 4 KiB. */
 #define VSOCK_CREDIT_FC_SLACK		4096
-/* Linux >= 6.8 sends an update once free space drops below one packet. */
+/*
+ * Linux 6.1 (6.1.192, virtio_transport_stream_do_dequeue) sends an update
+ * once free space drops below one packet, or the queue empties.
+ */
 #define VSOCK_CREDIT_LINUX_LOW_SPACE	(64 * 1024)
 
 /* Guest bytes we hold that the host application has not taken. */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "credit.h"
 #include "device.h"
@@ -20,7 +21,8 @@ enum conn_state {
 	CONN_GUEST_CONNECTING,	/* guest REQUEST seen, backend connecting */
 	CONN_HOST_CONNECTING,	/* our REQUEST out, waiting for RESPONSE */
 	CONN_ESTABLISHED,
-	CONN_CLOSING,		/* host gone: our SHUTDOWN(3) out, awaiting RST */
+	CONN_CLOSING,		/* application closed, its last SHUTDOWN out:
+				 * awaiting the guest's RST or the timeout */
 	CONN_KILLED,		/* RST queued; removed once it is sent */
 };
 
@@ -58,12 +60,17 @@ struct vsock_conn {
 	uint8_t state;			/* enum conn_state */
 	uint8_t pending;		/* PEND_* */
 	uint8_t peer_shut;		/* SHUTDOWN flags from the guest */
-	uint8_t local_shut;		/* SHUTDOWN flags we declared */
-	uint8_t sent_shut;		/* of those, already sent */
+	uint8_t local_shut;		/* the application's shutdown()s */
+	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
+	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
 	uint8_t want;			/* VSOCK_WANT_* last told to the backend */
 	bool host_readable;		/* backend may have data or EOF */
 	bool host_eof;			/* backend read returned 0 */
 	bool host_closing;		/* application closed: EOF ends it all */
+	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
+	bool credited_unread;		/* guest bytes credited back while a close
+					 * waited for guest room: unread by
+					 * Linux's rules all the same */
 	bool backend_gone;		/* release() was called */
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
@@ -159,6 +166,8 @@ void device_set_timer(struct vsock_device *dev, struct vsock_conn *c,
 void device_kill(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c);
+void device_discard_tx(struct vsock_device *dev, struct vsock_conn *c,
+    bool credit_back);
 void device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_want(struct vsock_device *dev, struct vsock_conn *c);
@@ -178,6 +187,26 @@ void device_tx_run(struct vsock_device *dev);
 void device_delivered(struct vsock_device *dev, struct vsock_conn *c,
     uint32_t n);
 void device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c);
+
+/* device-close.c: how connections end, per profile */
+bool device_has_unread(const struct vsock_conn *c);
+bool device_host_reads_no_more(const struct vsock_conn *c);
+void device_host_event(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_host_event ev);
+void device_host_eof(struct vsock_device *dev, struct vsock_conn *c);
+void device_host_error(struct vsock_device *dev, struct vsock_conn *c,
+    ssize_t err, bool reading);
+void device_guest_shutdown(struct vsock_device *dev, struct vsock_conn *c,
+    uint32_t flags);
+/* A guest RW for an application that reads no more (it closed / shut RD). */
+void device_rw_unread(struct vsock_device *dev, struct vsock_conn *c,
+    uint32_t len);
+/* A close waits for guest room to send the application's last bytes. */
+void device_close_stalled(struct vsock_device *dev, struct vsock_conn *c);
+void device_closing_op(struct vsock_device *dev, struct vsock_conn *c,
+    const struct vsock_hdr *h);
+void device_shut_host_write(struct vsock_device *dev, struct vsock_conn *c);
+void device_shutdown_sent(struct vsock_device *dev, struct vsock_conn *c);
 void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
 
 /* device-rx.c: host -> guest */

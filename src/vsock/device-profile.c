@@ -25,13 +25,18 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.peer_close_timer = true,
 		/* packet.rs VsockPacketTx::parse(): only hdr.len is bounded */
 		.tx_chain_max = 0,
+		/* connection.rs send_pkt(), recv_pkt(), notify() */
+		.close_rules = VSOCK_CLOSE_FIRECRACKER,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		/* VIRTIO_VSOCK_DEFAULT_BUF_SIZE */
 		.buf_alloc = 256 * 1024,
 		/* af_vsock.h: VSOCK_CLOSE_TIMEOUT */
 		.close_timeout = 8 * VSOCK_NS_PER_SEC,
-		/* virtio_transport_stream_do_dequeue() (>= 6.8 rule) */
+		/*
+		 * virtio_transport_stream_do_dequeue(): free space below one
+		 * packet, or the queue below SO_RCVLOWAT (6.1.192 has it).
+		 */
 		.update_policy = VSOCK_CREDIT_LINUX,
 		/*
 		 * Nothing in virtio_transport_common.c sends CREDIT_REQUEST:
@@ -42,8 +47,9 @@ static const struct vsock_profile_rules profile_rules[] = {
 		/*
 		 * virtio_transport_get_credit() / _has_space() since "vsock/
 		 * virtio: cap TX credit to local buffer size" (2026): bytes in
-		 * flight <= min(peer_buf_alloc, buf_alloc). Linux 6.1 has no
-		 * cap (a 6.1 profile sets this false).
+		 * flight <= min(peer_buf_alloc, buf_alloc). The Debian 6.1.192
+		 * source has it (virtio_transport_tx_buf_size()); a 6.1 from
+		 * before that fix would set this false.
 		 */
 		.credit_cap_own_buf = true,
 		/* virtio_transport_recv_connecting(), default case: EPROTO */
@@ -55,6 +61,8 @@ static const struct vsock_profile_rules profile_rules[] = {
 		 * VIRTIO_VSOCK_SKB_HEADROOM (the header) is dropped.
 		 */
 		.tx_chain_max = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + VSOCK_HDR_SIZE,
+		/* virtio_transport_close(), _recv_connected(), vsock_shutdown() */
+		.close_rules = VSOCK_CLOSE_LINUX,
 	},
 };
 

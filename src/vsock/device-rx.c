@@ -67,26 +67,6 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 }
 
 /*
- * Host EOF: the guest gets SHUTDOWN(SEND), or (3) if the host closed. The
- * backend may know it closed (VSOCK_READ_HUP) before its hang-up event is
- * handled: one SHUTDOWN(3) then, as Linux's close() sends, never SEND
- * first and RCV later (the guest could write in between and not see EPIPE).
- */
-static void
-host_eof(struct vsock_device *dev, struct vsock_conn *c, uint32_t flags)
-{
-	(void)dev;
-	if (flags & VSOCK_READ_HUP)
-		c->host_closing = true;
-	c->host_eof = true;
-	c->host_readable = false;
-	c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_SEND;
-	if (c->host_closing)
-		c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_RCV;
-	c->pending |= PEND_SHUTDOWN;
-}
-
-/*
  * Reads STREAM data straight into the guest's buffer. Returns payload bytes
  * (> 0), or 0 when no RW can be made now (state updated accordingly).
  */
@@ -109,11 +89,11 @@ read_stream(struct vsock_device *dev, struct vsock_conn *c,
 	if (n > 0)
 		return (uint32_t)n;
 	if (n == 0)
-		host_eof(dev, c, flags);
+		device_host_eof(dev, c);
 	else if (n == -EAGAIN)
 		c->host_readable = false;
 	else
-		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		device_host_error(dev, c, n, true);
 	return 0;
 }
 
@@ -147,11 +127,11 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	free(c->msg);
 	c->msg = NULL;
 	if (n == 0)
-		host_eof(dev, c, flags);
+		device_host_eof(dev, c);
 	else if (n == -EAGAIN)
 		c->host_readable = false;
 	else
-		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		device_host_error(dev, c, n, true);
 }
 
 /*
@@ -174,13 +154,14 @@ read_message(struct vsock_device *dev, struct vsock_conn *c)
 
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
 	if (n == 0) {
-		host_eof(dev, c, flags);
+		device_host_eof(dev, c);
 	} else if (n == -EAGAIN) {
 		c->host_readable = false;
-	} else if (n == -EMSGSIZE || n < 0) {
-		if (n == -EMSGSIZE)
-			dev->stats.seqpacket_oversize++;
+	} else if (n == -EMSGSIZE) {
+		dev->stats.seqpacket_oversize++;
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
+	} else if (n < 0) {
+		device_host_error(dev, c, n, true);
 	} else if ((c->msg = malloc((size_t)n)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 	} else {
@@ -232,6 +213,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 	if (credit == 0) {
 		if (dev->rules->credit_request && !c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;
+		device_close_stalled(dev, c);
 		return false;
 	}
 	room = rx_room(ch, credit);
@@ -276,7 +258,7 @@ next_op(struct vsock_device *dev, struct vsock_conn *c,
 	if (c->state == CONN_KILLED)
 		return 0;	/* make_rw may have killed it: RST next turn */
 	if (c->pending & PEND_SHUTDOWN) {
-		*flags = c->local_shut;
+		*flags = c->shut_owed;
 		return VIRTIO_VSOCK_OP_SHUTDOWN;
 	}
 	if (c->pending & PEND_CREDIT_UPDATE)
@@ -316,17 +298,7 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		dev->stats.rx_bytes += len;
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
-		c->pending &= (uint8_t)~PEND_SHUTDOWN;
-		c->sent_shut = c->local_shut;
-		if (c->local_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
-		    c->state == CONN_ESTABLISHED && c->host_closing) {
-			/* Host gone: wait for the guest's RST, not forever. */
-			c->state = CONN_CLOSING;
-			device_release_backend(dev, c, VSOCK_RELEASE_CLOSED);
-			/* Armed at the host close already: runs from there. */
-			if (c->timer != TIMER_CLOSE)
-				device_set_timer(dev, c, TIMER_CLOSE);
-		}
+		device_shutdown_sent(dev, c);
 		break;
 	case VIRTIO_VSOCK_OP_CREDIT_UPDATE:
 		dev->stats.credit_updates_sent++;
@@ -337,8 +309,6 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		dev->stats.credit_requests_sent++;
 		break;
 	}
-	if (op == VIRTIO_VSOCK_OP_SHUTDOWN)
-		device_check_done(dev, c);
 	device_schedule(dev, c);
 }
 

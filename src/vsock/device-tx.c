@@ -42,45 +42,20 @@ device_delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
 		c->pending |= PEND_CREDIT_UPDATE;
 }
 
-/* Both directions finished? Then an RST closes the connection cleanly. */
-void
-device_check_done(struct vsock_device *dev, struct vsock_conn *c)
-{
-	bool g2h, h2g;
-
-	if (c->state != CONN_ESTABLISHED)
-		return;
-	g2h = (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) ||
-	    ((c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) &&
-	    txbuf_empty(&c->tx) && c->backend_shut_wr);
-	h2g = (c->sent_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
-	    (c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV);
-	if (g2h && h2g)
-		device_kill(dev, c, VSOCK_RELEASE_CLOSED);
-}
-
-/* Passes the guest's SHUT_WR on once every byte it sent is written. */
-static void
-maybe_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
-{
-	if ((c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) && !c->backend_gone &&
-	    !c->backend_shut_wr && txbuf_empty(&c->tx)) {
-		c->backend_shut_wr = true;
-		dev->be->shutdown(dev->be_ctx, c, VSOCK_SHUT_WR);
-	}
-}
-
 /*
- * The host side refused data for good: RST. A message its socket refuses
- * as too long (AF_UNIX SEQPACKET: over SO_SNDBUF - 32) is counted apart,
- * since it is never cut or split to fit.
+ * The host side refused data: what the error means (device_host_error). A
+ * message its socket refuses as too long (AF_UNIX SEQPACKET: over
+ * SO_SNDBUF - 32) is counted apart, since it is never cut or split to fit.
  */
 static void
 host_write_failed(struct vsock_device *dev, struct vsock_conn *c, ssize_t err)
 {
-	if (err == -EMSGSIZE)
+	if (err == -EMSGSIZE) {
 		dev->stats.seqpacket_g2h_oversize++;
-	device_kill(dev, c, VSOCK_RELEASE_RESET);
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		return;
+	}
+	device_host_error(dev, c, err, false);
 }
 
 /* Writes held SEQPACKET messages, whole, in order. */
@@ -131,7 +106,8 @@ device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c)
 {
 	ssize_t n;
 
-	if (c->backend_gone || c->state != CONN_ESTABLISHED)
+	if (c->backend_gone || c->state != CONN_ESTABLISHED ||
+	    device_host_reads_no_more(c))
 		return;
 	n = c->type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
 	    flush_messages(dev, c) : flush_stream(dev, c);
@@ -140,7 +116,7 @@ device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c)
 		host_write_failed(dev, c, n);
 		return;
 	}
-	maybe_shut_host_write(dev, c);
+	device_shut_host_write(dev, c);
 	device_check_done(dev, c);
 	device_schedule(dev, c);
 }
@@ -214,52 +190,13 @@ established_rw(struct vsock_device *dev, struct vsock_conn *c,
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
-	if (c->local_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) {
-		/* The host application is gone; nothing will take it. */
-		c->cr.rx_cnt += h->len;
-		device_delivered(dev, c, h->len);
-		dev->stats.data_discarded += h->len;
+	if (device_host_reads_no_more(c)) {
+		device_rw_unread(dev, c, h->len);
 		return;
 	}
 	if (h->len == 0 && c->type == VIRTIO_VSOCK_TYPE_STREAM)
 		return;
 	rx_data(dev, c, ch, h);
-}
-
-/*
- * The guest closed both ways but the host has not taken all it sent: where
- * the profile says so, that wait is bounded by the close timeout, then RST
- * (Firecracker: connection.rs send_pkt(), SHUTDOWN with tx_buf not empty,
- * CONN_SHUTDOWN_TIMEOUT_MS). Firecracker arms it only when one SHUTDOWN
- * carries both flags; two halves arm it too here, or nothing would bound
- * that wait. Linux has no such timer (virtio_transport_recv_connected()).
- */
-static void
-arm_peer_close_timer(struct vsock_device *dev, struct vsock_conn *c)
-{
-	if (dev->rules->peer_close_timer && c->state == CONN_ESTABLISHED &&
-	    c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
-	    !txbuf_empty(&c->tx) && c->timer == TIMER_NONE)
-		device_set_timer(dev, c, TIMER_CLOSE);
-}
-
-/* SHUTDOWN from the guest: flags accumulate and are never cleared. */
-static void
-established_shutdown(struct vsock_device *dev, struct vsock_conn *c,
-    const struct vsock_hdr *h)
-{
-	uint8_t add = (uint8_t)(h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK &
-	    ~c->peer_shut);
-
-	c->peer_shut |= add;
-	if ((add & VIRTIO_VSOCK_SHUTDOWN_RCV) && !c->backend_gone) {
-		free(c->msg);
-		c->msg = NULL;
-		dev->be->shutdown(dev->be_ctx, c, VSOCK_SHUT_RD);
-	}
-	maybe_shut_host_write(dev, c);
-	device_check_done(dev, c);
-	arm_peer_close_timer(dev, c);
 }
 
 /* The handler of ESTABLISHED (and its half-closed forms). */
@@ -277,7 +214,7 @@ on_established(struct vsock_device *dev, struct vsock_conn *c,
 		c->pending |= PEND_CREDIT_UPDATE;
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
-		established_shutdown(dev, c, h);
+		device_guest_shutdown(dev, c, h->flags);
 		break;
 	case VIRTIO_VSOCK_OP_RST:
 		dev->stats.data_discarded += c->tx.len;
@@ -332,9 +269,9 @@ on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
 
 /*
  * The handler of connections that expect only the guest's RST: a guest
- * connect the backend is still completing, a connection the host closed
- * (our SHUTDOWN(3) is out), and one we are resetting. A guest RST also
- * cancels our own pending RST: the guest may already reuse the pair.
+ * connect the backend is still completing, and one we are resetting. A
+ * guest RST also cancels our own pending RST: the guest may already reuse
+ * the pair.
  */
 static void
 on_waiting(struct vsock_device *dev, struct vsock_conn *c,
@@ -343,13 +280,6 @@ on_waiting(struct vsock_device *dev, struct vsock_conn *c,
 	if (h->op == VIRTIO_VSOCK_OP_RST) {
 		device_release_backend(dev, c, VSOCK_RELEASE_RESET);
 		device_destroy_conn(dev, c);
-		return;
-	}
-	if (c->state == CONN_CLOSING && h->op == VIRTIO_VSOCK_OP_SHUTDOWN) {
-		c->peer_shut |= (uint8_t)(h->flags &
-		    VIRTIO_VSOCK_SHUTDOWN_MASK);
-		if (c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK)
-			device_kill(dev, c, VSOCK_RELEASE_CLOSED);
 		return;
 	}
 	dev->stats.tx_invalid_op++;
@@ -443,6 +373,9 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 		break;
 	case CONN_HOST_CONNECTING:
 		on_host_connecting(dev, c, h);
+		break;
+	case CONN_CLOSING:
+		device_closing_op(dev, c, h);
 		break;
 	default:
 		on_waiting(dev, c, h);

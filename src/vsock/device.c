@@ -259,19 +259,20 @@ device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 /*
  * Drops what the guest sent that the host will now never take. The host's
  * message in flight to the guest (c->msg) is not the guest's: an orderly
- * host close still delivers it whole.
+ * host close still delivers it whole. With credit_back the dropped bytes
+ * count as consumed (fwd_cnt, maybe an update): a guest application
+ * blocked sending to us may be what keeps it from reading, and so from
+ * granting the credit an orderly host close needs to deliver the host's
+ * last bytes and its SHUTDOWN. Without, they stay unread, as on Linux's
+ * socket (device-close.c decides).
  */
-static void
-discard_tx(struct vsock_device *dev, struct vsock_conn *c)
+void
+device_discard_tx(struct vsock_device *dev, struct vsock_conn *c,
+    bool credit_back)
 {
 	dev->stats.data_discarded += c->tx.len;
-	/*
-	 * Dropped is consumed: the guest gets the credit back. A guest
-	 * application blocked sending to us may be what keeps it from
-	 * reading, and so from granting the credit an orderly host close
-	 * needs to deliver the host's last bytes and its SHUTDOWN.
-	 */
-	device_delivered(dev, c, c->tx.len);
+	if (credit_back)
+		device_delivered(dev, c, c->tx.len);
 	txbuf_free(&c->tx);
 }
 
@@ -287,7 +288,7 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 		device_destroy_conn(dev, c);
 		return;
 	}
-	discard_tx(dev, c);
+	device_discard_tx(dev, c, true);
 	/* Host bytes read but not yet sent die with the connection. */
 	free(c->msg);
 	c->msg = NULL;
@@ -685,41 +686,11 @@ vsock_device_host_writable(struct vsock_device *dev, struct vsock_conn *c,
 }
 
 void
-vsock_device_host_close(struct vsock_device *dev, struct vsock_conn *c,
-    bool abort, vsock_time_t now)
+vsock_device_host_event(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_host_event ev, vsock_time_t now)
 {
 	advance_clock(dev, now);
-	if (c->backend_gone) {
-		device_process(dev, now);
-		return;
-	}
-	if (abort || c->state != CONN_ESTABLISHED) {
-		device_kill(dev, c, VSOCK_RELEASE_RESET);
-	} else {
-		/*
-		 * What the application wrote before closing still goes out:
-		 * read until EOF, then SHUTDOWN(RCV|SEND) and wait for RST.
-		 */
-		c->host_closing = true;
-		c->host_readable = true;
-		c->local_shut |= VIRTIO_VSOCK_SHUTDOWN_RCV;
-		/*
-		 * EOF was already read (the application shut down writing
-		 * before it closed): no read will end in host_eof, so the
-		 * SHUTDOWN(RCV|SEND) is due now.
-		 */
-		if (c->host_eof)
-			c->pending |= PEND_SHUTDOWN;
-		/*
-		 * Not forever, though: a guest that never makes room for
-		 * those bytes holds the connection only until the close
-		 * timeout, as Linux's close_work and Firecracker's kill
-		 * timer run from the close on.
-		 */
-		device_set_timer(dev, c, TIMER_CLOSE);
-		discard_tx(dev, c);
-		device_schedule(dev, c);
-	}
+	device_host_event(dev, c, ev);
 	device_process(dev, now);
 }
 

@@ -20,10 +20,22 @@ struct vsock_conn;
  * spells out what that decides.
  */
 enum vsock_profile {
-	/* 64 KiB; update once more than 64 KiB - 4 KiB forwarded unreported. */
+	/*
+	 * Firecracker's vsock device (csm/connection.rs, unix/muxer.rs): 64
+	 * KiB; update once more than 64 KiB - 4 KiB forwarded unreported.
+	 */
 	VSOCK_PROFILE_FIRECRACKER = 0,
-	/* 256 KiB; update when free space < 64 KiB or the queue empties. */
+	/*
+	 * Linux 6.1's vhost-vsock host (Debian 6.1.192 source): 256 KiB;
+	 * update when free space < 64 KiB or the queue empties.
+	 */
 	VSOCK_PROFILE_LINUX,
+};
+
+/* Whose close and reset rules (src/device-close.c, doc/connection-states.md). */
+enum vsock_close_rules {
+	VSOCK_CLOSE_FIRECRACKER = 0,	/* csm/connection.rs, unix/muxer.rs */
+	VSOCK_CLOSE_LINUX,		/* virtio_transport_common.c, af_vsock.c */
 };
 
 /*
@@ -41,6 +53,7 @@ struct vsock_profile_rules {
 	bool peer_close_timer;		/* guest closed, host not reading: RST
 					 * after close_timeout */
 	uint32_t tx_chain_max;		/* longest TX chain taken; 0: any */
+	enum vsock_close_rules close_rules;	/* how connections end */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */
@@ -204,12 +217,15 @@ void vsock_device_host_writable(struct vsock_device *dev,
     struct vsock_conn *c, vsock_time_t now);
 
 /*
- * The host application is gone (closed, hung up, errored): the device
- * sends SHUTDOWN(RCV|SEND) and waits for the guest's RST up to the close
- * timeout (abort = false), or resets at once (abort = true).
+ * The host application did `ev` to its end of c (enum vsock_host_event,
+ * backend.h). What the guest sees follows the profile's close rules:
+ * Linux answers a close with SHUTDOWN(RCV|SEND) after the application's
+ * last data (RST when the guest had shut down both ways), Firecracker
+ * resets on SHUT_RD and on CLOSE_UNREAD. A host half-close is not an
+ * event: it is the read() that returns 0, after the data.
  */
-void vsock_device_host_close(struct vsock_device *dev, struct vsock_conn *c,
-    bool abort, vsock_time_t now);
+void vsock_device_host_event(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_host_event ev, vsock_time_t now);
 
 /* --- connections --- */
 
