@@ -5,4 +5,5 @@ EXTRA_DIST += doc/threat-model.md doc/architecture.md doc/api.md \
 	doc/performance.md \
 	doc/replay.md \
 	doc/fuzzing.md \
-	doc/ci.md
+	doc/ci.md \
+	doc/run.md

@@ -12,6 +12,7 @@
 #include "device.h"
 #include "error.h"
 #include "guest-apps.h"
+#include "guest-endpoint.h"
 #include "host-side.h"
 #include "loop.h"
 #include "mem.h"
@@ -44,6 +45,8 @@ static const char serve_usage[] =
 "\n"
 "Options:\n"
 "  --uds PATH             main host socket (default ./v.sock)\n"
+"                         (PATH.guest too: programs under 'vsockemu run\n"
+"                         --guest' get guest sockets there)\n"
 "  --cid N                guest CID (default 3; 3 to 0xfffffffe)\n"
 "  --vsock cid=N,socket=PATH\n"
 "                         the same in Cloud Hypervisor's form\n"
@@ -127,6 +130,7 @@ struct serve {
 	struct vsock_device *dev;
 	struct host_side host;		/* the muxer on s->loop */
 	struct gapps *apps;
+	struct gep *gep;			/* UDS.guest: run --guest */
 	struct capture cap;
 	bool kick, irq;
 };
@@ -481,6 +485,7 @@ teardown(struct serve *s)
 {
 	uint64_t now = loop_now();
 
+	gep_free(s->gep, now);
 	gapps_free(s->apps, now);
 	/* Releasing the connections closes their host sockets. */
 	vsock_device_free(s->dev);
@@ -520,7 +525,9 @@ cmd_serve(int argc, char **argv)
 	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
-	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0) {
+	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0 ||
+	    gep_new(s.loop, s.o.uds, s.apps, mc.seqpacket, &s.gep, err,
+	    sizeof(err)) < 0) {
 		fprintf(stderr, "vsockemu serve: %s\n", err);
 		teardown(&s);
 		return 2;

@@ -6,6 +6,8 @@
 const struct vse_command vse_commands[] = {
 	{ "serve", "a Firecracker-compatible vsock endpoint with a simulated guest",
 	    cmd_serve },
+	{ "run", "an unmodified AF_VSOCK program as host or guest application",
+	    cmd_run },
 	{ "vhost-user", "the device for a real QEMU guest (vhost-user back-end)",
 	    cmd_vhost_user },
 	{ "selftest", "drive the built-in fake guest through the device's queues",

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +44,15 @@ struct gapp {
 	struct gbuf g2h;		/* guest -> local (or echo back) */
 	struct gbuf h2g;		/* local -> guest */
 	bool closed;
+	bool announce;			/* run --guest connect: OK/ERR line owed */
+	bool local_shut_rd;		/* the peer's SHUTDOWN(RCV) passed on */
 	struct gapp *next;
 };
 
 struct glisten {
-	int gfd;
+	int gfd;			/* -1: a free slot (run --guest listener gone) */
 	struct gapp_listen_spec spec;
+	char *owned_path;		/* run --guest: spec.path, ours to free */
 };
 
 struct gconnect {
@@ -61,7 +65,7 @@ struct gapps {
 	struct fg_vsock *vs;
 	struct loop *loop;
 	struct glisten *ls;
-	unsigned nls;
+	unsigned nls, cap_ls;
 	struct gconnect *cs;
 	unsigned ncs;
 	struct gapp *apps;
@@ -190,7 +194,8 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 		return -ENOMEM;
 	g->vs = vs;
 	g->loop = loop;
-	g->ls = calloc(nls ? nls : 1, sizeof(*g->ls));
+	g->cap_ls = nls ? nls : 1;
+	g->ls = calloc(g->cap_ls, sizeof(*g->ls));
 	g->cs = calloc(ncs ? ncs : 1, sizeof(*g->cs));
 	if (g->ls == NULL || g->cs == NULL)
 		goto fail;
@@ -430,6 +435,21 @@ step_source(struct gapps *g, struct gapp *a, uint64_t now)
 }
 
 /*
+ * Did the local program close (or shut down both ways), not just SHUT_WR?
+ * AF_UNIX reports POLLHUP only then. Its close is passed on as Linux's
+ * close() of a vsock socket is, SHUTDOWN with RCV and SEND (Linux:
+ * vsock_close() -> virtio_transport_close() -> virtio_transport_shutdown
+ * (SHUTDOWN_MASK)), so the peer's writes fail with EPIPE as they would.
+ */
+static bool
+local_closed(const struct gapp *a)
+{
+	struct pollfd p = { .fd = a->hfd, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
+/*
  * Ends the bridge as socat would: a failed write either way (EPIPE: that
  * side reads no more) closes both sockets; once both directions are over
  * it closes, which tells the guest's peer; a local EOF while the guest
@@ -447,11 +467,56 @@ bridge_pass_ends(struct gapps *g, struct gapp *a, uint64_t now)
 	if (a->h2g.eof && a->h2g.len == 0 && !a->h2g.shut) {
 		/* A zero-length send checks, as Linux's sendmsg does. */
 		if (fg_sock_send(g->vs, a->gfd, NULL, 0, 0) != -EPIPE)
-			fg_sock_shutdown(g->vs, a->gfd, SHUT_WR);
+			fg_sock_shutdown(g->vs, a->gfd,
+			    local_closed(a) ? SHUT_RDWR : SHUT_WR);
 		a->h2g.shut = true;
 		return true;
 	}
 	return false;
+}
+
+/*
+ * Tells a run --guest client how its connect ended, before any data: "OK
+ * <guest local port>" once established, "ERR <errno>" when it failed
+ * (refused: ECONNRESET, timed out: ETIMEDOUT), as vsock_connect() returns.
+ * The line is the first bytes (or message) on a fresh socket: it fits.
+ */
+static bool
+announce(struct gapps *g, struct gapp *a, int error)
+{
+	struct fg_sock_info info;
+	char line[48];
+	int n;
+
+	a->announce = false;
+	if (error != 0 || fg_sock_info(g->vs, a->gfd, &info) < 0)
+		n = snprintf(line, sizeof(line), "ERR %d\n",
+		    error ? error : ECONNRESET);
+	else
+		n = snprintf(line, sizeof(line), "OK %u\n", info.local_port);
+	(void)!send(a->hfd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return true;
+}
+
+/*
+ * The guest's peer reads no more (SHUTDOWN with RCV: it closed or shut
+ * down receiving): the local program's writes must now fail with EPIPE,
+ * as Linux's vsock_connectible_sendmsg() fails them once peer_shutdown
+ * has RCV_SHUTDOWN. shutdown(SHUT_RD) of our end makes AF_UNIX fail them;
+ * it comes before the SHUT_WR of the same SHUTDOWN, so a program woken by
+ * POLLRDHUP already sees EPIPE.
+ */
+static bool
+pass_peer_shut_rcv(struct gapps *g, struct gapp *a)
+{
+	struct fg_sock_info info;
+
+	if (a->local_shut_rd || fg_sock_info(g->vs, a->gfd, &info) < 0 ||
+	    !(info.peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV))
+		return false;
+	shutdown(a->hfd, SHUT_RD);
+	a->local_shut_rd = true;
+	return true;
 }
 
 /* A unix: bridge (or a --guest-connect client): both directions, then close. */
@@ -462,6 +527,14 @@ step_bridge(struct gapps *g, struct gapp *a, uint64_t now)
 
 	if (fg_sock_state(g->vs, a->gfd) == FG_SS_CONNECTING)
 		return false;	/* --guest-connect: not accepted yet */
+	if (a->announce) {
+		int st = fg_sock_state(g->vs, a->gfd);
+
+		if (st != FG_SS_CONNECTED && st != FG_SS_CLOSING)
+			return false;	/* failed: reap() sends the ERR */
+		moved |= announce(g, a, 0);
+	}
+	moved |= pass_peer_shut_rcv(g, a);
 	moved |= fill_from_guest(g, a, &a->g2h);
 	moved |= drain_to_local(a, &a->g2h);
 	moved |= fill_from_local(a, &a->h2g);
@@ -501,6 +574,8 @@ accept_guest(struct gapps *g, uint64_t now)
 	for (i = 0; i < g->nls; i++) {
 		const struct gapp_listen_spec *s = &g->ls[i].spec;
 
+		if (g->ls[i].gfd < 0)
+			continue;
 		while ((fd = fg_sock_accept(g->vs, g->ls[i].gfd)) >= 0) {
 			struct gapp *a;
 
@@ -559,6 +634,8 @@ reap(struct gapps *g, uint64_t now)
 		int st = fg_sock_state(g->vs, a->gfd);
 
 		if (a->closed || st == FG_SS_CLOSED || st < 0) {
+			if (a->announce && a->hfd >= 0)
+				announce(g, a, fg_sock_error(g->vs, a->gfd));
 			close_guest(g, a, now);
 			if (a->hfd >= 0) {
 				loop_watch(g->loop, a->hfd, 0, NULL, NULL);
@@ -619,8 +696,102 @@ gapps_free(struct gapps *g, uint64_t now)
 		close(g->cs[i].lfd);
 		unlink(g->cs[i].path);
 	}
+	for (i = 0; i < g->nls; i++)
+		free(g->ls[i].owned_path);
 	(void)now;
 	free(g->ls);
 	free(g->cs);
 	free(g);
+}
+
+/* A free listener slot, growing the table; NULL when out of memory. */
+static struct glisten *
+listen_slot(struct gapps *g)
+{
+	struct glisten *l;
+	unsigned i;
+
+	for (i = 0; i < g->nls; i++)
+		if (g->ls[i].gfd < 0 && g->ls[i].owned_path == NULL)
+			return &g->ls[i];
+	if (g->nls == g->cap_ls) {
+		l = realloc(g->ls, 2 * g->cap_ls * sizeof(*l));
+		if (l == NULL)
+			return NULL;
+		g->ls = l;
+		g->cap_ls *= 2;
+	}
+	l = &g->ls[g->nls++];
+	memset(l, 0, sizeof(*l));
+	l->gfd = -1;
+	return l;
+}
+
+int
+gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
+    const char *path)
+{
+	struct glisten *l = listen_slot(g);
+	int fd, e;
+
+	if (l == NULL || (l->owned_path = strdup(path)) == NULL)
+		return -ENOMEM;
+	fd = fg_sock_open(g->vs, type);
+	if (fd < 0) {
+		free(l->owned_path);
+		l->owned_path = NULL;
+		return fd;
+	}
+	if ((e = fg_sock_bind(g->vs, fd, port)) < 0 ||
+	    (e = fg_sock_listen(g->vs, fd, GAPP_BACKLOG)) < 0) {
+		fg_sock_close(g->vs, fd, 0);
+		free(l->owned_path);
+		l->owned_path = NULL;
+		return e;
+	}
+	memset(&l->spec, 0, sizeof(l->spec));
+	l->spec.port = port;
+	l->spec.type = type;
+	l->spec.service = GAPP_UNIX;
+	l->spec.path = l->owned_path;
+	l->gfd = fd;
+	return (int)(l - g->ls);
+}
+
+void
+gapps_unlisten(struct gapps *g, int handle, uint64_t now)
+{
+	struct glisten *l;
+
+	if (handle < 0 || (unsigned)handle >= g->nls)
+		return;
+	l = &g->ls[handle];
+	if (l->gfd >= 0)
+		fg_sock_close(g->vs, l->gfd, now);
+	l->gfd = -1;
+	free(l->owned_path);
+	l->owned_path = NULL;
+}
+
+int
+gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
+    uint16_t type, uint64_t now)
+{
+	struct gapp *a;
+	int gfd = fg_sock_open(g->vs, type), e;
+
+	if (gfd < 0)
+		return gfd;
+	e = fg_sock_connect(g->vs, gfd, cid, port, now);
+	if (e < 0 && fg_sock_error(g->vs, gfd) == 0 && e != -EINPROGRESS) {
+		fg_sock_close(g->vs, gfd, now);
+		return e;
+	}
+	a = add_app(g, gfd, GAPP_UNIX, hfd);
+	if (a == NULL) {
+		fg_sock_close(g->vs, gfd, now);
+		return -ENOMEM;
+	}
+	a->announce = true;
+	return 0;
 }

@@ -57,6 +57,25 @@ unsigned gapps_count(const struct gapps *g);
 /* Closes every socket and removes the local listener files. */
 void gapps_free(struct gapps *g, uint64_t now);
 
+/*
+ * run --guest: the guest listens on port (of type) and bridges each
+ * connection it accepts to the AF_UNIX listener path, as unix:PATH does.
+ * Returns a handle for gapps_unlisten, or -errno (-EADDRINUSE...).
+ */
+int gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
+    const char *path);
+
+/* Stops a gapps_listen_unix listener (Linux: close of a listening socket). */
+void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
+
+/*
+ * run --guest: a guest connection to cid:port bridged to the local socket
+ * hfd (taken over), which first gets "OK <guest local port>\n" once the
+ * connection is established or "ERR <errno>\n" when it fails.
+ */
+int gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
+    uint16_t type, uint64_t now);
+
 /* Parses "echo", "discard", "source:BYTES", "unix:PATH". */
 int gapp_parse_service(const char *s, struct gapp_listen_spec *spec);
 

@@ -13,6 +13,9 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-dump.c \
 	emu/cmd-vhost-user.c \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
-	emu/cmd-fuzz.c
+	emu/cmd-fuzz.c \
+	emu/cmd-run.c \
+	emu/guest-endpoint.c emu/guest-endpoint.h
+emu_vsockemu_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR='"$(pkglibdir)"'
 emu_vsockemu_LDADD = fuzz/libvsefuzz.a src/host/libhost.la $(REPLAY_LIBS) \
 	$(PCAP_LIBS) $(ZLIB_LIBS)

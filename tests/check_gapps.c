@@ -435,7 +435,12 @@ START_TEST(test_bridge_nothing_after_rst)
 	tx_mark(a, &m);
 	script_close(&a->g->sb, sc, false, a->g->now);
 	arig_settle(a);
-	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 1);
+	/*
+	 * The stack's RST, then the bridge's close: the peer's SHUTDOWN(RCV)
+	 * went on as shutdown(SHUT_RD), so the service can say nothing more
+	 * and the bridge need not wait for it.
+	 */
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 2);
 	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 0);
 	ck_assert_int_eq(shutdown(lfd, SHUT_WR), 0);
 	arig_settle(a);
@@ -521,6 +526,146 @@ START_TEST(test_bridge_half_close)
 }
 END_TEST
 
+/*
+ * The host closes: Linux's close() sends SHUTDOWN(RCV|SEND), after which a
+ * guest write fails with EPIPE (vsock_connectible_sendmsg()). The bridge
+ * passes the RCV half on as shutdown(SHUT_RD), so the local service's
+ * write fails too (vsock_test "SOCK_STREAM server close" under run).
+ */
+START_TEST(test_bridge_peer_close_fails_local_writes)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+	char buf[8];
+
+	script_send(&a->g->sb, sc, "x", 1, 0, a->g->now);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_settle(a);
+	ck_assert_int_eq(send(lfd, "y", 1, MSG_NOSIGNAL | MSG_DONTWAIT), -1);
+	ck_assert_int_eq(errno, EPIPE);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 1);
+	ck_assert_int_eq(recv(lfd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(lfd);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	assert_idle(a, "after both ends");
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * The local service closes (not a SHUT_WR): the guest's peer gets
+ * SHUTDOWN(RCV|SEND), as from Linux's close() (virtio_transport_close()),
+ * so its writes fail with EPIPE (vsock_test "SOCK_STREAM client close").
+ */
+START_TEST(test_bridge_local_close_is_full_shutdown)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+
+	ck_assert_int_eq(send(lfd, "bye", 3, MSG_NOSIGNAL), 3);
+	close(lfd);
+	script_allow_read(&a->g->sb, sc, 100, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(sc->in_total, 3);
+	ck_assert(sc->shut_wr);
+	ck_assert_msg(sc->shut_rd, "a local close reached the host as a "
+	    "half-close only");
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	assert_idle(a, "after both ends");
+	arig_free(a);
+}
+END_TEST
+
+/* Reads what gapps_connect_fd announced on fd (one line). */
+static void
+read_announce(int fd, char *line, size_t len)
+{
+	ssize_t n = recv(fd, line, len - 1, MSG_DONTWAIT);
+
+	ck_assert_int_gt(n, 0);
+	line[n] = '\0';
+}
+
+/*
+ * run --guest's connect: the bridge says "OK <guest port>" once the guest
+ * connection is established and then carries data; a refused one is
+ * "ERR 104" (ECONNRESET, what vsock_connect() returns after an RST).
+ */
+START_TEST(test_run_connect_announces)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc;
+	char line[64], buf[8];
+	int sv[2];
+
+	ck_assert_int_eq(script_listen(&a->g->sb, 7000, SCRIPT_ACCEPT), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
+	    7000, VIRTIO_VSOCK_TYPE_STREAM, a->g->now), 0);
+	arig_settle(a);
+	read_announce(sv[1], line, sizeof(line));
+	ck_assert_msg(strncmp(line, "OK ", 3) == 0 && strchr(line, '\n'),
+	    "announce: '%s'", line);
+	sc = script_find(&a->g->sb, 7000, (uint32_t)atoi(line + 3));
+	ck_assert_ptr_nonnull(sc);
+	script_send(&a->g->sb, sc, "hi", 2, 0, a->g->now);
+	arig_settle(a);
+	ck_assert_int_eq(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), 2);
+	close(sv[1]);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
+	    7001, VIRTIO_VSOCK_TYPE_STREAM, a->g->now), 0);
+	arig_settle(a);
+	read_announce(sv[1], line, sizeof(line));
+	ck_assert_str_eq(line, "ERR 104\n");
+	ck_assert_int_eq(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(sv[1]);
+	assert_idle(a, "after both");
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * run --guest's listen: the guest listens on the port and bridges to the
+ * given path while the listener lives; the port is free again after.
+ */
+START_TEST(test_run_listen_and_unlisten)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = NULL;
+	int h, lfd;
+
+	ck_assert_int_eq(gapps_listen_unix(a->apps, ECHO_PORT,
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path), -EADDRINUSE);
+	h = gapps_listen_unix(a->apps, 7100, VIRTIO_VSOCK_TYPE_STREAM,
+	    a->path);
+	ck_assert_int_ge(h, 0);
+	sc = arig_connect(a, 7100);
+	lfd = accept_local(a);
+	close(lfd);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	gapps_unlisten(a->apps, h, a->g->now);
+	arig_settle(a);
+	assert_idle(a, "after unlisten");
+	ck_assert_int_eq(script_connect(&a->g->sb, 7100,
+	    VIRTIO_VSOCK_TYPE_STREAM, a->g->now, &sc), 0);
+	arig_settle(a);
+	ck_assert(!sc->established);
+	ck_assert_int_ge(gapps_listen_unix(a->apps, 7100,
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path), 0);
+	arig_free(a);
+}
+END_TEST
+
 /* serve's SIGUSR1 line counts what is held now, not what ever was. */
 START_TEST(test_counters)
 {
@@ -562,6 +707,10 @@ gapps_suite(void)
 	tcase_add_test(life, test_bridge_nothing_after_rst);
 	tcase_add_test(life, test_bridge_no_shutdown_to_gone_peer);
 	tcase_add_test(life, test_counters);
+	tcase_add_test(life, test_bridge_peer_close_fails_local_writes);
+	tcase_add_test(life, test_bridge_local_close_is_full_shutdown);
+	tcase_add_test(life, test_run_connect_announces);
+	tcase_add_test(life, test_run_listen_and_unlisten);
 	suite_add_tcase(s, life);
 	return s;
 }

@@ -245,6 +245,62 @@ START_TEST(test_host_connect_ok_and_data)
 }
 END_TEST
 
+/*
+ * As pump, but a hang-up is never reported: the loop woke for data and
+ * the host closed right after, before its HUP was dispatched.
+ */
+static void
+pump_no_hup(struct mrig *r)
+{
+	struct pollfd p[MAXFD];
+	int i, n, rounds;
+
+	for (rounds = 0; rounds < 1000; rounds++) {
+		for (i = n = 0; i < MAXFD; i++)
+			if (r->watch[i] & VSOCK_EV_READ) {
+				p[n].fd = i;
+				p[n].events = POLLIN;
+				p[n++].revents = 0;
+			}
+		if (poll(p, (nfds_t)n, 0) <= 0)
+			return;
+		for (i = 0; i < n; i++)
+			if (p[i].revents & POLLIN)
+				muxer_handle(r->m, p[i].fd, VSOCK_EV_READ,
+				    r->w->now);
+	}
+}
+
+/*
+ * The host writes and closes; the loop first reports only its data, and
+ * its EOF is there to read before its hang-up is handled. The guest still gets one SHUTDOWN(RCV|SEND), as from Linux's
+ * close(), never SHUTDOWN(SEND) first: between the two a guest write
+ * would succeed where Linux fails it with EPIPE.
+ */
+START_TEST(test_host_close_read_before_hup)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+	struct vsock_hdr got;
+	char payload[64];
+	uint32_t lp;
+
+	lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	(void)lp;
+	put(fd, "x");
+	close(fd);
+	pump_no_hup(r);
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	got = wire_expect(r->w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	mrig_free(r);
+}
+END_TEST
+
 START_TEST(test_host_connect_refused_no_ok)
 {
 	struct mrig *r = mrig_new(0);
@@ -1102,6 +1158,7 @@ muxer_suite(void)
 
 	tcase_add_test(tc, test_host_connect_ok_and_data);
 	tcase_add_test(tc, test_host_connect_refused_no_ok);
+	tcase_add_test(tc, test_host_close_read_before_hup);
 	tcase_add_test(tc, test_host_connect_request_timeout);
 	tcase_add_loop_test(tc, test_bad_line_closed, 0,
 	    (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));

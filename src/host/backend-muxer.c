@@ -690,6 +690,15 @@ op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	return n;
 }
 
+/* Did the host close (AF_UNIX reports POLLHUP only once both ways are over)? */
+static bool
+host_hung_up(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = 0 };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLHUP);
+}
+
 /* ops.read: host bytes (or one whole message) for the guest. */
 static ssize_t
 op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
@@ -718,6 +727,15 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
 		    -errno;
+	/*
+	 * An EOF from a host that closed, read before its hang-up was
+	 * handled: not yet. The hang-up (always watched, level-triggered)
+	 * tells the device of the close first, so the guest gets one
+	 * SHUTDOWN(RCV|SEND) as from Linux's close(), never SHUTDOWN(SEND)
+	 * and RCV later: in between a guest write would not fail with EPIPE.
+	 */
+	if (n == 0 && !e->hup && host_hung_up(e->fd))
+		return -EAGAIN;
 	return n;
 }
 

@@ -1,0 +1,308 @@
+/* guest-endpoint.c - serve's UDS.guest: a run --guest program's connect/listen become guest sockets. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "guest-endpoint.h"
+#include "uds-path.h"
+#include "vsock.h"
+
+/* Clients still owing their first line; more are turned away. */
+#define GEP_MAX_CLIENTS	1024
+/* Longest request line (a LISTEN carries an AF_UNIX path). */
+#define GEP_LINE	256
+
+/* A client: before its line, or a LISTEN's control link after it. */
+struct gep_client {
+	int fd;
+	uint16_t type;			/* VIRTIO_VSOCK_TYPE_* of its endpoint */
+	char line[GEP_LINE];
+	size_t len;
+	int listen_handle;		/* >= 0: a LISTEN's control link */
+	struct gep_client *next;
+};
+
+/* One listening endpoint: UDS.guest or UDS.guest.seqpacket. */
+struct gep_end {
+	int fd;
+	uint16_t type;
+	char path[108];
+};
+
+struct gep {
+	struct loop *loop;
+	struct gapps *apps;
+	struct gep_end ends[2];
+	unsigned nends;
+	struct gep_client *clients;
+	unsigned nclients;
+};
+
+static void on_client(void *ctx, int fd, unsigned events, uint64_t now);
+
+/* Closes and forgets client c (a LISTEN's listener goes with it). */
+static void
+drop_client(struct gep *e, struct gep_client *c, uint64_t now, bool close_fd)
+{
+	struct gep_client **pp;
+
+	for (pp = &e->clients; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	if (c->listen_handle >= 0)
+		gapps_unlisten(e->apps, c->listen_handle, now);
+	loop_watch(e->loop, c->fd, 0, NULL, NULL);
+	if (close_fd)
+		close(c->fd);
+	e->nclients--;
+	free(c);
+}
+
+/* Sends a short reply line; a client that cannot take it is dropped. */
+static void
+reply(int fd, int error)
+{
+	char line[32];
+	int n = error ? snprintf(line, sizeof(line), "ERR %d\n", error) :
+	    snprintf(line, sizeof(line), "OK\n");
+
+	(void)!send(fd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Parses a decimal number below limit. */
+static int
+parse_num(const char *s, unsigned long long limit, unsigned long long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || *v > limit)
+		return -1;
+	return 0;
+}
+
+/* "CONNECT <cid> <port>": the bridge takes the client's fd. */
+static void
+do_connect(struct gep *e, struct gep_client *c, char *args, uint64_t now)
+{
+	char *cid = strtok(args, " "), *port = strtok(NULL, " ");
+	unsigned long long vc, vp;
+	uint16_t type = c->type;
+	int fd = c->fd, r;
+
+	if (cid == NULL || port == NULL || strtok(NULL, " ") != NULL ||
+	    parse_num(cid, UINT32_MAX, &vc) < 0 ||
+	    parse_num(port, UINT32_MAX, &vp) < 0) {
+		drop_client(e, c, now, true);
+		return;
+	}
+	drop_client(e, c, now, false);
+	r = gapps_connect_fd(e->apps, fd, vc, (uint32_t)vp, type, now);
+	if (r < 0) {
+		reply(fd, -r);
+		close(fd);
+	}
+}
+
+/* "LISTEN <port> stream|seqpacket <path>": the client stays as its link. */
+static void
+do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
+{
+	char *port = strtok(args, " "), *type = strtok(NULL, " ");
+	char *path = strtok(NULL, "");
+	unsigned long long vp;
+	uint16_t t;
+	int h;
+
+	if (port == NULL || type == NULL || path == NULL ||
+	    parse_num(port, UINT32_MAX - 1, &vp) < 0 ||
+	    (strcmp(type, "stream") != 0 && strcmp(type, "seqpacket") != 0) ||
+	    strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		drop_client(e, c, now, true);
+		return;
+	}
+	t = type[0] == 's' && type[1] == 'e' ? VIRTIO_VSOCK_TYPE_SEQPACKET :
+	    VIRTIO_VSOCK_TYPE_STREAM;
+	h = gapps_listen_unix(e->apps, (uint32_t)vp, t, path);
+	reply(c->fd, h < 0 ? -h : 0);
+	if (h < 0) {
+		drop_client(e, c, now, true);
+		return;
+	}
+	c->listen_handle = h;
+}
+
+/* A complete request line from c. */
+static void
+handle_line(struct gep *e, struct gep_client *c, uint64_t now)
+{
+	c->line[c->len - 1] = '\0';
+	if (strncmp(c->line, "CONNECT ", 8) == 0)
+		do_connect(e, c, c->line + 8, now);
+	else if (strncmp(c->line, "LISTEN ", 7) == 0 &&
+	    c->type == VIRTIO_VSOCK_TYPE_STREAM)
+		do_listen(e, c, c->line + 7, now);
+	else
+		drop_client(e, c, now, true);
+}
+
+/*
+ * A client's fd is readable: its request (a stream may deliver it in
+ * pieces; nothing follows it until the reply), or, on a LISTEN's link,
+ * the end of the program's listener.
+ */
+static void
+on_client(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct gep *e = ctx;
+	struct gep_client *c;
+	ssize_t n;
+
+	(void)events;
+	for (c = e->clients; c != NULL && c->fd != fd; c = c->next)
+		;
+	if (c == NULL)
+		return;
+	if (c->listen_handle >= 0) {
+		char junk[64];
+
+		n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			drop_client(e, c, now, true);
+		return;
+	}
+	n = recv(fd, c->line + c->len, sizeof(c->line) - c->len,
+	    MSG_DONTWAIT);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		drop_client(e, c, now, true);
+		return;
+	}
+	c->len += (size_t)n;
+	if (c->line[c->len - 1] == '\n' &&
+	    memchr(c->line, '\n', c->len) == c->line + c->len - 1)
+		handle_line(e, c, now);
+	else if (c->len == sizeof(c->line) || memchr(c->line, '\n', c->len))
+		drop_client(e, c, now, true);	/* too long, or more than a line */
+}
+
+/* A new client on an endpoint. */
+static void
+on_accept(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct gep *e = ctx;
+	struct gep_client *c;
+	unsigned i;
+	int cfd;
+
+	(void)events;
+	(void)now;
+	for (i = 0; i < e->nends && e->ends[i].fd != fd; i++)
+		;
+	if (i == e->nends)
+		return;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) >= 0) {
+		if (e->nclients >= GEP_MAX_CLIENTS ||
+		    (c = calloc(1, sizeof(*c))) == NULL) {
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		c->type = e->ends[i].type;
+		c->listen_handle = -1;
+		c->next = e->clients;
+		e->clients = c;
+		e->nclients++;
+		loop_watch(e->loop, cfd, VSOCK_EV_READ, on_client, e);
+	}
+}
+
+/* Listens on path with an AF_UNIX socket of type. */
+static int
+open_end(struct gep *e, const char *path, uint16_t type, char *err,
+    size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct gep_end *end = &e->ends[e->nends];
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (uds_path_prepare(path, err, errlen) < 0)
+		return -1;
+	fd = socket(AF_UNIX, (type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
+	    SOCK_SEQPACKET : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 128) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	end->fd = fd;
+	end->type = type;
+	strcpy(end->path, path);
+	e->nends++;
+	loop_watch(e->loop, fd, VSOCK_EV_READ, on_accept, e);
+	return 0;
+}
+
+int
+gep_new(struct loop *loop, const char *uds, struct gapps *apps,
+    bool seqpacket, struct gep **out, char *err, size_t errlen)
+{
+	struct gep *e = calloc(1, sizeof(*e));
+	char path[160];
+
+	*out = NULL;
+	if (e == NULL)
+		return -1;
+	e->loop = loop;
+	e->apps = apps;
+	snprintf(path, sizeof(path), "%s.guest", uds);
+	if (open_end(e, path, VIRTIO_VSOCK_TYPE_STREAM, err, errlen) < 0)
+		goto fail;
+	snprintf(path, sizeof(path), "%s.guest.seqpacket", uds);
+	if (seqpacket && open_end(e, path, VIRTIO_VSOCK_TYPE_SEQPACKET, err,
+	    errlen) < 0)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	gep_free(e, 0);
+	return -1;
+}
+
+void
+gep_free(struct gep *e, uint64_t now)
+{
+	unsigned i;
+
+	if (e == NULL)
+		return;
+	while (e->clients != NULL)
+		drop_client(e, e->clients, now, true);
+	for (i = 0; i < e->nends; i++) {
+		loop_watch(e->loop, e->ends[i].fd, 0, NULL, NULL);
+		close(e->ends[i].fd);
+		unlink(e->ends[i].path);
+	}
+	free(e);
+}

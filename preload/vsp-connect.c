@@ -1,0 +1,378 @@
+/* vsp-connect.c - connect() and listen() of AF_VSOCK sockets, host role and guest role. */
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vsp.h"
+
+/* Milliseconds of a timeval, 0 meaning "no timeout" as for SO_*TIMEO. */
+static int
+tv_ms(const struct timeval *tv)
+{
+	long long ms = (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000;
+
+	if (ms <= 0)
+		return -1;
+	return ms > 3600000 ? 3600000 : (int)ms;
+}
+
+/* Monotonic milliseconds, for the deadline of a handshake. */
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for fd readable until deadline (-1: forever); 0, or -1 ETIMEDOUT. */
+static int
+wait_readable(int fd, long long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r, left;
+
+	for (;;) {
+		left = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		if (deadline >= 0 && left < 0)
+			left = 0;
+		r = poll(&p, 1, left);
+		if (r > 0)
+			return 0;
+		if (r == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * Reads one reply line: byte by byte on a stream (nothing after the line
+ * may be taken from the program), one message on SEQPACKET. Returns its
+ * length without "\n"; EOF or a reset is ECONNRESET, as Linux's
+ * vsock_connect() reports a connection reset while connecting.
+ */
+int
+vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms)
+{
+	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	size_t n = 0;
+	ssize_t r;
+
+	for (;;) {
+		if (wait_readable(fd, deadline) < 0)
+			return -1;
+		if (type == SOCK_SEQPACKET)
+			r = recv(fd, line, len - 1, MSG_DONTWAIT);
+		else
+			r = recv(fd, line + n, 1, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r <= 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		n += (size_t)r;
+		if (line[n - 1] == '\n' || n == len - 1)
+			break;
+	}
+	if (line[n - 1] != '\n') {
+		errno = EPROTO;
+		return -1;
+	}
+	line[n - 1] = '\0';
+	return (int)(n - 1);
+}
+
+/* Writes all of buf (a short control line) to fd. */
+static int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t r;
+
+	while (len > 0) {
+		r = send(fd, buf, len, MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			poll(&p, 1, 1000);
+			continue;
+		}
+		if (r <= 0)
+			return -1;
+		buf += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* AF_UNIX address of path; -1 ENAMETOOLONG. */
+static int
+unix_addr(struct sockaddr_un *sa, const char *path)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sa->sun_path, path);
+	return 0;
+}
+
+/*
+ * Connects fd to vsockemu's socket at path, blocking even for a
+ * non-blocking fd (AF_UNIX connects at once or refuses). No vsockemu there
+ * is ECONNREFUSED, as a real socket with nobody behind it.
+ */
+static int
+unix_connect_path(int fd, const char *path)
+{
+	struct sockaddr_un sa;
+
+	if (unix_addr(&sa, path) < 0)
+		return -1;
+	while (vsp_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+			poll(&p, 1, 10);
+			continue;
+		}
+		if (errno == ENOENT)
+			errno = ECONNREFUSED;
+		return -1;
+	}
+	return 0;
+}
+
+/* "OK <port>" or "ERR <errno>" from vsockemu: 0 with *port, or -1 errno. */
+static int
+parse_reply(const char *line, uint32_t *port)
+{
+	unsigned long v;
+	char *end;
+
+	if (strncmp(line, "OK", 2) == 0) {
+		*port = VMADDR_PORT_ANY;
+		if (line[2] == ' ') {
+			v = strtoul(line + 3, &end, 10);
+			if (*end == '\0' && v <= UINT32_MAX)
+				*port = (uint32_t)v;
+		}
+		return 0;
+	}
+	if (strncmp(line, "ERR ", 4) == 0) {
+		v = strtoul(line + 4, &end, 10);
+		errno = (*end == '\0' && v > 0 && v < 4096) ? (int)v :
+		    ECONNRESET;
+		return -1;
+	}
+	errno = EPROTO;
+	return -1;
+}
+
+/* The path of vsockemu's socket for our role and type. */
+static void
+endpoint_path(char *path, size_t len, int type)
+{
+	snprintf(path, len, "%s%s%s", vsp_cfg.uds,
+	    vsp_cfg.role == VSP_ROLE_GUEST ? ".guest" : "",
+	    type == SOCK_SEQPACKET ? ".seqpacket" : "");
+}
+
+/*
+ * Host role: Firecracker's "CONNECT P" on UDS, its "OK local_port" taken.
+ * Guest role: "CONNECT CID P" on UDS.guest, answered once the simulated
+ * guest's connection is established or failed ("ERR errno").
+ */
+int
+vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
+{
+	char path[160], line[64];
+	uint32_t port;
+	int n, flags, fdflags;
+
+	if (s->state == VSP_CONNECTED) {
+		errno = EISCONN;	/* Linux: vsock_connect(), SS_CONNECTED */
+		return -1;
+	}
+	if (s->state == VSP_LISTENING) {
+		errno = EINVAL;
+		return -1;
+	}
+	/*
+	 * Linux: vhost_transport_send_pkt() finds no guest with that CID and
+	 * the connect fails with ENODEV.
+	 */
+	if (vsp_cfg.role == VSP_ROLE_HOST && to->svm_cid != vsp_cfg.guest_cid) {
+		errno = ENODEV;
+		return -1;
+	}
+	endpoint_path(path, sizeof(path), s->type);
+	if (unix_connect_path(fd, path) < 0)
+		return -1;
+	if (vsp_cfg.role == VSP_ROLE_HOST)
+		n = snprintf(line, sizeof(line), "CONNECT %u\n", to->svm_port);
+	else
+		n = snprintf(line, sizeof(line), "CONNECT %u %u\n",
+		    to->svm_cid, to->svm_port);
+	flags = fcntl(fd, F_GETFL);
+	fdflags = fcntl(fd, F_GETFD);
+	if (write_all(fd, line, (size_t)n) < 0 ||
+	    vsp_read_line(fd, s->type, line, sizeof(line),
+	    tv_ms(&s->connect_timeout)) < 0 || parse_reply(line, &port) < 0) {
+		int e = errno;
+
+		/* The AF_UNIX socket is spent; a fresh one lets the program retry. */
+		int nfd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
+
+		if (nfd >= 0) {
+			vsp_real_dup3(nfd, fd, 
+			    (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+			vsp_real_close(nfd);
+			fcntl(fd, F_SETFL, flags);
+		}
+		errno = e;
+		return -1;
+	}
+	s->state = VSP_CONNECTED;
+	s->peer = *to;
+	s->peer.svm_family = AF_VSOCK;
+	s->local.svm_cid = vsp_local_cid();
+	s->local.svm_port = port;
+	s->bound = true;
+	return 0;
+}
+
+/* Is there a live listener at path? (A stale file is replaced, as serve does.) */
+static bool
+path_live(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, r;
+
+	if (unix_addr(&sa, path) < 0 || access(path, F_OK) < 0)
+		return false;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true;
+	r = vsp_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (r < 0 && errno == EPROTOTYPE) {
+		vsp_real_close(fd);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		r = vsp_real_connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	vsp_real_close(fd);
+	return r == 0;
+}
+
+/* Binds fd's AF_UNIX socket to path (a stale file replaced) and listens. */
+static int
+unix_listen(int fd, const char *path, int backlog)
+{
+	struct sockaddr_un sa;
+
+	if (unix_addr(&sa, path) < 0)
+		return -1;
+	if (path_live(path)) {
+		errno = EADDRINUSE;	/* Linux: __vsock_bind_connectible() */
+		return -1;
+	}
+	unlink(path);
+	if (vsp_real_bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    vsp_real_listen(fd, backlog) < 0)
+		return -1;
+	return 0;
+}
+
+/* Guest role: asks serve to listen on the port and bridge to our file. */
+static int
+guest_listen_ctl(struct vsp_sock *s)
+{
+	char path[160], line[256];
+	uint32_t port;
+	int ctl, n;
+
+	endpoint_path(path, sizeof(path), SOCK_STREAM);
+	ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ctl < 0)
+		return -1;
+	n = snprintf(line, sizeof(line), "LISTEN %u %s %s\n",
+	    s->local.svm_port, s->type == SOCK_SEQPACKET ? "seqpacket" :
+	    "stream", s->path);
+	if (unix_connect_path(ctl, path) < 0 ||
+	    write_all(ctl, line, (size_t)n) < 0 ||
+	    vsp_read_line(ctl, SOCK_STREAM, line, sizeof(line), 10000) < 0 ||
+	    parse_reply(line, &port) < 0) {
+		int e = errno;
+
+		vsp_real_close(ctl);
+		errno = e;
+		return -1;
+	}
+	s->ctl_fd = ctl;
+	return 0;
+}
+
+/*
+ * Host role: a listener at UDS_P, where serve's muxer takes guest
+ * connections to host port P (Firecracker's convention). Guest role: a
+ * private listener that serve bridges each accepted guest connection to.
+ */
+int
+vsp_listen(int fd, struct vsp_sock *s, int backlog)
+{
+	char path[256];
+	int n;
+
+	if (s->state == VSP_LISTENING)
+		return vsp_real_listen(fd, backlog);
+	if (s->state != VSP_OPEN) {
+		errno = EINVAL;	/* Linux: vsock_listen(), not SS_UNCONNECTED */
+		return -1;
+	}
+	vsp_auto_bind(s);
+	if (vsp_cfg.role == VSP_ROLE_HOST)
+		n = snprintf(path, sizeof(path), "%s_%u", vsp_cfg.uds,
+		    s->local.svm_port);
+	else
+		n = snprintf(path, sizeof(path), "%s/l%u-%d-%d",
+		    vsp_cfg.run_dir[0] ? vsp_cfg.run_dir : "/tmp",
+		    s->local.svm_port, (int)getpid(), fd);
+	if (n < 0 || (size_t)n >= sizeof(s->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(s->path, path, (size_t)n + 1);
+	if (unix_listen(fd, s->path, backlog) < 0) {
+		s->path[0] = '\0';
+		return -1;
+	}
+	if (vsp_cfg.role == VSP_ROLE_GUEST && guest_listen_ctl(s) < 0) {
+		int e = errno;
+
+		unlink(s->path);
+		s->path[0] = '\0';
+		errno = e;
+		return -1;
+	}
+	s->state = VSP_LISTENING;
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* vsp.h - libvsockemu-preload internals: AF_VSOCK sockets carried by AF_UNIX sockets. */
+#ifndef VSP_H
+#define VSP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <linux/vm_sockets.h>
+
+/* Highest fd the table tracks; a vsock socket above it fails with EMFILE. */
+#define VSP_MAX_FD	65536
+
+/* Which side of the vsockemu instance the program plays. */
+enum vsp_role {
+	VSP_ROLE_NONE,		/* not configured: socket(AF_VSOCK) fails */
+	VSP_ROLE_HOST,		/* CID 2, through serve's Firecracker muxer */
+	VSP_ROLE_GUEST,		/* the simulated guest's CID, through UDS.guest */
+};
+
+/* Where a vsock socket is in its life. */
+enum vsp_state {
+	VSP_FREE,		/* fd is not a vsock socket */
+	VSP_OPEN,		/* socket() done, maybe bound */
+	VSP_LISTENING,
+	VSP_CONNECTED,
+};
+
+/* What the library knows of one AF_VSOCK fd (the fd is a real AF_UNIX socket). */
+struct vsp_sock {
+	enum vsp_state state;
+	int type;			/* SOCK_STREAM or SOCK_SEQPACKET */
+	bool bound;
+	struct sockaddr_vm local, peer;
+	int ctl_fd;			/* guest listener: its serve control link */
+	char path[108];			/* listener file to unlink at close */
+	uint64_t buf_size, buf_min, buf_max;
+	struct timeval connect_timeout;
+	int rcvlowat;
+};
+
+/* The configuration run put in the environment. */
+struct vsp_config {
+	enum vsp_role role;
+	char uds[108];
+	uint32_t guest_cid;		/* the simulated guest's CID */
+	char run_dir[80];		/* guest role: where listener files go */
+};
+
+extern struct vsp_config vsp_cfg;
+
+/* The next symbol of name (libc's), resolved once. */
+void *vsp_next(const char *name);
+
+/* The vsock socket behind fd, or NULL (not vsock, or out of range). */
+struct vsp_sock *vsp_get(int fd);
+
+/* Starts tracking fd as a vsock socket of type; NULL: EMFILE. */
+struct vsp_sock *vsp_track(int fd, int type);
+
+/* Forgets fd (closing a listener's control link and file). */
+void vsp_forget(int fd);
+
+/* Our own CID in the configured role. */
+uint32_t vsp_local_cid(void);
+
+/* connect() of a vsock socket; errno as Linux's vsock_connect() gives. */
+int vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to);
+
+/* listen() of a vsock socket: a host listener at UDS_P or a guest one. */
+int vsp_listen(int fd, struct vsp_sock *s, int backlog);
+
+/* Assigns a port to an unbound socket, as vsock_auto_bind() does. */
+void vsp_auto_bind(struct vsp_sock *s);
+
+/* Reads one "\n"-ended reply line from fd within timeout_ms; -1 errno. */
+int vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms);
+
+/* Calls of libc, resolved past us. */
+int vsp_real_close(int fd);
+int vsp_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
+int vsp_real_dup3(int fd, int fd2, int flags);
+int vsp_real_bind(int fd, const struct sockaddr *sa, socklen_t len);
+int vsp_real_listen(int fd, int backlog);
+
+#endif

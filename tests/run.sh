@@ -1,0 +1,159 @@
+#!/bin/sh
+# run.sh - `vsockemu run`: unmodified socat (and Python, if present) with
+# AF_VSOCK sockets as host and as guest programs of one `serve`.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+emu=$(cd "${top_builddir:-.}" && pwd)/emu/vsockemu
+command -v socat >/dev/null 2>&1 || { echo "SKIP: socat not installed"; exit 77; }
+socat -V 2>/dev/null | grep -q 'WITH_VSOCK 1' ||
+    { echo "SKIP: socat without VSOCK"; exit 77; }
+
+work=$(mktemp -d /tmp/vsockemu-run-XXXXXX)
+cd "$work" || exit 99
+export TMPDIR="$work"
+fail=0
+pid=""
+helpers=""
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$helpers" ] && kill $helpers 2>/dev/null; cd /; rm -rf "$work"' EXIT
+
+"$emu" serve -q --guest 52=echo --guest 53=echo,seqpacket --uds ./v.sock \
+    2>serve.err &
+pid=$!
+wait_for test -S ./v.sock.guest || { cat serve.err; exit 99; }
+
+head -c 10485760 /dev/urandom > a.bin
+head -c 10485760 /dev/urandom > b.bin
+
+# listening PATTERN LOG: socat -d -d said it listens.
+listening() { grep -q "listening on" "$1"; }
+
+# --- guest server, host client: 10 MiB each way, half-close host -> guest ---
+"$emu" run --guest ./v.sock -- socat -d -d -t 30 VSOCK-LISTEN:5000 \
+    SYSTEM:'cat > g_in.bin; cat b.bin' 2> gsrv.log &
+helpers="$helpers $!"; gsrv=$!
+wait_for listening gsrv.log || cat gsrv.log
+timeout 60 "$emu" run --host ./v.sock -- socat -t 30 - VSOCK-CONNECT:3:5000 \
+    < a.bin > h_in.bin
+wait $gsrv
+check "guest socat server got the host's 10 MiB (sha256), EOF by half-close" \
+    test "$(sha256sum < a.bin)" = "$(sha256sum < g_in.bin)"
+check "host socat client got the guest's 10 MiB after its half-close" \
+    test "$(sha256sum < b.bin)" = "$(sha256sum < h_in.bin)"
+
+# --- host server, guest client: the same, half-close guest -> host ---
+rm -f g_in.bin h_in.bin
+"$emu" run --host ./v.sock -- socat -d -d -t 30 VSOCK-LISTEN:6000 \
+    SYSTEM:'cat > h_in.bin; cat b.bin' 2> hsrv.log &
+helpers="$helpers $!"; hsrv=$!
+wait_for listening hsrv.log || cat hsrv.log
+timeout 60 "$emu" run --guest ./v.sock -- socat -t 30 - VSOCK-CONNECT:2:6000 \
+    < a.bin > g_in.bin
+wait $hsrv
+check "host socat server got the guest's 10 MiB (sha256), EOF by half-close" \
+    test "$(sha256sum < a.bin)" = "$(sha256sum < h_in.bin)"
+check "guest socat client got the host's 10 MiB after its half-close" \
+    test "$(sha256sum < b.bin)" = "$(sha256sum < g_in.bin)"
+
+# --- errors as Linux gives them ---
+timeout 10 "$emu" run --host ./v.sock -- socat - VSOCK-CONNECT:3:9999 \
+    < /dev/null 2> refused.err
+check "host connect to a guest port nobody listens on: ECONNRESET" \
+    grep -q "Connection reset by peer" refused.err
+timeout 10 "$emu" run --guest ./v.sock -- socat - VSOCK-CONNECT:2:9999 \
+    < /dev/null 2> grefused.err
+check "guest connect to a host port nobody listens on: ECONNRESET" \
+    grep -q "Connection reset by peer" grefused.err
+timeout 10 "$emu" run --host ./v.sock -- socat - VSOCK-CONNECT:7:52 \
+    < /dev/null 2> nodev.err
+check "host connect to a CID with no guest: ENODEV (vhost_transport_send_pkt)" \
+    grep -q "No such device" nodev.err
+echo ping | timeout 10 "$emu" run --host ./v.sock -- socat -t 5 - \
+    VSOCK-CONNECT:3:52 > echo.out 2>&1
+check "host client reaches the guest's echo service" \
+    grep -q ping echo.out
+
+# --- Python's socket.AF_VSOCK in both roles (skipped without python3) ---
+cat > srv.py <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+s.bind((socket.VMADDR_CID_ANY, int(sys.argv[1])))
+s.listen(1)
+print("listening on", s.getsockname(), flush=True)
+c, addr = s.accept()
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    data += b
+c.sendall(data[::-1])
+print("peer", addr[0], "local", c.getsockname()[0], flush=True)
+c.close()
+PY
+cat > cli.py <<'PY'
+import socket, sys
+c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+c.connect((int(sys.argv[1]), int(sys.argv[2])))
+c.sendall(b"vsock from python")
+c.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = c.recv(65536)
+    if not b:
+        break
+    data += b
+print(data.decode(), "peer", c.getpeername(), "local", c.getsockname()[0])
+PY
+if command -v python3 >/dev/null 2>&1; then
+	"$emu" run --guest ./v.sock -- python3 srv.py 7000 > gpy.log 2>&1 &
+	helpers="$helpers $!"; gpy=$!
+	wait_for grep -q listening gpy.log
+	timeout 30 "$emu" run --host ./v.sock -- python3 cli.py 3 7000 > hpy.log 2>&1
+	wait $gpy
+	check "python guest server / host client: data, half-close, addresses" \
+	    sh -c "grep -q 'nohtyp morf kcosv peer (3, 7000) local 2' hpy.log &&
+	    grep -q 'listening on (3, 7000)' gpy.log &&
+	    grep -q 'peer 2 local 3' gpy.log"
+	"$emu" run --host ./v.sock -- python3 srv.py 7001 > hpy.log 2>&1 &
+	helpers="$helpers $!"; hpy=$!
+	wait_for grep -q listening hpy.log
+	timeout 30 "$emu" run --guest ./v.sock -- python3 cli.py 2 7001 > gpy.log 2>&1
+	wait $hpy
+	check "python host server / guest client: data, half-close, addresses" \
+	    sh -c "grep -q 'nohtyp morf kcosv peer (2, 7001) local 3' gpy.log &&
+	    grep -q 'listening on (2, 7001)' hpy.log &&
+	    grep -q 'peer 3 local 2' hpy.log"
+else
+	echo "SKIP: python3 not installed: no Python AF_VSOCK pair"
+fi
+
+# --- UDS.guest takes untrusted lines: a bad one is closed, nothing else ---
+long=$(head -c 300 /dev/zero | tr '\0' 'x')
+for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
+    'CONNECT x 5\n' 'LISTEN 5000 dgram /tmp/x\n' 'LISTEN 4294967295 stream /x\n' \
+    'LISTEN 5000 stream\n' 'FOO\n' 'CONNECT 2 52 9\n' "$long\\n"; do
+	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock.guest > bad.out
+	rc=$?	# 0: connected, then closed by serve
+	shown=$(printf %s "$line" | tr -d '\\' | cut -c1-40)
+	check "UDS.guest, bad line '$shown': closed, no answer" \
+	    sh -c "[ $rc = 0 ] && test ! -s bad.out"
+done
+printf 'LISTEN 52 stream %s/x\n' "$work" | socat -t 5 - \
+    UNIX-CONNECT:./v.sock.guest > inuse.out
+check "UDS.guest LISTEN on a port the guest uses: ERR EADDRINUSE" \
+    grep -q "^ERR 98$" inuse.out
+
+# --- run itself: no serve, a static binary ---
+timeout 10 "$emu" run --host ./nothing.sock -- socat - VSOCK-CONNECT:3:52 \
+    < /dev/null 2> noserve.err
+rc=$?
+check "no serve behind UDS: exit 2 with one line" \
+    sh -c "[ $rc = 2 ] && grep -q 'no vsockemu serve answers' noserve.err"
+if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+	timeout 10 "$emu" run --host ./v.sock -- /bin/busybox true 2> static.err
+	rc=$?
+	check "a static binary is refused: exit 2, said plainly" \
+	    sh -c "[ $rc = 2 ] && grep -q 'statically linked' static.err"
+fi
+
+exit $fail
