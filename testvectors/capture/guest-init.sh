@@ -47,9 +47,10 @@ wait_for() {
 	done
 }
 
-# run PART CID: the scenario's server or client, bounded; says its status.
+# run PART CID [EXTRA]: the scenario's server or client, bounded by its
+# TIMEOUT plus EXTRA seconds; says its status.
 run() {
-	timeout "${TIMEOUT:-60}" sh -c ". /scenario.sh;
+	timeout "$((${TIMEOUT:-60} + ${3:-0}))" sh -c ". /scenario.sh;
 	    scenario_load $scenario && $1 $2"
 	say "$1-exit $?"
 }
@@ -79,9 +80,9 @@ stop_capture() {
 	say "PCAP-END"
 }
 
-# server_bg CID: start the server part and wait until it is ready.
+# server_bg CID [EXTRA]: start the server part and wait until it is ready.
 server_bg() {
-	run server "$1" > /tmp/server.out 2>&1 &
+	run server "$1" "${2:-0}" > /tmp/server.out 2>&1 &
 	server_pid=$!
 	wait_for /tmp/server.out 'listening\|bound\|ready\|VSE-server-exit' 20 ||
 	    say "ERROR server not ready"
@@ -106,7 +107,9 @@ nested)
 	load nested
 	start_capture
 	[ "$INITIATOR" = host ] && part=server || part=client
-	[ "$part" = client ] && server_bg 2
+	# The server's time starts before the nested guest boots (a minute
+	# or more under TCG): it gets the nested guest's time limit on top.
+	[ "$part" = client ] && server_bg 2 "${L2_TIMEOUT:-240}"
 	say "l2 start"
 	timeout "${L2_TIMEOUT:-240}" qemu-system-x86_64 \
 	    -M microvm,accel=kvm -cpu host -m 192M -smp 1 \
@@ -138,6 +141,10 @@ l2)
 	else
 		run client 2
 	fi
+	# Stay up a while: the host side may still close after this side's
+	# program ended, and its last packets (a late RST, a credit update)
+	# are tapped only while this guest is there to take them.
+	sleep "${L2_LINGER:-5}"
 	;;
 *)
 	say "ERROR unknown vse.mode '$mode'"
