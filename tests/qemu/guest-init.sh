@@ -62,6 +62,11 @@ for d in /sys/bus/virtio/devices/*; do
 done
 say seqpacket "$(seqpacket-echo check 2 5002)"
 
+# Both sides half-close, then close (issue 15): to PATH_5003 the guest
+# shuts down writing first, to PATH_5004 the host does.
+say half-close-guest-first "$(half-close first vsock 2 5003)"
+say half-close-host-first "$(half-close second vsock 2 5004)"
+
 # Host -> guest: an echo on port 52, a 4 MiB sink on 60, a half-close
 # check on 61 (reply only after the host's EOF), "done" on 99.
 socat VSOCK-LISTEN:52,fork EXEC:cat &

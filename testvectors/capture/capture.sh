@@ -12,12 +12,16 @@
 #   nested    the TCG guest is the host (vhost-vsock, CID 2) of a KVM guest
 #             (microvm, CID 3) running the other side; tapped on the host's
 #             vsockmon0 as a real host-side capture: linux61-vhost-NAME.pcap.
-# Scenarios are scenarios/NAME.sh (all of them by default). A scenario with
-# GZIP=1 is written gzipped (.pcap.gz). OUTDIR defaults to testvectors/.
-# Needs root only to install missing Debian packages.
+# Scenarios are scenarios/NAME.sh and the rows of matrix.table (all of them
+# by default; scenario.sh reads both). A scenario with GZIP=1 is written
+# gzipped (.pcap.gz); a table row's traces go to OUTDIR/matrix/. OUTDIR
+# defaults to testvectors/. A trace tcpdump dropped packets from is an
+# error. Needs root only to install missing Debian packages.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+SCENARIO_DIR=$here/scenarios SCENARIO_TABLE=$here/matrix.table
+. "$here/scenario.sh"
 out=$(cd "$here/.." && pwd)
 work=${TMPDIR:-/tmp}/vsockemu-capture
 modes=all
@@ -88,23 +92,27 @@ boot() {
 	    < /dev/null > "$work/logs/$2-$1.log" 2>&1
 }
 
-# extract LOG PCAP: the base64 between the markers, decoded.
+# extract LOG PCAP: the gzipped base64 between the markers, decoded.
 extract() {
 	tr -d '\r' < "$1" | sed -n '/^VSE-PCAP-BEGIN/,/^VSE-PCAP-END/p' |
-	    sed '1d;$d' | base64 -d > "$2"
+	    sed '1d;$d' | base64 -d | gzip -dc > "$2"
 }
 
 # capture MODE NAME: record one scenario and install its trace(s) in $out.
 capture() {
-	m=$1 s=$2 INITIATOR=guest GZIP= MODES="loopback nested"
-	. "$here/scenarios/$s.sh"
+	m=$1 s=$2
+	scenario_load "$s" || { log "$s: no such scenario"; return 1; }
 	case " $MODES " in *" $m "*) ;; *) return 0 ;; esac
 	[ "$m" = loopback ] && base=linux61-lo-$s || base=linux61-vhost-$s
+	dest=$out${SUBDIR:+/$SUBDIR}
+	mkdir -p "$dest"
 	l=$work/logs/$s-$m.log start=$(date +%s)
 	boot "$m" "$s" || log "$s ($m): qemu exited $?"
 	grep -a '^VSE-' "$l" | tr -d '\r' | sed "s/^/  $s ($m): /" >&2
 	grep -aq 'client-exit 0' "$l" && grep -aq 'server-exit 0' "$l" ||
 	    { log "$s ($m): a side failed, see $l"; return 1; }
+	grep -aq ' 0 packets dropped by kernel' "$l" ||
+	    { log "$s ($m): tcpdump dropped packets, see $l"; return 1; }
 	extract "$l" "$work/$base.pcap" ||
 	    { log "$s ($m): no capture in $l"; return 1; }
 	files=$base.pcap
@@ -115,20 +123,20 @@ capture() {
 		files="$files $base.vm.pcap"
 	fi
 	for f in $files; do
-		rm -f "$out/$f" "$out/$f.gz"
+		rm -f "$dest/$f" "$dest/$f.gz"
 		if [ -n "$GZIP" ]; then
-			gzip -9n < "$work/$f" > "$out/$f.gz"
+			gzip -9n < "$work/$f" > "$dest/$f.gz"
 		else
-			cp "$work/$f" "$out/$f"
+			cp "$work/$f" "$dest/$f"
 		fi
 	done
-	log "$s ($m): $(( $(date +%s) - start )) s: $(cd "$out" && ls -s "$base".* | tr '\n' ' ')"
+	log "$s ($m): $(( $(date +%s) - start )) s: $(cd "$dest" && ls -s "$base".* | tr '\n' ' ')"
 }
 
 need
 kernel
 build
-[ $# -gt 0 ] || set -- $(cd "$here/scenarios" && ls | sed 's/\.sh$//')
+[ $# -gt 0 ] || set -- $(scenario_names)
 fail=0
 for mode in $modes; do
 	for s; do

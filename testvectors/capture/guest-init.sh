@@ -2,15 +2,16 @@
 # guest-init.sh - /init of the capture guests: run one scenario under vsockmon, print the pcap.
 #
 # Kernel command line:
-#   vse.scenario=NAME   scenarios/NAME.sh defines server(), client CID, and
+#   vse.scenario=NAME   scenarios/NAME.sh or a row of matrix.table (loaded
+#                       by /scenario.sh) defines server(), client CID, and
 #                       INITIATOR=guest|host (which side connects)
 #   vse.mode=loopback   both sides in this guest over CID 1 (vsock_loopback)
 #   vse.mode=nested     this guest is the host (CID 2, vhost-vsock); it runs
 #                       a KVM guest (CID 3) with the other side
 #   vse.mode=l2         this is that nested guest: run vse.part (server or
 #                       client) against CID 2, then power off
-# The capture comes out on the console as base64 between VSE-PCAP-BEGIN and
-# VSE-PCAP-END; status lines start with VSE-.
+# The capture comes out on the console gzipped, as base64 between
+# VSE-PCAP-BEGIN and VSE-PCAP-END; status lines start with VSE-.
 
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -25,7 +26,8 @@ bye() { sync; poweroff -f; }
 
 scenario=$(arg scenario) mode=$(arg mode)
 export VSE_MODE=$mode
-. "/scenarios/$scenario.sh" || { say "ERROR no scenario $scenario"; bye; }
+. /scenario.sh
+scenario_load "$scenario" || { say "ERROR no scenario $scenario"; bye; }
 
 # load LIST: insmod the modules of /etc/modules-LIST in order.
 load() {
@@ -45,39 +47,44 @@ wait_for() {
 	done
 }
 
-# run PART CID: the scenario's server or client, bounded; says its status.
+# run PART CID [EXTRA]: the scenario's server or client, bounded by its
+# TIMEOUT plus EXTRA seconds; says its status.
 run() {
-	timeout "${TIMEOUT:-60}" sh -c ". /scenarios/$scenario.sh; $1 $2"
+	timeout "$((${TIMEOUT:-60} + ${3:-0}))" sh -c ". /scenario.sh;
+	    scenario_load $scenario && $1 $2"
 	say "$1-exit $?"
 }
 
-# start_capture: vsockmon0 up and tcpdump writing /tmp/trace.pcap.
+# start_capture: vsockmon0 up and tcpdump writing /tmp/trace.pcap (whole
+# packets unless the scenario sets SNAPLEN; a 16 MiB kernel buffer, so a
+# long transfer loses nothing: capture.sh rejects a trace with drops).
 start_capture() {
 	ip link add name vsockmon0 type vsockmon && ip link set vsockmon0 up ||
 	    say "ERROR vsockmon0"
-	tcpdump -Z root -U -s 0 -i vsockmon0 -w /tmp/trace.pcap \
-	    2>/tmp/tcpdump.err &
+	tcpdump -Z root -U -B 16384 -s "${SNAPLEN:-0}" -i vsockmon0 \
+	    -w /tmp/trace.pcap 2>/tmp/tcpdump.err &
 	tcpdump_pid=$!
 	wait_for /tmp/tcpdump.err "listening on" 20 ||
 	    say "ERROR tcpdump: $(cat /tmp/tcpdump.err)"
 }
 
-# stop_capture: let the last packets through, stop tcpdump, print the file.
+# stop_capture: let the last packets through, stop tcpdump, print the file
+# gzipped (a serial console is slow, and header-only traces are large).
 stop_capture() {
 	sleep 1
 	kill -INT "$tcpdump_pid"
 	wait "$tcpdump_pid"
 	say "tcpdump $(tail -n 3 /tmp/tcpdump.err | tr '\n' ' ')"
-	say "PCAP-BEGIN $(wc -c < /tmp/trace.pcap)"
-	base64 /tmp/trace.pcap
+	say "PCAP-BEGIN $(wc -c < /tmp/trace.pcap) gzip"
+	gzip -c /tmp/trace.pcap | base64
 	say "PCAP-END"
 }
 
-# server_bg CID: start the server part and wait until it is ready.
+# server_bg CID [EXTRA]: start the server part and wait until it is ready.
 server_bg() {
-	run server "$1" > /tmp/server.out 2>&1 &
+	run server "$1" "${2:-0}" > /tmp/server.out 2>&1 &
 	server_pid=$!
-	wait_for /tmp/server.out 'listening\|bound\|VSE-server-exit' 20 ||
+	wait_for /tmp/server.out 'listening\|bound\|ready\|VSE-server-exit' 20 ||
 	    say "ERROR server not ready"
 }
 
@@ -100,7 +107,9 @@ nested)
 	load nested
 	start_capture
 	[ "$INITIATOR" = host ] && part=server || part=client
-	[ "$part" = client ] && server_bg 2
+	# The server's time starts before the nested guest boots (a minute
+	# or more under TCG): it gets the nested guest's time limit on top.
+	[ "$part" = client ] && server_bg 2 "${L2_TIMEOUT:-240}"
 	say "l2 start"
 	timeout "${L2_TIMEOUT:-240}" qemu-system-x86_64 \
 	    -M microvm,accel=kvm -cpu host -m 192M -smp 1 \
@@ -126,12 +135,16 @@ l2)
 	if [ "$part" = server ]; then
 		run server 2 > /tmp/server.out 2>&1 &
 		server_pid=$!
-		wait_for /tmp/server.out 'listening\|bound' 20
+		wait_for /tmp/server.out 'listening\|bound\|ready' 20
 		say READY
 		finish_server
 	else
 		run client 2
 	fi
+	# Stay up a while: the host side may still close after this side's
+	# program ended, and its last packets (a late RST, a credit update)
+	# are tapped only while this guest is there to take them.
+	sleep "${L2_LINGER:-5}"
 	;;
 *)
 	say "ERROR unknown vse.mode '$mode'"

@@ -60,6 +60,7 @@ copy_bin socat
 cp "$here/guest-init.sh" "$tree/init"
 chmod 755 "$tree/init"
 cp "$here"/scenarios/*.sh "$tree/scenarios/"
+cp "$here/scenario.sh" "$here/matrix.table" "$tree/"
 echo "root:x:0:0:root:/root:/bin/sh" > "$tree/etc/passwd"
 echo "root:x:0:" > "$tree/etc/group"
 for m in virtio_mmio vmw_vsock_virtio_transport; do

@@ -10,13 +10,23 @@
 #include <linux/vm_sockets.h>
 
 /*
- * usage: vsock-play [-rs] [-n COUNT] [-b BUFSIZE] listen|bind|connect CID PORT
- *            [ACTION...]
+ * usage: vsock-play [-rs] [-n COUNT] [-b BUFSIZE] [-B BACKLOG] [-R REFUSED]
+ *            listen|bind|hold|nothing|connect CID PORT [ACTION...]
  * listen accepts COUNT connections (each served by a child running the
- * actions); bind only binds, sleeps and exits; connect makes COUNT
- * connections at once (each in a child). -s is SOCK_SEQPACKET, -b sets
- * SO_VM_SOCKETS_BUFFER_SIZE. Actions run in order on each connection:
+ * actions); bind only binds and runs the actions (sleep) on the bound
+ * socket; hold listens with the backlog and never accepts; nothing opens no
+ * socket at all (a port where nothing listens) and prints "ready"; connect
+ * makes COUNT connections at once (each in a child). -s is SOCK_SEQPACKET,
+ * -b sets SO_VM_SOCKETS_BUFFER_SIZE before connect or listen, -B is
+ * listen()'s backlog (default max(COUNT, 64)); -r: every connect must be
+ * refused; -R K: exactly K of the COUNT connects are refused, the others
+ * run the actions. Actions run in order on each connection:
  *   send:N[:CHUNK]    write N bytes of a fixed text pattern, CHUNK at a time
+ *                     (SEQPACKET: each CHUNK is one message)
+ *   flood:N[:CHUNK]   like send, but the peer must stop it first: a write
+ *                     failing with EPIPE or ECONNRESET ends it (exit 1 if
+ *                     all N bytes went)
+ *   bufsize:N         SO_VM_SOCKETS_BUFFER_SIZE on the connected socket
  *   msg:N[:eor]       one sendmsg of N bytes, with MSG_EOR if asked
  *   line:TEXT         write TEXT and a newline
  *   recv:N[:CHUNK[:MS]] read N bytes (CHUNK per read, MS ms between reads)
@@ -32,8 +42,11 @@
  */
 
 static const char pattern[] = "vsockemu-capture-0123456789abcdef\n";
-static int seqpacket, expect_refused;
+static int seqpacket, expect_refused, want_refused = -1, backlog = -1;
 static unsigned buffer_size;
+
+/* A connect refused under -R: the parent counts these exit statuses. */
+#define EXIT_REFUSED	3
 
 /* Prints a failed call's name and errno, then exits 1. */
 static void
@@ -63,9 +76,9 @@ fill(char *buf, size_t n, unsigned long long off)
 		buf[i] = pattern[(off + i) % (sizeof(pattern) - 1)];
 }
 
-/* Writes all n bytes of buf, retrying short writes. */
-static void
-write_all(int fd, const char *buf, size_t n)
+/* Writes all n bytes of buf, retrying short writes; 0, or the errno. */
+static int
+write_some(int fd, const char *buf, size_t n)
 {
 	ssize_t w;
 
@@ -73,32 +86,68 @@ write_all(int fd, const char *buf, size_t n)
 		if ((w = send(fd, buf, n, MSG_NOSIGNAL)) < 0) {
 			if (errno == EINTR)
 				continue;
-			die("send");
+			return errno;
 		}
 		buf += w;
 		n -= (size_t)w;
 	}
+	return 0;
 }
 
-/* send:N[:CHUNK] - N pattern bytes in writes of CHUNK (default 64 KiB). */
+/* Writes all n bytes of buf, retrying short writes. */
 static void
-act_send(int fd, unsigned long long n, size_t chunk)
+write_all(int fd, const char *buf, size_t n)
 {
+	if ((errno = write_some(fd, buf, n)) != 0)
+		die("send");
+}
+
+/*
+ * send:N[:CHUNK] and flood:N[:CHUNK] - N pattern bytes in writes of CHUNK
+ * (default 64 KiB). The pattern is laid out once, a period longer than a
+ * chunk, and each write starts at its stream offset within it: a
+ * multi-GiB transfer costs no per-byte work in the sender.
+ */
+static void
+act_send(int fd, unsigned long long n, size_t chunk, int flood)
+{
+	const size_t period = sizeof(pattern) - 1;
 	unsigned long long off = 0;
 	char *buf;
 	size_t k;
+	int e = 0;
 
 	if (chunk == 0)
 		chunk = 65536;
-	if ((buf = malloc(chunk)) == NULL)
+	if ((buf = malloc(chunk + period)) == NULL)
 		die("malloc");
-	while (off < n) {
+	fill(buf, chunk + period, 0);
+	while (off < n && e == 0) {
 		k = n - off < chunk ? (size_t)(n - off) : chunk;
-		fill(buf, k, off);
-		write_all(fd, buf, k);
-		off += k;
+		if ((e = write_some(fd, buf + off % period, k)) == 0)
+			off += k;
 	}
 	free(buf);
+	if (e != 0 && (!flood || (e != EPIPE && e != ECONNRESET))) {
+		errno = e;
+		die("send");
+	}
+	if (flood) {
+		printf("flood: %s after %llu bytes\n", e != 0 ? strerror(e) :
+		    "not stopped", off);
+		fflush(stdout);
+		if (e == 0)
+			exit(1);
+	}
+}
+
+/* bufsize:N - SO_VM_SOCKETS_BUFFER_SIZE on a connected socket. */
+static void
+set_buffer_size(int fd, unsigned long long n)
+{
+	if (setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE, &n,
+	    sizeof(n)) < 0)
+		die("SO_VM_SOCKETS_BUFFER_SIZE");
 }
 
 /* msg:N[:eor] - one message of N bytes. */
@@ -197,7 +246,11 @@ act(int fd, const char *word)
 			c = strtoull(end + 1, &end, 0);
 	}
 	if (strncmp(word, "send:", 5) == 0)
-		act_send(fd, a, (size_t)b);
+		act_send(fd, a, (size_t)b, 0);
+	else if (strncmp(word, "flood:", 6) == 0)
+		act_send(fd, a, (size_t)b, 1);
+	else if (strncmp(word, "bufsize:", 8) == 0)
+		set_buffer_size(fd, a);
 	else if (strncmp(word, "msg:", 4) == 0)
 		act_msg(fd, (size_t)a, strstr(word, ":eor") != NULL);
 	else if (strncmp(word, "line:", 5) == 0) {
@@ -231,15 +284,13 @@ act(int fd, const char *word)
 static int
 new_socket(void)
 {
-	unsigned long long sz = buffer_size;
 	int fd;
 
 	fd = socket(AF_VSOCK, seqpacket ? SOCK_SEQPACKET : SOCK_STREAM, 0);
 	if (fd < 0)
 		die("socket");
-	if (sz != 0 && setsockopt(fd, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE,
-	    &sz, sizeof(sz)) < 0)
-		die("SO_VM_SOCKETS_BUFFER_SIZE");
+	if (buffer_size != 0)
+		set_buffer_size(fd, buffer_size);
 	return fd;
 }
 
@@ -255,15 +306,27 @@ play(int fd, int nact, char **acts)
 	return 0;
 }
 
-/* Waits for every child; 0 if all exited 0. */
+/*
+ * Waits for every child; 0 if all exited 0, or under -R if exactly
+ * want_refused of them were refused and the others exited 0.
+ */
 static int
 reap(void)
 {
-	int st, bad = 0;
+	int st, bad = 0, refused = 0;
 
-	while (wait(&st) > 0)
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	while (wait(&st) > 0) {
+		if (WIFEXITED(st) && WEXITSTATUS(st) == EXIT_REFUSED &&
+		    want_refused >= 0)
+			refused++;
+		else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			bad = 1;
+	}
+	if (want_refused >= 0 && refused != want_refused) {
+		fprintf(stderr, "vsock-play: %d refused, not %d\n", refused,
+		    want_refused);
+		bad = 1;
+	}
 	return bad;
 }
 
@@ -279,6 +342,8 @@ do_connect(unsigned cid, unsigned port, int nact, char **acts)
 		if (errno == ECONNREFUSED || errno == ECONNRESET) {
 			printf("refused\n");
 			fflush(stdout);
+			if (want_refused >= 0)
+				return EXIT_REFUSED;
 			return expect_refused ? 0 : 1;
 		}
 		die("connect");
@@ -287,12 +352,32 @@ do_connect(unsigned cid, unsigned port, int nact, char **acts)
 		fprintf(stderr, "vsock-play: connect succeeded\n");
 		return 1;
 	}
+	printf("connected\n");
+	fflush(stdout);
 	return play(fd, nact, acts);
 }
 
-/* Binds cid:port; listens and serves count connections if lsn. */
+/* Runs the actions (sleep) on a socket that carries no connection. */
 static int
-do_listen(unsigned cid, unsigned port, int count, int lsn, int nact,
+idle(int fd, const char *say, int nact, char **acts)
+{
+	int i;
+
+	printf("%s\n", say);
+	fflush(stdout);
+	for (i = 0; i < nact; i++)
+		act(fd, acts[i]);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/*
+ * Binds cid:port (role 'b'), listens without accepting ('h'), or listens
+ * and serves count connections ('l').
+ */
+static int
+do_listen(unsigned cid, unsigned port, int count, int role, int nact,
     char **acts)
 {
 	struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = cid,
@@ -301,15 +386,12 @@ do_listen(unsigned cid, unsigned port, int count, int lsn, int nact,
 
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("bind");
-	if (!lsn) {
-		printf("bound\n");
-		fflush(stdout);
-		for (i = 0; i < nact; i++)
-			act(fd, acts[i]);
-		return 0;
-	}
-	if (listen(fd, count > 64 ? count : 64) < 0)
+	if (role == 'b')
+		return idle(fd, "bound", nact, acts);
+	if (listen(fd, backlog >= 0 ? backlog : count > 64 ? count : 64) < 0)
 		die("listen");
+	if (role == 'h')
+		return idle(fd, "listening, never accepting", nact, acts);
 	printf("listening\n");
 	fflush(stdout);
 	for (i = 0; i < count; i++) {
@@ -331,28 +413,33 @@ main(int argc, char **argv)
 	unsigned cid, port;
 	int opt, count = 1, i;
 
-	while ((opt = getopt(argc, argv, "+sn:b:r")) != -1) {
+	while ((opt = getopt(argc, argv, "+sn:b:B:R:r")) != -1) {
 		switch (opt) {
 		case 's': seqpacket = 1; break;
 		case 'n': count = atoi(optarg); break;
 		case 'b': buffer_size = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'B': backlog = atoi(optarg); break;
+		case 'R': want_refused = atoi(optarg); break;
 		case 'r': expect_refused = 1; break;
 		default: return 2;
 		}
 	}
 	if (argc - optind < 3 || count < 1) {
 		fprintf(stderr, "usage: vsock-play [-rs] [-n COUNT] [-b BUFSIZE] "
-		    "listen|bind|connect CID PORT [ACTION...]\n");
+		    "[-B BACKLOG] [-R REFUSED] "
+		    "listen|bind|hold|nothing|connect CID PORT [ACTION...]\n");
 		return 2;
 	}
 	cid = (unsigned)strtoul(argv[optind + 1], NULL, 0);
 	port = (unsigned)strtoul(argv[optind + 2], NULL, 0);
 	argv += optind + 3;
 	argc -= optind + 3;
-	if (strcmp(argv[-3], "listen") == 0 || strcmp(argv[-3], "bind") == 0)
-		return do_listen(cid, port, count, argv[-3][0] == 'l', argc,
-		    argv);
-	if (count == 1)
+	if (strcmp(argv[-3], "nothing") == 0)
+		return idle(-1, "ready", argc, argv);
+	if (strcmp(argv[-3], "listen") == 0 || strcmp(argv[-3], "bind") == 0 ||
+	    strcmp(argv[-3], "hold") == 0)
+		return do_listen(cid, port, count, argv[-3][0], argc, argv);
+	if (count == 1 && want_refused < 0)
 		return do_connect(cid, port, argc, argv);
 	for (i = 0; i < count; i++)
 		if (fork() == 0)
