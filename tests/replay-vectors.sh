@@ -38,6 +38,17 @@ for mode in semantic strict; do
 	    "$(tail -n 1 "$tmp/out")" = "expected: $ntraces as expected, 0 unexpected, $((nfiles - ntraces)) not in the manifest"
 	check "... no UNEXPECTED line" sh -c "! grep -q '^UNEXPECTED' '$tmp/out'"
 done
+# Issue 15's close-ordering matrix: every verdict, pins with their kernel
+# reason, in testvectors/MANIFEST.matrix.
+nmatrix=$(ls "$vec"/matrix/*.pcap* | wc -l)
+for mode in semantic strict; do
+	"$emu" replay --$mode --expect "$vec/MANIFEST.matrix" "$vec"/matrix/* \
+	    > "$tmp/mout" 2> "$tmp/err"
+	check "replay --$mode --expect MANIFEST.matrix matrix/*: exit 0" \
+	    test $? -eq 0
+	check "... all $nmatrix matrix traces as expected" test \
+	    "$(tail -n 1 "$tmp/mout")" = "expected: $nmatrix as expected, 0 unexpected, 0 not in the manifest"
+done
 # The manifest's strict divergences of this directory (not of negative/).
 ndiv=$(awk '$1 !~ /^#/ && $1 !~ /\// && $2 == "strict" && $3 == "diverged"' \
     "$vec/MANIFEST" | wc -l)

@@ -58,7 +58,7 @@ EXTRA_DIST += testvectors/qemu-vhu-seqpacket.pcap.gz
 # Issue 15's close-ordering matrix of real Linux 6.1 traces (the whole
 # folder: capture/matrix.table names them) and the verdicts make check does
 # not gate on yet.
-EXTRA_DIST += testvectors/matrix testvectors/MANIFEST.pending
+EXTRA_DIST += testvectors/matrix testvectors/MANIFEST.matrix
 
 # The recorder of the linux61-* traces (testvectors/capture/README.md).
 EXTRA_DIST += testvectors/capture/README.md \
