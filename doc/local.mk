@@ -6,4 +6,5 @@ EXTRA_DIST += doc/threat-model.md doc/architecture.md doc/api.md \
 	doc/replay.md \
 	doc/fuzzing.md \
 	doc/ci.md \
-	doc/run.md
+	doc/run.md \
+	doc/ladder.md

@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "error.h"
+#include "ladder-html.h"
 #include "options.h"
 #include "pcap-reader.h"
 #include "trace-format.h"
 #include "vsockemu.h"
 
 static const char dump_usage[] =
-"usage: vsockemu dump [-x] [-q | -v] FILE...\n"
+"usage: vsockemu dump [-x] [-q | -v] [--html OUT.html] FILE...\n"
 "\n"
 "Prints a vsockmon capture (pcap or pcapng, link type 271 LINKTYPE_VSOCK, as\n"
 "written by `tcpdump -i vsockmon0 -w FILE`, Wireshark or vsockemu itself) one\n"
@@ -34,6 +35,13 @@ static const char dump_usage[] =
 "uncompressed on the way (`tcpdump -w - | vsockemu dump -`).\n"
 "\n"
 "  -x, --hex      also print each payload as hex and ASCII, 16 bytes a line\n"
+"  --html OUT.html\n"
+"                 instead of lines, write one self-contained HTML page of\n"
+"                 ladder diagrams: per connection the guest's and the\n"
+"                 host's lanes, one arrow a packet (op, flags, len, credit;\n"
+"                 payload on hover), long RW/CREDIT runs folded; several\n"
+"                 FILEs get a summary table (doc/ladder.md). Opens in any\n"
+"                 browser, runs no script, loads nothing\n"
 "  -q, --quiet    print no frame: only check that each FILE is a readable\n"
 "                 capture (the exit status says)\n"
 "  -v, --verbose  after each FILE, its frame count on stderr\n"
@@ -146,8 +154,42 @@ dump_file(const char *path, int hex, enum opt_verbosity verbosity)
 }
 
 static const struct opt_cmd dump_cmd = {
-	"dump", "vsockemu dump [-x] [-q | -v] FILE...", dump_usage,
+	"dump", "vsockemu dump [-x] [-q | -v] [--html OUT.html] FILE...",
+	dump_usage,
 };
+
+/* --html: every FILE's ladders on one page; 0, or 2 (said on stderr). */
+static int
+dump_html(const char *out, char **files, int n, enum opt_verbosity verbosity)
+{
+	struct ladder_page *p;
+	struct ladder l;
+	char msg[640];
+	int i, status = 0;
+
+	if (ladder_page_open(&p, out, "vsockemu dump", msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vsockemu dump: %s\n", msg);
+		return 2;
+	}
+	for (i = 0; i < n; i++) {
+		ladder_init(&l);
+		if (ladder_read_file(&l, files[i], msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "vsockemu dump: %s\n", msg);
+			status = 2;
+		}
+		ladder_page_trace(p, files[i], &l, NULL);
+		if (verbosity == OPT_VERBOSE)
+			fprintf(stderr, "vsockemu dump: %s: %llu frames, %u "
+			    "connections\n", files[i],
+			    (unsigned long long)l.frames, l.nconns);
+		ladder_free(&l);
+	}
+	if (ladder_page_close(p, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vsockemu dump: %s\n", msg);
+		return 2;
+	}
+	return status;
+}
 
 /* Parses options and dumps each file; one bad file does not stop the rest. */
 int
@@ -155,17 +197,22 @@ cmd_dump(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "hex", no_argument, NULL, 'x' },
+		{ "html", required_argument, NULL, 'H' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
 	enum opt_verbosity verbosity = OPT_NORMAL;
 	int c, hex = 0, status = 0, i;
+	const char *html = NULL;
 
 	while ((c = opt_next(&dump_cmd, argc, argv, "x", opts,
 	    &verbosity)) != OPT_END) {
 		switch (c) {
 		case 'x':
 			hex = 1;
+			break;
+		case 'H':
+			html = optarg;
 			break;
 		case OPT_EXIT_OK:
 			return 0;
@@ -177,6 +224,11 @@ cmd_dump(int argc, char **argv)
 		return opt_usage(&dump_cmd, "no capture file given");
 	if (hex && verbosity == OPT_QUIET)
 		return opt_usage(&dump_cmd, "-x and -q conflict");
+	if (html != NULL && hex)
+		return opt_usage(&dump_cmd, "-x and --html conflict (the page "
+		    "shows payloads on hover)");
+	if (html != NULL)
+		return dump_html(html, argv + optind, argc - optind, verbosity);
 	for (i = optind; i < argc; i++) {
 		if (argc - optind > 1 && verbosity != OPT_QUIET)
 			printf("%s%s:\n", i > optind ? "\n" : "", argv[i]);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "options.h"
@@ -14,6 +15,7 @@
 #include "replay-jobs.h"
 #include "rawguest.h"
 #include "replay.h"
+#include "replay-html.h"
 #include "vsockemu.h"
 
 static const char replay_usage[] =
@@ -22,7 +24,7 @@ static const char replay_usage[] =
 "                       [--guest-cid CID] [--guest-rx-buf BYTES]\n"
 "                       [--format text|tap|json] [--pcap-out FILE]\n"
 "                       [--expect MANIFEST] [--jobs N] [--shard K/N]\n"
-"                       [-q | -v] TRACE...\n"
+"                       [--html OUT.html] [-q | -v] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
 "`tcpdump -i vsockmon0 -w FILE` or vsockemu's pcap writer) against the\n"
@@ -79,6 +81,11 @@ static const char replay_usage[] =
 "                    a trace's shard is FNV-1a of its file name without\n"
 "                    directories, mod N, plus 1, so N machines given the\n"
 "                    same files and K = 1..N replay each trace once\n"
+"  --html OUT.html   also draw each trace as ladder diagrams on one HTML\n"
+"                    page (as `dump --html`): its verdict on top, the\n"
+"                    diverging frame marked, expected and actual side by\n"
+"                    side; several traces get a summary table. Each TRACE\n"
+"                    is read again to draw it: regular files only\n"
 "  -q, --quiet       text: report only the traces that did not pass (with\n"
 "                    --expect: not as expected) and the totals; no progress\n"
 "  -v, --verbose     also name each trace on stderr as its replay starts\n"
@@ -136,6 +143,7 @@ struct replay_args {
 	const char *pcap_out;
 	const char *script_path;
 	const char *expect_path;	/* --expect: the manifest */
+	const char *html_path;		/* --html: the page */
 	struct replay_expect *expect;
 	enum opt_verbosity verbosity;	/* -q: failures only; -v: each trace */
 	unsigned jobs;			/* --jobs: workers (1: none) */
@@ -189,6 +197,9 @@ parse_valued(struct replay_args *a, int c, const char *v)
 	case 'E':
 		a->expect_path = v;
 		return 0;
+	case 'L':
+		a->html_path = v;
+		return 0;
 	case 'r':
 		if (opt_u64(v, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, &n) < 0 || n == 0)
 			return -1;
@@ -221,6 +232,19 @@ long_name(const struct option *opts, int c)
 	return "?";
 }
 
+/* The index of the first operand that is not a regular file, or 0. */
+static int
+regular_files(int argc, char **argv)
+{
+	struct stat st;
+	int i;
+
+	for (i = optind; i < argc; i++)
+		if (stat(argv[i], &st) < 0 || !S_ISREG(st.st_mode))
+			return i;
+	return 0;
+}
+
 /*
  * Parses argv into a; -1 to go on, else the exit status (0 after --help or
  * --version, 2 after bad usage, reported).
@@ -241,6 +265,7 @@ parse_args(int argc, char **argv, struct replay_args *a)
 		{ "expect", required_argument, NULL, 'E' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "shard", required_argument, NULL, 'K' },
+		{ "html", required_argument, NULL, 'L' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -279,6 +304,9 @@ parse_args(int argc, char **argv, struct replay_args *a)
 	if (a->pcap_out != NULL && (argc - optind > 1 || a->shard_n != 0))
 		return opt_usage(&replay_cmd, "--pcap-out takes one trace "
 		    "only, without --shard");
+	if (a->html_path != NULL && (c = regular_files(argc, argv)) > 0)
+		return opt_usage(&replay_cmd, "--html reads each trace again to "
+		    "draw it: '%s' is not a regular file", argv[c]);
 	return -1;
 }
 
@@ -396,6 +424,7 @@ struct replay_run {
 	struct replay_totals totals;
 	struct progress log;
 	double start;
+	struct ladder_page *page;	/* --html */
 };
 
 /* Is trace i replayed (with --expect: named by the manifest in this mode)? */
@@ -429,6 +458,17 @@ progress_line(const struct replay_totals *t, double elapsed, unsigned total)
 	    t->passed, t->diverged, t->unusable);
 }
 
+/* --html: trace path's section of the page (a failure is said, not fatal). */
+static void
+draw_trace(struct ladder_page *p, const char *path,
+    const struct replay_result *res)
+{
+	char msg[640];
+
+	if (replay_html_add(p, path, res, msg, sizeof(msg)) < 0)
+		fprintf(stderr, "vsockemu replay: --html: %s\n", msg);
+}
+
 /* Reports trace i (res NULL: skipped) and counts it; always in order. */
 static void
 run_done(void *ctx, unsigned i, const struct replay_result *res)
@@ -454,6 +494,8 @@ run_done(void *ctx, unsigned i, const struct replay_result *res)
 			replay_totals_expected(&r->totals, x, res);
 	}
 	fflush(stdout);
+	if (r->page != NULL)
+		draw_trace(r->page, path, res);
 	if (i + 1 < r->n && progress_due(&r->log, now = progress_now()))
 		progress_line(&r->totals, now - r->start, r->n);
 }
@@ -501,7 +543,7 @@ replay_all(const struct replay_args *a, char **operands, int count)
 		run_wants, run_trace, run_done,
 	};
 	struct replay_run r;
-	char *text;
+	char *text, msg[640];
 	int e;
 
 	memset(&r, 0, sizeof(r));
@@ -511,11 +553,21 @@ replay_all(const struct replay_args *a, char **operands, int count)
 		return 2;
 	}
 	r.n = select_shard(a, operands, count, r.paths);
+	if (a->html_path != NULL && ladder_page_open(&r.page, a->html_path,
+	    "vsockemu replay", msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vsockemu replay: %s\n", msg);
+		free(r.paths);
+		return 2;
+	}
 	r.start = progress_now();
 	progress_start(&r.log, r.start, a->verbosity == OPT_QUIET || r.n < 2);
 	e = a->jobs > 1 ? replay_jobs_run(a->jobs, r.n, &ops, &r) :
 	    run_serial(&r);
 	free(r.paths);
+	if (r.page != NULL && ladder_page_close(r.page, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "vsockemu replay: %s\n", msg);
+		return 2;
+	}
 	if (e < 0) {
 		fprintf(stderr, "vsockemu replay: out of memory\n");
 		return 2;

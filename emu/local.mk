@@ -10,9 +10,11 @@ emu_vsockemu_SOURCES = \
 	emu/host-side.c emu/host-side.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
 	emu/serve-stats.c emu/serve-stats.h \
-	emu/cmd-dump.c \
+	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
+	emu/ladder-html.c emu/ladder-html.h \
 	emu/cmd-vhost-user.c \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
+	emu/replay-html.c emu/replay-html.h \
 	emu/cmd-fuzz.c \
 	emu/cmd-run.c \
 	emu/guest-endpoint.c emu/guest-endpoint.h

@@ -50,3 +50,37 @@ wait_for() {
 		sleep 0.05
 	done
 }
+
+# --- Hand-made captures (dump.sh, replay.sh, ladder.sh) ---
+
+# le VALUE NBYTES: VALUE as NBYTES little-endian bytes on stdout.
+# (No `local` in POSIX sh: the le_ prefix keeps callers' variables safe.)
+le() {
+	le_v=$1 le_n=$2 le_s=''
+	while [ "$le_n" -gt 0 ]; do
+		le_s="$le_s\\$(printf '%03o' $((le_v & 255)))"
+		le_v=$((le_v >> 8)) le_n=$((le_n - 1))
+	done
+	printf "$le_s"
+}
+
+# pcap FILE: a classic pcap header, link type 271, snaplen 262144.
+pcap() {
+	{ le 2712847316 4; le 2 2; le 4 2; le 0 4; le 0 4; le 262144 4
+	  le 271 4; } > "$1"
+}
+
+# record FILE SRC_CID DST_CID SRC_PORT DST_PORT LEN TYPE OP FLAGS PAYLOAD:
+# appends one kernel-style record (vsockmon op mapped as Linux does).
+record() {
+	f=$1 sc=$2 dc=$3 sp=$4 dp=$5 len=$6 type=$7 op=$8 flags=$9
+	shift 9
+	pay=$1 n=${#1}
+	case $op in 1|2) mop=1;; 3|4) mop=2;; 5) mop=4;; 6|7) mop=3;; *) mop=0;; esac
+	{ le 1000 4; le 0 4; le $((76 + n)) 4; le $((76 + n)) 4
+	  le "$sc" 8; le "$dc" 8; le "$sp" 4; le "$dp" 4; le $mop 2; le 2 2
+	  le 44 2; le 0 2
+	  le "$sc" 8; le "$dc" 8; le "$sp" 4; le "$dp" 4; le "$len" 4
+	  le "$type" 2; le "$op" 2; le "$flags" 4; le 262144 4; le 0 4
+	  printf '%s' "$pay"; } >> "$f"
+}

@@ -29,7 +29,8 @@ CHECK_SUITES = \
 	tests/check_vhost_user \
 	tests/check_replay \
 	tests/check_replay_run \
-	tests/check_gapps
+	tests/check_gapps \
+	tests/check_ladder
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -38,6 +39,7 @@ PROGRAM_TESTS = \
 	tests/api.sh \
 	tests/selftest.sh \
 	tests/dump.sh \
+	tests/ladder.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
 	tests/options.sh \
@@ -94,6 +96,12 @@ check_PROGRAMS += tests/slow-reader tests/gen-vectors tests/flight-pcap \
 	tests/vhu-frontend tests/seqpacket-peer
 tests_gen_vectors_LDADD = $(REPLAY_TEST_LDADD)
 tests_flight_pcap_LDADD = $(TRACE_TEST_LDADD)
+
+# dump --html's and replay --html's ladder model, from emu/.
+tests_check_ladder_SOURCES = tests/check_ladder.c emu/ladder.c \
+	emu/ladder-html.c
+tests_check_ladder_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_ladder_LDADD = $(TRACE_TEST_LDADD)
 
 # serve's guest services, built from emu/ into their suite.
 tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \

@@ -12,16 +12,6 @@ tcpd=$vec/tcpdump-vsock-1.pcapng
 
 . "${top_srcdir:-.}/tests/lib.sh"
 
-# le VALUE NBYTES: VALUE as NBYTES little-endian bytes on stdout.
-le() {
-	le_v=$1 le_n=$2 le_s=''
-	while [ "$le_n" -gt 0 ]; do
-		le_s="$le_s\\$(printf '%03o' $((le_v & 255)))"
-		le_v=$((le_v >> 8)) le_n=$((le_n - 1))
-	done
-	printf "$le_s"
-}
-
 out=$tmp/out err=$tmp/err
 
 # Usage.

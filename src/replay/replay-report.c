@@ -9,8 +9,8 @@
 #include "replay.h"
 #include "trace-format.h"
 
-static const char *
-verdict_word(enum replay_verdict v)
+const char *
+replay_verdict_name(enum replay_verdict v)
 {
 	return v == REPLAY_PASS ? "PASS" : v == REPLAY_DIVERGED ? "DIVERGED" :
 	    "UNUSABLE";
@@ -168,7 +168,7 @@ report_text(FILE *f, const char *trace, const struct replay_result *r,
 		text_expectation(f, trace, ex);
 		return;
 	}
-	fprintf(f, "%s %s", verdict_word(r->verdict), trace);
+	fprintf(f, "%s %s", replay_verdict_name(r->verdict), trace);
 	if (r->verdict == REPLAY_DIVERGED)
 		fprintf(f, " at frame %" PRIu64, r->div.frame);
 	fputs(": ", f);

@@ -252,6 +252,9 @@ enum replay_format {
 	REPLAY_FORMAT_JSON,
 };
 
+/* "PASS", "DIVERGED" or "UNUSABLE", as the reports say it. */
+const char *replay_verdict_name(enum replay_verdict v);
+
 /*
  * Formats the report of trace number index (1-based) of total into a new
  * string (caller frees): a summary line per trace and, on divergence, the
