@@ -30,7 +30,8 @@ CHECK_SUITES = \
 	tests/check_replay \
 	tests/check_replay_run \
 	tests/check_gapps \
-	tests/check_ladder
+	tests/check_ladder \
+	tests/check_siblings
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -103,6 +104,10 @@ tests_check_ladder_SOURCES = tests/check_ladder.c emu/ladder.c \
 tests_check_ladder_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_ladder_LDADD = $(TRACE_TEST_LDADD)
 
+# Sibling VMs' routing, built from emu/ into its suite.
+tests_check_siblings_SOURCES = tests/check_siblings.c emu/vm-group.c \
+	emu/vm-group.h
+tests_check_siblings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 # serve's guest services, built from emu/ into their suite.
 tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 	emu/loop.c emu/serve-stats.c

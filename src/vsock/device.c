@@ -121,6 +121,7 @@ vsock_device_free(struct vsock_device *dev)
 	if (dev->tab.pair != NULL)
 		drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	conntab_free(&dev->tab);
+	device_relay_flush(dev);
 	free(dev->orphans);
 	free(dev->tap_copy);
 	free(dev->seq_staging);
@@ -579,6 +580,7 @@ vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now)
 {
 	/* 5.10.6.6: connections are dropped without a packet. */
 	drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
+	device_relay_flush(dev);
 	dev->reset_event_pending = true;
 	device_process(dev, now);
 }
