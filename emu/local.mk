@@ -12,7 +12,8 @@ emu_vsockemu_SOURCES = \
 	emu/serve-stats.c emu/serve-stats.h \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
-	emu/cmd-vhost-user.c \
+	emu/cmd-vhost-user.c emu/vm-group.c emu/vm-group.h \
+	emu/vm-spec.c emu/vm-spec.h \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/replay-html.c emu/replay-html.h \
 	emu/cmd-fuzz.c \

@@ -51,7 +51,8 @@ PROGRAM_TESTS = \
 	tests/vectors.sh \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \
-	tests/vhost-user.sh
+	tests/vhost-user.sh \
+	tests/vhost-user-vm.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link the
 # libraries of the highest layer they test. By default that is the core:
