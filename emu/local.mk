@@ -10,6 +10,7 @@ emu_vsockemu_SOURCES = \
 	emu/host-side.c emu/host-side.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
 	emu/serve-stats.c emu/serve-stats.h \
+	emu/sim-guest.c emu/sim-guest.h emu/vm-serve.c emu/vm-serve.h \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
 	emu/cmd-vhost-user.c emu/vm-group.c emu/vm-group.h \

@@ -52,7 +52,8 @@ PROGRAM_TESTS = \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \
 	tests/vhost-user.sh \
-	tests/vhost-user-vm.sh
+	tests/vhost-user-vm.sh \
+	tests/serve-vm.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link the
 # libraries of the highest layer they test. By default that is the core:
