@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "backend-script.h"
 #include "common.h"
@@ -28,7 +29,7 @@ static uint64_t now;
 
 /* A VM with guest CID cid in the groups "A+B" style list (NULL: default). */
 static void
-vm_new(struct vm *v, uint64_t cid, const char *groups)
+vm_new_type(struct vm *v, uint64_t cid, const char *groups, bool seqpacket)
 {
 	struct vsock_device_config dc;
 	struct vm_groups g;
@@ -42,6 +43,7 @@ vm_new(struct vm *v, uint64_t cid, const char *groups)
 		vm_groups_default(&g);
 	vsock_device_config_defaults(&dc);
 	dc.guest_cid = cid;
+	dc.seqpacket = seqpacket;
 	script_init(&v->sb);
 	ck_assert_err(vsock_device_new(&dc, &script_backend_ops, &v->sb,
 	    &v->dev, NULL), 0);
@@ -51,6 +53,12 @@ vm_new(struct vm *v, uint64_t cid, const char *groups)
 	ck_assert_err(fg_guest_new(v->dev, NULL, &v->g), 0);
 	v->vs = fg_guest_vsock(v->g);
 	ck_assert(fg_guest_settle(v->g, now));
+}
+
+static void
+vm_new(struct vm *v, uint64_t cid, const char *groups)
+{
+	vm_new_type(v, cid, groups, false);
 }
 
 static void
@@ -83,15 +91,21 @@ setup(void)
 
 /* A connects to b's CID at PORT; returns A's socket once settled. */
 static int
-connect_sibling(struct vm *a, uint64_t cid, struct vm *b)
+connect_type(struct vm *a, uint64_t cid, struct vm *b, uint16_t type)
 {
-	int fd = fg_sock_open(a->vs, VIRTIO_VSOCK_TYPE_STREAM);
+	int fd = fg_sock_open(a->vs, type);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fg_sock_connect(a->vs, fd, cid, PORT, now),
 	    -EINPROGRESS);
 	settle2(a, b);
 	return fd;
+}
+
+static int
+connect_sibling(struct vm *a, uint64_t cid, struct vm *b)
+{
+	return connect_type(a, cid, b, VIRTIO_VSOCK_TYPE_STREAM);
 }
 
 /* Bytes that say where they were in the stream. */
@@ -154,6 +168,43 @@ START_TEST(test_sibling_echo)
 	ck_assert_int_eq(fg_sock_close(a.vs, afd, now), 0);
 	settle2(&a, &b);
 	ck_assert_int_eq(fg_sock_recv(b.vs, bfd, buf, sizeof(buf), NULL), 0);
+	vm_free(&a);
+	vm_free(&b);
+}
+END_TEST
+
+/*
+ * A 60000-byte SEQPACKET message crosses in 4 KiB RX buffers: split on
+ * the way, EOM and EOR on the last part only (vhost_transport_do_send_pkt),
+ * so the other guest reads it as one message, its end marked.
+ */
+START_TEST(test_sibling_seqpacket_split)
+{
+	static uint8_t msg[60000], got[65536];
+	struct vm a, b;
+	int lfd, afd, bfd, flags = 0;
+	ssize_t n;
+	size_t i;
+
+	vm_new_type(&a, 3, NULL, true);
+	vm_new_type(&b, 4, NULL, true);
+	lfd = fg_sock_open(b.vs, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	ck_assert_int_eq(fg_sock_bind(b.vs, lfd, PORT), 0);
+	ck_assert_int_eq(fg_sock_listen(b.vs, lfd, 4), 0);
+	afd = connect_type(&a, 4, &b, VIRTIO_VSOCK_TYPE_SEQPACKET);
+	ck_assert_int_eq(fg_sock_state(a.vs, afd), FG_SS_CONNECTED);
+	ck_assert_int_ge(bfd = fg_sock_accept(b.vs, lfd), 0);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = pattern(i);
+	ck_assert_int_eq(fg_sock_send(a.vs, afd, msg, sizeof(msg), MSG_EOR),
+	    sizeof(msg));
+	settle2(&a, &b);
+	n = fg_sock_recv(b.vs, bfd, got, sizeof(got), &flags);
+	ck_assert_int_eq(n, sizeof(msg));
+	ck_assert(flags & MSG_EOR);
+	ck_assert_mem_eq(got, msg, sizeof(msg));
+	ck_assert_uint_gt(vsock_device_stats(b.dev)->h2g_packets,
+	    sizeof(msg) / 4096);
 	vm_free(&a);
 	vm_free(&b);
 }
@@ -282,6 +333,7 @@ siblings_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sibling_echo);
+	tcase_add_test(tc, test_sibling_seqpacket_split);
 	tcase_add_test(tc, test_no_shared_group_is_refused);
 	tcase_add_test(tc, test_default_group);
 	tcase_add_test(tc, test_relay_queue_bounded);
