@@ -12,6 +12,7 @@
 #include "guest-endpoint.h"
 #include "host-side.h"
 #include "loop.h"
+#include "serve-stats.h"
 #include "sim-guest.h"
 #include "vm-group.h"
 #include "vm-serve.h"
@@ -171,6 +172,23 @@ run_all(struct vm_serve *s, uint64_t now)
 	return next;
 }
 
+/* SIGUSR1: one line of live counters per VM on stderr, as serve's. */
+static void
+print_counters(const struct vm_serve *s)
+{
+	struct serve_counters c;
+	char line[160];
+	unsigned i;
+
+	for (i = 0; i < s->nvm; i++) {
+		serve_counters_get(s->vm[i].vs, s->vm[i].apps, s->vm[i].dev,
+		    &c);
+		serve_counters_format(&c, line, sizeof(line));
+		fprintf(stderr, "vsockemu serve: cid=%llu %s\n",
+		    (unsigned long long)s->vm[i].spec->cid, line);
+	}
+}
+
 /* Frees every VM: no sibling routes to a device being freed. */
 static void
 teardown(struct vm_serve *s)
@@ -225,7 +243,8 @@ vm_serve_run(const struct vm_serve_config *c)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return 1;
 	s->cfg = c;
-	if (loop_new(&s->loop) < 0) {
+	if (loop_new(&s->loop) < 0 || loop_catch_info_signal(s->loop) < 0) {
+		loop_free(s->loop);
 		free(s);
 		return 1;
 	}
@@ -238,8 +257,14 @@ vm_serve_run(const struct vm_serve_config *c)
 		fprintf(stderr, "vsockemu serve: %s\n", err);
 		rc = 2;
 	} else {
-		while (loop_wait(s->loop, run_all(s, loop_now())))
-			;
+		for (;;) {
+			uint64_t next = run_all(s, loop_now());
+
+			if (loop_info_requested(s->loop))
+				print_counters(s);
+			if (!loop_wait(s->loop, next))
+				break;
+		}
 		if (c->verbose)
 			fprintf(stderr, "vsockemu serve: stopped by signal "
 			    "%d\n", loop_stop_signal(s->loop));

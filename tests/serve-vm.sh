@@ -83,7 +83,14 @@ check "guest 3 -> CID 9 (no such VM): refused" \
     grep -q "Connection reset by peer" nocid.err
 check "the host still reaches guest 4" sh -c "printf 'CONNECT 52\n' |
     timeout 10 socat -t 2 - UNIX-CONNECT:./b.sock | grep -q '^OK '"
-kill $pid; wait $pid; pid=""
+kill -USR1 $pid
+check "SIGUSR1: a line of live counters for each of the three VMs" \
+    wait_for sh -c "test \$(grep -c '^vsockemu serve: cid=[345] stats ' \
+    serve.err) -eq 3"
+kill $pid; wait $pid
+check "SIGTERM: exit 0" test $? -eq 0
+pid=""
+check "... every socket removed" sh -c "! ls ./*.sock* 2> /dev/null"
 "$emu" dump vm.pcap > vm.txt
 check "the capture has guest 3's REQUEST to guest 4's port 52" \
     grep -q ' 3:[0-9]* > 4:52 STREAM REQUEST' vm.txt

@@ -166,6 +166,11 @@ device_relay_fill(struct vsock_device *dev, const struct virtq_chain *ch)
 
 	if (n > room)
 		n = room;
+	if (n == 0 && p->off < p->len) {
+		/* A header-only buffer cannot carry any of it: give it back. */
+		dev->stats.rx_bad_buffers++;
+		return 0;
+	}
 	vsock_hdr_decode(p->raw, &h);
 	h.len = n;
 	if (p->off + n < p->len)

@@ -9,7 +9,9 @@
 #   replayed with `vsockemu replay --strict` (and its half-close
 #   connections on their own).
 # Then reconnect: one vsockemu serves two QEMUs in turn; the first is
-# killed while a host connection is open.
+# killed while a host connection is open. Then siblings: two QEMUs at once
+# against one `vhost-user --vm ... --vm ...` in one group, guest 3
+# connecting to guest 4's CID and echoing through it.
 # Needs (as root): qemu-system-x86 linux-image-amd64 busybox-static socat
 # cpio. Skips (77) when they cannot be had.
 set -u
@@ -243,5 +245,38 @@ wait $rpid
 check "reconnect: vsockemu exits 0 on SIGTERM" $? 0
 check "reconnect: its sockets are removed" \
     "$(ls vhu2.sock v.sock 2>/dev/null)" ""
+
+# --- Siblings: two QEMUs against one vhost-user --vm --vm, one group ---
+rm -f vhu-a.sock vhu-b.sock va.sock* vb.sock*
+"$emu" vhost-user -vv --pcap siblings.pcap \
+    --vm guest-cid=3,socket=./vhu-a.sock,uds-path=./va.sock,groups=ci \
+    --vm guest-cid=4,socket=./vhu-b.sock,uds-path=./vb.sock,groups=ci+other \
+    2> siblings.err &
+spid=$!
+i=0; while [ ! -S vhu-b.sock ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+boot console-sb.log ./vhu-b.sock vse.mode=sibling-b
+qpid_b=$qpid
+wait_ready console-sb.log
+boot console-sa.log ./vhu-a.sock vse.mode=sibling-a
+wait $qpid
+printf 'CONNECT 99\ndone\n' | timeout 30 socat -t 5 - UNIX-CONNECT:./vb.sock >/dev/null
+qpid=$qpid_b
+wait $qpid
+check "siblings: guest 3 -> guest 4's CID, a line echoed" \
+    "$(res sibling console-sa.log)" ok
+check "siblings: 1 MiB there and back between the two guests" \
+    "$(res sibling-1mib console-sa.log)" ok
+check "siblings: a CID no VM has is refused" \
+    "$(res sibling-refused console-sa.log)" ok
+check "siblings: both guests finished" \
+    "$(res finished console-sa.log)$(res finished console-sb.log)" ""
+check "siblings: vsockemu saw both front-ends" \
+    "$(grep -c 'front-end connected' siblings.err)" 2
+kill -TERM $spid
+wait $spid
+check "siblings: vsockemu exits 0 on SIGTERM" $? 0
+check "siblings: the capture has guest 3's REQUEST to 4:52" \
+    "$("$emu" dump siblings.pcap | grep -c ' 3:[0-9]* > 4:52 STREAM REQUEST' |
+    sed 's/^[1-9][0-9]*$/yes/')" yes
 kill $echo_pid 2>/dev/null
 exit $fail
