@@ -269,11 +269,12 @@ check_vms(const struct serve_opts *o)
 	char err[256];
 
 	if (o->single_vm_given)
-		return bad("--vm", o->vm[0].uds, "does not go with --uds, "
-		    "--cid, --vsock, --guest or --guest-connect");
-	if (vm_specs_check(o->vm, o->nvm, err, sizeof(err)) < 0)
-		return bad("--vm", o->vm[0].uds, err);
-	return 0;
+		snprintf(err, sizeof(err), "does not go with --uds, --cid, "
+		    "--vsock, --guest or --guest-connect");
+	else if (vm_specs_check(o->vm, o->nvm, err, sizeof(err)) == 0)
+		return 0;
+	opt_usage(&serve_cmd, "--vm: %s", err);
+	return -1;
 }
 
 /*

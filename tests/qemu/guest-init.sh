@@ -45,7 +45,13 @@ fi
 # CID (booted and listening first) through one vsockemu: a line, then
 # 1 MiB there and back; a CID no VM has is refused.
 if grep -q "vse.mode=sibling-a" /proc/cmdline; then
-	r=$(echo hello-sibling | socat -t 10 - VSOCK-CONNECT:4:52)
+	# Guest 4 said ready after starting its listener; under load the
+	# listener may come later: retry a refused connect, bounded.
+	i=0
+	while r=$(echo hello-sibling | socat -t 10 - VSOCK-CONNECT:4:52 \
+	    2>/dev/null); [ "$r" != hello-sibling ] && [ $i -lt 100 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
 	[ "$r" = hello-sibling ] && say sibling ok || say sibling FAIL "$r"
 	head -c 1048576 /dev/urandom > /tmp/s
 	a=$(sha256sum < /tmp/s | cut -d' ' -f1)
