@@ -34,10 +34,10 @@ enum vm_spec_form {
 
 struct vm_spec {
 	uint64_t cid;
-	const char *socket;		/* vhost-user: the front-end's socket */
+	const char *socket;		/* vhost-user: front-end's socket */
 	const char *uds;		/* the host side's main socket */
-	const char *id;			/* CH id=: names the VM in messages */
-	bool iommu;			/* CH iommu=on: accepted, no effect */
+	const char *id;			/* id=: names the VM in messages */
+	bool iommu;			/* CH iommu=on: no effect here */
 	struct vm_groups groups;	/* "default" unless groups= */
 	struct gapp_listen_spec guest[VM_SPEC_GUESTS];	/* serve */
 	unsigned nguest;
