@@ -18,7 +18,7 @@
 static bool
 linux_rules(const struct vsock_device *dev)
 {
-	return dev->rules->close_rules == VSOCK_CLOSE_LINUX;
+	return dev->rules.close_rules == VSOCK_CLOSE_LINUX;
 }
 
 /*
@@ -266,7 +266,7 @@ device_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
 static void
 arm_peer_close_timer(struct vsock_device *dev, struct vsock_conn *c)
 {
-	if (dev->rules->peer_close_timer && c->state == CONN_ESTABLISHED &&
+	if (dev->rules.peer_close_timer && c->state == CONN_ESTABLISHED &&
 	    c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
 	    !txbuf_empty(&c->tx) && c->timer == TIMER_NONE)
 		device_set_timer(dev, c, TIMER_CLOSE);

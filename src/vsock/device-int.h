@@ -120,7 +120,8 @@ struct vsock_device {
 	void *be_ctx;
 	uint64_t features;		/* acknowledged by the driver */
 	bool seqpacket;			/* negotiated */
-	const struct vsock_profile_rules *rules;	/* cfg.profile's */
+	/* cfg.profile's rules, copied: read on every packet, one load less */
+	struct vsock_profile_rules rules;
 	struct virtq vq[VSOCK_NUM_QUEUES];
 	struct virtq_chain chain;	/* scratch for one popped chain */
 	struct conntab tab;
@@ -180,8 +181,6 @@ void device_discard_tx(struct vsock_device *dev, struct vsock_conn *c,
 void device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_want(struct vsock_device *dev, struct vsock_conn *c);
-uint32_t device_peer_credit(const struct vsock_device *dev,
-    const struct vsock_conn *c);
 void device_queue_orphan_rst(struct vsock_device *dev,
     const struct vsock_hdr *h);
 struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,
@@ -222,5 +221,16 @@ void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
 void device_rx_run(struct vsock_device *dev);
 bool device_conn_has_rx(const struct vsock_device *dev,
     const struct vsock_conn *c);
+
+/*
+ * Bytes c may send the guest now, under the profile's cap rule. Inline:
+ * asked on every guest packet and every scheduling decision.
+ */
+static inline uint32_t
+device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
+{
+	return credit_peer_avail(&c->cr, dev->rules.credit_cap_own_buf ?
+	    c->cr.buf_alloc : UINT32_MAX);
+}
 
 #endif

@@ -63,7 +63,7 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 	 * the profile asks; else the guest's next packet reschedules c.
 	 */
 	return device_peer_credit(dev, c) > 0 ||
-	    (dev->rules->credit_request && !c->credit_requested);
+	    (dev->rules.credit_request && !c->credit_requested);
 }
 
 /*
@@ -150,7 +150,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 static void
 read_message(struct vsock_device *dev, struct vsock_conn *c)
 {
-	uint32_t window = dev->rules->credit_cap_own_buf &&
+	uint32_t window = dev->rules.credit_cap_own_buf &&
 	    c->cr.buf_alloc < c->cr.peer_buf_alloc ? c->cr.buf_alloc :
 	    c->cr.peer_buf_alloc;
 	uint32_t limit = window < dev->payload_max ? window :
@@ -237,7 +237,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 		return false;
 	credit = device_peer_credit(dev, c);
 	if (credit == 0) {
-		if (dev->rules->credit_request && !c->credit_requested)
+		if (dev->rules.credit_request && !c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;
 		device_close_stalled(dev, c);
 		return false;

@@ -77,11 +77,11 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	if ((dev = calloc(1, sizeof(*dev))) == NULL)
 		return -VSE_ERR_NOMEM;
 	dev->cfg = *cfg;
-	dev->rules = vsock_profile_rules(cfg->profile);
+	dev->rules = *vsock_profile_rules(cfg->profile);
 	if (dev->cfg.buf_alloc == 0)
-		dev->cfg.buf_alloc = dev->rules->buf_alloc;
+		dev->cfg.buf_alloc = dev->rules.buf_alloc;
 	if (dev->cfg.close_timeout == 0)
-		dev->cfg.close_timeout = dev->rules->close_timeout;
+		dev->cfg.close_timeout = dev->rules.close_timeout;
 	dev->be = be;
 	dev->be_ctx = be_ctx;
 	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
@@ -333,14 +333,6 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 		c->want = (uint8_t)want;
 		dev->be->want(dev->be_ctx, c, want);
 	}
-}
-
-/* Bytes c may send the guest now, under the profile's cap rule. */
-uint32_t
-device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
-{
-	return credit_peer_avail(&c->cr, dev->rules->credit_cap_own_buf ?
-	    c->cr.buf_alloc : UINT32_MAX);
 }
 
 void
