@@ -200,7 +200,7 @@ recv_enqueue(struct fg_vsock *vs, struct fg_sock *s, const struct vsock_hdr *h,
 	 * credit it advertised and keeps the connection: no RST.
 	 */
 	if (fg_credit_overrun(s->buf_alloc, s->buf_used, h->len) ||
-	    (p = malloc(sizeof(*p) + h->len)) == NULL) {
+	    (p = fg_rxpkt_new(vs, h->len)) == NULL) {
 		vs->stats.rx_overrun++;
 		return;
 	}

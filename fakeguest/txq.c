@@ -77,6 +77,8 @@ fg_txq_init(struct fg_txq *q, struct fg_ring *r, enum fg_tx_layout layout,
 
 	memset(q, 0, sizeof(*q));
 	TAILQ_INIT(&q->pending);
+	blockpool_init(&q->pool, sizeof(struct fg_pkt) +
+	    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, FG_TXPOOL_MAX);
 	q->ring = r;
 	q->layout = layout;
 	q->frag_size = frag_size;
@@ -105,6 +107,16 @@ nomem:
 	return -VSE_ERR_NOMEM;
 }
 
+/* Gives a packet back: big ones to the pool, for the next send. */
+static void
+pkt_release(struct fg_txq *q, struct fg_pkt *p)
+{
+	if (blockpool_fits(&q->pool, sizeof(*p) + p->hdr.len))
+		blockpool_put(&q->pool, p);
+	else
+		free(p);
+}
+
 /* Drops pending packets and frees the bookkeeping. */
 void
 fg_txq_destroy(struct fg_txq *q)
@@ -113,8 +125,9 @@ fg_txq_destroy(struct fg_txq *q)
 
 	while ((p = TAILQ_FIRST(&q->pending)) != NULL) {
 		TAILQ_REMOVE(&q->pending, p, entry);
-		free(p);
+		pkt_release(q, p);
 	}
+	blockpool_destroy(&q->pool);
 	free(q->slot_gpa);
 	free(q->free);
 	memset(q, 0, sizeof(*q));
@@ -129,7 +142,8 @@ fg_txq_queue(struct fg_txq *q, const struct vsock_hdr *h, const void *payload)
 
 	if (h->len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 		return -VSE_ERR_INVAL;
-	p = malloc(sizeof(*p) + h->len);
+	p = blockpool_fits(&q->pool, sizeof(*p) + h->len) ?
+	    blockpool_get(&q->pool) : malloc(sizeof(*p) + h->len);
 	if (p == NULL)
 		return -VSE_ERR_NOMEM;
 	p->hdr = *h;
@@ -189,7 +203,7 @@ fg_txq_flush(struct fg_txq *q)
 		q->nfree--;
 		TAILQ_REMOVE(&q->pending, p, entry);
 		q->npending--;
-		free(p);
+		pkt_release(q, p);
 		placed++;
 	}
 	return placed;

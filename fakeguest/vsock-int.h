@@ -58,6 +58,7 @@ struct fg_vsock {
 	struct fg_inbuf ev;
 	struct fg_txq tx;
 	uint8_t *rxbuf;		/* host copy of one RX buffer */
+	struct blockpool rxpool;	/* spare fg_rxpkts of a full RX buffer */
 	struct fg_sock *sock;
 	unsigned nsock;
 	uint32_t next_port;	/* next ephemeral port to try */
@@ -76,6 +77,8 @@ void fg_vsock_reset_no_sock(struct fg_vsock *vs, const struct vsock_hdr *in);
 struct fg_sock *fg_sock_get(struct fg_vsock *vs, int fd);
 int fg_sock_alloc(struct fg_vsock *vs, uint16_t type);
 void fg_sock_free(struct fg_vsock *vs, struct fg_sock *s);
+struct fg_rxpkt *fg_rxpkt_new(struct fg_vsock *vs, uint32_t len);
+void fg_rxpkt_free(struct fg_vsock *vs, struct fg_rxpkt *p);
 
 /* sock-proto.c: packets of one socket, timers, reset. */
 struct fg_sock *fg_sock_lookup(struct fg_vsock *vs, const struct vsock_hdr *h);

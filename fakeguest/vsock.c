@@ -63,6 +63,9 @@ build(struct fg_vsock *vs)
 	    c->tx_pending_max)) < 0)
 		return e;
 	vs->rxbuf = malloc(VSOCK_HDR_SIZE + c->rx_buf_size);
+	/* Packets of a full RX buffer cycle through here, not through malloc. */
+	blockpool_init(&vs->rxpool, sizeof(struct fg_rxpkt) + c->rx_buf_size,
+	    FG_RXPOOL_BYTES / (sizeof(struct fg_rxpkt) + c->rx_buf_size) + 1);
 	vs->sock = calloc(c->max_socks, sizeof(*vs->sock));
 	if (vs->rxbuf == NULL || vs->sock == NULL)
 		return -VSE_ERR_NOMEM;
@@ -110,6 +113,7 @@ fg_vsock_free(struct fg_vsock *vs)
 			fg_sock_free(vs, &vs->sock[i]);
 	free(vs->sock);
 	free(vs->rxbuf);
+	blockpool_destroy(&vs->rxpool);
 	fg_txq_destroy(&vs->tx);
 	fg_inbuf_destroy(&vs->ev);
 	fg_inbuf_destroy(&vs->rx);
@@ -344,6 +348,12 @@ const struct fg_vsock_stats *
 fg_vsock_stats(const struct fg_vsock *vs)
 {
 	return &vs->stats;
+}
+
+const struct blockpool *
+fg_vsock_rxpool(const struct fg_vsock *vs)
+{
+	return &vs->rxpool;
 }
 
 /* Our first violation, else the first error a ring saw while reaping. */

@@ -283,8 +283,7 @@ device_guest_shutdown(struct vsock_device *dev, struct vsock_conn *c,
 	/* Flags accumulate and are never cleared. */
 	c->peer_shut |= add;
 	if ((add & VIRTIO_VSOCK_SHUTDOWN_RCV) && !c->backend_gone) {
-		free(c->h2g_buf);
-		c->h2g_buf = NULL;
+		device_h2g_release(dev, c);
 		dev->be->shutdown(dev->be_ctx, c, VSOCK_SHUT_RD);
 	}
 	device_shut_host_write(dev, c);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "blockpool.h"
 #include "credit.h"
 #include "device.h"
 #include "txbuf.h"
@@ -145,6 +146,7 @@ struct vsock_device {
 	uint8_t *tap_copy;		/* a packet's payload for the tap */
 	uint8_t *seq_staging;		/* a host SEQPACKET message read whole
 					 * (read_message); on first use */
+	struct blockpool h2g_pool;	/* spare 64 KiB STREAM batch buffers */
 	struct vsock_device_stats stats;
 };
 
@@ -219,6 +221,12 @@ void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
 
 /* device-rx.c: host -> guest */
 void device_rx_run(struct vsock_device *dev);
+/*
+ * Spare STREAM batch buffers a device keeps: one per connection streaming
+ * at once covers the common case; past it buffers go back to malloc.
+ */
+#define DEVICE_H2G_SPARE_MAX	4
+void device_h2g_release(struct vsock_device *dev, struct vsock_conn *c);
 bool device_conn_has_rx(const struct vsock_device *dev,
     const struct vsock_conn *c);
 

@@ -89,6 +89,8 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	dev->payload_max = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
 	    dev->cfg.buf_alloc : VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
 	dev->tap_copy = malloc(dev->payload_max);
+	blockpool_init(&dev->h2g_pool, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
+	    DEVICE_H2G_SPARE_MAX);
 	if (dev->orphans == NULL || dev->tap_copy == NULL ||
 	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
 		vsock_device_free(dev);
@@ -124,6 +126,7 @@ vsock_device_free(struct vsock_device *dev)
 	free(dev->orphans);
 	free(dev->tap_copy);
 	free(dev->seq_staging);
+	blockpool_destroy(&dev->h2g_pool);
 	free(dev);
 }
 
@@ -259,7 +262,7 @@ device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 		conn_list_unlink(&dev->rxq, c, RXQ_LINK);
 	conntab_remove(&dev->tab, c);
 	txbuf_free(&c->tx);
-	free(c->h2g_buf);
+	device_h2g_release(dev, c);
 	free(c);
 	dev->stats.conns_closed++;
 }
@@ -298,8 +301,7 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	device_discard_tx(dev, c, true);
 	/* Host bytes read but not yet sent die with the connection. */
-	free(c->h2g_buf);
-	c->h2g_buf = NULL;
+	device_h2g_release(dev, c);
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;
 	device_set_timer(dev, c, TIMER_NONE);
