@@ -1024,6 +1024,44 @@ START_TEST(test_slow_host_backpressure)
 }
 END_TEST
 
+/*
+ * A host that falls behind twice: the second time the txbuf ring is the
+ * one the first gave back (no allocator map/unmap of buf_alloc bytes per
+ * episode), and an idle connection still holds none.
+ */
+START_TEST(test_txbuf_storage_reused)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	static uint8_t data[16384];
+	uint8_t *first;
+	unsigned i, round;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	h.len = sizeof(data);
+	sc->in_limit = 1000;	/* unread bytes the host application holds */
+	for (round = 0; round < 2; round++) {
+		wire_send(w, &h, data);
+		ck_assert_ptr_nonnull(c->tx.buf);
+		if (round == 0)
+			first = c->tx.buf;
+		else
+			ck_assert_ptr_eq(c->tx.buf, first);
+		ck_assert_uint_eq(w->dev->txbuf_pool.nfree, 0);
+		for (i = 0; i < 20; i++)
+			script_consume(&w->sb, sc, 1000, w->now);
+		ck_assert_ptr_null(c->tx.buf);	/* idle: no buffer held */
+		ck_assert_uint_eq(w->dev->txbuf_pool.nfree, 1);
+	}
+	ck_assert_uint_eq(w->dev->txbuf_pool.reused, 1);
+	wire_free(w);
+}
+END_TEST
+
 /* --- RX starvation, fragmentation --- */
 
 /* No RX buffers: the host is not read (no spin); buffers resume it. */
@@ -2110,6 +2148,7 @@ device_suite(void)
 	tcase_add_test(tc, test_rx_starvation_and_resume);
 	tcase_add_test(tc, test_header_only_rx_buffer_not_eof);
 	tcase_add_test(tc, test_rx_batched_read);
+	tcase_add_test(tc, test_txbuf_storage_reused);
 	tcase_add_test(tc, test_rx_batch_buffer_reused);
 	tcase_add_test(tc, test_rx_batch_pool_bounded);
 	suite_add_tcase(s, tc);

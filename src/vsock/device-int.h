@@ -147,6 +147,7 @@ struct vsock_device {
 	uint8_t *seq_staging;		/* a host SEQPACKET message read whole
 					 * (read_message); on first use */
 	struct blockpool h2g_pool;	/* spare 64 KiB STREAM batch buffers */
+	struct blockpool txbuf_pool;	/* spare buf_alloc-byte txbuf rings */
 	struct vsock_device_stats stats;
 };
 
@@ -226,6 +227,12 @@ void device_rx_run(struct vsock_device *dev);
  * at once covers the common case; past it buffers go back to malloc.
  */
 #define DEVICE_H2G_SPARE_MAX	4
+/*
+ * Spare txbuf rings (buf_alloc bytes each) a device keeps: two, and never
+ * more than 1 MiB (none when buf_alloc is larger).
+ */
+#define DEVICE_TXBUF_SPARE_MAX		2
+#define DEVICE_TXBUF_SPARE_BYTES	(1024 * 1024)
 void device_h2g_release(struct vsock_device *dev, struct vsock_conn *c);
 bool device_conn_has_rx(const struct vsock_device *dev,
     const struct vsock_conn *c);

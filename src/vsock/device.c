@@ -91,6 +91,10 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	dev->tap_copy = malloc(dev->payload_max);
 	blockpool_init(&dev->h2g_pool, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
 	    DEVICE_H2G_SPARE_MAX);
+	blockpool_init(&dev->txbuf_pool, dev->cfg.buf_alloc,
+	    DEVICE_TXBUF_SPARE_BYTES / dev->cfg.buf_alloc <
+	    DEVICE_TXBUF_SPARE_MAX ? DEVICE_TXBUF_SPARE_BYTES /
+	    dev->cfg.buf_alloc : DEVICE_TXBUF_SPARE_MAX);
 	if (dev->orphans == NULL || dev->tap_copy == NULL ||
 	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
 		vsock_device_free(dev);
@@ -127,6 +131,7 @@ vsock_device_free(struct vsock_device *dev)
 	free(dev->tap_copy);
 	free(dev->seq_staging);
 	blockpool_destroy(&dev->h2g_pool);
+	blockpool_destroy(&dev->txbuf_pool);
 	free(dev);
 }
 
@@ -235,6 +240,7 @@ device_new_conn(struct vsock_device *dev, uint32_t local, uint32_t peer,
 	c->peer_port = peer;
 	c->type = type;
 	c->cr.buf_alloc = dev->cfg.buf_alloc;
+	c->tx.pool = &dev->txbuf_pool;
 	if (conntab_insert(&dev->tab, c) < 0) {
 		free(c);
 		return NULL;
