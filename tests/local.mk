@@ -127,7 +127,8 @@ installcheck-local:
 
 # make bench: performance figures, never part of make check.
 EXTRA_PROGRAMS = tests/bench/bench
-tests_bench_bench_SOURCES = tests/bench/bench.c
+tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
+	tests/bench/bench-stream.c tests/bench/bench-packet.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD) $(PCAP_LIBS)
 CLEANFILES += tests/bench/bench bench.json
