@@ -59,7 +59,11 @@ int fg_txq_init(struct fg_txq *q, struct fg_ring *r, enum fg_tx_layout layout,
 /* Frees pending packets and the bookkeeping. */
 void fg_txq_destroy(struct fg_txq *q);
 
-/* Appends a copy of header h and its h->len payload bytes to the pending list. */
+/*
+ * Sends header h and its h->len payload bytes: straight into a free TX
+ * slot and onto the ring when nothing is pending (returns 1: kick), else
+ * a copy goes onto the pending list (returns 0); -VSE_ERR_* on failure.
+ */
 int fg_txq_queue(struct fg_txq *q, const struct vsock_hdr *h,
     const void *payload);
 

@@ -149,12 +149,19 @@ void
 fg_vsock_xmit(struct fg_vsock *vs, const struct vsock_hdr *h,
     const void *payload)
 {
+	int e = fg_txq_queue(&vs->tx, h, payload);
+
 	/* Only a failed malloc refuses; the stack then loses the packet. */
-	if (fg_txq_queue(&vs->tx, h, payload) < 0)
+	if (e < 0)
 		return;
 	vs->stats.tx_pkts[h->op]++;
 	if (h->op == VIRTIO_VSOCK_OP_RW)
 		vs->stats.tx_bytes += h->len;
+	if (e > 0) {
+		kick(vs, VSOCK_QUEUE_TX);	/* placed on the ring already */
+		return;
+	}
+	vs->stats.tx_waited++;
 	tx_flush(vs);
 }
 
