@@ -66,21 +66,46 @@ fg_inbuf_fill(struct fg_inbuf *ib)
 	return n;
 }
 
+/*
+ * Takes the next used buffer back into the pool: its index in *i and its
+ * used length in *len. 0 when nothing is used.
+ */
+static int
+take_used(struct fg_inbuf *ib, uint32_t *i, uint32_t *len)
+{
+	void *tok;
+
+	/* fg_ring_get_used checks the id and that ulen <= our buffer. */
+	tok = fg_ring_get_used(ib->ring, len);
+	if (tok == NULL)
+		return 0;
+	*i = (uint32_t)((uintptr_t)tok - 1);
+	ib->free[ib->nfree++] = *i;
+	ib->posted--;
+	return 1;
+}
+
 /* Reaps one used buffer into dst and recycles it. */
 int
 fg_inbuf_reap(struct fg_inbuf *ib, void *dst, uint32_t cap, uint32_t *len)
 {
-	void *tok;
-	uint32_t ulen, i;
+	uint32_t i;
 
-	/* fg_ring_get_used checks the id and that ulen <= our buffer. */
-	tok = fg_ring_get_used(ib->ring, &ulen);
-	if (tok == NULL)
+	if (!take_used(ib, &i, len))
 		return 0;
-	i = (uint32_t)((uintptr_t)tok - 1);
-	fg_mem_read(ib->ring->mem, ib->gpa[i], dst, ulen < cap ? ulen : cap);
-	ib->free[ib->nfree++] = i;
-	ib->posted--;
-	*len = ulen;
+	fg_mem_read(ib->ring->mem, ib->gpa[i], dst, *len < cap ? *len : cap);
+	return 1;
+}
+
+/* Reaps one used buffer and points at it in guest memory. */
+int
+fg_inbuf_reap_view(struct fg_inbuf *ib, const uint8_t **data, uint32_t *len)
+{
+	uint32_t i;
+
+	if (!take_used(ib, &i, len))
+		return 0;
+	/* fg_mem_alloc gave each buffer from one region: one pointer. */
+	*data = fg_mem_ptr(ib->ring->mem, ib->gpa[i], *len);
 	return 1;
 }

@@ -39,4 +39,12 @@ uint32_t fg_inbuf_fill(struct fg_inbuf *ib);
 int fg_inbuf_reap(struct fg_inbuf *ib, void *dst, uint32_t cap,
     uint32_t *len);
 
+/*
+ * The same without a copy: *data points at the buffer in guest memory,
+ * valid until the next fg_inbuf_fill reposts it (Linux, too, reads the
+ * skb where the device wrote it).
+ */
+int fg_inbuf_reap_view(struct fg_inbuf *ib, const uint8_t **data,
+    uint32_t *len);
+
 #endif

@@ -57,7 +57,6 @@ struct fg_vsock {
 	struct fg_inbuf rx;
 	struct fg_inbuf ev;
 	struct fg_txq tx;
-	uint8_t *rxbuf;		/* host copy of one RX buffer */
 	struct blockpool rxpool;	/* spare fg_rxpkts of a full RX buffer */
 	struct fg_sock *sock;
 	unsigned nsock;

@@ -62,12 +62,11 @@ build(struct fg_vsock *vs)
 	    c->tx_frag_size, c->tx_indirect, c->tx_slots,
 	    c->tx_pending_max)) < 0)
 		return e;
-	vs->rxbuf = malloc(VSOCK_HDR_SIZE + c->rx_buf_size);
 	/* Packets of a full RX buffer cycle through here, not through malloc. */
 	blockpool_init(&vs->rxpool, sizeof(struct fg_rxpkt) + c->rx_buf_size,
 	    FG_RXPOOL_BYTES / (sizeof(struct fg_rxpkt) + c->rx_buf_size) + 1);
 	vs->sock = calloc(c->max_socks, sizeof(*vs->sock));
-	if (vs->rxbuf == NULL || vs->sock == NULL)
+	if (vs->sock == NULL)
 		return -VSE_ERR_NOMEM;
 	vs->nsock = c->max_socks;
 	return 0;
@@ -112,7 +111,6 @@ fg_vsock_free(struct fg_vsock *vs)
 		if (vs->sock[i].used)
 			fg_sock_free(vs, &vs->sock[i]);
 	free(vs->sock);
-	free(vs->rxbuf);
 	blockpool_destroy(&vs->rxpool);
 	fg_txq_destroy(&vs->tx);
 	fg_inbuf_destroy(&vs->ev);
@@ -275,7 +273,8 @@ rx_handle(struct fg_vsock *vs, const uint8_t *raw, uint32_t used)
 static void
 rx_poll(struct fg_vsock *vs)
 {
-	uint32_t cap = VSOCK_HDR_SIZE + vs->cfg.rx_buf_size, len;
+	const uint8_t *data;
+	uint32_t len;
 
 	for (;;) {
 		if (fg_txq_congested(&vs->tx)) {
@@ -283,9 +282,10 @@ rx_poll(struct fg_vsock *vs)
 				vs->stats.rx_throttled++;
 			break;
 		}
-		if (fg_inbuf_reap(&vs->rx, vs->rxbuf, cap, &len) == 0)
+		/* Read in place: reposted only after the loop. */
+		if (fg_inbuf_reap_view(&vs->rx, &data, &len) == 0)
 			break;
-		rx_handle(vs, vs->rxbuf, len);
+		rx_handle(vs, data, len);
 	}
 	if (vs->rx.posted < vs->rx.count / 2 && fg_inbuf_fill(&vs->rx) > 0) {
 		vs->stats.rx_refills++;
