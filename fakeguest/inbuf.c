@@ -97,15 +97,37 @@ fg_inbuf_reap(struct fg_inbuf *ib, void *dst, uint32_t cap, uint32_t *len)
 	return 1;
 }
 
-/* Reaps one used buffer and points at it in guest memory. */
 int
-fg_inbuf_reap_view(struct fg_inbuf *ib, const uint8_t **data, uint32_t *len)
+fg_inbuf_reap_slot(struct fg_inbuf *ib, uint32_t *slot, const uint8_t **data,
+    uint32_t *len)
 {
-	uint32_t i;
+	void *tok = fg_ring_get_used(ib->ring, len);
 
-	if (!take_used(ib, &i, len))
+	if (tok == NULL)
 		return 0;
+	*slot = (uint32_t)((uintptr_t)tok - 1);
+	ib->posted--;
 	/* fg_mem_alloc gave each buffer from one region: one pointer. */
-	*data = fg_mem_ptr(ib->ring->mem, ib->gpa[i], *len);
+	*data = fg_mem_ptr(ib->ring->mem, ib->gpa[*slot], *len);
 	return 1;
+}
+
+void
+fg_inbuf_recycle(struct fg_inbuf *ib, uint32_t slot, bool was_loaned)
+{
+	if (was_loaned)
+		ib->loaned--;
+	ib->free[ib->nfree++] = slot;
+}
+
+bool
+fg_inbuf_may_loan(const struct fg_inbuf *ib)
+{
+	return ib->loaned < ib->count / 2;
+}
+
+void
+fg_inbuf_loan(struct fg_inbuf *ib)
+{
+	ib->loaned++;
 }

@@ -64,21 +64,47 @@ fg_sock_free(struct fg_vsock *vs, struct fg_sock *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* A receive packet for len payload bytes: from the pool when it is near full. */
+/*
+ * A receive packet holding the len payload bytes at payload (the RX buffer
+ * being handled): the buffer itself kept on loan while the loan cap allows
+ * (no copy, as Linux queues the skb), else a copy, in a block from the
+ * pool when it is near full.
+ */
 struct fg_rxpkt *
-fg_rxpkt_new(struct fg_vsock *vs, uint32_t len)
+fg_rxpkt_new(struct fg_vsock *vs, uint32_t len, const uint8_t *payload)
 {
 	size_t size = sizeof(struct fg_rxpkt) + len;
+	struct fg_rxpkt *p;
 
-	return blockpool_fits(&vs->rxpool, size) ? blockpool_get(&vs->rxpool) :
+	if (vs->rx_slot >= 0 && len > 0 && fg_inbuf_may_loan(&vs->rx)) {
+		if ((p = malloc(sizeof(*p))) == NULL)
+			return NULL;
+		p->slot = vs->rx_slot;
+		p->data = payload;
+		fg_inbuf_loan(&vs->rx);
+		vs->rx_slot = -1;	/* rx_poll must not recycle it now */
+		vs->stats.rx_loaned++;
+		return p;
+	}
+	vs->stats.rx_copied++;
+	p = blockpool_fits(&vs->rxpool, size) ? blockpool_get(&vs->rxpool) :
 	    malloc(size);
+	if (p == NULL)
+		return NULL;
+	p->slot = -1;
+	p->data = p->own;
+	memcpy(p->own, payload, len);
+	return p;
 }
 
-/* Gives p back where fg_rxpkt_new took it from. */
+/* Gives p back where fg_rxpkt_new took it from (a loaned RX buffer too). */
 void
 fg_rxpkt_free(struct fg_vsock *vs, struct fg_rxpkt *p)
 {
-	if (blockpool_fits(&vs->rxpool, sizeof(*p) + p->len))
+	if (p->slot >= 0) {
+		fg_inbuf_recycle(&vs->rx, (uint32_t)p->slot, true);
+		free(p);
+	} else if (blockpool_fits(&vs->rxpool, sizeof(*p) + p->len))
 		blockpool_put(&vs->rxpool, p);
 	else
 		free(p);

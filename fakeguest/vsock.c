@@ -91,6 +91,7 @@ fg_vsock_new(struct fg_mem *mem, const struct fg_vsock_config *c,
 	vs->seqpacket = (c->features &
 	    VIRTIO_FEATURE(VIRTIO_VSOCK_F_SEQPACKET)) != 0;
 	vs->next_port = FG_PORT_EPHEMERAL;
+	vs->rx_slot = -1;
 	if ((e = build(vs)) < 0) {
 		fg_vsock_free(vs);
 		return e;
@@ -274,7 +275,7 @@ static void
 rx_poll(struct fg_vsock *vs)
 {
 	const uint8_t *data;
-	uint32_t len;
+	uint32_t len, slot;
 
 	for (;;) {
 		if (fg_txq_congested(&vs->tx)) {
@@ -282,10 +283,14 @@ rx_poll(struct fg_vsock *vs)
 				vs->stats.rx_throttled++;
 			break;
 		}
-		/* Read in place: reposted only after the loop. */
-		if (fg_inbuf_reap_view(&vs->rx, &data, &len) == 0)
+		/* Read in place; a socket may keep the buffer (fg_rxpkt_new). */
+		if (fg_inbuf_reap_slot(&vs->rx, &slot, &data, &len) == 0)
 			break;
+		vs->rx_slot = slot;
 		rx_handle(vs, data, len);
+		if (vs->rx_slot >= 0)
+			fg_inbuf_recycle(&vs->rx, slot, false);
+		vs->rx_slot = -1;
 	}
 	if (vs->rx.posted < vs->rx.count / 2 && fg_inbuf_fill(&vs->rx) > 0) {
 		vs->stats.rx_refills++;

@@ -61,6 +61,8 @@ struct fg_vsock_stats {
 	uint64_t rx_pkts[VIRTIO_VSOCK_OP__MAX + 1];	/* valid, by op */
 	uint64_t tx_bytes, rx_bytes;			/* RW payload */
 	uint64_t tx_waited;		/* packets copied to wait for a TX slot */
+	uint64_t rx_loaned;		/* RW kept in its RX buffer (no copy) */
+	uint64_t rx_copied;		/* RW copied out: the loan cap was hit */
 	uint64_t rx_overrun;		/* RW beyond our credit, dropped */
 	uint64_t rx_invalid_op;		/* op not valid for the state, dropped */
 	uint64_t rx_throttled;		/* polls that left RX for later */
