@@ -97,6 +97,7 @@ fg_inbuf_reap(struct fg_inbuf *ib, void *dst, uint32_t cap, uint32_t *len)
 	return 1;
 }
 
+/* Reaps one used buffer in place; the caller recycles or loans it. */
 int
 fg_inbuf_reap_slot(struct fg_inbuf *ib, uint32_t *slot, const uint8_t **data,
     uint32_t *len)
@@ -112,6 +113,7 @@ fg_inbuf_reap_slot(struct fg_inbuf *ib, uint32_t *slot, const uint8_t **data,
 	return 1;
 }
 
+/* Back to the free stack, for the next fill. */
 void
 fg_inbuf_recycle(struct fg_inbuf *ib, uint32_t slot, bool was_loaned)
 {
@@ -120,12 +122,14 @@ fg_inbuf_recycle(struct fg_inbuf *ib, uint32_t slot, bool was_loaned)
 	ib->free[ib->nfree++] = slot;
 }
 
+/* Half the pool at most stays with readers. */
 bool
 fg_inbuf_may_loan(const struct fg_inbuf *ib)
 {
 	return ib->loaned < ib->count / 2;
 }
 
+/* Counts a reaped buffer as kept by a reader. */
 void
 fg_inbuf_loan(struct fg_inbuf *ib)
 {

@@ -10,6 +10,7 @@ struct blockpool_link {
 	struct blockpool_link *next;
 };
 
+/* An empty pool; nothing is allocated until the first get. */
 void
 blockpool_init(struct blockpool *bp, size_t size, uint32_t max_free)
 {
@@ -21,6 +22,7 @@ blockpool_init(struct blockpool *bp, size_t size, uint32_t max_free)
 	bp->reused = 0;
 }
 
+/* A spare if any (counted as reused), else malloc. */
 void *
 blockpool_get(struct blockpool *bp)
 {
@@ -34,6 +36,7 @@ blockpool_get(struct blockpool *bp)
 	return l;
 }
 
+/* Onto the spare list below the cap, else free. */
 void
 blockpool_put(struct blockpool *bp, void *buf)
 {
@@ -50,6 +53,7 @@ blockpool_put(struct blockpool *bp, void *buf)
 	bp->nfree++;
 }
 
+/* Frees the spares. */
 void
 blockpool_destroy(struct blockpool *bp)
 {

@@ -192,13 +192,32 @@ stream_rows(const char *key, size_t total, uint64_t cpu, uint64_t wall,
 	bench_row(k, (double)total / (double)wall, 0, "GB/s", w);
 }
 
+/* Which way a stream case moves its bytes. */
+enum way { G2H, H2G };
+
+/* Writes up to n bytes from the sending side; <= 0 when it takes none. */
+static ssize_t
+way_send(struct full *f, enum way w, const uint8_t *buf, size_t n)
+{
+	return w == G2H ? fg_sock_send(f->vs, f->gfd, buf, n, 0) :
+	    write(f->hfd, buf, n);
+}
+
+/* Reads up to n bytes on the receiving side; <= 0 when none are there. */
+static ssize_t
+way_recv(struct full *f, enum way w, uint8_t *buf, size_t n)
+{
+	return w == G2H ? read(f->hfd, buf, n) :
+	    fg_sock_recv(f->vs, f->gfd, buf, n, NULL);
+}
+
 /*
- * Guest application sends total bytes in wsize sends; the host reads
- * them wsize at a time: the same sizes as the socketpair baseline.
+ * One side sends total bytes in wsize writes, the other reads them wsize
+ * at a time: the same sizes as the socketpair baseline.
  */
 static void
-full_g2h(const char *key, const struct full_knobs *k, size_t wsize,
-    const char *what)
+full_stream(const char *key, const struct full_knobs *k, enum way w,
+    size_t wsize, const char *what)
 {
 	static uint8_t buf[1 << 16];
 	size_t total = bench_total_bytes, sent = 0, got = 0;
@@ -212,42 +231,11 @@ full_g2h(const char *key, const struct full_knobs *k, size_t wsize,
 	c0 = bench_cpu_ns();
 	w0 = bench_wall_ns();
 	while (got < total) {
-		while (sent < total && (n = fg_sock_send(f.vs, f.gfd, buf,
-		    total - sent < wsize ? total - sent : wsize, 0)) > 0)
-			sent += (size_t)n;
-		f_pump(&f);
-		while ((n = read(f.hfd, buf, wsize)) > 0)
-			got += (size_t)n;
-		f_pump(&f);
-	}
-	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
-	    what);
-	close(f.hfd);
-	full_free(&f);
-}
-
-/* Host writes total bytes in wsize writes; the guest reads wsize at a time. */
-static void
-full_h2g(const char *key, const struct full_knobs *k, size_t wsize,
-    const char *what)
-{
-	static uint8_t buf[1 << 16];
-	size_t total = bench_total_bytes, sent = 0, got = 0;
-	struct full f;
-	uint64_t c0, w0;
-	ssize_t n;
-
-	full_new(&f, k);
-	f.gfd = full_connect(&f, &f.hfd);
-	memset(buf, 0xcd, sizeof(buf));
-	c0 = bench_cpu_ns();
-	w0 = bench_wall_ns();
-	while (got < total) {
-		while (sent < total && (n = write(f.hfd, buf,
+		while (sent < total && (n = way_send(&f, w, buf,
 		    total - sent < wsize ? total - sent : wsize)) > 0)
 			sent += (size_t)n;
 		f_pump(&f);
-		while ((n = fg_sock_recv(f.vs, f.gfd, buf, wsize, NULL)) > 0)
+		while ((n = way_recv(&f, w, buf, wsize)) > 0)
 			got += (size_t)n;
 		f_pump(&f);
 	}
@@ -293,45 +281,49 @@ static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1 };
 void
 bench_case_g2h_64k(void)
 {
-	full_g2h("g2h_64k", &fc_4k, 65536, "guest->host, 64 KiB sends/reads");
+	full_stream("g2h_64k", &fc_4k, G2H, 65536,
+	    "guest->host, 64 KiB sends/reads");
 }
 
 void
 bench_case_g2h_4k(void)
 {
-	full_g2h("g2h_4k", &fc_4k, 4096, "guest->host, 4 KiB sends/reads");
+	full_stream("g2h_4k", &fc_4k, G2H, 4096,
+	    "guest->host, 4 KiB sends/reads");
 }
 
 void
 bench_case_h2g_64k(void)
 {
-	full_h2g("h2g_64k", &fc_4k, 65536, "host->guest, 64 KiB writes/reads");
+	full_stream("h2g_64k", &fc_4k, H2G, 65536,
+	    "host->guest, 64 KiB writes/reads");
 }
 
 void
 bench_case_h2g_4k(void)
 {
-	full_h2g("h2g_4k", &fc_4k, 4096, "host->guest, 4 KiB writes/reads");
+	full_stream("h2g_4k", &fc_4k, H2G, 4096,
+	    "host->guest, 4 KiB writes/reads");
 }
 
 void
 bench_case_h2g_64k_bigbuf(void)
 {
-	full_h2g("h2g_64k_bigbuf", &fc_64k, 65536,
+	full_stream("h2g_64k_bigbuf", &fc_64k, H2G, 65536,
 	    "host->guest 64 KiB, 64 KiB guest RX buffers");
 }
 
 void
 bench_case_g2h_64k_linux(void)
 {
-	full_g2h("g2h_64k_linux", &linux_4k, 65536,
+	full_stream("g2h_64k_linux", &linux_4k, G2H, 65536,
 	    "guest->host 64 KiB, linux profile");
 }
 
 void
 bench_case_h2g_64k_linux(void)
 {
-	full_h2g("h2g_64k_linux", &linux_4k, 65536,
+	full_stream("h2g_64k_linux", &linux_4k, H2G, 65536,
 	    "host->guest 64 KiB, linux profile");
 }
 
