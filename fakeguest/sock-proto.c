@@ -200,14 +200,13 @@ recv_enqueue(struct fg_vsock *vs, struct fg_sock *s, const struct vsock_hdr *h,
 	 * credit it advertised and keeps the connection: no RST.
 	 */
 	if (fg_credit_overrun(s->buf_alloc, s->buf_used, h->len) ||
-	    (p = malloc(sizeof(*p) + h->len)) == NULL) {
+	    (p = fg_rxpkt_new(vs, h->len, payload)) == NULL) {
 		vs->stats.rx_overrun++;
 		return;
 	}
 	p->len = h->len;
 	p->off = 0;
 	p->flags = seq ? h->flags : 0;
-	memcpy(p->data, payload, h->len);
 	TAILQ_INSERT_TAIL(&s->rxq, p, entry);
 	s->rx_bytes += h->len;
 	s->buf_used += h->len;

@@ -18,7 +18,9 @@ struct fg_rxpkt {
 	uint32_t len;
 	uint32_t off;		/* bytes already read */
 	uint32_t flags;		/* VIRTIO_VSOCK_SEQ_* */
-	uint8_t data[];
+	int64_t slot;		/* RX buffer on loan holding data, or -1 */
+	const uint8_t *data;	/* the payload: in that buffer, or own */
+	uint8_t own[];		/* a copy, when no buffer could be kept */
 };
 TAILQ_HEAD(fg_rxpkt_list, fg_rxpkt);
 
@@ -57,7 +59,8 @@ struct fg_vsock {
 	struct fg_inbuf rx;
 	struct fg_inbuf ev;
 	struct fg_txq tx;
-	uint8_t *rxbuf;		/* host copy of one RX buffer */
+	struct blockpool rxpool;	/* spare fg_rxpkts of a full RX buffer */
+	int64_t rx_slot;	/* RX buffer being handled, until loaned; -1 */
 	struct fg_sock *sock;
 	unsigned nsock;
 	uint32_t next_port;	/* next ephemeral port to try */
@@ -76,6 +79,9 @@ void fg_vsock_reset_no_sock(struct fg_vsock *vs, const struct vsock_hdr *in);
 struct fg_sock *fg_sock_get(struct fg_vsock *vs, int fd);
 int fg_sock_alloc(struct fg_vsock *vs, uint16_t type);
 void fg_sock_free(struct fg_vsock *vs, struct fg_sock *s);
+struct fg_rxpkt *fg_rxpkt_new(struct fg_vsock *vs, uint32_t len,
+    const uint8_t *payload);
+void fg_rxpkt_free(struct fg_vsock *vs, struct fg_rxpkt *p);
 
 /* sock-proto.c: packets of one socket, timers, reset. */
 struct fg_sock *fg_sock_lookup(struct fg_vsock *vs, const struct vsock_hdr *h);

@@ -18,6 +18,7 @@ CHECK_SUITES = \
 	tests/check_states \
 	tests/check_stream \
 	tests/check_credit \
+	tests/check_pools \
 	tests/check_connect_line \
 	tests/check_muxer \
 	tests/check_gsock \
@@ -69,7 +70,7 @@ LDADD = $(CORE_TEST_LDADD)
 CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_device_info tests/check_states tests/check_stream \
 	tests/check_credit tests/check_gsock tests/check_guest \
-	tests/check_vsock_test tests/check_gstream
+	tests/check_vsock_test tests/check_gstream tests/check_pools
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
 tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
 # The allocation fault seam of test_muxer_new_error_codes.
@@ -134,7 +135,8 @@ installcheck-local:
 
 # make bench: performance figures, never part of make check.
 EXTRA_PROGRAMS = tests/bench/bench
-tests_bench_bench_SOURCES = tests/bench/bench.c
+tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
+	tests/bench/bench-stream.c tests/bench/bench-packet.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD) $(PCAP_LIBS)
 CLEANFILES += tests/bench/bench bench.json

@@ -18,7 +18,7 @@
 static bool
 linux_rules(const struct vsock_device *dev)
 {
-	return dev->rules->close_rules == VSOCK_CLOSE_LINUX;
+	return dev->rules.close_rules == VSOCK_CLOSE_LINUX;
 }
 
 /*
@@ -266,7 +266,7 @@ device_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
 static void
 arm_peer_close_timer(struct vsock_device *dev, struct vsock_conn *c)
 {
-	if (dev->rules->peer_close_timer && c->state == CONN_ESTABLISHED &&
+	if (dev->rules.peer_close_timer && c->state == CONN_ESTABLISHED &&
 	    c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
 	    !txbuf_empty(&c->tx) && c->timer == TIMER_NONE)
 		device_set_timer(dev, c, TIMER_CLOSE);
@@ -283,8 +283,7 @@ device_guest_shutdown(struct vsock_device *dev, struct vsock_conn *c,
 	/* Flags accumulate and are never cleared. */
 	c->peer_shut |= add;
 	if ((add & VIRTIO_VSOCK_SHUTDOWN_RCV) && !c->backend_gone) {
-		free(c->h2g_buf);
-		c->h2g_buf = NULL;
+		device_h2g_release(dev, c);
 		dev->be->shutdown(dev->be_ctx, c, VSOCK_SHUT_RD);
 	}
 	device_shut_host_write(dev, c);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "blockpool.h"
 #include "credit.h"
 #include "device.h"
 #include "txbuf.h"
@@ -120,7 +121,8 @@ struct vsock_device {
 	void *be_ctx;
 	uint64_t features;		/* acknowledged by the driver */
 	bool seqpacket;			/* negotiated */
-	const struct vsock_profile_rules *rules;	/* cfg.profile's */
+	/* cfg.profile's rules, copied: read on every packet, one load less */
+	struct vsock_profile_rules rules;
 	struct virtq vq[VSOCK_NUM_QUEUES];
 	struct virtq_chain chain;	/* scratch for one popped chain */
 	struct conntab tab;
@@ -144,6 +146,8 @@ struct vsock_device {
 	uint8_t *tap_copy;		/* a packet's payload for the tap */
 	uint8_t *seq_staging;		/* a host SEQPACKET message read whole
 					 * (read_message); on first use */
+	struct blockpool h2g_pool;	/* spare 64 KiB STREAM batch buffers */
+	struct blockpool txbuf_pool;	/* spare buf_alloc-byte txbuf rings */
 	struct vsock_device_stats stats;
 };
 
@@ -180,8 +184,6 @@ void device_discard_tx(struct vsock_device *dev, struct vsock_conn *c,
 void device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_want(struct vsock_device *dev, struct vsock_conn *c);
-uint32_t device_peer_credit(const struct vsock_device *dev,
-    const struct vsock_conn *c);
 void device_queue_orphan_rst(struct vsock_device *dev,
     const struct vsock_hdr *h);
 struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,
@@ -220,7 +222,30 @@ void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
 
 /* device-rx.c: host -> guest */
 void device_rx_run(struct vsock_device *dev);
+/*
+ * Spare STREAM batch buffers a device keeps: one per connection streaming
+ * at once covers the common case; past it buffers go back to malloc.
+ */
+#define DEVICE_H2G_SPARE_MAX	4
+/*
+ * Spare txbuf rings (buf_alloc bytes each) a device keeps: two, and never
+ * more than 1 MiB (none when buf_alloc is larger).
+ */
+#define DEVICE_TXBUF_SPARE_MAX		2
+#define DEVICE_TXBUF_SPARE_BYTES	(1024 * 1024)
+void device_h2g_release(struct vsock_device *dev, struct vsock_conn *c);
 bool device_conn_has_rx(const struct vsock_device *dev,
     const struct vsock_conn *c);
+
+/*
+ * Bytes c may send the guest now, under the profile's cap rule. Inline:
+ * asked on every guest packet and every scheduling decision.
+ */
+static inline uint32_t
+device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
+{
+	return credit_peer_avail(&c->cr, dev->rules.credit_cap_own_buf ?
+	    c->cr.buf_alloc : UINT32_MAX);
+}
 
 #endif

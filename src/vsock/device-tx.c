@@ -38,7 +38,7 @@ void
 device_delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
 {
 	c->cr.fwd_cnt += n;
-	if (credit_update_due(&c->cr, dev->rules->update_policy))
+	if (credit_update_due(&c->cr, dev->rules.update_policy))
 		c->pending |= PEND_CREDIT_UPDATE;
 }
 
@@ -82,7 +82,7 @@ flush_messages(struct vsock_device *dev, struct vsock_conn *c)
 		 * Linux: virtio_transport_seqpacket_do_dequeue() sends a
 		 * credit update after every message read, free space aside.
 		 */
-		if (dev->rules->update_policy == VSOCK_CREDIT_LINUX)
+		if (dev->rules.update_policy == VSOCK_CREDIT_LINUX)
 			c->pending |= PEND_CREDIT_UPDATE;
 	}
 	return 0;
@@ -265,7 +265,7 @@ on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
 		 * other op (EPROTO) but INVALID. Not for a REQUEST the guest
 		 * has not seen yet: the packet answers nothing.
 		 */
-		if (dev->rules->connecting_reply_resets &&
+		if (dev->rules.connecting_reply_resets &&
 		    h->op != VIRTIO_VSOCK_OP_INVALID &&
 		    !(c->pending & PEND_REQUEST))
 			device_kill(dev, c, VSOCK_RELEASE_REFUSED);
@@ -414,8 +414,8 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 	if (ch->nseg > ch->nread)
 		dev->stats.tx_dropped_writable++;
 	else if (h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || h.len > carried ||
-	    (dev->rules->tx_chain_max != 0 &&
-	    ch->read_len > dev->rules->tx_chain_max))
+	    (dev->rules.tx_chain_max != 0 &&
+	    ch->read_len > dev->rules.tx_chain_max))
 		dev->stats.tx_dropped_len++;
 	else if (h.src_cid != dev->cfg.guest_cid ||
 	    h.dst_cid != VMADDR_CID_HOST)

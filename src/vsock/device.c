@@ -77,11 +77,11 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	if ((dev = calloc(1, sizeof(*dev))) == NULL)
 		return -VSE_ERR_NOMEM;
 	dev->cfg = *cfg;
-	dev->rules = vsock_profile_rules(cfg->profile);
+	dev->rules = *vsock_profile_rules(cfg->profile);
 	if (dev->cfg.buf_alloc == 0)
-		dev->cfg.buf_alloc = dev->rules->buf_alloc;
+		dev->cfg.buf_alloc = dev->rules.buf_alloc;
 	if (dev->cfg.close_timeout == 0)
-		dev->cfg.close_timeout = dev->rules->close_timeout;
+		dev->cfg.close_timeout = dev->rules.close_timeout;
 	dev->be = be;
 	dev->be_ctx = be_ctx;
 	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
@@ -89,6 +89,12 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	dev->payload_max = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
 	    dev->cfg.buf_alloc : VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
 	dev->tap_copy = malloc(dev->payload_max);
+	blockpool_init(&dev->h2g_pool, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
+	    DEVICE_H2G_SPARE_MAX);
+	blockpool_init(&dev->txbuf_pool, dev->cfg.buf_alloc,
+	    DEVICE_TXBUF_SPARE_BYTES / dev->cfg.buf_alloc <
+	    DEVICE_TXBUF_SPARE_MAX ? DEVICE_TXBUF_SPARE_BYTES /
+	    dev->cfg.buf_alloc : DEVICE_TXBUF_SPARE_MAX);
 	if (dev->orphans == NULL || dev->tap_copy == NULL ||
 	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
 		vsock_device_free(dev);
@@ -124,6 +130,8 @@ vsock_device_free(struct vsock_device *dev)
 	free(dev->orphans);
 	free(dev->tap_copy);
 	free(dev->seq_staging);
+	blockpool_destroy(&dev->h2g_pool);
+	blockpool_destroy(&dev->txbuf_pool);
 	free(dev);
 }
 
@@ -232,6 +240,7 @@ device_new_conn(struct vsock_device *dev, uint32_t local, uint32_t peer,
 	c->peer_port = peer;
 	c->type = type;
 	c->cr.buf_alloc = dev->cfg.buf_alloc;
+	c->tx.pool = &dev->txbuf_pool;
 	if (conntab_insert(&dev->tab, c) < 0) {
 		free(c);
 		return NULL;
@@ -259,7 +268,7 @@ device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 		conn_list_unlink(&dev->rxq, c, RXQ_LINK);
 	conntab_remove(&dev->tab, c);
 	txbuf_free(&c->tx);
-	free(c->h2g_buf);
+	device_h2g_release(dev, c);
 	free(c);
 	dev->stats.conns_closed++;
 }
@@ -298,8 +307,7 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	device_discard_tx(dev, c, true);
 	/* Host bytes read but not yet sent die with the connection. */
-	free(c->h2g_buf);
-	c->h2g_buf = NULL;
+	device_h2g_release(dev, c);
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;
 	device_set_timer(dev, c, TIMER_NONE);
@@ -333,14 +341,6 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 		c->want = (uint8_t)want;
 		dev->be->want(dev->be_ctx, c, want);
 	}
-}
-
-/* Bytes c may send the guest now, under the profile's cap rule. */
-uint32_t
-device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
-{
-	return credit_peer_avail(&c->cr, dev->rules->credit_cap_own_buf ?
-	    c->cr.buf_alloc : UINT32_MAX);
 }
 
 void
