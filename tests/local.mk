@@ -30,7 +30,8 @@ CHECK_SUITES = \
 	tests/check_vhost_user \
 	tests/check_replay \
 	tests/check_replay_run \
-	tests/check_gapps
+	tests/check_gapps \
+	tests/check_event_log
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -101,6 +102,12 @@ tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
+
+# The event log (--log, -v), built from emu/ into its suite.
+tests_check_event_log_SOURCES = tests/check_event_log.c emu/event-log.c \
+	emu/json-escape.c
+tests_check_event_log_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_event_log_LDADD = $(HOST_TEST_LDADD)
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
