@@ -45,6 +45,7 @@ PROGRAM_TESTS = \
 	tests/options.sh \
 	tests/progress.sh \
 	tests/serve.sh \
+	tests/events.sh \
 	tests/serve-leak.sh \
 	tests/signals.sh \
 	tests/vectors.sh \
@@ -112,7 +113,7 @@ tests_check_event_log_LDADD = $(HOST_TEST_LDADD)
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
-	tests/replay-schema.jq \
+	tests/replay-schema.jq tests/events-schema.jq \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict
