@@ -343,6 +343,41 @@ START_TEST(test_open_errors_and_idle)
 }
 END_TEST
 
+/* A log whose writes fail (ENOSPC) stops with one message; nothing dies. */
+START_TEST(test_write_error_stops_once)
+{
+	struct event_log_config c = { .cmd = "serve", .clock = fake_clock,
+	    .path = "/dev/full" };
+	struct event_log *l;
+	struct event_line e;
+	char err[256], errpath[64], *said;
+	int fd, saved;
+	unsigned i;
+
+	strcpy(errpath, "/tmp/vsockemu-everr-XXXXXX");
+	ck_assert_int_ge(fd = mkstemp(errpath), 0);
+	fflush(stderr);
+	saved = dup(2);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	close(fd);
+	ck_assert_int_eq(event_log_open(&c, &l, err, sizeof(err)), 0);
+	for (i = 0; i < 3; i++) {
+		event_line_begin(l, &e, "frontend-attached", fake_now);
+		event_log_emit(l, &e, NULL);
+	}
+	ck_assert(!event_log_active(l));	/* the device may stop building */
+	event_log_close(l);
+	fflush(stderr);
+	ck_assert_int_eq(dup2(saved, 2), 2);
+	close(saved);
+	said = slurp(errpath);
+	unlink(errpath);
+	ck_assert_str_eq(said, "vsockemu serve: event log: No space left on "
+	    "device; no more events written\n");
+	free(said);
+}
+END_TEST
+
 static Suite *
 event_log_suite(void)
 {
@@ -356,6 +391,7 @@ event_log_suite(void)
 	tcase_add_test(tc, test_muxer_refused_hostile_line);
 	tcase_add_test(tc, test_line_bounded);
 	tcase_add_test(tc, test_open_errors_and_idle);
+	tcase_add_test(tc, test_write_error_stops_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
