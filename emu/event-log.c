@@ -381,7 +381,7 @@ event_log_hook_muxer(struct event_log *l, struct muxer_config *mc)
 
 void
 event_log_muxer_refused(void *ctx, enum muxer_refusal why, const char *line,
-    size_t len)
+    size_t len, vsock_time_t now)
 {
 	static const char *const names[] = {
 		[MUXER_BAD_LINE] = "bad-line",
@@ -393,7 +393,7 @@ event_log_muxer_refused(void *ctx, enum muxer_refusal why, const char *line,
 	char shown[EVENT_STR_MAX], human[EVENT_STR_MAX + 96];
 	const char *name = (unsigned)why < 3 ? names[why] : "?";
 
-	event_line_begin(l, &e, "refused", l->cfg.clock());
+	event_line_begin(l, &e, "refused", now);
 	line_name(&e, "from", "host");
 	line_name(&e, "who", "device");
 	line_name(&e, "why", name);

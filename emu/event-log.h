@@ -45,7 +45,7 @@ void event_log_device(void *ctx, const struct vsock_event *ev);
 
 /* The muxer's refused hook (muxer_refused_fn); ctx is the event_log. */
 void event_log_muxer_refused(void *ctx, enum muxer_refusal why,
-    const char *line, size_t len);
+    const char *line, size_t len, vsock_time_t now);
 
 /* Points mc's refused hook at l when l writes anything. */
 void event_log_hook_muxer(struct event_log *l, struct muxer_config *mc);

@@ -322,6 +322,33 @@ START_TEST(test_transport_reset)
 }
 END_TEST
 
+/* A connection reset but not yet gone is not reset again by a transport reset. */
+START_TEST(test_transport_reset_after_kill)
+{
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct wire *w;
+
+	memset(&rec, 0, sizeof(rec));
+	wire_config(&cfg);
+	cfg.on_event = record;
+	cfg.event_ctx = &rec;
+	w = wire_new_cfg(&cfg, 1, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	script_send(&w->sb, sc, "x", 1, 0, w->now);	/* takes the buffer */
+	script_close(&w->sb, sc, true, w->now);	/* RST owed, no buffer */
+	expect(2, VSOCK_EVENT_RESET, VSOCK_WHO_HOST, VSOCK_WHY_ABORTED);
+	ck_assert_uint_eq(rec.n, 3);
+	vsock_device_transport_reset(w->dev, w->now);
+	expect(3, VSOCK_EVENT_TRANSPORT_RESET, VSOCK_WHO_DEVICE,
+	    VSOCK_WHY_NONE);
+	expect(4, VSOCK_EVENT_CLOSED, VSOCK_WHO_DEVICE, VSOCK_WHY_NONE);
+	ck_assert_uint_eq(rec.n, 5);
+	wire_free(w);
+}
+END_TEST
+
 /* A guest that breaks the TX ring's rules: one event, the error's code. */
 START_TEST(test_queue_broken)
 {
@@ -380,6 +407,7 @@ device_event_suite(void)
 	tcase_add_test(tc, test_host_shutdown_flags);
 	tcase_add_test(tc, test_host_resets);
 	tcase_add_test(tc, test_transport_reset);
+	tcase_add_test(tc, test_transport_reset_after_kill);
 	tcase_add_test(tc, test_queue_broken);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);

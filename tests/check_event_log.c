@@ -271,10 +271,10 @@ START_TEST(test_muxer_refused_hostile_line)
 	char *json, *human;
 
 	logrig_open(&r, true);
-	fake_now = 102 * SEC;
 	event_log_muxer_refused(r.log, MUXER_BAD_LINE, line,
-	    sizeof(line) - 1);
-	event_log_muxer_refused(r.log, MUXER_LINE_TIMEOUT, "CONN", 4);
+	    sizeof(line) - 1, 102 * SEC);
+	event_log_muxer_refused(r.log, MUXER_LINE_TIMEOUT, "CONN", 4,
+	    102 * SEC);
 	logrig_close(&r, &json, &human);
 	ck_assert_str_eq(json,
 	    "{\"v\":1,\"t\":2.000000,\"ev\":\"refused\",\"from\":\"host\","

@@ -33,6 +33,7 @@ struct mrig {
 	unsigned refused[MUXER_NO_DEVICE + 1];	/* by muxer_refusal */
 	char refused_line[CONNECT_LINE_MAX];	/* the last one's bytes */
 	size_t refused_len;
+	vsock_time_t refused_now;		/* the last one's time */
 };
 
 static void
@@ -56,10 +57,12 @@ on_log(void *ctx, const char *msg)
 
 /* The muxer's refused hook: counts by reason, keeps the last line. */
 static void
-on_refused(void *ctx, enum muxer_refusal why, const char *line, size_t len)
+on_refused(void *ctx, enum muxer_refusal why, const char *line, size_t len,
+    vsock_time_t now)
 {
 	struct mrig *r = ctx;
 
+	r->refused_now = now;
 	ck_assert_uint_le(why, MUXER_NO_DEVICE);
 	ck_assert_uint_le(len, sizeof(r->refused_line));
 	r->refused[why]++;
@@ -429,6 +432,7 @@ START_TEST(test_line_timeout)
 	ck_assert_ptr_null(get(fd));
 	ck_assert_uint_eq(muxer_stats(r->m)->line_timeouts, 1);
 	ck_assert_uint_eq(r->refused[MUXER_LINE_TIMEOUT], 1);
+	ck_assert_uint_eq(r->refused_now, 5 * SEC);
 	ck_assert_uint_eq(r->refused_len, 4);
 	ck_assert_mem_eq(r->refused_line, "CONN", 4);
 	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);

@@ -421,11 +421,11 @@ static void fit_message_size(int fd, uint32_t msg_max);
 /* Closes a host client that never reached the device, saying why. */
 static void
 turn_away(struct muxer *m, struct mx_entry *e, enum muxer_refusal why,
-    const char *line, size_t len)
+    const char *line, size_t len, vsock_time_t now)
 {
 	if (m->cfg.refused != NULL)
 		m->cfg.refused(m->cfg.refused_ctx, why, line,
-		    len < CONNECT_LINE_MAX ? len : CONNECT_LINE_MAX);
+		    len < CONNECT_LINE_MAX ? len : CONNECT_LINE_MAX, now);
 	drop_entry(m, e);
 }
 
@@ -440,7 +440,7 @@ start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
 	if (m->dev == NULL) {
 		/* No guest now (between two front-ends): as if refused. */
 		m->stats.no_device++;
-		turn_away(m, e, MUXER_NO_DEVICE, e->line, e->line_len);
+		turn_away(m, e, MUXER_NO_DEVICE, e->line, e->line_len, now);
 		return;
 	}
 	/* Off the line list, not yet watched: the device decides that. */
@@ -488,7 +488,8 @@ read_line_message(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	    connect_line_parse(buf, (size_t)n, &port, &used) !=
 	    CONNECT_LINE_OK || used != (size_t)n) {
 		m->stats.bad_lines++;
-		turn_away(m, e, MUXER_BAD_LINE, buf, n > 0 ? (size_t)n : 0);
+		turn_away(m, e, MUXER_BAD_LINE, buf, n > 0 ? (size_t)n : 0,
+		    now);
 		return;
 	}
 	start_host_conn(m, e, port, now);
@@ -515,7 +516,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	if (n <= 0) {
 		/* EOF (or an error) before the newline. */
 		m->stats.bad_lines++;
-		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	nl = memchr(buf, '\n', (size_t)n);
@@ -523,7 +524,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	n = recv(e->fd, e->line + e->line_len, take, 0);
 	if (n != (ssize_t)take) {
 		m->stats.bad_lines++;
-		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	e->line_len += take;
@@ -532,7 +533,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 		return;
 	if (r == CONNECT_LINE_BAD) {
 		m->stats.bad_lines++;
-		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	start_host_conn(m, e, port, now);
@@ -909,7 +910,7 @@ muxer_run(struct muxer *m, vsock_time_t now)
 	while (m->line_head != NULL && m->line_head->deadline <= now) {
 		m->stats.line_timeouts++;
 		turn_away(m, m->line_head, MUXER_LINE_TIMEOUT,
-		    m->line_head->line, m->line_head->line_len);
+		    m->line_head->line, m->line_head->line_len, now);
 	}
 }
 

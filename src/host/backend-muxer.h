@@ -22,12 +22,12 @@ enum muxer_refusal {
 };
 
 /*
- * A host client turned away: why, and the bytes it sent of its line (the
- * client's, untrusted: any bytes, not terminated), len at most
+ * A host client turned away at now: why, and the bytes it sent of its
+ * line (the client's, untrusted: any bytes, not terminated), len at most
  * CONNECT_LINE_MAX.
  */
 typedef void (*muxer_refused_fn)(void *ctx, enum muxer_refusal why,
-    const char *line, size_t len);
+    const char *line, size_t len, vsock_time_t now);
 
 struct muxer_config {
 	const char *uds_path;		/* main host socket, e.g. "./v.sock" */

@@ -107,8 +107,11 @@ drop_all(struct vsock_device *dev, enum vsock_release why)
 
 	for (i = 0; i < dev->tab.nbuckets; i++)
 		while ((c = dev->tab.pair[i]) != NULL) {
-			DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET, VSOCK_WHO_DEVICE,
-			    VSOCK_WHY_TRANSPORT_RESET, 0);
+			/* A killed one's end was told when it was killed. */
+			if (c->state != CONN_KILLED)
+				DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET,
+				    VSOCK_WHO_DEVICE,
+				    VSOCK_WHY_TRANSPORT_RESET, 0);
 			device_release_backend(dev, c, why);
 			device_destroy_conn(dev, c);
 		}
@@ -790,6 +793,7 @@ void
 vsock_device_host_connected(struct vsock_device *dev, struct vsock_conn *c,
     int err, vsock_time_t now)
 {
+	advance_clock(dev, now);	/* the events below carry it */
 	if (c->state == CONN_GUEST_CONNECTING && !c->backend_gone) {
 		device_set_timer(dev, c, TIMER_NONE);
 		if (err == 0) {
