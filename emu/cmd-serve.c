@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "device.h"
 #include "error.h"
+#include "event-log.h"
 #include "guest-apps.h"
 #include "guest-endpoint.h"
 #include "host-side.h"
@@ -85,7 +86,12 @@ static const char serve_usage[] =
 "                         stops the capture with one message; serving goes on\n"
 "  --line-timeout MS      close host sockets that have not sent a complete\n"
 "                         CONNECT line within MS milliseconds (default 5000)\n"
-"  -v, --verbose          print counters when stopping\n"
+"  --log FILE             write one JSON line per connection change and\n"
+"                         device event to FILE ('-': stderr); the schema is\n"
+"                         doc/events.md\n"
+"  -v, --verbose          say each connection change on stderr, one line\n"
+"                         each (why a connect was refused, who reset), and\n"
+"                         print counters when stopping\n"
 "  -q, --quiet            print nothing but errors\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
@@ -119,6 +125,7 @@ struct serve_opts {
 	uint32_t max_conns;
 	uint64_t line_timeout_ms;
 	const char *pcap;
+	const char *log;		/* --log FILE */
 	enum opt_verbosity verbose;
 };
 
@@ -132,6 +139,7 @@ struct serve {
 	struct gapps *apps;
 	struct gep *gep;			/* UDS.guest: run --guest */
 	struct capture cap;
+	struct event_log *events;	/* --log, -v */
 	bool kick, irq;
 };
 
@@ -265,6 +273,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "line-timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "log", required_argument, NULL, 'L' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -324,6 +333,9 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'P':
 			o->pcap = optarg;
 			break;
+		case 'L':
+			o->log = optarg;
+			break;
 		case OPT_EXIT_OK:
 			return 1;
 		default:
@@ -371,6 +383,17 @@ start_pcap(struct serve *s, char *err, size_t errlen)
 	return capture_open(&s->cap, "serve", s->o.pcap, err, errlen);
 }
 
+/* Opens the event log (--log FILE, -v one-liners). */
+static int
+start_events(struct serve *s, char *err, size_t errlen)
+{
+	struct event_log_config c = { .cmd = "serve", .path = s->o.log,
+	    .human = s->o.verbose >= OPT_VERBOSE, .uds = s->o.uds,
+	    .clock = loop_now };
+
+	return event_log_open(&c, &s->events, err, errlen);
+}
+
 /* Lets guest, device and guest applications run until nothing moves. */
 static void
 settle(struct serve *s, uint64_t now)
@@ -410,7 +433,7 @@ build_guest(struct serve *s, char *err, size_t errlen)
 {
 	struct host_device_opts ho = { .cid = s->o.cid,
 	    .profile = s->o.profile, .seqpacket = offer_seqpacket(&s->o),
-	    .max_conns = s->o.max_conns };
+	    .max_conns = s->o.max_conns, .events = s->events };
 	struct fg_vsock_config gc;
 	const char *why = NULL;
 	unsigned q;
@@ -491,6 +514,7 @@ teardown(struct serve *s)
 	vsock_device_free(s->dev);
 	muxer_free(s->host.mx);
 	capture_close(&s->cap);
+	event_log_close(s->events);
 	if (s->vs != NULL)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
@@ -520,6 +544,12 @@ cmd_serve(int argc, char **argv)
 	mc.seqpacket = offer_seqpacket(&s.o);
 	mc.log = vse_log;
 	mc.log_ctx = "serve";
+	if (start_events(&s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vsockemu serve: %s\n", err);
+		teardown(&s);
+		return 2;
+	}
+	event_log_hook_muxer(s.events, &mc);
 	if (host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||

@@ -55,7 +55,11 @@ static const char vhu_usage[] =
 "                    linux (Linux 6.1's vhost-vsock host)\n"
 "  --max-conns N     connection limit (default 1023)\n"
 "  --once            exit after the first front-end disconnects\n"
-"  -v, --verbose     report each front-end and the counters\n"
+"  --log FILE        write one JSON line per connection change, device\n"
+"                    event and front-end attached/left to FILE ('-':\n"
+"                    stderr); the schema is doc/events.md\n"
+"  -v, --verbose     report each front-end, each connection change (one\n"
+"                    line each) and the counters\n"
 "  -q, --quiet       print nothing but errors\n"
 "  -h, --help        show this help\n"
 "  -V, --version     show the version\n"
@@ -69,7 +73,7 @@ static const struct opt_cmd vhu_cmd = {
 };
 
 struct vhu_opts {
-	const char *socket, *uds, *pcap;
+	const char *socket, *uds, *pcap, *log;
 	uint64_t cid;
 	bool seqpacket, once;
 	enum vsock_profile profile;
@@ -85,6 +89,7 @@ struct vhu_run {
 	struct vsock_device *dev;
 	struct vhu *v;
 	struct capture cap;
+	struct event_log *events;	/* --log, -v */
 	int kicks[VSOCK_NUM_QUEUES];	/* kick fds the loop watches */
 	bool closing;
 };
@@ -101,6 +106,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "log", required_argument, NULL, 'L' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -121,6 +127,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		case 'P': o->pcap = optarg; break;
 		case 'S': o->seqpacket = true; break;
 		case 'o': o->once = true; break;
+		case 'L': o->log = optarg; break;
 		case 'c':
 			if (opt_u64(optarg, UINT64_MAX, &o->cid) < 0 ||
 			    !vsock_cid_valid(o->cid)) {
@@ -217,10 +224,27 @@ end_session(struct vhu_run *r, int kicks[VSOCK_NUM_QUEUES])
 	}
 }
 
+/* The front-end came or went: an event (why: our own words, or NULL). */
+static void
+frontend_event(struct vhu_run *r, const char *ev, const char *why)
+{
+	struct event_line e;
+
+	if (!event_log_active(r->events))
+		return;
+	event_line_begin(r->events, &e, ev, loop_now());
+	event_line_u64(&e, "cid", r->o.cid);
+	if (why != NULL)
+		event_line_str(&e, "why", why, strlen(why));
+	/* -v says so already (front-end connected / gone). */
+	event_log_emit(r->events, &e, NULL);
+}
+
 /* Ends the session for why, saying so unless quiet. */
 static void
 drop_frontend(struct vhu_run *r, const char *why)
 {
+	frontend_event(r, "frontend-left", why ? why : "error");
 	if (r->o.verbose)
 		fprintf(stderr, "vsockemu vhost-user: front-end gone: %s\n",
 		    why ? why : "error");
@@ -259,7 +283,7 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	struct vhu_run *r = ctx;
 	struct host_device_opts ho = { .cid = r->o.cid,
 	    .profile = r->o.profile, .seqpacket = r->o.seqpacket,
-	    .max_conns = r->o.max_conns };
+	    .max_conns = r->o.max_conns, .events = r->events };
 	struct timeval tv = { 1, 0 };
 	const char *why = NULL;
 	int c;
@@ -294,8 +318,20 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	vsock_device_set_notify(r->dev, vhu_notify, r->v);
 	r->conn_fd = c;
 	loop_watch(r->loop, c, VSOCK_EV_READ, on_frontend, r);
+	frontend_event(r, "frontend-attached", NULL);
 	if (r->o.verbose >= 2)
 		fprintf(stderr, "vsockemu vhost-user: front-end connected\n");
+}
+
+/* Opens the event log (--log FILE, -v one-liners). */
+static int
+start_events(struct vhu_run *r, char *err, size_t errlen)
+{
+	struct event_log_config c = { .cmd = "vhost-user", .path = r->o.log,
+	    .human = r->o.verbose >= OPT_VERBOSE, .uds = r->o.uds,
+	    .clock = loop_now };
+
+	return event_log_open(&c, &r->events, err, errlen);
 }
 
 static int
@@ -346,6 +382,12 @@ cmd_vhost_user(int argc, char **argv)
 	mc.seqpacket = r.o.seqpacket;
 	mc.log = vse_log;
 	mc.log_ctx = "vhost-user";
+	if (start_events(&r, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vsockemu vhost-user: %s\n", err);
+		loop_free(r.loop);
+		return 2;
+	}
+	event_log_hook_muxer(r.events, &mc);
 	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
 	    host_side_open(&r.host, r.loop, &mc, err, sizeof(err)) < 0 ||
 	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,
@@ -356,6 +398,7 @@ cmd_vhost_user(int argc, char **argv)
 			unlink(r.o.socket);
 		}
 		muxer_free(r.host.mx);
+		event_log_close(r.events);
 		loop_free(r.loop);
 		return 2;
 	}
@@ -386,6 +429,7 @@ cmd_vhost_user(int argc, char **argv)
 	end_session(&r, r.kicks);
 	muxer_free(r.host.mx);
 	capture_close(&r.cap);
+	event_log_close(r.events);
 	close(r.listen_fd);
 	unlink(r.o.socket);
 	loop_free(r.loop);

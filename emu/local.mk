@@ -8,6 +8,7 @@ emu_vsockemu_SOURCES = \
 	emu/loop.c emu/loop.h \
 	emu/capture.c emu/capture.h \
 	emu/host-side.c emu/host-side.h \
+	emu/event-log.c emu/event-log.h emu/json-escape.c emu/json-escape.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
 	emu/serve-stats.c emu/serve-stats.h \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend-muxer.h"
+#include "connect-line.h"
 #include "common.h"
 #include "flight.h"
 #include "wire.h"
@@ -29,6 +30,10 @@ struct mrig {
 	char path[64];
 	char seq_path[80];		/* path.seqpacket */
 	int logged;			/* lines from the muxer's log hook */
+	unsigned refused[MUXER_NO_DEVICE + 1];	/* by muxer_refusal */
+	char refused_line[CONNECT_LINE_MAX];	/* the last one's bytes */
+	size_t refused_len;
+	vsock_time_t refused_now;		/* the last one's time */
 };
 
 static void
@@ -48,6 +53,21 @@ on_log(void *ctx, const char *msg)
 
 	ck_assert_ptr_nonnull(strstr(msg, "Too many open files"));
 	r->logged++;
+}
+
+/* The muxer's refused hook: counts by reason, keeps the last line. */
+static void
+on_refused(void *ctx, enum muxer_refusal why, const char *line, size_t len,
+    vsock_time_t now)
+{
+	struct mrig *r = ctx;
+
+	r->refused_now = now;
+	ck_assert_uint_le(why, MUXER_NO_DEVICE);
+	ck_assert_uint_le(len, sizeof(r->refused_line));
+	r->refused[why]++;
+	memcpy(r->refused_line, line, len);
+	r->refused_len = len;
 }
 
 /* Dispatches ready fds until none is ready (AF_UNIX is synchronous). */
@@ -101,6 +121,8 @@ mrig_new_profile(unsigned max_pending, enum vsock_profile profile)
 	mc.seqpacket = true;
 	mc.log = on_log;
 	mc.log_ctx = r;
+	mc.refused = on_refused;
+	mc.refused_ctx = r;
 	if (max_pending)
 		mc.max_pending = max_pending;
 	ck_assert_msg(muxer_new(&mc, on_watch, r, &r->m, err,
@@ -346,6 +368,11 @@ START_TEST(test_bad_line_closed)
 	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
 	wire_expect_none(r->w);
 	ck_assert_uint_eq(muxer_stats(r->m)->bad_lines, 1);
+	/* The hook hears why, with the client's bytes (at most the limit). */
+	ck_assert_uint_eq(r->refused[MUXER_BAD_LINE], 1);
+	ck_assert_uint_eq(r->refused_len, strlen(bad_lines[_i]) <
+	    CONNECT_LINE_MAX ? strlen(bad_lines[_i]) : CONNECT_LINE_MAX);
+	ck_assert_mem_eq(r->refused_line, bad_lines[_i], r->refused_len);
 	close(fd);
 	good = client(r->path);
 	host_connect(r, good, "CONNECT 52\n", 52, true);
@@ -404,6 +431,10 @@ START_TEST(test_line_timeout)
 	muxer_run(r->m, 5 * SEC);
 	ck_assert_ptr_null(get(fd));
 	ck_assert_uint_eq(muxer_stats(r->m)->line_timeouts, 1);
+	ck_assert_uint_eq(r->refused[MUXER_LINE_TIMEOUT], 1);
+	ck_assert_uint_eq(r->refused_now, 5 * SEC);
+	ck_assert_uint_eq(r->refused_len, 4);
+	ck_assert_mem_eq(r->refused_line, "CONN", 4);
 	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
 	close(fd);
 	mrig_free(r);
@@ -731,6 +762,7 @@ START_TEST(test_no_device_refuses_connect)
 	ck_assert(closed(early));
 	ck_assert(closed(fd));
 	ck_assert_uint_eq(muxer_stats(r->m)->no_device, 2);
+	ck_assert_uint_eq(r->refused[MUXER_NO_DEVICE], 2);
 	ck_assert_uint_eq(muxer_stats(r->m)->host_connects, 0);
 	close(early);
 	close(fd);

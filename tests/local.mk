@@ -15,6 +15,7 @@ CHECK_SUITES = \
 	tests/check_virtq \
 	tests/check_device \
 	tests/check_device_info \
+	tests/check_device_event \
 	tests/check_states \
 	tests/check_stream \
 	tests/check_credit \
@@ -31,7 +32,8 @@ CHECK_SUITES = \
 	tests/check_replay \
 	tests/check_replay_run \
 	tests/check_gapps \
-	tests/check_ladder
+	tests/check_ladder \
+	tests/check_event_log
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -46,6 +48,7 @@ PROGRAM_TESTS = \
 	tests/options.sh \
 	tests/progress.sh \
 	tests/serve.sh \
+	tests/events.sh \
 	tests/serve-leak.sh \
 	tests/signals.sh \
 	tests/vectors.sh \
@@ -68,7 +71,7 @@ REPLAY_TEST_LDADD = tests/libtesttrace.a tests/libtestcommon.a \
 	$(REPLAY_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) $(CHECK_LIBS) -lpthread
 LDADD = $(CORE_TEST_LDADD)
 CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
-	tests/check_device_info tests/check_states tests/check_stream \
+	tests/check_device_info tests/check_device_event tests/check_states tests/check_stream \
 	tests/check_credit tests/check_gsock tests/check_guest \
 	tests/check_vsock_test tests/check_gstream tests/check_pools
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
@@ -110,10 +113,16 @@ tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 
+# The event log (--log, -v), built from emu/ into its suite.
+tests_check_event_log_SOURCES = tests/check_event_log.c emu/event-log.c \
+	emu/json-escape.c
+tests_check_event_log_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_event_log_LDADD = $(HOST_TEST_LDADD)
+
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
-	tests/replay-schema.jq \
+	tests/replay-schema.jq tests/events-schema.jq \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict

@@ -418,6 +418,17 @@ accept_hosts(struct muxer *m, struct mx_listener *l, vsock_time_t now)
 
 static void fit_message_size(int fd, uint32_t msg_max);
 
+/* Closes a host client that never reached the device, saying why. */
+static void
+turn_away(struct muxer *m, struct mx_entry *e, enum muxer_refusal why,
+    const char *line, size_t len, vsock_time_t now)
+{
+	if (m->cfg.refused != NULL)
+		m->cfg.refused(m->cfg.refused_ctx, why, line,
+		    len < CONNECT_LINE_MAX ? len : CONNECT_LINE_MAX, now);
+	drop_entry(m, e);
+}
+
 /* The CONNECT line is complete: ask the device to connect to the guest. */
 static void
 start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
@@ -429,7 +440,7 @@ start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
 	if (m->dev == NULL) {
 		/* No guest now (between two front-ends): as if refused. */
 		m->stats.no_device++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_NO_DEVICE, e->line, e->line_len, now);
 		return;
 	}
 	/* Off the line list, not yet watched: the device decides that. */
@@ -477,7 +488,8 @@ read_line_message(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	    connect_line_parse(buf, (size_t)n, &port, &used) !=
 	    CONNECT_LINE_OK || used != (size_t)n) {
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, buf, n > 0 ? (size_t)n : 0,
+		    now);
 		return;
 	}
 	start_host_conn(m, e, port, now);
@@ -504,7 +516,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	if (n <= 0) {
 		/* EOF (or an error) before the newline. */
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	nl = memchr(buf, '\n', (size_t)n);
@@ -512,7 +524,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	n = recv(e->fd, e->line + e->line_len, take, 0);
 	if (n != (ssize_t)take) {
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	e->line_len += take;
@@ -521,7 +533,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 		return;
 	if (r == CONNECT_LINE_BAD) {
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	start_host_conn(m, e, port, now);
@@ -897,7 +909,8 @@ muxer_run(struct muxer *m, vsock_time_t now)
 	/* Lines time out in arrival order: the list is sorted. */
 	while (m->line_head != NULL && m->line_head->deadline <= now) {
 		m->stats.line_timeouts++;
-		drop_entry(m, m->line_head);
+		turn_away(m, m->line_head, MUXER_LINE_TIMEOUT,
+		    m->line_head->line, m->line_head->line_len, now);
 	}
 }
 

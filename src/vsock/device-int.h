@@ -76,6 +76,8 @@ struct vsock_conn {
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
 	bool on_rxq;
+	bool host_initiated;		/* the host asked (events say "from") */
+	bool was_established;		/* a closed event is owed at the end */
 	uint8_t timer;			/* enum conn_timer */
 	struct vsock_credit cr;
 	struct txbuf tx;
@@ -89,6 +91,8 @@ struct vsock_conn {
 	uint32_t h2g_len, h2g_off, h2g_flags;
 	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
 	vsock_time_t deadline;
+	vsock_time_t opened_at;		/* requested: closed events' duration */
+	uint64_t g2h_total, h2g_total;	/* payload each way, for closed */
 	struct conn_link timer_link;
 	struct conn_link rxq_link;
 	struct vsock_conn *pair_next;	/* hash chain by (local, peer) */
@@ -136,6 +140,7 @@ struct vsock_device {
 	bool reset_ack_pending;		/* posted, the guest has not taken it */
 	uint16_t reset_ack_avail;	/* event buffers left when posted */
 	bool in_run;			/* re-entrancy guard for backend calls */
+	uint8_t broken_told;		/* queues whose breakage was reported */
 	vsock_time_t now;
 	vsock_tap_fn tap;
 	void *tap_ctx;
@@ -191,6 +196,37 @@ struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,
 void device_tap(struct vsock_device *dev, enum vsock_tap_dir dir,
     bool dropped, const uint8_t raw[VSOCK_HDR_SIZE], const uint8_t *payload,
     uint32_t payload_len);
+
+/*
+ * device-event.c: events for cfg.on_event. Call through DEVICE_EVENT* so a
+ * device without a callback pays one branch and builds nothing.
+ */
+void device_event_emit(struct vsock_device *dev, const struct vsock_conn *c,
+    enum vsock_event_kind kind, enum vsock_event_who who,
+    enum vsock_event_why why, uint32_t detail);
+void device_event_emit_pair(struct vsock_device *dev,
+    enum vsock_event_kind kind, enum vsock_event_who who,
+    enum vsock_event_why why, uint32_t local, uint32_t peer, uint16_t type);
+void device_event_transport_reset(struct vsock_device *dev, uint64_t old_cid);
+void device_event_check_queues(struct vsock_device *dev);
+enum vsock_event_why device_refusal_why(int err);
+#define DEVICE_EVENT(dev, c, kind, who, why, detail) do {		\
+	if ((dev)->cfg.on_event != NULL)				\
+		device_event_emit((dev), (c), (kind), (who), (why),	\
+		    (detail));						\
+} while (0)
+#define DEVICE_EVENT_PAIR(dev, kind, who, why, local, peer, type) do {	\
+	if ((dev)->cfg.on_event != NULL)				\
+		device_event_emit_pair((dev), (kind), (who), (why),	\
+		    (local), (peer), (type));				\
+} while (0)
+/* The connection ended with an RST: says who and why (device_kill_for). */
+void device_kill_for(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release release, enum vsock_event_why why);
+/* c is established (state, closed event owed, the event). */
+void device_established(struct vsock_device *dev, struct vsock_conn *c);
+/* The host side refused a guest connect with -errno err: RST. */
+void device_refuse(struct vsock_device *dev, struct vsock_conn *c, int err);
 
 /* device-tx.c: guest -> host */
 void device_tx_run(struct vsock_device *dev);

@@ -336,6 +336,7 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		break;
 	case VIRTIO_VSOCK_OP_RW:
 		c->cr.tx_cnt += len;	/* Linux's name: sent to the peer */
+		c->h2g_total += len;
 		dev->stats.h2g_bytes += len;
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
