@@ -630,6 +630,49 @@ START_TEST(test_starved_device_diverges)
 }
 END_TEST
 
+/*
+ * The raw guest kicks RX only when the device asked for it (virtio 1.2
+ * 2.7.10: avail_event, armed when the device found the ring empty), as
+ * Linux's virtqueue_kick_prepare() does: a reposted buffer the device did
+ * not wait for costs it no run. A device that ran dry still gets its kick.
+ */
+START_TEST(test_rawguest_kicks_rx_only_when_asked)
+{
+	struct vsock_device_config cfg;
+	struct script_backend sb;
+	struct vsock_device *dev;
+	struct script_conn *sc;
+	struct rawguest g;
+	unsigned i, n, total = 0;
+	uint64_t kicks;
+
+	vsock_device_config_defaults(&cfg);
+	ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, &sb, &dev,
+	    NULL), 0);
+	script_init(&sb);
+	script_attach(&sb, dev);
+	ck_assert_err(rawguest_init(&g, dev, 0, 0), 0);
+	/* One REQUEST uses one of 256 buffers: nothing is owed. */
+	ck_assert_err(script_connect(&sb, 5000, VIRTIO_VSOCK_TYPE_STREAM, 0,
+	    &sc), 0);
+	kicks = g.rx_kicks;
+	ck_assert_uint_eq(rawguest_drain(&g, 0), 1);
+	ck_assert_uint_eq(g.rx_kicks, kicks);
+	/* 300 more than the ring holds: the device runs dry and is kicked. */
+	for (i = 0; i < 300; i++)
+		ck_assert_err(script_connect(&sb, 6000 + i,
+		    VIRTIO_VSOCK_TYPE_STREAM, 0, &sc), 0);
+	while ((n = rawguest_drain(&g, 0)) > 0)
+		total += n;
+	ck_assert_uint_eq(total, 300);
+	ck_assert_uint_eq(vsock_device_stats(dev)->h2g_packets, 301);
+	ck_assert_uint_eq(g.rx_kicks, kicks + 1);
+	vsock_device_free(dev);
+	script_free(&sb);
+	rawguest_destroy(&g);
+}
+END_TEST
+
 /* The same frames twice: the same result and report, byte for byte. */
 START_TEST(test_deterministic)
 {
@@ -1355,6 +1398,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_split_tap_noted);
 	tcase_add_test(tc, test_strict_vs_semantic);
 	tcase_add_test(tc, test_starved_device_diverges);
+	tcase_add_test(tc, test_rawguest_kicks_rx_only_when_asked);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_echo_script);
 	tcase_add_test(tc, test_guest_rx_buffer_size);

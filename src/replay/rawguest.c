@@ -78,6 +78,8 @@ rawguest_init(struct rawguest *g, struct vsock_device *dev,
 		rawguest_destroy(g);
 		return e;
 	}
+	/* This kick announces every buffer posted: later ones count from here. */
+	(void)fg_ring_kick_needed(&g->q.rx);
 	vsock_device_kick(dev, VSOCK_QUEUE_RX, now);
 	return 0;
 }
@@ -137,8 +139,15 @@ rawguest_drain(struct rawguest *g, vsock_time_t now)
 		n++;
 	}
 	g->received += n;
-	if (n > 0)
+	/*
+	 * Only a device that found the ring empty waits for these buffers
+	 * (it armed avail_event): Linux's virtqueue_kick_prepare(). Any other
+	 * kick would only make it run again with nothing new to do.
+	 */
+	if (n > 0 && fg_ring_kick_needed(&g->q.rx)) {
+		g->rx_kicks++;
 		vsock_device_kick(g->dev, VSOCK_QUEUE_RX, now);
+	}
 	return n;
 }
 

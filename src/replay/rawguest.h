@@ -31,6 +31,7 @@ struct rawguest {
 	uint64_t rx_pool, tx_pool, ev_pool;
 	bool tx_busy[RAWGUEST_TX_SLOTS];
 	uint64_t sent, received;	/* TX chains added, RX buffers reaped */
+	uint64_t rx_kicks;		/* RX kicks given after reaping */
 };
 
 /*
@@ -59,8 +60,8 @@ void rawguest_kick(struct rawguest *g, vsock_time_t now);
 
 /*
  * Takes back every RX buffer the device used, posts it again and kicks RX
- * at now if any was used. Returns the number reaped; call until 0 to let
- * the device send everything it has.
+ * at now if the device asked for a kick (it ran out of buffers). Returns
+ * the number reaped; call until 0 to let the device send everything it has.
  */
 unsigned rawguest_drain(struct rawguest *g, vsock_time_t now);
 
