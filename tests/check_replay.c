@@ -673,6 +673,98 @@ START_TEST(test_rawguest_kicks_rx_only_when_asked)
 }
 END_TEST
 
+/* One STREAM frame (guest 3:GP, host 2:HP) with payload p, into buf. */
+static struct pu_raw
+stream_record(uint8_t *buf, bool from_host, uint16_t op, const uint8_t *p,
+    uint32_t len, uint32_t fwd_cnt)
+{
+	struct vsock_hdr h = { .type = VIRTIO_VSOCK_TYPE_STREAM, .op = op,
+	    .len = len, .buf_alloc = from_host ? 65536 : 262144,
+	    .fwd_cnt = fwd_cnt };
+	struct pu_raw r;
+
+	h.src_cid = from_host ? VMADDR_CID_HOST : 3;
+	h.dst_cid = from_host ? 3 : VMADDR_CID_HOST;
+	h.src_port = from_host ? HP : GP;
+	h.dst_port = from_host ? GP : HP;
+	r.data = buf;
+	r.caplen = r.len = pu_record(buf, &h, p, len);
+	return r;
+}
+
+#define LA_PAIRS	2100	/* 4202 frames: more than the look-ahead's 4096 */
+#define LA_LEN		64
+
+/*
+ * Replays (replay_file, through the look-ahead) an echo trace of
+ * LA_PAIRS guest RWs, each echoed by the host, every payload its own;
+ * the host's echo of pair bad (if below LA_PAIRS) has one byte wrong.
+ */
+static void
+lookahead_echo(uint32_t bad, struct replay_result *res)
+{
+	static uint8_t rec[2 * LA_PAIRS + 2][VSOCKMON_RECORD_MIN + LA_LEN];
+	static struct pu_raw r[2 * LA_PAIRS + 2];
+	struct replay_script *s;
+	struct replay_options o;
+	struct rawguest g;
+	uint8_t p[LA_LEN];
+	char dir[] = "/tmp/check_replay.XXXXXX", path[64], msg[64];
+	uint32_t i, k;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lookahead.pcap", dir);
+	r[n] = stream_record(rec[n], false, VIRTIO_VSOCK_OP_REQUEST, NULL, 0,
+	    0), n++;
+	r[n] = stream_record(rec[n], true, VIRTIO_VSOCK_OP_RESPONSE, NULL, 0,
+	    0), n++;
+	for (i = 0; i < LA_PAIRS; i++) {
+		for (k = 0; k < LA_LEN; k++)
+			p[k] = (uint8_t)(i * 7 + k);
+		r[n] = stream_record(rec[n], false, VIRTIO_VSOCK_OP_RW, p,
+		    LA_LEN, i * LA_LEN), n++;
+		p[LA_LEN / 2] ^= i == bad ? 0x55 : 0;
+		r[n] = stream_record(rec[n], true, VIRTIO_VSOCK_OP_RW, p,
+		    LA_LEN, (i + 1) * LA_LEN), n++;
+	}
+	pu_write_raw(path, 271, r, n);
+	ck_assert_err(replay_script_parse("1234 echo\n", &s, msg,
+	    sizeof(msg)), 0);
+	replay_options_defaults(&o);
+	o.script = s;
+	memset(&g, 0, sizeof(g));
+	replay_file(path, &o, &rawguest_replay_ops, &g, res);
+	replay_script_free(s);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * The look-ahead holds a trace's first frames (up to 4096) and grows as it
+ * fills; the frames it held and those streamed after it reach the device
+ * with their own payloads: an echo of each matches, and one wrong byte in
+ * an echo is found where it is, inside the look-ahead or beyond it.
+ */
+START_TEST(test_lookahead_payloads_kept)
+{
+	struct replay_result res;
+
+	lookahead_echo(UINT32_MAX, &res);
+	ck_assert_msg(res.verdict == REPLAY_PASS, "frame %" PRIu64 " %s: %s",
+	    res.div.frame, res.div.field, res.div.what);
+	ck_assert_uint_eq(res.frames, 2 * LA_PAIRS + 2);
+	ck_assert_uint_eq(res.bytes_g2h, LA_PAIRS * LA_LEN);
+	/* The echo is compared when the next guest frame closes the window. */
+	lookahead_echo(10, &res);
+	ck_assert_int_eq(res.verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(res.div.frame, 2 + 2 * 10 + 3);
+	lookahead_echo(LA_PAIRS - 10, &res);
+	ck_assert_int_eq(res.verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(res.div.frame, 2 + 2 * (LA_PAIRS - 10) + 3);
+}
+END_TEST
+
 /* The same frames twice: the same result and report, byte for byte. */
 START_TEST(test_deterministic)
 {
@@ -1399,6 +1491,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_strict_vs_semantic);
 	tcase_add_test(tc, test_starved_device_diverges);
 	tcase_add_test(tc, test_rawguest_kicks_rx_only_when_asked);
+	tcase_add_test(tc, test_lookahead_payloads_kept);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_echo_script);
 	tcase_add_test(tc, test_guest_rx_buffer_size);

@@ -36,11 +36,16 @@ struct trace_facts {
 	unsigned nhost_ports;
 };
 
-/* Frames read ahead, payloads copied (the reader's pointers do not last). */
+/*
+ * Frames read ahead, payloads copied (the reader's pointers do not last).
+ * Both arrays grow as needed: most traces tell what is wanted in their
+ * first frames, and a replay of many short traces would otherwise clear
+ * a full-sized look-ahead for each.
+ */
 struct lookahead {
 	struct vsock_pcap_frame *frame;
 	size_t *payload_off;		/* each frame's payload in buf */
-	unsigned n;
+	unsigned n, nalloc;
 	uint8_t *buf;
 	size_t len, cap;
 };
@@ -121,6 +126,29 @@ facts_settle(struct trace_facts *tf)
 		tf->rx_payload = tf->largest;
 }
 
+/* Makes room for one more frame: 16, then doubling up to the limit. */
+static int
+lookahead_grow(struct lookahead *la)
+{
+	struct vsock_pcap_frame *fr;
+	size_t *off;
+	unsigned n;
+
+	if (la->n < la->nalloc)
+		return 0;
+	n = la->nalloc ? 2 * la->nalloc : 16;
+	if (n > LOOKAHEAD_FRAMES)
+		n = LOOKAHEAD_FRAMES;
+	if ((fr = realloc(la->frame, n * sizeof(*fr))) == NULL)
+		return -VSE_ERR_NOMEM;
+	la->frame = fr;
+	if ((off = realloc(la->payload_off, n * sizeof(*off))) == NULL)
+		return -VSE_ERR_NOMEM;
+	la->payload_off = off;
+	la->nalloc = n;
+	return 0;
+}
+
 /* Keeps a copy of f (and its payload) to feed once the device exists. */
 static int
 lookahead_hold(struct lookahead *la, const struct vsock_pcap_frame *f)
@@ -128,13 +156,10 @@ lookahead_hold(struct lookahead *la, const struct vsock_pcap_frame *f)
 	size_t cap;
 	uint8_t *q;
 
-	if (la->frame == NULL &&
-	    ((la->frame = calloc(LOOKAHEAD_FRAMES, sizeof(*la->frame))) ==
-	    NULL || (la->payload_off = calloc(LOOKAHEAD_FRAMES,
-	    sizeof(*la->payload_off))) == NULL))
+	if (lookahead_grow(la) < 0)
 		return -VSE_ERR_NOMEM;
 	if (la->len + f->payload_len > la->cap) {
-		cap = la->cap ? la->cap : 65536;
+		cap = la->cap ? la->cap : 4096;
 		while (cap < la->len + f->payload_len)
 			cap *= 2;
 		if ((q = realloc(la->buf, cap)) == NULL)
