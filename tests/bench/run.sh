@@ -37,4 +37,9 @@ if command -v valgrind >/dev/null 2>&1; then
 	rm -f "$out"
 	[ -n "$ir" ] && echo "0-byte control packet, instructions (callgrind): $((ir / 100000))"
 fi
+
+# Replay's rows, in a file of their own (replay_fps, replay_vs_libpcap,
+# replay_instr_ratio into bench.json).
+srcdir=${srcdir:-$(dirname "$0")/../..} top_builddir=$top \
+    sh "$(dirname "$0")/replay-bench.sh" --json bench.json
 exit 0
