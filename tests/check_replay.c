@@ -1030,6 +1030,87 @@ START_TEST(test_rx_buffer_not_inferred_from_credit_cut)
 END_TEST
 
 /*
+ * Replays (replay_file, --strict) a SEQPACKET echo whose 5000-byte reply
+ * shows the guest's 3732-byte RX buffers (3732 without EOM, then 1268)
+ * only after `filler` guest CREDIT_UPDATEs.
+ */
+static void
+late_rx_size(unsigned filler, struct replay_result *res)
+{
+	static uint8_t rec[4200][VSOCKMON_RECORD_MIN + 64];
+	static uint8_t big[3][VSOCKMON_RECORD_MIN + 5000];
+	static struct pu_raw r[4200];
+	static uint8_t msg[5000];
+	struct replay_script *s;
+	struct replay_options o;
+	struct rawguest g;
+	char dir[] = "/tmp/check_replay.XXXXXX", path[64], err[64];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM;
+	size_t n = 0;
+	unsigned i;
+
+	ck_assert_uint_le(filler + 5, 4200);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/late.pcap", dir);
+	r[n] = seq_record(rec[n], false, VIRTIO_VSOCK_OP_REQUEST, 0, 0,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RESPONSE, 0, 0,
+	    65536, 0), n++;
+	for (i = 0; i < filler; i++)
+		r[n] = seq_record(rec[n], false, VIRTIO_VSOCK_OP_CREDIT_UPDATE,
+		    0, 0, 262144, 0), n++;
+	r[n] = seq_record(big[0], false, VIRTIO_VSOCK_OP_RW, eom, 0, 262144,
+	    0), n++;
+	r[n - 1].caplen = r[n - 1].len = pu_record(big[0], &(struct vsock_hdr){
+	    3, 2, GP, HP, 5000, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    VIRTIO_VSOCK_OP_RW, eom, 262144, 0 }, msg, 5000);
+	r[n].data = big[1];
+	r[n].caplen = r[n].len = pu_record(big[1], &(struct vsock_hdr){
+	    2, 3, HP, GP, 3732, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    VIRTIO_VSOCK_OP_RW, 0, 65536, 5000 }, msg, 3732), n++;
+	r[n].data = big[2];
+	r[n].caplen = r[n].len = pu_record(big[2], &(struct vsock_hdr){
+	    2, 3, HP, GP, 1268, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    VIRTIO_VSOCK_OP_RW, eom, 65536, 5000 }, msg + 3732, 1268), n++;
+	pu_write_raw(path, 271, r, n);
+	ck_assert_err(replay_script_parse("1234 echo\n", &s, err,
+	    sizeof(err)), 0);
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	o.script = s;
+	memset(&g, 0, sizeof(g));
+	replay_file(path, &o, &rawguest_replay_ops, &g, res);
+	replay_script_free(s);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * The guest's RX buffer size is learned from the host's packets as they
+ * are fed, not from a look-ahead: the same verdict whether the fragment
+ * that shows it comes early or after more frames than any look-ahead
+ * holds (4096: it diverged there before, the device cutting at 4096).
+ */
+START_TEST(test_rx_size_learned_late)
+{
+	static const unsigned filler[] = { 0, 10, 4100 };
+	struct replay_result res;
+	unsigned k;
+
+	for (k = 0; k < 3; k++) {
+		late_rx_size(filler[k], &res);
+		ck_assert_msg(res.verdict == REPLAY_PASS, "%u: frame %" PRIu64
+		    " %s: %s", filler[k], res.div.frame, res.div.field,
+		    res.div.what);
+		ck_assert_uint_eq(res.guest_rx_buf, 3732);
+		ck_assert(res.rx_inferred);
+	}
+}
+END_TEST
+
+/*
  * Linux 6.1 sends a CREDIT_UPDATE after every SEQPACKET message its
  * application reads, whatever the free space (virtio_transport_seqpacket_
  * do_dequeue() calls virtio_transport_send_credit_update() unconditionally;
@@ -1538,6 +1619,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_echo_script);
 	tcase_add_test(tc, test_guest_rx_buffer_size);
 	tcase_add_test(tc, test_rx_buffer_not_inferred_from_credit_cut);
+	tcase_add_test(tc, test_rx_size_learned_late);
 	tcase_add_test(tc, test_seqpacket_update_per_message_read);
 	tcase_add_test(tc, test_blocked_guest_not_told_early);
 	tcase_add_test(tc, test_seqpacket_fragments_end_at_64k_packets);

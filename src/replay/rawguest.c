@@ -8,15 +8,21 @@
 
 #define RAWGUEST_EVQ_SIZE	FG_EVQ_SIZE
 
+/* Every RX buffer has room for the largest payload (rawguest_set_rx_payload). */
+#define RX_SLOT		(VSOCK_HDR_SIZE + VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+
 /* Posts RX buffer i of the pool; its token is i + 1. */
 static int
 post_rx(struct rawguest *g, unsigned i)
 {
-	struct fg_buf b = { g->rx_pool + (uint64_t)i * g->rx_buf_len,
+	struct fg_buf b = { g->rx_pool + (uint64_t)i * RX_SLOT,
 	    g->rx_buf_len };
+	int head = fg_ring_add(&g->q.rx, NULL, 0, &b, 1,
+	    (void *)(uintptr_t)(i + 1), false);
 
-	return fg_ring_add(&g->q.rx, NULL, 0, &b, 1, (void *)(uintptr_t)(i + 1),
-	    false);
+	if (head >= 0)
+		g->rx_head[i] = (uint16_t)head;
+	return head;
 }
 
 /*
@@ -28,7 +34,7 @@ static int
 layout(struct rawguest *g)
 {
 	g->rx_pool = fg_mem_alloc_untouched(&g->mem,
-	    (uint64_t)RAWGUEST_QSIZE * g->rx_buf_len, 16);
+	    (uint64_t)RAWGUEST_QSIZE * RX_SLOT, 16);
 	g->tx_pool = fg_mem_alloc_untouched(&g->mem,
 	    (uint64_t)RAWGUEST_TX_SLOTS * RAWGUEST_TX_SLOT, 16);
 	g->ev_pool = fg_mem_alloc(&g->mem, RAWGUEST_EVQ_SIZE * VSOCK_EVENT_SIZE,
@@ -71,7 +77,7 @@ rawguest_init(struct rawguest *g, struct vsock_device *dev,
 	g->dev = dev;
 	g->rx_buf_len = VSOCK_HDR_SIZE + (rx_payload ? rx_payload :
 	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
-	size = (uint64_t)RAWGUEST_QSIZE * g->rx_buf_len +
+	size = (uint64_t)RAWGUEST_QSIZE * RX_SLOT +
 	    (uint64_t)RAWGUEST_TX_SLOTS * RAWGUEST_TX_SLOT + (1 << 20);
 	if ((e = fg_mem_init_simple(&g->mem, size)) < 0)
 		return e;
@@ -122,6 +128,28 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 	g->tx_busy[i] = true;
 	g->sent++;
 	(void)now;
+	return 0;
+}
+
+int
+rawguest_set_rx_payload(struct rawguest *g, uint32_t rx_payload)
+{
+	struct fg_ring *r = &g->q.rx;
+	uint32_t len = VSOCK_HDR_SIZE + rx_payload;
+	unsigned i;
+
+	if (rx_payload == 0 || rx_payload > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+		return -VSE_ERR_INVAL;
+	for (i = 0; i < RAWGUEST_QSIZE; i++) {
+		uint16_t head = g->rx_head[i];
+
+		fg_ring_raw_desc(r, head, g->rx_pool + (uint64_t)i * RX_SLOT,
+		    len, VIRTQ_DESC_F_WRITE, 0);
+		/* A used buffer not yet reaped was used at its old size. */
+		if (len > r->writable_len[head])
+			r->writable_len[head] = len;
+	}
+	g->rx_buf_len = len;
 	return 0;
 }
 
@@ -188,10 +216,17 @@ replay_detach(void *ctx)
 	rawguest_destroy(ctx);
 }
 
+static int
+replay_set_rx(void *ctx, uint32_t rx_payload)
+{
+	return rawguest_set_rx_payload(ctx, rx_payload);
+}
+
 const struct replay_guest_ops rawguest_replay_ops = {
 	.attach = replay_attach,
 	.send = replay_send,
 	.kick = replay_kick,
 	.drain = replay_drain,
 	.detach = replay_detach,
+	.set_rx = replay_set_rx,
 };
