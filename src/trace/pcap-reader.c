@@ -231,18 +231,17 @@ native_setup(struct vsock_pcap_reader *r)
 }
 
 /*
- * Makes want bytes (at most NATIVE_BUF) readable at buf + off, reading on
- * from libpcap's stream, which stands just after the file header. Returns
- * the bytes readable, fewer only at the end of the data or on an error.
+ * Makes want bytes (at most NATIVE_BUF) readable at buf + off, moving what
+ * is left to the front and reading on from libpcap's stream, which stands
+ * just after the file header. Returns the bytes readable, fewer only at
+ * the end of the data or on an error.
  */
 static size_t
-native_fill(struct vsock_pcap_reader *r, size_t want)
+native_refill(struct vsock_pcap_reader *r, size_t want)
 {
 	FILE *f = pcap_file(r->p);
 	size_t n;
 
-	if (r->len - r->off >= want)
-		return r->len - r->off;
 	memmove(r->buf, r->buf + r->off, r->len - r->off);
 	r->len -= r->off;
 	r->off = 0;
@@ -250,6 +249,14 @@ native_fill(struct vsock_pcap_reader *r, size_t want)
 	    NATIVE_BUF - r->len, f)) > 0)
 		r->len += n;
 	return r->len;
+}
+
+/* native_refill's quick answer: mostly the record is in the buffer already. */
+static inline size_t
+native_fill(struct vsock_pcap_reader *r, size_t want)
+{
+	return r->len - r->off >= want ? r->len - r->off :
+	    native_refill(r, want);
 }
 
 /*
