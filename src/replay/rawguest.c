@@ -10,6 +10,8 @@
 
 /* Every RX buffer has room for the largest payload (rawguest_set_rx_payload). */
 #define RX_SLOT		(VSOCK_HDR_SIZE + VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+/* rx_head of a buffer taken back and not posted again (no head is this). */
+#define RX_NOT_POSTED	UINT16_MAX
 
 /* Posts RX buffer i of the pool; its token is i + 1. */
 static int
@@ -26,9 +28,9 @@ post_rx(struct rawguest *g, unsigned i)
 }
 
 /*
- * Allocates the buffer pools in guest memory, untouched: up to 18 MiB
- * (256 RX buffers of up to 64 KiB, 8 TX slots of 256 KiB) of which a short
- * trace uses a few pages; zeroing them cost more than replaying it.
+ * Allocates the buffer pools in guest memory, untouched: 18 MiB (256 RX
+ * buffers with room for 64 KiB each, 8 TX slots of 256 KiB) of which a
+ * short trace uses a few pages; zeroing them cost more than replaying it.
  */
 static int
 layout(struct rawguest *g)
@@ -143,6 +145,8 @@ rawguest_set_rx_payload(struct rawguest *g, uint32_t rx_payload)
 	for (i = 0; i < RAWGUEST_QSIZE; i++) {
 		uint16_t head = g->rx_head[i];
 
+		if (head == RX_NOT_POSTED)
+			continue;
 		fg_ring_raw_desc(r, head, g->rx_pool + (uint64_t)i * RX_SLOT,
 		    len, VIRTQ_DESC_F_WRITE, 0);
 		/* A used buffer not yet reaped was used at its old size. */
@@ -169,7 +173,10 @@ rawguest_drain(struct rawguest *g, vsock_time_t now)
 	if (fg_ring_used_pending(&g->q.rx) == 0)
 		return 0;
 	while ((tok = fg_ring_get_used(&g->q.rx, NULL)) != NULL) {
-		if (post_rx(g, (unsigned)((uintptr_t)tok - 1)) < 0)
+		unsigned i = (unsigned)((uintptr_t)tok - 1);
+
+		g->rx_head[i] = RX_NOT_POSTED;
+		if (post_rx(g, i) < 0)
 			break;
 		n++;
 	}

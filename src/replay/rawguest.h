@@ -30,7 +30,7 @@ struct rawguest {
 	uint32_t rx_buf_len;		/* header + payload per RX buffer */
 	uint64_t rx_pool, tx_pool, ev_pool;
 	bool tx_busy[RAWGUEST_TX_SLOTS];
-	uint16_t rx_head[RAWGUEST_QSIZE];	/* descriptor of RX buffer i */
+	uint16_t rx_head[RAWGUEST_QSIZE];	/* descriptor of RX buffer i, posted */
 	uint64_t sent, received;	/* TX chains added, RX buffers reaped */
 	uint64_t rx_kicks;		/* RX kicks given after reaping */
 };
