@@ -8,7 +8,7 @@
 # replay_vs_libpcap   CPU time of `vsockemu replay -q T` / CPU time of a
 #                     program that only reads every record of T with
 #                     pcap_next_ex (replay-bench pcap-loop), T a generated
-#                     bulk trace of N frames (1,000,000); best of 3 each
+#                     bulk trace of N frames (1,000,000); best of 5 rounds
 # replay_instr_ratio  the same as instruction counts (callgrind), on a
 #                     trace of N/5 frames (callgrind is 50x slower)
 # --base B measures B (say, the binary before a change) in the same run
@@ -35,14 +35,12 @@ done
 tmp=$(mktemp -d /tmp/vsockemu-replay-bench-XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# The smallest of three CPU times of a command: noise only ever adds.
-best_cpu() {
-	best=
-	for _ in 1 2 3; do
-		t=$("$rb" cpu "$@") || return 1
-		best=$(awk -v a="$t" -v b="${best:-$t}" 'BEGIN { print (a < b ? a : b) }')
-	done
-	echo "$best"
+# The smaller of a CPU time so far ($1, may be empty) and that of a command.
+min_cpu() {
+	prev=$1
+	shift
+	t=$("$rb" cpu "$@") || return 1
+	awk -v a="$t" -v b="${prev:-$t}" 'BEGIN { print (a < b ? a : b) }'
 }
 
 # Instructions callgrind counts for a whole command.
@@ -61,22 +59,32 @@ if [ ! -s "$tmp/bulk.pcap" ] || [ -z "$traces" ]; then
 	exit 1
 fi
 nbundled=$("$emu" dump $traces 2>/dev/null | grep -c '^[0-9]')
-pcap_cpu=$(best_cpu "$rb" pcap-loop "$tmp/bulk.pcap")
 pcap_ir=
 command -v valgrind >/dev/null 2>&1 &&
     pcap_ir=$(instructions "$rb" pcap-loop "$tmp/small.pcap")
 
+# CPU times, best of 5 rounds; in each round every program runs once, so a
+# change in the machine's load falls on all of them alike.
+pcap_cpu= base_bulk= base_all= new_bulk= new_all=
+for _ in 1 2 3 4 5; do
+	pcap_cpu=$(min_cpu "$pcap_cpu" "$rb" pcap-loop "$tmp/bulk.pcap")
+	if [ -n "$base" ]; then
+		base_bulk=$(min_cpu "$base_bulk" "$base" replay -q "$tmp/bulk.pcap")
+		base_all=$(min_cpu "$base_all" "$base" replay -q $traces)
+	fi
+	new_bulk=$(min_cpu "$new_bulk" "$emu" replay -q "$tmp/bulk.pcap")
+	new_all=$(min_cpu "$new_all" "$emu" replay -q $traces)
+done
+
 # Prints one binary's rows; sets fps, cpu_ratio, ir_ratio.
 rows() {
-	bin=$1 label=$2
-	cpu=$(best_cpu "$bin" replay -q $traces)
-	fps=$(awk -v n="$nbundled" -v t="$cpu" 'BEGIN { printf "%.0f", n / t }')
+	bin=$1 label=$2 all=$3 bulk=$4
+	fps=$(awk -v n="$nbundled" -v t="$all" 'BEGIN { printf "%.0f", n / t }')
 	printf "%-40s %12s frames/CPU s  (%d frames, %.3f s)\n" \
-	    "replay, bundled traces$label" "$fps" "$nbundled" "$cpu"
-	cpu=$(best_cpu "$bin" replay -q "$tmp/bulk.pcap")
-	cpu_ratio=$(awk -v a="$cpu" -v b="$pcap_cpu" 'BEGIN { printf "%.2f", a / b }')
+	    "replay, bundled traces$label" "$fps" "$nbundled" "$all"
+	cpu_ratio=$(awk -v a="$bulk" -v b="$pcap_cpu" 'BEGIN { printf "%.2f", a / b }')
 	printf "%-40s %12.3f CPU s    bare libpcap %.3f s  ratio %s (target <= 3)\n" \
-	    "replay, $frames-frame bulk trace$label" "$cpu" "$pcap_cpu" "$cpu_ratio"
+	    "replay, $frames-frame bulk trace$label" "$bulk" "$pcap_cpu" "$cpu_ratio"
 	ir_ratio=null
 	if [ -n "$pcap_ir" ]; then
 		ir=$(instructions "$bin" replay -q "$tmp/small.pcap")
@@ -87,10 +95,10 @@ rows() {
 }
 
 if [ -n "$base" ]; then
-	rows "$base" " (base)"
+	rows "$base" " (base)" "$base_all" "$base_bulk"
 	base_fps=$fps base_cpu=$cpu_ratio base_ir=$ir_ratio
 fi
-rows "$emu" ""
+rows "$emu" "" "$new_all" "$new_bulk"
 if [ -n "$base" ]; then
 	awk -v a="$base_cpu" -v b="$cpu_ratio" -v c="$base_ir" -v d="$ir_ratio" \
 	    -v e="$base_fps" -v f="$fps" 'BEGIN {
