@@ -153,6 +153,13 @@ EXTRA_DIST += tests/bench/run.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench
+# make bench's replay rows (tests/bench/replay-bench.sh, called by run.sh).
+EXTRA_PROGRAMS += tests/bench/replay-bench
+tests_bench_replay_bench_SOURCES = tests/bench/replay-bench.c
+tests_bench_replay_bench_LDADD = $(PCAP_LIBS)
+CLEANFILES += tests/bench/replay-bench
+EXTRA_DIST += tests/bench/replay-bench.sh
+bench: tests/bench/replay-bench
 
 # make soak: serve under churn, then every fd, socket, service, slot and
 # byte of RSS must come back (tests/soak.sh). Not part of make check.

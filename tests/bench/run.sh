@@ -53,21 +53,6 @@ if command -v valgrind >/dev/null 2>&1; then
 	fi
 fi
 
-# --- replay (another engineer replaces this section with its own rows:
-# --- replay_fps, replay_vs_libpcap, replay_instr_ratio) ---
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-trace=$(mktemp /tmp/vsockemu-bench-XXXXXX.pcap)
-"$top/tests/gen-vectors" bulk "$trace" 1000000 >/dev/null 2>&1
-if [ -s "$trace" ]; then
-	floor=$("$bench" --pcap-loop "$trace" | awk '{ print $5 }')
-	t0=$(ms); "$emu" replay "$trace" >/dev/null; t1=$(ms)
-	row replay_fps "$(awk -v r=$((t1 - t0)) 'BEGIN { printf "%.0f", 1e6 / (r / 1e3) }')" \
-	    0 frames/s "replay, generated 1M-frame trace (wall)"
-	row replay_vs_libpcap "$(awk -v r=$((t1 - t0)) -v f="$floor" 'BEGIN { printf "%.2f", (r * 1e6) / f }')" \
-	    0 ratio "replay vs a bare libpcap loop (wall)"
-fi
-rm -f "$trace"
-# --- end of replay ---
 
 # The built-in fuzzer's rate.
 rate=$("$emu" fuzz --seconds 10 --seed 1 2>&1 | awk '/execs\/s/ {
@@ -93,4 +78,10 @@ awk 'BEGIN { print "{" }
       print "  ]"
       print "}" }' "$rows" >"$json"
 echo "wrote $json"
+
+# Replay's rows, from a script of their own (CPU time of whole processes,
+# best of 5): replay_fps, replay_vs_libpcap, replay_instr_ratio, added to
+# bench.json and printed.
+srcdir=${srcdir:-$(dirname "$0")/../..} top_builddir=$top \
+    sh "$(dirname "$0")/replay-bench.sh" --json "$json"
 exit 0
