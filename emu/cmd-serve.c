@@ -55,10 +55,11 @@ static const char serve_usage[] =
 "                         SERVICE is echo, discard, source:BYTES (sends that\n"
 "                         many pattern bytes, then closes) or unix:PATH (each\n"
 "                         connection is bridged to the AF_UNIX server PATH,\n"
-"                         which plays the guest application). ,seqpacket: a\n"
-"                         SEQPACKET socket (a unix: server is then\n"
-"                         SOCK_SEQPACKET; messages up to 64 KiB). Default\n"
-"                         52=echo\n"
+"                         which plays the guest application; when PATH\n"
+"                         takes no connection the guest refuses: no OK).\n"
+"                         ,seqpacket: a SEQPACKET socket (a unix: server\n"
+"                         is then SOCK_SEQPACKET; messages up to 64 KiB).\n"
+"                         Default 52=echo\n"
 "  --guest-connect PATH=PORT[,seqpacket]\n"
 "                         listen on PATH; each local client becomes a guest\n"
 "                         connection to host port PORT (so it reaches\n"
@@ -532,6 +533,8 @@ cmd_serve(int argc, char **argv)
 		teardown(&s);
 		return 2;
 	}
+	if (s.o.verbose)
+		gapps_set_log(s.apps, vse_log, "serve");
 	fg_vsock_start(s.vs);
 	if (s.o.verbose)
 		fprintf(stderr, "vsockemu serve: guest CID %llu on %s%s%s\n",
