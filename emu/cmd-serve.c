@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "options.h"
 #include "queues.h"
+#include "ready.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -86,8 +87,16 @@ static const char serve_usage[] =
 "                         stops the capture with one message; serving goes on\n"
 "  --line-timeout MS      close host sockets that have not sent a complete\n"
 "                         CONNECT line within MS milliseconds (default 5000)\n"
+"  --ready-fd N           once every socket listens, write one line to fd N\n"
+"                         (above 2) and close it: READY cid=3 uds=./v.sock\n"
+"                         With NOTIFY_SOCKET set (a path or @abstract), send\n"
+"                         READY=1, MAINPID= and STATUS= there as sd_notify\n"
+"                         does (STOPPING=1 at exit); failures there warn\n"
+"  --pidfile PATH         write the pid there (atomically) before readiness;\n"
+"                         removed at exit\n"
 "  -v, --verbose          print counters when stopping\n"
-"  -q, --quiet            print nothing but errors\n"
+"  -q, --quiet            print nothing but errors (no 'guest CID 3 on\n"
+"                         ./v.sock' line once every socket listens)\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
 "\n"
@@ -121,6 +130,7 @@ struct serve_opts {
 	uint64_t line_timeout_ms;
 	const char *pcap;
 	enum opt_verbosity verbose;
+	struct ready ready;		/* --ready-fd, --pidfile */
 };
 
 struct serve {
@@ -266,13 +276,16 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "line-timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'P' },
+		READY_LONG,
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	uint64_t v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	ready_init(&o->ready, "serve");
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
@@ -324,6 +337,12 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			break;
 		case 'P':
 			o->pcap = optarg;
+			break;
+		case READY_OPT_FD:
+		case READY_OPT_PIDFILE:
+			if (ready_option(&o->ready, c, optarg, &why) < 0)
+				return bad(c == READY_OPT_FD ? "--ready-fd" :
+				    "--pidfile", optarg, why);
 			break;
 		case OPT_EXIT_OK:
 			return 1;
@@ -481,6 +500,25 @@ print_counters(const struct serve *s)
 	fprintf(stderr, "vsockemu serve: %s\n", line);
 }
 
+/*
+ * Every socket listens now (main, .seqpacket, .guest, --guest-connect):
+ * tell the supervisor, and without -q the operator.
+ */
+static void
+say_ready(struct serve *s, bool seqpacket)
+{
+	char what[600], status[600];
+
+	snprintf(what, sizeof(what), "cid=%llu uds=%s",
+	    (unsigned long long)s->o.cid, s->o.uds);
+	snprintf(status, sizeof(status), "guest CID %llu on %s%s%s",
+	    (unsigned long long)s->o.cid, s->o.uds, seqpacket ? " and " : "",
+	    seqpacket ? muxer_seqpacket_path(s->host.mx) : "");
+	ready_signal(&s->o.ready, what, status);
+	if (s->o.verbose)
+		fprintf(stderr, "vsockemu serve: %s\n", status);
+}
+
 static void
 teardown(struct serve *s)
 {
@@ -496,6 +534,7 @@ teardown(struct serve *s)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
 	loop_free(s->loop);
+	ready_finish(&s->o.ready);
 }
 
 int
@@ -521,7 +560,8 @@ cmd_serve(int argc, char **argv)
 	mc.seqpacket = offer_seqpacket(&s.o);
 	mc.log = vse_log;
 	mc.log_ctx = "serve";
-	if (host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
+	if (ready_prepare(&s.o.ready, err, sizeof(err)) < 0 ||
+	    host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
@@ -536,11 +576,7 @@ cmd_serve(int argc, char **argv)
 	if (s.o.verbose)
 		gapps_set_log(s.apps, vse_log, "serve");
 	fg_vsock_start(s.vs);
-	if (s.o.verbose)
-		fprintf(stderr, "vsockemu serve: guest CID %llu on %s%s%s\n",
-		    (unsigned long long)s.o.cid, s.o.uds,
-		    mc.seqpacket ? " and " : "", mc.seqpacket ?
-		    muxer_seqpacket_path(s.host.mx) : "");
+	say_ready(&s, mc.seqpacket);
 	do {
 		now = loop_now();
 		vsock_device_run(s.dev, now);

@@ -17,6 +17,7 @@
 #include "host-side.h"
 #include "loop.h"
 #include "options.h"
+#include "ready.h"
 #include "uds-path.h"
 #include "vhost-user.h"
 #include "vsockemu.h"
@@ -55,6 +56,10 @@ static const char vhu_usage[] =
 "                    linux (Linux 6.1's vhost-vsock host)\n"
 "  --max-conns N     connection limit (default 1023)\n"
 "  --once            exit after the first front-end disconnects\n"
+"  --ready-fd N      once --socket and --uds listen, write one line to fd N\n"
+"                    and close it: READY socket=PATH cid=3 uds=./v.sock;\n"
+"                    NOTIFY_SOCKET gets READY=1 as for serve\n"
+"  --pidfile PATH    write the pid there before readiness; removed at exit\n"
 "  -v, --verbose     report each front-end and the counters\n"
 "  -q, --quiet       print nothing but errors\n"
 "  -h, --help        show this help\n"
@@ -75,6 +80,7 @@ struct vhu_opts {
 	enum vsock_profile profile;
 	uint32_t max_conns;
 	enum opt_verbosity verbose;
+	struct ready ready;		/* --ready-fd, --pidfile */
 };
 
 struct vhu_run {
@@ -101,13 +107,16 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
+		READY_LONG,
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	uint64_t n;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	ready_init(&o->ready, "vhost-user");
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
@@ -144,6 +153,15 @@ parse(int argc, char **argv, struct vhu_opts *o)
 				return -1;
 			}
 			o->max_conns = (uint32_t)n;
+			break;
+		case READY_OPT_FD:
+		case READY_OPT_PIDFILE:
+			if (ready_option(&o->ready, c, optarg, &why) < 0) {
+				opt_usage(&vhu_cmd, "%s '%s': %s",
+				    c == READY_OPT_FD ? "--ready-fd" :
+				    "--pidfile", optarg, why);
+				return -1;
+			}
 			break;
 		case OPT_EXIT_OK:
 			return 1;
@@ -323,6 +341,24 @@ listen_on(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * Listening for the front-end and for host clients: ready (a front-end
+ * may connect now; the guest comes with it).
+ */
+static void
+say_ready(struct vhu_run *r)
+{
+	char what[600], status[600];
+
+	snprintf(what, sizeof(what), "socket=%s cid=%llu uds=%s",
+	    r->o.socket, (unsigned long long)r->o.cid, r->o.uds);
+	snprintf(status, sizeof(status), "waiting for QEMU on %s; host side "
+	    "on %s", r->o.socket, r->o.uds);
+	ready_signal(&r->o.ready, what, status);
+	if (r->o.verbose)
+		fprintf(stderr, "vsockemu vhost-user: %s\n", status);
+}
+
 int
 cmd_vhost_user(int argc, char **argv)
 {
@@ -346,7 +382,8 @@ cmd_vhost_user(int argc, char **argv)
 	mc.seqpacket = r.o.seqpacket;
 	mc.log = vse_log;
 	mc.log_ctx = "vhost-user";
-	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
+	if (ready_prepare(&r.o.ready, err, sizeof(err)) < 0 ||
+	    (r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
 	    host_side_open(&r.host, r.loop, &mc, err, sizeof(err)) < 0 ||
 	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,
 	    err, sizeof(err)) < 0)) {
@@ -357,12 +394,11 @@ cmd_vhost_user(int argc, char **argv)
 		}
 		muxer_free(r.host.mx);
 		loop_free(r.loop);
+		ready_finish(&r.o.ready);
 		return 2;
 	}
 	loop_watch(r.loop, r.listen_fd, VSOCK_EV_READ, on_listen, &r);
-	if (r.o.verbose)
-		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
-		    "host side on %s\n", r.o.socket, r.o.uds);
+	say_ready(&r);
 	do {
 		/*
 		 * Whatever ran the device last (a kick, a message, a host
@@ -389,5 +425,6 @@ cmd_vhost_user(int argc, char **argv)
 	close(r.listen_fd);
 	unlink(r.o.socket);
 	loop_free(r.loop);
+	ready_finish(&r.o.ready);
 	return 0;
 }

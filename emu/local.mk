@@ -9,6 +9,7 @@ emu_vsockemu_SOURCES = \
 	emu/capture.c emu/capture.h \
 	emu/host-side.c emu/host-side.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
+	emu/ready.c emu/ready.h \
 	emu/bridge-gate.c emu/bridge-gate.h \
 	emu/serve-stats.c emu/serve-stats.h \
 	emu/cmd-dump.c \

@@ -49,7 +49,8 @@ PROGRAM_TESTS = \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \
 	tests/vhost-user.sh \
-	tests/refuse.sh
+	tests/refuse.sh \
+	tests/ready.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link the
 # libraries of the highest layer they test. By default that is the core:
@@ -107,6 +108,7 @@ check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
 	tests/replay-schema.jq tests/svc-unready.py \
+	tests/ready-check.py \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict
