@@ -17,6 +17,7 @@
 #include "host-side.h"
 #include "loop.h"
 #include "options.h"
+#include "progress.h"
 #include "ready.h"
 #include "uds-path.h"
 #include "vhost-user.h"
@@ -60,7 +61,9 @@ static const char vhu_usage[] =
 "                    and close it: READY socket=PATH cid=3 uds=./v.sock;\n"
 "                    NOTIFY_SOCKET gets READY=1 as for serve\n"
 "  --pidfile PATH    write the pid there before readiness; removed at exit\n"
-"  -v, --verbose     report each front-end and the counters\n"
+"  -v, --verbose     report each front-end and the counters; when stderr is\n"
+"                    no terminal, a liveness line every 10 s (as serve's)\n"
+"  --progress-interval MS  that line's interval (default 10000)\n"
 "  -q, --quiet       print nothing but errors\n"
 "  -h, --help        show this help\n"
 "  -V, --version     show the version\n"
@@ -81,6 +84,7 @@ struct vhu_opts {
 	uint32_t max_conns;
 	enum opt_verbosity verbose;
 	struct ready ready;		/* --ready-fd, --pidfile */
+	double progress_interval;	/* seconds between -v liveness lines */
 };
 
 struct vhu_run {
@@ -108,6 +112,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
 		READY_LONG,
+		PROGRESS_LONG,
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,6 +122,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	ready_init(&o->ready, "vhost-user");
+	o->progress_interval = PROGRESS_INTERVAL;
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
@@ -160,6 +166,14 @@ parse(int argc, char **argv, struct vhu_opts *o)
 				opt_usage(&vhu_cmd, "%s '%s': %s",
 				    c == READY_OPT_FD ? "--ready-fd" :
 				    "--pidfile", optarg, why);
+				return -1;
+			}
+			break;
+		case PROGRESS_OPT_INTERVAL:
+			if (progress_option(optarg, &o->progress_interval,
+			    &why) < 0) {
+				opt_usage(&vhu_cmd, "--progress-interval "
+				    "'%s': %s", optarg, why);
 				return -1;
 			}
 			break;
@@ -364,9 +378,11 @@ cmd_vhost_user(int argc, char **argv)
 {
 	struct vhu_run r;
 	struct muxer_config mc;
+	struct progress alive;
 	const char *why = NULL;
 	char err[512];
 	uint64_t now, next;
+	double start;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -399,6 +415,9 @@ cmd_vhost_user(int argc, char **argv)
 	}
 	loop_watch(r.loop, r.listen_fd, VSOCK_EV_READ, on_listen, &r);
 	say_ready(&r);
+	start = (double)loop_now() / 1e9;
+	progress_start_live(&alive, start, r.o.verbose >= OPT_VERBOSE,
+	    r.o.progress_interval);
 	do {
 		/*
 		 * Whatever ran the device last (a kick, a message, a host
@@ -418,6 +437,9 @@ cmd_vhost_user(int argc, char **argv)
 		muxer_run(r.host.mx, now);
 		if (muxer_next_deadline(r.host.mx) < next)
 			next = muxer_next_deadline(r.host.mx);
+		progress_say_alive(&alive, "vhost-user", r.dev, start, now);
+		if (progress_deadline_ns(&alive) < next)
+			next = progress_deadline_ns(&alive);
 	} while (!r.closing && loop_wait(r.loop, next));
 	end_session(&r, r.kicks);
 	muxer_free(r.host.mx);
