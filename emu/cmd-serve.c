@@ -527,9 +527,10 @@ say_ready(struct serve *s, bool seqpacket)
 	snprintf(status, sizeof(status), "guest CID %llu on %s%s%s",
 	    (unsigned long long)s->o.cid, s->o.uds, seqpacket ? " and " : "",
 	    seqpacket ? muxer_seqpacket_path(s->host.mx) : "");
-	ready_signal(&s->o.ready, what, status);
+	/* Said first: a supervisor woken by readiness finds it there. */
 	if (s->o.verbose)
 		fprintf(stderr, "vsockemu serve: %s\n", status);
+	ready_signal(&s->o.ready, what, status);
 }
 
 static void

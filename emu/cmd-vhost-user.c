@@ -368,9 +368,10 @@ say_ready(struct vhu_run *r)
 	    r->o.socket, (unsigned long long)r->o.cid, r->o.uds);
 	snprintf(status, sizeof(status), "waiting for QEMU on %s; host side "
 	    "on %s", r->o.socket, r->o.uds);
-	ready_signal(&r->o.ready, what, status);
+	/* Said first: a supervisor woken by readiness finds it there. */
 	if (r->o.verbose)
 		fprintf(stderr, "vsockemu vhost-user: %s\n", status);
+	ready_signal(&r->o.ready, what, status);
 }
 
 int
