@@ -70,4 +70,15 @@ rst=$("$emu" dump cap.pcap | grep -c '3:102[4-7] > 2:[0-9]* .*RST')
 check "capture: 8 RSTs from the refusing ports (got $rst)" test "$rst" -eq 8
 check "capture: no RESPONSE from a refusing port" \
     sh -c "! \"$emu\" dump cap.pcap | grep -q '3:102[5-7] > 2:[0-9]* .*RESPONSE'"
+
+# -q: refused all the same, and nothing said.
+mkfifo ready
+"$emu" serve -q --uds ./q.sock --guest 1024=unix:"$work/nothing.sock" \
+    --ready-fd 3 3> ready 2> q.err &
+pid=$!
+timeout 30 head -n 1 ready > /dev/null
+printf 'CONNECT 1024\n' | socat -t 5 - UNIX-CONNECT:./q.sock > out
+check "-q: closed without an OK line" test ! -s out
+kill -TERM $pid; wait $pid; pid=""
+check "-q: nothing said" test ! -s q.err
 exit $fail
