@@ -18,7 +18,9 @@
 #include "loop.h"
 #include "mem.h"
 #include "options.h"
+#include "progress.h"
 #include "queues.h"
+#include "ready.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -56,10 +58,11 @@ static const char serve_usage[] =
 "                         SERVICE is echo, discard, source:BYTES (sends that\n"
 "                         many pattern bytes, then closes) or unix:PATH (each\n"
 "                         connection is bridged to the AF_UNIX server PATH,\n"
-"                         which plays the guest application). ,seqpacket: a\n"
-"                         SEQPACKET socket (a unix: server is then\n"
-"                         SOCK_SEQPACKET; messages up to 64 KiB). Default\n"
-"                         52=echo\n"
+"                         which plays the guest application; when PATH\n"
+"                         takes no connection the guest refuses: no OK).\n"
+"                         ,seqpacket: a SEQPACKET socket (a unix: server\n"
+"                         is then SOCK_SEQPACKET; messages up to 64 KiB).\n"
+"                         Default 52=echo\n"
 "  --guest-connect PATH=PORT[,seqpacket]\n"
 "                         listen on PATH; each local client becomes a guest\n"
 "                         connection to host port PORT (so it reaches\n"
@@ -89,10 +92,22 @@ static const char serve_usage[] =
 "  --log FILE             write one JSON line per connection change and\n"
 "                         device event to FILE ('-': stderr); the schema is\n"
 "                         doc/events.md\n"
+"  --ready-fd N           once every socket listens, write one line to fd N\n"
+"                         (above 2) and close it: READY cid=3 uds=./v.sock\n"
+"                         With NOTIFY_SOCKET set (a path or @abstract), send\n"
+"                         READY=1, MAINPID= and STATUS= there as sd_notify\n"
+"                         does (STOPPING=1 at exit); failures there warn\n"
+"  --pidfile PATH         write the pid there (atomically) before readiness;\n"
+"                         removed at exit\n"
 "  -v, --verbose          say each connection change on stderr, one line\n"
-"                         each (why a connect was refused, who reset), and\n"
-"                         print counters when stopping\n"
-"  -q, --quiet            print nothing but errors\n"
+"                         each (why a connect was refused, who reset), print\n"
+"                         counters when stopping and, when stderr is no\n"
+"                         terminal, a liveness line every 10 s:\n"
+"                         vsockemu serve: 60 s: connections 2 open, 9 total,\n"
+"                         bytes 4096 to host, 512 to guest\n"
+"  --progress-interval MS  that line's interval (default 10000)\n"
+"  -q, --quiet            print nothing but errors (no 'guest CID 3 on\n"
+"                         ./v.sock' line once every socket listens)\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
 "\n"
@@ -127,6 +142,8 @@ struct serve_opts {
 	const char *pcap;
 	const char *log;		/* --log FILE */
 	enum opt_verbosity verbose;
+	struct ready ready;		/* --ready-fd, --pidfile */
+	double progress_interval;	/* seconds between -v liveness lines */
 };
 
 struct serve {
@@ -274,13 +291,18 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "line-timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'P' },
 		{ "log", required_argument, NULL, 'L' },
+		READY_LONG,
+		PROGRESS_LONG,
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	uint64_t v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	ready_init(&o->ready, "serve");
+	o->progress_interval = PROGRESS_INTERVAL;
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
@@ -335,6 +357,17 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			break;
 		case 'L':
 			o->log = optarg;
+			break;
+		case READY_OPT_FD:
+		case READY_OPT_PIDFILE:
+			if (ready_option(&o->ready, c, optarg, &why) < 0)
+				return bad(c == READY_OPT_FD ? "--ready-fd" :
+				    "--pidfile", optarg, why);
+			break;
+		case PROGRESS_OPT_INTERVAL:
+			if (progress_option(optarg, &o->progress_interval,
+			    &why) < 0)
+				return bad("--progress-interval", optarg, why);
 			break;
 		case OPT_EXIT_OK:
 			return 1;
@@ -503,6 +536,26 @@ print_counters(const struct serve *s)
 	fprintf(stderr, "vsockemu serve: %s\n", line);
 }
 
+/*
+ * Every socket listens now (main, .seqpacket, .guest, --guest-connect):
+ * tell the supervisor, and without -q the operator.
+ */
+static void
+say_ready(struct serve *s, bool seqpacket)
+{
+	char what[600], status[600];
+
+	snprintf(what, sizeof(what), "cid=%llu uds=%s",
+	    (unsigned long long)s->o.cid, s->o.uds);
+	snprintf(status, sizeof(status), "guest CID %llu on %s%s%s",
+	    (unsigned long long)s->o.cid, s->o.uds, seqpacket ? " and " : "",
+	    seqpacket ? muxer_seqpacket_path(s->host.mx) : "");
+	/* Said first: a supervisor woken by readiness finds it there. */
+	if (s->o.verbose)
+		fprintf(stderr, "vsockemu serve: %s\n", status);
+	ready_signal(&s->o.ready, what, status);
+}
+
 static void
 teardown(struct serve *s)
 {
@@ -519,6 +572,7 @@ teardown(struct serve *s)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
 	loop_free(s->loop);
+	ready_finish(&s->o.ready);
 }
 
 int
@@ -526,8 +580,10 @@ cmd_serve(int argc, char **argv)
 {
 	struct serve s;
 	struct muxer_config mc;
+	struct progress alive;
 	char err[512];
 	uint64_t now, next;
+	double start;
 	int r;
 
 	memset(&s, 0, sizeof(s));
@@ -550,7 +606,8 @@ cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	event_log_hook_muxer(s.events, &mc);
-	if (host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
+	if (ready_prepare(&s.o.ready, err, sizeof(err)) < 0 ||
+	    host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
@@ -562,12 +619,13 @@ cmd_serve(int argc, char **argv)
 		teardown(&s);
 		return 2;
 	}
-	fg_vsock_start(s.vs);
 	if (s.o.verbose)
-		fprintf(stderr, "vsockemu serve: guest CID %llu on %s%s%s\n",
-		    (unsigned long long)s.o.cid, s.o.uds,
-		    mc.seqpacket ? " and " : "", mc.seqpacket ?
-		    muxer_seqpacket_path(s.host.mx) : "");
+		gapps_set_log(s.apps, vse_log, "serve");
+	fg_vsock_start(s.vs);
+	say_ready(&s, mc.seqpacket);
+	start = (double)loop_now() / 1e9;
+	progress_start_live(&alive, start, s.o.verbose >= OPT_VERBOSE,
+	    s.o.progress_interval);
 	do {
 		now = loop_now();
 		vsock_device_run(s.dev, now);
@@ -576,8 +634,11 @@ cmd_serve(int argc, char **argv)
 		settle(&s, now);
 		if (loop_info_requested(s.loop))
 			print_counters(&s);
+		progress_say_alive(&alive, "serve", s.dev, start, now);
 		next = min3(vsock_device_next_deadline(s.dev),
 		    muxer_next_deadline(s.host.mx), fg_vsock_next_deadline(s.vs));
+		if (progress_deadline_ns(&alive) < next)
+			next = progress_deadline_ns(&alive);
 	} while (loop_wait(s.loop, next));
 	if (s.o.verbose >= 2)
 		print_stats(&s);

@@ -17,6 +17,8 @@
 #include "host-side.h"
 #include "loop.h"
 #include "options.h"
+#include "progress.h"
+#include "ready.h"
 #include "uds-path.h"
 #include "vhost-user.h"
 #include "vsockemu.h"
@@ -58,8 +60,14 @@ static const char vhu_usage[] =
 "  --log FILE        write one JSON line per connection change, device\n"
 "                    event and front-end attached/left to FILE ('-':\n"
 "                    stderr); the schema is doc/events.md\n"
+"  --ready-fd N      once --socket and --uds listen, write one line to fd N\n"
+"                    and close it: READY socket=PATH cid=3 uds=./v.sock;\n"
+"                    NOTIFY_SOCKET gets READY=1 as for serve\n"
+"  --pidfile PATH    write the pid there before readiness; removed at exit\n"
 "  -v, --verbose     report each front-end, each connection change (one\n"
-"                    line each) and the counters\n"
+"                    line each) and the counters; when stderr is no\n"
+"                    terminal, a liveness line every 10 s (as serve's)\n"
+"  --progress-interval MS  that line's interval (default 10000)\n"
 "  -q, --quiet       print nothing but errors\n"
 "  -h, --help        show this help\n"
 "  -V, --version     show the version\n"
@@ -79,6 +87,8 @@ struct vhu_opts {
 	enum vsock_profile profile;
 	uint32_t max_conns;
 	enum opt_verbosity verbose;
+	struct ready ready;		/* --ready-fd, --pidfile */
+	double progress_interval;	/* seconds between -v liveness lines */
 };
 
 struct vhu_run {
@@ -107,13 +117,18 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "log", required_argument, NULL, 'L' },
+		READY_LONG,
+		PROGRESS_LONG,
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	uint64_t n;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	ready_init(&o->ready, "vhost-user");
+	o->progress_interval = PROGRESS_INTERVAL;
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
@@ -151,6 +166,23 @@ parse(int argc, char **argv, struct vhu_opts *o)
 				return -1;
 			}
 			o->max_conns = (uint32_t)n;
+			break;
+		case READY_OPT_FD:
+		case READY_OPT_PIDFILE:
+			if (ready_option(&o->ready, c, optarg, &why) < 0) {
+				opt_usage(&vhu_cmd, "%s '%s': %s",
+				    c == READY_OPT_FD ? "--ready-fd" :
+				    "--pidfile", optarg, why);
+				return -1;
+			}
+			break;
+		case PROGRESS_OPT_INTERVAL:
+			if (progress_option(optarg, &o->progress_interval,
+			    &why) < 0) {
+				opt_usage(&vhu_cmd, "--progress-interval "
+				    "'%s': %s", optarg, why);
+				return -1;
+			}
 			break;
 		case OPT_EXIT_OK:
 			return 1;
@@ -359,14 +391,35 @@ listen_on(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * Listening for the front-end and for host clients: ready (a front-end
+ * may connect now; the guest comes with it).
+ */
+static void
+say_ready(struct vhu_run *r)
+{
+	char what[600], status[600];
+
+	snprintf(what, sizeof(what), "socket=%s cid=%llu uds=%s",
+	    r->o.socket, (unsigned long long)r->o.cid, r->o.uds);
+	snprintf(status, sizeof(status), "waiting for QEMU on %s; host side "
+	    "on %s", r->o.socket, r->o.uds);
+	/* Said first: a supervisor woken by readiness finds it there. */
+	if (r->o.verbose)
+		fprintf(stderr, "vsockemu vhost-user: %s\n", status);
+	ready_signal(&r->o.ready, what, status);
+}
+
 int
 cmd_vhost_user(int argc, char **argv)
 {
 	struct vhu_run r;
 	struct muxer_config mc;
+	struct progress alive;
 	const char *why = NULL;
 	char err[512];
 	uint64_t now, next;
+	double start;
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -388,7 +441,8 @@ cmd_vhost_user(int argc, char **argv)
 		return 2;
 	}
 	event_log_hook_muxer(r.events, &mc);
-	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
+	if (ready_prepare(&r.o.ready, err, sizeof(err)) < 0 ||
+	    (r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
 	    host_side_open(&r.host, r.loop, &mc, err, sizeof(err)) < 0 ||
 	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,
 	    err, sizeof(err)) < 0)) {
@@ -400,12 +454,14 @@ cmd_vhost_user(int argc, char **argv)
 		muxer_free(r.host.mx);
 		event_log_close(r.events);
 		loop_free(r.loop);
+		ready_finish(&r.o.ready);
 		return 2;
 	}
 	loop_watch(r.loop, r.listen_fd, VSOCK_EV_READ, on_listen, &r);
-	if (r.o.verbose)
-		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
-		    "host side on %s\n", r.o.socket, r.o.uds);
+	say_ready(&r);
+	start = (double)loop_now() / 1e9;
+	progress_start_live(&alive, start, r.o.verbose >= OPT_VERBOSE,
+	    r.o.progress_interval);
 	do {
 		/*
 		 * Whatever ran the device last (a kick, a message, a host
@@ -425,6 +481,9 @@ cmd_vhost_user(int argc, char **argv)
 		muxer_run(r.host.mx, now);
 		if (muxer_next_deadline(r.host.mx) < next)
 			next = muxer_next_deadline(r.host.mx);
+		progress_say_alive(&alive, "vhost-user", r.dev, start, now);
+		if (progress_deadline_ns(&alive) < next)
+			next = progress_deadline_ns(&alive);
 	} while (!r.closing && loop_wait(r.loop, next));
 	end_session(&r, r.kicks);
 	muxer_free(r.host.mx);
@@ -433,5 +492,6 @@ cmd_vhost_user(int argc, char **argv)
 	close(r.listen_fd);
 	unlink(r.o.socket);
 	loop_free(r.loop);
+	ready_finish(&r.o.ready);
 	return 0;
 }

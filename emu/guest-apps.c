@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend-script.h"
+#include "bridge-gate.h"
 #include "uds-path.h"
 #include "guest-apps.h"
 #include "sock.h"
@@ -53,6 +54,7 @@ struct glisten {
 	int gfd;			/* -1: a free slot (run --guest listener gone) */
 	struct gapp_listen_spec spec;
 	char *owned_path;		/* run --guest: spec.path, ours to free */
+	struct bridge_gate *gate;	/* unix: connects before accepting */
 };
 
 struct gconnect {
@@ -70,6 +72,7 @@ struct gapps {
 	unsigned ncs;
 	struct gapp *apps;
 	bool local_events;		/* a local fd became ready */
+	struct bridge_log log;		/* the gates say refusals here */
 };
 
 int
@@ -116,28 +119,6 @@ unix_type(uint16_t type)
 	    SOCK_STREAM;
 }
 
-/* Non-blocking AF_UNIX socket connected (or connecting) to path. */
-static int
-unix_connect(const char *path, uint16_t type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, unix_type(type) | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Adds an application for guest socket gfd. */
 static struct gapp *
 add_app(struct gapps *g, int gfd, enum gapp_service service, int hfd)
@@ -179,6 +160,23 @@ update_watch(struct gapps *g, struct gapp *a)
 	}
 }
 
+/*
+ * A unix: listener connects to its service when a REQUEST comes and
+ * accepts only if that worked: a missing or busy service makes the guest
+ * refuse, as a guest whose application does not listen (issue 18).
+ */
+static int
+gate_listener(struct gapps *g, struct glisten *l)
+{
+	if (l->spec.service != GAPP_UNIX)
+		return 0;
+	l->gate = bridge_gate_new(l->spec.path, unix_type(l->spec.type),
+	    l->spec.port, &g->log);
+	if (l->gate == NULL)
+		return -ENOMEM;
+	return fg_sock_set_gate(g->vs, l->gfd, bridge_gate_ask, l->gate);
+}
+
 int
 gapps_new(struct fg_vsock *vs, struct loop *loop,
     const struct gapp_listen_spec *ls, unsigned nls,
@@ -215,7 +213,10 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 			goto fail;
 		}
 		g->ls[g->nls].gfd = fd;
-		g->nls++;
+		if (gate_listener(g, &g->ls[g->nls++]) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	for (i = 0; i < ncs; i++) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -563,6 +564,17 @@ step(struct gapps *g, struct gapp *a, uint64_t now)
 	return false;
 }
 
+/* The service socket the gate made for accepted guest socket gfd, or -1. */
+static int
+take_service_socket(struct gapps *g, struct glisten *l, int gfd)
+{
+	struct fg_sock_info info;
+
+	if (l->gate == NULL || fg_sock_info(g->vs, gfd, &info) < 0)
+		return -1;
+	return bridge_gate_take(l->gate, info.peer_cid, info.peer_port);
+}
+
 /* Accepts guest connections on every listener. */
 static bool
 accept_guest(struct gapps *g, uint64_t now)
@@ -582,7 +594,7 @@ accept_guest(struct gapps *g, uint64_t now)
 			moved = true;
 			hfd = -1;
 			if (s->service == GAPP_UNIX &&
-			    (hfd = unix_connect(s->path, s->type)) < 0) {
+			    (hfd = take_service_socket(g, &g->ls[i], fd)) < 0) {
 				/* Nobody to bridge to: close the guest side. */
 				fg_sock_close(g->vs, fd, now);
 				continue;
@@ -591,6 +603,9 @@ accept_guest(struct gapps *g, uint64_t now)
 			if (a != NULL)
 				a->left = s->bytes;
 		}
+		/* The queue is empty: what the gate still holds is stale. */
+		if (g->ls[i].gate != NULL)
+			bridge_gate_flush(g->ls[i].gate);
 	}
 	return moved;
 }
@@ -664,6 +679,14 @@ gapps_run(struct gapps *g, uint64_t now)
 	return moved;
 }
 
+void
+gapps_set_log(struct gapps *g, void (*log)(void *ctx, const char *msg),
+    void *ctx)
+{
+	g->log.fn = log;
+	g->log.ctx = ctx;
+}
+
 unsigned
 gapps_count(const struct gapps *g)
 {
@@ -696,8 +719,10 @@ gapps_free(struct gapps *g, uint64_t now)
 		close(g->cs[i].lfd);
 		unlink(g->cs[i].path);
 	}
-	for (i = 0; i < g->nls; i++)
+	for (i = 0; i < g->nls; i++) {
 		free(g->ls[i].owned_path);
+		bridge_gate_free(g->ls[i].gate);
+	}
 	(void)now;
 	free(g->ls);
 	free(g->cs);
@@ -755,6 +780,10 @@ gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
 	l->spec.service = GAPP_UNIX;
 	l->spec.path = l->owned_path;
 	l->gfd = fd;
+	if ((e = gate_listener(g, l)) < 0) {
+		gapps_unlisten(g, (int)(l - g->ls), 0);
+		return e;
+	}
 	return (int)(l - g->ls);
 }
 
@@ -771,6 +800,8 @@ gapps_unlisten(struct gapps *g, int handle, uint64_t now)
 	l->gfd = -1;
 	free(l->owned_path);
 	l->owned_path = NULL;
+	bridge_gate_free(l->gate);
+	l->gate = NULL;
 }
 
 int

@@ -54,6 +54,13 @@ bool gapps_run(struct gapps *g, uint64_t now);
 /* Applications running (one per guest connection a service holds). */
 unsigned gapps_count(const struct gapps *g);
 
+/*
+ * Where the services say what the operator should know (a unix: service
+ * that takes no connections, once per service and reason); NULL: nowhere.
+ */
+void gapps_set_log(struct gapps *g, void (*log)(void *ctx, const char *msg),
+    void *ctx);
+
 /* Closes every socket and removes the local listener files. */
 void gapps_free(struct gapps *g, uint64_t now);
 

@@ -10,6 +10,8 @@ emu_vsockemu_SOURCES = \
 	emu/host-side.c emu/host-side.h \
 	emu/event-log.c emu/event-log.h emu/json-escape.c emu/json-escape.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
+	emu/ready.c emu/ready.h \
+	emu/bridge-gate.c emu/bridge-gate.h \
 	emu/serve-stats.c emu/serve-stats.h \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \

@@ -145,6 +145,13 @@ recv_listen(struct fg_vsock *vs, struct fg_sock *l, const struct vsock_hdr *h)
 		return;
 	}
 	c = &vs->sock[fd];
+	/* Asked last, so a gate that said yes is always answered RESPONSE. */
+	if (l->gate != NULL && !l->gate(l->gate_ctx, h->src_cid,
+	    h->src_port)) {
+		fg_sock_free(vs, c);
+		fg_vsock_reset_no_sock(vs, h);
+		return;
+	}
 	c->state = FG_SS_CONNECTED;
 	c->listed = true;
 	c->local_port = h->dst_port;

@@ -187,6 +187,18 @@ fg_sock_listen(struct fg_vsock *vs, int fd, int backlog)
 	return 0;
 }
 
+int
+fg_sock_set_gate(struct fg_vsock *vs, int fd, fg_sock_gate_fn fn, void *ctx)
+{
+	struct fg_sock *s = fg_sock_get(vs, fd);
+
+	if (s == NULL)
+		return -EBADF;
+	s->gate = fn;
+	s->gate_ctx = ctx;
+	return 0;
+}
+
 /* Hands out the oldest child of the listener's accept queue. */
 int
 fg_sock_accept(struct fg_vsock *vs, int fd)

@@ -42,6 +42,8 @@ struct fg_sock {
 	int parent;		/* listener while in its accept queue, else -1 */
 	uint64_t accept_seq;	/* FIFO order in that queue */
 	uint32_t accept_queued;	/* listener: children waiting */
+	fg_sock_gate_fn gate;	/* listener: may refuse a REQUEST */
+	void *gate_ctx;
 	uint64_t deadline;	/* connect or close timer, or FG_TIME_NEVER */
 	uint32_t buf_alloc, rcvlowat;
 	uint32_t rx_bytes, buf_used, msg_count;

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -666,6 +667,140 @@ START_TEST(test_run_listen_and_unlisten)
 }
 END_TEST
 
+/* Ways a unix: service can fail to take a connection (issue 18 item 1). */
+enum unready {
+	UNREADY_MISSING,	/* no file at the path */
+	UNREADY_FILE,		/* a regular file there */
+	UNREADY_NOT_LISTENING,	/* a socket bound there, never listen()ed */
+	UNREADY_BACKLOG_FULL,	/* a listener whose backlog is full */
+	UNREADY__COUNT,
+};
+
+/* Messages the services logged, for the "said once" checks. */
+struct said {
+	unsigned n;
+	char last[256];
+};
+
+static void
+said_log(void *ctx, const char *msg)
+{
+	struct said *s = ctx;
+
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s", msg);
+}
+
+/*
+ * Replaces the rig's unix: service by one that takes nothing, as how
+ * says; fills fill[] with the clients that fill a backlog (-1 ends).
+ */
+static void
+make_unready(struct arig *a, enum unready how, int *fill, size_t nfill)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t k = 0;
+	int fd;
+
+	close(a->lfd);
+	a->lfd = -1;
+	unlink(a->path);
+	strcpy(sa.sun_path, a->path);
+	if (how == UNREADY_FILE) {
+		fd = open(a->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	} else if (how != UNREADY_MISSING) {
+		a->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(a->lfd, 0);
+		ck_assert_int_eq(bind(a->lfd, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
+	if (how == UNREADY_BACKLOG_FULL) {
+		ck_assert_int_eq(listen(a->lfd, 0), 0);
+		/* AF_UNIX takes backlog + 1, then EAGAIN; bounded anyway. */
+		for (k = 0; k + 1 < nfill; k++) {
+			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+			    SOCK_CLOEXEC, 0);
+			ck_assert_int_ge(fd, 0);
+			if (connect(fd, (struct sockaddr *)&sa,
+			    sizeof(sa)) < 0) {
+				ck_assert_int_eq(errno, EAGAIN);
+				close(fd);
+				break;
+			}
+			fill[k] = fd;
+		}
+		ck_assert_msg(k + 1 < nfill, "the backlog never filled");
+	}
+	fill[k] = -1;
+}
+
+/* Takes the unready service away and starts a listening one again. */
+static void
+make_ready(struct arig *a, int *fill)
+{
+	size_t k;
+
+	for (k = 0; fill[k] >= 0; k++)
+		close(fill[k]);
+	if (a->lfd >= 0)
+		close(a->lfd);
+	unlink(a->path);
+	rmdir(a->dir);
+	arig_listen_local(a);
+}
+
+/*
+ * Issue 18 item 1: a unix: service that is missing, is a regular file,
+ * does not listen or has a full backlog makes the guest refuse as Linux
+ * does with nothing listening (virtio_transport_reset_no_sock): RST to
+ * the REQUEST, no RESPONSE, so the host never gets OK. Said once, not
+ * per connection; no fd or socket is left. A service that comes up later
+ * is used at once: the failure is not remembered.
+ */
+START_TEST(test_bridge_refuses_unready_service)
+{
+	enum unready how = (enum unready)_i;
+	struct arig *a = arig_new();
+	struct said said = { 0, "" };
+	struct script_conn *sc;
+	struct tx_mark m;
+	unsigned k, fds;
+	int fill[64];
+
+	gapps_set_log(a->apps, said_log, &said);
+	make_unready(a, how, fill, 64);
+	fds = count_fds();
+	tx_mark(a, &m);
+	for (k = 0; k < 3; k++) {
+		ck_assert_int_eq(script_connect(&a->g->sb, UNIX_PORT,
+		    VIRTIO_VSOCK_TYPE_STREAM, a->g->now, &sc), 0);
+		arig_settle(a);
+		ck_assert_msg(!sc->established, "way %d: accepted", how);
+		ck_assert_msg(sc->released != 0, "way %d: left hanging", how);
+	}
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RESPONSE), 0);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 3);
+	ck_assert_uint_eq(gapps_count(a->apps), 0);
+	ck_assert_msg(count_fds() == fds, "way %d: %u fds leaked", how,
+	    count_fds() - fds);
+	assert_idle(a, "after the refusals");
+	ck_assert_msg(said.n == 1, "way %d: said %u times", how, said.n);
+	ck_assert_msg(strstr(said.last, a->path) != NULL &&
+	    strstr(said.last, "56") != NULL, "way %d: said '%s'", how,
+	    said.last);
+	make_ready(a, fill);
+	sc = arig_connect(a, UNIX_PORT);
+	close(accept_local(a));
+	arig_leave(a, sc, LEAVE_CLOSE);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	assert_idle(a, "after the service came up");
+	arig_free(a);
+}
+END_TEST
+
 /* serve's SIGUSR1 line counts what is held now, not what ever was. */
 START_TEST(test_counters)
 {
@@ -711,6 +846,8 @@ gapps_suite(void)
 	tcase_add_test(life, test_bridge_local_close_is_full_shutdown);
 	tcase_add_test(life, test_run_connect_announces);
 	tcase_add_test(life, test_run_listen_and_unlisten);
+	tcase_add_loop_test(life, test_bridge_refuses_unready_service, 0,
+	    UNREADY__COUNT);
 	suite_add_tcase(s, life);
 	return s;
 }

@@ -54,7 +54,9 @@ PROGRAM_TESTS = \
 	tests/vectors.sh \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \
-	tests/vhost-user.sh
+	tests/vhost-user.sh \
+	tests/refuse.sh \
+	tests/ready.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link the
 # libraries of the highest layer they test. By default that is the core:
@@ -109,6 +111,7 @@ tests_check_ladder_LDADD = $(TRACE_TEST_LDADD)
 
 # serve's guest services, built from emu/ into their suite.
 tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
+	emu/bridge-gate.c \
 	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
@@ -122,7 +125,8 @@ tests_check_event_log_LDADD = $(HOST_TEST_LDADD)
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
-	tests/replay-schema.jq tests/events-schema.jq \
+	tests/replay-schema.jq tests/events-schema.jq tests/svc-unready.py \
+	tests/ready-check.py \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict
