@@ -30,7 +30,8 @@ CHECK_SUITES = \
 	tests/check_replay \
 	tests/check_replay_run \
 	tests/check_gapps \
-	tests/check_ladder
+	tests/check_ladder \
+	tests/check_gfaults
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -69,7 +70,7 @@ LDADD = $(CORE_TEST_LDADD)
 CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_device_info tests/check_states tests/check_stream \
 	tests/check_credit tests/check_gsock tests/check_guest \
-	tests/check_vsock_test tests/check_gstream
+	tests/check_vsock_test tests/check_gstream tests/check_gfaults
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
 tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
 # The allocation fault seam of test_muxer_new_error_codes.
