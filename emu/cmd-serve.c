@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "options.h"
 #include "queues.h"
+#include "serve-control.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -85,6 +86,11 @@ static const char serve_usage[] =
 "                         stops the capture with one message; serving goes on\n"
 "  --line-timeout MS      close host sockets that have not sent a complete\n"
 "                         CONNECT line within MS milliseconds (default 5000)\n"
+"  --control PATH         a control socket taking one command a line, each\n"
+"                         answered with one JSON line (vsockemu ctl PATH\n"
+"                         COMMAND sends one): reset [cid=N], refuse PORT,\n"
+"                         accept PORT, delay PORT MS, rst PORT|all,\n"
+"                         pause-rx, resume-rx, stats (doc/faults.md)\n"
 "  -v, --verbose          print counters when stopping\n"
 "  -q, --quiet            print nothing but errors\n"
 "  -h, --help             show this help\n"
@@ -119,6 +125,7 @@ struct serve_opts {
 	uint32_t max_conns;
 	uint64_t line_timeout_ms;
 	const char *pcap;
+	const char *control;		/* --control PATH */
 	enum opt_verbosity verbose;
 };
 
@@ -132,6 +139,7 @@ struct serve {
 	struct gapps *apps;
 	struct gep *gep;			/* UDS.guest: run --guest */
 	struct capture cap;
+	struct serve_control ctl;	/* --control */
 	bool kick, irq;
 };
 
@@ -265,6 +273,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "line-timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "control", required_argument, NULL, 'C' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -323,6 +332,9 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			break;
 		case 'P':
 			o->pcap = optarg;
+			break;
+		case 'C':
+			o->control = optarg;
 			break;
 		case OPT_EXIT_OK:
 			return 1;
@@ -431,6 +443,9 @@ build_guest(struct serve *s, char *err, size_t errlen)
 	gc.max_socks = s->o.max_conns + SERVE_MAX_GUEST + 16;
 	gc.kick = on_kick;
 	gc.kick_ctx = s;
+	/* The CID is re-read on TRANSPORT_RESET (serve --control reset). */
+	gc.read_config = serve_guest_read_config;
+	gc.config_ctx = s->dev;
 	if (vsock_device_set_features(s->dev, gc.features) < 0 ||
 	    fg_vsock_new(&s->mem, &gc, &s->vs) < 0) {
 		snprintf(err, errlen, "cannot set up the guest driver");
@@ -485,6 +500,7 @@ teardown(struct serve *s)
 {
 	uint64_t now = loop_now();
 
+	serve_control_close(&s->ctl);
 	gep_free(s->gep, now);
 	gapps_free(s->apps, now);
 	/* Releasing the connections closes their host sockets. */
@@ -527,7 +543,9 @@ cmd_serve(int argc, char **argv)
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0 ||
 	    gep_new(s.loop, s.o.uds, s.apps, mc.seqpacket, &s.gep, err,
-	    sizeof(err)) < 0) {
+	    sizeof(err)) < 0 ||
+	    serve_control_open(&s.ctl, s.loop, s.o.control, s.dev, s.vs,
+	    s.apps, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsockemu serve: %s\n", err);
 		teardown(&s);
 		return 2;

@@ -10,6 +10,9 @@ emu_vsockemu_SOURCES = \
 	emu/host-side.c emu/host-side.h \
 	emu/cmd-serve.c emu/guest-apps.c emu/guest-apps.h \
 	emu/serve-stats.c emu/serve-stats.h \
+	emu/control.c emu/control.h \
+	emu/serve-control.c emu/serve-control.h \
+	emu/cmd-ctl.c \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
 	emu/cmd-vhost-user.c \

@@ -147,3 +147,9 @@ fg_fault_rx_paused(const struct fg_vsock *vs)
 {
 	return vs->rx_paused;
 }
+
+uint32_t
+fg_fault_rx_posted(const struct fg_vsock *vs)
+{
+	return vs->rx.posted;
+}

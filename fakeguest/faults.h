@@ -50,4 +50,7 @@ void fg_fault_pause_rx(struct fg_vsock *vs, bool paused);
 /* Is RX posting paused? */
 bool fg_fault_rx_paused(const struct fg_vsock *vs);
 
+/* RX buffers the device holds now (0: it can deliver nothing). */
+uint32_t fg_fault_rx_posted(const struct fg_vsock *vs);
+
 #endif

@@ -221,6 +221,7 @@ START_TEST(test_pause_rx)
 	} while (got > before);
 	ck_assert_uint_lt(got, TOTAL);
 	ck_assert_uint_le(got, 128 * 4096);
+	ck_assert_uint_eq(fg_fault_rx_posted(g->vs), 0);
 	before = vsock_device_stats(g->dev)->h2g_bytes;
 	grig_advance(g, 1000 * MS);
 	ck_assert_uint_eq(vsock_device_stats(g->dev)->h2g_bytes, before);

@@ -31,7 +31,8 @@ CHECK_SUITES = \
 	tests/check_replay_run \
 	tests/check_gapps \
 	tests/check_ladder \
-	tests/check_gfaults
+	tests/check_gfaults \
+	tests/check_control
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -109,6 +110,12 @@ tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
+
+# the --control socket, built from emu/ into its suite.
+tests_check_control_SOURCES = tests/check_control.c emu/control.c \
+	emu/loop.c emu/options.c
+tests_check_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_control_LDADD = $(HOST_TEST_LDADD)
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
