@@ -19,6 +19,7 @@
 #include "options.h"
 #include "uds-path.h"
 #include "vhost-user.h"
+#include "vhu-control.h"
 #include "vsockemu.h"
 
 static const char vhu_usage[] =
@@ -55,6 +56,11 @@ static const char vhu_usage[] =
 "                    linux (Linux 6.1's vhost-vsock host)\n"
 "  --max-conns N     connection limit (default 1023)\n"
 "  --once            exit after the first front-end disconnects\n"
+"  --control PATH    a control socket (vsockemu ctl PATH COMMAND): stats\n"
+"                    and rst PORT|all (the device resets connections);\n"
+"                    reset and the guest-side faults are refused, as a\n"
+"                    back-end cannot do them to a real guest\n"
+"                    (doc/faults.md)\n"
 "  -v, --verbose     report each front-end and the counters\n"
 "  -q, --quiet       print nothing but errors\n"
 "  -h, --help        show this help\n"
@@ -70,6 +76,7 @@ static const struct opt_cmd vhu_cmd = {
 
 struct vhu_opts {
 	const char *socket, *uds, *pcap;
+	const char *control;		/* --control PATH */
 	uint64_t cid;
 	bool seqpacket, once;
 	enum vsock_profile profile;
@@ -85,6 +92,7 @@ struct vhu_run {
 	struct vsock_device *dev;
 	struct vhu *v;
 	struct capture cap;
+	struct vhu_control ctl;		/* --control */
 	int kicks[VSOCK_NUM_QUEUES];	/* kick fds the loop watches */
 	bool closing;
 };
@@ -101,6 +109,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "control", required_argument, NULL, 'C' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -121,6 +130,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		case 'P': o->pcap = optarg; break;
 		case 'S': o->seqpacket = true; break;
 		case 'o': o->once = true; break;
+		case 'C': o->control = optarg; break;
 		case 'c':
 			if (opt_u64(optarg, UINT64_MAX, &o->cid) < 0 ||
 			    !vsock_cid_valid(o->cid)) {
@@ -349,7 +359,9 @@ cmd_vhost_user(int argc, char **argv)
 	if ((r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
 	    host_side_open(&r.host, r.loop, &mc, err, sizeof(err)) < 0 ||
 	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,
-	    err, sizeof(err)) < 0)) {
+	    err, sizeof(err)) < 0) ||
+	    vhu_control_open(&r.ctl, r.loop, r.o.control, &r.dev, r.host.mx,
+	    err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsockemu vhost-user: %s\n", err);
 		if (r.listen_fd >= 0) {
 			close(r.listen_fd);
@@ -384,6 +396,7 @@ cmd_vhost_user(int argc, char **argv)
 			next = muxer_next_deadline(r.host.mx);
 	} while (!r.closing && loop_wait(r.loop, next));
 	end_session(&r, r.kicks);
+	vhu_control_close(&r.ctl);
 	muxer_free(r.host.mx);
 	capture_close(&r.cap);
 	close(r.listen_fd);

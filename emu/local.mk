@@ -15,7 +15,7 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-ctl.c \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
-	emu/cmd-vhost-user.c \
+	emu/cmd-vhost-user.c emu/vhu-control.c emu/vhu-control.h \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/replay-html.c emu/replay-html.h \
 	emu/cmd-fuzz.c \

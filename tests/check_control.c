@@ -12,7 +12,9 @@
 
 #include "common.h"
 #include "control.h"
+#include "grig.h"
 #include "loop.h"
+#include "vhu-control.h"
 
 /* --- the grammar --- */
 
@@ -454,11 +456,100 @@ START_TEST(test_open_refuses)
 }
 END_TEST
 
+/* --- vhost-user's commands, over a simulated guest --- */
+
+/* Runs cmd through vhost-user's apply; returns its result. */
+static int
+vhu_run(struct vhu_control *vc, const char *line, struct control_json *j,
+    const char **why)
+{
+	struct control_cmd cmd = good(line);
+
+	memset(j, 0, sizeof(*j));
+	*why = NULL;
+	return vhu_control_apply(vc, &cmd, j, why);
+}
+
+/*
+ * rst PORT: the device resets the established connections on PORT (host
+ * or guest side): RST to the guest, which ends its socket as Linux's
+ * virtio_transport_recv_connected does (do_close: reads see EOF), the
+ * host end released; others stay. rst all takes the rest.
+ */
+START_TEST(test_vhu_rst)
+{
+	struct grig *g = grig_new();
+	struct vsock_device *dev = g->dev;
+	struct vhu_control vc = { .dev = &dev };
+	struct script_conn *a, *b;
+	struct control_json j;
+	const char *why;
+	int l1 = grig_listen(g, VIRTIO_VSOCK_TYPE_STREAM, 52, 4), l2, fa, fg;
+
+	l2 = grig_listen(g, VIRTIO_VSOCK_TYPE_STREAM, 53, 4);
+	script_listen(&g->sb, 1234, SCRIPT_ACCEPT);
+	grig_host_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 52, &a);
+	grig_host_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 53, &b);
+	fa = fg_sock_accept(g->vs, l1);
+	ck_assert_int_ge(fg_sock_accept(g->vs, l2), 0);
+	fg = grig_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 1234);
+	ck_assert_int_eq(vhu_run(&vc, "rst 52", &j, &why), 0);
+	ck_assert_str_eq(j.buf, ",\"reset\":1");
+	grig_settle(g, g->now);
+	ck_assert_int_eq(a->released, 1 + VSOCK_RELEASE_RESET);
+	ck_assert_int_eq(b->released, 0);
+	ck_assert_int_eq(fg_sock_state(g->vs, fa), FG_SS_CLOSING);
+	ck_assert_int_eq(fg_sock_recv(g->vs, fa, &j, 1, NULL), 0);
+	/* The guest's own connection, by the host port it reached. */
+	ck_assert_int_eq(vhu_run(&vc, "rst 1234", &j, &why), 0);
+	ck_assert_str_eq(j.buf, ",\"reset\":1");
+	grig_settle(g, g->now);
+	ck_assert_int_eq(fg_sock_state(g->vs, fg), FG_SS_CLOSING);
+	ck_assert_int_eq(vhu_run(&vc, "rst all", &j, &why), 0);
+	ck_assert_str_eq(j.buf, ",\"reset\":1");
+	grig_settle(g, g->now);
+	ck_assert_int_ne(b->released, 0);
+	ck_assert_uint_eq(vsock_device_nconns(g->dev), 0);
+	ck_assert_int_eq(vhu_run(&vc, "rst all", &j, &why), 0);
+	ck_assert_str_eq(j.buf, ",\"reset\":0");
+	grig_free(g);
+}
+END_TEST
+
+/*
+ * What a back-end cannot do to a real guest is refused with the reason;
+ * stats and rst without a front-end say so.
+ */
+START_TEST(test_vhu_refuses)
+{
+	static const char *const guest_side[] = { "refuse 52", "accept 52",
+	    "delay 52 10", "pause-rx", "resume-rx" };
+	struct vsock_device *dev = NULL;
+	struct vhu_control vc = { .dev = &dev };
+	struct control_json j;
+	const char *why;
+	unsigned i;
+
+	ck_assert_int_lt(vhu_run(&vc, "reset cid=5", &j, &why), 0);
+	ck_assert_ptr_nonnull(strstr(why, "QEMU owns the event queue"));
+	ck_assert_int_lt(vhu_run(&vc, "reset", &j, &why), 0);
+	for (i = 0; i < sizeof(guest_side) / sizeof(guest_side[0]); i++) {
+		ck_assert_int_lt(vhu_run(&vc, guest_side[i], &j, &why), 0);
+		ck_assert_ptr_nonnull(strstr(why, "guest's kernel"));
+	}
+	ck_assert_int_lt(vhu_run(&vc, "rst all", &j, &why), 0);
+	ck_assert_str_eq(why, "no front-end attached");
+	ck_assert_int_eq(vhu_run(&vc, "stats", &j, &why), 0);
+	ck_assert_str_eq(j.buf, ",\"frontend\":false");
+}
+END_TEST
+
 static Suite *
 control_suite(void)
 {
 	Suite *s = suite_create("control");
 	TCase *p = tcase_create("parse"), *sv = tcase_create("server");
+	TCase *v = tcase_create("vhost-user");
 
 	tcase_add_test(p, test_parse_commands);
 	tcase_add_test(p, test_parse_refuses);
@@ -472,6 +563,9 @@ control_suite(void)
 	tcase_add_test(sv, test_server_client_never_reads);
 	tcase_add_test(sv, test_open_refuses);
 	suite_add_tcase(s, sv);
+	tcase_add_test(v, test_vhu_rst);
+	tcase_add_test(v, test_vhu_refuses);
+	suite_add_tcase(s, v);
 	return s;
 }
 

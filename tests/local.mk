@@ -47,6 +47,7 @@ PROGRAM_TESTS = \
 	tests/options.sh \
 	tests/progress.sh \
 	tests/serve.sh \
+	tests/control.sh \
 	tests/serve-leak.sh \
 	tests/signals.sh \
 	tests/vectors.sh \
@@ -113,13 +114,14 @@ tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 
 # the --control socket, built from emu/ into its suite.
 tests_check_control_SOURCES = tests/check_control.c emu/control.c \
-	emu/loop.c emu/options.c
+	emu/vhu-control.c emu/loop.c emu/options.c
 tests_check_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_control_LDADD = $(HOST_TEST_LDADD)
 
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
+	tests/control-client.py \
 	tests/replay-schema.jq \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
