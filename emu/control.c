@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,10 @@ struct control_client {
 struct control {
 	struct loop *loop;
 	int lfd;
-	bool accept_paused;		/* out of fds: listener unwatched */
+	int spare;			/* a reserved fd, given up to turn a
+					 * client away when out of fds */
+	bool accept_paused;		/* out of fds and no spare: listener
+					 * unwatched until a client leaves */
 	char path[108];
 	control_apply_fn apply;
 	void *ctx;
@@ -412,8 +416,34 @@ take_client(struct control *ctl, int fd)
 }
 
 /*
- * New clients. Out of fds, the listener is unwatched until a client
- * leaves (level-triggered epoll would report it forever otherwise).
+ * Out of fds: the reserved fd is given up to accept the client and tell it
+ * so, then taken back (the listen backlog drains instead of staying
+ * readable for ever: level-triggered epoll would spin on it). Returns
+ * false when there is no spare to give.
+ */
+static bool
+turn_away(struct control *ctl)
+{
+	static const char nofds[] = "{\"ok\":false,\"error\":\"out of file "
+	    "descriptors\"}\n";
+	int c;
+
+	if (ctl->spare < 0)
+		return false;
+	close(ctl->spare);
+	c = accept4(ctl->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (c >= 0) {
+		(void)!send(c, nofds, sizeof(nofds) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		close(c);
+	}
+	ctl->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return c >= 0;
+}
+
+/*
+ * New clients. Out of fds with no spare left, the listener is unwatched
+ * until a client leaves.
  */
 static void
 on_listen(void *ctx, int fd, unsigned events, uint64_t now)
@@ -423,8 +453,16 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 
 	(void)events;
 	(void)now;
-	while ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
-		take_client(ctl, c);
+	for (;;) {
+		c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c >= 0) {
+			take_client(ctl, c);
+			continue;
+		}
+		if ((errno == EMFILE || errno == ENFILE) && turn_away(ctl))
+			continue;
+		break;
+	}
 	if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED &&
 	    control_nclients(ctl) > 0) {
 		loop_watch(ctl->loop, fd, 0, NULL, NULL);
@@ -454,6 +492,7 @@ control_open(struct loop *loop, const char *path, control_apply_fn apply,
 	for (i = 0; i < CONTROL_CLIENTS_MAX; i++)
 		ctl->cl[i].fd = -1;
 	ctl->loop = loop;
+	ctl->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ctl->apply = apply;
 	ctl->ctx = ctx;
 	strcpy(sa.sun_path, path);
@@ -466,6 +505,8 @@ control_open(struct loop *loop, const char *path, control_apply_fn apply,
 		    path, strerror(errno));
 		if (ctl->lfd >= 0)
 			close(ctl->lfd);
+		if (ctl->spare >= 0)
+			close(ctl->spare);
 		free(ctl);
 		return -1;
 	}
@@ -506,6 +547,8 @@ control_free(struct control *c)
 		}
 	loop_watch(c->loop, c->lfd, 0, NULL, NULL);
 	close(c->lfd);
+	if (c->spare >= 0)
+		close(c->spare);
 	unlink(c->path);
 	free(c);
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -437,6 +439,47 @@ START_TEST(test_server_client_never_reads)
 }
 END_TEST
 
+/*
+ * Out of fds: a client is accepted on the reserved fd, told so and
+ * closed, so the listener does not stay readable (a level-triggered loop
+ * would spin on it); once fds are back, clients are served again.
+ */
+START_TEST(test_server_out_of_fds)
+{
+	struct crig *r = crig_new();
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int cl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int hold[4096], n = 0, fd, i;
+	struct rlimit old, low;
+	const char *a;
+
+	ck_assert_int_ge(cl, 0);
+	strcpy(sa.sun_path, r->path);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 256;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 4096 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+		hold[n++] = fd;
+	ck_assert_int_eq(errno, EMFILE);
+	ck_assert_int_eq(connect(cl, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	a = read_line(r, cl);
+	ck_assert_str_eq(a, "{\"ok\":false,\"error\":\"out of file "
+	    "descriptors\"}\n");
+	ck_assert(closed_by_server(r, cl));
+	ck_assert_uint_eq(control_nclients(r->ctl), 0);
+	for (i = 0; i < n; i++)
+		close(hold[i]);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	close(cl);
+	cl = crig_client(r);
+	send_str(cl, "stats\n");
+	ck_assert_ptr_nonnull(strstr(read_line(r, cl), "\"ok\":true"));
+	close(cl);
+	crig_free(r);
+}
+END_TEST
+
 /* A live socket at the path is not taken over; a too-long path is refused. */
 START_TEST(test_open_refuses)
 {
@@ -561,6 +604,7 @@ control_suite(void)
 	tcase_add_test(sv, test_server_last_line_at_eof);
 	tcase_add_test(sv, test_server_client_limit);
 	tcase_add_test(sv, test_server_client_never_reads);
+	tcase_add_test(sv, test_server_out_of_fds);
 	tcase_add_test(sv, test_open_refuses);
 	suite_add_tcase(s, sv);
 	tcase_add_test(v, test_vhu_rst);

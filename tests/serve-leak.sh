@@ -74,6 +74,9 @@ wait_until 10 test -S ./talk.sock || exit 99
     --guest 52=echo --guest 56=unix:./talk.sock 2>serve.err &
 pid=$!
 wait_until 10 test -S ./v.sock || { cat serve.err; exit 99; }
+# v.sock.guest is serve's last listener: only then are all its fds open
+# (v.sock comes first; a slow start, as under the sanitizers, showed it).
+wait_until 10 test -S ./v.sock.guest || { cat serve.err; exit 99; }
 fds=$(ls /proc/$pid/fd | wc -l)
 
 # --- the recipe: 100 readers of 100 bytes through 10 slots ---
