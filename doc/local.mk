@@ -7,4 +7,5 @@ EXTRA_DIST += doc/threat-model.md doc/architecture.md doc/api.md doc/events.md \
 	doc/fuzzing.md \
 	doc/ci.md \
 	doc/run.md \
-	doc/ladder.md
+	doc/ladder.md \
+	doc/faults.md

@@ -21,6 +21,7 @@
 #include "progress.h"
 #include "queues.h"
 #include "ready.h"
+#include "serve-control.h"
 #include "serve-stats.h"
 #include "sock.h"
 #include "vsock.h"
@@ -99,6 +100,11 @@ static const char serve_usage[] =
 "                         does (STOPPING=1 at exit); failures there warn\n"
 "  --pidfile PATH         write the pid there (atomically) before readiness;\n"
 "                         removed at exit\n"
+"  --control PATH         a control socket taking one command a line, each\n"
+"                         answered with one JSON line (vsockemu ctl PATH\n"
+"                         COMMAND sends one): reset [cid=N], refuse PORT,\n"
+"                         accept PORT, delay PORT MS, rst PORT|all,\n"
+"                         pause-rx, resume-rx, stats (doc/faults.md)\n"
 "  -v, --verbose          say each connection change on stderr, one line\n"
 "                         each (why a connect was refused, who reset), print\n"
 "                         counters when stopping and, when stderr is no\n"
@@ -141,6 +147,7 @@ struct serve_opts {
 	uint64_t line_timeout_ms;
 	const char *pcap;
 	const char *log;		/* --log FILE */
+	const char *control;		/* --control PATH */
 	enum opt_verbosity verbose;
 	struct ready ready;		/* --ready-fd, --pidfile */
 	double progress_interval;	/* seconds between -v liveness lines */
@@ -157,6 +164,7 @@ struct serve {
 	struct gep *gep;			/* UDS.guest: run --guest */
 	struct capture cap;
 	struct event_log *events;	/* --log, -v */
+	struct serve_control ctl;	/* --control */
 	bool kick, irq;
 };
 
@@ -293,6 +301,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "log", required_argument, NULL, 'L' },
 		READY_LONG,
 		PROGRESS_LONG,
+		{ "control", required_argument, NULL, 'C' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -368,6 +377,9 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 			if (progress_option(optarg, &o->progress_interval,
 			    &why) < 0)
 				return bad("--progress-interval", optarg, why);
+			break;
+		case 'C':
+			o->control = optarg;
 			break;
 		case OPT_EXIT_OK:
 			return 1;
@@ -487,6 +499,9 @@ build_guest(struct serve *s, char *err, size_t errlen)
 	gc.max_socks = s->o.max_conns + SERVE_MAX_GUEST + 16;
 	gc.kick = on_kick;
 	gc.kick_ctx = s;
+	/* The CID is re-read on TRANSPORT_RESET (serve --control reset). */
+	gc.read_config = serve_guest_read_config;
+	gc.config_ctx = s->dev;
 	if (vsock_device_set_features(s->dev, gc.features) < 0 ||
 	    fg_vsock_new(&s->mem, &gc, &s->vs) < 0) {
 		snprintf(err, errlen, "cannot set up the guest driver");
@@ -561,6 +576,7 @@ teardown(struct serve *s)
 {
 	uint64_t now = loop_now();
 
+	serve_control_close(&s->ctl);
 	gep_free(s->gep, now);
 	gapps_free(s->apps, now);
 	/* Releasing the connections closes their host sockets. */
@@ -614,7 +630,9 @@ cmd_serve(int argc, char **argv)
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0 ||
 	    gep_new(s.loop, s.o.uds, s.apps, mc.seqpacket, &s.gep, err,
-	    sizeof(err)) < 0) {
+	    sizeof(err)) < 0 ||
+	    serve_control_open(&s.ctl, s.loop, s.o.control, s.dev, s.vs,
+	    s.apps, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsockemu serve: %s\n", err);
 		teardown(&s);
 		return 2;

@@ -21,6 +21,7 @@
 #include "ready.h"
 #include "uds-path.h"
 #include "vhost-user.h"
+#include "vhu-control.h"
 #include "vsockemu.h"
 
 static const char vhu_usage[] =
@@ -64,6 +65,11 @@ static const char vhu_usage[] =
 "                    and close it: READY socket=PATH cid=3 uds=./v.sock;\n"
 "                    NOTIFY_SOCKET gets READY=1 as for serve\n"
 "  --pidfile PATH    write the pid there before readiness; removed at exit\n"
+"  --control PATH    a control socket (vsockemu ctl PATH COMMAND): stats\n"
+"                    and rst PORT|all (the device resets connections);\n"
+"                    reset and the guest-side faults are refused, as a\n"
+"                    back-end cannot do them to a real guest\n"
+"                    (doc/faults.md)\n"
 "  -v, --verbose     report each front-end, each connection change (one\n"
 "                    line each) and the counters; when stderr is no\n"
 "                    terminal, a liveness line every 10 s (as serve's)\n"
@@ -82,6 +88,7 @@ static const struct opt_cmd vhu_cmd = {
 
 struct vhu_opts {
 	const char *socket, *uds, *pcap, *log;
+	const char *control;		/* --control PATH */
 	uint64_t cid;
 	bool seqpacket, once;
 	enum vsock_profile profile;
@@ -100,6 +107,7 @@ struct vhu_run {
 	struct vhu *v;
 	struct capture cap;
 	struct event_log *events;	/* --log, -v */
+	struct vhu_control ctl;		/* --control */
 	int kicks[VSOCK_NUM_QUEUES];	/* kick fds the loop watches */
 	bool closing;
 };
@@ -119,6 +127,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "log", required_argument, NULL, 'L' },
 		READY_LONG,
 		PROGRESS_LONG,
+		{ "control", required_argument, NULL, 'C' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -143,6 +152,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		case 'S': o->seqpacket = true; break;
 		case 'o': o->once = true; break;
 		case 'L': o->log = optarg; break;
+		case 'C': o->control = optarg; break;
 		case 'c':
 			if (opt_u64(optarg, UINT64_MAX, &o->cid) < 0 ||
 			    !vsock_cid_valid(o->cid)) {
@@ -445,7 +455,9 @@ cmd_vhost_user(int argc, char **argv)
 	    (r.listen_fd = listen_on(r.o.socket, err, sizeof(err))) < 0 ||
 	    host_side_open(&r.host, r.loop, &mc, err, sizeof(err)) < 0 ||
 	    (r.o.pcap != NULL && capture_open(&r.cap, "vhost-user", r.o.pcap,
-	    err, sizeof(err)) < 0)) {
+	    err, sizeof(err)) < 0) ||
+	    vhu_control_open(&r.ctl, r.loop, r.o.control, &r.dev, r.host.mx,
+	    err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsockemu vhost-user: %s\n", err);
 		if (r.listen_fd >= 0) {
 			close(r.listen_fd);
@@ -486,6 +498,7 @@ cmd_vhost_user(int argc, char **argv)
 			next = progress_deadline_ns(&alive);
 	} while (!r.closing && loop_wait(r.loop, next));
 	end_session(&r, r.kicks);
+	vhu_control_close(&r.ctl);
 	muxer_free(r.host.mx);
 	capture_close(&r.cap);
 	event_log_close(r.events);

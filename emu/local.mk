@@ -13,9 +13,12 @@ emu_vsockemu_SOURCES = \
 	emu/ready.c emu/ready.h \
 	emu/bridge-gate.c emu/bridge-gate.h \
 	emu/serve-stats.c emu/serve-stats.h \
+	emu/control.c emu/control.h \
+	emu/serve-control.c emu/serve-control.h \
+	emu/cmd-ctl.c \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
-	emu/cmd-vhost-user.c \
+	emu/cmd-vhost-user.c emu/vhu-control.c emu/vhu-control.h \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/replay-html.c emu/replay-html.h \
 	emu/cmd-fuzz.c \

@@ -139,6 +139,7 @@ recv_listen(struct fg_vsock *vs, struct fg_sock *l, const struct vsock_hdr *h)
 
 	/* Linux's sk_acceptq_is_full is "more than backlog", not "as many". */
 	if (h->op != VIRTIO_VSOCK_OP_REQUEST ||
+	    fg_fault_refuses(vs, h->dst_port) ||
 	    (int64_t)l->accept_queued > l->backlog ||
 	    (fd = fg_sock_alloc(vs, l->type)) < 0) {
 		fg_vsock_reset_no_sock(vs, h);
@@ -163,7 +164,8 @@ recv_listen(struct fg_vsock *vs, struct fg_sock *l, const struct vsock_hdr *h)
 	c->parent = (int)(l - vs->sock);
 	c->accept_seq = vs->accept_seq++;
 	l->accept_queued++;
-	fg_sock_send_ctl(vs, c, VIRTIO_VSOCK_OP_RESPONSE, 0);
+	if (!fg_fault_hold(vs, c))
+		fg_sock_send_ctl(vs, c, VIRTIO_VSOCK_OP_RESPONSE, 0);
 }
 
 /* Linux virtio_transport_recv_connecting. */
@@ -321,7 +323,9 @@ fg_sock_run_timers(struct fg_vsock *vs, uint64_t now)
 		s = &vs->sock[i];
 		if (!s->used || s->deadline > now)
 			continue;
-		if (s->state == FG_SS_CONNECTING) {
+		if (s->held) {
+			fg_fault_release_held(vs, s);
+		} else if (s->state == FG_SS_CONNECTING) {
 			connect_fail(s, ETIMEDOUT);
 		} else if (s->released) {
 			if (!s->done)

@@ -212,7 +212,7 @@ fg_sock_accept(struct fg_vsock *vs, int fd)
 		return -EINVAL;
 	for (i = 0; i < vs->nsock; i++) {
 		c = &vs->sock[i];
-		if (c->used && c->parent == fd &&
+		if (c->used && c->parent == fd && !c->held &&
 		    (best == NULL || c->accept_seq < best->accept_seq))
 			best = c;
 	}

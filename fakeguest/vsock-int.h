@@ -6,11 +6,19 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "faults.h"
 #include "inbuf.h"
 #include "pkt.h"
 #include "sock.h"
 #include "txq.h"
 #include "vsock.h"
+
+/* One port's fault (faults.h); port 0 with FG_FAULT_NONE: a free slot. */
+struct fg_fault_entry {
+	uint32_t port;
+	enum fg_port_fault fault;
+	uint64_t delay_ns;
+};
 
 /* Received payload waiting for recv (Linux: an skb on vvs->rx_queue). */
 struct fg_rxpkt {
@@ -31,6 +39,8 @@ struct fg_sock {
 	bool listed;		/* packets find it by address pair */
 	bool done;		/* Linux SOCK_DONE: the peer is finished */
 	bool bound;		/* holds local_port against other binds */
+	bool held;		/* child whose RESPONSE a delay fault holds
+				 * until deadline (faults.c) */
 	uint16_t type;
 	enum fg_sock_state state;
 	int err;
@@ -69,6 +79,9 @@ struct fg_vsock {
 	uint64_t accept_seq;
 	struct fg_vsock_stats stats;
 	const char *violation;
+	uint64_t now;		/* the last fg_vsock_poll's time */
+	bool rx_paused;		/* fg_fault_pause_rx: post no RX buffers */
+	struct fg_fault_entry faults[FG_FAULT_PORTS_MAX];
 };
 
 /* vsock.c */
@@ -100,5 +113,10 @@ void fg_sock_do_close(struct fg_vsock *vs, struct fg_sock *s);
 void fg_sock_run_timers(struct fg_vsock *vs, uint64_t now);
 uint64_t fg_sock_next_deadline(const struct fg_vsock *vs);
 void fg_sock_transport_reset(struct fg_vsock *vs);
+
+/* faults.c: the hooks of the faults a test or serve --control injects. */
+bool fg_fault_refuses(const struct fg_vsock *vs, uint32_t port);
+bool fg_fault_hold(struct fg_vsock *vs, struct fg_sock *child);
+void fg_fault_release_held(struct fg_vsock *vs, struct fg_sock *s);
 
 #endif

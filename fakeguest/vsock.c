@@ -292,7 +292,9 @@ rx_poll(struct fg_vsock *vs)
 			fg_inbuf_recycle(&vs->rx, slot, false);
 		vs->rx_slot = -1;
 	}
-	if (vs->rx.posted < vs->rx.count / 2 && fg_inbuf_fill(&vs->rx) > 0) {
+	/* fg_fault_pause_rx: a guest that stopped posting buffers. */
+	if (!vs->rx_paused && vs->rx.posted < vs->rx.count / 2 &&
+	    fg_inbuf_fill(&vs->rx) > 0) {
 		vs->stats.rx_refills++;
 		kick(vs, VSOCK_QUEUE_RX);
 	}
@@ -336,6 +338,8 @@ event_poll(struct fg_vsock *vs)
 void
 fg_vsock_poll(struct fg_vsock *vs, uint64_t now)
 {
+	if (now > vs->now)
+		vs->now = now;	/* what a fault's hold counts from */
 	fg_txq_reap(&vs->tx);
 	tx_flush(vs);
 	event_poll(vs);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # events.sh - `vsockemu serve --log` and `-v` with real clients (python3,
 # socat): the events of an echo session, a CONNECT nobody serves, a guest
-# connect with no host listener, a reset mid-stream and a UDS_PORT path too
-# long, in order, each line valid for tests/events-schema.jq (jq).
+# connect with no host listener, a reset mid-stream, a UDS_PORT path too
+# long and the faults of --control (a transport reset to a new CID, a
+# refused port), in order, each line valid for tests/events-schema.jq (jq).
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 emu=$(cd "${top_builddir:-.}" && pwd)/emu/vsockemu
@@ -27,7 +28,7 @@ stop() {
 }
 trap 'stop; cd /; rm -rf "$work"' EXIT
 
-"$emu" serve -v --log ev.jsonl --uds "$long" \
+"$emu" serve -v --log ev.jsonl --uds "$long" --control ./ctl.sock \
     --guest-connect ./gc.sock=1234 --guest-connect ./gclong.sock=4000000000 \
     2>serve.err &
 pid=$!
@@ -123,6 +124,37 @@ wait_for logged '.why == "bad-line"'
 check "bad line: logged escaped" logged \
     '.why == "bad-line" and .line == "CONN\u001b]0;x\u0007\ufffd\n"'
 check "-v: no raw escape byte on stderr" sh -c "! grep -q \"$(printf '\033')\" serve.err"
+
+# --- faults from --control show in the log (issue 18 item 4) ---
+# A held echo connection, then a transport reset with a new CID: the log
+# says the reset, the CIDs, and the held connection's end and why.
+python3 - "$long" <<'PY' > held.out &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"CONNECT 52\n")
+f = s.makefile("rb")
+print(f.readline().decode().strip(), flush=True)
+print(len(f.read()))		# until the reset closes it
+PY
+held=$!
+wait_for grep -q '^OK' held.out
+"$emu" ctl ./ctl.sock reset cid=5 > ctl.out
+check "ctl reset cid=5: ok" grep -q '"ok":true' ctl.out
+wait_for logged '.ev == "transport-reset"'
+check "reset: a transport-reset event, CID 3 to 5" logged \
+    '.ev == "transport-reset" and .old_cid == 3 and .new_cid == 5'
+check "reset: the held connection reset by the device, why transport-reset" \
+    logged '.ev == "reset" and .who == "device" and .why == "transport-reset"'
+wait $held
+check "reset: the held host client saw its socket closed" \
+    test "$(sed -n 2p held.out)" = 0
+"$emu" ctl ./ctl.sock refuse 52 > ctl.out
+printf 'CONNECT 52\n' | socat -t 5 - UNIX-CONNECT:"$long" > refused52.out
+check "ctl refuse 52: CONNECT 52 closed without OK" test ! -s refused52.out
+wait_for logged '.ev == "refused" and .guest_port == 52 and .cid == 5'
+check "refuse: the log says the guest (CID 5 now) refused port 52" logged \
+    '.ev == "refused" and .guest_port == 52 and .cid == 5 and .who == "guest"'
 
 stop
 check "every line is schema 1, t never goes back" sh -c \

@@ -33,7 +33,9 @@ CHECK_SUITES = \
 	tests/check_replay_run \
 	tests/check_gapps \
 	tests/check_ladder \
-	tests/check_event_log
+	tests/check_event_log \
+	tests/check_gfaults \
+	tests/check_control
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -49,6 +51,7 @@ PROGRAM_TESTS = \
 	tests/progress.sh \
 	tests/serve.sh \
 	tests/events.sh \
+	tests/control.sh \
 	tests/serve-leak.sh \
 	tests/signals.sh \
 	tests/vectors.sh \
@@ -75,7 +78,8 @@ LDADD = $(CORE_TEST_LDADD)
 CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_device_info tests/check_device_event tests/check_states tests/check_stream \
 	tests/check_credit tests/check_gsock tests/check_guest \
-	tests/check_vsock_test tests/check_gstream tests/check_pools
+	tests/check_vsock_test tests/check_gstream tests/check_pools \
+	tests/check_gfaults
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
 tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
 # The allocation fault seam of test_muxer_new_error_codes.
@@ -122,11 +126,17 @@ tests_check_event_log_SOURCES = tests/check_event_log.c emu/event-log.c \
 tests_check_event_log_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_event_log_LDADD = $(HOST_TEST_LDADD)
 
+# the --control socket, built from emu/ into its suite.
+tests_check_control_SOURCES = tests/check_control.c emu/control.c \
+	emu/vhu-control.c emu/loop.c emu/options.c
+tests_check_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_control_LDADD = $(HOST_TEST_LDADD)
+
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
 	tests/replay-schema.jq tests/events-schema.jq tests/svc-unready.py \
-	tests/ready-check.py \
+	tests/ready-check.py tests/control-client.py \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict
