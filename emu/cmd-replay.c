@@ -12,6 +12,7 @@
 #include "pcap-writer.h"
 #include "progress.h"
 #include "replay-jobs.h"
+#include "replay-live.h"
 #include "rawguest.h"
 #include "replay.h"
 #include "vsockemu.h"
@@ -22,6 +23,7 @@ static const char replay_usage[] =
 "                       [--guest-cid CID] [--guest-rx-buf BYTES]\n"
 "                       [--format text|tap|json] [--pcap-out FILE]\n"
 "                       [--expect MANIFEST] [--jobs N] [--shard K/N]\n"
+"                       [--host UDS [--live-timeout MS]]\n"
 "                       [-q | -v] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
@@ -79,6 +81,16 @@ static const char replay_usage[] =
 "                    a trace's shard is FNV-1a of its file name without\n"
 "                    directories, mod N, plus 1, so N machines given the\n"
 "                    same files and K = 1..N replay each trace once\n"
+"  --host UDS        replay against a live host program instead of the\n"
+"                    inferred one: a muxer at UDS as serve's (the program\n"
+"                    connects and sends \"CONNECT PORT\" where the trace's\n"
+"                    host connected, listens at UDS_PORT where the guest\n"
+"                    did); its bytes, shutdowns, closes and refusals must\n"
+"                    be the trace's host's, per connection, packets and\n"
+"                    timing aside (semantic only; doc/replay.md)\n"
+"  --live-timeout MS how long --host waits for the program's next step\n"
+"                    (1 to 3600000; default 5000): a silent program\n"
+"                    diverges naming the frame it owes\n"
 "  -q, --quiet       text: report only the traces that did not pass (with\n"
 "                    --expect: not as expected) and the totals; no progress\n"
 "  -v, --verbose     also name each trace on stderr as its replay starts\n"
@@ -140,6 +152,7 @@ struct replay_args {
 	enum opt_verbosity verbosity;	/* -q: failures only; -v: each trace */
 	unsigned jobs;			/* --jobs: workers (1: none) */
 	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: all */
+	struct replay_live_options live;	/* --host: uds set */
 };
 
 /* Parses one option value; returns -1 on a bad one. */
@@ -207,6 +220,14 @@ parse_valued(struct replay_args *a, int c, const char *v)
 		return 0;
 	case 'K':
 		return replay_shard_parse(v, &a->shard_k, &a->shard_n);
+	case 'U':
+		a->live.uds = v;
+		return 0;
+	case 'T':
+		if (opt_u64(v, REPLAY_LIVE_TIMEOUT_MAX, &n) < 0 || n == 0)
+			return -1;
+		a->live.timeout_ms = (unsigned)n;
+		return 0;
 	}
 	return parse_value(a, c, v);
 }
@@ -241,6 +262,8 @@ parse_args(int argc, char **argv, struct replay_args *a)
 		{ "expect", required_argument, NULL, 'E' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "shard", required_argument, NULL, 'K' },
+		{ "host", required_argument, NULL, 'U' },
+		{ "live-timeout", required_argument, NULL, 'T' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -279,6 +302,10 @@ parse_args(int argc, char **argv, struct replay_args *a)
 	if (a->pcap_out != NULL && (argc - optind > 1 || a->shard_n != 0))
 		return opt_usage(&replay_cmd, "--pcap-out takes one trace "
 		    "only, without --shard");
+	if (a->live.uds != NULL && (strict || a->script_path != NULL ||
+	    a->pcap_out != NULL || a->jobs > 1 || a->o.host_initiated))
+		return opt_usage(&replay_cmd, "--host takes none of --strict, "
+		    "--host-script, --pcap-out, --jobs, --host-initiated");
 	return -1;
 }
 
@@ -368,6 +395,14 @@ replay_into(const struct replay_args *a, const char *path,
 	struct rawguest g;
 	char msg[640];
 
+	if (a->live.uds != NULL) {
+		struct replay_live_options lo = a->live;
+
+		lo.profile = a->o.profile;
+		lo.guest_rx_buf = a->o.guest_rx_buf;
+		(void)replay_live_file(path, &lo, res);
+		return 0;
+	}
 	if (a->pcap_out != NULL) {
 		if (vsock_pcap_writer_open(a->pcap_out, &w, msg,
 		    sizeof(msg)) < 0) {
@@ -538,6 +573,7 @@ cmd_replay(int argc, char **argv)
 	replay_options_defaults(&a.o);
 	a.verbosity = OPT_NORMAL;
 	a.jobs = 1;
+	a.live.timeout_ms = REPLAY_LIVE_TIMEOUT_MS;
 	if ((e = parse_args(argc, argv, &a)) >= 0)
 		return e;
 	if (a.script_path != NULL && (e = load_script(a.script_path,

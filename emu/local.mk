@@ -13,6 +13,7 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-dump.c \
 	emu/cmd-vhost-user.c \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
+	emu/replay-live.c emu/replay-live.h \
 	emu/cmd-fuzz.c \
 	emu/cmd-run.c \
 	emu/guest-endpoint.c emu/guest-endpoint.h

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+# live-host.py - a host program for tests/replay-live.sh: an echo server on
+# a serve-style UDS_PORT listener (or a CONNECT client), with mutations that
+# make it diverge from a recorded trace in one known way.
+# Usage: live-host.py listen PATH MODE [ARG]  |  connect UDS PORT MODE [ARG]
+# MODE: echo (shut down writing at EOF, then close) | close (echo, close
+#   at EOF) | flip N (flip byte N of what it sends) | short N (send at most
+#   N bytes, then close) | silent (accept, never answer) | unread (close with
+#   the guest's data unread) | send BYTES (send BYTES, read to EOF, close)
+import os, socket, sys, time
+
+
+def echo(s, mode, arg):
+    sent = 0
+    if mode == "silent":
+        s.recv(1)
+        while s.recv(65536):
+            pass
+        return
+    if mode == "unread":
+        s.recv(1)
+        return
+    if mode.startswith("send"):
+        s.sendall(arg.encode())
+        while s.recv(65536):
+            pass
+        return
+    while True:
+        b = s.recv(65536)
+        if not b:
+            if mode != "close":
+                s.shutdown(socket.SHUT_WR)
+            return
+        b = bytearray(b)
+        if mode == "flip" and sent <= int(arg) < sent + len(b):
+            b[int(arg) - sent] ^= 0x01
+        if mode == "short" and sent + len(b) > int(arg):
+            s.sendall(b[:int(arg) - sent])
+            return
+        s.sendall(b)
+        sent += len(b)
+
+
+def main():
+    how, path, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    i = 4
+    if how == "connect":
+        port, mode = sys.argv[3], sys.argv[4]
+        i = 5
+    arg = sys.argv[i] if len(sys.argv) > i else "0"
+    if how == "listen":
+        l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        l.bind(path + ".tmp")
+        l.listen(1)
+        os.rename(path + ".tmp", path)	# appears only when listening
+        s, _ = l.accept()
+    else:
+        # vsockemu replay creates the UDS: poll for it, bounded.
+        for _ in range(1000):
+            if os.path.exists(path):
+                break
+            time.sleep(0.01)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(path)
+        s.sendall(b"CONNECT %s\n" % port.encode())
+        line = b""
+        while not line.endswith(b"\n"):
+            c = s.recv(1)
+            if not c:
+                return 1
+            line += c
+    echo(s, mode, arg)
+    s.close()
+    return 0
+
+
+sys.exit(main())
