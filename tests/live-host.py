@@ -6,7 +6,10 @@
 # MODE: echo (shut down writing at EOF, then close) | close (echo, close
 #   at EOF) | flip N (flip byte N of what it sends) | short N (send at most
 #   N bytes, then close) | silent (accept, never answer) | unread (close with
-#   the guest's data unread) | send BYTES (send BYTES, read to EOF, close)
+#   the guest's data unread) | pattern N:M (send N bytes of vsockemu's
+#   script pattern, read M bytes, close) | halfclose N (send N bytes of
+#   the matrix's text, shut down writing, read to EOF, close) | noshut N
+#   (the same without the shutdown)
 import os, socket, sys, time
 
 
@@ -20,10 +23,27 @@ def echo(s, mode, arg):
     if mode == "unread":
         s.recv(1)
         return
-    if mode.startswith("send"):
-        s.sendall(arg.encode())
+    if mode in ("halfclose", "noshut"):
+        # testvectors/capture/vsock-play.c's payload; half-close as the
+        # matrix's shutwr actor: send, shut down writing, read to EOF
+        line = b"vsockemu-capture-0123456789abcdef\n"
+        s.sendall((line * (int(arg) // len(line) + 1))[:int(arg)])
+        if mode == "halfclose":
+            s.shutdown(socket.SHUT_WR)
         while s.recv(65536):
             pass
+        return
+    if mode == "pattern":
+        # backend-script.c's script_pattern_fill(), as emu traces hold it
+        n, want = (int(x) for x in arg.split(":"))
+        s.sendall(bytes((k * 131 + (k >> 8) * 7 + 1) & 0xff
+                        for k in range(n)))
+        got = 0
+        while got < want:
+            b = s.recv(want - got)
+            if not b:
+                break
+            got += len(b)
         return
     while True:
         b = s.recv(65536)

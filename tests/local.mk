@@ -40,6 +40,7 @@ PROGRAM_TESTS = \
 	tests/dump.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
+	tests/replay-live.sh \
 	tests/options.sh \
 	tests/progress.sh \
 	tests/serve.sh \
@@ -104,7 +105,7 @@ tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
-	tests/replay-schema.jq \
+	tests/replay-schema.jq tests/live-host.py \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict

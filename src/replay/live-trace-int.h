@@ -20,7 +20,7 @@ struct live_frame {
 	bool guest;			/* fed; else awaited from the program */
 	uint32_t conn;
 	uint64_t payload;		/* guest: offset in the payload pool */
-	uint32_t len;			/* guest: payload bytes recorded */
+	uint32_t len;			/* payload bytes recorded */
 	uint64_t off_end;		/* host RW: the stream's offset after it */
 	uint32_t step;			/* host lifecycle frame: ordinal + 1 */
 };

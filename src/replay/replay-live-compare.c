@@ -267,22 +267,25 @@ live_timed_out(struct live_trace *lt, uint64_t i, unsigned timeout_ms)
 {
 	const struct live_frame *lf = &lt->f[i];
 	const struct live_conn *c = &lt->c[lf->conn];
-	char x[TRACE_FORMAT_HDR_LEN], wait[32], what[64];
+	char x[TRACE_FORMAT_HDR_LEN], wait[32], ev[64], what[128];
 
 	if (timeout_ms % 1000 == 0)
 		snprintf(wait, sizeof(wait), "%u s", timeout_ms / 1000);
 	else
 		snprintf(wait, sizeof(wait), "%u ms", timeout_ms);
 	if (lf->hdr.op == VIRTIO_VSOCK_OP_RW)
-		snprintf(what, sizeof(what), "RW %" PRIu32 " bytes (offset %"
-		    PRIu64 " of the host->guest stream; %" PRIu64 " came)",
-		    lf->hdr.len, lf->off_end - lf->hdr.len, c->got);
-	else
-		format_event(lf->hdr.op, lf->hdr.flags, what, sizeof(what));
+		snprintf(what, sizeof(what), "RW %" PRIu32 " bytes at frame %"
+		    PRIu64 " (stream bytes %" PRIu64 " to %" PRIu64 ", %" PRIu64
+		    " came)", lf->len, lf->number, lf->off_end - lf->len,
+		    lf->off_end, c->got);
+	else {
+		format_event(lf->hdr.op, lf->hdr.flags, ev, sizeof(ev));
+		snprintf(what, sizeof(what), "%s at frame %" PRIu64, ev,
+		    lf->number);
+	}
 	trace_format_hdr(&lf->hdr, x, sizeof(x));
 	diverge(lt, c, i, "timeout", x, "nothing", "the program sent nothing "
-	    "for %s, the trace expects %s at frame %" PRIu64, wait, what,
-	    lf->number);
+	    "for %s, the trace expects %s", wait, what);
 }
 
 bool

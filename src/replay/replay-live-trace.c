@@ -190,6 +190,7 @@ add_host(struct live_trace *lt, struct live_frame *lf,
 			memcpy(c->h2g + c->h2g_len, f->payload, f->payload_len);
 		c->h2g_len += f->payload_len;
 		lf->off_end = c->h2g_len;
+		lf->len = f->payload_len;
 		lt->bytes_h2g += f->payload_len;
 		return true;
 	case VIRTIO_VSOCK_OP_REQUEST:
