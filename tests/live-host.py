@@ -3,18 +3,24 @@
 # a serve-style UDS_PORT listener (or a CONNECT client), with mutations that
 # make it diverge from a recorded trace in one known way.
 # Usage: live-host.py listen PATH MODE [ARG]  |  connect UDS PORT MODE [ARG]
+#        live-host.py client PATH LINE...  (a guest client, for recording)
 # MODE: echo (shut down writing at EOF, then close) | close (echo, close
 #   at EOF) | flip N (flip byte N of what it sends) | short N (send at most
 #   N bytes, then close) | silent (accept, never answer) | unread (close with
 #   the guest's data unread) | pattern N:M (send N bytes of vsockemu's
 #   script pattern, read M bytes, close) | halfclose N (send N bytes of
 #   the matrix's text, shut down writing, read to EOF, close) | noshut N
-#   (the same without the shutdown)
+#   (the same without the shutdown) | upper, upper-flip N, upper-short N
+#   (echo, flip, short upper-casing what they echo)
 import os, socket, sys, time
 
 
 def echo(s, mode, arg):
     sent = 0
+    # upper, upper-flip N, upper-short N: the same, upper-casing what it echoes
+    upper = mode.startswith("upper")
+    if upper:
+        mode = mode[6:] if mode.startswith("upper-") else "echo"
     if mode == "silent":
         s.recv(1)
         while s.recv(65536):
@@ -51,7 +57,7 @@ def echo(s, mode, arg):
             if mode != "close":
                 s.shutdown(socket.SHUT_WR)
             return
-        b = bytearray(b)
+        b = bytearray(b.upper() if upper else b)
         if mode == "flip" and sent <= int(arg) < sent + len(b):
             b[int(arg) - sent] ^= 0x01
         if mode == "short" and sent + len(b) > int(arg):
@@ -61,7 +67,29 @@ def echo(s, mode, arg):
         sent += len(b)
 
 
+def client(path, lines):
+    """The guest side when recording (serve --guest-connect): each line sent
+    and its echo read whole, then shutdown(SHUT_WR) and read to EOF."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    for line in lines:
+        s.sendall(line.encode() + b"\n")
+        want = len(line) + 1
+        while want > 0:
+            b = s.recv(want)
+            if not b:
+                return 1
+            want -= len(b)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(65536):
+        pass
+    s.close()
+    return 0
+
+
 def main():
+    if sys.argv[1] == "client":
+        return client(sys.argv[2], sys.argv[3:])
     how, path, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     i = 4
     if how == "connect":
@@ -75,13 +103,18 @@ def main():
         os.rename(path + ".tmp", path)	# appears only when listening
         s, _ = l.accept()
     else:
-        # vsockemu replay creates the UDS: poll for it, bounded.
+        # vsockemu replay creates the UDS (bound before it listens): retry
+        # the connect until it is accepted, bounded (10 s).
         for _ in range(1000):
-            if os.path.exists(path):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
                 break
-            time.sleep(0.01)
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(path)
+            except (FileNotFoundError, ConnectionRefusedError):
+                s.close()
+                time.sleep(0.01)
+        else:
+            return 1
         s.sendall(b"CONNECT %s\n" % port.encode())
         line = b""
         while not line.endswith(b"\n"):

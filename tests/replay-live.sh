@@ -190,6 +190,37 @@ check "... replayed live: DIVERGED at frame 4" \
 check "... at offset 6, the trace's byte" \
     says "at offset 6 of the host->guest stream, the trace has 0x0b"
 
+# Issue 19's workflow: record a host program (an echo that upper-cases)
+# with serve --pcap while a guest client talks to it, then replay the
+# recording against the same program (PASS) and against variants that
+# drop the last byte or flip one (DIVERGED at the frame and offset).
+rec=$tmp/rec.pcap
+rm -f "$uds" "${uds}_1234"
+python3 "$host" listen "${uds}_1234" upper &
+hpid=$!
+wait_for test -S "${uds}_1234" || failed "upper-case echo came up"
+"$emu" serve -q --uds "$uds" --pcap "$rec" --guest-connect "$tmp/g.sock=1234" &
+spid=$!
+wait_for test -S "$tmp/g.sock" || failed "serve came up"
+check "recording: the guest client talks to the program" \
+    python3 "$host" client "$tmp/g.sock" "hello vsock" "second line"
+wait "$hpid"
+hpid=
+kill -TERM "$spid"
+wait "$spid"
+check "recording: serve --pcap wrote a capture" "$emu" dump -q "$rec"
+live 1234 upper 0 "$rec"
+check "the recording against the same program: PASS" verdict 0 "^PASS "
+live 1234 upper-short 23 "$rec"
+check "... against one dropping the last byte: DIVERGED at its close" \
+    says "after 23 bytes of the host->guest stream, the trace.s host after 24"
+live 1234 upper-flip 3 "$rec"
+check "... against one flipping byte 3: DIVERGED at frame 4, offset 3" \
+    sh -c "head -1 '$out' | grep -q 'at frame 4:' && grep -q 'byte 0x4d at offset 3 of the host->guest stream, the trace has 0x4c' '$out'"
+live 1234 echo 0 "$rec"
+check "... against one that does not upper-case: DIVERGED at offset 0" \
+    says "byte 0x68 at offset 0 of the host->guest stream, the trace has 0x48"
+
 # The report machinery is replay's: JSON, schema-valid.
 live 1234 flip 10 "$echo_t" --format json
 check "--format json: DIVERGED object" \
@@ -198,6 +229,40 @@ if command -v jq > /dev/null; then
 	check "... valid against tests/replay-schema.jq" sh -c "jq -e -s -f \
 	    '${top_srcdir:-.}/tests/replay-schema.jq' '$out' > /dev/null"
 fi
+
+# The trace is read whole before the program is run: what it may hold is
+# capped, and a trace beyond a cap is UNUSABLE naming the frame.
+gen=${top_builddir:-.}/tests/gen-vectors
+"$gen" churn "$tmp/churn.pcap" 30000
+rm -f "$uds"
+"$emu" replay --host "$uds" "$tmp/churn.pcap" > "$out" 2> "$err"
+rc=$?
+check "a trace of 5000 connections: UNUSABLE at connection 4097" \
+    verdict 2 "^UNUSABLE .*: frame 24577: more connections than live replay holds (4096)"
+"$gen" bulk "$tmp/bulk.pcap" 270000
+"$emu" replay --host "$uds" "$tmp/bulk.pcap" > "$out" 2> "$err"
+rc=$?
+check "a trace of 270000 frames: UNUSABLE at frame 262145" \
+    verdict 2 "^UNUSABLE .*: frame 262145: more frames than live replay holds"
+rm -f "$tmp/churn.pcap" "$tmp/bulk.pcap"
+# 1025 guest RWs of 64 KiB: one more than 64 MiB of payload.
+python3 - "$tmp/big.pcap" <<'EOF2'
+import struct, sys
+f = open(sys.argv[1], "wb")
+f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144 + 76, 271))
+pay = bytes(65536)
+for i in range(1025):
+    mon = struct.pack("<QQIIHHHH", 3, 2, 1024, 1234, 4, 2, 44, 0)
+    hdr = struct.pack("<QQIIIHHIII", 3, 2, 1024, 1234, len(pay), 1, 5, 0,
+                      262144, 0)
+    n = len(mon) + len(hdr) + len(pay)
+    f.write(struct.pack("<IIII", i, 0, n, n) + mon + hdr + pay)
+EOF2
+"$emu" replay --host "$uds" "$tmp/big.pcap" > "$out" 2> "$err"
+rc=$?
+check "a trace of 64 MiB + 64 KiB of payload: UNUSABLE at frame 1025" \
+    verdict 2 "^UNUSABLE .*: frame 1025: more payload than live replay holds (64 MiB)"
+rm -f "$tmp/big.pcap"
 
 # A trace with no host CID (loopback) cannot be replayed live.
 rm -f "$uds"

@@ -36,14 +36,20 @@ struct live_frame {
 #define LIVE_RESET		0x10
 #define LIVE_ODD_FLAGS		0x20	/* SHUTDOWN flags beyond RCV|SEND */
 
+#define LIVE_CLOSED		(LIVE_SHUT_RCV | LIVE_SHUT_SEND)
+
 /*
  * One step of the trace's host lifecycle: its lifecycle frames with no
  * guest frame and no host byte between them, which a device may send as
  * one packet or several, depending on when it saw the program act (a
- * shutdown(SHUT_WR) and a close() in a row).
+ * shutdown(SHUT_WR) and a close() in a row: SHUTDOWN(SEND) then RST, or
+ * one SHUTDOWN(RCV|SEND)). An RST after a SHUTDOWN is how a device ends
+ * a closed connection, not something the program did: it is allowed,
+ * not needed.
  */
 struct live_step {
-	unsigned target;		/* LIVE_* after the step */
+	unsigned need;			/* LIVE_* the program must reach */
+	unsigned allow;			/* LIVE_* it may reach */
 	uint64_t off;			/* host->guest bytes sent before it */
 	uint64_t frame, last_frame;	/* its first and last frame (index) */
 };

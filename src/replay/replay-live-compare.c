@@ -154,13 +154,14 @@ compare_bytes(struct live_trace *lt, struct live_conn *c,
 
 /*
  * A lifecycle packet must take the program's LIVE_* set towards the
- * trace's next step, no further, after the same number of stream bytes;
- * the step is reached when the set is the step's. Within a step the
- * device may split or merge packets (a SHUTDOWN(SEND) then RST, or
- * SHUTDOWN(RCV|SEND) then RST, for a shutdown(SHUT_WR) and close() in a
- * row; an RST alone superseding a SHUTDOWN, as replay accepts: doc/
- * replay.md, "Closing order"). A packet that changes nothing (a repeated
- * RST) changes nothing here either.
+ * trace's next step, never beyond what the step allows, after the same
+ * number of stream bytes; the step is reached when the set has all it
+ * needs. Within a step the device may split or merge packets, as it saw
+ * the program act (struct live_step); an RST alone matches a SHUTDOWN and
+ * RST, as replay accepts (doc/replay.md, "Closing order"), but not a
+ * SHUTDOWN alone: that is a reset where the trace's host closed. A packet
+ * that changes nothing (a repeated RST, an RST ending a connection closed
+ * both ways) changes nothing here either.
  */
 static void
 compare_event(struct live_trace *lt, struct live_conn *c,
@@ -172,7 +173,9 @@ compare_event(struct live_trace *lt, struct live_conn *c,
 	unsigned now = c->state | live_bits(h);
 	char ev[96], act[TRACE_FORMAT_HDR_LEN], got[64];
 
-	if (now == c->state)
+	/* A repeated packet, or the RST that ends a closed connection. */
+	if (now == c->state || (h->op == VIRTIO_VSOCK_OP_RST &&
+	    (c->state & LIVE_CLOSED) == LIVE_CLOSED))
 		return;
 	format_actual(c, h, act, sizeof(act));
 	format_event(h->op, h->flags, got, sizeof(got));
@@ -183,7 +186,7 @@ compare_event(struct live_trace *lt, struct live_conn *c,
 		return;
 	}
 	format_step(lt, c, c->matched, ev, sizeof(ev));
-	if (now & ~s->target) {
+	if (now & ~s->allow) {
 		char x[TRACE_FORMAT_HDR_LEN];
 
 		trace_format_hdr(&lt->f[s->frame].hdr, x, sizeof(x));
@@ -199,7 +202,7 @@ compare_event(struct live_trace *lt, struct live_conn *c,
 		return;
 	}
 	c->state = now;
-	while (c->matched < c->nst && (c->st[c->matched].target & ~now) == 0)
+	while (c->matched < c->nst && (c->st[c->matched].need & ~now) == 0)
 		c->matched++;
 }
 

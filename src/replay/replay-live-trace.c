@@ -160,16 +160,22 @@ add_step(struct live_trace *lt, struct live_conn *c, struct live_frame *lf,
     const struct vsock_hdr *h)
 {
 	struct live_step *s = c->nst ? &c->st[c->nst - 1] : NULL;
-	unsigned before = s ? s->target : 0;
+	unsigned need = s ? s->need : 0, allow = s ? s->allow : 0;
+	unsigned b = live_bits(h);
 
 	if (s == NULL || c->guest_since_step || s->off != c->h2g_len) {
 		if (!grow(&c->st, &c->stcap, c->nst + 1, sizeof(*c->st)))
 			return false;
 		s = &c->st[c->nst++];
-		*s = (struct live_step){ before, c->h2g_len, lt->nf, lt->nf };
+		*s = (struct live_step){ need, allow, c->h2g_len, lt->nf,
+		    lt->nf };
 		c->guest_since_step = false;
 	}
-	s->target |= live_bits(h);
+	if (h->op == VIRTIO_VSOCK_OP_RST && (s->allow & LIVE_CLOSED))
+		s->need |= LIVE_CLOSED;	/* the device's, after a SHUTDOWN */
+	else
+		s->need |= b;
+	s->allow |= b;
 	s->last_frame = lt->nf;
 	lf->step = c->nst;
 	return true;
