@@ -2,7 +2,9 @@
 # live-host.py - a host program for tests/replay-live.sh: an echo server on
 # a serve-style UDS_PORT listener (or a CONNECT client), with mutations that
 # make it diverge from a recorded trace in one known way.
-# Usage: live-host.py listen PATH MODE [ARG]  |  connect UDS PORT MODE [ARG]
+# Usage: live-host.py listen[-seqpacket] PATH MODE [ARG]  |
+#        live-host.py connect UDS PORT MODE [ARG]
+#   (listen-seqpacket: SOCK_SEQPACKET, messages of $LIVE_MSG bytes)
 #        live-host.py client PATH LINE...  (a guest client, for recording)
 # MODE: echo (shut down writing at EOF, then close) | close (echo, close
 #   at EOF) | flip N (flip byte N of what it sends) | short N (send at most
@@ -13,6 +15,8 @@
 #   (the same without the shutdown) | upper, upper-flip N, upper-short N
 #   (echo, flip, short upper-casing what they echo)
 import os, socket, sys, time
+
+MSG = 2000	# bytes per write or message of halfclose / noshut
 
 
 def echo(s, mode, arg):
@@ -33,7 +37,10 @@ def echo(s, mode, arg):
         # testvectors/capture/vsock-play.c's payload; half-close as the
         # matrix's shutwr actor: send, shut down writing, read to EOF
         line = b"vsockemu-capture-0123456789abcdef\n"
-        s.sendall((line * (int(arg) // len(line) + 1))[:int(arg)])
+        data = (line * (int(arg) // len(line) + 1))[:int(arg)]
+        # as vsock-play's send:N:2000, one message (or write) per 2000
+        for k in range(0, len(data), MSG):
+            s.sendall(data[k:k + MSG])
         if mode == "halfclose":
             s.shutdown(socket.SHUT_WR)
         while s.recv(65536):
@@ -96,8 +103,13 @@ def main():
         port, mode = sys.argv[3], sys.argv[4]
         i = 5
     arg = sys.argv[i] if len(sys.argv) > i else "0"
+    global MSG
+    kind = socket.SOCK_STREAM
+    if how == "listen-seqpacket":	# a SEQPACKET UDS_PORT listener
+        how, kind = "listen", socket.SOCK_SEQPACKET
+        MSG = int(os.environ.get("LIVE_MSG", "2000"))
     if how == "listen":
-        l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        l = socket.socket(socket.AF_UNIX, kind)
         l.bind(path + ".tmp")
         l.listen(1)
         os.rename(path + ".tmp", path)	# appears only when listening

@@ -156,6 +156,29 @@ check "... without the shutdown(SHUT_WR): DIVERGED at frame 5" \
 check "... the trace expects SHUTDOWN(SEND) there" \
     says "the trace expects SHUTDOWN flags SEND at frame 5"
 
+# The same as SEQPACKET: two messages of 2000 bytes, whose ends count.
+hcs=$vec/matrix/linux61-vhost-m-host-shutwr-late-seqpacket.pcap
+live_seq() {
+	rm -f "$uds" "${uds}_1307"
+	LIVE_MSG=$1 python3 "$host" listen-seqpacket "${uds}_1307" halfclose 4000 &
+	hpid=$!
+	wait_for test -S "${uds}_1307" || failed "SEQPACKET program came up"
+	"$emu" replay --host "$uds" --live-timeout $to "$hcs" > "$out" 2> "$err"
+	rc=$?
+	stop_host
+}
+live_seq 2000
+check "matrix SEQPACKET half-close against the same program: PASS" \
+    verdict 0 "^PASS "
+live_seq 4000
+check "... sending one message of 4000: DIVERGED at frame 3" \
+    verdict 1 "^DIVERGED .* at frame 3:"
+check "... the message ends at 4000, the trace's at 2000" \
+    says "ended a message at offset 4000 of the host->guest stream, the trace's message ends at 2000"
+live_seq 1000
+check "... sending messages of 1000: DIVERGED at frame 3" \
+    says "ended a message at offset 1000 of the host->guest stream, the trace's message ends at 2000"
+
 # The host connects: CONNECT 5000, 10000 bytes, reads 3000, closes.
 live_connect 5000 pattern 10000:3000 "$vec/emu-host-connect.pcap"
 check "emu-host-connect against a connecting program: PASS" \

@@ -67,6 +67,9 @@ struct live_conn {
 	uint32_t nst;
 	uint64_t stcap;
 	bool guest_since_step;		/* a guest frame since the last step */
+	uint64_t *eom;			/* SEQPACKET: where each message ends */
+	uint64_t neom, eomcap;
+	uint64_t eom_matched;		/* messages the program ended there */
 	uint64_t got;			/* stream bytes the program sent */
 	unsigned state;			/* LIVE_* the program reached */
 	uint32_t matched;		/* steps the program reached */

@@ -153,6 +153,44 @@ compare_bytes(struct live_trace *lt, struct live_conn *c,
 }
 
 /*
+ * SEQPACKET: the program's messages must end where the trace's do (the
+ * bytes are compared as one stream; a message's end is part of it).
+ */
+static void
+compare_eom(struct live_trace *lt, struct live_conn *c,
+    const struct vsock_tap_record *rec)
+{
+	uint64_t end = c->got;
+	bool eom = rec->hdr.flags & VIRTIO_VSOCK_SEQ_EOM;
+	uint64_t want = c->eom_matched < c->neom ? c->eom[c->eom_matched] :
+	    UINT64_MAX;
+	char x[32], a[32];
+
+	if (rec->hdr.type != VIRTIO_VSOCK_TYPE_SEQPACKET)
+		return;
+	if (eom && end == want) {
+		c->eom_matched++;
+		return;
+	}
+	if (!eom && end <= want)
+		return;	/* a fragment: the message goes on */
+	snprintf(x, sizeof(x), "message end at %" PRIu64, want);
+	snprintf(a, sizeof(a), "message end at %" PRIu64, end);
+	if (want == UINT64_MAX)
+		snprintf(x, sizeof(x), "no more messages");
+	if (eom)
+		diverge(lt, c, want == UINT64_MAX ? c->last_frame :
+		    frame_at(lt, c, want - 1), "flags", x, a, "the "
+		    "host ended a message at offset %" PRIu64 " of the host->"
+		    "guest stream, the trace's message ends at %" PRIu64, end,
+		    want == UINT64_MAX ? c->h2g_len : want);
+	else
+		diverge(lt, c, frame_at(lt, c, want - 1), "flags", x, "no EOM",
+		    "the host's message runs on past offset %" PRIu64 " of the "
+		    "host->guest stream, where the trace's message ends", want);
+}
+
+/*
  * A lifecycle packet must take the program's LIVE_* set towards the
  * trace's next step, never beyond what the step allows, after the same
  * number of stream bytes; the step is reached when the set has all it
@@ -248,9 +286,11 @@ live_on_tap(void *ctx, const struct vsock_tap_record *rec)
 		    "the trace", vsock_op_name(h->op), h->dst_port);
 		return;
 	}
-	if (h->op == VIRTIO_VSOCK_OP_RW)
+	if (h->op == VIRTIO_VSOCK_OP_RW) {
 		compare_bytes(lt, c, rec);
-	else
+		if (!lt->diverged)
+			compare_eom(lt, c, rec);
+	} else
 		compare_event(lt, c, rec);
 }
 

@@ -198,6 +198,12 @@ add_host(struct live_trace *lt, struct live_frame *lf,
 		lf->off_end = c->h2g_len;
 		lf->len = f->payload_len;
 		lt->bytes_h2g += f->payload_len;
+		if (f->hdr.type != VIRTIO_VSOCK_TYPE_SEQPACKET ||
+		    !(f->hdr.flags & VIRTIO_VSOCK_SEQ_EOM))
+			return true;
+		if (!grow(&c->eom, &c->eomcap, c->neom + 1, sizeof(*c->eom)))
+			return false;
+		c->eom[c->neom++] = c->h2g_len;
 		return true;
 	case VIRTIO_VSOCK_OP_REQUEST:
 	case VIRTIO_VSOCK_OP_RESPONSE:
@@ -318,6 +324,7 @@ live_trace_free(struct live_trace *lt)
 	for (i = 0; i < lt->nc; i++) {
 		free(lt->c[i].h2g);
 		free(lt->c[i].st);
+		free(lt->c[i].eom);
 	}
 	free(lt->c);
 	free(lt->f);
