@@ -29,6 +29,7 @@ CHECK_SUITES = \
 	tests/check_vhost_user \
 	tests/check_replay \
 	tests/check_replay_run \
+	tests/check_replay_live \
 	tests/check_gapps
 
 # Shell tests that run the real program.
@@ -78,6 +79,7 @@ tests_check_pcap_LDADD = $(TRACE_TEST_LDADD)
 tests_check_tshark_LDADD = $(TRACE_TEST_LDADD)
 tests_check_replay_LDADD = $(REPLAY_TEST_LDADD)
 tests_check_replay_run_LDADD = $(REPLAY_TEST_LDADD)
+tests_check_replay_live_LDADD = $(REPLAY_TEST_LDADD)
 
 # doc/examples/echo.c as a library user builds it: only the public headers
 # (include/ and the public layers' folders, never host/) and only the
