@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct live_run {
 	struct rawguest g;
 	bool guest_up;
 	enum vsock_profile profile;
+	int stop_signal;		/* SIGINT, SIGTERM, SIGHUP: stop */
 	char error[256];		/* set: the run itself failed */
 };
 
@@ -50,8 +52,9 @@ wait_once(struct live_run *r, uint64_t deadline)
 		next = deadline;
 	if (loop_wait(r->loop, next))
 		return true;
+	r->stop_signal = loop_stop_signal(r->loop);
 	snprintf(r->error, sizeof(r->error), "interrupted by signal %d",
-	    loop_stop_signal(r->loop));
+	    r->stop_signal);
 	return false;
 }
 
@@ -236,5 +239,14 @@ replay_live_file(const char *path, const struct replay_live_options *o,
 	}
 	teardown(&r);
 	live_trace_free(r.lt);
+	/*
+	 * The loop held the stop signal for a clean teardown (the muxer's
+	 * socket files, the host sockets); now it does what it would have
+	 * done to a replay without a loop: end the program.
+	 */
+	if (r.stop_signal != 0) {
+		signal(r.stop_signal, SIG_DFL);
+		raise(r.stop_signal);
+	}
 	return res->verdict;
 }

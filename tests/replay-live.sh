@@ -296,6 +296,22 @@ check "a trace of 64 MiB + 64 KiB of payload: UNUSABLE at frame 1025" \
     verdict 2 "^UNUSABLE .*: frame 1025: more payload than live replay holds (64 MiB)"
 rm -f "$tmp/big.pcap"
 
+# Interrupted while it waits for the program: it ends as a replay without
+# a loop would (killed by the signal), leaving no socket file behind.
+rm -f "$uds" "${uds}_1234"
+python3 "$host" listen "${uds}_1234" silent &
+hpid=$!
+wait_for test -S "${uds}_1234" || failed "silent program came up"
+"$emu" replay --host "$uds" --live-timeout 3600000 "$echo_t" > "$out" &
+rpid=$!
+wait_for test -S "$uds" || failed "replay's muxer came up"
+kill -INT "$rpid"
+wait "$rpid"
+rc=$?
+check "SIGINT while waiting: killed by SIGINT (status 130)" test "$rc" -eq 130
+check "... the muxer's socket file removed" test ! -e "$uds"
+stop_host
+
 # A trace with no host CID (loopback) cannot be replayed live.
 rm -f "$uds"
 "$emu" replay --host "$uds" "$vec/linux61-lo-echo.pcap" > "$out" 2> "$err"
