@@ -213,6 +213,7 @@ START_TEST(test_unknown_ports)
 	    0);
 	dev(lt, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);	/* REQUEST not fed */
 	ck_assert(live_diverged(lt));
+	ck_assert_uint_eq(lt->div.frame, 1);
 	ck_assert_msg(strstr(lt->div.what, "on no connection of the trace") !=
 	    NULL, "%s", lt->div.what);
 	live_trace_free(lt);

@@ -91,6 +91,7 @@ struct live_trace {
 	uint32_t host_buf_alloc;
 	uint64_t bytes, bytes_g2h, bytes_h2g;
 	uint64_t first_ts;
+	uint64_t last_fed;		/* index of the last guest frame fed */
 	bool diverged;
 	struct replay_divergence div;
 };

@@ -281,7 +281,8 @@ live_on_tap(void *ctx, const struct vsock_tap_record *rec)
 	    live_pairs_find(lt, &lt->dev_pairs, h->src_port, h->dst_port);
 	if (c == NULL) {
 		trace_format_hdr(h, act, sizeof(act));
-		diverge(lt, NULL, lt->nf - 1, "op", "nothing", act, "the host "
+		/* Named at the guest frame it came after: where the run was. */
+		diverge(lt, NULL, lt->last_fed, "op", "nothing", act, "the host "
 		    "sent %s to guest port %" PRIu32 " on no connection of "
 		    "the trace", vsock_op_name(h->op), h->dst_port);
 		return;

@@ -376,6 +376,7 @@ live_guest_frame(struct live_trace *lt, uint64_t i,
 		live_pairs_set(&lt->dev_pairs, c->dev_port, c->guest_port,
 		    lf->conn);
 	}
+	lt->last_fed = i;
 	h.src_cid = live_guest_cid(lt);
 	h.dst_cid = 2;
 	h.dst_port = c->dev_port;
