@@ -106,7 +106,9 @@ static const char replay_usage[] =
 "usage, else 0. With --expect, only verdicts the manifest does not expect\n"
 "count: 1 if one of them passed or diverged, else 2 if one was unusable.\n"
 "Examples: vsockemu replay testvectors/*.pcap*\n"
-"          vsockemu replay --strict --expect testvectors/MANIFEST testvectors/*\n";
+"          vsockemu replay --strict --expect testvectors/MANIFEST testvectors/*\n"
+"          vsockemu replay --host ./v.sock session.pcap  (your host program\n"
+"          listening at ./v.sock_PORT plays the recorded host)\n";
 
 /* Reads a whole (small) host script file; NULL with a message on error. */
 static char *
