@@ -305,9 +305,11 @@ parse_args(int argc, char **argv, struct replay_args *a)
 		return opt_usage(&replay_cmd, "--pcap-out takes one trace "
 		    "only, without --shard");
 	if (a->live.uds != NULL && (strict || a->script_path != NULL ||
-	    a->pcap_out != NULL || a->jobs > 1 || a->o.host_initiated))
+	    a->pcap_out != NULL || a->jobs > 1 || a->o.host_initiated ||
+	    a->o.guest_cid != 0))
 		return opt_usage(&replay_cmd, "--host takes none of --strict, "
-		    "--host-script, --pcap-out, --jobs, --host-initiated");
+		    "--host-script, --pcap-out, --jobs, --host-initiated, "
+		    "--guest-cid");
 	return -1;
 }
 

@@ -77,6 +77,11 @@ echo_t=$vec/emu-echo.pcap
 # Usage.
 "$emu" replay --host "$uds" --strict "$echo_t" 2> "$err"
 check "--host with --strict: exit 2" test $? -eq 2
+for o in --host-script=/dev/null --pcap-out=/dev/null --jobs=2 \
+    --host-initiated --guest-cid=3; do
+	"$emu" replay --host "$uds" $o "$echo_t" 2> "$err"
+	check "--host with $o: exit 2" test $? -eq 2
+done
 "$emu" replay --host "$uds" --live-timeout 0 "$echo_t" 2> "$err"
 check "--live-timeout 0: exit 2, named" \
     sh -c "test $? -eq 2 && grep -q live-timeout '$err'"
