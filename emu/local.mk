@@ -21,6 +21,7 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-vhost-user.c emu/vhu-control.c emu/vhu-control.h \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/replay-html.c emu/replay-html.h \
+	emu/replay-live.c emu/replay-live.h \
 	emu/cmd-fuzz.c \
 	emu/cmd-run.c \
 	emu/guest-endpoint.c emu/guest-endpoint.h

@@ -31,6 +31,7 @@ CHECK_SUITES = \
 	tests/check_vhost_user \
 	tests/check_replay \
 	tests/check_replay_run \
+	tests/check_replay_live \
 	tests/check_gapps \
 	tests/check_ladder \
 	tests/check_event_log \
@@ -47,6 +48,7 @@ PROGRAM_TESTS = \
 	tests/ladder.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
+	tests/replay-live.sh \
 	tests/options.sh \
 	tests/progress.sh \
 	tests/serve.sh \
@@ -89,6 +91,7 @@ tests_check_pcap_LDADD = $(TRACE_TEST_LDADD)
 tests_check_tshark_LDADD = $(TRACE_TEST_LDADD)
 tests_check_replay_LDADD = $(REPLAY_TEST_LDADD)
 tests_check_replay_run_LDADD = $(REPLAY_TEST_LDADD)
+tests_check_replay_live_LDADD = $(REPLAY_TEST_LDADD)
 
 # doc/examples/echo.c as a library user builds it: only the public headers
 # (include/ and the public layers' folders, never host/) and only the
@@ -136,7 +139,7 @@ check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
 	tests/replay-schema.jq tests/events-schema.jq tests/svc-unready.py \
-	tests/ready-check.py tests/control-client.py \
+	tests/ready-check.py tests/control-client.py tests/live-host.py \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict
