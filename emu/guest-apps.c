@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend-script.h"
+#include "seq-frame.h"
 #include "uds-path.h"
 #include "guest-apps.h"
 #include "sock.h"
@@ -30,6 +31,7 @@ struct gbuf {
 	bool eof;		/* the source side ended */
 	bool shut;		/* the end was passed on */
 	bool dead;		/* the sink refused (EPIPE): data dropped */
+	bool eor;		/* SEQPACKET: the message held ends a record */
 };
 
 /* One guest connection and what it does. */
@@ -46,6 +48,7 @@ struct gapp {
 	bool closed;
 	bool announce;			/* run --guest connect: OK/ERR line owed */
 	bool local_shut_rd;		/* the peer's SHUTDOWN(RCV) passed on */
+	bool framed;			/* hfd's messages carry seq-frame.h's byte */
 	struct gapp *next;
 };
 
@@ -53,6 +56,7 @@ struct glisten {
 	int gfd;			/* -1: a free slot (run --guest listener gone) */
 	struct gapp_listen_spec spec;
 	char *owned_path;		/* run --guest: spec.path, ours to free */
+	bool framed;			/* run --guest: bridges opted in to EOR */
 };
 
 struct gconnect {
@@ -271,13 +275,15 @@ gbuf_took(struct gbuf *b, ssize_t n)
 static bool
 fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 {
+	int flags = 0;
 	ssize_t n;
 
 	if (b->eof || b->dead || b->len > 0)
 		return false;
-	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), NULL);
+	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), &flags);
 	if (n == -EAGAIN)
 		return false;
+	b->eor = (flags & MSG_EOR) != 0;
 	return gbuf_took(b, n);
 }
 
@@ -302,7 +308,8 @@ drain_to_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 	ssize_t n;
 
 	while (b->len > 0) {
-		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len, 0);
+		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len,
+		    b->eor ? MSG_EOR : 0);
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
@@ -328,6 +335,27 @@ close_guest(struct gapps *g, struct gapp *a, uint64_t now)
 	return true;
 }
 
+/* One message of a framed local socket, its EOR into b (seq-frame.h). */
+static ssize_t
+recv_framed(struct gapp *a, struct gbuf *b)
+{
+	struct iovec iov = { b->data, sizeof(b->data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return seq_frame_recvmsg(a->hfd, &m, MSG_DONTWAIT, &b->eor, recvmsg);
+}
+
+/* Sends b's message to a framed local socket, with its EOR. */
+static ssize_t
+send_framed(struct gapp *a, struct gbuf *b)
+{
+	struct iovec iov = { b->data + b->off, b->len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return seq_frame_sendmsg(a->hfd, &m, MSG_DONTWAIT | MSG_NOSIGNAL,
+	    b->eor, sendmsg);
+}
+
 /* Fills b from the local socket. */
 static bool
 fill_from_local(struct gapp *a, struct gbuf *b)
@@ -336,7 +364,8 @@ fill_from_local(struct gapp *a, struct gbuf *b)
 
 	if (b->eof || b->dead || b->len > 0)
 		return false;
-	n = recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
+	n = a->framed ? recv_framed(a, b) :
+	    recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == ENOTCONN))
 		return false;
 	return gbuf_took(b, n);
@@ -350,8 +379,8 @@ drain_to_local(struct gapp *a, struct gbuf *b)
 	ssize_t n;
 
 	while (b->len > 0) {
-		n = send(a->hfd, b->data + b->off, b->len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = a->framed ? send_framed(a, b) : send(a->hfd,
+		    b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != ENOTCONN) {
 				b->len = 0;	/* reader gone: drop */
@@ -588,8 +617,10 @@ accept_guest(struct gapps *g, uint64_t now)
 				continue;
 			}
 			a = add_app(g, fd, s->service, hfd);
-			if (a != NULL)
+			if (a != NULL) {
 				a->left = s->bytes;
+				a->framed = g->ls[i].framed;
+			}
 		}
 	}
 	return moved;
@@ -729,7 +760,7 @@ listen_slot(struct gapps *g)
 
 int
 gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
-    const char *path)
+    const char *path, bool framed)
 {
 	struct glisten *l = listen_slot(g);
 	int fd, e;
@@ -755,6 +786,7 @@ gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
 	l->spec.service = GAPP_UNIX;
 	l->spec.path = l->owned_path;
 	l->gfd = fd;
+	l->framed = framed && type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	return (int)(l - g->ls);
 }
 
@@ -775,7 +807,7 @@ gapps_unlisten(struct gapps *g, int handle, uint64_t now)
 
 int
 gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
-    uint16_t type, uint64_t now)
+    uint16_t type, bool framed, uint64_t now)
 {
 	struct gapp *a;
 	int gfd = fg_sock_open(g->vs, type), e;
@@ -793,5 +825,6 @@ gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
 		return -ENOMEM;
 	}
 	a->announce = true;
+	a->framed = framed && type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	return 0;
 }

@@ -59,11 +59,12 @@ void gapps_free(struct gapps *g, uint64_t now);
 
 /*
  * run --guest: the guest listens on port (of type) and bridges each
- * connection it accepts to the AF_UNIX listener path, as unix:PATH does.
+ * connection it accepts to the AF_UNIX listener path, as unix:PATH does;
+ * framed (SEQPACKET): each message carries seq-frame.h's EOR byte.
  * Returns a handle for gapps_unlisten, or -errno (-EADDRINUSE...).
  */
 int gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
-    const char *path);
+    const char *path, bool framed);
 
 /* Stops a gapps_listen_unix listener (Linux: close of a listening socket). */
 void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
@@ -71,10 +72,11 @@ void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
 /*
  * run --guest: a guest connection to cid:port bridged to the local socket
  * hfd (taken over), which first gets "OK <guest local port>\n" once the
- * connection is established or "ERR <errno>\n" when it fails.
+ * connection is established or "ERR <errno>\n" when it fails; framed
+ * (SEQPACKET): each later message carries seq-frame.h's EOR byte.
  */
 int gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
-    uint16_t type, uint64_t now);
+    uint16_t type, bool framed, uint64_t now);
 
 /* Parses "echo", "discard", "source:BYTES", "unix:PATH". */
 int gapp_parse_service(const char *s, struct gapp_listen_spec *spec);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "guest-endpoint.h"
+#include "seq-frame.h"
 #include "uds-path.h"
 #include "vsock.h"
 
@@ -92,30 +93,40 @@ parse_num(const char *s, unsigned long long limit, unsigned long long *v)
 	return 0;
 }
 
-/* "CONNECT <cid> <port>": the bridge takes the client's fd. */
+/*
+ * "CONNECT <cid> <port> [eor]": the bridge takes the client's fd; "eor"
+ * (SEQPACKET endpoint only) opts in to seq-frame.h's EOR byte.
+ */
 static void
 do_connect(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 {
 	char *cid = strtok(args, " "), *port = strtok(NULL, " ");
+	char *opt = strtok(NULL, " ");
 	unsigned long long vc, vp;
 	uint16_t type = c->type;
+	bool eor = opt != NULL && strcmp(opt, SEQ_FRAME_OPTIN) == 0 &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	int fd = c->fd, r;
 
-	if (cid == NULL || port == NULL || strtok(NULL, " ") != NULL ||
+	if (cid == NULL || port == NULL || (opt != NULL && !eor) ||
+	    strtok(NULL, " ") != NULL ||
 	    parse_num(cid, UINT32_MAX, &vc) < 0 ||
 	    parse_num(port, UINT32_MAX, &vp) < 0) {
 		drop_client(e, c, now, true);
 		return;
 	}
 	drop_client(e, c, now, false);
-	r = gapps_connect_fd(e->apps, fd, vc, (uint32_t)vp, type, now);
+	r = gapps_connect_fd(e->apps, fd, vc, (uint32_t)vp, type, eor, now);
 	if (r < 0) {
 		reply(fd, -r);
 		close(fd);
 	}
 }
 
-/* "LISTEN <port> stream|seqpacket <path>": the client stays as its link. */
+/*
+ * "LISTEN <port> stream|seqpacket|seqpacket-eor <path>": the client stays
+ * as its link; seqpacket-eor bridges opt in to seq-frame.h's EOR byte.
+ */
 static void
 do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 {
@@ -127,14 +138,16 @@ do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 
 	if (port == NULL || type == NULL || path == NULL ||
 	    parse_num(port, UINT32_MAX - 1, &vp) < 0 ||
-	    (strcmp(type, "stream") != 0 && strcmp(type, "seqpacket") != 0) ||
+	    (strcmp(type, "stream") != 0 && strcmp(type, "seqpacket") != 0 &&
+	    strcmp(type, "seqpacket-" SEQ_FRAME_OPTIN) != 0) ||
 	    strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		drop_client(e, c, now, true);
 		return;
 	}
 	t = type[0] == 's' && type[1] == 'e' ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM;
-	h = gapps_listen_unix(e->apps, (uint32_t)vp, t, path);
+	h = gapps_listen_unix(e->apps, (uint32_t)vp, t, path,
+	    strchr(type, '-') != NULL);
 	reply(c->fd, h < 0 ? -h : 0);
 	if (h < 0) {
 		drop_client(e, c, now, true);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seq-frame.h"
 #include "vsp.h"
 
 /* Milliseconds of a timeval, 0 meaning "no timeout" as for SO_*TIMEO. */
@@ -197,6 +198,13 @@ endpoint_path(char *path, size_t len, int type)
 	    type == SOCK_SEQPACKET ? ".seqpacket" : "");
 }
 
+/* " eor" for a SEQPACKET socket's request line, else "". */
+static const char *
+optin(int type)
+{
+	return type == SOCK_SEQPACKET ? " " SEQ_FRAME_OPTIN : "";
+}
+
 /*
  * Host role: Firecracker's "CONNECT P" on UDS, its "OK local_port" taken.
  * Guest role: "CONNECT CID P" on UDS.guest, answered once the simulated
@@ -228,11 +236,13 @@ vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 	endpoint_path(path, sizeof(path), s->type);
 	if (unix_connect_path(fd, path) < 0)
 		return -1;
+	/* SEQPACKET opts in to the EOR byte (seq-frame.h): MSG_EOR carried. */
 	if (vsp_cfg.role == VSP_ROLE_HOST)
-		n = snprintf(line, sizeof(line), "CONNECT %u\n", to->svm_port);
+		n = snprintf(line, sizeof(line), "CONNECT %u%s\n",
+		    to->svm_port, optin(s->type));
 	else
-		n = snprintf(line, sizeof(line), "CONNECT %u %u\n",
-		    to->svm_cid, to->svm_port);
+		n = snprintf(line, sizeof(line), "CONNECT %u %u%s\n",
+		    to->svm_cid, to->svm_port, optin(s->type));
 	flags = fcntl(fd, F_GETFL);
 	fdflags = fcntl(fd, F_GETFD);
 	if (write_all(fd, line, (size_t)n) < 0 ||
@@ -283,15 +293,19 @@ path_live(const char *path)
 	return r == 0;
 }
 
-/* Binds fd's AF_UNIX socket to path (a stale file replaced) and listens. */
+/*
+ * Binds fd's AF_UNIX socket to path (a stale file replaced) and listens.
+ * A live listener at other (the same port's other type: Linux binds both
+ * connectible types in one table) is in use too.
+ */
 static int
-unix_listen(int fd, const char *path, int backlog)
+unix_listen(int fd, const char *path, const char *other, int backlog)
 {
 	struct sockaddr_un sa;
 
 	if (unix_addr(&sa, path) < 0)
 		return -1;
-	if (path_live(path)) {
+	if (path_live(path) || path_live(other)) {
 		errno = EADDRINUSE;	/* Linux: __vsock_bind_connectible() */
 		return -1;
 	}
@@ -315,8 +329,8 @@ guest_listen_ctl(struct vsp_sock *s)
 	if (ctl < 0)
 		return -1;
 	n = snprintf(line, sizeof(line), "LISTEN %u %s %s\n",
-	    s->local.svm_port, s->type == SOCK_SEQPACKET ? "seqpacket" :
-	    "stream", s->path);
+	    s->local.svm_port, s->type == SOCK_SEQPACKET ?
+	    "seqpacket-" SEQ_FRAME_OPTIN : "stream", s->path);
 	if (unix_connect_path(ctl, path) < 0 ||
 	    write_all(ctl, line, (size_t)n) < 0 ||
 	    vsp_read_line(ctl, SOCK_STREAM, line, sizeof(line), 10000) < 0 ||
@@ -331,6 +345,17 @@ guest_listen_ctl(struct vsp_sock *s)
 	return 0;
 }
 
+/* Host role: the path of the port's listener of the other type ("" guest). */
+static const char *
+other_path(const struct vsp_sock *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (vsp_cfg.role == VSP_ROLE_HOST)
+		snprintf(buf, len, "%s_%u%s", vsp_cfg.uds, s->local.svm_port,
+		    s->type == SOCK_SEQPACKET ? "" : "." SEQ_FRAME_OPTIN);
+	return buf;
+}
+
 /*
  * Host role: a listener at UDS_P, where serve's muxer takes guest
  * connections to host port P (Firecracker's convention). Guest role: a
@@ -339,7 +364,7 @@ guest_listen_ctl(struct vsp_sock *s)
 int
 vsp_listen(int fd, struct vsp_sock *s, int backlog)
 {
-	char path[256];
+	char path[256], other[256];
 	int n;
 
 	if (s->state == VSP_LISTENING)
@@ -349,9 +374,14 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 		return -1;
 	}
 	vsp_auto_bind(s);
+	/*
+	 * A SEQPACKET listener at UDS_P.eor tells serve's muxer it takes the
+	 * EOR byte (seq-frame.h); the muxer tries that path first.
+	 */
 	if (vsp_cfg.role == VSP_ROLE_HOST)
-		n = snprintf(path, sizeof(path), "%s_%u", vsp_cfg.uds,
-		    s->local.svm_port);
+		n = snprintf(path, sizeof(path), "%s_%u%s", vsp_cfg.uds,
+		    s->local.svm_port, s->type == SOCK_SEQPACKET ?
+		    "." SEQ_FRAME_OPTIN : "");
 	else
 		n = snprintf(path, sizeof(path), "%s/l%u-%d-%d",
 		    vsp_cfg.run_dir[0] ? vsp_cfg.run_dir : "/tmp",
@@ -361,7 +391,8 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 		return -1;
 	}
 	memcpy(s->path, path, (size_t)n + 1);
-	if (unix_listen(fd, s->path, backlog) < 0) {
+	if (unix_listen(fd, s->path, other_path(s, other, sizeof(other)),
+	    backlog) < 0) {
 		s->path[0] = '\0';
 		return -1;
 	}

@@ -124,6 +124,16 @@ vsp_forget(int fd)
 	free(s);
 }
 
+/* A connected SEQPACKET socket: its connect or listen asked for the EOR byte. */
+bool
+vsp_framed(int fd)
+{
+	struct vsp_sock *s = vsp_get(fd);
+
+	return s != NULL && s->type == SOCK_SEQPACKET &&
+	    s->state == VSP_CONNECTED;
+}
+
 /* Our CID: the host's in the host role, the simulated guest's otherwise. */
 uint32_t
 vsp_local_cid(void)

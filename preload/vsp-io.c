@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seq-frame.h"
 #include "vsp.h"
 
 #define NEXT(name) \
@@ -42,11 +43,50 @@ seq_errno(int fd, ssize_t r)
 	return r;
 }
 
+/* libc's recvmsg, past us. */
+static ssize_t
+real_recvmsg(int fd, struct msghdr *m, int flags)
+{
+	NEXT(recvmsg);
+	return next_recvmsg(fd, m, flags);
+}
+
+/*
+ * recvmsg(2) of any fd. A connected vsock SEQPACKET socket's messages
+ * carry the EOR byte it opted in to (seq-frame.h): MSG_EOR comes back in
+ * msg_flags as Linux's virtio_transport_seqpacket_do_dequeue() sets it,
+ * MSG_TRUNC and the full length as vsock_connectible_recvmsg() gives.
+ */
 ssize_t
 recvmsg(int fd, struct msghdr *m, int flags)
 {
-	NEXT(recvmsg);
-	return seq_errno(fd, next_recvmsg(fd, m, flags));
+	struct msghdr v;
+	ssize_t n;
+
+	if (vsp_get(fd) == NULL)
+		return real_recvmsg(fd, m, flags);
+	/* Linux's vsock_connectible_recvmsg() names no sender: namelen 0. */
+	v = *m;
+	v.msg_name = NULL;
+	v.msg_namelen = 0;
+	if (vsp_framed(fd))
+		n = seq_frame_recvmsg(fd, &v, flags, NULL, real_recvmsg);
+	else
+		n = real_recvmsg(fd, &v, flags);
+	m->msg_namelen = 0;
+	m->msg_controllen = v.msg_controllen;
+	m->msg_flags = v.msg_flags;
+	return seq_errno(fd, n);
+}
+
+/* recv into one buffer of a framed socket, through recvmsg(). */
+static ssize_t
+recv_framed(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return recvmsg(fd, &m, flags);
 }
 
 ssize_t
@@ -65,6 +105,8 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
 		sa = NULL;	/* the carrier's AF_UNIX address means nothing */
 		salen = NULL;
 	}
+	if (vsp_framed(fd))
+		return recv_framed(fd, buf, len, flags);
 	return seq_errno(fd, next_recvfrom(fd, buf, len, flags, sa, salen));
 }
 
@@ -78,7 +120,44 @@ ssize_t
 read(int fd, void *buf, size_t len)
 {
 	NEXT(read);
+	if (vsp_framed(fd))
+		return recv_framed(fd, buf, len, 0);
 	return seq_errno(fd, next_read(fd, buf, len));
+}
+
+ssize_t
+readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov };
+
+	NEXT(readv);
+	if (!vsp_framed(fd) || iovcnt < 0)
+		return seq_errno(fd, next_readv(fd, iov, iovcnt));
+	m.msg_iovlen = (size_t)iovcnt;
+	return recvmsg(fd, &m, 0);
+}
+
+/* _FORTIFY_SOURCE's read and recv: checked here as glibc does, then ours. */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+
+ssize_t
+__read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	NEXT(__read_chk);
+	if (len > buflen || !vsp_framed(fd))
+		return seq_errno(fd, next___read_chk(fd, buf, len, buflen));
+	return recv_framed(fd, buf, len, 0);
+}
+
+ssize_t
+__recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	NEXT(__recv_chk);
+	if (len > buflen || !vsp_framed(fd))
+		return seq_errno(fd, next___recv_chk(fd, buf, len, buflen,
+		    flags));
+	return recv_framed(fd, buf, len, flags);
 }
 
 /* Bytes waiting on a stream carrier. */

@@ -61,6 +61,12 @@ struct vsp_sock *vsp_track(int fd, int type);
 /* Forgets fd (closing a listener's control link and file). */
 void vsp_forget(int fd);
 
+/*
+ * Is fd a connected vsock SEQPACKET socket, whose messages carry the EOR
+ * byte it opted in to (seq-frame.h)? All of the library's do.
+ */
+bool vsp_framed(int fd);
+
 /* Our own CID in the configured role. */
 uint32_t vsp_local_cid(void);
 

@@ -20,6 +20,7 @@ CHECK_SUITES = \
 	tests/check_credit \
 	tests/check_connect_line \
 	tests/check_muxer \
+	tests/check_seq_frame \
 	tests/check_gsock \
 	tests/check_guest \
 	tests/check_vsock_test \
@@ -70,6 +71,7 @@ CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_vsock_test tests/check_gstream
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
 tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
+tests_check_seq_frame_LDADD = $(HOST_TEST_LDADD)
 # The allocation fault seam of test_muxer_new_error_codes.
 tests_check_muxer_LDFLAGS = -Wl,--wrap=realloc
 tests_check_vhost_user_LDADD = $(HOST_TEST_LDADD)

@@ -127,11 +127,87 @@ else
 	echo "SKIP: python3 not installed: no Python AF_VSOCK pair"
 fi
 
+# --- SEQPACKET message bounds, MSG_EOR and MSG_TRUNC through both hops ---
+# (Python's socket.AF_VSOCK; vsock_test's "msg bounds" checks the same.)
+cat > seqsrv.py <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+s.bind((socket.VMADDR_CID_ANY, int(sys.argv[1])))
+s.listen(1)
+print("listening", flush=True)
+c, addr = s.accept()
+for i in range(3):
+    data, anc, flags, a = c.recvmsg(64)
+    print("got", data.decode(), "eor" if flags & socket.MSG_EOR else "-",
+          flush=True)
+c.send(b"r1", socket.MSG_EOR)
+c.sendmsg([b"r", b"22"])
+c.send(b"0123456789")
+print("eof" if c.recv(64) == b"" else "more", flush=True)
+c.close()
+PY
+cat > seqcli.py <<'PY'
+import socket, sys
+c = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+c.connect((int(sys.argv[1]), int(sys.argv[2])))
+c.send(b"a", socket.MSG_EOR)
+c.sendmsg([b"b", b"b"])
+c.sendmsg([b"ccc"], [], socket.MSG_EOR)
+for i in range(2):
+    data, anc, flags, a = c.recvmsg(64)
+    print("got", data.decode(), "eor" if flags & socket.MSG_EOR else "-")
+data, anc, flags, a = c.recvmsg(4)
+print("trunc", data.decode(), "yes" if flags & socket.MSG_TRUNC else "no")
+c.close()
+PY
+# seq_pair SERVER_ROLE CLIENT_ROLE PEER_CID PORT
+seq_pair() {
+	"$emu" run --"$1" ./v.sock -- python3 seqsrv.py "$4" > seqsrv.log 2>&1 &
+	helpers="$helpers $!"; spy=$!
+	wait_for grep -q listening seqsrv.log
+	timeout 30 "$emu" run --"$2" ./v.sock -- python3 seqcli.py "$3" "$4" \
+	    > seqcli.log 2>&1
+	wait $spy
+	check "seqpacket $1 server / $2 client: bounds and MSG_EOR both ways" \
+	    sh -c "printf 'listening\ngot a eor\ngot bb -\ngot ccc eor\neof\n' |
+	    cmp -s - seqsrv.log && printf 'got r1 eor\ngot r22 -\ntrunc 0123 yes\n' |
+	    cmp -s - seqcli.log" || { cat seqsrv.log seqcli.log; }
+}
+if command -v python3 >/dev/null 2>&1; then
+	seq_pair guest host 3 7200
+	seq_pair host guest 2 7201
+	# Plain SOCK_SEQPACKET clients (no preload, no "eor") keep Firecracker's
+	# framing on both hops: exactly their bytes, no flag byte.
+	cat > plain.py <<'PY'
+import socket, os
+l = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+l.bind("./v.sock_7300")
+l.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+c.connect("./v.sock.guest.seqpacket")
+c.send(b"CONNECT 2 7300\n")
+print(c.recv(64).decode().split()[0])
+a, _ = l.accept()
+c.send(b"plain")
+print(a.recv(64).decode())
+a.send(b"back")
+print(c.recv(64).decode())
+PY
+	timeout 30 python3 plain.py > plain.log 2>&1
+	check "plain SEQPACKET guest connect to a plain UDS_P: bytes unchanged" \
+	    sh -c "printf 'OK\nplain\nback\n' | cmp -s - plain.log" ||
+	    cat plain.log
+	rm -f ./v.sock_7300
+else
+	echo "SKIP: python3 not installed: no SEQPACKET pairs"
+fi
+
 # --- UDS.guest takes untrusted lines: a bad one is closed, nothing else ---
 long=$(head -c 300 /dev/zero | tr '\0' 'x')
 for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
     'CONNECT x 5\n' 'LISTEN 5000 dgram /tmp/x\n' 'LISTEN 4294967295 stream /x\n' \
-    'LISTEN 5000 stream\n' 'FOO\n' 'CONNECT 2 52 9\n' "$long\\n"; do
+    'LISTEN 5000 stream\n' 'FOO\n' 'CONNECT 2 52 9\n' "$long\\n" \
+    'CONNECT 2 52 eor\n' 'LISTEN 5000 stream-eor /tmp/x\n'; do
 	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock.guest > bad.out
 	rc=$?	# 0: connected, then closed by serve
 	shown=$(printf %s "$line" | tr -d '\\' | cut -c1-40)
