@@ -26,6 +26,13 @@ vsp_real_close(int fd)
 	return next_close(fd);
 }
 
+ssize_t
+vsp_real_recv(int fd, void *buf, size_t len, int flags)
+{
+	NEXT(recv);
+	return next_recv(fd, buf, len, flags);
+}
+
 int
 vsp_real_connect(int fd, const struct sockaddr *sa, socklen_t len)
 {

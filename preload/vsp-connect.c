@@ -60,41 +60,56 @@ wait_readable(int fd, long long deadline)
 }
 
 /*
- * Reads one reply line: byte by byte on a stream (nothing after the line
- * may be taken from the program), one message on SEQPACKET. Returns its
- * length without "\n"; EOF or a reset is ECONNRESET, as Linux's
- * vsock_connect() reports a connection reset while connecting.
+ * Takes the reply bytes there are now, without blocking: byte by byte on
+ * a stream (nothing after the line may be taken from the program), one
+ * message on SEQPACKET; *n counts what line holds. Returns the line's
+ * length without "\n" once it is whole, -2 while more is to come, -1
+ * with errno: EOF or a reset is ECONNRESET, as Linux's vsock_connect()
+ * reports a connection reset while connecting; no "\n" within len, EPROTO.
  */
+static int
+take_reply(int fd, int type, char *line, size_t len, size_t *n)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (type == SOCK_SEQPACKET)
+			r = vsp_real_recv(fd, line, len - 1, MSG_DONTWAIT);
+		else
+			r = vsp_real_recv(fd, line + *n, 1, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return -2;
+		if (r <= 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		*n = type == SOCK_SEQPACKET ? (size_t)r : *n + (size_t)r;
+		if (line[*n - 1] == '\n')
+			break;
+		if (type == SOCK_SEQPACKET || *n == len - 1) {
+			errno = EPROTO;
+			return -1;
+		}
+	}
+	line[*n - 1] = '\0';
+	return (int)(*n - 1);
+}
+
+/* Reads one reply line (see take_reply) within timeout_ms; -1 errno. */
 int
 vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms)
 {
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	size_t n = 0;
-	ssize_t r;
+	int r;
 
-	for (;;) {
+	do {
 		if (wait_readable(fd, deadline) < 0)
 			return -1;
-		if (type == SOCK_SEQPACKET)
-			r = recv(fd, line, len - 1, MSG_DONTWAIT);
-		else
-			r = recv(fd, line + n, 1, MSG_DONTWAIT);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (r <= 0) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		n += (size_t)r;
-		if (line[n - 1] == '\n' || n == len - 1)
-			break;
-	}
-	if (line[n - 1] != '\n') {
-		errno = EPROTO;
-		return -1;
-	}
-	line[n - 1] = '\0';
-	return (int)(n - 1);
+	} while ((r = take_reply(fd, type, line, len, &n)) == -2);
+	return r;
 }
 
 /* Writes all of buf (a short control line) to fd. */
@@ -205,18 +220,90 @@ optin(int type)
 	return type == SOCK_SEQPACKET ? " " SEQ_FRAME_OPTIN : "";
 }
 
+/* The AF_UNIX socket is spent: a fresh one, same flags, lets the program retry. */
+static void
+reset_carrier(int fd, int type)
+{
+	int flags = fcntl(fd, F_GETFL), fdflags = fcntl(fd, F_GETFD);
+	int nfd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	if (nfd >= 0) {
+		vsp_real_dup3(nfd, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+		vsp_real_close(nfd);
+		fcntl(fd, F_SETFL, flags);
+	}
+}
+
+/* The connect succeeded: s talks to its peer from local port port. */
+static void
+connected(struct vsp_sock *s, uint32_t port)
+{
+	s->state = VSP_CONNECTED;
+	s->peer.svm_family = AF_VSOCK;
+	s->local.svm_cid = vsp_local_cid();
+	s->local.svm_port = port;
+	s->bound = true;
+}
+
+int
+vsp_connect_progress(int fd, struct vsp_sock *s)
+{
+	uint32_t port;
+	int r;
+
+	if (s->state != VSP_CONNECTING)
+		return s->state == VSP_CONNECTED ? 1 : -1;
+	r = take_reply(fd, s->type, s->reply, sizeof(s->reply),
+	    &s->reply_len);
+	if (r == -2)
+		return 0;
+	if (r >= 0 && parse_reply(s->reply, &port) == 0) {
+		connected(s, port);
+		return 1;
+	}
+	/* Linux: sk_err from the RST (or the timeout), the socket unconnected. */
+	s->so_error = errno;
+	s->state = VSP_OPEN;
+	reset_carrier(fd, s->type);
+	return -1;
+}
+
+/*
+ * connect() again while a non-blocking one runs. Linux's vsock_connect():
+ * EALREADY while SS_CONNECTING, EISCONN once connected; a failure is
+ * reported here once (its SO_ERROR taken), then the socket may retry.
+ */
+static int
+connect_again(int fd, struct vsp_sock *s)
+{
+	int r = vsp_connect_progress(fd, s);
+
+	if (r >= 0) {
+		errno = r == 0 ? EALREADY : EISCONN;
+		return -1;
+	}
+	errno = s->so_error;
+	s->so_error = 0;
+	return -1;
+}
+
 /*
  * Host role: Firecracker's "CONNECT P" on UDS, its "OK local_port" taken.
  * Guest role: "CONNECT CID P" on UDS.guest, answered once the simulated
- * guest's connection is established or failed ("ERR errno").
+ * guest's connection is established or failed ("ERR errno"). A
+ * non-blocking socket sends the line and returns EINPROGRESS, as Linux's
+ * vsock_connect() with O_NONBLOCK; poll, SO_ERROR or the next call take
+ * the answer (vsp_connect_progress).
  */
 int
 vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 {
 	char path[160], line[64];
 	uint32_t port;
-	int n, flags, fdflags;
+	int n;
 
+	if (s->state == VSP_CONNECTING)
+		return connect_again(fd, s);
 	if (s->state == VSP_CONNECTED) {
 		errno = EISCONN;	/* Linux: vsock_connect(), SS_CONNECTED */
 		return -1;
@@ -243,32 +330,25 @@ vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 	else
 		n = snprintf(line, sizeof(line), "CONNECT %u %u%s\n",
 		    to->svm_cid, to->svm_port, optin(s->type));
-	flags = fcntl(fd, F_GETFL);
-	fdflags = fcntl(fd, F_GETFD);
-	if (write_all(fd, line, (size_t)n) < 0 ||
-	    vsp_read_line(fd, s->type, line, sizeof(line),
-	    tv_ms(&s->connect_timeout)) < 0 || parse_reply(line, &port) < 0) {
-		int e = errno;
-
-		/* The AF_UNIX socket is spent; a fresh one lets the program retry. */
-		int nfd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
-
-		if (nfd >= 0) {
-			vsp_real_dup3(nfd, fd, 
-			    (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
-			vsp_real_close(nfd);
-			fcntl(fd, F_SETFL, flags);
-		}
-		errno = e;
+	s->peer = *to;
+	if (write_all(fd, line, (size_t)n) < 0)
+		goto fail;
+	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
+		s->state = VSP_CONNECTING;
+		s->reply_len = 0;
+		errno = EINPROGRESS;
 		return -1;
 	}
-	s->state = VSP_CONNECTED;
-	s->peer = *to;
-	s->peer.svm_family = AF_VSOCK;
-	s->local.svm_cid = vsp_local_cid();
-	s->local.svm_port = port;
-	s->bound = true;
+	if (vsp_read_line(fd, s->type, line, sizeof(line),
+	    tv_ms(&s->connect_timeout)) < 0 || parse_reply(line, &port) < 0)
+		goto fail;
+	connected(s, port);
 	return 0;
+fail:
+	n = errno;
+	reset_carrier(fd, s->type);
+	errno = n;
+	return -1;
 }
 
 /* Is there a live listener at path? (A stale file is replaced, as serve does.) */

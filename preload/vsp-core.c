@@ -124,14 +124,20 @@ vsp_forget(int fd)
 	free(s);
 }
 
-/* A connected SEQPACKET socket: its connect or listen asked for the EOR byte. */
-bool
-vsp_framed(int fd)
+enum vsp_io
+vsp_io_mode(int fd)
 {
 	struct vsp_sock *s = vsp_get(fd);
 
-	return s != NULL && s->type == SOCK_SEQPACKET &&
-	    s->state == VSP_CONNECTED;
+	if (s == NULL)
+		return VSP_IO_PLAIN;
+	if (s->state == VSP_CONNECTING && vsp_connect_progress(fd, s) <= 0) {
+		errno = ENOTCONN;
+		return VSP_IO_NOTCONN;
+	}
+	/* Every connect or listen of ours asked for the EOR byte. */
+	return s->type == SOCK_SEQPACKET && s->state == VSP_CONNECTED ?
+	    VSP_IO_FRAMED : VSP_IO_PLAIN;
 }
 
 /* Our CID: the host's in the host role, the simulated guest's otherwise. */

@@ -30,10 +30,15 @@ real_sendmsg(int fd, const struct msghdr *m, int flags)
 ssize_t
 sendmsg(int fd, const struct msghdr *m, int flags)
 {
-	if (vsp_framed(fd))
+	switch (vsp_io_mode(fd)) {
+	case VSP_IO_NOTCONN:
+		return -1;
+	case VSP_IO_FRAMED:
 		return seq_frame_sendmsg(fd, m, flags, (flags & MSG_EOR) != 0,
 		    real_sendmsg);
-	return real_sendmsg(fd, m, flags);
+	default:
+		return real_sendmsg(fd, m, flags);
+	}
 }
 
 /* One buffer as one message of a framed socket. */
@@ -52,36 +57,54 @@ sendto(int fd, const void *buf, size_t len, int flags,
     const struct sockaddr *sa, socklen_t salen)
 {
 	NEXT(sendto);
-	if (vsp_framed(fd))
+	switch (vsp_io_mode(fd)) {
+	case VSP_IO_NOTCONN:
+		return -1;
+	case VSP_IO_FRAMED:
 		return send_framed(fd, buf, len, flags);
-	return next_sendto(fd, buf, len, flags, sa, salen);
+	default:
+		return next_sendto(fd, buf, len, flags, sa, salen);
+	}
 }
 
 ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
 	NEXT(send);
-	if (vsp_framed(fd))
+	switch (vsp_io_mode(fd)) {
+	case VSP_IO_NOTCONN:
+		return -1;
+	case VSP_IO_FRAMED:
 		return send_framed(fd, buf, len, flags);
-	return next_send(fd, buf, len, flags);
+	default:
+		return next_send(fd, buf, len, flags);
+	}
 }
 
 ssize_t
 write(int fd, const void *buf, size_t len)
 {
 	NEXT(write);
-	if (vsp_framed(fd))
+	switch (vsp_io_mode(fd)) {
+	case VSP_IO_NOTCONN:
+		return -1;
+	case VSP_IO_FRAMED:
 		return send_framed(fd, buf, len, 0);
-	return next_write(fd, buf, len);
+	default:
+		return next_write(fd, buf, len);
+	}
 }
 
 ssize_t
 writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov };
+	enum vsp_io io;
 
 	NEXT(writev);
-	if (!vsp_framed(fd) || iovcnt < 0)
+	if ((io = vsp_io_mode(fd)) == VSP_IO_NOTCONN)
+		return -1;
+	if (io == VSP_IO_PLAIN || iovcnt < 0)	/* libc refuses a negative count */
 		return next_writev(fd, iov, iovcnt);
 	m.msg_iovlen = (size_t)iovcnt;
 	return sendmsg(fd, &m, 0);

@@ -22,6 +22,7 @@ enum vsp_role {
 enum vsp_state {
 	VSP_FREE,		/* fd is not a vsock socket */
 	VSP_OPEN,		/* socket() done, maybe bound */
+	VSP_CONNECTING,		/* non-blocking connect: reply line owed */
 	VSP_LISTENING,
 	VSP_CONNECTED,
 };
@@ -37,6 +38,9 @@ struct vsp_sock {
 	uint64_t buf_size, buf_min, buf_max;
 	struct timeval connect_timeout;
 	int rcvlowat;
+	char reply[64];			/* VSP_CONNECTING: reply line so far */
+	size_t reply_len;
+	int so_error;			/* a failed non-blocking connect's */
 };
 
 /* The configuration run put in the environment. */
@@ -61,11 +65,28 @@ struct vsp_sock *vsp_track(int fd, int type);
 /* Forgets fd (closing a listener's control link and file). */
 void vsp_forget(int fd);
 
+/* How a data call (send, recv, read, write...) on an fd goes. */
+enum vsp_io {
+	VSP_IO_PLAIN,		/* straight to libc: not vsock, or a stream */
+	VSP_IO_FRAMED,		/* a connected SEQPACKET socket: the EOR byte */
+	VSP_IO_NOTCONN,		/* a connect still in progress: ENOTCONN */
+};
+
 /*
- * Is fd a connected vsock SEQPACKET socket, whose messages carry the EOR
- * byte it opted in to (seq-frame.h)? All of the library's do.
+ * The way for a data call on fd. A connected vsock SEQPACKET socket's
+ * messages carry the EOR byte it opted in to (seq-frame.h); a
+ * non-blocking connect still waiting for its answer fails the call with
+ * ENOTCONN (errno set), as Linux's vsock_connectible_sendmsg() and
+ * _recvmsg() do before TCP_ESTABLISHED.
  */
-bool vsp_framed(int fd);
+enum vsp_io vsp_io_mode(int fd);
+
+/*
+ * Takes what has come of a non-blocking connect's reply, without
+ * blocking: 1 connected, 0 still waiting, -1 failed (s->so_error set, the
+ * socket unconnected again as after Linux's vsock_connect_timeout()).
+ */
+int vsp_connect_progress(int fd, struct vsp_sock *s);
 
 /* Our own CID in the configured role. */
 uint32_t vsp_local_cid(void);
@@ -84,6 +105,7 @@ int vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms);
 
 /* Calls of libc, resolved past us. */
 int vsp_real_close(int fd);
+ssize_t vsp_real_recv(int fd, void *buf, size_t len, int flags);
 int vsp_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int vsp_real_dup3(int fd, int fd2, int flags);
 int vsp_real_bind(int fd, const struct sockaddr *sa, socklen_t len);

@@ -202,6 +202,112 @@ else
 	echo "SKIP: python3 not installed: no SEQPACKET pairs"
 fi
 
+# --- non-blocking connect: EINPROGRESS, then POLLOUT and SO_ERROR (Linux's
+# vsock_connect() with O_NONBLOCK, vsock_poll()) ---
+cat > nbcli.py <<'PY'
+import errno, select, socket, sys
+cid, good, bad = (int(a) for a in sys.argv[1:4])
+def name(e):
+    return errno.errorcode.get(e, str(e))
+def start(port):
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    s.setblocking(False)
+    print("connect", name(s.connect_ex((cid, port))))
+    return s
+def so_error(s):
+    return name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+s = start(good)
+p = select.poll()
+p.register(s, select.POLLOUT)
+ev = p.poll(10000)[0][1]
+print("poll", "OUT" if ev & select.POLLOUT else "-",
+      "ERR" if ev & select.POLLERR else "-", "so_error", so_error(s))
+print("again", name(s.connect_ex((cid, good))))
+s.setblocking(True)
+s.sendall(b"ping")
+print("echo", s.recv(16).decode())
+s.close()
+s = start(bad)
+p = select.poll()
+p.register(s, select.POLLOUT)
+ev = p.poll(10000)[0][1]
+print("poll", "OUT" if ev & select.POLLOUT else "-",
+      "ERR" if ev & select.POLLERR else "-", "so_error", so_error(s),
+      "then", so_error(s))
+s.close()
+s = start(good)
+r, w, x = select.select([], [s], [], 10)
+print("select", "w" if w else "-", "so_error", so_error(s))
+s.close()
+PY
+nb_want='connect EINPROGRESS
+poll OUT - so_error 0
+again EISCONN
+echo ping
+connect EINPROGRESS
+poll OUT ERR so_error ECONNRESET then 0
+connect EINPROGRESS
+select w so_error 0'
+if command -v python3 >/dev/null 2>&1; then
+	timeout 30 "$emu" run --host ./v.sock -- python3 nbcli.py 3 52 9999 \
+	    > nbh.log 2>&1
+	check "non-blocking connect, host role: EINPROGRESS, POLLOUT, SO_ERROR" \
+	    sh -c "echo '$nb_want' | cmp -s - nbh.log" || cat nbh.log
+	socat UNIX-LISTEN:./v.sock_7400,fork EXEC:cat 2>/dev/null &
+	helpers="$helpers $!"
+	wait_for test -S ./v.sock_7400
+	timeout 30 "$emu" run --guest ./v.sock -- python3 nbcli.py 2 7400 9999 \
+	    > nbg.log 2>&1
+	check "non-blocking connect, guest role: EINPROGRESS, POLLOUT, SO_ERROR" \
+	    sh -c "echo '$nb_want' | cmp -s - nbg.log" || cat nbg.log
+	# A connect nobody answers yet (its serve stopped): no POLLOUT, no
+	# select() writability, SO_ERROR 0, EALREADY, ENOTCONN; once serve
+	# runs again, POLLOUT and the echo.
+	cat > nbwait.py <<'PY'
+import errno, select, socket, sys
+def name(e):
+    return errno.errorcode.get(e, str(e))
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+s.setblocking(False)
+print("connect", name(s.connect_ex((3, 52))))
+p = select.poll()
+p.register(s, select.POLLOUT)
+print("poll", p.poll(300))
+print("select", select.select([], [s], [], 0.3)[1])
+print("so_error", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+print("again", name(s.connect_ex((3, 52))))
+try:
+    s.send(b"x")
+except OSError as e:
+    print("send", name(e.errno))
+print("waiting", flush=True)
+sys.stdin.readline()
+print("poll", "OUT" if p.poll(10000)[0][1] & select.POLLOUT else "-")
+s.setblocking(True)
+s.sendall(b"late")
+print("echo", s.recv(16).decode())
+PY
+	"$emu" serve -q --guest 52=echo --uds ./w.sock 2>/dev/null &
+	wpid=$!
+	helpers="$helpers $wpid"
+	wait_for test -S ./w.sock.guest
+	kill -STOP $wpid
+	mkfifo go
+	timeout 30 "$emu" run --host ./w.sock -- python3 nbwait.py < go \
+	    > nbw.log 2>&1 &
+	nbw=$!
+	exec 9> go
+	wait_for grep -q waiting nbw.log
+	kill -CONT $wpid
+	echo >&9
+	exec 9>&-
+	wait $nbw
+	kill $wpid
+	check "non-blocking connect still waiting: no POLLOUT, EALREADY, ENOTCONN" \
+	    sh -c "printf 'connect EINPROGRESS\npoll []\nselect []\nso_error 0\nagain EALREADY\nsend ENOTCONN\nwaiting\npoll OUT\necho late\n' |
+	    cmp -s - nbw.log" || cat nbw.log
+fi
+
 # --- UDS.guest takes untrusted lines: a bad one is closed, nothing else ---
 long=$(head -c 300 /dev/zero | tr '\0' 'x')
 for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
