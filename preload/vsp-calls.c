@@ -231,6 +231,7 @@ int
 close(int fd)
 {
 	vsp_forget(fd);
+	vsp_dev_forget(fd);
 	return vsp_real_close(fd);
 }
 

@@ -88,6 +88,9 @@ enum vsp_io vsp_io_mode(int fd);
  */
 int vsp_connect_progress(int fd, struct vsp_sock *s);
 
+/* close() of fd: it is no longer our /dev/vsock. */
+void vsp_dev_forget(int fd);
+
 /* Our own CID in the configured role. */
 uint32_t vsp_local_cid(void);
 

@@ -308,6 +308,31 @@ PY
 	    cmp -s - nbw.log" || cat nbw.log
 fi
 
+# --- /dev/vsock: IOCTL_VM_SOCKETS_GET_LOCAL_CID answers the role's CID ---
+cat > cid.py <<'PY'
+import fcntl, os, socket, struct
+fd = os.open("/dev/vsock", os.O_RDONLY | os.O_CLOEXEC)
+cid = struct.unpack("I", fcntl.ioctl(fd, socket.IOCTL_VM_SOCKETS_GET_LOCAL_CID,
+                                     b"\0" * 4))[0]
+try:
+    fcntl.ioctl(fd, 0x7b00, b"\0" * 4)
+    other = "answered"
+except OSError as e:
+    other = os.strerror(e.errno)
+os.close(fd)
+print(cid, other)
+PY
+if command -v python3 >/dev/null 2>&1; then
+	"$emu" run --guest ./v.sock -- python3 cid.py > gcid.log 2>&1
+	"$emu" run --guest ./v.sock --cid 7 -- python3 cid.py > g7cid.log 2>&1
+	"$emu" run --host ./v.sock -- python3 cid.py > hcid.log 2>&1
+	check "/dev/vsock GET_LOCAL_CID: the guest's CID (3, --cid 7), the host's 2" \
+	    sh -c "grep -qx '3 Inappropriate ioctl for device' gcid.log &&
+	    grep -qx '7 Inappropriate ioctl for device' g7cid.log &&
+	    grep -qx '2 Inappropriate ioctl for device' hcid.log" ||
+	    cat gcid.log g7cid.log hcid.log
+fi
+
 # --- UDS.guest takes untrusted lines: a bad one is closed, nothing else ---
 long=$(head -c 300 /dev/zero | tr '\0' 'x')
 for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
