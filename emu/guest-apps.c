@@ -758,16 +758,35 @@ listen_slot(struct gapps *g)
 	return l;
 }
 
+/*
+ * A guest socket of type for a run --guest program, with its buffer size
+ * (Linux: SO_VM_SOCKETS_BUFFER_SIZE -> virtio_transport_notify_buffer_size
+ * sets the buf_alloc it advertises); fd or -errno.
+ */
+static int
+open_program_sock(struct gapps *g, uint16_t type,
+    const struct gapp_sock_opts *o)
+{
+	int fd = fg_sock_open(g->vs, type), e;
+
+	if (fd >= 0 && o != NULL && o->buf_alloc != 0 &&
+	    (e = fg_sock_set_buf_alloc(g->vs, fd, o->buf_alloc)) < 0) {
+		fg_sock_close(g->vs, fd, 0);
+		return e;
+	}
+	return fd;
+}
+
 int
 gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
-    const char *path, bool framed)
+    const char *path, const struct gapp_sock_opts *o)
 {
 	struct glisten *l = listen_slot(g);
 	int fd, e;
 
 	if (l == NULL || (l->owned_path = strdup(path)) == NULL)
 		return -ENOMEM;
-	fd = fg_sock_open(g->vs, type);
+	fd = open_program_sock(g, type, o);
 	if (fd < 0) {
 		free(l->owned_path);
 		l->owned_path = NULL;
@@ -786,7 +805,8 @@ gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
 	l->spec.service = GAPP_UNIX;
 	l->spec.path = l->owned_path;
 	l->gfd = fd;
-	l->framed = framed && type == VIRTIO_VSOCK_TYPE_SEQPACKET;
+	l->framed = o != NULL && o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	return (int)(l - g->ls);
 }
 
@@ -807,10 +827,10 @@ gapps_unlisten(struct gapps *g, int handle, uint64_t now)
 
 int
 gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
-    uint16_t type, bool framed, uint64_t now)
+    uint16_t type, const struct gapp_sock_opts *o, uint64_t now)
 {
 	struct gapp *a;
-	int gfd = fg_sock_open(g->vs, type), e;
+	int gfd = open_program_sock(g, type, o), e;
 
 	if (gfd < 0)
 		return gfd;
@@ -825,6 +845,7 @@ gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
 		return -ENOMEM;
 	}
 	a->announce = true;
-	a->framed = framed && type == VIRTIO_VSOCK_TYPE_SEQPACKET;
+	a->framed = o != NULL && o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	return 0;
 }

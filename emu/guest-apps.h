@@ -57,14 +57,21 @@ unsigned gapps_count(const struct gapps *g);
 /* Closes every socket and removes the local listener files. */
 void gapps_free(struct gapps *g, uint64_t now);
 
+/* How a run --guest program's socket is set up (NULL: all defaults). */
+struct gapp_sock_opts {
+	bool framed;		/* SEQPACKET: seq-frame.h's EOR byte locally */
+	uint32_t buf_alloc;	/* SO_VM_SOCKETS_BUFFER_SIZE; 0: default */
+};
+
 /*
  * run --guest: the guest listens on port (of type) and bridges each
  * connection it accepts to the AF_UNIX listener path, as unix:PATH does;
- * framed (SEQPACKET): each message carries seq-frame.h's EOR byte.
+ * o's buffer size is the listener's (its connections inherit it, as
+ * Linux's children do), o->framed puts the EOR byte on each message.
  * Returns a handle for gapps_unlisten, or -errno (-EADDRINUSE...).
  */
 int gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
-    const char *path, bool framed);
+    const char *path, const struct gapp_sock_opts *o);
 
 /* Stops a gapps_listen_unix listener (Linux: close of a listening socket). */
 void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
@@ -72,11 +79,12 @@ void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
 /*
  * run --guest: a guest connection to cid:port bridged to the local socket
  * hfd (taken over), which first gets "OK <guest local port>\n" once the
- * connection is established or "ERR <errno>\n" when it fails; framed
- * (SEQPACKET): each later message carries seq-frame.h's EOR byte.
+ * connection is established or "ERR <errno>\n" when it fails; the guest
+ * socket advertises o's buffer size, o->framed puts the EOR byte on each
+ * later message.
  */
 int gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
-    uint16_t type, bool framed, uint64_t now);
+    uint16_t type, const struct gapp_sock_opts *o, uint64_t now);
 
 /* Parses "echo", "discard", "source:BYTES", "unix:PATH". */
 int gapp_parse_service(const char *s, struct gapp_listen_spec *spec);

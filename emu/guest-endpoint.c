@@ -18,6 +18,12 @@
 #define GEP_MAX_CLIENTS	1024
 /* Longest request line (a LISTEN carries an AF_UNIX path). */
 #define GEP_LINE	256
+/*
+ * Largest buffer a program may ask its guest socket to advertise: what
+ * the guest may then queue for a program that does not read is bounded
+ * by it, so a local client cannot make serve hold gigabytes.
+ */
+#define GEP_BUF_MAX	(64u * 1024 * 1024)
 
 /* A client: before its line, or a LISTEN's control link after it. */
 struct gep_client {
@@ -94,29 +100,51 @@ parse_num(const char *s, unsigned long long limit, unsigned long long *v)
 }
 
 /*
- * "CONNECT <cid> <port> [eor]": the bridge takes the client's fd; "eor"
- * (SEQPACKET endpoint only) opts in to seq-frame.h's EOR byte.
+ * One option word of a request: "eor" (SEQPACKET only: seq-frame.h's EOR
+ * byte) or "buf=N" (SO_VM_SOCKETS_BUFFER_SIZE, N from 1 below 2^32,
+ * clamped to GEP_BUF_MAX), each once. -1 for anything else.
+ */
+static int
+parse_opt(const char *w, uint16_t type, struct gapp_sock_opts *o)
+{
+	unsigned long long v;
+
+	if (strcmp(w, SEQ_FRAME_OPTIN) == 0 && !o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET) {
+		o->framed = true;
+		return 0;
+	}
+	if (strncmp(w, "buf=", 4) == 0 && o->buf_alloc == 0 &&
+	    parse_num(w + 4, UINT32_MAX, &v) == 0 && v > 0) {
+		o->buf_alloc = v > GEP_BUF_MAX ? GEP_BUF_MAX : (uint32_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * "CONNECT <cid> <port> [eor] [buf=N]": the bridge takes the client's
+ * fd, its guest socket set up by the options (parse_opt).
  */
 static void
 do_connect(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 {
-	char *cid = strtok(args, " "), *port = strtok(NULL, " ");
-	char *opt = strtok(NULL, " ");
+	char *cid = strtok(args, " "), *port = strtok(NULL, " "), *w;
+	struct gapp_sock_opts o = { 0 };
 	unsigned long long vc, vp;
 	uint16_t type = c->type;
-	bool eor = opt != NULL && strcmp(opt, SEQ_FRAME_OPTIN) == 0 &&
-	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	int fd = c->fd, r;
+	bool bad = cid == NULL || port == NULL;
 
-	if (cid == NULL || port == NULL || (opt != NULL && !eor) ||
-	    strtok(NULL, " ") != NULL ||
-	    parse_num(cid, UINT32_MAX, &vc) < 0 ||
+	while (!bad && (w = strtok(NULL, " ")) != NULL)
+		bad = parse_opt(w, type, &o) < 0;
+	if (bad || parse_num(cid, UINT32_MAX, &vc) < 0 ||
 	    parse_num(port, UINT32_MAX, &vp) < 0) {
 		drop_client(e, c, now, true);
 		return;
 	}
 	drop_client(e, c, now, false);
-	r = gapps_connect_fd(e->apps, fd, vc, (uint32_t)vp, type, eor, now);
+	r = gapps_connect_fd(e->apps, fd, vc, (uint32_t)vp, type, &o, now);
 	if (r < 0) {
 		reply(fd, -r);
 		close(fd);
@@ -124,18 +152,28 @@ do_connect(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 }
 
 /*
- * "LISTEN <port> stream|seqpacket|seqpacket-eor <path>": the client stays
- * as its link; seqpacket-eor bridges opt in to seq-frame.h's EOR byte.
+ * "LISTEN <port> stream|seqpacket|seqpacket-eor [buf=N] <path>": the
+ * client stays as its link; seqpacket-eor bridges opt in to seq-frame.h's
+ * EOR byte, buf=N is the listener's buffer size (parse_opt), which its
+ * connections inherit.
  */
 static void
 do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 {
 	char *port = strtok(args, " "), *type = strtok(NULL, " ");
 	char *path = strtok(NULL, "");
+	struct gapp_sock_opts o = { 0 };
 	unsigned long long vp;
 	uint16_t t;
 	int h;
 
+	if (path != NULL && strncmp(path, "buf=", 4) == 0) {
+		char *opt = strtok(path, " ");
+
+		path = strtok(NULL, "");
+		if (parse_opt(opt, VIRTIO_VSOCK_TYPE_STREAM, &o) < 0)
+			path = NULL;	/* refused below */
+	}
 	if (port == NULL || type == NULL || path == NULL ||
 	    parse_num(port, UINT32_MAX - 1, &vp) < 0 ||
 	    (strcmp(type, "stream") != 0 && strcmp(type, "seqpacket") != 0 &&
@@ -146,8 +184,8 @@ do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 	}
 	t = type[0] == 's' && type[1] == 'e' ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM;
-	h = gapps_listen_unix(e->apps, (uint32_t)vp, t, path,
-	    strchr(type, '-') != NULL);
+	o.framed = strchr(type, '-') != NULL;
+	h = gapps_listen_unix(e->apps, (uint32_t)vp, t, path, &o);
 	reply(c->fd, h < 0 ? -h : 0);
 	if (h < 0) {
 		drop_client(e, c, now, true);

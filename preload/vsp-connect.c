@@ -213,6 +213,22 @@ endpoint_path(char *path, size_t len, int type)
 	    type == SOCK_SEQPACKET ? ".seqpacket" : "");
 }
 
+/*
+ * Guest role: " buf=N" when the program changed SO_VM_SOCKETS_BUFFER_SIZE,
+ * so its guest socket advertises that buf_alloc (Linux:
+ * virtio_transport_notify_buffer_size()); "" for the default.
+ */
+static const char *
+buf_opt(const struct vsp_sock *s, char *out, size_t len)
+{
+	uint64_t v = s->buf_size > UINT32_MAX ? UINT32_MAX : s->buf_size;
+
+	out[0] = '\0';
+	if (v != VSP_DEFAULT_BUF && v > 0)
+		snprintf(out, len, " buf=%llu", (unsigned long long)v);
+	return out;
+}
+
 /* " eor" for a SEQPACKET socket's request line, else "". */
 static const char *
 optin(int type)
@@ -298,7 +314,7 @@ connect_again(int fd, struct vsp_sock *s)
 int
 vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 {
-	char path[160], line[64];
+	char path[160], line[80], buf[24];
 	uint32_t port;
 	int n;
 
@@ -328,8 +344,9 @@ vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 		n = snprintf(line, sizeof(line), "CONNECT %u%s\n",
 		    to->svm_port, optin(s->type));
 	else
-		n = snprintf(line, sizeof(line), "CONNECT %u %u%s\n",
-		    to->svm_cid, to->svm_port, optin(s->type));
+		n = snprintf(line, sizeof(line), "CONNECT %u %u%s%s\n",
+		    to->svm_cid, to->svm_port, optin(s->type),
+		    buf_opt(s, buf, sizeof(buf)));
 	s->peer = *to;
 	if (write_all(fd, line, (size_t)n) < 0)
 		goto fail;
@@ -400,7 +417,7 @@ unix_listen(int fd, const char *path, const char *other, int backlog)
 static int
 guest_listen_ctl(struct vsp_sock *s)
 {
-	char path[160], line[256];
+	char path[160], line[256], buf[24];
 	uint32_t port;
 	int ctl, n;
 
@@ -408,9 +425,10 @@ guest_listen_ctl(struct vsp_sock *s)
 	ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (ctl < 0)
 		return -1;
-	n = snprintf(line, sizeof(line), "LISTEN %u %s %s\n",
+	n = snprintf(line, sizeof(line), "LISTEN %u %s%s %s\n",
 	    s->local.svm_port, s->type == SOCK_SEQPACKET ?
-	    "seqpacket-" SEQ_FRAME_OPTIN : "stream", s->path);
+	    "seqpacket-" SEQ_FRAME_OPTIN : "stream",
+	    buf_opt(s, buf, sizeof(buf)), s->path);
 	if (unix_connect_path(ctl, path) < 0 ||
 	    write_all(ctl, line, (size_t)n) < 0 ||
 	    vsp_read_line(ctl, SOCK_STREAM, line, sizeof(line), 10000) < 0 ||

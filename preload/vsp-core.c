@@ -91,8 +91,8 @@ vsp_track(int fd, int type)
 	s->peer.svm_cid = VMADDR_CID_ANY;
 	s->peer.svm_port = VMADDR_PORT_ANY;
 	/* Linux: VSOCK_DEFAULT_BUFFER_SIZE / _MAX_ / _MIN_, CONNECT_TIMEOUT 2 s */
-	s->buf_size = 256 * 1024;
-	s->buf_max = 256 * 1024;
+	s->buf_size = VSP_DEFAULT_BUF;
+	s->buf_max = VSP_DEFAULT_BUF;
 	s->buf_min = 128;
 	s->connect_timeout.tv_sec = 2;
 	s->rcvlowat = 1;

@@ -8,6 +8,9 @@
 #include <sys/types.h>
 #include <linux/vm_sockets.h>
 
+/* Linux's VSOCK_DEFAULT_BUFFER_SIZE (and _MAX_). */
+#define VSP_DEFAULT_BUF	(256 * 1024)
+
 /* Highest fd the table tracks; a vsock socket above it fails with EMFILE. */
 #define VSP_MAX_FD	65536
 

@@ -616,7 +616,7 @@ START_TEST(test_run_connect_announces)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7000, VIRTIO_VSOCK_TYPE_STREAM, false, a->g->now), 0);
+	    7000, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
 	arig_settle(a);
 	read_announce(sv[1], line, sizeof(line));
 	ck_assert_msg(strncmp(line, "OK ", 3) == 0 && strchr(line, '\n'),
@@ -633,7 +633,7 @@ START_TEST(test_run_connect_announces)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7001, VIRTIO_VSOCK_TYPE_STREAM, false, a->g->now), 0);
+	    7001, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
 	arig_settle(a);
 	read_announce(sv[1], line, sizeof(line));
 	ck_assert_str_eq(line, "ERR 104\n");
@@ -674,7 +674,8 @@ START_TEST(test_run_connect_framed_eor)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK,
 	    0, sv), 0);
 	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7000, VIRTIO_VSOCK_TYPE_SEQPACKET, true, a->g->now), 0);
+	    7000, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    &(struct gapp_sock_opts){ .framed = true }, a->g->now), 0);
 	arig_settle(a);
 	read_announce(sv[1], line, sizeof(line));
 	ck_assert_msg(strncmp(line, "OK ", 3) == 0, "announce: '%s'", line);
@@ -713,9 +714,9 @@ START_TEST(test_run_listen_and_unlisten)
 	int h, lfd;
 
 	ck_assert_int_eq(gapps_listen_unix(a->apps, ECHO_PORT,
-	    VIRTIO_VSOCK_TYPE_STREAM, a->path, false), -EADDRINUSE);
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path, NULL), -EADDRINUSE);
 	h = gapps_listen_unix(a->apps, 7100, VIRTIO_VSOCK_TYPE_STREAM,
-	    a->path, false);
+	    a->path, NULL);
 	ck_assert_int_ge(h, 0);
 	sc = arig_connect(a, 7100);
 	lfd = accept_local(a);
@@ -730,7 +731,7 @@ START_TEST(test_run_listen_and_unlisten)
 	arig_settle(a);
 	ck_assert(!sc->established);
 	ck_assert_int_ge(gapps_listen_unix(a->apps, 7100,
-	    VIRTIO_VSOCK_TYPE_STREAM, a->path, false), 0);
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path, NULL), 0);
 	arig_free(a);
 }
 END_TEST
