@@ -810,6 +810,18 @@ gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
 	return (int)(l - g->ls);
 }
 
+int
+gapps_port_check(struct gapps *g, uint32_t port, uint64_t now)
+{
+	int fd = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM), e;
+
+	if (fd < 0)
+		return fd;
+	e = fg_sock_bind(g->vs, fd, port);
+	fg_sock_close(g->vs, fd, now);
+	return e;
+}
+
 void
 gapps_unlisten(struct gapps *g, int handle, uint64_t now)
 {

@@ -73,6 +73,13 @@ struct gapp_sock_opts {
 int gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
     const char *path, const struct gapp_sock_opts *o);
 
+/*
+ * run --guest's bind: 0 if a guest socket could bind port now, else
+ * -errno (-EADDRINUSE: Linux's __vsock_bind_connectible() finds it taken
+ * by a listener or a connection of either type). Nothing is held.
+ */
+int gapps_port_check(struct gapps *g, uint32_t port, uint64_t now);
+
 /* Stops a gapps_listen_unix listener (Linux: close of a listening socket). */
 void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
 

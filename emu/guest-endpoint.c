@@ -194,6 +194,20 @@ do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 	c->listen_handle = h;
 }
 
+/* "BIND <port>": is the port free in the guest now? "OK" or "ERR 98". */
+static void
+do_bind(struct gep *e, struct gep_client *c, char *args, uint64_t now)
+{
+	unsigned long long vp;
+	int r;
+
+	if (parse_num(args, UINT32_MAX - 1, &vp) == 0) {
+		r = gapps_port_check(e->apps, (uint32_t)vp, now);
+		reply(c->fd, r < 0 ? -r : 0);
+	}
+	drop_client(e, c, now, true);
+}
+
 /* A complete request line from c. */
 static void
 handle_line(struct gep *e, struct gep_client *c, uint64_t now)
@@ -204,6 +218,9 @@ handle_line(struct gep *e, struct gep_client *c, uint64_t now)
 	else if (strncmp(c->line, "LISTEN ", 7) == 0 &&
 	    c->type == VIRTIO_VSOCK_TYPE_STREAM)
 		do_listen(e, c, c->line + 7, now);
+	else if (strncmp(c->line, "BIND ", 5) == 0 &&
+	    c->type == VIRTIO_VSOCK_TYPE_STREAM)
+		do_bind(e, c, c->line + 5, now);
 	else
 		drop_client(e, c, now, true);
 }

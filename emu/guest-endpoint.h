@@ -22,6 +22,8 @@ struct gep;
  *                             listener path, answered "OK\n" or
  *                             "ERR <errno>\n"; the listener lasts as long
  *                             as the client's connection.
+ *   "BIND <port>\n"           is the port free in the guest now? "OK\n"
+ *                             or "ERR 98\n" (EADDRINUSE); nothing held.
  * "eor" (on UDS.guest.seqpacket) and "seqpacket-eor" opt in to the EOR
  * byte before every bridged message (seq-frame.h); buf=N (at most 64 MiB
  * is used) is the guest socket's SO_VM_SOCKETS_BUFFER_SIZE, the buf_alloc it

@@ -121,6 +121,8 @@ bind(int fd, const struct sockaddr *sa, socklen_t len)
 		vsp_auto_bind(s);
 		return 0;
 	}
+	if (vsp_bind_check(a->svm_port) < 0)
+		return -1;
 	s->local.svm_cid = vsp_local_cid();
 	s->local.svm_port = a->svm_port;
 	s->bound = true;

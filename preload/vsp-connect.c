@@ -413,33 +413,77 @@ unix_listen(int fd, const char *path, const char *other, int backlog)
 	return 0;
 }
 
-/* Guest role: asks serve to listen on the port and bridge to our file. */
+/*
+ * Guest role: one request line on UDS.guest, answered "OK" or "ERR errno"
+ * within 10 s. Returns the control link (the caller closes it), or -1
+ * with errno: the "ERR", or why serve could not be asked.
+ */
 static int
-guest_listen_ctl(struct vsp_sock *s)
+guest_request(const char *req, size_t len)
 {
-	char path[160], line[256], buf[24];
+	char path[160], line[64];
 	uint32_t port;
-	int ctl, n;
+	int ctl, e;
 
 	endpoint_path(path, sizeof(path), SOCK_STREAM);
 	ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (ctl < 0)
 		return -1;
-	n = snprintf(line, sizeof(line), "LISTEN %u %s%s %s\n",
-	    s->local.svm_port, s->type == SOCK_SEQPACKET ?
-	    "seqpacket-" SEQ_FRAME_OPTIN : "stream",
-	    buf_opt(s, buf, sizeof(buf)), s->path);
-	if (unix_connect_path(ctl, path) < 0 ||
-	    write_all(ctl, line, (size_t)n) < 0 ||
+	if (unix_connect_path(ctl, path) < 0 || write_all(ctl, req, len) < 0 ||
 	    vsp_read_line(ctl, SOCK_STREAM, line, sizeof(line), 10000) < 0 ||
 	    parse_reply(line, &port) < 0) {
-		int e = errno;
-
+		e = errno;
 		vsp_real_close(ctl);
 		errno = e;
 		return -1;
 	}
-	s->ctl_fd = ctl;
+	return ctl;
+}
+
+/* Guest role: asks serve to listen on the port and bridge to our file. */
+static int
+guest_listen_ctl(struct vsp_sock *s)
+{
+	char line[256], buf[24];
+	int n;
+
+	n = snprintf(line, sizeof(line), "LISTEN %u %s%s %s\n",
+	    s->local.svm_port, s->type == SOCK_SEQPACKET ?
+	    "seqpacket-" SEQ_FRAME_OPTIN : "stream",
+	    buf_opt(s, buf, sizeof(buf)), s->path);
+	if ((s->ctl_fd = guest_request(line, (size_t)n)) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * bind(P)'s EADDRINUSE, as Linux's __vsock_bind_connectible() gives it:
+ * in the host role a live listener at UDS_P (or UDS_P.eor) holds P; in
+ * the guest role serve's "BIND P" asks the simulated guest. Only a port
+ * known to be taken fails; nothing is reserved (listen claims the port
+ * and checks again).
+ */
+int
+vsp_bind_check(uint32_t port)
+{
+	char path[160], other[168];
+	int n, ctl;
+
+	if (vsp_cfg.role == VSP_ROLE_HOST) {
+		snprintf(path, sizeof(path), "%s_%u", vsp_cfg.uds, port);
+		snprintf(other, sizeof(other), "%s." SEQ_FRAME_OPTIN, path);
+		if (path_live(path) || path_live(other)) {
+			errno = EADDRINUSE;
+			return -1;
+		}
+		return 0;
+	}
+	n = snprintf(path, sizeof(path), "BIND %u\n", port);
+	ctl = guest_request(path, (size_t)n);
+	if (ctl >= 0)
+		vsp_real_close(ctl);
+	else if (errno == EADDRINUSE)
+		return -1;
 	return 0;
 }
 

@@ -100,6 +100,9 @@ uint32_t vsp_local_cid(void);
 /* connect() of a vsock socket; errno as Linux's vsock_connect() gives. */
 int vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to);
 
+/* bind() of port: -1 EADDRINUSE when another socket is known to hold it. */
+int vsp_bind_check(uint32_t port);
+
 /* listen() of a vsock socket: a host listener at UDS_P or a guest one. */
 int vsp_listen(int fd, struct vsp_sock *s, int backlog);
 

@@ -379,6 +379,29 @@ buf' && grep 'REQUEST' buf.txt | grep -q 'buf_alloc 65536 ' &&
 	    grep 'RESPONSE' buf.txt | grep -q 'buf_alloc 32768 '"
 fi
 
+# --- bind() of a port in use: EADDRINUSE (Linux: __vsock_bind_connectible) ---
+cat > bind.py <<'PY'
+import errno, socket, sys
+for port in sys.argv[1:]:
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    try:
+        s.bind((socket.VMADDR_CID_ANY, int(port)))
+        print(port, "ok")
+    except OSError as e:
+        print(port, errno.errorcode[e.errno])
+    s.close()
+PY
+if command -v python3 >/dev/null 2>&1; then
+	socat UNIX-LISTEN:./v.sock_7601 EXEC:cat 2>/dev/null &
+	helpers="$helpers $!"
+	wait_for test -S ./v.sock_7601
+	"$emu" run --guest ./v.sock -- python3 bind.py 52 7600 > gbind.log 2>&1
+	"$emu" run --host ./v.sock -- python3 bind.py 7601 7602 > hbind.log 2>&1
+	check "bind of a port in use: EADDRINUSE in both roles, a free one binds" \
+	    sh -c "printf '52 EADDRINUSE\n7600 ok\n' | cmp -s - gbind.log &&
+	    printf '7601 EADDRINUSE\n7602 ok\n' | cmp -s - hbind.log"
+fi
+
 # --- UDS.guest takes untrusted lines: a bad one is closed, nothing else ---
 long=$(head -c 300 /dev/zero | tr '\0' 'x')
 for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
@@ -386,7 +409,8 @@ for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
     'LISTEN 5000 stream\n' 'FOO\n' 'CONNECT 2 52 9\n' "$long\\n" \
     'CONNECT 2 52 eor\n' 'LISTEN 5000 stream-eor /tmp/x\n' \
     'CONNECT 2 52 buf=0\n' 'CONNECT 2 52 buf=x\n' 'CONNECT 2 52 buf=1 buf=2\n' \
-    'CONNECT 2 52 buf=4294967296\n' 'LISTEN 5000 stream buf=9\n'; do
+    'CONNECT 2 52 buf=4294967296\n' 'LISTEN 5000 stream buf=9\n' \
+    'BIND x\n' 'BIND 4294967295\n'; do
 	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock.guest > bad.out
 	rc=$?	# 0: connected, then closed by serve
 	shown=$(printf %s "$line" | tr -d '\\' | cut -c1-40)
