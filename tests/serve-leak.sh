@@ -73,7 +73,9 @@ wait_until 10 test -S ./talk.sock || exit 99
 "$emu" serve -q --max-conns 10 --guest 54=source:1000000000 \
     --guest 52=echo --guest 56=unix:./talk.sock 2>serve.err &
 pid=$!
-wait_until 10 test -S ./v.sock || { cat serve.err; exit 99; }
+# UDS.guest is serve's last socket (after the guest's memory and rings):
+# count the fds only once it is there.
+wait_until 10 test -S ./v.sock.guest || { cat serve.err; exit 99; }
 fds=$(ls /proc/$pid/fd | wc -l)
 
 # --- the recipe: 100 readers of 100 bytes through 10 slots ---
