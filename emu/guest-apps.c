@@ -57,6 +57,7 @@ struct glisten {
 	struct gapp_listen_spec spec;
 	char *owned_path;		/* run --guest: spec.path, ours to free */
 	bool framed;			/* run --guest: bridges opted in to EOR */
+	bool tell_peer;			/* run --guest: a PEER line first */
 };
 
 struct gconnect {
@@ -592,6 +593,25 @@ step(struct gapps *g, struct gapp *a, uint64_t now)
 	return false;
 }
 
+/*
+ * run --guest: tells the program's accept() who connected, as the first
+ * line on the bridge's local socket (Linux: the accepted socket's
+ * remote_addr, which the Firecracker convention never carries).
+ */
+static void
+tell_peer(struct gapps *g, int gfd, int hfd)
+{
+	struct fg_sock_info info;
+	char line[48];
+	int n;
+
+	if (fg_sock_info(g->vs, gfd, &info) < 0)
+		return;
+	n = snprintf(line, sizeof(line), "PEER %llu %u\n",
+	    (unsigned long long)info.peer_cid, info.peer_port);
+	(void)!send(hfd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /* Accepts guest connections on every listener. */
 static bool
 accept_guest(struct gapps *g, uint64_t now)
@@ -616,6 +636,8 @@ accept_guest(struct gapps *g, uint64_t now)
 				fg_sock_close(g->vs, fd, now);
 				continue;
 			}
+			if (g->ls[i].tell_peer)
+				tell_peer(g, fd, hfd);
 			a = add_app(g, fd, s->service, hfd);
 			if (a != NULL) {
 				a->left = s->bytes;
@@ -807,6 +829,7 @@ gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
 	l->gfd = fd;
 	l->framed = o != NULL && o->framed &&
 	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
+	l->tell_peer = o != NULL && o->tell_peer;
 	return (int)(l - g->ls);
 }
 

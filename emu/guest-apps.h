@@ -61,6 +61,7 @@ void gapps_free(struct gapps *g, uint64_t now);
 struct gapp_sock_opts {
 	bool framed;		/* SEQPACKET: seq-frame.h's EOR byte locally */
 	uint32_t buf_alloc;	/* SO_VM_SOCKETS_BUFFER_SIZE; 0: default */
+	bool tell_peer;		/* listener: "PEER <cid> <port>\n" first */
 };
 
 /*

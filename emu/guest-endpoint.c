@@ -152,10 +152,11 @@ do_connect(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 }
 
 /*
- * "LISTEN <port> stream|seqpacket|seqpacket-eor [buf=N] <path>": the
- * client stays as its link; seqpacket-eor bridges opt in to seq-frame.h's
- * EOR byte, buf=N is the listener's buffer size (parse_opt), which its
- * connections inherit.
+ * "LISTEN <port> stream|seqpacket|seqpacket-eor [buf=N] [peer] <path>":
+ * the client stays as its link; seqpacket-eor bridges opt in to
+ * seq-frame.h's EOR byte, buf=N is the listener's buffer size
+ * (parse_opt), which its connections inherit; with peer each bridged
+ * connection starts with "PEER <cid> <port>\n" for the program's accept.
  */
 static void
 do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
@@ -167,11 +168,15 @@ do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 	uint16_t t;
 	int h;
 
-	if (path != NULL && strncmp(path, "buf=", 4) == 0) {
+	while (path != NULL && (strncmp(path, "buf=", 4) == 0 ||
+	    strncmp(path, "peer ", 5) == 0)) {
 		char *opt = strtok(path, " ");
 
 		path = strtok(NULL, "");
-		if (parse_opt(opt, VIRTIO_VSOCK_TYPE_STREAM, &o) < 0)
+		if (strcmp(opt, "peer") == 0 && !o.tell_peer)
+			o.tell_peer = true;
+		else if (strcmp(opt, "peer") == 0 ||
+		    parse_opt(opt, VIRTIO_VSOCK_TYPE_STREAM, &o) < 0)
 			path = NULL;	/* refused below */
 	}
 	if (port == NULL || type == NULL || path == NULL ||

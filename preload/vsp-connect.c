@@ -447,7 +447,8 @@ guest_listen_ctl(struct vsp_sock *s)
 	char line[256], buf[24];
 	int n;
 
-	n = snprintf(line, sizeof(line), "LISTEN %u %s%s %s\n",
+	/* "peer": each connection starts with its peer, for accept(). */
+	n = snprintf(line, sizeof(line), "LISTEN %u %s%s peer %s\n",
 	    s->local.svm_port, s->type == SOCK_SEQPACKET ?
 	    "seqpacket-" SEQ_FRAME_OPTIN : "stream",
 	    buf_opt(s, buf, sizeof(buf)), s->path);

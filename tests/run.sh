@@ -87,7 +87,8 @@ while True:
         break
     data += b
 c.sendall(data[::-1])
-print("peer", addr[0], "local", c.getsockname()[0], flush=True)
+print("peer", addr[0], "local", c.getsockname()[0], "port", addr[1],
+      flush=True)
 c.close()
 PY
 cat > cli.py <<'PY'
@@ -102,7 +103,8 @@ while True:
     if not b:
         break
     data += b
-print(data.decode(), "peer", c.getpeername(), "local", c.getsockname()[0])
+print(data.decode(), "peer", c.getpeername(), "local", c.getsockname()[0],
+      "lport", c.getsockname()[1])
 PY
 if command -v python3 >/dev/null 2>&1; then
 	"$emu" run --guest ./v.sock -- python3 srv.py 7000 > gpy.log 2>&1 &
@@ -114,6 +116,10 @@ if command -v python3 >/dev/null 2>&1; then
 	    sh -c "grep -q 'nohtyp morf kcosv peer (3, 7000) local 2' hpy.log &&
 	    grep -q 'listening on (3, 7000)' gpy.log &&
 	    grep -q 'peer 2 local 3' gpy.log"
+	gport=$(sed -n 's/.* port \([0-9]*\)$/\1/p' gpy.log)
+	check "python guest server: accept's peer port ($gport) is the host client's" \
+	    sh -c "[ -n '$gport' ] && [ '$gport' != 4294967295 ] &&
+	    grep -q 'lport $gport\$' hpy.log"
 	"$emu" run --host ./v.sock -- python3 srv.py 7001 > hpy.log 2>&1 &
 	helpers="$helpers $!"; hpy=$!
 	wait_for grep -q listening hpy.log
@@ -410,7 +416,7 @@ for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
     'CONNECT 2 52 eor\n' 'LISTEN 5000 stream-eor /tmp/x\n' \
     'CONNECT 2 52 buf=0\n' 'CONNECT 2 52 buf=x\n' 'CONNECT 2 52 buf=1 buf=2\n' \
     'CONNECT 2 52 buf=4294967296\n' 'LISTEN 5000 stream buf=9\n' \
-    'BIND x\n' 'BIND 4294967295\n'; do
+    'BIND x\n' 'BIND 4294967295\n' 'LISTEN 5000 stream peer peer /tmp/x\n'; do
 	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock.guest > bad.out
 	rc=$?	# 0: connected, then closed by serve
 	shown=$(printf %s "$line" | tr -d '\\' | cut -c1-40)
