@@ -70,15 +70,7 @@ sendto(int fd, const void *buf, size_t len, int flags,
 ssize_t
 send(int fd, const void *buf, size_t len, int flags)
 {
-	NEXT(send);
-	switch (vsp_io_mode(fd)) {
-	case VSP_IO_NOTCONN:
-		return -1;
-	case VSP_IO_FRAMED:
-		return send_framed(fd, buf, len, flags);
-	default:
-		return next_send(fd, buf, len, flags);
-	}
+	return sendto(fd, buf, len, flags, NULL, 0);
 }
 
 ssize_t
