@@ -49,8 +49,9 @@ sink_unix='socat -u UNIX-LISTEN:./sink.sock OPEN:/dev/null & s=$!;
 plain_send="(printf 'CONNECT 5200\\n'; cat data) | socat -u - UNIX-CONNECT:./v.sock"
 base=$(timed "$sink_unix" "$plain_send")
 
-# Host role: the sender is socat's VSOCK-CONNECT under run --host.
-host=$(timed "$sink_unix" "'$emu' run --host ./v.sock -- socat -u FILE:data VSOCK-CONNECT:3:5200")
+# Host role: the sender is socat's VSOCK-CONNECT under run --host, fed by
+# the same pipe as the baseline's sender.
+host=$(timed "$sink_unix" "cat data | '$emu' run --host ./v.sock -- socat -u - VSOCK-CONNECT:3:5200")
 
 # Guest role: the receiver is socat's VSOCK-LISTEN under run --guest.
 rm -f ready
