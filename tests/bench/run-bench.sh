@@ -4,7 +4,11 @@
 # role: the sender), each as a ratio to the same transfer through `serve
 # --guest PORT=unix:PATH` with a plain AF_UNIX receiver. Ratio > 1: slower.
 # Called by tests/bench/run.sh; prints its rows, or nothing without socat.
+# With --rows FILE it appends them to FILE instead, as bench.json's rows
+# are kept ("KEY VALUE BASELINE UNIT WHAT", issue 20's run.sh).
 set -u
+rows=""
+[ "${1:-}" = --rows ] && rows=${2:-}
 top=$(cd "${top_builddir:-.}" && pwd)
 emu=$top/emu/vsockemu
 MIB=${RUN_BENCH_MIB:-256}
@@ -59,6 +63,14 @@ guest=$(timed "'$emu' run --guest ./v.sock -- socat -d -d -u VSOCK-LISTEN:5201 O
     "while ! grep -q 'listening on' ready; do sleep 0.01; done;
     (printf 'CONNECT 5201\\n'; cat data) | socat -u - UNIX-CONNECT:./v.sock")
 
+if [ -n "$rows" ]; then
+	awk -v mib="$MIB" -v b="$base" -v h="$host" -v g="$guest" 'BEGIN {
+	    printf "run_baseline_mbs %.1f 0 MB/s host->guest %d MiB to --guest P=unix:\n", mib / (b / 1e3), mib
+	    printf "run_host_ratio %.2f %.1f ratio run --host sender vs --guest P=unix: (MB/s %.1f)\n", h / b, mib / (b / 1e3), mib / (h / 1e3)
+	    printf "run_guest_ratio %.2f %.1f ratio run --guest receiver vs --guest P=unix: (MB/s %.1f)\n", g / b, mib / (b / 1e3), mib / (g / 1e3)
+	}' >> "$rows"
+	exit 0
+fi
 awk -v mib="$MIB" -v b="$base" -v h="$host" -v g="$guest" 'BEGIN {
 	printf "%-40s %12.0f MB/s\n", "run: baseline --guest P=unix: " mib " MiB", mib / (b / 1e3)
 	printf "%-40s %12.0f MB/s  ratio %.2f\n", "run --host sender, " mib " MiB", mib / (h / 1e3), h / b
