@@ -14,6 +14,7 @@
 
 #include "backend-script.h"
 #include "bridge-gate.h"
+#include "seq-frame.h"
 #include "uds-path.h"
 #include "guest-apps.h"
 #include "sock.h"
@@ -31,6 +32,7 @@ struct gbuf {
 	bool eof;		/* the source side ended */
 	bool shut;		/* the end was passed on */
 	bool dead;		/* the sink refused (EPIPE): data dropped */
+	bool eor;		/* SEQPACKET: the message held ends a record */
 };
 
 /* One guest connection and what it does. */
@@ -47,6 +49,7 @@ struct gapp {
 	bool closed;
 	bool announce;			/* run --guest connect: OK/ERR line owed */
 	bool local_shut_rd;		/* the peer's SHUTDOWN(RCV) passed on */
+	bool framed;			/* hfd's messages carry seq-frame.h's byte */
 	struct gapp *next;
 };
 
@@ -55,6 +58,8 @@ struct glisten {
 	struct gapp_listen_spec spec;
 	char *owned_path;		/* run --guest: spec.path, ours to free */
 	struct bridge_gate *gate;	/* unix: connects before accepting */
+	bool framed;			/* run --guest: bridges opted in to EOR */
+	bool tell_peer;			/* run --guest: a PEER line first */
 };
 
 struct gconnect {
@@ -272,13 +277,15 @@ gbuf_took(struct gbuf *b, ssize_t n)
 static bool
 fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 {
+	int flags = 0;
 	ssize_t n;
 
 	if (b->eof || b->dead || b->len > 0)
 		return false;
-	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), NULL);
+	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), &flags);
 	if (n == -EAGAIN)
 		return false;
+	b->eor = (flags & MSG_EOR) != 0;
 	return gbuf_took(b, n);
 }
 
@@ -303,7 +310,8 @@ drain_to_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 	ssize_t n;
 
 	while (b->len > 0) {
-		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len, 0);
+		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len,
+		    b->eor ? MSG_EOR : 0);
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
@@ -329,6 +337,27 @@ close_guest(struct gapps *g, struct gapp *a, uint64_t now)
 	return true;
 }
 
+/* One message of a framed local socket, its EOR into b (seq-frame.h). */
+static ssize_t
+recv_framed(struct gapp *a, struct gbuf *b)
+{
+	struct iovec iov = { b->data, sizeof(b->data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return seq_frame_recvmsg(a->hfd, &m, MSG_DONTWAIT, &b->eor, recvmsg);
+}
+
+/* Sends b's message to a framed local socket, with its EOR. */
+static ssize_t
+send_framed(struct gapp *a, struct gbuf *b)
+{
+	struct iovec iov = { b->data + b->off, b->len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return seq_frame_sendmsg(a->hfd, &m, MSG_DONTWAIT | MSG_NOSIGNAL,
+	    b->eor, sendmsg);
+}
+
 /* Fills b from the local socket. */
 static bool
 fill_from_local(struct gapp *a, struct gbuf *b)
@@ -337,7 +366,8 @@ fill_from_local(struct gapp *a, struct gbuf *b)
 
 	if (b->eof || b->dead || b->len > 0)
 		return false;
-	n = recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
+	n = a->framed ? recv_framed(a, b) :
+	    recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == ENOTCONN))
 		return false;
 	return gbuf_took(b, n);
@@ -351,8 +381,8 @@ drain_to_local(struct gapp *a, struct gbuf *b)
 	ssize_t n;
 
 	while (b->len > 0) {
-		n = send(a->hfd, b->data + b->off, b->len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = a->framed ? send_framed(a, b) : send(a->hfd,
+		    b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != ENOTCONN) {
 				b->len = 0;	/* reader gone: drop */
@@ -575,6 +605,25 @@ take_service_socket(struct gapps *g, struct glisten *l, int gfd)
 	return bridge_gate_take(l->gate, info.peer_cid, info.peer_port);
 }
 
+/*
+ * run --guest: tells the program's accept() who connected, as the first
+ * line on the bridge's local socket (Linux: the accepted socket's
+ * remote_addr, which the Firecracker convention never carries).
+ */
+static void
+tell_peer(struct gapps *g, int gfd, int hfd)
+{
+	struct fg_sock_info info;
+	char line[48];
+	int n;
+
+	if (fg_sock_info(g->vs, gfd, &info) < 0)
+		return;
+	n = snprintf(line, sizeof(line), "PEER %llu %u\n",
+	    (unsigned long long)info.peer_cid, info.peer_port);
+	(void)!send(hfd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /* Accepts guest connections on every listener. */
 static bool
 accept_guest(struct gapps *g, uint64_t now)
@@ -599,9 +648,13 @@ accept_guest(struct gapps *g, uint64_t now)
 				fg_sock_close(g->vs, fd, now);
 				continue;
 			}
+			if (g->ls[i].tell_peer)
+				tell_peer(g, fd, hfd);
 			a = add_app(g, fd, s->service, hfd);
-			if (a != NULL)
+			if (a != NULL) {
 				a->left = s->bytes;
+				a->framed = g->ls[i].framed;
+			}
 		}
 		/* The queue is empty: what the gate still holds is stale. */
 		if (g->ls[i].gate != NULL)
@@ -752,16 +805,35 @@ listen_slot(struct gapps *g)
 	return l;
 }
 
+/*
+ * A guest socket of type for a run --guest program, with its buffer size
+ * (Linux: SO_VM_SOCKETS_BUFFER_SIZE -> virtio_transport_notify_buffer_size
+ * sets the buf_alloc it advertises); fd or -errno.
+ */
+static int
+open_program_sock(struct gapps *g, uint16_t type,
+    const struct gapp_sock_opts *o)
+{
+	int fd = fg_sock_open(g->vs, type), e;
+
+	if (fd >= 0 && o != NULL && o->buf_alloc != 0 &&
+	    (e = fg_sock_set_buf_alloc(g->vs, fd, o->buf_alloc)) < 0) {
+		fg_sock_close(g->vs, fd, 0);
+		return e;
+	}
+	return fd;
+}
+
 int
 gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
-    const char *path)
+    const char *path, const struct gapp_sock_opts *o)
 {
 	struct glisten *l = listen_slot(g);
 	int fd, e;
 
 	if (l == NULL || (l->owned_path = strdup(path)) == NULL)
 		return -ENOMEM;
-	fd = fg_sock_open(g->vs, type);
+	fd = open_program_sock(g, type, o);
 	if (fd < 0) {
 		free(l->owned_path);
 		l->owned_path = NULL;
@@ -784,7 +856,22 @@ gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
 		gapps_unlisten(g, (int)(l - g->ls), 0);
 		return e;
 	}
+	l->framed = o != NULL && o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
+	l->tell_peer = o != NULL && o->tell_peer;
 	return (int)(l - g->ls);
+}
+
+int
+gapps_port_check(struct gapps *g, uint32_t port, uint64_t now)
+{
+	int fd = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM), e;
+
+	if (fd < 0)
+		return fd;
+	e = fg_sock_bind(g->vs, fd, port);
+	fg_sock_close(g->vs, fd, now);
+	return e;
 }
 
 void
@@ -806,10 +893,10 @@ gapps_unlisten(struct gapps *g, int handle, uint64_t now)
 
 int
 gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
-    uint16_t type, uint64_t now)
+    uint16_t type, const struct gapp_sock_opts *o, uint64_t now)
 {
 	struct gapp *a;
-	int gfd = fg_sock_open(g->vs, type), e;
+	int gfd = open_program_sock(g, type, o), e;
 
 	if (gfd < 0)
 		return gfd;
@@ -824,5 +911,7 @@ gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
 		return -ENOMEM;
 	}
 	a->announce = true;
+	a->framed = o != NULL && o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "grig.h"
 #include "guest-apps.h"
 #include "loop.h"
+#include "seq-frame.h"
 #include "serve-stats.h"
 
 #define ECHO_PORT	52
@@ -71,9 +72,12 @@ arig_listen_local(struct arig *a)
 	ck_assert_int_eq(listen(a->lfd, 64), 0);
 }
 
-/* A rig serving echo, discard, source:1 GB and unix: on their ports. */
+/*
+ * A rig serving echo, discard, source:1 GB and unix: on their ports; with
+ * seqpacket the device offers SEQPACKET too.
+ */
 static struct arig *
-arig_new(void)
+arig_new_seq(bool seqpacket)
 {
 	struct arig *a = calloc(1, sizeof(*a));
 	struct gapp_listen_spec ls[4];
@@ -95,6 +99,7 @@ arig_new(void)
 	grig_config_defaults(&c);
 	c.max_socks = ARIG_SOCKS;
 	c.max_conns = ARIG_CONNS;
+	c.seqpacket = seqpacket;
 	a->g = grig_new_cfg(&c);
 	/* The host application reads only what a test lets it. */
 	a->g->sb.default_in_gated = true;
@@ -103,6 +108,12 @@ arig_new(void)
 	    VIRTIO_VSOCK_TYPE_STREAM, &a->apps, err, sizeof(err)) == 0,
 	    "gapps_new: %s", err);
 	return a;
+}
+
+static struct arig *
+arig_new(void)
+{
+	return arig_new_seq(false);
 }
 
 static void
@@ -606,7 +617,7 @@ START_TEST(test_run_connect_announces)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7000, VIRTIO_VSOCK_TYPE_STREAM, a->g->now), 0);
+	    7000, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
 	arig_settle(a);
 	read_announce(sv[1], line, sizeof(line));
 	ck_assert_msg(strncmp(line, "OK ", 3) == 0 && strchr(line, '\n'),
@@ -623,13 +634,72 @@ START_TEST(test_run_connect_announces)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7001, VIRTIO_VSOCK_TYPE_STREAM, a->g->now), 0);
+	    7001, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
 	arig_settle(a);
 	read_announce(sv[1], line, sizeof(line));
 	ck_assert_str_eq(line, "ERR 104\n");
 	ck_assert_int_eq(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), 0);
 	close(sv[1]);
 	assert_idle(a, "after both");
+	arig_free(a);
+}
+END_TEST
+
+/* Reads one raw message of fd: the flag byte (seq-frame.h) and data. */
+static void
+expect_framed(int fd, uint8_t flag, const char *data)
+{
+	char buf[16];
+	size_t n = strlen(data);
+
+	ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT),
+	    (ssize_t)n + 1);
+	ck_assert_uint_eq((uint8_t)buf[0], flag);
+	ck_assert_mem_eq(buf + 1, data, n);
+}
+
+/*
+ * run --guest's SEQPACKET connect that opted in ("CONNECT cid port eor"):
+ * after the plain OK line, every bridged message carries the EOR byte
+ * both ways, so the host's VIRTIO_VSOCK_SEQ_EOR reaches the program as
+ * MSG_EOR and the program's MSG_EOR reaches the host.
+ */
+START_TEST(test_run_connect_framed_eor)
+{
+	struct arig *a = arig_new_seq(true);
+	struct script_conn *sc;
+	char line[64];
+	int sv[2];
+
+	ck_assert_int_eq(script_listen(&a->g->sb, 7000, SCRIPT_ACCEPT), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK,
+	    0, sv), 0);
+	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
+	    7000, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    &(struct gapp_sock_opts){ .framed = true }, a->g->now), 0);
+	arig_settle(a);
+	read_announce(sv[1], line, sizeof(line));
+	ck_assert_msg(strncmp(line, "OK ", 3) == 0, "announce: '%s'", line);
+	sc = script_find(&a->g->sb, 7000, (uint32_t)atoi(line + 3));
+	ck_assert_ptr_nonnull(sc);
+	script_send(&a->g->sb, sc, "hi", 2, VIRTIO_VSOCK_SEQ_EOR, a->g->now);
+	arig_settle(a);
+	script_send(&a->g->sb, sc, "x", 1, 0, a->g->now);
+	arig_settle(a);
+	expect_framed(sv[1], SEQ_FRAME_EOR, "hi");
+	expect_framed(sv[1], 0, "x");
+	ck_assert_int_eq(send(sv[1], "\001ab", 3, 0), 3);
+	ck_assert_int_eq(send(sv[1], "\000c", 2, 0), 2);
+	script_allow_read(&a->g->sb, sc, 3, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(sc->in_nmsgs, 2);
+	ck_assert_uint_eq(sc->in_msg[0].len, 2);
+	ck_assert(sc->in_msg[0].flags & VIRTIO_VSOCK_SEQ_EOR);
+	ck_assert_uint_eq(sc->in_msg[1].len, 1);
+	ck_assert(!(sc->in_msg[1].flags & VIRTIO_VSOCK_SEQ_EOR));
+	close(sv[1]);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
 	arig_free(a);
 }
 END_TEST
@@ -645,9 +715,9 @@ START_TEST(test_run_listen_and_unlisten)
 	int h, lfd;
 
 	ck_assert_int_eq(gapps_listen_unix(a->apps, ECHO_PORT,
-	    VIRTIO_VSOCK_TYPE_STREAM, a->path), -EADDRINUSE);
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path, NULL), -EADDRINUSE);
 	h = gapps_listen_unix(a->apps, 7100, VIRTIO_VSOCK_TYPE_STREAM,
-	    a->path);
+	    a->path, NULL);
 	ck_assert_int_ge(h, 0);
 	sc = arig_connect(a, 7100);
 	lfd = accept_local(a);
@@ -662,7 +732,7 @@ START_TEST(test_run_listen_and_unlisten)
 	arig_settle(a);
 	ck_assert(!sc->established);
 	ck_assert_int_ge(gapps_listen_unix(a->apps, 7100,
-	    VIRTIO_VSOCK_TYPE_STREAM, a->path), 0);
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path, NULL), 0);
 	arig_free(a);
 }
 END_TEST
@@ -845,6 +915,7 @@ gapps_suite(void)
 	tcase_add_test(life, test_bridge_peer_close_fails_local_writes);
 	tcase_add_test(life, test_bridge_local_close_is_full_shutdown);
 	tcase_add_test(life, test_run_connect_announces);
+	tcase_add_test(life, test_run_connect_framed_eor);
 	tcase_add_test(life, test_run_listen_and_unlisten);
 	tcase_add_loop_test(life, test_bridge_refuses_unready_service, 0,
 	    UNREADY__COUNT);

@@ -22,6 +22,7 @@ CHECK_SUITES = \
 	tests/check_pools \
 	tests/check_connect_line \
 	tests/check_muxer \
+	tests/check_seq_frame \
 	tests/check_gsock \
 	tests/check_guest \
 	tests/check_vsock_test \
@@ -84,6 +85,7 @@ CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
 	tests/check_gfaults
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
 tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
+tests_check_seq_frame_LDADD = $(HOST_TEST_LDADD)
 # The allocation fault seam of test_muxer_new_error_codes.
 tests_check_muxer_LDFLAGS = -Wl,--wrap=realloc
 tests_check_vhost_user_LDADD = $(HOST_TEST_LDADD)
@@ -166,7 +168,7 @@ tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD) $(PCAP_LIBS)
 CLEANFILES += tests/bench/bench bench.json
-EXTRA_DIST += tests/bench/run.sh
+EXTRA_DIST += tests/bench/run.sh tests/bench/run-bench.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench

@@ -59,6 +59,9 @@ rate=$("$emu" fuzz --seconds 10 --seed 1 2>&1 | awk '/execs\/s/ {
     for (i = 1; i <= NF; i++) if ($i ~ /execs\/s/) print $(i - 1) }')
 [ -n "$rate" ] && row fuzz_execs "$rate" 0 execs/s "built-in fuzzer, seed 1"
 
+# vsockemu run's row (its own file: tests/bench/run-bench.sh).
+top_builddir=$top sh "$(dirname "$0")/run-bench.sh" --rows "$rows"
+
 # The table, then bench.json: every key at the top level, and the rows.
 awk '{ what = $5; for (i = 6; i <= NF; i++) what = what " " $i
     printf "%-26s %14.4g %-9s %s\n", $1, $2, $4, what }' "$rows"
