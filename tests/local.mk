@@ -196,7 +196,8 @@ soak: emu/vsockemu tests/soak-client
 # fetches Debian's kernel package). Not part of make check: three guest
 # boots, ~25 s here.
 EXTRA_DIST += tests/qemu/check-qemu.sh tests/qemu/guest-init.sh \
-    tests/qemu/seqpacket-echo.c tests/qemu/half-close.c
+    tests/qemu/seqpacket-echo.c tests/qemu/half-close.c \
+    tests/qemu/vsock-test-qemu.sh
 check-qemu: emu/vsockemu
 	top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	    $(SHELL) $(srcdir)/tests/qemu/check-qemu.sh
