@@ -13,6 +13,7 @@
 #include "pcap-writer.h"
 #include "progress.h"
 #include "replay-jobs.h"
+#include "replay-live.h"
 #include "rawguest.h"
 #include "replay.h"
 #include "replay-html.h"
@@ -24,7 +25,8 @@ static const char replay_usage[] =
 "                       [--guest-cid CID] [--guest-rx-buf BYTES]\n"
 "                       [--format text|tap|json] [--pcap-out FILE]\n"
 "                       [--expect MANIFEST] [--jobs N] [--shard K/N]\n"
-"                       [--html OUT.html] [-q | -v] TRACE...\n"
+"                       [--html OUT.html] [--host UDS [--live-timeout MS]]\n"
+"                       [-q | -v] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
 "`tcpdump -i vsockmon0 -w FILE` or vsockemu's pcap writer) against the\n"
@@ -86,6 +88,16 @@ static const char replay_usage[] =
 "                    diverging frame marked, expected and actual side by\n"
 "                    side; several traces get a summary table. Each TRACE\n"
 "                    is read again to draw it: regular files only\n"
+"  --host UDS        replay against a live host program instead of the\n"
+"                    inferred one: a muxer at UDS as serve's (the program\n"
+"                    connects and sends \"CONNECT PORT\" where the trace's\n"
+"                    host connected, listens at UDS_PORT where the guest\n"
+"                    did); its bytes, shutdowns, closes and refusals must\n"
+"                    be the trace's host's, per connection, packets and\n"
+"                    timing aside (semantic only; doc/replay.md)\n"
+"  --live-timeout MS how long --host waits for the program's next step\n"
+"                    (1 to 3600000; default 5000): a silent program\n"
+"                    diverges naming the frame it owes\n"
 "  -q, --quiet       text: report only the traces that did not pass (with\n"
 "                    --expect: not as expected) and the totals; no progress\n"
 "  -v, --verbose     also name each trace on stderr as its replay starts\n"
@@ -101,7 +113,9 @@ static const char replay_usage[] =
 "usage, else 0. With --expect, only verdicts the manifest does not expect\n"
 "count: 1 if one of them passed or diverged, else 2 if one was unusable.\n"
 "Examples: vsockemu replay testvectors/*.pcap*\n"
-"          vsockemu replay --strict --expect testvectors/MANIFEST testvectors/*\n";
+"          vsockemu replay --strict --expect testvectors/MANIFEST testvectors/*\n"
+"          vsockemu replay --host ./v.sock session.pcap  (your host program\n"
+"          listening at ./v.sock_PORT plays the recorded host)\n";
 
 /* Reads a whole (small) host script file; NULL with a message on error. */
 static char *
@@ -148,6 +162,7 @@ struct replay_args {
 	enum opt_verbosity verbosity;	/* -q: failures only; -v: each trace */
 	unsigned jobs;			/* --jobs: workers (1: none) */
 	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: all */
+	struct replay_live_options live;	/* --host: uds set */
 };
 
 /* Parses one option value; returns -1 on a bad one. */
@@ -218,6 +233,14 @@ parse_valued(struct replay_args *a, int c, const char *v)
 		return 0;
 	case 'K':
 		return replay_shard_parse(v, &a->shard_k, &a->shard_n);
+	case 'U':
+		a->live.uds = v;
+		return 0;
+	case 'T':
+		if (opt_u64(v, REPLAY_LIVE_TIMEOUT_MAX, &n) < 0 || n == 0)
+			return -1;
+		a->live.timeout_ms = (unsigned)n;
+		return 0;
 	}
 	return parse_value(a, c, v);
 }
@@ -266,6 +289,8 @@ parse_args(int argc, char **argv, struct replay_args *a)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "shard", required_argument, NULL, 'K' },
 		{ "html", required_argument, NULL, 'L' },
+		{ "host", required_argument, NULL, 'U' },
+		{ "live-timeout", required_argument, NULL, 'T' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -307,6 +332,14 @@ parse_args(int argc, char **argv, struct replay_args *a)
 	if (a->html_path != NULL && (c = regular_files(argc, argv)) > 0)
 		return opt_usage(&replay_cmd, "--html reads each trace again to "
 		    "draw it: '%s' is not a regular file", argv[c]);
+	if (a->live.uds != NULL && (strict || a->script_path != NULL ||
+	    a->pcap_out != NULL || a->jobs > 1 || a->o.host_initiated ||
+	    a->o.guest_cid != 0))
+		return opt_usage(&replay_cmd, "--host takes none of --strict, "
+		    "--host-script, --pcap-out, --jobs, --host-initiated, "
+		    "--guest-cid");
+	if (a->live.uds != NULL && a->html_path != NULL)
+		return opt_usage(&replay_cmd, "--host and --html conflict");
 	return -1;
 }
 
@@ -396,6 +429,14 @@ replay_into(const struct replay_args *a, const char *path,
 	struct rawguest g;
 	char msg[640];
 
+	if (a->live.uds != NULL) {
+		struct replay_live_options lo = a->live;
+
+		lo.profile = a->o.profile;
+		lo.guest_rx_buf = a->o.guest_rx_buf;
+		(void)replay_live_file(path, &lo, res);
+		return 0;
+	}
 	if (a->pcap_out != NULL) {
 		if (vsock_pcap_writer_open(a->pcap_out, &w, msg,
 		    sizeof(msg)) < 0) {
@@ -590,6 +631,7 @@ cmd_replay(int argc, char **argv)
 	replay_options_defaults(&a.o);
 	a.verbosity = OPT_NORMAL;
 	a.jobs = 1;
+	a.live.timeout_ms = REPLAY_LIVE_TIMEOUT_MS;
 	if ((e = parse_args(argc, argv, &a)) >= 0)
 		return e;
 	if (a.script_path != NULL && (e = load_script(a.script_path,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +12,16 @@
 #include "capture.h"
 #include "device.h"
 #include "error.h"
+#include "event-log.h"
 #include "guest-apps.h"
 #include "guest-endpoint.h"
 #include "host-side.h"
 #include "loop.h"
 #include "mem.h"
 #include "options.h"
+#include "progress.h"
+#include "ready.h"
+#include "serve-control.h"
 #include "serve-stats.h"
 #include "sim-guest.h"
 #include "vm-serve.h"
@@ -69,10 +74,11 @@ static const char serve_usage[] =
 "                         SERVICE is echo, discard, source:BYTES (sends that\n"
 "                         many pattern bytes, then closes) or unix:PATH (each\n"
 "                         connection is bridged to the AF_UNIX server PATH,\n"
-"                         which plays the guest application). ,seqpacket: a\n"
-"                         SEQPACKET socket (a unix: server is then\n"
-"                         SOCK_SEQPACKET; messages up to 64 KiB). Default\n"
-"                         52=echo\n"
+"                         which plays the guest application; when PATH\n"
+"                         takes no connection the guest refuses: no OK).\n"
+"                         ,seqpacket: a SEQPACKET socket (a unix: server\n"
+"                         is then SOCK_SEQPACKET; messages up to 64 KiB).\n"
+"                         Default 52=echo\n"
 "  --guest-connect PATH=PORT[,seqpacket]\n"
 "                         listen on PATH; each local client becomes a guest\n"
 "                         connection to host port PORT (so it reaches\n"
@@ -99,8 +105,30 @@ static const char serve_usage[] =
 "                         stops the capture with one message; serving goes on\n"
 "  --line-timeout MS      close host sockets that have not sent a complete\n"
 "                         CONNECT line within MS milliseconds (default 5000)\n"
-"  -v, --verbose          print counters when stopping\n"
-"  -q, --quiet            print nothing but errors\n"
+"  --log FILE             write one JSON line per connection change and\n"
+"                         device event to FILE ('-': stderr); the schema is\n"
+"                         doc/events.md\n"
+"  --ready-fd N           once every socket listens, write one line to fd N\n"
+"                         (above 2) and close it: READY cid=3 uds=./v.sock\n"
+"                         With NOTIFY_SOCKET set (a path or @abstract), send\n"
+"                         READY=1, MAINPID= and STATUS= there as sd_notify\n"
+"                         does (STOPPING=1 at exit); failures there warn\n"
+"  --pidfile PATH         write the pid there (atomically) before readiness;\n"
+"                         removed at exit\n"
+"  --control PATH         a control socket taking one command a line, each\n"
+"                         answered with one JSON line (vsockemu ctl PATH\n"
+"                         COMMAND sends one): reset [cid=N], refuse PORT,\n"
+"                         accept PORT, delay PORT MS, rst PORT|all,\n"
+"                         pause-rx, resume-rx, stats (doc/faults.md)\n"
+"  -v, --verbose          say each connection change on stderr, one line\n"
+"                         each (why a connect was refused, who reset), print\n"
+"                         counters when stopping and, when stderr is no\n"
+"                         terminal, a liveness line every 10 s:\n"
+"                         vsockemu serve: 60 s: connections 2 open, 9 total,\n"
+"                         bytes 4096 to host, 512 to guest\n"
+"  --progress-interval MS  that line's interval (default 10000)\n"
+"  -q, --quiet            print nothing but errors (no 'guest CID 3 on\n"
+"                         ./v.sock' line once every socket listens)\n"
 "  -h, --help             show this help\n"
 "  -V, --version          show the version\n"
 "\n"
@@ -133,7 +161,11 @@ struct serve_opts {
 	uint32_t max_conns;
 	uint64_t line_timeout_ms;
 	const char *pcap;
+	const char *log;		/* --log FILE */
+	const char *control;		/* --control PATH */
 	enum opt_verbosity verbose;
+	struct ready ready;		/* --ready-fd, --pidfile */
+	double progress_interval;	/* seconds between -v liveness lines */
 	struct vm_spec vm[VM_MAX];	/* --vm: several VMs (vm-serve.c) */
 	unsigned nvm;
 	bool single_vm_given;		/* --uds, --cid, --vsock, --guest* */
@@ -149,6 +181,8 @@ struct serve {
 	struct gapps *apps;
 	struct gep *gep;			/* UDS.guest: run --guest */
 	struct capture cap;
+	struct event_log *events;	/* --log, -v */
+	struct serve_control ctl;	/* --control */
 	bool kick, irq;
 };
 
@@ -271,6 +305,11 @@ check_vms(const struct serve_opts *o)
 	if (o->single_vm_given)
 		snprintf(err, sizeof(err), "does not go with --uds, --cid, "
 		    "--vsock, --guest or --guest-connect");
+	/* Not built for several VMs yet: refused, never silently ignored. */
+	else if (o->log != NULL || o->control != NULL || o->ready.fd >= 0 ||
+	    o->ready.pidfile != NULL)
+		snprintf(err, sizeof(err), "does not go with --log, --control, "
+		    "--ready-fd or --pidfile yet (one VM only)");
 	else if (vm_specs_check(o->vm, o->nvm, err, sizeof(err)) == 0)
 		return 0;
 	opt_usage(&serve_cmd, "--vm: %s", err);
@@ -312,14 +351,21 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "line-timeout", required_argument, NULL, 't' },
 		{ "pcap", required_argument, NULL, 'P' },
+		{ "log", required_argument, NULL, 'L' },
+		READY_LONG,
+		PROGRESS_LONG,
+		{ "control", required_argument, NULL, 'C' },
 		{ "vm", required_argument, NULL, 'M' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *why;
 	uint64_t v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	ready_init(&o->ready, "serve");
+	o->progress_interval = PROGRESS_INTERVAL;
 	o->uds = "./v.sock";
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
@@ -372,6 +418,23 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'P':
 			o->pcap = optarg;
 			break;
+		case 'L':
+			o->log = optarg;
+			break;
+		case READY_OPT_FD:
+		case READY_OPT_PIDFILE:
+			if (ready_option(&o->ready, c, optarg, &why) < 0)
+				return bad(c == READY_OPT_FD ? "--ready-fd" :
+				    "--pidfile", optarg, why);
+			break;
+		case PROGRESS_OPT_INTERVAL:
+			if (progress_option(optarg, &o->progress_interval,
+			    &why) < 0)
+				return bad("--progress-interval", optarg, why);
+			break;
+		case 'C':
+			o->control = optarg;
+			break;
 		case 'M':
 			if (parse_vm(o, optarg) < 0)
 				return -1;
@@ -381,7 +444,8 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		default:
 			return -1;	/* said by opt_next */
 		}
-		if (strchr("uckgG", c) != NULL)
+		/* Only a char: strchr finds READY_OPT_FD (0x200) as NUL. */
+		if (c > 0 && c <= UCHAR_MAX && strchr("uckgG", c) != NULL)
 			o->single_vm_given = true;
 	}
 	if (optind != argc)
@@ -427,6 +491,17 @@ start_pcap(struct serve *s, char *err, size_t errlen)
 	return capture_open(&s->cap, "serve", s->o.pcap, err, errlen);
 }
 
+/* Opens the event log (--log FILE, -v one-liners). */
+static int
+start_events(struct serve *s, char *err, size_t errlen)
+{
+	struct event_log_config c = { .cmd = "serve", .path = s->o.log,
+	    .human = s->o.verbose >= OPT_VERBOSE, .uds = s->o.uds,
+	    .clock = loop_now };
+
+	return event_log_open(&c, &s->events, err, errlen);
+}
+
 /* Lets guest, device and guest applications run until nothing moves. */
 static void
 settle(struct serve *s, uint64_t now)
@@ -466,7 +541,7 @@ build_guest(struct serve *s, char *err, size_t errlen)
 {
 	struct host_device_opts ho = { .cid = s->o.cid,
 	    .profile = s->o.profile, .seqpacket = offer_seqpacket(&s->o),
-	    .max_conns = s->o.max_conns };
+	    .max_conns = s->o.max_conns, .events = s->events };
 	const char *why = NULL;
 	int e;
 
@@ -512,21 +587,44 @@ print_counters(const struct serve *s)
 	fprintf(stderr, "vsockemu serve: %s\n", line);
 }
 
+/*
+ * Every socket listens now (main, .seqpacket, .guest, --guest-connect):
+ * tell the supervisor, and without -q the operator.
+ */
+static void
+say_ready(struct serve *s, bool seqpacket)
+{
+	char what[600], status[600];
+
+	snprintf(what, sizeof(what), "cid=%llu uds=%s",
+	    (unsigned long long)s->o.cid, s->o.uds);
+	snprintf(status, sizeof(status), "guest CID %llu on %s%s%s",
+	    (unsigned long long)s->o.cid, s->o.uds, seqpacket ? " and " : "",
+	    seqpacket ? muxer_seqpacket_path(s->host.mx) : "");
+	/* Said first: a supervisor woken by readiness finds it there. */
+	if (s->o.verbose)
+		fprintf(stderr, "vsockemu serve: %s\n", status);
+	ready_signal(&s->o.ready, what, status);
+}
+
 static void
 teardown(struct serve *s)
 {
 	uint64_t now = loop_now();
 
+	serve_control_close(&s->ctl);
 	gep_free(s->gep, now);
 	gapps_free(s->apps, now);
 	/* Releasing the connections closes their host sockets. */
 	vsock_device_free(s->dev);
 	muxer_free(s->host.mx);
 	capture_close(&s->cap);
+	event_log_close(s->events);
 	if (s->vs != NULL)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
 	loop_free(s->loop);
+	ready_finish(&s->o.ready);
 }
 
 /* serve --vm: every VM in emu/vm-serve.c. */
@@ -546,8 +644,10 @@ cmd_serve(int argc, char **argv)
 {
 	struct serve s;
 	struct muxer_config mc;
+	struct progress alive;
 	char err[512];
 	uint64_t now, next;
+	double start;
 	int r;
 
 	memset(&s, 0, sizeof(s));
@@ -566,24 +666,34 @@ cmd_serve(int argc, char **argv)
 	mc.seqpacket = offer_seqpacket(&s.o);
 	mc.log = vse_log;
 	mc.log_ctx = "serve";
-	if (host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
+	if (start_events(&s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vsockemu serve: %s\n", err);
+		teardown(&s);
+		return 2;
+	}
+	event_log_hook_muxer(s.events, &mc);
+	if (ready_prepare(&s.o.ready, err, sizeof(err)) < 0 ||
+	    host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
 	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0 ||
 	    gep_new(s.loop, s.o.uds, s.apps, mc.seqpacket, &s.gep, err,
-	    sizeof(err)) < 0) {
+	    sizeof(err)) < 0 ||
+	    serve_control_open(&s.ctl, s.loop, s.o.control, s.dev, s.vs,
+	    s.apps, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vsockemu serve: %s\n", err);
 		teardown(&s);
 		return 2;
 	}
-	fg_vsock_start(s.vs);
 	if (s.o.verbose)
-		fprintf(stderr, "vsockemu serve: guest CID %llu on %s%s%s\n",
-		    (unsigned long long)s.o.cid, s.o.uds,
-		    mc.seqpacket ? " and " : "", mc.seqpacket ?
-		    muxer_seqpacket_path(s.host.mx) : "");
+		gapps_set_log(s.apps, vse_log, "serve");
+	fg_vsock_start(s.vs);
+	say_ready(&s, mc.seqpacket);
+	start = (double)loop_now() / 1e9;
+	progress_start_live(&alive, start, s.o.verbose >= OPT_VERBOSE,
+	    s.o.progress_interval);
 	do {
 		now = loop_now();
 		vsock_device_run(s.dev, now);
@@ -592,8 +702,11 @@ cmd_serve(int argc, char **argv)
 		settle(&s, now);
 		if (loop_info_requested(s.loop))
 			print_counters(&s);
+		progress_say_alive(&alive, "serve", s.dev, start, now);
 		next = min3(vsock_device_next_deadline(s.dev),
 		    muxer_next_deadline(s.host.mx), fg_vsock_next_deadline(s.vs));
+		if (progress_deadline_ns(&alive) < next)
+			next = progress_deadline_ns(&alive);
 	} while (loop_wait(s.loop, next));
 	if (s.o.verbose >= 2)
 		print_stats(&s);

@@ -15,10 +15,14 @@
 #include "capture.h"
 #include "device.h"
 #include "error.h"
+#include "event-log.h"
 #include "host-side.h"
 #include "loop.h"
 #include "options.h"
+#include "progress.h"
+#include "ready.h"
 #include "uds-path.h"
+#include "vhu-control.h"
 #include "vhost-user.h"
 #include "vm-group.h"
 #include "vm-spec.h"
@@ -73,7 +77,25 @@ static const char vhu_usage[] =
 "                    linux (Linux 6.1's vhost-vsock host)\n"
 "  --max-conns N     connection limit (default 1023)\n"
 "  --once            exit after the first front-end disconnects\n"
-"  -v, --verbose     report each front-end and the counters\n"
+"  --log FILE        write one JSON line per connection change, device\n"
+"                    event and front-end attached/left to FILE ('-':\n"
+"                    stderr), every VM's in one (each line names its\n"
+"                    \"cid\"); the schema is doc/events.md\n"
+"  --ready-fd N      once every --socket and --uds listens, write one line\n"
+"                    to fd N and close it: READY socket=PATH cid=3\n"
+"                    uds=./v.sock (one such triple per VM, in --vm order);\n"
+"                    NOTIFY_SOCKET gets READY=1 as for serve\n"
+"  --pidfile PATH    write the pid there before readiness; removed at exit\n"
+"  --control PATH    a control socket (vsockemu ctl PATH COMMAND): stats\n"
+"                    and rst PORT|all (the device resets connections);\n"
+"                    reset and the guest-side faults are refused, as a\n"
+"                    back-end cannot do them to a real guest\n"
+"                    (doc/faults.md); one VM only: not with two --vm\n"
+"  -v, --verbose     report each front-end, each connection change (one\n"
+"                    line each) and the counters; when stderr is no\n"
+"                    terminal, a liveness line every 10 s (as serve's),\n"
+"                    one per VM\n"
+"  --progress-interval MS  that line's interval (default 10000)\n"
 "  -q, --quiet       print nothing but errors\n"
 "  -h, --help        show this help\n"
 "  -V, --version     show the version\n"
@@ -88,7 +110,10 @@ static const struct opt_cmd vhu_cmd = {
 
 /* What applies to every VM of the process. */
 struct vhu_opts {
-	const char *pcap;
+	const char *pcap, *log;
+	const char *control;		/* --control PATH: one VM only */
+	struct ready ready;		/* --ready-fd, --pidfile */
+	double progress_interval;	/* seconds between -v liveness lines */
 	bool seqpacket, once;
 	enum vsock_profile profile;
 	uint32_t max_conns;
@@ -109,12 +134,16 @@ struct vhu_vm {
 	struct vsock_device *dev;
 	struct vhu *v;
 	int kicks[VSOCK_NUM_QUEUES];	/* kick fds the loop watches */
+	struct progress alive;		/* -v liveness line */
+	char label[128];		/* "vhost-user (CID 4)" in that line */
 };
 
 struct vhu_run {
 	struct vhu_opts o;
 	struct loop *loop;
 	struct capture cap;
+	struct event_log *events;	/* --log, -v: every VM's */
+	struct vhu_control ctl;		/* --control: VM 0's device */
 	struct vm_router router;
 	struct vhu_vm vm[VM_MAX];
 	unsigned nvm;			/* set up so far */
@@ -184,10 +213,24 @@ add_vm(struct vhu_opts *o, char *arg)
 static int
 parse_common(struct vhu_opts *o, int c)
 {
+	const char *why;
 	uint64_t n;
 
 	switch (c) {
 	case 'P': o->pcap = optarg; return 0;
+	case 'L': o->log = optarg; return 0;
+	case 'C': o->control = optarg; return 0;
+	case READY_OPT_FD:
+	case READY_OPT_PIDFILE:
+		if (ready_option(&o->ready, c, optarg, &why) < 0)
+			return bad("%s '%s': %s", c == READY_OPT_FD ?
+			    "--ready-fd" : "--pidfile", optarg, why);
+		return 0;
+	case PROGRESS_OPT_INTERVAL:
+		if (progress_option(optarg, &o->progress_interval, &why) < 0)
+			return bad("--progress-interval '%s': %s", optarg,
+			    why);
+		return 0;
 	case 'S': o->seqpacket = true; return 0;
 	case 'o': o->once = true; return 0;
 	case 'p':
@@ -222,6 +265,10 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "control", required_argument, NULL, 'C' },
+		READY_LONG,
+		PROGRESS_LONG,
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -232,6 +279,8 @@ parse(int argc, char **argv, struct vhu_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
 	o->verbose = OPT_NORMAL;
+	ready_init(&o->ready, "vhost-user");
+	o->progress_interval = PROGRESS_INTERVAL;
 	optind = 1;
 	while ((c = opt_next(&vhu_cmd, argc, argv, "", opts,
 	    &o->verbose)) != OPT_END) {
@@ -262,6 +311,10 @@ parse(int argc, char **argv, struct vhu_opts *o)
 		return -1;
 	if (vm_specs_check(o->vm, o->nvm, err, sizeof(err)) < 0)
 		return bad("%s", err);
+	/* vhu-control acts on one device: which VM's would be a guess. */
+	if (o->control != NULL && o->nvm > 1)
+		return bad("--control does not go with several --vm (one VM "
+		    "only)");
 	return 0;
 }
 
@@ -269,7 +322,7 @@ parse(int argc, char **argv, struct vhu_opts *o)
 static const char *
 vm_name(const struct vhu_vm *vm, char *buf, size_t len)
 {
-	if (vm->run->nvm <= 1)
+	if (vm->run->o.nvm <= 1)
 		return "";
 	if (vm->spec->id != NULL)
 		snprintf(buf, len, " (%s)", vm->spec->id);
@@ -342,12 +395,33 @@ end_session(struct vhu_vm *vm)
 	}
 }
 
+/*
+ * VM vm's front-end came or went: an event (why: our own words, or NULL).
+ * Its "cid" names the VM: CIDs are unique in the process (vm-spec.c).
+ */
+static void
+frontend_event(struct vhu_vm *vm, const char *ev, const char *why)
+{
+	struct event_log *l = vm->run->events;
+	struct event_line e;
+
+	if (!event_log_active(l))
+		return;
+	event_line_begin(l, &e, ev, loop_now());
+	event_line_u64(&e, "cid", vm->spec->cid);
+	if (why != NULL)
+		event_line_str(&e, "why", why, strlen(why));
+	/* -v says so already (front-end connected / gone). */
+	event_log_emit(l, &e, NULL);
+}
+
 /* Ends the session for why, saying so unless quiet. */
 static void
 drop_frontend(struct vhu_vm *vm, const char *why)
 {
 	char name[96];
 
+	frontend_event(vm, "frontend-left", why ? why : "error");
 	if (vm->run->o.verbose)
 		fprintf(stderr, "vsockemu vhost-user: front-end gone%s: %s\n",
 		    vm_name(vm, name, sizeof(name)), why ? why : "error");
@@ -391,7 +465,7 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	const struct vhu_opts *o = &vm->run->o;
 	struct host_device_opts ho = { .cid = vm->spec->cid,
 	    .profile = o->profile, .seqpacket = o->seqpacket,
-	    .max_conns = o->max_conns };
+	    .max_conns = o->max_conns, .events = vm->run->events };
 	struct timeval tv = { 1, 0 };
 	const char *why = NULL;
 	int c;
@@ -428,6 +502,7 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 	vm_member_attach(vm->member, vm->dev);
 	vm->conn_fd = c;
 	loop_watch(vm->run->loop, c, VSOCK_EV_READ, on_frontend, vm);
+	frontend_event(vm, "frontend-attached", NULL);
 	if (o->verbose >= 2) {
 		char name[96];
 
@@ -468,6 +543,7 @@ vm_open(struct vhu_run *r, const struct vm_spec *spec, char *err,
 {
 	struct vhu_vm *vm = &r->vm[r->nvm];
 	struct muxer_config mc;
+	char name[96];
 
 	memset(vm, 0, sizeof(*vm));
 	vm->run = r;
@@ -481,6 +557,7 @@ vm_open(struct vhu_run *r, const struct vm_spec *spec, char *err,
 	mc.seqpacket = r->o.seqpacket;
 	mc.log = vse_log;
 	mc.log_ctx = "vhost-user";
+	event_log_hook_muxer(r->events, &mc);
 	if ((vm->listen_fd = listen_on(spec->socket, err, errlen)) < 0 ||
 	    host_side_open(&vm->host, r->loop, &mc, err, errlen) < 0)
 		return -1;
@@ -488,6 +565,8 @@ vm_open(struct vhu_run *r, const struct vm_spec *spec, char *err,
 	if (r->o.verbose)
 		fprintf(stderr, "vsockemu vhost-user: waiting for QEMU on %s; "
 		    "host side on %s\n", spec->socket, spec->uds);
+	snprintf(vm->label, sizeof(vm->label), "vhost-user%s",
+	    vm_name(vm, name, sizeof(name)));
 	return 0;
 }
 
@@ -504,9 +583,73 @@ vm_close(struct vhu_vm *vm)
 	}
 }
 
+/* Opens the event log (--log FILE, -v one-liners), one for every VM. */
+static int
+start_events(struct vhu_run *r, char *err, size_t errlen)
+{
+	/*
+	 * uds names a refused guest connect's host socket (UDS_PORT): with
+	 * several VMs one path would be wrong for the others, so none.
+	 */
+	struct event_log_config c = { .cmd = "vhost-user", .path = r->o.log,
+	    .human = r->o.verbose >= OPT_VERBOSE,
+	    .uds = r->o.nvm == 1 ? r->o.vm[0].uds : NULL, .clock = loop_now };
+
+	return event_log_open(&c, &r->events, err, errlen);
+}
+
+/*
+ * Every VM listens for its front-end and for host clients: ready (a
+ * front-end may connect now; the guest comes with it). The line has one
+ * "socket= cid= uds=" triple per VM, as many as fit, then "...".
+ */
+static void
+say_ready(struct vhu_run *r)
+{
+	char what[3072], triple[600], status[600];
+	size_t len = 0;
+	unsigned i;
+	int n;
+
+	what[0] = '\0';
+	for (i = 0; i < r->nvm; i++) {
+		const struct vm_spec *v = r->vm[i].spec;
+
+		n = snprintf(triple, sizeof(triple), "%ssocket=%s cid=%llu "
+		    "uds=%s", i > 0 ? " " : "", v->socket,
+		    (unsigned long long)v->cid, v->uds);
+		if (n < 0 || (size_t)n >= sizeof(triple) ||
+		    len + (size_t)n + sizeof(" ...") > sizeof(what)) {
+			memcpy(what + len, " ...", sizeof(" ..."));
+			break;
+		}
+		memcpy(what + len, triple, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	if (r->nvm == 1)
+		snprintf(status, sizeof(status), "waiting for QEMU on %s; "
+		    "host side on %s", r->vm[0].spec->socket,
+		    r->vm[0].spec->uds);
+	else
+		snprintf(status, sizeof(status), "waiting for QEMU on %u "
+		    "front-end sockets", r->nvm);
+	ready_signal(&r->o.ready, what, status);
+}
+
+/* Starts each VM's -v liveness line at start (seconds). */
+static void
+start_alive(struct vhu_run *r, double start)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nvm; i++)
+		progress_start_live(&r->vm[i].alive, start,
+		    r->o.verbose >= OPT_VERBOSE, r->o.progress_interval);
+}
+
 /* Runs every VM's device and host side; the earliest deadline. */
 static uint64_t
-run_all(struct vhu_run *r, uint64_t now)
+run_all(struct vhu_run *r, uint64_t now, double start)
 {
 	uint64_t next = UINT64_MAX, d;
 	const char *why = NULL;
@@ -531,6 +674,9 @@ run_all(struct vhu_run *r, uint64_t now)
 		muxer_run(vm->host.mx, now);
 		if ((d = muxer_next_deadline(vm->host.mx)) < next)
 			next = d;
+		progress_say_alive(&vm->alive, vm->label, vm->dev, start, now);
+		if ((d = progress_deadline_ns(&vm->alive)) < next)
+			next = d;
 	}
 	return next;
 }
@@ -541,6 +687,7 @@ cmd_vhost_user(int argc, char **argv)
 	struct vhu_run *r;
 	char err[512];
 	uint64_t next;
+	double start;
 	unsigned i;
 	int rc = 0;
 
@@ -556,23 +703,36 @@ cmd_vhost_user(int argc, char **argv)
 		return 1;
 	}
 	err[0] = '\0';
+	rc = start_events(r, err, sizeof(err));
+	if (rc == 0)
+		rc = ready_prepare(&r->o.ready, err, sizeof(err));
 	for (i = 0; i < r->o.nvm && rc == 0; i++)
 		rc = vm_open(r, &r->o.vm[i], err, sizeof(err));
 	if (rc == 0 && r->o.pcap != NULL)
 		rc = capture_open(&r->cap, "vhost-user", r->o.pcap, err,
 		    sizeof(err));
+	/* parse() allowed --control with one VM only. */
+	if (rc == 0)
+		rc = vhu_control_open(&r->ctl, r->loop, r->o.control,
+		    &r->vm[0].dev, r->vm[0].host.mx, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "vsockemu vhost-user: %s\n", err);
 		rc = 2;
 	} else {
+		say_ready(r);
+		start = (double)loop_now() / 1e9;
+		start_alive(r, start);
 		do {
-			next = run_all(r, loop_now());
+			next = run_all(r, loop_now(), start);
 		} while (!r->closing && loop_wait(r->loop, next));
 	}
+	vhu_control_close(&r->ctl);	/* it reads VM 0's device */
 	for (i = 0; i < r->nvm; i++)
 		vm_close(&r->vm[i]);
 	capture_close(&r->cap);
+	event_log_close(r->events);
 	loop_free(r->loop);
+	ready_finish(&r->o.ready);
 	free(r);
 	return rc;
 }

@@ -10,6 +10,8 @@ const struct vse_command vse_commands[] = {
 	    cmd_run },
 	{ "vhost-user", "the device for a real QEMU guest (vhost-user back-end)",
 	    cmd_vhost_user },
+	{ "ctl", "send one command to a --control socket, print the answer",
+	    cmd_ctl },
 	{ "selftest", "drive the built-in fake guest through the device's queues",
 	    cmd_selftest },
 	{ "dump", "print a vsockmon capture (pcap/pcapng), one packet a line",

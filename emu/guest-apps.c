@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "backend-script.h"
+#include "bridge-gate.h"
+#include "seq-frame.h"
 #include "uds-path.h"
 #include "guest-apps.h"
 #include "sock.h"
@@ -30,6 +32,7 @@ struct gbuf {
 	bool eof;		/* the source side ended */
 	bool shut;		/* the end was passed on */
 	bool dead;		/* the sink refused (EPIPE): data dropped */
+	bool eor;		/* SEQPACKET: the message held ends a record */
 };
 
 /* One guest connection and what it does. */
@@ -46,6 +49,7 @@ struct gapp {
 	bool closed;
 	bool announce;			/* run --guest connect: OK/ERR line owed */
 	bool local_shut_rd;		/* the peer's SHUTDOWN(RCV) passed on */
+	bool framed;			/* hfd's messages carry seq-frame.h's byte */
 	struct gapp *next;
 };
 
@@ -53,6 +57,9 @@ struct glisten {
 	int gfd;			/* -1: a free slot (run --guest listener gone) */
 	struct gapp_listen_spec spec;
 	char *owned_path;		/* run --guest: spec.path, ours to free */
+	struct bridge_gate *gate;	/* unix: connects before accepting */
+	bool framed;			/* run --guest: bridges opted in to EOR */
+	bool tell_peer;			/* run --guest: a PEER line first */
 };
 
 struct gconnect {
@@ -70,6 +77,7 @@ struct gapps {
 	unsigned ncs;
 	struct gapp *apps;
 	bool local_events;		/* a local fd became ready */
+	struct bridge_log log;		/* the gates say refusals here */
 };
 
 int
@@ -116,28 +124,6 @@ unix_type(uint16_t type)
 	    SOCK_STREAM;
 }
 
-/* Non-blocking AF_UNIX socket connected (or connecting) to path. */
-static int
-unix_connect(const char *path, uint16_t type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, unix_type(type) | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
-	    errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Adds an application for guest socket gfd. */
 static struct gapp *
 add_app(struct gapps *g, int gfd, enum gapp_service service, int hfd)
@@ -179,6 +165,23 @@ update_watch(struct gapps *g, struct gapp *a)
 	}
 }
 
+/*
+ * A unix: listener connects to its service when a REQUEST comes and
+ * accepts only if that worked: a missing or busy service makes the guest
+ * refuse, as a guest whose application does not listen (issue 18).
+ */
+static int
+gate_listener(struct gapps *g, struct glisten *l)
+{
+	if (l->spec.service != GAPP_UNIX)
+		return 0;
+	l->gate = bridge_gate_new(l->spec.path, unix_type(l->spec.type),
+	    l->spec.port, &g->log);
+	if (l->gate == NULL)
+		return -ENOMEM;
+	return fg_sock_set_gate(g->vs, l->gfd, bridge_gate_ask, l->gate);
+}
+
 int
 gapps_new(struct fg_vsock *vs, struct loop *loop,
     const struct gapp_listen_spec *ls, unsigned nls,
@@ -215,7 +218,10 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 			goto fail;
 		}
 		g->ls[g->nls].gfd = fd;
-		g->nls++;
+		if (gate_listener(g, &g->ls[g->nls++]) < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	for (i = 0; i < ncs; i++) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -271,13 +277,15 @@ gbuf_took(struct gbuf *b, ssize_t n)
 static bool
 fill_from_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 {
+	int flags = 0;
 	ssize_t n;
 
 	if (b->eof || b->dead || b->len > 0)
 		return false;
-	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), NULL);
+	n = fg_sock_recv(g->vs, a->gfd, b->data, sizeof(b->data), &flags);
 	if (n == -EAGAIN)
 		return false;
+	b->eor = (flags & MSG_EOR) != 0;
 	return gbuf_took(b, n);
 }
 
@@ -302,7 +310,8 @@ drain_to_guest(struct gapps *g, struct gapp *a, struct gbuf *b)
 	ssize_t n;
 
 	while (b->len > 0) {
-		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len, 0);
+		n = fg_sock_send(g->vs, a->gfd, b->data + b->off, b->len,
+		    b->eor ? MSG_EOR : 0);
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
@@ -328,6 +337,27 @@ close_guest(struct gapps *g, struct gapp *a, uint64_t now)
 	return true;
 }
 
+/* One message of a framed local socket, its EOR into b (seq-frame.h). */
+static ssize_t
+recv_framed(struct gapp *a, struct gbuf *b)
+{
+	struct iovec iov = { b->data, sizeof(b->data) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return seq_frame_recvmsg(a->hfd, &m, MSG_DONTWAIT, &b->eor, recvmsg);
+}
+
+/* Sends b's message to a framed local socket, with its EOR. */
+static ssize_t
+send_framed(struct gapp *a, struct gbuf *b)
+{
+	struct iovec iov = { b->data + b->off, b->len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return seq_frame_sendmsg(a->hfd, &m, MSG_DONTWAIT | MSG_NOSIGNAL,
+	    b->eor, sendmsg);
+}
+
 /* Fills b from the local socket. */
 static bool
 fill_from_local(struct gapp *a, struct gbuf *b)
@@ -336,7 +366,8 @@ fill_from_local(struct gapp *a, struct gbuf *b)
 
 	if (b->eof || b->dead || b->len > 0)
 		return false;
-	n = recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
+	n = a->framed ? recv_framed(a, b) :
+	    recv(a->hfd, b->data, sizeof(b->data), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == ENOTCONN))
 		return false;
 	return gbuf_took(b, n);
@@ -350,8 +381,8 @@ drain_to_local(struct gapp *a, struct gbuf *b)
 	ssize_t n;
 
 	while (b->len > 0) {
-		n = send(a->hfd, b->data + b->off, b->len,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = a->framed ? send_framed(a, b) : send(a->hfd,
+		    b->data + b->off, b->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN && errno != ENOTCONN) {
 				b->len = 0;	/* reader gone: drop */
@@ -563,6 +594,36 @@ step(struct gapps *g, struct gapp *a, uint64_t now)
 	return false;
 }
 
+/* The service socket the gate made for accepted guest socket gfd, or -1. */
+static int
+take_service_socket(struct gapps *g, struct glisten *l, int gfd)
+{
+	struct fg_sock_info info;
+
+	if (l->gate == NULL || fg_sock_info(g->vs, gfd, &info) < 0)
+		return -1;
+	return bridge_gate_take(l->gate, info.peer_cid, info.peer_port);
+}
+
+/*
+ * run --guest: tells the program's accept() who connected, as the first
+ * line on the bridge's local socket (Linux: the accepted socket's
+ * remote_addr, which the Firecracker convention never carries).
+ */
+static void
+tell_peer(struct gapps *g, int gfd, int hfd)
+{
+	struct fg_sock_info info;
+	char line[48];
+	int n;
+
+	if (fg_sock_info(g->vs, gfd, &info) < 0)
+		return;
+	n = snprintf(line, sizeof(line), "PEER %llu %u\n",
+	    (unsigned long long)info.peer_cid, info.peer_port);
+	(void)!send(hfd, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 /* Accepts guest connections on every listener. */
 static bool
 accept_guest(struct gapps *g, uint64_t now)
@@ -582,15 +643,22 @@ accept_guest(struct gapps *g, uint64_t now)
 			moved = true;
 			hfd = -1;
 			if (s->service == GAPP_UNIX &&
-			    (hfd = unix_connect(s->path, s->type)) < 0) {
+			    (hfd = take_service_socket(g, &g->ls[i], fd)) < 0) {
 				/* Nobody to bridge to: close the guest side. */
 				fg_sock_close(g->vs, fd, now);
 				continue;
 			}
+			if (g->ls[i].tell_peer)
+				tell_peer(g, fd, hfd);
 			a = add_app(g, fd, s->service, hfd);
-			if (a != NULL)
+			if (a != NULL) {
 				a->left = s->bytes;
+				a->framed = g->ls[i].framed;
+			}
 		}
+		/* The queue is empty: what the gate still holds is stale. */
+		if (g->ls[i].gate != NULL)
+			bridge_gate_flush(g->ls[i].gate);
 	}
 	return moved;
 }
@@ -664,6 +732,14 @@ gapps_run(struct gapps *g, uint64_t now)
 	return moved;
 }
 
+void
+gapps_set_log(struct gapps *g, void (*log)(void *ctx, const char *msg),
+    void *ctx)
+{
+	g->log.fn = log;
+	g->log.ctx = ctx;
+}
+
 unsigned
 gapps_count(const struct gapps *g)
 {
@@ -696,8 +772,10 @@ gapps_free(struct gapps *g, uint64_t now)
 		close(g->cs[i].lfd);
 		unlink(g->cs[i].path);
 	}
-	for (i = 0; i < g->nls; i++)
+	for (i = 0; i < g->nls; i++) {
 		free(g->ls[i].owned_path);
+		bridge_gate_free(g->ls[i].gate);
+	}
 	(void)now;
 	free(g->ls);
 	free(g->cs);
@@ -727,16 +805,35 @@ listen_slot(struct gapps *g)
 	return l;
 }
 
+/*
+ * A guest socket of type for a run --guest program, with its buffer size
+ * (Linux: SO_VM_SOCKETS_BUFFER_SIZE -> virtio_transport_notify_buffer_size
+ * sets the buf_alloc it advertises); fd or -errno.
+ */
+static int
+open_program_sock(struct gapps *g, uint16_t type,
+    const struct gapp_sock_opts *o)
+{
+	int fd = fg_sock_open(g->vs, type), e;
+
+	if (fd >= 0 && o != NULL && o->buf_alloc != 0 &&
+	    (e = fg_sock_set_buf_alloc(g->vs, fd, o->buf_alloc)) < 0) {
+		fg_sock_close(g->vs, fd, 0);
+		return e;
+	}
+	return fd;
+}
+
 int
 gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
-    const char *path)
+    const char *path, const struct gapp_sock_opts *o)
 {
 	struct glisten *l = listen_slot(g);
 	int fd, e;
 
 	if (l == NULL || (l->owned_path = strdup(path)) == NULL)
 		return -ENOMEM;
-	fd = fg_sock_open(g->vs, type);
+	fd = open_program_sock(g, type, o);
 	if (fd < 0) {
 		free(l->owned_path);
 		l->owned_path = NULL;
@@ -755,7 +852,26 @@ gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
 	l->spec.service = GAPP_UNIX;
 	l->spec.path = l->owned_path;
 	l->gfd = fd;
+	if ((e = gate_listener(g, l)) < 0) {
+		gapps_unlisten(g, (int)(l - g->ls), 0);
+		return e;
+	}
+	l->framed = o != NULL && o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
+	l->tell_peer = o != NULL && o->tell_peer;
 	return (int)(l - g->ls);
+}
+
+int
+gapps_port_check(struct gapps *g, uint32_t port, uint64_t now)
+{
+	int fd = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM), e;
+
+	if (fd < 0)
+		return fd;
+	e = fg_sock_bind(g->vs, fd, port);
+	fg_sock_close(g->vs, fd, now);
+	return e;
 }
 
 void
@@ -771,14 +887,16 @@ gapps_unlisten(struct gapps *g, int handle, uint64_t now)
 	l->gfd = -1;
 	free(l->owned_path);
 	l->owned_path = NULL;
+	bridge_gate_free(l->gate);
+	l->gate = NULL;
 }
 
 int
 gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
-    uint16_t type, uint64_t now)
+    uint16_t type, const struct gapp_sock_opts *o, uint64_t now)
 {
 	struct gapp *a;
-	int gfd = fg_sock_open(g->vs, type), e;
+	int gfd = open_program_sock(g, type, o), e;
 
 	if (gfd < 0)
 		return gfd;
@@ -793,5 +911,7 @@ gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
 		return -ENOMEM;
 	}
 	a->announce = true;
+	a->framed = o != NULL && o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	return 0;
 }

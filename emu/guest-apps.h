@@ -54,16 +54,39 @@ bool gapps_run(struct gapps *g, uint64_t now);
 /* Applications running (one per guest connection a service holds). */
 unsigned gapps_count(const struct gapps *g);
 
+/*
+ * Where the services say what the operator should know (a unix: service
+ * that takes no connections, once per service and reason); NULL: nowhere.
+ */
+void gapps_set_log(struct gapps *g, void (*log)(void *ctx, const char *msg),
+    void *ctx);
+
 /* Closes every socket and removes the local listener files. */
 void gapps_free(struct gapps *g, uint64_t now);
 
+/* How a run --guest program's socket is set up (NULL: all defaults). */
+struct gapp_sock_opts {
+	bool framed;		/* SEQPACKET: seq-frame.h's EOR byte locally */
+	uint32_t buf_alloc;	/* SO_VM_SOCKETS_BUFFER_SIZE; 0: default */
+	bool tell_peer;		/* listener: "PEER <cid> <port>\n" first */
+};
+
 /*
  * run --guest: the guest listens on port (of type) and bridges each
- * connection it accepts to the AF_UNIX listener path, as unix:PATH does.
+ * connection it accepts to the AF_UNIX listener path, as unix:PATH does;
+ * o's buffer size is the listener's (its connections inherit it, as
+ * Linux's children do), o->framed puts the EOR byte on each message.
  * Returns a handle for gapps_unlisten, or -errno (-EADDRINUSE...).
  */
 int gapps_listen_unix(struct gapps *g, uint32_t port, uint16_t type,
-    const char *path);
+    const char *path, const struct gapp_sock_opts *o);
+
+/*
+ * run --guest's bind: 0 if a guest socket could bind port now, else
+ * -errno (-EADDRINUSE: Linux's __vsock_bind_connectible() finds it taken
+ * by a listener or a connection of either type). Nothing is held.
+ */
+int gapps_port_check(struct gapps *g, uint32_t port, uint64_t now);
 
 /* Stops a gapps_listen_unix listener (Linux: close of a listening socket). */
 void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
@@ -71,10 +94,12 @@ void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
 /*
  * run --guest: a guest connection to cid:port bridged to the local socket
  * hfd (taken over), which first gets "OK <guest local port>\n" once the
- * connection is established or "ERR <errno>\n" when it fails.
+ * connection is established or "ERR <errno>\n" when it fails; the guest
+ * socket advertises o's buffer size, o->framed puts the EOR byte on each
+ * later message.
  */
 int gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
-    uint16_t type, uint64_t now);
+    uint16_t type, const struct gapp_sock_opts *o, uint64_t now);
 
 /* Parses "echo", "discard", "source:BYTES", "unix:PATH". */
 int gapp_parse_service(const char *s, struct gapp_listen_spec *spec);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "guest-endpoint.h"
+#include "seq-frame.h"
 #include "uds-path.h"
 #include "vsock.h"
 
@@ -17,6 +18,12 @@
 #define GEP_MAX_CLIENTS	1024
 /* Longest request line (a LISTEN carries an AF_UNIX path). */
 #define GEP_LINE	256
+/*
+ * Largest buffer a program may ask its guest socket to advertise: what
+ * the guest may then queue for a program that does not read is bounded
+ * by it, so a local client cannot make serve hold gigabytes.
+ */
+#define GEP_BUF_MAX	(64u * 1024 * 1024)
 
 /* A client: before its line, or a LISTEN's control link after it. */
 struct gep_client {
@@ -92,55 +99,118 @@ parse_num(const char *s, unsigned long long limit, unsigned long long *v)
 	return 0;
 }
 
-/* "CONNECT <cid> <port>": the bridge takes the client's fd. */
+/*
+ * One option word of a request: "eor" (SEQPACKET only: seq-frame.h's EOR
+ * byte) or "buf=N" (SO_VM_SOCKETS_BUFFER_SIZE, N from 1 below 2^32,
+ * clamped to GEP_BUF_MAX), each once. -1 for anything else.
+ */
+static int
+parse_opt(const char *w, uint16_t type, struct gapp_sock_opts *o)
+{
+	unsigned long long v;
+
+	if (strcmp(w, SEQ_FRAME_OPTIN) == 0 && !o->framed &&
+	    type == VIRTIO_VSOCK_TYPE_SEQPACKET) {
+		o->framed = true;
+		return 0;
+	}
+	if (strncmp(w, "buf=", 4) == 0 && o->buf_alloc == 0 &&
+	    parse_num(w + 4, UINT32_MAX, &v) == 0 && v > 0) {
+		o->buf_alloc = v > GEP_BUF_MAX ? GEP_BUF_MAX : (uint32_t)v;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * "CONNECT <cid> <port> [eor] [buf=N]": the bridge takes the client's
+ * fd, its guest socket set up by the options (parse_opt).
+ */
 static void
 do_connect(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 {
-	char *cid = strtok(args, " "), *port = strtok(NULL, " ");
+	char *cid = strtok(args, " "), *port = strtok(NULL, " "), *w;
+	struct gapp_sock_opts o = { 0 };
 	unsigned long long vc, vp;
 	uint16_t type = c->type;
 	int fd = c->fd, r;
+	bool bad = cid == NULL || port == NULL;
 
-	if (cid == NULL || port == NULL || strtok(NULL, " ") != NULL ||
-	    parse_num(cid, UINT32_MAX, &vc) < 0 ||
+	while (!bad && (w = strtok(NULL, " ")) != NULL)
+		bad = parse_opt(w, type, &o) < 0;
+	if (bad || parse_num(cid, UINT32_MAX, &vc) < 0 ||
 	    parse_num(port, UINT32_MAX, &vp) < 0) {
 		drop_client(e, c, now, true);
 		return;
 	}
 	drop_client(e, c, now, false);
-	r = gapps_connect_fd(e->apps, fd, vc, (uint32_t)vp, type, now);
+	r = gapps_connect_fd(e->apps, fd, vc, (uint32_t)vp, type, &o, now);
 	if (r < 0) {
 		reply(fd, -r);
 		close(fd);
 	}
 }
 
-/* "LISTEN <port> stream|seqpacket <path>": the client stays as its link. */
+/*
+ * "LISTEN <port> stream|seqpacket|seqpacket-eor [buf=N] [peer] <path>":
+ * the client stays as its link; seqpacket-eor bridges opt in to
+ * seq-frame.h's EOR byte, buf=N is the listener's buffer size
+ * (parse_opt), which its connections inherit; with peer each bridged
+ * connection starts with "PEER <cid> <port>\n" for the program's accept.
+ */
 static void
 do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 {
 	char *port = strtok(args, " "), *type = strtok(NULL, " ");
 	char *path = strtok(NULL, "");
+	struct gapp_sock_opts o = { 0 };
 	unsigned long long vp;
 	uint16_t t;
 	int h;
 
+	while (path != NULL && (strncmp(path, "buf=", 4) == 0 ||
+	    strncmp(path, "peer ", 5) == 0)) {
+		char *opt = strtok(path, " ");
+
+		path = strtok(NULL, "");
+		if (strcmp(opt, "peer") == 0 && !o.tell_peer)
+			o.tell_peer = true;
+		else if (strcmp(opt, "peer") == 0 ||
+		    parse_opt(opt, VIRTIO_VSOCK_TYPE_STREAM, &o) < 0)
+			path = NULL;	/* refused below */
+	}
 	if (port == NULL || type == NULL || path == NULL ||
 	    parse_num(port, UINT32_MAX - 1, &vp) < 0 ||
-	    (strcmp(type, "stream") != 0 && strcmp(type, "seqpacket") != 0) ||
+	    (strcmp(type, "stream") != 0 && strcmp(type, "seqpacket") != 0 &&
+	    strcmp(type, "seqpacket-" SEQ_FRAME_OPTIN) != 0) ||
 	    strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		drop_client(e, c, now, true);
 		return;
 	}
 	t = type[0] == 's' && type[1] == 'e' ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM;
-	h = gapps_listen_unix(e->apps, (uint32_t)vp, t, path);
+	o.framed = strchr(type, '-') != NULL;
+	h = gapps_listen_unix(e->apps, (uint32_t)vp, t, path, &o);
 	reply(c->fd, h < 0 ? -h : 0);
 	if (h < 0) {
 		drop_client(e, c, now, true);
 		return;
 	}
 	c->listen_handle = h;
+}
+
+/* "BIND <port>": is the port free in the guest now? "OK" or "ERR 98". */
+static void
+do_bind(struct gep *e, struct gep_client *c, char *args, uint64_t now)
+{
+	unsigned long long vp;
+	int r;
+
+	if (parse_num(args, UINT32_MAX - 1, &vp) == 0) {
+		r = gapps_port_check(e->apps, (uint32_t)vp, now);
+		reply(c->fd, r < 0 ? -r : 0);
+	}
+	drop_client(e, c, now, true);
 }
 
 /* A complete request line from c. */
@@ -153,6 +223,9 @@ handle_line(struct gep *e, struct gep_client *c, uint64_t now)
 	else if (strncmp(c->line, "LISTEN ", 7) == 0 &&
 	    c->type == VIRTIO_VSOCK_TYPE_STREAM)
 		do_listen(e, c, c->line + 7, now);
+	else if (strncmp(c->line, "BIND ", 5) == 0 &&
+	    c->type == VIRTIO_VSOCK_TYPE_STREAM)
+		do_bind(e, c, c->line + 5, now);
 	else
 		drop_client(e, c, now, true);
 }

@@ -43,6 +43,10 @@ host_device_new(struct host_side *h, const struct host_device_opts *o,
 	dc.profile = o->profile;
 	dc.seqpacket = o->seqpacket;
 	dc.max_conns = o->max_conns;
+	if (event_log_active(o->events)) {
+		dc.on_event = event_log_device;
+		dc.event_ctx = o->events;
+	}
 	if ((e = vsock_device_new(&dc, &muxer_backend_ops, h->mx, out,
 	    why)) < 0)
 		return e;

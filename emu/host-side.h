@@ -8,6 +8,7 @@
 
 #include "backend-muxer.h"
 #include "capture.h"
+#include "event-log.h"
 #include "device.h"
 #include "loop.h"
 
@@ -23,6 +24,7 @@ struct host_device_opts {
 	enum vsock_profile profile;
 	bool seqpacket;			/* offer VIRTIO_VSOCK_F_SEQPACKET */
 	uint32_t max_conns;
+	struct event_log *events;	/* --log / -v; NULL: none */
 };
 
 /*

@@ -6,6 +6,18 @@
 #include "queues.h"
 #include "sim-guest.h"
 
+/*
+ * The simulated guest reads the device's config space (ctx is the device),
+ * as Linux's driver does on TRANSPORT_RESET (virtio_vsock_event_handle ->
+ * virtio_vsock_update_guest_cid): how it learns a new CID after
+ * `serve --control reset cid=N`.
+ */
+static void
+read_config(void *ctx, uint8_t cfg[8])
+{
+	vsock_device_get_config(ctx, cfg);
+}
+
 int
 sim_guest_new(struct vsock_device *dev, uint64_t cid, unsigned max_socks,
     fg_vsock_kick_fn kick, void *ctx, struct fg_mem *mem,
@@ -24,6 +36,8 @@ sim_guest_new(struct vsock_device *dev, uint64_t cid, unsigned max_socks,
 	gc.max_socks = max_socks;
 	gc.kick = kick;
 	gc.kick_ctx = ctx;
+	gc.read_config = read_config;
+	gc.config_ctx = dev;
 	if (vsock_device_set_features(dev, gc.features) < 0 ||
 	    fg_vsock_new(mem, &gc, vs) < 0) {
 		snprintf(err, errlen, "cannot set up the guest driver");

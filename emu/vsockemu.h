@@ -18,6 +18,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_fuzz(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 /* A library's log hook: "vsockemu CMD: msg" on stderr (ctx: CMD). */
 void vse_log(void *ctx, const char *msg);

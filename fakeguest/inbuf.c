@@ -66,21 +66,72 @@ fg_inbuf_fill(struct fg_inbuf *ib)
 	return n;
 }
 
+/*
+ * Takes the next used buffer back into the pool: its index in *i and its
+ * used length in *len. 0 when nothing is used.
+ */
+static int
+take_used(struct fg_inbuf *ib, uint32_t *i, uint32_t *len)
+{
+	void *tok;
+
+	/* fg_ring_get_used checks the id and that ulen <= our buffer. */
+	tok = fg_ring_get_used(ib->ring, len);
+	if (tok == NULL)
+		return 0;
+	*i = (uint32_t)((uintptr_t)tok - 1);
+	ib->free[ib->nfree++] = *i;
+	ib->posted--;
+	return 1;
+}
+
 /* Reaps one used buffer into dst and recycles it. */
 int
 fg_inbuf_reap(struct fg_inbuf *ib, void *dst, uint32_t cap, uint32_t *len)
 {
-	void *tok;
-	uint32_t ulen, i;
+	uint32_t i;
 
-	/* fg_ring_get_used checks the id and that ulen <= our buffer. */
-	tok = fg_ring_get_used(ib->ring, &ulen);
+	if (!take_used(ib, &i, len))
+		return 0;
+	fg_mem_read(ib->ring->mem, ib->gpa[i], dst, *len < cap ? *len : cap);
+	return 1;
+}
+
+/* Reaps one used buffer in place; the caller recycles or loans it. */
+int
+fg_inbuf_reap_slot(struct fg_inbuf *ib, uint32_t *slot, const uint8_t **data,
+    uint32_t *len)
+{
+	void *tok = fg_ring_get_used(ib->ring, len);
+
 	if (tok == NULL)
 		return 0;
-	i = (uint32_t)((uintptr_t)tok - 1);
-	fg_mem_read(ib->ring->mem, ib->gpa[i], dst, ulen < cap ? ulen : cap);
-	ib->free[ib->nfree++] = i;
+	*slot = (uint32_t)((uintptr_t)tok - 1);
 	ib->posted--;
-	*len = ulen;
+	/* fg_mem_alloc gave each buffer from one region: one pointer. */
+	*data = fg_mem_ptr(ib->ring->mem, ib->gpa[*slot], *len);
 	return 1;
+}
+
+/* Back to the free stack, for the next fill. */
+void
+fg_inbuf_recycle(struct fg_inbuf *ib, uint32_t slot, bool was_loaned)
+{
+	if (was_loaned)
+		ib->loaned--;
+	ib->free[ib->nfree++] = slot;
+}
+
+/* Half the pool at most stays with readers. */
+bool
+fg_inbuf_may_loan(const struct fg_inbuf *ib)
+{
+	return ib->loaned < ib->count / 2;
+}
+
+/* Counts a reaped buffer as kept by a reader. */
+void
+fg_inbuf_loan(struct fg_inbuf *ib)
+{
+	ib->loaned++;
 }

@@ -17,6 +17,7 @@ fakeguest_libfakeguest_la_SOURCES = \
 	fakeguest/vsock.c fakeguest/vsock.h fakeguest/vsock-int.h \
 	fakeguest/sock.c fakeguest/sock.h \
 	fakeguest/sock-proto.c \
+	fakeguest/faults.c fakeguest/faults.h \
 	fakeguest/guest.c fakeguest/guest.h
 fakeguest_libfakeguest_la_CPPFLAGS = $(GUEST_CPPFLAGS) $(LAYER_CPPFLAGS) \
 	-include $(top_srcdir)/fakeguest/guest-api.h

@@ -108,22 +108,45 @@ fg_mem_destroy(struct fg_mem *m)
 	memset(m, 0, sizeof(*m));
 }
 
-uint64_t
-fg_mem_alloc_in(struct fg_mem *m, unsigned ri, uint64_t size, uint64_t align)
+/* Takes size bytes from region ri's unused end; the offset, or UINT64_MAX. */
+static uint64_t
+bump(struct fg_mem *m, unsigned ri, uint64_t size, uint64_t align)
 {
 	struct fg_mem_region *r;
 	uint64_t off;
 
 	if (ri >= m->nregions || align == 0 || (align & (align - 1)) != 0)
-		return FG_GPA_NONE;
+		return UINT64_MAX;
 	r = &m->region[ri];
 	/* Align the guest address, not the offset: regions may start anywhere. */
 	off = round_up(r->gpa + r->brk, align) - r->gpa;
 	if (off > r->size || size > r->size - off)
-		return FG_GPA_NONE;
+		return UINT64_MAX;
 	r->brk = off + size;
-	memset(r->hva + off, 0, size);
-	return r->gpa + off;
+	return off;
+}
+
+uint64_t
+fg_mem_alloc_in(struct fg_mem *m, unsigned ri, uint64_t size, uint64_t align)
+{
+	uint64_t off = bump(m, ri, size, align);
+
+	if (off == UINT64_MAX)
+		return FG_GPA_NONE;
+	memset(m->region[ri].hva + off, 0, size);
+	return m->region[ri].gpa + off;
+}
+
+uint64_t
+fg_mem_alloc_untouched(struct fg_mem *m, uint64_t size, uint64_t align)
+{
+	uint64_t off;
+	unsigned i;
+
+	for (i = 0; i < m->nregions; i++)
+		if ((off = bump(m, i, size, align)) != UINT64_MAX)
+			return m->region[i].gpa + off;
+	return FG_GPA_NONE;
 }
 
 uint64_t

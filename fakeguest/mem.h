@@ -65,6 +65,15 @@ uint64_t fg_mem_alloc_in(struct fg_mem *m, unsigned ri, uint64_t size,
     uint64_t align);
 
 /*
+ * Like fg_mem_alloc, without writing the bytes, so their pages cost nothing
+ * until used: a fresh mapping is zero and no byte is handed out twice, so
+ * they are zero unless the driver wrote where it had not allocated. For
+ * large buffer pools (the raw guest's RX and TX buffers).
+ */
+uint64_t fg_mem_alloc_untouched(struct fg_mem *m, uint64_t size,
+    uint64_t align);
+
+/*
  * The driver's own view of its memory: a pointer to [gpa, gpa + len), which
  * must lie in one region. The driver trusts itself: misuse aborts.
  */

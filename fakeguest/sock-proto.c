@@ -139,12 +139,20 @@ recv_listen(struct fg_vsock *vs, struct fg_sock *l, const struct vsock_hdr *h)
 
 	/* Linux's sk_acceptq_is_full is "more than backlog", not "as many". */
 	if (h->op != VIRTIO_VSOCK_OP_REQUEST ||
+	    fg_fault_refuses(vs, h->dst_port) ||
 	    (int64_t)l->accept_queued > l->backlog ||
 	    (fd = fg_sock_alloc(vs, l->type)) < 0) {
 		fg_vsock_reset_no_sock(vs, h);
 		return;
 	}
 	c = &vs->sock[fd];
+	/* Asked last, so a gate that said yes is always answered RESPONSE. */
+	if (l->gate != NULL && !l->gate(l->gate_ctx, h->src_cid,
+	    h->src_port)) {
+		fg_sock_free(vs, c);
+		fg_vsock_reset_no_sock(vs, h);
+		return;
+	}
 	c->state = FG_SS_CONNECTED;
 	c->listed = true;
 	c->local_port = h->dst_port;
@@ -156,7 +164,8 @@ recv_listen(struct fg_vsock *vs, struct fg_sock *l, const struct vsock_hdr *h)
 	c->parent = (int)(l - vs->sock);
 	c->accept_seq = vs->accept_seq++;
 	l->accept_queued++;
-	fg_sock_send_ctl(vs, c, VIRTIO_VSOCK_OP_RESPONSE, 0);
+	if (!fg_fault_hold(vs, c))
+		fg_sock_send_ctl(vs, c, VIRTIO_VSOCK_OP_RESPONSE, 0);
 }
 
 /* Linux virtio_transport_recv_connecting. */
@@ -200,14 +209,13 @@ recv_enqueue(struct fg_vsock *vs, struct fg_sock *s, const struct vsock_hdr *h,
 	 * credit it advertised and keeps the connection: no RST.
 	 */
 	if (fg_credit_overrun(s->buf_alloc, s->buf_used, h->len) ||
-	    (p = malloc(sizeof(*p) + h->len)) == NULL) {
+	    (p = fg_rxpkt_new(vs, h->len, payload)) == NULL) {
 		vs->stats.rx_overrun++;
 		return;
 	}
 	p->len = h->len;
 	p->off = 0;
 	p->flags = seq ? h->flags : 0;
-	memcpy(p->data, payload, h->len);
 	TAILQ_INSERT_TAIL(&s->rxq, p, entry);
 	s->rx_bytes += h->len;
 	s->buf_used += h->len;
@@ -315,7 +323,9 @@ fg_sock_run_timers(struct fg_vsock *vs, uint64_t now)
 		s = &vs->sock[i];
 		if (!s->used || s->deadline > now)
 			continue;
-		if (s->state == FG_SS_CONNECTING) {
+		if (s->held) {
+			fg_fault_release_held(vs, s);
+		} else if (s->state == FG_SS_CONNECTING) {
 			connect_fail(s, ETIMEDOUT);
 		} else if (s->released) {
 			if (!s->done)

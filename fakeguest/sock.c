@@ -57,11 +57,57 @@ fg_sock_free(struct fg_vsock *vs, struct fg_sock *s)
 
 	while ((p = TAILQ_FIRST(&s->rxq)) != NULL) {
 		TAILQ_REMOVE(&s->rxq, p, entry);
-		free(p);
+		fg_rxpkt_free(vs, p);
 	}
 	if (s->parent >= 0)
 		vs->sock[s->parent].accept_queued--;
 	memset(s, 0, sizeof(*s));
+}
+
+/*
+ * A receive packet holding the len payload bytes at payload (the RX buffer
+ * being handled): the buffer itself kept on loan while the loan cap allows
+ * (no copy, as Linux queues the skb), else a copy, in a block from the
+ * pool when it is near full.
+ */
+struct fg_rxpkt *
+fg_rxpkt_new(struct fg_vsock *vs, uint32_t len, const uint8_t *payload)
+{
+	size_t size = sizeof(struct fg_rxpkt) + len;
+	struct fg_rxpkt *p;
+
+	if (vs->rx_slot >= 0 && len > 0 && fg_inbuf_may_loan(&vs->rx)) {
+		if ((p = malloc(sizeof(*p))) == NULL)
+			return NULL;
+		p->slot = vs->rx_slot;
+		p->data = payload;
+		fg_inbuf_loan(&vs->rx);
+		vs->rx_slot = -1;	/* rx_poll must not recycle it now */
+		vs->stats.rx_loaned++;
+		return p;
+	}
+	vs->stats.rx_copied++;
+	p = blockpool_fits(&vs->rxpool, size) ? blockpool_get(&vs->rxpool) :
+	    malloc(size);
+	if (p == NULL)
+		return NULL;
+	p->slot = -1;
+	p->data = p->own;
+	memcpy(p->own, payload, len);
+	return p;
+}
+
+/* Gives p back where fg_rxpkt_new took it from (a loaned RX buffer too). */
+void
+fg_rxpkt_free(struct fg_vsock *vs, struct fg_rxpkt *p)
+{
+	if (p->slot >= 0) {
+		fg_inbuf_recycle(&vs->rx, (uint32_t)p->slot, true);
+		free(p);
+	} else if (blockpool_fits(&vs->rxpool, sizeof(*p) + p->len))
+		blockpool_put(&vs->rxpool, p);
+	else
+		free(p);
 }
 
 /* Is port held by a bound socket (Linux's bound table)? */
@@ -141,6 +187,18 @@ fg_sock_listen(struct fg_vsock *vs, int fd, int backlog)
 	return 0;
 }
 
+int
+fg_sock_set_gate(struct fg_vsock *vs, int fd, fg_sock_gate_fn fn, void *ctx)
+{
+	struct fg_sock *s = fg_sock_get(vs, fd);
+
+	if (s == NULL)
+		return -EBADF;
+	s->gate = fn;
+	s->gate_ctx = ctx;
+	return 0;
+}
+
 /* Hands out the oldest child of the listener's accept queue. */
 int
 fg_sock_accept(struct fg_vsock *vs, int fd)
@@ -154,7 +212,7 @@ fg_sock_accept(struct fg_vsock *vs, int fd)
 		return -EINVAL;
 	for (i = 0; i < vs->nsock; i++) {
 		c = &vs->sock[i];
-		if (c->used && c->parent == fd &&
+		if (c->used && c->parent == fd && !c->held &&
 		    (best == NULL || c->accept_seq < best->accept_seq))
 			best = c;
 	}
@@ -269,16 +327,16 @@ fg_sock_send(struct fg_vsock *vs, int fd, const void *buf, size_t len,
 	return stream_send(vs, s, buf, len);
 }
 
-/* Unlinks and frees the head packet, crediting its bytes (Linux >= 6.12). */
+/* Unlinks and releases the head packet, crediting its bytes (Linux >= 6.12). */
 static void
-consume_head(struct fg_sock *s)
+consume_head(struct fg_vsock *vs, struct fg_sock *s)
 {
 	struct fg_rxpkt *p = TAILQ_FIRST(&s->rxq);
 
 	TAILQ_REMOVE(&s->rxq, p, entry);
 	s->buf_used -= p->len;
 	s->fwd_cnt += p->len;
-	free(p);
+	fg_rxpkt_free(vs, p);
 }
 
 /*
@@ -304,7 +362,7 @@ stream_recv(struct fg_vsock *vs, struct fg_sock *s, uint8_t *buf, size_t len)
 		s->rx_bytes -= (uint32_t)n;
 		copied += n;
 		if (p->off == p->len)
-			consume_head(s);
+			consume_head(vs, s);
 	}
 	if (fg_credit_update_needed(s->buf_alloc, s->fwd_cnt, s->last_fwd_cnt,
 	    s->rx_bytes, s->rcvlowat))
@@ -336,7 +394,7 @@ seq_recv(struct fg_vsock *vs, struct fg_sock *s, uint8_t *buf, size_t len,
 		total += p->len;
 		f = p->flags;
 		s->rx_bytes -= p->len;
-		consume_head(s);
+		consume_head(vs, s);
 	}
 	s->msg_count--;
 	*flags = ((f & VIRTIO_VSOCK_SEQ_EOR) ? MSG_EOR : 0) |

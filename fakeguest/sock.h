@@ -2,6 +2,7 @@
 #ifndef FG_SOCK_H
 #define FG_SOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -60,6 +61,20 @@ int fg_sock_bind(struct fg_vsock *vs, int fd, uint32_t port);
  * as full only once it holds more than backlog connections.
  */
 int fg_sock_listen(struct fg_vsock *vs, int fd, int backlog);
+
+/*
+ * A listener's gate: asked at each REQUEST that would be queued whether
+ * the application can take it; false refuses it as if nothing listened
+ * (RST: Linux's virtio_transport_reset_no_sock for a port without a
+ * listener). It lets a program that stands for a guest application
+ * elsewhere (serve's unix: bridges) refuse when that application does.
+ */
+typedef bool (*fg_sock_gate_fn)(void *ctx, uint64_t peer_cid,
+    uint32_t peer_port);
+
+/* Sets (or, fn NULL, removes) the gate of listener fd. */
+int fg_sock_set_gate(struct fg_vsock *vs, int fd, fg_sock_gate_fn fn,
+    void *ctx);
 
 /* accept(): a new handle, or -EAGAIN when no connection is queued. */
 int fg_sock_accept(struct fg_vsock *vs, int fd);

@@ -77,6 +77,8 @@ fg_txq_init(struct fg_txq *q, struct fg_ring *r, enum fg_tx_layout layout,
 
 	memset(q, 0, sizeof(*q));
 	TAILQ_INIT(&q->pending);
+	blockpool_init(&q->pool, sizeof(struct fg_pkt) +
+	    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, FG_TXPOOL_MAX);
 	q->ring = r;
 	q->layout = layout;
 	q->frag_size = frag_size;
@@ -105,6 +107,16 @@ nomem:
 	return -VSE_ERR_NOMEM;
 }
 
+/* Gives a packet back: big ones to the pool, for the next send. */
+static void
+pkt_release(struct fg_txq *q, struct fg_pkt *p)
+{
+	if (blockpool_fits(&q->pool, sizeof(*p) + p->hdr.len))
+		blockpool_put(&q->pool, p);
+	else
+		free(p);
+}
+
 /* Drops pending packets and frees the bookkeeping. */
 void
 fg_txq_destroy(struct fg_txq *q)
@@ -113,15 +125,42 @@ fg_txq_destroy(struct fg_txq *q)
 
 	while ((p = TAILQ_FIRST(&q->pending)) != NULL) {
 		TAILQ_REMOVE(&q->pending, p, entry);
-		free(p);
+		pkt_release(q, p);
 	}
+	blockpool_destroy(&q->pool);
 	free(q->slot_gpa);
 	free(q->free);
 	memset(q, 0, sizeof(*q));
 	TAILQ_INIT(&q->pending);
 }
 
-/* Copies a packet onto the pending list. */
+static uint32_t fill_slot(const struct fg_txq *q, uint32_t s,
+    const struct vsock_hdr *h, const uint8_t *payload, struct fg_buf *b);
+
+/*
+ * Writes the packet straight into a free slot and onto the ring, as Linux
+ * builds the skb the device reads (one copy: the application's bytes into
+ * guest memory). False when no slot or no descriptors are free.
+ */
+static bool
+place_direct(struct fg_txq *q, const struct vsock_hdr *h,
+    const uint8_t *payload)
+{
+	struct fg_buf b[FG_RING_INDIRECT_MAX];
+	uint32_t s, n;
+
+	if (q->nfree == 0)
+		return false;
+	s = q->free[q->nfree - 1];
+	n = fill_slot(q, s, h, payload, b);
+	if (fg_ring_add(q->ring, b, n, NULL, 0, (void *)(uintptr_t)(s + 1),
+	    q->indirect) < 0)
+		return false;
+	q->nfree--;
+	return true;
+}
+
+/* Places a packet on the ring, or copies it onto the pending list. */
 int
 fg_txq_queue(struct fg_txq *q, const struct vsock_hdr *h, const void *payload)
 {
@@ -129,7 +168,11 @@ fg_txq_queue(struct fg_txq *q, const struct vsock_hdr *h, const void *payload)
 
 	if (h->len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 		return -VSE_ERR_INVAL;
-	p = malloc(sizeof(*p) + h->len);
+	/* Only when nothing waits: packets keep their order. */
+	if (q->npending == 0 && place_direct(q, h, payload))
+		return 1;
+	p = blockpool_fits(&q->pool, sizeof(*p) + h->len) ?
+	    blockpool_get(&q->pool) : malloc(sizeof(*p) + h->len);
 	if (p == NULL)
 		return -VSE_ERR_NOMEM;
 	p->hdr = *h;
@@ -140,25 +183,25 @@ fg_txq_queue(struct fg_txq *q, const struct vsock_hdr *h, const void *payload)
 	return 0;
 }
 
-/* Writes p into slot s and describes its buffers in b; returns the count. */
+/* Writes h and its payload into slot s and describes its buffers in b; returns the count. */
 static uint32_t
-fill_slot(const struct fg_txq *q, uint32_t s, const struct fg_pkt *p,
-    struct fg_buf *b)
+fill_slot(const struct fg_txq *q, uint32_t s, const struct vsock_hdr *h,
+    const uint8_t *payload, struct fg_buf *b)
 {
 	uint8_t raw[VSOCK_HDR_SIZE];
-	uint32_t n = fg_txq_nbufs(q, p->hdr.len), k, off = 0, chunk;
+	uint32_t n = fg_txq_nbufs(q, h->len), k, off = 0, chunk;
 	uint64_t base = q->slot_gpa[s];
 
-	vsock_hdr_encode(&p->hdr, raw);
+	vsock_hdr_encode(h, raw);
 	fg_mem_write(q->ring->mem, base, raw, sizeof(raw));
 	b[0].gpa = base;
 	b[0].len = VSOCK_HDR_SIZE;
-	for (k = 0; off < p->hdr.len; k++) {
-		chunk = p->hdr.len - off;
+	for (k = 0; off < h->len; k++) {
+		chunk = h->len - off;
 		if (chunk > piece_max(q))
 			chunk = piece_max(q);
 		fg_mem_write(q->ring->mem, base + piece_off(q, k),
-		    p->data + off, chunk);
+		    payload + off, chunk);
 		if (q->layout == FG_TX_LINEAR)
 			b[0].len += chunk;
 		else {
@@ -181,7 +224,7 @@ fg_txq_flush(struct fg_txq *q)
 
 	while ((p = TAILQ_FIRST(&q->pending)) != NULL && q->nfree > 0) {
 		s = q->free[q->nfree - 1];
-		n = fill_slot(q, s, p, b);
+		n = fill_slot(q, s, &p->hdr, p->data, b);
 		e = fg_ring_add(q->ring, b, n, NULL, 0,
 		    (void *)(uintptr_t)(s + 1), q->indirect);
 		if (e < 0)
@@ -189,7 +232,7 @@ fg_txq_flush(struct fg_txq *q)
 		q->nfree--;
 		TAILQ_REMOVE(&q->pending, p, entry);
 		q->npending--;
-		free(p);
+		pkt_release(q, p);
 		placed++;
 	}
 	return placed;

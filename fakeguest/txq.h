@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "blockpool.h"
 #include "pkt.h"
 #include "ring.h"
 
@@ -28,6 +29,9 @@ struct fg_pkt {
 };
 TAILQ_HEAD(fg_pkt_list, fg_pkt);
 
+/* Spare 64 KiB packets kept for reuse (bounded: 1 MiB). */
+#define FG_TXPOOL_MAX	16
+
 struct fg_txq {
 	struct fg_ring *ring;
 	enum fg_tx_layout layout;
@@ -41,6 +45,7 @@ struct fg_txq {
 	struct fg_pkt_list pending;
 	uint32_t npending;
 	uint32_t pending_max;	/* fg_txq_congested beyond this */
+	struct blockpool pool;	/* spare fg_pkts of (almost) 64 KiB */
 };
 
 /*
@@ -54,7 +59,11 @@ int fg_txq_init(struct fg_txq *q, struct fg_ring *r, enum fg_tx_layout layout,
 /* Frees pending packets and the bookkeeping. */
 void fg_txq_destroy(struct fg_txq *q);
 
-/* Appends a copy of header h and its h->len payload bytes to the pending list. */
+/*
+ * Sends header h and its h->len payload bytes: straight into a free TX
+ * slot and onto the ring when nothing is pending (returns 1: kick), else
+ * a copy goes onto the pending list (returns 0); -VSE_ERR_* on failure.
+ */
 int fg_txq_queue(struct fg_txq *q, const struct vsock_hdr *h,
     const void *payload);
 

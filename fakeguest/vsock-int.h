@@ -6,11 +6,19 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "faults.h"
 #include "inbuf.h"
 #include "pkt.h"
 #include "sock.h"
 #include "txq.h"
 #include "vsock.h"
+
+/* One port's fault (faults.h); port 0 with FG_FAULT_NONE: a free slot. */
+struct fg_fault_entry {
+	uint32_t port;
+	enum fg_port_fault fault;
+	uint64_t delay_ns;
+};
 
 /* Received payload waiting for recv (Linux: an skb on vvs->rx_queue). */
 struct fg_rxpkt {
@@ -18,7 +26,9 @@ struct fg_rxpkt {
 	uint32_t len;
 	uint32_t off;		/* bytes already read */
 	uint32_t flags;		/* VIRTIO_VSOCK_SEQ_* */
-	uint8_t data[];
+	int64_t slot;		/* RX buffer on loan holding data, or -1 */
+	const uint8_t *data;	/* the payload: in that buffer, or own */
+	uint8_t own[];		/* a copy, when no buffer could be kept */
 };
 TAILQ_HEAD(fg_rxpkt_list, fg_rxpkt);
 
@@ -29,6 +39,8 @@ struct fg_sock {
 	bool listed;		/* packets find it by address pair */
 	bool done;		/* Linux SOCK_DONE: the peer is finished */
 	bool bound;		/* holds local_port against other binds */
+	bool held;		/* child whose RESPONSE a delay fault holds
+				 * until deadline (faults.c) */
 	uint16_t type;
 	enum fg_sock_state state;
 	int err;
@@ -40,6 +52,8 @@ struct fg_sock {
 	int parent;		/* listener while in its accept queue, else -1 */
 	uint64_t accept_seq;	/* FIFO order in that queue */
 	uint32_t accept_queued;	/* listener: children waiting */
+	fg_sock_gate_fn gate;	/* listener: may refuse a REQUEST */
+	void *gate_ctx;
 	uint64_t deadline;	/* connect or close timer, or FG_TIME_NEVER */
 	uint32_t buf_alloc, rcvlowat;
 	uint32_t rx_bytes, buf_used, msg_count;
@@ -57,13 +71,17 @@ struct fg_vsock {
 	struct fg_inbuf rx;
 	struct fg_inbuf ev;
 	struct fg_txq tx;
-	uint8_t *rxbuf;		/* host copy of one RX buffer */
+	struct blockpool rxpool;	/* spare fg_rxpkts of a full RX buffer */
+	int64_t rx_slot;	/* RX buffer being handled, until loaned; -1 */
 	struct fg_sock *sock;
 	unsigned nsock;
 	uint32_t next_port;	/* next ephemeral port to try */
 	uint64_t accept_seq;
 	struct fg_vsock_stats stats;
 	const char *violation;
+	uint64_t now;		/* the last fg_vsock_poll's time */
+	bool rx_paused;		/* fg_fault_pause_rx: post no RX buffers */
+	struct fg_fault_entry faults[FG_FAULT_PORTS_MAX];
 };
 
 /* vsock.c */
@@ -76,6 +94,9 @@ void fg_vsock_reset_no_sock(struct fg_vsock *vs, const struct vsock_hdr *in);
 struct fg_sock *fg_sock_get(struct fg_vsock *vs, int fd);
 int fg_sock_alloc(struct fg_vsock *vs, uint16_t type);
 void fg_sock_free(struct fg_vsock *vs, struct fg_sock *s);
+struct fg_rxpkt *fg_rxpkt_new(struct fg_vsock *vs, uint32_t len,
+    const uint8_t *payload);
+void fg_rxpkt_free(struct fg_vsock *vs, struct fg_rxpkt *p);
 
 /* sock-proto.c: packets of one socket, timers, reset. */
 struct fg_sock *fg_sock_lookup(struct fg_vsock *vs, const struct vsock_hdr *h);
@@ -92,5 +113,10 @@ void fg_sock_do_close(struct fg_vsock *vs, struct fg_sock *s);
 void fg_sock_run_timers(struct fg_vsock *vs, uint64_t now);
 uint64_t fg_sock_next_deadline(const struct fg_vsock *vs);
 void fg_sock_transport_reset(struct fg_vsock *vs);
+
+/* faults.c: the hooks of the faults a test or serve --control injects. */
+bool fg_fault_refuses(const struct fg_vsock *vs, uint32_t port);
+bool fg_fault_hold(struct fg_vsock *vs, struct fg_sock *child);
+void fg_fault_release_held(struct fg_vsock *vs, struct fg_sock *s);
 
 #endif

@@ -62,9 +62,11 @@ build(struct fg_vsock *vs)
 	    c->tx_frag_size, c->tx_indirect, c->tx_slots,
 	    c->tx_pending_max)) < 0)
 		return e;
-	vs->rxbuf = malloc(VSOCK_HDR_SIZE + c->rx_buf_size);
+	/* Packets of a full RX buffer cycle through here, not through malloc. */
+	blockpool_init(&vs->rxpool, sizeof(struct fg_rxpkt) + c->rx_buf_size,
+	    FG_RXPOOL_BYTES / (sizeof(struct fg_rxpkt) + c->rx_buf_size) + 1);
 	vs->sock = calloc(c->max_socks, sizeof(*vs->sock));
-	if (vs->rxbuf == NULL || vs->sock == NULL)
+	if (vs->sock == NULL)
 		return -VSE_ERR_NOMEM;
 	vs->nsock = c->max_socks;
 	return 0;
@@ -89,6 +91,7 @@ fg_vsock_new(struct fg_mem *mem, const struct fg_vsock_config *c,
 	vs->seqpacket = (c->features &
 	    VIRTIO_FEATURE(VIRTIO_VSOCK_F_SEQPACKET)) != 0;
 	vs->next_port = FG_PORT_EPHEMERAL;
+	vs->rx_slot = -1;
 	if ((e = build(vs)) < 0) {
 		fg_vsock_free(vs);
 		return e;
@@ -109,7 +112,7 @@ fg_vsock_free(struct fg_vsock *vs)
 		if (vs->sock[i].used)
 			fg_sock_free(vs, &vs->sock[i]);
 	free(vs->sock);
-	free(vs->rxbuf);
+	blockpool_destroy(&vs->rxpool);
 	fg_txq_destroy(&vs->tx);
 	fg_inbuf_destroy(&vs->ev);
 	fg_inbuf_destroy(&vs->rx);
@@ -145,12 +148,19 @@ void
 fg_vsock_xmit(struct fg_vsock *vs, const struct vsock_hdr *h,
     const void *payload)
 {
+	int e = fg_txq_queue(&vs->tx, h, payload);
+
 	/* Only a failed malloc refuses; the stack then loses the packet. */
-	if (fg_txq_queue(&vs->tx, h, payload) < 0)
+	if (e < 0)
 		return;
 	vs->stats.tx_pkts[h->op]++;
 	if (h->op == VIRTIO_VSOCK_OP_RW)
 		vs->stats.tx_bytes += h->len;
+	if (e > 0) {
+		kick(vs, VSOCK_QUEUE_TX);	/* placed on the ring already */
+		return;
+	}
+	vs->stats.tx_waited++;
 	tx_flush(vs);
 }
 
@@ -269,7 +279,8 @@ rx_handle(struct fg_vsock *vs, const uint8_t *raw, uint32_t used)
 static void
 rx_poll(struct fg_vsock *vs)
 {
-	uint32_t cap = VSOCK_HDR_SIZE + vs->cfg.rx_buf_size, len;
+	const uint8_t *data;
+	uint32_t len, slot;
 
 	for (;;) {
 		if (fg_txq_congested(&vs->tx)) {
@@ -277,11 +288,18 @@ rx_poll(struct fg_vsock *vs)
 				vs->stats.rx_throttled++;
 			break;
 		}
-		if (fg_inbuf_reap(&vs->rx, vs->rxbuf, cap, &len) == 0)
+		/* Read in place; a socket may keep the buffer (fg_rxpkt_new). */
+		if (fg_inbuf_reap_slot(&vs->rx, &slot, &data, &len) == 0)
 			break;
-		rx_handle(vs, vs->rxbuf, len);
+		vs->rx_slot = slot;
+		rx_handle(vs, data, len);
+		if (vs->rx_slot >= 0)
+			fg_inbuf_recycle(&vs->rx, slot, false);
+		vs->rx_slot = -1;
 	}
-	if (vs->rx.posted < vs->rx.count / 2 && fg_inbuf_fill(&vs->rx) > 0) {
+	/* fg_fault_pause_rx: a guest that stopped posting buffers. */
+	if (!vs->rx_paused && vs->rx.posted < vs->rx.count / 2 &&
+	    fg_inbuf_fill(&vs->rx) > 0) {
 		vs->stats.rx_refills++;
 		kick(vs, VSOCK_QUEUE_RX);
 	}
@@ -325,6 +343,8 @@ event_poll(struct fg_vsock *vs)
 void
 fg_vsock_poll(struct fg_vsock *vs, uint64_t now)
 {
+	if (now > vs->now)
+		vs->now = now;	/* what a fault's hold counts from */
 	fg_txq_reap(&vs->tx);
 	tx_flush(vs);
 	event_poll(vs);
@@ -349,6 +369,12 @@ const struct fg_vsock_stats *
 fg_vsock_stats(const struct fg_vsock *vs)
 {
 	return &vs->stats;
+}
+
+const struct blockpool *
+fg_vsock_rxpool(const struct fg_vsock *vs)
+{
+	return &vs->rxpool;
 }
 
 /* Our first violation, else the first error a ring saw while reaping. */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blockpool.h"
 #include "mem.h"
 #include "ring.h"
 #include "txq.h"
@@ -20,6 +21,11 @@ struct fg_vsock;
 #define FG_CLOSE_TIMEOUT	(8 * FG_NS_PER_SEC)
 /* Linux's VSOCK_DEFAULT_BUFFER_SIZE: every socket's initial buf_alloc. */
 #define FG_DEFAULT_BUF_ALLOC	(256 * 1024)
+/*
+ * Most bytes of spare receive packets the stack keeps for reuse, whatever
+ * the host sends and whether or not applications read (blockpool.h).
+ */
+#define FG_RXPOOL_BYTES		(1024 * 1024)
 
 /* The stack wants the device notified about queue q (VSOCK_QUEUE_*). */
 typedef void (*fg_vsock_kick_fn)(void *ctx, unsigned q);
@@ -54,6 +60,9 @@ struct fg_vsock_stats {
 	uint64_t tx_pkts[VIRTIO_VSOCK_OP__MAX + 1];	/* by op */
 	uint64_t rx_pkts[VIRTIO_VSOCK_OP__MAX + 1];	/* valid, by op */
 	uint64_t tx_bytes, rx_bytes;			/* RW payload */
+	uint64_t tx_waited;		/* packets copied to wait for a TX slot */
+	uint64_t rx_loaned;		/* RW kept in its RX buffer (no copy) */
+	uint64_t rx_copied;		/* RW copied out: the loan cap was hit */
 	uint64_t rx_overrun;		/* RW beyond our credit, dropped */
 	uint64_t rx_invalid_op;		/* op not valid for the state, dropped */
 	uint64_t rx_throttled;		/* polls that left RX for later */
@@ -97,6 +106,9 @@ uint64_t fg_vsock_next_deadline(const struct fg_vsock *vs);
 void fg_vsock_set_cid(struct fg_vsock *vs, uint64_t cid);
 
 const struct fg_vsock_stats *fg_vsock_stats(const struct fg_vsock *vs);
+
+/* The spare receive packets kept for reuse (bounded: FG_RXPOOL_BYTES). */
+const struct blockpool *fg_vsock_rxpool(const struct fg_vsock *vs);
 
 /*
  * The first violation by the device (ours or one fg_ring found while

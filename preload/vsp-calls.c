@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
@@ -24,6 +25,13 @@ vsp_real_close(int fd)
 {
 	NEXT(close);
 	return next_close(fd);
+}
+
+ssize_t
+vsp_real_recv(int fd, void *buf, size_t len, int flags)
+{
+	NEXT(recv);
+	return next_recv(fd, buf, len, flags);
 }
 
 int
@@ -114,6 +122,8 @@ bind(int fd, const struct sockaddr *sa, socklen_t len)
 		vsp_auto_bind(s);
 		return 0;
 	}
+	if (vsp_bind_check(a->svm_port) < 0)
+		return -1;
 	s->local.svm_cid = vsp_local_cid();
 	s->local.svm_port = a->svm_port;
 	s->bound = true;
@@ -146,9 +156,35 @@ listen(int fd, int backlog)
 }
 
 /*
- * Tracks an accepted connection. Its peer is the other side's CID; the
- * peer's port is not carried by the Firecracker protocol, so it reads
- * VMADDR_PORT_ANY.
+ * Guest role: the "PEER <cid> <port>" line serve's bridge sends first on
+ * every connection of our listeners (LISTEN ... peer) names the guest
+ * socket's peer, as Linux's accept() gives remote_addr. Left as it is when
+ * the line does not come within a second.
+ */
+static void
+read_peer(int cfd, int type, struct sockaddr_vm *peer)
+{
+	char line[48];
+	unsigned long long cid, port;
+	char *end;
+
+	if (vsp_read_line(cfd, type, line, sizeof(line), 1000) < 0 ||
+	    strncmp(line, "PEER ", 5) != 0)
+		return;
+	cid = strtoull(line + 5, &end, 10);
+	if (*end != ' ' || cid > UINT32_MAX)
+		return;
+	port = strtoull(end + 1, &end, 10);
+	if (*end != '\0' || port > UINT32_MAX)
+		return;
+	peer->svm_cid = (uint32_t)cid;
+	peer->svm_port = (uint32_t)port;
+}
+
+/*
+ * Tracks an accepted connection. Its peer is the other side's CID; in the
+ * host role the peer's port is not carried by the Firecracker protocol,
+ * so it reads VMADDR_PORT_ANY.
  */
 static int
 accepted(int lfd, int cfd, struct sockaddr *sa, socklen_t *len)
@@ -167,6 +203,8 @@ accepted(int lfd, int cfd, struct sockaddr *sa, socklen_t *len)
 	c->local = l->local;
 	c->peer.svm_cid = vsp_cfg.role == VSP_ROLE_HOST ? vsp_cfg.guest_cid :
 	    VMADDR_CID_HOST;
+	if (vsp_cfg.role == VSP_ROLE_GUEST)
+		read_peer(cfd, c->type, &c->peer);
 	c->buf_size = l->buf_size;
 	c->buf_min = l->buf_min;
 	c->buf_max = l->buf_max;
@@ -224,6 +262,7 @@ int
 close(int fd)
 {
 	vsp_forget(fd);
+	vsp_dev_forget(fd);
 	return vsp_real_close(fd);
 }
 

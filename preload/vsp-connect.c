@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "seq-frame.h"
 #include "vsp.h"
 
 /* Milliseconds of a timeval, 0 meaning "no timeout" as for SO_*TIMEO. */
@@ -59,41 +60,56 @@ wait_readable(int fd, long long deadline)
 }
 
 /*
- * Reads one reply line: byte by byte on a stream (nothing after the line
- * may be taken from the program), one message on SEQPACKET. Returns its
- * length without "\n"; EOF or a reset is ECONNRESET, as Linux's
- * vsock_connect() reports a connection reset while connecting.
+ * Takes the reply bytes there are now, without blocking: byte by byte on
+ * a stream (nothing after the line may be taken from the program), one
+ * message on SEQPACKET; *n counts what line holds. Returns the line's
+ * length without "\n" once it is whole, -2 while more is to come, -1
+ * with errno: EOF or a reset is ECONNRESET, as Linux's vsock_connect()
+ * reports a connection reset while connecting; no "\n" within len, EPROTO.
  */
+static int
+take_reply(int fd, int type, char *line, size_t len, size_t *n)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (type == SOCK_SEQPACKET)
+			r = vsp_real_recv(fd, line, len - 1, MSG_DONTWAIT);
+		else
+			r = vsp_real_recv(fd, line + *n, 1, MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return -2;
+		if (r <= 0) {
+			errno = ECONNRESET;
+			return -1;
+		}
+		*n = type == SOCK_SEQPACKET ? (size_t)r : *n + (size_t)r;
+		if (line[*n - 1] == '\n')
+			break;
+		if (type == SOCK_SEQPACKET || *n == len - 1) {
+			errno = EPROTO;
+			return -1;
+		}
+	}
+	line[*n - 1] = '\0';
+	return (int)(*n - 1);
+}
+
+/* Reads one reply line (see take_reply) within timeout_ms; -1 errno. */
 int
 vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms)
 {
 	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	size_t n = 0;
-	ssize_t r;
+	int r;
 
-	for (;;) {
+	do {
 		if (wait_readable(fd, deadline) < 0)
 			return -1;
-		if (type == SOCK_SEQPACKET)
-			r = recv(fd, line, len - 1, MSG_DONTWAIT);
-		else
-			r = recv(fd, line + n, 1, MSG_DONTWAIT);
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (r <= 0) {
-			errno = ECONNRESET;
-			return -1;
-		}
-		n += (size_t)r;
-		if (line[n - 1] == '\n' || n == len - 1)
-			break;
-	}
-	if (line[n - 1] != '\n') {
-		errno = EPROTO;
-		return -1;
-	}
-	line[n - 1] = '\0';
-	return (int)(n - 1);
+	} while ((r = take_reply(fd, type, line, len, &n)) == -2);
+	return r;
 }
 
 /* Writes all of buf (a short control line) to fd. */
@@ -198,17 +214,112 @@ endpoint_path(char *path, size_t len, int type)
 }
 
 /*
+ * Guest role: " buf=N" when the program changed SO_VM_SOCKETS_BUFFER_SIZE,
+ * so its guest socket advertises that buf_alloc (Linux:
+ * virtio_transport_notify_buffer_size()); "" for the default.
+ */
+static const char *
+buf_opt(const struct vsp_sock *s, char *out, size_t len)
+{
+	uint64_t v = s->buf_size > UINT32_MAX ? UINT32_MAX : s->buf_size;
+
+	out[0] = '\0';
+	if (v != VSP_DEFAULT_BUF && v > 0)
+		snprintf(out, len, " buf=%llu", (unsigned long long)v);
+	return out;
+}
+
+/* " eor" for a SEQPACKET socket's request line, else "". */
+static const char *
+optin(int type)
+{
+	return type == SOCK_SEQPACKET ? " " SEQ_FRAME_OPTIN : "";
+}
+
+/* The AF_UNIX socket is spent: a fresh one, same flags, lets the program retry. */
+static void
+reset_carrier(int fd, int type)
+{
+	int flags = fcntl(fd, F_GETFL), fdflags = fcntl(fd, F_GETFD);
+	int nfd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	if (nfd >= 0) {
+		vsp_real_dup3(nfd, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+		vsp_real_close(nfd);
+		fcntl(fd, F_SETFL, flags);
+	}
+}
+
+/* The connect succeeded: s talks to its peer from local port port. */
+static void
+connected(struct vsp_sock *s, uint32_t port)
+{
+	s->state = VSP_CONNECTED;
+	s->peer.svm_family = AF_VSOCK;
+	s->local.svm_cid = vsp_local_cid();
+	s->local.svm_port = port;
+	s->bound = true;
+}
+
+int
+vsp_connect_progress(int fd, struct vsp_sock *s)
+{
+	uint32_t port;
+	int r;
+
+	if (s->state != VSP_CONNECTING)
+		return s->state == VSP_CONNECTED ? 1 : -1;
+	r = take_reply(fd, s->type, s->reply, sizeof(s->reply),
+	    &s->reply_len);
+	if (r == -2)
+		return 0;
+	if (r >= 0 && parse_reply(s->reply, &port) == 0) {
+		connected(s, port);
+		return 1;
+	}
+	/* Linux: sk_err from the RST (or the timeout), the socket unconnected. */
+	s->so_error = errno;
+	s->state = VSP_OPEN;
+	reset_carrier(fd, s->type);
+	return -1;
+}
+
+/*
+ * connect() again while a non-blocking one runs. Linux's vsock_connect():
+ * EALREADY while SS_CONNECTING, EISCONN once connected; a failure is
+ * reported here once (its SO_ERROR taken), then the socket may retry.
+ */
+static int
+connect_again(int fd, struct vsp_sock *s)
+{
+	int r = vsp_connect_progress(fd, s);
+
+	if (r >= 0) {
+		errno = r == 0 ? EALREADY : EISCONN;
+		return -1;
+	}
+	errno = s->so_error;
+	s->so_error = 0;
+	return -1;
+}
+
+/*
  * Host role: Firecracker's "CONNECT P" on UDS, its "OK local_port" taken.
  * Guest role: "CONNECT CID P" on UDS.guest, answered once the simulated
- * guest's connection is established or failed ("ERR errno").
+ * guest's connection is established or failed ("ERR errno"). A
+ * non-blocking socket sends the line and returns EINPROGRESS, as Linux's
+ * vsock_connect() with O_NONBLOCK; poll, SO_ERROR or the next call take
+ * the answer (vsp_connect_progress).
  */
 int
 vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 {
-	char path[160], line[64];
+	char path[160], line[80], buf[24];
 	uint32_t port;
-	int n, flags, fdflags;
+	int n;
 
+	if (s->state == VSP_CONNECTING)
+		return connect_again(fd, s);
 	if (s->state == VSP_CONNECTED) {
 		errno = EISCONN;	/* Linux: vsock_connect(), SS_CONNECTED */
 		return -1;
@@ -228,37 +339,33 @@ vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 	endpoint_path(path, sizeof(path), s->type);
 	if (unix_connect_path(fd, path) < 0)
 		return -1;
+	/* SEQPACKET opts in to the EOR byte (seq-frame.h): MSG_EOR carried. */
 	if (vsp_cfg.role == VSP_ROLE_HOST)
-		n = snprintf(line, sizeof(line), "CONNECT %u\n", to->svm_port);
+		n = snprintf(line, sizeof(line), "CONNECT %u%s\n",
+		    to->svm_port, optin(s->type));
 	else
-		n = snprintf(line, sizeof(line), "CONNECT %u %u\n",
-		    to->svm_cid, to->svm_port);
-	flags = fcntl(fd, F_GETFL);
-	fdflags = fcntl(fd, F_GETFD);
-	if (write_all(fd, line, (size_t)n) < 0 ||
-	    vsp_read_line(fd, s->type, line, sizeof(line),
-	    tv_ms(&s->connect_timeout)) < 0 || parse_reply(line, &port) < 0) {
-		int e = errno;
-
-		/* The AF_UNIX socket is spent; a fresh one lets the program retry. */
-		int nfd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
-
-		if (nfd >= 0) {
-			vsp_real_dup3(nfd, fd, 
-			    (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
-			vsp_real_close(nfd);
-			fcntl(fd, F_SETFL, flags);
-		}
-		errno = e;
+		n = snprintf(line, sizeof(line), "CONNECT %u %u%s%s\n",
+		    to->svm_cid, to->svm_port, optin(s->type),
+		    buf_opt(s, buf, sizeof(buf)));
+	s->peer = *to;
+	if (write_all(fd, line, (size_t)n) < 0)
+		goto fail;
+	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
+		s->state = VSP_CONNECTING;
+		s->reply_len = 0;
+		errno = EINPROGRESS;
 		return -1;
 	}
-	s->state = VSP_CONNECTED;
-	s->peer = *to;
-	s->peer.svm_family = AF_VSOCK;
-	s->local.svm_cid = vsp_local_cid();
-	s->local.svm_port = port;
-	s->bound = true;
+	if (vsp_read_line(fd, s->type, line, sizeof(line),
+	    tv_ms(&s->connect_timeout)) < 0 || parse_reply(line, &port) < 0)
+		goto fail;
+	connected(s, port);
 	return 0;
+fail:
+	n = errno;
+	reset_carrier(fd, s->type);
+	errno = n;
+	return -1;
 }
 
 /* Is there a live listener at path? (A stale file is replaced, as serve does.) */
@@ -283,15 +390,19 @@ path_live(const char *path)
 	return r == 0;
 }
 
-/* Binds fd's AF_UNIX socket to path (a stale file replaced) and listens. */
+/*
+ * Binds fd's AF_UNIX socket to path (a stale file replaced) and listens.
+ * A live listener at other (the same port's other type: Linux binds both
+ * connectible types in one table) is in use too.
+ */
 static int
-unix_listen(int fd, const char *path, int backlog)
+unix_listen(int fd, const char *path, const char *other, int backlog)
 {
 	struct sockaddr_un sa;
 
 	if (unix_addr(&sa, path) < 0)
 		return -1;
-	if (path_live(path)) {
+	if (path_live(path) || path_live(other)) {
 		errno = EADDRINUSE;	/* Linux: __vsock_bind_connectible() */
 		return -1;
 	}
@@ -302,33 +413,90 @@ unix_listen(int fd, const char *path, int backlog)
 	return 0;
 }
 
-/* Guest role: asks serve to listen on the port and bridge to our file. */
+/*
+ * Guest role: one request line on UDS.guest, answered "OK" or "ERR errno"
+ * within 10 s. Returns the control link (the caller closes it), or -1
+ * with errno: the "ERR", or why serve could not be asked.
+ */
 static int
-guest_listen_ctl(struct vsp_sock *s)
+guest_request(const char *req, size_t len)
 {
-	char path[160], line[256];
+	char path[160], line[64];
 	uint32_t port;
-	int ctl, n;
+	int ctl, e;
 
 	endpoint_path(path, sizeof(path), SOCK_STREAM);
 	ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (ctl < 0)
 		return -1;
-	n = snprintf(line, sizeof(line), "LISTEN %u %s %s\n",
-	    s->local.svm_port, s->type == SOCK_SEQPACKET ? "seqpacket" :
-	    "stream", s->path);
-	if (unix_connect_path(ctl, path) < 0 ||
-	    write_all(ctl, line, (size_t)n) < 0 ||
+	if (unix_connect_path(ctl, path) < 0 || write_all(ctl, req, len) < 0 ||
 	    vsp_read_line(ctl, SOCK_STREAM, line, sizeof(line), 10000) < 0 ||
 	    parse_reply(line, &port) < 0) {
-		int e = errno;
-
+		e = errno;
 		vsp_real_close(ctl);
 		errno = e;
 		return -1;
 	}
-	s->ctl_fd = ctl;
+	return ctl;
+}
+
+/* Guest role: asks serve to listen on the port and bridge to our file. */
+static int
+guest_listen_ctl(struct vsp_sock *s)
+{
+	char line[256], buf[24];
+	int n;
+
+	/* "peer": each connection starts with its peer, for accept(). */
+	n = snprintf(line, sizeof(line), "LISTEN %u %s%s peer %s\n",
+	    s->local.svm_port, s->type == SOCK_SEQPACKET ?
+	    "seqpacket-" SEQ_FRAME_OPTIN : "stream",
+	    buf_opt(s, buf, sizeof(buf)), s->path);
+	if ((s->ctl_fd = guest_request(line, (size_t)n)) < 0)
+		return -1;
 	return 0;
+}
+
+/*
+ * bind(P)'s EADDRINUSE, as Linux's __vsock_bind_connectible() gives it:
+ * in the host role a live listener at UDS_P (or UDS_P.eor) holds P; in
+ * the guest role serve's "BIND P" asks the simulated guest. Only a port
+ * known to be taken fails; nothing is reserved (listen claims the port
+ * and checks again).
+ */
+int
+vsp_bind_check(uint32_t port)
+{
+	char path[160], other[168];
+	int n, ctl;
+
+	if (vsp_cfg.role == VSP_ROLE_HOST) {
+		snprintf(path, sizeof(path), "%s_%u", vsp_cfg.uds, port);
+		snprintf(other, sizeof(other), "%s." SEQ_FRAME_OPTIN, path);
+		if (path_live(path) || path_live(other)) {
+			errno = EADDRINUSE;
+			return -1;
+		}
+		return 0;
+	}
+	n = snprintf(path, sizeof(path), "BIND %u\n", port);
+	ctl = guest_request(path, (size_t)n);
+	if (ctl >= 0)
+		vsp_real_close(ctl);
+	else if (errno == EADDRINUSE)
+		return -1;
+	return 0;
+}
+
+/* Host role: the path of the port's listener of the other type ("" guest). */
+static const char *
+other_path(const struct vsp_sock *s, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (vsp_cfg.role == VSP_ROLE_HOST)
+		snprintf(buf, len, "%s_%u%s", vsp_cfg.uds, s->local.svm_port,
+		    s->type == SOCK_SEQPACKET ? "" : "." SEQ_FRAME_OPTIN);
+	return buf;
 }
 
 /*
@@ -339,7 +507,7 @@ guest_listen_ctl(struct vsp_sock *s)
 int
 vsp_listen(int fd, struct vsp_sock *s, int backlog)
 {
-	char path[256];
+	char path[256], other[256];
 	int n;
 
 	if (s->state == VSP_LISTENING)
@@ -349,9 +517,14 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 		return -1;
 	}
 	vsp_auto_bind(s);
+	/*
+	 * A SEQPACKET listener at UDS_P.eor tells serve's muxer it takes the
+	 * EOR byte (seq-frame.h); the muxer tries that path first.
+	 */
 	if (vsp_cfg.role == VSP_ROLE_HOST)
-		n = snprintf(path, sizeof(path), "%s_%u", vsp_cfg.uds,
-		    s->local.svm_port);
+		n = snprintf(path, sizeof(path), "%s_%u%s", vsp_cfg.uds,
+		    s->local.svm_port, s->type == SOCK_SEQPACKET ?
+		    "." SEQ_FRAME_OPTIN : "");
 	else
 		n = snprintf(path, sizeof(path), "%s/l%u-%d-%d",
 		    vsp_cfg.run_dir[0] ? vsp_cfg.run_dir : "/tmp",
@@ -361,7 +534,8 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 		return -1;
 	}
 	memcpy(s->path, path, (size_t)n + 1);
-	if (unix_listen(fd, s->path, backlog) < 0) {
+	if (unix_listen(fd, s->path, other_path(s, other, sizeof(other)),
+	    backlog) < 0) {
 		s->path[0] = '\0';
 		return -1;
 	}

@@ -91,8 +91,8 @@ vsp_track(int fd, int type)
 	s->peer.svm_cid = VMADDR_CID_ANY;
 	s->peer.svm_port = VMADDR_PORT_ANY;
 	/* Linux: VSOCK_DEFAULT_BUFFER_SIZE / _MAX_ / _MIN_, CONNECT_TIMEOUT 2 s */
-	s->buf_size = 256 * 1024;
-	s->buf_max = 256 * 1024;
+	s->buf_size = VSP_DEFAULT_BUF;
+	s->buf_max = VSP_DEFAULT_BUF;
 	s->buf_min = 128;
 	s->connect_timeout.tv_sec = 2;
 	s->rcvlowat = 1;
@@ -122,6 +122,22 @@ vsp_forget(int fd)
 	if (s->path[0] != '\0')
 		unlink(s->path);
 	free(s);
+}
+
+enum vsp_io
+vsp_io_mode(int fd)
+{
+	struct vsp_sock *s = vsp_get(fd);
+
+	if (s == NULL)
+		return VSP_IO_PLAIN;
+	if (s->state == VSP_CONNECTING && vsp_connect_progress(fd, s) <= 0) {
+		errno = ENOTCONN;
+		return VSP_IO_NOTCONN;
+	}
+	/* Every connect or listen of ours asked for the EOR byte. */
+	return s->type == SOCK_SEQPACKET && s->state == VSP_CONNECTED ?
+	    VSP_IO_FRAMED : VSP_IO_PLAIN;
 }
 
 /* Our CID: the host's in the host role, the simulated guest's otherwise. */

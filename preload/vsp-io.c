@@ -3,13 +3,17 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "seq-frame.h"
 #include "vsp.h"
 
 #define NEXT(name) \
@@ -42,11 +46,53 @@ seq_errno(int fd, ssize_t r)
 	return r;
 }
 
+/* libc's recvmsg, past us. */
+static ssize_t
+real_recvmsg(int fd, struct msghdr *m, int flags)
+{
+	NEXT(recvmsg);
+	return next_recvmsg(fd, m, flags);
+}
+
+/*
+ * recvmsg(2) of any fd. A connected vsock SEQPACKET socket's messages
+ * carry the EOR byte it opted in to (seq-frame.h): MSG_EOR comes back in
+ * msg_flags as Linux's virtio_transport_seqpacket_do_dequeue() sets it,
+ * MSG_TRUNC and the full length as vsock_connectible_recvmsg() gives.
+ */
 ssize_t
 recvmsg(int fd, struct msghdr *m, int flags)
 {
-	NEXT(recvmsg);
-	return seq_errno(fd, next_recvmsg(fd, m, flags));
+	enum vsp_io io;
+	struct msghdr v;
+	ssize_t n;
+
+	if (vsp_get(fd) == NULL)
+		return real_recvmsg(fd, m, flags);
+	if ((io = vsp_io_mode(fd)) == VSP_IO_NOTCONN)
+		return -1;
+	/* Linux's vsock_connectible_recvmsg() names no sender: namelen 0. */
+	v = *m;
+	v.msg_name = NULL;
+	v.msg_namelen = 0;
+	if (io == VSP_IO_FRAMED)
+		n = seq_frame_recvmsg(fd, &v, flags, NULL, real_recvmsg);
+	else
+		n = real_recvmsg(fd, &v, flags);
+	m->msg_namelen = 0;
+	m->msg_controllen = v.msg_controllen;
+	m->msg_flags = v.msg_flags;
+	return seq_errno(fd, n);
+}
+
+/* recv into one buffer of a framed socket, through recvmsg(). */
+static ssize_t
+recv_framed(int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return recvmsg(fd, &m, flags);
 }
 
 ssize_t
@@ -65,7 +111,15 @@ recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *sa,
 		sa = NULL;	/* the carrier's AF_UNIX address means nothing */
 		salen = NULL;
 	}
-	return seq_errno(fd, next_recvfrom(fd, buf, len, flags, sa, salen));
+	switch (vsp_io_mode(fd)) {
+	case VSP_IO_NOTCONN:
+		return -1;
+	case VSP_IO_FRAMED:
+		return recv_framed(fd, buf, len, flags);
+	default:
+		return seq_errno(fd, next_recvfrom(fd, buf, len, flags, sa,
+		    salen));
+	}
 }
 
 ssize_t
@@ -78,7 +132,51 @@ ssize_t
 read(int fd, void *buf, size_t len)
 {
 	NEXT(read);
-	return seq_errno(fd, next_read(fd, buf, len));
+	switch (vsp_io_mode(fd)) {
+	case VSP_IO_NOTCONN:
+		return -1;
+	case VSP_IO_FRAMED:
+		return recv_framed(fd, buf, len, 0);
+	default:
+		return seq_errno(fd, next_read(fd, buf, len));
+	}
+}
+
+ssize_t
+readv(int fd, const struct iovec *iov, int iovcnt)
+{
+	struct msghdr m = { .msg_iov = (struct iovec *)iov };
+	enum vsp_io io;
+
+	NEXT(readv);
+	if ((io = vsp_io_mode(fd)) == VSP_IO_NOTCONN)
+		return -1;
+	if (io == VSP_IO_PLAIN || iovcnt < 0)	/* libc refuses a negative count */
+		return seq_errno(fd, next_readv(fd, iov, iovcnt));
+	m.msg_iovlen = (size_t)iovcnt;
+	return recvmsg(fd, &m, 0);
+}
+
+/* _FORTIFY_SOURCE's read and recv: checked here as glibc does, then ours. */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags);
+
+ssize_t
+__read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+	NEXT(__read_chk);
+	if (len > buflen)
+		return next___read_chk(fd, buf, len, buflen);	/* aborts */
+	return read(fd, buf, len);
+}
+
+ssize_t
+__recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+	NEXT(__recv_chk);
+	if (len > buflen)
+		return next___recv_chk(fd, buf, len, buflen, flags); /* aborts */
+	return recv(fd, buf, len, flags);
 }
 
 /* Bytes waiting on a stream carrier. */
@@ -90,6 +188,75 @@ queued(int fd)
 	if (ioctl(fd, FIONREAD, &n) < 0)
 		return -1;
 	return n;
+}
+
+/* What poll() is told of one vsock fd, beyond the kernel's answer. */
+struct vsp_pollfd {
+	short events;		/* the caller's */
+	bool connecting;	/* a non-blocking connect was waiting */
+};
+
+/* Does poll() need to shape fd's answer (connect, SO_ERROR, low-water)? */
+static bool
+shaped(int fd)
+{
+	struct vsp_sock *s = vsp_get(fd);
+
+	return s != NULL && (s->state == VSP_CONNECTING || s->so_error != 0 ||
+	    (s->type == SOCK_STREAM && s->rcvlowat > 1));
+}
+
+/*
+ * Before polling: a connect still waiting for its answer is polled for
+ * that answer (POLLIN of the carrier), not for what the caller asked.
+ * Returns true when one is decided already (poll must not wait).
+ */
+static bool
+poll_prepare(struct pollfd *fds, nfds_t n, struct vsp_pollfd *saved)
+{
+	bool decided = false;
+	nfds_t i;
+
+	for (i = 0; i < n; i++) {
+		struct vsp_sock *s = vsp_get(fds[i].fd);
+
+		saved[i].events = fds[i].events;
+		saved[i].connecting = s != NULL && s->state == VSP_CONNECTING;
+		if (!saved[i].connecting)
+			continue;
+		if (vsp_connect_progress(fds[i].fd, s) != 0)
+			decided = true;
+		else
+			fds[i].events = POLLIN;
+	}
+	return decided;
+}
+
+/*
+ * Linux's vsock_poll() for a connect: nothing while it waits (TCP_SYN_SENT),
+ * POLLOUT once established, POLLOUT | POLLERR once it failed (TCP_CLOSE
+ * with sk_err). Other fds keep the kernel's answer.
+ */
+static void
+poll_connecting(struct pollfd *p, const struct vsp_pollfd *saved)
+{
+	struct vsp_sock *s = vsp_get(p->fd);
+
+	NEXT(poll);
+	p->events = saved->events;
+	if (s == NULL || (!saved->connecting && s->so_error == 0))
+		return;
+	if (s->state == VSP_CONNECTING && p->revents != 0)
+		(void)vsp_connect_progress(p->fd, s);
+	if (s->state == VSP_CONNECTING) {
+		p->revents = 0;
+	} else if (s->state == VSP_CONNECTED) {
+		p->revents = 0;
+		(void)next_poll(p, 1, 0);	/* the carrier's state, now clean */
+	} else if (s->so_error != 0) {
+		p->revents = (short)((p->events & (POLLOUT | POLLWRNORM)) |
+		    POLLERR);
+	}
 }
 
 /*
@@ -121,18 +288,15 @@ apply_rcvlowat(struct pollfd *fds, nfds_t n, bool *narrowed)
 	return ready;
 }
 
-/* Does any fd polled have a low-water mark to honour? */
+/* Does any fd polled need its answer shaped? */
 static bool
-any_rcvlowat(const struct pollfd *fds, nfds_t n)
+any_shaped(const struct pollfd *fds, nfds_t n)
 {
 	nfds_t i;
 
-	for (i = 0; i < n; i++) {
-		struct vsp_sock *s = vsp_get(fds[i].fd);
-
-		if (s != NULL && s->type == SOCK_STREAM && s->rcvlowat > 1)
+	for (i = 0; i < n; i++)
+		if (shaped(fds[i].fd))
 			return true;
-	}
 	return false;
 }
 
@@ -146,8 +310,21 @@ mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* How long a poll may still wait: -1 forever, else ms left (>= 0). */
+static int
+time_left(long long deadline)
+{
+	long long left;
+
+	if (deadline < 0)
+		return -1;
+	left = deadline - mono_ms();
+	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
 /*
- * poll(2) with SO_RCVLOWAT honoured. While data below the mark is all
+ * poll(2) with vsock's answers: a non-blocking connect's POLLOUT and
+ * POLLERR, and SO_RCVLOWAT honoured. While data below the mark is all
  * there is, the carrier stays readable, so it is polled again in 5 ms
  * slices until more arrives or the timeout passes.
  */
@@ -155,30 +332,132 @@ int
 poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	long long deadline = timeout < 0 ? -1 : mono_ms() + timeout;
+	struct vsp_pollfd stack[16], *saved = stack;
 	bool narrowed;
-	int r, slice;
+	int r, slice = timeout;
+	nfds_t i;
 
 	NEXT(poll);
-	if (!any_rcvlowat(fds, n))
+	if (!any_shaped(fds, n))
 		return next_poll(fds, n, timeout);
-	slice = timeout;
+	if (n > 16 && (saved = calloc(n, sizeof(*saved))) == NULL)
+		return next_poll(fds, n, timeout);
 	for (;;) {
+		if (poll_prepare(fds, n, saved))
+			slice = 0;
 		r = next_poll(fds, n, slice);
-		if (r < 0 || (r == 0 && (slice == timeout ||
-		    (deadline >= 0 && mono_ms() >= deadline))))
-			return r;
-		if (r == 0)
-			continue;	/* a 5 ms slice ended: poll again */
+		for (i = 0; i < n; i++) {
+			if (r < 0)
+				fds[i].events = saved[i].events;
+			else
+				poll_connecting(&fds[i], &saved[i]);
+		}
+		if (r < 0)
+			break;
 		narrowed = false;
 		r = apply_rcvlowat(fds, n, &narrowed);
-		if (r > 0 || !narrowed)
-			return r;
-		if (deadline >= 0 && mono_ms() >= deadline)
-			return 0;
-		slice = 5;
-		if (deadline >= 0 && deadline - mono_ms() < slice)
-			slice = (int)(deadline - mono_ms());
-		if (slice < 0)
-			slice = 0;
+		if (r > 0)
+			break;
+		/* Nothing to report yet: a connect's partial answer, a mark. */
+		slice = time_left(deadline);
+		if (narrowed && (slice < 0 || slice > 5))
+			slice = 5;
+		if (slice == 0)
+			break;
 	}
+	if (saved != stack)
+		free(saved);
+	return r;
+}
+
+/* The fds of select()'s sets, as pollfds; how many. */
+static nfds_t
+select_to_poll(int nfds, const fd_set *r, const fd_set *w, const fd_set *x,
+    struct pollfd *p)
+{
+	nfds_t n = 0;
+	int fd;
+
+	for (fd = 0; fd < nfds; fd++) {
+		short ev = 0;
+
+		if (r != NULL && FD_ISSET(fd, r))
+			ev |= POLLIN;
+		if (w != NULL && FD_ISSET(fd, w))
+			ev |= POLLOUT;
+		if (x != NULL && FD_ISSET(fd, x))
+			ev |= POLLPRI;
+		if (ev != 0)
+			p[n++] = (struct pollfd){ .fd = fd, .events = ev };
+	}
+	return n;
+}
+
+/* poll()'s answer back into select()'s sets (Linux's POLLIN_SET etc.). */
+static int
+poll_to_select(const struct pollfd *p, nfds_t n, fd_set *r, fd_set *w,
+    fd_set *x)
+{
+	int ready = 0;
+	nfds_t i;
+
+	if (r != NULL)
+		FD_ZERO(r);
+	if (w != NULL)
+		FD_ZERO(w);
+	if (x != NULL)
+		FD_ZERO(x);
+	for (i = 0; i < n; i++) {
+		short ev = p[i].revents;
+
+		if ((p[i].events & POLLIN) && (ev & (POLLIN | POLLHUP |
+		    POLLERR))) {
+			FD_SET(p[i].fd, r);
+			ready++;
+		}
+		if ((p[i].events & POLLOUT) && (ev & (POLLOUT | POLLERR))) {
+			FD_SET(p[i].fd, w);
+			ready++;
+		}
+		if ((p[i].events & POLLPRI) && (ev & POLLPRI)) {
+			FD_SET(p[i].fd, x);
+			ready++;
+		}
+	}
+	return ready;
+}
+
+/*
+ * select(2): when a vsock fd's answer needs shaping (a non-blocking
+ * connect, SO_ERROR, SO_RCVLOWAT), it is asked through poll() above;
+ * otherwise libc's. The timeout is not updated with the time left.
+ */
+int
+select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
+{
+	struct pollfd *p;
+	nfds_t n, i;
+	int ms = -1, ready;
+	bool any = false;
+
+	NEXT(select);
+	if (nfds <= 0 || nfds > FD_SETSIZE)
+		return next_select(nfds, r, w, x, tv);
+	for (i = 0; i < (nfds_t)nfds && !any; i++)
+		any = ((r != NULL && FD_ISSET((int)i, r)) ||
+		    (w != NULL && FD_ISSET((int)i, w))) && shaped((int)i);
+	if (!any || (p = calloc((size_t)nfds, sizeof(*p))) == NULL)
+		return next_select(nfds, r, w, x, tv);
+	if (tv != NULL) {
+		long long t = (long long)tv->tv_sec * 1000 +
+		    (tv->tv_usec + 999) / 1000;
+
+		ms = t < 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
+	}
+	n = select_to_poll(nfds, r, w, x, p);
+	ready = poll(p, n, ms);
+	if (ready >= 0)
+		ready = poll_to_select(p, n, r, w, x);
+	free(p);
+	return ready;
 }

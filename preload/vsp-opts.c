@@ -150,5 +150,15 @@ getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 		v = 0;
 		return put_opt(val, len, &v, sizeof(v));
 	}
+	/* Linux: sock_getsockopt() SO_ERROR takes sk_err, set by a failed connect. */
+	if (level == SOL_SOCKET && name == SO_ERROR) {
+		if (s->state == VSP_CONNECTING)
+			(void)vsp_connect_progress(fd, s);
+		if (s->so_error != 0) {
+			v = s->so_error;
+			s->so_error = 0;
+			return put_opt(val, len, &v, sizeof(v));
+		}
+	}
 	return next_getsockopt(fd, level, name, val, len);
 }

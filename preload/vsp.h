@@ -8,6 +8,9 @@
 #include <sys/types.h>
 #include <linux/vm_sockets.h>
 
+/* Linux's VSOCK_DEFAULT_BUFFER_SIZE (and _MAX_). */
+#define VSP_DEFAULT_BUF	(256 * 1024)
+
 /* Highest fd the table tracks; a vsock socket above it fails with EMFILE. */
 #define VSP_MAX_FD	65536
 
@@ -22,6 +25,7 @@ enum vsp_role {
 enum vsp_state {
 	VSP_FREE,		/* fd is not a vsock socket */
 	VSP_OPEN,		/* socket() done, maybe bound */
+	VSP_CONNECTING,		/* non-blocking connect: reply line owed */
 	VSP_LISTENING,
 	VSP_CONNECTED,
 };
@@ -37,6 +41,9 @@ struct vsp_sock {
 	uint64_t buf_size, buf_min, buf_max;
 	struct timeval connect_timeout;
 	int rcvlowat;
+	char reply[64];			/* VSP_CONNECTING: reply line so far */
+	size_t reply_len;
+	int so_error;			/* a failed non-blocking connect's */
 };
 
 /* The configuration run put in the environment. */
@@ -61,11 +68,40 @@ struct vsp_sock *vsp_track(int fd, int type);
 /* Forgets fd (closing a listener's control link and file). */
 void vsp_forget(int fd);
 
+/* How a data call (send, recv, read, write...) on an fd goes. */
+enum vsp_io {
+	VSP_IO_PLAIN,		/* straight to libc: not vsock, or a stream */
+	VSP_IO_FRAMED,		/* a connected SEQPACKET socket: the EOR byte */
+	VSP_IO_NOTCONN,		/* a connect still in progress: ENOTCONN */
+};
+
+/*
+ * The way for a data call on fd. A connected vsock SEQPACKET socket's
+ * messages carry the EOR byte it opted in to (seq-frame.h); a
+ * non-blocking connect still waiting for its answer fails the call with
+ * ENOTCONN (errno set), as Linux's vsock_connectible_sendmsg() and
+ * _recvmsg() do before TCP_ESTABLISHED.
+ */
+enum vsp_io vsp_io_mode(int fd);
+
+/*
+ * Takes what has come of a non-blocking connect's reply, without
+ * blocking: 1 connected, 0 still waiting, -1 failed (s->so_error set, the
+ * socket unconnected again as after Linux's vsock_connect_timeout()).
+ */
+int vsp_connect_progress(int fd, struct vsp_sock *s);
+
+/* close() of fd: it is no longer our /dev/vsock. */
+void vsp_dev_forget(int fd);
+
 /* Our own CID in the configured role. */
 uint32_t vsp_local_cid(void);
 
 /* connect() of a vsock socket; errno as Linux's vsock_connect() gives. */
 int vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to);
+
+/* bind() of port: -1 EADDRINUSE when another socket is known to hold it. */
+int vsp_bind_check(uint32_t port);
 
 /* listen() of a vsock socket: a host listener at UDS_P or a guest one. */
 int vsp_listen(int fd, struct vsp_sock *s, int backlog);
@@ -78,6 +114,7 @@ int vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms);
 
 /* Calls of libc, resolved past us. */
 int vsp_real_close(int fd);
+ssize_t vsp_real_recv(int fd, void *buf, size_t len, int flags);
 int vsp_real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int vsp_real_dup3(int fd, int fd2, int flags);
 int vsp_real_bind(int fd, const struct sockaddr *sa, socklen_t len);

@@ -37,7 +37,7 @@ vsockemuinclude_HEADERS = include/vsockemu/vsockemu.h \
 	src/vsock/vsock-api.h src/vsock/vsock-proto.h src/vsock/pkt.h \
 	src/vsock/vsock-time.h src/vsock/tap-record.h src/vsock/backend.h \
 	src/vsock/credit-policy.h \
-	src/vsock/device.h src/vsock/device-info.h \
+	src/vsock/device.h src/vsock/device-info.h src/vsock/device-event.h \
 	src/trace/trace-api.h src/trace/vsockmon.h src/trace/pcap-reader.h \
 	src/trace/pcap-writer.h \
 	fakeguest/guest-api.h fakeguest/sock.h fakeguest/guest.h \

@@ -182,6 +182,42 @@ START_TEST(test_txbuf_ring)
 }
 END_TEST
 
+/*
+ * With a pool of cap-byte blocks the ring's storage is borrowed and given
+ * back (on empty and on txbuf_free), the pool pointer surviving both; a
+ * ring of another size never touches the pool.
+ */
+START_TEST(test_txbuf_pooled_storage)
+{
+	struct blockpool pool;
+	struct txbuf tb;
+	uint8_t *a, *b, *ring;
+	uint32_t first;
+
+	blockpool_init(&pool, 64, 1);
+	memset(&tb, 0, sizeof(tb));
+	tb.pool = &pool;
+	ring = txbuf_reserve(&tb, 64, 10, &b, &first);
+	ck_assert_ptr_nonnull(ring);
+	txbuf_consume(&tb, 10);
+	ck_assert_ptr_null(tb.buf);
+	ck_assert_ptr_eq(tb.pool, &pool);
+	ck_assert_uint_eq(pool.nfree, 1);
+	a = txbuf_reserve(&tb, 64, 10, &b, &first);
+	ck_assert_ptr_eq(a, ring);
+	ck_assert_uint_eq(pool.reused, 1);
+	txbuf_free(&tb);
+	ck_assert_ptr_eq(tb.pool, &pool);
+	ck_assert_uint_eq(pool.nfree, 1);
+	/* Another size: malloc'd and freed, the pool untouched. */
+	ck_assert_ptr_nonnull(txbuf_reserve(&tb, 32, 10, &b, &first));
+	ck_assert_uint_eq(pool.nfree, 1);
+	txbuf_free(&tb);
+	ck_assert_uint_eq(pool.nfree, 1);
+	blockpool_destroy(&pool);
+}
+END_TEST
+
 /* The boundary table grows by doubling, in order across its wrap, to its bound. */
 START_TEST(test_txbuf_msgs_grow_and_bound)
 {
@@ -240,6 +276,7 @@ credit_suite(void)
 	tcase_add_test(tc, test_update_policy_firecracker);
 	tcase_add_test(tc, test_update_policy_linux);
 	tcase_add_test(tc, test_txbuf_ring);
+	tcase_add_test(tc, test_txbuf_pooled_storage);
 	tcase_add_test(tc, test_txbuf_msgs_grow_and_bound);
 	suite_add_tcase(s, tc);
 	return s;

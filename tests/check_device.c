@@ -1024,6 +1024,44 @@ START_TEST(test_slow_host_backpressure)
 }
 END_TEST
 
+/*
+ * A host that falls behind twice: the second time the txbuf ring is the
+ * one the first gave back (no allocator map/unmap of buf_alloc bytes per
+ * episode), and an idle connection still holds none.
+ */
+START_TEST(test_txbuf_storage_reused)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	static uint8_t data[16384];
+	uint8_t *first;
+	unsigned i, round;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	h.len = sizeof(data);
+	sc->in_limit = 1000;	/* unread bytes the host application holds */
+	for (round = 0; round < 2; round++) {
+		wire_send(w, &h, data);
+		ck_assert_ptr_nonnull(c->tx.buf);
+		if (round == 0)
+			first = c->tx.buf;
+		else
+			ck_assert_ptr_eq(c->tx.buf, first);
+		ck_assert_uint_eq(w->dev->txbuf_pool.nfree, 0);
+		for (i = 0; i < 20; i++)
+			script_consume(&w->sb, sc, 1000, w->now);
+		ck_assert_ptr_null(c->tx.buf);	/* idle: no buffer held */
+		ck_assert_uint_eq(w->dev->txbuf_pool.nfree, 1);
+	}
+	ck_assert_uint_eq(w->dev->txbuf_pool.reused, 1);
+	wire_free(w);
+}
+END_TEST
+
 /* --- RX starvation, fragmentation --- */
 
 /* No RX buffers: the host is not read (no spin); buffers resume it. */
@@ -1120,6 +1158,81 @@ START_TEST(test_rx_batched_read)
 	ck_assert_uint_eq(sc->reads, 3);
 	r = wire_expect(w, VIRTIO_VSOCK_OP_SHUTDOWN);
 	ck_assert_uint_eq(r.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	wire_free(w);
+}
+END_TEST
+
+/* Receives every RW the device has for the guest; returns payload bytes. */
+static uint32_t
+recv_all_rw(struct wire *w)
+{
+	static uint8_t got[WIRE_RX_PAYLOAD];
+	struct vsock_hdr r;
+	uint32_t n = 0;
+
+	while (wire_recv(w, &r, got, sizeof(got)) == 1) {
+		ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+		n += r.len;
+	}
+	return n;
+}
+
+/*
+ * The batch buffer of a STREAM read goes back to the device's pool once
+ * its bytes are out, and the next batch takes it: no malloc/free of
+ * 64 KiB per batch (issue 20: glibc trimmed and regrew its heap).
+ */
+START_TEST(test_rx_batch_buffer_reused)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	static uint8_t data[10000];
+	unsigned i;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	for (i = 0; i < 3; i++) {
+		script_send(&w->sb, sc, data, sizeof(data), 0, w->now);
+		vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+		ck_assert_uint_eq(recv_all_rw(w), sizeof(data));
+		ck_assert_ptr_null(vsock_device_find(w->dev, HP, GP)->h2g_buf);
+		ck_assert_uint_eq(w->dev->h2g_pool.nfree, 1);
+	}
+	/* Reads that find nothing borrow the buffer too, and give it back. */
+	ck_assert_uint_ge(w->dev->h2g_pool.reused, 2);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Eight connections with a batch each in flight at once: when they are
+ * done the pool keeps DEVICE_H2G_SPARE_MAX buffers and frees the rest,
+ * whatever number of connections a host or guest makes stream at once.
+ */
+START_TEST(test_rx_batch_pool_bounded)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *sc[8];
+	static uint8_t data[10000];
+	uint32_t got = 0;
+	unsigned i;
+
+	wire_config(&cfg);
+	/* One RX buffer at a time: turns go round-robin, batches overlap. */
+	w = wire_new_cfg(&cfg, 1, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	for (i = 0; i < 8; i++)
+		sc[i] = wire_connect(w, GP + i, HP);
+	for (i = 0; i < 8; i++)
+		script_send(&w->sb, sc[i], data, sizeof(data), 0, w->now);
+	for (i = 0; got < 8 * sizeof(data) && i < 1000; i++) {
+		vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+		got += recv_all_rw(w);
+		ck_assert_uint_le(w->dev->h2g_pool.nfree, DEVICE_H2G_SPARE_MAX);
+	}
+	ck_assert_uint_eq(got, 8 * sizeof(data));
+	ck_assert_uint_eq(w->dev->h2g_pool.nfree, DEVICE_H2G_SPARE_MAX);
 	wire_free(w);
 }
 END_TEST
@@ -2035,6 +2148,9 @@ device_suite(void)
 	tcase_add_test(tc, test_rx_starvation_and_resume);
 	tcase_add_test(tc, test_header_only_rx_buffer_not_eof);
 	tcase_add_test(tc, test_rx_batched_read);
+	tcase_add_test(tc, test_txbuf_storage_reused);
+	tcase_add_test(tc, test_rx_batch_buffer_reused);
+	tcase_add_test(tc, test_rx_batch_pool_bounded);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shutdown");

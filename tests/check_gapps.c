@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "grig.h"
 #include "guest-apps.h"
 #include "loop.h"
+#include "seq-frame.h"
 #include "serve-stats.h"
 
 #define ECHO_PORT	52
@@ -70,9 +72,12 @@ arig_listen_local(struct arig *a)
 	ck_assert_int_eq(listen(a->lfd, 64), 0);
 }
 
-/* A rig serving echo, discard, source:1 GB and unix: on their ports. */
+/*
+ * A rig serving echo, discard, source:1 GB and unix: on their ports; with
+ * seqpacket the device offers SEQPACKET too.
+ */
 static struct arig *
-arig_new(void)
+arig_new_seq(bool seqpacket)
 {
 	struct arig *a = calloc(1, sizeof(*a));
 	struct gapp_listen_spec ls[4];
@@ -94,6 +99,7 @@ arig_new(void)
 	grig_config_defaults(&c);
 	c.max_socks = ARIG_SOCKS;
 	c.max_conns = ARIG_CONNS;
+	c.seqpacket = seqpacket;
 	a->g = grig_new_cfg(&c);
 	/* The host application reads only what a test lets it. */
 	a->g->sb.default_in_gated = true;
@@ -102,6 +108,12 @@ arig_new(void)
 	    VIRTIO_VSOCK_TYPE_STREAM, &a->apps, err, sizeof(err)) == 0,
 	    "gapps_new: %s", err);
 	return a;
+}
+
+static struct arig *
+arig_new(void)
+{
+	return arig_new_seq(false);
 }
 
 static void
@@ -605,7 +617,7 @@ START_TEST(test_run_connect_announces)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7000, VIRTIO_VSOCK_TYPE_STREAM, a->g->now), 0);
+	    7000, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
 	arig_settle(a);
 	read_announce(sv[1], line, sizeof(line));
 	ck_assert_msg(strncmp(line, "OK ", 3) == 0 && strchr(line, '\n'),
@@ -622,13 +634,72 @@ START_TEST(test_run_connect_announces)
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
 	    sv), 0);
 	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7001, VIRTIO_VSOCK_TYPE_STREAM, a->g->now), 0);
+	    7001, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
 	arig_settle(a);
 	read_announce(sv[1], line, sizeof(line));
 	ck_assert_str_eq(line, "ERR 104\n");
 	ck_assert_int_eq(recv(sv[1], buf, sizeof(buf), MSG_DONTWAIT), 0);
 	close(sv[1]);
 	assert_idle(a, "after both");
+	arig_free(a);
+}
+END_TEST
+
+/* Reads one raw message of fd: the flag byte (seq-frame.h) and data. */
+static void
+expect_framed(int fd, uint8_t flag, const char *data)
+{
+	char buf[16];
+	size_t n = strlen(data);
+
+	ck_assert_int_eq(recv(fd, buf, sizeof(buf), MSG_DONTWAIT),
+	    (ssize_t)n + 1);
+	ck_assert_uint_eq((uint8_t)buf[0], flag);
+	ck_assert_mem_eq(buf + 1, data, n);
+}
+
+/*
+ * run --guest's SEQPACKET connect that opted in ("CONNECT cid port eor"):
+ * after the plain OK line, every bridged message carries the EOR byte
+ * both ways, so the host's VIRTIO_VSOCK_SEQ_EOR reaches the program as
+ * MSG_EOR and the program's MSG_EOR reaches the host.
+ */
+START_TEST(test_run_connect_framed_eor)
+{
+	struct arig *a = arig_new_seq(true);
+	struct script_conn *sc;
+	char line[64];
+	int sv[2];
+
+	ck_assert_int_eq(script_listen(&a->g->sb, 7000, SCRIPT_ACCEPT), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK,
+	    0, sv), 0);
+	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
+	    7000, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    &(struct gapp_sock_opts){ .framed = true }, a->g->now), 0);
+	arig_settle(a);
+	read_announce(sv[1], line, sizeof(line));
+	ck_assert_msg(strncmp(line, "OK ", 3) == 0, "announce: '%s'", line);
+	sc = script_find(&a->g->sb, 7000, (uint32_t)atoi(line + 3));
+	ck_assert_ptr_nonnull(sc);
+	script_send(&a->g->sb, sc, "hi", 2, VIRTIO_VSOCK_SEQ_EOR, a->g->now);
+	arig_settle(a);
+	script_send(&a->g->sb, sc, "x", 1, 0, a->g->now);
+	arig_settle(a);
+	expect_framed(sv[1], SEQ_FRAME_EOR, "hi");
+	expect_framed(sv[1], 0, "x");
+	ck_assert_int_eq(send(sv[1], "\001ab", 3, 0), 3);
+	ck_assert_int_eq(send(sv[1], "\000c", 2, 0), 2);
+	script_allow_read(&a->g->sb, sc, 3, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(sc->in_nmsgs, 2);
+	ck_assert_uint_eq(sc->in_msg[0].len, 2);
+	ck_assert(sc->in_msg[0].flags & VIRTIO_VSOCK_SEQ_EOR);
+	ck_assert_uint_eq(sc->in_msg[1].len, 1);
+	ck_assert(!(sc->in_msg[1].flags & VIRTIO_VSOCK_SEQ_EOR));
+	close(sv[1]);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
 	arig_free(a);
 }
 END_TEST
@@ -644,9 +715,9 @@ START_TEST(test_run_listen_and_unlisten)
 	int h, lfd;
 
 	ck_assert_int_eq(gapps_listen_unix(a->apps, ECHO_PORT,
-	    VIRTIO_VSOCK_TYPE_STREAM, a->path), -EADDRINUSE);
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path, NULL), -EADDRINUSE);
 	h = gapps_listen_unix(a->apps, 7100, VIRTIO_VSOCK_TYPE_STREAM,
-	    a->path);
+	    a->path, NULL);
 	ck_assert_int_ge(h, 0);
 	sc = arig_connect(a, 7100);
 	lfd = accept_local(a);
@@ -661,7 +732,141 @@ START_TEST(test_run_listen_and_unlisten)
 	arig_settle(a);
 	ck_assert(!sc->established);
 	ck_assert_int_ge(gapps_listen_unix(a->apps, 7100,
-	    VIRTIO_VSOCK_TYPE_STREAM, a->path), 0);
+	    VIRTIO_VSOCK_TYPE_STREAM, a->path, NULL), 0);
+	arig_free(a);
+}
+END_TEST
+
+/* Ways a unix: service can fail to take a connection (issue 18 item 1). */
+enum unready {
+	UNREADY_MISSING,	/* no file at the path */
+	UNREADY_FILE,		/* a regular file there */
+	UNREADY_NOT_LISTENING,	/* a socket bound there, never listen()ed */
+	UNREADY_BACKLOG_FULL,	/* a listener whose backlog is full */
+	UNREADY__COUNT,
+};
+
+/* Messages the services logged, for the "said once" checks. */
+struct said {
+	unsigned n;
+	char last[256];
+};
+
+static void
+said_log(void *ctx, const char *msg)
+{
+	struct said *s = ctx;
+
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s", msg);
+}
+
+/*
+ * Replaces the rig's unix: service by one that takes nothing, as how
+ * says; fills fill[] with the clients that fill a backlog (-1 ends).
+ */
+static void
+make_unready(struct arig *a, enum unready how, int *fill, size_t nfill)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t k = 0;
+	int fd;
+
+	close(a->lfd);
+	a->lfd = -1;
+	unlink(a->path);
+	strcpy(sa.sun_path, a->path);
+	if (how == UNREADY_FILE) {
+		fd = open(a->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+	} else if (how != UNREADY_MISSING) {
+		a->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(a->lfd, 0);
+		ck_assert_int_eq(bind(a->lfd, (struct sockaddr *)&sa,
+		    sizeof(sa)), 0);
+	}
+	if (how == UNREADY_BACKLOG_FULL) {
+		ck_assert_int_eq(listen(a->lfd, 0), 0);
+		/* AF_UNIX takes backlog + 1, then EAGAIN; bounded anyway. */
+		for (k = 0; k + 1 < nfill; k++) {
+			fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
+			    SOCK_CLOEXEC, 0);
+			ck_assert_int_ge(fd, 0);
+			if (connect(fd, (struct sockaddr *)&sa,
+			    sizeof(sa)) < 0) {
+				ck_assert_int_eq(errno, EAGAIN);
+				close(fd);
+				break;
+			}
+			fill[k] = fd;
+		}
+		ck_assert_msg(k + 1 < nfill, "the backlog never filled");
+	}
+	fill[k] = -1;
+}
+
+/* Takes the unready service away and starts a listening one again. */
+static void
+make_ready(struct arig *a, int *fill)
+{
+	size_t k;
+
+	for (k = 0; fill[k] >= 0; k++)
+		close(fill[k]);
+	if (a->lfd >= 0)
+		close(a->lfd);
+	unlink(a->path);
+	rmdir(a->dir);
+	arig_listen_local(a);
+}
+
+/*
+ * Issue 18 item 1: a unix: service that is missing, is a regular file,
+ * does not listen or has a full backlog makes the guest refuse as Linux
+ * does with nothing listening (virtio_transport_reset_no_sock): RST to
+ * the REQUEST, no RESPONSE, so the host never gets OK. Said once, not
+ * per connection; no fd or socket is left. A service that comes up later
+ * is used at once: the failure is not remembered.
+ */
+START_TEST(test_bridge_refuses_unready_service)
+{
+	enum unready how = (enum unready)_i;
+	struct arig *a = arig_new();
+	struct said said = { 0, "" };
+	struct script_conn *sc;
+	struct tx_mark m;
+	unsigned k, fds;
+	int fill[64];
+
+	gapps_set_log(a->apps, said_log, &said);
+	make_unready(a, how, fill, 64);
+	fds = count_fds();
+	tx_mark(a, &m);
+	for (k = 0; k < 3; k++) {
+		ck_assert_int_eq(script_connect(&a->g->sb, UNIX_PORT,
+		    VIRTIO_VSOCK_TYPE_STREAM, a->g->now, &sc), 0);
+		arig_settle(a);
+		ck_assert_msg(!sc->established, "way %d: accepted", how);
+		ck_assert_msg(sc->released != 0, "way %d: left hanging", how);
+	}
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RESPONSE), 0);
+	ck_assert_uint_eq(tx_since(a, &m, VIRTIO_VSOCK_OP_RST), 3);
+	ck_assert_uint_eq(gapps_count(a->apps), 0);
+	ck_assert_msg(count_fds() == fds, "way %d: %u fds leaked", how,
+	    count_fds() - fds);
+	assert_idle(a, "after the refusals");
+	ck_assert_msg(said.n == 1, "way %d: said %u times", how, said.n);
+	ck_assert_msg(strstr(said.last, a->path) != NULL &&
+	    strstr(said.last, "56") != NULL, "way %d: said '%s'", how,
+	    said.last);
+	make_ready(a, fill);
+	sc = arig_connect(a, UNIX_PORT);
+	close(accept_local(a));
+	arig_leave(a, sc, LEAVE_CLOSE);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	assert_idle(a, "after the service came up");
 	arig_free(a);
 }
 END_TEST
@@ -710,7 +915,10 @@ gapps_suite(void)
 	tcase_add_test(life, test_bridge_peer_close_fails_local_writes);
 	tcase_add_test(life, test_bridge_local_close_is_full_shutdown);
 	tcase_add_test(life, test_run_connect_announces);
+	tcase_add_test(life, test_run_connect_framed_eor);
 	tcase_add_test(life, test_run_listen_and_unlisten);
+	tcase_add_loop_test(life, test_bridge_refuses_unready_service, 0,
+	    UNREADY__COUNT);
 	suite_add_tcase(s, life);
 	return s;
 }

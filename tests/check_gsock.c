@@ -398,6 +398,73 @@ START_TEST(test_listen_accept)
 }
 END_TEST
 
+/* A gate that answers from a script and counts what it was asked. */
+struct gate_script {
+	bool answer;
+	unsigned asked;
+	uint32_t last_port;
+};
+
+static bool
+gate_scripted(void *ctx, uint64_t peer_cid, uint32_t peer_port)
+{
+	struct gate_script *gs = ctx;
+
+	ck_assert_uint_eq(peer_cid, 2);
+	gs->asked++;
+	gs->last_port = peer_port;
+	return gs->answer;
+}
+
+/*
+ * A listener's gate (serve's unix: bridges, issue 18): a no is the RST of
+ * a port nothing listens on (virtio_transport_reset_no_sock), with no
+ * child queued; a yes is the RESPONSE; a full backlog refuses before the
+ * gate is asked, so a yes is always answered. Removing the gate restores
+ * plain listening.
+ */
+START_TEST(test_listen_gate)
+{
+	struct gs *g = gs_new();
+	int l = fg_sock_open(g->vs, VIRTIO_VSOCK_TYPE_STREAM);
+	struct gate_script gs = { false, 0, 0 };
+	struct vsock_hdr req, h;
+	struct fg_sock_info i;
+	uint32_t p;
+
+	ck_assert_int_eq(fg_sock_bind(g->vs, l, 6000), 0);
+	ck_assert_int_eq(fg_sock_listen(g->vs, l, 1), 0);
+	ck_assert_int_eq(fg_sock_set_gate(g->vs, 999, gate_scripted, &gs),
+	    -EBADF);
+	ck_assert_int_eq(fg_sock_set_gate(g->vs, l, gate_scripted, &gs), 0);
+	for (p = 0; p < 4; p++) {
+		gs.answer = p >= 1;
+		req = host_hdr(VIRTIO_VSOCK_OP_REQUEST,
+		    VIRTIO_VSOCK_TYPE_STREAM, HOST_PORT + p, 6000);
+		dev_rx(g, &req, NULL);
+		h = dev_expect(g, p == 1 || p == 2 ?
+		    VIRTIO_VSOCK_OP_RESPONSE : VIRTIO_VSOCK_OP_RST);
+		ck_assert_uint_eq(h.dst_port, HOST_PORT + p);
+		dev_none(g);
+	}
+	/* Asked for 0 (no), 1 and 2 (yes); 3 met a full backlog first. */
+	ck_assert_uint_eq(gs.asked, 3);
+	ck_assert_uint_eq(gs.last_port, HOST_PORT + 2);
+	ck_assert_err(fg_sock_info(g->vs, l, &i), 0);
+	ck_assert_uint_eq(i.accept_queued, 2);
+	ck_assert_int_ge(fg_sock_accept(g->vs, l), 0);
+	ck_assert_int_ge(fg_sock_accept(g->vs, l), 0);
+	ck_assert_int_eq(fg_sock_accept(g->vs, l), -EAGAIN);
+	ck_assert_int_eq(fg_sock_set_gate(g->vs, l, NULL, NULL), 0);
+	req = host_hdr(VIRTIO_VSOCK_OP_REQUEST, VIRTIO_VSOCK_TYPE_STREAM,
+	    HOST_PORT + 9, 6000);
+	dev_rx(g, &req, NULL);
+	dev_expect(g, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_uint_eq(gs.asked, 3);
+	gs_free(g, true);
+}
+END_TEST
+
 /* Packets no socket takes get RST, except an RST itself. */
 START_TEST(test_rst_rules)
 {
@@ -1488,6 +1555,7 @@ gsock_suite(void)
 	tcase_add_test(conn, test_connect_rst);
 	tcase_add_test(conn, test_connect_timeout);
 	tcase_add_test(conn, test_listen_accept);
+	tcase_add_test(conn, test_listen_gate);
 	tcase_add_test(conn, test_rst_rules);
 	tcase_add_test(conn, test_close_timeout);
 	tcase_add_test(conn, test_close_timeout_unlisted);

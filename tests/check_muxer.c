@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend-muxer.h"
+#include "connect-line.h"
 #include "common.h"
 #include "flight.h"
 #include "wire.h"
@@ -29,6 +30,10 @@ struct mrig {
 	char path[64];
 	char seq_path[80];		/* path.seqpacket */
 	int logged;			/* lines from the muxer's log hook */
+	unsigned refused[MUXER_NO_DEVICE + 1];	/* by muxer_refusal */
+	char refused_line[CONNECT_LINE_MAX];	/* the last one's bytes */
+	size_t refused_len;
+	vsock_time_t refused_now;		/* the last one's time */
 };
 
 static void
@@ -48,6 +53,21 @@ on_log(void *ctx, const char *msg)
 
 	ck_assert_ptr_nonnull(strstr(msg, "Too many open files"));
 	r->logged++;
+}
+
+/* The muxer's refused hook: counts by reason, keeps the last line. */
+static void
+on_refused(void *ctx, enum muxer_refusal why, const char *line, size_t len,
+    vsock_time_t now)
+{
+	struct mrig *r = ctx;
+
+	r->refused_now = now;
+	ck_assert_uint_le(why, MUXER_NO_DEVICE);
+	ck_assert_uint_le(len, sizeof(r->refused_line));
+	r->refused[why]++;
+	memcpy(r->refused_line, line, len);
+	r->refused_len = len;
 }
 
 /* Dispatches ready fds until none is ready (AF_UNIX is synchronous). */
@@ -101,6 +121,8 @@ mrig_new_profile(unsigned max_pending, enum vsock_profile profile)
 	mc.seqpacket = true;
 	mc.log = on_log;
 	mc.log_ctx = r;
+	mc.refused = on_refused;
+	mc.refused_ctx = r;
 	if (max_pending)
 		mc.max_pending = max_pending;
 	ck_assert_msg(muxer_new(&mc, on_watch, r, &r->m, err,
@@ -346,6 +368,11 @@ START_TEST(test_bad_line_closed)
 	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
 	wire_expect_none(r->w);
 	ck_assert_uint_eq(muxer_stats(r->m)->bad_lines, 1);
+	/* The hook hears why, with the client's bytes (at most the limit). */
+	ck_assert_uint_eq(r->refused[MUXER_BAD_LINE], 1);
+	ck_assert_uint_eq(r->refused_len, strlen(bad_lines[_i]) <
+	    CONNECT_LINE_MAX ? strlen(bad_lines[_i]) : CONNECT_LINE_MAX);
+	ck_assert_mem_eq(r->refused_line, bad_lines[_i], r->refused_len);
 	close(fd);
 	good = client(r->path);
 	host_connect(r, good, "CONNECT 52\n", 52, true);
@@ -404,6 +431,10 @@ START_TEST(test_line_timeout)
 	muxer_run(r->m, 5 * SEC);
 	ck_assert_ptr_null(get(fd));
 	ck_assert_uint_eq(muxer_stats(r->m)->line_timeouts, 1);
+	ck_assert_uint_eq(r->refused[MUXER_LINE_TIMEOUT], 1);
+	ck_assert_uint_eq(r->refused_now, 5 * SEC);
+	ck_assert_uint_eq(r->refused_len, 4);
+	ck_assert_mem_eq(r->refused_line, "CONN", 4);
 	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
 	close(fd);
 	mrig_free(r);
@@ -731,6 +762,7 @@ START_TEST(test_no_device_refuses_connect)
 	ck_assert(closed(early));
 	ck_assert(closed(fd));
 	ck_assert_uint_eq(muxer_stats(r->m)->no_device, 2);
+	ck_assert_uint_eq(r->refused[MUXER_NO_DEVICE], 2);
 	ck_assert_uint_eq(muxer_stats(r->m)->host_connects, 0);
 	close(early);
 	close(fd);
@@ -887,26 +919,44 @@ START_TEST(test_seqpacket_256k_message_to_host)
 }
 END_TEST
 
-/* A guest SEQPACKET connection reaches PATH_PORT as SOCK_SEQPACKET. */
-START_TEST(test_seqpacket_guest_connect)
+/*
+ * A SOCK_SEQPACKET listener at PATH_1234 + suffix (its address in sa,
+ * its fd in *lfd) and a guest SEQPACKET connection from port 1024 to
+ * 1234, established: the accepted non-blocking socket.
+ */
+static int
+seq_guest_accepted(struct mrig *r, const char *suffix, struct sockaddr_un *sa,
+    int *lfd)
 {
-	struct mrig *r = mrig_new(0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct vsock_hdr h, got;
-	char buf[64];
-	int lfd, afd;
+	struct vsock_hdr h;
+	int afd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234", r->path);
-	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s_1234%s", r->path,
+	    suffix);
+	*lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ck_assert_int_eq(bind(*lfd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	ck_assert_int_eq(listen(*lfd, 4), 0);
 	h = seq_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
 	wire_send(r->w, &h, NULL);
 	pump(r);
 	wire_expect(r->w, VIRTIO_VSOCK_OP_RESPONSE);
-	afd = accept(lfd, NULL, NULL);
+	afd = accept(*lfd, NULL, NULL);
 	ck_assert_int_ge(afd, 0);
 	fcntl(afd, F_SETFL, O_NONBLOCK);
+	return afd;
+}
+
+/* A guest SEQPACKET connection reaches PATH_PORT as SOCK_SEQPACKET. */
+START_TEST(test_seqpacket_guest_connect)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h, got;
+	char buf[64];
+	int lfd, afd = seq_guest_accepted(r, "", &sa, &lfd);
+
 	h = seq_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
 	h.len = 3;
 	wire_send(r->w, &h, "abc");
@@ -920,6 +970,119 @@ START_TEST(test_seqpacket_guest_connect)
 	ck_assert_int_eq(wire_recv(r->w, &got, buf, sizeof(buf)), 1);
 	ck_assert_uint_eq(got.len, 3);
 	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SEQ_EOM);
+	close(afd);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/* Sends one framed message (seq-frame.h): flag byte, then data. */
+static void
+put_framed(int fd, uint8_t flag, const char *data)
+{
+	char buf[64];
+	size_t n = strlen(data);
+
+	buf[0] = (char)flag;
+	memcpy(buf + 1, data, n);
+	ck_assert_int_eq(write(fd, buf, n + 1), (ssize_t)n + 1);
+}
+
+/* Reads one framed message: want's flag byte and data, whole. */
+static void
+get_framed(int fd, uint8_t flag, const char *data)
+{
+	char buf[64];
+	size_t n = strlen(data);
+
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), (ssize_t)n + 1);
+	ck_assert_uint_eq((uint8_t)buf[0], flag);
+	ck_assert_mem_eq(buf + 1, data, n);
+}
+
+/* The guest's next RW: its payload and SEQPACKET flags. */
+static void
+expect_seq_rw(struct mrig *r, const char *data, uint32_t flags)
+{
+	struct vsock_hdr got;
+	char buf[64];
+
+	ck_assert_int_eq(wire_recv(r->w, &got, buf, sizeof(buf)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(got.len, strlen(data));
+	ck_assert_uint_eq(got.flags, flags);
+	ck_assert_mem_eq(buf, data, strlen(data));
+}
+
+/*
+ * "CONNECT 52 eor" (the preload's opt-in): the OK stays a plain message,
+ * then every message carries the EOR byte both ways, so MSG_EOR crosses
+ * the AF_UNIX hop as VIRTIO_VSOCK_SEQ_EOR (Linux:
+ * virtio_transport_seqpacket_enqueue / _do_dequeue). Unknown flag bits
+ * from the client are ignored, an empty message dropped.
+ */
+START_TEST(test_seqpacket_host_connect_eor)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client_type(r->seq_path, SOCK_SEQPACKET);
+	struct vsock_hdr h, q;
+	char buf[64];
+	uint32_t lp;
+
+	put(fd, "CONNECT 52 eor\n");
+	pump(r);
+	q = wire_expect(r->w, VIRTIO_VSOCK_OP_REQUEST);
+	ck_assert_uint_eq(q.dst_port, 52);
+	lp = q.src_port;
+	h = seq_hdr(VIRTIO_VSOCK_OP_RESPONSE, 52, lp);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	ck_assert_int_eq(read(fd, buf, sizeof(buf)), 14);
+	ck_assert_mem_eq(buf, "OK 1073741824\n", 14);
+	put_framed(fd, 0x01, "");	/* empty: Linux sends none, dropped */
+	put_framed(fd, 0x01, "ab");
+	put_framed(fd, 0x00, "cde");
+	put_framed(fd, 0xfe, "f");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	expect_seq_rw(r, "ab", VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR);
+	expect_seq_rw(r, "cde", VIRTIO_VSOCK_SEQ_EOM);
+	expect_seq_rw(r, "f", VIRTIO_VSOCK_SEQ_EOM);
+	h = seq_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
+	h.len = 5;
+	h.flags |= VIRTIO_VSOCK_SEQ_EOR;
+	wire_send(r->w, &h, "hello");
+	h.len = 1;
+	h.flags = VIRTIO_VSOCK_SEQ_EOM;
+	wire_send(r->w, &h, "x");
+	get_framed(fd, 0x01, "hello");
+	get_framed(fd, 0x00, "x");
+	close(fd);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * A guest SEQPACKET connection to port 1234 prefers a listener at
+ * PATH_1234.eor (the preload's opt-in) and frames its messages there.
+ */
+START_TEST(test_seqpacket_guest_connect_eor)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h;
+	int lfd, afd = seq_guest_accepted(r, ".eor", &sa, &lfd);
+
+	h = seq_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
+	h.len = 3;
+	h.flags |= VIRTIO_VSOCK_SEQ_EOR;
+	wire_send(r->w, &h, "abc");
+	get_framed(afd, 0x01, "abc");
+	put_framed(afd, 0x01, "xyz");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	expect_seq_rw(r, "xyz", VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR);
 	close(afd);
 	close(lfd);
 	unlink(sa.sun_path);
@@ -1204,6 +1367,8 @@ muxer_suite(void)
 	    (int)(sizeof(bad_seq_lines) / sizeof(bad_seq_lines[0])));
 	tcase_add_test(tc, test_seqpacket_256k_message_to_host);
 	tcase_add_test(tc, test_seqpacket_guest_connect);
+	tcase_add_test(tc, test_seqpacket_host_connect_eor);
+	tcase_add_test(tc, test_seqpacket_guest_connect_eor);
 	tcase_add_test(tc, test_linux_half_close_then_close);
 	tcase_add_loop_test(tc, test_close_with_unread_data, 0, 2);
 	tcase_add_test(tc, test_linux_shut_rd);

@@ -846,6 +846,127 @@ START_TEST(test_lying_lengths)
 }
 END_TEST
 
+/* Stores v big-endian at p. */
+static void
+put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+/* Rewrites a little-endian classic pcap file in big-endian order, in place. */
+static void
+to_big_endian(uint8_t *b, size_t len)
+{
+	size_t off = 24, i;
+	uint32_t caplen;
+
+	for (i = 0; i < 24; i += i < 8 && i >= 4 ? 2 : 4) {
+		if (i >= 4 && i < 8) {
+			uint8_t t = b[i];
+
+			b[i] = b[i + 1], b[i + 1] = t;
+		} else {
+			put_be32(b + i, vse_get_le32(b + i));
+		}
+	}
+	while (off + 16 <= len) {
+		caplen = vse_get_le32(b + off + 8);
+		for (i = 0; i < 16; i += 4)
+			put_be32(b + off + i, vse_get_le32(b + off + i));
+		off += 16 + caplen;
+	}
+}
+
+/*
+ * Classic pcap 2.4 records are read without pcap_next_ex, in chunks: every
+ * record must come out as libpcap hands it over (time stamp, lengths,
+ * bytes), in both byte orders, in micro- and nanoseconds, across chunk
+ * boundaries (3,000 records of up to 2 KiB: over 3 MiB), and with a
+ * caplen above the file's snaplen cut to it as libpcap cuts it.
+ */
+START_TEST(test_native_records_as_libpcap_reads_them)
+{
+	static uint8_t rec[3000][VSOCKMON_RECORD_MIN + 2048];
+	static struct pu_raw raw[3000];
+	static const uint8_t zero[2048];
+	const char *path = pu_tmp("native.pcap");
+	char err[PCAP_ERRBUF_SIZE], msg[256];
+	unsigned i, variant;
+	size_t len;
+	uint8_t *b;
+
+	for (i = 0; i < 3000; i++) {
+		uint32_t n = (i * 37) % 2048;
+		struct vsock_hdr h = { 3, 2, 1024, 1234, n, 1,
+		    VIRTIO_VSOCK_OP_RW, 0, 262144, 0 };
+
+		raw[i].data = rec[i];
+		raw[i].caplen = raw[i].len = pu_record(rec[i], &h, zero, n);
+	}
+	pu_write_raw(path, DLT_VSOCK, raw, 3000);
+	b = pu_read_file(path, &len);
+	for (variant = 0; variant < 4; variant++) {
+		struct vsock_pcap_reader *rd;
+		struct vsock_pcap_frame f;
+		struct pcap_pkthdr *ph;
+		const u_char *data;
+		pcap_t *p;
+		uint8_t *v = malloc(len);
+
+		ck_assert_ptr_nonnull(v);
+		memcpy(v, b, len);
+		/* Stamps with odd microseconds; 1: nanoseconds; 2: snaplen 500. */
+		for (i = 0; i < 3000; i++) {
+			size_t off = 24;
+			unsigned k;
+
+			for (k = 0; k < i; k++)
+				off += 16 + raw[k].caplen;
+			vse_put_le32(v + off + 4, i * 999 + 1);
+		}
+		if (variant == 1)
+			vse_put_le32(v, 0xa1b23c4d);
+		if (variant == 2)
+			vse_put_le32(v + 16, 500);
+		if (variant == 3)
+			to_big_endian(v, len);
+		pu_write_file(path, v, len);
+		free(v);
+		ck_assert_err(vsock_pcap_reader_open(path, 0, &rd, msg,
+		    sizeof(msg)), 0);
+		p = pcap_open_offline_with_tstamp_precision(path,
+		    PCAP_TSTAMP_PRECISION_NANO, err);
+		ck_assert_msg(p != NULL, "%s", err);
+		for (i = 0; pcap_next_ex(p, &ph, &data) == 1; i++) {
+			int e = vsock_pcap_reader_next(rd, &f, msg, sizeof(msg));
+
+			if (variant == 2 && ph->caplen < ph->len) {
+				/* Cut by the snaplen: the same error, once. */
+				ck_assert_err(e, -VSE_ERR_PCAP_CAPLEN);
+				break;
+			}
+			ck_assert_msg(e == 1, "variant %u record %u: %s",
+			    variant, i, msg);
+			ck_assert_uint_eq(f.ts_ns, (uint64_t)ph->ts.tv_sec *
+			    1000000000u + (uint64_t)ph->ts.tv_usec);
+			ck_assert_uint_eq(f.cap_len, ph->caplen);
+			ck_assert_uint_eq(f.orig_len, ph->len);
+			ck_assert_int_eq(memcmp(f.raw, data +
+			    VSOCKMON_HDR_SIZE, VSOCK_HDR_SIZE), 0);
+		}
+		if (variant != 2) {
+			ck_assert_uint_eq(i, 3000);
+			ck_assert_int_eq(vsock_pcap_reader_next(rd, &f, msg,
+			    sizeof(msg)), 0);
+		}
+		pcap_close(p);
+		vsock_pcap_reader_close(rd);
+	}
+	free(b);
+}
+END_TEST
+
 START_TEST(test_error_is_sticky)
 {
 	static uint8_t bad[VSOCKMON_RECORD_MIN + 16];
@@ -1117,6 +1238,7 @@ pcap_suite(void)
 	tcase_add_loop_test(tc, test_lying_lengths, 0,
 	    sizeof(lies) / sizeof(lies[0]));
 	tcase_add_test(tc, test_error_is_sticky);
+	tcase_add_test(tc, test_native_records_as_libpcap_reads_them);
 	tcase_add_test(tc, test_parse_bounds);
 	tcase_add_test(tc, test_split_tap);
 	suite_add_tcase(s, tc);

@@ -19,6 +19,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -630,6 +631,181 @@ START_TEST(test_starved_device_diverges)
 }
 END_TEST
 
+/*
+ * The raw guest kicks RX only when the device asked for it (virtio 1.2
+ * 2.7.10: avail_event, armed when the device found the ring empty), as
+ * Linux's virtqueue_kick_prepare() does: a reposted buffer the device did
+ * not wait for costs it no run. A device that ran dry still gets its kick.
+ */
+START_TEST(test_rawguest_kicks_rx_only_when_asked)
+{
+	struct vsock_device_config cfg;
+	struct script_backend sb;
+	struct vsock_device *dev;
+	struct script_conn *sc;
+	struct rawguest g;
+	unsigned i, n, total = 0;
+	uint64_t kicks;
+
+	vsock_device_config_defaults(&cfg);
+	ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, &sb, &dev,
+	    NULL), 0);
+	script_init(&sb);
+	script_attach(&sb, dev);
+	ck_assert_err(rawguest_init(&g, dev, 0, 0), 0);
+	/* One REQUEST uses one of 256 buffers: nothing is owed. */
+	ck_assert_err(script_connect(&sb, 5000, VIRTIO_VSOCK_TYPE_STREAM, 0,
+	    &sc), 0);
+	kicks = g.rx_kicks;
+	ck_assert_uint_eq(rawguest_drain(&g, 0), 1);
+	ck_assert_uint_eq(g.rx_kicks, kicks);
+	/* 300 more than the ring holds: the device runs dry and is kicked. */
+	for (i = 0; i < 300; i++)
+		ck_assert_err(script_connect(&sb, 6000 + i,
+		    VIRTIO_VSOCK_TYPE_STREAM, 0, &sc), 0);
+	while ((n = rawguest_drain(&g, 0)) > 0)
+		total += n;
+	ck_assert_uint_eq(total, 300);
+	ck_assert_uint_eq(vsock_device_stats(dev)->h2g_packets, 301);
+	ck_assert_uint_eq(g.rx_kicks, kicks + 1);
+	vsock_device_free(dev);
+	script_free(&sb);
+	rawguest_destroy(&g);
+}
+END_TEST
+
+/* One STREAM frame (guest 3:GP, host 2:HP) with payload p, into buf. */
+static struct pu_raw
+stream_record(uint8_t *buf, bool from_host, uint16_t op, const uint8_t *p,
+    uint32_t len, uint32_t fwd_cnt)
+{
+	struct vsock_hdr h = { .type = VIRTIO_VSOCK_TYPE_STREAM, .op = op,
+	    .len = len, .buf_alloc = from_host ? 65536 : 262144,
+	    .fwd_cnt = fwd_cnt };
+	struct pu_raw r;
+
+	h.src_cid = from_host ? VMADDR_CID_HOST : 3;
+	h.dst_cid = from_host ? 3 : VMADDR_CID_HOST;
+	h.src_port = from_host ? HP : GP;
+	h.dst_port = from_host ? GP : HP;
+	r.data = buf;
+	r.caplen = r.len = pu_record(buf, &h, p, len);
+	return r;
+}
+
+#define LA_PAIRS	2100	/* 4202 frames: more than the look-ahead's 4096 */
+#define LA_LEN		64
+
+/*
+ * Replays (replay_file, through the look-ahead) an echo trace of
+ * LA_PAIRS guest RWs, each echoed by the host, every payload its own;
+ * the host's echo of pair bad (if below LA_PAIRS) has one byte wrong.
+ */
+static void
+lookahead_echo(uint32_t bad, struct replay_result *res)
+{
+	static uint8_t rec[2 * LA_PAIRS + 2][VSOCKMON_RECORD_MIN + LA_LEN];
+	static struct pu_raw r[2 * LA_PAIRS + 2];
+	struct replay_script *s;
+	struct replay_options o;
+	struct rawguest g;
+	uint8_t p[LA_LEN];
+	char dir[] = "/tmp/check_replay.XXXXXX", path[64], msg[64];
+	uint32_t i, k;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/lookahead.pcap", dir);
+	r[n] = stream_record(rec[n], false, VIRTIO_VSOCK_OP_REQUEST, NULL, 0,
+	    0), n++;
+	r[n] = stream_record(rec[n], true, VIRTIO_VSOCK_OP_RESPONSE, NULL, 0,
+	    0), n++;
+	for (i = 0; i < LA_PAIRS; i++) {
+		for (k = 0; k < LA_LEN; k++)
+			p[k] = (uint8_t)(i * 7 + k);
+		r[n] = stream_record(rec[n], false, VIRTIO_VSOCK_OP_RW, p,
+		    LA_LEN, i * LA_LEN), n++;
+		p[LA_LEN / 2] ^= i == bad ? 0x55 : 0;
+		r[n] = stream_record(rec[n], true, VIRTIO_VSOCK_OP_RW, p,
+		    LA_LEN, (i + 1) * LA_LEN), n++;
+	}
+	pu_write_raw(path, 271, r, n);
+	ck_assert_err(replay_script_parse("1234 echo\n", &s, msg,
+	    sizeof(msg)), 0);
+	replay_options_defaults(&o);
+	o.script = s;
+	memset(&g, 0, sizeof(g));
+	replay_file(path, &o, &rawguest_replay_ops, &g, res);
+	replay_script_free(s);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * The look-ahead holds a trace's first frames (up to 4096) and grows as it
+ * fills; the frames it held and those streamed after it reach the device
+ * with their own payloads: an echo of each matches, and one wrong byte in
+ * an echo is found where it is, inside the look-ahead or beyond it.
+ */
+START_TEST(test_lookahead_payloads_kept)
+{
+	struct replay_result res;
+
+	lookahead_echo(UINT32_MAX, &res);
+	ck_assert_msg(res.verdict == REPLAY_PASS, "frame %" PRIu64 " %s: %s",
+	    res.div.frame, res.div.field, res.div.what);
+	ck_assert_uint_eq(res.frames, 2 * LA_PAIRS + 2);
+	ck_assert_uint_eq(res.bytes_g2h, LA_PAIRS * LA_LEN);
+	/* The echo is compared when the next guest frame closes the window. */
+	lookahead_echo(10, &res);
+	ck_assert_int_eq(res.verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(res.div.frame, 2 + 2 * 10 + 3);
+	lookahead_echo(LA_PAIRS - 10, &res);
+	ck_assert_int_eq(res.verdict, REPLAY_DIVERGED);
+	ck_assert_uint_eq(res.div.frame, 2 + 2 * (LA_PAIRS - 10) + 3);
+}
+END_TEST
+
+/*
+ * The raw guest's buffer pools (here 256 RX buffers of 64 KiB and 8 TX
+ * slots of 256 KiB) cost no memory until the device uses them: a short
+ * trace must not pay for zeroing 18 MiB of pages that are zero already.
+ */
+START_TEST(test_rawguest_pools_untouched)
+{
+	struct vsock_device_config cfg;
+	struct script_backend sb;
+	struct vsock_device *dev;
+	struct rawguest g;
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), len, i, resident = 0;
+	uintptr_t start;
+	unsigned char *vec;
+	uint8_t *p;
+
+	vsock_device_config_defaults(&cfg);
+	ck_assert_err(vsock_device_new(&cfg, &script_backend_ops, &sb, &dev,
+	    NULL), 0);
+	script_init(&sb);
+	script_attach(&sb, dev);
+	ck_assert_err(rawguest_init(&g, dev, 65536, 0), 0);
+	len = (size_t)RAWGUEST_QSIZE * g.rx_buf_len;
+	p = fg_mem_ptr(&g.mem, g.rx_pool, len);
+	start = (uintptr_t)p & ~(uintptr_t)(ps - 1);
+	len += (uintptr_t)p - start;
+	vec = malloc(len / ps + 1);
+	ck_assert_ptr_nonnull(vec);
+	ck_assert_int_eq(mincore((void *)start, len, vec), 0);
+	for (i = 0; i < (len + ps - 1) / ps; i++)
+		resident += vec[i] & 1;
+	/* Huge pages may bring in a few MiB around the rings; not all 16. */
+	ck_assert_uint_lt(resident * ps, len / 2);
+	free(vec);
+	vsock_device_free(dev);
+	script_free(&sb);
+	rawguest_destroy(&g);
+}
+END_TEST
+
 /* The same frames twice: the same result and report, byte for byte. */
 START_TEST(test_deterministic)
 {
@@ -850,6 +1026,87 @@ START_TEST(test_rx_buffer_not_inferred_from_credit_cut)
 	ck_assert_msg(res.verdict == REPLAY_PASS || res.div.frame >= 7,
 	    "frame %" PRIu64 " %s: %s", res.div.frame, res.div.field,
 	    res.div.what);
+}
+END_TEST
+
+/*
+ * Replays (replay_file, --strict) a SEQPACKET echo whose 5000-byte reply
+ * shows the guest's 3732-byte RX buffers (3732 without EOM, then 1268)
+ * only after `filler` guest CREDIT_UPDATEs.
+ */
+static void
+late_rx_size(unsigned filler, struct replay_result *res)
+{
+	static uint8_t rec[4200][VSOCKMON_RECORD_MIN + 64];
+	static uint8_t big[3][VSOCKMON_RECORD_MIN + 5000];
+	static struct pu_raw r[4200];
+	static uint8_t msg[5000];
+	struct replay_script *s;
+	struct replay_options o;
+	struct rawguest g;
+	char dir[] = "/tmp/check_replay.XXXXXX", path[64], err[64];
+	uint32_t eom = VIRTIO_VSOCK_SEQ_EOM;
+	size_t n = 0;
+	unsigned i;
+
+	ck_assert_uint_le(filler + 5, 4200);
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7);
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/late.pcap", dir);
+	r[n] = seq_record(rec[n], false, VIRTIO_VSOCK_OP_REQUEST, 0, 0,
+	    262144, 0), n++;
+	r[n] = seq_record(rec[n], true, VIRTIO_VSOCK_OP_RESPONSE, 0, 0,
+	    65536, 0), n++;
+	for (i = 0; i < filler; i++)
+		r[n] = seq_record(rec[n], false, VIRTIO_VSOCK_OP_CREDIT_UPDATE,
+		    0, 0, 262144, 0), n++;
+	r[n] = seq_record(big[0], false, VIRTIO_VSOCK_OP_RW, eom, 0, 262144,
+	    0), n++;
+	r[n - 1].caplen = r[n - 1].len = pu_record(big[0], &(struct vsock_hdr){
+	    3, 2, GP, HP, 5000, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    VIRTIO_VSOCK_OP_RW, eom, 262144, 0 }, msg, 5000);
+	r[n].data = big[1];
+	r[n].caplen = r[n].len = pu_record(big[1], &(struct vsock_hdr){
+	    2, 3, HP, GP, 3732, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    VIRTIO_VSOCK_OP_RW, 0, 65536, 5000 }, msg, 3732), n++;
+	r[n].data = big[2];
+	r[n].caplen = r[n].len = pu_record(big[2], &(struct vsock_hdr){
+	    2, 3, HP, GP, 1268, VIRTIO_VSOCK_TYPE_SEQPACKET,
+	    VIRTIO_VSOCK_OP_RW, eom, 65536, 5000 }, msg + 3732, 1268), n++;
+	pu_write_raw(path, 271, r, n);
+	ck_assert_err(replay_script_parse("1234 echo\n", &s, err,
+	    sizeof(err)), 0);
+	replay_options_defaults(&o);
+	o.mode = REPLAY_STRICT;
+	o.script = s;
+	memset(&g, 0, sizeof(g));
+	replay_file(path, &o, &rawguest_replay_ops, &g, res);
+	replay_script_free(s);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * The guest's RX buffer size is learned from the host's packets as they
+ * are fed, not from a look-ahead: the same verdict whether the fragment
+ * that shows it comes early or after more frames than any look-ahead
+ * holds (4096: it diverged there before, the device cutting at 4096).
+ */
+START_TEST(test_rx_size_learned_late)
+{
+	static const unsigned filler[] = { 0, 10, 4100 };
+	struct replay_result res;
+	unsigned k;
+
+	for (k = 0; k < 3; k++) {
+		late_rx_size(filler[k], &res);
+		ck_assert_msg(res.verdict == REPLAY_PASS, "%u: frame %" PRIu64
+		    " %s: %s", filler[k], res.div.frame, res.div.field,
+		    res.div.what);
+		ck_assert_uint_eq(res.guest_rx_buf, 3732);
+		ck_assert(res.rx_inferred);
+	}
 }
 END_TEST
 
@@ -1355,10 +1612,14 @@ replay_suite(void)
 	tcase_add_test(tc, test_split_tap_noted);
 	tcase_add_test(tc, test_strict_vs_semantic);
 	tcase_add_test(tc, test_starved_device_diverges);
+	tcase_add_test(tc, test_rawguest_kicks_rx_only_when_asked);
+	tcase_add_test(tc, test_rawguest_pools_untouched);
+	tcase_add_test(tc, test_lookahead_payloads_kept);
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_echo_script);
 	tcase_add_test(tc, test_guest_rx_buffer_size);
 	tcase_add_test(tc, test_rx_buffer_not_inferred_from_credit_cut);
+	tcase_add_test(tc, test_rx_size_learned_late);
 	tcase_add_test(tc, test_seqpacket_update_per_message_read);
 	tcase_add_test(tc, test_blocked_guest_not_told_early);
 	tcase_add_test(tc, test_seqpacket_fragments_end_at_64k_packets);

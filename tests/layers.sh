@@ -32,6 +32,7 @@ tests/check_device.c device-int.h
 tests/check_states.c device-int.h
 tests/check_stream.c device-int.h
 tests/check_replay.c replay-int.h
+tests/check_replay_live.c live-trace-int.h
 '
 
 # System headers the core never needs: it does no I/O and reads no clock.

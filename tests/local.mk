@@ -15,11 +15,14 @@ CHECK_SUITES = \
 	tests/check_virtq \
 	tests/check_device \
 	tests/check_device_info \
+	tests/check_device_event \
 	tests/check_states \
 	tests/check_stream \
 	tests/check_credit \
+	tests/check_pools \
 	tests/check_connect_line \
 	tests/check_muxer \
+	tests/check_seq_frame \
 	tests/check_gsock \
 	tests/check_guest \
 	tests/check_vsock_test \
@@ -29,8 +32,12 @@ CHECK_SUITES = \
 	tests/check_vhost_user \
 	tests/check_replay \
 	tests/check_replay_run \
+	tests/check_replay_live \
 	tests/check_gapps \
 	tests/check_ladder \
+	tests/check_event_log \
+	tests/check_gfaults \
+	tests/check_control \
 	tests/check_siblings
 
 # Shell tests that run the real program.
@@ -43,15 +50,20 @@ PROGRAM_TESTS = \
 	tests/ladder.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
+	tests/replay-live.sh \
 	tests/options.sh \
 	tests/progress.sh \
 	tests/serve.sh \
+	tests/events.sh \
+	tests/control.sh \
 	tests/serve-leak.sh \
 	tests/signals.sh \
 	tests/vectors.sh \
 	tests/fuzz.sh \
 	tests/fuzz-corpus.sh \
 	tests/vhost-user.sh \
+	tests/refuse.sh \
+	tests/ready.sh \
 	tests/vhost-user-vm.sh \
 	tests/serve-vm.sh
 
@@ -70,11 +82,13 @@ REPLAY_TEST_LDADD = tests/libtesttrace.a tests/libtestcommon.a \
 	$(REPLAY_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) $(CHECK_LIBS) -lpthread
 LDADD = $(CORE_TEST_LDADD)
 CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
-	tests/check_device_info tests/check_states tests/check_stream \
+	tests/check_device_info tests/check_device_event tests/check_states tests/check_stream \
 	tests/check_credit tests/check_gsock tests/check_guest \
-	tests/check_vsock_test tests/check_gstream
+	tests/check_vsock_test tests/check_gstream tests/check_pools \
+	tests/check_gfaults
 tests_check_connect_line_LDADD = $(HOST_TEST_LDADD)
 tests_check_muxer_LDADD = $(HOST_TEST_LDADD)
+tests_check_seq_frame_LDADD = $(HOST_TEST_LDADD)
 # The allocation fault seam of test_muxer_new_error_codes.
 tests_check_muxer_LDFLAGS = -Wl,--wrap=realloc
 tests_check_vhost_user_LDADD = $(HOST_TEST_LDADD)
@@ -82,6 +96,7 @@ tests_check_pcap_LDADD = $(TRACE_TEST_LDADD)
 tests_check_tshark_LDADD = $(TRACE_TEST_LDADD)
 tests_check_replay_LDADD = $(REPLAY_TEST_LDADD)
 tests_check_replay_run_LDADD = $(REPLAY_TEST_LDADD)
+tests_check_replay_live_LDADD = $(REPLAY_TEST_LDADD)
 
 # doc/examples/echo.c as a library user builds it: only the public headers
 # (include/ and the public layers' folders, never host/) and only the
@@ -112,14 +127,28 @@ tests_check_siblings_SOURCES = tests/check_siblings.c emu/vm-group.c \
 tests_check_siblings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 # serve's guest services, built from emu/ into their suite.
 tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
+	emu/bridge-gate.c \
 	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 
+# The event log (--log, -v), built from emu/ into its suite.
+tests_check_event_log_SOURCES = tests/check_event_log.c emu/event-log.c \
+	emu/json-escape.c
+tests_check_event_log_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_event_log_LDADD = $(HOST_TEST_LDADD)
+
+# the --control socket, built from emu/ into its suite.
+tests_check_control_SOURCES = tests/check_control.c emu/control.c \
+	emu/vhu-control.c emu/loop.c emu/options.c
+tests_check_control_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_control_LDADD = $(HOST_TEST_LDADD)
+
 check_PROGRAMS += $(CHECK_SUITES)
 TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
-	tests/replay-schema.jq \
+	tests/replay-schema.jq tests/events-schema.jq tests/svc-unready.py \
+	tests/ready-check.py tests/control-client.py tests/live-host.py \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict
@@ -141,14 +170,22 @@ installcheck-local:
 
 # make bench: performance figures, never part of make check.
 EXTRA_PROGRAMS = tests/bench/bench
-tests_bench_bench_SOURCES = tests/bench/bench.c
+tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
+	tests/bench/bench-stream.c tests/bench/bench-packet.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD) $(PCAP_LIBS)
 CLEANFILES += tests/bench/bench bench.json
-EXTRA_DIST += tests/bench/run.sh
+EXTRA_DIST += tests/bench/run.sh tests/bench/run-bench.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench
+# make bench's replay rows (tests/bench/replay-bench.sh, called by run.sh).
+EXTRA_PROGRAMS += tests/bench/replay-bench
+tests_bench_replay_bench_SOURCES = tests/bench/replay-bench.c
+tests_bench_replay_bench_LDADD = $(PCAP_LIBS)
+CLEANFILES += tests/bench/replay-bench
+EXTRA_DIST += tests/bench/replay-bench.sh
+bench: tests/bench/replay-bench
 
 # make soak: serve under churn, then every fd, socket, service, slot and
 # byte of RSS must come back (tests/soak.sh). Not part of make check.
@@ -166,7 +203,8 @@ soak: emu/vsockemu tests/soak-client
 # fetches Debian's kernel package). Not part of make check: three guest
 # boots, ~25 s here.
 EXTRA_DIST += tests/qemu/check-qemu.sh tests/qemu/guest-init.sh \
-    tests/qemu/seqpacket-echo.c tests/qemu/half-close.c
+    tests/qemu/seqpacket-echo.c tests/qemu/half-close.c \
+    tests/qemu/vsock-test-qemu.sh
 check-qemu: emu/vsockemu
 	top_builddir=$(top_builddir) top_srcdir=$(top_srcdir) \
 	    $(SHELL) $(srcdir)/tests/qemu/check-qemu.sh

@@ -13,7 +13,7 @@ out=$tmp/out err=$tmp/err
 
 . "${top_srcdir:-.}/tests/lib.sh"
 
-commands="serve vhost-user selftest dump replay fuzz"
+commands="serve vhost-user selftest dump replay fuzz ctl"
 version=$("$emu" --version)
 
 # bad_usage CMD MESSAGE ARGS...: exit 2, nothing on stdout, and on stderr

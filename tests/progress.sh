@@ -44,4 +44,41 @@ check "fuzz -q: no progress line" test ! -s "$err"
 VSOCKEMU_TEST_CLOCK_STEP=1000 "$emu" fuzz --seconds 20 > "$tmp/out" 2> "$err"
 check "fuzz --seconds 20 on the test's clock: 20 runs, exactly" \
     grep -q '^runs 20 in 20.0 s' "$tmp/out"
+
+# serve and vhost-user with -v (issue 18 item 6): a liveness line every
+# --progress-interval MS while stderr is no terminal, with the device's
+# counters; none without -v. Waited for with a bounded poll, never a sleep.
+if command -v socat > /dev/null 2>&1; then
+	mkfifo "$tmp/ready"
+	"$emu" serve -v --uds "$tmp/v.sock" --progress-interval 20 \
+	    --ready-fd 3 3> "$tmp/ready" 2> "$err" &
+	pid=$!
+	timeout 30 head -n 1 "$tmp/ready" > /dev/null
+	printf 'CONNECT 52\nhello\n' | socat -t 5 - UNIX-CONNECT:"$tmp/v.sock" \
+	    > "$tmp/out"
+	check "serve -v: a liveness line with the echo's counters" wait_for \
+	    grep -q '^vsockemu serve: [0-9]* s: connections 0 open, 1 total, bytes 6 to host, 6 to guest$' "$err"
+	kill -TERM $pid; wait $pid
+	check "serve -v: exit 0" test $? -eq 0
+	"$emu" serve --uds "$tmp/v.sock" --progress-interval 1 \
+	    --ready-fd 3 3> "$tmp/ready" 2> "$err" &
+	pid=$!
+	timeout 30 head -n 1 "$tmp/ready" > /dev/null
+	printf 'CONNECT 52\nhello\n' | socat -t 5 - UNIX-CONNECT:"$tmp/v.sock" \
+	    > "$tmp/out"
+	kill -TERM $pid; wait $pid
+	check "serve without -v: served the echo" grep -q '^hello$' "$tmp/out"
+	check "serve without -v: no liveness line" \
+	    sh -c "! grep -q ' s: connections' '$err'"
+fi
+"$emu" vhost-user -v --socket "$tmp/vhu.sock" --uds "$tmp/h.sock" \
+    --progress-interval 20 2> "$err" &
+pid=$!
+check "vhost-user -v: a liveness line, no front-end yet" wait_for \
+    grep -q '^vsockemu vhost-user: [0-9]* s: no front-end$' "$err"
+kill -TERM $pid; wait $pid
+for cmd in serve vhost-user; do
+	"$emu" $cmd --progress-interval 0 2> "$err"
+	check "$cmd --progress-interval 0: exit 2" test $? -eq 2
+done
 exit $fail

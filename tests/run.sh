@@ -87,7 +87,8 @@ while True:
         break
     data += b
 c.sendall(data[::-1])
-print("peer", addr[0], "local", c.getsockname()[0], flush=True)
+print("peer", addr[0], "local", c.getsockname()[0], "port", addr[1],
+      flush=True)
 c.close()
 PY
 cat > cli.py <<'PY'
@@ -102,7 +103,8 @@ while True:
     if not b:
         break
     data += b
-print(data.decode(), "peer", c.getpeername(), "local", c.getsockname()[0])
+print(data.decode(), "peer", c.getpeername(), "local", c.getsockname()[0],
+      "lport", c.getsockname()[1])
 PY
 if command -v python3 >/dev/null 2>&1; then
 	"$emu" run --guest ./v.sock -- python3 srv.py 7000 > gpy.log 2>&1 &
@@ -114,6 +116,10 @@ if command -v python3 >/dev/null 2>&1; then
 	    sh -c "grep -q 'nohtyp morf kcosv peer (3, 7000) local 2' hpy.log &&
 	    grep -q 'listening on (3, 7000)' gpy.log &&
 	    grep -q 'peer 2 local 3' gpy.log"
+	gport=$(sed -n 's/.* port \([0-9]*\)$/\1/p' gpy.log)
+	check "python guest server: accept's peer port ($gport) is the host client's" \
+	    sh -c "[ -n '$gport' ] && [ '$gport' != 4294967295 ] &&
+	    grep -q 'lport $gport\$' hpy.log"
 	"$emu" run --host ./v.sock -- python3 srv.py 7001 > hpy.log 2>&1 &
 	helpers="$helpers $!"; hpy=$!
 	wait_for grep -q listening hpy.log
@@ -127,11 +133,290 @@ else
 	echo "SKIP: python3 not installed: no Python AF_VSOCK pair"
 fi
 
+# --- SEQPACKET message bounds, MSG_EOR and MSG_TRUNC through both hops ---
+# (Python's socket.AF_VSOCK; vsock_test's "msg bounds" checks the same.)
+cat > seqsrv.py <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+s.bind((socket.VMADDR_CID_ANY, int(sys.argv[1])))
+s.listen(1)
+print("listening", flush=True)
+c, addr = s.accept()
+for i in range(3):
+    data, anc, flags, a = c.recvmsg(64)
+    print("got", data.decode(), "eor" if flags & socket.MSG_EOR else "-",
+          flush=True)
+c.send(b"r1", socket.MSG_EOR)
+c.sendmsg([b"r", b"22"])
+c.send(b"0123456789")
+print("eof" if c.recv(64) == b"" else "more", flush=True)
+c.close()
+PY
+cat > seqcli.py <<'PY'
+import socket, sys
+c = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+c.connect((int(sys.argv[1]), int(sys.argv[2])))
+c.send(b"a", socket.MSG_EOR)
+c.sendmsg([b"b", b"b"])
+c.sendmsg([b"ccc"], [], socket.MSG_EOR)
+for i in range(2):
+    data, anc, flags, a = c.recvmsg(64)
+    print("got", data.decode(), "eor" if flags & socket.MSG_EOR else "-")
+data, anc, flags, a = c.recvmsg(4)
+print("trunc", data.decode(), "yes" if flags & socket.MSG_TRUNC else "no")
+c.close()
+PY
+# seq_pair SERVER_ROLE CLIENT_ROLE PEER_CID PORT
+seq_pair() {
+	"$emu" run --"$1" ./v.sock -- python3 seqsrv.py "$4" > seqsrv.log 2>&1 &
+	helpers="$helpers $!"; spy=$!
+	wait_for grep -q listening seqsrv.log
+	timeout 30 "$emu" run --"$2" ./v.sock -- python3 seqcli.py "$3" "$4" \
+	    > seqcli.log 2>&1
+	wait $spy
+	check "seqpacket $1 server / $2 client: bounds and MSG_EOR both ways" \
+	    sh -c "printf 'listening\ngot a eor\ngot bb -\ngot ccc eor\neof\n' |
+	    cmp -s - seqsrv.log && printf 'got r1 eor\ngot r22 -\ntrunc 0123 yes\n' |
+	    cmp -s - seqcli.log"
+}
+if command -v python3 >/dev/null 2>&1; then
+	seq_pair guest host 3 7200
+	seq_pair host guest 2 7201
+	# Plain SOCK_SEQPACKET clients (no preload, no "eor") keep Firecracker's
+	# framing on both hops: exactly their bytes, no flag byte.
+	cat > plain.py <<'PY'
+import socket, os
+l = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+l.bind("./v.sock_7300")
+l.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+c.connect("./v.sock.guest.seqpacket")
+c.send(b"CONNECT 2 7300\n")
+print(c.recv(64).decode().split()[0])
+a, _ = l.accept()
+c.send(b"plain")
+print(a.recv(64).decode())
+a.send(b"back")
+print(c.recv(64).decode())
+PY
+	timeout 30 python3 plain.py > plain.log 2>&1
+	check "plain SEQPACKET guest connect to a plain UDS_P: bytes unchanged" \
+	    sh -c "printf 'OK\nplain\nback\n' | cmp -s - plain.log"
+	rm -f ./v.sock_7300
+else
+	echo "SKIP: python3 not installed: no SEQPACKET pairs"
+fi
+
+# --- non-blocking connect: EINPROGRESS, then POLLOUT and SO_ERROR (Linux's
+# vsock_connect() with O_NONBLOCK, vsock_poll()) ---
+cat > nbcli.py <<'PY'
+import errno, select, socket, sys
+cid, good, bad = (int(a) for a in sys.argv[1:4])
+def name(e):
+    return errno.errorcode.get(e, str(e))
+def start(port):
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    s.setblocking(False)
+    print("connect", name(s.connect_ex((cid, port))))
+    return s
+def so_error(s):
+    return name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+s = start(good)
+p = select.poll()
+p.register(s, select.POLLOUT)
+ev = p.poll(10000)[0][1]
+print("poll", "OUT" if ev & select.POLLOUT else "-",
+      "ERR" if ev & select.POLLERR else "-", "so_error", so_error(s))
+print("again", name(s.connect_ex((cid, good))))
+s.setblocking(True)
+s.sendall(b"ping")
+print("echo", s.recv(16).decode())
+s.close()
+s = start(bad)
+p = select.poll()
+p.register(s, select.POLLOUT)
+ev = p.poll(10000)[0][1]
+print("poll", "OUT" if ev & select.POLLOUT else "-",
+      "ERR" if ev & select.POLLERR else "-", "so_error", so_error(s),
+      "then", so_error(s))
+s.close()
+s = start(good)
+r, w, x = select.select([], [s], [], 10)
+print("select", "w" if w else "-", "so_error", so_error(s))
+s.close()
+PY
+nb_want='connect EINPROGRESS
+poll OUT - so_error 0
+again EISCONN
+echo ping
+connect EINPROGRESS
+poll OUT ERR so_error ECONNRESET then 0
+connect EINPROGRESS
+select w so_error 0'
+if command -v python3 >/dev/null 2>&1; then
+	timeout 30 "$emu" run --host ./v.sock -- python3 nbcli.py 3 52 9999 \
+	    > nbh.log 2>&1
+	check "non-blocking connect, host role: EINPROGRESS, POLLOUT, SO_ERROR" \
+	    sh -c "echo '$nb_want' | cmp -s - nbh.log"
+	socat UNIX-LISTEN:./v.sock_7400,fork EXEC:cat 2>/dev/null &
+	helpers="$helpers $!"
+	wait_for test -S ./v.sock_7400
+	timeout 30 "$emu" run --guest ./v.sock -- python3 nbcli.py 2 7400 9999 \
+	    > nbg.log 2>&1
+	check "non-blocking connect, guest role: EINPROGRESS, POLLOUT, SO_ERROR" \
+	    sh -c "echo '$nb_want' | cmp -s - nbg.log"
+	# A connect nobody answers yet (its serve stopped): no POLLOUT, no
+	# select() writability, SO_ERROR 0, EALREADY, ENOTCONN; once serve
+	# runs again, POLLOUT and the echo.
+	cat > nbwait.py <<'PY'
+import errno, select, socket, sys
+def name(e):
+    return errno.errorcode.get(e, str(e))
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+s.setblocking(False)
+print("connect", name(s.connect_ex((3, 52))))
+p = select.poll()
+p.register(s, select.POLLOUT)
+print("poll", p.poll(300))
+print("select", select.select([], [s], [], 0.3)[1])
+print("so_error", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+print("again", name(s.connect_ex((3, 52))))
+try:
+    s.send(b"x")
+except OSError as e:
+    print("send", name(e.errno))
+print("waiting", flush=True)
+sys.stdin.readline()
+print("poll", "OUT" if p.poll(10000)[0][1] & select.POLLOUT else "-")
+s.setblocking(True)
+s.sendall(b"late")
+print("echo", s.recv(16).decode())
+PY
+	"$emu" serve -q --guest 52=echo --uds ./w.sock 2>/dev/null &
+	wpid=$!
+	helpers="$helpers $wpid"
+	wait_for test -S ./w.sock.guest
+	kill -STOP $wpid
+	mkfifo go
+	timeout 30 "$emu" run --host ./w.sock -- python3 nbwait.py < go \
+	    > nbw.log 2>&1 &
+	nbw=$!
+	exec 9> go
+	wait_for grep -q waiting nbw.log
+	kill -CONT $wpid
+	echo >&9
+	exec 9>&-
+	wait $nbw
+	kill $wpid
+	check "non-blocking connect still waiting: no POLLOUT, EALREADY, ENOTCONN" \
+	    sh -c "printf 'connect EINPROGRESS\npoll []\nselect []\nso_error 0\nagain EALREADY\nsend ENOTCONN\nwaiting\npoll OUT\necho late\n' |
+	    cmp -s - nbw.log"
+fi
+
+# --- /dev/vsock: IOCTL_VM_SOCKETS_GET_LOCAL_CID answers the role's CID ---
+cat > cid.py <<'PY'
+import fcntl, os, socket, struct
+fd = os.open("/dev/vsock", os.O_RDONLY | os.O_CLOEXEC)
+cid = struct.unpack("I", fcntl.ioctl(fd, socket.IOCTL_VM_SOCKETS_GET_LOCAL_CID,
+                                     b"\0" * 4))[0]
+try:
+    fcntl.ioctl(fd, 0x7b00, b"\0" * 4)
+    other = "answered"
+except OSError as e:
+    other = os.strerror(e.errno)
+os.close(fd)
+print(cid, other)
+PY
+if command -v python3 >/dev/null 2>&1; then
+	"$emu" run --guest ./v.sock -- python3 cid.py > gcid.log 2>&1
+	"$emu" run --guest ./v.sock --cid 7 -- python3 cid.py > g7cid.log 2>&1
+	"$emu" run --host ./v.sock -- python3 cid.py > hcid.log 2>&1
+	check "/dev/vsock GET_LOCAL_CID: the guest's CID (3, --cid 7), the host's 2" \
+	    sh -c "grep -qx '3 Inappropriate ioctl for device' gcid.log &&
+	    grep -qx '7 Inappropriate ioctl for device' g7cid.log &&
+	    grep -qx '2 Inappropriate ioctl for device' hcid.log"
+fi
+
+# --- SO_VM_SOCKETS_BUFFER_SIZE is what the guest socket advertises ---
+cat > bufsrv.py <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+s.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE, 32768)
+s.bind((socket.VMADDR_CID_ANY, 7500))
+s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept()
+c.sendall(c.recv(16))
+c.close()
+PY
+cat > bufcli.py <<'PY'
+import socket, sys
+c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+if sys.argv[3] != "0":
+    c.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE,
+                 int(sys.argv[3]))
+c.connect((int(sys.argv[1]), int(sys.argv[2])))
+c.sendall(b"buf")
+print(c.recv(16).decode())
+PY
+if command -v python3 >/dev/null 2>&1; then
+	"$emu" serve -q --guest 52=echo --uds ./b.sock --pcap ./buf.pcap \
+	    2>/dev/null &
+	bpid=$!
+	helpers="$helpers $bpid"
+	wait_for test -S ./b.sock.guest
+	socat UNIX-LISTEN:./b.sock_7501 EXEC:cat 2>/dev/null &
+	helpers="$helpers $!"
+	wait_for test -S ./b.sock_7501
+	timeout 30 "$emu" run --guest ./b.sock -- python3 bufcli.py 2 7501 \
+	    65536 > bufc.log 2>&1
+	"$emu" run --guest ./b.sock -- python3 bufsrv.py > bufs.log 2>&1 &
+	bs=$!
+	wait_for grep -q listening bufs.log
+	timeout 30 "$emu" run --host ./b.sock -- python3 bufcli.py 3 7500 0 \
+	    >> bufc.log 2>&1
+	wait $bs
+	kill $bpid
+	wait $bpid
+	"$emu" dump ./buf.pcap > buf.txt 2>&1
+	check "SO_VM_SOCKETS_BUFFER_SIZE: the guest's REQUEST / RESPONSE advertise it" \
+	    sh -c "test \"\$(cat bufc.log)\" = 'buf
+buf' && grep 'REQUEST' buf.txt | grep -q 'buf_alloc 65536 ' &&
+	    grep 'RESPONSE' buf.txt | grep -q 'buf_alloc 32768 '"
+fi
+
+# --- bind() of a port in use: EADDRINUSE (Linux: __vsock_bind_connectible) ---
+cat > bind.py <<'PY'
+import errno, socket, sys
+for port in sys.argv[1:]:
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    try:
+        s.bind((socket.VMADDR_CID_ANY, int(port)))
+        print(port, "ok")
+    except OSError as e:
+        print(port, errno.errorcode[e.errno])
+    s.close()
+PY
+if command -v python3 >/dev/null 2>&1; then
+	socat UNIX-LISTEN:./v.sock_7601 EXEC:cat 2>/dev/null &
+	helpers="$helpers $!"
+	wait_for test -S ./v.sock_7601
+	"$emu" run --guest ./v.sock -- python3 bind.py 52 7600 > gbind.log 2>&1
+	"$emu" run --host ./v.sock -- python3 bind.py 7601 7602 > hbind.log 2>&1
+	check "bind of a port in use: EADDRINUSE in both roles, a free one binds" \
+	    sh -c "printf '52 EADDRINUSE\n7600 ok\n' | cmp -s - gbind.log &&
+	    printf '7601 EADDRINUSE\n7602 ok\n' | cmp -s - hbind.log"
+fi
+
 # --- UDS.guest takes untrusted lines: a bad one is closed, nothing else ---
 long=$(head -c 300 /dev/zero | tr '\0' 'x')
 for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
     'CONNECT x 5\n' 'LISTEN 5000 dgram /tmp/x\n' 'LISTEN 4294967295 stream /x\n' \
-    'LISTEN 5000 stream\n' 'FOO\n' 'CONNECT 2 52 9\n' "$long\\n"; do
+    'LISTEN 5000 stream\n' 'FOO\n' 'CONNECT 2 52 9\n' "$long\\n" \
+    'CONNECT 2 52 eor\n' 'LISTEN 5000 stream-eor /tmp/x\n' \
+    'CONNECT 2 52 buf=0\n' 'CONNECT 2 52 buf=x\n' 'CONNECT 2 52 buf=1 buf=2\n' \
+    'CONNECT 2 52 buf=4294967296\n' 'LISTEN 5000 stream buf=9\n' \
+    'BIND x\n' 'BIND 4294967295\n' 'LISTEN 5000 stream peer peer /tmp/x\n'; do
 	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock.guest > bad.out
 	rc=$?	# 0: connected, then closed by serve
 	shown=$(printf %s "$line" | tr -d '\\' | cut -c1-40)

@@ -70,10 +70,14 @@ gets_ok() {
 socat UNIX-LISTEN:./talk.sock,fork EXEC:yes 2>/dev/null &
 talker=$!
 wait_until 10 test -S ./talk.sock || exit 99
+# Counted once every socket listens (--ready-fd): ./v.sock alone comes
+# before ./v.sock.guest, so counting then raced it (issue 18).
+mkfifo ready
 "$emu" serve -q --max-conns 10 --guest 54=source:1000000000 \
-    --guest 52=echo --guest 56=unix:./talk.sock 2>serve.err &
+    --guest 52=echo --guest 56=unix:./talk.sock --ready-fd 3 3> ready \
+    2>serve.err &
 pid=$!
-wait_until 10 test -S ./v.sock || { cat serve.err; exit 99; }
+timeout 30 head -n 1 ready | grep -q '^READY ' || { cat serve.err; exit 99; }
 fds=$(ls /proc/$pid/fd | wc -l)
 
 # --- the issue's recipe: 100 readers of 100 bytes through 10 slots ---

@@ -34,6 +34,13 @@ refused "serve --vm: a reserved CID" "guest CID 2: not a usable guest CID" \
     --vm cid=2,uds=x.sock
 refused "serve --vm with --uds" "does not go with --uds" \
     --vm cid=4,uds=x.sock --uds z.sock
+# One VM's options: refused with --vm, never silently ignored.
+for opt in "--log ev.jsonl" "--control ./c.sock" "--ready-fd 3" \
+    "--pidfile ./pid"; do
+	# shellcheck disable=SC2086 # option and argument, split on purpose
+	refused "serve --vm with $opt" "does not go with --log, --control" \
+	    --vm cid=4,uds=x.sock $opt
+done
 refused "serve --vm: a bad service" "want PORT=SERVICE" \
     --vm cid=4,uds=x.sock,guest=52=telnet
 refused "serve --vsock iommu=maybe" "iommu 'maybe': want on or off" \

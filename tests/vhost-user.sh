@@ -12,7 +12,7 @@ fail=0
 
 dir=$(mktemp -d /tmp/vsockemu-vhu-XXXXXX)
 "$emu" vhost-user --socket "$dir/vhu.sock" --uds "$dir/v.sock" \
-    2>"$dir/err" &
+    --log "$dir/ev.jsonl" 2>"$dir/err" &
 pid=$!
 
 # Issue 14 item 2: it died of SIGBUS (exit 135) on the first kick.
@@ -43,6 +43,16 @@ wait $pid
 check "vhost-user exits 0 on SIGTERM" test $? -eq 0
 check "the failed kick fd is reported once" test "$(grep -c \
     'queue 1: kick fd failed (Bad file descriptor): dropped' "$dir/err")" -eq 1
+# The event log: each front-end attached and left, saying why (doc/events.md).
+check "--log: 4 front-ends attached" test "$(grep -c \
+    '"ev":"frontend-attached","cid":3}' "$dir/ev.jsonl")" -eq 4
+check "--log: the one that shrank memory left, saying why" grep -q \
+    '"ev":"frontend-left","cid":3,"why":"memory region 0 (guest 0x100000' \
+    "$dir/ev.jsonl"
+if command -v jq >/dev/null 2>&1; then
+	check "--log: every line is schema 1" sh -c "jq -e -s -f \
+	    '${top_srcdir:-.}/tests/events-schema.jq' '$dir/ev.jsonl' >/dev/null"
+fi
 if [ $fail -ne 0 ]; then
 	echo "--- vsockemu's stderr"
 	cat "$dir/err"

@@ -16,6 +16,7 @@
 #include "backend-muxer.h"
 #include "connect-line.h"
 #include "error.h"
+#include "seq-frame.h"
 #include "uds-path.h"
 
 enum mx_kind {
@@ -39,6 +40,7 @@ struct mx_entry {
 	size_t ok_len, ok_off;
 	bool connecting;		/* MX_GUEST: connect() in progress */
 	bool hup;			/* peer hung up: no longer watched */
+	bool eor;			/* SEQPACKET: opted in to seq-frame.h */
 	unsigned dev_want;		/* VSOCK_EV_* from the device */
 	unsigned watching;		/* VSOCK_EV_* last asked of the loop */
 };
@@ -418,6 +420,17 @@ accept_hosts(struct muxer *m, struct mx_listener *l, vsock_time_t now)
 
 static void fit_message_size(int fd, uint32_t msg_max);
 
+/* Closes a host client that never reached the device, saying why. */
+static void
+turn_away(struct muxer *m, struct mx_entry *e, enum muxer_refusal why,
+    const char *line, size_t len, vsock_time_t now)
+{
+	if (m->cfg.refused != NULL)
+		m->cfg.refused(m->cfg.refused_ctx, why, line,
+		    len < CONNECT_LINE_MAX ? len : CONNECT_LINE_MAX, now);
+	drop_entry(m, e);
+}
+
 /* The CONNECT line is complete: ask the device to connect to the guest. */
 static void
 start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
@@ -429,7 +442,7 @@ start_host_conn(struct muxer *m, struct mx_entry *e, uint32_t port,
 	if (m->dev == NULL) {
 		/* No guest now (between two front-ends): as if refused. */
 		m->stats.no_device++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_NO_DEVICE, e->line, e->line_len, now);
 		return;
 	}
 	/* Off the line list, not yet watched: the device decides that. */
@@ -469,15 +482,19 @@ read_line_message(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	char buf[CONNECT_LINE_MAX];
 	ssize_t n = recv(e->fd, buf, sizeof(buf), MSG_TRUNC);
 	uint32_t port;
-	size_t used;
+	size_t used, len = n > 0 ? (size_t)n : 0;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	/* "CONNECT <port> eor\n": the preload's opt-in to the EOR byte. */
+	if (len > 0 && len <= sizeof(buf))
+		e->eor = seq_frame_take_optin(buf, &len);
 	if (n <= 0 || (size_t)n > sizeof(buf) ||
-	    connect_line_parse(buf, (size_t)n, &port, &used) !=
-	    CONNECT_LINE_OK || used != (size_t)n) {
+	    connect_line_parse(buf, len, &port, &used) !=
+	    CONNECT_LINE_OK || used != len) {
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, buf, n > 0 ? (size_t)n : 0,
+		    now);
 		return;
 	}
 	start_host_conn(m, e, port, now);
@@ -504,7 +521,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	if (n <= 0) {
 		/* EOF (or an error) before the newline. */
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	nl = memchr(buf, '\n', (size_t)n);
@@ -512,7 +529,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 	n = recv(e->fd, e->line + e->line_len, take, 0);
 	if (n != (ssize_t)take) {
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	e->line_len += take;
@@ -521,7 +538,7 @@ read_line(struct muxer *m, struct mx_entry *e, vsock_time_t now)
 		return;
 	if (r == CONNECT_LINE_BAD) {
 		m->stats.bad_lines++;
-		drop_entry(m, e);
+		turn_away(m, e, MUXER_BAD_LINE, e->line, e->line_len, now);
 		return;
 	}
 	start_host_conn(m, e, port, now);
@@ -581,6 +598,21 @@ fit_message_size(int fd, uint32_t msg_max)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want));
 }
 
+/* Connects fd to path + ".eor" (a listener that opted in); -1 errno. */
+static int
+connect_optin(int fd, const char *path)
+{
+	struct sockaddr_un sa;
+	char optin[sizeof(sa.sun_path) + 8];
+
+	snprintf(optin, sizeof(optin), "%s." SEQ_FRAME_OPTIN, path);
+	if (!make_addr(&sa, optin)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
 /* ops.connect: the guest connects to host port `port`: PATH_port. */
 static int
 op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
@@ -591,7 +623,7 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	struct mx_entry *e;
 	int fd, rc, stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
 	    SOCK_SEQPACKET : SOCK_STREAM;
-	bool in_progress;
+	bool in_progress, eor;
 
 	m->stats.guest_connects++;
 	snprintf(path, sizeof(path), "%s_%u", m->path, port);
@@ -602,7 +634,11 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 		return -errno;
 	if (stype == SOCK_SEQPACKET)
 		fit_message_size(fd, vsock_conn_buf_alloc(c));
-	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	/* A listener at PATH_port.eor opted in to the EOR byte; else PATH_port. */
+	rc = stype == SOCK_SEQPACKET ? connect_optin(fd, path) : -1;
+	eor = rc == 0 || (rc < 0 && errno == EINPROGRESS);
+	if (!eor)
+		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	in_progress = rc < 0 && errno == EINPROGRESS;
 	if (rc < 0 && !in_progress) {
 		/* ENOENT, ECONNREFUSED, EAGAIN (backlog full): RST. */
@@ -620,6 +656,7 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	e->kind = MX_GUEST;
 	e->type = type;
 	e->conn = c;
+	e->eor = eor;
 	if (track(m, e) < 0) {
 		close(fd);
 		free(e);
@@ -678,10 +715,14 @@ op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	int r;
 
 	(void)ctx;
-	(void)flags;	/* AF_UNIX SEQPACKET has no EOR to carry */
 	if ((r = flush_ok(e)) < 0)
 		return r;
-	n = sendmsg(e->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* Plain AF_UNIX SEQPACKET has no EOR; an opted-in peer gets the byte. */
+	if (e->eor)
+		n = seq_frame_sendmsg(e->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT,
+		    flags & VIRTIO_VSOCK_SEQ_EOR, sendmsg);
+	else
+		n = sendmsg(e->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0 && errno == EPIPE)
 		return write_refused(e->fd);
 	if (n < 0)
@@ -708,6 +749,8 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	struct msghdr msg = { .msg_iov = (struct iovec *)iov,
 	    .msg_iovlen = (size_t)iovcnt };
 	size_t room = 0;
+	bool eor = false;
+	char drop;
 	ssize_t n;
 	int i;
 
@@ -720,13 +763,25 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 		n = recv(e->fd, NULL, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 		if (n < 0)
 			return errno == EAGAIN ? -EAGAIN : -errno;
+		if (e->eor && n == 1) {
+			/* The flag byte alone: Linux sends no empty RW. */
+			(void)recv(e->fd, &drop, 1, MSG_DONTWAIT);
+			return -EAGAIN;
+		}
+		if (e->eor && n > 0)
+			n--;	/* the flag byte */
 		if ((size_t)n > room)
 			return -EMSGSIZE;
 	}
-	n = recvmsg(e->fd, &msg, MSG_DONTWAIT);
+	if (e->eor)
+		n = seq_frame_recvmsg(e->fd, &msg, MSG_DONTWAIT, &eor, recvmsg);
+	else
+		n = recvmsg(e->fd, &msg, MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? -EAGAIN :
 		    -errno;
+	if (eor)
+		*flags = VIRTIO_VSOCK_SEQ_EOR;
 	/*
 	 * An EOF from a host that closed, read before its hang-up was
 	 * handled: not yet. The hang-up (always watched, level-triggered)
@@ -897,7 +952,8 @@ muxer_run(struct muxer *m, vsock_time_t now)
 	/* Lines time out in arrival order: the list is sorted. */
 	while (m->line_head != NULL && m->line_head->deadline <= now) {
 		m->stats.line_timeouts++;
-		drop_entry(m, m->line_head);
+		turn_away(m, m->line_head, MUXER_LINE_TIMEOUT,
+		    m->line_head->line, m->line_head->line_len, now);
 	}
 }
 

@@ -13,6 +13,22 @@ struct muxer;
 /* The muxer's one-line reports (the library never prints); msg ends there. */
 typedef void (*muxer_log_fn)(void *ctx, const char *msg);
 
+/* Why a host client was closed before it reached the device. */
+enum muxer_refusal {
+	MUXER_BAD_LINE = 0,		/* not "CONNECT <port>\n" (or EOF first) */
+	MUXER_LINE_TIMEOUT,		/* the line did not finish in time */
+	MUXER_NO_DEVICE,		/* no guest now (vhost-user between
+					 * front-ends) */
+};
+
+/*
+ * A host client turned away at now: why, and the bytes it sent of its
+ * line (the client's, untrusted: any bytes, not terminated), len at most
+ * CONNECT_LINE_MAX.
+ */
+typedef void (*muxer_refused_fn)(void *ctx, enum muxer_refusal why,
+    const char *line, size_t len, vsock_time_t now);
+
 struct muxer_config {
 	const char *uds_path;		/* main host socket, e.g. "./v.sock" */
 	vsock_time_t line_timeout;	/* CONNECT line must finish (5 s) */
@@ -22,6 +38,8 @@ struct muxer_config {
 					 * for SOCK_SEQPACKET host clients */
 	muxer_log_fn log;		/* NULL: say nothing */
 	void *log_ctx;
+	muxer_refused_fn refused;	/* NULL: not told */
+	void *refused_ctx;
 };
 
 struct muxer_stats {

@@ -14,7 +14,10 @@ src_replay_libreplay_la_SOURCES = \
 	src/replay/replay-script.c src/replay/replay-report.c \
 	src/replay/replay-expect.c \
 	src/replay/rawguest.c src/replay/rawguest.h \
-	src/replay/replay-run.c src/replay/replay-run.h
+	src/replay/replay-run.c src/replay/replay-run.h \
+	src/replay/replay-rxsize.c \
+	src/replay/live-trace.h src/replay/live-trace-int.h \
+	src/replay/replay-live-trace.c src/replay/replay-live-compare.c
 src_replay_libreplay_la_CPPFLAGS = $(REPLAY_CPPFLAGS) $(LAYER_CPPFLAGS) \
 	-include $(top_srcdir)/src/replay/replay-api.h
 src_replay_libreplay_la_CFLAGS = $(LAYER_CFLAGS)

@@ -8,24 +8,36 @@
 
 #define RAWGUEST_EVQ_SIZE	FG_EVQ_SIZE
 
+/* Every RX buffer has room for the largest payload (rawguest_set_rx_payload). */
+#define RX_SLOT		(VSOCK_HDR_SIZE + VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+/* rx_head of a buffer taken back and not posted again (no head is this). */
+#define RX_NOT_POSTED	UINT16_MAX
+
 /* Posts RX buffer i of the pool; its token is i + 1. */
 static int
 post_rx(struct rawguest *g, unsigned i)
 {
-	struct fg_buf b = { g->rx_pool + (uint64_t)i * g->rx_buf_len,
+	struct fg_buf b = { g->rx_pool + (uint64_t)i * RX_SLOT,
 	    g->rx_buf_len };
+	int head = fg_ring_add(&g->q.rx, NULL, 0, &b, 1,
+	    (void *)(uintptr_t)(i + 1), false);
 
-	return fg_ring_add(&g->q.rx, NULL, 0, &b, 1, (void *)(uintptr_t)(i + 1),
-	    false);
+	if (head >= 0)
+		g->rx_head[i] = (uint16_t)head;
+	return head;
 }
 
-/* Allocates the buffer pools in guest memory. */
+/*
+ * Allocates the buffer pools in guest memory, untouched: 18 MiB (256 RX
+ * buffers with room for 64 KiB each, 8 TX slots of 256 KiB) of which a
+ * short trace uses a few pages; zeroing them cost more than replaying it.
+ */
 static int
 layout(struct rawguest *g)
 {
-	g->rx_pool = fg_mem_alloc(&g->mem,
-	    (uint64_t)RAWGUEST_QSIZE * g->rx_buf_len, 16);
-	g->tx_pool = fg_mem_alloc(&g->mem,
+	g->rx_pool = fg_mem_alloc_untouched(&g->mem,
+	    (uint64_t)RAWGUEST_QSIZE * RX_SLOT, 16);
+	g->tx_pool = fg_mem_alloc_untouched(&g->mem,
 	    (uint64_t)RAWGUEST_TX_SLOTS * RAWGUEST_TX_SLOT, 16);
 	g->ev_pool = fg_mem_alloc(&g->mem, RAWGUEST_EVQ_SIZE * VSOCK_EVENT_SIZE,
 	    4);
@@ -67,7 +79,7 @@ rawguest_init(struct rawguest *g, struct vsock_device *dev,
 	g->dev = dev;
 	g->rx_buf_len = VSOCK_HDR_SIZE + (rx_payload ? rx_payload :
 	    VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE);
-	size = (uint64_t)RAWGUEST_QSIZE * g->rx_buf_len +
+	size = (uint64_t)RAWGUEST_QSIZE * RX_SLOT +
 	    (uint64_t)RAWGUEST_TX_SLOTS * RAWGUEST_TX_SLOT + (1 << 20);
 	if ((e = fg_mem_init_simple(&g->mem, size)) < 0)
 		return e;
@@ -78,6 +90,8 @@ rawguest_init(struct rawguest *g, struct vsock_device *dev,
 		rawguest_destroy(g);
 		return e;
 	}
+	/* This kick announces every buffer posted: later ones count from here. */
+	(void)fg_ring_kick_needed(&g->q.rx);
 	vsock_device_kick(dev, VSOCK_QUEUE_RX, now);
 	return 0;
 }
@@ -119,6 +133,30 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 	return 0;
 }
 
+int
+rawguest_set_rx_payload(struct rawguest *g, uint32_t rx_payload)
+{
+	struct fg_ring *r = &g->q.rx;
+	uint32_t len = VSOCK_HDR_SIZE + rx_payload;
+	unsigned i;
+
+	if (rx_payload == 0 || rx_payload > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+		return -VSE_ERR_INVAL;
+	for (i = 0; i < RAWGUEST_QSIZE; i++) {
+		uint16_t head = g->rx_head[i];
+
+		if (head == RX_NOT_POSTED)
+			continue;
+		fg_ring_raw_desc(r, head, g->rx_pool + (uint64_t)i * RX_SLOT,
+		    len, VIRTQ_DESC_F_WRITE, 0);
+		/* A used buffer not yet reaped was used at its old size. */
+		if (len > r->writable_len[head])
+			r->writable_len[head] = len;
+	}
+	g->rx_buf_len = len;
+	return 0;
+}
+
 void
 rawguest_kick(struct rawguest *g, vsock_time_t now)
 {
@@ -131,14 +169,27 @@ rawguest_drain(struct rawguest *g, vsock_time_t now)
 	unsigned n = 0;
 	void *tok;
 
+	/* Replay asks after every step; mostly the device has used nothing. */
+	if (fg_ring_used_pending(&g->q.rx) == 0)
+		return 0;
 	while ((tok = fg_ring_get_used(&g->q.rx, NULL)) != NULL) {
-		if (post_rx(g, (unsigned)((uintptr_t)tok - 1)) < 0)
+		unsigned i = (unsigned)((uintptr_t)tok - 1);
+
+		g->rx_head[i] = RX_NOT_POSTED;
+		if (post_rx(g, i) < 0)
 			break;
 		n++;
 	}
 	g->received += n;
-	if (n > 0)
+	/*
+	 * Only a device that found the ring empty waits for these buffers
+	 * (it armed avail_event): Linux's virtqueue_kick_prepare(). Any other
+	 * kick would only make it run again with nothing new to do.
+	 */
+	if (n > 0 && fg_ring_kick_needed(&g->q.rx)) {
+		g->rx_kicks++;
 		vsock_device_kick(g->dev, VSOCK_QUEUE_RX, now);
+	}
 	return n;
 }
 
@@ -175,10 +226,17 @@ replay_detach(void *ctx)
 	rawguest_destroy(ctx);
 }
 
+static int
+replay_set_rx(void *ctx, uint32_t rx_payload)
+{
+	return rawguest_set_rx_payload(ctx, rx_payload);
+}
+
 const struct replay_guest_ops rawguest_replay_ops = {
 	.attach = replay_attach,
 	.send = replay_send,
 	.kick = replay_kick,
 	.drain = replay_drain,
 	.detach = replay_detach,
+	.set_rx = replay_set_rx,
 };

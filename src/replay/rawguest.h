@@ -30,7 +30,9 @@ struct rawguest {
 	uint32_t rx_buf_len;		/* header + payload per RX buffer */
 	uint64_t rx_pool, tx_pool, ev_pool;
 	bool tx_busy[RAWGUEST_TX_SLOTS];
+	uint16_t rx_head[RAWGUEST_QSIZE];	/* descriptor of RX buffer i, posted */
 	uint64_t sent, received;	/* TX chains added, RX buffers reaped */
+	uint64_t rx_kicks;		/* RX kicks given after reaping */
 };
 
 /*
@@ -54,13 +56,22 @@ void rawguest_destroy(struct rawguest *g);
 int rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
     const uint8_t *payload, uint32_t len, vsock_time_t now);
 
+/*
+ * Makes every RX buffer hold rx_payload bytes after the header (at most
+ * 64 KiB), the posted ones the device has not taken yet included: a
+ * device reads a descriptor only when it takes the buffer, so between its
+ * runs this is as if they had been posted at that size. Returns 0 or
+ * -VSE_ERR_INVAL.
+ */
+int rawguest_set_rx_payload(struct rawguest *g, uint32_t rx_payload);
+
 /* Kicks TX at now: the device processes every chain added since. */
 void rawguest_kick(struct rawguest *g, vsock_time_t now);
 
 /*
  * Takes back every RX buffer the device used, posts it again and kicks RX
- * at now if any was used. Returns the number reaped; call until 0 to let
- * the device send everything it has.
+ * at now if the device asked for a kick (it ran out of buffers). Returns
+ * the number reaped; call until 0 to let the device send everything it has.
  */
 unsigned rawguest_drain(struct rawguest *g, vsock_time_t now);
 

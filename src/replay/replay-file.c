@@ -11,9 +11,11 @@
 
 /*
  * The look-ahead: frames read (and held) before the device starts, because
- * the device's configuration comes from what the first frames tell. At most
- * this many frames and about this many payload bytes: the trace is read once
- * (a pipe cannot be read twice) and memory stays bounded.
+ * the device's buf_alloc comes from the host's first packet other than RST,
+ * which may come after others. At most this many frames and about this many
+ * payload bytes: the trace is read once (a pipe cannot be read twice) and
+ * memory stays bounded. (The guest's RX buffer size is learned as the
+ * frames are fed: replay-rxsize.c.)
  */
 #define LOOKAHEAD_FRAMES	4096
 #define LOOKAHEAD_BYTES		(16u << 20)
@@ -24,23 +26,26 @@
 /* Host ports remembered for loopback roles; more are not told apart. */
 #define LOOKAHEAD_HOST_PORTS	64
 
-/* What the look-ahead tells about the trace's two ends. */
+/* What the look-ahead tells about the trace's host. */
 struct trace_facts {
-	bool want_buf_alloc, want_rx;	/* still looking for them */
+	bool want_buf_alloc;	/* still looking for it */
 	bool host_initiated;
 	uint32_t buf_alloc;	/* host's, 0: not shown */
-	uint32_t rx_payload;	/* guest's RX buffer payload, 0: not shown */
-	uint32_t largest;	/* largest host RW so far */
 	/* Loopback (equal CIDs): the host ends of REQUESTs seen so far. */
 	uint32_t host_port[LOOKAHEAD_HOST_PORTS];
 	unsigned nhost_ports;
 };
 
-/* Frames read ahead, payloads copied (the reader's pointers do not last). */
+/*
+ * Frames read ahead, payloads copied (the reader's pointers do not last).
+ * Both arrays grow as needed: most traces tell what is wanted in their
+ * first frames, and a replay of many short traces would otherwise clear
+ * a full-sized look-ahead for each.
+ */
 struct lookahead {
 	struct vsock_pcap_frame *frame;
 	size_t *payload_off;		/* each frame's payload in buf */
-	unsigned n;
+	unsigned n, nalloc;
 	uint8_t *buf;
 	size_t len, cap;
 };
@@ -77,18 +82,8 @@ from_host(struct trace_facts *tf, const struct vsock_pcap_frame *f,
 }
 
 /*
- * Learns from one frame of the look-ahead.
- * buf_alloc: the host's first packet other than RST (Linux's no-socket RST
- * carries 0).
- * rx_payload: a device fills a guest RX buffer before it fragments a
- * SEQPACKET message (virtio 1.2 5.10.6.3), so a fragment without EOM is
- * one buffer, unless credit cut it: Linux's virtio_transport_send_pkt_info()
- * sends at most virtio_transport_get_credit() bytes, EOM only on the
- * message's last packet. vhost_transport_do_send_pkt() splits a packet at
- * every buffer, so a buffer holds at least the largest packet so far: a
- * cut fragment smaller than that was cut by credit and tells nothing. With
- * no buffer-sized cut, no host packet is larger than a buffer, so the
- * largest one bounds it from below when above the default.
+ * Learns from one frame of the look-ahead: buf_alloc is the host's first
+ * packet other than RST (Linux's no-socket RST carries 0).
  */
 static void
 facts_learn(struct trace_facts *tf, const struct vsock_pcap_frame *f)
@@ -99,26 +94,29 @@ facts_learn(struct trace_facts *tf, const struct vsock_pcap_frame *f)
 		tf->buf_alloc = f->hdr.buf_alloc;
 		tf->want_buf_alloc = false;
 	}
-	if (!tf->want_rx || f->hdr.op != VIRTIO_VSOCK_OP_RW ||
-	    f->hdr.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
-		return;
-	if (f->hdr.len > tf->largest)
-		tf->largest = f->hdr.len;
-	if (f->hdr.len > 0 && f->hdr.len == tf->largest &&
-	    f->hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
-	    !(f->hdr.flags & VIRTIO_VSOCK_SEQ_EOM)) {
-		tf->rx_payload = f->hdr.len;
-		tf->want_rx = false;
-	}
 }
 
-/* The look-ahead is over: what its frames did not show stays unknown. */
-static void
-facts_settle(struct trace_facts *tf)
+/* Makes room for one more frame: 16, then doubling up to the limit. */
+static int
+lookahead_grow(struct lookahead *la)
 {
-	if (tf->rx_payload == 0 &&
-	    tf->largest > VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE)
-		tf->rx_payload = tf->largest;
+	struct vsock_pcap_frame *fr;
+	size_t *off;
+	unsigned n;
+
+	if (la->n < la->nalloc)
+		return 0;
+	n = la->nalloc ? 2 * la->nalloc : 16;
+	if (n > LOOKAHEAD_FRAMES)
+		n = LOOKAHEAD_FRAMES;
+	if ((fr = realloc(la->frame, n * sizeof(*fr))) == NULL)
+		return -VSE_ERR_NOMEM;
+	la->frame = fr;
+	if ((off = realloc(la->payload_off, n * sizeof(*off))) == NULL)
+		return -VSE_ERR_NOMEM;
+	la->payload_off = off;
+	la->nalloc = n;
+	return 0;
 }
 
 /* Keeps a copy of f (and its payload) to feed once the device exists. */
@@ -128,13 +126,10 @@ lookahead_hold(struct lookahead *la, const struct vsock_pcap_frame *f)
 	size_t cap;
 	uint8_t *q;
 
-	if (la->frame == NULL &&
-	    ((la->frame = calloc(LOOKAHEAD_FRAMES, sizeof(*la->frame))) ==
-	    NULL || (la->payload_off = calloc(LOOKAHEAD_FRAMES,
-	    sizeof(*la->payload_off))) == NULL))
+	if (lookahead_grow(la) < 0)
 		return -VSE_ERR_NOMEM;
 	if (la->len + f->payload_len > la->cap) {
-		cap = la->cap ? la->cap : 65536;
+		cap = la->cap ? la->cap : 4096;
 		while (cap < la->len + f->payload_len)
 			cap *= 2;
 		if ((q = realloc(la->buf, cap)) == NULL)
@@ -160,8 +155,8 @@ lookahead_free(struct lookahead *la)
 }
 
 /*
- * Reads frames into the look-ahead until the facts wanted are known or it
- * is full. Returns the reader's last answer: 1 (more may follow), 0 (the
+ * Reads frames into the look-ahead until buf_alloc is known (if wanted) or
+ * it is full. Returns the reader's last answer: 1 (more may follow), 0 (the
  * end) or an error (the reader's message in res->error).
  */
 static int
@@ -171,7 +166,7 @@ read_ahead(struct vsock_pcap_reader *r, struct lookahead *la,
 	struct vsock_pcap_frame f;
 	int e = 1;
 
-	while ((tf->want_buf_alloc || tf->want_rx) &&
+	while (tf->want_buf_alloc &&
 	    la->n < LOOKAHEAD_FRAMES && la->len < LOOKAHEAD_BYTES &&
 	    (e = vsock_pcap_reader_next(r, &f, res->error,
 	    sizeof(res->error))) == 1) {
@@ -180,7 +175,6 @@ read_ahead(struct vsock_pcap_reader *r, struct lookahead *la,
 		e = 1;
 		facts_learn(tf, &f);
 	}
-	facts_settle(tf);
 	return e;
 }
 
@@ -266,7 +260,6 @@ replay_file(const char *path, const struct replay_options *o,
 	struct vsock_pcap_reader *r;
 	struct lookahead la;
 	struct replay *rp;
-	struct replay_options ro = *o;
 	struct trace_facts tf;
 	enum vsock_profile profile;
 	uint32_t buf_alloc;
@@ -283,27 +276,24 @@ replay_file(const char *path, const struct replay_options *o,
 		return res->verdict = REPLAY_UNUSABLE;
 	tf.want_buf_alloc = o->buf_alloc == 0 &&
 	    (o->profile == REPLAY_PROFILE_INFER || o->mode == REPLAY_STRICT);
-	tf.want_rx = o->guest_rx_buf == 0;
 	tf.host_initiated = o->host_initiated;
 	ahead = read_ahead(r, &la, &tf, res);
 	choose_profile(&tf, o, &profile, &buf_alloc, &inferred);
-	if (ro.guest_rx_buf == 0)
-		ro.guest_rx_buf = tf.rx_payload;
 	if (ahead == -VSE_ERR_NOMEM ||
-	    replay_new(&ro, profile, buf_alloc, guest, guest_ctx, &rp) < 0) {
+	    replay_new(o, profile, buf_alloc, guest, guest_ctx, &rp) < 0) {
 		lookahead_free(&la);
 		vsock_pcap_reader_close(r);
 		snprintf(res->error, sizeof(res->error), "%s: out of memory",
 		    path);
 		return res->verdict = REPLAY_UNUSABLE;
 	}
+	replay_learn_rx(rp);
 	e = feed_all(path, r, ahead, &la, rp, res);
 	vsock_pcap_reader_close(r);
 	memcpy(err, res->error, sizeof(err));
 	replay_finish(rp, res);
 	replay_free(rp);
 	res->profile_inferred = inferred;
-	res->rx_inferred = o->guest_rx_buf == 0 && tf.rx_payload != 0;
 	if (e < 0) {
 		memcpy(res->error, err, sizeof(err));
 		res->verdict = REPLAY_UNUSABLE;

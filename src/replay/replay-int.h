@@ -186,6 +186,10 @@ struct replay {
 	struct replay_ctx_frame ring[REPLAY_CONTEXT];
 	uint64_t nring;
 
+	/* The guest's RX buffer size, learned as it goes (replay-rxsize.c). */
+	bool rx_learning;
+	uint32_t rx_largest;		/* largest host RW so far */
+
 	bool diverged;
 	bool nomem;
 	bool limited;			/* a replay limit was hit: unusable */
@@ -247,6 +251,10 @@ struct rp_conn *rp_trace_conn(struct replay *rp,
 
 bool rp_app_service(struct replay *rp, struct rp_conn *c);
 void rp_queued_rws_settle(struct replay *rp, struct rp_conn *c, bool rst);
+
+/* replay-rxsize.c */
+void replay_learn_rx(struct replay *rp);
+void rp_rx_learn(struct replay *rp, const struct vsock_pcap_frame *f);
 
 /* replay-device.c */
 int rp_device_start(struct replay *rp);

@@ -331,14 +331,16 @@ host_fwd(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f)
 
 	if (adv == 0)
 		return 0;
-	snprintf(a, sizeof(a), "%" PRIu32, f->hdr.fwd_cnt);
+	/* The texts are made only for a divergence: this runs per frame. */
 	if (adv > UINT32_MAX / 2) {
+		snprintf(a, sizeof(a), "%" PRIu32, f->hdr.fwd_cnt);
 		snprintf(e, sizeof(e), "at least %" PRIu32, c->t_fwd);
 		rp_diverge(rp, f->number, c, "fwd_cnt", e, a,
 		    "the host's fwd_cnt went backwards");
 		return 1;
 	}
 	if (c->t_read + adv > c->g_tx) {
+		snprintf(a, sizeof(a), "%" PRIu32, f->hdr.fwd_cnt);
 		snprintf(e, sizeof(e), "at most %" PRIu32,
 		    (uint32_t)(c->t_fwd + (c->g_tx - c->t_read)));
 		rp_diverge(rp, f->number, c, "fwd_cnt", e, a,

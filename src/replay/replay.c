@@ -250,6 +250,7 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 		if (t > rp->now)
 			rp->now = t;
 		remember(rp, f, to_guest);
+		rp_rx_learn(rp, f);
 		if (!rp->diverged)
 			rp_trace_host(rp, c, f);
 		rp_settle(rp);

@@ -57,6 +57,12 @@ struct replay_guest_ops {
 	unsigned (*drain)(void *ctx, vsock_time_t now);
 	/* The device is about to be freed. */
 	void (*detach)(void *ctx);
+	/*
+	 * Optional: from now on, RX buffers hold rx_payload bytes after the
+	 * header, those posted and not yet used included (replay learns the
+	 * size from the trace as it goes). NULL: the size stays.
+	 */
+	int (*set_rx)(void *ctx, uint32_t rx_payload);
 };
 
 /*

@@ -12,6 +12,15 @@
 #include "pcap-input.h"
 #include "pcap-reader.h"
 
+/*
+ * Classic pcap records are read by us rather than by pcap_next_ex (which
+ * copies each record twice through stdio): through this buffer, in chunks,
+ * each record handed out where it lies. It holds the largest record.
+ */
+#define NATIVE_BUF	(512 * 1024)
+#define NATIVE_HDR	16		/* a classic pcap record header */
+#define MAX_CAPLEN	262144		/* libpcap's MAXIMUM_SNAPLEN */
+
 struct vsock_pcap_reader {
 	pcap_t *p;
 	struct pcap_input *in;	/* owned by p's stream once p is open */
@@ -20,6 +29,11 @@ struct vsock_pcap_reader {
 	uint64_t frames;	/* frames returned so far */
 	int err;		/* sticky: once broken, always broken */
 	char errmsg[512];
+	/* Classic pcap 2.4 read natively (see native_next). */
+	uint8_t *buf;		/* NULL: libpcap reads the records */
+	size_t off, len;	/* unread bytes are buf[off .. len) */
+	bool swapped, nsec;	/* other byte order; nanosecond stamps */
+	uint32_t snaplen;	/* the file's, as libpcap adjusted it */
 };
 
 /* Copies the reader's sticky message out, if the caller gave room. */
@@ -52,6 +66,7 @@ vsock_pcap_reader_close(struct vsock_pcap_reader *r)
 		pcap_close(r->p);	/* closes the stream, which frees in */
 	else
 		pcap_input_free(r->in);
+	free(r->buf);
 	free(r->path);
 	free(r);
 }
@@ -175,6 +190,113 @@ reader_open_input(struct vsock_pcap_reader *r, const char *path, char *why,
 	return 0;
 }
 
+/* A 32-bit field of the file at b, in the file's byte order. */
+static uint32_t
+file32(const struct vsock_pcap_reader *r, const uint8_t *b)
+{
+	return r->swapped ?
+	    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
+	    b[3] :
+	    (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 |
+	    b[0];
+}
+
+/*
+ * A classic pcap file of version 2.4 (what every writer since 1998 makes)
+ * has its records read by native_next once libpcap has accepted its header;
+ * anything else stays with libpcap (older versions may swap caplen and len).
+ * Without memory for the buffer libpcap reads them too.
+ */
+static void
+native_setup(struct vsock_pcap_reader *r)
+{
+	size_t n;
+	const uint8_t *b = pcap_input_head(r->in, &n);
+	uint32_t magic = (uint32_t)b[0] | (uint32_t)b[1] << 8 |
+	    (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	uint16_t major, minor;
+
+	if (n < PCAP_INPUT_HEAD || reader_magic(b, n) != READER_PCAP)
+		return;
+	r->swapped = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
+	r->nsec = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+	major = r->swapped ? (uint16_t)(b[4] << 8 | b[5]) :
+	    (uint16_t)(b[5] << 8 | b[4]);
+	minor = r->swapped ? (uint16_t)(b[6] << 8 | b[7]) :
+	    (uint16_t)(b[7] << 8 | b[6]);
+	if (major != 2 || minor != 4 || pcap_snapshot(r->p) <= 0)
+		return;
+	r->snaplen = (uint32_t)pcap_snapshot(r->p);
+	r->buf = malloc(NATIVE_BUF);
+}
+
+/*
+ * Makes want bytes (at most NATIVE_BUF) readable at buf + off, moving what
+ * is left to the front and reading on from libpcap's stream, which stands
+ * just after the file header. Returns the bytes readable, fewer only at
+ * the end of the data or on an error.
+ */
+static size_t
+native_refill(struct vsock_pcap_reader *r, size_t want)
+{
+	FILE *f = pcap_file(r->p);
+	size_t n;
+
+	memmove(r->buf, r->buf + r->off, r->len - r->off);
+	r->len -= r->off;
+	r->off = 0;
+	while (r->len < want && (n = fread(r->buf + r->len, 1,
+	    NATIVE_BUF - r->len, f)) > 0)
+		r->len += n;
+	return r->len;
+}
+
+/* native_refill's quick answer: mostly the record is in the buffer already. */
+static inline size_t
+native_fill(struct vsock_pcap_reader *r, size_t want)
+{
+	return r->len - r->off >= want ? r->len - r->off :
+	    native_refill(r, want);
+}
+
+/*
+ * The next classic pcap record, by the rules of libpcap's
+ * pcap_next_packet() (sf-pcap.c): 1 with ph and data set (data stays valid
+ * until the next call), 0 at the end of the data between records, -1 with
+ * *cut set when the data ends inside a record. A caplen above 262144 is
+ * damaged; one above the file's snaplen is cut to it, the rest skipped.
+ * Time stamps are signed 32-bit fields; microseconds are scaled to
+ * nanoseconds, as libpcap does for PCAP_TSTAMP_PRECISION_NANO.
+ */
+static int
+native_next(struct vsock_pcap_reader *r, struct pcap_pkthdr *ph,
+    const u_char **data, bool *cut)
+{
+	size_t have = native_fill(r, NATIVE_HDR);
+	const uint8_t *h = r->buf + r->off;
+
+	*cut = have > 0;
+	if (have < NATIVE_HDR)
+		return have == 0 && !ferror(pcap_file(r->p)) ? 0 : -1;
+	ph->ts.tv_sec = (int32_t)file32(r, h);
+	ph->ts.tv_usec = (int32_t)file32(r, h + 4);
+	if (!r->nsec)
+		ph->ts.tv_usec *= 1000;
+	ph->caplen = file32(r, h + 8);
+	ph->len = file32(r, h + 12);
+	*cut = false;
+	if (ph->caplen > MAX_CAPLEN)
+		return -1;
+	*cut = true;
+	if (native_fill(r, NATIVE_HDR + ph->caplen) < NATIVE_HDR + ph->caplen)
+		return -1;
+	*data = r->buf + r->off + NATIVE_HDR;
+	r->off += NATIVE_HDR + ph->caplen;
+	if (ph->caplen > r->snaplen)
+		ph->caplen = r->snaplen;
+	return 1;
+}
+
 /*
  * The input is read exactly once, so pipes work; libpcap checks the file
  * header and, for pcapng, reads up to the first interface description; we
@@ -206,18 +328,19 @@ vsock_pcap_reader_open(const char *path, unsigned flags,
 		vsock_pcap_reader_close(r);
 		return e;
 	}
+	native_setup(r);
 	*out = r;
 	return 0;
 }
 
-/* libpcap could not read a record: why, in our words. */
+/* A record could not be read (cut: the data ended in it): why, in our words. */
 static void
-reader_record_failure(const struct vsock_pcap_reader *r, char *why,
+reader_record_failure(const struct vsock_pcap_reader *r, bool cut, char *why,
     size_t len)
 {
 	if (pcap_input_state(r->in) > PCAP_INPUT_ENDED)
 		pcap_input_describe(r->in, why, len);
-	else if (strstr(pcap_geterr(r->p), "truncated") != NULL)
+	else if (cut)
 		snprintf(why, len, "the data ends inside this record (a cut "
 		    "capture)");
 	else
@@ -230,20 +353,30 @@ int
 vsock_pcap_reader_next(struct vsock_pcap_reader *r,
     struct vsock_pcap_frame *f, char *msg, size_t msglen)
 {
-	struct pcap_pkthdr *ph;
+	struct pcap_pkthdr *ph, nh;
 	const u_char *data;
 	char why[384];
+	bool cut;
 	int e;
 
 	if (r->err != 0) {
 		reader_msg(r, msg, msglen);
 		return r->err;
 	}
-	e = pcap_next_ex(r->p, &ph, &data);
-	if (e == PCAP_ERROR_BREAK)
+	if (r->buf != NULL) {
+		ph = &nh;
+		e = native_next(r, ph, &data, &cut);
+	} else {
+		e = pcap_next_ex(r->p, &ph, &data);
+		if (e == PCAP_ERROR_BREAK)
+			e = 0;
+		cut = e < 0 &&
+		    strstr(pcap_geterr(r->p), "truncated") != NULL;
+	}
+	if (e == 0)
 		return 0;
 	if (e != 1) {
-		reader_record_failure(r, why, sizeof(why));
+		reader_record_failure(r, cut, why, sizeof(why));
 		return reader_fail(r, -VSE_ERR_PCAP_DAMAGED, why, msg, msglen);
 	}
 	e = vsock_pcap_parse_record(data, ph->caplen, ph->len, r->flags, f);

@@ -7,6 +7,7 @@ VIRTIO_CPPFLAGS = -I$(top_srcdir)/src/virtio
 
 src_virtio_libvirtio_la_SOURCES = \
 	src/virtio/virtio-api.h \
+	src/virtio/blockpool.c src/virtio/blockpool.h \
 	src/virtio/error.c src/virtio/error.h \
 	src/virtio/guestmem.c src/virtio/guestmem.h \
 	src/virtio/virtio-ring.h \

@@ -11,16 +11,6 @@ credit_rx_fits(const struct vsock_credit *cr, uint32_t len)
 }
 
 uint32_t
-credit_peer_avail(const struct vsock_credit *cr, uint32_t cap)
-{
-	int64_t in_flight = (uint32_t)(cr->tx_cnt - cr->peer_fwd_cnt);
-	uint32_t window = cr->peer_buf_alloc < cap ? cr->peer_buf_alloc : cap;
-	int64_t avail = (int64_t)window - in_flight;
-
-	return avail <= 0 ? 0 : (uint32_t)avail;
-}
-
-uint32_t
 credit_guest_view(const struct vsock_credit *cr)
 {
 	int64_t unreported = (uint32_t)(cr->rx_cnt - cr->last_fwd_cnt);

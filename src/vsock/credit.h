@@ -58,8 +58,19 @@ bool credit_rx_fits(const struct vsock_credit *cr, uint32_t len);
  * buffer size", 2026) passes its own buf_alloc so that a guest advertising
  * 4 GiB and never reading cannot pull more than that; UINT32_MAX is no cap
  * (Linux 6.1, Firecracker's peer_avail_credit()).
+ *
+ * Inline: the device asks twice per guest packet (issue 16's instruction
+ * count).
  */
-uint32_t credit_peer_avail(const struct vsock_credit *cr, uint32_t cap);
+static inline uint32_t
+credit_peer_avail(const struct vsock_credit *cr, uint32_t cap)
+{
+	int64_t in_flight = (uint32_t)(cr->tx_cnt - cr->peer_fwd_cnt);
+	uint32_t window = cr->peer_buf_alloc < cap ? cr->peer_buf_alloc : cap;
+	int64_t avail = (int64_t)window - in_flight;
+
+	return avail <= 0 ? 0 : (uint32_t)avail;
+}
 
 /* Credit the guest believes it has, from what we last told it. */
 uint32_t credit_guest_view(const struct vsock_credit *cr);

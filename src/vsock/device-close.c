@@ -18,7 +18,7 @@
 static bool
 linux_rules(const struct vsock_device *dev)
 {
-	return dev->rules->close_rules == VSOCK_CLOSE_LINUX;
+	return dev->rules.close_rules == VSOCK_CLOSE_LINUX;
 }
 
 /*
@@ -202,6 +202,8 @@ device_host_event(struct vsock_device *dev, struct vsock_conn *c,
 		 * not established; the guest's RESPONSE then finds no socket
 		 * and gets RST (virtio_transport_recv_pkt).
 		 */
+		DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET, VSOCK_WHO_HOST,
+		    VSOCK_WHY_CLOSED, 0);
 		device_release_backend(dev, c, VSOCK_RELEASE_CLOSED);
 		device_destroy_conn(dev, c);
 		return;
@@ -266,7 +268,7 @@ device_shut_host_write(struct vsock_device *dev, struct vsock_conn *c)
 static void
 arm_peer_close_timer(struct vsock_device *dev, struct vsock_conn *c)
 {
-	if (dev->rules->peer_close_timer && c->state == CONN_ESTABLISHED &&
+	if (dev->rules.peer_close_timer && c->state == CONN_ESTABLISHED &&
 	    c->peer_shut == VIRTIO_VSOCK_SHUTDOWN_MASK &&
 	    !txbuf_empty(&c->tx) && c->timer == TIMER_NONE)
 		device_set_timer(dev, c, TIMER_CLOSE);
@@ -282,9 +284,11 @@ device_guest_shutdown(struct vsock_device *dev, struct vsock_conn *c,
 
 	/* Flags accumulate and are never cleared. */
 	c->peer_shut |= add;
+	if (add != 0)
+		DEVICE_EVENT(dev, c, VSOCK_EVENT_SHUTDOWN, VSOCK_WHO_GUEST,
+		    VSOCK_WHY_NONE, add);
 	if ((add & VIRTIO_VSOCK_SHUTDOWN_RCV) && !c->backend_gone) {
-		free(c->h2g_buf);
-		c->h2g_buf = NULL;
+		device_h2g_release(dev, c);
 		dev->be->shutdown(dev->be_ctx, c, VSOCK_SHUT_RD);
 	}
 	device_shut_host_write(dev, c);
@@ -324,6 +328,7 @@ device_rw_unread(struct vsock_device *dev, struct vsock_conn *c, uint32_t len)
 	 * only while a close waits for the guest's room (device_close_stalled).
 	 */
 	c->cr.rx_cnt += len;
+	c->g2h_total += len;
 	dev->stats.data_discarded += len;
 	if (device_peer_credit(dev, c) == 0)
 		device_close_stalled(dev, c);
@@ -336,6 +341,8 @@ device_closing_op(struct vsock_device *dev, struct vsock_conn *c,
 {
 	if (h->op == VIRTIO_VSOCK_OP_RST) {
 		/* Both: the connection is gone; an RST is never answered. */
+		DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET, VSOCK_WHO_GUEST,
+		    VSOCK_WHY_PEER, 0);
 		device_release_backend(dev, c, VSOCK_RELEASE_RESET);
 		device_destroy_conn(dev, c);
 		return;
@@ -351,12 +358,17 @@ device_closing_op(struct vsock_device *dev, struct vsock_conn *c,
 		/* virtio_transport_recv_enqueue: beyond buf_alloc is RST. */
 		if (!credit_rx_fits(&c->cr, h->len)) {
 			dev->stats.rst_credit_overrun++;
-			device_kill(dev, c, VSOCK_RELEASE_RESET);
+			device_kill_for(dev, c, VSOCK_RELEASE_RESET,
+			    VSOCK_WHY_CREDIT_OVERRUN);
 			return;
 		}
 		device_rw_unread(dev, c, h->len);
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		if (h->flags & VIRTIO_VSOCK_SHUTDOWN_MASK & ~c->peer_shut)
+			DEVICE_EVENT(dev, c, VSOCK_EVENT_SHUTDOWN,
+			    VSOCK_WHO_GUEST, VSOCK_WHY_NONE, h->flags &
+			    VIRTIO_VSOCK_SHUTDOWN_MASK & ~c->peer_shut);
 		c->peer_shut |= (uint8_t)(h->flags &
 		    VIRTIO_VSOCK_SHUTDOWN_MASK);
 		/* With bytes unread: the close timeout's RST, not this one. */
@@ -381,6 +393,8 @@ void
 device_shutdown_sent(struct vsock_device *dev, struct vsock_conn *c)
 {
 	c->pending &= (uint8_t)~PEND_SHUTDOWN;
+	DEVICE_EVENT(dev, c, VSOCK_EVENT_SHUTDOWN, VSOCK_WHO_HOST,
+	    VSOCK_WHY_NONE, c->shut_owed);
 	c->sent_shut |= c->shut_owed;
 	c->shut_owed = 0;
 	if (c->close_owed && c->state == CONN_ESTABLISHED) {

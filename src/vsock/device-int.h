@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "blockpool.h"
 #include "credit.h"
 #include "device.h"
 #include "txbuf.h"
@@ -75,6 +76,8 @@ struct vsock_conn {
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
 	bool on_rxq;
+	bool host_initiated;		/* the host asked (events say "from") */
+	bool was_established;		/* a closed event is owed at the end */
 	uint8_t timer;			/* enum conn_timer */
 	struct vsock_credit cr;
 	struct txbuf tx;
@@ -88,6 +91,8 @@ struct vsock_conn {
 	uint32_t h2g_len, h2g_off, h2g_flags;
 	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
 	vsock_time_t deadline;
+	vsock_time_t opened_at;		/* requested: closed events' duration */
+	uint64_t g2h_total, h2g_total;	/* payload each way, for closed */
 	struct conn_link timer_link;
 	struct conn_link rxq_link;
 	struct vsock_conn *pair_next;	/* hash chain by (local, peer) */
@@ -120,7 +125,8 @@ struct vsock_device {
 	void *be_ctx;
 	uint64_t features;		/* acknowledged by the driver */
 	bool seqpacket;			/* negotiated */
-	const struct vsock_profile_rules *rules;	/* cfg.profile's */
+	/* cfg.profile's rules, copied: read on every packet, one load less */
+	struct vsock_profile_rules rules;
 	struct virtq vq[VSOCK_NUM_QUEUES];
 	struct virtq_chain chain;	/* scratch for one popped chain */
 	struct conntab tab;
@@ -134,6 +140,7 @@ struct vsock_device {
 	bool reset_ack_pending;		/* posted, the guest has not taken it */
 	uint16_t reset_ack_avail;	/* event buffers left when posted */
 	bool in_run;			/* re-entrancy guard for backend calls */
+	uint8_t broken_told;		/* queues whose breakage was reported */
 	vsock_time_t now;
 	vsock_tap_fn tap;
 	void *tap_ctx;
@@ -144,6 +151,8 @@ struct vsock_device {
 	uint8_t *tap_copy;		/* a packet's payload for the tap */
 	uint8_t *seq_staging;		/* a host SEQPACKET message read whole
 					 * (read_message); on first use */
+	struct blockpool h2g_pool;	/* spare 64 KiB STREAM batch buffers */
+	struct blockpool txbuf_pool;	/* spare buf_alloc-byte txbuf rings */
 	struct vsock_device_stats stats;
 	vsock_route_fn route;		/* packets for other CIDs; NULL: drop */
 	void *route_ctx;
@@ -184,8 +193,6 @@ void device_discard_tx(struct vsock_device *dev, struct vsock_conn *c,
 void device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why);
 void device_want(struct vsock_device *dev, struct vsock_conn *c);
-uint32_t device_peer_credit(const struct vsock_device *dev,
-    const struct vsock_conn *c);
 void device_queue_orphan_rst(struct vsock_device *dev,
     const struct vsock_hdr *h);
 struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,
@@ -193,6 +200,37 @@ struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,
 void device_tap(struct vsock_device *dev, enum vsock_tap_dir dir,
     bool dropped, const uint8_t raw[VSOCK_HDR_SIZE], const uint8_t *payload,
     uint32_t payload_len);
+
+/*
+ * device-event.c: events for cfg.on_event. Call through DEVICE_EVENT* so a
+ * device without a callback pays one branch and builds nothing.
+ */
+void device_event_emit(struct vsock_device *dev, const struct vsock_conn *c,
+    enum vsock_event_kind kind, enum vsock_event_who who,
+    enum vsock_event_why why, uint32_t detail);
+void device_event_emit_pair(struct vsock_device *dev,
+    enum vsock_event_kind kind, enum vsock_event_who who,
+    enum vsock_event_why why, uint32_t local, uint32_t peer, uint16_t type);
+void device_event_transport_reset(struct vsock_device *dev, uint64_t old_cid);
+void device_event_check_queues(struct vsock_device *dev);
+enum vsock_event_why device_refusal_why(int err);
+#define DEVICE_EVENT(dev, c, kind, who, why, detail) do {		\
+	if ((dev)->cfg.on_event != NULL)				\
+		device_event_emit((dev), (c), (kind), (who), (why),	\
+		    (detail));						\
+} while (0)
+#define DEVICE_EVENT_PAIR(dev, kind, who, why, local, peer, type) do {	\
+	if ((dev)->cfg.on_event != NULL)				\
+		device_event_emit_pair((dev), (kind), (who), (why),	\
+		    (local), (peer), (type));				\
+} while (0)
+/* The connection ended with an RST: says who and why (device_kill_for). */
+void device_kill_for(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release release, enum vsock_event_why why);
+/* c is established (state, closed event owed, the event). */
+void device_established(struct vsock_device *dev, struct vsock_conn *c);
+/* The host side refused a guest connect with -errno err: RST. */
+void device_refuse(struct vsock_device *dev, struct vsock_conn *c, int err);
 
 /* device-tx.c: guest -> host */
 void device_tx_run(struct vsock_device *dev);
@@ -233,10 +271,33 @@ void device_relay_flush(struct vsock_device *dev);
 
 /* device-rx.c: host -> guest */
 void device_rx_run(struct vsock_device *dev);
+/*
+ * Spare STREAM batch buffers a device keeps: one per connection streaming
+ * at once covers the common case; past it buffers go back to malloc.
+ */
+#define DEVICE_H2G_SPARE_MAX	4
+/*
+ * Spare txbuf rings (buf_alloc bytes each) a device keeps: two, and never
+ * more than 1 MiB (none when buf_alloc is larger).
+ */
+#define DEVICE_TXBUF_SPARE_MAX		2
+#define DEVICE_TXBUF_SPARE_BYTES	(1024 * 1024)
+void device_h2g_release(struct vsock_device *dev, struct vsock_conn *c);
 /* Writes header h (payload already in place) and taps it: used length. */
 uint32_t device_emit(struct vsock_device *dev, const struct virtq_chain *ch,
     const struct vsock_hdr *h);
 bool device_conn_has_rx(const struct vsock_device *dev,
     const struct vsock_conn *c);
+
+/*
+ * Bytes c may send the guest now, under the profile's cap rule. Inline:
+ * asked on every guest packet and every scheduling decision.
+ */
+static inline uint32_t
+device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
+{
+	return credit_peer_avail(&c->cr, dev->rules.credit_cap_own_buf ?
+	    c->cr.buf_alloc : UINT32_MAX);
+}
 
 #endif

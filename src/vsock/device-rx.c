@@ -63,7 +63,7 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 	 * the profile asks; else the guest's next packet reschedules c.
 	 */
 	return device_peer_credit(dev, c) > 0 ||
-	    (dev->rules->credit_request && !c->credit_requested);
+	    (dev->rules.credit_request && !c->credit_requested);
 }
 
 /*
@@ -109,11 +109,27 @@ read_stream(struct vsock_device *dev, struct vsock_conn *c,
 }
 
 /*
+ * Drops c's host bytes not yet sent (c->h2g_buf). A STREAM batch buffer
+ * goes back to the device's pool: allocating and freeing 64 KiB per batch
+ * made glibc trim and regrow its heap every time (issue 20).
+ */
+void
+device_h2g_release(struct vsock_device *dev, struct vsock_conn *c)
+{
+	if (c->type == VIRTIO_VSOCK_TYPE_STREAM)
+		blockpool_put(&dev->h2g_pool, c->h2g_buf);
+	else
+		free(c->h2g_buf);
+	c->h2g_buf = NULL;
+}
+
+/*
  * STREAM with RX buffers smaller than what credit allows (Linux posts 4 KiB
  * ones): one read of up to min(credit, 64 KiB) into a per-connection
  * buffer, handed out over as many RX buffers as it takes. One copy more
  * than reading into the guest's buffer, but one syscall per 64 KiB instead
- * of per 4 KiB. The buffer lives only while it holds bytes.
+ * of per 4 KiB. The buffer lives only while it holds bytes, and comes from
+ * the device's bounded pool (device_h2g_release).
  */
 static void
 read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
@@ -123,7 +139,8 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	uint32_t flags = 0;
 	ssize_t n;
 
-	if ((c->h2g_buf = malloc(want)) == NULL) {
+	/* want <= VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, the pool's block size. */
+	if ((c->h2g_buf = blockpool_get(&dev->h2g_pool)) == NULL) {
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
@@ -136,8 +153,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 		c->h2g_flags = 0;	/* a stream has no message ends */
 		return;
 	}
-	free(c->h2g_buf);
-	c->h2g_buf = NULL;
+	device_h2g_release(dev, c);
 	host_read_empty(dev, c, n);
 }
 
@@ -150,7 +166,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 static void
 read_message(struct vsock_device *dev, struct vsock_conn *c)
 {
-	uint32_t window = dev->rules->credit_cap_own_buf &&
+	uint32_t window = dev->rules.credit_cap_own_buf &&
 	    c->cr.buf_alloc < c->cr.peer_buf_alloc ? c->cr.buf_alloc :
 	    c->cr.peer_buf_alloc;
 	uint32_t limit = window < dev->payload_max ? window :
@@ -217,8 +233,7 @@ message_fragment(struct vsock_device *dev, struct vsock_conn *c,
 	if (c->h2g_off == c->h2g_len) {
 		/* EOM (and EOR) only on the last fragment, as vhost does. */
 		*flags = c->h2g_flags;
-		free(c->h2g_buf);
-		c->h2g_buf = NULL;
+		device_h2g_release(dev, c);
 	}
 	return n;
 }
@@ -237,7 +252,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 		return false;
 	credit = device_peer_credit(dev, c);
 	if (credit == 0) {
-		if (dev->rules->credit_request && !c->credit_requested)
+		if (dev->rules.credit_request && !c->credit_requested)
 			c->pending |= PEND_CREDIT_REQUEST;
 		device_close_stalled(dev, c);
 		return false;
@@ -321,6 +336,7 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 		break;
 	case VIRTIO_VSOCK_OP_RW:
 		c->cr.tx_cnt += len;	/* Linux's name: sent to the peer */
+		c->h2g_total += len;
 		dev->stats.h2g_bytes += len;
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:

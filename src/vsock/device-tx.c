@@ -38,7 +38,7 @@ void
 device_delivered(struct vsock_device *dev, struct vsock_conn *c, uint32_t n)
 {
 	c->cr.fwd_cnt += n;
-	if (credit_update_due(&c->cr, dev->rules->update_policy))
+	if (credit_update_due(&c->cr, dev->rules.update_policy))
 		c->pending |= PEND_CREDIT_UPDATE;
 }
 
@@ -52,7 +52,8 @@ host_write_failed(struct vsock_device *dev, struct vsock_conn *c, ssize_t err)
 {
 	if (err == -EMSGSIZE) {
 		dev->stats.seqpacket_g2h_oversize++;
-		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		device_kill_for(dev, c, VSOCK_RELEASE_RESET,
+		    VSOCK_WHY_MESSAGE_TOO_LONG);
 		return;
 	}
 	device_host_error(dev, c, err, false);
@@ -82,7 +83,7 @@ flush_messages(struct vsock_device *dev, struct vsock_conn *c)
 		 * Linux: virtio_transport_seqpacket_do_dequeue() sends a
 		 * credit update after every message read, free space aside.
 		 */
-		if (dev->rules->update_policy == VSOCK_CREDIT_LINUX)
+		if (dev->rules.update_policy == VSOCK_CREDIT_LINUX)
 			c->pending |= PEND_CREDIT_UPDATE;
 	}
 	return 0;
@@ -141,6 +142,7 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	int cnt;
 
 	c->cr.rx_cnt += h->len;
+	c->g2h_total += h->len;
 	/* Direct write only when it cannot reorder data: nothing is held. */
 	if (txbuf_empty(&c->tx) && (!seq || eom) &&
 	    (cnt = virtq_chain_iov(&dev->vq[VSOCK_QUEUE_TX], ch, false,
@@ -193,7 +195,8 @@ established_rw(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	if (!credit_rx_fits(&c->cr, h->len)) {
 		dev->stats.rst_credit_overrun++;
-		device_kill(dev, c, VSOCK_RELEASE_RESET);
+		device_kill_for(dev, c, VSOCK_RELEASE_RESET,
+		    VSOCK_WHY_CREDIT_OVERRUN);
 		return;
 	}
 	if (device_host_reads_no_more(c)) {
@@ -223,6 +226,8 @@ on_established(struct vsock_device *dev, struct vsock_conn *c,
 		device_guest_shutdown(dev, c, h->flags);
 		break;
 	case VIRTIO_VSOCK_OP_RST:
+		DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET, VSOCK_WHO_GUEST,
+		    VSOCK_WHY_PEER, 0);
 		dev->stats.data_discarded += c->tx.len;
 		device_release_backend(dev, c, VSOCK_RELEASE_RESET);
 		device_destroy_conn(dev, c);
@@ -248,13 +253,19 @@ on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
 			break;
 		}
 		device_set_timer(dev, c, TIMER_NONE);
-		c->state = CONN_ESTABLISHED;
+		device_established(dev, c);
 		c->host_readable = true;
 		dev->be->established(dev->be_ctx, c);
 		if (!c->backend_gone)
 			device_schedule(dev, c);
 		break;
 	case VIRTIO_VSOCK_OP_RST:
+		/*
+		 * Linux's guest answers a REQUEST for a port nobody listens
+		 * on with RST (virtio_transport_recv_pkt: no socket).
+		 */
+		DEVICE_EVENT(dev, c, VSOCK_EVENT_REFUSED, VSOCK_WHO_GUEST,
+		    VSOCK_WHY_NO_LISTENER, 0);
 		device_release_backend(dev, c, VSOCK_RELEASE_REFUSED);
 		device_destroy_conn(dev, c);
 		break;
@@ -265,7 +276,7 @@ on_host_connecting(struct vsock_device *dev, struct vsock_conn *c,
 		 * other op (EPROTO) but INVALID. Not for a REQUEST the guest
 		 * has not seen yet: the packet answers nothing.
 		 */
-		if (dev->rules->connecting_reply_resets &&
+		if (dev->rules.connecting_reply_resets &&
 		    h->op != VIRTIO_VSOCK_OP_INVALID &&
 		    !(c->pending & PEND_REQUEST))
 			device_kill(dev, c, VSOCK_RELEASE_REFUSED);
@@ -284,11 +295,26 @@ on_waiting(struct vsock_device *dev, struct vsock_conn *c,
     const struct vsock_hdr *h)
 {
 	if (h->op == VIRTIO_VSOCK_OP_RST) {
+		/* A guest giving up its connect; a KILLED one was told. */
+		if (c->state == CONN_GUEST_CONNECTING)
+			DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET,
+			    VSOCK_WHO_GUEST, VSOCK_WHY_PEER, 0);
 		device_release_backend(dev, c, VSOCK_RELEASE_RESET);
 		device_destroy_conn(dev, c);
 		return;
 	}
 	dev->stats.tx_invalid_op++;
+}
+
+/* Events for a guest REQUEST the device refused before making a connection. */
+static void
+guest_request_refused(struct vsock_device *dev, const struct vsock_hdr *h,
+    enum vsock_event_why why)
+{
+	device_event_emit_pair(dev, VSOCK_EVENT_REQUESTED, VSOCK_WHO_GUEST,
+	    VSOCK_WHY_NONE, h->dst_port, h->src_port, h->type);
+	device_event_emit_pair(dev, VSOCK_EVENT_REFUSED, VSOCK_WHO_DEVICE, why,
+	    h->dst_port, h->src_port, h->type);
 }
 
 /* A guest REQUEST for a pair we do not know: ask the host side. */
@@ -301,6 +327,8 @@ new_guest_conn(struct vsock_device *dev, const struct vsock_hdr *h)
 	if (h->type == VIRTIO_VSOCK_TYPE_SEQPACKET && !dev->seqpacket) {
 		dev->stats.rst_unknown_type++;
 		device_queue_orphan_rst(dev, h);
+		if (dev->cfg.on_event != NULL)
+			guest_request_refused(dev, h, VSOCK_WHY_WRONG_TYPE);
 		return;
 	}
 	if (dev->tab.count >= dev->cfg.max_conns ||
@@ -308,13 +336,17 @@ new_guest_conn(struct vsock_device *dev, const struct vsock_hdr *h)
 	    h->type)) == NULL) {
 		dev->stats.rst_conn_limit++;
 		device_queue_orphan_rst(dev, h);
+		if (dev->cfg.on_event != NULL)
+			guest_request_refused(dev, h, VSOCK_WHY_LIMIT);
 		return;
 	}
 	c->state = CONN_GUEST_CONNECTING;
+	DEVICE_EVENT(dev, c, VSOCK_EVENT_REQUESTED, VSOCK_WHO_GUEST,
+	    VSOCK_WHY_NONE, 0);
 	credit_peer_update(&c->cr, h->buf_alloc, h->fwd_cnt);
 	e = dev->be->connect(dev->be_ctx, c, h->dst_port, h->type);
 	if (e == 0) {
-		c->state = CONN_ESTABLISHED;
+		device_established(dev, c);
 		c->pending |= PEND_RESPONSE;
 		c->host_readable = true;
 		device_schedule(dev, c);
@@ -322,7 +354,7 @@ new_guest_conn(struct vsock_device *dev, const struct vsock_hdr *h)
 		/* A host side that never answers must not hold the guest. */
 		device_set_timer(dev, c, TIMER_REQUEST);
 	} else {
-		device_kill(dev, c, VSOCK_RELEASE_REFUSED);
+		device_refuse(dev, c, e);
 	}
 }
 
@@ -430,8 +462,8 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 	if (ch->nseg > ch->nread)
 		dev->stats.tx_dropped_writable++;
 	else if (h.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE || h.len > carried ||
-	    (dev->rules->tx_chain_max != 0 &&
-	    ch->read_len > dev->rules->tx_chain_max))
+	    (dev->rules.tx_chain_max != 0 &&
+	    ch->read_len > dev->rules.tx_chain_max))
 		dev->stats.tx_dropped_len++;
 	else if (h.src_cid != dev->cfg.guest_cid ||
 	    h.dst_cid != VMADDR_CID_HOST) {

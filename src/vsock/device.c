@@ -77,11 +77,11 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	if ((dev = calloc(1, sizeof(*dev))) == NULL)
 		return -VSE_ERR_NOMEM;
 	dev->cfg = *cfg;
-	dev->rules = vsock_profile_rules(cfg->profile);
+	dev->rules = *vsock_profile_rules(cfg->profile);
 	if (dev->cfg.buf_alloc == 0)
-		dev->cfg.buf_alloc = dev->rules->buf_alloc;
+		dev->cfg.buf_alloc = dev->rules.buf_alloc;
 	if (dev->cfg.close_timeout == 0)
-		dev->cfg.close_timeout = dev->rules->close_timeout;
+		dev->cfg.close_timeout = dev->rules.close_timeout;
 	dev->be = be;
 	dev->be_ctx = be_ctx;
 	dev->next_local_port = VSOCK_LOCAL_PORT_FIRST;
@@ -89,6 +89,12 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	dev->payload_max = dev->cfg.buf_alloc > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ?
 	    dev->cfg.buf_alloc : VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
 	dev->tap_copy = malloc(dev->payload_max);
+	blockpool_init(&dev->h2g_pool, VIRTIO_VSOCK_MAX_PKT_BUF_SIZE,
+	    DEVICE_H2G_SPARE_MAX);
+	blockpool_init(&dev->txbuf_pool, dev->cfg.buf_alloc,
+	    DEVICE_TXBUF_SPARE_BYTES / dev->cfg.buf_alloc <
+	    DEVICE_TXBUF_SPARE_MAX ? DEVICE_TXBUF_SPARE_BYTES /
+	    dev->cfg.buf_alloc : DEVICE_TXBUF_SPARE_MAX);
 	if (dev->orphans == NULL || dev->tap_copy == NULL ||
 	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
 		vsock_device_free(dev);
@@ -107,6 +113,11 @@ drop_all(struct vsock_device *dev, enum vsock_release why)
 
 	for (i = 0; i < dev->tab.nbuckets; i++)
 		while ((c = dev->tab.pair[i]) != NULL) {
+			/* A killed one's end was told when it was killed. */
+			if (c->state != CONN_KILLED)
+				DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET,
+				    VSOCK_WHO_DEVICE,
+				    VSOCK_WHY_TRANSPORT_RESET, 0);
 			device_release_backend(dev, c, why);
 			device_destroy_conn(dev, c);
 		}
@@ -118,6 +129,8 @@ vsock_device_free(struct vsock_device *dev)
 {
 	if (dev == NULL)
 		return;
+	/* The listener may be gone before the device: no events from here. */
+	dev->cfg.on_event = NULL;
 	if (dev->tab.pair != NULL)
 		drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	conntab_free(&dev->tab);
@@ -125,6 +138,8 @@ vsock_device_free(struct vsock_device *dev)
 	free(dev->orphans);
 	free(dev->tap_copy);
 	free(dev->seq_staging);
+	blockpool_destroy(&dev->h2g_pool);
+	blockpool_destroy(&dev->txbuf_pool);
 	free(dev);
 }
 
@@ -188,6 +203,7 @@ vsock_device_set_queue(struct vsock_device *dev, unsigned q,
 {
 	if (q >= VSOCK_NUM_QUEUES)
 		return -VSE_ERR_INVAL;
+	dev->broken_told &= (uint8_t)~(1u << q);
 	return virtq_setup(&dev->vq[q], mem, num, desc_gpa, avail_gpa,
 	    used_gpa, dev->features);
 }
@@ -233,6 +249,8 @@ device_new_conn(struct vsock_device *dev, uint32_t local, uint32_t peer,
 	c->peer_port = peer;
 	c->type = type;
 	c->cr.buf_alloc = dev->cfg.buf_alloc;
+	c->tx.pool = &dev->txbuf_pool;
+	c->opened_at = dev->now;
 	if (conntab_insert(&dev->tab, c) < 0) {
 		free(c);
 		return NULL;
@@ -255,12 +273,15 @@ device_release_backend(struct vsock_device *dev, struct vsock_conn *c,
 void
 device_destroy_conn(struct vsock_device *dev, struct vsock_conn *c)
 {
+	if (c->was_established)
+		DEVICE_EVENT(dev, c, VSOCK_EVENT_CLOSED, VSOCK_WHO_DEVICE,
+		    VSOCK_WHY_NONE, 0);
 	device_set_timer(dev, c, TIMER_NONE);
 	if (c->on_rxq)
 		conn_list_unlink(&dev->rxq, c, RXQ_LINK);
 	conntab_remove(&dev->tab, c);
 	txbuf_free(&c->tx);
-	free(c->h2g_buf);
+	device_h2g_release(dev, c);
 	free(c);
 	dev->stats.conns_closed++;
 }
@@ -285,12 +306,11 @@ device_discard_tx(struct vsock_device *dev, struct vsock_conn *c,
 	txbuf_free(&c->tx);
 }
 
-void
-device_kill(struct vsock_device *dev, struct vsock_conn *c,
+/* Ends c with an RST (or at once): device_kill's work, no event. */
+static void
+kill_conn(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_release why)
 {
-	if (c->state == CONN_KILLED)
-		return;
 	device_release_backend(dev, c, why);
 	if (c->state == CONN_HOST_CONNECTING && (c->pending & PEND_REQUEST)) {
 		/* Our REQUEST never went out: the guest knows no pair to reset. */
@@ -299,12 +319,92 @@ device_kill(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	device_discard_tx(dev, c, true);
 	/* Host bytes read but not yet sent die with the connection. */
-	free(c->h2g_buf);
-	c->h2g_buf = NULL;
+	device_h2g_release(dev, c);
 	c->state = CONN_KILLED;
 	c->pending = PEND_RST;
 	device_set_timer(dev, c, TIMER_NONE);
 	device_schedule(dev, c);
+}
+
+/* The reason an RST for `release` gives when its caller names none. */
+static enum vsock_event_why
+release_why(enum vsock_release release)
+{
+	switch (release) {
+	case VSOCK_RELEASE_CLOSED:
+		return VSOCK_WHY_CLOSED;
+	case VSOCK_RELEASE_REFUSED:
+		return VSOCK_WHY_PROTOCOL;
+	case VSOCK_RELEASE_TIMEOUT:
+		return VSOCK_WHY_TIMEOUT;
+	case VSOCK_RELEASE_DEVICE_RESET:
+		return VSOCK_WHY_TRANSPORT_RESET;
+	default:
+		return VSOCK_WHY_ABORTED;
+	}
+}
+
+/*
+ * Says how c ends: a connect that never got established was refused (by
+ * the host side, by the guest's answer, or by the timer), one that was
+ * is reset. The RST always comes from the host side.
+ */
+static void
+event_kill(struct vsock_device *dev, const struct vsock_conn *c,
+    enum vsock_event_why why)
+{
+	enum vsock_event_kind kind = VSOCK_EVENT_RESET;
+	enum vsock_event_who who = VSOCK_WHO_HOST;
+
+	if (c->state == CONN_GUEST_CONNECTING ||
+	    c->state == CONN_HOST_CONNECTING) {
+		if (why == VSOCK_WHY_TIMEOUT)
+			who = VSOCK_WHO_DEVICE;
+		else if (c->state == CONN_HOST_CONNECTING &&
+		    why == VSOCK_WHY_PROTOCOL)
+			who = VSOCK_WHO_GUEST;
+		if (c->state == CONN_GUEST_CONNECTING ||
+		    who != VSOCK_WHO_HOST)
+			kind = VSOCK_EVENT_REFUSED;
+	}
+	device_event_emit(dev, c, kind, who, why, 0);
+}
+
+void
+device_kill_for(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release release, enum vsock_event_why why)
+{
+	if (c->state == CONN_KILLED)
+		return;
+	if (dev->cfg.on_event != NULL)
+		event_kill(dev, c, why != VSOCK_WHY_NONE ? why :
+		    release_why(release));
+	kill_conn(dev, c, release);
+}
+
+void
+device_kill(struct vsock_device *dev, struct vsock_conn *c,
+    enum vsock_release why)
+{
+	device_kill_for(dev, c, why, VSOCK_WHY_NONE);
+}
+
+void
+device_refuse(struct vsock_device *dev, struct vsock_conn *c, int err)
+{
+	DEVICE_EVENT(dev, c, VSOCK_EVENT_REFUSED, VSOCK_WHO_HOST,
+	    device_refusal_why(err), (uint32_t)-err);
+	kill_conn(dev, c, VSOCK_RELEASE_REFUSED);
+}
+
+void
+device_established(struct vsock_device *dev, struct vsock_conn *c)
+{
+	c->state = CONN_ESTABLISHED;
+	c->was_established = true;
+	DEVICE_EVENT(dev, c, VSOCK_EVENT_ESTABLISHED,
+	    c->host_initiated ? VSOCK_WHO_GUEST : VSOCK_WHO_HOST,
+	    VSOCK_WHY_NONE, 0);
 }
 
 void
@@ -334,14 +434,6 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 		c->want = (uint8_t)want;
 		dev->be->want(dev->be_ctx, c, want);
 	}
-}
-
-/* Bytes c may send the guest now, under the profile's cap rule. */
-uint32_t
-device_peer_credit(const struct vsock_device *dev, const struct vsock_conn *c)
-{
-	return credit_peer_avail(&c->cr, dev->rules->credit_cap_own_buf ?
-	    c->cr.buf_alloc : UINT32_MAX);
 }
 
 void
@@ -558,6 +650,8 @@ device_process(struct vsock_device *dev, vsock_time_t now)
 	if (!reset_holds_rx(dev))
 		device_rx_run(dev);
 	event_run(dev);
+	if (dev->cfg.on_event != NULL)
+		device_event_check_queues(dev);
 	send_notifications(dev);
 	dev->in_run = false;
 }
@@ -575,14 +669,24 @@ vsock_device_run(struct vsock_device *dev, vsock_time_t now)
 	device_process(dev, now);
 }
 
-void
-vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now)
+/* A transport reset, the guest's CID having been old_cid. */
+static void
+transport_reset(struct vsock_device *dev, uint64_t old_cid, vsock_time_t now)
 {
+	advance_clock(dev, now);
+	if (dev->cfg.on_event != NULL)
+		device_event_transport_reset(dev, old_cid);
 	/* 5.10.6.6: connections are dropped without a packet. */
 	drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	device_relay_flush(dev);
 	dev->reset_event_pending = true;
 	device_process(dev, now);
+}
+
+void
+vsock_device_transport_reset(struct vsock_device *dev, vsock_time_t now)
+{
+	transport_reset(dev, dev->cfg.guest_cid, now);
 }
 
 int
@@ -595,8 +699,10 @@ vsock_device_transport_reset_cid(struct vsock_device *dev, uint64_t guest_cid,
 	 * 5.10.6.6: the driver re-reads guest_cid when it handles the event
 	 * (Firecracker: a snapshot restored in another VM).
 	 */
+	uint64_t old_cid = dev->cfg.guest_cid;
+
 	dev->cfg.guest_cid = guest_cid;
-	vsock_device_transport_reset(dev, now);
+	transport_reset(dev, old_cid, now);
 	return 0;
 }
 
@@ -622,6 +728,33 @@ alloc_local_port(struct vsock_device *dev, uint32_t *port)
 	return -VSE_ERR_NO_PORT;
 }
 
+/* Can the host connect with type now? 0 and a local port, or -VSE_ERR_*. */
+static int
+host_connect_problem(struct vsock_device *dev, uint16_t type, uint32_t *local)
+{
+	if (type != VIRTIO_VSOCK_TYPE_STREAM &&
+	    !(type == VIRTIO_VSOCK_TYPE_SEQPACKET && dev->seqpacket))
+		return -VSE_ERR_BAD_TYPE;
+	if (dev->tab.count >= dev->cfg.max_conns)
+		return -VSE_ERR_CONN_LIMIT;
+	return alloc_local_port(dev, local);
+}
+
+/* Events for a host connect the device refused before any packet. */
+static void
+host_connect_refused(struct vsock_device *dev, uint32_t port, uint16_t type,
+    int e)
+{
+	enum vsock_event_why why = e == -VSE_ERR_BAD_TYPE ?
+	    VSOCK_WHY_WRONG_TYPE : e == -VSE_ERR_NOMEM ? VSOCK_WHY_NO_MEMORY :
+	    VSOCK_WHY_LIMIT;
+
+	device_event_emit_pair(dev, VSOCK_EVENT_REQUESTED, VSOCK_WHO_HOST,
+	    VSOCK_WHY_NONE, 0, port, type);
+	device_event_emit_pair(dev, VSOCK_EVENT_REFUSED, VSOCK_WHO_DEVICE, why,
+	    0, port, type);
+}
+
 int
 vsock_device_host_connect(struct vsock_device *dev, uint32_t port,
     uint16_t type, void *backend_data, vsock_time_t now,
@@ -633,15 +766,17 @@ vsock_device_host_connect(struct vsock_device *dev, uint32_t port,
 
 	*out = NULL;
 	advance_clock(dev, now);
-	if (type != VIRTIO_VSOCK_TYPE_STREAM &&
-	    !(type == VIRTIO_VSOCK_TYPE_SEQPACKET && dev->seqpacket))
-		return -VSE_ERR_BAD_TYPE;
-	if (dev->tab.count >= dev->cfg.max_conns)
-		return -VSE_ERR_CONN_LIMIT;
-	if ((e = alloc_local_port(dev, &local)) < 0)
+	e = host_connect_problem(dev, type, &local);
+	if (e == 0 && (c = device_new_conn(dev, local, port, type)) == NULL)
+		e = -VSE_ERR_NOMEM;
+	if (e < 0) {
+		if (dev->cfg.on_event != NULL)
+			host_connect_refused(dev, port, type, e);
 		return e;
-	if ((c = device_new_conn(dev, local, port, type)) == NULL)
-		return -VSE_ERR_NOMEM;
+	}
+	c->host_initiated = true;
+	DEVICE_EVENT(dev, c, VSOCK_EVENT_REQUESTED, VSOCK_WHO_HOST,
+	    VSOCK_WHY_NONE, 0);
 	c->state = CONN_HOST_CONNECTING;
 	c->backend_data = backend_data;
 	c->pending = PEND_REQUEST;
@@ -660,15 +795,16 @@ void
 vsock_device_host_connected(struct vsock_device *dev, struct vsock_conn *c,
     int err, vsock_time_t now)
 {
+	advance_clock(dev, now);	/* the events below carry it */
 	if (c->state == CONN_GUEST_CONNECTING && !c->backend_gone) {
 		device_set_timer(dev, c, TIMER_NONE);
 		if (err == 0) {
-			c->state = CONN_ESTABLISHED;
+			device_established(dev, c);
 			c->pending |= PEND_RESPONSE;
 			c->host_readable = true;
 			device_schedule(dev, c);
 		} else {
-			device_kill(dev, c, VSOCK_RELEASE_REFUSED);
+			device_refuse(dev, c, err);
 		}
 	}
 	device_process(dev, now);

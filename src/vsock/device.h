@@ -7,6 +7,7 @@
 
 #include "backend.h"
 #include "credit-policy.h"
+#include "device-event.h"
 #include "guestmem.h"
 #include "pkt.h"
 #include "tap-record.h"
@@ -73,6 +74,12 @@ struct vsock_device_config {
 	vsock_time_t close_timeout;	/* 0: the profile's (2 s / 8 s) */
 	uint32_t tx_budget;		/* TX packets per run before yielding */
 	uint32_t orphan_max;		/* queued RSTs for unknown pairs */
+	/*
+	 * Told of every connection change and device event
+	 * (device-event.h, doc/events.md); NULL: nothing is built.
+	 */
+	vsock_event_fn on_event;
+	void *event_ctx;
 };
 
 /* The device wants the guest interrupted for queue q. */

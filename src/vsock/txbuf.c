@@ -14,6 +14,30 @@ txbuf_msgs_max(uint32_t cap)
 	return n > TXBUF_MSGS_MIN ? n : TXBUF_MSGS_MIN;
 }
 
+/* cap bytes of ring: the pool's block when it has the size, else malloc. */
+static uint8_t *
+storage_get(struct txbuf *tb, uint32_t cap)
+{
+	if (tb->pool != NULL && tb->pool->size == cap)
+		return blockpool_get(tb->pool);
+	return malloc(cap);
+}
+
+/* Frees the ring and the boundary table; the pool stays. */
+static void
+release(struct txbuf *tb)
+{
+	struct blockpool *pool = tb->pool;
+
+	if (pool != NULL && pool->size == tb->cap)
+		blockpool_put(pool, tb->buf);
+	else
+		free(tb->buf);
+	free(tb->msg);
+	memset(tb, 0, sizeof(*tb));
+	tb->pool = pool;
+}
+
 uint8_t *
 txbuf_reserve(struct txbuf *tb, uint32_t cap, uint32_t len, uint8_t **second,
     uint32_t *first_len)
@@ -21,7 +45,7 @@ txbuf_reserve(struct txbuf *tb, uint32_t cap, uint32_t len, uint8_t **second,
 	uint32_t tail, room;
 
 	if (tb->buf == NULL) {
-		if (cap == 0 || (tb->buf = malloc(cap)) == NULL)
+		if (cap == 0 || (tb->buf = storage_get(tb, cap)) == NULL)
 			return NULL;
 		tb->cap = cap;
 		tb->head = 0;
@@ -53,15 +77,13 @@ txbuf_peek(const struct txbuf *tb, uint32_t max, struct iovec iov[2])
 	return 2;
 }
 
-/* An idle connection keeps no buffer: frees both once nothing is held. */
+/* An idle connection keeps no buffer: releases both once nothing is held. */
 static void
 release_if_empty(struct txbuf *tb)
 {
 	if (tb->len != 0 || tb->nmsgs != 0)
 		return;
-	free(tb->buf);
-	free(tb->msg);
-	memset(tb, 0, sizeof(*tb));
+	release(tb);
 }
 
 void
@@ -131,7 +153,5 @@ txbuf_pop_msg(struct txbuf *tb)
 void
 txbuf_free(struct txbuf *tb)
 {
-	free(tb->buf);
-	free(tb->msg);
-	memset(tb, 0, sizeof(*tb));
+	release(tb);
 }

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "blockpool.h"
+
 /* One complete SEQPACKET message held in the ring. */
 struct txbuf_msg {
 	uint32_t len;
@@ -22,8 +24,15 @@ struct txbuf_msg {
  * For SEQPACKET it also remembers where complete messages end, in a table
  * that grows by doubling up to txbuf_msgs_max(cap) entries; bytes after
  * the last boundary are a message still being received.
+ *
+ * The ring's storage comes from pool when one is set and its blocks are
+ * cap bytes (the device shares one among its connections), so a host
+ * that keeps falling behind and catching up does not make the allocator
+ * map and unmap buf_alloc bytes each time. It survives txbuf_free and
+ * the release of an empty ring.
  */
 struct txbuf {
+	struct blockpool *pool;	/* where buf comes from, or NULL: malloc */
 	uint8_t *buf;
 	uint32_t cap;
 	uint32_t head;		/* offset of the first byte */

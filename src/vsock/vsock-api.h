@@ -13,6 +13,7 @@
 #include "vsock-time.h"
 #include "tap-record.h"
 #include "backend.h"
+#include "device-event.h"
 #include "device.h"
 #include "device-info.h"
 

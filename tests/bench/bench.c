@@ -1,30 +1,33 @@
-/* bench.c - `make bench`: vsockemu's speed as ratios against baselines measured in the same run. */
+/* bench.c - `make bench`: each case in a fresh process, CPU time against a baseline of the same sizes. */
 #include "config.h"
 
+#include <check.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <malloc.h>
-#include <pcap/pcap.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "backend-muxer.h"
-#include "common.h"
-#include "device-info.h"
-#include "sock.h"
-#include "vsock.h"
-#include "wire.h"
+#include "bench.h"
 
-#define MAXFD	1024
+size_t bench_total_bytes = 256u << 20;
 
-static uint64_t
-now_ns(void)
+/* Where a case writes its rows: the parent's pipe, else stdout only. */
+static FILE *rows_out;
+
+uint64_t
+bench_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+bench_wall_ns(void)
 {
 	struct timespec ts;
 
@@ -32,543 +35,275 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* --- results --- */
-
-struct row {
-	char name[64];
-	double value, baseline;
-	const char *unit;
-};
-static struct row rows[64];
-static int nrows;
-
-static void
-report(const char *name, double value, double baseline, const char *unit)
+/* The value of a "Name:   123 kB" line of a /proc file, in bytes; 0 if absent. */
+static uint64_t
+proc_kb(const char *path, const char *name)
 {
-	struct row *r = &rows[nrows++];
-
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->value = value;
-	r->baseline = baseline;
-	r->unit = unit;
-	if (baseline > 0)
-		printf("%-40s %12.3f %-8s baseline %12.3f  ratio %.2f\n", name,
-		    value, unit, baseline, value / baseline);
-	else
-		printf("%-40s %12.3f %s\n", name, value, unit);
-	fflush(stdout);
-}
-
-static void
-write_json(const char *path)
-{
-	FILE *f = fopen(path, "w");
-	int i;
+	char line[256];
+	size_t n = strlen(name);
+	uint64_t v = 0;
+	FILE *f = fopen(path, "r");
 
 	if (f == NULL)
-		return;
-	fprintf(f, "{\n  \"rows\": [\n");
-	for (i = 0; i < nrows; i++)
-		fprintf(f, "    { \"name\": \"%s\", \"value\": %.6g, "
-		    "\"baseline\": %.6g, \"unit\": \"%s\" }%s\n", rows[i].name,
-		    rows[i].value, rows[i].baseline, rows[i].unit,
-		    i + 1 < nrows ? "," : "");
-	fprintf(f, "  ]\n}\n");
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			v = strtoull(line + n + 1, NULL, 10) * 1024;
+			break;
+		}
 	fclose(f);
+	return v;
 }
 
-/* --- the full path: fake guest stack, device, muxer, real host socket --- */
+uint64_t
+bench_rss_bytes(void)
+{
+	return proc_kb("/proc/self/status", "VmRSS");
+}
 
-struct full {
-	struct fg_mem mem;
-	struct fg_vsock *vs;
-	struct vsock_device *dev;
-	struct muxer *mx;
-	unsigned watch[MAXFD];
-	bool kick, irq;
-	char dir[48], path[64];
-	int gfd;		/* guest socket */
-	int hfd;		/* host socket */
+uint64_t
+bench_slab_bytes(void)
+{
+	return proc_kb("/proc/meminfo", "SUnreclaim");
+}
+
+void
+bench_row(const char *key, double value, double baseline, const char *unit,
+    const char *what)
+{
+	if (rows_out != NULL)
+		fprintf(rows_out, "%s %.6g %.6g %s %s\n", key, value, baseline,
+		    unit, what);
+	else
+		printf("%-24s %12.4g %-10s %s\n", key, value, unit, what);
+	fflush(rows_out != NULL ? rows_out : stdout);
+}
+
+/* --- the cases, each run alone in a child process --- */
+
+struct bench_case {
+	const char *name;
+	void (*run)(void);
+	bool in_all;		/* part of a plain `bench` run */
 };
 
-static void
-f_watch(void *ctx, int fd, unsigned events)
+static const struct bench_case cases[] = {
+	{ "pair_64k", bench_case_pair_64k, true },
+	{ "g2h_64k", bench_case_g2h_64k, true },
+	{ "h2g_64k", bench_case_h2g_64k, true },
+	{ "pair_4k", bench_case_pair_4k, true },
+	{ "g2h_4k", bench_case_g2h_4k, true },
+	{ "h2g_4k", bench_case_h2g_4k, true },
+	{ "h2g_64k_bigbuf", bench_case_h2g_64k_bigbuf, true },
+	{ "g2h_64k_linux", bench_case_g2h_64k_linux, true },
+	{ "h2g_64k_linux", bench_case_h2g_64k_linux, true },
+	{ "ring", bench_case_ring, true },
+	{ "ctl", bench_case_ctl, true },
+	{ "rw1", bench_case_rw1, true },
+	{ "conn10", bench_case_conn10, true },
+	{ "conn10k", bench_case_conn10k, true },
+	{ "conn10k_strided", bench_case_conn10k_strided, true },
+	{ "device_memory", bench_case_device_memory, true },
+	{ "serve_memory", bench_case_serve_memory, true },
+	/* For run.sh's callgrind: N control packets, and none. */
+	{ "callgrind-ctl", bench_case_callgrind_ctl, false },
+	{ "callgrind-ctl0", bench_case_callgrind_ctl0, false },
+};
+#define NCASES	(sizeof(cases) / sizeof(cases[0]))
+
+static const struct bench_case *current;
+
+/* The rigs assert with Check, so a case runs as a (non-forking) Check test. */
+START_TEST(run_current)
 {
-	((struct full *)ctx)->watch[fd] = events;
+	current->run();
+}
+END_TEST
+
+/* Runs case c in this process; 0 on success. */
+static int
+run_here(const struct bench_case *c)
+{
+	Suite *s = suite_create("bench");
+	TCase *tc = tcase_create(c->name);
+	SRunner *sr;
+	int failed;
+
+	current = c;
+	tcase_add_test(tc, run_current);
+	tcase_set_timeout(tc, 0);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_SILENT);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
 }
 
-static void
-f_kick(void *ctx, unsigned q)
+/* A row as read back from a child. */
+struct row {
+	char key[48], unit[16], what[96];
+	double value, baseline;
+};
+static struct row rows[64];
+static unsigned nrows;
+
+/* Runs case c in a fresh child (its own heap, its own CPU clock). */
+static int
+run_child(const struct bench_case *c)
 {
-	(void)q;
-	((struct full *)ctx)->kick = true;
-}
+	int p[2], status;
+	pid_t pid;
+	FILE *in;
+	struct row r;
 
-static void
-f_irq(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct full *)ctx)->irq = true;
-}
-
-/* One round: muxer fds that are ready, then kicks and interrupts. */
-static void
-f_pump(struct full *f)
-{
-	struct pollfd p[MAXFD];
-	int i, n = 0;
-	unsigned rounds;
-
-	for (i = 0; i < MAXFD; i++)
-		if (f->watch[i]) {
-			p[n].fd = i;
-			p[n].events = (f->watch[i] & VSOCK_EV_READ ? POLLIN : 0) |
-			    (f->watch[i] & VSOCK_EV_WRITE ? POLLOUT : 0);
-			p[n++].revents = 0;
-		}
-	if (n > 0 && poll(p, (nfds_t)n, 0) > 0)
-		for (i = 0; i < n; i++) {
-			unsigned ev = 0;
-
-			if (p[i].revents == 0)
-				continue;
-			ev |= p[i].revents & POLLIN ? VSOCK_EV_READ : 0;
-			ev |= p[i].revents & POLLOUT ? VSOCK_EV_WRITE : 0;
-			ev |= p[i].revents & POLLHUP ? VSOCK_EV_HUP : 0;
-			muxer_handle(f->mx, p[i].fd, ev, 0);
-		}
-	for (rounds = 0; rounds < 64 && (f->kick || f->irq); rounds++) {
-		if (f->kick) {
-			f->kick = false;
-			vsock_device_kick(f->dev, VSOCK_QUEUE_TX, 0);
-		}
-		if (f->irq) {
-			f->irq = false;
-			fg_vsock_poll(f->vs, 0);
-		}
+	if (pipe(p) < 0)
+		return -1;
+	fflush(stdout);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		rows_out = fdopen(p[1], "w");
+		_exit(run_here(c) == 0 ? 0 : 1);
 	}
+	close(p[1]);
+	in = fdopen(p[0], "r");
+	while (nrows < sizeof(rows) / sizeof(rows[0]) &&
+	    fscanf(in, "%47s %lf %lf %15s %95[^\n]", r.key, &r.value,
+	    &r.baseline, r.unit, r.what) == 5)
+		rows[nrows++] = r;
+	fclose(in);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* Knobs of the full path: the guest's RX buffer size, the credit profile. */
-static uint32_t bench_rx_buf = 4096;
-static enum vsock_profile bench_profile = VSOCK_PROFILE_FIRECRACKER;
-
-/* Guest connects to host port 5000 (PATH_5000), host accepts. */
-static void
-full_setup(struct full *f)
+static const struct row *
+find(const char *key)
 {
-	struct vsock_device_config dc;
-	struct fg_vsock_config gc;
-	struct muxer_config mc;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char err[256];
-	unsigned q;
-	int lfd, i;
-
-	memset(f, 0, sizeof(*f));
-	strcpy(f->dir, "/tmp/vsockemu-bench-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		exit(1);
-	snprintf(f->path, sizeof(f->path), "%s/v.sock", f->dir);
-	muxer_config_defaults(&mc);
-	mc.uds_path = f->path;
-	if (muxer_new(&mc, f_watch, f, &f->mx, err, sizeof(err)) < 0) {
-		fprintf(stderr, "bench: %s\n", err);
-		exit(1);
-	}
-	vsock_device_config_defaults(&dc);
-	dc.profile = bench_profile;
-	vsock_device_new(&dc, &muxer_backend_ops, f->mx, &f->dev, NULL);
-	muxer_attach(f->mx, f->dev);
-	vsock_device_set_notify(f->dev, f_irq, f);
-	fg_mem_init_simple(&f->mem, 64u << 20);
-	fg_vsock_config_defaults(&gc);
-	gc.rx_buf_size = bench_rx_buf;
-	gc.features = vsock_device_features(f->dev);
-	gc.kick = f_kick;
-	gc.kick_ctx = f;
-	vsock_device_set_features(f->dev, gc.features);
-	if (fg_vsock_new(&f->mem, &gc, &f->vs) < 0)
-		exit(1);
-	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
-		fg_ring_bind(f->dev, &f->mem, q, fg_vsock_ring(f->vs, q));
-	fg_vsock_start(f->vs);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_5000", f->path);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 4) < 0)
-		exit(1);
-	f->gfd = fg_sock_open(f->vs, VIRTIO_VSOCK_TYPE_STREAM);
-	fg_sock_connect(f->vs, f->gfd, VMADDR_CID_HOST, 5000, 0);
-	for (i = 0; i < 100 && fg_sock_state(f->vs, f->gfd) !=
-	    FG_SS_CONNECTED; i++)
-		f_pump(f);
-	f->hfd = accept(lfd, NULL, NULL);
-	close(lfd);
-	unlink(sa.sun_path);
-	if (f->hfd < 0 || fg_sock_state(f->vs, f->gfd) != FG_SS_CONNECTED) {
-		fprintf(stderr, "bench: guest connect failed\n");
-		exit(1);
-	}
-	fcntl(f->hfd, F_SETFL, O_NONBLOCK);
-}
-
-static void
-full_teardown(struct full *f)
-{
-	char cmd[96];
-
-	close(f->hfd);
-	vsock_device_free(f->dev);
-	muxer_free(f->mx);
-	fg_vsock_free(f->vs);
-	fg_mem_destroy(&f->mem);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench: cannot remove %s\n", f->dir);
-}
-
-/* Guest app writes `total` bytes in `wsize` sends; host reads them. GB/s. */
-static double
-full_g2h(size_t total, size_t wsize)
-{
-	static uint8_t buf[1 << 20];
-	struct full f;
-	size_t sent = 0, got = 0;
-	uint64_t t0, t1;
-	ssize_t n;
-
-	full_setup(&f);
-	memset(buf, 0xab, sizeof(buf));
-	t0 = now_ns();
-	while (got < total) {
-		while (sent < total && (n = fg_sock_send(f.vs, f.gfd, buf,
-		    total - sent < wsize ? total - sent : wsize, 0)) > 0)
-			sent += (size_t)n;
-		f_pump(&f);
-		while ((n = read(f.hfd, buf, sizeof(buf))) > 0)
-			got += (size_t)n;
-		f_pump(&f);
-	}
-	t1 = now_ns();
-	full_teardown(&f);
-	return (double)total / (double)(t1 - t0);
-}
-
-/* Host writes `total` bytes in `wsize` writes; guest app reads them. */
-static double
-full_h2g(size_t total, size_t wsize)
-{
-	static uint8_t buf[1 << 20];
-	struct full f;
-	size_t sent = 0, got = 0;
-	uint64_t t0, t1;
-	ssize_t n;
-
-	full_setup(&f);
-	memset(buf, 0xcd, sizeof(buf));
-	t0 = now_ns();
-	while (got < total) {
-		while (sent < total && (n = write(f.hfd, buf,
-		    total - sent < wsize ? total - sent : wsize)) > 0)
-			sent += (size_t)n;
-		f_pump(&f);
-		while ((n = fg_sock_recv(f.vs, f.gfd, buf, wsize, NULL)) > 0)
-			got += (size_t)n;
-		f_pump(&f);
-	}
-	t1 = now_ns();
-	full_teardown(&f);
-	return (double)total / (double)(t1 - t0);
-}
-
-/* Baseline: the same bytes through a raw AF_UNIX socketpair, same sizes. */
-static double
-socketpair_gbps(size_t total, size_t wsize)
-{
-	static uint8_t buf[1 << 20];
-	size_t sent = 0, got = 0;
-	uint64_t t0, t1;
-	ssize_t n;
-	int sv[2];
-
-	socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv);
-	memset(buf, 0xef, sizeof(buf));
-	t0 = now_ns();
-	while (got < total) {
-		while (sent < total && (n = write(sv[0], buf,
-		    total - sent < wsize ? total - sent : wsize)) > 0)
-			sent += (size_t)n;
-		while ((n = read(sv[1], buf, wsize)) > 0)
-			got += (size_t)n;
-	}
-	t1 = now_ns();
-	close(sv[0]);
-	close(sv[1]);
-	return (double)total / (double)(t1 - t0);
-}
-
-/* --- in-process per-packet cost (raw wire guest, scripted host) --- */
-
-/* Puts n chains of `op` (len bytes) on the TX ring without kicking. */
-static void
-queue_packets(struct wire *w, unsigned n, uint16_t op, uint32_t len,
-    uint32_t guest_port_base, unsigned nports)
-{
-	static uint8_t raw[VSOCK_HDR_SIZE + 1];
 	unsigned i;
 
-	for (i = 0; i < n; i++) {
-		struct vsock_hdr h = wire_hdr(op, guest_port_base + i % nports,
-		    1234);
-		struct fg_buf b;
-		void *tok;
+	for (i = 0; i < nrows; i++)
+		if (strcmp(rows[i].key, key) == 0)
+			return &rows[i];
+	return NULL;
+}
 
-		h.len = len;
-		vsock_hdr_encode(&h, raw);
-		while ((tok = fg_ring_get_used(&w->q.tx, NULL)) != NULL)
-			w->tx_slot_used[(uintptr_t)tok - 1] = false;
-		b.gpa = w->tx_pool + (uint64_t)i * WIRE_TX_SLOT;
-		b.len = VSOCK_HDR_SIZE + len;
-		fg_mem_write(&w->mem, b.gpa, raw, b.len);
-		w->tx_slot_used[i] = true;
-		fg_ring_add(&w->q.tx, &b, 1, NULL, 0, (void *)(uintptr_t)(i + 1),
-		    false);
+/* A figure bench.json promises: key = rows[a] / rows[b] (doc/performance.md). */
+struct ratio {
+	const char *key, *a, *b, *what;
+};
+
+static const struct ratio ratios[] = {
+	{ "g2h_64k_ratio", "g2h_64k", "pair_64k",
+	    "guest->host 64 KiB, CPU time vs socketpair" },
+	{ "h2g_64k_ratio", "h2g_64k", "pair_64k",
+	    "host->guest 64 KiB, CPU time vs socketpair" },
+	{ "g2h_4k_ratio", "g2h_4k", "pair_4k",
+	    "guest->host 4 KiB, CPU time vs socketpair" },
+	{ "h2g_4k_ratio", "h2g_4k", "pair_4k",
+	    "host->guest 4 KiB, CPU time vs socketpair" },
+	{ "h2g_64k_bigbuf_ratio", "h2g_64k_bigbuf", "pair_64k",
+	    "host->guest 64 KiB, 64 KiB guest RX buffers" },
+	{ "g2h_64k_linux_ratio", "g2h_64k_linux", "pair_64k",
+	    "guest->host 64 KiB, linux profile" },
+	{ "h2g_64k_linux_ratio", "h2g_64k_linux", "pair_64k",
+	    "host->guest 64 KiB, linux profile" },
+	{ "conn10k_ratio", "conn10k_ns", "conn10_ns",
+	    "control packet CPU, 10,000 vs 10 connections, in order" },
+	{ "conn10k_strided_ratio", "conn10k_strided_ns", "conn10_ns",
+	    "the same, connections visited strided" },
+	{ "ctl_vs_ring", "ctl_ns", "ring_ns",
+	    "control packet vs bare ring pop+push" },
+};
+
+/* Adds every ratio whose two rows exist. */
+static void
+derive(void)
+{
+	const struct row *ra, *rb;
+	struct row r;
+	unsigned i;
+
+	for (i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
+		ra = find(ratios[i].a);
+		rb = find(ratios[i].b);
+		if (ra == NULL || rb == NULL || rb->value == 0 ||
+		    nrows >= sizeof(rows) / sizeof(rows[0]))
+			continue;
+		memset(&r, 0, sizeof(r));
+		snprintf(r.key, sizeof(r.key), "%s", ratios[i].key);
+		snprintf(r.unit, sizeof(r.unit), "ratio");
+		snprintf(r.what, sizeof(r.what), "%s", ratios[i].what);
+		r.value = ra->value / rb->value;
+		rows[nrows++] = r;
 	}
-}
-
-/* ns the device spends per packet of op over `conns` connections. */
-static double
-per_packet_ns(uint16_t op, uint32_t len, unsigned conns, unsigned total,
-    double *setup_per_sec, double *idle_bytes)
-{
-	struct vsock_device_config cfg;
-	struct wire *w;
-	struct vsock_hdr h, r;
-	struct mallinfo2 m0, m1;
-	uint64_t t0, spent = 0;
-	unsigned i, done;
-
-	wire_config(&cfg);
-	cfg.max_conns = conns + 16;
-	cfg.tx_budget = WIRE_QSIZE;
-	w = wire_new_cfg(&cfg, 64, 64);
-	script_listen(&w->sb, 1234, SCRIPT_ACCEPT);
-	m0 = mallinfo2();
-	t0 = now_ns();
-	for (i = 0; i < conns; i++) {
-		h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 10000 + i, 1234);
-		wire_send(w, &h, NULL);
-		while (wire_recv(w, &r, NULL, 0))
-			;
-	}
-	if (setup_per_sec != NULL)
-		*setup_per_sec = conns / ((double)(now_ns() - t0) / 1e9);
-	m1 = mallinfo2();
-	if (idle_bytes != NULL) {
-		struct vsock_device_info di;
-
-		idle_bytes[0] = (double)(m1.uordblks - m0.uordblks) / conns;
-		/* The device's own share: its structs and its table slots. */
-		vsock_device_get_info(w->dev, &di);
-		idle_bytes[1] = (double)di.conn_state_bytes / conns;
-	}
-	w->sb.default_keep_in = false;
-	for (done = 0; done < total; done += WIRE_QSIZE / 2) {
-		queue_packets(w, WIRE_QSIZE / 2, op, len, 10000, conns);
-		t0 = now_ns();
-		vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
-		spent += now_ns() - t0;
-		while (wire_recv(w, &r, NULL, 0))
-			;
-	}
-	wire_free(w);
-	return (double)spent / done;
-}
-
-/* The floor: pop + push of a prepared one-buffer chain on a bare ring. */
-static double
-bare_ring_ns(unsigned total)
-{
-	struct rig *rg = rig_new(256, F_ALL, 1 << 20);
-	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16), t0, spent = 0;
-	struct fg_buf buf = { b, 44 };
-	unsigned i, done;
-
-	for (done = 0; done < total; done += 128) {
-		for (i = 0; i < 128; i++)
-			fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);
-		t0 = now_ns();
-		for (i = 0; i < 128; i++) {
-			virtq_pop(&rg->vq, &rg->chain);
-			virtq_push(&rg->vq, rg->chain.head, 0);
-		}
-		spent += now_ns() - t0;
-		while (fg_ring_get_used(&rg->ring, NULL) != NULL)
-			;
-	}
-	rig_free(rg);
-	return (double)spent / done;
-}
-
-static const char *only;
-static size_t total_bytes = 256u << 20;
-
-static bool
-want(const char *name)
-{
-	return only == NULL || strcmp(only, name) == 0;
-}
-
-/* The rigs use Check's assertions, so each section runs as a Check test. */
-START_TEST(bench_throughput)
-{
-	double v, b;
-
-	if (!want("throughput"))
-		return;
-	v = full_g2h(total_bytes, 65536);
-	b = socketpair_gbps(total_bytes, 65536);
-	report("guest->host 64 KiB writes", v, b, "GB/s");
-	v = full_g2h(total_bytes / 4, 4096);
-	b = socketpair_gbps(total_bytes / 4, 4096);
-	report("guest->host 4 KiB writes", v, b, "GB/s");
-	v = full_h2g(total_bytes, 65536);
-	b = socketpair_gbps(total_bytes, 65536);
-	report("host->guest 64 KiB writes", v, b, "GB/s");
-	v = full_h2g(total_bytes / 4, 4096);
-	b = socketpair_gbps(total_bytes / 4, 4096);
-	report("host->guest 4 KiB writes", v, b, "GB/s");
-	/* What limits the two 64 KiB rows: buffer sizes, not the device. */
-	bench_rx_buf = 65536;
-	v = full_h2g(total_bytes, 65536);
-	b = socketpair_gbps(total_bytes, 65536);
-	report("host->guest 64 KiB, 64 KiB guest RX bufs", v, b, "GB/s");
-	bench_rx_buf = 4096;
-	bench_profile = VSOCK_PROFILE_LINUX;
-	v = full_g2h(total_bytes, 65536);
-	b = socketpair_gbps(total_bytes, 65536);
-	report("guest->host 64 KiB, linux profile", v, b, "GB/s");
-	v = full_h2g(total_bytes, 65536);
-	b = socketpair_gbps(total_bytes, 65536);
-	report("host->guest 64 KiB, linux profile", v, b, "GB/s");
-	bench_profile = VSOCK_PROFILE_FIRECRACKER;
-}
-END_TEST
-
-START_TEST(bench_packet)
-{
-	double v, b;
-
-	if (!want("packet"))
-		return;
-	b = bare_ring_ns(2000000);
-	report("bare ring pop+push (floor)", b, 0, "ns");
-	v = per_packet_ns(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 10, 2000000, NULL,
-	    NULL);
-	report("0-byte control packet", v, b, "ns");
-	v = per_packet_ns(VIRTIO_VSOCK_OP_RW, 1, 10, 2000000, NULL, NULL);
-	report("1-byte RW packet", v, b, "ns");
-}
-END_TEST
-
-START_TEST(bench_scaling)
-{
-	double v, b, setup, idle[2];
-
-	if (!want("scaling"))
-		return;
-	b = per_packet_ns(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 10, 1000000, NULL,
-	    NULL);
-	v = per_packet_ns(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 10000, 1000000,
-	    &setup, idle);
-	report("control packet, 10000 connections", v, b, "ns");
-	report("connection setup (REQUEST/RESPONSE)", setup, 0, "conn/s");
-	report("memory per idle connection (device + scripted app)", idle[0],
-	    0, "bytes");
-	report("memory per idle connection (device alone)", idle[1], 0,
-	    "bytes");
-}
-END_TEST
-
-/* A fixed, countable workload for callgrind (run.sh). */
-START_TEST(bench_callgrind_packet)
-{
-	if (only == NULL || strcmp(only, "callgrind-packet") != 0)
-		return;
-	per_packet_ns(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 10, 100000, NULL,
-	    NULL);
-}
-END_TEST
-
-/* The floor for replay: libpcap reading every frame of path, nothing else. */
-static int
-pcap_loop_only(const char *path)
-{
-	char err[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *ph;
-	const u_char *data;
-	pcap_t *p = pcap_open_offline(path, err);
-	uint64_t frames = 0, bytes = 0, t0 = now_ns();
-
-	if (p == NULL) {
-		fprintf(stderr, "bench: %s\n", err);
-		return 1;
-	}
-	while (pcap_next_ex(p, &ph, &data) == 1) {
-		frames++;
-		bytes += ph->caplen;
-	}
-	pcap_close(p);
-	printf("%llu frames %llu bytes %.0f ns\n", (unsigned long long)frames,
-	    (unsigned long long)bytes, (double)(now_ns() - t0));
-	return 0;
 }
 
 static void
 usage(void)
 {
-	fputs("usage: bench [--quick] [--only NAME] [--json FILE]\n"
+	unsigned i;
+
+	fputs("usage: bench [--quick] [--only CASE] [--rows FILE]\n"
 	    "       bench --pcap-loop FILE\n"
-	    "  NAME: throughput | packet | scaling | callgrind-packet\n"
-	    "  Every figure comes with its baseline from the same run.\n",
+	    "  Runs every case in a fresh process and prints KEY VALUE\n"
+	    "  BASELINE UNIT WHAT lines (to FILE with --rows).\n  CASE:",
 	    stderr);
+	for (i = 0; i < NCASES; i++)
+		fprintf(stderr, " %s", cases[i].name);
+	fputc('\n', stderr);
 	exit(2);
 }
+
+int bench_pcap_loop(const char *path);
 
 int
 main(int argc, char **argv)
 {
-	const char *json = "bench.json";
-	Suite *s = suite_create("bench");
-	TCase *tc = tcase_create("bench");
-	SRunner *sr;
-	int i, failed;
+	const char *only = NULL, *rows_path = NULL;
+	FILE *out = stdout;
+	unsigned i;
+	int argi, failed = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--quick") == 0)
-			total_bytes = 16u << 20;
-		else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
-			only = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
-			json = argv[++i];
-		else if (strcmp(argv[i], "--pcap-loop") == 0 && i + 1 < argc)
-			return pcap_loop_only(argv[i + 1]);
+	for (argi = 1; argi < argc; argi++) {
+		if (strcmp(argv[argi], "--quick") == 0)
+			bench_total_bytes = 16u << 20;
+		else if (strcmp(argv[argi], "--only") == 0 && argi + 1 < argc)
+			only = argv[++argi];
+		else if (strcmp(argv[argi], "--rows") == 0 && argi + 1 < argc)
+			rows_path = argv[++argi];
+		else if (strcmp(argv[argi], "--pcap-loop") == 0 &&
+		    argi + 1 < argc)
+			return bench_pcap_loop(argv[argi + 1]);
 		else
 			usage();
 	}
-	tcase_add_test(tc, bench_throughput);
-	tcase_add_test(tc, bench_packet);
-	tcase_add_test(tc, bench_scaling);
-	tcase_add_test(tc, bench_callgrind_packet);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	/* No fork: timings are of this process; no timeouts either. */
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_SILENT);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	if (only == NULL || strcmp(only, "callgrind-packet") != 0)
-		write_json(json);
+	for (i = 0; i < NCASES; i++) {
+		if (only != NULL ? strcmp(only, cases[i].name) != 0 :
+		    !cases[i].in_all)
+			continue;
+		/* callgrind counts this process: no child. */
+		if (strncmp(cases[i].name, "callgrind", 9) == 0)
+			return run_here(&cases[i]) == 0 ? 0 : 1;
+		if (run_child(&cases[i]) < 0) {
+			fprintf(stderr, "bench: case %s failed\n",
+			    cases[i].name);
+			failed++;
+		}
+	}
+	derive();
+	if (rows_path != NULL && (out = fopen(rows_path, "a")) == NULL) {
+		perror(rows_path);
+		return 1;
+	}
+	for (i = 0; i < nrows; i++)
+		fprintf(out, "%s %.6g %.6g %s %s\n", rows[i].key,
+		    rows[i].value, rows[i].baseline, rows[i].unit,
+		    rows[i].what);
+	if (out != stdout)
+		fclose(out);
 	return failed == 0 ? 0 : 1;
 }

@@ -1,40 +1,90 @@
 #!/bin/sh
-# run.sh - `make bench`: the benchmark table, replay and fuzzer speed, and
-# instruction counts per packet from callgrind (stable across runs).
+# run.sh - `make bench`: every case in a fresh process, CPU time against
+# baselines of the same sizes, instruction counts from callgrind, replay and
+# fuzzer speed; prints the table and writes bench.json (doc/performance.md).
+#
+# Adding rows (e.g. replay's): a section below calls
+#     row KEY VALUE BASELINE UNIT WHAT...
+# once per figure (BASELINE 0 when there is none). KEY becomes a top-level
+# key of bench.json and a line of the table; nothing else needs to change.
 set -u
 top=${top_builddir:-.}
 bench=$top/tests/bench/bench
 emu=$top/emu/vsockemu
-"$bench" "$@" || exit 1
+json=${BENCH_JSON:-bench.json}
+rows=$(mktemp /tmp/vsockemu-bench-rows-XXXXXX)
+trap 'rm -f "$rows"' EXIT
 
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# One row of the table and of bench.json.
+row() {
+	printf '%s %s %s %s %s\n' "$1" "$2" "$3" "$4" "$(shift 4; echo "$*")" \
+	    >>"$rows"
+}
 
-# Replay: a generated 1,000,000-frame trace, against libpcap alone reading it.
-trace=$(mktemp /tmp/vsockemu-bench-XXXXXX.pcap)
-"$top/tests/gen-vectors" bulk "$trace" 1000000 >/dev/null 2>&1
-if [ -s "$trace" ]; then
-	floor=$("$bench" --pcap-loop "$trace" | awk '{ print $5 }')
-	t0=$(ms); "$emu" replay "$trace" >/dev/null; t1=$(ms)
-	mb=$(( $(stat -c %s "$trace") / 1048576 ))
-	awk -v r=$((t1 - t0)) -v f="$floor" -v mb=$mb 'BEGIN {
-	    printf "%-40s %12.0f frames/s  %6.0f MB/s  bare libpcap %.0f frames/s  ratio %.2f\n",
-	        "replay, 1M-frame trace", 1e6 / (r / 1e3), mb / (r / 1e3),
-	        1e6 / (f / 1e9), (r * 1e6) / f }'
+# The machine's state: the figures are CPU time, but a loaded machine
+# still shows in caches and in the wall-clock rows.
+read -r load1 load5 load15 _ </proc/loadavg
+row load_avg_1m "$load1" 0 load "load average at start (1 min; 5 min $load5)"
+row cpus "$(getconf _NPROCESSORS_ONLN)" 0 cpus "online CPUs"
+
+# The cases, each in its own process (bench forks one per case).
+"$bench" --rows "$rows" "$@" >/dev/null || exit 1
+
+# Instructions per control packet: callgrind counts vsock_device_kick in a
+# run of 100,000 packets and in one of none (the connections' setup), and
+# the difference is the packets' alone.
+if command -v valgrind >/dev/null 2>&1; then
+	ir() {
+		out=$(mktemp /tmp/vsockemu-bench-cg-XXXXXX)
+		valgrind --tool=callgrind --callgrind-out-file="$out" \
+		    --toggle-collect=vsock_device_kick "$bench" --only "$1" \
+		    >/dev/null 2>&1
+		callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {
+		    gsub(",", "", $1); print $1 }'
+		rm -f "$out"
+	}
+	n=$(ir callgrind-ctl)
+	z=$(ir callgrind-ctl0)
+	if [ -n "$n" ] && [ -n "$z" ]; then
+		row ctl_instructions "$(( (n - z) / 100000 ))" 0 instructions \
+		    "0-byte control packet (callgrind, setup subtracted)"
+		row ctl_instructions_with_setup "$(( n / 100000 ))" 0 \
+		    instructions "the same counted as before 2026-12 (setup in)"
+	fi
 fi
-rm -f "$trace"
+
 
 # The built-in fuzzer's rate.
-"$emu" fuzz --seconds 10 --seed 1 2>&1 | awk '/execs\/s/ {
-    for (i = 1; i <= NF; i++) if ($i ~ /execs\/s/) printf "%-40s %12s execs/s\n", "fuzzer (built-in, seed 1)", $(i - 1) }'
+rate=$("$emu" fuzz --seconds 10 --seed 1 2>&1 | awk '/execs\/s/ {
+    for (i = 1; i <= NF; i++) if ($i ~ /execs\/s/) print $(i - 1) }')
+[ -n "$rate" ] && row fuzz_execs "$rate" 0 execs/s "built-in fuzzer, seed 1"
 
-if command -v valgrind >/dev/null 2>&1; then
-	out=$(mktemp)
-	valgrind --tool=callgrind --callgrind-out-file="$out" \
-	    --toggle-collect=vsock_device_kick "$bench" --only callgrind-packet \
-	    >/dev/null 2>&1
-	ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {
-	    gsub(",", "", $1); print $1 }')
-	rm -f "$out"
-	[ -n "$ir" ] && echo "0-byte control packet, instructions (callgrind): $((ir / 100000))"
-fi
+# vsockemu run's row (its own file: tests/bench/run-bench.sh).
+top_builddir=$top sh "$(dirname "$0")/run-bench.sh" --rows "$rows"
+
+# The table, then bench.json: every key at the top level, and the rows.
+awk '{ what = $5; for (i = 6; i <= NF; i++) what = what " " $i
+    printf "%-26s %14.4g %-9s %s\n", $1, $2, $4, what }' "$rows"
+awk 'BEGIN { print "{" }
+    { what = $5; for (i = 6; i <= NF; i++) what = what " " $i
+      gsub(/["\\]/, "", what)
+      num = "^-?[0-9][0-9.e+-]*$"
+      key[NR] = $1; val[NR] = $2 ~ num ? $2 : "null"
+      base[NR] = $3 ~ num ? $3 : "null"; unit[NR] = $4; w[NR] = what }
+    END {
+      for (i = 1; i <= NR; i++)
+        printf "  \"%s\": %s,\n", key[i], val[i]
+      print "  \"rows\": ["
+      for (i = 1; i <= NR; i++)
+        printf "    { \"name\": \"%s\", \"value\": %s, \"baseline\": %s, \"unit\": \"%s\", \"what\": \"%s\" }%s\n",
+            key[i], val[i], base[i], unit[i], w[i], i < NR ? "," : ""
+      print "  ]"
+      print "}" }' "$rows" >"$json"
+echo "wrote $json"
+
+# Replay's rows, from a script of their own (CPU time of whole processes,
+# best of 5): replay_fps, replay_vs_libpcap, replay_instr_ratio, added to
+# bench.json and printed.
+srcdir=${srcdir:-$(dirname "$0")/../..} top_builddir=$top \
+    sh "$(dirname "$0")/replay-bench.sh" --json "$json"
 exit 0

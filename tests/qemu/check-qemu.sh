@@ -68,12 +68,14 @@ cp seqpacket-echo root/bin/seqpacket-echo
 # Both ends of the half-close check, the same way.
 ${CC:-cc} -static -O2 -o half-close "$here/half-close.c" || exit 99
 cp half-close root/bin/half-close
+. "$here/vsock-test-qemu.sh"
+vt_prepare
 cp "$here/guest-init.sh" root/init && chmod 755 root/init
 (cd root && find . | cpio -o -H newc --quiet) > initrd
 
 # Boots the guest in the background ($qpid, the timeout wrapping QEMU;
 # QEMU's own pid goes to qemu.pid): console file, vhost-user socket, extra
-# kernel arguments.
+# kernel arguments, extra QEMU arguments (split at blanks).
 boot() {
 	rm -f qemu.pid
 	timeout 240 qemu-system-x86_64 -accel tcg -M q35 -cpu max -m 512M \
@@ -84,7 +86,7 @@ boot() {
 	    -chardev "socket,id=c0,path=$2" \
 	    -device vhost-user-vsock-pci,chardev=c0 \
 	    -kernel "kernel/boot/vmlinuz-$kver" -initrd initrd \
-	    -append "console=ttyS0 quiet panic=-1 $3" &
+	    -append "console=ttyS0 quiet panic=-1 $3" ${4:-} &
 	qpid=$!
 }
 
@@ -298,4 +300,5 @@ check "siblings: the capture has guest 3's REQUEST to 4:52" \
     "$("$emu" dump siblings.pcap | grep -c ' 3:[0-9]* > 4:52 STREAM REQUEST' |
     sed 's/^[1-9][0-9]*$/yes/')" yes
 kill $echo_pid 2>/dev/null
+vt_run
 exit $fail

@@ -28,6 +28,26 @@ if grep -q "vse.mode=reconnect" /proc/cmdline; then
 	poweroff -f
 fi
 
+# vse.mode=vsock_test: Linux's vsock_test (tests/qemu/vsock-test-qemu.sh),
+# server here first, then client; the control channel over QEMU's user
+# network. The host says "go" on vsock port 98 once its server listens.
+if grep -q "vse.mode=vsock_test" /proc/cmdline; then
+	hport=$(sed -n 's/.*vse.hport=\([0-9]*\).*/\1/p' /proc/cmdline)
+	ip link set lo up
+	ip link set eth0 up
+	ip addr add 10.0.2.15/24 dev eth0
+	ip route add default via 10.0.2.2
+	vsock_test --mode=server --control-host=0.0.0.0 --control-port=1234 \
+	    --peer-cid=2
+	say vt-server $?
+	socat -u VSOCK-LISTEN:98 CREATE:/tmp/go
+	vsock_test --mode=client --control-host=10.0.2.2 \
+	    --control-port="$hport" --peer-cid=2
+	say vt-client $?
+	say finished
+	poweroff -f
+fi
+
 # vse.mode=sibling-b: guest 4 of the sibling check, an echo on port 52
 # until "done" arrives on 99 from the host.
 if grep -q "vse.mode=sibling-b" /proc/cmdline; then

@@ -1,0 +1,385 @@
+/* bench-stream.c - the full path (fake guest, device, muxer, a real AF_UNIX socket) against a socketpair. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "backend-muxer.h"
+#include "bench.h"
+#include "common.h"
+#include "queues.h"
+#include "sock.h"
+#include "vsock.h"
+
+/* The rig: guest stack and device in this process, the host end a real socket. */
+struct full {
+	struct fg_mem mem;
+	struct fg_vsock *vs;
+	struct vsock_device *dev;
+	struct muxer *mx;
+	int ep;			/* epoll set of the muxer's fds */
+	bool kick, irq;
+	char dir[48], path[64];
+	int lfd;		/* host listener on PATH_5000 */
+	int gfd;		/* guest socket */
+	int hfd;		/* host socket */
+};
+
+/* Knobs of the full path. */
+struct full_knobs {
+	uint32_t rx_buf;		/* guest RX buffer payload */
+	enum vsock_profile profile;
+	unsigned conns;			/* guest sockets the rig may open */
+};
+
+/* The muxer asks to watch fd for events (0: stop): one epoll_ctl, no scan. */
+static void
+f_watch(void *ctx, int fd, unsigned events)
+{
+	struct full *f = ctx;
+	struct epoll_event ev = { .data.fd = fd };
+
+	ev.events = (events & VSOCK_EV_READ ? EPOLLIN : 0) |
+	    (events & VSOCK_EV_WRITE ? EPOLLOUT : 0);
+	if (events == 0) {
+		epoll_ctl(f->ep, EPOLL_CTL_DEL, fd, NULL);
+		return;
+	}
+	if (epoll_ctl(f->ep, EPOLL_CTL_MOD, fd, &ev) < 0)
+		epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void
+f_kick(void *ctx, unsigned q)
+{
+	(void)q;
+	((struct full *)ctx)->kick = true;
+}
+
+static void
+f_irq(void *ctx, unsigned q)
+{
+	(void)q;
+	((struct full *)ctx)->irq = true;
+}
+
+/* One round: ready muxer fds (epoll, no wait), then kicks and interrupts. */
+static void
+f_pump(struct full *f)
+{
+	struct epoll_event ev[64];
+	unsigned rounds;
+	int i, n;
+
+	n = epoll_wait(f->ep, ev, 64, 0);
+	for (i = 0; i < n; i++) {
+		unsigned e = 0;
+
+		e |= ev[i].events & EPOLLIN ? VSOCK_EV_READ : 0;
+		e |= ev[i].events & EPOLLOUT ? VSOCK_EV_WRITE : 0;
+		e |= ev[i].events & (EPOLLHUP | EPOLLERR) ? VSOCK_EV_HUP : 0;
+		muxer_handle(f->mx, ev[i].data.fd, e, 0);
+	}
+	for (rounds = 0; rounds < 64 && (f->kick || f->irq); rounds++) {
+		if (f->kick) {
+			f->kick = false;
+			vsock_device_kick(f->dev, VSOCK_QUEUE_TX, 0);
+		}
+		if (f->irq) {
+			f->irq = false;
+			fg_vsock_poll(f->vs, 0);
+		}
+	}
+}
+
+/* Guest stack, device and muxer; a host listener on port 5000. */
+static void
+full_new(struct full *f, const struct full_knobs *k)
+{
+	struct vsock_device_config dc;
+	struct fg_vsock_config gc;
+	struct muxer_config mc;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char err[256];
+	unsigned q;
+
+	memset(f, 0, sizeof(*f));
+	ck_assert_int_ge(f->ep = epoll_create1(EPOLL_CLOEXEC), 0);
+	strcpy(f->dir, "/tmp/vsockemu-bench-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/v.sock", f->dir);
+	muxer_config_defaults(&mc);
+	mc.uds_path = f->path;
+	ck_assert_msg(muxer_new(&mc, f_watch, f, &f->mx, err,
+	    sizeof(err)) == 0, "%s", err);
+	vsock_device_config_defaults(&dc);
+	dc.profile = k->profile;
+	dc.max_conns = k->conns + 16;
+	ck_assert_int_eq(vsock_device_new(&dc, &muxer_backend_ops, f->mx,
+	    &f->dev, NULL), 0);
+	muxer_attach(f->mx, f->dev);
+	vsock_device_set_notify(f->dev, f_irq, f);
+	ck_assert_int_eq(fg_mem_init_simple(&f->mem, 64u << 20), 0);
+	fg_vsock_config_defaults(&gc);
+	gc.rx_buf_size = k->rx_buf;
+	gc.max_socks = k->conns + 16;
+	gc.features = vsock_device_features(f->dev);
+	gc.kick = f_kick;
+	gc.kick_ctx = f;
+	vsock_device_set_features(f->dev, gc.features);
+	ck_assert_int_eq(fg_vsock_new(&f->mem, &gc, &f->vs), 0);
+	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
+		fg_ring_bind(f->dev, &f->mem, q, fg_vsock_ring(f->vs, q));
+	fg_vsock_start(f->vs);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_5000", f->path);
+	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(f->lfd, 4096), 0);
+	f->gfd = f->hfd = -1;
+}
+
+/* A guest socket connected to host port 5000; *hfd the host's end. */
+static int
+full_connect(struct full *f, int *hfd)
+{
+	int gfd = fg_sock_open(f->vs, VIRTIO_VSOCK_TYPE_STREAM), i;
+
+	ck_assert_int_ge(gfd, 0);
+	fg_sock_connect(f->vs, gfd, VMADDR_CID_HOST, 5000, 0);
+	for (i = 0; i < 1000 && fg_sock_state(f->vs, gfd) != FG_SS_CONNECTED;
+	    i++)
+		f_pump(f);
+	ck_assert_int_eq(fg_sock_state(f->vs, gfd), FG_SS_CONNECTED);
+	*hfd = accept(f->lfd, NULL, NULL);
+	ck_assert_int_ge(*hfd, 0);
+	fcntl(*hfd, F_SETFL, O_NONBLOCK);
+	return gfd;
+}
+
+static void
+full_free(struct full *f)
+{
+	char cmd[96];
+
+	vsock_device_free(f->dev);
+	muxer_free(f->mx);
+	fg_vsock_free(f->vs);
+	fg_mem_destroy(&f->mem);
+	close(f->lfd);
+	close(f->ep);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench: cannot remove %s\n", f->dir);
+}
+
+/* Reports a stream case: GB/s of CPU time (primary) and of wall time. */
+static void
+stream_rows(const char *key, size_t total, uint64_t cpu, uint64_t wall,
+    const char *what)
+{
+	char k[48], w[96];
+
+	bench_row(key, (double)total / (double)cpu, 0, "GB/s_cpu", what);
+	snprintf(k, sizeof(k), "%s_wall", key);
+	snprintf(w, sizeof(w), "%s, wall clock", what);
+	bench_row(k, (double)total / (double)wall, 0, "GB/s", w);
+}
+
+/* Which way a stream case moves its bytes. */
+enum way { G2H, H2G };
+
+/* Writes up to n bytes from the sending side; <= 0 when it takes none. */
+static ssize_t
+way_send(struct full *f, enum way w, const uint8_t *buf, size_t n)
+{
+	return w == G2H ? fg_sock_send(f->vs, f->gfd, buf, n, 0) :
+	    write(f->hfd, buf, n);
+}
+
+/* Reads up to n bytes on the receiving side; <= 0 when none are there. */
+static ssize_t
+way_recv(struct full *f, enum way w, uint8_t *buf, size_t n)
+{
+	return w == G2H ? read(f->hfd, buf, n) :
+	    fg_sock_recv(f->vs, f->gfd, buf, n, NULL);
+}
+
+/*
+ * One side sends total bytes in wsize writes, the other reads them wsize
+ * at a time: the same sizes as the socketpair baseline.
+ */
+static void
+full_stream(const char *key, const struct full_knobs *k, enum way w,
+    size_t wsize, const char *what)
+{
+	static uint8_t buf[1 << 16];
+	size_t total = bench_total_bytes, sent = 0, got = 0;
+	struct full f;
+	uint64_t c0, w0;
+	ssize_t n;
+
+	full_new(&f, k);
+	f.gfd = full_connect(&f, &f.hfd);
+	memset(buf, 0xab, sizeof(buf));
+	c0 = bench_cpu_ns();
+	w0 = bench_wall_ns();
+	while (got < total) {
+		while (sent < total && (n = way_send(&f, w, buf,
+		    total - sent < wsize ? total - sent : wsize)) > 0)
+			sent += (size_t)n;
+		f_pump(&f);
+		while ((n = way_recv(&f, w, buf, wsize)) > 0)
+			got += (size_t)n;
+		f_pump(&f);
+	}
+	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
+	    what);
+	close(f.hfd);
+	full_free(&f);
+}
+
+/* The baseline: the same bytes through an AF_UNIX socketpair, same sizes. */
+static void
+socketpair_case(const char *key, size_t wsize, const char *what)
+{
+	static uint8_t buf[1 << 16];
+	size_t total = bench_total_bytes, sent = 0, got = 0;
+	uint64_t c0, w0;
+	ssize_t n;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	memset(buf, 0xef, sizeof(buf));
+	c0 = bench_cpu_ns();
+	w0 = bench_wall_ns();
+	while (got < total) {
+		while (sent < total && (n = write(sv[0], buf,
+		    total - sent < wsize ? total - sent : wsize)) > 0)
+			sent += (size_t)n;
+		while ((n = read(sv[1], buf, wsize)) > 0)
+			got += (size_t)n;
+	}
+	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
+	    what);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static const struct full_knobs fc_4k = { 4096, VSOCK_PROFILE_FIRECRACKER, 1 };
+static const struct full_knobs fc_64k = { 65536, VSOCK_PROFILE_FIRECRACKER,
+    1 };
+static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1 };
+
+void
+bench_case_g2h_64k(void)
+{
+	full_stream("g2h_64k", &fc_4k, G2H, 65536,
+	    "guest->host, 64 KiB sends/reads");
+}
+
+void
+bench_case_g2h_4k(void)
+{
+	full_stream("g2h_4k", &fc_4k, G2H, 4096,
+	    "guest->host, 4 KiB sends/reads");
+}
+
+void
+bench_case_h2g_64k(void)
+{
+	full_stream("h2g_64k", &fc_4k, H2G, 65536,
+	    "host->guest, 64 KiB writes/reads");
+}
+
+void
+bench_case_h2g_4k(void)
+{
+	full_stream("h2g_4k", &fc_4k, H2G, 4096,
+	    "host->guest, 4 KiB writes/reads");
+}
+
+void
+bench_case_h2g_64k_bigbuf(void)
+{
+	full_stream("h2g_64k_bigbuf", &fc_64k, H2G, 65536,
+	    "host->guest 64 KiB, 64 KiB guest RX buffers");
+}
+
+void
+bench_case_g2h_64k_linux(void)
+{
+	full_stream("g2h_64k_linux", &linux_4k, G2H, 65536,
+	    "guest->host 64 KiB, linux profile");
+}
+
+void
+bench_case_h2g_64k_linux(void)
+{
+	full_stream("h2g_64k_linux", &linux_4k, H2G, 65536,
+	    "host->guest 64 KiB, linux profile");
+}
+
+void
+bench_case_pair_64k(void)
+{
+	socketpair_case("pair_64k", 65536, "socketpair, 64 KiB writes/reads");
+}
+
+void
+bench_case_pair_4k(void)
+{
+	socketpair_case("pair_4k", 4096, "socketpair, 4 KiB writes/reads");
+}
+
+#define SERVE_CONNS	2000
+
+/*
+ * What `serve` spends per open, idle connection: the device, the muxer's
+ * entry and the two kernel sockets (the muxer's and the host's accepted
+ * one). Measured, not summed from sizeof: this process's RSS and the
+ * kernel's unreclaimable slab before and after SERVE_CONNS connections
+ * (the slab is machine-wide, so other activity shows up in it).
+ */
+void
+bench_case_serve_memory(void)
+{
+	static int gfd[SERVE_CONNS], hfd[SERVE_CONNS];
+	struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER, SERVE_CONNS };
+	struct rlimit rl;
+	struct full f;
+	uint64_t rss0, slab0, rss1, slab1;
+	unsigned i;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	ck_assert_uint_ge(rl.rlim_cur, 2 * SERVE_CONNS + 64);
+	full_new(&f, &k);
+	/* One first, so lazily built state is in the "before". */
+	gfd[0] = full_connect(&f, &hfd[0]);
+	rss0 = bench_rss_bytes();
+	slab0 = bench_slab_bytes();
+	for (i = 1; i < SERVE_CONNS; i++)
+		gfd[i] = full_connect(&f, &hfd[i]);
+	rss1 = bench_rss_bytes();
+	slab1 = bench_slab_bytes();
+	bench_row("serve_conn_rss_bytes", (double)(rss1 - rss0) /
+	    (SERVE_CONNS - 1), 0, "bytes", "serve: process RSS per connection "
+	    "(device + muxer + guest stack)");
+	bench_row("serve_conn_slab_bytes", (double)(int64_t)(slab1 - slab0) /
+	    (SERVE_CONNS - 1), 0, "bytes",
+	    "serve: kernel slab per connection (two AF_UNIX sockets)");
+	for (i = 0; i < SERVE_CONNS; i++) {
+		fg_sock_close(f.vs, gfd[i], 0);
+		close(hfd[i]);
+	}
+	full_free(&f);
+}

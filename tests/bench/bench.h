@@ -1,0 +1,54 @@
+/* bench.h - what the bench's cases share: clocks, the row reporter, the knobs. */
+#ifndef VSE_BENCH_H
+#define VSE_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* CPU time of this process (all threads), ns: the primary figure. */
+uint64_t bench_cpu_ns(void);
+
+/* Wall-clock time, ns: reported beside the CPU time. */
+uint64_t bench_wall_ns(void);
+
+/*
+ * One result: key names it in bench.json, value against baseline (0: none)
+ * in unit; what describes it in the printed table.
+ */
+void bench_row(const char *key, double value, double baseline,
+    const char *unit, const char *what);
+
+/* Bytes moved by each stream case (smaller with --quick). */
+extern size_t bench_total_bytes;
+
+/* Resident memory of this process from /proc/self/status (VmRSS), bytes. */
+uint64_t bench_rss_bytes(void);
+
+/* The kernel's unreclaimable slab (SUnreclaim, /proc/meminfo), bytes. */
+uint64_t bench_slab_bytes(void);
+
+/* bench-stream.c: the full path (fake guest, device, muxer, real socket). */
+void bench_case_g2h_64k(void);
+void bench_case_g2h_4k(void);
+void bench_case_h2g_64k(void);
+void bench_case_h2g_4k(void);
+void bench_case_h2g_64k_bigbuf(void);
+void bench_case_g2h_64k_linux(void);
+void bench_case_h2g_64k_linux(void);
+void bench_case_pair_64k(void);
+void bench_case_pair_4k(void);
+void bench_case_serve_memory(void);
+
+/* bench-packet.c: the device alone, per packet, in process. */
+void bench_case_ring(void);
+void bench_case_ctl(void);
+void bench_case_rw1(void);
+void bench_case_conn10(void);
+void bench_case_conn10k(void);
+void bench_case_conn10k_strided(void);
+void bench_case_device_memory(void);
+void bench_case_callgrind_ctl(void);
+void bench_case_callgrind_ctl0(void);
+
+#endif

@@ -1,0 +1,126 @@
+#!/bin/sh
+# replay-bench.sh - make bench's replay rows: frames per CPU second, and CPU time and instructions against a bare libpcap loop.
+#
+#   replay-bench.sh [--json FILE] [--base OLD_VSOCKEMU] [--frames N]
+#
+# replay_fps          frames of the bundled traces (testvectors/, matrix/)
+#                     per CPU second of one `vsockemu replay -q` over them all
+# replay_vs_libpcap   CPU time of `vsockemu replay -q T` / CPU time of a
+#                     program that only reads every record of T with
+#                     pcap_next_ex (replay-bench pcap-loop), T a generated
+#                     bulk trace of N frames (1,000,000); best of 5 rounds
+# replay_instr_ratio  the same as instruction counts (callgrind), on a
+#                     trace of N/5 frames (callgrind is 50x slower)
+# --base B measures B (say, the binary before a change) in the same run
+# and prints its rows beside. --json adds the keys to FILE (a JSON object,
+# e.g. bench.json) or writes FILE with them alone.
+set -u
+top=${top_builddir:-.}
+src=${srcdir:-$top}
+emu=$top/emu/vsockemu
+rb=$top/tests/bench/replay-bench
+gen=$top/tests/gen-vectors
+json= base= frames=1000000
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--json) json=$2; shift 2 ;;
+	--base) base=$2; shift 2 ;;
+	--frames) frames=$2; shift 2 ;;
+	*) echo "usage: replay-bench.sh [--json FILE] [--base VSOCKEMU] [--frames N]" >&2
+	   exit 2 ;;
+	esac
+done
+
+tmp=$(mktemp -d /tmp/vsockemu-replay-bench-XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+# The smaller of a CPU time so far ($1, may be empty) and that of a command.
+min_cpu() {
+	prev=$1
+	shift
+	t=$("$rb" cpu "$@") || return 1
+	awk -v a="$t" -v b="${prev:-$t}" 'BEGIN { print (a < b ? a : b) }'
+}
+
+# Instructions callgrind counts for a whole command.
+instructions() {
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$@" \
+	    >/dev/null 2>"$tmp/cg.err"
+	awk '/Collected :/ { print $NF }' "$tmp/cg.err"
+}
+
+traces=$(ls "$src"/testvectors/*.pcap* "$src"/testvectors/matrix/*.pcap* \
+    2>/dev/null)
+"$gen" bulk "$tmp/bulk.pcap" "$frames" >/dev/null 2>&1
+"$gen" bulk "$tmp/small.pcap" $((frames / 5)) >/dev/null 2>&1
+if [ ! -s "$tmp/bulk.pcap" ] || [ -z "$traces" ]; then
+	echo "replay-bench: no traces (gen-vectors or testvectors missing)" >&2
+	exit 1
+fi
+nbundled=$("$emu" dump $traces 2>/dev/null | grep -c '^[0-9]')
+pcap_ir=
+command -v valgrind >/dev/null 2>&1 &&
+    pcap_ir=$(instructions "$rb" pcap-loop "$tmp/small.pcap")
+
+# CPU times, best of 5 rounds; in each round every program runs once, so a
+# change in the machine's load falls on all of them alike.
+pcap_cpu= base_bulk= base_all= new_bulk= new_all=
+for _ in 1 2 3 4 5; do
+	pcap_cpu=$(min_cpu "$pcap_cpu" "$rb" pcap-loop "$tmp/bulk.pcap")
+	if [ -n "$base" ]; then
+		base_bulk=$(min_cpu "$base_bulk" "$base" replay -q "$tmp/bulk.pcap")
+		base_all=$(min_cpu "$base_all" "$base" replay -q $traces)
+	fi
+	new_bulk=$(min_cpu "$new_bulk" "$emu" replay -q "$tmp/bulk.pcap")
+	new_all=$(min_cpu "$new_all" "$emu" replay -q $traces)
+done
+
+# Prints one binary's rows; sets fps, cpu_ratio, ir_ratio.
+rows() {
+	bin=$1 label=$2 all=$3 bulk=$4
+	fps=$(awk -v n="$nbundled" -v t="$all" 'BEGIN { printf "%.0f", n / t }')
+	printf "%-40s %12s frames/CPU s  (%d frames, %.3f s)\n" \
+	    "replay, bundled traces$label" "$fps" "$nbundled" "$all"
+	cpu_ratio=$(awk -v a="$bulk" -v b="$pcap_cpu" 'BEGIN { printf "%.2f", a / b }')
+	printf "%-40s %12.3f CPU s    bare libpcap %.3f s  ratio %s (target <= 3)\n" \
+	    "replay, $frames-frame bulk trace$label" "$bulk" "$pcap_cpu" "$cpu_ratio"
+	ir_ratio=null
+	if [ -n "$pcap_ir" ]; then
+		ir=$(instructions "$bin" replay -q "$tmp/small.pcap")
+		ir_ratio=$(awk -v a="$ir" -v b="$pcap_ir" 'BEGIN { printf "%.2f", a / b }')
+		printf "%-40s %12s instr    bare libpcap %s  ratio %s (target <= 5)\n" \
+		    "replay, $((frames / 5))-frame trace$label" "$ir" "$pcap_ir" "$ir_ratio"
+	fi
+}
+
+if [ -n "$base" ]; then
+	rows "$base" " (base)" "$base_all" "$base_bulk"
+	base_fps=$fps base_cpu=$cpu_ratio base_ir=$ir_ratio
+fi
+rows "$emu" "" "$new_all" "$new_bulk"
+if [ -n "$base" ]; then
+	awk -v a="$base_cpu" -v b="$cpu_ratio" -v c="$base_ir" -v d="$ir_ratio" \
+	    -v e="$base_fps" -v f="$fps" 'BEGIN {
+	    printf "%-40s CPU %.2fx faster, %.2fx fewer instructions, fps %.2fx\n",
+	        "replay, this binary against the base", a / b,
+	        (d + 0 > 0 ? c / d : 0), f / e }'
+fi
+
+[ -n "$json" ] || exit 0
+keys="\"replay_fps\": $fps, \"replay_vs_libpcap\": $cpu_ratio, \"replay_instr_ratio\": $ir_ratio"
+if [ -s "$json" ] && command -v python3 >/dev/null 2>&1; then
+	python3 - "$json" "$fps" "$cpu_ratio" "$ir_ratio" <<'EOF'
+import json, sys
+path, fps, cpu, ir = sys.argv[1:]
+with open(path) as f:
+    doc = json.load(f)
+doc.update(replay_fps=float(fps), replay_vs_libpcap=float(cpu),
+           replay_instr_ratio=None if ir == "null" else float(ir))
+with open(path, "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+EOF
+else
+	echo "{ $keys }" > "$json"
+fi
