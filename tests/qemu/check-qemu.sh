@@ -9,7 +9,9 @@
 #   replayed with `vsockemu replay --strict` (and its half-close
 #   connections on their own).
 # Then reconnect: one vsockemu serves two QEMUs in turn; the first is
-# killed while a host connection is open.
+# killed while a host connection is open. Then Linux's vsock_test in the
+# guest against the host's under `vsockemu run --host`, both directions
+# (tests/qemu/vsock-test-qemu.sh; skipped without linux-source-6.1).
 # Needs (as root): qemu-system-x86 linux-image-amd64 busybox-static socat
 # cpio. Skips (77) when they cannot be had.
 set -u
