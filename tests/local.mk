@@ -201,7 +201,7 @@ soak: emu/vsockemu tests/soak-client
 # make check-qemu: a real Linux guest under TCG against `vsockemu
 # vhost-user` (needs root-installed qemu-system-x86, busybox-static, socat;
 # fetches Debian's kernel package). Not part of make check: three guest
-# boots, ~25 s here.
+# boots and a fourth for vsock_test, ~70 s here.
 EXTRA_DIST += tests/qemu/check-qemu.sh tests/qemu/guest-init.sh \
     tests/qemu/seqpacket-echo.c tests/qemu/half-close.c \
     tests/qemu/vsock-test-qemu.sh

@@ -35,7 +35,9 @@ direction() {
 	pid=$!
 	wait_for test -S ./v.sock.guest || { cat serve.err; return 1; }
 	# A control port per run, away from the usual ones.
-	port=$((20000 + ($$ + $(date +%N | cut -c1-4)) % 20000))
+	# (From /dev/urandom: date +%N's leading zero made the shell read
+	# "0329" as a bad octal number, about one run in ten.)
+	port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
 	timeout 300 "$emu" run --"$1" ./v.sock -- "$vt" --mode=server \
 	    --control-port=$port --peer-cid="$3" > srv.log 2>&1 &
 	srv=$!

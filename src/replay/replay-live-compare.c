@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "live-trace-int.h"
+#include "replay-divergence.h"
 #include "trace-format.h"
 
 /* Keeps the first divergence, naming frame index fi of the trace. */
@@ -22,18 +23,13 @@ diverge(struct live_trace *lt, const struct live_conn *c, uint64_t fi,
 	if (lt->diverged)
 		return;
 	lt->diverged = true;
-	memset(d, 0, sizeof(*d));
-	d->frame = lt->f[fi].number;
+	va_start(ap, fmt);
+	replay_div_set(d, lt->f[fi].number, field, expected, actual, fmt, ap);
+	va_end(ap);
 	if (c != NULL)
 		snprintf(d->conn, sizeof(d->conn), "guest %" PRIu64 ":%" PRIu32
 		    " <-> host %" PRIu64 ":%" PRIu32, c->guest_cid,
 		    c->guest_port, c->host_cid, c->host_port);
-	snprintf(d->field, sizeof(d->field), "%s", field);
-	snprintf(d->expected, sizeof(d->expected), "%s", expected);
-	snprintf(d->actual, sizeof(d->actual), "%s", actual);
-	va_start(ap, fmt);
-	vsnprintf(d->what, sizeof(d->what), fmt, ap);
-	va_end(ap);
 	from = fi + 1 > REPLAY_CONTEXT ? fi + 1 - REPLAY_CONTEXT : 0;
 	for (k = from; k <= fi; k++)
 		d->context[d->ncontext++] = (struct replay_ctx_frame){

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "replay-divergence.h"
 #include "replay-int.h"
 
 void
@@ -88,17 +89,12 @@ rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
 	if ((rp->diverged && !d->at_end && frame >= d->frame) || rp->limited)
 		return;	/* past a limit, windows are incomplete: no verdict */
 	rp->diverged = true;
-	memset(d, 0, sizeof(*d));
-	d->frame = frame;
+	va_start(ap, fmt);
+	replay_div_set(d, frame, field, expected, actual, fmt, ap);
+	va_end(ap);
 	d->at_end = rp->finishing;
 	if (c != NULL)
 		rp_conn_name(rp, c, d->conn, sizeof(d->conn));
-	snprintf(d->field, sizeof(d->field), "%s", field);
-	snprintf(d->expected, sizeof(d->expected), "%s", expected);
-	snprintf(d->actual, sizeof(d->actual), "%s", actual);
-	va_start(ap, fmt);
-	vsnprintf(d->what, sizeof(d->what), fmt, ap);
-	va_end(ap);
 	/* The context: the frames seen up to the divergent one. */
 	first = rp->nring > REPLAY_CONTEXT ? rp->nring - REPLAY_CONTEXT : 0;
 	for (i = first; i < rp->nring; i++) {

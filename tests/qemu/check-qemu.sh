@@ -11,7 +11,10 @@
 # Then reconnect: one vsockemu serves two QEMUs in turn; the first is
 # killed while a host connection is open. Then siblings: two QEMUs at once
 # against one `vhost-user --vm ... --vm ...` in one group, guest 3
-# connecting to guest 4's CID and echoing through it.
+# connecting to guest 4's CID and echoing through it. Then Linux's
+# vsock_test in the guest against the host's under `vsockemu run --host`,
+# both directions (tests/qemu/vsock-test-qemu.sh; skipped without
+# linux-source-6.1).
 # Needs (as root): qemu-system-x86 linux-image-amd64 busybox-static socat
 # cpio. Skips (77) when they cannot be had.
 set -u
