@@ -8,4 +8,5 @@ EXTRA_DIST += doc/threat-model.md doc/architecture.md doc/api.md doc/events.md \
 	doc/ci.md \
 	doc/run.md \
 	doc/ladder.md \
-	doc/faults.md
+	doc/faults.md \
+	doc/multi-vm.md

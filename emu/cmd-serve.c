@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +20,17 @@
 #include "mem.h"
 #include "options.h"
 #include "progress.h"
-#include "queues.h"
 #include "ready.h"
 #include "serve-control.h"
 #include "serve-stats.h"
+#include "sim-guest.h"
+#include "vm-serve.h"
+#include "vm-spec.h"
 #include "sock.h"
 #include "vsock.h"
 #include "vsockemu.h"
 
 #define SERVE_MAX_GUEST		64
-#define SERVE_GUEST_RAM		(64u << 20)
 
 static const char serve_usage[] =
 "usage: vsockemu serve [options]\n"
@@ -52,8 +54,21 @@ static const char serve_usage[] =
 "                         (PATH.guest too: programs under 'vsockemu run\n"
 "                         --guest' get guest sockets there)\n"
 "  --cid N                guest CID (default 3; 3 to 0xfffffffe)\n"
-"  --vsock cid=N,socket=PATH\n"
-"                         the same in Cloud Hypervisor's form\n"
+"  --vsock cid=N,socket=PATH[,iommu=on|off][,id=ID][,pci_segment=N]\n"
+"                         the same in Cloud Hypervisor's form (iommu,\n"
+"                         id and pci_segment are accepted and have no\n"
+"                         effect here; iommu=on says so)\n"
+"  --vm cid=N,uds=PATH[,groups=G1+G2][,guest=PORT=SERVICE]...\n"
+"                         one more simulated VM in this process, with\n"
+"                         its own device, host socket and services\n"
+"                         (guest= as --guest; default 52=echo);\n"
+"                         repeatable, not with --uds, --cid, --vsock,\n"
+"                         --guest or --guest-connect. A guest connecting\n"
+"                         to another VM's CID reaches that VM's guest when\n"
+"                         they share a group (default \"default\"), as\n"
+"                         vhost-device-vsock does; otherwise RST.\n"
+"                         PATH.guest's \"CONNECT <cid> <port>\" starts\n"
+"                         such a connection from a local client\n"
 "  --guest PORT=SERVICE[,seqpacket]\n"
 "                         what listens in the guest on PORT (repeatable);\n"
 "                         SERVICE is echo, discard, source:BYTES (sends that\n"
@@ -151,6 +166,9 @@ struct serve_opts {
 	enum opt_verbosity verbose;
 	struct ready ready;		/* --ready-fd, --pidfile */
 	double progress_interval;	/* seconds between -v liveness lines */
+	struct vm_spec vm[VM_MAX];	/* --vm: several VMs (vm-serve.c) */
+	unsigned nvm;
+	bool single_vm_given;		/* --uds, --cid, --vsock, --guest* */
 };
 
 struct serve {
@@ -241,26 +259,61 @@ parse_gconn(struct serve_opts *o, char *arg)
 	return 0;
 }
 
-/* --vsock cid=N,socket=PATH (Cloud Hypervisor's syntax). */
+/* --vsock cid=N,socket=PATH[,iommu=..,id=..,pci_segment=..] (Cloud Hypervisor's). */
 static int
 parse_ch_vsock(struct serve_opts *o, char *arg)
 {
-	char *tok, *save = NULL;
-	uint64_t cid;
+	struct vm_spec v;
+	char err[256];
 
-	for (tok = strtok_r(arg, ",", &save); tok != NULL;
-	    tok = strtok_r(NULL, ",", &save)) {
-		if (strncmp(tok, "cid=", 4) == 0) {
-			if (opt_u64(tok + 4, UINT64_MAX, &cid) < 0)
-				return bad("--vsock", tok, "cid is not a number");
-			o->cid = cid;
-		} else if (strncmp(tok, "socket=", 7) == 0 && tok[7] != '\0') {
-			o->uds = tok + 7;
-		} else {
-			return bad("--vsock", tok, "want cid=N,socket=PATH");
-		}
-	}
+	if (vm_spec_parse(arg, VM_FORM_CH, &v, err, sizeof(err)) < 0)
+		return bad("--vsock", arg, err);
+	o->cid = v.cid;
+	o->uds = v.socket;
+	/*
+	 * Cloud Hypervisor's iommu=on puts its device behind its
+	 * virtio-iommu (VsockConfig, vm_config.rs); a simulated guest has
+	 * no IOMMU, so nothing changes: said, not refused.
+	 */
+	if (v.iommu)
+		fprintf(stderr, "vsockemu serve: --vsock iommu=on has no "
+		    "effect: the simulated guest has no IOMMU\n");
 	return 0;
+}
+
+/* --vm cid=N,uds=PATH[,groups=...][,guest=PORT=SERVICE]... */
+static int
+parse_vm(struct serve_opts *o, char *arg)
+{
+	char err[256];
+
+	if (o->nvm == VM_MAX)
+		return bad("--vm", arg, "too many VMs");
+	if (vm_spec_parse(arg, VM_FORM_SERVE, &o->vm[o->nvm], err,
+	    sizeof(err)) < 0)
+		return bad("--vm", arg, err);
+	o->nvm++;
+	return 0;
+}
+
+/* Several VMs (--vm): checked together; the single VM's options refused. */
+static int
+check_vms(const struct serve_opts *o)
+{
+	char err[256];
+
+	if (o->single_vm_given)
+		snprintf(err, sizeof(err), "does not go with --uds, --cid, "
+		    "--vsock, --guest or --guest-connect");
+	/* Not built for several VMs yet: refused, never silently ignored. */
+	else if (o->log != NULL || o->control != NULL || o->ready.fd >= 0 ||
+	    o->ready.pidfile != NULL)
+		snprintf(err, sizeof(err), "does not go with --log, --control, "
+		    "--ready-fd or --pidfile yet (one VM only)");
+	else if (vm_specs_check(o->vm, o->nvm, err, sizeof(err)) == 0)
+		return 0;
+	opt_usage(&serve_cmd, "--vm: %s", err);
+	return -1;
 }
 
 /*
@@ -302,6 +355,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		READY_LONG,
 		PROGRESS_LONG,
 		{ "control", required_argument, NULL, 'C' },
+		{ "vm", required_argument, NULL, 'M' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -381,14 +435,23 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'C':
 			o->control = optarg;
 			break;
+		case 'M':
+			if (parse_vm(o, optarg) < 0)
+				return -1;
+			break;
 		case OPT_EXIT_OK:
 			return 1;
 		default:
 			return -1;	/* said by opt_next */
 		}
+		/* Only a char: strchr finds READY_OPT_FD (0x200) as NUL. */
+		if (c > 0 && c <= UCHAR_MAX && strchr("uckgG", c) != NULL)
+			o->single_vm_given = true;
 	}
 	if (optind != argc)
 		return bad("serve", argv[optind], "unexpected argument");
+	if (o->nvm > 0)
+		return check_vms(o);
 	if (!vsock_cid_valid(o->cid)) {
 		char num[24];
 
@@ -479,9 +542,7 @@ build_guest(struct serve *s, char *err, size_t errlen)
 	struct host_device_opts ho = { .cid = s->o.cid,
 	    .profile = s->o.profile, .seqpacket = offer_seqpacket(&s->o),
 	    .max_conns = s->o.max_conns, .events = s->events };
-	struct fg_vsock_config gc;
 	const char *why = NULL;
-	unsigned q;
 	int e;
 
 	if ((e = host_device_new(&s->host, &ho, &s->cap, &s->dev, &why)) < 0) {
@@ -489,33 +550,8 @@ build_guest(struct serve *s, char *err, size_t errlen)
 		return -1;
 	}
 	vsock_device_set_notify(s->dev, on_irq, s);
-	if (fg_mem_init_simple(&s->mem, SERVE_GUEST_RAM) < 0) {
-		snprintf(err, errlen, "cannot map guest memory");
-		return -1;
-	}
-	fg_vsock_config_defaults(&gc);
-	gc.guest_cid = s->o.cid;
-	gc.features = vsock_device_features(s->dev);
-	gc.max_socks = s->o.max_conns + SERVE_MAX_GUEST + 16;
-	gc.kick = on_kick;
-	gc.kick_ctx = s;
-	/* The CID is re-read on TRANSPORT_RESET (serve --control reset). */
-	gc.read_config = serve_guest_read_config;
-	gc.config_ctx = s->dev;
-	if (vsock_device_set_features(s->dev, gc.features) < 0 ||
-	    fg_vsock_new(&s->mem, &gc, &s->vs) < 0) {
-		snprintf(err, errlen, "cannot set up the guest driver");
-		return -1;
-	}
-	for (q = 0; q < VSOCK_NUM_QUEUES; q++) {
-		const struct fg_ring *r = fg_vsock_ring(s->vs, q);
-
-		if (fg_ring_bind(s->dev, &s->mem, q, r) < 0) {
-			snprintf(err, errlen, "cannot set up queue %u", q);
-			return -1;
-		}
-	}
-	return 0;
+	return sim_guest_new(s->dev, s->o.cid, s->o.max_conns +
+	    SERVE_MAX_GUEST + 16, on_kick, s, &s->mem, &s->vs, err, errlen);
 }
 
 /* Prints counters when stopping (-v). */
@@ -591,6 +627,18 @@ teardown(struct serve *s)
 	ready_finish(&s->o.ready);
 }
 
+/* serve --vm: every VM in emu/vm-serve.c. */
+static int
+serve_vms(const struct serve_opts *o)
+{
+	struct vm_serve_config c = { .vm = o->vm, .nvm = o->nvm,
+	    .profile = o->profile, .max_conns = o->max_conns,
+	    .seqpacket = o->seqpacket, .line_timeout_ms = o->line_timeout_ms,
+	    .pcap = o->pcap, .verbose = o->verbose };
+
+	return vm_serve_run(&c);
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -606,6 +654,8 @@ cmd_serve(int argc, char **argv)
 	r = parse_opts(argc, argv, &s.o);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
+	if (s.o.nvm > 0)
+		return serve_vms(&s.o);
 	if (loop_new(&s.loop) < 0 || loop_catch_info_signal(s.loop) < 0) {
 		fprintf(stderr, "vsockemu serve: cannot create event loop\n");
 		return 1;

@@ -16,9 +16,12 @@ emu_vsockemu_SOURCES = \
 	emu/control.c emu/control.h \
 	emu/serve-control.c emu/serve-control.h \
 	emu/cmd-ctl.c \
+	emu/sim-guest.c emu/sim-guest.h emu/vm-serve.c emu/vm-serve.h \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
 	emu/cmd-vhost-user.c emu/vhu-control.c emu/vhu-control.h \
+	emu/vm-group.c emu/vm-group.h \
+	emu/vm-spec.c emu/vm-spec.h \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/replay-html.c emu/replay-html.h \
 	emu/replay-live.c emu/replay-live.h \

@@ -31,12 +31,6 @@ serve_control_close(struct serve_control *sc)
 	sc->ctl = NULL;
 }
 
-void
-serve_guest_read_config(void *ctx, uint8_t cfg[8])
-{
-	vsock_device_get_config(ctx, cfg);
-}
-
 /* The guest CID config space says now. */
 static uint64_t
 config_cid(const struct vsock_device *dev)

@@ -35,11 +35,4 @@ void serve_control_close(struct serve_control *sc);
 int serve_control_apply(void *ctx, const struct control_cmd *cmd,
     struct control_json *out, const char **why);
 
-/*
- * The simulated guest reads the device's config space (fg_vsock_config's
- * read_config; ctx is the device), as Linux's driver does on
- * TRANSPORT_RESET: how it learns a new CID.
- */
-void serve_guest_read_config(void *ctx, uint8_t cfg[8]);
-
 #endif

@@ -215,8 +215,13 @@ rx_check(const struct fg_vsock *vs, const struct vsock_hdr *h, uint32_t used)
 		return "RX used length disagrees with hdr.len";
 	if (h->dst_cid != vs->cid)
 		return "RX dst_cid is not the guest's CID";
-	if (h->src_cid != VMADDR_CID_HOST)
-		return "RX src_cid is not the host (2)";
+	/*
+	 * The host, or a sibling VM a device relays for (vhost-device-vsock's
+	 * groups); Linux's virtio_transport_recv_pkt() takes any src_cid.
+	 */
+	if (h->src_cid != VMADDR_CID_HOST &&
+	    (!vsock_cid_valid(h->src_cid) || h->src_cid == vs->cid))
+		return "RX src_cid is neither the host (2) nor a sibling";
 	if (h->op != VIRTIO_VSOCK_OP_RW && h->len != 0)
 		return "RX payload on a control packet";
 	if (h->type == VIRTIO_VSOCK_TYPE_SEQPACKET && !vs->seqpacket)

@@ -1120,7 +1120,7 @@ START_TEST(test_rx_validation)
 	ck_assert_str_eq(fg_vsock_violation(g->vs),
 	    "RX dst_cid is not the guest's CID");
 	h.dst_cid = GCID;
-	h.src_cid = 5;
+	h.src_cid = 1;		/* reserved: neither the host nor a sibling VM */
 	dev_rx(g, &h, NULL);
 	h.src_cid = 2;
 	/*

@@ -37,7 +37,8 @@ CHECK_SUITES = \
 	tests/check_ladder \
 	tests/check_event_log \
 	tests/check_gfaults \
-	tests/check_control
+	tests/check_control \
+	tests/check_siblings
 
 # Shell tests that run the real program.
 PROGRAM_TESTS = \
@@ -62,7 +63,9 @@ PROGRAM_TESTS = \
 	tests/fuzz-corpus.sh \
 	tests/vhost-user.sh \
 	tests/refuse.sh \
-	tests/ready.sh
+	tests/ready.sh \
+	tests/vhost-user-vm.sh \
+	tests/serve-vm.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link the
 # libraries of the highest layer they test. By default that is the core:
@@ -118,6 +121,10 @@ tests_check_ladder_SOURCES = tests/check_ladder.c emu/ladder.c \
 tests_check_ladder_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_ladder_LDADD = $(TRACE_TEST_LDADD)
 
+# Sibling VMs' routing, built from emu/ into its suite.
+tests_check_siblings_SOURCES = tests/check_siblings.c emu/vm-group.c \
+	emu/vm-group.h
+tests_check_siblings_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 # serve's guest services, built from emu/ into their suite.
 tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 	emu/bridge-gate.c \

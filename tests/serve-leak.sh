@@ -78,6 +78,9 @@ mkfifo ready
     2>serve.err &
 pid=$!
 timeout 30 head -n 1 ready | grep -q '^READY ' || { cat serve.err; exit 99; }
+# serve closes fd 3 just after writing the line: counting before that
+# counted it (8 fds at the start, 7 later; about 1 run in 30).
+wait_until 10 test ! -e "/proc/$pid/fd/3" || exit 99
 fds=$(ls /proc/$pid/fd | wc -l)
 
 # --- the recipe: 100 readers of 100 bytes through 10 slots ---

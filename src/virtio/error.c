@@ -87,6 +87,8 @@ static const struct vse_err_desc vse_errors[] = {
 	E(VSE_ERR_NO_PORT) = { "VSE_ERR_NO_PORT", "no free local port" },
 	E(VSE_ERR_BAD_TYPE) = { "VSE_ERR_BAD_TYPE",
 	    "socket type unknown or not negotiated" },
+	E(VSE_ERR_RELAY_FULL) = { "VSE_ERR_RELAY_FULL",
+	    "a sibling VM's relay queue is full" },
 	E(VSE_ERR_PATH_TAKEN) = { "VSE_ERR_PATH_TAKEN",
 	    "socket path in use by another process, or not a socket" },
 	E(VSE_ERR_VHU_CLOSED) = { "VSE_ERR_VHU_CLOSED",

@@ -62,6 +62,7 @@ enum vse_err {
 	VSE_ERR_CONN_LIMIT,		/* connection table full */
 	VSE_ERR_NO_PORT,		/* no free local port */
 	VSE_ERR_BAD_TYPE,		/* socket type unknown or not negotiated */
+	VSE_ERR_RELAY_FULL,		/* a sibling's relay queue is full */
 
 	/* the host side's sockets (backend-muxer.c, uds-path.c) */
 	VSE_ERR_PATH_TAKEN,		/* socket path in use, or not a socket */

@@ -154,6 +154,10 @@ struct vsock_device {
 	struct blockpool h2g_pool;	/* spare 64 KiB STREAM batch buffers */
 	struct blockpool txbuf_pool;	/* spare buf_alloc-byte txbuf rings */
 	struct vsock_device_stats stats;
+	vsock_route_fn route;		/* packets for other CIDs; NULL: drop */
+	void *route_ctx;
+	struct relay_pkt *relay_head, *relay_tail;	/* from siblings */
+	size_t relay_bytes;		/* <= VSOCK_RELAY_MAX_BYTES */
 };
 
 /* conntab.c */
@@ -256,6 +260,15 @@ void device_shut_host_write(struct vsock_device *dev, struct vsock_conn *c);
 void device_shutdown_sent(struct vsock_device *dev, struct vsock_conn *c);
 void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
 
+/* device-relay.c: sibling VMs */
+void device_relay_out(struct vsock_device *dev,
+    const uint8_t raw[VSOCK_HDR_SIZE], const struct vsock_hdr *h,
+    const uint8_t *payload);
+bool device_relay_pending(const struct vsock_device *dev);
+uint32_t device_relay_fill(struct vsock_device *dev,
+    const struct virtq_chain *ch);
+void device_relay_flush(struct vsock_device *dev);
+
 /* device-rx.c: host -> guest */
 void device_rx_run(struct vsock_device *dev);
 /*
@@ -270,6 +283,9 @@ void device_rx_run(struct vsock_device *dev);
 #define DEVICE_TXBUF_SPARE_MAX		2
 #define DEVICE_TXBUF_SPARE_BYTES	(1024 * 1024)
 void device_h2g_release(struct vsock_device *dev, struct vsock_conn *c);
+/* Writes header h (payload already in place) and taps it: used length. */
+uint32_t device_emit(struct vsock_device *dev, const struct virtq_chain *ch,
+    const struct vsock_hdr *h);
 bool device_conn_has_rx(const struct vsock_device *dev,
     const struct vsock_conn *c);
 

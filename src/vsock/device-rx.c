@@ -355,8 +355,8 @@ sent(struct vsock_device *dev, struct vsock_conn *c, uint16_t op,
 }
 
 /* Writes header h (and taps the packet) into the chain; returns used len. */
-static uint32_t
-emit(struct vsock_device *dev, const struct virtq_chain *ch,
+uint32_t
+device_emit(struct vsock_device *dev, const struct virtq_chain *ch,
     const struct vsock_hdr *h)
 {
 	const struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
@@ -390,7 +390,7 @@ fill_from_conn(struct vsock_device *dev, struct vsock_conn *c,
 	conn_hdr(dev, c, op, &h);
 	h.len = len;
 	h.flags = flags;
-	used = emit(dev, ch, &h);
+	used = device_emit(dev, ch, &h);
 	sent(dev, c, op, len);
 	return used;
 }
@@ -413,7 +413,7 @@ fill_orphan(struct vsock_device *dev, const struct virtq_chain *ch)
 	dev->orphan_head = (dev->orphan_head + 1) % dev->cfg.orphan_max;
 	dev->norphans--;
 	dev->stats.rst_sent++;
-	return emit(dev, ch, &h);
+	return device_emit(dev, ch, &h);
 }
 
 /* Takes the next connection off the schedule. */
@@ -431,7 +431,8 @@ rxq_pop(struct vsock_device *dev)
 
 /*
  * Sends what is owed while the guest has RX buffers: orphan RSTs first,
- * then connections round-robin, one packet per turn. A connection that
+ * then packets relayed from sibling VMs, then connections round-robin,
+ * one packet per turn. A connection that
  * turns out to have nothing is not rescheduled until something changes,
  * so the loop ends; when buffers run out we ask for a kick and stop
  * (nothing is polled meanwhile).
@@ -446,7 +447,8 @@ device_rx_run(struct vsock_device *dev)
 
 	if (!virtq_is_ready(vq))
 		return;
-	while (dev->norphans > 0 || dev->rxq.head != NULL) {
+	while (dev->norphans > 0 || device_relay_pending(dev) ||
+	    dev->rxq.head != NULL) {
 		if (virtq_pop_or_arm(vq, ch) != 1)
 			return;	/* no buffers (a kick is asked for), or broken */
 		if (ch->nread > 0 || ch->write_len < VSOCK_HDR_SIZE) {
@@ -457,6 +459,10 @@ device_rx_run(struct vsock_device *dev)
 		}
 		if (dev->norphans > 0) {
 			virtq_push(vq, ch->head, fill_orphan(dev, ch));
+			continue;
+		}
+		if (device_relay_pending(dev)) {
+			virtq_push(vq, ch->head, device_relay_fill(dev, ch));
 			continue;
 		}
 		c = rxq_pop(dev);

@@ -421,6 +421,22 @@ dispatch(struct vsock_device *dev, const struct virtq_chain *ch,
 	}
 }
 
+/* A valid packet for another CID: tapped as it came, handed to the router. */
+static void
+relay_chain(struct vsock_device *dev, const struct virtq_chain *ch,
+    const uint8_t raw[VSOCK_HDR_SIZE], const struct vsock_hdr *h)
+{
+	if (virtq_chain_read(&dev->vq[VSOCK_QUEUE_TX], ch, VSOCK_HDR_SIZE,
+	    dev->tap_copy, h->len) < 0) {
+		dev->stats.tx_dropped_len++;
+		return;
+	}
+	device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, false, raw, dev->tap_copy,
+	    h->len);
+	dev->stats.g2h_packets++;
+	device_relay_out(dev, raw, h, dev->tap_copy);
+}
+
 /*
  * One TX chain: copy the header out of guest memory once, decide on the
  * copy. Malformed chains are dropped silently (counted, tapped, no RST),
@@ -450,9 +466,14 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 	    ch->read_len > dev->rules.tx_chain_max))
 		dev->stats.tx_dropped_len++;
 	else if (h.src_cid != dev->cfg.guest_cid ||
-	    h.dst_cid != VMADDR_CID_HOST)
+	    h.dst_cid != VMADDR_CID_HOST) {
+		/* Off the host path: a sibling's packet if a router is set. */
+		if (h.src_cid == dev->cfg.guest_cid && dev->route != NULL) {
+			relay_chain(dev, ch, raw, &h);
+			return;
+		}
 		dev->stats.tx_dropped_cid++;
-	else
+	} else
 		drop = false;
 	if (dev->tap != NULL) {
 		tap_len = h.len < carried ? h.len : carried;

@@ -134,6 +134,7 @@ vsock_device_free(struct vsock_device *dev)
 	if (dev->tab.pair != NULL)
 		drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	conntab_free(&dev->tab);
+	device_relay_flush(dev);
 	free(dev->orphans);
 	free(dev->tap_copy);
 	free(dev->seq_staging);
@@ -677,6 +678,7 @@ transport_reset(struct vsock_device *dev, uint64_t old_cid, vsock_time_t now)
 		device_event_transport_reset(dev, old_cid);
 	/* 5.10.6.6: connections are dropped without a packet. */
 	drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
+	device_relay_flush(dev);
 	dev->reset_event_pending = true;
 	device_process(dev, now);
 }

@@ -111,6 +111,10 @@ struct vsock_device_stats {
 	uint64_t seqpacket_g2h_oversize;	/* host socket refused a message */
 	uint64_t data_discarded;		/* bytes dropped on reset */
 	uint64_t conns_opened, conns_closed;
+	uint64_t relay_out;			/* guest packets to a sibling */
+	uint64_t relay_in;			/* sibling packets queued */
+	uint64_t relay_refused;			/* no sibling: RST */
+	uint64_t relay_dropped;			/* relay queue full */
 };
 
 /* Fills c with the defaults (CID 3, 1023 connections, firecracker, 2 s). */
@@ -245,6 +249,41 @@ void vsock_device_host_writable(struct vsock_device *dev,
  */
 void vsock_device_host_event(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_host_event ev, vsock_time_t now);
+
+/* --- sibling VMs (device-relay.c) --- */
+
+/* Most bytes of sibling packets one device holds for its guest. */
+#define VSOCK_RELAY_MAX_BYTES	(4u << 20)
+
+/*
+ * A valid guest packet addressed to a CID other than the host's, whole:
+ * the router hands it to the sibling VM with that CID
+ * (vsock_device_relay_in) and returns 0, or returns nonzero when there is
+ * none it may reach (no such CID, no shared group, its queue full): the
+ * guest then gets an RST from that CID. Called from inside the device's
+ * entry points; it may call into other devices, not into this one.
+ */
+typedef int (*vsock_route_fn)(void *ctx, const uint8_t raw[VSOCK_HDR_SIZE],
+    const uint8_t *payload, uint32_t len, vsock_time_t now);
+
+/*
+ * Routes guest packets for other CIDs through fn (vhost-device-vsock's
+ * sibling forwarding). Without a router they are dropped and counted
+ * (tx_dropped_cid), as Linux's vhost_vsock_handle_tx_kick() does.
+ */
+void vsock_device_set_router(struct vsock_device *dev, vsock_route_fn fn,
+    void *ctx);
+
+/*
+ * A sibling's packet for this device's guest: header raw as the sibling's
+ * guest wrote it (dst_cid must be ours), len payload bytes. Copied into
+ * a queue bounded by VSOCK_RELAY_MAX_BYTES and sent to the guest as RX
+ * buffers allow (split to fit them). -VSE_ERR_RELAY_FULL when full,
+ * -VSE_ERR_INVAL for a packet not for us.
+ */
+int vsock_device_relay_in(struct vsock_device *dev,
+    const uint8_t raw[VSOCK_HDR_SIZE], const uint8_t *payload, uint32_t len,
+    vsock_time_t now);
 
 /* --- connections --- */
 

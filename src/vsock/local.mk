@@ -18,6 +18,7 @@ src_vsock_libvsock_la_SOURCES = \
 	src/vsock/device.c src/vsock/device.h src/vsock/device-int.h \
 	src/vsock/device-profile.c \
 	src/vsock/device-tx.c src/vsock/device-rx.c src/vsock/device-close.c \
+	src/vsock/device-relay.c \
 	src/vsock/device-info.c src/vsock/device-info.h \
 	src/vsock/device-event.c src/vsock/device-event.h \
 	src/vsock/backend-script.c src/vsock/backend-script.h

@@ -48,6 +48,44 @@ if grep -q "vse.mode=vsock_test" /proc/cmdline; then
 	poweroff -f
 fi
 
+# vse.mode=sibling-b: guest 4 of the sibling check, an echo on port 52
+# until "done" arrives on 99 from the host.
+if grep -q "vse.mode=sibling-b" /proc/cmdline; then
+	socat VSOCK-LISTEN:52,fork EXEC:cat &
+	socat -u VSOCK-LISTEN:99 CREATE:/tmp/done &
+	sleep 0.5
+	say ready
+	i=0
+	while [ ! -s /tmp/done ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	say finished
+	poweroff -f
+fi
+
+# vse.mode=sibling-a: guest 3 of the sibling check connects to guest 4's
+# CID (booted and listening first) through one vsockemu: a line, then
+# 1 MiB there and back; a CID no VM has is refused.
+if grep -q "vse.mode=sibling-a" /proc/cmdline; then
+	# Guest 4 said ready after starting its listener; under load the
+	# listener may come later: retry a refused connect, bounded.
+	i=0
+	while r=$(echo hello-sibling | socat -t 10 - VSOCK-CONNECT:4:52 \
+	    2>/dev/null); [ "$r" != hello-sibling ] && [ $i -lt 100 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	[ "$r" = hello-sibling ] && say sibling ok || say sibling FAIL "$r"
+	head -c 1048576 /dev/urandom > /tmp/s
+	a=$(sha256sum < /tmp/s | cut -d' ' -f1)
+	b=$(socat -t 60 - VSOCK-CONNECT:4:52 < /tmp/s | sha256sum | cut -d' ' -f1)
+	[ "$a" = "$b" ] && say sibling-1mib ok || say sibling-1mib FAIL
+	if echo x | socat -t 5 - VSOCK-CONNECT:9:52 >/dev/null 2>&1; then
+		say sibling-refused FAIL
+	else
+		say sibling-refused ok
+	fi
+	say finished
+	poweroff -f
+fi
+
 # Guest -> host echo through PATH_5000.
 r=$(echo hello-from-guest | socat -t 10 - VSOCK-CONNECT:2:5000)
 [ "$r" = hello-from-guest ] && say g2h-echo ok || say g2h-echo FAIL "$r"

@@ -1,0 +1,24 @@
+/* sim-guest.h - a simulated guest driver over a device: guest RAM, the Linux-like stack, the device's queues over its rings. */
+#ifndef VSOCKEMU_SIM_GUEST_H
+#define VSOCKEMU_SIM_GUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "mem.h"
+#include "vsock.h"
+
+#define SIM_GUEST_RAM	(64u << 20)
+
+/*
+ * Maps guest RAM into mem, builds the stack (CID cid, max_socks sockets,
+ * every feature dev offers acked, kick reported to kick(ctx)) into *vs
+ * and binds dev's queues to its rings. Returns 0, or -1 with one line in
+ * err; the caller frees what was made (fg_vsock_free, fg_mem_destroy).
+ */
+int sim_guest_new(struct vsock_device *dev, uint64_t cid, unsigned max_socks,
+    fg_vsock_kick_fn kick, void *ctx, struct fg_mem *mem,
+    struct fg_vsock **vs, char *err, size_t errlen);
+
+#endif
