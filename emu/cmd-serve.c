@@ -68,7 +68,9 @@ static const char serve_usage[] =
 "                         they share a group (default \"default\"), as\n"
 "                         vhost-device-vsock does; otherwise RST.\n"
 "                         PATH.guest's \"CONNECT <cid> <port>\" starts\n"
-"                         such a connection from a local client\n"
+"                         such a connection from a local client. Not yet\n"
+"                         with --log or --control; --ready-fd's line has\n"
+"                         one cid= uds= pair per VM\n"
 "  --guest PORT=SERVICE[,seqpacket]\n"
 "                         what listens in the guest on PORT (repeatable);\n"
 "                         SERVICE is echo, discard, source:BYTES (sends that\n"
@@ -306,10 +308,9 @@ check_vms(const struct serve_opts *o)
 		snprintf(err, sizeof(err), "does not go with --uds, --cid, "
 		    "--vsock, --guest or --guest-connect");
 	/* Not built for several VMs yet: refused, never silently ignored. */
-	else if (o->log != NULL || o->control != NULL || o->ready.fd >= 0 ||
-	    o->ready.pidfile != NULL)
-		snprintf(err, sizeof(err), "does not go with --log, --control, "
-		    "--ready-fd or --pidfile yet (one VM only)");
+	else if (o->log != NULL || o->control != NULL)
+		snprintf(err, sizeof(err), "does not go with --log or "
+		    "--control yet (one VM only)");
 	else if (vm_specs_check(o->vm, o->nvm, err, sizeof(err)) == 0)
 		return 0;
 	opt_usage(&serve_cmd, "--vm: %s", err);
@@ -629,12 +630,13 @@ teardown(struct serve *s)
 
 /* serve --vm: every VM in emu/vm-serve.c. */
 static int
-serve_vms(const struct serve_opts *o)
+serve_vms(struct serve_opts *o)
 {
 	struct vm_serve_config c = { .vm = o->vm, .nvm = o->nvm,
 	    .profile = o->profile, .max_conns = o->max_conns,
 	    .seqpacket = o->seqpacket, .line_timeout_ms = o->line_timeout_ms,
-	    .pcap = o->pcap, .verbose = o->verbose };
+	    .pcap = o->pcap, .verbose = o->verbose,
+	    .ready = &o->ready };
 
 	return vm_serve_run(&c);
 }

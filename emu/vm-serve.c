@@ -232,6 +232,39 @@ vm_open(struct vm_serve *s, const struct vm_spec *spec, char *err,
 	return 0;
 }
 
+/*
+ * Every VM's sockets listen: ready. The line has one "cid= uds=" pair per
+ * VM, in --vm order, as many as fit, then "..." (vhost-user's say_ready()
+ * does the same with its triples).
+ */
+static void
+say_ready(const struct vm_serve *s)
+{
+	char what[3072], pair[600], status[128];
+	size_t len = 0;
+	unsigned i;
+	int n;
+
+	what[0] = '\0';
+	for (i = 0; i < s->nvm; i++) {
+		const struct vm_spec *v = s->vm[i].spec;
+
+		n = snprintf(pair, sizeof(pair), "%scid=%llu uds=%s",
+		    i > 0 ? " " : "", (unsigned long long)v->cid, v->uds);
+		if (n < 0 || (size_t)n >= sizeof(pair) ||
+		    len + (size_t)n + sizeof(" ...") > sizeof(what)) {
+			memcpy(what + len, " ...", sizeof(" ..."));
+			break;
+		}
+		memcpy(what + len, pair, (size_t)n + 1);
+		len += (size_t)n;
+	}
+	snprintf(status, sizeof(status), "%u simulated guests", s->nvm);
+	if (s->cfg->verbose)
+		fprintf(stderr, "vsockemu serve: %s\n", status);
+	ready_signal(s->cfg->ready, what, status);
+}
+
 int
 vm_serve_run(const struct vm_serve_config *c)
 {
@@ -248,8 +281,9 @@ vm_serve_run(const struct vm_serve_config *c)
 		free(s);
 		return 1;
 	}
-	if (c->pcap != NULL && capture_open(&s->cap, "serve", c->pcap, err,
-	    sizeof(err)) < 0)
+	if (ready_prepare(c->ready, err, sizeof(err)) < 0 ||
+	    (c->pcap != NULL && capture_open(&s->cap, "serve", c->pcap, err,
+	    sizeof(err)) < 0))
 		rc = -1;
 	for (i = 0; i < c->nvm && rc == 0; i++)
 		rc = vm_open(s, &c->vm[i], err, sizeof(err));
@@ -257,6 +291,7 @@ vm_serve_run(const struct vm_serve_config *c)
 		fprintf(stderr, "vsockemu serve: %s\n", err);
 		rc = 2;
 	} else {
+		say_ready(s);
 		for (;;) {
 			uint64_t next = run_all(s, loop_now());
 
@@ -270,6 +305,7 @@ vm_serve_run(const struct vm_serve_config *c)
 			    "%d\n", loop_stop_signal(s->loop));
 	}
 	teardown(s);
+	ready_finish(c->ready);
 	free(s);
 	return rc;
 }

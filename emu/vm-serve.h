@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "options.h"
+#include "ready.h"
 #include "vm-spec.h"
 
 /* What serve's options say for every VM. */
@@ -18,6 +19,7 @@ struct vm_serve_config {
 	uint64_t line_timeout_ms;
 	const char *pcap;
 	enum opt_verbosity verbose;
+	struct ready *ready;		/* --ready-fd, --pidfile, NOTIFY_SOCKET */
 };
 
 /*

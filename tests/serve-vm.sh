@@ -35,12 +35,30 @@ refused "serve --vm: a reserved CID" "guest CID 2: not a usable guest CID" \
 refused "serve --vm with --uds" "does not go with --uds" \
     --vm cid=4,uds=x.sock --uds z.sock
 # One VM's options: refused with --vm, never silently ignored.
-for opt in "--log ev.jsonl" "--control ./c.sock" "--ready-fd 3" \
-    "--pidfile ./pid"; do
+for opt in "--log ev.jsonl" "--control ./c.sock"; do
 	# shellcheck disable=SC2086 # option and argument, split on purpose
-	refused "serve --vm with $opt" "does not go with --log, --control" \
+	refused "serve --vm with $opt" "does not go with --log or --control" \
 	    --vm cid=4,uds=x.sock $opt
 done
+
+# Readiness with several VMs: the line once every VM's sockets listen
+# (each then connected at once, no retry), the pidfile written before it
+# and removed at exit.
+mkfifo ready
+"$emu" serve -q --ready-fd 3 --pidfile ./svm.pid \
+    --vm cid=3,uds=./r3.sock --vm cid=4,uds=./r4.sock,guest=52=echo \
+    3> ready 2> ready.err &
+pid=$!
+line=$(timeout 30 head -n 1 ready)
+check "serve --vm --ready-fd: one line for both VMs" test "$line" = \
+    "READY cid=3 uds=./r3.sock cid=4 uds=./r4.sock"
+check "... the pidfile holds serve's pid" test "$(cat svm.pid 2>/dev/null)" = "$pid"
+check "... every socket listens by then" sh -c '
+    for p in r3.sock r3.sock.guest r4.sock r4.sock.guest; do
+	socat -u /dev/null UNIX-CONNECT:./$p 2>/dev/null || exit 1
+    done'
+kill $pid; wait $pid; pid=""
+check "... the pidfile is removed at exit" test ! -e svm.pid
 refused "serve --vm: a bad service" "want PORT=SERVICE" \
     --vm cid=4,uds=x.sock,guest=52=telnet
 refused "serve --vsock iommu=maybe" "iommu 'maybe': want on or off" \
