@@ -173,7 +173,7 @@ EXTRA_PROGRAMS = tests/bench/bench
 tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
 	tests/bench/bench-stream.c tests/bench/bench-packet.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
-tests_bench_bench_LDADD = $(HOST_TEST_LDADD) $(PCAP_LIBS)
+tests_bench_bench_LDADD = $(HOST_TEST_LDADD)
 CLEANFILES += tests/bench/bench bench.json
 EXTRA_DIST += tests/bench/run.sh tests/bench/run-bench.sh
 bench: tests/bench/bench tests/gen-vectors emu/vsockemu

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <malloc.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -217,33 +216,4 @@ void
 bench_case_callgrind_ctl0(void)
 {
 	per_packet_ns(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, 10, 0, VISIT_IN_ORDER);
-}
-
-int bench_pcap_loop(const char *path);
-
-/* The floor for replay: libpcap reading every frame of path, nothing else. */
-int
-bench_pcap_loop(const char *path)
-{
-	char err[PCAP_ERRBUF_SIZE];
-	struct pcap_pkthdr *ph;
-	const u_char *data;
-	pcap_t *p = pcap_open_offline(path, err);
-	uint64_t frames = 0, bytes = 0, c0 = bench_cpu_ns();
-	uint64_t w0 = bench_wall_ns();
-
-	if (p == NULL) {
-		fprintf(stderr, "bench: %s\n", err);
-		return 1;
-	}
-	while (pcap_next_ex(p, &ph, &data) == 1) {
-		frames++;
-		bytes += ph->caplen;
-	}
-	pcap_close(p);
-	/* Field 5 stays the wall ns (run.sh's replay section reads it). */
-	printf("%llu frames %llu bytes %.0f ns %.0f cpu_ns\n",
-	    (unsigned long long)frames, (unsigned long long)bytes,
-	    (double)(bench_wall_ns() - w0), (double)(bench_cpu_ns() - c0));
-	return 0;
 }

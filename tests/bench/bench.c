@@ -248,7 +248,6 @@ usage(void)
 	unsigned i;
 
 	fputs("usage: bench [--quick] [--only CASE] [--rows FILE]\n"
-	    "       bench --pcap-loop FILE\n"
 	    "  Runs every case in a fresh process and prints KEY VALUE\n"
 	    "  BASELINE UNIT WHAT lines (to FILE with --rows).\n  CASE:",
 	    stderr);
@@ -257,8 +256,6 @@ usage(void)
 	fputc('\n', stderr);
 	exit(2);
 }
-
-int bench_pcap_loop(const char *path);
 
 int
 main(int argc, char **argv)
@@ -275,9 +272,6 @@ main(int argc, char **argv)
 			only = argv[++argi];
 		else if (strcmp(argv[argi], "--rows") == 0 && argi + 1 < argc)
 			rows_path = argv[++argi];
-		else if (strcmp(argv[argi], "--pcap-loop") == 0 &&
-		    argi + 1 < argc)
-			return bench_pcap_loop(argv[argi + 1]);
 		else
 			usage();
 	}
