@@ -514,26 +514,7 @@ on_listen(void *ctx, int fd, unsigned events, uint64_t now)
 static int
 listen_on(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path too long: %s", path);
-		return -1;
-	}
-	if (uds_path_prepare(path, err, errlen) < 0)
-		return -1;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 4) < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	return uds_listen(path, SOCK_STREAM, 4, err, errlen);
 }
 
 /* Listens for VM i's front-end and opens its host side. */

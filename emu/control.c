@@ -474,17 +474,11 @@ int
 control_open(struct loop *loop, const char *path, control_apply_fn apply,
     void *ctx, struct control **out, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct control *ctl;
+	char why[320];
 	unsigned i;
 
 	*out = NULL;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "--control: path too long: %s", path);
-		return -1;
-	}
-	if (uds_path_prepare(path, err, errlen) < 0)
-		return -1;
 	if ((ctl = calloc(1, sizeof(*ctl))) == NULL) {
 		snprintf(err, errlen, "--control: out of memory");
 		return -1;
@@ -495,16 +489,16 @@ control_open(struct loop *loop, const char *path, control_apply_fn apply,
 	ctl->spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ctl->apply = apply;
 	ctl->ctx = ctx;
-	strcpy(sa.sun_path, path);
-	ctl->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (ctl->lfd < 0 || bind(ctl->lfd, (struct sockaddr *)&sa,
-	    sizeof(sa)) < 0 || listen(ctl->lfd, CONTROL_CLIENTS_MAX) < 0 ||
-	    loop_watch(loop, ctl->lfd, VSOCK_EV_READ, on_listen, ctl) < 0) {
-		snprintf(err, errlen, "--control: cannot listen on %s: %s",
-		    path, strerror(errno));
-		if (ctl->lfd >= 0)
+	ctl->lfd = uds_listen(path, SOCK_STREAM, CONTROL_CLIENTS_MAX, why,
+	    sizeof(why));
+	if (ctl->lfd < 0 || loop_watch(loop, ctl->lfd, VSOCK_EV_READ,
+	    on_listen, ctl) < 0) {
+		if (ctl->lfd >= 0) {
+			snprintf(why, sizeof(why), "cannot watch %s", path);
 			close(ctl->lfd);
+			unlink(path);
+		}
+		snprintf(err, errlen, "--control: %s", why);
 		if (ctl->spare >= 0)
 			close(ctl->spare);
 		free(ctl);

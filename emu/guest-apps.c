@@ -224,28 +224,15 @@ gapps_new(struct fg_vsock *vs, struct loop *loop,
 		}
 	}
 	for (i = 0; i < ncs; i++) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 		struct gconnect *gc = &g->cs[g->ncs];
+		char why[320];
 
-		if (strlen(cs[i].path) >= sizeof(sa.sun_path)) {
-			snprintf(err, errlen, "--guest-connect: path too long: "
-			    "%s", cs[i].path);
-			goto fail;
-		}
-		strcpy(sa.sun_path, cs[i].path);
-		if (uds_path_prepare(cs[i].path, err, errlen) < 0)
-			goto fail;
 		gc->spec = cs[i];
 		if (cs[i].type == 0)
 			gc->spec.type = type;
-		fd = socket(AF_UNIX, unix_type(gc->spec.type) | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa,
-		    sizeof(sa)) < 0 || listen(fd, 128) < 0) {
-			snprintf(err, errlen, "--guest-connect: cannot listen "
-			    "on %s: %s", cs[i].path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
+		if ((fd = uds_listen(cs[i].path, unix_type(gc->spec.type), 128,
+		    why, sizeof(why))) < 0) {
+			snprintf(err, errlen, "--guest-connect: %s", why);
 			goto fail;
 		}
 		gc->lfd = fd;

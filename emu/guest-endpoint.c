@@ -308,27 +308,12 @@ static int
 open_end(struct gep *e, const char *path, uint16_t type, char *err,
     size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct gep_end *end = &e->ends[e->nends];
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: path too long", path);
+	if ((fd = uds_listen(path, type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
+	    SOCK_SEQPACKET : SOCK_STREAM, 128, err, errlen)) < 0)
 		return -1;
-	}
-	strcpy(sa.sun_path, path);
-	if (uds_path_prepare(path, err, errlen) < 0)
-		return -1;
-	fd = socket(AF_UNIX, (type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
-	    SOCK_SEQPACKET : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 128) < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
 	end->fd = fd;
 	end->type = type;
 	strcpy(end->path, path);

@@ -70,3 +70,32 @@ uds_path_prepare(const char *path, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+int
+uds_listen(const char *path, int type, int backlog, char *err,
+    size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "path too long (%zu bytes, at most %zu): "
+		    "%s", strlen(path), sizeof(sa.sun_path) - 1, path);
+		return -1;
+	}
+	if (uds_path_prepare(path, err, errlen) < 0)
+		return -1;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, backlog) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot listen on %s: %s", path,
+		    strerror(e));
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}

@@ -13,4 +13,15 @@
  */
 int uds_path_prepare(const char *path, char *err, size_t errlen);
 
+/*
+ * A non-blocking, close-on-exec AF_UNIX listener of type (SOCK_STREAM,
+ * SOCK_SEQPACKET) at path, claimed with uds_path_prepare(): the fd, or -1
+ * with one line in err (a path over sun_path, a live or foreign file, a
+ * failed socket/bind/listen). The one way every vsockemu listener but the
+ * muxer's is made (vhost-user's front-end socket, --guest-connect,
+ * PATH.guest, --control).
+ */
+int uds_listen(const char *path, int type, int backlog, char *err,
+    size_t errlen);
+
 #endif
