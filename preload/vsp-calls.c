@@ -279,6 +279,7 @@ duplicated(int oldfd, int newfd)
 		*n = *o;
 		n->ctl_fd = -1;		/* the first fd keeps the listener */
 		n->path[0] = '\0';
+		n->n_ep = 0;		/* epoll_ctl() names one fd, not both */
 	}
 	return newfd;
 }

@@ -15,25 +15,19 @@
 #include "seq-frame.h"
 #include "vsp.h"
 
-/* Milliseconds of a timeval, 0 meaning "no timeout" as for SO_*TIMEO. */
+/*
+ * Milliseconds of SO_VM_SOCKETS_CONNECT_TIMEOUT, rounded up as Linux
+ * rounds microseconds up to jiffies (a zero timeout was made the 2 s
+ * default when it was set); at most an hour.
+ */
 static int
 tv_ms(const struct timeval *tv)
 {
-	long long ms = (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000;
+	long long ms = (long long)tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000;
 
 	if (ms <= 0)
-		return -1;
+		return 1;
 	return ms > 3600000 ? 3600000 : (int)ms;
-}
-
-/* Monotonic milliseconds, for the deadline of a handshake. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Waits for fd readable until deadline (-1: forever); 0, or -1 ETIMEDOUT. */
@@ -44,7 +38,7 @@ wait_readable(int fd, long long deadline)
 	int r, left;
 
 	for (;;) {
-		left = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		left = deadline < 0 ? -1 : (int)(deadline - vsp_now_ms());
 		if (deadline >= 0 && left < 0)
 			left = 0;
 		r = poll(&p, 1, left);
@@ -101,7 +95,7 @@ take_reply(int fd, int type, char *line, size_t len, size_t *n)
 int
 vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : vsp_now_ms() + timeout_ms;
 	size_t n = 0;
 	int r;
 
@@ -236,29 +230,35 @@ optin(int type)
 	return type == SOCK_SEQPACKET ? " " SEQ_FRAME_OPTIN : "";
 }
 
-/* The AF_UNIX socket is spent: a fresh one, same flags, lets the program retry. */
+/*
+ * The AF_UNIX socket is spent: a fresh one, same flags, lets the program
+ * retry. The program's epoll registrations went with the old file; they
+ * are made again on the new one.
+ */
 static void
-reset_carrier(int fd, int type)
+reset_carrier(int fd, struct vsp_sock *s)
 {
 	int flags = fcntl(fd, F_GETFL), fdflags = fcntl(fd, F_GETFD);
-	int nfd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	int nfd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
 
 	if (nfd >= 0) {
 		vsp_real_dup3(nfd, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
 		vsp_real_close(nfd);
 		fcntl(fd, F_SETFL, flags);
 	}
+	vsp_epoll_restore(fd, s);
 }
 
 /* The connect succeeded: s talks to its peer from local port port. */
 static void
-connected(struct vsp_sock *s, uint32_t port)
+connected(int fd, struct vsp_sock *s, uint32_t port)
 {
 	s->state = VSP_CONNECTED;
 	s->peer.svm_family = AF_VSOCK;
 	s->local.svm_cid = vsp_local_cid();
 	s->local.svm_port = port;
 	s->bound = true;
+	vsp_epoll_restore(fd, s);
 }
 
 int
@@ -271,16 +271,23 @@ vsp_connect_progress(int fd, struct vsp_sock *s)
 		return s->state == VSP_CONNECTED ? 1 : -1;
 	r = take_reply(fd, s->type, s->reply, sizeof(s->reply),
 	    &s->reply_len);
-	if (r == -2)
-		return 0;
-	if (r >= 0 && parse_reply(s->reply, &port) == 0) {
-		connected(s, port);
+	if (r == -2) {
+		/*
+		 * Linux: vsock_connect() with O_NONBLOCK schedules
+		 * vsock_connect_timeout() after SO_VM_SOCKETS_CONNECT_TIMEOUT:
+		 * still no answer then is sk_err ETIMEDOUT.
+		 */
+		if (vsp_now_ms() < s->deadline)
+			return 0;
+		errno = ETIMEDOUT;
+	} else if (r >= 0 && parse_reply(s->reply, &port) == 0) {
+		connected(fd, s, port);
 		return 1;
 	}
 	/* Linux: sk_err from the RST (or the timeout), the socket unconnected. */
 	s->so_error = errno;
 	s->state = VSP_OPEN;
-	reset_carrier(fd, s->type);
+	reset_carrier(fd, s);
 	return -1;
 }
 
@@ -353,17 +360,19 @@ vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
 		s->state = VSP_CONNECTING;
 		s->reply_len = 0;
+		s->deadline = vsp_now_ms() + tv_ms(&s->connect_timeout);
+		vsp_epoll_hold(fd, s);
 		errno = EINPROGRESS;
 		return -1;
 	}
 	if (vsp_read_line(fd, s->type, line, sizeof(line),
 	    tv_ms(&s->connect_timeout)) < 0 || parse_reply(line, &port) < 0)
 		goto fail;
-	connected(s, port);
+	connected(fd, s, port);
 	return 0;
 fail:
 	n = errno;
-	reset_carrier(fd, s->type);
+	reset_carrier(fd, s);
 	errno = n;
 	return -1;
 }
