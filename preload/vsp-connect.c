@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "peer-line.h"
 #include "seq-frame.h"
 #include "vsp.h"
 
@@ -400,18 +401,17 @@ path_live(const char *path)
 }
 
 /*
- * Binds fd's AF_UNIX socket to path (a stale file replaced) and listens.
- * A live listener at other (the same port's other type: Linux binds both
- * connectible types in one table) is in use too.
+ * Binds fd's AF_UNIX socket to path (a stale file replaced) and listens;
+ * EADDRINUSE when in_use.
  */
 static int
-unix_listen(int fd, const char *path, const char *other, int backlog)
+unix_listen(int fd, const char *path, bool in_use, int backlog)
 {
 	struct sockaddr_un sa;
 
 	if (unix_addr(&sa, path) < 0)
 		return -1;
-	if (path_live(path) || path_live(other)) {
+	if (in_use) {
 		errno = EADDRINUSE;	/* Linux: __vsock_bind_connectible() */
 		return -1;
 	}
@@ -420,6 +420,32 @@ unix_listen(int fd, const char *path, const char *other, int backlog)
 	    vsp_real_listen(fd, backlog) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * Host role: the listener files serve's muxer takes the guest's
+ * connections to port from, Firecracker's UDS_P and the opt-ins (EOR byte,
+ * PEER line; seq-frame.h, peer-line.h). A live one holds the port for
+ * both connectible types, as Linux binds both in one table.
+ */
+static const char *const host_suffixes[] = {
+	"", "." SEQ_FRAME_OPTIN, "." PEER_LINE_OPTIN,
+	"." SEQ_FRAME_OPTIN "." PEER_LINE_OPTIN,
+};
+
+static bool
+host_port_live(uint32_t port)
+{
+	char path[192];
+	size_t i;
+
+	for (i = 0; i < sizeof(host_suffixes) / sizeof(host_suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s_%u%s", vsp_cfg.uds, port,
+		    host_suffixes[i]);
+		if (path_live(path))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -476,36 +502,23 @@ guest_listen_ctl(struct vsp_sock *s)
 int
 vsp_bind_check(uint32_t port)
 {
-	char path[160], other[168];
+	char line[32];
 	int n, ctl;
 
 	if (vsp_cfg.role == VSP_ROLE_HOST) {
-		snprintf(path, sizeof(path), "%s_%u", vsp_cfg.uds, port);
-		snprintf(other, sizeof(other), "%s." SEQ_FRAME_OPTIN, path);
-		if (path_live(path) || path_live(other)) {
+		if (host_port_live(port)) {
 			errno = EADDRINUSE;
 			return -1;
 		}
 		return 0;
 	}
-	n = snprintf(path, sizeof(path), "BIND %u\n", port);
-	ctl = guest_request(path, (size_t)n);
+	n = snprintf(line, sizeof(line), "BIND %u\n", port);
+	ctl = guest_request(line, (size_t)n);
 	if (ctl >= 0)
 		vsp_real_close(ctl);
 	else if (errno == EADDRINUSE)
 		return -1;
 	return 0;
-}
-
-/* Host role: the path of the port's listener of the other type ("" guest). */
-static const char *
-other_path(const struct vsp_sock *s, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (vsp_cfg.role == VSP_ROLE_HOST)
-		snprintf(buf, len, "%s_%u%s", vsp_cfg.uds, s->local.svm_port,
-		    s->type == SOCK_SEQPACKET ? "" : "." SEQ_FRAME_OPTIN);
-	return buf;
 }
 
 /*
@@ -516,7 +529,8 @@ other_path(const struct vsp_sock *s, char *buf, size_t len)
 int
 vsp_listen(int fd, struct vsp_sock *s, int backlog)
 {
-	char path[256], other[256];
+	char path[256];
+	bool in_use;
 	int n;
 
 	if (s->state == VSP_LISTENING)
@@ -527,12 +541,14 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 	}
 	vsp_auto_bind(s);
 	/*
-	 * A SEQPACKET listener at UDS_P.eor tells serve's muxer it takes the
-	 * EOR byte (seq-frame.h); the muxer tries that path first.
+	 * A listener at UDS_P.peer tells serve's muxer it takes the PEER line
+	 * (peer-line.h), for accept()'s address; at UDS_P.eor.peer, a
+	 * SEQPACKET one takes the EOR byte too (seq-frame.h). The muxer tries
+	 * those paths before Firecracker's UDS_P.
 	 */
 	if (vsp_cfg.role == VSP_ROLE_HOST)
-		n = snprintf(path, sizeof(path), "%s_%u%s", vsp_cfg.uds,
-		    s->local.svm_port, s->type == SOCK_SEQPACKET ?
+		n = snprintf(path, sizeof(path), "%s_%u%s." PEER_LINE_OPTIN,
+		    vsp_cfg.uds, s->local.svm_port, s->type == SOCK_SEQPACKET ?
 		    "." SEQ_FRAME_OPTIN : "");
 	else
 		n = snprintf(path, sizeof(path), "%s/l%u-%d-%d",
@@ -543,8 +559,9 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 		return -1;
 	}
 	memcpy(s->path, path, (size_t)n + 1);
-	if (unix_listen(fd, s->path, other_path(s, other, sizeof(other)),
-	    backlog) < 0) {
+	in_use = vsp_cfg.role == VSP_ROLE_HOST ?
+	    host_port_live(s->local.svm_port) : path_live(s->path);
+	if (unix_listen(fd, s->path, in_use, backlog) < 0) {
 		s->path[0] = '\0';
 		return -1;
 	}

@@ -129,6 +129,11 @@ if command -v python3 >/dev/null 2>&1; then
 	    sh -c "grep -q 'nohtyp morf kcosv peer (2, 7001) local 3' gpy.log &&
 	    grep -q 'listening on (2, 7001)' hpy.log &&
 	    grep -q 'peer 3 local 2' hpy.log"
+	# The muxer's PEER line to the opted-in UDS_7001.peer (peer-line.h).
+	hport=$(sed -n 's/.* port \([0-9]*\)$/\1/p' hpy.log)
+	check "python host server: accept's peer port ($hport) is the guest client's" \
+	    sh -c "[ -n '$hport' ] && [ '$hport' != 4294967295 ] &&
+	    grep -q 'lport $hport\$' gpy.log"
 else
 	echo "SKIP: python3 not installed: no Python AF_VSOCK pair"
 fi
@@ -198,11 +203,29 @@ c.send(b"plain")
 print(a.recv(64).decode())
 a.send(b"back")
 print(c.recv(64).decode())
+# A Firecracker-style STREAM listener at UDS_P: no PEER line, no byte added.
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+l.bind("./v.sock_7301")
+l.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect("./v.sock.guest")
+c.send(b"CONNECT 2 7301\n")
+print(c.recv(64).decode().split()[0])
+a, _ = l.accept()
+c.send(b"plain")
+c.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = a.recv(64)
+    if not b:
+        break
+    got += b
+print(got.decode())
 PY
 	timeout 30 python3 plain.py > plain.log 2>&1
-	check "plain SEQPACKET guest connect to a plain UDS_P: bytes unchanged" \
-	    sh -c "printf 'OK\nplain\nback\n' | cmp -s - plain.log"
-	rm -f ./v.sock_7300
+	check "plain SEQPACKET and STREAM guest connects to a plain UDS_P: bytes unchanged" \
+	    sh -c "printf 'OK\nplain\nback\nOK\nplain\n' | cmp -s - plain.log"
+	rm -f ./v.sock_7300 ./v.sock_7301
 else
 	echo "SKIP: python3 not installed: no SEQPACKET pairs"
 fi
