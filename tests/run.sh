@@ -230,6 +230,77 @@ else
 	echo "SKIP: python3 not installed: no SEQPACKET pairs"
 fi
 
+# --- sendmmsg / recvmmsg on SEQPACKET: each message whole, MSG_EOR kept
+# (Linux's __sys_sendmmsg() / do_recvmmsg() loop over sendmsg / recvmsg;
+# Python has neither call: libc's, through ctypes, which finds ours) ---
+cat > mmsg.py <<'PY'
+import ctypes, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class MsgHdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint),
+                ("iov", ctypes.POINTER(IoVec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+class MMsgHdr(ctypes.Structure):
+    _fields_ = [("hdr", MsgHdr), ("len", ctypes.c_uint)]
+keep = []
+def vec(bufs):
+    v = (MMsgHdr * len(bufs))()
+    for i, b in enumerate(bufs):
+        iov = IoVec(ctypes.cast(b, ctypes.c_void_p), len(b))
+        keep.append(iov)
+        v[i].hdr.iov = ctypes.pointer(iov)
+        v[i].hdr.iovlen = 1
+    return v
+def send(s, msgs, flags):
+    bufs = [ctypes.create_string_buffer(m, len(m)) for m in msgs]
+    keep.extend(bufs)
+    print("sent", libc.sendmmsg(s.fileno(), vec(bufs), len(bufs), flags),
+          flush=True)
+def recv(s, n, flags):
+    bufs = [ctypes.create_string_buffer(16) for _ in range(n)]
+    v = vec(bufs)
+    got = libc.recvmmsg(s.fileno(), v, n, flags, None)
+    for i in range(got):
+        print("got", bufs[i].raw[:v[i].len].decode(),
+              "eor" if v[i].hdr.flags & socket.MSG_EOR else "-", flush=True)
+if sys.argv[1] == "server":
+    l = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+    l.bind((socket.VMADDR_CID_ANY, int(sys.argv[2])))
+    l.listen(1)
+    print("listening", flush=True)
+    s, _ = l.accept()
+    recv(s, 3, 0)
+    send(s, [b"r1", b"r22"], 0)
+    print("eof" if s.recv(16) == b"" else "more", flush=True)
+else:
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+    s.connect((int(sys.argv[2]), int(sys.argv[3])))
+    send(s, [b"a", b"bb", b"ccc"], socket.MSG_EOR)
+    recv(s, 2, 0)
+    s.close()
+PY
+# mm_pair SERVER_ROLE CLIENT_ROLE PEER_CID PORT
+mm_pair() {
+	"$emu" run --"$1" ./v.sock -- python3 mmsg.py server "$4" \
+	    > mmsrv.log 2>&1 &
+	helpers="$helpers $!"; mpy=$!
+	wait_for grep -q listening mmsrv.log
+	timeout 30 "$emu" run --"$2" ./v.sock -- python3 mmsg.py client "$3" \
+	    "$4" > mmcli.log 2>&1
+	wait $mpy
+	check "sendmmsg/recvmmsg, $1 server / $2 client: bounds and MSG_EOR" \
+	    sh -c "printf 'listening\ngot a eor\ngot bb eor\ngot ccc eor\nsent 2\neof\n' |
+	    cmp -s - mmsrv.log &&
+	    printf 'sent 3\ngot r1 -\ngot r22 -\n' | cmp -s - mmcli.log"
+}
+if command -v python3 >/dev/null 2>&1; then
+	mm_pair guest host 3 7210
+	mm_pair host guest 2 7211
+fi
+
 # --- non-blocking connect: EINPROGRESS, then POLLOUT and SO_ERROR (Linux's
 # vsock_connect() with O_NONBLOCK, vsock_poll()) ---
 cat > nbcli.py <<'PY'
