@@ -2,7 +2,8 @@
 pkglib_LTLIBRARIES = preload/libvsockemu-preload.la
 preload_libvsockemu_preload_la_SOURCES = preload/vsp.h preload/vsp-core.c \
 	preload/vsp-calls.c preload/vsp-connect.c preload/vsp-opts.c \
-	preload/vsp-io.c preload/vsp-send.c preload/vsp-dev.c \
+	preload/vsp-io.c preload/vsp-epoll.c preload/vsp-send.c preload/vsp-mmsg.c \
+	preload/vsp-dev.c \
 	src/host/seq-frame.c src/host/seq-frame.h
 preload_libvsockemu_preload_la_CPPFLAGS = -I$(top_srcdir)/src/host
 # Built without the sanitizers: it is loaded into programs built without

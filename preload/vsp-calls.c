@@ -156,10 +156,10 @@ listen(int fd, int backlog)
 }
 
 /*
- * Guest role: the "PEER <cid> <port>" line serve's bridge sends first on
- * every connection of our listeners (LISTEN ... peer) names the guest
- * socket's peer, as Linux's accept() gives remote_addr. Left as it is when
- * the line does not come within a second.
+ * The "PEER <cid> <port>" line serve sends first on every connection of
+ * our listeners (peer-line.h: guest role LISTEN ... peer, host role a
+ * listener at UDS_P.peer) names the peer, as Linux's accept() gives
+ * remote_addr. Left as it is when the line does not come within a second.
  */
 static void
 read_peer(int cfd, int type, struct sockaddr_vm *peer)
@@ -181,11 +181,7 @@ read_peer(int cfd, int type, struct sockaddr_vm *peer)
 	peer->svm_port = (uint32_t)port;
 }
 
-/*
- * Tracks an accepted connection. Its peer is the other side's CID; in the
- * host role the peer's port is not carried by the Firecracker protocol,
- * so it reads VMADDR_PORT_ANY.
- */
+/* Tracks an accepted connection; its peer is the PEER line's (read_peer). */
 static int
 accepted(int lfd, int cfd, struct sockaddr *sa, socklen_t *len)
 {
@@ -203,8 +199,7 @@ accepted(int lfd, int cfd, struct sockaddr *sa, socklen_t *len)
 	c->local = l->local;
 	c->peer.svm_cid = vsp_cfg.role == VSP_ROLE_HOST ? vsp_cfg.guest_cid :
 	    VMADDR_CID_HOST;
-	if (vsp_cfg.role == VSP_ROLE_GUEST)
-		read_peer(cfd, c->type, &c->peer);
+	read_peer(cfd, c->type, &c->peer);
 	c->buf_size = l->buf_size;
 	c->buf_min = l->buf_min;
 	c->buf_max = l->buf_max;
@@ -279,6 +274,7 @@ duplicated(int oldfd, int newfd)
 		*n = *o;
 		n->ctl_fd = -1;		/* the first fd keeps the listener */
 		n->path[0] = '\0';
+		n->n_ep = 0;		/* epoll_ctl() names one fd, not both */
 	}
 	return newfd;
 }

@@ -12,28 +12,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "peer-line.h"
 #include "seq-frame.h"
 #include "vsp.h"
 
-/* Milliseconds of a timeval, 0 meaning "no timeout" as for SO_*TIMEO. */
+/*
+ * Milliseconds of SO_VM_SOCKETS_CONNECT_TIMEOUT, rounded up as Linux
+ * rounds microseconds up to jiffies (a zero timeout was made the 2 s
+ * default when it was set); at most an hour.
+ */
 static int
 tv_ms(const struct timeval *tv)
 {
-	long long ms = (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000;
+	long long ms = (long long)tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000;
 
 	if (ms <= 0)
-		return -1;
+		return 1;
 	return ms > 3600000 ? 3600000 : (int)ms;
-}
-
-/* Monotonic milliseconds, for the deadline of a handshake. */
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Waits for fd readable until deadline (-1: forever); 0, or -1 ETIMEDOUT. */
@@ -44,7 +39,7 @@ wait_readable(int fd, long long deadline)
 	int r, left;
 
 	for (;;) {
-		left = deadline < 0 ? -1 : (int)(deadline - now_ms());
+		left = deadline < 0 ? -1 : (int)(deadline - vsp_now_ms());
 		if (deadline >= 0 && left < 0)
 			left = 0;
 		r = poll(&p, 1, left);
@@ -101,7 +96,7 @@ take_reply(int fd, int type, char *line, size_t len, size_t *n)
 int
 vsp_read_line(int fd, int type, char *line, size_t len, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : vsp_now_ms() + timeout_ms;
 	size_t n = 0;
 	int r;
 
@@ -236,29 +231,35 @@ optin(int type)
 	return type == SOCK_SEQPACKET ? " " SEQ_FRAME_OPTIN : "";
 }
 
-/* The AF_UNIX socket is spent: a fresh one, same flags, lets the program retry. */
+/*
+ * The AF_UNIX socket is spent: a fresh one, same flags, lets the program
+ * retry. The program's epoll registrations went with the old file; they
+ * are made again on the new one.
+ */
 static void
-reset_carrier(int fd, int type)
+reset_carrier(int fd, struct vsp_sock *s)
 {
 	int flags = fcntl(fd, F_GETFL), fdflags = fcntl(fd, F_GETFD);
-	int nfd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	int nfd = socket(AF_UNIX, s->type | SOCK_CLOEXEC, 0);
 
 	if (nfd >= 0) {
 		vsp_real_dup3(nfd, fd, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
 		vsp_real_close(nfd);
 		fcntl(fd, F_SETFL, flags);
 	}
+	vsp_epoll_restore(fd, s);
 }
 
 /* The connect succeeded: s talks to its peer from local port port. */
 static void
-connected(struct vsp_sock *s, uint32_t port)
+connected(int fd, struct vsp_sock *s, uint32_t port)
 {
 	s->state = VSP_CONNECTED;
 	s->peer.svm_family = AF_VSOCK;
 	s->local.svm_cid = vsp_local_cid();
 	s->local.svm_port = port;
 	s->bound = true;
+	vsp_epoll_restore(fd, s);
 }
 
 int
@@ -271,16 +272,23 @@ vsp_connect_progress(int fd, struct vsp_sock *s)
 		return s->state == VSP_CONNECTED ? 1 : -1;
 	r = take_reply(fd, s->type, s->reply, sizeof(s->reply),
 	    &s->reply_len);
-	if (r == -2)
-		return 0;
-	if (r >= 0 && parse_reply(s->reply, &port) == 0) {
-		connected(s, port);
+	if (r == -2) {
+		/*
+		 * Linux: vsock_connect() with O_NONBLOCK schedules
+		 * vsock_connect_timeout() after SO_VM_SOCKETS_CONNECT_TIMEOUT:
+		 * still no answer then is sk_err ETIMEDOUT.
+		 */
+		if (vsp_now_ms() < s->deadline)
+			return 0;
+		errno = ETIMEDOUT;
+	} else if (r >= 0 && parse_reply(s->reply, &port) == 0) {
+		connected(fd, s, port);
 		return 1;
 	}
 	/* Linux: sk_err from the RST (or the timeout), the socket unconnected. */
 	s->so_error = errno;
 	s->state = VSP_OPEN;
-	reset_carrier(fd, s->type);
+	reset_carrier(fd, s);
 	return -1;
 }
 
@@ -353,17 +361,19 @@ vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to)
 	if (fcntl(fd, F_GETFL) & O_NONBLOCK) {
 		s->state = VSP_CONNECTING;
 		s->reply_len = 0;
+		s->deadline = vsp_now_ms() + tv_ms(&s->connect_timeout);
+		vsp_epoll_hold(fd, s);
 		errno = EINPROGRESS;
 		return -1;
 	}
 	if (vsp_read_line(fd, s->type, line, sizeof(line),
 	    tv_ms(&s->connect_timeout)) < 0 || parse_reply(line, &port) < 0)
 		goto fail;
-	connected(s, port);
+	connected(fd, s, port);
 	return 0;
 fail:
 	n = errno;
-	reset_carrier(fd, s->type);
+	reset_carrier(fd, s);
 	errno = n;
 	return -1;
 }
@@ -391,18 +401,17 @@ path_live(const char *path)
 }
 
 /*
- * Binds fd's AF_UNIX socket to path (a stale file replaced) and listens.
- * A live listener at other (the same port's other type: Linux binds both
- * connectible types in one table) is in use too.
+ * Binds fd's AF_UNIX socket to path (a stale file replaced) and listens;
+ * EADDRINUSE when in_use.
  */
 static int
-unix_listen(int fd, const char *path, const char *other, int backlog)
+unix_listen(int fd, const char *path, bool in_use, int backlog)
 {
 	struct sockaddr_un sa;
 
 	if (unix_addr(&sa, path) < 0)
 		return -1;
-	if (path_live(path) || path_live(other)) {
+	if (in_use) {
 		errno = EADDRINUSE;	/* Linux: __vsock_bind_connectible() */
 		return -1;
 	}
@@ -411,6 +420,32 @@ unix_listen(int fd, const char *path, const char *other, int backlog)
 	    vsp_real_listen(fd, backlog) < 0)
 		return -1;
 	return 0;
+}
+
+/*
+ * Host role: the listener files serve's muxer takes the guest's
+ * connections to port from, Firecracker's UDS_P and the opt-ins (EOR byte,
+ * PEER line; seq-frame.h, peer-line.h). A live one holds the port for
+ * both connectible types, as Linux binds both in one table.
+ */
+static const char *const host_suffixes[] = {
+	"", "." SEQ_FRAME_OPTIN, "." PEER_LINE_OPTIN,
+	"." SEQ_FRAME_OPTIN "." PEER_LINE_OPTIN,
+};
+
+static bool
+host_port_live(uint32_t port)
+{
+	char path[192];
+	size_t i;
+
+	for (i = 0; i < sizeof(host_suffixes) / sizeof(host_suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s_%u%s", vsp_cfg.uds, port,
+		    host_suffixes[i]);
+		if (path_live(path))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -467,36 +502,23 @@ guest_listen_ctl(struct vsp_sock *s)
 int
 vsp_bind_check(uint32_t port)
 {
-	char path[160], other[168];
+	char line[32];
 	int n, ctl;
 
 	if (vsp_cfg.role == VSP_ROLE_HOST) {
-		snprintf(path, sizeof(path), "%s_%u", vsp_cfg.uds, port);
-		snprintf(other, sizeof(other), "%s." SEQ_FRAME_OPTIN, path);
-		if (path_live(path) || path_live(other)) {
+		if (host_port_live(port)) {
 			errno = EADDRINUSE;
 			return -1;
 		}
 		return 0;
 	}
-	n = snprintf(path, sizeof(path), "BIND %u\n", port);
-	ctl = guest_request(path, (size_t)n);
+	n = snprintf(line, sizeof(line), "BIND %u\n", port);
+	ctl = guest_request(line, (size_t)n);
 	if (ctl >= 0)
 		vsp_real_close(ctl);
 	else if (errno == EADDRINUSE)
 		return -1;
 	return 0;
-}
-
-/* Host role: the path of the port's listener of the other type ("" guest). */
-static const char *
-other_path(const struct vsp_sock *s, char *buf, size_t len)
-{
-	buf[0] = '\0';
-	if (vsp_cfg.role == VSP_ROLE_HOST)
-		snprintf(buf, len, "%s_%u%s", vsp_cfg.uds, s->local.svm_port,
-		    s->type == SOCK_SEQPACKET ? "" : "." SEQ_FRAME_OPTIN);
-	return buf;
 }
 
 /*
@@ -507,7 +529,8 @@ other_path(const struct vsp_sock *s, char *buf, size_t len)
 int
 vsp_listen(int fd, struct vsp_sock *s, int backlog)
 {
-	char path[256], other[256];
+	char path[256];
+	bool in_use;
 	int n;
 
 	if (s->state == VSP_LISTENING)
@@ -518,12 +541,14 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 	}
 	vsp_auto_bind(s);
 	/*
-	 * A SEQPACKET listener at UDS_P.eor tells serve's muxer it takes the
-	 * EOR byte (seq-frame.h); the muxer tries that path first.
+	 * A listener at UDS_P.peer tells serve's muxer it takes the PEER line
+	 * (peer-line.h), for accept()'s address; at UDS_P.eor.peer, a
+	 * SEQPACKET one takes the EOR byte too (seq-frame.h). The muxer tries
+	 * those paths before Firecracker's UDS_P.
 	 */
 	if (vsp_cfg.role == VSP_ROLE_HOST)
-		n = snprintf(path, sizeof(path), "%s_%u%s", vsp_cfg.uds,
-		    s->local.svm_port, s->type == SOCK_SEQPACKET ?
+		n = snprintf(path, sizeof(path), "%s_%u%s." PEER_LINE_OPTIN,
+		    vsp_cfg.uds, s->local.svm_port, s->type == SOCK_SEQPACKET ?
 		    "." SEQ_FRAME_OPTIN : "");
 	else
 		n = snprintf(path, sizeof(path), "%s/l%u-%d-%d",
@@ -534,8 +559,9 @@ vsp_listen(int fd, struct vsp_sock *s, int backlog)
 		return -1;
 	}
 	memcpy(s->path, path, (size_t)n + 1);
-	if (unix_listen(fd, s->path, other_path(s, other, sizeof(other)),
-	    backlog) < 0) {
+	in_use = vsp_cfg.role == VSP_ROLE_HOST ?
+	    host_port_live(s->local.svm_port) : path_live(s->path);
+	if (unix_listen(fd, s->path, in_use, backlog) < 0) {
 		s->path[0] = '\0';
 		return -1;
 	}

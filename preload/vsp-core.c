@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vsp.h"
@@ -111,6 +112,7 @@ vsp_forget(int fd)
 
 	if (fd < 0 || fd >= VSP_MAX_FD)
 		return;
+	vsp_epoll_forget(fd);
 	pthread_mutex_lock(&vsp_lock);
 	s = vsp_table[fd];
 	vsp_table[fd] = NULL;
@@ -138,6 +140,15 @@ vsp_io_mode(int fd)
 	/* Every connect or listen of ours asked for the EOR byte. */
 	return s->type == SOCK_SEQPACKET && s->state == VSP_CONNECTED ?
 	    VSP_IO_FRAMED : VSP_IO_PLAIN;
+}
+
+long long
+vsp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Our CID: the host's in the host role, the simulated guest's otherwise. */

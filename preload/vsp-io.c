@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -209,10 +210,12 @@ shaped(int fd)
 /*
  * Before polling: a connect still waiting for its answer is polled for
  * that answer (POLLIN of the carrier), not for what the caller asked.
- * Returns true when one is decided already (poll must not wait).
+ * Returns true when one is decided already (poll must not wait); *next
+ * is lowered to the earliest connect deadline (SO_VM_SOCKETS_CONNECT_TIMEOUT).
  */
 static bool
-poll_prepare(struct pollfd *fds, nfds_t n, struct vsp_pollfd *saved)
+poll_prepare(struct pollfd *fds, nfds_t n, struct vsp_pollfd *saved,
+    long long *next)
 {
 	bool decided = false;
 	nfds_t i;
@@ -224,10 +227,13 @@ poll_prepare(struct pollfd *fds, nfds_t n, struct vsp_pollfd *saved)
 		saved[i].connecting = s != NULL && s->state == VSP_CONNECTING;
 		if (!saved[i].connecting)
 			continue;
-		if (vsp_connect_progress(fds[i].fd, s) != 0)
+		if (vsp_connect_progress(fds[i].fd, s) != 0) {
 			decided = true;
-		else
+		} else {
 			fds[i].events = POLLIN;
+			if (*next < 0 || s->deadline < *next)
+				*next = s->deadline;
+		}
 	}
 	return decided;
 }
@@ -322,30 +328,53 @@ time_left(long long deadline)
 	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
+/* libc's poll for ms (-1 forever), under mask when there is one (ppoll). */
+static int
+real_poll(struct pollfd *fds, nfds_t n, int ms, const sigset_t *mask)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	NEXT(poll);
+	NEXT(ppoll);
+	if (mask == NULL)
+		return next_poll(fds, n, ms);
+	return next_ppoll(fds, n, ms < 0 ? NULL : &ts, mask);
+}
+
+/* The shorter of two waits in ms (-1: forever). */
+static int
+shorter(int a, int b)
+{
+	if (a < 0)
+		return b;
+	return b < 0 || a < b ? a : b;
+}
+
 /*
  * poll(2) with vsock's answers: a non-blocking connect's POLLOUT and
- * POLLERR, and SO_RCVLOWAT honoured. While data below the mark is all
- * there is, the carrier stays readable, so it is polled again in 5 ms
- * slices until more arrives or the timeout passes.
+ * POLLERR (ETIMEDOUT once its connect timeout passes), and SO_RCVLOWAT
+ * honoured. While data below the mark is all there is, the carrier stays
+ * readable, so it is polled again in 5 ms slices until more arrives or the
+ * timeout passes. mask: ppoll's and pselect's signal mask, or NULL.
  */
-int
-poll(struct pollfd *fds, nfds_t n, int timeout)
+static int
+shaped_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
 {
-	long long deadline = timeout < 0 ? -1 : mono_ms() + timeout;
+	long long deadline = timeout < 0 ? -1 : mono_ms() + timeout, next;
 	struct vsp_pollfd stack[16], *saved = stack;
 	bool narrowed;
 	int r, slice = timeout;
 	nfds_t i;
 
-	NEXT(poll);
-	if (!any_shaped(fds, n))
-		return next_poll(fds, n, timeout);
 	if (n > 16 && (saved = calloc(n, sizeof(*saved))) == NULL)
-		return next_poll(fds, n, timeout);
+		return real_poll(fds, n, timeout, mask);
 	for (;;) {
-		if (poll_prepare(fds, n, saved))
+		next = -1;
+		if (poll_prepare(fds, n, saved, &next))
 			slice = 0;
-		r = next_poll(fds, n, slice);
+		else
+			slice = shorter(slice, time_left(next));
+		r = real_poll(fds, n, slice, mask);
 		for (i = 0; i < n; i++) {
 			if (r < 0)
 				fds[i].events = saved[i].events;
@@ -362,12 +391,45 @@ poll(struct pollfd *fds, nfds_t n, int timeout)
 		slice = time_left(deadline);
 		if (narrowed && (slice < 0 || slice > 5))
 			slice = 5;
+		if (slice == 0 && next >= 0 && mono_ms() >= next)
+			continue;	/* a connect's deadline: decided next */
 		if (slice == 0)
 			break;
 	}
 	if (saved != stack)
 		free(saved);
 	return r;
+}
+
+int
+poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	NEXT(poll);
+	if (!any_shaped(fds, n))
+		return next_poll(fds, n, timeout);
+	return shaped_poll(fds, n, timeout, NULL);
+}
+
+/* A timespec timeout in whole milliseconds, rounded up (-1: NULL). */
+static int
+ts_ms(const struct timespec *ts)
+{
+	long long t;
+
+	if (ts == NULL)
+		return -1;
+	t = (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+	return t < 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
+}
+
+int
+ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+    const sigset_t *mask)
+{
+	NEXT(ppoll);
+	if (!any_shaped(fds, n))
+		return next_ppoll(fds, n, ts, mask);
+	return shaped_poll(fds, n, ts_ms(ts), mask);
 }
 
 /* The fds of select()'s sets, as pollfds; how many. */
@@ -427,26 +489,54 @@ poll_to_select(const struct pollfd *p, nfds_t n, fd_set *r, fd_set *w,
 	return ready;
 }
 
+/* Does select() need one of its fds' answer shaped? */
+static bool
+select_shaped(int nfds, const fd_set *r, const fd_set *w)
+{
+	int fd;
+
+	if (nfds <= 0 || nfds > FD_SETSIZE)
+		return false;	/* libc's own answer (EINVAL) */
+	for (fd = 0; fd < nfds; fd++)
+		if (((r != NULL && FD_ISSET(fd, r)) ||
+		    (w != NULL && FD_ISSET(fd, w))) && shaped(fd))
+			return true;
+	return false;
+}
+
+/* select() through shaped_poll(), for ms (-1 forever) under mask. */
+static int
+select_poll(int nfds, fd_set *r, fd_set *w, fd_set *x, int ms,
+    const sigset_t *mask)
+{
+	struct pollfd *p;
+	nfds_t n;
+	int ready;
+
+	if ((p = calloc((size_t)nfds, sizeof(*p))) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = select_to_poll(nfds, r, w, x, p);
+	ready = shaped_poll(p, n, ms, mask);
+	if (ready >= 0)
+		ready = poll_to_select(p, n, r, w, x);
+	free(p);
+	return ready;
+}
+
 /*
  * select(2): when a vsock fd's answer needs shaping (a non-blocking
- * connect, SO_ERROR, SO_RCVLOWAT), it is asked through poll() above;
+ * connect, SO_ERROR, SO_RCVLOWAT), it is asked through shaped_poll();
  * otherwise libc's. The timeout is not updated with the time left.
  */
 int
 select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 {
-	struct pollfd *p;
-	nfds_t n, i;
-	int ms = -1, ready;
-	bool any = false;
+	int ms = -1;
 
 	NEXT(select);
-	if (nfds <= 0 || nfds > FD_SETSIZE)
-		return next_select(nfds, r, w, x, tv);
-	for (i = 0; i < (nfds_t)nfds && !any; i++)
-		any = ((r != NULL && FD_ISSET((int)i, r)) ||
-		    (w != NULL && FD_ISSET((int)i, w))) && shaped((int)i);
-	if (!any || (p = calloc((size_t)nfds, sizeof(*p))) == NULL)
+	if (!select_shaped(nfds, r, w))
 		return next_select(nfds, r, w, x, tv);
 	if (tv != NULL) {
 		long long t = (long long)tv->tv_sec * 1000 +
@@ -454,10 +544,16 @@ select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
 
 		ms = t < 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
 	}
-	n = select_to_poll(nfds, r, w, x, p);
-	ready = poll(p, n, ms);
-	if (ready >= 0)
-		ready = poll_to_select(p, n, r, w, x);
-	free(p);
-	return ready;
+	return select_poll(nfds, r, w, x, ms, NULL);
+}
+
+/* pselect(2): as select(), under the signal mask given. */
+int
+pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
+    const sigset_t *mask)
+{
+	NEXT(pselect);
+	if (!select_shaped(nfds, r, w))
+		return next_pselect(nfds, r, w, x, ts, mask);
+	return select_poll(nfds, r, w, x, ts_ms(ts), mask);
 }

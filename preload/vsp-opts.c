@@ -68,6 +68,9 @@ vsock_setopt(struct vsp_sock *s, int name, const void *val, socklen_t len)
 			errno = ERANGE;
 			return -1;
 		}
+		/* Linux: a zero timeout is VSOCK_DEFAULT_CONNECT_TIMEOUT. */
+		if (tv.tv_sec == 0 && tv.tv_usec == 0)
+			tv.tv_sec = 2;
 		s->connect_timeout = tv;
 		return 0;
 	}

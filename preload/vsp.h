@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <linux/vm_sockets.h>
@@ -13,6 +14,15 @@
 
 /* Highest fd the table tracks; a vsock socket above it fails with EMFILE. */
 #define VSP_MAX_FD	65536
+
+/* epoll instances one vsock fd's registrations are remembered for. */
+#define VSP_MAX_EP	4
+
+/* One epoll_ctl() registration of a vsock fd, as the program asked it. */
+struct vsp_epreg {
+	int epfd;
+	struct epoll_event ev;
+};
 
 /* Which side of the vsockemu instance the program plays. */
 enum vsp_role {
@@ -44,6 +54,9 @@ struct vsp_sock {
 	char reply[64];			/* VSP_CONNECTING: reply line so far */
 	size_t reply_len;
 	int so_error;			/* a failed non-blocking connect's */
+	long long deadline;		/* VSP_CONNECTING: its connect timeout (ms) */
+	struct vsp_epreg ep[VSP_MAX_EP];	/* the program's epoll registrations */
+	int n_ep;
 };
 
 /* The configuration run put in the environment. */
@@ -90,6 +103,21 @@ enum vsp_io vsp_io_mode(int fd);
  * socket unconnected again as after Linux's vsock_connect_timeout()).
  */
 int vsp_connect_progress(int fd, struct vsp_sock *s);
+
+/* CLOCK_MONOTONIC in milliseconds (connect deadlines). */
+long long vsp_now_ms(void);
+
+/*
+ * epoll while a non-blocking connect waits (vsp-epoll.c): the program's
+ * registrations of fd are switched to the carrier's reply (hold) and back
+ * to what the program asked once the connect is decided (restore; after a
+ * failure the carrier is a new file and they are added again).
+ */
+void vsp_epoll_hold(int fd, struct vsp_sock *s);
+void vsp_epoll_restore(int fd, struct vsp_sock *s);
+
+/* fd is closed or no longer vsock: it holds no registration any more. */
+void vsp_epoll_forget(int fd);
 
 /* close() of fd: it is no longer our /dev/vsock. */
 void vsp_dev_forget(int fd);

@@ -517,6 +517,42 @@ START_TEST(test_guest_connect_to_path_port)
 END_TEST
 
 /*
+ * A listener at PATH_1234.peer (the preload's opt-in, peer-line.h) gets
+ * "PEER <guest cid> <guest port>" first, for its accept()'s address
+ * (Linux: vsock_accept()); then the guest's bytes as they are. The plain
+ * PATH_1234 of test_guest_connect_to_path_port gets no line.
+ */
+START_TEST(test_guest_connect_peer_line)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vsock_hdr h;
+	int lfd, afd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234.peer", r->path);
+	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RESPONSE);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(afd, 0);
+	fcntl(afd, F_SETFL, O_NONBLOCK);
+	ck_assert_str_eq(get(afd), "PEER 3 1024\n");
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
+	h.len = 3;
+	wire_send(r->w, &h, "abc");
+	ck_assert_str_eq(get(afd), "abc");
+	close(afd);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/*
  * A guest SEQPACKET message as large as the credit allows (linux profile:
  * 256 KiB) reaches the host application whole, as Linux delivers anything
  * up to buf_alloc. AF_UNIX SEQPACKET refuses a message over SO_SNDBUF - 32
@@ -1091,6 +1127,32 @@ START_TEST(test_seqpacket_guest_connect_eor)
 END_TEST
 
 /*
+ * SEQPACKET's opt-ins together, PATH_1234.eor.peer: the PEER line as one
+ * plain message, then every message framed with the EOR byte.
+ */
+START_TEST(test_seqpacket_guest_connect_eor_peer)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h;
+	char buf[64];
+	int lfd, afd = seq_guest_accepted(r, ".eor.peer", &sa, &lfd);
+
+	ck_assert_int_eq(read(afd, buf, sizeof(buf)), 12);
+	ck_assert_mem_eq(buf, "PEER 3 1024\n", 12);
+	h = seq_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
+	h.len = 3;
+	h.flags |= VIRTIO_VSOCK_SEQ_EOR;
+	wire_send(r->w, &h, "abc");
+	get_framed(afd, 0x01, "abc");
+	close(afd);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/*
  * Lowers the soft fd limit to a few fds above the highest open one, so
  * that fill_fds() always has fds to take and give back, whatever the
  * process inherited: a shell's fd 255 left a wide gap here, a CI runner
@@ -1355,6 +1417,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_line_timeout);
 	tcase_add_test(tc, test_pending_cap);
 	tcase_add_test(tc, test_guest_connect_to_path_port);
+	tcase_add_test(tc, test_guest_connect_peer_line);
 	tcase_add_test(tc, test_guest_seqpacket_message_up_to_buf_alloc);
 	tcase_add_test(tc, test_no_sigpipe);
 	tcase_add_test(tc, test_write_failure_frees_entry_once);
@@ -1369,6 +1432,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_seqpacket_guest_connect);
 	tcase_add_test(tc, test_seqpacket_host_connect_eor);
 	tcase_add_test(tc, test_seqpacket_guest_connect_eor);
+	tcase_add_test(tc, test_seqpacket_guest_connect_eor_peer);
 	tcase_add_test(tc, test_linux_half_close_then_close);
 	tcase_add_loop_test(tc, test_close_with_unread_data, 0, 2);
 	tcase_add_test(tc, test_linux_shut_rd);

@@ -129,6 +129,11 @@ if command -v python3 >/dev/null 2>&1; then
 	    sh -c "grep -q 'nohtyp morf kcosv peer (2, 7001) local 3' gpy.log &&
 	    grep -q 'listening on (2, 7001)' hpy.log &&
 	    grep -q 'peer 3 local 2' hpy.log"
+	# The muxer's PEER line to the opted-in UDS_7001.peer (peer-line.h).
+	hport=$(sed -n 's/.* port \([0-9]*\)$/\1/p' hpy.log)
+	check "python host server: accept's peer port ($hport) is the guest client's" \
+	    sh -c "[ -n '$hport' ] && [ '$hport' != 4294967295 ] &&
+	    grep -q 'lport $hport\$' gpy.log"
 else
 	echo "SKIP: python3 not installed: no Python AF_VSOCK pair"
 fi
@@ -198,13 +203,102 @@ c.send(b"plain")
 print(a.recv(64).decode())
 a.send(b"back")
 print(c.recv(64).decode())
+# A Firecracker-style STREAM listener at UDS_P: no PEER line, no byte added.
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+l.bind("./v.sock_7301")
+l.listen(1)
+c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+c.connect("./v.sock.guest")
+c.send(b"CONNECT 2 7301\n")
+print(c.recv(64).decode().split()[0])
+a, _ = l.accept()
+c.send(b"plain")
+c.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = a.recv(64)
+    if not b:
+        break
+    got += b
+print(got.decode())
 PY
 	timeout 30 python3 plain.py > plain.log 2>&1
-	check "plain SEQPACKET guest connect to a plain UDS_P: bytes unchanged" \
-	    sh -c "printf 'OK\nplain\nback\n' | cmp -s - plain.log"
-	rm -f ./v.sock_7300
+	check "plain SEQPACKET and STREAM guest connects to a plain UDS_P: bytes unchanged" \
+	    sh -c "printf 'OK\nplain\nback\nOK\nplain\n' | cmp -s - plain.log"
+	rm -f ./v.sock_7300 ./v.sock_7301
 else
 	echo "SKIP: python3 not installed: no SEQPACKET pairs"
+fi
+
+# --- sendmmsg / recvmmsg on SEQPACKET: each message whole, MSG_EOR kept
+# (Linux's __sys_sendmmsg() / do_recvmmsg() loop over sendmsg / recvmsg;
+# Python has neither call: libc's, through ctypes, which finds ours) ---
+cat > mmsg.py <<'PY'
+import ctypes, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+class IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+class MsgHdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint),
+                ("iov", ctypes.POINTER(IoVec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int)]
+class MMsgHdr(ctypes.Structure):
+    _fields_ = [("hdr", MsgHdr), ("len", ctypes.c_uint)]
+keep = []
+def vec(bufs):
+    v = (MMsgHdr * len(bufs))()
+    for i, b in enumerate(bufs):
+        iov = IoVec(ctypes.cast(b, ctypes.c_void_p), len(b))
+        keep.append(iov)
+        v[i].hdr.iov = ctypes.pointer(iov)
+        v[i].hdr.iovlen = 1
+    return v
+def send(s, msgs, flags):
+    bufs = [ctypes.create_string_buffer(m, len(m)) for m in msgs]
+    keep.extend(bufs)
+    print("sent", libc.sendmmsg(s.fileno(), vec(bufs), len(bufs), flags),
+          flush=True)
+def recv(s, n, flags):
+    bufs = [ctypes.create_string_buffer(16) for _ in range(n)]
+    v = vec(bufs)
+    got = libc.recvmmsg(s.fileno(), v, n, flags, None)
+    for i in range(got):
+        print("got", bufs[i].raw[:v[i].len].decode(),
+              "eor" if v[i].hdr.flags & socket.MSG_EOR else "-", flush=True)
+if sys.argv[1] == "server":
+    l = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+    l.bind((socket.VMADDR_CID_ANY, int(sys.argv[2])))
+    l.listen(1)
+    print("listening", flush=True)
+    s, _ = l.accept()
+    recv(s, 3, 0)
+    send(s, [b"r1", b"r22"], 0)
+    print("eof" if s.recv(16) == b"" else "more", flush=True)
+else:
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+    s.connect((int(sys.argv[2]), int(sys.argv[3])))
+    send(s, [b"a", b"bb", b"ccc"], socket.MSG_EOR)
+    recv(s, 2, 0)
+    s.close()
+PY
+# mm_pair SERVER_ROLE CLIENT_ROLE PEER_CID PORT
+mm_pair() {
+	"$emu" run --"$1" ./v.sock -- python3 mmsg.py server "$4" \
+	    > mmsrv.log 2>&1 &
+	helpers="$helpers $!"; mpy=$!
+	wait_for grep -q listening mmsrv.log
+	timeout 30 "$emu" run --"$2" ./v.sock -- python3 mmsg.py client "$3" \
+	    "$4" > mmcli.log 2>&1
+	wait $mpy
+	check "sendmmsg/recvmmsg, $1 server / $2 client: bounds and MSG_EOR" \
+	    sh -c "printf 'listening\ngot a eor\ngot bb eor\ngot ccc eor\nsent 2\neof\n' |
+	    cmp -s - mmsrv.log &&
+	    printf 'sent 3\ngot r1 -\ngot r22 -\n' | cmp -s - mmcli.log"
+}
+if command -v python3 >/dev/null 2>&1; then
+	mm_pair guest host 3 7210
+	mm_pair host guest 2 7211
 fi
 
 # --- non-blocking connect: EINPROGRESS, then POLLOUT and SO_ERROR (Linux's
@@ -244,6 +338,15 @@ s = start(good)
 r, w, x = select.select([], [s], [], 10)
 print("select", "w" if w else "-", "so_error", so_error(s))
 s.close()
+for port in (good, bad):
+    s = start(port)
+    ep = select.epoll()
+    ep.register(s.fileno(), select.EPOLLOUT | select.EPOLLIN)
+    ev = ep.poll(10)[0][1]
+    print("epoll", "OUT" if ev & select.EPOLLOUT else "-",
+          "ERR" if ev & select.EPOLLERR else "-",
+          "HUP" if ev & select.EPOLLHUP else "-", "so_error", so_error(s))
+    s.close()
 PY
 nb_want='connect EINPROGRESS
 poll OUT - so_error 0
@@ -252,7 +355,11 @@ echo ping
 connect EINPROGRESS
 poll OUT ERR so_error ECONNRESET then 0
 connect EINPROGRESS
-select w so_error 0'
+select w so_error 0
+connect EINPROGRESS
+epoll OUT - - so_error 0
+connect EINPROGRESS
+epoll OUT ERR - so_error ECONNRESET'
 if command -v python3 >/dev/null 2>&1; then
 	timeout 30 "$emu" run --host ./v.sock -- python3 nbcli.py 3 52 9999 \
 	    > nbh.log 2>&1
@@ -269,10 +376,16 @@ if command -v python3 >/dev/null 2>&1; then
 	# select() writability, SO_ERROR 0, EALREADY, ENOTCONN; once serve
 	# runs again, POLLOUT and the echo.
 	cat > nbwait.py <<'PY'
-import errno, select, socket, sys
+import ctypes, errno, select, socket, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
 def name(e):
     return errno.errorcode.get(e, str(e))
+# SO_VM_SOCKETS_CONNECT_TIMEOUT 60 s, not 2 s: this connect waits for us.
+def patient(s):
+    tv = ctypes.create_string_buffer(struct.pack("qq", 60, 0))
+    assert libc.setsockopt(s.fileno(), socket.AF_VSOCK, 6, tv, 16) == 0
 s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+patient(s)
 s.setblocking(False)
 print("connect", name(s.connect_ex((3, 52))))
 p = select.poll()
@@ -280,6 +393,32 @@ p.register(s, select.POLLOUT)
 print("poll", p.poll(300))
 print("select", select.select([], [s], [], 0.3)[1])
 print("so_error", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+# ppoll and pselect, which Python lacks, through libc (ours comes first).
+class PollFd(ctypes.Structure):
+    _fields_ = [("fd", ctypes.c_int), ("events", ctypes.c_short),
+                ("revents", ctypes.c_short)]
+def ppoll():
+    pf = PollFd(s.fileno(), select.POLLOUT, 0)
+    ts = (ctypes.c_long * 2)(0, 300000000)
+    return libc.ppoll(ctypes.byref(pf), 1, ts, None), pf.revents
+def pselect():
+    w = (ctypes.c_ulong * 16)()
+    w[s.fileno() // 64] = 1 << (s.fileno() % 64)
+    ts = (ctypes.c_long * 2)(0, 300000000)
+    return libc.pselect(s.fileno() + 1, None, w, None, ts, None)
+print("ppoll", *ppoll(), "pselect", pselect())
+ep = select.epoll()
+ep.register(s.fileno(), select.EPOLLOUT)
+print("epoll", ep.poll(0.3))
+# Registered before its connect, edge-triggered, in a second epoll set.
+t = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+patient(t)
+t.setblocking(False)
+ep2 = select.epoll()
+ep2.register(t.fileno(), select.EPOLLOUT | select.EPOLLET)
+print("connect", name(t.connect_ex((3, 52))))
+ep.register(t.fileno(), select.EPOLLOUT)
+print("epoll", ep.poll(0.3), ep2.poll(0.3))
 print("again", name(s.connect_ex((3, 52))))
 try:
     s.send(b"x")
@@ -288,9 +427,20 @@ except OSError as e:
 print("waiting", flush=True)
 sys.stdin.readline()
 print("poll", "OUT" if p.poll(10000)[0][1] & select.POLLOUT else "-")
-s.setblocking(True)
-s.sendall(b"late")
-print("echo", s.recv(16).decode())
+print("ppoll", *ppoll(), "pselect", pselect())
+def outs(evs):
+    return sorted(("s" if fd == s.fileno() else "t") +
+                  ("OUT" if ev & select.EPOLLOUT else "-") +
+                  ("ERR" if ev & select.EPOLLERR else "")
+                  for fd, ev in evs)
+got = set(outs(ep.poll(10)))	# level-triggered: s again until t comes
+while len(got) < 2:
+    got |= set(outs(ep.poll(10)))
+print("epoll", *sorted(got), *outs(ep2.poll(10)))
+for c in (s, t):
+    c.setblocking(True)
+    c.sendall(b"late")
+    print("echo", c.recv(16).decode())
 PY
 	"$emu" serve -q --guest 52=echo --uds ./w.sock 2>/dev/null &
 	wpid=$!
@@ -308,9 +458,92 @@ PY
 	exec 9>&-
 	wait $nbw
 	kill $wpid
-	check "non-blocking connect still waiting: no POLLOUT, EALREADY, ENOTCONN" \
-	    sh -c "printf 'connect EINPROGRESS\npoll []\nselect []\nso_error 0\nagain EALREADY\nsend ENOTCONN\nwaiting\npoll OUT\necho late\n' |
+	check "non-blocking connect still waiting: nothing from poll, ppoll, select, pselect, epoll; EALREADY, ENOTCONN" \
+	    sh -c "printf 'connect EINPROGRESS\npoll []\nselect []\nso_error 0\nppoll 0 0 pselect 0\nepoll []\nconnect EINPROGRESS\nepoll [] []\nagain EALREADY\nsend ENOTCONN\nwaiting\npoll OUT\nppoll 1 4 pselect 1\nepoll sOUT tOUT tOUT\necho late\necho late\n' |
 	    cmp -s - nbw.log"
+fi
+
+# --- SO_VM_SOCKETS_CONNECT_TIMEOUT (_OLD, _NEW): a connect nobody answers
+# (serve stopped) fails with ETIMEDOUT once it passed, blocking or not
+# (Linux's vsock_connect(), vsock_connect_timeout()). 2.5 s is longer than
+# the 2 s default, so an elapsed time of at least 2.5 s (a bound that load
+# cannot break) shows the option was used; 20 s bounds the wait. ---
+cat > tmo.py <<'PY'
+import ctypes, errno, select, socket, struct, sys, threading, time
+OLD, NEW = 6, 8		# SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD, _NEW
+cid, port = int(sys.argv[1]), int(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+def name(e):
+    return errno.errorcode.get(e, str(e))
+# Python's setsockopt takes only integers at level AF_VSOCK: libc's, then.
+def set_timeout(s, opt, sec, usec):
+    tv = ctypes.create_string_buffer(struct.pack("qq", sec, usec))
+    assert libc.setsockopt(s.fileno(), socket.AF_VSOCK, opt, tv, 16) == 0
+def get_timeout(s, opt):
+    tv, n = ctypes.create_string_buffer(16), ctypes.c_uint(16)
+    assert libc.getsockopt(s.fileno(), socket.AF_VSOCK, opt, tv,
+                           ctypes.byref(n)) == 0
+    return struct.unpack("qq", tv.raw)
+def sock(opt, blocking):
+    s = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    set_timeout(s, opt, 2, 500000)
+    s.setblocking(blocking)
+    return s
+def so_error(s):
+    return name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+z = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+set_timeout(z, OLD, 0, 0)
+print("zero is", get_timeout(z, NEW))
+out = {}
+def blocking():
+    s = sock(OLD, True)
+    t = time.monotonic()
+    e = s.connect_ex((cid, port))
+    out["b"] = (name(e), time.monotonic() - t >= 2.5)
+th = threading.Thread(target=blocking)
+t0 = time.monotonic()
+th.start()
+a, b, c = sock(NEW, False), sock(OLD, False), sock(NEW, False)
+print("connect", *(name(x.connect_ex((cid, port))) for x in (a, b, c)))
+p = select.poll()
+p.register(a, select.POLLOUT)
+ev = p.poll(20000)[0][1]
+print("poll", "OUT" if ev & select.POLLOUT else "-",
+      "ERR" if ev & select.POLLERR else "-", so_error(a),
+      time.monotonic() - t0 >= 2.5)
+ep = select.epoll()
+ep.register(b.fileno(), select.EPOLLOUT)
+ev = ep.poll(20)[0][1]
+print("epoll", "OUT" if ev & select.EPOLLOUT else "-",
+      "ERR" if ev & select.EPOLLERR else "-", so_error(b))
+print("select", select.select([], [c], [], 20)[1] == [c], so_error(c))
+th.join()
+print("blocking", *out["b"])
+PY
+tmo_want='zero is (2, 0)
+connect EINPROGRESS EINPROGRESS EINPROGRESS
+poll OUT ERR ETIMEDOUT True
+epoll OUT ERR ETIMEDOUT
+select True ETIMEDOUT
+blocking ETIMEDOUT True'
+if command -v python3 >/dev/null 2>&1; then
+	"$emu" serve -q --guest 52=echo --uds ./t.sock 2>/dev/null &
+	tpid=$!
+	helpers="$helpers $tpid"
+	wait_for test -S ./t.sock.guest
+	kill -STOP $tpid
+	timeout 60 "$emu" run --host ./t.sock -- python3 tmo.py 3 52 \
+	    > tmoh.log 2>&1 &
+	tmoh=$!
+	timeout 60 "$emu" run --guest ./t.sock -- python3 tmo.py 2 52 \
+	    > tmog.log 2>&1
+	wait $tmoh
+	kill -CONT $tpid
+	kill $tpid
+	check "SO_VM_SOCKETS_CONNECT_TIMEOUT, host role: ETIMEDOUT blocking, poll, epoll, select" \
+	    sh -c "echo '$tmo_want' | cmp -s - tmoh.log"
+	check "SO_VM_SOCKETS_CONNECT_TIMEOUT, guest role: ETIMEDOUT blocking, poll, epoll, select" \
+	    sh -c "echo '$tmo_want' | cmp -s - tmog.log"
 fi
 
 # --- /dev/vsock: IOCTL_VM_SOCKETS_GET_LOCAL_CID answers the role's CID ---

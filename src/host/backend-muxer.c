@@ -17,6 +17,7 @@
 #include "connect-line.h"
 #include "error.h"
 #include "seq-frame.h"
+#include "peer-line.h"
 #include "uds-path.h"
 
 enum mx_kind {
@@ -36,7 +37,8 @@ struct mx_entry {
 	size_t line_len;
 	vsock_time_t deadline;		/* MX_LINE */
 	struct mx_entry *prev, *next;	/* MX_LINE: FIFO by deadline */
-	char ok[16];			/* MX_HOST: "OK <port>\n" left to send */
+	char ok[PEER_LINE_MAX];		/* "OK <port>\n" (MX_HOST) or MX_GUEST's
+					 * "PEER <cid> <port>\n" left to send */
 	size_t ok_len, ok_off;
 	bool connecting;		/* MX_GUEST: connect() in progress */
 	bool hup;			/* peer hung up: no longer watched */
@@ -598,19 +600,48 @@ fit_message_size(int fd, uint32_t msg_max)
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want));
 }
 
-/* Connects fd to path + ".eor" (a listener that opted in); -1 errno. */
+/* Connects fd to path + suffix; -1 errno (ENAMETOOLONG: it does not fit). */
 static int
-connect_optin(int fd, const char *path)
+connect_suffix(int fd, const char *path, const char *suffix)
 {
 	struct sockaddr_un sa;
-	char optin[sizeof(sa.sun_path) + 8];
+	char full[sizeof(sa.sun_path) + 16];
 
-	snprintf(optin, sizeof(optin), "%s." SEQ_FRAME_OPTIN, path);
-	if (!make_addr(&sa, optin)) {
+	snprintf(full, sizeof(full), "%s%s", path, suffix);
+	if (!make_addr(&sa, full)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
 	return connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+/*
+ * The listener files a guest connection to PATH_port tries, in order: the
+ * opt-ins first (seq-frame.h's EOR byte, peer-line.h's PEER line), then
+ * Firecracker's PATH_port, whose listener sees exactly the guest's bytes.
+ */
+static const char *const stream_suffixes[] = {
+	"." PEER_LINE_OPTIN, "", NULL
+};
+static const char *const seqpacket_suffixes[] = {
+	"." SEQ_FRAME_OPTIN "." PEER_LINE_OPTIN, "." SEQ_FRAME_OPTIN, "", NULL
+};
+
+/* MX_GUEST to an opted-in listener: "PEER <guest cid> <guest port>\n" first. */
+static void
+queue_peer_line(struct muxer *m, struct mx_entry *e, struct vsock_conn *c)
+{
+	uint8_t cfg[8];
+	uint64_t cid = 0;
+	int i, n;
+
+	vsock_device_get_config(m->dev, cfg);	/* guest_cid, little-endian */
+	for (i = 7; i >= 0; i--)
+		cid = cid << 8 | cfg[i];
+	n = snprintf(e->ok, sizeof(e->ok), "PEER %llu %u\n",
+	    (unsigned long long)cid, vsock_conn_peer_port(c));
+	e->ok_len = (size_t)n;
+	e->ok_off = 0;
 }
 
 /* ops.connect: the guest connects to host port `port`: PATH_port. */
@@ -620,10 +651,11 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	struct muxer *m = ctx;
 	struct sockaddr_un sa;
 	char path[sizeof(sa.sun_path) + 16];
+	const char *const *sfx;
 	struct mx_entry *e;
-	int fd, rc, stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
+	int fd, rc = -1, stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
 	    SOCK_SEQPACKET : SOCK_STREAM;
-	bool in_progress, eor;
+	bool in_progress;
 
 	m->stats.guest_connects++;
 	snprintf(path, sizeof(path), "%s_%u", m->path, port);
@@ -634,11 +666,12 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 		return -errno;
 	if (stype == SOCK_SEQPACKET)
 		fit_message_size(fd, vsock_conn_buf_alloc(c));
-	/* A listener at PATH_port.eor opted in to the EOR byte; else PATH_port. */
-	rc = stype == SOCK_SEQPACKET ? connect_optin(fd, path) : -1;
-	eor = rc == 0 || (rc < 0 && errno == EINPROGRESS);
-	if (!eor)
-		rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	for (sfx = stype == SOCK_SEQPACKET ? seqpacket_suffixes :
+	    stream_suffixes; *sfx != NULL; sfx++) {
+		rc = connect_suffix(fd, path, *sfx);
+		if (rc == 0 || errno == EINPROGRESS)
+			break;
+	}
 	in_progress = rc < 0 && errno == EINPROGRESS;
 	if (rc < 0 && !in_progress) {
 		/* ENOENT, ECONNREFUSED, EAGAIN (backlog full): RST. */
@@ -656,7 +689,9 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	e->kind = MX_GUEST;
 	e->type = type;
 	e->conn = c;
-	e->eor = eor;
+	e->eor = strstr(*sfx, "." SEQ_FRAME_OPTIN) != NULL;
+	if (strstr(*sfx, "." PEER_LINE_OPTIN) != NULL)
+		queue_peer_line(m, e, c);
 	if (track(m, e) < 0) {
 		close(fd);
 		free(e);
@@ -668,6 +703,7 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 		set_watch(m, e, VSOCK_EV_WRITE);
 		return -EINPROGRESS;
 	}
+	(void)flush_ok(e);	/* the rest, if any, before the guest's data */
 	return 0;
 }
 
