@@ -1,4 +1,4 @@
-/* harness-pcap.c - fuzz the pure vsockmon record parser: any bytes, both flags, lengths that lie. */
+/* harness-pcap.c - fuzz the pure vsockmon record parser: any bytes, every flag, lengths that lie. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -15,6 +15,10 @@ check_frame(const struct vsock_pcap_frame *f, uint32_t caplen)
 		abort();
 	if (f->payload_len > 0 && f->payload == NULL)
 		abort();
+	/* A cut record is short of its len, and len is one packet at most. */
+	if (f->cut && (f->payload_len >= f->hdr.len ||
+	    f->hdr.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE))
+		abort();
 }
 
 int
@@ -26,7 +30,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned flags;
 	int e;
 
-	for (flags = 0; flags <= VSOCK_PCAP_TRIM_SPLIT; flags++) {
+	for (flags = 0; flags <= (VSOCK_PCAP_TRIM_SPLIT |
+	    VSOCK_PCAP_ACCEPT_CUT); flags++) {
 		/* The capture may claim a longer original (a snaplen cut). */
 		uint32_t orig = caplen + (size > 0 ? data[0] % 3 : 0);
 

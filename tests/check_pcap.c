@@ -1074,6 +1074,138 @@ START_TEST(test_split_tap)
 }
 END_TEST
 
+/*
+ * A record cut by the snapshot length (tcpdump -s 76): with
+ * VSOCK_PCAP_ACCEPT_CUT it is a frame flagged cut, holding what was
+ * captured; without, the cut is refused as ever.
+ */
+static int
+parse_cut(const struct vsock_hdr *h, uint32_t caplen, uint32_t orig_len,
+    unsigned flags, struct vsock_pcap_frame *f)
+{
+	static uint8_t rec[VSOCKMON_RECORD_MIN + 64];
+	static uint8_t pay[64];
+	uint8_t *exact;
+	int e;
+
+	memset(pay, 'p', sizeof(pay));
+	ck_assert_uint_le(caplen, sizeof(rec));
+	(void)pu_record(rec, h, pay, caplen > VSOCKMON_RECORD_MIN ?
+	    caplen - VSOCKMON_RECORD_MIN : 0);
+	/* In its own exact buffer: ASan sees any read past caplen. */
+	exact = malloc(caplen > 0 ? caplen : 1);
+	memcpy(exact, rec, caplen);
+	e = vsock_pcap_parse_record(exact, caplen, orig_len, flags, f);
+	free(exact);
+	f->payload = NULL;		/* freed */
+	return e;
+}
+
+START_TEST(test_cut_record_accepted)
+{
+	struct vsock_hdr h = { 3, 2, 1024, 1234, 65536, 1, 5, 0, 262144, 0 };
+	struct vsock_pcap_frame f;
+	uint32_t full = VSOCKMON_RECORD_MIN + 65536;
+
+	/* Headers only, as the wrap captures are: refused without the flag. */
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN, full, 0, &f),
+	    -VSE_ERR_PCAP_CAPLEN);
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN, full,
+	    VSOCK_PCAP_TRIM_SPLIT, &f), -VSE_ERR_PCAP_CAPLEN);
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN, full,
+	    VSOCK_PCAP_ACCEPT_CUT, &f), 0);
+	ck_assert(f.cut && !f.split_tap && !f.to_guest);
+	ck_assert_uint_eq(f.hdr.len, 65536);
+	ck_assert_uint_eq(f.payload_len, 0);
+	ck_assert_uint_eq(f.tapped_len, 0);
+	ck_assert_uint_eq(f.cap_len, VSOCKMON_RECORD_MIN);
+	ck_assert_uint_eq(f.orig_len, full);
+	/* Part of the payload captured: kept, still cut. */
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN + 16, full,
+	    VSOCK_PCAP_ACCEPT_CUT | VSOCK_PCAP_TRIM_SPLIT, &f), 0);
+	ck_assert(f.cut);
+	ck_assert_uint_eq(f.payload_len, 16);
+	/* A whole record is not cut. */
+	h.len = 16;
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN + 16,
+	    VSOCKMON_RECORD_MIN + 16, VSOCK_PCAP_ACCEPT_CUT, &f), 0);
+	ck_assert(!f.cut);
+	/* Linux 6.1's split tap, cut: inside len, or after it. */
+	h = (struct vsock_hdr){ 2, 3, 1234, 1024, 4096, 1, 5, 0, 262144, 0 };
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN,
+	    VSOCKMON_RECORD_MIN + 8192, VSOCK_PCAP_ACCEPT_CUT, &f), 0);
+	ck_assert(f.cut && f.to_guest && !f.split_tap);
+	h.len = 10;
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN + 64,
+	    VSOCKMON_RECORD_MIN + 8192, VSOCK_PCAP_ACCEPT_CUT |
+	    VSOCK_PCAP_TRIM_SPLIT, &f), 0);
+	ck_assert(!f.cut && f.split_tap);
+	ck_assert_uint_eq(f.payload_len, 10);
+}
+END_TEST
+
+/*
+ * What the flag still refuses: a cut inside the headers, lengths that
+ * disagree, and a len no packet can have (so no reader of a 76-byte record
+ * is asked to make up 4 GiB).
+ */
+START_TEST(test_cut_record_refused)
+{
+	struct vsock_hdr h = { 3, 2, 1024, 1234, 4096, 1, 5, 0, 262144, 0 };
+	struct vsock_pcap_frame f;
+	unsigned fl = VSOCK_PCAP_ACCEPT_CUT | VSOCK_PCAP_TRIM_SPLIT;
+	uint32_t c;
+
+	for (c = 0; c < VSOCKMON_RECORD_MIN; c++)
+		ck_assert_err(parse_cut(&h, c, VSOCKMON_RECORD_MIN + 4096, fl,
+		    &f), -VSE_ERR_PCAP_SHORT);
+	/* The pcap len says more, or less, than the header's len. */
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN,
+	    VSOCKMON_RECORD_MIN + 4097, fl, &f), -VSE_ERR_PCAP_CAPLEN);
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN,
+	    VSOCKMON_RECORD_MIN + 4095, fl, &f), -VSE_ERR_PCAP_CAPLEN);
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN, UINT32_MAX, fl, &f),
+	    -VSE_ERR_PCAP_CAPLEN);
+	/* More than one packet's payload. */
+	h.len = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + 1;
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN,
+	    VSOCKMON_RECORD_MIN + h.len, fl, &f), -VSE_ERR_PCAP_CAPLEN);
+	h.len = UINT32_MAX - VSOCKMON_RECORD_MIN;
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN, UINT32_MAX, fl, &f),
+	    -VSE_ERR_PCAP_CAPLEN);
+	/* The split tap's excess only from the host, only on an RW. */
+	h = (struct vsock_hdr){ 2, 3, 1234, 1024, 4096, 1, 6, 0, 262144, 0 };
+	ck_assert_err(parse_cut(&h, VSOCKMON_RECORD_MIN,
+	    VSOCKMON_RECORD_MIN + 8192, fl, &f), -VSE_ERR_PCAP_CAPLEN);
+}
+END_TEST
+
+/* A whole file of them: frame 2 cut, read to its end only with the flag. */
+START_TEST(test_cut_capture_read)
+{
+	static uint8_t rec[2][VSOCKMON_RECORD_MIN];
+	struct vsock_hdr h = { 3, 2, 1024, 1234, 0, 1, 1, 0, 262144, 0 };
+	struct pu_raw raw[2];
+	struct pu_result res;
+	const char *path = pu_tmp("cut.pcap");
+
+	raw[0].data = rec[0];
+	raw[0].caplen = raw[0].len = pu_record(rec[0], &h, NULL, 0);
+	h.op = VIRTIO_VSOCK_OP_RW;
+	h.len = 65536;
+	raw[1].data = rec[1];
+	raw[1].caplen = pu_record(rec[1], &h, NULL, 0);
+	raw[1].len = VSOCKMON_RECORD_MIN + 65536;
+	pu_write_raw(path, DLT_VSOCK, raw, 2);
+	pu_read_all(path, VSOCK_PCAP_TRIM_SPLIT, &res);
+	ck_assert_err(res.err, -VSE_ERR_PCAP_CAPLEN);
+	ck_assert_msg(strstr(res.msg, ": frame 2: record cut to 76 of its "
+	    "65612 bytes") != NULL, "%s", res.msg);
+	pu_read_all(path, VSOCK_PCAP_TRIM_SPLIT | VSOCK_PCAP_ACCEPT_CUT, &res);
+	ck_assert_msg(res.err == 0 && res.frames == 2, "%s", res.msg);
+}
+END_TEST
+
 /* --- the test rigs' flight recorder (tests/flight.c) --- */
 
 #define FAKE_RUNNER	4242L
@@ -1241,6 +1373,9 @@ pcap_suite(void)
 	tcase_add_test(tc, test_native_records_as_libpcap_reads_them);
 	tcase_add_test(tc, test_parse_bounds);
 	tcase_add_test(tc, test_split_tap);
+	tcase_add_test(tc, test_cut_record_accepted);
+	tcase_add_test(tc, test_cut_record_refused);
+	tcase_add_test(tc, test_cut_capture_read);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flight");

@@ -33,6 +33,7 @@ CHECK_SUITES = \
 	tests/check_replay \
 	tests/check_replay_run \
 	tests/check_replay_live \
+	tests/check_replay_cut \
 	tests/check_gapps \
 	tests/check_ladder \
 	tests/check_event_log \
@@ -97,6 +98,7 @@ tests_check_tshark_LDADD = $(TRACE_TEST_LDADD)
 tests_check_replay_LDADD = $(REPLAY_TEST_LDADD)
 tests_check_replay_run_LDADD = $(REPLAY_TEST_LDADD)
 tests_check_replay_live_LDADD = $(REPLAY_TEST_LDADD)
+tests_check_replay_cut_LDADD = $(REPLAY_TEST_LDADD)
 
 # doc/examples/echo.c as a library user builds it: only the public headers
 # (include/ and the public layers' folders, never host/) and only the

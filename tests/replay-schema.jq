@@ -49,20 +49,30 @@ def summary_keys: ["mode", "profile", "buf_alloc", "guest_rx_buf", "frames",
   "guest_frames", "host_frames", "connections", "bytes_guest_to_host",
   "bytes_host_to_guest", "split_taps", "repeated_rsts", "other_guest_frames"];
 
+# Optional: records cut by the snapshot length, replayed with filler.
+def cut:
+  type == "object"
+  and keys_in(["records", "snaplen", "bytes_not_compared"])
+  and has_all(["records", "snaplen", "bytes_not_compared"])
+  and all(.records, .snaplen, .bytes_not_compared; uint)
+  and .records > 0;
+
 def replayed:
   has_all(summary_keys)
   and (.mode | IN("semantic", "strict"))
   and (.profile | IN("linux", "firecracker"))
-  and all(.[summary_keys[2:][]]; uint);
+  and all(.[summary_keys[2:][]]; uint)
+  and ((has("cut") | not) or (.cut | cut));
 
 def trace:
   type == "object" and .schema == 1 and (.trace | str)
   and ((has("expected") | not) or (.expected | expectation))
   and (if .verdict == "pass" then
-      keys_in(["schema", "trace", "verdict", "expected"] + summary_keys)
+      keys_in(["schema", "trace", "verdict", "expected", "cut"]
+          + summary_keys)
       and replayed
     elif .verdict == "diverged" then
-      keys_in(["schema", "trace", "verdict", "expected", "divergence"]
+      keys_in(["schema", "trace", "verdict", "expected", "divergence", "cut"]
           + summary_keys)
       and replayed and (.divergence | divergence)
     elif .verdict == "unusable" then

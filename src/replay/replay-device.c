@@ -324,6 +324,30 @@ guest_credit(const struct rp_conn *c)
 	return (int64_t)c->g_buf - (uint32_t)((uint32_t)c->d_tx - c->g_fwd);
 }
 
+/*
+ * Must the device tell a blocked guest about the room its application
+ * made? Linux does only once that room is most of its buffer: 6.1's
+ * virtio_transport_stream_do_dequeue() sends CREDIT_UPDATE when free space
+ * (buf_alloc less what was read since the last report) drops below one
+ * packet, or its queue runs dry; with bytes still queued it leaves the
+ * guest to wait for the reads to come (a capture taken while its queue was
+ * momentarily empty shows an update a replay of the same reads need not
+ * make). Other profiles announce any room (credit_update_due()).
+ */
+static bool
+room_owed(const struct replay *rp, const struct rp_conn *c, int64_t actual)
+{
+	uint32_t read = (uint32_t)c->sc->in_total - c->d_fwd;
+
+	if (actual <= 0)
+		return false;
+	if (vsock_profile_rules(rp->profile)->update_policy !=
+	    VSOCK_CREDIT_LINUX)
+		return true;
+	return (int64_t)c->d_buf - read < VIRTIO_VSOCK_MAX_PKT_BUF_SIZE ||
+	    (uint32_t)c->g_tx == (uint32_t)c->sc->in_total;
+}
+
 /* The device's duties on c once it has nothing more to send. */
 void
 rp_device_quiescent(struct replay *rp, struct rp_conn *c)
@@ -353,7 +377,7 @@ rp_device_quiescent(struct replay *rp, struct rp_conn *c)
 	view = (int64_t)c->d_buf - (uint32_t)((uint32_t)c->g_tx - c->d_fwd);
 	actual = (int64_t)c->d_buf -
 	    (uint32_t)((uint32_t)c->g_tx - (uint32_t)sc->in_total);
-	if (view <= 0 && actual > 0)
+	if (view <= 0 && room_owed(rp, c, actual))
 		rp_diverge(rp, rp->cur_frame, c, "credit", "CREDIT_UPDATE",
 		    "nothing", "the device leaves the guest blocked although "
 		    "it has %" PRId64 " bytes of room to announce", actual);

@@ -271,7 +271,8 @@ replay_file(const char *path, const struct replay_options *o,
 	memset(&la, 0, sizeof(la));
 	memset(&tf, 0, sizeof(tf));
 	res->mode = o->mode;
-	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, res->error,
+	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT |
+	    VSOCK_PCAP_ACCEPT_CUT, &r, res->error,
 	    sizeof(res->error)) < 0)
 		return res->verdict = REPLAY_UNUSABLE;
 	tf.want_buf_alloc = o->buf_alloc == 0 &&

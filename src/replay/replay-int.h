@@ -190,6 +190,9 @@ struct replay {
 	bool rx_learning;
 	uint32_t rx_largest;		/* largest host RW so far */
 
+	/* Records cut by the snaplen (replay-cut.c): filler, made once. */
+	uint8_t *cut_fill, *cut_buf;
+
 	bool diverged;
 	bool nomem;
 	bool limited;			/* a replay limit was hit: unusable */
@@ -255,6 +258,18 @@ void rp_queued_rws_settle(struct replay *rp, struct rp_conn *c, bool rst);
 /* replay-rxsize.c */
 void replay_learn_rx(struct replay *rp);
 void rp_rx_learn(struct replay *rp, const struct vsock_pcap_frame *f);
+
+/* replay-cut.c */
+/*
+ * Completes a frame whose payload the capture cut (payload_len < hdr.len)
+ * into g: the captured bytes, then filler of the stream offset
+ * stream_off onward, to hdr.len (at most VIRTIO_VSOCK_MAX_PKT_BUF_SIZE:
+ * else -VSE_ERR_INVAL). g's payload lasts until the next call. Counts the
+ * record. Returns 0, -VSE_ERR_INVAL or -VSE_ERR_NOMEM.
+ */
+int rp_cut_complete(struct replay *rp, const struct vsock_pcap_frame *f,
+    uint64_t stream_off, struct vsock_pcap_frame *g);
+void rp_cut_free(struct replay *rp);
 
 /* replay-device.c */
 int rp_device_start(struct replay *rp);

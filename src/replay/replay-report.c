@@ -104,6 +104,13 @@ notes(FILE *f, const char *indent, const struct replay_result *r)
 		    "from Linux 6.1's split tap (more payload than len) "
 		    "trimmed to len\n", indent, r->split_taps,
 		    r->split_taps == 1 ? "" : "s");
+	if (r->cut_records > 0)
+		fprintf(f, "%snote: %" PRIu64 " of %" PRIu64 " bytes not "
+		    "compared: %" PRIu64 " record%s cut at snaplen %" PRIu32
+		    " (replayed with filler; lengths, credit and order "
+		    "compared)\n", indent, r->cut_bytes,
+		    r->bytes_g2h + r->bytes_h2g, r->cut_records,
+		    r->cut_records == 1 ? "" : "s", r->cut_snaplen);
 }
 
 /* Why a trace is unusable, without its name when the message starts with it. */
@@ -374,6 +381,10 @@ report_json(FILE *f, const char *trace, const struct replay_result *r,
 	    r->buf_alloc, r->guest_rx_buf, r->frames, r->guest_frames,
 	    r->host_frames, r->conns, r->bytes_g2h, r->bytes_h2g,
 	    r->split_taps, r->repeated_rsts, r->other_guest_frames);
+	if (r->cut_records > 0)
+		fprintf(f, ",\"cut\":{\"records\":%" PRIu64 ",\"snaplen\":%"
+		    PRIu32 ",\"bytes_not_compared\":%" PRIu64 "}",
+		    r->cut_records, r->cut_snaplen, r->cut_bytes);
 	if (r->verdict == REPLAY_DIVERGED)
 		json_divergence(f, &r->div);
 	fputs("}\n", f);

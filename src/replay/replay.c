@@ -70,6 +70,7 @@ replay_free(struct replay *rp)
 	rp_conn_free_all(rp);
 	rp_table_free(&rp->tkeys);
 	rp_table_free(&rp->dkeys);
+	rp_cut_free(rp);
 	free(rp);
 }
 
@@ -215,11 +216,28 @@ start(struct replay *rp, const struct vsock_pcap_frame *f, bool to_guest)
 	return rp_device_start(rp);
 }
 
+/*
+ * A cut record's missing bytes that entered the comparison: those of an RW
+ * the trace's side took into its byte count (before: that count first).
+ */
+static void
+count_cut(struct replay *rp, const struct vsock_pcap_frame *f,
+    uint64_t before, uint64_t after)
+{
+	uint64_t missing = f->hdr.len - f->payload_len;
+
+	rp->res.cut_bytes += after - before < missing ? after - before :
+	    missing;
+}
+
 int
 replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 {
+	struct vsock_pcap_frame whole;
+	const struct vsock_pcap_frame *cut = NULL;
 	struct rp_conn *c;
 	vsock_time_t t;
+	uint64_t before;
 	bool to_guest;
 	int e;
 
@@ -233,6 +251,14 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 	}
 	if ((c = rp_trace_conn(rp, f, &to_guest)) == NULL)
 		return -VSE_ERR_NOMEM;
+	if (!f->dropped && f->payload_len < f->hdr.len) {
+		/* Cut by the snapshot length: filler completes it. */
+		if ((e = rp_cut_complete(rp, f, to_guest ? c->t_tx : c->g_tx,
+		    &whole)) < 0)
+			return e;
+		cut = f;
+		f = &whole;
+	}
 	if (!rp->started && (e = start(rp, f, to_guest)) < 0)
 		return e;
 	t = f->ts_ns > rp->t0 ? f->ts_ns - rp->t0 : 0;
@@ -247,8 +273,11 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 			rp->now = t;
 		remember(rp, f, to_guest);
 		rp_rx_learn(rp, f);
+		before = rp->res.bytes_h2g;
 		if (!rp->diverged)
 			rp_trace_host(rp, c, f);
+		if (cut != NULL)
+			count_cut(rp, cut, before, rp->res.bytes_h2g);
 		rp_settle(rp);
 	} else {
 		rp->res.guest_frames++;
@@ -264,8 +293,11 @@ replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 		rp->cur_frame = f->number;
 		if (rp->diverged)
 			return 1;
+		before = rp->res.bytes_g2h;
 		if (!f->dropped)
 			rp_trace_guest(rp, c, &f->hdr, f->payload);
+		if (cut != NULL)
+			count_cut(rp, cut, before, rp->res.bytes_g2h);
 		rp_touch(rp, c);
 		if ((e = rp_feed_guest(rp, c, f)) < 0)
 			return e;

@@ -136,6 +136,14 @@ struct replay_result {
 	uint64_t queued_rws;		/* Linux's RW queued before the
 					 * guest's full SHUTDOWN, sent after */
 	uint64_t other_guest_frames;	/* skipped: not opt.guest_cid's */
+	/*
+	 * Records the capture's snapshot length cut inside the payload
+	 * (VSOCK_PCAP_ACCEPT_CUT): replayed with filler, their missing bytes
+	 * not compared (cut_bytes of bytes_g2h + bytes_h2g); cut_snaplen is
+	 * the longest such record, the snapshot length.
+	 */
+	uint64_t cut_records, cut_bytes;
+	uint32_t cut_snaplen;
 	enum vsock_profile profile;
 	uint32_t buf_alloc;
 	bool profile_inferred;
@@ -162,7 +170,10 @@ int replay_new(const struct replay_options *o, enum vsock_profile profile,
  * on, 1 once the verdict is settled (the trace diverged, or went beyond
  * what replay holds in memory: UNUSABLE; further frames are ignored), or
  * -VSE_ERR_NOMEM. Memory follows the live connections and one window, never
- * the number of frames fed (doc/replay.md, "Memory and speed").
+ * the number of frames fed (doc/replay.md, "Memory and speed"). A frame
+ * not dropped with payload_len < hdr.len (cut by the snapshot length) is
+ * replayed with filler to hdr.len (-VSE_ERR_INVAL above
+ * VIRTIO_VSOCK_MAX_PKT_BUF_SIZE) and counted in cut_records and cut_bytes.
  */
 int replay_feed(struct replay *rp, const struct vsock_pcap_frame *f);
 

@@ -19,7 +19,7 @@ struct vsock_pcap_frame {
 	struct vsock_hdr hdr;
 	uint8_t raw[VSOCK_HDR_SIZE];	/* the virtio header as recorded */
 	const uint8_t *payload;
-	uint32_t payload_len;		/* == hdr.len unless dropped */
+	uint32_t payload_len;		/* == hdr.len unless dropped or cut */
 	uint32_t tapped_len;		/* payload bytes in the record */
 	uint32_t cap_len;		/* record bytes in the capture */
 	uint32_t orig_len;		/* record length before any snaplen cut */
@@ -27,6 +27,7 @@ struct vsock_pcap_frame {
 	bool dir_marked;		/* to_guest came from vsockemu's mark */
 	bool dropped;			/* vsockemu's mark: the device dropped it */
 	bool split_tap;			/* Linux 6.1 split-RX tap, see below */
+	bool cut;			/* payload cut by the snaplen, see below */
 };
 
 /*
@@ -36,6 +37,19 @@ struct vsock_pcap_frame {
  * flagged, with all the bytes the record holds.
  */
 #define VSOCK_PCAP_TRIM_SPLIT		0x1
+
+/*
+ * Accept a record the capture's snapshot length cut inside its payload
+ * (tcpdump -s 76 keeps the headers of a long transfer): both headers whole,
+ * the pcap len exactly what hdr.len needs (more only for a split tap), and
+ * hdr.len at most VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, the largest packet a device
+ * takes, so a reader never makes up more than that for one record. Such a
+ * frame is flagged cut: payload holds the first payload_len (< hdr.len)
+ * bytes, the rest are unknown. Without the flag it is -VSE_ERR_PCAP_CAPLEN,
+ * as is any record cut inside its headers (-VSE_ERR_PCAP_SHORT) or whose
+ * lengths disagree.
+ */
+#define VSOCK_PCAP_ACCEPT_CUT		0x2
 
 /*
  * Validates one LINKTYPE_VSOCK record of caplen bytes at data (orig_len as

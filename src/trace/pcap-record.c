@@ -60,6 +60,22 @@ record_split_tap(const struct vsock_pcap_frame *f)
 	    f->tapped_len > f->hdr.len;
 }
 
+/*
+ * Could this record, cut by the snapshot length, have been whole? Its pcap
+ * len must be the headers plus hdr.len (plus the rest of the payload for a
+ * split tap), and hdr.len no more than one packet can carry.
+ */
+static bool
+record_cut_fits(const struct vsock_pcap_frame *f)
+{
+	uint32_t claimed = f->orig_len - VSOCKMON_RECORD_MIN;
+
+	if (f->hdr.len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
+		return false;
+	return claimed == f->hdr.len || (claimed > f->hdr.len &&
+	    f->to_guest && f->hdr.op == VIRTIO_VSOCK_OP_RW);
+}
+
 /* Checks one record in byte order; the first failed check is the answer. */
 int
 vsock_pcap_parse_record(const uint8_t *data, uint32_t caplen,
@@ -74,6 +90,7 @@ vsock_pcap_parse_record(const uint8_t *data, uint32_t caplen,
 	f->cap_len = data != NULL ? caplen : 0;
 	f->orig_len = orig_len;
 	f->to_guest = f->dir_marked = f->dropped = f->split_tap = false;
+	f->cut = false;
 	if (data == NULL || caplen < VSOCKMON_RECORD_MIN)
 		return -VSE_ERR_PCAP_SHORT;
 	record_headers(data, f);
@@ -88,8 +105,17 @@ vsock_pcap_parse_record(const uint8_t *data, uint32_t caplen,
 	/* A dropped packet is recorded as the guest wrote it: lengths may lie. */
 	if (f->dropped)
 		return 0;
-	if (caplen < orig_len)
-		return -VSE_ERR_PCAP_CAPLEN;
+	if (caplen < orig_len) {
+		/* orig_len > caplen >= VSOCKMON_RECORD_MIN: no underflow. */
+		if ((flags & VSOCK_PCAP_ACCEPT_CUT) == 0 ||
+		    !record_cut_fits(f))
+			return -VSE_ERR_PCAP_CAPLEN;
+		if (f->tapped_len < f->hdr.len) {
+			f->cut = true;
+			return 0;
+		}
+		/* Cut after len: only a split tap records more (below). */
+	}
 	if (f->tapped_len == f->hdr.len)
 		return 0;
 	if (!record_split_tap(f))
