@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "device-info.h"
 #include "device-int.h"
 #include "grig.h"
 #include "wire.h"
@@ -379,6 +380,59 @@ START_TEST(test_connection_limit)
 	ck_assert_uint_eq(stats(w)->rst_conn_limit, 1);
 	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1023);
 	wire_free(w);
+}
+END_TEST
+
+/*
+ * What every packet reads of its connection (the hash chain, the ports,
+ * the state bytes, the credit) is in its first 64 bytes, one or two cache
+ * lines (device-int.h, struct vsock_conn); an RW's txbuf follows.
+ */
+START_TEST(test_conn_hot_fields_first)
+{
+	ck_assert_uint_eq(offsetof(struct vsock_conn, pair_next), 0);
+	ck_assert_uint_le(offsetof(struct vsock_conn, cr) +
+	    sizeof(struct vsock_credit), CONN_HOT_BYTES);
+	ck_assert_uint_lt(offsetof(struct vsock_conn, state), CONN_HOT_BYTES);
+	ck_assert_uint_lt(offsetof(struct vsock_conn, on_rxq), CONN_HOT_BYTES);
+	ck_assert_uint_eq(offsetof(struct vsock_conn, tx), CONN_HOT_BYTES);
+}
+END_TEST
+
+#define TAB_CONNS	3000
+
+/*
+ * Removals at the head, in the middle and at the end of chains, and
+ * growth: every lookup still finds exactly the connections left.
+ */
+START_TEST(test_conntab_chains)
+{
+	static struct vsock_conn conns[TAB_CONNS];
+	struct conntab t;
+	unsigned i;
+
+	memset(conns, 0, sizeof(conns));
+	ck_assert_int_eq(conntab_init(&t, 42), 0);
+	for (i = 0; i < TAB_CONNS; i++) {
+		/* Few local ports, many peers: long by-port chains too. */
+		conns[i].local_port = 1000 + i % 7;
+		conns[i].peer_port = i;
+		ck_assert_int_eq(conntab_insert(&t, &conns[i]), 0);
+	}
+	ck_assert_int_eq(conntab_insert(&t, &conns[5]), -VSE_ERR_INVAL);
+	for (i = 0; i < TAB_CONNS; i += 3)
+		conntab_remove(&t, &conns[i]);
+	for (i = 0; i < TAB_CONNS; i++)
+		ck_assert_ptr_eq(conntab_find(&t, 1000 + i % 7, i),
+		    i % 3 == 0 ? NULL : &conns[i]);
+	ck_assert_ptr_null(conntab_find(&t, 0, 0));
+	for (i = 0; i < TAB_CONNS; i++)
+		if (i % 3 != 0)
+			conntab_remove(&t, &conns[i]);
+	ck_assert_uint_eq(t.count, 0);
+	for (i = 0; i < t.nbuckets; i++)
+		ck_assert_ptr_null(t.pair[i]);
+	conntab_free(&t);
 }
 END_TEST
 
@@ -2115,6 +2169,8 @@ device_suite(void)
 	tcase_add_test(tc, test_malformed_tx_dropped);
 	tcase_add_loop_test(tc, test_tx_chain_longer_than_packet, 0, 2);
 	tcase_add_test(tc, test_connection_limit);
+	tcase_add_test(tc, test_conn_hot_fields_first);
+	tcase_add_test(tc, test_conntab_chains);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("connect");
