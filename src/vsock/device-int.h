@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "blockpool.h"
 #include "credit.h"
@@ -138,6 +139,22 @@ struct conntab {
 	uint64_t seed;
 };
 
+/*
+ * Consecutive RW packets of one STREAM connection popped in one TX run,
+ * held (not yet used) until one host write takes them all (device-tx.c,
+ * tx_gather_*). Only for a backend with write_gathers.
+ */
+#define TX_GATHER_IOV	64
+#define TX_GATHER_PKTS	64
+struct tx_gather {
+	struct vsock_conn *c;		/* NULL: nothing held */
+	uint32_t len;			/* payload bytes in iov */
+	int iovcnt;
+	uint16_t nheads;
+	uint16_t head[TX_GATHER_PKTS];	/* the held chains, in pop order */
+	struct iovec iov[TX_GATHER_IOV];
+};
+
 struct vsock_device {
 	struct vsock_device_config cfg;
 	const struct vsock_backend_ops *be;
@@ -155,6 +172,8 @@ struct vsock_device {
 	uint32_t orphan_head, norphans;
 	uint32_t next_local_port;
 	bool tx_more;			/* TX budget ran out with chains left */
+	bool tx_held;			/* the chain just run is in gather */
+	struct tx_gather gather;
 	bool reset_event_pending;	/* TRANSPORT_RESET not posted yet */
 	bool reset_ack_pending;		/* posted, the guest has not taken it */
 	uint16_t reset_ack_avail;	/* event buffers left when posted */
@@ -256,6 +275,8 @@ void device_tx_run(struct vsock_device *dev);
 /* Guest bytes consumed (written, or dropped): fwd_cnt, maybe an update. */
 void device_delivered(struct vsock_device *dev, struct vsock_conn *c,
     uint32_t n);
+/* Writes the RW packets device-tx.c holds for one host write (if any). */
+void device_tx_gather_flush(struct vsock_device *dev);
 void device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c);
 
 /* device-close.c: how connections end, per profile */
