@@ -858,7 +858,7 @@ rig_new(struct fz *fz, const uint8_t *cfgb)
 		return e;
 	script_init(&fz->sb);
 	fz->ops = (struct vsock_backend_ops){ w_connect, w_established,
-	    w_write, w_read, w_shutdown, w_want, w_release };
+	    w_write, w_read, w_shutdown, w_want, w_release, false };
 	if ((e = vsock_device_new(&fz->cfg, &fz->ops, fz, &fz->dev,
 	    NULL)) < 0)
 		return e;

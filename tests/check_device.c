@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "device-info.h"
 #include "device-int.h"
 #include "grig.h"
 #include "wire.h"
@@ -379,6 +380,59 @@ START_TEST(test_connection_limit)
 	ck_assert_uint_eq(stats(w)->rst_conn_limit, 1);
 	ck_assert_uint_eq(vsock_device_nconns(w->dev), 1023);
 	wire_free(w);
+}
+END_TEST
+
+/*
+ * What every packet reads of its connection (the hash chain, the ports,
+ * the state bytes, the credit) is in its first 64 bytes, one or two cache
+ * lines (device-int.h, struct vsock_conn); an RW's txbuf follows.
+ */
+START_TEST(test_conn_hot_fields_first)
+{
+	ck_assert_uint_eq(offsetof(struct vsock_conn, pair_next), 0);
+	ck_assert_uint_le(offsetof(struct vsock_conn, cr) +
+	    sizeof(struct vsock_credit), CONN_HOT_BYTES);
+	ck_assert_uint_lt(offsetof(struct vsock_conn, state), CONN_HOT_BYTES);
+	ck_assert_uint_lt(offsetof(struct vsock_conn, on_rxq), CONN_HOT_BYTES);
+	ck_assert_uint_eq(offsetof(struct vsock_conn, tx), CONN_HOT_BYTES);
+}
+END_TEST
+
+#define TAB_CONNS	3000
+
+/*
+ * Removals at the head, in the middle and at the end of chains, and
+ * growth: every lookup still finds exactly the connections left.
+ */
+START_TEST(test_conntab_chains)
+{
+	static struct vsock_conn conns[TAB_CONNS];
+	struct conntab t;
+	unsigned i;
+
+	memset(conns, 0, sizeof(conns));
+	ck_assert_int_eq(conntab_init(&t, 42), 0);
+	for (i = 0; i < TAB_CONNS; i++) {
+		/* Few local ports, many peers: long by-port chains too. */
+		conns[i].local_port = 1000 + i % 7;
+		conns[i].peer_port = i;
+		ck_assert_int_eq(conntab_insert(&t, &conns[i]), 0);
+	}
+	ck_assert_int_eq(conntab_insert(&t, &conns[5]), -VSE_ERR_INVAL);
+	for (i = 0; i < TAB_CONNS; i += 3)
+		conntab_remove(&t, &conns[i]);
+	for (i = 0; i < TAB_CONNS; i++)
+		ck_assert_ptr_eq(conntab_find(&t, 1000 + i % 7, i),
+		    i % 3 == 0 ? NULL : &conns[i]);
+	ck_assert_ptr_null(conntab_find(&t, 0, 0));
+	for (i = 0; i < TAB_CONNS; i++)
+		if (i % 3 != 0)
+			conntab_remove(&t, &conns[i]);
+	ck_assert_uint_eq(t.count, 0);
+	for (i = 0; i < t.nbuckets; i++)
+		ck_assert_ptr_null(t.pair[i]);
+	conntab_free(&t);
 }
 END_TEST
 
@@ -1065,6 +1119,106 @@ END_TEST
 /* --- RX starvation, fragmentation --- */
 
 /* No RX buffers: the host is not read (no spin); buffers resume it. */
+/* The scripted host, as a backend whose write() takes an iovec of packets. */
+static struct vsock_backend_ops gather_ops;
+
+static struct wire *
+gather_wire(void)
+{
+	struct vsock_device_config cfg;
+
+	gather_ops = script_backend_ops;
+	gather_ops.write_gathers = true;
+	wire_config(&cfg);
+	return wire_new_backend(&cfg, &gather_ops, NULL, 64, WIRE_RX_PAYLOAD);
+}
+
+/* Queues n RW packets of 1000 pattern bytes from *off on, with no kick. */
+static void
+queue_rws(struct wire *w, unsigned n, uint64_t *off)
+{
+	static uint8_t p[1000];
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP);
+	unsigned i;
+
+	h.len = sizeof(p);
+	for (i = 0; i < n; i++, *off += sizeof(p)) {
+		script_pattern_fill(*off, p, sizeof(p));
+		wire_send(w, &h, p);
+	}
+}
+
+/*
+ * A backend whose write takes an iovec gets the RW packets of one
+ * connection popped in one run in one write, in order; the credit the
+ * guest is told is the same as packet by packet (one update, at the end).
+ */
+START_TEST(test_tx_gather_one_write)
+{
+	struct wire *w = gather_wire();
+	struct script_conn *sc;
+	uint64_t off = 0;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->verify_in = true;
+	w->hold_kick = true;
+	queue_rws(w, 8, &off);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	ck_assert_uint_eq(sc->writes, 1);
+	ck_assert_uint_eq(sc->in_total, 8000);
+	ck_assert(!sc->in_mismatch);
+	wire_expect_none(w);
+	/* Another connection's packet between them: two writes. */
+	queue_rws(w, 2, &off);
+	wire_send(w, &(struct vsock_hdr){ 0 }, NULL);
+	queue_rws(w, 2, &off);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	ck_assert_uint_eq(sc->writes, 3);
+	ck_assert_uint_eq(sc->in_total, 12000);
+	ck_assert(!sc->in_mismatch);
+	ck_assert_uint_eq(stats(w)->tx_dropped_cid, 1);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * A host that takes part of a gathered write: the rest is held in the
+ * txbuf, in order, and written once the host has room; every chain is
+ * given back.
+ */
+START_TEST(test_tx_gather_partial_write)
+{
+	struct wire *w = gather_wire();
+	const struct virtq *vq = vsock_device_queue(w->dev, VSOCK_QUEUE_TX);
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	uint64_t off = 0;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	sc->verify_in = true;
+	sc->in_limit = 2500;
+	w->hold_kick = true;
+	queue_rws(w, 6, &off);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	/* The six packets in one write, then one try of the rest (-EAGAIN). */
+	ck_assert_uint_eq(sc->writes, 2);
+	ck_assert_uint_eq(sc->in_total, 2500);
+	ck_assert_uint_eq(c->cr.fwd_cnt, 2500);
+	ck_assert_uint_eq(c->tx.len, 3500);
+	ck_assert(sc->want & VSOCK_EV_WRITE);
+	ck_assert_uint_eq(vq->stats.pushed, vq->stats.popped);
+	script_consume(&w->sb, sc, 2500, w->now);
+	script_consume(&w->sb, sc, 2500, w->now);
+	ck_assert_uint_eq(sc->in_total, 6000);
+	ck_assert(!sc->in_mismatch);
+	ck_assert_uint_eq(c->tx.len, 0);
+	wire_free(w);
+}
+END_TEST
+
 START_TEST(test_rx_starvation_and_resume)
 {
 	struct vsock_device_config cfg;
@@ -2115,6 +2269,8 @@ device_suite(void)
 	tcase_add_test(tc, test_malformed_tx_dropped);
 	tcase_add_loop_test(tc, test_tx_chain_longer_than_packet, 0, 2);
 	tcase_add_test(tc, test_connection_limit);
+	tcase_add_test(tc, test_conn_hot_fields_first);
+	tcase_add_test(tc, test_conntab_chains);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("connect");
@@ -2149,6 +2305,8 @@ device_suite(void)
 	tcase_add_test(tc, test_header_only_rx_buffer_not_eof);
 	tcase_add_test(tc, test_rx_batched_read);
 	tcase_add_test(tc, test_txbuf_storage_reused);
+	tcase_add_test(tc, test_tx_gather_one_write);
+	tcase_add_test(tc, test_tx_gather_partial_write);
 	tcase_add_test(tc, test_rx_batch_buffer_reused);
 	tcase_add_test(tc, test_rx_batch_pool_bounded);
 	suite_add_tcase(s, tc);

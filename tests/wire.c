@@ -55,10 +55,10 @@ wire_new_backend(const struct vsock_device_config *cfg,
 	ck_assert_ptr_nonnull(w);
 	ck_assert_err(fg_mem_init_simple(&w->mem, 64 << 20), 0);
 	script_init(&w->sb);
-	if (ops == NULL) {
+	if (ops == NULL)
 		ops = &script_backend_ops;
+	if (ctx == NULL)
 		ctx = &w->sb;
-	}
 	e = vsock_device_new(cfg, ops, ctx, &w->dev, NULL);
 	ck_assert_err(e, 0);
 	w->guest_cid = cfg->guest_cid;
@@ -146,7 +146,8 @@ wire_send_raw(struct wire *w, const void *bytes, uint32_t len,
 	fg_mem_write(&w->mem, gpa, bytes, len);
 	ck_assert_int_ge(fg_ring_add(&w->q.tx, &out, len ? 1 : 0, &in,
 	    add_writable ? 1 : 0, (void *)(uintptr_t)(i + 1), false), 0);
-	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	if (!w->hold_kick)
+		vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
 }
 
 void

@@ -39,6 +39,7 @@ struct wire {
 	uint64_t rx_packets;
 	uint64_t rx_empty;		/* buffers returned unused */
 	struct flight *flight;		/* the device's tap, for a failure */
+	bool hold_kick;			/* wire_send queues only: kick yourself */
 };
 
 /* Default device config for the rig (CID 3, firecracker profile). */
@@ -48,7 +49,10 @@ void wire_config(struct vsock_device_config *cfg);
 struct wire *wire_new_cfg(const struct vsock_device_config *cfg,
     unsigned rx_buffers, uint32_t rx_payload);
 
-/* Same, with another host backend instead of the scripted one. */
+/*
+ * Same, with another host backend instead of the scripted one (ctx NULL:
+ * the rig's own script backend, with ops of the caller's).
+ */
 struct wire *wire_new_backend(const struct vsock_device_config *cfg,
     const struct vsock_backend_ops *ops, void *ctx, unsigned rx_buffers,
     uint32_t rx_payload);

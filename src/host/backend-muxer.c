@@ -883,6 +883,8 @@ const struct vsock_backend_ops muxer_backend_ops = {
 	.shutdown = op_shutdown,
 	.want = op_want,
 	.release = op_release,
+	/* sendmsg takes an iovec: one syscall for a run's packets. */
+	.write_gathers = true,
 };
 
 /* --- events --- */

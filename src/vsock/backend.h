@@ -2,6 +2,7 @@
 #ifndef VSE_BACKEND_H
 #define VSE_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -116,6 +117,15 @@ struct vsock_backend_ops {
 	 * c is invalid.
 	 */
 	void (*release)(void *ctx, struct vsock_conn *c, enum vsock_release why);
+
+	/*
+	 * write() on a STREAM may carry the payload of several RW packets of
+	 * one connection (a socket's sendmsg of an iovec): the device then
+	 * gathers the consecutive RW packets of a connection found in one
+	 * run into one call. A backend that models what an application takes
+	 * per read (the scripted one) leaves it false: one call per packet.
+	 */
+	bool write_gathers;
 };
 
 #endif

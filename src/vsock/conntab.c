@@ -1,6 +1,7 @@
 /* conntab.c - O(1) connection lookup by (local port, peer port) and by local port. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "device-int.h"
@@ -8,6 +9,10 @@
 #include "port-hash.h"
 
 #define CONNTAB_MIN_BUCKETS	64
+
+/* The order device-int.h promises: what every packet reads comes first. */
+_Static_assert(offsetof(struct vsock_conn, cr) + sizeof(struct vsock_credit)
+    <= CONN_HOT_BYTES, "struct vsock_conn: the credit left the hot bytes");
 
 /*
  * The seed (DEVICE_HASH_SEED) is fixed and public so runs are reproducible:

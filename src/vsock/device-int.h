@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "blockpool.h"
 #include "credit.h"
@@ -53,8 +54,21 @@ enum conn_timer {
 	TIMER__COUNT
 };
 
+/*
+ * A connection. The device reads it on every packet, so what a packet
+ * touches comes first: a control packet reads the first CONN_HOT_BYTES
+ * (the hash chain, the ports, the state bytes, the credit) and the txbuf's
+ * length after them (device_want), an RW the txbuf and the held host data.
+ * With 10,000 connections none of it is in cache and each line touched is
+ * a miss (doc/performance.md, conn10k): before this order a control packet
+ * read four lines of it. malloc gives 16-byte alignment, so the hot bytes
+ * span one or two lines; allocating on a line (aligned_alloc) measured
+ * worse in order: glibc's memalign left 384 bytes between connections and
+ * the prefetcher lost the stream.
+ */
 struct vsock_conn {
-	struct vsock_device *dev;
+	/* --- the first CONN_HOT_BYTES: lookup, state, credit --- */
+	struct vsock_conn *pair_next;	/* hash chain by (local, peer) */
 	uint32_t local_port;		/* host side */
 	uint32_t peer_port;		/* guest side */
 	uint16_t type;
@@ -62,24 +76,18 @@ struct vsock_conn {
 	uint8_t pending;		/* PEND_* */
 	uint8_t peer_shut;		/* SHUTDOWN flags from the guest */
 	uint8_t local_shut;		/* the application's shutdown()s */
-	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
-	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
 	uint8_t want;			/* VSOCK_EV_* last told to the backend */
+	uint8_t timer;			/* enum conn_timer */
 	bool host_readable;		/* backend may have data or EOF */
 	bool host_eof;			/* backend read returned 0 */
-	bool host_closing;		/* application closed: EOF ends it all */
-	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
-	bool credited_unread;		/* guest bytes credited back while a close
-					 * waited for guest room: unread by
-					 * Linux's rules all the same */
 	bool backend_gone;		/* release() was called */
-	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
 	bool on_rxq;
-	bool host_initiated;		/* the host asked (events say "from") */
-	bool was_established;		/* a closed event is owed at the end */
-	uint8_t timer;			/* enum conn_timer */
+	bool host_closing;		/* application closed: EOF ends it all */
+	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
+	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	struct vsock_credit cr;
+	/* --- data --- */
 	struct txbuf tx;
 	/*
 	 * Host data read ahead of the guest's RX buffers, handed out in
@@ -88,17 +96,29 @@ struct vsock_conn {
 	 * (EOM, EOR; 0 for a stream). NULL when nothing is held.
 	 */
 	uint8_t *h2g_buf;
+	/* --- the rest: closing, timers, lists, accounting --- */
 	uint32_t h2g_len, h2g_off, h2g_flags;
 	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
+	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
+	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
+	bool credited_unread;		/* guest bytes credited back while a close
+					 * waited for guest room: unread by
+					 * Linux's rules all the same */
+	bool host_initiated;		/* the host asked (events say "from") */
+	bool was_established;		/* a closed event is owed at the end */
 	vsock_time_t deadline;
 	vsock_time_t opened_at;		/* requested: closed events' duration */
 	uint64_t g2h_total, h2g_total;	/* payload each way, for closed */
-	struct conn_link timer_link;
 	struct conn_link rxq_link;
-	struct vsock_conn *pair_next;	/* hash chain by (local, peer) */
+	struct conn_link timer_link;
 	struct vsock_conn *port_next;	/* hash chain by local port */
 	void *backend_data;
+	struct vsock_device *dev;
 };
+
+/* A cache line: what every packet reads of its connection. */
+#define CONN_HOT_BYTES	64
+
 
 /* An RST owed for a pair no connection exists for (bounded queue). */
 struct orphan_rst {
@@ -119,6 +139,22 @@ struct conntab {
 	uint64_t seed;
 };
 
+/*
+ * Consecutive RW packets of one STREAM connection popped in one TX run,
+ * held (not yet used) until one host write takes them all (device-tx.c,
+ * tx_gather_*). Only for a backend with write_gathers.
+ */
+#define TX_GATHER_IOV	64
+#define TX_GATHER_PKTS	64
+struct tx_gather {
+	struct vsock_conn *c;		/* NULL: nothing held */
+	uint32_t len;			/* payload bytes in iov */
+	int iovcnt;
+	uint16_t nheads;
+	uint16_t head[TX_GATHER_PKTS];	/* the held chains, in pop order */
+	struct iovec iov[TX_GATHER_IOV];
+};
+
 struct vsock_device {
 	struct vsock_device_config cfg;
 	const struct vsock_backend_ops *be;
@@ -136,6 +172,8 @@ struct vsock_device {
 	uint32_t orphan_head, norphans;
 	uint32_t next_local_port;
 	bool tx_more;			/* TX budget ran out with chains left */
+	bool tx_held;			/* the chain just run is in gather */
+	struct tx_gather gather;
 	bool reset_event_pending;	/* TRANSPORT_RESET not posted yet */
 	bool reset_ack_pending;		/* posted, the guest has not taken it */
 	uint16_t reset_ack_avail;	/* event buffers left when posted */
@@ -237,6 +275,8 @@ void device_tx_run(struct vsock_device *dev);
 /* Guest bytes consumed (written, or dropped): fwd_cnt, maybe an update. */
 void device_delivered(struct vsock_device *dev, struct vsock_conn *c,
     uint32_t n);
+/* Writes the RW packets device-tx.c holds for one host write (if any). */
+void device_tx_gather_flush(struct vsock_device *dev);
 void device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c);
 
 /* device-close.c: how connections end, per profile */

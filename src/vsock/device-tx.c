@@ -128,6 +128,120 @@ device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c)
 	device_schedule(dev, c);
 }
 
+/* Copies len bytes from offset off of iov[0..cnt) to dst. */
+static void
+iov_copy_out(const struct iovec *iov, int cnt, size_t off, uint8_t *dst,
+    size_t len)
+{
+	size_t k;
+	int i;
+
+	for (i = 0; i < cnt && len > 0; i++) {
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		k = iov[i].iov_len - off;
+		if (k > len)
+			k = len;
+		memcpy(dst, (const uint8_t *)iov[i].iov_base + off, k);
+		dst += k;
+		len -= k;
+		off = 0;
+	}
+}
+
+/*
+ * Writes what the gather holds in one host write, as rx_data would have
+ * packet by packet: the bytes taken are delivered, the rest go to the
+ * txbuf (read once: from the same guest memory the write would have
+ * read), then the held chains are given back in the order they came.
+ */
+void
+device_tx_gather_flush(struct vsock_device *dev)
+{
+	struct tx_gather *g = &dev->gather;
+	struct vsock_conn *c = g->c;
+	uint8_t *first, *second;
+	uint32_t taken = 0, rest, first_len;
+	ssize_t n;
+	uint16_t i;
+
+	if (c == NULL)
+		return;
+	g->c = NULL;
+	n = dev->be->write(dev->be_ctx, c, g->iov, g->iovcnt, 0);
+	if (n < 0 && n != -EAGAIN)
+		host_write_failed(dev, c, n);
+	else {
+		taken = n > 0 ? (uint32_t)n : 0;
+		if (taken > 0)
+			device_delivered(dev, c, taken);
+		rest = g->len - taken;
+		if (rest > 0) {
+			first = txbuf_reserve(&c->tx, dev->cfg.buf_alloc, rest,
+			    &second, &first_len);
+			if (first == NULL)
+				device_kill(dev, c, VSOCK_RELEASE_RESET);
+			else {
+				iov_copy_out(g->iov, g->iovcnt, taken, first,
+				    first_len);
+				iov_copy_out(g->iov, g->iovcnt,
+				    (size_t)taken + first_len, second,
+				    rest - first_len);
+			}
+		}
+		if (c->state == CONN_ESTABLISHED) {
+			if (!txbuf_empty(&c->tx))
+				device_flush_to_host(dev, c);
+			else
+				device_schedule(dev, c);
+		}
+	}
+	for (i = 0; i < g->nheads; i++)
+		virtq_push(&dev->vq[VSOCK_QUEUE_TX], g->head[i], 0);
+	g->nheads = 0;
+	g->iovcnt = 0;
+	g->len = 0;
+}
+
+/*
+ * Holds a STREAM RW's payload for one write with the packets of c before
+ * and after it in this run (tx_held: the chain is given back at the
+ * flush). False when the backend writes per packet or the payload is not
+ * all in mapped guest memory: then it is written as before.
+ */
+static bool
+tx_gather(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, uint32_t len)
+{
+	struct tx_gather *g = &dev->gather;
+	uint32_t mapped;
+	int cnt;
+
+	if (!dev->be->write_gathers || !txbuf_empty(&c->tx))
+		return false;
+	if (g->c != NULL && (g->c != c || g->nheads == TX_GATHER_PKTS))
+		device_tx_gather_flush(dev);
+	cnt = virtq_chain_iov(&dev->vq[VSOCK_QUEUE_TX], ch, false,
+	    VSOCK_HDR_SIZE, len, g->iov + g->iovcnt, TX_GATHER_IOV - g->iovcnt,
+	    &mapped);
+	if ((cnt < 0 || mapped != len) && g->c != NULL) {
+		/* Out of iovecs: write what is held, then try alone. */
+		device_tx_gather_flush(dev);
+		cnt = virtq_chain_iov(&dev->vq[VSOCK_QUEUE_TX], ch, false,
+		    VSOCK_HDR_SIZE, len, g->iov, TX_GATHER_IOV, &mapped);
+	}
+	if (cnt < 0 || mapped != len)
+		return false;
+	g->c = c;
+	g->iovcnt += cnt;
+	g->len += len;
+	g->head[g->nheads++] = ch->head;
+	dev->tx_held = true;
+	return true;
+}
+
 /* Delivers one RW's payload: straight from guest memory when nothing waits. */
 static void
 rx_data(struct vsock_device *dev, struct vsock_conn *c,
@@ -143,6 +257,8 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 
 	c->cr.rx_cnt += h->len;
 	c->g2h_total += h->len;
+	if (!seq && tx_gather(dev, c, ch, h->len))
+		return;
 	/* Direct write only when it cannot reorder data: nothing is held. */
 	if (txbuf_empty(&c->tx) && (!seq || eom) &&
 	    (cnt = virtq_chain_iov(&dev->vq[VSOCK_QUEUE_TX], ch, false,
@@ -194,12 +310,14 @@ established_rw(struct vsock_device *dev, struct vsock_conn *c,
 		return;
 	}
 	if (!credit_rx_fits(&c->cr, h->len)) {
+		device_tx_gather_flush(dev);
 		dev->stats.rst_credit_overrun++;
 		device_kill_for(dev, c, VSOCK_RELEASE_RESET,
 		    VSOCK_WHY_CREDIT_OVERRUN);
 		return;
 	}
 	if (device_host_reads_no_more(c)) {
+		device_tx_gather_flush(dev);
 		device_rw_unread(dev, c, h->len);
 		return;
 	}
@@ -454,6 +572,7 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 
 	if (ch->read_len < VSOCK_HDR_SIZE ||
 	    virtq_chain_read(vq, ch, 0, raw, VSOCK_HDR_SIZE) < 0) {
+		device_tx_gather_flush(dev);
 		dev->stats.tx_dropped_short++;
 		return;
 	}
@@ -469,12 +588,22 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 	    h.dst_cid != VMADDR_CID_HOST) {
 		/* Off the host path: a sibling's packet if a router is set. */
 		if (h.src_cid == dev->cfg.guest_cid && dev->route != NULL) {
+			device_tx_gather_flush(dev);
 			relay_chain(dev, ch, raw, &h);
 			return;
 		}
 		dev->stats.tx_dropped_cid++;
 	} else
 		drop = false;
+	/*
+	 * Anything but another RW of the gathered connection sees the held
+	 * packets written first, as they came (a SHUTDOWN after them, say).
+	 */
+	if (dev->gather.c != NULL && (drop ||
+	    h.op != VIRTIO_VSOCK_OP_RW || h.type != dev->gather.c->type ||
+	    h.dst_port != dev->gather.c->local_port ||
+	    h.src_port != dev->gather.c->peer_port))
+		device_tx_gather_flush(dev);
 	if (dev->tap != NULL) {
 		tap_len = h.len < carried ? h.len : carried;
 		if (tap_len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
@@ -506,12 +635,16 @@ device_tx_run(struct vsock_device *dev)
 		if (budget == 0) {
 			/* Yield; next_deadline says "now" until we are back. */
 			dev->tx_more = true;
-			return;
+			break;
 		}
 		if (virtq_pop_or_arm(vq, &dev->chain) != 1)
-			return;	/* drained (a kick is asked for), or broken */
+			break;	/* drained (a kick is asked for), or broken */
 		budget--;
+		dev->tx_held = false;
 		tx_chain(dev, &dev->chain);
-		virtq_push(vq, dev->chain.head, 0);
+		if (!dev->tx_held)
+			virtq_push(vq, dev->chain.head, 0);
 	}
+	/* One host write for what the run gathered, before RX answers. */
+	device_tx_gather_flush(dev);
 }
