@@ -537,6 +537,149 @@ START_TEST(test_unpop_misuse)
 }
 END_TEST
 
+/*
+ * virtq_rewind gives the last n popped chains back, popped again in the
+ * same order (QEMU's virtqueue_rewind()): a device that popped ahead for
+ * one scatter read returns the chains the host's bytes did not reach.
+ */
+START_TEST(test_rewind)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf buf = { b, 16 };
+	int head[5], i;
+
+	for (i = 0; i < 5; i++)
+		head[i] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_rewind(&rg->vq, 0), 0);
+	ck_assert_err(virtq_rewind(&rg->vq, 3), 0);
+	ck_assert_uint_eq(rg->vq.stats.popped, 1);
+	ck_assert_int_eq(virtq_avail(&rg->vq), 4);
+	for (i = 1; i < 5; i++) {
+		ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+		ck_assert_int_eq(rg->chain.head, head[i]);
+	}
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 0);
+	ck_assert_uint_eq(rg->vq.stats.popped, 5);
+	ck_assert(!virtq_is_broken(&rg->vq));
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * Nothing popped, pushed or from before a new base goes back, nor more
+ * than VIRTQ_REWIND_MAX: -VSE_ERR_INVAL and nothing changes. A push ends
+ * what may be rewound at the chains popped after it; with a head the guest
+ * published twice, the newest pop of it counts.
+ */
+START_TEST(test_rewind_misuse)
+{
+	struct rig *rg = rig_new(128, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf buf = { b, 16 };
+	int head[VIRTQ_REWIND_MAX + 2], i;
+
+	for (i = 0; i < 4; i++)
+		head[i] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	ck_assert_err(virtq_rewind(&rg->vq, 1), -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	/* More than popped: refused, and the three stay popped. */
+	ck_assert_err(virtq_rewind(&rg->vq, 4), -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_avail(&rg->vq), 1);
+	/* head[1] pushed: only head[2], popped after it, may go back. */
+	ck_assert_err(virtq_push(&rg->vq, (uint16_t)head[1], 0), 0);
+	ck_assert_err(virtq_rewind(&rg->vq, 2), -VSE_ERR_INVAL);
+	ck_assert_err(virtq_rewind(&rg->vq, 1), 0);
+	ck_assert_err(virtq_rewind(&rg->vq, 1), -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[2]);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[3]);
+	/* A head published twice: pushing it ends both pops' way back. */
+	fg_ring_raw_publish(&rg->ring, (uint16_t)head[3]);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[3]);
+	ck_assert_err(virtq_push(&rg->vq, (uint16_t)head[3], 0), 0);
+	ck_assert_err(virtq_rewind(&rg->vq, 1), -VSE_ERR_INVAL);
+	/* A new base forgets what was popped before it. */
+	head[0] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	virtq_set_base(&rg->vq, rg->vq.last_avail_idx);
+	ck_assert_err(virtq_rewind(&rg->vq, 1), -VSE_ERR_INVAL);
+	/* At most VIRTQ_REWIND_MAX, the newest ones. */
+	for (i = 0; i < VIRTQ_REWIND_MAX + 1; i++)
+		head[i] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	for (i = 0; i < VIRTQ_REWIND_MAX + 1; i++)
+		ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_rewind(&rg->vq, VIRTQ_REWIND_MAX + 1),
+	    -VSE_ERR_INVAL);
+	ck_assert_err(virtq_rewind(&rg->vq, VIRTQ_REWIND_MAX), 0);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[1]);
+	ck_assert(!virtq_is_broken(&rg->vq));
+	/* A broken or reset queue gives nothing back. */
+	ck_assert_err(fg_bad_publish(&rg->ring, FG_BAD_AVAIL_IDX), 0);
+	ck_assert_err(virtq_avail(&rg->vq), -VSE_ERR_AVAIL_IDX);
+	ck_assert_err(virtq_rewind(&rg->vq, 1), -VSE_ERR_VQ_BROKEN);
+	ck_assert_err(virtq_rewind(&rg->vq, 0), -VSE_ERR_VQ_BROKEN);
+	virtq_reset(&rg->vq);
+	ck_assert_err(virtq_rewind(&rg->vq, 1), -VSE_ERR_VQ_NOT_READY);
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * EVENT_IDX: rewound chains are the device's to pop again without a kick
+ * (avail_event stays where arming put it, so the driver's next add still
+ * kicks), and a rewind is no use of a buffer: no interrupt.
+ */
+START_TEST(test_rewind_event_idx)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf buf = { b, 16 };
+	uint8_t *avail_event = rg->vq.used + VIRTQ_USED_AVAIL_EVENT(8);
+	uint8_t *used_event = rg->ring.avail + VIRTQ_AVAIL_USED_EVENT(8);
+	int head[3], i;
+
+	/* One push and a decision: the next decision needs a new push. */
+	head[0] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	ck_assert(virtq_should_notify(&rg->vq));
+	for (i = 0; i < 2; i++)
+		head[i] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	(void)fg_ring_kick_needed(&rg->ring);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	ck_assert_uint_eq(le16toh(*(uint16_t *)(void *)avail_event), 3);
+	ck_assert_err(virtq_rewind(&rg->vq, 2), 0);
+	ck_assert(!virtq_should_notify(&rg->vq));
+	ck_assert_uint_eq(le16toh(*(uint16_t *)(void *)avail_event), 3);
+	ck_assert_int_eq(virtq_avail(&rg->vq), 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+		ck_assert_int_eq(rg->chain.head, head[i]);
+	}
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	/* The driver's next add crosses avail_event 3: it kicks. */
+	head[2] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1, rg, false);
+	ck_assert(fg_ring_kick_needed(&rg->ring));
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+	ck_assert_int_eq(rg->chain.head, head[2]);
+	/* The driver wants to hear of used idx 2: the first real use. */
+	*(uint16_t *)(void *)used_event = htole16(1);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	ck_assert(virtq_should_notify(&rg->vq));
+	rig_free(rg);
+}
+END_TEST
+
 /* Without EVENT_IDX: NO_INTERRUPT and NO_NOTIFY flags, both directions. */
 START_TEST(test_notify_flags)
 {
@@ -768,6 +911,9 @@ virtq_suite(void)
 	tcase_add_test(tc, test_unpop);
 	tcase_add_test(tc, test_pop_or_arm);
 	tcase_add_test(tc, test_unpop_misuse);
+	tcase_add_test(tc, test_rewind);
+	tcase_add_test(tc, test_rewind_misuse);
+	tcase_add_test(tc, test_rewind_event_idx);
 	tcase_add_test(tc, test_notify_flags);
 	tcase_add_test(tc, test_event_idx);
 	tcase_add_test(tc, test_need_event_wrap);

@@ -307,7 +307,8 @@ m V50 $V '/^virtq_pop(/,/^}/s#if (e <= 0)#if (e < 0)#' \
 m V51 $V '/^virtq_pop(/,/^}/s#atomic_thread_fence(memory_order_acquire);#;#' \
     'pop: acquire fence removed'
 m V52 $V 's#if (vq->broken == 0)#if (1)#' 'break: first error overwritten'
-m V53 $V '/^virtq_unpop(/,/^}/s#vq->last_avail_idx--;#;#' 'unpop: no rewind'
+m V53 $V '/^virtq_rewind(/,/^}/s#vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);#;#' \
+    'rewind: last_avail_idx not moved back'
 m V54 $V '/^virtq_push(/,/^}/s#if (vq->broken)#if (0)#' \
     'push: broken queue still writes'
 m V55 $V '/^virtq_push(/,/^}/s#if (vq->num == 0)#if (0)#' \
@@ -365,13 +366,23 @@ m V80 $V 's#if (vq->used_idx == vq->signalled_used)#if (0)#' \
     'EVENT_IDX: used idx lap not detected'
 m V81 $V 's#vq->used_since_signal = false;#;#' \
     'should_notify: pushed flag never cleared'
-m V82 $V 's#if (!vq->can_unpop)#if (0)#' 'unpop: unguarded'
-m V83 $V 's#if (vq->can_unpop && id == vq->last_popped)#if (0)#' \
-    'unpop: pushed chain still given back'
-m V84 $V '/^virtq_unpop(/,/^}/s#if (vq->broken)#if (0)#' \
-    'unpop: broken queue rewinds'
-m V85 $V '/^virtq_unpop(/,/^}/s#vq->can_unpop = false;#;#' \
-    'unpop: may give back twice'
+m V82 $V 's#if (n > vq->rewindable)#if (0)#' 'rewind: unguarded'
+m V83 $V '/^virtq_push(/,/^}/s#rewind_forget(vq, id);#;#' \
+    'rewind: pushed chain still given back'
+m V84 $V '/^virtq_rewind(/,/^}/s#if (vq->broken)#if (0)#' \
+    'rewind: broken queue rewinds'
+m V85 $V '/^virtq_rewind(/,/^}/s#vq->rewindable = (uint16_t)(vq->rewindable - n);#;#' \
+    'rewind: may give back twice'
+m V86 $V 's#if (vq->rewindable < VIRTQ_REWIND_MAX)#if (1)#' \
+    'rewind: more than VIRTQ_REWIND_MAX heads remembered'
+m V87 $V '/^virtq_set_base(/,/^}/s#vq->rewindable = 0;#;#' \
+    'rewind: chains from before a new base given back'
+m V88 $V '/^rewind_forget(/,/^}/s#vq->rewindable = j;#vq->rewindable = 0;#' \
+    'rewind: a push of an older chain forgets the newer ones'
+m V89 $V '/^rewind_forget(/,/^}/s#vq->rewindable = j;#{ if (j + 1 == vq->rewindable) vq->rewindable = j; else continue; }#' \
+    'rewind: the oldest pop of a twice-published head counts'
+m V90 $V '/^virtq_rewind(/,/^}/s#vq->stats.popped -= n;#;#' \
+    'rewind: popped count not given back'
 
 # ---- report ---------------------------------------------------------------
 echo

@@ -102,6 +102,8 @@ virtq_set_base(struct virtq *vq, uint16_t last_avail_idx)
 		vq->used_idx = ring_load16(vq->used + VIRTQ_USED_IDX);
 	vq->signalled_used = vq->used_idx;
 	vq->signalled_used_valid = false;
+	/* Chains popped before belong to the old base: none goes back. */
+	vq->rewindable = 0;
 }
 
 void
@@ -293,10 +295,11 @@ virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	e = walk_chain(vq, head, chain);
 	if (e < 0)
 		return virtq_break(vq, e);
+	vq->popped_heads[vq->last_avail_idx % VIRTQ_REWIND_MAX] = head;
 	vq->last_avail_idx++;
 	vq->stats.popped++;
-	vq->can_unpop = true;
-	vq->last_popped = head;
+	if (vq->rewindable < VIRTQ_REWIND_MAX)
+		vq->rewindable++;
 	return 1;
 }
 
@@ -312,7 +315,7 @@ virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain)
 }
 
 int
-virtq_unpop(struct virtq *vq)
+virtq_rewind(struct virtq *vq, unsigned n)
 {
 	if (vq->num == 0)
 		return -VSE_ERR_VQ_NOT_READY;
@@ -324,12 +327,37 @@ virtq_unpop(struct virtq *vq)
 	 * avail-idx error), and rewinding a pushed chain would hand out a
 	 * head the driver may already have reused.
 	 */
-	if (!vq->can_unpop)
+	if (n > vq->rewindable)
 		return -VSE_ERR_INVAL;
-	vq->can_unpop = false;
-	vq->last_avail_idx--;
-	vq->stats.popped--;
+	vq->rewindable = (uint16_t)(vq->rewindable - n);
+	vq->last_avail_idx = (uint16_t)(vq->last_avail_idx - n);
+	vq->stats.popped -= n;
 	return 0;
+}
+
+int
+virtq_unpop(struct virtq *vq)
+{
+	return virtq_rewind(vq, 1);
+}
+
+/*
+ * A push of id ends what may be rewound at the chains popped after it.
+ * The newest pop with that head counts (a guest may publish a head
+ * twice): the fewest chains stay rewindable.
+ */
+static void
+rewind_forget(struct virtq *vq, uint16_t id)
+{
+	uint16_t j;
+
+	for (j = 0; j < vq->rewindable; j++) {
+		if (vq->popped_heads[(uint16_t)(vq->last_avail_idx - 1 - j) %
+		    VIRTQ_REWIND_MAX] == id) {
+			vq->rewindable = j;
+			return;
+		}
+	}
 }
 
 int
@@ -344,8 +372,7 @@ virtq_push(struct virtq *vq, uint16_t id, uint32_t len)
 	if (id >= vq->num)
 		return -VSE_ERR_USED_ID;
 	elem = vq->used + VIRTQ_USED_RING(vq->used_idx & (vq->num - 1));
-	if (vq->can_unpop && id == vq->last_popped)
-		vq->can_unpop = false;
+	rewind_forget(vq, id);
 	ring_store32(elem, id);
 	ring_store32(elem + 4, len);
 	/* 2.7.8.2: the element must be visible before the index that covers it. */

@@ -16,6 +16,12 @@
  */
 #define VIRTQ_CHAIN_MAX_SEGS	1024
 
+/*
+ * Most popped chains virtq_rewind can give back at once: a device popping
+ * ahead (one scatter read over several RX chains) needs no more.
+ */
+#define VIRTQ_REWIND_MAX	64
+
 /* One guest buffer of a chain, already checked to be guest memory. */
 struct virtq_seg {
 	uint64_t gpa;
@@ -62,8 +68,13 @@ struct virtq {
 	uint16_t signalled_used;	/* used_idx at the last notify decision */
 	bool signalled_used_valid;
 	bool used_since_signal;		/* pushed since the last decision */
-	bool can_unpop;			/* last popped chain not pushed yet */
-	uint16_t last_popped;		/* its head */
+	/*
+	 * The last `rewindable` chains popped, none pushed since: the ones
+	 * virtq_rewind may give back. Their heads, by avail index modulo
+	 * VIRTQ_REWIND_MAX, tell a push of one of them.
+	 */
+	uint16_t rewindable;
+	uint16_t popped_heads[VIRTQ_REWIND_MAX];
 	int broken;			/* 0, or the -VSE_ERR_* that broke it */
 	struct virtq_stats stats;
 };
@@ -120,11 +131,16 @@ int virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain);
 int virtq_avail(struct virtq *vq);
 
 /*
- * Gives the last popped chain back so that it is popped again next. Only
- * that one chain, only once, and only while it has not been pushed: else
- * -VSE_ERR_INVAL and nothing changes (VSE_ERR_VQ_BROKEN / _NOT_READY on a
- * broken or unset queue).
+ * Gives the last n popped chains back so that they are popped again next,
+ * in the same order (QEMU's virtqueue_rewind()). Only chains not pushed
+ * since, at most VIRTQ_REWIND_MAX, each only once: a chain pushed ends
+ * what may be given back at the ones popped after it. Else -VSE_ERR_INVAL
+ * and nothing changes (VSE_ERR_VQ_BROKEN / _NOT_READY on a broken or
+ * unset queue). n == 0 does nothing.
  */
+int virtq_rewind(struct virtq *vq, unsigned n);
+
+/* virtq_rewind(vq, 1): gives the last popped chain back. */
 int virtq_unpop(struct virtq *vq);
 
 /*

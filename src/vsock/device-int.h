@@ -155,6 +155,34 @@ struct tx_gather {
 	struct iovec iov[TX_GATHER_IOV];
 };
 
+/*
+ * RX chains popped ahead of the one being filled, so that one scatter read
+ * of the host's STREAM bytes lands straight in several guest buffers
+ * (device-rx.c, rx_scatter). Header and payload areas are mapped once when
+ * popped; the heads are pushed, each with its own header, right after the
+ * chain the read began in.
+ */
+#define RX_AHEAD_MAX	32	/* chains one read may fill: 64 KiB / 2 KiB */
+#define RX_IOV_MAX	64	/* host iovecs of one read */
+#define RX_HDR_IOV_MAX	4	/* a header split over more is not worth it */
+
+struct rx_ahead_chain {
+	uint16_t head;
+	uint8_t nhdr;		/* iovecs of its 44-byte header slot */
+	uint8_t npay;		/* its payload iovecs in rx_ahead.iov */
+	uint16_t pay;		/* index of the first of them */
+	uint32_t room;		/* payload it can take */
+	uint32_t len;		/* payload that landed in it */
+	struct iovec hdr[RX_HDR_IOV_MAX];
+};
+
+struct rx_ahead {
+	struct virtq_chain chain;	/* scratch for the chains popped ahead */
+	unsigned n;			/* filled, waiting for their headers */
+	struct rx_ahead_chain c[RX_AHEAD_MAX];
+	struct iovec iov[RX_IOV_MAX];
+};
+
 struct vsock_device {
 	struct vsock_device_config cfg;
 	const struct vsock_backend_ops *be;
@@ -165,6 +193,7 @@ struct vsock_device {
 	struct vsock_profile_rules rules;
 	struct virtq vq[VSOCK_NUM_QUEUES];
 	struct virtq_chain chain;	/* scratch for one popped chain */
+	struct rx_ahead ahead;		/* device-rx.c's scatter read */
 	struct conntab tab;
 	struct conn_list rxq;		/* connections owing the guest output */
 	struct conn_list timers[TIMER__COUNT];

@@ -8,8 +8,6 @@
 #include "device-int.h"
 #include "error.h"
 
-#define RX_IOV_MAX	64
-
 /* The header of a packet from the host side of c to the guest. */
 static void
 conn_hdr(const struct vsock_device *dev, const struct vsock_conn *c,
@@ -158,6 +156,108 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 }
 
 /*
+ * Pops the chains after ch until, with ch's room, they can take want bytes,
+ * mapping each one's header slot and payload area once. Returns the iovec
+ * count, or 0 (every chain popped here given back) when they cannot: too
+ * few chains, one that is no receive buffer (the loop in device_rx_run
+ * handles it as it comes), one too scattered, or a broken queue.
+ */
+static int
+rx_ahead_map(struct vsock_device *dev, const struct virtq_chain *ch,
+    uint32_t room, uint32_t want)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
+	struct rx_ahead *ra = &dev->ahead;
+	const struct virtq_chain *ca = &ra->chain;
+	uint32_t total = room, mapped;
+	unsigned n = 0;
+	int cnt, k;
+
+	cnt = virtq_chain_iov(vq, ch, true, VSOCK_HDR_SIZE, room, ra->iov,
+	    RX_IOV_MAX, &mapped);
+	if (mapped < room)
+		return 0;
+	while (total < want && n < RX_AHEAD_MAX &&
+	    virtq_pop(vq, &ra->chain) == 1) {
+		struct rx_ahead_chain *x = &ra->c[n++];
+		uint32_t r;
+
+		if (ca->nread > 0 || ca->write_len <= VSOCK_HDR_SIZE)
+			break;
+		r = ca->write_len - VSOCK_HDR_SIZE;
+		x->room = r < want - total ? r : want - total;
+		k = virtq_chain_iov(vq, ca, true, 0, VSOCK_HDR_SIZE, x->hdr,
+		    RX_HDR_IOV_MAX, &mapped);
+		if (mapped < VSOCK_HDR_SIZE)
+			break;
+		x->nhdr = (uint8_t)k;
+		k = virtq_chain_iov(vq, ca, true, VSOCK_HDR_SIZE, x->room,
+		    ra->iov + cnt, RX_IOV_MAX - cnt, &mapped);
+		if (mapped < x->room)
+			break;
+		x->head = ca->head;
+		x->pay = (uint16_t)cnt;
+		x->npay = (uint8_t)k;
+		cnt += k;
+		total += x->room;
+	}
+	if (total >= want) {
+		ra->n = n;
+		return cnt;
+	}
+	/* A broken queue gives nothing back; nothing more is pushed either. */
+	(void)virtq_rewind(vq, n);
+	return 0;
+}
+
+/*
+ * STREAM with RX buffers smaller than what credit allows, and c alone on
+ * the schedule: one scatter read of want bytes straight into ch and the
+ * chains after it (Firecracker reads into one buffer per packet; this
+ * saves read_stream_batch's copy). The bytes land as the batch would have
+ * handed them out, so the packets are the same: ch gets min(read, room),
+ * each next chain what it can take of the rest, and the chains the bytes
+ * did not reach go back to the ring (virtq_rewind). With another
+ * connection owed a turn, the batch keeps the round robin. Returns the
+ * bytes in ch (0: the read gave none, state updated), or -1 when the
+ * chains cannot take want bytes (nothing read).
+ */
+static int64_t
+read_stream_scatter(struct vsock_device *dev, struct vsock_conn *c,
+    const struct virtq_chain *ch, uint32_t room, uint32_t want)
+{
+	struct rx_ahead *ra = &dev->ahead;
+	uint32_t flags = 0, rest;
+	unsigned i, filled;
+	ssize_t n;
+	int cnt;
+
+	if (dev->rxq.head != NULL || dev->norphans > 0 ||
+	    device_relay_pending(dev))
+		return -1;
+	if ((cnt = rx_ahead_map(dev, ch, room, want)) == 0)
+		return -1;
+	n = dev->be->read(dev->be_ctx, c, ra->iov, cnt, &flags);
+	if (n <= 0) {
+		(void)virtq_rewind(&dev->vq[VSOCK_QUEUE_RX], ra->n);
+		ra->n = 0;
+		host_read_empty(dev, c, n);
+		return 0;
+	}
+	/* The backend may not say it read more than it was given room for. */
+	if ((size_t)n > want)
+		n = want;
+	rest = (uint32_t)n > room ? (uint32_t)n - room : 0;
+	for (filled = 0, i = 0; i < ra->n && rest > 0; i++, filled++) {
+		ra->c[i].len = rest < ra->c[i].room ? rest : ra->c[i].room;
+		rest -= ra->c[i].len;
+	}
+	(void)virtq_rewind(&dev->vq[VSOCK_QUEUE_RX], ra->n - filled);
+	ra->n = filled;
+	return (uint32_t)n < room ? n : room;
+}
+
+/*
  * Reads the next host SEQPACKET message whole. A message larger than the
  * guest's whole buffer (min(peer's, ours) under the cap rule: Linux's
  * virtio_transport_seqpacket_enqueue()) could never be delivered: it is
@@ -247,6 +347,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
     const struct virtq_chain *ch, uint32_t *len, uint32_t *flags)
 {
 	uint32_t credit, room;
+	int64_t got;
 
 	if (!data_may_flow(c))
 		return false;
@@ -269,6 +370,10 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 		/* Big enough buffer: straight into guest memory, no copy. */
 		if (room >= want) {
 			*len = read_stream(dev, c, ch, room);
+			return *len > 0;
+		}
+		if ((got = read_stream_scatter(dev, c, ch, room, want)) >= 0) {
+			*len = (uint32_t)got;
 			return *len > 0;
 		}
 		read_stream_batch(dev, c, want);
@@ -376,6 +481,63 @@ device_emit(struct vsock_device *dev, const struct virtq_chain *ch,
 	return VSOCK_HDR_SIZE + h->len;
 }
 
+/*
+ * Copies len bytes between iovecs and a flat buffer; the iovecs map guest
+ * memory checked when the chain was popped.
+ */
+static void
+iov_copy(const struct iovec *iov, unsigned cnt, uint8_t *buf, uint32_t len,
+    bool to_iov)
+{
+	unsigned i;
+
+	for (i = 0; i < cnt && len > 0; i++) {
+		size_t k = iov[i].iov_len < len ? iov[i].iov_len : len;
+
+		if (to_iov)
+			memcpy(iov[i].iov_base, buf, k);
+		else
+			memcpy(buf, iov[i].iov_base, k);
+		buf += k;
+		len -= (uint32_t)k;
+	}
+}
+
+/*
+ * The chains a scatter read filled after the first: each gets its header
+ * (the same fields as the batch's next fragment would: sent() changes no
+ * header field but len), is tapped as it lies in guest memory and pushed,
+ * in the order popped, right after the first.
+ */
+static void
+push_ahead(struct vsock_device *dev, struct vsock_conn *c)
+{
+	struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
+	struct rx_ahead *ra = &dev->ahead;
+	uint8_t raw[VSOCK_HDR_SIZE];
+	struct vsock_hdr h;
+	unsigned i, n = ra->n;
+
+	ra->n = 0;
+	for (i = 0; i < n; i++) {
+		const struct rx_ahead_chain *x = &ra->c[i];
+
+		conn_hdr(dev, c, VIRTIO_VSOCK_OP_RW, &h);
+		h.len = x->len;
+		vsock_hdr_encode(&h, raw);
+		iov_copy(x->hdr, x->nhdr, raw, VSOCK_HDR_SIZE, true);
+		if (dev->tap != NULL) {
+			iov_copy(ra->iov + x->pay, x->npay, dev->tap_copy,
+			    x->len, false);
+			device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
+			    dev->tap_copy, x->len);
+		}
+		dev->stats.h2g_packets++;
+		virtq_push(vq, x->head, VSOCK_HDR_SIZE + x->len);
+		sent(dev, c, VIRTIO_VSOCK_OP_RW, x->len);
+	}
+}
+
 /* Fills the chain with c's next packet; 0 when c had nothing after all. */
 static uint32_t
 fill_from_conn(struct vsock_device *dev, struct vsock_conn *c,
@@ -467,8 +629,12 @@ device_rx_run(struct vsock_device *dev)
 		}
 		c = rxq_pop(dev);
 		used = fill_from_conn(dev, c, ch);
+		if (used == 0)
+			dev->ahead.n = 0;	/* only a dead queue fails emit */
 		if (used > 0) {
 			virtq_push(vq, ch->head, used);
+			if (dev->ahead.n > 0)
+				push_ahead(dev, c);
 		} else if (ch->write_len == VSOCK_HDR_SIZE &&
 		    device_conn_has_rx(dev, c)) {
 			/*
