@@ -226,13 +226,17 @@ free_chain(struct fg_ring *r, uint16_t head)
 	s->ndesc = 0;
 }
 
-void *
-fg_ring_get_used(struct fg_ring *r, uint32_t *len)
+/*
+ * Takes the next used element off the ring after checking the device's
+ * answer; the chain stays the caller's (id in *id). NULL when nothing is
+ * used or the device broke the protocol (r->device_error says how).
+ */
+static void *
+take_used(struct fg_ring *r, uint32_t *len, uint16_t *id_out)
 {
 	uint16_t pending = fg_ring_used_pending(r);
 	const uint8_t *elem;
 	uint32_t id, ulen;
-	void *token;
 
 	if (pending == 0)
 		return NULL;
@@ -245,7 +249,7 @@ fg_ring_get_used(struct fg_ring *r, uint32_t *len)
 	elem = r->used + VIRTQ_USED_RING(r->last_used_idx & (r->num - 1));
 	id = load32(elem);
 	ulen = load32(elem + 4);
-	if (id >= r->num || r->slot[id].token == NULL) {
+	if (id >= r->num || r->slot[id].token == NULL || r->slot[id].kept) {
 		r->device_error = "used id was never made available";
 		return NULL;
 	}
@@ -254,15 +258,47 @@ fg_ring_get_used(struct fg_ring *r, uint32_t *len)
 		return NULL;
 	}
 	r->last_used_idx++;
-	token = r->slot[id].token;
-	free_chain(r, (uint16_t)id);
 	if (r->event_idx)
 		store16(r->avail + VIRTQ_AVAIL_USED_EVENT(r->num),
 		    r->last_used_idx);
 	r->stats.reaped++;
 	if (len != NULL)
 		*len = ulen;
+	*id_out = (uint16_t)id;
+	return r->slot[id].token;
+}
+
+void *
+fg_ring_get_used(struct fg_ring *r, uint32_t *len)
+{
+	uint16_t id;
+	void *token = take_used(r, len, &id);
+
+	if (token != NULL)
+		free_chain(r, id);
 	return token;
+}
+
+void *
+fg_ring_get_used_keep(struct fg_ring *r, uint32_t *len, uint16_t *head)
+{
+	void *token = take_used(r, len, head);
+
+	/* No longer the device's: a second used element for it is an error. */
+	if (token != NULL)
+		r->slot[*head].kept = true;
+	return token;
+}
+
+int
+fg_ring_repost(struct fg_ring *r, uint16_t head)
+{
+	if (head >= r->num || !r->slot[head].kept)
+		return -VSE_ERR_INVAL;
+	r->slot[head].kept = false;
+	publish(r, head);
+	r->stats.added++;
+	return 0;
 }
 
 void

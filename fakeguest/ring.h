@@ -21,6 +21,7 @@ struct fg_ring_slot {
 	void *token;		/* caller's cookie, NULL when the slot is free */
 	uint16_t ndesc;		/* direct descriptors the chain occupies */
 	uint64_t indirect;	/* this head's indirect table, or FG_GPA_NONE */
+	bool kept;		/* used, kept by the driver to repost as it is */
 };
 
 struct fg_ring_stats {
@@ -80,6 +81,22 @@ bool fg_ring_kick_needed(struct fg_ring *r);
  * *len, or NULL when nothing is used. Checks the device's answer.
  */
 void *fg_ring_get_used(struct fg_ring *r, uint32_t *len);
+
+/*
+ * Like fg_ring_get_used, but the chain stays allocated and unchanged (its
+ * head in *head) for fg_ring_repost: a driver recycling a receive buffer
+ * as it was need not free and rewrite its descriptors (Linux's virtio_vsock
+ * refills with new ones; the device cannot tell the difference).
+ */
+void *fg_ring_get_used_keep(struct fg_ring *r, uint32_t *len,
+    uint16_t *head);
+
+/*
+ * Makes a chain kept by fg_ring_get_used_keep available again, with its
+ * descriptors and token as they are. Needs no free descriptor. Returns 0,
+ * or -VSE_ERR_INVAL when head is not a kept chain.
+ */
+int fg_ring_repost(struct fg_ring *r, uint16_t head);
 
 /* Number of used elements waiting to be reaped. */
 uint16_t fg_ring_used_pending(const struct fg_ring *r);

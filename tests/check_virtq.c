@@ -402,6 +402,58 @@ START_TEST(test_index_wrap)
 END_TEST
 
 /*
+ * A receive buffer kept and reposted goes back as it was: on a full ring
+ * (no free descriptor to add one with), round and round past the index
+ * wrap, the device pops each head with its buffer unchanged; a used
+ * element naming a kept chain, or a repost of one not kept, is refused.
+ */
+START_TEST(test_repost_kept_chain)
+{
+	struct rig *rg = rig_new(4, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 4 * 64, 16);
+	uint16_t head, used;
+	uint32_t len;
+	unsigned long i;
+	int h[4];
+
+	for (i = 0; i < 4; i++) {
+		struct fg_buf buf = { b + 64 * i, 64 };
+
+		h[i] = fg_ring_add(&rg->ring, NULL, 0, &buf, 1,
+		    (void *)(uintptr_t)(i + 1), false);
+		ck_assert_int_ge(h[i], 0);
+	}
+	ck_assert_uint_eq(rg->ring.num_free, 0);
+	ck_assert_int_eq(fg_ring_repost(&rg->ring, (uint16_t)h[0]),
+	    -VSE_ERR_INVAL);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	for (i = 0; i < 70000; i++) {
+		used = rg->chain.head;
+		ck_assert_err(virtq_push(&rg->vq, used, 10), 0);
+		ck_assert_ptr_eq(fg_ring_get_used_keep(&rg->ring, &len, &head),
+		    (void *)(uintptr_t)(i % 4 + 1));
+		ck_assert_uint_eq(len, 10);
+		ck_assert_uint_eq(head, used);
+		ck_assert_uint_eq(rg->chain.seg[0].gpa, b + 64 * (i % 4));
+		ck_assert_err(fg_ring_repost(&rg->ring, head), 0);
+		ck_assert_int_eq(fg_ring_repost(&rg->ring, head),
+		    -VSE_ERR_INVAL);
+		ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+		ck_assert_uint_eq(rg->chain.write_len, 64);
+	}
+	ck_assert_uint_eq(rg->ring.num_free, 0);
+	ck_assert_ptr_null(rg->ring.device_error);
+	/* A kept chain is the driver's: the device may not use it again. */
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	ck_assert_ptr_nonnull(fg_ring_get_used_keep(&rg->ring, NULL, &head));
+	ck_assert_err(virtq_push(&rg->vq, head, 0), 0);
+	ck_assert_ptr_null(fg_ring_get_used(&rg->ring, NULL));
+	ck_assert_ptr_nonnull(rg->ring.device_error);
+	rig_free(rg);
+}
+END_TEST
+
+/*
  * A queue resumed with virtq_set_base (vhost-user SET_VRING_BASE) picks up
  * where the previous device stopped: avail from the given index, used from
  * the ring's own idx, and its first notification decision is not skipped.
@@ -909,6 +961,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_avail_distance_boundary);
 	tcase_add_test(tc, test_set_base_resume);
 	tcase_add_test(tc, test_unpop);
+	tcase_add_test(tc, test_repost_kept_chain);
 	tcase_add_test(tc, test_pop_or_arm);
 	tcase_add_test(tc, test_unpop_misuse);
 	tcase_add_test(tc, test_rewind);

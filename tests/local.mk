@@ -187,6 +187,8 @@ tests_bench_replay_bench_SOURCES = tests/bench/replay-bench.c
 tests_bench_replay_bench_LDADD = $(PCAP_LIBS)
 CLEANFILES += tests/bench/replay-bench
 EXTRA_DIST += tests/bench/replay-bench.sh
+# Every report of every bundled trace, to diff two builds (doc/performance.md).
+EXTRA_DIST += tests/bench/replay-reports.sh
 bench: tests/bench/replay-bench
 
 # make soak: serve under churn, then every fd, socket, service, slot and

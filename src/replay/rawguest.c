@@ -10,8 +10,6 @@
 
 /* Every RX buffer has room for the largest payload (rawguest_set_rx_payload). */
 #define RX_SLOT		(VSOCK_HDR_SIZE + VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
-/* rx_head of a buffer taken back and not posted again (no head is this). */
-#define RX_NOT_POSTED	UINT16_MAX
 
 /* Posts RX buffer i of the pool; its token is i + 1. */
 static int
@@ -44,6 +42,9 @@ layout(struct rawguest *g)
 	if (g->rx_pool == FG_GPA_NONE || g->tx_pool == FG_GPA_NONE ||
 	    g->ev_pool == FG_GPA_NONE)
 		return -VSE_ERR_NOMEM;
+	/* The driver writes its own TX slots directly (fg_mem_ptr). */
+	g->tx_mem = fg_mem_ptr(&g->mem, g->tx_pool,
+	    (uint64_t)RAWGUEST_TX_SLOTS * RAWGUEST_TX_SLOT);
 	return 0;
 }
 
@@ -109,6 +110,7 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
     const uint8_t *payload, uint32_t len, vsock_time_t now)
 {
 	struct fg_buf out[2];
+	uint8_t *slot;
 	uint64_t gpa;
 	int i, e;
 
@@ -117,10 +119,11 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 	if ((i = fg_queues_tx_slot(&g->q, g->tx_busy, RAWGUEST_TX_SLOTS)) < 0)
 		return -VSE_ERR_NOMEM;
 	gpa = g->tx_pool + (uint64_t)i * RAWGUEST_TX_SLOT;
-	fg_mem_write(&g->mem, gpa, hdr, VSOCK_HDR_SIZE);
+	slot = g->tx_mem + (size_t)i * RAWGUEST_TX_SLOT;
+	memcpy(slot, hdr, VSOCK_HDR_SIZE);
 	out[0] = (struct fg_buf){ gpa, VSOCK_HDR_SIZE };
 	if (len > 0) {
-		fg_mem_write(&g->mem, gpa + VSOCK_HDR_SIZE, payload, len);
+		memcpy(slot + VSOCK_HDR_SIZE, payload, len);
 		out[1] = (struct fg_buf){ gpa + VSOCK_HDR_SIZE, len };
 	}
 	e = fg_ring_add(&g->q.tx, out, len > 0 ? 2 : 1, NULL, 0,
@@ -145,8 +148,6 @@ rawguest_set_rx_payload(struct rawguest *g, uint32_t rx_payload)
 	for (i = 0; i < RAWGUEST_QSIZE; i++) {
 		uint16_t head = g->rx_head[i];
 
-		if (head == RX_NOT_POSTED)
-			continue;
 		fg_ring_raw_desc(r, head, g->rx_pool + (uint64_t)i * RX_SLOT,
 		    len, VIRTQ_DESC_F_WRITE, 0);
 		/* A used buffer not yet reaped was used at its old size. */
@@ -167,16 +168,18 @@ unsigned
 rawguest_drain(struct rawguest *g, vsock_time_t now)
 {
 	unsigned n = 0;
-	void *tok;
+	uint16_t head;
 
 	/* Replay asks after every step; mostly the device has used nothing. */
 	if (fg_ring_used_pending(&g->q.rx) == 0)
 		return 0;
-	while ((tok = fg_ring_get_used(&g->q.rx, NULL)) != NULL) {
-		unsigned i = (unsigned)((uintptr_t)tok - 1);
-
-		g->rx_head[i] = RX_NOT_POSTED;
-		if (post_rx(g, i) < 0)
+	/*
+	 * Each buffer goes back as it was, its descriptor untouched: the
+	 * device reads a descriptor afresh whenever it takes the buffer, so
+	 * rewriting the same address and size was work for nothing.
+	 */
+	while (fg_ring_get_used_keep(&g->q.rx, NULL, &head) != NULL) {
+		if (fg_ring_repost(&g->q.rx, head) < 0)
 			break;
 		n++;
 	}

@@ -29,8 +29,9 @@ struct rawguest {
 	struct vsock_device *dev;
 	uint32_t rx_buf_len;		/* header + payload per RX buffer */
 	uint64_t rx_pool, tx_pool, ev_pool;
+	uint8_t *tx_mem;		/* tx_pool, as the driver writes it */
 	bool tx_busy[RAWGUEST_TX_SLOTS];
-	uint16_t rx_head[RAWGUEST_QSIZE];	/* descriptor of RX buffer i, posted */
+	uint16_t rx_head[RAWGUEST_QSIZE];	/* descriptor of RX buffer i (always posted) */
 	uint64_t sent, received;	/* TX chains added, RX buffers reaped */
 	uint64_t rx_kicks;		/* RX kicks given after reaping */
 };
