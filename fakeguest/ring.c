@@ -234,6 +234,18 @@ fg_ring_get_used(struct fg_ring *r, uint32_t *len)
 	uint32_t id, ulen;
 	void *token;
 
+	if (pending == 0 && r->event_idx) {
+		/*
+		 * used_event (stored at the last reap) must be visible before
+		 * this second look at used idx, or a device on another thread
+		 * that pushed meanwhile may read the old used_event and not
+		 * interrupt: Linux's virtqueue_enable_cb_prepare() then
+		 * virtio_mb() and virtqueue_poll(). The device's half is
+		 * virtq_should_notify's fence.
+		 */
+		atomic_thread_fence(memory_order_seq_cst);
+		pending = fg_ring_used_pending(r);
+	}
 	if (pending == 0)
 		return NULL;
 	if (pending > r->num) {
