@@ -34,6 +34,7 @@ CHECK_SUITES = \
 	tests/check_replay_run \
 	tests/check_replay_live \
 	tests/check_gapps \
+	tests/check_gthread \
 	tests/check_ladder \
 	tests/check_event_log \
 	tests/check_gfaults \
@@ -131,6 +132,12 @@ tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
+
+# The guest on its own thread, built from emu/ into its suite.
+tests_check_gthread_SOURCES = tests/check_gthread.c emu/guest-thread.c \
+	emu/loop.c emu/sim-guest.c
+tests_check_gthread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_gthread_LDADD = $(CORE_TEST_LDADD)
 
 # The event log (--log, -v), built from emu/ into its suite.
 tests_check_event_log_SOURCES = tests/check_event_log.c emu/event-log.c \
