@@ -139,6 +139,16 @@ tests_check_gthread_SOURCES = tests/check_gthread.c emu/guest-thread.c \
 tests_check_gthread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gthread_LDADD = $(CORE_TEST_LDADD)
 
+# The suites with two threads on the rings, under ThreadSanitizer:
+# ./configure --enable-sanitizers=thread && make check-tsan (.ci/run).
+TSAN_SUITES = tests/check_gthread tests/check_virtq
+check-tsan: $(TSAN_SUITES)
+	@for t in $(TSAN_SUITES); do \
+	    echo "  TSAN     $$t"; \
+	    TSAN_OPTIONS="halt_on_error=1 $$TSAN_OPTIONS" ./$$t || exit 1; \
+	done
+.PHONY: check-tsan
+
 # The event log (--log, -v), built from emu/ into its suite.
 tests_check_event_log_SOURCES = tests/check_event_log.c emu/event-log.c \
 	emu/json-escape.c
