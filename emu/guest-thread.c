@@ -165,6 +165,8 @@ guest_thread_unlock(struct guest_thread *gt)
 {
 	pthread_cond_broadcast(&gt->handed);
 	pthread_mutex_unlock(&gt->lock);
+	/* What D changed (a paused RX resumed) is G's to act on: wake it. */
+	efd_signal(gt->irq_fd);
 }
 
 /* The stack's deadline (gt->clock's time) as a loop_now() deadline. */

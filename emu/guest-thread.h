@@ -60,6 +60,7 @@ int guest_thread_start(struct guest_thread *gt, struct fg_vsock *vs,
  * a VM's monitor stops the vCPUs for the same reason.
  */
 void guest_thread_lock(struct guest_thread *gt);
+/* Lets G go on, and wakes it to look at what D changed. */
 void guest_thread_unlock(struct guest_thread *gt);
 
 /* Stops and joins G (if started); the stack is the caller's again. */
