@@ -15,6 +15,7 @@
 #include "event-log.h"
 #include "guest-apps.h"
 #include "guest-endpoint.h"
+#include "guest-thread.h"
 #include "host-side.h"
 #include "loop.h"
 #include "mem.h"
@@ -117,6 +118,12 @@ static const char serve_usage[] =
 "                         does (STOPPING=1 at exit); failures there warn\n"
 "  --pidfile PATH         write the pid there (atomically) before readiness;\n"
 "                         removed at exit\n"
+"  --guest-thread         run the simulated guest (its stack and the --guest\n"
+"                         and --guest-connect services) on its own thread,\n"
+"                         as a VM's vCPU: it meets the device only in guest\n"
+"                         memory and two eventfds (kick, interrupt), so the\n"
+"                         credit window pipelines over two cores. Not with\n"
+"                         --vm yet\n"
 "  --control PATH         a control socket taking one command a line, each\n"
 "                         answered with one JSON line (vsockemu ctl PATH\n"
 "                         COMMAND sends one): reset [cid=N], refuse PORT,\n"
@@ -171,6 +178,7 @@ struct serve_opts {
 	struct vm_spec vm[VM_MAX];	/* --vm: several VMs (vm-serve.c) */
 	unsigned nvm;
 	bool single_vm_given;		/* --uds, --cid, --vsock, --guest* */
+	bool guest_thread;		/* --guest-thread */
 };
 
 struct serve {
@@ -186,6 +194,7 @@ struct serve {
 	struct event_log *events;	/* --log, -v */
 	struct serve_control ctl;	/* --control */
 	bool kick, irq;
+	struct guest_thread *gt;	/* --guest-thread, else NULL */
 };
 
 /* Reports a bad option argument; the caller exits 2. */
@@ -357,6 +366,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		PROGRESS_LONG,
 		{ "control", required_argument, NULL, 'C' },
 		{ "vm", required_argument, NULL, 'M' },
+		{ "guest-thread", no_argument, NULL, 'T' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -436,6 +446,9 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'C':
 			o->control = optarg;
 			break;
+		case 'T':
+			o->guest_thread = true;
+			break;
 		case 'M':
 			if (parse_vm(o, optarg) < 0)
 				return -1;
@@ -451,6 +464,8 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 	}
 	if (optind != argc)
 		return bad("serve", argv[optind], "unexpected argument");
+	if (o->nvm > 0 && o->guest_thread)
+		return bad("--guest-thread", "--vm", "not together yet");
 	if (o->nvm > 0)
 		return check_vms(o);
 	if (!vsock_cid_valid(o->cid)) {
@@ -550,9 +565,60 @@ build_guest(struct serve *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why ? why : vse_strerror(e));
 		return -1;
 	}
+	if (s->gt != NULL) {
+		/* The device's interrupt and the guest's kick cross threads. */
+		vsock_device_set_notify(s->dev, guest_thread_irq, s->gt);
+		return sim_guest_new(s->dev, s->o.cid, s->o.max_conns +
+		    SERVE_MAX_GUEST + 16, guest_thread_kick, s->gt, &s->mem,
+		    &s->vs, err, errlen);
+	}
 	vsock_device_set_notify(s->dev, on_irq, s);
 	return sim_guest_new(s->dev, s->o.cid, s->o.max_conns +
 	    SERVE_MAX_GUEST + 16, on_kick, s, &s->mem, &s->vs, err, errlen);
+}
+
+/* --guest-thread: the guest kicked (on G); the device's turn (on D). */
+static void
+on_kick_fd(void *ctx, int fd, unsigned events, uint64_t now)
+{
+	struct serve *s = ctx;
+
+	(void)fd;
+	(void)events;
+	if (guest_thread_take_kick(s->gt))
+		vsock_device_kick(s->dev, VSOCK_QUEUE_TX, now);
+}
+
+/* --guest-thread: G's turn for the guest's services. */
+static bool
+run_apps(void *ctx, uint64_t now)
+{
+	return gapps_run(ctx, now);
+}
+
+static const struct guest_thread_ops apps_on_g = { .run = run_apps };
+
+/*
+ * --guest-thread: the thread and its eventfds before the guest (its kick
+ * hook), and the loop the guest's services watch their fds on.
+ */
+static int
+start_guest_thread(struct serve *s, char *err, size_t errlen)
+{
+	if (!s->o.guest_thread)
+		return 0;
+	if (guest_thread_new(loop_now, &s->gt) < 0) {
+		snprintf(err, errlen, "cannot create the guest thread");
+		return -1;
+	}
+	return 0;
+}
+
+/* The loop the guest's services use: G's with --guest-thread. */
+static struct loop *
+guest_loop(struct serve *s)
+{
+	return s->gt != NULL ? guest_thread_loop(s->gt) : s->loop;
 }
 
 /* Prints counters when stopping (-v). */
@@ -583,7 +649,11 @@ print_counters(const struct serve *s)
 	struct serve_counters c;
 	char line[160];
 
+	if (s->gt != NULL)
+		guest_thread_lock(s->gt);	/* vs and apps are G's */
 	serve_counters_get(s->vs, s->apps, s->dev, &c);
+	if (s->gt != NULL)
+		guest_thread_unlock(s->gt);
 	serve_counters_format(&c, line, sizeof(line));
 	fprintf(stderr, "vsockemu serve: %s\n", line);
 }
@@ -614,6 +684,8 @@ teardown(struct serve *s)
 	uint64_t now = loop_now();
 
 	serve_control_close(&s->ctl);
+	/* From here on this thread owns the guest again. */
+	guest_thread_stop(s->gt);
 	gep_free(s->gep, now);
 	gapps_free(s->apps, now);
 	/* Releasing the connections closes their host sockets. */
@@ -624,6 +696,7 @@ teardown(struct serve *s)
 	if (s->vs != NULL)
 		fg_vsock_free(s->vs);
 	fg_mem_destroy(&s->mem);
+	guest_thread_free(s->gt);	/* after the services left its loop */
 	loop_free(s->loop);
 	ready_finish(&s->o.ready);
 }
@@ -677,11 +750,12 @@ cmd_serve(int argc, char **argv)
 	if (ready_prepare(&s.o.ready, err, sizeof(err)) < 0 ||
 	    host_side_open(&s.host, s.loop, &mc, err, sizeof(err)) < 0 ||
 	    start_pcap(&s, err, sizeof(err)) < 0 ||
+	    start_guest_thread(&s, err, sizeof(err)) < 0 ||
 	    build_guest(&s, err, sizeof(err)) < 0 ||
-	    gapps_new(s.vs, s.loop, s.o.guest, s.o.nguest, s.o.gconn,
+	    gapps_new(s.vs, guest_loop(&s), s.o.guest, s.o.nguest, s.o.gconn,
 	    s.o.ngconn, s.o.seqpacket ? VIRTIO_VSOCK_TYPE_SEQPACKET :
 	    VIRTIO_VSOCK_TYPE_STREAM, &s.apps, err, sizeof(err)) < 0 ||
-	    gep_new(s.loop, s.o.uds, s.apps, mc.seqpacket, &s.gep, err,
+	    gep_new(guest_loop(&s), s.o.uds, s.apps, mc.seqpacket, &s.gep, err,
 	    sizeof(err)) < 0 ||
 	    serve_control_open(&s.ctl, s.loop, s.o.control, s.dev, s.vs,
 	    s.apps, err, sizeof(err)) < 0) {
@@ -691,7 +765,16 @@ cmd_serve(int argc, char **argv)
 	}
 	if (s.o.verbose)
 		gapps_set_log(s.apps, vse_log, "serve");
+	s.ctl.gt = s.gt;
 	fg_vsock_start(s.vs);
+	if (s.gt != NULL && (loop_watch(s.loop, guest_thread_kick_fd(s.gt),
+	    VSOCK_EV_READ, on_kick_fd, &s) < 0 ||
+	    guest_thread_start(s.gt, s.vs, &apps_on_g, s.apps) < 0)) {
+		fprintf(stderr, "vsockemu serve: cannot start the guest "
+		    "thread\n");
+		teardown(&s);
+		return 1;
+	}
 	say_ready(&s, mc.seqpacket);
 	start = (double)loop_now() / 1e9;
 	progress_start_live(&alive, start, s.o.verbose >= OPT_VERBOSE,
@@ -700,13 +783,16 @@ cmd_serve(int argc, char **argv)
 		now = loop_now();
 		vsock_device_run(s.dev, now);
 		muxer_run(s.host.mx, now);
-		fg_vsock_poll(s.vs, now);
-		settle(&s, now);
+		if (s.gt == NULL) {
+			fg_vsock_poll(s.vs, now);
+			settle(&s, now);
+		}
 		if (loop_info_requested(s.loop))
 			print_counters(&s);
 		progress_say_alive(&alive, "serve", s.dev, start, now);
 		next = min3(vsock_device_next_deadline(s.dev),
-		    muxer_next_deadline(s.host.mx), fg_vsock_next_deadline(s.vs));
+		    muxer_next_deadline(s.host.mx), s.gt != NULL ? UINT64_MAX :
+		    fg_vsock_next_deadline(s.vs));
 		if (progress_deadline_ns(&alive) < next)
 			next = progress_deadline_ns(&alive);
 	} while (loop_wait(s.loop, next));

@@ -17,6 +17,7 @@ emu_vsockemu_SOURCES = \
 	emu/serve-control.c emu/serve-control.h \
 	emu/cmd-ctl.c \
 	emu/sim-guest.c emu/sim-guest.h emu/vm-serve.c emu/vm-serve.h \
+	emu/guest-thread.c emu/guest-thread.h \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
 	emu/cmd-vhost-user.c emu/vhu-control.c emu/vhu-control.h \
@@ -30,4 +31,4 @@ emu_vsockemu_SOURCES = \
 	emu/guest-endpoint.c emu/guest-endpoint.h
 emu_vsockemu_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR='"$(pkglibdir)"'
 emu_vsockemu_LDADD = fuzz/libvsefuzz.a src/host/libhost.la $(REPLAY_LIBS) \
-	$(PCAP_LIBS) $(ZLIB_LIBS)
+	$(PCAP_LIBS) $(ZLIB_LIBS) -lpthread

@@ -29,6 +29,9 @@ struct loop {
 	struct loop_watch *w;	/* by fd */
 	int nw;
 	sigset_t old_mask;
+	bool quiet;		/* loop_new_quiet: no signals at all */
+	loop_idle_fn idle;	/* around epoll_wait (loop_set_idle) */
+	void *idle_ctx;
 };
 
 uint64_t
@@ -38,6 +41,35 @@ loop_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * A second thread's loop (the guest thread's, guest-thread.c) takes no
+ * signals: two signalfds on one process would race for each SIGTERM.
+ */
+int
+loop_new_quiet(struct loop **out)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+
+	*out = NULL;
+	if (l == NULL)
+		return -ENOMEM;
+	l->quiet = true;
+	l->sigfd = -1;
+	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		free(l);
+		return -errno;
+	}
+	*out = l;
+	return 0;
+}
+
+void
+loop_set_idle(struct loop *l, loop_idle_fn fn, void *ctx)
+{
+	l->idle = fn;
+	l->idle_ctx = ctx;
 }
 
 int
@@ -83,7 +115,8 @@ loop_free(struct loop *l)
 		close(l->epfd);
 	if (l->sigfd >= 0)
 		close(l->sigfd);
-	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+	if (!l->quiet)
+		sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
 	free(l->w);
 	free(l);
 }
@@ -178,7 +211,11 @@ loop_wait(struct loop *l, uint64_t deadline)
 	else	/* round up so we never wake just before the deadline */
 		timeout = (int)((deadline - now + 999999) / 1000000 > 60000 ?
 		    60000 : (deadline - now + 999999) / 1000000);
+	if (l->idle != NULL)
+		l->idle(l->idle_ctx, true);
 	n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, timeout);
+	if (l->idle != NULL)
+		l->idle(l->idle_ctx, false);
 	now = loop_now();
 	for (i = 0; i < n; i++) {
 		int fd = evs[i].data.fd;

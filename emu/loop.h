@@ -19,6 +19,17 @@ uint64_t loop_now(void);
 int loop_new(struct loop **out);
 void loop_free(struct loop *l);
 
+/* A loop that takes no signals: a second thread's (guest-thread.c). */
+int loop_new_quiet(struct loop **out);
+
+/*
+ * fn(ctx, true) just before loop_wait sleeps in epoll_wait and
+ * fn(ctx, false) when it wakes, before any dispatch: the guest thread
+ * holds its lock everywhere else (guest-thread.c).
+ */
+typedef void (*loop_idle_fn)(void *ctx, bool sleeping);
+void loop_set_idle(struct loop *l, loop_idle_fn fn, void *ctx);
+
 /* Watches fd for events with fn, or stops watching it (events 0). */
 int loop_watch(struct loop *l, int fd, unsigned events, loop_fn fn,
     void *ctx);

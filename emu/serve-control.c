@@ -117,12 +117,11 @@ do_stats(struct serve_control *sc, struct control_json *out)
 	control_json_u64(out, "rx_buffers_posted", fg_fault_rx_posted(sc->vs));
 }
 
-int
-serve_control_apply(void *ctx, const struct control_cmd *cmd,
+/* One command, the guest stopped (or on this thread). */
+static int
+apply_locked(struct serve_control *sc, const struct control_cmd *cmd,
     struct control_json *out, const char **why)
 {
-	struct serve_control *sc = ctx;
-
 	switch (cmd->op) {
 	case CONTROL_RESET:
 		return do_reset(sc, cmd, out);
@@ -144,4 +143,24 @@ serve_control_apply(void *ctx, const struct control_cmd *cmd,
 	}
 	*why = "unknown command";
 	return -1;
+}
+
+int
+serve_control_apply(void *ctx, const struct control_cmd *cmd,
+    struct control_json *out, const char **why)
+{
+	struct serve_control *sc = ctx;
+	int r;
+
+	/*
+	 * With the guest on its own thread, stop it for the command, as a
+	 * VM's monitor does its vCPUs: every command reads or changes the
+	 * guest's sockets, and reset's new CID is read by the guest.
+	 */
+	if (sc->gt != NULL)
+		guest_thread_lock(sc->gt);
+	r = apply_locked(sc, cmd, out, why);
+	if (sc->gt != NULL)
+		guest_thread_unlock(sc->gt);
+	return r;
 }

@@ -8,6 +8,7 @@
 #include "control.h"
 #include "device.h"
 #include "guest-apps.h"
+#include "guest-thread.h"
 #include "loop.h"
 #include "vsock.h"
 
@@ -17,6 +18,8 @@ struct serve_control {
 	struct vsock_device *dev;
 	struct fg_vsock *vs;
 	struct gapps *apps;
+	/* --guest-thread: vs and apps are G's; each command holds its lock. */
+	struct guest_thread *gt;
 	uint64_t transport_resets;	/* reset commands done */
 };
 

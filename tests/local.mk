@@ -35,6 +35,7 @@ CHECK_SUITES = \
 	tests/check_replay_live \
 	tests/check_replay_cut \
 	tests/check_gapps \
+	tests/check_gthread \
 	tests/check_ladder \
 	tests/check_event_log \
 	tests/check_gfaults \
@@ -133,6 +134,22 @@ tests_check_gapps_SOURCES = tests/check_gapps.c emu/guest-apps.c \
 	emu/loop.c emu/serve-stats.c
 tests_check_gapps_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
+
+# The guest on its own thread, built from emu/ into its suite.
+tests_check_gthread_SOURCES = tests/check_gthread.c emu/guest-thread.c \
+	emu/loop.c emu/sim-guest.c
+tests_check_gthread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_gthread_LDADD = $(CORE_TEST_LDADD)
+
+# The suites with two threads on the rings, under ThreadSanitizer:
+# ./configure --enable-sanitizers=thread && make check-tsan (.ci/run).
+TSAN_SUITES = tests/check_gthread tests/check_virtq
+check-tsan: $(TSAN_SUITES)
+	@for t in $(TSAN_SUITES); do \
+	    echo "  TSAN     $$t"; \
+	    TSAN_OPTIONS="halt_on_error=1 $$TSAN_OPTIONS" ./$$t || exit 1; \
+	done
+.PHONY: check-tsan
 
 # The event log (--log, -v), built from emu/ into its suite.
 tests_check_event_log_SOURCES = tests/check_event_log.c emu/event-log.c \

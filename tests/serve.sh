@@ -274,4 +274,25 @@ kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=""
 rm -f v.sock
 check "capture of a SIGKILLed emulator reads cleanly" \
     sh -c "'$emu' dump killed.pcap | grep -q ' RW .*len 16 '"
+
+# --- --guest-thread: the guest on its own thread, same bytes, clean stop ---
+start --guest-thread --guest 52=echo --guest 60=source:8388608 \
+    --control ./ctl.sock || exit 99
+{ printf 'CONNECT 52\n'; cat in.bin; } | host_call > gt-echo.out
+check "--guest-thread: 10 MiB echo, sha256 equal" \
+    sh -c 'tail -c +15 gt-echo.out | cmp -s - in.bin'
+printf 'CONNECT 60\n' | socat -t 30 -T 60 - UNIX-CONNECT:./v.sock \
+    > gt-source.out
+check "--guest-thread: source sends 8 MiB" \
+    test "$(tail -c +15 gt-source.out | wc -c)" -eq 8388608
+"$emu" ctl ./ctl.sock pause-rx > /dev/null
+"$emu" ctl ./ctl.sock resume-rx > /dev/null
+printf 'CONNECT 52\nafter resume\n' | host_call > gt-resume.out
+check "--guest-thread: serving after a --control pause-rx / resume-rx" \
+    grep -q "after resume" gt-resume.out
+check "--guest-thread: --control stats answers" \
+    sh -c "'$emu' ctl ./ctl.sock stats | grep -q '\"conns_opened\":3'"
+check "--guest-thread: SIGTERM stops it with status 0" stop
+check "--guest-thread: not with --vm" sh -c \
+    "! '$emu' serve --guest-thread --vm cid=5,uds=./vm.sock 2>/dev/null"
 exit $fail

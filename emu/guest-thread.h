@@ -1,0 +1,72 @@
+/* guest-thread.h - the simulated guest on its own thread (a vCPU), meeting the device only in guest memory and two eventfds. */
+#ifndef VSOCKEMU_GUEST_THREAD_H
+#define VSOCKEMU_GUEST_THREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "vsock.h"
+
+struct guest_thread;
+
+/* What runs on the guest thread besides the stack (serve: the guest apps). */
+struct guest_thread_ops {
+	/* One turn of the guest's applications; true if anything moved. */
+	bool (*run)(void *ctx, uint64_t now);
+};
+
+/*
+ * Makes the two eventfds and the guest thread's own loop; nothing runs
+ * yet. clock is the time both sides use (loop_now in serve, a test's
+ * constant). Returns 0 or -errno.
+ */
+int guest_thread_new(uint64_t (*clock)(void), struct guest_thread **out);
+
+/* G's loop: register the guest applications' fds here, before the start. */
+struct loop *guest_thread_loop(struct guest_thread *gt);
+
+/*
+ * The stack's kick hook (fg_vsock_config.kick, ctx gt): runs on G and
+ * writes the kick eventfd, as a vCPU's write to the notify register
+ * reaches vhost through its ioeventfd.
+ */
+void guest_thread_kick(void *gt, unsigned q);
+
+/*
+ * The device's notify hook (vsock_device_set_notify, ctx gt): runs on D
+ * and writes the interrupt eventfd, as vhost signals its call eventfd.
+ */
+void guest_thread_irq(void *gt, unsigned q);
+
+/* The kick eventfd D watches; guest_thread_take_kick empties it. */
+int guest_thread_kick_fd(const struct guest_thread *gt);
+bool guest_thread_take_kick(struct guest_thread *gt);
+
+/*
+ * Starts G over vs (built with guest_thread_kick): each turn it polls the
+ * stack (the interrupt handler and the guest's timers), then ops->run,
+ * until nothing moves, then sleeps in its loop until the interrupt
+ * eventfd, an application fd or the stack's next deadline. Returns 0 or
+ * -errno.
+ */
+int guest_thread_start(struct guest_thread *gt, struct fg_vsock *vs,
+    const struct guest_thread_ops *ops, void *ctx);
+
+/*
+ * The guest's state (vs, the applications) belongs to G, which holds this
+ * lock except while it sleeps. D takes it only for the rare control-plane
+ * reads and writes of that state (serve's SIGUSR1 counters, --control):
+ * a VM's monitor stops the vCPUs for the same reason.
+ */
+void guest_thread_lock(struct guest_thread *gt);
+/* Lets G go on, and wakes it to look at what D changed. */
+void guest_thread_unlock(struct guest_thread *gt);
+
+/* Stops and joins G (if started); the stack is the caller's again. */
+void guest_thread_stop(struct guest_thread *gt);
+
+/* Stops G, closes the eventfds and G's loop. NULL is fine. */
+void guest_thread_free(struct guest_thread *gt);
+
+#endif

@@ -1,0 +1,327 @@
+/* check_gthread.c - the simulated guest on its own thread (emu/guest-thread.c) against the device on this one: bulk both ways, many connections, resets. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend-script.h"
+#include "common.h"
+#include "guest-thread.h"
+#include "sim-guest.h"
+#include "sock.h"
+
+#define HPORT		1234
+#define MAX_CONNS	32
+#define CHUNK		(64 * 1024)
+/*
+ * Time stands still: the outcome may not hang on how fast either thread
+ * runs, so no timer (connect, close) ever fires.
+ */
+#define NOW		UINT64_C(1000000000)
+
+/* VSE_THREAD_BYTES overrides the bulk size (default 64 MiB each way). */
+static uint64_t
+bulk_bytes(void)
+{
+	const char *s = getenv("VSE_THREAD_BYTES");
+
+	return s != NULL ? strtoull(s, NULL, 0) : UINT64_C(64) << 20;
+}
+
+static uint64_t
+frozen_clock(void)
+{
+	return NOW;
+}
+
+/* One guest connection, as the guest application on G sees it. */
+struct gconn {
+	int fd;
+	bool reset_expected;	/* the host aborts it: wait for the RST */
+	uint64_t sent, recvd;
+	bool mismatch;		/* a received byte was not the pattern */
+	bool finished;
+	int state;		/* fg_sock_state at the last turn */
+};
+
+/*
+ * Both threads' parts. G alone touches the app part until `done`; D
+ * alone the device and the scripted host; after the join, the test.
+ */
+struct trig {
+	struct vsock_device *dev;
+	struct script_backend sb;
+	struct fg_mem mem;
+	struct fg_vsock *vs;
+	struct guest_thread *gt;
+	/* G's application */
+	struct gconn c[MAX_CONNS];
+	unsigned n;
+	bool resets;		/* the host aborts some (reset_port) */
+	uint64_t want;
+	uint8_t buf[CHUNK];
+	atomic_bool done;
+};
+
+/* With resets, the host aborts every connection from a port this picks. */
+static bool
+reset_port(uint32_t guest_port)
+{
+	return guest_port % 4 == 0;
+}
+
+static uint32_t
+local_port(struct trig *t, int fd)
+{
+	struct fg_sock_info i;
+
+	ck_assert_int_eq(fg_sock_info(t->vs, fd, &i), 0);
+	return i.local_port;
+}
+
+/* Moves one connection's bytes; true if anything moved. */
+static bool
+conn_turn(struct trig *t, struct gconn *c)
+{
+	bool moved = false;
+	ssize_t r;
+	size_t n;
+
+	while (!c->reset_expected && c->sent < t->want) {
+		n = t->want - c->sent < CHUNK ? (size_t)(t->want - c->sent) :
+		    CHUNK;
+		script_pattern_fill(c->sent, t->buf, n);
+		if ((r = fg_sock_send(t->vs, c->fd, t->buf, n, 0)) <= 0)
+			break;
+		c->sent += (uint64_t)r;
+		moved = true;
+	}
+	while ((r = fg_sock_recv(t->vs, c->fd, t->buf, CHUNK, NULL)) > 0) {
+		if (!script_pattern_check(c->recvd, t->buf, (size_t)r))
+			c->mismatch = true;
+		c->recvd += (uint64_t)r;
+		moved = true;
+	}
+	c->state = fg_sock_state(t->vs, c->fd);
+	if (c->reset_expected)
+		c->finished = c->state == FG_SS_CLOSING ||
+		    c->state == FG_SS_CLOSED;
+	else
+		c->finished = c->sent == t->want && c->recvd == t->want;
+	return moved;
+}
+
+/* The guest application, on G: connect, move, and say when all is done. */
+static bool
+gapp_run(void *ctx, uint64_t now)
+{
+	struct trig *t = ctx;
+	bool moved = false, all = true;
+	unsigned i;
+
+	for (i = 0; i < t->n; i++) {
+		struct gconn *c = &t->c[i];
+
+		if (c->fd < 0) {
+			c->fd = fg_sock_open(t->vs, VIRTIO_VSOCK_TYPE_STREAM);
+			ck_assert_int_ge(c->fd, 0);
+			ck_assert_int_eq(fg_sock_connect(t->vs, c->fd,
+			    VMADDR_CID_HOST, HPORT, now), -EINPROGRESS);
+			c->reset_expected = t->resets &&
+			    reset_port(local_port(t, c->fd));
+			moved = true;
+		}
+		if (!c->finished && fg_sock_state(t->vs, c->fd) !=
+		    FG_SS_CONNECTING)
+			moved |= conn_turn(t, c);
+		all &= c->finished;
+	}
+	if (all && !atomic_load(&t->done)) {
+		atomic_store(&t->done, true);
+		guest_thread_kick(t->gt, 0);	/* wake D to see it */
+	}
+	return moved;
+}
+
+static const struct guest_thread_ops gapp_ops = { .run = gapp_run };
+
+/*
+ * The host application, on D: sends the pattern on every connection it
+ * accepted, or aborts it if the guest expects that (reset_port).
+ */
+static void
+host_turn(struct trig *t)
+{
+	struct script_conn *sc;
+
+	for (sc = t->sb.conns; sc != NULL; sc = sc->next) {
+		if (!sc->established || sc->user != NULL)
+			continue;
+		sc->user = t;	/* seen */
+		if (t->resets && reset_port(sc->guest_port))
+			script_close(&t->sb, sc, true, NOW);
+		else
+			script_send_pattern(&t->sb, sc, t->want, NOW);
+	}
+}
+
+/* Device and host on this thread, the guest on its own; n connections. */
+static struct trig *
+trig_new(unsigned n, uint64_t want)
+{
+	struct vsock_device_config dc;
+	struct trig *t = calloc(1, sizeof(*t));
+	const char *why = NULL;
+	char err[128];
+	unsigned i;
+
+	ck_assert_ptr_nonnull(t);
+	t->n = n;
+	t->want = want;
+	for (i = 0; i < n; i++)
+		t->c[i].fd = -1;
+	vsock_device_config_defaults(&dc);
+	dc.guest_cid = 3;
+	dc.profile = VSOCK_PROFILE_LINUX;
+	script_init(&t->sb);
+	ck_assert_int_eq(script_listen(&t->sb, HPORT, SCRIPT_ACCEPT), 0);
+	t->sb.default_keep_in = false;
+	ck_assert_int_eq(vsock_device_new(&dc, &script_backend_ops, &t->sb,
+	    &t->dev, &why), 0);
+	script_attach(&t->sb, t->dev);
+	ck_assert_int_eq(guest_thread_new(frozen_clock, &t->gt), 0);
+	vsock_device_set_notify(t->dev, guest_thread_irq, t->gt);
+	ck_assert_msg(sim_guest_new(t->dev, 3, 64, guest_thread_kick, t->gt,
+	    &t->mem, &t->vs, err, sizeof(err)) == 0, "%s", err);
+	return t;
+}
+
+/* Every connection the host did not abort has all the guest sent. */
+static bool
+host_complete(struct trig *t)
+{
+	struct script_conn *sc;
+	unsigned n = 0;
+
+	for (sc = t->sb.conns; sc != NULL; sc = sc->next)
+		if (!(t->resets && reset_port(sc->guest_port))) {
+			if (sc->in_total < t->want)
+				return false;
+			n++;
+		}
+	return n == t->n || t->resets;
+}
+
+/*
+ * D's loop, as serve's: the device's due work (a TX budget used up), a
+ * kick, then the host's turn; until G has all it wants and the host too
+ * (the guest's last bytes may still be in the ring when G is done).
+ */
+static void
+trig_run(struct trig *t)
+{
+	struct pollfd p = { .fd = guest_thread_kick_fd(t->gt),
+	    .events = POLLIN };
+
+	fg_vsock_start(t->vs);
+	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, &gapp_ops, t), 0);
+	while (!atomic_load(&t->done) || !host_complete(t)) {
+		bool due = vsock_device_next_deadline(t->dev) <= NOW;
+
+		ck_assert_int_ge(poll(&p, 1, due ? 0 : -1), 0);
+		vsock_device_run(t->dev, NOW);
+		if (guest_thread_take_kick(t->gt))
+			vsock_device_kick(t->dev, VSOCK_QUEUE_TX, NOW);
+		host_turn(t);
+	}
+	guest_thread_stop(t->gt);
+}
+
+static void
+trig_free(struct trig *t)
+{
+	guest_thread_free(t->gt);
+	vsock_device_free(t->dev);
+	script_free(&t->sb);
+	fg_vsock_free(t->vs);
+	fg_mem_destroy(&t->mem);
+	free(t);
+}
+
+/* What every non-reset connection's host end received. */
+static void
+check_host_ends(struct trig *t, unsigned expect)
+{
+	struct script_conn *sc;
+	unsigned whole = 0;
+
+	for (sc = t->sb.conns; sc != NULL; sc = sc->next) {
+		ck_assert(!sc->in_mismatch);
+		if (sc->in_total == t->want)
+			whole++;
+	}
+	ck_assert_uint_eq(whole, expect);
+}
+
+/* 64 MiB each way at once on one connection: the credit window pipelines. */
+START_TEST(test_bulk_both_ways)
+{
+	struct trig *t = trig_new(1, bulk_bytes());
+
+	trig_run(t);
+	ck_assert(!t->c[0].mismatch);
+	ck_assert_uint_eq(t->c[0].recvd, t->want);
+	check_host_ends(t, 1);
+	ck_assert_ptr_null(fg_vsock_violation(t->vs));
+	trig_free(t);
+}
+END_TEST
+
+/* 32 connections at once, a quarter of them reset by the host. */
+START_TEST(test_many_and_resets)
+{
+	struct trig *t = trig_new(MAX_CONNS, bulk_bytes() / 64);
+	unsigned i, reset = 0, whole = 0;
+
+	t->resets = true;
+	trig_run(t);
+	for (i = 0; i < MAX_CONNS; i++) {
+		ck_assert(!t->c[i].mismatch);
+		if (t->c[i].reset_expected) {
+			/*
+			 * Linux's virtio_transport_do_close on RST of a
+			 * connected socket with nothing unread: TCP_CLOSING,
+			 * no error (recv says 0).
+			 */
+			ck_assert_int_eq(t->c[i].state, FG_SS_CLOSING);
+			reset++;
+		} else if (t->c[i].recvd == t->want) {
+			whole++;
+		}
+	}
+	/* Ephemeral ports are consecutive: a quarter end in a reset. */
+	ck_assert_uint_eq(reset, MAX_CONNS / 4);
+	ck_assert_uint_eq(whole, MAX_CONNS - MAX_CONNS / 4);
+	check_host_ends(t, whole);
+	ck_assert_ptr_null(fg_vsock_violation(t->vs));
+	trig_free(t);
+}
+END_TEST
+
+static Suite *
+gthread_suite(void)
+{
+	Suite *s = suite_create("gthread");
+	TCase *tc = tcase_create("threads");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_bulk_both_ways);
+	tcase_add_test(tc, test_many_and_resets);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+VSE_CHECK_MAIN(gthread_suite)
