@@ -39,28 +39,36 @@ live_pace_wait(struct live_pace *p, uint64_t deadline)
 	return false;
 }
 
-/*
- * Waits until the program's frame i is matched: the peer's next frame
- * goes only after every program frame before it, so the trace's pace is
- * the program's. A program silent for the timeout is a divergence, never
- * a hang.
- */
-static bool
-await_frame(struct live_pace *p, uint64_t i)
+bool
+live_pace_until(struct live_pace *p, uint64_t i,
+    bool (*done)(struct live_pace *p, uint64_t i),
+    void (*timed_out)(struct live_pace *p, uint64_t i))
 {
 	uint64_t deadline = live_pace_deadline(p);
 
 	for (;;) {
 		p->ops->pump(p);
-		if (live_diverged(p->lt) || live_frame_done(p->lt, i))
+		if (live_diverged(p->lt) || done(p, i))
 			return true;
 		if (loop_now() >= deadline) {
-			live_timed_out(p->lt, i, p->o->timeout_ms);
+			timed_out(p, i);
 			return true;
 		}
 		if (!live_pace_wait(p, deadline))
 			return false;
 	}
+}
+
+static bool
+frame_done(struct live_pace *p, uint64_t i)
+{
+	return live_frame_done(p->lt, i);
+}
+
+static void
+frame_timed_out(struct live_pace *p, uint64_t i)
+{
+	live_timed_out(p->lt, i, p->o->timeout_ms);
 }
 
 /*
@@ -87,8 +95,12 @@ run_frames(struct live_pace *p)
 	uint64_t i, n = live_frame_count(p->lt);
 
 	for (i = 0; i < n && !live_diverged(p->lt); i++) {
+		/*
+		 * The peer's next frame goes only after every program frame
+		 * before it is matched, so the trace's pace is the program's.
+		 */
 		bool ok = live_frame_is_fed(p->lt, i) ? p->ops->feed(p, i) :
-		    await_frame(p, i);
+		    live_pace_until(p, i, frame_done, frame_timed_out);
 
 		if (!ok)
 			return i;

@@ -54,6 +54,15 @@ uint64_t live_pace_deadline(const struct live_pace *p);
 bool live_pace_wait(struct live_pace *p, uint64_t deadline);
 
 /*
+ * Pumps and waits until done(p, i) or a divergence; after --live-timeout
+ * calls timed_out(p, i) (which records the divergence): a silent program
+ * is a divergence, never a hang. false when a stop signal came.
+ */
+bool live_pace_until(struct live_pace *p, uint64_t i,
+    bool (*done)(struct live_pace *p, uint64_t i),
+    void (*timed_out)(struct live_pace *p, uint64_t i));
+
+/*
  * Replays the trace at path with the program on side: loads it, sets up,
  * feeds the peer's frames and awaits the program's, each wait bounded by
  * o->timeout_ms; fills res as replay_file() does and returns its verdict.

@@ -68,24 +68,19 @@ guest_next_deadline(struct live_pace *p)
  * it started), so the REQUEST waits for the listener, bounded.
  */
 static bool
-await_listener(struct live_pace *p, uint64_t i, uint32_t port)
+listening(struct live_pace *p, uint64_t i)
 {
 	struct live_guest *r = p->side;
-	uint64_t deadline = live_pace_deadline(p);
 
-	for (;;) {
-		guest_pump(p);
-		if (gapps_port_check(r->apps, port, loop_now()) ==
-		    -EADDRINUSE)
-			return true;
-		if (loop_now() >= deadline) {
-			live_listen_timed_out(p->lt, i, port,
-			    p->o->timeout_ms);
-			return true;
-		}
-		if (!live_pace_wait(p, deadline))
-			return false;
-	}
+	return gapps_port_check(r->apps, live_listen_port(p->lt, i),
+	    loop_now()) == -EADDRINUSE;
+}
+
+static void
+not_listening(struct live_pace *p, uint64_t i)
+{
+	live_listen_timed_out(p->lt, i, live_listen_port(p->lt, i),
+	    p->o->timeout_ms);
 }
 
 /* Plays host frame i as the host application's action. */
@@ -93,11 +88,10 @@ static bool
 guest_feed(struct live_pace *p, uint64_t i)
 {
 	struct live_guest *r = p->side;
-	uint32_t port = live_listen_port(p->lt, i);
 	int e;
 
-	if (port != 0) {
-		if (!await_listener(p, i, port))
+	if (live_listen_port(p->lt, i) != 0) {
+		if (!live_pace_until(p, i, listening, not_listening))
 			return false;
 		if (live_diverged(p->lt))
 			return true;

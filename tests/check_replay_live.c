@@ -382,6 +382,34 @@ START_TEST(test_guest_listen_port)
 }
 END_TEST
 
+/*
+ * --guest, SEQPACKET: the host application wrote each message whole; the
+ * device cut frame 10's 4095 bytes into RX buffers of 3732 and 363. The
+ * fragment plays nothing, the EOM frame the whole message.
+ */
+START_TEST(test_guest_seqpacket_message_whole)
+{
+	struct replay_result res;
+	struct live_trace *lt = NULL;
+	const struct live_frame *frag, *eom;
+
+	ck_assert_int_eq(live_trace_load(vector("qemu-vhu-seqpacket.pcap.gz"),
+	    LIVE_PROG_GUEST, &lt, &res), 0);
+	frag = &lt->f[9];
+	eom = &lt->f[10];
+	ck_assert(frag->fed && eom->fed);
+	ck_assert(frag->msg_part);
+	ck_assert(!eom->msg_part);
+	ck_assert_uint_eq(frag->hdr.len, 3732);
+	ck_assert_uint_eq(eom->hdr.len, 363);
+	ck_assert_uint_eq(eom->len, 4095);
+	/* The guest's message of frame 9 is what the host sent back. */
+	ck_assert_mem_eq(lt->fpay + eom->payload, lt->c[0].stream + 108,
+	    4095);
+	live_trace_free(lt);
+}
+END_TEST
+
 static Suite *
 replay_live_suite(void)
 {
@@ -401,6 +429,7 @@ replay_live_suite(void)
 	tcase_add_test(tc, test_guest_side_wrong_byte);
 	tcase_add_test(tc, test_guest_side_early_close);
 	tcase_add_test(tc, test_guest_listen_port);
+	tcase_add_test(tc, test_guest_seqpacket_message_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }
