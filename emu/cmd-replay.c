@@ -25,8 +25,9 @@ static const char replay_usage[] =
 "                       [--guest-cid CID] [--guest-rx-buf BYTES]\n"
 "                       [--format text|tap|json] [--pcap-out FILE]\n"
 "                       [--expect MANIFEST] [--jobs N] [--shard K/N]\n"
-"                       [--html OUT.html] [--host UDS [--live-timeout MS]]\n"
-"                       [-q | -v] TRACE...\n"
+"                       [--html OUT.html]\n"
+"                       [--host UDS | --guest UDS] [--live-timeout MS]\n"
+"                       [--ready-fd N] [--pidfile FILE] [-q | -v] TRACE...\n"
 "\n"
 "Replays recorded vsockmon traces (pcap or pcapng, link type 271, from\n"
 "`tcpdump -i vsockmon0 -w FILE` or vsockemu's pcap writer) against the\n"
@@ -97,9 +98,24 @@ static const char replay_usage[] =
 "                    did); its bytes, shutdowns, closes and refusals must\n"
 "                    be the trace's host's, per connection, packets and\n"
 "                    timing aside (semantic only; doc/replay.md)\n"
-"  --live-timeout MS how long --host waits for the program's next step\n"
-"                    (1 to 3600000; default 5000): a silent program\n"
-"                    diverges naming the frame it owes\n"
+"  --guest UDS       replay against a live guest program run by\n"
+"                    `vsockemu run --guest UDS -- PROG` (start it once\n"
+"                    replay is ready: --ready-fd): its sockets are the\n"
+"                    simulated guest's through UDS.guest, as serve's; the\n"
+"                    trace's host is played back (it accepts, refuses,\n"
+"                    connects to the program's listeners, writes, shuts\n"
+"                    down and closes as recorded); the program's bytes,\n"
+"                    shutdowns, closes and refusals must be the trace's\n"
+"                    guest's, as with --host\n"
+"  --live-timeout MS how long --host or --guest waits for the program's\n"
+"                    next step or, --guest, for its listener where the\n"
+"                    trace's host connects (1 to 3600000; default 5000):\n"
+"                    a silent program diverges naming the frame it owes\n"
+"  --ready-fd N      with --host or --guest: once the first trace's\n"
+"                    sockets listen, write \"READY uds=UDS\" to fd N and\n"
+"                    close it (NOTIFY_SOCKET: READY=1), so a script starts\n"
+"                    the program then, with no sleep\n"
+"  --pidfile FILE    with --host or --guest: write the process id there\n"
 "  -q, --quiet       text: report only the traces that did not pass (with\n"
 "                    --expect: not as expected) and the totals; no progress\n"
 "  -v, --verbose     also name each trace on stderr as its replay starts\n"
@@ -164,7 +180,8 @@ struct replay_args {
 	enum opt_verbosity verbosity;	/* -q: failures only; -v: each trace */
 	unsigned jobs;			/* --jobs: workers (1: none) */
 	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: all */
-	struct replay_live_options live;	/* --host: uds set */
+	struct replay_live_options live;	/* --host, --guest: uds set */
+	struct ready ready;		/* --ready-fd, --pidfile */
 };
 
 /* Parses one option value; returns -1 on a bad one. */
@@ -236,7 +253,11 @@ parse_valued(struct replay_args *a, int c, const char *v)
 	case 'K':
 		return replay_shard_parse(v, &a->shard_k, &a->shard_n);
 	case 'U':
+	case 'G':
+		if (a->live.uds != NULL)
+			return -1;	/* one program: --host or --guest */
 		a->live.uds = v;
+		a->live.guest = c == 'G';
 		return 0;
 	case 'T':
 		if (opt_u64(v, REPLAY_LIVE_TIMEOUT_MAX, &n) < 0 || n == 0)
@@ -292,11 +313,14 @@ parse_args(int argc, char **argv, struct replay_args *a)
 		{ "shard", required_argument, NULL, 'K' },
 		{ "html", required_argument, NULL, 'L' },
 		{ "host", required_argument, NULL, 'U' },
+		{ "guest", required_argument, NULL, 'G' },
 		{ "live-timeout", required_argument, NULL, 'T' },
+		READY_LONG,
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
 	bool semantic = false, strict = false;
+	const char *live;
 	int c;
 
 	while ((c = opt_next(&replay_cmd, argc, argv, "j:", opts,
@@ -315,6 +339,15 @@ parse_args(int argc, char **argv, struct replay_args *a)
 		case 'I':
 			a->o.host_initiated = true;
 			break;
+		case READY_OPT_FD:
+		case READY_OPT_PIDFILE: {
+			const char *why = NULL;
+
+			if (ready_option(&a->ready, c, optarg, &why) < 0)
+				return opt_usage(&replay_cmd, "bad --%s '%s': "
+				    "%s", long_name(opts, c), optarg, why);
+			break;
+		}
 		default:
 			if (parse_valued(a, c, optarg) < 0)
 				return opt_usage(&replay_cmd, "bad --%s '%s'",
@@ -334,14 +367,19 @@ parse_args(int argc, char **argv, struct replay_args *a)
 	if (a->html_path != NULL && (c = regular_files(argc, argv)) > 0)
 		return opt_usage(&replay_cmd, "--html reads each trace again to "
 		    "draw it: '%s' is not a regular file", argv[c]);
+	live = a->live.guest ? "--guest" : "--host";
 	if (a->live.uds != NULL && (strict || a->script_path != NULL ||
 	    a->pcap_out != NULL || a->jobs > 1 || a->o.host_initiated ||
 	    a->o.guest_cid != 0))
-		return opt_usage(&replay_cmd, "--host takes none of --strict, "
+		return opt_usage(&replay_cmd, "%s takes none of --strict, "
 		    "--host-script, --pcap-out, --jobs, --host-initiated, "
-		    "--guest-cid");
+		    "--guest-cid", live);
 	if (a->live.uds != NULL && a->html_path != NULL)
-		return opt_usage(&replay_cmd, "--host and --html conflict");
+		return opt_usage(&replay_cmd, "%s and --html conflict", live);
+	if (a->live.uds == NULL && (a->ready.fd >= 0 ||
+	    a->ready.pidfile != NULL))
+		return opt_usage(&replay_cmd, "--ready-fd and --pidfile go "
+		    "with --host or --guest");
 	return -1;
 }
 
@@ -436,7 +474,11 @@ replay_into(const struct replay_args *a, const char *path,
 
 		lo.profile = a->o.profile;
 		lo.guest_rx_buf = a->o.guest_rx_buf;
-		(void)replay_live_file(path, &lo, res);
+		lo.ready = (struct ready *)&a->ready;
+		if (lo.guest)
+			(void)replay_live_guest_file(path, &lo, res);
+		else
+			(void)replay_live_file(path, &lo, res);
 		return 0;
 	}
 	if (a->pcap_out != NULL) {
@@ -634,8 +676,17 @@ cmd_replay(int argc, char **argv)
 	a.verbosity = OPT_NORMAL;
 	a.jobs = 1;
 	a.live.timeout_ms = REPLAY_LIVE_TIMEOUT_MS;
+	ready_init(&a.ready, "replay");
 	if ((e = parse_args(argc, argv, &a)) >= 0)
 		return e;
+	if (a.live.uds != NULL) {
+		char msg[256];
+
+		if (ready_prepare(&a.ready, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "vsockemu replay: %s\n", msg);
+			return 2;
+		}
+	}
 	if (a.script_path != NULL && (e = load_script(a.script_path,
 	    &script)) != 0)
 		return e;
@@ -645,6 +696,7 @@ cmd_replay(int argc, char **argv)
 	}
 	a.o.script = script;
 	e = replay_all(&a, argv + optind, argc - optind);
+	ready_finish(&a.ready);
 	replay_script_free(script);
 	replay_expect_free(a.expect);
 	return e;

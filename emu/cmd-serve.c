@@ -193,8 +193,8 @@ struct serve {
 	struct capture cap;
 	struct event_log *events;	/* --log, -v */
 	struct serve_control ctl;	/* --control */
-	bool kick, irq;
 	struct guest_thread *gt;	/* --guest-thread, else NULL */
+	struct sim_guest_signals sig;	/* the guest's kick, the device's irq */
 };
 
 /* Reports a bad option argument; the caller exits 2. */
@@ -483,21 +483,6 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 	return 0;
 }
 
-/* The fake guest kicked a queue / the device interrupted the guest. */
-static void
-on_kick(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct serve *)ctx)->kick = true;
-}
-
-static void
-on_irq(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct serve *)ctx)->irq = true;
-}
-
 /* Opens the capture, if asked for; the device is tapped into it when made. */
 static int
 start_pcap(struct serve *s, char *err, size_t errlen)
@@ -526,17 +511,7 @@ settle(struct serve *s, uint64_t now)
 	bool moved;
 
 	for (rounds = 0; rounds < 100000; rounds++) {
-		moved = false;
-		if (s->kick) {
-			s->kick = false;
-			vsock_device_kick(s->dev, VSOCK_QUEUE_TX, now);
-			moved = true;
-		}
-		if (s->irq) {
-			s->irq = false;
-			fg_vsock_poll(s->vs, now);
-			moved = true;
-		}
+		moved = sim_guest_deliver(&s->sig, s->dev, s->vs, now);
 		moved |= gapps_run(s->apps, now);
 		if (!moved)
 			return;
@@ -572,9 +547,10 @@ build_guest(struct serve *s, char *err, size_t errlen)
 		    SERVE_MAX_GUEST + 16, guest_thread_kick, s->gt, &s->mem,
 		    &s->vs, err, errlen);
 	}
-	vsock_device_set_notify(s->dev, on_irq, s);
+	vsock_device_set_notify(s->dev, sim_guest_on_irq, &s->sig);
 	return sim_guest_new(s->dev, s->o.cid, s->o.max_conns +
-	    SERVE_MAX_GUEST + 16, on_kick, s, &s->mem, &s->vs, err, errlen);
+	    SERVE_MAX_GUEST + 16, sim_guest_on_kick, &s->sig, &s->mem, &s->vs,
+	    err, errlen);
 }
 
 /* --guest-thread: the guest kicked (on G); the device's turn (on D). */

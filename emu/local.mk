@@ -26,6 +26,7 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-replay.c emu/replay-jobs.c emu/replay-jobs.h \
 	emu/replay-html.c emu/replay-html.h \
 	emu/replay-live.c emu/replay-live.h \
+	emu/replay-live-guest.c emu/live-pace.c emu/live-pace.h \
 	emu/cmd-fuzz.c \
 	emu/cmd-run.c \
 	emu/guest-endpoint.c emu/guest-endpoint.h

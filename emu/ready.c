@@ -175,6 +175,7 @@ ready_signal(struct ready *r, const char *what, const char *status)
 {
 	char line[READY_NOTIFY_MAX];
 
+	r->said = true;
 	if (r->fd >= 0) {
 		snprintf(line, sizeof(line), "READY %s\n", what);
 		signal_fd(r, line);

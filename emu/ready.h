@@ -19,6 +19,7 @@ struct ready {
 	const char *pidfile;	/* --pidfile, or NULL */
 	bool pidfile_written;	/* ours to remove at exit */
 	bool notified;		/* NOTIFY_SOCKET got READY=1 */
+	bool said;		/* ready_signal was called */
 };
 
 /* No readiness asked for yet; cmd names the command in messages. */

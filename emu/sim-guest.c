@@ -53,3 +53,34 @@ sim_guest_new(struct vsock_device *dev, uint64_t cid, unsigned max_socks,
 	}
 	return 0;
 }
+
+void
+sim_guest_on_kick(void *ctx, unsigned q)
+{
+	(void)q;
+	((struct sim_guest_signals *)ctx)->kick = true;
+}
+
+void
+sim_guest_on_irq(void *ctx, unsigned q)
+{
+	(void)q;
+	((struct sim_guest_signals *)ctx)->irq = true;
+}
+
+bool
+sim_guest_deliver(struct sim_guest_signals *s, struct vsock_device *dev,
+    struct fg_vsock *vs, uint64_t now)
+{
+	bool moved = s->kick || s->irq;
+
+	if (s->kick) {
+		s->kick = false;
+		vsock_device_kick(dev, VSOCK_QUEUE_TX, now);
+	}
+	if (s->irq) {
+		s->irq = false;
+		fg_vsock_poll(vs, now);
+	}
+	return moved;
+}

@@ -2,6 +2,7 @@
 #ifndef VSOCKEMU_SIM_GUEST_H
 #define VSOCKEMU_SIM_GUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,5 +21,22 @@
 int sim_guest_new(struct vsock_device *dev, uint64_t cid, unsigned max_socks,
     fg_vsock_kick_fn kick, void *ctx, struct fg_mem *mem,
     struct fg_vsock **vs, char *err, size_t errlen);
+
+/*
+ * What the simulated guest and its device owe each other between rounds:
+ * a kick (the guest queued TX buffers) and an interrupt (the device used
+ * buffers). sim_guest_on_kick and sim_guest_on_irq note them (ctx: the
+ * struct sim_guest_signals); sim_guest_deliver hands them over.
+ */
+struct sim_guest_signals {
+	bool kick, irq;
+};
+
+void sim_guest_on_kick(void *ctx, unsigned q);
+void sim_guest_on_irq(void *ctx, unsigned q);
+
+/* Delivers a noted kick to dev and interrupt to vs; true if one was. */
+bool sim_guest_deliver(struct sim_guest_signals *s, struct vsock_device *dev,
+    struct fg_vsock *vs, uint64_t now);
 
 #endif

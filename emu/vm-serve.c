@@ -34,7 +34,7 @@ struct serve_vm {
 	struct fg_vsock *vs;
 	struct gapps *apps;
 	struct gep *gep;		/* UDS.guest: run --guest, CONNECT */
-	bool kick, irq;
+	struct sim_guest_signals sig;	/* the guest's kick, the device's irq */
 };
 
 struct vm_serve {
@@ -45,21 +45,6 @@ struct vm_serve {
 	struct serve_vm vm[VM_MAX];
 	unsigned nvm;			/* set up so far */
 };
-
-/* The guest of vm kicked a queue / its device interrupted the guest. */
-static void
-on_kick(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct serve_vm *)ctx)->kick = true;
-}
-
-static void
-on_irq(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct serve_vm *)ctx)->irq = true;
-}
 
 /* The host side, the device and the simulated guest of one VM. */
 static int
@@ -86,10 +71,10 @@ vm_build(struct serve_vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", why ? why : vse_strerror(e));
 		return -1;
 	}
-	vsock_device_set_notify(vm->dev, on_irq, vm);
+	vsock_device_set_notify(vm->dev, sim_guest_on_irq, &vm->sig);
 	vm_member_attach(vm->member, vm->dev);
 	return sim_guest_new(vm->dev, vm->spec->cid, c->max_conns +
-	    VM_SPEC_GUESTS + 16, on_kick, vm, &vm->mem, &vm->vs, err, errlen);
+	    VM_SPEC_GUESTS + 16, sim_guest_on_kick, &vm->sig, &vm->mem, &vm->vs, err, errlen);
 }
 
 /* The VM's services (default 52=echo, as serve's) and UDS.guest. */
@@ -128,17 +113,8 @@ settle_all(struct vm_serve *s, uint64_t now)
 		for (i = 0; i < s->nvm; i++) {
 			struct serve_vm *vm = &s->vm[i];
 
-			if (vm->kick) {
-				vm->kick = false;
-				vsock_device_kick(vm->dev, VSOCK_QUEUE_TX,
-				    now);
-				moved = true;
-			}
-			if (vm->irq) {
-				vm->irq = false;
-				fg_vsock_poll(vm->vs, now);
-				moved = true;
-			}
+			moved |= sim_guest_deliver(&vm->sig, vm->dev, vm->vs,
+			    now);
 			moved |= gapps_run(vm->apps, now);
 		}
 		if (!moved)

@@ -116,7 +116,11 @@ def main():
         s, _ = l.accept()
     else:
         # vsockemu replay creates the UDS (bound before it listens): retry
-        # the connect until it is accepted, bounded (10 s).
+        # the connect until it is accepted, bounded (10 s). $LIVE_STARTED
+        # names a file made first, so the test starts replay (and its
+        # --live-timeout) only once Python is up on a loaded machine.
+        if os.environ.get("LIVE_STARTED"):
+            open(os.environ["LIVE_STARTED"], "w").close()
         for _ in range(1000):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:

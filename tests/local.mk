@@ -52,7 +52,7 @@ PROGRAM_TESTS = \
 	tests/ladder.sh \
 	tests/replay.sh \
 	tests/replay-vectors.sh \
-	tests/replay-live.sh \
+	tests/replay-live.sh tests/replay-live-guest.sh \
 	tests/options.sh \
 	tests/progress.sh \
 	tests/serve.sh \
@@ -168,6 +168,7 @@ TESTS += $(CHECK_SUITES) $(PROGRAM_TESTS)
 EXTRA_DIST += $(PROGRAM_TESTS) tests/lib.sh tests/layers.sh \
 	tests/replay-schema.jq tests/events-schema.jq tests/svc-unready.py \
 	tests/ready-check.py tests/control-client.py tests/live-host.py \
+	tests/live-guest.py \
 	tests/clusterfuzzlite.sh .clusterfuzzlite/project.yaml \
 	.clusterfuzzlite/Dockerfile .clusterfuzzlite/build.sh \
 	.clusterfuzzlite/vsockemu.dict

@@ -54,9 +54,11 @@ live() {
 # live_connect PORT MODE ARG TRACE: the program connects to UDS with
 # "CONNECT PORT" (it waits for the socket to appear).
 live_connect() {
-	rm -f "$uds"
-	python3 "$host" connect "$uds" "$1" "$2" "$3" &
+	rm -f "$uds" "$tmp/started"
+	LIVE_STARTED=$tmp/started python3 "$host" connect "$uds" "$1" "$2" \
+	    "$3" &
 	hpid=$!
+	wait_for test -e "$tmp/started" || failed "connecting program came up"
 	"$emu" replay --host "$uds" --live-timeout $to "$4" > "$out" 2> "$err"
 	rc=$?
 	stop_host

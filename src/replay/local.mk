@@ -18,7 +18,8 @@ src_replay_libreplay_la_SOURCES = \
 	src/replay/replay-rxsize.c src/replay/replay-cut.c \
 	src/replay/replay-divergence.c src/replay/replay-divergence.h \
 	src/replay/live-trace.h src/replay/live-trace-int.h \
-	src/replay/replay-live-trace.c src/replay/replay-live-compare.c
+	src/replay/replay-live-trace.c src/replay/replay-live-compare.c \
+	src/replay/replay-live-play.c
 src_replay_libreplay_la_CPPFLAGS = $(REPLAY_CPPFLAGS) $(LAYER_CPPFLAGS) \
 	-include $(top_srcdir)/src/replay/replay-api.h
 src_replay_libreplay_la_CFLAGS = $(LAYER_CFLAGS)

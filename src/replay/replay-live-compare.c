@@ -1,4 +1,4 @@
-/* replay-live-compare.c - what a live host program did, through the device, against the trace's host: bytes and lifecycle, timing and packets aside. */
+/* replay-live-compare.c - what a live program did, through the device, against its side of the trace: bytes and lifecycle, timing and packets aside. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -33,33 +33,35 @@ diverge(struct live_trace *lt, const struct live_conn *c, uint64_t fi,
 	from = fi + 1 > REPLAY_CONTEXT ? fi + 1 - REPLAY_CONTEXT : 0;
 	for (k = from; k <= fi; k++)
 		d->context[d->ncontext++] = (struct replay_ctx_frame){
-		    lt->f[k].number, lt->f[k].ts_ns, !lt->f[k].guest,
+		    lt->f[k].number, lt->f[k].ts_ns, lt->f[k].host,
 		    lt->f[k].hdr };
 }
 
-/* The device's packet h in the trace's terms (its CIDs, its host port). */
+/* The program's side's packet h in the trace's terms (its CIDs and ports). */
 static void
-format_actual(const struct live_conn *c, const struct vsock_hdr *h, char *buf,
-    size_t len)
+format_actual(const struct live_trace *lt, const struct live_conn *c,
+    const struct vsock_hdr *h, char *buf, size_t len)
 {
 	struct vsock_hdr t = *h;
+	bool host = lt->side == LIVE_PROG_HOST;
 
 	if (c != NULL) {
-		t.src_cid = c->host_cid;
-		t.dst_cid = c->guest_cid;
-		t.src_port = c->host_port;
+		t.src_cid = host ? c->host_cid : c->guest_cid;
+		t.dst_cid = host ? c->guest_cid : c->host_cid;
+		t.src_port = host ? c->host_port : c->guest_port;
+		t.dst_port = host ? c->guest_port : c->host_port;
 	}
 	trace_format_hdr(&t, buf, len);
 }
 
-/* The trace's host RW frame holding offset off of c's stream. */
+/* The trace's RW frame of the program's side holding offset off of c's stream. */
 static uint64_t
 frame_at(const struct live_trace *lt, const struct live_conn *c, uint64_t off)
 {
 	uint64_t i;
 
 	for (i = 0; i < lt->nf; i++)
-		if (&lt->c[lt->f[i].conn] == c && !lt->f[i].guest &&
+		if (&lt->c[lt->f[i].conn] == c && !lt->f[i].fed &&
 		    lt->f[i].hdr.op == VIRTIO_VSOCK_OP_RW &&
 		    lt->f[i].off_end > off)
 			return i;
@@ -105,8 +107,8 @@ format_step(const struct live_trace *lt, const struct live_conn *c,
 
 /*
  * The program's bytes in one RW: each must be the trace's at its offset of
- * the coalesced host->guest stream, and none may come where the trace's
- * host took a lifecycle step first (its SHUTDOWN, its close).
+ * the coalesced stream of its side, and none may come where the trace's
+ * side took a lifecycle step first (its SHUTDOWN, its close).
  */
 static void
 compare_bytes(struct live_trace *lt, struct live_conn *c,
@@ -121,27 +123,29 @@ compare_bytes(struct live_trace *lt, struct live_conn *c,
 	for (k = 0; k < rec->payload_len; k++, off++) {
 		if (s != NULL && s->off <= off) {
 			format_step(lt, c, c->matched, ev, sizeof(ev));
-			format_actual(c, &rec->hdr, act, sizeof(act));
-			diverge(lt, c, s->frame, "op", ev, act, "the host sent "
-			    "data at offset %" PRIu64 " of the host->guest "
-			    "stream where the trace's host sent %s", off, ev);
+			format_actual(lt, c, &rec->hdr, act, sizeof(act));
+			diverge(lt, c, s->frame, "op", ev, act, "the %s sent "
+			    "data at offset %" PRIu64 " of the %s stream "
+			    "where the trace's %s sent %s", lt->who, off,
+			    lt->dir, lt->who, ev);
 			return;
 		}
-		if (off >= c->h2g_len) {
+		if (off >= c->stream_len) {
 			diverge(lt, c, c->last_frame, "payload", "no more data",
-			    "more data", "the host sent byte 0x%02x at offset "
-			    "%" PRIu64 " of the host->guest stream, which ends "
-			    "there in the trace", p[k], off);
+			    "more data", "the %s sent byte 0x%02x at offset "
+			    "%" PRIu64 " of the %s stream, which ends there "
+			    "in the trace", lt->who, p[k], off, lt->dir);
 			return;
 		}
-		if (p[k] != c->h2g[off]) {
+		if (p[k] != c->stream[off]) {
 			char x[8], a[8];
 
-			snprintf(x, sizeof(x), "0x%02x", c->h2g[off]);
+			snprintf(x, sizeof(x), "0x%02x", c->stream[off]);
 			snprintf(a, sizeof(a), "0x%02x", p[k]);
 			diverge(lt, c, frame_at(lt, c, off), "payload", x, a,
-			    "the host sent byte %s at offset %" PRIu64 " of the "
-			    "host->guest stream, the trace has %s", a, off, x);
+			    "the %s sent byte %s at offset %" PRIu64 " of the "
+			    "%s stream, the trace has %s", lt->who, a, off,
+			    lt->dir, x);
 			return;
 		}
 	}
@@ -177,13 +181,14 @@ compare_eom(struct live_trace *lt, struct live_conn *c,
 	if (eom)
 		diverge(lt, c, want == UINT64_MAX ? c->last_frame :
 		    frame_at(lt, c, want - 1), "flags", x, a, "the "
-		    "host ended a message at offset %" PRIu64 " of the host->"
-		    "guest stream, the trace's message ends at %" PRIu64, end,
-		    want == UINT64_MAX ? c->h2g_len : want);
+		    "%s ended a message at offset %" PRIu64 " of the %s "
+		    "stream, the trace's message ends at %" PRIu64, lt->who,
+		    end, lt->dir, want == UINT64_MAX ? c->stream_len : want);
 	else
 		diverge(lt, c, frame_at(lt, c, want - 1), "flags", x, "no EOM",
-		    "the host's message runs on past offset %" PRIu64 " of the "
-		    "host->guest stream, where the trace's message ends", want);
+		    "the %s's message runs on past offset %" PRIu64 " of the "
+		    "%s stream, where the trace's message ends", lt->who, want,
+		    lt->dir);
 }
 
 /*
@@ -211,12 +216,12 @@ compare_event(struct live_trace *lt, struct live_conn *c,
 	if (now == c->state || (h->op == VIRTIO_VSOCK_OP_RST &&
 	    (c->state & LIVE_CLOSED) == LIVE_CLOSED))
 		return;
-	format_actual(c, h, act, sizeof(act));
+	format_actual(lt, c, h, act, sizeof(act));
 	format_event(h->op, h->flags, got, sizeof(got));
 	if (s == NULL) {
-		diverge(lt, c, c->last_frame, "op", "nothing", act, "the host "
-		    "sent %s where the trace's host sent nothing more on this "
-		    "connection", got);
+		diverge(lt, c, c->last_frame, "op", "nothing", act, "the %s "
+		    "sent %s where the trace's %s sent nothing more on this "
+		    "connection", lt->who, got, lt->who);
 		return;
 	}
 	format_step(lt, c, c->matched, ev, sizeof(ev));
@@ -225,14 +230,15 @@ compare_event(struct live_trace *lt, struct live_conn *c,
 
 		trace_format_hdr(&lt->f[s->frame].hdr, x, sizeof(x));
 		diverge(lt, c, s->frame, h->op == lt->f[s->frame].hdr.op ?
-		    "flags" : "op", x, act, "the host sent %s where the "
-		    "trace's host sent %s", got, ev);
+		    "flags" : "op", x, act, "the %s sent %s where the "
+		    "trace's %s sent %s", lt->who, got, lt->who, ev);
 		return;
 	}
 	if (c->got < s->off) {
-		diverge(lt, c, s->frame, "payload", ev, act, "the host sent %s "
-		    "after %" PRIu64 " bytes of the host->guest stream, the "
-		    "trace's host after %" PRIu64, got, c->got, s->off);
+		diverge(lt, c, s->frame, "payload", ev, act, "the %s sent %s "
+		    "after %" PRIu64 " bytes of the %s stream, the trace's %s "
+		    "after %" PRIu64, lt->who, got, c->got, lt->dir, lt->who,
+		    s->off);
 		return;
 	}
 	c->state = now;
@@ -240,21 +246,28 @@ compare_event(struct live_trace *lt, struct live_conn *c,
 		c->matched++;
 }
 
-/* A REQUEST from the device: the program connected; bind it to the trace's. */
+/*
+ * A REQUEST of the program's side: the program connected; binds it to the
+ * trace's first such connection not yet made to the same peer port, and
+ * learns the port the program's side picked (--host: the device's local
+ * port; --guest: the guest stack's ephemeral one).
+ */
 static struct live_conn *
 map_request(struct live_trace *lt, const struct vsock_hdr *h)
 {
+	bool host = lt->side == LIVE_PROG_HOST;
 	uint32_t i;
 
 	for (i = 0; i < lt->nc; i++) {
 		struct live_conn *c = &lt->c[i];
 
-		if (c->host_initiated && !c->started &&
-		    c->guest_port == h->dst_port) {
-			c->started = true;
-			c->dev_port = h->src_port;
-			live_pairs_set(&lt->dev_pairs, c->dev_port,
-			    c->guest_port, i);
+		if (c->prog_initiated && !c->started && h->dst_port ==
+		    (host ? c->guest_port : c->host_port)) {
+			if (host)
+				c->dev_hport = h->src_port;
+			else
+				c->dev_gport = h->src_port;
+			live_conn_start(lt, c);
 			return c;
 		}
 	}
@@ -269,18 +282,23 @@ live_on_tap(void *ctx, const struct vsock_tap_record *rec)
 	struct live_conn *c;
 	char act[TRACE_FORMAT_HDR_LEN];
 
-	if (lt->diverged || rec->dir != VSOCK_TAP_HOST_TO_GUEST ||
+	bool host = lt->side == LIVE_PROG_HOST;
+
+	if (lt->diverged || rec->dropped || rec->dir != (host ?
+	    VSOCK_TAP_HOST_TO_GUEST : VSOCK_TAP_GUEST_TO_HOST) ||
 	    h->op == VIRTIO_VSOCK_OP_CREDIT_UPDATE ||
 	    h->op == VIRTIO_VSOCK_OP_CREDIT_REQUEST)
 		return;
-	c = h->op == VIRTIO_VSOCK_OP_REQUEST ? map_request(lt, h) :
-	    live_pairs_find(lt, &lt->dev_pairs, h->src_port, h->dst_port);
+	c = h->op == VIRTIO_VSOCK_OP_REQUEST ? map_request(lt, h) : host ?
+	    live_pairs_find(lt, &lt->dev_pairs, h->src_port, h->dst_port) :
+	    live_pairs_find(lt, &lt->dev_pairs, h->dst_port, h->src_port);
 	if (c == NULL) {
 		trace_format_hdr(h, act, sizeof(act));
-		/* Named at the guest frame it came after: where the run was. */
-		diverge(lt, NULL, lt->last_fed, "op", "nothing", act, "the host "
-		    "sent %s to guest port %" PRIu32 " on no connection of "
-		    "the trace", vsock_op_name(h->op), h->dst_port);
+		/* Named at the frame fed before it: where the run was. */
+		diverge(lt, NULL, lt->last_fed, "op", "nothing", act, "the %s "
+		    "sent %s to %s port %" PRIu32 " on no connection of "
+		    "the trace", lt->who, vsock_op_name(h->op), lt->peer,
+		    h->dst_port);
 		return;
 	}
 	if (h->op == VIRTIO_VSOCK_OP_RW) {
@@ -292,7 +310,7 @@ live_on_tap(void *ctx, const struct vsock_tap_record *rec)
 }
 
 bool
-live_host_frame_done(const struct live_trace *lt, uint64_t i)
+live_frame_done(const struct live_trace *lt, uint64_t i)
 {
 	const struct live_frame *lf = &lt->f[i];
 	const struct live_conn *c = &lt->c[lf->conn];
@@ -302,6 +320,16 @@ live_host_frame_done(const struct live_trace *lt, uint64_t i)
 	return lf->step == 0 || c->matched >= lf->step;
 }
 
+/* A wait as "5 s" or "1500 ms". */
+static void
+format_wait(unsigned timeout_ms, char *buf, size_t len)
+{
+	if (timeout_ms % 1000 == 0)
+		snprintf(buf, len, "%u s", timeout_ms / 1000);
+	else
+		snprintf(buf, len, "%u ms", timeout_ms);
+}
+
 void
 live_timed_out(struct live_trace *lt, uint64_t i, unsigned timeout_ms)
 {
@@ -309,10 +337,7 @@ live_timed_out(struct live_trace *lt, uint64_t i, unsigned timeout_ms)
 	const struct live_conn *c = &lt->c[lf->conn];
 	char x[TRACE_FORMAT_HDR_LEN], wait[32], ev[64], what[128];
 
-	if (timeout_ms % 1000 == 0)
-		snprintf(wait, sizeof(wait), "%u s", timeout_ms / 1000);
-	else
-		snprintf(wait, sizeof(wait), "%u ms", timeout_ms);
+	format_wait(timeout_ms, wait, sizeof(wait));
 	if (lf->hdr.op == VIRTIO_VSOCK_OP_RW)
 		snprintf(what, sizeof(what), "RW %" PRIu32 " bytes at frame %"
 		    PRIu64 " (stream bytes %" PRIu64 " to %" PRIu64 ", %" PRIu64
@@ -326,6 +351,21 @@ live_timed_out(struct live_trace *lt, uint64_t i, unsigned timeout_ms)
 	trace_format_hdr(&lf->hdr, x, sizeof(x));
 	diverge(lt, c, i, "timeout", x, "nothing", "the program sent nothing "
 	    "for %s, the trace expects %s", wait, what);
+}
+
+void
+live_listen_timed_out(struct live_trace *lt, uint64_t i, uint32_t port,
+    unsigned timeout_ms)
+{
+	const struct live_frame *lf = &lt->f[i];
+	char x[TRACE_FORMAT_HDR_LEN], wait[32];
+
+	format_wait(timeout_ms, wait, sizeof(wait));
+	trace_format_hdr(&lf->hdr, x, sizeof(x));
+	diverge(lt, &lt->c[lf->conn], i, "timeout", x, "nothing", "the "
+	    "program did not listen on guest port %" PRIu32 " for %s, the "
+	    "trace's host connects to it at frame %" PRIu64, port, wait,
+	    lf->number);
 }
 
 bool
@@ -344,7 +384,7 @@ live_finish(struct live_trace *lt, uint64_t frames_done,
 	memset(res, 0, sizeof(*res));
 	res->mode = REPLAY_SEMANTIC;
 	for (i = 0; i < frames_done && i < lt->nf; i++)
-		if (lt->f[i].guest)
+		if (!lt->f[i].host)
 			res->guest_frames++;
 		else
 			res->host_frames++;

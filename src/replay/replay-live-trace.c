@@ -1,4 +1,4 @@
-/* replay-live-trace.c - a trace for live replay, read whole: roles, connections, the host's stream and lifecycle per connection. */
+/* replay-live-trace.c - a trace for live replay, read whole: roles, connections, the program's side's stream and lifecycle per connection. */
 #include "config.h"
 
 #include <inttypes.h>
@@ -125,9 +125,11 @@ conn_of(struct live_trace *lt, const struct vsock_pcap_frame *f, bool host,
 	memset(c, 0, sizeof(*c));
 	c->host_cid = host ? f->hdr.src_cid : f->hdr.dst_cid;
 	c->guest_cid = host ? f->hdr.dst_cid : f->hdr.src_cid;
-	c->host_port = c->dev_port = hp;
-	c->guest_port = gp;
+	c->host_port = c->dev_hport = hp;
+	c->guest_port = c->dev_gport = gp;
 	c->host_initiated = host && f->hdr.op == VIRTIO_VSOCK_OP_REQUEST;
+	c->prog_initiated = f->hdr.op == VIRTIO_VSOCK_OP_REQUEST &&
+	    host == (lt->side == LIVE_PROG_HOST);
 	live_pairs_set(&lt->trace_pairs, hp, gp, lt->nc);
 	*ci = lt->nc++;
 	return 0;
@@ -152,8 +154,9 @@ live_bits(const struct vsock_hdr *h)
 }
 
 /*
- * A host lifecycle frame: joins the connection's last step when nothing
- * (no guest frame, no host byte) came between them, else starts one.
+ * A lifecycle frame of the program's side: joins the connection's last
+ * step when nothing (no fed frame, no byte of the side's stream) came
+ * between them, else starts one.
  */
 static bool
 add_step(struct live_trace *lt, struct live_conn *c, struct live_frame *lf,
@@ -163,13 +166,13 @@ add_step(struct live_trace *lt, struct live_conn *c, struct live_frame *lf,
 	unsigned need = s ? s->need : 0, allow = s ? s->allow : 0;
 	unsigned b = live_bits(h);
 
-	if (s == NULL || c->guest_since_step || s->off != c->h2g_len) {
+	if (s == NULL || c->fed_since_step || s->off != c->stream_len) {
 		if (!grow(&c->st, &c->stcap, c->nst + 1, sizeof(*c->st)))
 			return false;
 		s = &c->st[c->nst++];
-		*s = (struct live_step){ need, allow, c->h2g_len, lt->nf,
+		*s = (struct live_step){ need, allow, c->stream_len, lt->nf,
 		    lt->nf };
-		c->guest_since_step = false;
+		c->fed_since_step = false;
 	}
 	if (h->op == VIRTIO_VSOCK_OP_RST && (s->allow & LIVE_CLOSED))
 		s->need |= LIVE_CLOSED;	/* the device's, after a SHUTDOWN */
@@ -181,29 +184,28 @@ add_step(struct live_trace *lt, struct live_conn *c, struct live_frame *lf,
 	return true;
 }
 
-/* Records a host frame's part: its bytes in the stream, or its step. */
+/* Records a program's frame's part: its bytes in the stream, or its step. */
 static bool
-add_host(struct live_trace *lt, struct live_frame *lf,
+add_prog(struct live_trace *lt, struct live_frame *lf,
     const struct vsock_pcap_frame *f)
 {
 	struct live_conn *c = &lt->c[lf->conn];
 
 	switch (f->hdr.op) {
 	case VIRTIO_VSOCK_OP_RW:
-		if (!grow(&c->h2g, &c->h2g_cap, c->h2g_len + f->payload_len, 1))
+		if (!grow(&c->stream, &c->stream_cap, c->stream_len + f->payload_len, 1))
 			return false;
 		if (f->payload_len > 0)
-			memcpy(c->h2g + c->h2g_len, f->payload, f->payload_len);
-		c->h2g_len += f->payload_len;
-		lf->off_end = c->h2g_len;
+			memcpy(c->stream + c->stream_len, f->payload, f->payload_len);
+		c->stream_len += f->payload_len;
+		lf->off_end = c->stream_len;
 		lf->len = f->payload_len;
-		lt->bytes_h2g += f->payload_len;
 		if (f->hdr.type != VIRTIO_VSOCK_TYPE_SEQPACKET ||
 		    !(f->hdr.flags & VIRTIO_VSOCK_SEQ_EOM))
 			return true;
 		if (!grow(&c->eom, &c->eomcap, c->neom + 1, sizeof(*c->eom)))
 			return false;
-		c->eom[c->neom++] = c->h2g_len;
+		c->eom[c->neom++] = c->stream_len;
 		return true;
 	case VIRTIO_VSOCK_OP_REQUEST:
 	case VIRTIO_VSOCK_OP_RESPONSE:
@@ -214,22 +216,65 @@ add_host(struct live_trace *lt, struct live_frame *lf,
 	return true;	/* credit packets: not compared */
 }
 
-/* Keeps a guest frame's payload for feeding. */
+/* Appends n bytes at p to the fed payloads; false without memory. */
 static bool
-add_guest(struct live_trace *lt, struct live_frame *lf,
+add_payload(struct live_trace *lt, const uint8_t *p, uint64_t n)
+{
+	if (!grow(&lt->fpay, &lt->fpay_cap, lt->fpay_len + n, 1))
+		return false;
+	if (n > 0)
+		memcpy(lt->fpay + lt->fpay_len, p, n);
+	lt->fpay_len += n;
+	return true;
+}
+
+/*
+ * --guest: a host SEQPACKET RW is a fragment of a message the host
+ * application wrote whole (one send(), cut by the device into the guest's
+ * RX buffers): fragments are gathered and the EOM frame plays the message.
+ * The gathered copy is bounded by the trace's payload cap.
+ */
+static bool
+add_fed_msg(struct live_trace *lt, struct live_frame *lf,
     const struct vsock_pcap_frame *f)
 {
-	if (!grow(&lt->gpay, &lt->gpay_cap, lt->gpay_len + f->payload_len, 1))
+	struct live_conn *c = &lt->c[lf->conn];
+
+	if (!grow(&c->msg, &c->msg_cap, c->msg_len + f->payload_len, 1))
 		return false;
 	if (f->payload_len > 0)
-		memcpy(lt->gpay + lt->gpay_len, f->payload, f->payload_len);
-	lf->payload = lt->gpay_len;
+		memcpy(c->msg + c->msg_len, f->payload, f->payload_len);
+	c->msg_len += f->payload_len;
+	if (!(f->hdr.flags & VIRTIO_VSOCK_SEQ_EOM)) {
+		lf->msg_part = true;
+		return true;
+	}
+	lf->payload = lt->fpay_len;
+	lf->len = (uint32_t)c->msg_len;
+	c->msg_len = 0;
+	return add_payload(lt, c->msg, lf->len);
+}
+
+/* Keeps a fed frame's payload for feeding. */
+static bool
+add_fed(struct live_trace *lt, struct live_frame *lf,
+    const struct vsock_pcap_frame *f)
+{
+	lt->c[lf->conn].fed_since_step = true;
+	if (lt->side == LIVE_PROG_GUEST && f->hdr.op == VIRTIO_VSOCK_OP_RW &&
+	    f->hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET)
+		return add_fed_msg(lt, lf, f);
+	lf->payload = lt->fpay_len;
 	lf->len = f->payload_len;
-	lt->gpay_len += f->payload_len;
-	lt->c[lf->conn].guest_since_step = true;
-	if (f->hdr.op == VIRTIO_VSOCK_OP_RW)
-		lt->bytes_g2h += f->payload_len;
-	return true;
+	return add_payload(lt, f->payload, f->payload_len);
+}
+
+void
+live_conn_start(struct live_trace *lt, struct live_conn *c)
+{
+	c->started = true;
+	live_pairs_set(&lt->dev_pairs, c->dev_hport, c->dev_gport,
+	    (uint32_t)(c - lt->c));
 }
 
 /* Takes one frame; NULL, or why the trace cannot be replayed live. */
@@ -262,22 +307,34 @@ add_frame(struct live_trace *lt, const struct vsock_pcap_frame *f)
 	lf->ts_ns = f->ts_ns >= lt->first_ts ? f->ts_ns - lt->first_ts : 0;
 	lf->hdr = f->hdr;
 	memcpy(lf->raw, f->raw, VSOCK_HDR_SIZE);
-	lf->guest = !host;
+	lf->host = host;
+	lf->fed = host == (lt->side == LIVE_PROG_GUEST);
 	if (conn_of(lt, f, host, &lf->conn) < 0)
 		return "more connections than live replay holds (4096)";
 	if (f->hdr.type == VIRTIO_VSOCK_TYPE_SEQPACKET)
 		lt->seqpacket = true;
 	if (host && lt->host_buf_alloc == 0 && f->hdr.op != VIRTIO_VSOCK_OP_RST)
 		lt->host_buf_alloc = f->hdr.buf_alloc;
-	if (!(host ? add_host(lt, lf, f) : add_guest(lt, lf, f)))
+	if (f->hdr.op == VIRTIO_VSOCK_OP_RW) {
+		if (host)
+			lt->bytes_h2g += f->payload_len;
+		else
+			lt->bytes_g2h += f->payload_len;
+	}
+	if (!lf->fed) {
+		lt->nprog++;
+		if (f->hdr.op == VIRTIO_VSOCK_OP_RESPONSE)
+			lt->c[lf->conn].prog_accepted = true;
+	}
+	if (!(lf->fed ? add_fed(lt, lf, f) : add_prog(lt, lf, f)))
 		return "out of memory";
 	lt->c[lf->conn].last_frame = lt->nf++;
 	return NULL;
 }
 
 int
-live_trace_load(const char *path, struct live_trace **out,
-    struct replay_result *res)
+live_trace_load(const char *path, enum live_side side,
+    struct live_trace **out, struct replay_result *res)
 {
 	struct vsock_pcap_reader *r = NULL;
 	struct vsock_pcap_frame f;
@@ -295,11 +352,21 @@ live_trace_load(const char *path, struct live_trace **out,
 		vsock_pcap_reader_close(r);
 		return unusable(res, path, 0, "out of memory");
 	}
+	lt->side = side;
+	lt->who = side == LIVE_PROG_HOST ? "host" : "guest";
+	lt->peer = side == LIVE_PROG_HOST ? "guest" : "host";
+	lt->dir = side == LIVE_PROG_HOST ? "host->guest" : "guest->host";
 	while (why == NULL && (e = vsock_pcap_reader_next(r, &f, res->error,
 	    sizeof(res->error))) == 1)
 		why = add_frame(lt, &f);
 	vsock_pcap_reader_close(r);
-	if (why != NULL || e < 0 || lt->nf == 0) {
+	if (why != NULL || e < 0 || lt->nf == 0 || lt->nprog == 0) {
+		char none[96];
+		bool empty = lt->nf == 0;
+
+		snprintf(none, sizeof(none), "no frame of the %s: nothing a "
+		    "live %s program does could be compared", lt->who,
+		    lt->who);
 		live_trace_free(lt);
 		if (why != NULL)
 			return unusable(res, path, f.number, why);
@@ -307,8 +374,8 @@ live_trace_load(const char *path, struct live_trace **out,
 			res->verdict = REPLAY_UNUSABLE;
 			return -1;
 		}
-		return unusable(res, path, 0, "no vsock frame: a capture "
-		    "without frames checks nothing");
+		return unusable(res, path, 0, empty ? "no vsock frame: "
+		    "a capture without frames checks nothing" : none);
 	}
 	*out = lt;
 	return 0;
@@ -322,13 +389,14 @@ live_trace_free(struct live_trace *lt)
 	if (lt == NULL)
 		return;
 	for (i = 0; i < lt->nc; i++) {
-		free(lt->c[i].h2g);
+		free(lt->c[i].stream);
 		free(lt->c[i].st);
 		free(lt->c[i].eom);
+		free(lt->c[i].msg);
 	}
 	free(lt->c);
 	free(lt->f);
-	free(lt->gpay);
+	free(lt->fpay);
 	free(lt);
 }
 
@@ -357,9 +425,9 @@ live_frame_count(const struct live_trace *lt)
 }
 
 bool
-live_frame_is_guest(const struct live_trace *lt, uint64_t i)
+live_frame_is_fed(const struct live_trace *lt, uint64_t i)
 {
-	return lt->f[i].guest;
+	return lt->f[i].fed;
 }
 
 void
@@ -370,17 +438,13 @@ live_guest_frame(struct live_trace *lt, uint64_t i,
 	struct live_conn *c = &lt->c[lf->conn];
 	struct vsock_hdr h = lf->hdr;
 
-	if (!c->started && !c->host_initiated) {
-		/* The guest chose the host's port: the device keeps it. */
-		c->started = true;
-		live_pairs_set(&lt->dev_pairs, c->dev_port, c->guest_port,
-		    lf->conn);
-	}
+	if (!c->started && !c->host_initiated)
+		live_conn_start(lt, c);	/* the guest chose the host's port */
 	lt->last_fed = i;
 	h.src_cid = live_guest_cid(lt);
 	h.dst_cid = 2;
-	h.dst_port = c->dev_port;
+	h.dst_port = c->dev_hport;
 	vsock_hdr_encode(&h, hdr);
-	*payload = lt->gpay + lf->payload;
+	*payload = lt->fpay + lf->payload;
 	*len = lf->len;
 }
