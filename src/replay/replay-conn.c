@@ -164,6 +164,7 @@ rp_conn_reset(struct rp_conn *c)
 	c->t_queued_frame = 0;
 	c->t_queued_rws = 0;
 	c->msg_len = 0;
+	c->msg_ahead = false;
 	c->d_buf = c->d_fwd = 0;
 	c->d_reported = c->d_creq = c->d_echo_closed = false;
 }
