@@ -1025,6 +1025,44 @@ START_TEST(test_seqpacket_lookahead_bounded)
 }
 END_TEST
 
+/*
+ * The host application sets SO_VM_SOCKETS_BUFFER_SIZE to 2048 with 4000
+ * bytes unread: Linux announces it at once, fwd_cnt 0
+ * (virtio_transport_notify_buffer_size(); linux61-*-host-bufsize-stream),
+ * then reads. Replay infers the change from the buf_alloc and has the
+ * device announce it (it kept 262144: strict diverged at frame 5); a
+ * guest RW after the reads fits the new buffer.
+ */
+START_TEST(test_host_buffer_size_changed)
+{
+	static char data[2001];
+	struct replay_options o;
+	struct tr *t;
+	int strict;
+
+	memset(data, 'z', 2000);
+	replay_options_defaults(&o);
+	for (strict = 0; strict < 2; strict++) {
+		o.mode = strict ? REPLAY_STRICT : REPLAY_SEMANTIC;
+		t = tr_new_opts(&o, VSOCK_PROFILE_LINUX);
+		G(t, 0, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0);
+		H(t, 1 * US, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0);
+		G(t, 2 * US, VIRTIO_VSOCK_OP_RW, 0, data, 0);
+		G(t, 3 * US, VIRTIO_VSOCK_OP_RW, 0, data, 0);
+		tr_feed_buf(t, 4 * US, VMADDR_CID_HOST, HP, 3, GP,
+		    VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 2048, 0);
+		tr_feed_buf(t, 5 * US, VMADDR_CID_HOST, HP, 3, GP,
+		    VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 2048, 2000);
+		tr_feed_buf(t, 6 * US, VMADDR_CID_HOST, HP, 3, GP,
+		    VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 2048, 4000);
+		G(t, 7 * US, VIRTIO_VSOCK_OP_RW, 0, data, 0);
+		tr_feed_buf(t, 8 * US, VMADDR_CID_HOST, HP, 3, GP,
+		    VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 2048, 6000);
+		tr_expect(t, REPLAY_PASS, 0);
+	}
+}
+END_TEST
+
 START_TEST(test_guest_rx_buffer_size)
 {
 	struct replay_script *s;
@@ -1730,6 +1768,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_seqpacket_message_cut_by_guest_close);
 	tcase_add_test(tc, test_seqpacket_head_before_eom);
 	tcase_add_test(tc, test_seqpacket_lookahead_bounded);
+	tcase_add_test(tc, test_host_buffer_size_changed);
 	tcase_add_test(tc, test_one_guest_of_several);
 	tcase_add_test(tc, test_script_parse);
 	tcase_add_test(tc, test_stream_matcher);

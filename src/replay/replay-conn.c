@@ -158,6 +158,7 @@ rp_conn_reset(struct rp_conn *c)
 	c->g_tx = c->t_tx = c->d_tx = c->t_read = 0;
 	c->g_creq_frame = 0;
 	c->t_fwd = 0;
+	c->t_buf = 0;
 	c->t_owed_rst = 0;
 	c->t_abort = false;
 	c->t_opened = c->t_late_rst = false;

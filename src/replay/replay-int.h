@@ -125,6 +125,7 @@ struct rp_conn {
 	uint32_t t_owed_rst;		/* RSTs owed for guest packets on no connection */
 	uint64_t t_tx;			/* RW payload bytes the host sent */
 	uint32_t t_fwd;			/* its last fwd_cnt */
+	uint32_t t_buf;			/* its last buf_alloc, 0: none yet */
 	uint64_t t_read;		/* bytes the application read */
 	bool t_abort;			/* an RST this window the app may have caused */
 	uint8_t *msg;			/* SEQPACKET message being gathered */

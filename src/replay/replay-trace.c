@@ -296,6 +296,26 @@ closing_reset_socket(const struct rp_conn *c, const struct vsock_hdr *h)
 	    h->buf_alloc != 0;
 }
 
+/*
+ * The application resized its buffer, as a host packet whose buf_alloc
+ * differs from the connection's previous one shows: Linux announces it at
+ * once (setsockopt(SO_VM_SOCKETS_BUFFER_SIZE) -> vsock_update_buffer_size()
+ * -> virtio_transport_notify_buffer_size() -> a CREDIT_UPDATE). The device
+ * clamps what it is told (vsock_device_host_set_buf_alloc).
+ */
+static void
+act_buf_alloc(struct replay *rp, struct rp_conn *c, uint32_t buf_alloc)
+{
+	uint32_t was = c->t_buf;
+
+	c->t_buf = buf_alloc;
+	if (was == 0 || was == buf_alloc || c->sc == NULL ||
+	    c->sc->conn == NULL || c->mode == REPLAY_PORT_ECHO)
+		return;
+	(void)vsock_device_host_set_buf_alloc(rp->dev, c->sc->conn, buf_alloc,
+	    rp->now);
+}
+
 /* The guest's pending REQUEST is answered: accepted or refused. */
 static void
 act_answer(struct replay *rp, struct rp_conn *c, int err)
@@ -471,6 +491,7 @@ host_open(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f
 
 	if (host_fwd(rp, c, f))
 		return 1;
+	act_buf_alloc(rp, c, h->buf_alloc);
 	switch (h->op) {
 	case VIRTIO_VSOCK_OP_RW:
 		return host_rw(rp, c, f);
@@ -502,6 +523,7 @@ host_open_ops(struct replay *rp, struct rp_conn *c,
 		begin_conn(rp, c, h->type);
 		c->state = RPC_HOST_REQ;
 		c->host_initiated = true;
+		c->t_buf = h->buf_alloc;
 		if (act_connect(rp, c) < 0)
 			rp_diverge(rp, f->number, c, "op", "REQUEST",
 			    "no connection", "the device cannot connect to "
@@ -511,6 +533,7 @@ host_open_ops(struct replay *rp, struct rp_conn *c,
 	if (h->op == VIRTIO_VSOCK_OP_RESPONSE && c->state == RPC_GUEST_REQ) {
 		c->state = RPC_OPEN;
 		c->t_opened = true;
+		c->t_buf = h->buf_alloc;
 		act_answer(rp, c, 0);
 		return 0;
 	}
