@@ -220,7 +220,7 @@ drain(struct replay *rp, bool at_end)
 	struct vsock_pcap_frame *fr;
 	enum msg_end end;
 	unsigned eom = 0;
-	bool to_guest;
+	bool to_guest, overflow = false;
 	int e = 0;
 
 	while (a->head < a->n) {
@@ -228,13 +228,18 @@ drain(struct replay *rp, bool at_end)
 		fr->payload = a->buf + a->off[a->head];
 		if (!a->checked) {
 			a->checked = true;
-			a->pending = starts_message(rp, fr);
+			/*
+			 * Past the limit, what is held goes as it is: no frame
+			 * is looked through again for each message start.
+			 */
+			a->pending = !overflow && starts_message(rp, fr);
 			a->scan = a->head + 1;
 		}
 		if (a->pending) {
 			end = find_end(a, &eom);
 			if (end == END_MORE && !at_end && !full(a))
 				return 0;
+			overflow |= end == END_MORE && !at_end;
 			if (end == END_FOUND || end == END_GUEST_CUT) {
 				if (gather(rp, eom, end == END_GUEST_CUT) < 0) {
 					rp->nomem = true;
