@@ -9,7 +9,7 @@
 
 START_TEST(test_rx_fits_boundaries)
 {
-	struct vsock_credit cr = { .buf_alloc = 1000 };
+	struct vsock_credit cr = { .buf_alloc = 1000, .rx_limit = 1000 };
 
 	ck_assert(credit_rx_fits(&cr, 1000));
 	ck_assert(!credit_rx_fits(&cr, 1001));
@@ -22,6 +22,10 @@ START_TEST(test_rx_fits_boundaries)
 	cr.rx_cnt = 100;
 	cr.fwd_cnt = UINT32_MAX - 399;		/* 500 queued */
 	ck_assert_uint_eq(credit_rx_queued(&cr), 500);
+	ck_assert(credit_rx_fits(&cr, 500));
+	ck_assert(!credit_rx_fits(&cr, 501));
+	/* Shrunk by the application: what the guest had been told counts. */
+	cr.buf_alloc = 100;
 	ck_assert(credit_rx_fits(&cr, 500));
 	ck_assert(!credit_rx_fits(&cr, 501));
 }

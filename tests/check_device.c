@@ -905,6 +905,72 @@ START_TEST(test_credit_buf_alloc_shrink)
 }
 END_TEST
 
+/*
+ * The host application resizes its buffer (Linux: SO_VM_SOCKETS_BUFFER_SIZE,
+ * vsock_update_buffer_size() -> virtio_transport_notify_buffer_size()): a
+ * CREDIT_UPDATE with the new buf_alloc at once, whatever is held (2048
+ * with 4000 unread: fwd_cnt 0, linux61-*-host-bufsize-*); nothing when it
+ * does not change; clamped to [128, the device's buf_alloc]. A guest RW
+ * sent against the old buf_alloc still fits; beyond it, an overrun.
+ */
+START_TEST(test_host_buf_alloc_change)
+{
+	struct vsock_device_config cfg;
+	struct vsock_conn *c;
+	struct wire *w;
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, GP, HP), r;
+	static uint8_t data[64 * 1024];
+
+	wire_config(&cfg);
+	cfg.profile = VSOCK_PROFILE_LINUX;
+	w = wire_new_cfg(&cfg, 64, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	w->sb.default_in_gated = true;		/* it reads nothing */
+	(void)wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	h.len = 2000;
+	wire_send(w, &h, data);
+	wire_send(w, &h, data);
+	wire_expect_none(w);
+	ck_assert_uint_eq(vsock_device_host_set_buf_alloc(w->dev, c, 2048,
+	    w->now), 2048);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(r.buf_alloc, 2048);
+	ck_assert_uint_eq(r.fwd_cnt, 0);
+	wire_expect_none(w);
+	ck_assert_uint_eq(vsock_device_host_set_buf_alloc(w->dev, c, 2048,
+	    w->now), 2048);
+	wire_expect_none(w);			/* unchanged: nothing */
+	/* In flight before the guest learned: 5000 held > 2048, no RST. */
+	h.len = 1000;
+	wire_send(w, &h, data);
+	wire_expect_none(w);
+	ck_assert_uint_eq(credit_rx_queued(&c->cr), 5000);
+	ck_assert_uint_eq(vsock_conn_buf_alloc(c), 256 * 1024);
+	ck_assert_uint_eq(vsock_device_host_set_buf_alloc(w->dev, c, 1,
+	    w->now), VSOCK_BUF_ALLOC_MIN);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(r.buf_alloc, VSOCK_BUF_ALLOC_MIN);
+	ck_assert_uint_eq(vsock_device_host_set_buf_alloc(w->dev, c,
+	    UINT32_MAX, w->now), 256 * 1024);
+	r = wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(r.buf_alloc, 256 * 1024);
+	/* Beyond the largest buf_alloc advertised: an overrun, as always. */
+	h.len = 64 * 1024;
+	wire_send(w, &h, data);
+	wire_send(w, &h, data);
+	wire_send(w, &h, data);
+	h.len = 64 * 1024 - 5000;
+	wire_send(w, &h, data);
+	wire_expect_none(w);
+	h.len = 1;
+	wire_send(w, &h, data);
+	wire_expect(w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(stats(w)->rst_credit_overrun, 1);
+	wire_free(w);
+}
+END_TEST
+
 /* Counters that start near 2^32 wrap without losing a byte of credit. */
 START_TEST(test_credit_counters_wrap)
 {
@@ -2400,6 +2466,7 @@ device_suite(void)
 	tcase_add_test(tc, test_credit_zero_linux_waits_for_update);
 	tcase_add_test(tc, test_credit_request_not_repeated_on_empty_update);
 	tcase_add_test(tc, test_credit_buf_alloc_shrink);
+	tcase_add_test(tc, test_host_buf_alloc_change);
 	tcase_add_test(tc, test_credit_counters_wrap);
 	tcase_add_loop_test(tc, test_credit_cap_in_flight, 0, 2);
 	tcase_add_test(tc, test_credit_request_answered);

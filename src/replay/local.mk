@@ -16,6 +16,7 @@ src_replay_libreplay_la_SOURCES = \
 	src/replay/rawguest.c src/replay/rawguest.h \
 	src/replay/replay-run.c src/replay/replay-run.h \
 	src/replay/replay-rxsize.c src/replay/replay-cut.c \
+	src/replay/replay-eom.c \
 	src/replay/replay-divergence.c src/replay/replay-divergence.h \
 	src/replay/live-trace.h src/replay/live-trace-int.h \
 	src/replay/replay-live-trace.c src/replay/replay-live-compare.c \

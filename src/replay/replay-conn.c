@@ -158,12 +158,14 @@ rp_conn_reset(struct rp_conn *c)
 	c->g_tx = c->t_tx = c->d_tx = c->t_read = 0;
 	c->g_creq_frame = 0;
 	c->t_fwd = 0;
+	c->t_buf = 0;
 	c->t_owed_rst = 0;
 	c->t_abort = false;
 	c->t_opened = c->t_late_rst = false;
 	c->t_queued_frame = 0;
 	c->t_queued_rws = 0;
 	c->msg_len = 0;
+	c->msg_ahead = false;
 	c->d_buf = c->d_fwd = 0;
 	c->d_reported = c->d_creq = c->d_echo_closed = false;
 }

@@ -33,6 +33,16 @@
 #define RP_HOLD_MAX		(16u << 20)
 #define RP_HOLD_MAX_MIB		16
 
+/*
+ * - the look-ahead to a host SEQPACKET message's end (replay-eom.c) holds
+ *   at most this many frames and payload bytes; beyond, the message is
+ *   handed over as its fragments come, as without a look-ahead.
+ */
+#define RP_EOM_AHEAD_FRAMES	4096
+#define RP_EOM_AHEAD_BYTES	(4u << 20)
+/* What stands for the unknown rest of a message the guest's close cut. */
+#define RP_EOM_UNKNOWN		1
+
 /* A parsed host script: what the application does per port. */
 struct replay_script {
 	unsigned n;
@@ -115,10 +125,12 @@ struct rp_conn {
 	uint32_t t_owed_rst;		/* RSTs owed for guest packets on no connection */
 	uint64_t t_tx;			/* RW payload bytes the host sent */
 	uint32_t t_fwd;			/* its last fwd_cnt */
+	uint32_t t_buf;			/* its last buf_alloc, 0: none yet */
 	uint64_t t_read;		/* bytes the application read */
 	bool t_abort;			/* an RST this window the app may have caused */
 	uint8_t *msg;			/* SEQPACKET message being gathered */
 	uint32_t msg_len, msg_cap;
+	bool msg_ahead;			/* ... already handed over whole */
 
 	/* the device's packets */
 	uint64_t d_tx;			/* RW payload bytes it sent */
@@ -183,6 +195,26 @@ struct replay {
 	unsigned nbatch, ntapped;
 	vsock_time_t batch_t;
 
+	/*
+	 * Frames held while a host SEQPACKET message's end is looked for
+	 * (replay-eom.c): frame[head .. n), payloads in buf.
+	 */
+	struct rp_ahead {
+		struct vsock_pcap_frame *frame;
+		size_t *off;			/* each frame's payload in buf */
+		unsigned head, n, cap;
+		uint8_t *buf;
+		size_t len, bufcap;
+		bool checked;			/* frame[head] looked at */
+		bool pending;			/* frame[head] starts a message */
+		unsigned scan;			/* its end looked for up to here */
+		/* The whole message, for the application at frame give. */
+		uint8_t *msg;
+		uint32_t msg_len, msg_cap, msg_flags;
+		uint64_t give;			/* frame number, 0: none */
+		struct rp_conn *give_conn;
+	} ahead;
+
 	struct replay_ctx_frame ring[REPLAY_CONTEXT];
 	uint64_t nring;
 
@@ -238,6 +270,7 @@ bool rp_msg_append(struct replay *rp, struct rp_conn *c, const uint8_t *p,
     uint32_t len);
 
 /* replay.c */
+int rp_feed_frame(struct replay *rp, const struct vsock_pcap_frame *f);
 void rp_diverge(struct replay *rp, uint64_t frame, const struct rp_conn *c,
     const char *field, const char *expected, const char *actual,
     const char *fmt, ...) __attribute__((format(printf, 7, 8)));
@@ -251,9 +284,18 @@ void rp_trace_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_hdr *h, const uint8_t *payload);
 struct rp_conn *rp_trace_conn(struct replay *rp,
     const struct vsock_pcap_frame *f, bool *to_guest);
+struct rp_conn *rp_trace_find(const struct replay *rp,
+    const struct vsock_pcap_frame *f, bool *to_guest);
 
 bool rp_app_service(struct replay *rp, struct rp_conn *c);
 void rp_queued_rws_settle(struct replay *rp, struct rp_conn *c, bool rst);
+
+/* replay-eom.c */
+int rp_eom_feed(struct replay *rp, const struct vsock_pcap_frame *f);
+int rp_eom_flush(struct replay *rp);
+void rp_eom_free(struct replay *rp);
+bool rp_eom_take(struct replay *rp, const struct rp_conn *c,
+    const uint8_t **msg, uint32_t *len, uint32_t *flags);
 
 /* replay-rxsize.c */
 void replay_learn_rx(struct replay *rp);

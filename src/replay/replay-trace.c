@@ -11,17 +11,17 @@
 #include "replay-int.h"
 
 /*
- * Finds (or creates) the pair a frame belongs to and says which way it went.
+ * Finds the pair a frame belongs to (NULL: none yet) and says which way it
+ * went.
  * A vsockemu mark or CID 2 on either side settles the direction; with equal
  * CIDs (Linux loopback) or no host CID, the pair's first REQUEST decides:
  * its sender is the guest, or the host with --host-initiated.
  */
 struct rp_conn *
-rp_trace_conn(struct replay *rp, const struct vsock_pcap_frame *f,
+rp_trace_find(const struct replay *rp, const struct vsock_pcap_frame *f,
     bool *to_guest)
 {
 	const struct vsock_hdr *h = &f->hdr;
-	struct rp_conn *c;
 	uint32_t gp, hp;
 
 	if (f->dir_marked || h->src_cid == VMADDR_CID_HOST ||
@@ -39,8 +39,20 @@ rp_trace_conn(struct replay *rp, const struct vsock_pcap_frame *f,
 	}
 	gp = *to_guest ? h->dst_port : h->src_port;
 	hp = *to_guest ? h->src_port : h->dst_port;
-	if ((c = rp_table_find(&rp->tkeys, gp, hp)) == NULL)
-		c = rp_conn_new(rp, gp, hp);
+	return rp_table_find(&rp->tkeys, gp, hp);
+}
+
+/* The same, creating the pair if it is new. */
+struct rp_conn *
+rp_trace_conn(struct replay *rp, const struct vsock_pcap_frame *f,
+    bool *to_guest)
+{
+	const struct vsock_hdr *h = &f->hdr;
+	struct rp_conn *c;
+
+	if ((c = rp_trace_find(rp, f, to_guest)) == NULL)
+		c = *to_guest ? rp_conn_new(rp, h->dst_port, h->src_port) :
+		    rp_conn_new(rp, h->src_port, h->dst_port);
 	else
 		rp_conn_use(rp, c);
 	return c;
@@ -68,10 +80,26 @@ begin_conn(struct replay *rp, struct rp_conn *c, uint16_t type)
 static void
 drop_cut_message(struct rp_conn *c)
 {
-	if (c->type != VIRTIO_VSOCK_TYPE_SEQPACKET || c->msg_len == 0)
+	enum rp_side lead;
+	size_t n;
+
+	if (c->type != VIRTIO_VSOCK_TYPE_SEQPACKET ||
+	    (c->msg_len == 0 && !c->msg_ahead))
 		return;
-	(void)rp_stream_retract(&c->h2g, RP_TRACE, c->msg_len);
+	/*
+	 * The device may have sent the head (the application had the message
+	 * from the look-ahead, replay-eom.c): those bytes matched; what is
+	 * left over either side is the message's, unknown.
+	 */
+	n = rp_stream_pending(&c->h2g, &lead);
+	if (lead == RP_TRACE)
+		(void)rp_stream_retract(&c->h2g, RP_TRACE,
+		    n < c->msg_len ? n : c->msg_len);
+	else if (n > 0 && c->msg_ahead)
+		(void)rp_stream_retract(&c->h2g, RP_DEVICE,
+		    n < RP_EOM_UNKNOWN ? n : RP_EOM_UNKNOWN);
 	c->msg_len = 0;
+	c->msg_ahead = false;
 }
 
 /* Guest frames on a live connection: credit, data, shutdown. */
@@ -176,11 +204,22 @@ act_connect(struct replay *rp, struct rp_conn *c)
 	return 0;
 }
 
-/* The application sends a host RW's payload (SEQPACKET: whole messages). */
+/*
+ * The application sends a host RW's payload (SEQPACKET: whole messages).
+ * A message cut into several packets (by the guest's credit,
+ * virtio_transport_send_pkt_info() -> virtio_transport_get_credit(), or
+ * its RX buffers; EOM only on the last) was written whole before the
+ * first left: the look-ahead (replay-eom.c) found its end, and it is
+ * handed over at the first fragment. Without it (beyond the look-ahead,
+ * or the end never comes), only at the EOM.
+ */
 static void
 act_send(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
     const uint8_t *p)
 {
+	const uint8_t *whole;
+	uint32_t len, flags;
+
 	if (c->sc == NULL || c->mode == REPLAY_PORT_ECHO)
 		return;
 	if (c->type == VIRTIO_VSOCK_TYPE_STREAM) {
@@ -189,14 +228,23 @@ act_send(struct replay *rp, struct rp_conn *c, const struct vsock_hdr *h,
 			rp->nomem = true;
 		return;
 	}
+	if (c->msg_len == 0 && !c->msg_ahead &&
+	    rp_eom_take(rp, c, &whole, &len, &flags)) {
+		if (script_send(&rp->sb, c->sc, whole, len, flags,
+		    rp->now) < 0)
+			rp->nomem = true;
+		c->msg_ahead = true;
+	}
+	/* Gathered all the same: a guest's close may still cut it. */
 	if (!rp_msg_append(rp, c, p, h->len))
 		return;
 	if (h->flags & VIRTIO_VSOCK_SEQ_EOM) {
-		if (script_send(&rp->sb, c->sc, c->msg, c->msg_len,
-		    h->flags & (VIRTIO_VSOCK_SEQ_EOM | VIRTIO_VSOCK_SEQ_EOR),
-		    rp->now) < 0)
+		if (!c->msg_ahead && script_send(&rp->sb, c->sc, c->msg,
+		    c->msg_len, h->flags & (VIRTIO_VSOCK_SEQ_EOM |
+		    VIRTIO_VSOCK_SEQ_EOR), rp->now) < 0)
 			rp->nomem = true;
 		c->msg_len = 0;
+		c->msg_ahead = false;
 	}
 }
 
@@ -246,6 +294,26 @@ closing_reset_socket(const struct rp_conn *c, const struct vsock_hdr *h)
 {
 	return c->state == RPC_CLOSED && c->t_opened && !c->t_late_rst &&
 	    h->buf_alloc != 0;
+}
+
+/*
+ * The application resized its buffer, as a host packet whose buf_alloc
+ * differs from the connection's previous one shows: Linux announces it at
+ * once (setsockopt(SO_VM_SOCKETS_BUFFER_SIZE) -> vsock_update_buffer_size()
+ * -> virtio_transport_notify_buffer_size() -> a CREDIT_UPDATE). The device
+ * clamps what it is told (vsock_device_host_set_buf_alloc).
+ */
+static void
+act_buf_alloc(struct replay *rp, struct rp_conn *c, uint32_t buf_alloc)
+{
+	uint32_t was = c->t_buf;
+
+	c->t_buf = buf_alloc;
+	if (was == 0 || was == buf_alloc || c->sc == NULL ||
+	    c->sc->conn == NULL || c->mode == REPLAY_PORT_ECHO)
+		return;
+	(void)vsock_device_host_set_buf_alloc(rp->dev, c->sc->conn, buf_alloc,
+	    rp->now);
 }
 
 /* The guest's pending REQUEST is answered: accepted or refused. */
@@ -423,6 +491,7 @@ host_open(struct replay *rp, struct rp_conn *c, const struct vsock_pcap_frame *f
 
 	if (host_fwd(rp, c, f))
 		return 1;
+	act_buf_alloc(rp, c, h->buf_alloc);
 	switch (h->op) {
 	case VIRTIO_VSOCK_OP_RW:
 		return host_rw(rp, c, f);
@@ -454,6 +523,7 @@ host_open_ops(struct replay *rp, struct rp_conn *c,
 		begin_conn(rp, c, h->type);
 		c->state = RPC_HOST_REQ;
 		c->host_initiated = true;
+		c->t_buf = h->buf_alloc;
 		if (act_connect(rp, c) < 0)
 			rp_diverge(rp, f->number, c, "op", "REQUEST",
 			    "no connection", "the device cannot connect to "
@@ -463,6 +533,7 @@ host_open_ops(struct replay *rp, struct rp_conn *c,
 	if (h->op == VIRTIO_VSOCK_OP_RESPONSE && c->state == RPC_GUEST_REQ) {
 		c->state = RPC_OPEN;
 		c->t_opened = true;
+		c->t_buf = h->buf_alloc;
 		act_answer(rp, c, 0);
 		return 0;
 	}

@@ -68,6 +68,7 @@ replay_free(struct replay *rp)
 	if (rp->dev != NULL)
 		rp_device_stop(rp);
 	rp_conn_free_all(rp);
+	rp_eom_free(rp);
 	rp_table_free(&rp->tkeys);
 	rp_table_free(&rp->dkeys);
 	rp_cut_free(rp);
@@ -233,6 +234,16 @@ count_cut(struct replay *rp, const struct vsock_pcap_frame *f,
 int
 replay_feed(struct replay *rp, const struct vsock_pcap_frame *f)
 {
+	if (rp->diverged || rp->nomem || rp->limited)
+		return rp->nomem ? -VSE_ERR_NOMEM : 1;
+	/* Through the look-ahead to a SEQPACKET message's end (replay-eom.c). */
+	return rp_eom_feed(rp, f);
+}
+
+/* One frame into the engine, in capture order (replay_feed's contract). */
+int
+rp_feed_frame(struct replay *rp, const struct vsock_pcap_frame *f)
+{
 	struct vsock_pcap_frame whole;
 	const struct vsock_pcap_frame *cut = NULL;
 	struct rp_conn *c;
@@ -333,6 +344,8 @@ check_streams(struct replay *rp)
 void
 replay_finish(struct replay *rp, struct replay_result *res)
 {
+	if (!rp->diverged && !rp->nomem && !rp->limited)
+		(void)rp_eom_flush(rp);
 	if (rp->started && !rp->diverged && !rp->nomem && !rp->limited) {
 		rp->cur_frame = rp->nring > 0 ?
 		    rp->ring[(rp->nring - 1) % REPLAY_CONTEXT].number : 0;

@@ -7,7 +7,7 @@ bool
 credit_rx_fits(const struct vsock_credit *cr, uint32_t len)
 {
 	/* 64-bit sum: queued + len cannot wrap here. */
-	return (uint64_t)credit_rx_queued(cr) + len <= cr->buf_alloc;
+	return (uint64_t)credit_rx_queued(cr) + len <= cr->rx_limit;
 }
 
 uint32_t

@@ -19,6 +19,9 @@ struct vsock_credit {
 	uint32_t fwd_cnt;	/* of those, delivered to the host application */
 	uint32_t last_fwd_cnt;	/* fwd_cnt as last sent to the guest */
 	uint32_t last_buf_alloc;/* buf_alloc as last sent to the guest */
+	uint32_t rx_limit;	/* the largest buf_alloc we advertised (the
+				 * device's: an application only shrinks it
+				 * below): a guest may still send against it */
 	/* The guest's receive side: host -> guest. */
 	uint32_t peer_buf_alloc;
 	uint32_t peer_fwd_cnt;
@@ -44,7 +47,12 @@ credit_rx_queued(const struct vsock_credit *cr)
 /*
  * Does a guest RW of len bytes fit in what we advertised? A conforming guest
  * computes its credit from our last reported fwd_cnt, which is never ahead of
- * ours, so it can never fail this; one that does overruns (RST).
+ * ours, so it can never fail this; one that does overruns (RST). Against the
+ * largest buf_alloc we advertised (rx_limit): after the host application
+ * shrank it (vsock_device_host_set_buf_alloc), a guest's packets in flight
+ * were sent against the old one. Linux 6.1 drops such a packet without a
+ * word (virtio_transport_recv_enqueue(): virtio_transport_inc_rx_pkt()
+ * false); we keep it, and memory stays bounded by what we once promised.
  */
 bool credit_rx_fits(const struct vsock_credit *cr, uint32_t len);
 

@@ -80,12 +80,8 @@ struct vsock_conn {
 	uint8_t timer;			/* enum conn_timer */
 	bool host_readable;		/* backend may have data or EOF */
 	bool host_eof;			/* backend read returned 0 */
-	bool backend_gone;		/* release() was called */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
 	bool on_rxq;
-	bool host_closing;		/* application closed: EOF ends it all */
-	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
-	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	struct vsock_credit cr;
 	/* --- data --- */
 	struct txbuf tx;
@@ -101,6 +97,11 @@ struct vsock_conn {
 	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
 	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
 	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
+	/* closing only: out of the hot bytes, so the credit fits there */
+	bool backend_gone;		/* release() was called */
+	bool host_closing;		/* application closed: EOF ends it all */
+	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
+	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	bool credited_unread;		/* guest bytes credited back while a close
 					 * waited for guest room: unread by
 					 * Linux's rules all the same */

@@ -248,7 +248,7 @@ device_new_conn(struct vsock_device *dev, uint32_t local, uint32_t peer,
 	c->local_port = local;
 	c->peer_port = peer;
 	c->type = type;
-	c->cr.buf_alloc = dev->cfg.buf_alloc;
+	c->cr.buf_alloc = c->cr.rx_limit = dev->cfg.buf_alloc;
 	c->tx.pool = &dev->txbuf_pool;
 	c->opened_at = dev->now;
 	if (conntab_insert(&dev->tab, c) < 0) {
@@ -831,6 +831,38 @@ vsock_device_host_writable(struct vsock_device *dev, struct vsock_conn *c,
 	device_process(dev, now);
 }
 
+/*
+ * Linux: vsock_update_buffer_size() clamps the application's value to the
+ * socket's [buffer_min_size, buffer_max_size] and, when it changed, calls
+ * virtio_transport_notify_buffer_size(), which (past a cap at
+ * VIRTIO_VSOCK_MAX_BUF_SIZE, 4 GiB - 1 in 6.1) sets buf_alloc and sends a
+ * CREDIT_UPDATE at once, whatever the bytes held: fewer than held just
+ * leaves the guest no credit until the application reads. Our maximum is
+ * the device's buf_alloc: the txbuf a connection holds guest bytes in.
+ */
+uint32_t
+vsock_device_host_set_buf_alloc(struct vsock_device *dev, struct vsock_conn *c,
+    uint32_t buf_alloc, vsock_time_t now)
+{
+	uint32_t v = buf_alloc;
+
+	advance_clock(dev, now);
+	if (v < VSOCK_BUF_ALLOC_MIN)
+		v = VSOCK_BUF_ALLOC_MIN;
+	if (v > dev->cfg.buf_alloc)
+		v = dev->cfg.buf_alloc;
+	if (v != c->cr.buf_alloc && c->state != CONN_KILLED) {
+		c->cr.buf_alloc = v;	/* never above rx_limit, the device's */
+		/* Before it is established, its REQUEST or RESPONSE tells. */
+		if (c->state == CONN_ESTABLISHED || c->state == CONN_CLOSING) {
+			c->pending |= PEND_CREDIT_UPDATE;
+			device_schedule(dev, c);
+		}
+	}
+	device_process(dev, now);
+	return c->cr.buf_alloc;
+}
+
 void
 vsock_device_host_event(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_host_event ev, vsock_time_t now)
@@ -875,7 +907,7 @@ vsock_conn_type(const struct vsock_conn *c)
 uint32_t
 vsock_conn_buf_alloc(const struct vsock_conn *c)
 {
-	return c->cr.buf_alloc;
+	return c->cr.rx_limit;
 }
 
 struct vsock_conn *

@@ -250,6 +250,24 @@ void vsock_device_host_writable(struct vsock_device *dev,
 void vsock_device_host_event(struct vsock_device *dev, struct vsock_conn *c,
     enum vsock_host_event ev, vsock_time_t now);
 
+/*
+ * Linux's VSOCK_DEFAULT_BUFFER_MIN_SIZE (af_vsock.c): the smallest buffer
+ * an application's SO_VM_SOCKETS_BUFFER_SIZE gets.
+ */
+#define VSOCK_BUF_ALLOC_MIN	128
+
+/*
+ * The host application resized its receive buffer on c (Linux:
+ * setsockopt(SO_VM_SOCKETS_BUFFER_SIZE)): buf_alloc, clamped to
+ * [VSOCK_BUF_ALLOC_MIN, the device's buf_alloc], is what c advertises from
+ * now on; when it changed, an established connection announces it with a
+ * CREDIT_UPDATE, as Linux does (virtio_transport_notify_buffer_size()).
+ * Less than the bytes held is allowed: the guest has no credit until the
+ * application reads. Returns the buf_alloc now advertised.
+ */
+uint32_t vsock_device_host_set_buf_alloc(struct vsock_device *dev,
+    struct vsock_conn *c, uint32_t buf_alloc, vsock_time_t now);
+
 /* --- sibling VMs (device-relay.c) --- */
 
 /* Most bytes of sibling packets one device holds for its guest. */
@@ -292,7 +310,10 @@ void *vsock_conn_backend_data(const struct vsock_conn *c);
 uint32_t vsock_conn_local_port(const struct vsock_conn *c);	/* host side */
 uint32_t vsock_conn_peer_port(const struct vsock_conn *c);	/* guest side */
 uint16_t vsock_conn_type(const struct vsock_conn *c);
-/* The buffer we advertise on c: no guest message on it is longer. */
+/*
+ * The largest buffer we advertised on c: no guest message on it is
+ * longer (the application may have shrunk it since).
+ */
 uint32_t vsock_conn_buf_alloc(const struct vsock_conn *c);
 
 /* Finds the connection (host port, guest port), or NULL. */
