@@ -467,6 +467,24 @@ START_TEST(test_pending_cap)
 }
 END_TEST
 
+/* A listener at PATH_1234SUFFIX (sa filled in): where the muxer connects. */
+static int
+path_listener(struct mrig *r, int type, const char *suffix,
+    struct sockaddr_un *sa)
+{
+	int lfd;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s_1234%s", r->path,
+	    suffix);
+	lfd = socket(AF_UNIX, type, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)sa, sizeof(*sa)), 0);
+	ck_assert_int_eq(listen(lfd, 4), 0);
+	return lfd;
+}
+
 /* Guest -> PATH_1234: connected, data both ways; no listener -> RST. */
 START_TEST(test_guest_connect_to_path_port)
 {
@@ -476,10 +494,7 @@ START_TEST(test_guest_connect_to_path_port)
 	char payload[64];
 	int lfd, afd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234", r->path);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
+	lfd = path_listener(r, SOCK_STREAM, "", &sa);
 	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
 	wire_send(r->w, &h, NULL);
 	pump(r);
@@ -529,10 +544,7 @@ START_TEST(test_guest_connect_peer_line)
 	struct vsock_hdr h;
 	int lfd, afd;
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234.peer", r->path);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
+	lfd = path_listener(r, SOCK_STREAM, ".peer", &sa);
 	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
 	wire_send(r->w, &h, NULL);
 	pump(r);
@@ -571,10 +583,7 @@ START_TEST(test_guest_seqpacket_message_up_to_buf_alloc)
 
 	for (off = 0; off < sizeof(msg); off++)
 		msg[off] = (uint8_t)(off * 13 + off / 251);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s_1234", r->path);
-	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(listen(lfd, 4), 0);
+	lfd = path_listener(r, SOCK_SEQPACKET, "", &sa);
 	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
 	h.type = VIRTIO_VSOCK_TYPE_SEQPACKET;
 	wire_send(r->w, &h, NULL);
@@ -967,13 +976,7 @@ seq_guest_accepted(struct mrig *r, const char *suffix, struct sockaddr_un *sa,
 	struct vsock_hdr h;
 	int afd;
 
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	snprintf(sa->sun_path, sizeof(sa->sun_path), "%s_1234%s", r->path,
-	    suffix);
-	*lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
-	ck_assert_int_eq(bind(*lfd, (struct sockaddr *)sa, sizeof(*sa)), 0);
-	ck_assert_int_eq(listen(*lfd, 4), 0);
+	*lfd = path_listener(r, SOCK_SEQPACKET, suffix, sa);
 	h = seq_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
 	wire_send(r->w, &h, NULL);
 	pump(r);

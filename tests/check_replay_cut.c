@@ -3,20 +3,6 @@
 
 #include <string.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define CHECK_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CHECK_ASAN 1
-#endif
-#endif
-#ifdef CHECK_ASAN
-/* ASan's runtime has it; gcc 12 ships no <sanitizer/allocator_interface.h>. */
-size_t __sanitizer_get_current_allocated_bytes(void);
-#else
-#include <malloc.h>
-#endif
-
 #include <inttypes.h>
 #include <stdlib.h>
 
@@ -188,18 +174,6 @@ START_TEST(test_cut_capture_hostile)
 END_TEST
 
 /* --- the engine fed directly --- */
-
-static size_t
-heap_in_use(void)
-{
-#ifdef CHECK_ASAN
-	return __sanitizer_get_current_allocated_bytes();
-#else
-	struct mallinfo2 m = mallinfo2();
-
-	return m.uordblks + m.hblkhd;
-#endif
-}
 
 /* A replay of guest 3:GP and host 2:HP fed frame by frame. */
 struct tr {

@@ -1,6 +1,20 @@
 /* common.c - fixtures shared by the Check suites. */
 #include "config.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CHECK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHECK_ASAN 1
+#endif
+#endif
+#ifdef CHECK_ASAN
+/* ASan's runtime has it; gcc 12 ships no <sanitizer/allocator_interface.h>. */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#else
+#include <malloc.h>
+#endif
+
 #include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -86,4 +100,17 @@ run_suite(Suite *s)
 	/* What the failed tests' devices last saw, as pcaps. */
 	collect_flight_rings(flight_runner);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* Heap bytes in use now: ASan's count under the sanitizers, glibc's otherwise. */
+size_t
+heap_in_use(void)
+{
+#ifdef CHECK_ASAN
+	return __sanitizer_get_current_allocated_bytes();
+#else
+	struct mallinfo2 m = mallinfo2();
+
+	return m.uordblks + m.hblkhd;
+#endif
 }

@@ -39,6 +39,8 @@ void rig_seal_memory(struct rig *rg);
 
 /* Runs suite s, returning the process exit status (for main). */
 int run_suite(Suite *s);
+/* Heap bytes in use now (ASan's count under the sanitizers, else glibc's). */
+size_t heap_in_use(void);
 
 #define VSE_CHECK_MAIN(suite_fn)					\
 	int main(void) { return run_suite(suite_fn()); }
