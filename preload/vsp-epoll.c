@@ -278,18 +278,6 @@ expire(int epfd, struct epoll_event *evs, int max, long long *next)
 	return k;
 }
 
-/* Milliseconds from now to deadline (-1: none), for epoll_pwait. */
-static int
-ms_until(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - vsp_now_ms();
-	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /*
  * epoll_pwait() with held connects taken out: waits again (for the time
  * left) while only events of ours came, and wakes for a connect's
@@ -310,7 +298,7 @@ wait_shaped(int epfd, struct epoll_event *evs, int max, long long deadline,
 			return k;
 		if (deadline >= 0 && (next < 0 || deadline < next))
 			next = deadline;
-		n = next_epoll_pwait(epfd, evs, max, ms_until(next), mask);
+		n = next_epoll_pwait(epfd, evs, max, vsp_ms_until(next), mask);
 		if (n <= 0) {
 			if (n < 0 || (deadline >= 0 &&
 			    vsp_now_ms() >= deadline))

@@ -306,28 +306,6 @@ any_shaped(const struct pollfd *fds, nfds_t n)
 	return false;
 }
 
-/* Monotonic milliseconds. */
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* How long a poll may still wait: -1 forever, else ms left (>= 0). */
-static int
-time_left(long long deadline)
-{
-	long long left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - mono_ms();
-	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /* libc's poll for ms (-1 forever), under mask when there is one (ppoll). */
 static int
 real_poll(struct pollfd *fds, nfds_t n, int ms, const sigset_t *mask)
@@ -360,7 +338,7 @@ shorter(int a, int b)
 static int
 shaped_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
 {
-	long long deadline = timeout < 0 ? -1 : mono_ms() + timeout, next;
+	long long deadline = timeout < 0 ? -1 : vsp_now_ms() + timeout, next;
 	struct vsp_pollfd stack[16], *saved = stack;
 	bool narrowed;
 	int r, slice = timeout;
@@ -373,7 +351,7 @@ shaped_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
 		if (poll_prepare(fds, n, saved, &next))
 			slice = 0;
 		else
-			slice = shorter(slice, time_left(next));
+			slice = shorter(slice, vsp_ms_until(next));
 		r = real_poll(fds, n, slice, mask);
 		for (i = 0; i < n; i++) {
 			if (r < 0)
@@ -388,10 +366,10 @@ shaped_poll(struct pollfd *fds, nfds_t n, int timeout, const sigset_t *mask)
 		if (r > 0)
 			break;
 		/* Nothing to report yet: a connect's partial answer, a mark. */
-		slice = time_left(deadline);
+		slice = vsp_ms_until(deadline);
 		if (narrowed && (slice < 0 || slice > 5))
 			slice = 5;
-		if (slice == 0 && next >= 0 && mono_ms() >= next)
+		if (slice == 0 && next >= 0 && vsp_now_ms() >= next)
 			continue;	/* a connect's deadline: decided next */
 		if (slice == 0)
 			break;

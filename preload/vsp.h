@@ -106,6 +106,8 @@ int vsp_connect_progress(int fd, struct vsp_sock *s);
 
 /* CLOCK_MONOTONIC in milliseconds (connect deadlines). */
 long long vsp_now_ms(void);
+/* How long a wait for deadline may last: -1 forever, else ms left (>= 0). */
+int vsp_ms_until(long long deadline);
 
 /*
  * epoll while a non-blocking connect waits (vsp-epoll.c): the program's
