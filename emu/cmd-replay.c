@@ -254,8 +254,6 @@ parse_valued(struct replay_args *a, int c, const char *v)
 		return replay_shard_parse(v, &a->shard_k, &a->shard_n);
 	case 'U':
 	case 'G':
-		if (a->live.uds != NULL)
-			return -1;	/* one program: --host or --guest */
 		a->live.uds = v;
 		a->live.guest = c == 'G';
 		return 0;
@@ -348,6 +346,16 @@ parse_args(int argc, char **argv, struct replay_args *a)
 				    "%s", long_name(opts, c), optarg, why);
 			break;
 		}
+		case 'U':
+		case 'G':
+			if (a->live.uds != NULL)
+				return opt_usage(&replay_cmd, "--host and "
+				    "--guest conflict: one live program at a "
+				    "time");
+			if (parse_valued(a, c, optarg) < 0)
+				return opt_usage(&replay_cmd, "bad --%s '%s'",
+				    long_name(opts, c), optarg);
+			break;
 		default:
 			if (parse_valued(a, c, optarg) < 0)
 				return opt_usage(&replay_cmd, "bad --%s '%s'",

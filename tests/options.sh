@@ -80,6 +80,9 @@ check "fuzz --replay with --seed" bad_usage fuzz \
     --replay x --seed 2
 check "fuzz --pcap without --replay" bad_usage fuzz "--pcap needs --replay" --pcap x
 check "dump -x -q" bad_usage dump "-x and -q conflict" -x -q x
+check "replay --host --guest" bad_usage replay \
+    "--host and --guest conflict: one live program at a time" \
+    --host a --guest b x
 
 # The top level and `vsockemu help`.
 "$emu" help > "$tmp/help"
