@@ -191,8 +191,10 @@ installcheck-local:
 # make bench: performance figures, never part of make check.
 EXTRA_PROGRAMS = tests/bench/bench
 tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
-	tests/bench/bench-stream.c tests/bench/bench-packet.c
-tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+	tests/bench/bench-stream.c tests/bench/bench-packet.c \
+	emu/guest-thread.c emu/loop.c
+tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/emu
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD)
 CLEANFILES += tests/bench/bench bench.json
 EXTRA_DIST += tests/bench/run.sh tests/bench/run-bench.sh

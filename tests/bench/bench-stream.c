@@ -1,7 +1,9 @@
 /* bench-stream.c - the full path (fake guest, device, muxer, a real AF_UNIX socket) against a socketpair. */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "backend-muxer.h"
 #include "bench.h"
 #include "common.h"
+#include "guest-thread.h"
 #include "queues.h"
 #include "sock.h"
 #include "vsock.h"
@@ -30,6 +33,8 @@ struct full {
 	int lfd;		/* host listener on PATH_5000 */
 	int gfd;		/* guest socket */
 	int hfd;		/* host socket */
+	struct guest_thread *gt;	/* the guest on its own thread, or NULL */
+	bool g_running;		/* gt started: the guest is not ours to poll */
 };
 
 /* Knobs of the full path. */
@@ -37,6 +42,7 @@ struct full_knobs {
 	uint32_t rx_buf;		/* guest RX buffer payload */
 	enum vsock_profile profile;
 	unsigned conns;			/* guest sockets the rig may open */
+	bool thread;			/* the guest on its own thread */
 };
 
 /* The muxer asks to watch fd for events (0: stop): one epoll_ctl, no scan. */
@@ -91,7 +97,17 @@ f_settle(struct full *f)
 	}
 }
 
-/* One round of an event loop: ready muxer fds (epoll, no wait), then f_settle. */
+/* Sleeps until one fd of ep is ready (left ready for f_pump). */
+static void
+epoll_wait_one(int ep)
+{
+	struct epoll_event ev;
+
+	while (epoll_wait(ep, &ev, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
+/* One round: ready muxer fds (epoll, no wait), then kicks and interrupts. */
 static void
 f_pump(struct full *f)
 {
@@ -102,12 +118,30 @@ f_pump(struct full *f)
 	for (i = 0; i < n; i++) {
 		unsigned e = 0;
 
+		if (f->gt != NULL && ev[i].data.fd ==
+		    guest_thread_kick_fd(f->gt)) {
+			if (guest_thread_take_kick(f->gt))
+				vsock_device_kick(f->dev, VSOCK_QUEUE_TX, 0);
+			continue;
+		}
+		if (ev[i].data.fd == f->hfd)
+			continue;	/* the host application's: the caller's */
+
 		e |= ev[i].events & EPOLLIN ? VSOCK_EV_READ : 0;
 		e |= ev[i].events & EPOLLOUT ? VSOCK_EV_WRITE : 0;
 		e |= ev[i].events & (EPOLLHUP | EPOLLERR) ? VSOCK_EV_HUP : 0;
 		muxer_handle(f->mx, ev[i].data.fd, e, 0);
 	}
+	if (f->gt != NULL && !f->g_running)
+		fg_vsock_poll(f->vs, 0);	/* before the thread starts */
 	f_settle(f);
+}
+
+/* The bench's time stands still, as f_pump's. */
+static uint64_t
+zero_clock(void)
+{
+	return 0;
 }
 
 /* Guest stack, device and muxer; a host listener on port 5000. */
@@ -136,14 +170,24 @@ full_new(struct full *f, const struct full_knobs *k)
 	ck_assert_int_eq(vsock_device_new(&dc, &muxer_backend_ops, f->mx,
 	    &f->dev, NULL), 0);
 	muxer_attach(f->mx, f->dev);
-	vsock_device_set_notify(f->dev, f_irq, f);
+	if (k->thread) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ck_assert_int_eq(guest_thread_new(zero_clock, &f->gt), 0);
+		ev.data.fd = guest_thread_kick_fd(f->gt);
+		ck_assert_int_eq(epoll_ctl(f->ep, EPOLL_CTL_ADD, ev.data.fd,
+		    &ev), 0);
+		vsock_device_set_notify(f->dev, guest_thread_irq, f->gt);
+	} else {
+		vsock_device_set_notify(f->dev, f_irq, f);
+	}
 	ck_assert_int_eq(fg_mem_init_simple(&f->mem, 64u << 20), 0);
 	fg_vsock_config_defaults(&gc);
 	gc.rx_buf_size = k->rx_buf;
 	gc.max_socks = k->conns + 16;
 	gc.features = vsock_device_features(f->dev);
-	gc.kick = f_kick;
-	gc.kick_ctx = f;
+	gc.kick = k->thread ? guest_thread_kick : f_kick;
+	gc.kick_ctx = k->thread ? (void *)f->gt : (void *)f;
 	vsock_device_set_features(f->dev, gc.features);
 	ck_assert_int_eq(fg_vsock_new(&f->mem, &gc, &f->vs), 0);
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
@@ -179,7 +223,9 @@ full_free(struct full *f)
 {
 	char cmd[96];
 
+	guest_thread_stop(f->gt);
 	vsock_device_free(f->dev);
+	guest_thread_free(f->gt);
 	muxer_free(f->mx);
 	fg_vsock_free(f->vs);
 	fg_mem_destroy(&f->mem);
@@ -259,6 +305,98 @@ full_stream(const char *key, const struct full_knobs *k, enum way w,
 	full_free(&f);
 }
 
+/* The guest application on its thread: one side of a threaded stream. */
+struct gside {
+	struct full *f;
+	enum way w;
+	size_t total, wsize, done_bytes;
+	uint8_t buf[1 << 16];
+	atomic_bool done;
+};
+
+static bool
+gside_run(void *ctx, uint64_t now)
+{
+	struct gside *g = ctx;
+	size_t left;
+	ssize_t n;
+	bool moved = false;
+
+	(void)now;
+	for (;;) {
+		left = g->total - g->done_bytes;
+		if (left == 0)
+			break;
+		n = g->w == G2H ? fg_sock_send(g->f->vs, g->f->gfd, g->buf,
+		    left < g->wsize ? left : g->wsize, 0) :
+		    fg_sock_recv(g->f->vs, g->f->gfd, g->buf, g->wsize, NULL);
+		if (n <= 0)
+			break;
+		g->done_bytes += (size_t)n;
+		moved = true;
+	}
+	if (g->done_bytes == g->total && !atomic_load(&g->done)) {
+		atomic_store(&g->done, true);
+		guest_thread_kick(g->f->gt, 0);	/* wake the device side */
+	}
+	return moved;
+}
+
+static const struct guest_thread_ops gside_ops = { .run = gside_run };
+
+/*
+ * full_stream with the guest on its own thread (serve --guest-thread):
+ * this thread runs the device, the muxer and the host application, and
+ * sleeps in epoll when none has work; wall clock is the figure.
+ */
+static void
+full_thread_stream(const char *key, enum way w, size_t wsize,
+    const char *what)
+{
+	static const struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER,
+	    1, true };
+	static struct gside g;
+	static uint8_t buf[1 << 16];
+	size_t total = bench_total_bytes, host = 0;
+	struct epoll_event ev = { .events = w == G2H ? EPOLLIN : EPOLLOUT };
+	struct full f;
+	uint64_t c0, w0;
+	ssize_t n;
+
+	full_new(&f, &k);
+	f.gfd = full_connect(&f, &f.hfd);
+	memset(&g, 0, sizeof(g));
+	g.f = &f;
+	g.w = w;
+	g.total = total;
+	g.wsize = wsize;
+	memset(g.buf, 0xab, sizeof(g.buf));
+	ev.data.fd = f.hfd;
+	ck_assert_int_eq(epoll_ctl(f.ep, EPOLL_CTL_ADD, f.hfd, &ev), 0);
+	c0 = bench_cpu_ns();
+	w0 = bench_wall_ns();
+	f.g_running = true;
+	ck_assert_int_eq(guest_thread_start(f.gt, f.vs, &gside_ops, &g), 0);
+	while (host < total || !atomic_load(&g.done)) {
+		while (host < total && (n = w == G2H ?
+		    read(f.hfd, buf, wsize) : write(f.hfd, buf,
+		    total - host < wsize ? total - host : wsize)) > 0)
+			host += (size_t)n;
+		if (host == total && w == H2G)
+			epoll_ctl(f.ep, EPOLL_CTL_DEL, f.hfd, NULL);
+		if (vsock_device_next_deadline(f.dev) == 0)
+			vsock_device_run(f.dev, 0);	/* TX budget spent */
+		else if (host < total || !atomic_load(&g.done))
+			epoll_wait_one(f.ep);
+		f_pump(&f);
+	}
+	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
+	    what);
+	guest_thread_stop(f.gt);
+	close(f.hfd);
+	full_free(&f);
+}
+
 /* The baseline: the same bytes through an AF_UNIX socketpair, same sizes. */
 static void
 socketpair_case(const char *key, size_t wsize, const char *what)
@@ -287,10 +425,12 @@ socketpair_case(const char *key, size_t wsize, const char *what)
 	close(sv[1]);
 }
 
-static const struct full_knobs fc_4k = { 4096, VSOCK_PROFILE_FIRECRACKER, 1 };
+static const struct full_knobs fc_4k = { 4096, VSOCK_PROFILE_FIRECRACKER, 1,
+    false };
 static const struct full_knobs fc_64k = { 65536, VSOCK_PROFILE_FIRECRACKER,
-    1 };
-static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1 };
+    1, false };
+static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1,
+    false };
 
 void
 bench_case_g2h_64k(void)
@@ -366,7 +506,8 @@ void
 bench_case_serve_memory(void)
 {
 	static int gfd[SERVE_CONNS], hfd[SERVE_CONNS];
-	struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER, SERVE_CONNS };
+	struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER, SERVE_CONNS,
+	    false };
 	struct rlimit rl;
 	struct full f;
 	uint64_t rss0, slab0, rss1, slab1;
@@ -396,4 +537,18 @@ bench_case_serve_memory(void)
 		close(hfd[i]);
 	}
 	full_free(&f);
+}
+
+void
+bench_case_g2h_64k_thread(void)
+{
+	full_thread_stream("g2h_64k_thread", G2H, 65536,
+	    "guest->host 64 KiB, guest on its own thread");
+}
+
+void
+bench_case_h2g_64k_thread(void)
+{
+	full_thread_stream("h2g_64k_thread", H2G, 65536,
+	    "host->guest 64 KiB, guest on its own thread");
 }

@@ -36,6 +36,8 @@ void bench_case_h2g_4k(void);
 void bench_case_h2g_64k_bigbuf(void);
 void bench_case_g2h_64k_linux(void);
 void bench_case_h2g_64k_linux(void);
+void bench_case_g2h_64k_thread(void);
+void bench_case_h2g_64k_thread(void);
 void bench_case_pair_64k(void);
 void bench_case_pair_4k(void);
 void bench_case_serve_memory(void);
