@@ -1,6 +1,8 @@
 /* common.c - fixtures shared by the Check suites. */
 #include "config.h"
 
+#include <stddef.h>
+
 #if defined(__SANITIZE_ADDRESS__)
 #define CHECK_ASAN 1
 #elif defined(__has_feature)
