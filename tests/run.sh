@@ -442,10 +442,14 @@ for c in (s, t):
     c.sendall(b"late")
     print("echo", c.recv(16).decode())
 PY
-	"$emu" serve -q --guest 52=echo --uds ./w.sock 2>/dev/null &
+	# Stopped only once every socket listens (--ready-fd): a stop
+	# between bind and listen would refuse instead of hanging.
+	mkfifo w.ready
+	"$emu" serve -q --guest 52=echo --uds ./w.sock --ready-fd 3 \
+	    3> w.ready 2>/dev/null &
 	wpid=$!
 	helpers="$helpers $wpid"
-	wait_for test -S ./w.sock.guest
+	timeout 30 head -n 1 w.ready > /dev/null
 	kill -STOP $wpid
 	mkfifo go
 	timeout 30 "$emu" run --host ./w.sock -- python3 nbwait.py < go \
@@ -527,10 +531,14 @@ epoll OUT ERR ETIMEDOUT
 select True ETIMEDOUT
 blocking ETIMEDOUT True'
 if command -v python3 >/dev/null 2>&1; then
-	"$emu" serve -q --guest 52=echo --uds ./t.sock 2>/dev/null &
+	# Stopped only once every socket listens (--ready-fd): a stop
+	# between bind and listen would refuse instead of hanging.
+	mkfifo t.ready
+	"$emu" serve -q --guest 52=echo --uds ./t.sock --ready-fd 3 \
+	    3> t.ready 2>/dev/null &
 	tpid=$!
 	helpers="$helpers $tpid"
-	wait_for test -S ./t.sock.guest
+	timeout 30 head -n 1 t.ready > /dev/null
 	kill -STOP $tpid
 	timeout 60 "$emu" run --host ./t.sock -- python3 tmo.py 3 52 \
 	    > tmoh.log 2>&1 &
@@ -542,8 +550,10 @@ if command -v python3 >/dev/null 2>&1; then
 	kill $tpid
 	check "SO_VM_SOCKETS_CONNECT_TIMEOUT, host role: ETIMEDOUT blocking, poll, epoll, select" \
 	    sh -c "echo '$tmo_want' | cmp -s - tmoh.log"
+	echo "$tmo_want" | cmp -s - tmoh.log || { echo "--- tmoh.log:"; cat tmoh.log; }
 	check "SO_VM_SOCKETS_CONNECT_TIMEOUT, guest role: ETIMEDOUT blocking, poll, epoll, select" \
 	    sh -c "echo '$tmo_want' | cmp -s - tmog.log"
+	echo "$tmo_want" | cmp -s - tmog.log || { echo "--- tmog.log:"; cat tmog.log; }
 fi
 
 # --- /dev/vsock: IOCTL_VM_SOCKETS_GET_LOCAL_CID answers the role's CID ---
