@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,21 +24,29 @@ script_hash(uint64_t h, const void *data, size_t len)
 
 /* One period of the pattern plus 64 KiB, so any window is contiguous. */
 static uint8_t pattern_table[SCRIPT_PATTERN_PERIOD + 65536];
-static bool pattern_ready;
+/*
+ * Built once, on first use, by whichever thread comes first: with serve
+ * --guest-thread the guest's services (one thread) and the scripted host
+ * (another) both use it, and a plain flag was a data race (TSan).
+ */
+static pthread_once_t pattern_once = PTHREAD_ONCE_INIT;
 
 static void
-pattern_init(void)
+pattern_build(void)
 {
 	size_t i;
 
-	if (pattern_ready)
-		return;
 	for (i = 0; i < sizeof(pattern_table); i++) {
 		size_t k = i % SCRIPT_PATTERN_PERIOD;
 
 		pattern_table[i] = (uint8_t)(k * 131 + (k >> 8) * 7 + 1);
 	}
-	pattern_ready = true;
+}
+
+static void
+pattern_init(void)
+{
+	(void)pthread_once(&pattern_once, pattern_build);
 }
 
 void
