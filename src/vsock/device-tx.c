@@ -174,7 +174,8 @@ device_tx_gather_flush(struct vsock_device *dev)
 	if (n < 0 && n != -EAGAIN)
 		host_write_failed(dev, c, n);
 	else {
-		taken = n > 0 ? (uint32_t)n : 0;
+		/* Never more than was offered, whatever the backend says. */
+		taken = n <= 0 ? 0 : (uint64_t)n > g->len ? g->len : (uint32_t)n;
 		if (taken > 0)
 			device_delivered(dev, c, taken);
 		rest = g->len - taken;
