@@ -878,6 +878,20 @@ gapps_unlisten(struct gapps *g, int handle, uint64_t now)
 	l->gate = NULL;
 }
 
+/* The fake guest's accept copies the listener's buf_alloc (sock-proto.c). */
+int
+gapps_listen_set_buf_alloc(struct gapps *g, int handle, uint32_t size)
+{
+	struct glisten *l;
+
+	if (handle < 0 || (unsigned)handle >= g->nls)
+		return -EBADF;
+	l = &g->ls[handle];
+	if (l->gfd < 0 || l->owned_path == NULL)
+		return -EBADF;
+	return fg_sock_set_buf_alloc(g->vs, l->gfd, size);
+}
+
 int
 gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
     uint16_t type, const struct gapp_sock_opts *o, uint64_t now)
@@ -901,4 +915,29 @@ gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
 	a->framed = o != NULL && o->framed &&
 	    type == VIRTIO_VSOCK_TYPE_SEQPACKET;
 	return 0;
+}
+
+/*
+ * Linux finds a connected socket by its addresses
+ * (vsock_find_connected_socket()); connected ports are unique in the
+ * guest across STREAM and SEQPACKET, so the first match is the one.
+ */
+int
+gapps_set_buf_alloc(struct gapps *g, uint32_t local_port, uint64_t cid,
+    uint32_t port, uint32_t size, uint64_t now)
+{
+	struct fg_sock_info in;
+	struct gapp *a;
+
+	(void)now;
+	for (a = g->apps; a != NULL; a = a->next) {
+		if (a->closed || a->hfd < 0 ||
+		    fg_sock_info(g->vs, a->gfd, &in) < 0)
+			continue;
+		if (in.local_port == local_port && in.peer_cid == cid &&
+		    in.peer_port == port && (in.state == FG_SS_CONNECTED ||
+		    in.state == FG_SS_CONNECTING))
+			return fg_sock_set_buf_alloc(g->vs, a->gfd, size);
+	}
+	return -ENOTCONN;
 }

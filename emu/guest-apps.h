@@ -101,6 +101,23 @@ void gapps_unlisten(struct gapps *g, int handle, uint64_t now);
 int gapps_connect_fd(struct gapps *g, int hfd, uint64_t cid, uint32_t port,
     uint16_t type, const struct gapp_sock_opts *o, uint64_t now);
 
+/*
+ * run --guest: SO_VM_SOCKETS_BUFFER_SIZE set on a connected socket. The
+ * guest connection from local port to cid:port (a bridged connect or an
+ * accepted one) advertises size from now on, announced at once when it
+ * changed (Linux: virtio_transport_notify_buffer_size()). 0, or
+ * -ENOTCONN when no bridged connection has those addresses.
+ */
+int gapps_set_buf_alloc(struct gapps *g, uint32_t local_port, uint64_t cid,
+    uint32_t port, uint32_t size, uint64_t now);
+
+/*
+ * run --guest: SO_VM_SOCKETS_BUFFER_SIZE set on a gapps_listen_unix
+ * listener: connections it accepts from now on advertise size. 0, or
+ * -EBADF when handle is no live listener.
+ */
+int gapps_listen_set_buf_alloc(struct gapps *g, int handle, uint32_t size);
+
 /* Parses "echo", "discard", "source:BYTES", "unix:PATH". */
 int gapp_parse_service(const char *s, struct gapp_listen_spec *spec);
 

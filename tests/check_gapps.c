@@ -645,6 +645,72 @@ START_TEST(test_run_connect_announces)
 }
 END_TEST
 
+/* The header of the rig's last packet the guest sent. */
+static const struct vsock_hdr *
+last_guest_packet(const struct arig *a)
+{
+	uint64_t i;
+
+	for (i = a->g->npackets; i > 0 && i + GRIG_TRACE > a->g->npackets;
+	    i--)
+		if (a->g->trace[(i - 1) % GRIG_TRACE].dir ==
+		    VSOCK_TAP_GUEST_TO_HOST)
+			return &a->g->trace[(i - 1) % GRIG_TRACE].hdr;
+	ck_abort_msg("no guest packet among the last %d", GRIG_TRACE);
+	return NULL;
+}
+
+/*
+ * run --guest: SO_VM_SOCKETS_BUFFER_SIZE set after connect names the
+ * connection by its addresses, and the guest socket announces the new
+ * buf_alloc at once in a CREDIT_UPDATE (Linux: vsock_update_buffer_size()
+ * -> virtio_transport_notify_buffer_size()); the same size again sends
+ * nothing (vsock_update_buffer_size() calls the transport only for a
+ * change), and addresses of no connection are -ENOTCONN.
+ */
+START_TEST(test_run_set_buf_alloc_after_connect)
+{
+	struct arig *a = arig_new();
+	const struct vsock_hdr *h;
+	char line[64];
+	uint32_t port;
+	uint64_t before;
+	int sv[2];
+
+	ck_assert_int_eq(script_listen(&a->g->sb, 7000, SCRIPT_ACCEPT), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
+	    7000, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
+	arig_settle(a);
+	read_announce(sv[1], line, sizeof(line));
+	ck_assert_msg(strncmp(line, "OK ", 3) == 0, "announce: '%s'", line);
+	port = (uint32_t)atoi(line + 3);
+
+	ck_assert_int_eq(gapps_set_buf_alloc(a->apps, port, VMADDR_CID_HOST,
+	    7000, 40000, a->g->now), 0);
+	arig_settle(a);
+	h = last_guest_packet(a);
+	ck_assert_uint_eq(h->op, VIRTIO_VSOCK_OP_CREDIT_UPDATE);
+	ck_assert_uint_eq(h->src_port, port);
+	ck_assert_uint_eq(h->buf_alloc, 40000);
+
+	before = a->g->npackets;
+	ck_assert_int_eq(gapps_set_buf_alloc(a->apps, port, VMADDR_CID_HOST,
+	    7000, 40000, a->g->now), 0);
+	arig_settle(a);
+	ck_assert_uint_eq(a->g->npackets, before);
+
+	ck_assert_int_eq(gapps_set_buf_alloc(a->apps, port, VMADDR_CID_HOST,
+	    7001, 40000, a->g->now), -ENOTCONN);
+	ck_assert_int_eq(gapps_set_buf_alloc(a->apps, port + 1,
+	    VMADDR_CID_HOST, 7000, 40000, a->g->now), -ENOTCONN);
+	close(sv[1]);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	arig_free(a);
+}
+END_TEST
+
 /* Reads one raw message of fd: the flag byte (seq-frame.h) and data. */
 static void
 expect_framed(int fd, uint8_t flag, const char *data)
@@ -733,6 +799,43 @@ START_TEST(test_run_listen_and_unlisten)
 	ck_assert(!sc->established);
 	ck_assert_int_ge(gapps_listen_unix(a->apps, 7100,
 	    VIRTIO_VSOCK_TYPE_STREAM, a->path, NULL), 0);
+	arig_free(a);
+}
+END_TEST
+
+/*
+ * run --guest: SO_VM_SOCKETS_BUFFER_SIZE set on a listener after listen
+ * is what the connections it accepts from then on advertise (Linux:
+ * vsock_update_buffer_size() stores it, __vsock_create() copies it to
+ * each child, virtio_transport_do_socket_init() makes it the buf_alloc);
+ * a handle that is no listener is -EBADF.
+ */
+START_TEST(test_run_listen_set_buf_alloc)
+{
+	struct arig *a = arig_new();
+	const struct vsock_hdr *h;
+	struct script_conn *sc;
+	int l, lfd;
+
+	l = gapps_listen_unix(a->apps, 7200, VIRTIO_VSOCK_TYPE_STREAM,
+	    a->path, NULL);
+	ck_assert_int_ge(l, 0);
+	ck_assert_int_eq(gapps_listen_set_buf_alloc(a->apps, l, 24576), 0);
+	ck_assert_int_eq(gapps_listen_set_buf_alloc(a->apps, l + 1, 24576),
+	    -EBADF);
+	ck_assert_int_eq(gapps_listen_set_buf_alloc(a->apps, -1, 24576),
+	    -EBADF);
+	sc = arig_connect(a, 7200);
+	h = last_guest_packet(a);
+	ck_assert_uint_eq(h->op, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_uint_eq(h->buf_alloc, 24576);
+	lfd = accept_local(a);
+	close(lfd);
+	script_close(&a->g->sb, sc, false, a->g->now);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	gapps_unlisten(a->apps, l, a->g->now);
+	ck_assert_int_eq(gapps_listen_set_buf_alloc(a->apps, l, 24576),
+	    -EBADF);
 	arig_free(a);
 }
 END_TEST
@@ -915,8 +1018,10 @@ gapps_suite(void)
 	tcase_add_test(life, test_bridge_peer_close_fails_local_writes);
 	tcase_add_test(life, test_bridge_local_close_is_full_shutdown);
 	tcase_add_test(life, test_run_connect_announces);
+	tcase_add_test(life, test_run_set_buf_alloc_after_connect);
 	tcase_add_test(life, test_run_connect_framed_eor);
 	tcase_add_test(life, test_run_listen_and_unlisten);
+	tcase_add_test(life, test_run_listen_set_buf_alloc);
 	tcase_add_loop_test(life, test_bridge_refuses_unready_service, 0,
 	    UNREADY__COUNT);
 	suite_add_tcase(s, life);
