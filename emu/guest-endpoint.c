@@ -197,6 +197,7 @@ do_listen(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 		return;
 	}
 	c->listen_handle = h;
+	c->len = 0;		/* the link's own lines start here */
 }
 
 /* "BIND <port>": is the port free in the guest now? "OK" or "ERR 98". */
@@ -208,6 +209,35 @@ do_bind(struct gep *e, struct gep_client *c, char *args, uint64_t now)
 
 	if (parse_num(args, UINT32_MAX - 1, &vp) == 0) {
 		r = gapps_port_check(e->apps, (uint32_t)vp, now);
+		reply(c->fd, r < 0 ? -r : 0);
+	}
+	drop_client(e, c, now, true);
+}
+
+/*
+ * "SETBUF <local port> <cid> <port> buf=N": SO_VM_SOCKETS_BUFFER_SIZE set
+ * on a connected socket (Linux: vsock_update_buffer_size() ->
+ * virtio_transport_notify_buffer_size()); the connection is named by its
+ * addresses, the size clamped as at connect (parse_opt). "OK" once the
+ * guest socket advertises it, "ERR 107" (ENOTCONN) for no such connection.
+ */
+static void
+do_setbuf(struct gep *e, struct gep_client *c, char *args, uint64_t now)
+{
+	char *lport = strtok(args, " "), *cid = strtok(NULL, " ");
+	char *port = strtok(NULL, " "), *w = strtok(NULL, " ");
+	struct gapp_sock_opts o = { 0 };
+	unsigned long long vl, vc, vp;
+	int r;
+
+	if (lport != NULL && cid != NULL && port != NULL && w != NULL &&
+	    strtok(NULL, " ") == NULL &&
+	    parse_num(lport, UINT32_MAX, &vl) == 0 &&
+	    parse_num(cid, UINT32_MAX, &vc) == 0 &&
+	    parse_num(port, UINT32_MAX, &vp) == 0 &&
+	    strncmp(w, "buf=", 4) == 0 && parse_opt(w, c->type, &o) == 0) {
+		r = gapps_set_buf_alloc(e->apps, (uint32_t)vl, vc, (uint32_t)vp,
+		    o.buf_alloc, now);
 		reply(c->fd, r < 0 ? -r : 0);
 	}
 	drop_client(e, c, now, true);
@@ -226,8 +256,41 @@ handle_line(struct gep *e, struct gep_client *c, uint64_t now)
 	else if (strncmp(c->line, "BIND ", 5) == 0 &&
 	    c->type == VIRTIO_VSOCK_TYPE_STREAM)
 		do_bind(e, c, c->line + 5, now);
+	else if (strncmp(c->line, "SETBUF ", 7) == 0 &&
+	    c->type == VIRTIO_VSOCK_TYPE_STREAM)
+		do_setbuf(e, c, c->line + 7, now);
 	else
 		drop_client(e, c, now, true);
+}
+
+/*
+ * n more bytes on a LISTEN's link: each "SETBUF buf=N" line is
+ * SO_VM_SOCKETS_BUFFER_SIZE set on the program's listener (Linux:
+ * vsock_update_buffer_size() stores it for the children to come),
+ * answered "OK". Anything else is ignored; a line too long for the
+ * buffer is thrown away, so the link never holds more than GEP_LINE.
+ */
+static void
+link_lines(struct gep *e, struct gep_client *c, size_t n)
+{
+	char *nl;
+
+	c->len += n;
+	while ((nl = memchr(c->line, '\n', c->len)) != NULL) {
+		struct gapp_sock_opts o = { 0 };
+		size_t used = (size_t)(nl - c->line) + 1;
+
+		*nl = '\0';
+		if (strncmp(c->line, "SETBUF ", 7) == 0 &&
+		    parse_opt(c->line + 7, VIRTIO_VSOCK_TYPE_STREAM, &o) == 0 &&
+		    o.buf_alloc != 0)
+			reply(c->fd, -gapps_listen_set_buf_alloc(e->apps,
+			    c->listen_handle, o.buf_alloc));
+		memmove(c->line, c->line + used, c->len - used);
+		c->len -= used;
+	}
+	if (c->len == sizeof(c->line))
+		c->len = 0;
 }
 
 /*
@@ -248,11 +311,12 @@ on_client(void *ctx, int fd, unsigned events, uint64_t now)
 	if (c == NULL)
 		return;
 	if (c->listen_handle >= 0) {
-		char junk[64];
-
-		n = recv(fd, junk, sizeof(junk), MSG_DONTWAIT);
+		n = recv(fd, c->line + c->len, sizeof(c->line) - c->len,
+		    MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN))
 			drop_client(e, c, now, true);
+		else if (n > 0)
+			link_lines(e, c, (size_t)n);
 		return;
 	}
 	n = recv(fd, c->line + c->len, sizeof(c->line) - c->len,

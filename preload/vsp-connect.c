@@ -493,6 +493,54 @@ guest_listen_ctl(struct vsp_sock *s)
 }
 
 /*
+ * A listener's new size goes over its LISTEN link ("SETBUF buf=N"),
+ * answered before any connection accepted after it (Linux:
+ * __vsock_create() copies the listener's buffer_size to each child).
+ * Only the fd that owns the link can say it (a dup's copy cannot).
+ */
+static int
+listener_set_buf(const struct vsp_sock *s, const char *setbuf)
+{
+	char line[64], reply[64];
+	uint32_t port;
+	int n;
+
+	if (s->ctl_fd < 0)
+		return -1;
+	n = snprintf(line, sizeof(line), "SETBUF %s", strstr(setbuf, "buf="));
+	if (write_all(s->ctl_fd, line, (size_t)n) < 0 ||
+	    vsp_read_line(s->ctl_fd, SOCK_STREAM, reply, sizeof(reply),
+	    10000) < 0 || parse_reply(reply, &port) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The connection is named by its addresses, as Linux finds it
+ * (vsock_find_connected_socket()); serve answers once the guest socket
+ * advertises the size (virtio_transport_notify_buffer_size()).
+ */
+int
+vsp_guest_set_buf(const struct vsp_sock *s)
+{
+	char line[96];
+	int n, ctl;
+
+	if (s->buf_size == 0)
+		return 0;	/* serve takes no buf=0: the socket keeps its size */
+	n = snprintf(line, sizeof(line), "SETBUF %u %u %u buf=%llu\n",
+	    s->local.svm_port, s->peer.svm_cid, s->peer.svm_port,
+	    (unsigned long long)(s->buf_size > UINT32_MAX ? UINT32_MAX :
+	    s->buf_size));
+	if (s->state == VSP_LISTENING)
+		return listener_set_buf(s, line);
+	if ((ctl = guest_request(line, (size_t)n)) < 0)
+		return -1;
+	vsp_real_close(ctl);
+	return 0;
+}
+
+/*
  * bind(P)'s EADDRINUSE, as Linux's __vsock_bind_connectible() gives it:
  * in the host role a live listener at UDS_P (or UDS_P.eor) holds P; in
  * the guest role serve's "BIND P" asks the simulated guest. Only a port

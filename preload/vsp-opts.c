@@ -42,7 +42,7 @@ update_buffer(struct vsp_sock *s, int name, uint64_t v)
 static int
 vsock_setopt(struct vsp_sock *s, int name, const void *val, socklen_t len)
 {
-	uint64_t v;
+	uint64_t v, old;
 
 	switch (name) {
 	case SO_VM_SOCKETS_BUFFER_SIZE:
@@ -53,7 +53,18 @@ vsock_setopt(struct vsp_sock *s, int name, const void *val, socklen_t len)
 			return -1;
 		}
 		memcpy(&v, val, sizeof(v));
+		old = s->buf_size;
 		update_buffer(s, name, v);
+		/*
+		 * Linux: vsock_update_buffer_size() tells the transport of a
+		 * change once the socket has one (connected); a listener's
+		 * size is what its children start with. It never fails the
+		 * call, so neither does an unanswered request.
+		 */
+		if (s->buf_size != old && (s->state == VSP_CONNECTED ||
+		    s->state == VSP_LISTENING) &&
+		    vsp_cfg.role == VSP_ROLE_GUEST)
+			(void)vsp_guest_set_buf(s);
 		return 0;
 	case SO_VM_SOCKETS_CONNECT_TIMEOUT_OLD:
 	case SO_VM_SOCKETS_CONNECT_TIMEOUT_NEW: {

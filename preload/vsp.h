@@ -133,6 +133,12 @@ int vsp_connect(int fd, struct vsp_sock *s, const struct sockaddr_vm *to);
 /* bind() of port: -1 EADDRINUSE when another socket is known to hold it. */
 int vsp_bind_check(uint32_t port);
 
+/*
+ * Guest role: a connected socket's new SO_VM_SOCKETS_BUFFER_SIZE goes to
+ * its guest socket, which announces it (serve's "SETBUF"). 0 or -1.
+ */
+int vsp_guest_set_buf(const struct vsp_sock *s);
+
 /* listen() of a vsock socket: a host listener at UDS_P or a guest one. */
 int vsp_listen(int fd, struct vsp_sock *s, int backlog);
 

@@ -14,7 +14,7 @@ export TMPDIR="$work"
 fail=0
 pid=""
 helpers=""
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$helpers" ] && kill $helpers 2>/dev/null; cd /; rm -rf "$work"' EXIT
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$helpers" ] && kill $helpers 2>/dev/null; cd /; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 "$emu" serve -q --guest 52=echo --guest 53=echo,seqpacket --uds ./v.sock \
     2>serve.err &
@@ -589,6 +589,12 @@ s.bind((socket.VMADDR_CID_ANY, 7500))
 s.listen(1)
 print("listening", flush=True)
 c, _ = s.accept()
+c.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE, 20000)
+c.sendall(c.recv(16))
+c.close()
+s.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE, 24576)
+print("resized", flush=True)
+c, _ = s.accept()
 c.sendall(c.recv(16))
 c.close()
 PY
@@ -599,6 +605,9 @@ if sys.argv[3] != "0":
     c.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE,
                  int(sys.argv[3]))
 c.connect((int(sys.argv[1]), int(sys.argv[2])))
+if len(sys.argv) > 4:
+    c.setsockopt(socket.AF_VSOCK, socket.SO_VM_SOCKETS_BUFFER_SIZE,
+                 int(sys.argv[4]))
 c.sendall(b"buf")
 print(c.recv(16).decode())
 PY
@@ -608,14 +617,19 @@ if command -v python3 >/dev/null 2>&1; then
 	bpid=$!
 	helpers="$helpers $bpid"
 	wait_for test -S ./b.sock.guest
-	socat UNIX-LISTEN:./b.sock_7501 EXEC:cat 2>/dev/null &
+	socat UNIX-LISTEN:./b.sock_7501,fork EXEC:cat 2>/dev/null &
 	helpers="$helpers $!"
 	wait_for test -S ./b.sock_7501
 	timeout 30 "$emu" run --guest ./b.sock -- python3 bufcli.py 2 7501 \
 	    65536 > bufc.log 2>&1
+	timeout 30 "$emu" run --guest ./b.sock -- python3 bufcli.py 2 7501 \
+	    0 40000 >> bufc.log 2>&1
 	"$emu" run --guest ./b.sock -- python3 bufsrv.py > bufs.log 2>&1 &
 	bs=$!
 	wait_for grep -q listening bufs.log
+	timeout 30 "$emu" run --host ./b.sock -- python3 bufcli.py 3 7500 0 \
+	    >> bufc.log 2>&1
+	wait_for grep -q resized bufs.log
 	timeout 30 "$emu" run --host ./b.sock -- python3 bufcli.py 3 7500 0 \
 	    >> bufc.log 2>&1
 	wait $bs
@@ -624,8 +638,18 @@ if command -v python3 >/dev/null 2>&1; then
 	"$emu" dump ./buf.pcap > buf.txt 2>&1
 	check "SO_VM_SOCKETS_BUFFER_SIZE: the guest's REQUEST / RESPONSE advertise it" \
 	    sh -c "test \"\$(cat bufc.log)\" = 'buf
+buf
+buf
 buf' && grep 'REQUEST' buf.txt | grep -q 'buf_alloc 65536 ' &&
 	    grep 'RESPONSE' buf.txt | grep -q 'buf_alloc 32768 '"
+	# Linux: vsock_update_buffer_size() -> notify_buffer_size(): a
+	# CREDIT_UPDATE with the new size, on a connected and an accepted socket
+	check "SO_VM_SOCKETS_BUFFER_SIZE after connect / accept: a CREDIT_UPDATE announces it" \
+	    sh -c "grep -q '^[0-9]* [0-9.]* 3:[0-9]* > 2:7501 STREAM CREDIT_UPDATE .*buf_alloc 40000 ' buf.txt &&
+	    grep -q '^[0-9]* [0-9.]* 3:7500 > 2:[0-9]* STREAM CREDIT_UPDATE .*buf_alloc 20000 ' buf.txt"
+	# ... and a listener's, set after listen, is its later children's
+	check "SO_VM_SOCKETS_BUFFER_SIZE on a listener after listen: the next RESPONSE advertises it" \
+	    sh -c "grep 'RESPONSE' buf.txt | grep -q 'buf_alloc 24576 '"
 fi
 
 # --- bind() of a port in use: EADDRINUSE (Linux: __vsock_bind_connectible) ---
@@ -659,7 +683,10 @@ for line in '\n' 'CONNECT\n' 'CONNECT 2\n' 'CONNECT 2 4294967296\n' \
     'CONNECT 2 52 eor\n' 'LISTEN 5000 stream-eor /tmp/x\n' \
     'CONNECT 2 52 buf=0\n' 'CONNECT 2 52 buf=x\n' 'CONNECT 2 52 buf=1 buf=2\n' \
     'CONNECT 2 52 buf=4294967296\n' 'LISTEN 5000 stream buf=9\n' \
-    'BIND x\n' 'BIND 4294967295\n' 'LISTEN 5000 stream peer peer /tmp/x\n'; do
+    'BIND x\n' 'BIND 4294967295\n' 'LISTEN 5000 stream peer peer /tmp/x\n' \
+    'SETBUF 1024 2 52\n' 'SETBUF 1024 2 52 buf=0\n' 'SETBUF 1024 2 52 9\n' \
+    'SETBUF 1024 2 52 buf=9 buf=9\n' 'SETBUF x 2 52 buf=9\n' \
+    'SETBUF 1024 4294967296 52 buf=9\n'; do
 	printf "$line" | socat -t 5 - UNIX-CONNECT:./v.sock.guest > bad.out
 	rc=$?	# 0: connected, then closed by serve
 	shown=$(printf %s "$line" | tr -d '\\' | cut -c1-40)
@@ -670,6 +697,10 @@ printf 'LISTEN 52 stream %s/x\n' "$work" | socat -t 5 - \
     UNIX-CONNECT:./v.sock.guest > inuse.out
 check "UDS.guest LISTEN on a port the guest uses: ERR EADDRINUSE" \
     grep -q "^ERR 98$" inuse.out
+printf 'SETBUF 1024 2 9999 buf=4096\n' | socat -t 5 - \
+    UNIX-CONNECT:./v.sock.guest > setbuf.out
+check "UDS.guest SETBUF of no connection: ERR ENOTCONN" \
+    grep -q "^ERR 107$" setbuf.out
 
 # --- run itself: no serve, a static binary ---
 timeout 10 "$emu" run --host ./nothing.sock -- socat - VSOCK-CONNECT:3:52 \
