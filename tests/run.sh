@@ -633,6 +633,25 @@ if command -v python3 >/dev/null 2>&1; then
 	timeout 30 "$emu" run --host ./b.sock -- python3 bufcli.py 3 7500 0 \
 	    >> bufc.log 2>&1
 	wait $bs
+	# A STREAM receive into a bad buffer: EFAULT, the bytes stay readable
+	# (Linux 6.1: virtio_transport_stream_do_dequeue() returns the copy's
+	# error before it consumes anything).
+	cat > invbuf.py <<'PY'
+import ctypes, errno, select, socket, sys
+libc = ctypes.CDLL(None, use_errno=True)
+c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+c.connect((int(sys.argv[1]), int(sys.argv[2])))
+c.sendall(b"abcd")
+select.select([c], [], [], 10)
+r = libc.recv(c.fileno(), ctypes.c_void_p(8), 4, 0)
+print(r, errno.errorcode.get(ctypes.get_errno()), c.recv(4).decode())
+PY
+	timeout 30 "$emu" run --guest ./b.sock -- python3 invbuf.py 2 7501 \
+	    > invbuf.log 2>&1
+	timeout 30 "$emu" run --host ./b.sock -- python3 invbuf.py 3 52 \
+	    >> invbuf.log 2>&1
+	check "STREAM receive into a bad buffer: EFAULT, then the data (both roles)" \
+	    sh -c "printf -- '-1 EFAULT abcd\n-1 EFAULT abcd\n' | cmp -s - invbuf.log"
 	kill $bpid
 	wait $bpid
 	"$emu" dump ./buf.pcap > buf.txt 2>&1
