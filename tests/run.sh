@@ -671,6 +671,70 @@ buf' && grep 'REQUEST' buf.txt | grep -q 'buf_alloc 65536 ' &&
 	    sh -c "grep 'RESPONSE' buf.txt | grep -q 'buf_alloc 24576 '"
 fi
 
+# --- serve dies under a running program, then comes back ---
+# A connection whose serve is gone reads EOF and writes EPIPE (the carrier's
+# peer is gone, as after Linux's virtio_transport_reset of a vanished
+# transport the socket is closed); a connect meanwhile is ECONNREFUSED (a
+# socket file with nobody listening); once serve is back, connects work.
+cat > restart.py <<'PY'
+import socket, sys
+def conn():
+    c = socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM)
+    c.connect((int(sys.argv[1]), int(sys.argv[2])))
+    return c
+def said(what, f):
+    try:
+        print(what, f(), flush=True)
+    except OSError as e:
+        print(what, e.strerror, flush=True)
+c = conn(); c.sendall(b"hi"); print("up", c.recv(2).decode(), flush=True)
+sys.stdin.readline()
+said("recv", lambda: len(c.recv(2)))
+said("send", lambda: c.send(b"x"))
+said("connect", lambda: conn() and "ok")
+sys.stdin.readline()
+c = conn(); c.sendall(b"yo"); print("back", c.recv(2).decode(), flush=True)
+PY
+# start_serve NAME: a serve for the restart test, once every socket listens
+start_serve() {
+	rm -f "$1.ready"
+	mkfifo "$1.ready"
+	"$emu" serve -q --guest 52=echo --uds "./$1" --ready-fd 3 \
+	    3> "$1.ready" 2>/dev/null &
+	rpid=$!
+	helpers="$helpers $rpid"
+	timeout 30 head -n 1 "$1.ready" > /dev/null
+}
+if command -v python3 >/dev/null 2>&1; then
+	socat UNIX-LISTEN:./r.sock_7801,fork EXEC:cat 2>/dev/null &
+	helpers="$helpers $!"
+	wait_for test -S ./r.sock_7801
+	for role in host guest; do
+		[ $role = host ] && to="3 52" || to="2 7801"
+		start_serve r.sock
+		rm -f r.in
+		mkfifo r.in
+		timeout 60 "$emu" run --$role ./r.sock -- python3 restart.py \
+		    $to < r.in > r.$role.log 2>&1 &
+		rr=$!
+		exec 8> r.in
+		wait_for grep -q '^up' r.$role.log
+		kill -9 $rpid
+		wait $rpid 2>/dev/null
+		echo >&8
+		wait_for grep -q '^connect' r.$role.log
+		start_serve r.sock
+		echo >&8
+		exec 8>&-
+		wait $rr
+		kill $rpid
+		wait $rpid 2>/dev/null
+		check "serve killed under a $role program: EOF, EPIPE, ECONNREFUSED; back once serve is" \
+		    sh -c "printf 'up hi\nrecv 0\nsend Broken pipe\nconnect Connection refused\nback yo\n' |
+		    cmp -s - r.$role.log || cat r.$role.log >&2"
+	done
+fi
+
 # --- bind() of a port in use: EADDRINUSE (Linux: __vsock_bind_connectible) ---
 cat > bind.py <<'PY'
 import errno, socket, sys
