@@ -455,9 +455,10 @@ step_source(struct gapps *g, struct gapp *a, uint64_t now)
 /*
  * Did the local program close (or shut down both ways), not just SHUT_WR?
  * AF_UNIX reports POLLHUP only then. Its close is passed on as Linux's
- * close() of a vsock socket is, SHUTDOWN with RCV and SEND (Linux:
- * vsock_close() -> virtio_transport_close() -> virtio_transport_shutdown
- * (SHUTDOWN_MASK)), so the peer's writes fail with EPIPE as they would.
+ * close() of a vsock socket: the guest socket is closed, which sends
+ * SHUTDOWN with RCV and SEND and lingers (vsock_close() ->
+ * virtio_transport_close()), so the peer's writes fail with EPIPE as they
+ * would, and the peer's RST then ends the socket without a reply.
  */
 static bool
 local_closed(const struct gapp *a)
@@ -483,11 +484,17 @@ bridge_pass_ends(struct gapps *g, struct gapp *a, uint64_t now)
 	    (gbuf_done(&a->g2h) && gbuf_done(&a->h2g)))
 		return close_guest(g, a, now);
 	if (a->h2g.eof && a->h2g.len == 0 && !a->h2g.shut) {
+		a->h2g.shut = true;
+		/*
+		 * A close, not a shutdown(SHUT_RDWR) and a close later: that
+		 * would answer the peer's RST with one (virtio_transport_close()
+		 * on a socket whose peer already shut down both ways).
+		 */
+		if (local_closed(a))
+			return close_guest(g, a, now);
 		/* A zero-length send checks, as Linux's sendmsg does. */
 		if (fg_sock_send(g->vs, a->gfd, NULL, 0, 0) != -EPIPE)
-			fg_sock_shutdown(g->vs, a->gfd,
-			    local_closed(a) ? SHUT_RDWR : SHUT_WR);
-		a->h2g.shut = true;
+			fg_sock_shutdown(g->vs, a->gfd, SHUT_WR);
 		return true;
 	}
 	return false;

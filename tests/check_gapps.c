@@ -591,6 +591,54 @@ START_TEST(test_bridge_local_close_is_full_shutdown)
 }
 END_TEST
 
+/* How many RSTs the guest sent among the rig's last packets. */
+static unsigned
+guest_rsts(const struct arig *a)
+{
+	uint64_t i;
+	unsigned n = 0;
+
+	for (i = a->g->npackets; i > 0 && i + GRIG_TRACE > a->g->npackets;
+	    i--) {
+		const struct grig_trace *t = &a->g->trace[(i - 1) % GRIG_TRACE];
+
+		if (t->dir == VSOCK_TAP_GUEST_TO_HOST &&
+		    t->hdr.op == VIRTIO_VSOCK_OP_RST)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * The local program closes, and the host answers the guest's
+ * SHUTDOWN(RCV|SEND) with RST (Firecracker's muxer does): the guest sends
+ * nothing back. A Linux program's close() is virtio_transport_close():
+ * SHUTDOWN, then linger; the peer's RST ends the lingering socket
+ * (virtio_transport_do_close(), close work cancelled) without a reply.
+ * Passing the close on as shutdown(SHUT_RDWR) and closing only after the
+ * RST made the guest answer it with an RST of its own (virtio_transport_
+ * close() on a socket whose peer_shutdown is full), which no guest whose
+ * program just closes would send.
+ */
+START_TEST(test_bridge_local_close_then_host_rst_is_quiet)
+{
+	struct arig *a = arig_new();
+	struct script_conn *sc = arig_connect(a, UNIX_PORT);
+	int lfd = accept_local(a);
+
+	close(lfd);
+	arig_settle(a);
+	ck_assert(sc->shut_wr && sc->shut_rd);
+	script_close(&a->g->sb, sc, true, a->g->now);
+	arig_settle(a);
+	ck_assert_uint_eq(guest_rsts(a), 0);
+	arig_advance(a, 10 * FG_NS_PER_SEC);
+	ck_assert_uint_eq(guest_rsts(a), 0);
+	assert_idle(a, "after the host's reset");
+	arig_free(a);
+}
+END_TEST
+
 /* Reads what gapps_connect_fd announced on fd (one line). */
 static void
 read_announce(int fd, char *line, size_t len)
@@ -1017,6 +1065,7 @@ gapps_suite(void)
 	tcase_add_test(life, test_counters);
 	tcase_add_test(life, test_bridge_peer_close_fails_local_writes);
 	tcase_add_test(life, test_bridge_local_close_is_full_shutdown);
+	tcase_add_test(life, test_bridge_local_close_then_host_rst_is_quiet);
 	tcase_add_test(life, test_run_connect_announces);
 	tcase_add_test(life, test_run_set_buf_alloc_after_connect);
 	tcase_add_test(life, test_run_connect_framed_eor);
