@@ -29,7 +29,9 @@ static const char dump_usage[] =
 "the virtio header. Marks follow in brackets: [dropped] for a packet\n"
 "vsockemu's device refused (its header is shown as the guest wrote it), and\n"
 "[split-tap: N bytes tapped] for a host->guest RW that Linux 6.1's\n"
-"vhost-vsock recorded with more payload than its len (shown trimmed to len).\n"
+"vhost-vsock recorded with more payload than its len (shown trimmed to len),\n"
+"and [cut: N of M payload bytes] for a record a snapshot length cut inside\n"
+"its payload (`tcpdump -s N`): its header is whole, -x shows the N bytes.\n"
 "FILE '-' is standard input. Each FILE is read once, front to back, so a pipe,\n"
 "a FIFO, /dev/stdin or a process substitution works; gzip-compressed data is\n"
 "uncompressed on the way (`tcpdump -w - | vsockemu dump -`).\n"
@@ -92,6 +94,9 @@ dump_frame(const struct vsock_pcap_frame *f, uint64_t first, int hex)
 		fputs(" [dropped]", stdout);
 	if (f->split_tap)
 		printf(" [split-tap: %" PRIu32 " bytes tapped]", f->tapped_len);
+	if (f->cut)
+		printf(" [cut: %" PRIu32 " of %" PRIu32 " payload bytes]",
+		    f->payload_len, f->hdr.len);
 	putchar('\n');
 	if (hex)
 		dump_hex(f->payload, f->payload_len);
@@ -123,7 +128,9 @@ dump_file(const char *path, int hex, enum opt_verbosity verbosity)
 	char msg[640];
 	int e;
 
-	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, msg,
+	/* A snaplen cut inside a payload (tcpdump -s N) still shows every header. */
+	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT |
+	    VSOCK_PCAP_ACCEPT_CUT, &r, msg,
 	    sizeof(msg)) < 0) {
 		fflush(stdout);
 		fprintf(stderr, "vsockemu dump: %s\n", msg);

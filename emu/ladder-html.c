@@ -193,6 +193,9 @@ put_label(FILE *f, const struct ladder_row *r)
 		fputs(" [dropped]", f);
 	if (r->marks & LADDER_MARK_SPLIT_TAP)
 		fputs(" [split-tap]", f);
+	if (r->marks & LADDER_MARK_CUT)
+		fprintf(f, " [cut: %" PRIu32 " of %" PRIu32 " payload bytes]",
+		    r->payload_len, r->hdr.len);
 }
 
 /* The tooltip: the dump line, then the payload's first bytes. */
@@ -524,6 +527,10 @@ ladder_page_trace(struct ladder_page *p, const char *name,
 	if (l->undrawn_frames > 0)
 		fprintf(f, "; %" PRIu64 " frames past the page's limits not "
 		    "drawn (vsockemu dump shows every frame)", l->undrawn_frames);
+	if (v != NULL && v->note != NULL) {
+		fputs("; ", f);
+		html_put(f, v->note);
+	}
 	fputs("</p>\n", f);
 	for (c = l->head; c != NULL; c = c->next)
 		shown |= put_conn(f, trace, ++n, c, v);

@@ -17,6 +17,7 @@ struct ladder_verdict {
 	bool at_end;			/* found when the trace had ended */
 	const char *conn, *field, *what, *expected, *actual;
 	const char *error;		/* UNUSABLE: why */
+	const char *note;		/* e.g. what a snaplen cut left out */
 };
 
 /*

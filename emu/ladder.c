@@ -234,7 +234,8 @@ ladder_add(struct ladder *l, const struct vsock_pcap_frame *f)
 	if (r.preview_len > 0)
 		memcpy(r.preview, f->payload, r.preview_len);
 	r.marks = (f->dropped ? LADDER_MARK_DROPPED : 0) |
-	    (f->split_tap ? LADDER_MARK_SPLIT_TAP : 0);
+	    (f->split_tap ? LADDER_MARK_SPLIT_TAP : 0) |
+	    (f->cut ? LADDER_MARK_CUT : 0);
 	marked = l->mark_frame != 0 && f->number == l->mark_frame;
 	if (marked)
 		r.marks |= l->mark;
@@ -285,7 +286,8 @@ ladder_read_file(struct ladder *l, const char *path, char *err,
 	struct vsock_pcap_frame f;
 	int e;
 
-	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT, &r, err,
+	if (vsock_pcap_reader_open(path, VSOCK_PCAP_TRIM_SPLIT |
+	    VSOCK_PCAP_ACCEPT_CUT, &r, err,
 	    errlen) < 0)
 		return -1;
 	while ((e = vsock_pcap_reader_next(r, &f, err, errlen)) == 1)

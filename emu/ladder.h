@@ -36,6 +36,7 @@ enum ladder_row_kind {
 #define LADDER_MARK_DROPPED	0x1	/* vsockemu's device refused it */
 #define LADDER_MARK_SPLIT_TAP	0x2	/* Linux 6.1's split-RX tap */
 #define LADDER_MARK_DIVERGED	0x4	/* replay's first divergence */
+#define LADDER_MARK_CUT		0x8	/* the snaplen cut its payload */
 
 /* One arrow (or, OMITTED, the count of a run's rows left out). */
 struct ladder_row {

@@ -84,6 +84,36 @@ printf 'not a capture\n' | "$emu" dump - > "$out" 2> "$err"
 check "a pipe of text exits 2" test $? -eq 2
 check "... one line naming -" grep -q '^vsockemu dump: -: not a pcap or pcapng capture' "$err"
 
+# A capture taken with a snapshot length (tcpdump -s 80) cut inside the
+# payload: every frame printed, the cut ones marked with what is left.
+if command -v editcap >/dev/null 2>&1; then
+	"$emu" dump "$vec/emu-echo.pcap" > "$tmp/whole"
+	editcap -s 80 "$vec/emu-echo.pcap" "$tmp/snap.pcap"
+	"$emu" dump "$tmp/snap.pcap" > "$out" 2> "$err"
+	check "snaplen-cut capture exits 0, nothing on stderr" \
+	    sh -c "test $? -eq 0 && test ! -s '$err'"
+	check "... every frame, the cut RWs marked [cut: 4 of 7 payload bytes]" \
+	    sh -c "sed 's/ \[cut: 4 of 7 payload bytes\]\$//' '$out' | cmp -s - '$tmp/whole' &&
+	    test \$(grep -c 'RW flags 0 len 7 .* \[cut: 4 of 7 payload bytes\]\$' '$out') -eq \$(grep -c ' RW ' '$tmp/whole')"
+	"$emu" dump -x "$tmp/snap.pcap" > "$out" 2> "$err"
+	check "... -x shows the 4 bytes that were kept" \
+	    sh -c "sed -n 4p '$out' | grep -q '^  0000  70 69 6e 67  *|ping|\$'"
+	"$emu" dump --html "$tmp/snap.html" "$tmp/snap.pcap" 2> "$err"
+	check "... dump --html draws it, the cut arrows marked" \
+	    sh -c "test $? -eq 0 && test \$(grep -o 'cut: 4 of 7 payload bytes' '$tmp/snap.html' | wc -l) -ge \$(grep -c ' RW ' '$tmp/whole')"
+	"$emu" replay -q --html "$tmp/snapr.html" "$tmp/snap.pcap" 2> "$err"
+	check "replay --html of it: PASS, the cut arrows and the note shown" \
+	    sh -c "test $? -eq 0 && grep -q 'PASS' '$tmp/snapr.html' &&
+	    grep -q 'bytes not compared: [0-9]* records cut at snaplen 80' '$tmp/snapr.html' &&
+	    grep -q 'cut: 4 of 7 payload bytes' '$tmp/snapr.html'"
+	editcap -s 64 "$vec/emu-echo.pcap" "$tmp/snap50.pcap"
+	"$emu" dump "$tmp/snap50.pcap" > "$out" 2> "$err"
+	check "a snaplen that cuts the headers still exits 2, frame named" \
+	    sh -c "test $? -eq 2 && grep -q 'snap50.pcap: frame 1: ' '$err'"
+else
+	echo "SKIP: snaplen checks (no editcap)"
+fi
+
 # Unusable input: exit 2 and one line naming the file (and frame).
 head -c 600 "$vec/tcpdump-vsock-1.pcapng" > "$tmp/cut.pcapng"
 "$emu" dump "$tmp/cut.pcapng" > "$out" 2> "$err"
