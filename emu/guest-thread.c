@@ -35,7 +35,17 @@ struct guest_thread {
 	pthread_mutex_t lock;		/* G's state; G's except while it sleeps */
 	pthread_cond_t handed;		/* D is done with the lock */
 	atomic_uint waiters;		/* D callers waiting for the lock */
+	/* guest_thread_stats: what each side paid to notify the other. */
+	atomic_uint_fast64_t kick_signals, irq_signals, kick_takes,
+	    irq_takes, sleeps;
 };
+
+/* A counter only its writer's thread moves; read any time. */
+static void
+count(atomic_uint_fast64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
 
 /* One eventfd signal; a full counter (2^64-2) has its reader due anyway. */
 static void
@@ -100,15 +110,21 @@ guest_thread_loop(struct guest_thread *gt)
 void
 guest_thread_kick(void *ctx, unsigned q)
 {
+	struct guest_thread *gt = ctx;
+
 	(void)q;	/* the device looks at every queue on any kick */
-	efd_signal(((struct guest_thread *)ctx)->kick_fd);
+	count(&gt->kick_signals);
+	efd_signal(gt->kick_fd);
 }
 
 void
 guest_thread_irq(void *ctx, unsigned q)
 {
+	struct guest_thread *gt = ctx;
+
 	(void)q;	/* the guest's handler polls all three queues */
-	efd_signal(((struct guest_thread *)ctx)->irq_fd);
+	count(&gt->irq_signals);
+	efd_signal(gt->irq_fd);
 }
 
 int
@@ -120,17 +136,32 @@ guest_thread_kick_fd(const struct guest_thread *gt)
 bool
 guest_thread_take_kick(struct guest_thread *gt)
 {
-	return efd_take(gt->kick_fd);
+	if (!efd_take(gt->kick_fd))
+		return false;
+	count(&gt->kick_takes);
+	return true;
+}
+
+void
+guest_thread_stats(struct guest_thread *gt, struct guest_thread_stats *st)
+{
+	st->kick_signals = atomic_load(&gt->kick_signals);
+	st->irq_signals = atomic_load(&gt->irq_signals);
+	st->kick_takes = atomic_load(&gt->kick_takes);
+	st->irq_takes = atomic_load(&gt->irq_takes);
+	st->sleeps = atomic_load(&gt->sleeps);
 }
 
 /* The interrupt: G polls the stack on every turn, so only empty it. */
 static void
 on_irq_fd(void *ctx, int fd, unsigned events, uint64_t now)
 {
-	(void)ctx;
+	struct guest_thread *gt = ctx;
+
 	(void)events;
 	(void)now;
-	efd_take(fd);
+	if (efd_take(fd))
+		count(&gt->irq_takes);
 }
 
 /*
@@ -144,6 +175,7 @@ on_idle(void *ctx, bool sleeping)
 	struct guest_thread *gt = ctx;
 
 	if (sleeping) {
+		count(&gt->sleeps);
 		pthread_mutex_unlock(&gt->lock);
 		return;
 	}

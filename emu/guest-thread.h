@@ -39,6 +39,22 @@ void guest_thread_kick(void *gt, unsigned q);
  */
 void guest_thread_irq(void *gt, unsigned q);
 
+/*
+ * What crossing threads cost, counted since guest_thread_new: eventfd
+ * writes each way, the reads that found one signalled, and the times G
+ * went to sleep in its loop (an epoll_wait each). Structural figures for
+ * the bench and the tests: unlike wall time they do not hang on load.
+ */
+struct guest_thread_stats {
+	uint64_t kick_signals;	/* G -> D eventfd writes */
+	uint64_t irq_signals;	/* D -> G eventfd writes */
+	uint64_t kick_takes;	/* D's reads that found a kick */
+	uint64_t irq_takes;	/* G's reads that found an interrupt */
+	uint64_t sleeps;	/* G's waits in its loop */
+};
+void guest_thread_stats(struct guest_thread *gt,
+    struct guest_thread_stats *st);
+
 /* The kick eventfd D watches; guest_thread_take_kick empties it. */
 int guest_thread_kick_fd(const struct guest_thread *gt);
 bool guest_thread_take_kick(struct guest_thread *gt);
