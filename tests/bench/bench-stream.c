@@ -382,11 +382,15 @@ thread_rows(const char *key, struct full *f,
 	struct guest_thread_stats st;
 
 	guest_thread_stats(f->gt, &st);
-	per_mib_row(key, "kicks", st.kick_signals - st0->kick_signals, total,
-	    "kick eventfd writes");
-	per_mib_row(key, "irqs", st.irq_signals - st0->irq_signals, total,
-	    "interrupt eventfd writes");
-	per_mib_row(key, "gsleeps", st.sleeps - st0->sleeps, total,
+	per_mib_row(key, "kicks", st.kicks - st0->kicks, total,
+	    "kicks (the ring asked)");
+	per_mib_row(key, "kick_writes", st.kick_writes - st0->kick_writes,
+	    total, "kick eventfd writes");
+	per_mib_row(key, "irqs", st.irqs - st0->irqs, total,
+	    "interrupts (the ring asked)");
+	per_mib_row(key, "irq_writes", st.irq_writes - st0->irq_writes,
+	    total, "interrupt eventfd writes");
+	per_mib_row(key, "gsleeps", st.g_sleeps - st0->g_sleeps, total,
 	    "guest thread sleeps");
 	per_mib_row(key, "dsleeps", d_sleeps, total, "device thread sleeps");
 	per_mib_row(key, "ctxsw", cs, total, "context switches");
@@ -428,6 +432,9 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	c0 = bench_cpu_ns();
 	w0 = bench_wall_ns();
 	f.g_running = true;
+	if (getenv("VSE_GT_POLL") != NULL)
+		guest_thread_set_poll(f.gt, strtoull(getenv("VSE_GT_POLL"),
+		    NULL, 0), getenv("VSE_GT_FIXED") != NULL);
 	ck_assert_int_eq(guest_thread_start(f.gt, f.vs, &gside_ops, &g), 0);
 	while (host < total || !atomic_load(&g.done)) {
 		while (host < total && (n = w == G2H ?
@@ -438,6 +445,8 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 			epoll_ctl(f.ep, EPOLL_CTL_DEL, f.hfd, NULL);
 		if (vsock_device_next_deadline(f.dev) == 0)
 			vsock_device_run(f.dev, 0);	/* TX budget spent */
+		else if (guest_thread_poll_kick(f.gt))
+			vsock_device_kick(f.dev, VSOCK_QUEUE_TX, 0);
 		else if (host < total || !atomic_load(&g.done))
 			epoll_wait_one(f.ep);
 		f_pump(&f);
