@@ -771,6 +771,9 @@ cmd_serve(int argc, char **argv)
 		    fg_vsock_next_deadline(s.vs));
 		if (progress_deadline_ns(&alive) < next)
 			next = progress_deadline_ns(&alive);
+		/* G kicked while D was awake (no eventfd): no sleep. */
+		if (s.gt != NULL && guest_thread_poll_kick(s.gt))
+			next = 0;
 	} while (loop_wait(s.loop, next));
 	if (s.o.verbose >= 2)
 		print_stats(&s);

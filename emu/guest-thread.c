@@ -9,9 +9,17 @@
 #include <unistd.h>
 
 #include "guest-thread.h"
+#include "wakeup.h"
 
 /* Turns of one settle before G looks at its fds again (serve's bound). */
 #define GUEST_THREAD_MAX_ROUNDS	100000
+
+/*
+ * Turns that skipped the sleep (an interrupt came while G polled) before
+ * G looks at its fds anyway, without sleeping: a stream that keeps G
+ * busy may not starve serve's guest-side sockets or the control plane.
+ */
+#define GUEST_THREAD_FD_LOOK	8
 
 /*
  * Thread G runs the guest's stack and applications; thread D (the
@@ -24,6 +32,8 @@
 struct guest_thread {
 	int kick_fd;			/* G -> D: a queue notify */
 	int irq_fd;			/* D -> G: a used buffer notification */
+	/* Each eventfd written only when its reader may sleep (wakeup.h). */
+	struct wakeup kick, irq;
 	struct loop *loop;		/* G's: irq_fd, the applications' fds */
 	uint64_t (*clock)(void);
 	struct fg_vsock *vs;
@@ -37,23 +47,18 @@ struct guest_thread {
 	atomic_uint waiters;		/* D callers waiting for the lock */
 };
 
-/* One eventfd signal; a full counter (2^64-2) has its reader due anyway. */
+/*
+ * Wakes G whatever it is doing (stop, the control plane's unlock): the
+ * flag for a G that polls, the eventfd for one that sleeps.
+ */
 static void
-efd_signal(int fd)
+wake_g(struct guest_thread *gt)
 {
 	uint64_t one = 1;
 
-	if (write(fd, &one, sizeof(one)) < 0)
-		return;
-}
-
-/* Empties an eventfd; true if it had been signalled. */
-static bool
-efd_take(int fd)
-{
-	uint64_t v;
-
-	return read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v);
+	atomic_store(&gt->irq.pending, true);
+	if (write(gt->irq_fd, &one, sizeof(one)) < 0)
+		return;		/* a full counter: G is due anyway */
 }
 
 int
@@ -72,6 +77,8 @@ guest_thread_new(uint64_t (*clock)(void), struct guest_thread **out)
 		e = -errno;
 		goto fail;
 	}
+	wakeup_init(&gt->kick, gt->kick_fd);
+	wakeup_init(&gt->irq, gt->irq_fd);
 	if ((e = loop_new_quiet(&gt->loop)) < 0)
 		goto fail;
 	if ((e = pthread_mutex_init(&gt->lock, NULL)) != 0 ||
@@ -101,14 +108,14 @@ void
 guest_thread_kick(void *ctx, unsigned q)
 {
 	(void)q;	/* the device looks at every queue on any kick */
-	efd_signal(((struct guest_thread *)ctx)->kick_fd);
+	wakeup_send(&((struct guest_thread *)ctx)->kick);
 }
 
 void
 guest_thread_irq(void *ctx, unsigned q)
 {
 	(void)q;	/* the guest's handler polls all three queues */
-	efd_signal(((struct guest_thread *)ctx)->irq_fd);
+	wakeup_send(&((struct guest_thread *)ctx)->irq);
 }
 
 int
@@ -120,17 +127,44 @@ guest_thread_kick_fd(const struct guest_thread *gt)
 bool
 guest_thread_take_kick(struct guest_thread *gt)
 {
-	return efd_take(gt->kick_fd);
+	return wakeup_take(&gt->kick, true);
+}
+
+bool
+guest_thread_poll_kick(struct guest_thread *gt)
+{
+	return wakeup_before_sleep(&gt->kick);
+}
+
+void
+guest_thread_set_poll(struct guest_thread *gt, uint64_t max_ns, bool fixed)
+{
+	wakeup_set_poll(&gt->kick, max_ns, fixed);
+	wakeup_set_poll(&gt->irq, max_ns, fixed);
+}
+
+void
+guest_thread_stats(struct guest_thread *gt, struct guest_thread_stats *st)
+{
+	st->kicks = atomic_load(&gt->kick.sent);
+	st->kick_writes = atomic_load(&gt->kick.written);
+	st->kick_polls_won = atomic_load(&gt->kick.polls_won);
+	st->irqs = atomic_load(&gt->irq.sent);
+	st->irq_writes = atomic_load(&gt->irq.written);
+	st->irq_polls_won = atomic_load(&gt->irq.polls_won);
+	st->g_sleeps = atomic_load(&gt->irq.sleeps);
 }
 
 /* The interrupt: G polls the stack on every turn, so only empty it. */
 static void
 on_irq_fd(void *ctx, int fd, unsigned events, uint64_t now)
 {
-	(void)ctx;
+	struct guest_thread *gt = ctx;
+
+	(void)fd;
 	(void)events;
 	(void)now;
-	efd_take(fd);
+	(void)wakeup_take(&gt->irq, true);
 }
 
 /*
@@ -166,7 +200,7 @@ guest_thread_unlock(struct guest_thread *gt)
 	pthread_cond_broadcast(&gt->handed);
 	pthread_mutex_unlock(&gt->lock);
 	/* What D changed (a paused RX resumed) is G's to act on: wake it. */
-	efd_signal(gt->irq_fd);
+	wake_g(gt);
 }
 
 /* The stack's deadline (gt->clock's time) as a loop_now() deadline. */
@@ -184,12 +218,18 @@ static void *
 guest_main(void *arg)
 {
 	struct guest_thread *gt = arg;
-	unsigned rounds;
-	uint64_t now;
+	unsigned rounds, unslept = 0;
+	uint64_t now, deadline;
 
 	pthread_mutex_lock(&gt->lock);
 	while (!atomic_load(&gt->stop)) {
 		now = gt->clock();
+		/*
+		 * Taken before the rings are read: an interrupt from here on
+		 * leaves the flag set for wakeup_before_sleep (the seq_cst
+		 * exchange orders the used-ring reads after the device's).
+		 */
+		(void)wakeup_take(&gt->irq, false);
 		/* The interrupt handler and the timers, then the apps. */
 		for (rounds = 0; rounds < GUEST_THREAD_MAX_ROUNDS; rounds++) {
 			fg_vsock_poll(gt->vs, now);
@@ -197,7 +237,27 @@ guest_main(void *arg)
 			    !gt->ops->run(gt->ctx, now))
 				break;
 		}
-		loop_wait(gt->loop, loop_deadline(gt, now));
+		deadline = loop_deadline(gt, now);
+		/* Work left or a timer due: look at the fds, do not sleep. */
+		if (rounds == GUEST_THREAD_MAX_ROUNDS || deadline == 0) {
+			loop_wait(gt->loop, 0);
+			continue;
+		}
+		/*
+		 * An interrupt while G polled: the next turn, and now and
+		 * then a look at the fds (and the lock's hand-over) on the
+		 * way.
+		 */
+		if (wakeup_before_sleep(&gt->irq)) {
+			if (++unslept >= GUEST_THREAD_FD_LOOK) {
+				unslept = 0;
+				loop_wait(gt->loop, 0);
+			}
+			continue;
+		}
+		unslept = 0;
+		loop_wait(gt->loop, deadline);
+		wakeup_woke(&gt->irq);
 	}
 	pthread_mutex_unlock(&gt->lock);
 	return NULL;
@@ -229,7 +289,7 @@ guest_thread_stop(struct guest_thread *gt)
 	if (gt == NULL || !gt->started)
 		return;
 	atomic_store(&gt->stop, true);
-	efd_signal(gt->irq_fd);		/* wake it to see stop */
+	wake_g(gt);			/* to see stop */
 	pthread_join(gt->tid, NULL);
 	gt->started = false;
 	/* The caller's thread runs the loop's callbacks from now on. */

@@ -39,9 +39,43 @@ void guest_thread_kick(void *gt, unsigned q);
  */
 void guest_thread_irq(void *gt, unsigned q);
 
-/* The kick eventfd D watches; guest_thread_take_kick empties it. */
+/*
+ * The kick eventfd D watches. guest_thread_take_kick empties it and says
+ * whether G kicked (by the eventfd, or by the flag a polling D reads).
+ */
 int guest_thread_kick_fd(const struct guest_thread *gt);
 bool guest_thread_take_kick(struct guest_thread *gt);
+
+/*
+ * D, before each sleep once it calls this at all: polls a while for a
+ * kick (G then kicks without an eventfd write), and true if one came:
+ * run the device instead of sleeping. As vhost-net's busy polling
+ * (vhost_net_busy_poll()); G does the same for interrupts (wakeup.h).
+ */
+bool guest_thread_poll_kick(struct guest_thread *gt);
+
+/*
+ * How long either side polls before sleeping: at most max_ns, adapted
+ * (fixed: always max_ns; 0: never poll). Before guest_thread_start.
+ */
+void guest_thread_set_poll(struct guest_thread *gt, uint64_t max_ns,
+    bool fixed);
+
+/*
+ * What crossing threads cost so far: unlike wall time these counts do
+ * not hang on the machine's load (the bench's *_per_mib rows).
+ */
+struct guest_thread_stats {
+	uint64_t kicks;		/* the stack's kicks (guest_thread_kick) */
+	uint64_t kick_writes;	/* ... that wrote the eventfd */
+	uint64_t kick_polls_won;	/* D's polls a kick ended */
+	uint64_t irqs;		/* the device's interrupts (guest_thread_irq) */
+	uint64_t irq_writes;	/* ... that wrote the eventfd */
+	uint64_t irq_polls_won;	/* G's polls an interrupt ended */
+	uint64_t g_sleeps;	/* G's sleeps in its loop */
+};
+void guest_thread_stats(struct guest_thread *gt,
+    struct guest_thread_stats *st);
 
 /*
  * Starts G over vs (built with guest_thread_kick): each turn it polls the

@@ -219,21 +219,30 @@ host_complete(struct trig *t)
  * D's loop, as serve's: the device's due work (a TX budget used up), a
  * kick, then the host's turn; until G has all it wants and the host too
  * (the guest's last bytes may still be in the ring when G is done).
+ * Before it sleeps D looks for a kick made while it was awake (no
+ * eventfd then: guest_thread_poll_kick), as serve does.
  */
 static void
 trig_run(struct trig *t)
 {
 	struct pollfd p = { .fd = guest_thread_kick_fd(t->gt),
 	    .events = POLLIN };
+	bool kicked;
 
 	fg_vsock_start(t->vs);
 	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, &gapp_ops, t), 0);
 	while (!atomic_load(&t->done) || !host_complete(t)) {
 		bool due = vsock_device_next_deadline(t->dev) <= NOW;
 
-		ck_assert_int_ge(poll(&p, 1, due ? 0 : -1), 0);
+		kicked = !due && guest_thread_poll_kick(t->gt);
+		if (!kicked) {
+			p.revents = 0;
+			ck_assert_int_ge(poll(&p, 1, due ? 0 : -1), 0);
+			kicked = (p.revents & POLLIN) != 0 &&
+			    guest_thread_take_kick(t->gt);
+		}
 		vsock_device_run(t->dev, NOW);
-		if (guest_thread_take_kick(t->gt))
+		if (kicked)
 			vsock_device_kick(t->dev, VSOCK_QUEUE_TX, NOW);
 		host_turn(t);
 	}
@@ -311,6 +320,60 @@ START_TEST(test_many_and_resets)
 }
 END_TEST
 
+/*
+ * Notification suppression: with both sides polling (fixed, longer than
+ * any round trip), neither ever sleeps once it polled, so no kick and no
+ * interrupt needs an eventfd, however the threads are scheduled: only
+ * those sent before the other side first polled (the stack's start
+ * kicks its RX and event queues on D, then at most the connect; at most
+ * the device's first answer). Without the suppression every kick and
+ * interrupt is a write (thousands here).
+ */
+START_TEST(test_polling_writes_no_eventfd)
+{
+	struct trig *t = trig_new(1, bulk_bytes() / 8);
+	struct guest_thread_stats st;
+
+	guest_thread_set_poll(t->gt, UINT64_C(60) * 1000000000, true);
+	trig_run(t);
+	ck_assert(!t->c[0].mismatch);
+	ck_assert_uint_eq(t->c[0].recvd, t->want);
+	check_host_ends(t, 1);
+	guest_thread_stats(t->gt, &st);
+	ck_assert_uint_gt(st.kicks, 16);
+	ck_assert_uint_gt(st.irqs, 16);
+	ck_assert_uint_le(st.kick_writes, 3);
+	ck_assert_uint_le(st.irq_writes, 1);
+	ck_assert_uint_eq(st.g_sleeps, 0);
+	trig_free(t);
+}
+END_TEST
+
+/*
+ * No lost wakeup: many short runs both ways, without polling (the
+ * default: only a side that is awake is spared the eventfd) and with a
+ * poll so short that it gives up all the time, so that the withdraw-
+ * then-look path races the other thread's send again and again. A lost
+ * kick or interrupt hangs a run (the suite's timeout).
+ */
+START_TEST(test_no_lost_wakeup)
+{
+	unsigned i;
+
+	for (i = 0; i < 24; i++) {
+		struct trig *t = trig_new(1, bulk_bytes() / 64);
+
+		if (i % 2 == 1)
+			guest_thread_set_poll(t->gt, 500, true);
+		trig_run(t);
+		ck_assert(!t->c[0].mismatch);
+		ck_assert_uint_eq(t->c[0].recvd, t->want);
+		check_host_ends(t, 1);
+		trig_free(t);
+	}
+}
+END_TEST
+
 static Suite *
 gthread_suite(void)
 {
@@ -320,6 +383,8 @@ gthread_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_bulk_both_ways);
 	tcase_add_test(tc, test_many_and_resets);
+	tcase_add_test(tc, test_polling_writes_no_eventfd);
+	tcase_add_test(tc, test_no_lost_wakeup);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -137,6 +137,7 @@ tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 
 # The guest on its own thread, built from emu/ into its suite.
 tests_check_gthread_SOURCES = tests/check_gthread.c emu/guest-thread.c \
+	emu/wakeup.c \
 	emu/loop.c emu/sim-guest.c
 tests_check_gthread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gthread_LDADD = $(CORE_TEST_LDADD)
@@ -192,7 +193,7 @@ installcheck-local:
 EXTRA_PROGRAMS = tests/bench/bench
 tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
 	tests/bench/bench-stream.c tests/bench/bench-packet.c \
-	emu/guest-thread.c emu/loop.c
+	emu/guest-thread.c emu/wakeup.c emu/loop.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/emu
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD)

@@ -97,12 +97,16 @@ f_settle(struct full *f)
 	}
 }
 
+/* D's sleeps in the threaded cases (epoll_wait_one). */
+static uint64_t d_sleeps;
+
 /* Sleeps until one fd of ep is ready (left ready for f_pump). */
 static void
 epoll_wait_one(int ep)
 {
 	struct epoll_event ev;
 
+	d_sleeps++;
 	while (epoll_wait(ep, &ev, 1, -1) < 0 && errno == EINTR)
 		;
 }
@@ -344,6 +348,54 @@ gside_run(void *ctx, uint64_t now)
 
 static const struct guest_thread_ops gside_ops = { .run = gside_run };
 
+/* Context switches of the whole process (every thread) so far. */
+static uint64_t
+ctx_switches(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (uint64_t)ru.ru_nvcsw + (uint64_t)ru.ru_nivcsw;
+}
+
+/* One structural row of a threaded case: n per MiB moved. */
+static void
+per_mib_row(const char *key, const char *what, uint64_t n, size_t total,
+    const char *desc)
+{
+	char k[64], w[128];
+
+	snprintf(k, sizeof(k), "%s_%s_per_mib", key, what);
+	snprintf(w, sizeof(w), "%s per MiB, guest thread", desc);
+	bench_row(k, (double)n / ((double)total / (1 << 20)), 0, "count", w);
+}
+
+/*
+ * What the threads paid to tell each other, per MiB: unlike wall time
+ * these do not hang on the machine's load (doc/performance.md).
+ */
+static void
+thread_rows(const char *key, struct full *f,
+    const struct guest_thread_stats *st0, size_t total, uint64_t cs)
+{
+	struct guest_thread_stats st;
+
+	guest_thread_stats(f->gt, &st);
+	per_mib_row(key, "kicks", st.kicks - st0->kicks, total,
+	    "kicks (the ring asked)");
+	per_mib_row(key, "kick_writes", st.kick_writes - st0->kick_writes,
+	    total, "kick eventfd writes");
+	per_mib_row(key, "irqs", st.irqs - st0->irqs, total,
+	    "interrupts (the ring asked)");
+	per_mib_row(key, "irq_writes", st.irq_writes - st0->irq_writes,
+	    total, "interrupt eventfd writes");
+	per_mib_row(key, "gsleeps", st.g_sleeps - st0->g_sleeps, total,
+	    "guest thread sleeps");
+	per_mib_row(key, "dsleeps", d_sleeps, total, "device thread sleeps");
+	per_mib_row(key, "ctxsw", cs, total, "context switches");
+}
+
 /*
  * full_stream with the guest on its own thread (serve --guest-thread):
  * this thread runs the device, the muxer and the host application, and
@@ -359,8 +411,9 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	static uint8_t buf[1 << 16];
 	size_t total = bench_total_bytes, host = 0;
 	struct epoll_event ev = { .events = w == G2H ? EPOLLIN : EPOLLOUT };
+	struct guest_thread_stats st0;
 	struct full f;
-	uint64_t c0, w0;
+	uint64_t c0, w0, cs0;
 	ssize_t n;
 
 	full_new(&f, &k);
@@ -373,9 +426,15 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	memset(g.buf, 0xab, sizeof(g.buf));
 	ev.data.fd = f.hfd;
 	ck_assert_int_eq(epoll_ctl(f.ep, EPOLL_CTL_ADD, f.hfd, &ev), 0);
+	guest_thread_stats(f.gt, &st0);
+	d_sleeps = 0;
+	cs0 = ctx_switches();
 	c0 = bench_cpu_ns();
 	w0 = bench_wall_ns();
 	f.g_running = true;
+	if (getenv("VSE_GT_POLL") != NULL)
+		guest_thread_set_poll(f.gt, strtoull(getenv("VSE_GT_POLL"),
+		    NULL, 0), getenv("VSE_GT_FIXED") != NULL);
 	ck_assert_int_eq(guest_thread_start(f.gt, f.vs, &gside_ops, &g), 0);
 	while (host < total || !atomic_load(&g.done)) {
 		while (host < total && (n = w == G2H ?
@@ -386,12 +445,15 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 			epoll_ctl(f.ep, EPOLL_CTL_DEL, f.hfd, NULL);
 		if (vsock_device_next_deadline(f.dev) == 0)
 			vsock_device_run(f.dev, 0);	/* TX budget spent */
+		else if (guest_thread_poll_kick(f.gt))
+			vsock_device_kick(f.dev, VSOCK_QUEUE_TX, 0);
 		else if (host < total || !atomic_load(&g.done))
 			epoll_wait_one(f.ep);
 		f_pump(&f);
 	}
 	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
 	    what);
+	thread_rows(key, &f, &st0, total, ctx_switches() - cs0);
 	guest_thread_stop(f.gt);
 	close(f.hfd);
 	full_free(&f);

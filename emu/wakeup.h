@@ -1,0 +1,67 @@
+/* wakeup.h - one thread notifying another through an eventfd written only when the receiver may be asleep. */
+#ifndef VSOCKEMU_WAKEUP_H
+#define VSOCKEMU_WAKEUP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * One direction of serve --guest-thread's notifications (the kick, the
+ * interrupt). A notification is a flag; the eventfd is written only when
+ * the receiver has said it may sleep. The receiver announces that it is
+ * awake; before it sleeps it polls the flag a while, withdraws the
+ * announcement, then looks at the flag once more. Sender: flag, then
+ * announcement; receiver: announcement, then flag; all seq_cst, so one
+ * of the two sees the other and no wakeup is lost (the store-load order
+ * of virtio 1.2 2.7.10: Linux's virtio_mb() in virtqueue_enable_cb_delayed(),
+ * the smp_mb() in vhost_enable_notify() before the ring is read again).
+ *
+ * The poll before sleeping adapts as KVM's halt polling does
+ * (kvm_vcpu_halt() in virt/kvm/kvm_main.c): it grows while the answer
+ * came soon after the receiver gave up, shrinks when it slept long.
+ */
+struct wakeup {
+	int fd;			/* an eventfd the receiver's loop watches */
+	atomic_bool pending;	/* sent since the receiver last took it */
+	atomic_bool awake;	/* the receiver looks at pending before sleeping */
+	bool polls;		/* the receiver calls wakeup_before_sleep */
+	uint64_t max_ns;	/* the poll's bound (0: never poll) */
+	bool fixed;		/* poll max_ns every time, not adapted */
+	uint64_t poll_ns;	/* the poll's budget now */
+	uint64_t gave_up_at;	/* when the last poll gave up, 0: none */
+	/* Counters (wakeup_stats): the sender's and the receiver's. */
+	atomic_uint_fast64_t sent, written, taken, polls_won, sleeps;
+};
+
+/*
+ * Sets w up over an eventfd (not owned). The receiver starts asleep and
+ * does not poll: a poll pays only with a core to spare for each thread
+ * (doc/performance.md), so it is the caller's choice.
+ */
+void wakeup_init(struct wakeup *w, int fd);
+
+/* Poll for up to max_ns before sleeping; fixed: always that long. */
+void wakeup_set_poll(struct wakeup *w, uint64_t max_ns, bool fixed);
+
+/* Sender: notifies; writes the eventfd only if the receiver may sleep. */
+void wakeup_send(struct wakeup *w);
+
+/*
+ * Receiver: takes a notification (its eventfd said readable, or it is
+ * about to look at the rings); true if one was sent. Empties the eventfd
+ * when fd_ready. A receiver that polls is awake from here on.
+ */
+bool wakeup_take(struct wakeup *w, bool fd_ready);
+
+/*
+ * Receiver, before it sleeps: polls, then withdraws its announcement and
+ * looks once more. True if a notification came: it stays awake and must
+ * call this again before it sleeps. False: sleep on the eventfd.
+ */
+bool wakeup_before_sleep(struct wakeup *w);
+
+/* Receiver, back from its sleep (whatever woke it): awake again. */
+void wakeup_woke(struct wakeup *w);
+
+#endif
