@@ -1320,6 +1320,59 @@ START_TEST(test_rx_starvation_and_resume)
 }
 END_TEST
 
+/*
+ * Read interest stays while the device can take the host's data, and is
+ * dropped once it cannot: the connection whose turn found no RX buffer
+ * at once, another one waiting behind it at its next readable report (a
+ * level-triggered loop reports it again and again otherwise). Both read
+ * again when the guest posts buffers.
+ */
+START_TEST(test_rx_wait_parks_read_interest)
+{
+	struct vsock_device_config cfg;
+	struct wire *w;
+	struct script_conn *a, *b;
+	struct vsock_hdr h, r;
+	uint64_t reads;
+	unsigned got_a = 0, got_b = 0;
+
+	wire_config(&cfg);
+	/* Two for the RESPONSEs, two for a's first 8 KiB. */
+	w = wire_new_cfg(&cfg, 4, WIRE_RX_PAYLOAD);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP);
+	wire_send(w, &h, NULL);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP + 1, HP);
+	wire_send(w, &h, NULL);
+	a = script_find(&w->sb, HP, GP);
+	b = script_find(&w->sb, HP, GP + 1);
+	ck_assert(a->want & VSOCK_EV_READ);
+	script_send_pattern(&w->sb, a, 10000, w->now);
+	ck_assert_uint_eq(stats(w)->h2g_packets, 4);
+	ck_assert(!(a->want & VSOCK_EV_READ));	/* its turn: no buffer */
+	script_send_pattern(&w->sb, b, 10000, w->now);
+	ck_assert(b->want & VSOCK_EV_READ);	/* behind a: not known yet */
+	reads = b->reads;
+	script_send_pattern(&w->sb, b, 0, w->now);	/* reported again */
+	ck_assert(!(b->want & VSOCK_EV_READ));
+	ck_assert_uint_eq(b->reads, reads);
+	wire_post_rx(w, 16);
+	while (wire_recv(w, &r, NULL, 0) == 1) {
+		if (r.op != VIRTIO_VSOCK_OP_RW)
+			continue;
+		if (r.dst_port == GP)
+			got_a += r.len;
+		else
+			got_b += r.len;
+	}
+	ck_assert_uint_eq(got_a, 10000);
+	ck_assert_uint_eq(got_b, 10000);
+	ck_assert(a->want & VSOCK_EV_READ);	/* drained: polled again */
+	ck_assert(b->want & VSOCK_EV_READ);
+	wire_free(w);
+}
+END_TEST
+
 /* A header-only RX buffer while data waits is not host EOF. */
 START_TEST(test_header_only_rx_buffer_not_eof)
 {
@@ -2477,6 +2530,7 @@ device_suite(void)
 
 	tc = tcase_create("rx");
 	tcase_add_test(tc, test_rx_starvation_and_resume);
+	tcase_add_test(tc, test_rx_wait_parks_read_interest);
 	tcase_add_test(tc, test_header_only_rx_buffer_not_eof);
 	tcase_add_test(tc, test_rx_batched_read);
 	tcase_add_test(tc, test_txbuf_storage_reused);

@@ -827,6 +827,19 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	 */
 	if (n == 0 && !e->hup && host_hung_up(e->fd))
 		return -EAGAIN;
+	/*
+	 * A stream read that filled less than it was given emptied the
+	 * socket (AF_UNIX's unix_stream_read_generic stops short only when
+	 * the queue is empty, or at another writer's credentials, which
+	 * epoll then reports again): no read that finds nothing after it.
+	 */
+	if (n > 0 && !e->eor && vsock_conn_type(c) ==
+	    VIRTIO_VSOCK_TYPE_STREAM) {
+		for (i = 0; i < iovcnt; i++)
+			room += iov[i].iov_len;
+		if ((size_t)n < room)
+			*flags |= VSOCK_READ_DRAINED;
+	}
 	return n;
 }
 

@@ -30,6 +30,19 @@ struct vsock_conn;
 				 * and errors (epoll reports them anyway) */
 #define VSOCK_EV_ERR	8u	/* error on the fd (reported, never asked for) */
 
+/*
+ * Set in read()'s *flags by a STREAM read that came back short because
+ * the host had no more (a short recvmsg on a stream socket): the device
+ * reads again only after the next vsock_device_host_readable. It saves
+ * the read that would find nothing (-EAGAIN) after every burst; tokio's
+ * PollEvented::poll_read clears readiness on a short read the same way.
+ * Only for a backend whose readiness is level-triggered (the muxer's
+ * epoll): a wrong guess (more arrived meanwhile) then costs one more
+ * report, never a stall. Never set for SEQPACKET, whose flags are the
+ * message's.
+ */
+#define VSOCK_READ_DRAINED	(1u << 31)
+
 /* Why a connection is released. */
 enum vsock_release {
 	VSOCK_RELEASE_CLOSED = 0,	/* orderly: both sides shut down */
@@ -97,7 +110,8 @@ struct vsock_backend_ops {
 	 * when the application closed leaving guest data unread (the stream
 	 * ends there: VSOCK_HOST_CLOSE_UNREAD), or another -errno, which
 	 * resets the connection. For SEQPACKET one call reads
-	 * one whole message and sets *flags to its EOM / EOR bits.
+	 * one whole message and sets *flags to its EOM / EOR bits; for a
+	 * STREAM it may set VSOCK_READ_DRAINED.
 	 */
 	ssize_t (*read)(void *ctx, struct vsock_conn *c,
 	    const struct iovec *iov, int iovcnt, uint32_t *flags);

@@ -99,6 +99,13 @@ struct vsock_conn {
 	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
 	/* closing only: out of the hot bytes, so the credit fits there */
 	bool backend_gone;		/* release() was called */
+	/*
+	 * host_readable, and the device could not take the data when last
+	 * told (no RX buffer; a second readable report while it waited):
+	 * read interest is dropped until the host side is drained. Here, by
+	 * backend_gone, as device_want reads both.
+	 */
+	bool rx_parked;
 	bool host_closing;		/* application closed: EOF ends it all */
 	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */

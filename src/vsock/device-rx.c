@@ -72,12 +72,27 @@ device_conn_has_rx(const struct vsock_device *dev, const struct vsock_conn *c)
 static void
 host_read_empty(struct vsock_device *dev, struct vsock_conn *c, ssize_t n)
 {
-	if (n == 0)
+	if (n == 0) {
 		device_host_eof(dev, c);
-	else if (n == -EAGAIN)
+	} else if (n == -EAGAIN) {
 		c->host_readable = false;
-	else
+		c->rx_parked = false;
+	} else {
 		device_host_error(dev, c, n, true);
+	}
+}
+
+/*
+ * A STREAM read gave data and the backend says it emptied the host side
+ * (VSOCK_READ_DRAINED): as -EAGAIN after it, without that read.
+ */
+static void
+host_read_done(struct vsock_conn *c, uint32_t flags)
+{
+	if (flags & VSOCK_READ_DRAINED) {
+		c->host_readable = false;
+		c->rx_parked = false;
+	}
 }
 
 /*
@@ -100,8 +115,10 @@ read_stream(struct vsock_device *dev, struct vsock_conn *c,
 		return 0;
 	/* Never read with a zero-length buffer: 0 would look like EOF. */
 	n = dev->be->read(dev->be_ctx, c, iov, cnt, &flags);
-	if (n > 0)
+	if (n > 0) {
+		host_read_done(c, flags);
 		return (uint32_t)n;
+	}
 	host_read_empty(dev, c, n);
 	return 0;
 }
@@ -145,6 +162,7 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 	iov = (struct iovec){ c->h2g_buf, want };
 	n = dev->be->read(dev->be_ctx, c, &iov, 1, &flags);
 	if (n > 0) {
+		host_read_done(c, flags);
 		c->h2g_len = (uint32_t)n;
 		c->h2g_off = 0;
 		c->h2g_pkt_left = 0;
@@ -244,6 +262,7 @@ read_stream_scatter(struct vsock_device *dev, struct vsock_conn *c,
 		host_read_empty(dev, c, n);
 		return 0;
 	}
+	host_read_done(c, flags);
 	/* The backend may not say it read more than it was given room for. */
 	if ((size_t)n > want)
 		n = want;
@@ -592,6 +611,25 @@ rxq_pop(struct vsock_device *dev)
 }
 
 /*
+ * The guest has no RX buffer for what is owed: the connection whose turn
+ * it is stops being polled for reading now (its data waits for the
+ * guest's kick); the others on the schedule, if polled, are parked by
+ * their next readable report (vsock_device_host_readable). Only the head,
+ * so a guest posting one buffer at a time cannot make each run walk every
+ * connection.
+ */
+static void
+rx_starved(struct vsock_device *dev)
+{
+	struct vsock_conn *c = dev->rxq.head;
+
+	if (c != NULL && c->host_readable && !c->rx_parked) {
+		c->rx_parked = true;
+		device_want(dev, c);
+	}
+}
+
+/*
  * Sends what is owed while the guest has RX buffers: orphan RSTs first,
  * then packets relayed from sibling VMs, then connections round-robin,
  * one packet per turn. A connection that
@@ -611,8 +649,11 @@ device_rx_run(struct vsock_device *dev)
 		return;
 	while (dev->norphans > 0 || device_relay_pending(dev) ||
 	    dev->rxq.head != NULL) {
-		if (virtq_pop_or_arm(vq, ch) != 1)
-			return;	/* no buffers (a kick is asked for), or broken */
+		if (virtq_pop_or_arm(vq, ch) != 1) {
+			/* No buffers (a kick is asked for), or broken. */
+			rx_starved(dev);
+			return;
+		}
 		if (ch->nread > 0 || ch->write_len < VSOCK_HDR_SIZE) {
 			/* Not a receive buffer; give it back unused. */
 			dev->stats.rx_bad_buffers++;

@@ -415,12 +415,18 @@ device_want(struct vsock_device *dev, struct vsock_conn *c)
 	if (c->backend_gone)
 		return;
 	/*
-	 * Read interest only while we do not already know data is waiting:
-	 * a connection whose data waits for RX buffers or credit is not
-	 * polled, so a guest that stops posting buffers costs no CPU.
+	 * Read interest stays while data known to wait can still go: the
+	 * device reads it to the end in this run, so dropping interest
+	 * when the host became readable and asking again once drained cost
+	 * an epoll_ctl pair per burst (issue 20). It is dropped while the
+	 * data cannot go: no credit, or parked (no RX buffer, or the host
+	 * reported readable again meanwhile), so a guest that stops posting
+	 * buffers or reading costs no CPU (Firecracker's get_polled_evset()
+	 * drops IN while an Rw waits for the same reason).
 	 */
-	if (c->state == CONN_ESTABLISHED && !c->host_readable &&
-	    !c->host_eof && !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV))
+	if (c->state == CONN_ESTABLISHED && !c->host_eof &&
+	    !(c->peer_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) && (!c->host_readable ||
+	    (!c->rx_parked && device_peer_credit(dev, c) > 0)))
 		want |= VSOCK_EV_READ;
 	/*
 	 * Write interest only for what a write could take: a SEQPACKET
@@ -815,6 +821,12 @@ vsock_device_host_readable(struct vsock_device *dev, struct vsock_conn *c,
     vsock_time_t now)
 {
 	if (!c->backend_gone) {
+		/*
+		 * Told again while the data it was told of waits: every run
+		 * takes what it can, so this one cannot; park it (a
+		 * level-triggered loop would report it again and again).
+		 */
+		c->rx_parked = c->host_readable;
 		c->host_readable = true;
 		device_schedule(dev, c);
 	}
