@@ -67,8 +67,15 @@ enum conn_timer {
  * the prefetcher lost the stream.
  */
 struct vsock_conn {
-	/* --- the first CONN_HOT_BYTES: lookup, state, credit --- */
-	struct vsock_conn *pair_next;	/* hash chain by (local, peer) */
+	/* --- the first CONN_HOT_BYTES: state, credit, held data --- */
+	/*
+	 * Host data read ahead of the guest's RX buffers, handed out in
+	 * fragments: one whole SEQPACKET message (read_message) or a STREAM
+	 * batch (read_stream_batch). h2g_flags go on the last fragment
+	 * (EOM, EOR; 0 for a stream). NULL when nothing is held. Here
+	 * because every packet asks whether it is NULL (device_conn_has_rx).
+	 */
+	uint8_t *h2g_buf;
 	uint32_t local_port;		/* host side */
 	uint32_t peer_port;		/* guest side */
 	uint16_t type;
@@ -85,13 +92,6 @@ struct vsock_conn {
 	struct vsock_credit cr;
 	/* --- data --- */
 	struct txbuf tx;
-	/*
-	 * Host data read ahead of the guest's RX buffers, handed out in
-	 * fragments: one whole SEQPACKET message (read_message) or a STREAM
-	 * batch (read_stream_batch). h2g_flags go on the last fragment
-	 * (EOM, EOR; 0 for a stream). NULL when nothing is held.
-	 */
-	uint8_t *h2g_buf;
 	/* --- the rest: closing, timers, lists, accounting --- */
 	uint32_t h2g_len, h2g_off, h2g_flags;
 	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
@@ -132,11 +132,22 @@ struct conn_list {
 	struct vsock_conn *head, *tail;
 };
 
+/*
+ * One slot of the table by (local, peer): the key beside the pointer, so
+ * a lookup reads one cache line of slots (four to a line) and no
+ * connection but the one it finds. c == NULL: empty.
+ */
+struct conntab_slot {
+	uint32_t local, peer;
+	struct vsock_conn *c;
+};
+
 struct conntab {
-	struct vsock_conn **pair;	/* buckets by (local, peer) */
-	struct vsock_conn **port;	/* buckets by local port */
-	uint32_t nbuckets;		/* power of two */
+	struct conntab_slot *slot;	/* by (local, peer): linear probing */
+	uint32_t nslots;		/* power of two; count <= 3/4 of it */
 	uint32_t count;
+	struct vsock_conn **port;	/* chains by local port */
+	uint32_t nport;			/* power of two */
 	uint64_t seed;
 };
 
@@ -234,6 +245,9 @@ void conntab_free(struct conntab *t);
 struct vsock_conn *conntab_find(const struct conntab *t, uint32_t local,
     uint32_t peer);
 bool conntab_port_used(const struct conntab *t, uint32_t local);
+/* Slots a lookup of (local, peer) reads (tests: the cost is bounded). */
+uint32_t conntab_probes(const struct conntab *t, uint32_t local,
+    uint32_t peer);
 int conntab_insert(struct conntab *t, struct vsock_conn *c);
 void conntab_remove(struct conntab *t, struct vsock_conn *c);
 
