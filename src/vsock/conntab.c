@@ -11,9 +11,16 @@
 #define CONNTAB_MIN_SLOTS	64
 #define CONNTAB_MIN_PORT	64
 
-/* The order device-int.h promises: what every packet reads comes first. */
+/* The order device-int.h promises: what a control packet reads comes first. */
 _Static_assert(offsetof(struct vsock_conn, cr) + sizeof(struct vsock_credit)
     <= CONN_HOT_BYTES, "struct vsock_conn: the credit left the hot bytes");
+_Static_assert(offsetof(struct vsock_conn, backend_gone) < CONN_HOT_BYTES,
+    "struct vsock_conn: backend_gone left the hot bytes");
+_Static_assert(offsetof(struct vsock_conn, tx) +
+    offsetof(struct txbuf, len) + sizeof(uint32_t) <= CONN_HOT_BYTES &&
+    offsetof(struct vsock_conn, tx) + offsetof(struct txbuf, nmsgs) +
+    sizeof(uint32_t) <= CONN_HOT_BYTES,
+    "struct vsock_conn: the txbuf's len and nmsgs left the hot bytes");
 _Static_assert(sizeof(struct conntab_slot) == 16,
     "struct conntab_slot: four slots to a cache line");
 

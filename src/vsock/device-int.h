@@ -56,49 +56,50 @@ enum conn_timer {
 
 /*
  * A connection. The device reads it on every packet, so what a packet
- * touches comes first: a control packet reads the first CONN_HOT_BYTES
- * (the hash chain, the ports, the state bytes, the credit) and the txbuf's
- * length after them (device_want), an RW the txbuf and the held host data.
- * With 10,000 connections none of it is in cache and each line touched is
- * a miss (doc/performance.md, conn10k): before this order a control packet
- * read four lines of it. malloc gives 16-byte alignment, so the hot bytes
- * span one or two lines; allocating on a line (aligned_alloc) measured
- * worse in order: glibc's memalign left 384 bytes between connections and
- * the prefetcher lost the stream.
+ * touches comes first: a control packet reads only the first
+ * CONN_HOT_BYTES (the held data pointer, the credit, the type and state
+ * bytes, and the txbuf's len and nmsgs, which struct txbuf puts first and
+ * this struct at the line's end); an RW goes on into the txbuf. The ports
+ * are not there: the table keeps them in its slots (conntab.c). With
+ * 10,000 connections none of it is in cache and each line touched is a
+ * miss (doc/performance.md, conn10k): a control packet read four lines of
+ * it, then two or three; now the one line, or two where malloc's 16-byte
+ * alignment splits it. Allocating on a line (aligned_alloc) measured worse
+ * in order: glibc's memalign left 384 bytes between connections and the
+ * prefetcher lost the stream.
  */
 struct vsock_conn {
-	/* --- the first CONN_HOT_BYTES: state, credit, held data --- */
+	/* --- the first CONN_HOT_BYTES: what a control packet reads --- */
 	/*
 	 * Host data read ahead of the guest's RX buffers, handed out in
 	 * fragments: one whole SEQPACKET message (read_message) or a STREAM
 	 * batch (read_stream_batch). h2g_flags go on the last fragment
-	 * (EOM, EOR; 0 for a stream). NULL when nothing is held. Here
-	 * because every packet asks whether it is NULL (device_conn_has_rx).
+	 * (EOM, EOR; 0 for a stream). NULL when nothing is held; every
+	 * packet asks (device_conn_has_rx).
 	 */
 	uint8_t *h2g_buf;
-	uint32_t local_port;		/* host side */
-	uint32_t peer_port;		/* guest side */
+	struct vsock_credit cr;
 	uint16_t type;
 	uint8_t state;			/* enum conn_state */
 	uint8_t pending;		/* PEND_* */
 	uint8_t peer_shut;		/* SHUTDOWN flags from the guest */
 	uint8_t local_shut;		/* the application's shutdown()s */
 	uint8_t want;			/* VSOCK_EV_* last told to the backend */
-	uint8_t timer;			/* enum conn_timer */
 	bool host_readable;		/* backend may have data or EOF */
 	bool host_eof;			/* backend read returned 0 */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
 	bool on_rxq;
-	struct vsock_credit cr;
-	/* --- data --- */
+	bool backend_gone;		/* release() was called (device_want) */
+	/* --- data: len and nmsgs end the hot line (device_want) --- */
 	struct txbuf tx;
-	/* --- the rest: closing, timers, lists, accounting --- */
+	/* --- the rest: ports, closing, timers, lists, accounting --- */
+	uint32_t local_port;		/* host side */
+	uint32_t peer_port;		/* guest side */
 	uint32_t h2g_len, h2g_off, h2g_flags;
 	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
+	uint8_t timer;			/* enum conn_timer */
 	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
 	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
-	/* closing only: out of the hot bytes, so the credit fits there */
-	bool backend_gone;		/* release() was called */
 	bool host_closing;		/* application closed: EOF ends it all */
 	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
