@@ -14,6 +14,7 @@ CHECK_SUITES = \
 	tests/check_guestmem \
 	tests/check_virtq \
 	tests/check_device \
+	tests/check_conntab \
 	tests/check_device_info \
 	tests/check_device_event \
 	tests/check_states \
@@ -84,6 +85,7 @@ REPLAY_TEST_LDADD = tests/libtesttrace.a tests/libtestcommon.a \
 	$(REPLAY_LIBS) $(PCAP_LIBS) $(ZLIB_LIBS) $(CHECK_LIBS) -lpthread
 LDADD = $(CORE_TEST_LDADD)
 CORE_SUITES = tests/check_guestmem tests/check_virtq tests/check_device \
+	tests/check_conntab \
 	tests/check_device_info tests/check_device_event tests/check_states tests/check_stream \
 	tests/check_credit tests/check_gsock tests/check_guest \
 	tests/check_vsock_test tests/check_gstream tests/check_pools \

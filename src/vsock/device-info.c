@@ -47,10 +47,11 @@ vsock_device_get_info(const struct vsock_device *dev,
 	out->orphan_rsts = dev->norphans;
 	out->orphan_max = dev->cfg.orphan_max;
 	out->buf_alloc = dev->cfg.buf_alloc;
-	/* Two bucket arrays (by pair, by port) of one pointer each. */
+	/* The slots by pair (key and pointer) and the buckets by port. */
 	out->conn_state_bytes = (uint64_t)dev->tab.count *
 	    sizeof(struct vsock_conn) +
-	    2 * (uint64_t)dev->tab.nbuckets * sizeof(struct vsock_conn *);
+	    (uint64_t)dev->tab.nslots * sizeof(struct conntab_slot) +
+	    (uint64_t)dev->tab.nport * sizeof(struct vsock_conn *);
 }
 
 int
@@ -61,9 +62,8 @@ vsock_device_foreach_conn(const struct vsock_device *dev,
 	uint32_t i;
 	int r;
 
-	for (i = 0; i < dev->tab.nbuckets; i++)
-		for (c = dev->tab.pair[i]; c != NULL; c = c->pair_next)
-			if ((r = fn(ctx, c)) != 0)
-				return r;
+	for (i = 0; i < dev->tab.nslots; i++)
+		if ((c = dev->tab.slot[i].c) != NULL && (r = fn(ctx, c)) != 0)
+			return r;
 	return 0;
 }

@@ -56,56 +56,62 @@ enum conn_timer {
 
 /*
  * A connection. The device reads it on every packet, so what a packet
- * touches comes first: a control packet reads the first CONN_HOT_BYTES
- * (the hash chain, the ports, the state bytes, the credit) and the txbuf's
- * length after them (device_want), an RW the txbuf and the held host data.
- * With 10,000 connections none of it is in cache and each line touched is
- * a miss (doc/performance.md, conn10k): before this order a control packet
- * read four lines of it. malloc gives 16-byte alignment, so the hot bytes
- * span one or two lines; allocating on a line (aligned_alloc) measured
- * worse in order: glibc's memalign left 384 bytes between connections and
- * the prefetcher lost the stream.
+ * touches comes first: a control packet reads only the first
+ * CONN_HOT_BYTES (the held data pointer, the credit, the type and state
+ * bytes, and the txbuf's len and nmsgs, which struct txbuf puts first and
+ * this struct at the line's end); an RW goes on into the txbuf. The ports
+ * are not there: the table keeps them in its slots (conntab.c). With
+ * 10,000 connections none of it is in cache and each line touched is a
+ * miss (doc/performance.md, conn10k): a control packet read four lines of
+ * it, then two or three; now the one line, or two where malloc's 16-byte
+ * alignment splits it. Allocating on a line (aligned_alloc) measured worse
+ * in order: glibc's memalign left 384 bytes between connections and the
+ * prefetcher lost the stream.
  */
 struct vsock_conn {
-	/* --- the first CONN_HOT_BYTES: lookup, state, credit --- */
-	struct vsock_conn *pair_next;	/* hash chain by (local, peer) */
-	uint32_t local_port;		/* host side */
-	uint32_t peer_port;		/* guest side */
-	uint16_t type;
+	/* --- the first CONN_HOT_BYTES: what a control packet reads --- */
+	/*
+	 * Host data read ahead of the guest's RX buffers, handed out in
+	 * fragments: one whole SEQPACKET message (read_message) or a STREAM
+	 * batch (read_stream_batch). h2g_flags go on the last fragment
+	 * (EOM, EOR; 0 for a stream). NULL when nothing is held; every
+	 * packet asks (device_conn_has_rx).
+	 */
+	uint8_t *h2g_buf;
+	struct vsock_credit cr;
+	/*
+	 * VIRTIO_VSOCK_TYPE_*: a le16 on the wire, but only STREAM (1) and
+	 * SEQPACKET (2) make connections (device_new_conn refuses more), and
+	 * the byte saved keeps rx_parked in the hot line.
+	 */
+	uint8_t type;
 	uint8_t state;			/* enum conn_state */
 	uint8_t pending;		/* PEND_* */
 	uint8_t peer_shut;		/* SHUTDOWN flags from the guest */
 	uint8_t local_shut;		/* the application's shutdown()s */
 	uint8_t want;			/* VSOCK_EV_* last told to the backend */
-	uint8_t timer;			/* enum conn_timer */
 	bool host_readable;		/* backend may have data or EOF */
 	bool host_eof;			/* backend read returned 0 */
 	bool credit_requested;		/* our CREDIT_REQUEST is unanswered */
 	bool on_rxq;
-	struct vsock_credit cr;
-	/* --- data --- */
-	struct txbuf tx;
-	/*
-	 * Host data read ahead of the guest's RX buffers, handed out in
-	 * fragments: one whole SEQPACKET message (read_message) or a STREAM
-	 * batch (read_stream_batch). h2g_flags go on the last fragment
-	 * (EOM, EOR; 0 for a stream). NULL when nothing is held.
-	 */
-	uint8_t *h2g_buf;
-	/* --- the rest: closing, timers, lists, accounting --- */
-	uint32_t h2g_len, h2g_off, h2g_flags;
-	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
-	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
-	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
-	/* closing only: out of the hot bytes, so the credit fits there */
-	bool backend_gone;		/* release() was called */
+	bool backend_gone;		/* release() was called (device_want) */
 	/*
 	 * host_readable, and the device could not take the data when last
 	 * told (no RX buffer; a second readable report while it waited):
-	 * read interest is dropped until the host side is drained. Here, by
-	 * backend_gone, as device_want reads both.
+	 * read interest is dropped until the host side is drained
+	 * (device_want reads it with backend_gone).
 	 */
 	bool rx_parked;
+	/* --- data: len and nmsgs end the hot line (device_want) --- */
+	struct txbuf tx;
+	/* --- the rest: ports, closing, timers, lists, accounting --- */
+	uint32_t local_port;		/* host side */
+	uint32_t peer_port;		/* guest side */
+	uint32_t h2g_len, h2g_off, h2g_flags;
+	uint32_t h2g_pkt_left;		/* of the current 64 KiB packet (SEQPACKET) */
+	uint8_t timer;			/* enum conn_timer */
+	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
+	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
 	bool host_closing;		/* application closed: EOF ends it all */
 	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
@@ -139,11 +145,22 @@ struct conn_list {
 	struct vsock_conn *head, *tail;
 };
 
+/*
+ * One slot of the table by (local, peer): the key beside the pointer, so
+ * a lookup reads one cache line of slots (four to a line) and no
+ * connection but the one it finds. c == NULL: empty.
+ */
+struct conntab_slot {
+	uint32_t local, peer;
+	struct vsock_conn *c;
+};
+
 struct conntab {
-	struct vsock_conn **pair;	/* buckets by (local, peer) */
-	struct vsock_conn **port;	/* buckets by local port */
-	uint32_t nbuckets;		/* power of two */
+	struct conntab_slot *slot;	/* by (local, peer): linear probing */
+	uint32_t nslots;		/* power of two; count <= 3/4 of it */
 	uint32_t count;
+	struct vsock_conn **port;	/* chains by local port */
+	uint32_t nport;			/* power of two */
 	uint64_t seed;
 };
 
@@ -241,6 +258,9 @@ void conntab_free(struct conntab *t);
 struct vsock_conn *conntab_find(const struct conntab *t, uint32_t local,
     uint32_t peer);
 bool conntab_port_used(const struct conntab *t, uint32_t local);
+/* Slots a lookup of (local, peer) reads (tests: the cost is bounded). */
+uint32_t conntab_probes(const struct conntab *t, uint32_t local,
+    uint32_t peer);
 int conntab_insert(struct conntab *t, struct vsock_conn *c);
 void conntab_remove(struct conntab *t, struct vsock_conn *c);
 

@@ -111,8 +111,12 @@ drop_all(struct vsock_device *dev, enum vsock_release why)
 	struct vsock_conn *c;
 	uint32_t i;
 
-	for (i = 0; i < dev->tab.nbuckets; i++)
-		while ((c = dev->tab.pair[i]) != NULL) {
+	/*
+	 * Removing a connection shifts its cluster back, across the end of
+	 * the slots too: go round until none is left.
+	 */
+	for (i = 0; dev->tab.count > 0; i = (i + 1) & (dev->tab.nslots - 1))
+		while ((c = dev->tab.slot[i].c) != NULL) {
 			/* A killed one's end was told when it was killed. */
 			if (c->state != CONN_KILLED)
 				DEVICE_EVENT(dev, c, VSOCK_EVENT_RESET,
@@ -131,7 +135,7 @@ vsock_device_free(struct vsock_device *dev)
 		return;
 	/* The listener may be gone before the device: no events from here. */
 	dev->cfg.on_event = NULL;
-	if (dev->tab.pair != NULL)
+	if (dev->tab.slot != NULL)
 		drop_all(dev, VSOCK_RELEASE_DEVICE_RESET);
 	conntab_free(&dev->tab);
 	device_relay_flush(dev);
@@ -240,14 +244,16 @@ struct vsock_conn *
 device_new_conn(struct vsock_device *dev, uint32_t local, uint32_t peer,
     uint16_t type)
 {
-	struct vsock_conn *c = calloc(1, sizeof(*c));
+	struct vsock_conn *c;
 
-	if (c == NULL)
+	if (type > UINT8_MAX)	/* callers pass STREAM or SEQPACKET only */
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->dev = dev;
 	c->local_port = local;
 	c->peer_port = peer;
-	c->type = type;
+	c->type = (uint8_t)type;
 	c->cr.buf_alloc = c->cr.rx_limit = dev->cfg.buf_alloc;
 	c->tx.pool = &dev->txbuf_pool;
 	c->opened_at = dev->now;

@@ -32,14 +32,19 @@ struct txbuf_msg {
  * the release of an empty ring.
  */
 struct txbuf {
+	/*
+	 * First: what a control packet asks (device_want: anything for the
+	 * host to write?). struct vsock_conn puts them in its hot line.
+	 */
+	uint32_t len;		/* bytes held */
+	uint32_t nmsgs;		/* complete messages in msg */
 	struct blockpool *pool;	/* where buf comes from, or NULL: malloc */
 	uint8_t *buf;
 	uint32_t cap;
 	uint32_t head;		/* offset of the first byte */
-	uint32_t len;		/* bytes held */
 	uint32_t msg_cap;	/* entries allocated in msg */
+	uint32_t msg_head;
 	struct txbuf_msg *msg;	/* a ring of msg_cap boundaries, or NULL */
-	uint32_t msg_head, nmsgs;
 	uint32_t msg_bytes;	/* bytes in complete messages */
 };
 
