@@ -2,7 +2,7 @@
 # replay-bench.sh - make bench's replay rows: frames per CPU second, and CPU time and instructions against a bare libpcap loop.
 #
 #   replay-bench.sh [--json FILE] [--rows FILE] [--base OLD_VSOCKEMU]
-#                   [--frames N] [--rounds N]
+#                   [--frames N] [--rounds N] [--no-callgrind]
 #
 # replay_fps          frames of the bundled traces (testvectors/, matrix/)
 #                     per CPU second of one `vsockemu replay -q` over them all
@@ -13,6 +13,8 @@
 #                     (--rounds)
 # replay_instr_ratio  the same as instruction counts (callgrind), on a
 #                     trace of N/5 frames (callgrind is 50x slower)
+# --no-callgrind leaves replay_instr_ratio null (a build valgrind cannot
+# run: the sanitizers'), as it is without valgrind.
 # --base B measures B (say, the binary before a change) in the same run
 # and prints its rows beside. --json adds the keys to FILE (a JSON object,
 # e.g. bench.json) or writes FILE with them alone; --rows appends them to
@@ -25,7 +27,7 @@ src=${srcdir:-$top}
 emu=$top/emu/vsockemu
 rb=$top/tests/bench/replay-bench
 gen=$top/tests/gen-vectors
-json= rowsfile= base= frames=1000000 rounds=5
+json= rowsfile= base= frames=1000000 rounds=5 callgrind=true
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -34,7 +36,8 @@ while [ $# -gt 0 ]; do
 	--rows) rowsfile=$2; shift 2 ;;
 	--frames) frames=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	*) echo "usage: replay-bench.sh [--json FILE] [--rows FILE] [--base VSOCKEMU] [--frames N] [--rounds N]" >&2
+	--no-callgrind) callgrind=false; shift ;;
+	*) echo "usage: replay-bench.sh [--json FILE] [--rows FILE] [--base VSOCKEMU] [--frames N] [--rounds N] [--no-callgrind]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -71,7 +74,7 @@ if [ ! -s "$tmp/bulk.pcap" ] || [ -z "$traces" ]; then
 fi
 nbundled=$("$emu" dump $traces 2>/dev/null | grep -c '^[0-9]')
 pcap_ir=
-command -v valgrind >/dev/null 2>&1 &&
+$callgrind && command -v valgrind >/dev/null 2>&1 &&
     { pcap_ir=$(instructions "$rb" pcap-loop "$tmp/small.pcap") &&
     [ -n "$pcap_ir" ] || fail "callgrind counted nothing for pcap-loop"; }
 
