@@ -93,7 +93,8 @@ srcdir=${srcdir:-$(dirname "$0")/../..} top_builddir=$top \
 
 # The table, then bench.json: every key at the top level, and the rows.
 awk '{ what = $5; for (i = 6; i <= NF; i++) what = what " " $i
-    printf "%-26s %14.4g %-9s %s\n", $1, $2, $4, what }' "$rows"
+    v = $2 ~ /^-?[0-9][0-9.e+-]*$/ ? sprintf("%14.4g", $2) : sprintf("%14s", "null")
+    printf "%-26s %s %-9s %s\n", $1, v, $4, what }' "$rows"
 awk 'BEGIN { print "{" }
     { what = $5; for (i = 6; i <= NF; i++) what = what " " $i
       gsub(/["\\]/, "", what)
