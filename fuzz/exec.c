@@ -857,8 +857,10 @@ rig_new(struct fz *fz, const uint8_t *cfgb)
 	if ((e = fg_mem_init_simple(&fz->mem, FZ_MEM_SIZE)) < 0)
 		return e;
 	script_init(&fz->sb);
-	fz->ops = (struct vsock_backend_ops){ w_connect, w_established,
-	    w_write, w_read, w_shutdown, w_want, w_release, false };
+	/* No .readable: the fuzzer drives the muxer's path, bytes unknown. */
+	fz->ops = (struct vsock_backend_ops){ .connect = w_connect,
+	    .established = w_established, .write = w_write, .read = w_read,
+	    .shutdown = w_shutdown, .want = w_want, .release = w_release };
 	if ((e = vsock_device_new(&fz->cfg, &fz->ops, fz, &fz->dev,
 	    NULL)) < 0)
 		return e;

@@ -68,7 +68,8 @@ PROGRAM_TESTS = \
 	tests/refuse.sh \
 	tests/ready.sh \
 	tests/vhost-user-vm.sh \
-	tests/serve-vm.sh
+	tests/serve-vm.sh \
+	tests/bench-rows.sh
 
 # Suites take their sources by name (tests/check_NAME.c) and link the
 # libraries of the highest layer they test. By default that is the core:
@@ -205,10 +206,10 @@ bench: tests/bench/bench tests/gen-vectors emu/vsockemu
 	top_builddir=$(top_builddir) $(SHELL) $(srcdir)/tests/bench/run.sh $(BENCH_FLAGS)
 .PHONY: bench
 # make bench's replay rows (tests/bench/replay-bench.sh, called by run.sh).
-EXTRA_PROGRAMS += tests/bench/replay-bench
+# A check program too: tests/bench-rows.sh runs the rows on a small trace.
+check_PROGRAMS += tests/bench/replay-bench
 tests_bench_replay_bench_SOURCES = tests/bench/replay-bench.c
 tests_bench_replay_bench_LDADD = $(PCAP_LIBS)
-CLEANFILES += tests/bench/replay-bench
 EXTRA_DIST += tests/bench/replay-bench.sh
 # Every report of every bundled trace, to diff two builds (doc/performance.md).
 EXTRA_DIST += tests/bench/replay-reports.sh

@@ -423,6 +423,22 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	return sc->out_eof ? 0 : -EAGAIN;
 }
 
+/*
+ * ops.readable: what op_read would give a STREAM now, the bytes sent and
+ * the pattern's (SEQPACKET reads whole messages and never asks).
+ */
+static uint64_t
+op_readable(void *ctx, struct vsock_conn *c)
+{
+	const struct script_conn *sc = vsock_conn_backend_data(c);
+	uint64_t sent = sc->out_len - sc->out_off;
+
+	(void)ctx;
+	/* The pattern's count comes from a script: no wrap past 2^64. */
+	return sent > UINT64_MAX - sc->out_pattern_left ? UINT64_MAX :
+	    sent + sc->out_pattern_left;
+}
+
 /* ops.shutdown: the guest shut a direction. */
 static void
 op_shutdown(void *ctx, struct vsock_conn *c, int how)
@@ -465,6 +481,7 @@ const struct vsock_backend_ops script_backend_ops = {
 	.established = op_established,
 	.write = op_write,
 	.read = op_read,
+	.readable = op_readable,
 	.shutdown = op_shutdown,
 	.want = op_want,
 	.release = op_release,

@@ -140,6 +140,16 @@ struct vsock_backend_ops {
 	 * per read (the scripted one) leaves it false: one call per packet.
 	 */
 	bool write_gathers;
+
+	/*
+	 * Optional (NULL: unknown). The bytes a STREAM read() would give now,
+	 * when the backend knows without a system call (the scripted one
+	 * does). The device then pops only the RX buffers those bytes fill:
+	 * without it a few bytes cost a scatter read's 64 KiB of buffers
+	 * popped ahead and given back. The packets are the same either way.
+	 * 0 is a fine answer: the read still reports EOF, -EAGAIN or errors.
+	 */
+	uint64_t (*readable)(void *ctx, struct vsock_conn *c);
 };
 
 #endif

@@ -366,6 +366,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
     const struct virtq_chain *ch, uint32_t *len, uint32_t *flags)
 {
 	uint32_t credit, room;
+	uint64_t ready;
 	int64_t got;
 
 	if (!data_may_flow(c))
@@ -386,6 +387,14 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 
 		if (want > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 			want = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+		/*
+		 * A backend that knows what is ready (backend.h: readable)
+		 * spares the scatter read popping 64 KiB of buffers ahead
+		 * for a few bytes; those bytes land where they would have.
+		 */
+		if (dev->be->readable != NULL &&
+		    (ready = dev->be->readable(dev->be_ctx, c)) < want)
+			want = (uint32_t)ready;
 		/* Big enough buffer: straight into guest memory, no copy. */
 		if (room >= want) {
 			*len = read_stream(dev, c, ch, room);

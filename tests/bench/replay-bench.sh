@@ -1,7 +1,8 @@
 #!/bin/sh
 # replay-bench.sh - make bench's replay rows: frames per CPU second, and CPU time and instructions against a bare libpcap loop.
 #
-#   replay-bench.sh [--json FILE] [--base OLD_VSOCKEMU] [--frames N]
+#   replay-bench.sh [--json FILE] [--rows FILE] [--base OLD_VSOCKEMU]
+#                   [--frames N] [--rounds N] [--no-callgrind]
 #
 # replay_fps          frames of the bundled traces (testvectors/, matrix/)
 #                     per CPU second of one `vsockemu replay -q` over them all
@@ -9,25 +10,34 @@
 #                     program that only reads every record of T with
 #                     pcap_next_ex (replay-bench pcap-loop), T a generated
 #                     bulk trace of N frames (1,000,000); best of 5 rounds
+#                     (--rounds)
 # replay_instr_ratio  the same as instruction counts (callgrind), on a
 #                     trace of N/5 frames (callgrind is 50x slower)
+# --no-callgrind leaves replay_instr_ratio null (a build valgrind cannot
+# run: the sanitizers'), as it is without valgrind.
 # --base B measures B (say, the binary before a change) in the same run
 # and prints its rows beside. --json adds the keys to FILE (a JSON object,
-# e.g. bench.json) or writes FILE with them alone.
+# e.g. bench.json) or writes FILE with them alone; --rows appends them to
+# FILE as run.sh keeps bench.json's rows ("KEY VALUE BASELINE UNIT WHAT"),
+# which is how make bench takes them. A figure it cannot measure is an
+# error (exit 1, and a line on stderr), never a row left out in silence.
 set -u
 top=${top_builddir:-.}
 src=${srcdir:-$top}
 emu=$top/emu/vsockemu
 rb=$top/tests/bench/replay-bench
 gen=$top/tests/gen-vectors
-json= base= frames=1000000
+json= rowsfile= base= frames=1000000 rounds=5 callgrind=true
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--json) json=$2; shift 2 ;;
 	--base) base=$2; shift 2 ;;
+	--rows) rowsfile=$2; shift 2 ;;
 	--frames) frames=$2; shift 2 ;;
-	*) echo "usage: replay-bench.sh [--json FILE] [--base VSOCKEMU] [--frames N]" >&2
+	--rounds) rounds=$2; shift 2 ;;
+	--no-callgrind) callgrind=false; shift ;;
+	*) echo "usage: replay-bench.sh [--json FILE] [--rows FILE] [--base VSOCKEMU] [--frames N] [--rounds N] [--no-callgrind]" >&2
 	   exit 2 ;;
 	esac
 done
@@ -35,11 +45,16 @@ done
 tmp=$(mktemp -d /tmp/vsockemu-replay-bench-XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
+fail() {
+	echo "replay-bench: $*" >&2
+	exit 1
+}
+
 # The smaller of a CPU time so far ($1, may be empty) and that of a command.
 min_cpu() {
 	prev=$1
 	shift
-	t=$("$rb" cpu "$@") || return 1
+	t=$("$rb" cpu "$@") && [ -n "$t" ] || fail "cannot time $*"
 	awk -v a="$t" -v b="${prev:-$t}" 'BEGIN { print (a < b ? a : b) }'
 }
 
@@ -55,25 +70,25 @@ traces=$(ls "$src"/testvectors/*.pcap* "$src"/testvectors/matrix/*.pcap* \
 "$gen" bulk "$tmp/bulk.pcap" "$frames" >/dev/null 2>&1
 "$gen" bulk "$tmp/small.pcap" $((frames / 5)) >/dev/null 2>&1
 if [ ! -s "$tmp/bulk.pcap" ] || [ -z "$traces" ]; then
-	echo "replay-bench: no traces (gen-vectors or testvectors missing)" >&2
-	exit 1
+	fail "no traces (gen-vectors or testvectors missing)"
 fi
 nbundled=$("$emu" dump $traces 2>/dev/null | grep -c '^[0-9]')
 pcap_ir=
-command -v valgrind >/dev/null 2>&1 &&
-    pcap_ir=$(instructions "$rb" pcap-loop "$tmp/small.pcap")
+$callgrind && command -v valgrind >/dev/null 2>&1 &&
+    { pcap_ir=$(instructions "$rb" pcap-loop "$tmp/small.pcap") &&
+    [ -n "$pcap_ir" ] || fail "callgrind counted nothing for pcap-loop"; }
 
 # CPU times, best of 5 rounds; in each round every program runs once, so a
 # change in the machine's load falls on all of them alike.
 pcap_cpu= base_bulk= base_all= new_bulk= new_all=
-for _ in 1 2 3 4 5; do
-	pcap_cpu=$(min_cpu "$pcap_cpu" "$rb" pcap-loop "$tmp/bulk.pcap")
+for _ in $(seq "$rounds"); do
+	pcap_cpu=$(min_cpu "$pcap_cpu" "$rb" pcap-loop "$tmp/bulk.pcap") || exit 1
 	if [ -n "$base" ]; then
-		base_bulk=$(min_cpu "$base_bulk" "$base" replay -q "$tmp/bulk.pcap")
-		base_all=$(min_cpu "$base_all" "$base" replay -q $traces)
+		base_bulk=$(min_cpu "$base_bulk" "$base" replay -q "$tmp/bulk.pcap") || exit 1
+		base_all=$(min_cpu "$base_all" "$base" replay -q $traces) || exit 1
 	fi
-	new_bulk=$(min_cpu "$new_bulk" "$emu" replay -q "$tmp/bulk.pcap")
-	new_all=$(min_cpu "$new_all" "$emu" replay -q $traces)
+	new_bulk=$(min_cpu "$new_bulk" "$emu" replay -q "$tmp/bulk.pcap") || exit 1
+	new_all=$(min_cpu "$new_all" "$emu" replay -q $traces) || exit 1
 done
 
 # Prints one binary's rows; sets fps, cpu_ratio, ir_ratio.
@@ -88,6 +103,7 @@ rows() {
 	ir_ratio=null
 	if [ -n "$pcap_ir" ]; then
 		ir=$(instructions "$bin" replay -q "$tmp/small.pcap")
+		[ -n "$ir" ] || fail "callgrind counted nothing for $bin"
 		ir_ratio=$(awk -v a="$ir" -v b="$pcap_ir" 'BEGIN { printf "%.2f", a / b }')
 		printf "%-40s %12s instr    bare libpcap %s  ratio %s (target <= 5)\n" \
 		    "replay, $((frames / 5))-frame trace$label" "$ir" "$pcap_ir" "$ir_ratio"
@@ -107,6 +123,13 @@ if [ -n "$base" ]; then
 	        (d + 0 > 0 ? c / d : 0), f / e }'
 fi
 
+if [ -n "$rowsfile" ]; then
+	{
+	echo "replay_fps $fps 0 frames/s bundled traces per CPU second of replay -q"
+	echo "replay_vs_libpcap $cpu_ratio 0 ratio replay -q CPU time vs a bare libpcap loop, $frames-frame bulk trace"
+	echo "replay_instr_ratio $ir_ratio 0 ratio the same in instructions (callgrind), $((frames / 5)) frames"
+	} >>"$rowsfile"
+fi
 [ -n "$json" ] || exit 0
 keys="\"replay_fps\": $fps, \"replay_vs_libpcap\": $cpu_ratio, \"replay_instr_ratio\": $ir_ratio"
 if [ -s "$json" ] && command -v python3 >/dev/null 2>&1; then

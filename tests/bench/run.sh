@@ -7,7 +7,17 @@
 #     row KEY VALUE BASELINE UNIT WHAT...
 # once per figure (BASELINE 0 when there is none). KEY becomes a top-level
 # key of bench.json and a line of the table; nothing else needs to change.
+#
+#   run.sh [BENCH_OPTION...]             every section
+#   run.sh --replay-only [OPTION...]     the machine and replay's rows only,
+#                                        OPTIONs to replay-bench.sh
+#                                        (tests/bench-rows.sh uses it)
 set -u
+replay_only=false
+if [ "${1:-}" = --replay-only ]; then
+	replay_only=true
+	shift
+fi
 top=${top_builddir:-.}
 bench=$top/tests/bench/bench
 emu=$top/emu/vsockemu
@@ -27,6 +37,9 @@ read -r load1 load5 load15 _ </proc/loadavg
 row load_avg_1m "$load1" 0 load "load average at start (1 min; 5 min $load5)"
 row cpus "$(getconf _NPROCESSORS_ONLN)" 0 cpus "online CPUs"
 
+# Every other section, unless --replay-only (left unindented, as they
+# were).
+if ! $replay_only; then
 # The cases, each in its own process (bench forks one per case).
 "$bench" --rows "$rows" "$@" >/dev/null || exit 1
 
@@ -62,9 +75,26 @@ rate=$("$emu" fuzz --seconds 10 --seed 1 2>&1 | awk '/execs\/s/ {
 # vsockemu run's row (its own file: tests/bench/run-bench.sh).
 top_builddir=$top sh "$(dirname "$0")/run-bench.sh" --rows "$rows"
 
+fi
+
+# Replay's rows, from a script of their own (CPU time of whole processes,
+# best of 5): replay_fps, replay_vs_libpcap, replay_instr_ratio. They go
+# in as rows, before bench.json is written: run after it, with --json,
+# they were missing from any bench.json or output read before the last
+# minutes of a loaded run, and a failure of theirs went unseen (make
+# bench exited 0). Now a failure fails make bench.
+status=0
+$replay_only || set --
+srcdir=${srcdir:-$(dirname "$0")/../..} top_builddir=$top \
+    sh "$(dirname "$0")/replay-bench.sh" --rows "$rows" "$@" || {
+	echo "make bench: the replay rows failed (tests/bench/replay-bench.sh)" >&2
+	status=1
+}
+
 # The table, then bench.json: every key at the top level, and the rows.
 awk '{ what = $5; for (i = 6; i <= NF; i++) what = what " " $i
-    printf "%-26s %14.4g %-9s %s\n", $1, $2, $4, what }' "$rows"
+    v = $2 ~ /^-?[0-9][0-9.e+-]*$/ ? sprintf("%14.4g", $2) : sprintf("%14s", "null")
+    printf "%-26s %s %-9s %s\n", $1, v, $4, what }' "$rows"
 awk 'BEGIN { print "{" }
     { what = $5; for (i = 6; i <= NF; i++) what = what " " $i
       gsub(/["\\]/, "", what)
@@ -81,10 +111,4 @@ awk 'BEGIN { print "{" }
       print "  ]"
       print "}" }' "$rows" >"$json"
 echo "wrote $json"
-
-# Replay's rows, from a script of their own (CPU time of whole processes,
-# best of 5): replay_fps, replay_vs_libpcap, replay_instr_ratio, added to
-# bench.json and printed.
-srcdir=${srcdir:-$(dirname "$0")/../..} top_builddir=$top \
-    sh "$(dirname "$0")/replay-bench.sh" --json "$json"
-exit 0
+exit $status

@@ -1,0 +1,54 @@
+#!/bin/sh
+# bench-rows.sh - make bench's replay rows reach bench.json: run.sh
+# --replay-only on a small trace writes replay_fps, replay_vs_libpcap and
+# replay_instr_ratio as numbers, and a failure of replay-bench.sh fails it.
+# (Issue 20: the rows were added to bench.json after it was written and
+# printed, and a failure of theirs left make bench's exit status 0.)
+set -u
+top=${top_builddir:-.}
+src=${top_srcdir:-.}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vse-bench-rows.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+
+. "$src/tests/lib.sh"
+
+# bench ARGS...: run.sh --replay-only ARGS, bench.json in $tmp.
+bench() {
+	BENCH_JSON=$tmp/bench.json srcdir=$src top_builddir=$top \
+	    sh "$src/tests/bench/run.sh" --replay-only "$@" \
+	    >"$tmp/out" 2>"$tmp/err"
+}
+
+# has_number KEY: bench.json has KEY at the top level with a number.
+has_number() {
+	grep -Eq "^  \"$1\": [0-9][0-9.e+-]*,\$" "$tmp/bench.json"
+}
+
+# valgrind cannot run a sanitizer build: the instructions row is null.
+cg=
+valgrind --tool=none -q "$top/emu/vsockemu" --version >/dev/null 2>&1 ||
+    cg=--no-callgrind
+bench --frames 500 --rounds 1 $cg
+check "run.sh --replay-only exits 0" test $? -eq 0
+check "nothing on stderr" test ! -s "$tmp/err"
+check "replay_fps in bench.json, a number" has_number replay_fps
+check "replay_vs_libpcap in bench.json, a number" \
+    has_number replay_vs_libpcap
+if [ -z "$cg" ]; then
+	check "replay_instr_ratio in bench.json, a number" \
+	    has_number replay_instr_ratio
+else
+	check "replay_instr_ratio in bench.json (null: valgrind cannot run)" \
+	    grep -q '^  "replay_instr_ratio": null,$' "$tmp/bench.json"
+fi
+check "the table shows replay_vs_libpcap" \
+    grep -q '^replay_vs_libpcap ' "$tmp/out"
+check "bench.json is written last" \
+    test "$(tail -n 1 "$tmp/out")" = "wrote $tmp/bench.json"
+
+# A binary that cannot run: replay-bench.sh fails, and so does run.sh.
+bench --frames 500 --rounds 1 $cg --base "$tmp/no-such-vsockemu"
+check "a failed replay row fails run.sh" test $? -ne 0
+check "and says so" grep -q 'the replay rows failed' "$tmp/err"
+exit $fail
