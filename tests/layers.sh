@@ -28,6 +28,7 @@ tests/bench         tests    emu fuzz replay host trace guest vsock virtio
 # White-box suites: the only files outside a folder that may include one of
 # its private headers.
 WHITEBOX='
+tests/check_conntab.c device-int.h
 tests/check_device.c device-int.h
 tests/check_states.c device-int.h
 tests/check_stream.c device-int.h
