@@ -650,6 +650,29 @@ read_announce(int fd, char *line, size_t len)
 }
 
 /*
+ * A run --guest connect to the scripted host's port, established: the
+ * guest's local port from the "OK" line; *local is the program's end.
+ */
+static uint32_t
+run_connected(struct arig *a, uint32_t port, int *local)
+{
+	char line[64];
+	int sv[2];
+
+	ck_assert_int_eq(script_listen(&a->g->sb, port, SCRIPT_ACCEPT), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
+	    port, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
+	arig_settle(a);
+	read_announce(sv[1], line, sizeof(line));
+	ck_assert_msg(strncmp(line, "OK ", 3) == 0 && strchr(line, '\n'),
+	    "announce: '%s'", line);
+	*local = sv[1];
+	return (uint32_t)atoi(line + 3);
+}
+
+/*
  * run --guest's connect: the bridge says "OK <guest port>" once the guest
  * connection is established and then carries data; a refused one is
  * "ERR 104" (ECONNRESET, what vsock_connect() returns after an RST).
@@ -661,16 +684,7 @@ START_TEST(test_run_connect_announces)
 	char line[64], buf[8];
 	int sv[2];
 
-	ck_assert_int_eq(script_listen(&a->g->sb, 7000, SCRIPT_ACCEPT), 0);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
-	    sv), 0);
-	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7000, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
-	arig_settle(a);
-	read_announce(sv[1], line, sizeof(line));
-	ck_assert_msg(strncmp(line, "OK ", 3) == 0 && strchr(line, '\n'),
-	    "announce: '%s'", line);
-	sc = script_find(&a->g->sb, 7000, (uint32_t)atoi(line + 3));
+	sc = script_find(&a->g->sb, 7000, run_connected(a, 7000, &sv[1]));
 	ck_assert_ptr_nonnull(sc);
 	script_send(&a->g->sb, sc, "hi", 2, 0, a->g->now);
 	arig_settle(a);
@@ -720,20 +734,11 @@ START_TEST(test_run_set_buf_alloc_after_connect)
 {
 	struct arig *a = arig_new();
 	const struct vsock_hdr *h;
-	char line[64];
 	uint32_t port;
 	uint64_t before;
 	int sv[2];
 
-	ck_assert_int_eq(script_listen(&a->g->sb, 7000, SCRIPT_ACCEPT), 0);
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
-	    sv), 0);
-	ck_assert_int_eq(gapps_connect_fd(a->apps, sv[0], VMADDR_CID_HOST,
-	    7000, VIRTIO_VSOCK_TYPE_STREAM, NULL, a->g->now), 0);
-	arig_settle(a);
-	read_announce(sv[1], line, sizeof(line));
-	ck_assert_msg(strncmp(line, "OK ", 3) == 0, "announce: '%s'", line);
-	port = (uint32_t)atoi(line + 3);
+	port = run_connected(a, 7000, &sv[1]);
 
 	ck_assert_int_eq(gapps_set_buf_alloc(a->apps, port, VMADDR_CID_HOST,
 	    7000, 40000, a->g->now), 0);
