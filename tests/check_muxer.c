@@ -347,6 +347,35 @@ START_TEST(test_host_close_read_before_hup)
 }
 END_TEST
 
+/*
+ * The host writes a few bytes and closes before the loop looks: the first
+ * report is the hang-up (EPOLLIN|EPOLLHUP), after which the socket is no
+ * longer watched. The device must read on to the EOF: a short read there
+ * is not "drained, wait for the next report" (no report comes), or the
+ * guest never gets the close (replay --host waited 2 s for it).
+ */
+START_TEST(test_host_close_short_read_after_hup)
+{
+	struct mrig *r = mrig_new(0);
+	int fd = client(r->path);
+	struct vsock_hdr got;
+	char payload[64];
+
+	(void)host_connect(r, fd, "CONNECT 52\n", 52, true);
+	ck_assert_str_eq(get(fd), "OK 1073741824\n");
+	put(fd, "hello");
+	close(fd);
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_uint_eq(got.len, 5);
+	got = wire_expect(r->w, VIRTIO_VSOCK_OP_SHUTDOWN);
+	ck_assert_uint_eq(got.flags, VIRTIO_VSOCK_SHUTDOWN_MASK);
+	mrig_free(r);
+}
+END_TEST
+
 START_TEST(test_host_connect_refused_no_ok)
 {
 	struct mrig *r = mrig_new(0);
@@ -1487,6 +1516,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_host_connect_ok_and_data);
 	tcase_add_test(tc, test_host_connect_refused_no_ok);
 	tcase_add_test(tc, test_host_close_read_before_hup);
+	tcase_add_test(tc, test_host_close_short_read_after_hup);
 	tcase_add_test(tc, test_host_connect_request_timeout);
 	tcase_add_loop_test(tc, test_bad_line_closed, 0,
 	    (int)(sizeof(bad_lines) / sizeof(bad_lines[0])));

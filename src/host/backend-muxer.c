@@ -832,8 +832,10 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	 * socket (AF_UNIX's unix_stream_read_generic stops short only when
 	 * the queue is empty, or at another writer's credentials, which
 	 * epoll then reports again): no read that finds nothing after it.
+	 * Not after a hang-up: the socket is no longer watched, nothing will
+	 * report it again, and the EOF that read finds is the close.
 	 */
-	if (n > 0 && !e->eor && vsock_conn_type(c) ==
+	if (n > 0 && !e->eor && !e->hup && vsock_conn_type(c) ==
 	    VIRTIO_VSOCK_TYPE_STREAM) {
 		for (i = 0; i < iovcnt; i++)
 			room += iov[i].iov_len;
