@@ -303,9 +303,18 @@ START_TEST(test_many_and_resets)
 			/*
 			 * Linux's virtio_transport_do_close on RST of a
 			 * connected socket with nothing unread: TCP_CLOSING,
-			 * no error (recv says 0).
+			 * no error (recv says 0). Or, when the host aborted
+			 * before the guest had an RX buffer for the RESPONSE,
+			 * the RST alone (the device sends an owed RST before
+			 * an owed RESPONSE, as Firecracker's recv_pkt() takes
+			 * PendingRx::Rst first): the connect fails with
+			 * ECONNRESET. Which one depends on the two threads'
+			 * timing, not on the code under test.
 			 */
-			ck_assert_int_eq(t->c[i].state, FG_SS_CLOSING);
+			ck_assert_msg(t->c[i].state == FG_SS_CLOSING ||
+			    (t->c[i].state == FG_SS_CLOSED &&
+			    fg_sock_error(t->vs, t->c[i].fd) == ECONNRESET),
+			    "connection %u: state %d", i, t->c[i].state);
 			reset++;
 		} else if (t->c[i].recvd == t->want) {
 			whole++;
