@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend-script.h"
 #include "common.h"
 #include "device-int.h"
 #include "error.h"
@@ -120,7 +121,7 @@ END_TEST
 #define HOSTILE_SLOTS	65536u
 
 /*
- * A guest that knows the seed (it is public: DEVICE_HASH_SEED) picks
+ * A guest that knows the seed (the default is public: VSOCK_DEVICE_PUBLIC_SEED) picks
  * source ports whose pairs share one home slot in every table size. What
  * bounds it is what bounded the chains: a lookup reads at most the slots
  * the table holds connections in, the table grows with the count only,
@@ -183,6 +184,54 @@ START_TEST(test_conntab_hostile_ports)
 }
 END_TEST
 
+#define SEEDED_CONNS	64
+
+/*
+ * vsock_device_config.hash_seed reaches the table (serve and vhost-user
+ * pass a random one, host-side.c): the pairs a guest chose to share a home
+ * slot under the public seed spread out under the device's own, so a
+ * lookup costs what it costs in a table that never saw them.
+ */
+START_TEST(test_conntab_device_seed)
+{
+	static struct vsock_conn bad[SEEDED_CONNS];
+	struct vsock_device_config cfg;
+	struct vsock_device *dev;
+	struct conntab t;
+	uint64_t probes, pub;
+	uint32_t p, n, i;
+
+	vsock_device_config_defaults(&cfg);
+	ck_assert_int_eq(vsock_device_new(&cfg, &script_backend_ops, NULL,
+	    &dev, NULL), 0);
+	pub = dev->tab.seed;
+	ck_assert_uint_eq(pub, VSOCK_DEVICE_PUBLIC_SEED ^ cfg.guest_cid);
+	vsock_device_free(dev);
+	cfg.hash_seed = UINT64_C(0x5eed5eed12345678);
+	ck_assert_int_eq(vsock_device_new(&cfg, &script_backend_ops, NULL,
+	    &dev, NULL), 0);
+	ck_assert_uint_eq(dev->tab.seed, cfg.hash_seed ^ cfg.guest_cid);
+	memset(bad, 0, sizeof(bad));
+	for (p = 1, n = 0; n < SEEDED_CONNS; p++)
+		if (port_hash(port_pair_key(LISTEN_PORT, p), pub,
+		    HOSTILE_SLOTS) == 0) {
+			bad[n].local_port = LISTEN_PORT;
+			bad[n++].peer_port = p;
+		}
+	ck_assert_int_eq(conntab_init(&t, dev->tab.seed), 0);
+	for (i = 0; i < SEEDED_CONNS; i++)
+		ck_assert_int_eq(conntab_insert(&t, &bad[i]), 0);
+	for (i = 0, probes = 0; i < SEEDED_CONNS; i++)
+		probes += conntab_probes(&t, LISTEN_PORT, bad[i].peer_port);
+	/* Under the public seed they cost 1 + 2 + ... + 64 = 2,080. */
+	ck_assert_uint_le(probes, 2 * (uint64_t)SEEDED_CONNS);
+	for (i = 0; i < SEEDED_CONNS; i++)
+		conntab_remove(&t, &bad[i]);
+	conntab_free(&t);
+	vsock_device_free(dev);
+}
+END_TEST
+
 /*
  * Removal shifts the connections after the hole back (no tombstones),
  * also across the end of the slot array: a cluster that wraps.
@@ -233,6 +282,7 @@ conntab_suite(void)
 	tcase_add_test(tc, test_conntab_scale);
 	tcase_add_test(tc, test_conntab_hostile_ports);
 	tcase_add_test(tc, test_conntab_remove_wraps);
+	tcase_add_test(tc, test_conntab_device_seed);
 	suite_add_tcase(s, tc);
 	return s;
 }

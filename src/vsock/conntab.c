@@ -34,9 +34,11 @@ _Static_assert(sizeof(struct conntab_slot) == 16,
  * cache miss each, where a probe reads one line of slots and then the one
  * connection it found (doc/performance.md, conn10k).
  *
- * The seed (DEVICE_HASH_SEED) is fixed and public so runs are reproducible:
- * it does not stop a guest that knows it from choosing ports whose pairs
- * share a home slot. What bounds that guest is what bounded it with
+ * The default seed (VSOCK_DEVICE_PUBLIC_SEED) is fixed and public so runs
+ * are reproducible: it does not stop a guest that knows it from choosing
+ * ports whose pairs share a home slot. serve and vhost-user pass a random
+ * seed (vsock_device_config.hash_seed, host-side.c), which leaves such a
+ * guest guessing; and what bounds it even so is what bounded it with
  * chains: max_conns. A probe reads at most the slots that hold
  * connections, the table grows with their count and never with
  * collisions, and removal shifts the cluster back (no tombstones), so

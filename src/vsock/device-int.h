@@ -253,6 +253,12 @@ struct vsock_device {
 };
 
 /* conntab.c */
+/*
+ * The table's seed when vsock_device_config.hash_seed is 0: fixed and
+ * public, so runs are reproducible.
+ */
+#define VSOCK_DEVICE_PUBLIC_SEED	UINT64_C(0x9e3779b97f4a7c15)
+
 int conntab_init(struct conntab *t, uint64_t seed);
 void conntab_free(struct conntab *t);
 struct vsock_conn *conntab_find(const struct conntab *t, uint32_t local,

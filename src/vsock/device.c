@@ -8,9 +8,6 @@
 #include "device-int.h"
 #include "error.h"
 
-/* The device's own seed for its hash table; fixed so runs are reproducible. */
-#define DEVICE_HASH_SEED	UINT64_C(0x9e3779b97f4a7c15)
-
 void
 vsock_device_config_defaults(struct vsock_device_config *c)
 {
@@ -96,7 +93,8 @@ vsock_device_new(const struct vsock_device_config *cfg,
 	    DEVICE_TXBUF_SPARE_MAX ? DEVICE_TXBUF_SPARE_BYTES /
 	    dev->cfg.buf_alloc : DEVICE_TXBUF_SPARE_MAX);
 	if (dev->orphans == NULL || dev->tap_copy == NULL ||
-	    conntab_init(&dev->tab, DEVICE_HASH_SEED ^ cfg->guest_cid) < 0) {
+	    conntab_init(&dev->tab, (cfg->hash_seed != 0 ? cfg->hash_seed :
+	    VSOCK_DEVICE_PUBLIC_SEED) ^ cfg->guest_cid) < 0) {
 		vsock_device_free(dev);
 		return -VSE_ERR_NOMEM;
 	}

@@ -75,6 +75,14 @@ struct vsock_device_config {
 	uint32_t tx_budget;		/* TX packets per run before yielding */
 	uint32_t orphan_max;		/* queued RSTs for unknown pairs */
 	/*
+	 * Mixed into the connection table's hash. 0: a fixed, public seed,
+	 * so tests, replay and the fuzzer place connections the same way
+	 * every run. A device that serves a guest it does not trust should
+	 * pass a random one (serve and vhost-user do): a guest that knows the
+	 * seed can choose ports whose pairs share one slot (conntab.c).
+	 */
+	uint64_t hash_seed;
+	/*
 	 * Told of every connection change and device event
 	 * (device-event.h, doc/events.md); NULL: nothing is built.
 	 */
