@@ -74,7 +74,7 @@ fg_fault_hold(struct fg_vsock *vs, struct fg_sock *child)
 	if (e == NULL || e->fault != FG_FAULT_DELAY)
 		return false;
 	child->held = true;
-	child->deadline = vs->now + e->delay_ns;
+	fg_sock_arm(vs, child, vs->now + e->delay_ns);
 	return true;
 }
 

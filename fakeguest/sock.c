@@ -248,8 +248,8 @@ fg_sock_connect(struct fg_vsock *vs, int fd, uint64_t cid, uint32_t port,
 	s->state = FG_SS_CONNECTING;
 	s->err = 0;
 	s->listed = true;
-	s->deadline = now > FG_TIME_NEVER - FG_CONNECT_TIMEOUT ?
-	    FG_TIME_NEVER : now + FG_CONNECT_TIMEOUT;
+	fg_sock_arm(vs, s, now > FG_TIME_NEVER - FG_CONNECT_TIMEOUT ?
+	    FG_TIME_NEVER : now + FG_CONNECT_TIMEOUT);
 	fg_sock_send_ctl(vs, s, VIRTIO_VSOCK_OP_REQUEST, 0);
 	return -EINPROGRESS;
 }
@@ -469,8 +469,8 @@ release(struct fg_vsock *vs, struct fg_sock *s, uint64_t now)
 		    VIRTIO_VSOCK_SHUTDOWN_MASK);
 	}
 	s->released = true;
-	s->deadline = now > FG_TIME_NEVER - FG_CLOSE_TIMEOUT ?
-	    FG_TIME_NEVER : now + FG_CLOSE_TIMEOUT;
+	fg_sock_arm(vs, s, now > FG_TIME_NEVER - FG_CLOSE_TIMEOUT ?
+	    FG_TIME_NEVER : now + FG_CLOSE_TIMEOUT);
 }
 
 /* close(2); a listener releases its unaccepted children first. */

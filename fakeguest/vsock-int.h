@@ -80,6 +80,11 @@ struct fg_vsock {
 	struct fg_vsock_stats stats;
 	const char *violation;
 	uint64_t now;		/* the last fg_vsock_poll's time */
+	/*
+	 * No used socket's deadline is earlier (fg_sock_arm lowers it, a
+	 * timer scan sets it): a poll before it scans no socket.
+	 */
+	uint64_t timer_min;
 	bool rx_paused;		/* fg_fault_pause_rx: post no RX buffers */
 	struct fg_fault_entry faults[FG_FAULT_PORTS_MAX];
 };
@@ -111,6 +116,7 @@ uint32_t fg_sock_tx_buf_size(const struct fg_sock *s);
 uint32_t fg_sock_credit(const struct fg_sock *s);
 void fg_sock_do_close(struct fg_vsock *vs, struct fg_sock *s);
 void fg_sock_run_timers(struct fg_vsock *vs, uint64_t now);
+void fg_sock_arm(struct fg_vsock *vs, struct fg_sock *s, uint64_t deadline);
 uint64_t fg_sock_next_deadline(const struct fg_vsock *vs);
 void fg_sock_transport_reset(struct fg_vsock *vs);
 
