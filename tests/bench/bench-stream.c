@@ -403,7 +403,7 @@ thread_rows(const char *key, struct full *f,
  */
 static void
 full_thread_stream(const char *key, enum way w, size_t wsize,
-    uint64_t poll_ns, const char *what)
+    uint64_t poll_ns, bool spin, const char *what)
 {
 	static const struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER,
 	    1, true };
@@ -435,6 +435,8 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	if (getenv("VSE_GT_POLL") != NULL)
 		guest_thread_set_poll(f.gt, strtoull(getenv("VSE_GT_POLL"),
 		    NULL, 0), getenv("VSE_GT_FIXED") != NULL);
+	else if (spin)
+		guest_thread_set_spin(f.gt, poll_ns);
 	else if (poll_ns != 0)
 		guest_thread_set_poll(f.gt, poll_ns, false);
 	ck_assert_int_eq(guest_thread_start(f.gt, f.vs, &gside_ops, &g), 0);
@@ -449,8 +451,10 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 			vsock_device_run(f.dev, 0);	/* TX budget spent */
 		else if (guest_thread_poll_kick(f.gt))
 			vsock_device_kick(f.dev, VSOCK_QUEUE_TX, 0);
-		else if (host < total || !atomic_load(&g.done))
+		else if (host < total || !atomic_load(&g.done)) {
 			epoll_wait_one(f.ep);
+			guest_thread_device_woke(f.gt);
+		}
 		f_pump(&f);
 	}
 	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
@@ -606,14 +610,14 @@ bench_case_serve_memory(void)
 void
 bench_case_g2h_64k_thread(void)
 {
-	full_thread_stream("g2h_64k_thread", G2H, 65536, 0,
+	full_thread_stream("g2h_64k_thread", G2H, 65536, 0, false,
 	    "guest->host 64 KiB, guest on its own thread");
 }
 
 void
 bench_case_h2g_64k_thread(void)
 {
-	full_thread_stream("h2g_64k_thread", H2G, 65536, 0,
+	full_thread_stream("h2g_64k_thread", H2G, 65536, 0, false,
 	    "host->guest 64 KiB, guest on its own thread");
 }
 
@@ -627,6 +631,7 @@ void
 bench_case_g2h_64k_thread_poll(void)
 {
 	full_thread_stream("g2h_64k_thread_poll", G2H, 65536, 50000,
+	    false,
 	    "guest->host 64 KiB, guest thread, polling 50 us");
 }
 
@@ -634,5 +639,26 @@ void
 bench_case_h2g_64k_thread_poll(void)
 {
 	full_thread_stream("h2g_64k_thread_poll", H2G, 65536, 50000,
+	    false,
 	    "host->guest 64 KiB, guest thread, polling 50 us");
+}
+
+/*
+ * The same with each thread spinning up to 50 us before it sleeps, but
+ * only while the other one works (guest_thread_set_spin): a thread that
+ * sleeps or waits itself has no answer coming, so nobody burns the CPU
+ * for nothing.
+ */
+void
+bench_case_g2h_64k_thread_spin(void)
+{
+	full_thread_stream("g2h_64k_thread_spin", G2H, 65536, 50000, true,
+	    "guest->host 64 KiB, guest thread, spinning while the peer works");
+}
+
+void
+bench_case_h2g_64k_thread_spin(void)
+{
+	full_thread_stream("h2g_64k_thread_spin", H2G, 65536, 50000, true,
+	    "host->guest 64 KiB, guest thread, spinning while the peer works");
 }

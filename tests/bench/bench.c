@@ -101,6 +101,8 @@ static const struct bench_case cases[] = {
 	{ "h2g_64k_thread", bench_case_h2g_64k_thread, true },
 	{ "g2h_64k_thread_poll", bench_case_g2h_64k_thread_poll, true },
 	{ "h2g_64k_thread_poll", bench_case_h2g_64k_thread_poll, true },
+	{ "g2h_64k_thread_spin", bench_case_g2h_64k_thread_spin, true },
+	{ "h2g_64k_thread_spin", bench_case_h2g_64k_thread_spin, true },
 	{ "ring", bench_case_ring, true },
 	{ "ctl", bench_case_ctl, true },
 	{ "rw1", bench_case_rw1, true },
@@ -226,6 +228,12 @@ static const struct ratio ratios[] = {
 	{ "h2g_64k_thread_poll_wall_ratio", "h2g_64k_thread_poll_wall",
 	    "pair_64k_wall", "host->guest 64 KiB, guest thread polling 50 us, "
 	    "wall clock vs socketpair" },
+	{ "g2h_64k_thread_spin_wall_ratio", "g2h_64k_thread_spin_wall",
+	    "pair_64k_wall", "guest->host 64 KiB, guest thread spinning while "
+	    "the peer works, wall clock vs socketpair" },
+	{ "h2g_64k_thread_spin_wall_ratio", "h2g_64k_thread_spin_wall",
+	    "pair_64k_wall", "host->guest 64 KiB, guest thread spinning while "
+	    "the peer works, wall clock vs socketpair" },
 	{ "conn10k_ratio", "conn10k_ns", "conn10_ns",
 	    "control packet CPU, 10,000 vs 10 connections, in order" },
 	{ "conn10k_strided_ratio", "conn10k_strided_ns", "conn10_ns",

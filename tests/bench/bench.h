@@ -40,6 +40,8 @@ void bench_case_g2h_64k_thread(void);
 void bench_case_h2g_64k_thread(void);
 void bench_case_g2h_64k_thread_poll(void);
 void bench_case_h2g_64k_thread_poll(void);
+void bench_case_g2h_64k_thread_spin(void);
+void bench_case_h2g_64k_thread_spin(void);
 void bench_case_pair_64k(void);
 void bench_case_pair_4k(void);
 void bench_case_serve_memory(void);
