@@ -103,6 +103,13 @@ static const struct bench_case cases[] = {
 	{ "h2g_64k_thread_poll", bench_case_h2g_64k_thread_poll, true },
 	{ "g2h_64k_thread_spin", bench_case_g2h_64k_thread_spin, true },
 	{ "h2g_64k_thread_spin", bench_case_h2g_64k_thread_spin, true },
+	{ "pair_64k_2t", bench_case_pair_64k_2t, true },
+	{ "g2h_64k_thread_host", bench_case_g2h_64k_thread_host, true },
+	{ "h2g_64k_thread_host", bench_case_h2g_64k_thread_host, true },
+	{ "g2h_64k_thread_host_spin", bench_case_g2h_64k_thread_host_spin,
+	    true },
+	{ "h2g_64k_thread_host_spin", bench_case_h2g_64k_thread_host_spin,
+	    true },
 	{ "ring", bench_case_ring, true },
 	{ "ctl", bench_case_ctl, true },
 	{ "rw1", bench_case_rw1, true },
@@ -238,6 +245,16 @@ static const struct ratio ratios[] = {
 	{ "h2g_64k_thread_spin_wall_ratio", "h2g_64k_thread_spin_wall",
 	    "pair_64k_wall", "host->guest 64 KiB, guest thread spinning while "
 	    "the peer works, wall clock vs socketpair" },
+	/*
+	 * serve's shape (the host application apart from the device
+	 * thread) against its like: the socketpair on two threads.
+	 */
+	{ "g2h_64k_thread_host_wall_ratio", "g2h_64k_thread_host_wall",
+	    "pair_64k_2t_wall", "guest->host 64 KiB, guest thread, host app "
+	    "on a third thread, wall clock vs two-thread socketpair" },
+	{ "h2g_64k_thread_host_wall_ratio", "h2g_64k_thread_host_wall",
+	    "pair_64k_2t_wall", "host->guest 64 KiB, guest thread, host app "
+	    "on a third thread, wall clock vs two-thread socketpair" },
 	{ "conn10k_ratio", "conn10k_ns", "conn10_ns",
 	    "control packet CPU, 10,000 vs 10 connections, in order" },
 	{ "conn10k_strided_ratio", "conn10k_strided_ns", "conn10_ns",
