@@ -137,10 +137,24 @@ guest_thread_poll_kick(struct guest_thread *gt)
 }
 
 void
+guest_thread_device_woke(struct guest_thread *gt)
+{
+	wakeup_woke(&gt->kick);
+}
+
+void
 guest_thread_set_poll(struct guest_thread *gt, uint64_t max_ns, bool fixed)
 {
 	wakeup_set_poll(&gt->kick, max_ns, fixed);
 	wakeup_set_poll(&gt->irq, max_ns, fixed);
+}
+
+void
+guest_thread_set_spin(struct guest_thread *gt, uint64_t max_ns)
+{
+	/* D waits for G's kicks while G works, G for D's interrupts. */
+	wakeup_set_spin(&gt->kick, &gt->irq, max_ns);
+	wakeup_set_spin(&gt->irq, &gt->kick, max_ns);
 }
 
 void

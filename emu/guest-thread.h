@@ -55,11 +55,25 @@ bool guest_thread_take_kick(struct guest_thread *gt);
 bool guest_thread_poll_kick(struct guest_thread *gt);
 
 /*
+ * D, back from a sleep in its loop (whatever woke it): it is awake and
+ * will call guest_thread_poll_kick before it sleeps again, so G's kicks
+ * need no eventfd write and G may wait for D (guest_thread_set_spin).
+ */
+void guest_thread_device_woke(struct guest_thread *gt);
+
+/*
  * How long either side polls before sleeping: at most max_ns, adapted
  * (fixed: always max_ns; 0: never poll). Before guest_thread_start.
  */
 void guest_thread_set_poll(struct guest_thread *gt, uint64_t max_ns,
     bool fixed);
+
+/*
+ * Each side polls up to max_ns before it sleeps, but only while the other
+ * side works (awake, not polling itself): wakeup_set_spin. Before
+ * guest_thread_start; 0: never poll.
+ */
+void guest_thread_set_spin(struct guest_thread *gt, uint64_t max_ns);
 
 /*
  * What crossing threads cost so far: unlike wall time these counts do

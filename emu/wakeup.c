@@ -50,6 +50,26 @@ wakeup_set_poll(struct wakeup *w, uint64_t max_ns, bool fixed)
 }
 
 void
+wakeup_set_spin(struct wakeup *w, const struct wakeup *peer, uint64_t max_ns)
+{
+	wakeup_set_poll(w, max_ns, true);
+	w->peer = peer;
+}
+
+/*
+ * The sender may answer soon: it is awake and not waiting in its own
+ * poll. Relaxed: a stale answer costs one more turn of the poll or one
+ * sleep, never a notification (pending and awake carry those).
+ */
+static bool
+peer_works(const struct wakeup *w)
+{
+	return w->peer == NULL ||
+	    (atomic_load_explicit(&w->peer->awake, memory_order_relaxed) &&
+	    !atomic_load_explicit(&w->peer->spinning, memory_order_relaxed));
+}
+
+void
 wakeup_send(struct wakeup *w)
 {
 	uint64_t one = 1;
@@ -112,7 +132,10 @@ wakeup_take(struct wakeup *w, bool fd_ready)
 	return atomic_exchange(&w->pending, false) || signalled;
 }
 
-/* Polls pending for up to ns; true if it was set (it stays set). */
+/*
+ * Polls pending for up to ns, while the sender works; true if it was set
+ * (it stays set).
+ */
 static bool
 poll_pending(struct wakeup *w, uint64_t ns)
 {
@@ -125,6 +148,8 @@ poll_pending(struct wakeup *w, uint64_t ns)
 	for (i = 1;; i++) {
 		if (atomic_load_explicit(&w->pending, memory_order_relaxed))
 			return true;
+		if (!peer_works(w))
+			return false;
 		cpu_relax();
 		if (i % WAKEUP_CLOCK_EVERY != 0)
 			continue;
@@ -142,11 +167,15 @@ wakeup_before_sleep(struct wakeup *w)
 	w->polls = true;
 	atomic_store(&w->awake, true);
 	adapt(w);	/* it slept since the last poll gave up */
+	atomic_store_explicit(&w->spinning, true, memory_order_relaxed);
 	if (poll_pending(w, w->poll_ns)) {
+		atomic_store_explicit(&w->spinning, false,
+		    memory_order_relaxed);
 		count(&w->polls_won);
 		(void)atomic_exchange(&w->pending, false);
 		return true;
 	}
+	atomic_store_explicit(&w->spinning, false, memory_order_relaxed);
 	/* Withdraw, then look once more: a send in between wrote nothing. */
 	atomic_store(&w->awake, false);
 	if (atomic_exchange(&w->pending, false)) {

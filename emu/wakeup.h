@@ -20,11 +20,22 @@
  * The poll before sleeping adapts as KVM's halt polling does
  * (kvm_vcpu_halt() in virt/kvm/kvm_main.c): it grows while the answer
  * came soon after the receiver gave up, shrinks when it slept long.
+ *
+ * Or it spins only while the sender works (wakeup_set_spin): the two
+ * directions between two threads know each other, and a receiver waits
+ * for an answer only from a sender that is awake and not itself waiting,
+ * as a mutex's waiter spins only while the owner runs (the kernel's
+ * mutex_spin_on_owner(), glibc's PTHREAD_MUTEX_ADAPTIVE_NP). A sender
+ * that sleeps or spins too has nothing coming: the receiver sleeps at
+ * once instead of burning the CPU the other thread may need.
  */
 struct wakeup {
 	int fd;			/* an eventfd the receiver's loop watches */
 	atomic_bool pending;	/* sent since the receiver last took it */
 	atomic_bool awake;	/* the receiver looks at pending before sleeping */
+	atomic_bool spinning;	/* ... and is in its poll, waiting: idle */
+	/* The other direction (its receiver is our sender), or NULL. */
+	const struct wakeup *peer;
 	bool polls;		/* the receiver calls wakeup_before_sleep */
 	uint64_t max_ns;	/* the poll's bound (0: never poll) */
 	bool fixed;		/* poll max_ns every time, not adapted */
@@ -43,6 +54,14 @@ void wakeup_init(struct wakeup *w, int fd);
 
 /* Poll for up to max_ns before sleeping; fixed: always that long. */
 void wakeup_set_poll(struct wakeup *w, uint64_t max_ns, bool fixed);
+
+/*
+ * Poll for up to max_ns before sleeping, but only while peer's receiver
+ * (this direction's sender) is awake and not polling itself. The
+ * heuristic reads peer's flags only: no notification depends on it.
+ */
+void wakeup_set_spin(struct wakeup *w, const struct wakeup *peer,
+    uint64_t max_ns);
 
 /* Sender: notifies; writes the eventfd only if the receiver may sleep. */
 void wakeup_send(struct wakeup *w);

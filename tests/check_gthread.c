@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include "guest-thread.h"
 #include "sim-guest.h"
 #include "sock.h"
+#include "wakeup.h"
 
 #define HPORT		1234
 #define MAX_CONNS	32
@@ -383,6 +386,129 @@ START_TEST(test_no_lost_wakeup)
 }
 END_TEST
 
+/*
+ * No lost wakeup with both sides spinning while the other works: short
+ * runs with a spin so short it gives up all the time (the withdraw-then-
+ * look path), and with one longer than the suite's timeout, which ends
+ * only because a side stops spinning once the other waits or sleeps.
+ */
+START_TEST(test_spin_no_lost_wakeup)
+{
+	unsigned i;
+
+	for (i = 0; i < 24; i++) {
+		struct trig *t = trig_new(1, bulk_bytes() / 64);
+
+		guest_thread_set_spin(t->gt, i % 2 == 1 ? 500 :
+		    UINT64_C(3600) * 1000000000);
+		trig_run(t);
+		ck_assert(!t->c[0].mismatch);
+		ck_assert_uint_eq(t->c[0].recvd, t->want);
+		check_host_ends(t, 1);
+		trig_free(t);
+	}
+}
+END_TEST
+
+/* Two directions between two threads, as guest_thread_set_spin sets. */
+struct pair {
+	struct wakeup kick, irq;	/* kick's receiver is irq's sender */
+	int kfd, ifd;
+};
+
+static void
+pair_init(struct pair *p, uint64_t spin_ns)
+{
+	ck_assert_int_ge(p->kfd = eventfd(0, EFD_NONBLOCK), 0);
+	ck_assert_int_ge(p->ifd = eventfd(0, EFD_NONBLOCK), 0);
+	wakeup_init(&p->kick, p->kfd);
+	wakeup_init(&p->irq, p->ifd);
+	wakeup_set_spin(&p->kick, &p->irq, spin_ns);
+	wakeup_set_spin(&p->irq, &p->kick, spin_ns);
+}
+
+static void
+pair_free(struct pair *p)
+{
+	close(p->kfd);
+	close(p->ifd);
+}
+
+/* The eventfd's count, emptied. */
+static uint64_t
+drain(int fd)
+{
+	uint64_t v = 0;
+
+	return read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? v : 0;
+}
+
+/*
+ * A peer that sleeps sends nothing: the spin (an hour) ends at once and
+ * the receiver may sleep; a send after that writes the eventfd, so the
+ * sleep cannot miss it. Without the peer test the call spins an hour
+ * (the suite's timeout).
+ */
+START_TEST(test_spin_not_while_peer_sleeps)
+{
+	struct pair p;
+
+	pair_init(&p, UINT64_C(3600) * 1000000000);
+	ck_assert(!atomic_load(&p.irq.awake));
+	ck_assert(!wakeup_before_sleep(&p.kick));
+	ck_assert(!atomic_load(&p.kick.awake));
+	ck_assert(!atomic_load(&p.kick.spinning));
+	wakeup_send(&p.kick);
+	ck_assert_uint_eq(atomic_load(&p.kick.written), 1);
+	ck_assert_uint_eq(drain(p.kfd), 1);
+	ck_assert(wakeup_take(&p.kick, true));
+	ck_assert(atomic_load(&p.kick.awake));
+	pair_free(&p);
+}
+END_TEST
+
+/*
+ * A peer awake but waiting in its own poll sends nothing either: two
+ * sides that wait for each other both go to sleep, instead of spinning
+ * out the bound against each other.
+ */
+START_TEST(test_spin_not_while_peer_spins)
+{
+	struct pair p;
+
+	pair_init(&p, UINT64_C(3600) * 1000000000);
+	atomic_store(&p.irq.awake, true);
+	atomic_store(&p.irq.spinning, true);
+	ck_assert(!wakeup_before_sleep(&p.kick));
+	ck_assert_uint_eq(atomic_load(&p.kick.sleeps), 1);
+	pair_free(&p);
+}
+END_TEST
+
+/*
+ * A notification sent while the receiver is awake costs no eventfd
+ * write, and its next look before sleeping takes it whatever the peer
+ * does: the spin never hides a notification.
+ */
+START_TEST(test_spin_takes_pending)
+{
+	struct pair p;
+
+	pair_init(&p, UINT64_C(3600) * 1000000000);
+	/* Both sides went to sleep once (the peer's stays asleep). */
+	ck_assert(!wakeup_before_sleep(&p.irq));
+	ck_assert(!wakeup_before_sleep(&p.kick));
+	wakeup_woke(&p.kick);
+	wakeup_send(&p.kick);
+	ck_assert_uint_eq(atomic_load(&p.kick.written), 0);
+	ck_assert(wakeup_before_sleep(&p.kick));
+	ck_assert_uint_eq(atomic_load(&p.kick.polls_won), 1);
+	ck_assert(!atomic_load(&p.kick.spinning));
+	ck_assert(atomic_load(&p.kick.awake));
+	pair_free(&p);
+}
+END_TEST
+
 static Suite *
 gthread_suite(void)
 {
@@ -394,6 +520,12 @@ gthread_suite(void)
 	tcase_add_test(tc, test_many_and_resets);
 	tcase_add_test(tc, test_polling_writes_no_eventfd);
 	tcase_add_test(tc, test_no_lost_wakeup);
+	tcase_add_test(tc, test_spin_no_lost_wakeup);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("spin");
+	tcase_add_test(tc, test_spin_not_while_peer_sleeps);
+	tcase_add_test(tc, test_spin_not_while_peer_spins);
+	tcase_add_test(tc, test_spin_takes_pending);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -35,6 +37,7 @@ struct full {
 	int hfd;		/* host socket */
 	struct guest_thread *gt;	/* the guest on its own thread, or NULL */
 	bool g_running;		/* gt started: the guest is not ours to poll */
+	int hdone_fd;		/* the host thread is done (eventfd), or -1 */
 };
 
 /* Knobs of the full path. */
@@ -128,7 +131,7 @@ f_pump(struct full *f)
 				vsock_device_kick(f->dev, VSOCK_QUEUE_TX, 0);
 			continue;
 		}
-		if (ev[i].data.fd == f->hfd)
+		if (ev[i].data.fd == f->hfd || ev[i].data.fd == f->hdone_fd)
 			continue;	/* the host application's: the caller's */
 
 		e |= ev[i].events & EPOLLIN ? VSOCK_EV_READ : 0;
@@ -201,7 +204,7 @@ full_new(struct full *f, const struct full_knobs *k)
 	f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(listen(f->lfd, 4096), 0);
-	f->gfd = f->hfd = -1;
+	f->gfd = f->hfd = f->hdone_fd = -1;
 }
 
 /* A guest socket connected to host port 5000; *hfd the host's end. */
@@ -396,15 +399,59 @@ thread_rows(const char *key, struct full *f,
 	per_mib_row(key, "ctxsw", cs, total, "context switches");
 }
 
+/* How the threads of a threaded stream wait, and who runs the host side. */
+struct thread_knobs {
+	uint64_t poll_ns;	/* poll (or spin) bound before sleeping, 0: none */
+	bool spin;		/* spin only while the other thread works */
+	bool host_thread;	/* the host application on a third thread */
+};
+
+/*
+ * The host application on its own thread, as serve's is another process:
+ * blocking reads or writes of wsize, then it says it is done.
+ */
+struct hside {
+	int fd, done_fd;
+	enum way w;
+	size_t total, wsize;
+	uint8_t buf[1 << 16];
+	atomic_bool done;
+};
+
+static void *
+hside_main(void *arg)
+{
+	struct hside *h = arg;
+	size_t moved = 0;
+	uint64_t one = 1;
+	ssize_t n;
+
+	while (moved < h->total) {
+		n = h->w == G2H ? read(h->fd, h->buf, h->wsize) :
+		    write(h->fd, h->buf, h->total - moved < h->wsize ?
+		    h->total - moved : h->wsize);
+		if (n <= 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			moved += (size_t)n;
+	}
+	atomic_store(&h->done, true);
+	if (write(h->done_fd, &one, sizeof(one)) < 0)
+		return NULL;
+	return NULL;
+}
+
 /*
  * full_stream with the guest on its own thread (serve --guest-thread):
- * this thread runs the device, the muxer and the host application, and
+ * this thread runs the device, the muxer and the host application (or,
+ * with tk->host_thread, a third thread runs the host application), and
  * sleeps in epoll when none has work; wall clock is the figure.
  */
 static void
 full_thread_stream(const char *key, enum way w, size_t wsize,
-    uint64_t poll_ns, const char *what)
+    const struct thread_knobs *tk, const char *what)
 {
+	static struct hside h;
 	static const struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER,
 	    1, true };
 	static struct gside g;
@@ -413,6 +460,7 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	struct epoll_event ev = { .events = w == G2H ? EPOLLIN : EPOLLOUT };
 	struct guest_thread_stats st0;
 	struct full f;
+	pthread_t htid;
 	uint64_t c0, w0, cs0;
 	ssize_t n;
 
@@ -424,8 +472,23 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	g.total = total;
 	g.wsize = wsize;
 	memset(g.buf, 0xab, sizeof(g.buf));
-	ev.data.fd = f.hfd;
-	ck_assert_int_eq(epoll_ctl(f.ep, EPOLL_CTL_ADD, f.hfd, &ev), 0);
+	if (tk->host_thread) {
+		memset(&h, 0, sizeof(h));
+		h.fd = f.hfd;
+		h.w = w;
+		h.total = total;
+		h.wsize = wsize;
+		memset(h.buf, 0xcd, sizeof(h.buf));
+		fcntl(f.hfd, F_SETFL, 0);	/* blocking, as most apps */
+		ck_assert_int_ge(f.hdone_fd = h.done_fd =
+		    eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), 0);
+		ev.events = EPOLLIN;
+		ev.data.fd = f.hdone_fd;
+		host = total;	/* the host thread's from here on */
+	} else {
+		ev.data.fd = f.hfd;
+	}
+	ck_assert_int_eq(epoll_ctl(f.ep, EPOLL_CTL_ADD, ev.data.fd, &ev), 0);
 	guest_thread_stats(f.gt, &st0);
 	d_sleeps = 0;
 	cs0 = ctx_switches();
@@ -435,28 +498,43 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	if (getenv("VSE_GT_POLL") != NULL)
 		guest_thread_set_poll(f.gt, strtoull(getenv("VSE_GT_POLL"),
 		    NULL, 0), getenv("VSE_GT_FIXED") != NULL);
-	else if (poll_ns != 0)
-		guest_thread_set_poll(f.gt, poll_ns, false);
+	else if (tk->spin)
+		guest_thread_set_spin(f.gt, getenv("VSE_GT_SPIN") != NULL ?
+		    strtoull(getenv("VSE_GT_SPIN"), NULL, 0) : tk->poll_ns);
+	else if (tk->poll_ns != 0)
+		guest_thread_set_poll(f.gt, tk->poll_ns, false);
 	ck_assert_int_eq(guest_thread_start(f.gt, f.vs, &gside_ops, &g), 0);
-	while (host < total || !atomic_load(&g.done)) {
+	if (tk->host_thread)
+		ck_assert_int_eq(pthread_create(&htid, NULL, hside_main, &h),
+		    0);
+	while (host < total || !atomic_load(&g.done) ||
+	    (tk->host_thread && !atomic_load(&h.done))) {
 		while (host < total && (n = w == G2H ?
 		    read(f.hfd, buf, wsize) : write(f.hfd, buf,
 		    total - host < wsize ? total - host : wsize)) > 0)
 			host += (size_t)n;
-		if (host == total && w == H2G)
+		if (host == total && w == H2G && !tk->host_thread)
 			epoll_ctl(f.ep, EPOLL_CTL_DEL, f.hfd, NULL);
 		if (vsock_device_next_deadline(f.dev) == 0)
 			vsock_device_run(f.dev, 0);	/* TX budget spent */
 		else if (guest_thread_poll_kick(f.gt))
 			vsock_device_kick(f.dev, VSOCK_QUEUE_TX, 0);
-		else if (host < total || !atomic_load(&g.done))
+		else if (host < total || !atomic_load(&g.done) ||
+		    (tk->host_thread && !atomic_load(&h.done))) {
 			epoll_wait_one(f.ep);
+			guest_thread_device_woke(f.gt);
+		}
 		f_pump(&f);
 	}
 	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
 	    what);
 	thread_rows(key, &f, &st0, total, ctx_switches() - cs0);
 	guest_thread_stop(f.gt);
+	if (tk->host_thread) {
+		pthread_join(htid, NULL);
+		close(f.hdone_fd);
+		f.hdone_fd = -1;
+	}
 	close(f.hfd);
 	full_free(&f);
 }
@@ -487,6 +565,77 @@ socketpair_case(const char *key, size_t wsize, const char *what)
 	    what);
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/* The writer of pair_64k_2t: blocking writes of wsize until total. */
+struct pair_writer {
+	int fd;
+	size_t total, wsize;
+	uint8_t buf[1 << 16];
+};
+
+static void *
+pair_writer_main(void *arg)
+{
+	struct pair_writer *pw = arg;
+	size_t sent = 0;
+	ssize_t n;
+
+	memset(pw->buf, 0xef, sizeof(pw->buf));
+	while (sent < pw->total) {
+		n = write(pw->fd, pw->buf, pw->total - sent < pw->wsize ?
+		    pw->total - sent : pw->wsize);
+		if (n <= 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			sent += (size_t)n;
+	}
+	return NULL;
+}
+
+/*
+ * The socketpair with its writer and reader on two threads, blocking:
+ * the like-for-like baseline of the *_thread_host rows, where the guest
+ * application and the host application also run on their own threads.
+ */
+static void
+socketpair_2t_case(const char *key, size_t wsize, const char *what)
+{
+	static struct pair_writer pw;
+	static uint8_t buf[1 << 16];
+	size_t total = bench_total_bytes, got = 0;
+	pthread_t tid;
+	uint64_t c0, w0;
+	ssize_t n;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pw.fd = sv[0];
+	pw.total = total;
+	pw.wsize = wsize;
+	c0 = bench_cpu_ns();
+	w0 = bench_wall_ns();
+	ck_assert_int_eq(pthread_create(&tid, NULL, pair_writer_main, &pw), 0);
+	while (got < total) {
+		n = read(sv[1], buf, wsize);
+		if (n <= 0 && errno != EINTR)
+			break;
+		if (n > 0)
+			got += (size_t)n;
+	}
+	pthread_join(tid, NULL);
+	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
+	    what);
+	ck_assert_uint_eq(got, total);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+void
+bench_case_pair_64k_2t(void)
+{
+	socketpair_2t_case("pair_64k_2t", 65536,
+	    "socketpair, 64 KiB writes/reads, writer and reader threads");
 }
 
 static const struct full_knobs fc_4k = { 4096, VSOCK_PROFILE_FIRECRACKER, 1,
@@ -606,14 +755,18 @@ bench_case_serve_memory(void)
 void
 bench_case_g2h_64k_thread(void)
 {
-	full_thread_stream("g2h_64k_thread", G2H, 65536, 0,
+	static const struct thread_knobs tk = { 0, false, false };
+
+	full_thread_stream("g2h_64k_thread", G2H, 65536, &tk,
 	    "guest->host 64 KiB, guest on its own thread");
 }
 
 void
 bench_case_h2g_64k_thread(void)
 {
-	full_thread_stream("h2g_64k_thread", H2G, 65536, 0,
+	static const struct thread_knobs tk = { 0, false, false };
+
+	full_thread_stream("h2g_64k_thread", H2G, 65536, &tk,
 	    "host->guest 64 KiB, guest on its own thread");
 }
 
@@ -626,13 +779,87 @@ bench_case_h2g_64k_thread(void)
 void
 bench_case_g2h_64k_thread_poll(void)
 {
-	full_thread_stream("g2h_64k_thread_poll", G2H, 65536, 50000,
+	static const struct thread_knobs tk = { 50000, false, false };
+
+	full_thread_stream("g2h_64k_thread_poll", G2H, 65536, &tk,
 	    "guest->host 64 KiB, guest thread, polling 50 us");
 }
 
 void
 bench_case_h2g_64k_thread_poll(void)
 {
-	full_thread_stream("h2g_64k_thread_poll", H2G, 65536, 50000,
+	static const struct thread_knobs tk = { 50000, false, false };
+
+	full_thread_stream("h2g_64k_thread_poll", H2G, 65536, &tk,
 	    "host->guest 64 KiB, guest thread, polling 50 us");
+}
+
+/*
+ * The same with each thread spinning up to 50 us before it sleeps, but
+ * only while the other one works (guest_thread_set_spin): a thread that
+ * sleeps or waits itself has no answer coming, so nobody burns the CPU
+ * for nothing.
+ */
+void
+bench_case_g2h_64k_thread_spin(void)
+{
+	static const struct thread_knobs tk = { 50000, true, false };
+
+	full_thread_stream("g2h_64k_thread_spin", G2H, 65536, &tk,
+	    "guest->host 64 KiB, guest thread, spinning while the peer works");
+}
+
+void
+bench_case_h2g_64k_thread_spin(void)
+{
+	static const struct thread_knobs tk = { 50000, true, false };
+
+	full_thread_stream("h2g_64k_thread_spin", H2G, 65536, &tk,
+	    "host->guest 64 KiB, guest thread, spinning while the peer works");
+}
+
+/*
+ * serve's shape: the host application is another process, not the
+ * device's thread. Here it is a third thread with blocking reads or
+ * writes, so the device thread runs only the device and the muxer, and
+ * the host's copies overlap the guest's. The rows above keep the host on
+ * the device thread (the shape all earlier figures were taken in).
+ */
+void
+bench_case_g2h_64k_thread_host(void)
+{
+	static const struct thread_knobs tk = { 0, false, true };
+
+	full_thread_stream("g2h_64k_thread_host", G2H, 65536, &tk,
+	    "guest->host 64 KiB, guest thread, host app on a third thread");
+}
+
+void
+bench_case_h2g_64k_thread_host(void)
+{
+	static const struct thread_knobs tk = { 0, false, true };
+
+	full_thread_stream("h2g_64k_thread_host", H2G, 65536, &tk,
+	    "host->guest 64 KiB, guest thread, host app on a third thread");
+}
+
+/* The same, the guest and device threads spinning while the other works. */
+void
+bench_case_g2h_64k_thread_host_spin(void)
+{
+	static const struct thread_knobs tk = { 50000, true, true };
+
+	full_thread_stream("g2h_64k_thread_host_spin", G2H, 65536, &tk,
+	    "guest->host 64 KiB, guest thread spinning, host app on a third "
+	    "thread");
+}
+
+void
+bench_case_h2g_64k_thread_host_spin(void)
+{
+	static const struct thread_knobs tk = { 50000, true, true };
+
+	full_thread_stream("h2g_64k_thread_host_spin", H2G, 65536, &tk,
+	    "host->guest 64 KiB, guest thread spinning, host app on a third "
+	    "thread");
 }
