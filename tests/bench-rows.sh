@@ -47,6 +47,23 @@ check "the table shows replay_vs_libpcap" \
 check "bench.json is written last" \
     test "$(tail -n 1 "$tmp/out")" = "wrote $tmp/bench.json"
 
+# The cases' rows and the ratios derived from them (bench --quick moves
+# 16 MiB a case): issue 20's keys are there, as numbers. They once went
+# missing in silence: the table was full before the ratios were derived.
+"$top/tests/bench/bench" --quick --rows "$tmp/rows" >/dev/null 2>"$tmp/berr"
+check "bench --quick exits 0" test $? -eq 0
+for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio ctl_ns \
+    conn10k_ratio g2h_64k_thread_wall_ratio h2g_64k_thread_wall_ratio \
+    conn_rss_bytes serve_conn_rss_bytes; do
+	check "bench's rows have $k, a number" \
+	    grep -Eq "^$k -?[0-9][0-9.e+-]* " "$tmp/rows"
+done
+# A table too small for the rows fails bench and says so.
+VSE_BENCH_ROWS_MAX=1 "$top/tests/bench/bench" --only pair_4k \
+    >/dev/null 2>"$tmp/berr"
+check "a full row table fails bench" test $? -ne 0
+check "and says so" grep -q 'more than 1 rows' "$tmp/berr"
+
 # A binary that cannot run: replay-bench.sh fails, and so does run.sh.
 bench --frames 500 --rounds 1 $cg --base "$tmp/no-such-vsockemu"
 check "a failed replay row fails run.sh" test $? -ne 0
