@@ -663,5 +663,6 @@ device_tx_run(struct vsock_device *dev)
 			virtq_push(vq, dev->chain.head, 0);
 	}
 	/* One host write for what the run gathered, before RX answers. */
-	device_tx_gather_flush(dev);
+	if (dev->gather.c != NULL)
+		device_tx_gather_flush(dev);
 }
