@@ -1584,6 +1584,43 @@ START_TEST(test_rx_scatter_read)
 END_TEST
 
 /*
+ * A scripted application that reports VSOCK_READ_DRAINED (replay's): the
+ * read that emptied it, filling less than it was given, is the last one,
+ * as with the muxer. Without the flag a second read finds nothing.
+ */
+START_TEST(test_rx_script_reports_drained)
+{
+	static uint8_t data[100], got[WIRE_RX_PAYLOAD];
+	struct script_conn *sc;
+	struct vsock_hdr r;
+	struct wire *w;
+	unsigned i, k;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	for (k = 0; k < 2; k++) {
+		w = wire_new();
+		w->sb.report_drained = k == 1;
+		script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+		sc = wire_connect(w, GP, HP);
+		sc->reads = 0;
+		for (i = 1; i <= 2; i++) {
+			script_send(&w->sb, sc, data, sizeof(data), 0, w->now);
+			ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+			ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+			ck_assert_uint_eq(r.len, sizeof(data));
+			ck_assert_mem_eq(got, data, sizeof(data));
+			wire_expect_none(w);
+			/* The bytes, then (without the flag) nothing. */
+			ck_assert_uint_eq(sc->reads, k == 1 ? i : 2 * i);
+		}
+		wire_free(w);
+	}
+}
+END_TEST
+
+
+/*
  * Short host writes: each scatter read pops 16 buffers ahead and fills
  * two. Without giving the other fourteen back the guest's 256 buffers
  * would be gone after 18 rounds and the stream would stall (40 rounds
@@ -2640,6 +2677,7 @@ device_suite(void)
 	tcase_add_test(tc, test_rx_batch_pool_bounded);
 	tcase_add_test(tc, test_rx_scatter_read);
 	tcase_add_test(tc, test_rx_scatter_gives_back);
+	tcase_add_test(tc, test_rx_script_reports_drained);
 	tcase_add_test(tc, test_rx_ready_bytes_bound_the_read);
 	suite_add_tcase(s, tc);
 

@@ -167,18 +167,24 @@ rawguest_kick(struct rawguest *g, vsock_time_t now)
 unsigned
 rawguest_drain(struct rawguest *g, vsock_time_t now)
 {
-	unsigned n = 0;
+	unsigned n = 0, pending;
 	uint16_t head;
 
 	/* Replay asks after every step; mostly the device has used nothing. */
-	if (fg_ring_used_pending(&g->q.rx) == 0)
+	if ((pending = fg_ring_used_pending(&g->q.rx)) == 0)
 		return 0;
 	/*
 	 * Each buffer goes back as it was, its descriptor untouched: the
 	 * device reads a descriptor afresh whenever it takes the buffer, so
 	 * rewriting the same address and size was work for nothing.
 	 */
-	while (fg_ring_get_used_keep(&g->q.rx, NULL, &head) != NULL) {
+	/*
+	 * What idx showed, not until a reap finds nothing: that last look
+	 * (a fence, idx again) is for a device on another thread, and
+	 * replay's runs only when asked. A device error stops it early.
+	 */
+	while (n < pending &&
+	    fg_ring_get_used_keep(&g->q.rx, NULL, &head) != NULL) {
 		if (fg_ring_repost(&g->q.rx, head) < 0)
 			break;
 		n++;

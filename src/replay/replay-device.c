@@ -24,6 +24,8 @@ setup_script(struct replay *rp)
 	script_init(&rp->sb);
 	script_attach(&rp->sb, rp->dev);
 	rp->sb.default_in_gated = true;
+	/* A host frame's bytes are read in one go, not then a read of none. */
+	rp->sb.report_drained = true;
 	/* Answers wait for the trace to show them (RESPONSE or RST). */
 	script_listen_all(&rp->sb, SCRIPT_PENDING);
 	for (i = 0; s != NULL && i < s->n; i++) {

@@ -121,6 +121,7 @@ virtq_set_base(struct virtq *vq, uint16_t last_avail_idx)
 	vq->signalled_used_valid = false;
 	/* Chains popped before belong to the old base: none goes back. */
 	vq->rewindable = 0;
+	vq->armed = false;
 }
 
 void
@@ -327,8 +328,21 @@ virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain)
 
 	if (r != 0)
 		return r;
+	/*
+	 * Still armed at the index just read (nothing published since the
+	 * last empty pop): the driver's next publish already notifies, so
+	 * storing the same word, fencing and reading idx again would find
+	 * what this pop found. Every tx run on a host event comes here.
+	 */
+	if (vq->armed && vq->armed_idx == vq->shadow_avail_idx)
+		return 0;
 	virtq_set_notification(vq, true);
-	return virtq_pop(vq, chain);
+	r = virtq_pop(vq, chain);
+	if (r == 0) {
+		vq->armed = true;
+		vq->armed_idx = vq->shadow_avail_idx;
+	}
+	return r;
 }
 
 int
@@ -415,16 +429,17 @@ virtq_should_notify(struct virtq *vq)
 
 	if (vq->num == 0 || vq->broken)
 		return false;
-	/*
-	 * 2.7.10: the used idx store must be visible before we read the
-	 * driver's suppression word, or both sides can miss each other.
-	 */
-	atomic_thread_fence(memory_order_seq_cst);
 	vq->signalled_used = new;
 	vq->signalled_used_valid = true;
 	/* Not old == new: 2^16 pushes would look like none. */
 	if (!vq->used_since_signal)
 		return false;	/* nothing used since the last decision */
+	/*
+	 * 2.7.10: the used idx store must be visible before we read the
+	 * driver's suppression word, or both sides can miss each other
+	 * (no word is read when nothing was used: no fence needed).
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 	vq->used_since_signal = false;
 	if (!vq->event_idx)
 		notify = !(ring_load16(vq->avail + VIRTQ_AVAIL_FLAGS) &
@@ -442,6 +457,7 @@ virtq_set_notification(struct virtq *vq, bool enable)
 {
 	if (vq->num == 0 || vq->broken)
 		return;
+	vq->armed = false;	/* virtq_pop_or_arm says when it holds */
 	if (vq->event_idx) {
 		/* 2.7.10: kick me once you publish past what I have seen. */
 		if (enable)

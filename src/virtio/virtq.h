@@ -69,6 +69,13 @@ struct virtq {
 	bool signalled_used_valid;
 	bool used_since_signal;		/* pushed since the last decision */
 	/*
+	 * Notifications were enabled with avail idx at armed_idx, the ring
+	 * found empty after (virtq_pop_or_arm): an empty pop at that index
+	 * need not store the same word and fence again.
+	 */
+	bool armed;
+	uint16_t armed_idx;
+	/*
 	 * The last `rewindable` chains popped, none pushed since: the ones
 	 * virtq_rewind may give back. Their heads, by avail index modulo
 	 * VIRTQ_REWIND_MAX, tell a push of one of them.

@@ -365,7 +365,9 @@ give_bytes(struct script_conn *sc, const struct iovec *iov, int iovcnt,
 		}
 		k = want < sc->out_pattern_left ? want :
 		    (size_t)sc->out_pattern_left;
-		script_pattern_fill(sc->out_pattern_pos, dst, k);
+		/* Not for nothing: the first fill builds the 128 KiB table. */
+		if (k > 0)
+			script_pattern_fill(sc->out_pattern_pos, dst, k);
 		sc->out_pattern_pos += k;
 		sc->out_pattern_left -= k;
 		done += k;
@@ -398,16 +400,37 @@ give_message(struct script_conn *sc, const struct iovec *iov, int iovcnt,
 	return (ssize_t)m->len;
 }
 
+/*
+ * Did a STREAM read of n bytes empty what the application sent, so that
+ * the next read would say -EAGAIN (not EOF, not an injected error)? Only
+ * when it filled less than it was given, as the muxer's rule
+ * (backend-muxer.c, op_read): a read that filled its buffers may have
+ * been cut by the guest's credit, and the device then owes a
+ * CREDIT_REQUEST for data that may wait (device-rx.c, make_rw).
+ */
+static bool
+drained(const struct script_conn *sc, const struct iovec *iov, int iovcnt,
+    size_t n)
+{
+	size_t room = 0;
+	int i;
+
+	for (i = 0; i < iovcnt; i++)
+		room += iov[i].iov_len;
+	return n < room && sc->out_off == sc->out_len &&
+	    sc->out_pattern_left == 0 && !sc->out_eof && sc->read_err == 0;
+}
+
 /* ops.read: the application's data for the guest. */
 static ssize_t
 op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
     uint32_t *flags)
 {
+	const struct script_backend *sb = ctx;
 	struct script_conn *sc = vsock_conn_backend_data(c);
 	size_t n;
 	int e;
 
-	(void)ctx;
 	sc->reads++;
 	*flags = 0;
 	if (sc->read_err != 0) {
@@ -418,8 +441,12 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	if (sc->type == VIRTIO_VSOCK_TYPE_SEQPACKET)
 		return give_message(sc, iov, iovcnt, flags);
 	n = give_bytes(sc, iov, iovcnt, SIZE_MAX);
-	if (n > 0)
+	if (n > 0) {
+		if (sb != NULL && sb->report_drained &&
+		    drained(sc, iov, iovcnt, n))
+			*flags |= VSOCK_READ_DRAINED;
 		return (ssize_t)n;
+	}
 	return sc->out_eof ? 0 : -EAGAIN;
 }
 

@@ -90,6 +90,13 @@ struct script_backend {
 	size_t default_in_limit;	/* for new connections */
 	bool default_keep_in;
 	bool default_in_gated;
+	/*
+	 * STREAM reads that leave nothing to give and filled less than
+	 * they were given set VSOCK_READ_DRAINED, as the muxer's do: the
+	 * device then makes no read that finds nothing. Off by default:
+	 * the device suites count those reads.
+	 */
+	bool report_drained;
 	uint64_t connects, refusals;
 };
 

@@ -298,9 +298,10 @@ void device_queue_orphan_rst(struct vsock_device *dev,
     const struct vsock_hdr *h);
 struct vsock_conn *device_new_conn(struct vsock_device *dev, uint32_t local,
     uint32_t peer, uint16_t type);
+/* h is raw decoded (the caller has it: no second decode per packet). */
 void device_tap(struct vsock_device *dev, enum vsock_tap_dir dir,
-    bool dropped, const uint8_t raw[VSOCK_HDR_SIZE], const uint8_t *payload,
-    uint32_t payload_len);
+    bool dropped, const uint8_t raw[VSOCK_HDR_SIZE], const struct vsock_hdr *h,
+    const uint8_t *payload, uint32_t payload_len);
 
 /*
  * device-event.c: events for cfg.on_event. Call through DEVICE_EVENT* so a

@@ -499,10 +499,10 @@ device_emit(struct vsock_device *dev, const struct virtq_chain *ch,
 	if (virtq_chain_write(vq, ch, 0, raw, VSOCK_HDR_SIZE) < 0)
 		return 0;
 	if (dev->tap != NULL) {
-		if (virtq_chain_read_writable(vq, ch, VSOCK_HDR_SIZE,
-		    dev->tap_copy, h->len) < 0)
+		if (h->len > 0 && virtq_chain_read_writable(vq, ch,
+		    VSOCK_HDR_SIZE, dev->tap_copy, h->len) < 0)
 			memset(dev->tap_copy, 0, h->len);
-		device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
+		device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw, h,
 		    dev->tap_copy, h->len);
 	}
 	dev->stats.h2g_packets++;
@@ -558,7 +558,7 @@ push_ahead(struct vsock_device *dev, struct vsock_conn *c)
 			iov_copy(ra->iov + x->pay, x->npay, dev->tap_copy,
 			    x->len, false);
 			device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
-			    dev->tap_copy, x->len);
+			    &h, dev->tap_copy, x->len);
 		}
 		dev->stats.h2g_packets++;
 		virtq_push(vq, x->head, VSOCK_HDR_SIZE + x->len);

@@ -11,10 +11,39 @@
 /* Most host iovecs one payload is mapped into before falling back to a copy. */
 #define TX_IOV_MAX	64
 
-/* Copies len payload bytes at chain offset off to the tail of c's txbuf. */
+/* Copies len bytes from offset off of iov[0..cnt) to dst. */
+static void
+iov_copy_out(const struct iovec *iov, int cnt, size_t off, uint8_t *dst,
+    size_t len)
+{
+	size_t k;
+	int i;
+
+	for (i = 0; i < cnt && len > 0; i++) {
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		k = iov[i].iov_len - off;
+		if (k > len)
+			k = len;
+		memcpy(dst, (const uint8_t *)iov[i].iov_base + off, k);
+		dst += k;
+		len -= k;
+		off = 0;
+	}
+}
+
+/*
+ * Copies len payload bytes at payload offset off to the tail of c's txbuf:
+ * from iov[0..cnt) when the payload is mapped there already (the direct
+ * write's iovecs: guest memory checked at the pop, as the gather's flush
+ * reads it), else from the chain.
+ */
 static int
 buffer_payload(struct vsock_device *dev, struct vsock_conn *c,
-    const struct virtq_chain *ch, uint32_t off, uint32_t len)
+    const struct virtq_chain *ch, const struct iovec *iov, int cnt,
+    uint32_t off, uint32_t len)
 {
 	const struct virtq *vq = &dev->vq[VSOCK_QUEUE_TX];
 	uint8_t *first, *second;
@@ -26,9 +55,16 @@ buffer_payload(struct vsock_device *dev, struct vsock_conn *c,
 	    &first_len);
 	if (first == NULL)
 		return -VSE_ERR_NOMEM;
+	if (iov != NULL) {
+		iov_copy_out(iov, cnt, off, first, first_len);
+		iov_copy_out(iov, cnt, (size_t)off + first_len, second,
+		    len - first_len);
+		return 0;
+	}
+	off += VSOCK_HDR_SIZE;
 	if (virtq_chain_read(vq, ch, off, first, first_len) < 0 ||
-	    virtq_chain_read(vq, ch, off + first_len, second,
-	    len - first_len) < 0)
+	    (len > first_len && virtq_chain_read(vq, ch, off + first_len,
+	    second, len - first_len) < 0))
 		return -VSE_ERR_INVAL;
 	return 0;
 }
@@ -126,29 +162,6 @@ device_flush_to_host(struct vsock_device *dev, struct vsock_conn *c)
 	device_shut_host_write(dev, c);
 	device_check_done(dev, c);
 	device_schedule(dev, c);
-}
-
-/* Copies len bytes from offset off of iov[0..cnt) to dst. */
-static void
-iov_copy_out(const struct iovec *iov, int cnt, size_t off, uint8_t *dst,
-    size_t len)
-{
-	size_t k;
-	int i;
-
-	for (i = 0; i < cnt && len > 0; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		k = iov[i].iov_len - off;
-		if (k > len)
-			k = len;
-		memcpy(dst, (const uint8_t *)iov[i].iov_base + off, k);
-		dst += k;
-		len -= k;
-		off = 0;
-	}
 }
 
 /*
@@ -254,7 +267,7 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	bool eom = seq && (h->flags & VIRTIO_VSOCK_SEQ_EOM);
 	uint32_t taken = 0;
 	ssize_t n = -EAGAIN;
-	int cnt;
+	int cnt = -1;
 
 	c->cr.rx_cnt += h->len;
 	c->g2h_total += h->len;
@@ -263,8 +276,11 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	/* Direct write only when it cannot reorder data: nothing is held. */
 	if (txbuf_empty(&c->tx) && (!seq || eom) &&
 	    (cnt = virtq_chain_iov(&dev->vq[VSOCK_QUEUE_TX], ch, false,
-	    VSOCK_HDR_SIZE, h->len, iov, TX_IOV_MAX, &mapped)) >= 0 &&
-	    mapped == h->len) {
+	    VSOCK_HDR_SIZE, h->len, iov, TX_IOV_MAX, &mapped)) >= 0) {
+		if (mapped != h->len)
+			cnt = -1;	/* not all mapped: no write, no iovecs */
+	}
+	if (cnt >= 0) {
 		n = dev->be->write(dev->be_ctx, c, iov, cnt,
 		    seq ? h->flags & (VIRTIO_VSOCK_SEQ_EOM |
 		    VIRTIO_VSOCK_SEQ_EOR) : 0);
@@ -278,8 +294,8 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	if (taken > 0 || (seq && n >= 0))
 		device_delivered(dev, c, taken);
 	if (taken < h->len || (seq && eom && n < 0)) {
-		if (buffer_payload(dev, c, ch, VSOCK_HDR_SIZE + taken,
-		    h->len - taken) < 0) {
+		if (buffer_payload(dev, c, ch, cnt >= 0 ? iov : NULL, cnt,
+		    taken, h->len - taken) < 0) {
 			device_kill(dev, c, VSOCK_RELEASE_RESET);
 			return;
 		}
@@ -550,7 +566,7 @@ relay_chain(struct vsock_device *dev, const struct virtq_chain *ch,
 		dev->stats.tx_dropped_len++;
 		return;
 	}
-	device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, false, raw, dev->tap_copy,
+	device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, false, raw, h, dev->tap_copy,
 	    h->len);
 	dev->stats.g2h_packets++;
 	device_relay_out(dev, raw, h, dev->tap_copy);
@@ -609,10 +625,10 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 		tap_len = h.len < carried ? h.len : carried;
 		if (tap_len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 			tap_len = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
-		if (virtq_chain_read(vq, ch, VSOCK_HDR_SIZE, dev->tap_copy,
-		    tap_len) < 0)
+		if (tap_len > 0 && virtq_chain_read(vq, ch, VSOCK_HDR_SIZE,
+		    dev->tap_copy, tap_len) < 0)
 			tap_len = 0;
-		device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, drop, raw,
+		device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, drop, raw, &h,
 		    dev->tap_copy, tap_len);
 	}
 	if (drop)
@@ -647,5 +663,6 @@ device_tx_run(struct vsock_device *dev)
 			virtq_push(vq, dev->chain.head, 0);
 	}
 	/* One host write for what the run gathered, before RX answers. */
-	device_tx_gather_flush(dev);
+	if (dev->gather.c != NULL)
+		device_tx_gather_flush(dev);
 }

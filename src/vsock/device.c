@@ -478,8 +478,8 @@ device_queue_orphan_rst(struct vsock_device *dev, const struct vsock_hdr *h)
 
 void
 device_tap(struct vsock_device *dev, enum vsock_tap_dir dir, bool dropped,
-    const uint8_t raw[VSOCK_HDR_SIZE], const uint8_t *payload,
-    uint32_t payload_len)
+    const uint8_t raw[VSOCK_HDR_SIZE], const struct vsock_hdr *h,
+    const uint8_t *payload, uint32_t payload_len)
 {
 	struct vsock_tap_record rec;
 
@@ -489,7 +489,7 @@ device_tap(struct vsock_device *dev, enum vsock_tap_dir dir, bool dropped,
 	rec.dropped = dropped;
 	rec.now = dev->now;
 	memcpy(rec.raw, raw, VSOCK_HDR_SIZE);
-	vsock_hdr_decode(raw, &rec.hdr);
+	rec.hdr = *h;
 	rec.payload = payload;
 	rec.payload_len = payload_len;
 	dev->tap(dev->tap_ctx, &rec);
