@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "device-int.h"
 #include "error.h"
 
@@ -561,9 +562,10 @@ iov_copy(const struct iovec *iov, unsigned cnt, uint8_t *buf, uint32_t len,
 /*
  * The chains a scatter read filled after the first: each gets its header
  * (the same fields as the batch's next fragment would: sent() changes no
- * header field but len) and is tapped as it lies in guest memory; then
- * the first (head, used bytes) and they go to the used ring in the order
- * popped, with one index store (vhost_add_used_n), and are accounted.
+ * header field but len, so it is encoded once and only len is patched)
+ * and is tapped as it lies in guest memory; then the first (head, used
+ * bytes) and they go to the used ring in the order popped, with one index
+ * store (vhost_add_used_n), and are accounted as one.
  */
 static void
 push_ahead(struct vsock_device *dev, struct vsock_conn *c, uint16_t head,
@@ -573,17 +575,21 @@ push_ahead(struct vsock_device *dev, struct vsock_conn *c, uint16_t head,
 	struct rx_ahead *ra = &dev->ahead;
 	uint8_t raw[VSOCK_HDR_SIZE];
 	struct vsock_hdr h;
+	uint32_t bytes = 0;
 	unsigned i, n = ra->n;
 
 	ra->n = 0;
 	ra->used[0] = (struct virtq_done){ head, used };
 	conn_hdr(dev, c, VIRTIO_VSOCK_OP_RW, &h);
+	vsock_hdr_encode(&h, raw);
 	for (i = 0; i < n; i++) {
 		const struct rx_ahead_chain *x = &ra->c[i];
 
-		h.len = x->len;
-		vsock_hdr_encode(&h, raw);
-		iov_copy(x->hdr, x->nhdr, raw, VSOCK_HDR_SIZE, true);
+		vse_put_le32(raw + VSOCK_HDR_OFF_LEN, x->len);
+		if (x->nhdr == 1)
+			memcpy(x->hdr[0].iov_base, raw, VSOCK_HDR_SIZE);
+		else
+			iov_copy(x->hdr, x->nhdr, raw, VSOCK_HDR_SIZE, true);
 		if (dev->tap != NULL) {
 			iov_copy(ra->iov + x->pay, x->npay, dev->tap_copy,
 			    x->len, false);
@@ -592,11 +598,17 @@ push_ahead(struct vsock_device *dev, struct vsock_conn *c, uint16_t head,
 		}
 		ra->used[i + 1] = (struct virtq_done){ x->head,
 		    VSOCK_HDR_SIZE + x->len };
+		bytes += x->len;
 	}
 	dev->stats.h2g_packets += n;
 	(void)virtq_push_n(vq, ra->used, n + 1);
-	for (i = 0; i < n; i++)
-		sent(dev, c, VIRTIO_VSOCK_OP_RW, ra->c[i].len);
+	/*
+	 * One sent() for all: it adds up lengths, and the scheduling it
+	 * does per packet would see the same state each time but the last
+	 * (data left, credit left: the read took at most the credit and
+	 * every chain here holds a byte), so only the last one counts.
+	 */
+	sent(dev, c, VIRTIO_VSOCK_OP_RW, bytes);
 }
 
 /* Fills the chain with c's next packet; 0 when c had nothing after all. */
