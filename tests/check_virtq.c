@@ -307,6 +307,7 @@ START_TEST(test_chain_flat_needs_one_region)
 	struct virtq vq;
 	struct virtq_chain *ch = malloc(sizeof(*ch));
 	struct fg_buf in = { 0x200000 - 16, 64 };
+	uint8_t bytes[64];
 	struct iovec iov[4];
 	uint32_t mapped;
 
@@ -322,7 +323,9 @@ START_TEST(test_chain_flat_needs_one_region)
 	    &mapped), 2);
 	ck_assert_uint_eq(mapped, 64);
 	ck_assert_uint_eq(iov[0].iov_len, 16);
-	ck_assert_err(virtq_chain_write(&vq, ch, 0, spec, 64), 0);
+	memset(bytes, 0x5a, sizeof(bytes));
+	ck_assert_err(virtq_chain_write(&vq, ch, 0, bytes, 64), 0);
+	ck_assert_mem_eq(fg_mem_ptr(&mem, 0x200000, 48), bytes, 48);
 	free(ch);
 	fg_ring_destroy(&ring);
 	fg_mem_destroy(&mem);
