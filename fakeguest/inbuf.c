@@ -19,7 +19,9 @@ fg_inbuf_init(struct fg_inbuf *ib, struct fg_ring *r, uint32_t count,
 	ib->size = size;
 	ib->gpa = calloc(count, sizeof(*ib->gpa));
 	ib->free = calloc(count, sizeof(*ib->free));
-	if (count == 0 || ib->gpa == NULL || ib->free == NULL) {
+	ib->hva = calloc(count, sizeof(*ib->hva));
+	if (count == 0 || ib->gpa == NULL || ib->free == NULL ||
+	    ib->hva == NULL) {
 		fg_inbuf_destroy(ib);
 		return -VSE_ERR_NOMEM;
 	}
@@ -30,6 +32,8 @@ fg_inbuf_init(struct fg_inbuf *ib, struct fg_ring *r, uint32_t count,
 			fg_inbuf_destroy(ib);
 			return -VSE_ERR_NOMEM;
 		}
+		/* fg_mem_alloc gives each buffer from one region. */
+		ib->hva[i] = fg_mem_ptr(r->mem, ib->gpa[i], size);
 		ib->free[count - 1 - i] = i;
 	}
 	ib->count = ib->nfree = count;
@@ -42,6 +46,7 @@ fg_inbuf_destroy(struct fg_inbuf *ib)
 {
 	free(ib->gpa);
 	free(ib->free);
+	free(ib->hva);
 	memset(ib, 0, sizeof(*ib));
 }
 
@@ -108,8 +113,8 @@ fg_inbuf_reap_slot(struct fg_inbuf *ib, uint32_t *slot, const uint8_t **data,
 		return 0;
 	*slot = (uint32_t)((uintptr_t)tok - 1);
 	ib->posted--;
-	/* fg_mem_alloc gave each buffer from one region: one pointer. */
-	*data = fg_mem_ptr(ib->ring->mem, ib->gpa[*slot], *len);
+	/* *len <= the buffer's size: fg_ring_get_used checked it. */
+	*data = ib->hva[*slot];
 	return 1;
 }
 

@@ -18,6 +18,7 @@ struct fg_inbuf {
 	uint32_t size;		/* bytes per buffer */
 	uint32_t count;		/* buffers in the pool */
 	uint64_t *gpa;		/* per buffer */
+	uint8_t **hva;		/* per buffer: where it is mapped, found once */
 	uint32_t *free;		/* stack of unposted buffer indices */
 	uint32_t nfree;
 	uint32_t posted;	/* buffers the device holds */

@@ -77,8 +77,9 @@ fg_rxpkt_new(struct fg_vsock *vs, uint32_t len, const uint8_t *payload)
 	struct fg_rxpkt *p;
 
 	if (vs->rx_slot >= 0 && len > 0 && fg_inbuf_may_loan(&vs->rx)) {
-		if ((p = malloc(sizeof(*p))) == NULL)
-			return NULL;
+		/* rx_slot < the RX queue size: fg_inbuf's own index. */
+		p = (struct fg_rxpkt *)(void *)(vs->rx_loan_pkts +
+		    (size_t)vs->rx_slot * sizeof(struct fg_rxpkt));
 		p->slot = vs->rx_slot;
 		p->data = payload;
 		fg_inbuf_loan(&vs->rx);
@@ -101,10 +102,9 @@ fg_rxpkt_new(struct fg_vsock *vs, uint32_t len, const uint8_t *payload)
 void
 fg_rxpkt_free(struct fg_vsock *vs, struct fg_rxpkt *p)
 {
-	if (p->slot >= 0) {
+	if (p->slot >= 0)
 		fg_inbuf_recycle(&vs->rx, (uint32_t)p->slot, true);
-		free(p);
-	} else if (blockpool_fits(&vs->rxpool, sizeof(*p) + p->len))
+	else if (blockpool_fits(&vs->rxpool, sizeof(*p) + p->len))
 		blockpool_put(&vs->rxpool, p);
 	else
 		free(p);

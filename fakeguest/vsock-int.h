@@ -73,6 +73,11 @@ struct fg_vsock {
 	struct fg_txq tx;
 	struct blockpool rxpool;	/* spare fg_rxpkts of a full RX buffer */
 	int64_t rx_slot;	/* RX buffer being handled, until loaned; -1 */
+	/*
+	 * One packet header per RX buffer, for the packet that keeps it on
+	 * loan (a buffer is on one loan at most): no malloc per packet.
+	 */
+	uint8_t *rx_loan_pkts;
 	struct fg_sock *sock;
 	unsigned nsock;
 	uint32_t next_port;	/* next ephemeral port to try */

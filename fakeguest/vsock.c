@@ -65,8 +65,10 @@ build(struct fg_vsock *vs)
 	/* Packets of a full RX buffer cycle through here, not through malloc. */
 	blockpool_init(&vs->rxpool, sizeof(struct fg_rxpkt) + c->rx_buf_size,
 	    FG_RXPOOL_BYTES / (sizeof(struct fg_rxpkt) + c->rx_buf_size) + 1);
+	vs->rx_loan_pkts = calloc(c->qsize[VSOCK_QUEUE_RX],
+	    sizeof(struct fg_rxpkt));
 	vs->sock = calloc(c->max_socks, sizeof(*vs->sock));
-	if (vs->sock == NULL)
+	if (vs->sock == NULL || vs->rx_loan_pkts == NULL)
 		return -VSE_ERR_NOMEM;
 	vs->nsock = c->max_socks;
 	return 0;
@@ -112,6 +114,7 @@ fg_vsock_free(struct fg_vsock *vs)
 		if (vs->sock[i].used)
 			fg_sock_free(vs, &vs->sock[i]);
 	free(vs->sock);
+	free(vs->rx_loan_pkts);
 	blockpool_destroy(&vs->rxpool);
 	fg_txq_destroy(&vs->tx);
 	fg_inbuf_destroy(&vs->ev);

@@ -62,6 +62,10 @@ check_chain(struct fg_mem *m, const struct virtq *vq,
 	for (i = 0; i < ch->nseg; i++) {
 		if (guestmem_check(&m->gm, ch->seg[i].gpa, ch->seg[i].len) != 0)
 			abort();
+		/* The kept host address is the one-region translation. */
+		if (ch->seg[i].hva != guestmem_map(&m->gm, ch->seg[i].gpa,
+		    ch->seg[i].len, NULL))
+			abort();
 		if (i < ch->nread)
 			rl += ch->seg[i].len;
 		else

@@ -240,6 +240,154 @@ START_TEST(test_chain_copy_after_break)
 }
 END_TEST
 
+/*
+ * A chain keeps the host addresses pop's bounds check found, but only for
+ * the setup it was popped under: after a reset and a setup over another
+ * memory table (vhost-user SET_MEM_TABLE stops and restarts the rings),
+ * the same guest addresses lead into the new table, as when every access
+ * translated again, and the flat view is refused.
+ */
+START_TEST(test_chain_hva_needs_same_setup)
+{
+	struct rig *rg = rig_new(8, F_ALL, MIB);
+	uint64_t base = rg->mem.region[0].gpa;
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf in = { b, 64 };
+	uint8_t *other = calloc(1, MIB), *flat, got[8];
+	struct guestmem gm2;
+	struct iovec iov[2];
+	uint32_t mapped;
+
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_ge(fg_ring_add(&rg->ring, NULL, 0, &in, 1, rg, false),
+	    0);
+	ck_assert_int_ge(fg_ring_add(&rg->ring, NULL, 0, &in, 1, rg, false),
+	    0);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	flat = virtq_chain_flat_writable(&rg->vq, &rg->chain);
+	ck_assert_ptr_eq(flat, fg_mem_ptr(&rg->mem, b, 64));
+	ck_assert_int_eq(virtq_chain_iov(&rg->vq, &rg->chain, true, 4, 8,
+	    iov, 2, &mapped), 1);
+	ck_assert_ptr_eq(iov[0].iov_base, flat + 4);
+
+	/* The same bytes (the rings too) at other host addresses. */
+	memcpy(other, fg_mem_ptr(&rg->mem, base, MIB), MIB);
+	memset(other + (b - base), 0, 64);
+	guestmem_init(&gm2);
+	ck_assert_err(guestmem_add_region(&gm2, base, MIB, other), 0);
+	virtq_reset(&rg->vq);
+	ck_assert_err(virtq_setup(&rg->vq, &gm2, 8, rg->ring.desc_gpa,
+	    rg->ring.avail_gpa, rg->ring.used_gpa, F_ALL), 0);
+	ck_assert_ptr_null(virtq_chain_flat_writable(&rg->vq, &rg->chain));
+	ck_assert_err(virtq_chain_write(&rg->vq, &rg->chain, 0, "newtable",
+	    8), 0);
+	ck_assert_mem_eq(other + (b - base), "newtable", 8);
+	memset(got, 0, sizeof(got));
+	ck_assert_mem_eq(flat, got, 8);	/* the old mapping untouched */
+	ck_assert_int_eq(virtq_chain_iov(&rg->vq, &rg->chain, true, 4, 8,
+	    iov, 2, &mapped), 1);
+	ck_assert_ptr_eq(iov[0].iov_base, other + (b - base) + 4);
+	/* A chain popped now uses the new table's addresses. */
+	virtq_set_base(&rg->vq, 1);
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_ptr_eq(virtq_chain_flat_writable(&rg->vq, &rg->chain),
+	    other + (b - base));
+	virtq_reset(&rg->vq);
+	free(other);
+	rig_free(rg);
+}
+END_TEST
+
+/* A buffer across two adjacent regions is accepted but has no flat view. */
+START_TEST(test_chain_flat_needs_one_region)
+{
+	struct fg_mem_spec spec[2] = { { 0x100000, MIB }, { 0x200000, MIB } };
+	struct fg_mem mem;
+	struct fg_ring ring;
+	struct virtq vq;
+	struct virtq_chain *ch = malloc(sizeof(*ch));
+	struct fg_buf in = { 0x200000 - 16, 64 };
+	uint8_t bytes[64];
+	struct iovec iov[4];
+	uint32_t mapped;
+
+	ck_assert_ptr_nonnull(ch);
+	ck_assert_err(fg_mem_init(&mem, spec, 2, 0), 0);
+	ck_assert_err(fg_ring_init(&ring, &mem, 8, F_ALL), 0);
+	ck_assert_err(virtq_setup(&vq, &mem.gm, 8, ring.desc_gpa,
+	    ring.avail_gpa, ring.used_gpa, F_ALL), 0);
+	ck_assert_int_ge(fg_ring_add(&ring, NULL, 0, &in, 1, &vq, false), 0);
+	ck_assert_int_eq(virtq_pop(&vq, ch), 1);
+	ck_assert_ptr_null(virtq_chain_flat_writable(&vq, ch));
+	ck_assert_int_eq(virtq_chain_iov(&vq, ch, true, 0, 64, iov, 4,
+	    &mapped), 2);
+	ck_assert_uint_eq(mapped, 64);
+	ck_assert_uint_eq(iov[0].iov_len, 16);
+	memset(bytes, 0x5a, sizeof(bytes));
+	ck_assert_err(virtq_chain_write(&vq, ch, 0, bytes, 64), 0);
+	ck_assert_mem_eq(fg_mem_ptr(&mem, 0x200000, 48), bytes, 48);
+	free(ch);
+	fg_ring_destroy(&ring);
+	fg_mem_destroy(&mem);
+}
+END_TEST
+
+/*
+ * virtq_push_n is n virtq_push calls with one index store: the same used
+ * ring, index, counters and what may still be rewound (pushed out of pop
+ * order too); a bad id stops it after the elements before it.
+ */
+START_TEST(test_push_n_as_pushes)
+{
+	struct rig *ra = rig_new(8, F_ALL, MIB), *rb = rig_new(8, F_ALL, MIB);
+	struct fg_buf ina = { fg_mem_alloc(&ra->mem, 64, 16), 64 };
+	struct fg_buf inb = { fg_mem_alloc(&rb->mem, 64, 16), 64 };
+	struct virtq_done d[3];
+	uint16_t head[6];
+	int i, k;
+
+	for (i = 0; i < 6; i++) {
+		ck_assert_int_ge(fg_ring_add(&ra->ring, NULL, 0, &ina, 1, ra,
+		    false), 0);
+		ck_assert_int_ge(fg_ring_add(&rb->ring, NULL, 0, &inb, 1, rb,
+		    false), 0);
+		ck_assert_int_eq(virtq_pop(&ra->vq, &ra->chain), 1);
+		ck_assert_int_eq(virtq_pop(&rb->vq, &rb->chain), 1);
+		head[i] = ra->chain.head;
+	}
+	/* Popped 0..5; push 1, 3, 2 (5 and 4 stay rewindable). */
+	for (k = 0; k < 3; k++) {
+		i = k == 0 ? 1 : k == 1 ? 3 : 2;
+		d[k] = (struct virtq_done){ head[i], (uint32_t)(10 + i) };
+		ck_assert_err(virtq_push(&rb->vq, head[i], 10 + i), 0);
+	}
+	ck_assert_err(virtq_push_n(&ra->vq, d, 3), 0);
+	ck_assert_uint_eq(ra->vq.used_idx, rb->vq.used_idx);
+	ck_assert_uint_eq(ra->vq.rewindable, rb->vq.rewindable);
+	ck_assert_uint_eq(ra->vq.rewindable, 2);
+	ck_assert_uint_eq(ra->vq.stats.pushed, 3);
+	ck_assert(ra->vq.used_since_signal);
+	ck_assert_mem_eq(ra->ring.used, rb->ring.used,
+	    virtq_used_bytes(8));
+	ck_assert_err(virtq_push_n(&ra->vq, d, 0), 0);
+	ck_assert_uint_eq(ra->vq.stats.pushed, 3);
+	/* 0 then a bad id then 4: only 0 goes. */
+	d[0] = (struct virtq_done){ head[0], 1 };
+	d[1] = (struct virtq_done){ 8, 1 };
+	d[2] = (struct virtq_done){ head[4], 1 };
+	ck_assert_err(virtq_push_n(&ra->vq, d, 3), -VSE_ERR_USED_ID);
+	ck_assert_uint_eq(ra->vq.used_idx, 4);
+	ck_assert_uint_eq(ra->vq.stats.pushed, 4);
+	ck_assert_err(virtq_push_n(&ra->vq, d + 1, 2), -VSE_ERR_USED_ID);
+	ck_assert_uint_eq(ra->vq.used_idx, 4);
+	for (i = 0; i < 4; i++)
+		ck_assert_ptr_eq(fg_ring_get_used(&ra->ring, NULL), ra);
+	ck_assert_ptr_null(ra->ring.device_error);
+	rig_free(ra);
+	rig_free(rb);
+}
+END_TEST
+
 /* Zero-length buffers are validated but not listed. */
 START_TEST(test_zero_length_buffers_skipped)
 {
@@ -952,6 +1100,9 @@ virtq_suite(void)
 	tcase_add_loop_test(tc, test_wellformed_chain, 0, 2);
 	tcase_add_test(tc, test_zero_length_buffers_skipped);
 	tcase_add_test(tc, test_chain_copy_after_break);
+	tcase_add_test(tc, test_chain_hva_needs_same_setup);
+	tcase_add_test(tc, test_chain_flat_needs_one_region);
+	tcase_add_test(tc, test_push_n_as_pushes);
 	tcase_add_test(tc, test_chain_limits_exact);
 	tcase_add_loop_test(tc, test_chain_exactly_queue_size, 0, 2);
 	tcase_add_test(tc, test_indirect_table_partly_unmapped);

@@ -71,6 +71,9 @@ map_part(const struct guestmem *mem, uint64_t gpa, uint64_t len,
 	return 0;
 }
 
+/* Setups so far, process-wide: each queue setup takes the next as its id. */
+static uint64_t virtq_setups;
+
 int
 virtq_setup(struct virtq *vq, const struct guestmem *mem, uint32_t num,
     uint64_t desc_gpa, uint64_t avail_gpa, uint64_t used_gpa,
@@ -96,6 +99,7 @@ virtq_setup(struct virtq *vq, const struct guestmem *mem, uint32_t num,
 		return e;
 
 	vq->mem = mem;
+	vq->setup_id = __atomic_add_fetch(&virtq_setups, 1, __ATOMIC_RELAXED);
 	vq->num = num;
 	vq->event_idx = event_idx;
 	vq->indirect =
@@ -212,7 +216,8 @@ add_seg(const struct virtq *vq, struct virtq_chain *c,
     const struct virtq_desc *d, bool *seen_write)
 {
 	bool writable = (d->flags & VIRTQ_DESC_F_WRITE) != 0;
-	int e;
+	uint8_t *hva;
+	int e = 0;
 
 	/* 2.7.4.2: all device-readable buffers precede the writable ones. */
 	if (!writable && *seen_write)
@@ -220,10 +225,15 @@ add_seg(const struct virtq *vq, struct virtq_chain *c,
 	*seen_write |= writable;
 	if (d->len == 0)
 		return 0;
-	e = guestmem_check(vq->mem, d->addr, d->len);
-	if (e == -VSE_ERR_MEM_OVERFLOW)
+	/*
+	 * guestmem_check's verdict, and the host address when the buffer
+	 * lies in one region: a buffer across adjacent regions is accepted
+	 * (MEM_SPLIT) and translated piecewise when used.
+	 */
+	hva = guestmem_map(vq->mem, d->addr, d->len, &e);
+	if (hva == NULL && e == -VSE_ERR_MEM_OVERFLOW)
 		return -VSE_ERR_DESC_OVERFLOW;
-	if (e < 0)
+	if (hva == NULL && e != -VSE_ERR_MEM_SPLIT)
 		return -VSE_ERR_DESC_UNMAPPED;
 	if (writable) {
 		if (d->len > UINT32_MAX - c->write_len)
@@ -238,6 +248,7 @@ add_seg(const struct virtq *vq, struct virtq_chain *c,
 		return -VSE_ERR_TOO_MANY_SEGS;
 	c->seg[c->nseg].gpa = d->addr;
 	c->seg[c->nseg].len = d->len;
+	c->seg[c->nseg].hva = hva;
 	c->nseg++;
 	if (!writable)
 		c->nread = c->nseg;
@@ -259,6 +270,7 @@ walk_chain(const struct virtq *vq, uint16_t head, struct virtq_chain *c)
 	bool in_indirect = false, seen_write = false;
 	int e;
 
+	c->setup_id = vq->setup_id;
 	c->head = head;
 	c->nseg = c->nread = 0;
 	c->read_len = c->write_len = 0;
@@ -421,6 +433,46 @@ virtq_push(struct virtq *vq, uint16_t id, uint32_t len)
 	return 0;
 }
 
+int
+virtq_push_n(struct virtq *vq, const struct virtq_done *e, unsigned n)
+{
+	unsigned k, m;
+
+	if (vq->num == 0)
+		return -VSE_ERR_VQ_NOT_READY;
+	if (vq->broken)
+		return -VSE_ERR_VQ_BROKEN;
+	/* The elements before the first bad id go, as with virtq_push. */
+	for (m = 0; m < n && e[m].id < vq->num; m++)
+		;
+	for (k = 0; k < m; k++) {
+		uint8_t *elem = vq->used +
+		    VIRTQ_USED_RING(vq->used_idx & (vq->num - 1));
+
+		ring_store32(elem, e[k].id);
+		ring_store32(elem + 4, e[k].len);
+		vq->used_idx++;
+		/* As virtq_push: a lap of pushes forgets the event window. */
+		if (vq->used_idx == vq->signalled_used)
+			vq->signalled_used_valid = false;
+	}
+	/*
+	 * What m rewind_forget calls leave is the least of what each would
+	 * (the pops and their heads do not change meanwhile), whatever the
+	 * order: newest first, the first call usually ends the window and
+	 * the others look at nothing.
+	 */
+	for (k = m; k-- > 0;)
+		rewind_forget(vq, e[k].id);
+	if (m > 0) {
+		/* 2.7.8.2: the elements (and data written) before the index. */
+		ring_store16_release(vq->used + VIRTQ_USED_IDX, vq->used_idx);
+		vq->used_since_signal = true;
+		vq->stats.pushed += m;
+	}
+	return m < n ? -VSE_ERR_USED_ID : 0;
+}
+
 bool
 virtq_should_notify(struct virtq *vq)
 {
@@ -480,6 +532,7 @@ chain_copy(const struct virtq *vq, const struct virtq_chain *c,
 {
 	unsigned i;
 	uint32_t chunk;
+	uint8_t *h;
 	int e;
 
 	/*
@@ -498,9 +551,18 @@ chain_copy(const struct virtq *vq, const struct virtq_chain *c,
 			continue;
 		}
 		chunk = s->len - off < len ? s->len - off : len;
-		e = to_guest ?
+		if ((h = virtq_seg_hva(vq, c, i)) != NULL) {
+			/* Checked at pop, under this very setup. */
+			if (to_guest)
+				memcpy(h + off, buf, chunk);
+			else
+				memcpy(buf, h + off, chunk);
+			e = 0;
+		} else {
+			e = to_guest ?
 		    guestmem_write(vq->mem, s->gpa + off, buf, chunk) :
-		    guestmem_read(vq->mem, s->gpa + off, buf, chunk);
+			    guestmem_read(vq->mem, s->gpa + off, buf, chunk);
+		}
 		if (e < 0)
 			return e;
 		buf += chunk;
@@ -540,6 +602,7 @@ virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
 {
 	unsigned i = writable ? chain->nread : 0;
 	unsigned last = writable ? chain->nseg : chain->nread;
+	uint8_t *h;
 	int n = 0;
 
 	*mapped = 0;
@@ -556,10 +619,19 @@ virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
 		}
 		gpa += off;
 		seg -= off;
-		off = 0;
 		if (seg > len)
 			seg = len;
 		len -= seg;
+		if ((h = virtq_seg_hva(vq, chain, i)) != NULL) {
+			/* One region, checked at pop under this setup. */
+			if (n == max)
+				return n;
+			iov[n++] = (struct iovec){ h + off, seg };
+			*mapped += seg;
+			off = 0;
+			continue;
+		}
+		off = 0;
 		while (seg > 0) {
 			void *p = guestmem_map_partial(vq->mem, gpa, seg,
 			    &avail);

@@ -22,10 +22,17 @@
  */
 #define VIRTQ_REWIND_MAX	64
 
-/* One guest buffer of a chain, already checked to be guest memory. */
+/*
+ * One guest buffer of a chain, already checked to be guest memory. hva is
+ * where pop's bounds check found it when it lies in one region (NULL when
+ * it spans two): the chain's users need not translate it again. It is only
+ * trusted while the queue keeps the setup the chain was popped under
+ * (virtq_seg_hva): a new memory table always comes with a new setup.
+ */
 struct virtq_seg {
 	uint64_t gpa;
 	uint32_t len;
+	uint8_t *hva;
 };
 
 /*
@@ -34,6 +41,7 @@ struct virtq_seg {
  * validated but not listed.
  */
 struct virtq_chain {
+	uint64_t setup_id;	/* the queue's setup_id when popped */
 	uint16_t head;
 	uint16_t nseg;
 	uint16_t nread;
@@ -56,6 +64,12 @@ struct virtq_stats {
  */
 struct virtq {
 	const struct guestmem *mem;
+	/*
+	 * Unique per virtq_setup (0: not set up): a chain popped under
+	 * another setup, i.e. maybe another memory table, never uses the
+	 * host addresses its pop found.
+	 */
+	uint64_t setup_id;
 	uint32_t num;			/* queue size; 0 when not set up */
 	bool event_idx;			/* VIRTIO_RING_F_EVENT_IDX negotiated */
 	bool indirect;			/* VIRTIO_RING_F_INDIRECT_DESC negotiated */
@@ -118,6 +132,36 @@ virtq_is_ready(const struct virtq *vq)
 }
 
 /*
+ * The host address of segment i of chain (popped from vq), or NULL when it
+ * must be translated again (it spans regions) or may not be used at all (the
+ * queue is broken or reset, or set up again since the pop). The segment's
+ * bytes [hva, hva + len) were checked at pop to be one region's.
+ */
+static inline uint8_t *
+virtq_seg_hva(const struct virtq *vq, const struct virtq_chain *chain,
+    unsigned i)
+{
+	if (vq->broken != 0 || chain->setup_id != vq->setup_id ||
+	    vq->setup_id == 0)
+		return NULL;
+	return chain->seg[i].hva;
+}
+
+/*
+ * The chain's device-writable part as one host range: its address, or NULL
+ * when that part is not one segment in one region (or virtq_seg_hva says
+ * no). The shape of every RX buffer Linux and Firecracker post.
+ */
+static inline uint8_t *
+virtq_chain_flat_writable(const struct virtq *vq,
+    const struct virtq_chain *chain)
+{
+	if (chain->nseg != chain->nread + 1)
+		return NULL;
+	return virtq_seg_hva(vq, chain, chain->nread);
+}
+
+/*
  * Pops the next available chain into *chain. Returns 1 when a chain was
  * popped, 0 when none is available, or a negative error; any guest error
  * also breaks the queue. Every descriptor is read from guest memory exactly
@@ -155,6 +199,21 @@ int virtq_unpop(struct virtq *vq);
  * visible to the driver (release ordering after the element).
  */
 int virtq_push(struct virtq *vq, uint16_t id, uint32_t len);
+
+/* One chain given back: its head id and the bytes written into it. */
+struct virtq_done {
+	uint16_t id;
+	uint32_t len;
+};
+
+/*
+ * Returns n chains at once, in order, as n virtq_push calls would, but
+ * makes them visible with one used->idx store (Linux vhost's
+ * vhost_add_used_n). Stops at the first invalid id: the ones before it
+ * are pushed and -VSE_ERR_USED_ID is returned.
+ */
+int virtq_push_n(struct virtq *vq, const struct virtq_done *e,
+    unsigned n);
 
 /*
  * After pushes: must the driver be interrupted? Honours

@@ -206,6 +206,8 @@ struct rx_ahead {
 	unsigned n;			/* filled, waiting for their headers */
 	struct rx_ahead_chain c[RX_AHEAD_MAX];
 	struct iovec iov[RX_IOV_MAX];
+	/* the first chain and the ones after it, pushed at once */
+	struct virtq_done used[RX_AHEAD_MAX + 1];
 };
 
 struct vsock_device {

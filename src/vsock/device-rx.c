@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byteorder.h"
 #include "device-int.h"
 #include "error.h"
 
@@ -174,6 +175,28 @@ read_stream_batch(struct vsock_device *dev, struct vsock_conn *c,
 }
 
 /*
+ * Maps the header slot and the payload area of chain ca, popped ahead, in
+ * pieces (a buffer split over regions, or several buffers). Returns the
+ * payload iovecs, or 0 when either part does not map whole.
+ */
+static int
+rx_ahead_map_split(const struct virtq *vq, const struct virtq_chain *ca,
+    struct rx_ahead_chain *x, struct iovec *iov, int max)
+{
+	uint32_t mapped;
+	int k;
+
+	k = virtq_chain_iov(vq, ca, true, 0, VSOCK_HDR_SIZE, x->hdr,
+	    RX_HDR_IOV_MAX, &mapped);
+	if (mapped < VSOCK_HDR_SIZE)
+		return 0;
+	x->nhdr = (uint8_t)k;
+	k = virtq_chain_iov(vq, ca, true, VSOCK_HDR_SIZE, x->room, iov, max,
+	    &mapped);
+	return mapped < x->room ? 0 : k;
+}
+
+/*
  * Pops the chains after ch until, with ch's room, they can take want bytes,
  * mapping each one's header slot and payload area once. Returns the iovec
  * count, or 0 (every chain popped here given back) when they cannot: too
@@ -198,21 +221,26 @@ rx_ahead_map(struct vsock_device *dev, const struct virtq_chain *ch,
 	while (total < want && n < RX_AHEAD_MAX &&
 	    virtq_pop(vq, &ra->chain) == 1) {
 		struct rx_ahead_chain *x = &ra->c[n++];
+		uint8_t *p;
 		uint32_t r;
 
 		if (ca->nread > 0 || ca->write_len <= VSOCK_HDR_SIZE)
 			break;
 		r = ca->write_len - VSOCK_HDR_SIZE;
 		x->room = r < want - total ? r : want - total;
-		k = virtq_chain_iov(vq, ca, true, 0, VSOCK_HDR_SIZE, x->hdr,
-		    RX_HDR_IOV_MAX, &mapped);
-		if (mapped < VSOCK_HDR_SIZE)
+		if ((p = virtq_chain_flat_writable(vq, ca)) != NULL) {
+			/* One buffer in one region: as the maps below give. */
+			if (cnt == RX_IOV_MAX)
+				break;
+			x->hdr[0] = (struct iovec){ p, VSOCK_HDR_SIZE };
+			x->nhdr = 1;
+			ra->iov[cnt] = (struct iovec){ p + VSOCK_HDR_SIZE,
+			    x->room };
+			k = 1;
+		} else if ((k = rx_ahead_map_split(vq, ca, x,
+		    ra->iov + cnt, RX_IOV_MAX - cnt)) == 0) {
 			break;
-		x->nhdr = (uint8_t)k;
-		k = virtq_chain_iov(vq, ca, true, VSOCK_HDR_SIZE, x->room,
-		    ra->iov + cnt, RX_IOV_MAX - cnt, &mapped);
-		if (mapped < x->room)
-			break;
+		}
 		x->head = ca->head;
 		x->pay = (uint16_t)cnt;
 		x->npay = (uint8_t)k;
@@ -534,36 +562,53 @@ iov_copy(const struct iovec *iov, unsigned cnt, uint8_t *buf, uint32_t len,
 /*
  * The chains a scatter read filled after the first: each gets its header
  * (the same fields as the batch's next fragment would: sent() changes no
- * header field but len), is tapped as it lies in guest memory and pushed,
- * in the order popped, right after the first.
+ * header field but len, so it is encoded once and only len is patched)
+ * and is tapped as it lies in guest memory; then the first (head, used
+ * bytes) and they go to the used ring in the order popped, with one index
+ * store (vhost_add_used_n), and are accounted as one.
  */
 static void
-push_ahead(struct vsock_device *dev, struct vsock_conn *c)
+push_ahead(struct vsock_device *dev, struct vsock_conn *c, uint16_t head,
+    uint32_t used)
 {
 	struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
 	struct rx_ahead *ra = &dev->ahead;
 	uint8_t raw[VSOCK_HDR_SIZE];
 	struct vsock_hdr h;
+	uint32_t bytes = 0;
 	unsigned i, n = ra->n;
 
 	ra->n = 0;
+	ra->used[0] = (struct virtq_done){ head, used };
+	conn_hdr(dev, c, VIRTIO_VSOCK_OP_RW, &h);
+	vsock_hdr_encode(&h, raw);
 	for (i = 0; i < n; i++) {
 		const struct rx_ahead_chain *x = &ra->c[i];
 
-		conn_hdr(dev, c, VIRTIO_VSOCK_OP_RW, &h);
-		h.len = x->len;
-		vsock_hdr_encode(&h, raw);
-		iov_copy(x->hdr, x->nhdr, raw, VSOCK_HDR_SIZE, true);
+		vse_put_le32(raw + VSOCK_HDR_OFF_LEN, x->len);
+		if (x->nhdr == 1)
+			memcpy(x->hdr[0].iov_base, raw, VSOCK_HDR_SIZE);
+		else
+			iov_copy(x->hdr, x->nhdr, raw, VSOCK_HDR_SIZE, true);
 		if (dev->tap != NULL) {
 			iov_copy(ra->iov + x->pay, x->npay, dev->tap_copy,
 			    x->len, false);
 			device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
 			    &h, dev->tap_copy, x->len);
 		}
-		dev->stats.h2g_packets++;
-		virtq_push(vq, x->head, VSOCK_HDR_SIZE + x->len);
-		sent(dev, c, VIRTIO_VSOCK_OP_RW, x->len);
+		ra->used[i + 1] = (struct virtq_done){ x->head,
+		    VSOCK_HDR_SIZE + x->len };
+		bytes += x->len;
 	}
+	dev->stats.h2g_packets += n;
+	(void)virtq_push_n(vq, ra->used, n + 1);
+	/*
+	 * One sent() for all: it adds up lengths, and the scheduling it
+	 * does per packet would see the same state each time but the last
+	 * (data left, credit left: the read took at most the credit and
+	 * every chain here holds a byte), so only the last one counts.
+	 */
+	sent(dev, c, VIRTIO_VSOCK_OP_RW, bytes);
 }
 
 /* Fills the chain with c's next packet; 0 when c had nothing after all. */
@@ -681,10 +726,10 @@ device_rx_run(struct vsock_device *dev)
 		used = fill_from_conn(dev, c, ch);
 		if (used == 0)
 			dev->ahead.n = 0;	/* only a dead queue fails emit */
-		if (used > 0) {
+		if (used > 0 && dev->ahead.n > 0) {
+			push_ahead(dev, c, ch->head, used);
+		} else if (used > 0) {
 			virtq_push(vq, ch->head, used);
-			if (dev->ahead.n > 0)
-				push_ahead(dev, c);
 		} else if (ch->write_len == VSOCK_HDR_SIZE &&
 		    device_conn_has_rx(dev, c)) {
 			/*
