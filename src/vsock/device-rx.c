@@ -586,6 +586,7 @@ push_ahead(struct vsock_device *dev, struct vsock_conn *c, uint16_t head,
 		const struct rx_ahead_chain *x = &ra->c[i];
 
 		vse_put_le32(raw + VSOCK_HDR_OFF_LEN, x->len);
+		h.len = x->len;		/* the tap's copy of the header */
 		if (x->nhdr == 1)
 			memcpy(x->hdr[0].iov_base, raw, VSOCK_HDR_SIZE);
 		else
