@@ -99,6 +99,8 @@ static const struct bench_case cases[] = {
 	{ "h2g_64k_linux", bench_case_h2g_64k_linux, true },
 	{ "g2h_64k_thread", bench_case_g2h_64k_thread, true },
 	{ "h2g_64k_thread", bench_case_h2g_64k_thread, true },
+	{ "g2h_64k_thread_linux", bench_case_g2h_64k_thread_linux, true },
+	{ "h2g_64k_thread_linux", bench_case_h2g_64k_thread_linux, true },
 	{ "g2h_64k_thread_poll", bench_case_g2h_64k_thread_poll, true },
 	{ "h2g_64k_thread_poll", bench_case_h2g_64k_thread_poll, true },
 	{ "g2h_64k_thread_spin", bench_case_g2h_64k_thread_spin, true },
@@ -240,6 +242,12 @@ static const struct ratio ratios[] = {
 	    "guest->host 64 KiB, guest thread, wall clock vs socketpair" },
 	{ "h2g_64k_thread_wall_ratio", "h2g_64k_thread_wall", "pair_64k_wall",
 	    "host->guest 64 KiB, guest thread, wall clock vs socketpair" },
+	{ "g2h_64k_thread_linux_wall_ratio", "g2h_64k_thread_linux_wall",
+	    "pair_64k_wall", "guest->host 64 KiB, guest thread, linux "
+	    "profile, wall clock vs socketpair" },
+	{ "h2g_64k_thread_linux_wall_ratio", "h2g_64k_thread_linux_wall",
+	    "pair_64k_wall", "host->guest 64 KiB, guest thread, linux "
+	    "profile, wall clock vs socketpair" },
 	{ "g2h_64k_thread_poll_wall_ratio", "g2h_64k_thread_poll_wall",
 	    "pair_64k_wall", "guest->host 64 KiB, guest thread polling 50 us, "
 	    "wall clock vs socketpair" },

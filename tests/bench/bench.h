@@ -45,6 +45,8 @@ void bench_case_h2g_64k_thread_spin(void);
 void bench_case_pair_64k_2t(void);
 void bench_case_g2h_64k_thread_host(void);
 void bench_case_h2g_64k_thread_host(void);
+void bench_case_g2h_64k_thread_linux(void);
+void bench_case_h2g_64k_thread_linux(void);
 void bench_case_g2h_64k_thread_host_spin(void);
 void bench_case_h2g_64k_thread_host_spin(void);
 void bench_case_pair_64k(void);
