@@ -1583,6 +1583,95 @@ START_TEST(test_rx_scatter_read)
 }
 END_TEST
 
+/* Each host-to-guest record: its raw header is its decoded one. */
+static void
+h2g_tap_raw(void *ctx, const struct vsock_tap_record *rec)
+{
+	struct vsock_hdr d;
+
+	vsock_hdr_decode(rec->raw, &d);
+	ck_assert_uint_eq(d.src_cid, rec->hdr.src_cid);
+	ck_assert_uint_eq(d.dst_cid, rec->hdr.dst_cid);
+	ck_assert_uint_eq(d.src_port, rec->hdr.src_port);
+	ck_assert_uint_eq(d.dst_port, rec->hdr.dst_port);
+	ck_assert_uint_eq(d.len, rec->hdr.len);
+	ck_assert_uint_eq(d.type, rec->hdr.type);
+	ck_assert_uint_eq(d.op, rec->hdr.op);
+	ck_assert_uint_eq(d.flags, rec->hdr.flags);
+	ck_assert_uint_eq(d.buf_alloc, rec->hdr.buf_alloc);
+	ck_assert_uint_eq(d.fwd_cnt, rec->hdr.fwd_cnt);
+	h2g_tap(ctx, rec);
+}
+
+/*
+ * A scatter run within the guest's credit (10000 bytes a time, three 4 KiB
+ * buffers a run): one sent() for the chains after the first must count
+ * what n would: every byte against the credit, the run stopping at it
+ * (then one CREDIT_REQUEST), each packet's header the first one's but for
+ * len, each tap record carrying its own header, raw and decoded alike.
+ */
+START_TEST(test_rx_scatter_within_credit)
+{
+	static struct h2g_seen seen;
+	static uint8_t data[30000], got[WIRE_RX_PAYLOAD];
+	struct wire *w = wire_new();
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, GP, HP), r;
+	static const uint32_t lens[3] = { 4096, 4096, 1808 };
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	uint32_t off = 0, fwd, run;
+	unsigned i;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + i / 4096);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	h.buf_alloc = 10000;
+	wire_send(w, &h, NULL);
+	wire_expect(w, VIRTIO_VSOCK_OP_RESPONSE);
+	sc = script_find(&w->sb, HP, GP);
+	c = vsock_device_find(w->dev, HP, GP);
+	vsock_device_set_tap(w->dev, h2g_tap_raw, &seen);
+	script_send(&w->sb, sc, data, sizeof(data), 0, w->now);
+	for (run = 0; run < 3; run++) {
+		if (run > 0) {
+			h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, GP, HP);
+			h.buf_alloc = 10000;
+			h.fwd_cnt = 10000 * run;
+			wire_send(w, &h, NULL);
+		}
+		fwd = c->cr.fwd_cnt;
+		for (i = 0; i < 3; i++) {
+			ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+			ck_assert_uint_eq(r.op, VIRTIO_VSOCK_OP_RW);
+			ck_assert_uint_eq(r.len, lens[i]);
+			ck_assert_uint_eq(r.flags, 0);
+			ck_assert_uint_eq(r.fwd_cnt, fwd);
+			ck_assert_uint_eq(r.buf_alloc, c->cr.buf_alloc);
+			ck_assert_uint_eq(r.src_port, HP);
+			ck_assert_uint_eq(r.dst_port, GP);
+			ck_assert_mem_eq(got, data + off, r.len);
+			off += r.len;
+		}
+		ck_assert_uint_eq(c->cr.tx_cnt, 10000 * (run + 1));
+		ck_assert_uint_eq(c->h2g_total, 10000 * (run + 1));
+		ck_assert_uint_eq(stats(w)->h2g_bytes, 10000 * (run + 1));
+		ck_assert_uint_eq(device_peer_credit(w->dev, c), 0);
+		/* The application may have more: credit is asked for. */
+		wire_expect(w, VIRTIO_VSOCK_OP_CREDIT_REQUEST);
+		wire_expect_none(w);
+	}
+	ck_assert_uint_eq(off, sizeof(data));
+	ck_assert_uint_eq(seen.len, sizeof(data));
+	ck_assert_mem_eq(seen.bytes, data, sizeof(data));
+	/* Scatter reads, no batch buffer. */
+	ck_assert_uint_eq(w->dev->h2g_pool.reused, 0);
+	ck_assert_uint_eq(w->dev->vq[VSOCK_QUEUE_RX].stats.popped,
+	    w->dev->vq[VSOCK_QUEUE_RX].stats.pushed);
+	wire_free(w);
+}
+END_TEST
+
 /*
  * A scripted application that reports VSOCK_READ_DRAINED (replay's): the
  * read that emptied it, filling less than it was given, is the last one,
@@ -2676,6 +2765,7 @@ device_suite(void)
 	tcase_add_test(tc, test_rx_batch_buffer_reused);
 	tcase_add_test(tc, test_rx_batch_pool_bounded);
 	tcase_add_test(tc, test_rx_scatter_read);
+	tcase_add_test(tc, test_rx_scatter_within_credit);
 	tcase_add_test(tc, test_rx_scatter_gives_back);
 	tcase_add_test(tc, test_rx_script_reports_drained);
 	tcase_add_test(tc, test_rx_ready_bytes_bound_the_read);

@@ -296,6 +296,78 @@ START_TEST(test_handshake_and_packets)
 END_TEST
 
 /*
+ * A new memory table while the rings run (QEMU sends the whole table again
+ * on memory hotplug): every ring stops, the old mappings go, and the rings
+ * restart under a new setup, so no host address a chain kept from the old
+ * table is used (virtq_seg_hva); traffic flows through the new mapping.
+ * Regions are never added or removed one by one: ADD_MEM_REG and
+ * REM_MEM_REG are refused (CONFIGURE_MEM_SLOTS is not offered), the table
+ * and the rings stay as they were.
+ */
+START_TEST(test_mem_table_again_restarts_rings)
+{
+	struct vrig *r = vrig_new();
+	uint8_t raw[VSOCK_HDR_SIZE];
+	struct vsock_hdr h = { .src_cid = 3, .dst_cid = 2, .src_port = 1024,
+	    .dst_port = 1234, .type = 1, .op = VIRTIO_VSOCK_OP_REQUEST,
+	    .buf_alloc = 65536 };
+	uint64_t setup[2], one = 1, reg[5] = { 0 };
+	const struct guestmem *gm;
+	struct fg_buf rb, tb;
+	uint64_t rxb, txb;
+	uint32_t len;
+	unsigned q;
+
+	handshake(r);
+	for (q = 0; q < 2; q++)
+		setup[q] = vsock_device_queue(r->dev, q)->setup_id;
+	send_mem_table(r);
+	gm = vhu_mem(r->v);
+	ck_assert_uint_eq(gm->nregions, 1);
+	for (q = 0; q < 2; q++) {
+		const struct virtq *vq = vsock_device_queue(r->dev, q);
+
+		ck_assert(vhu_queue_running(r->v, q));
+		ck_assert_ptr_eq(vq->mem, gm);
+		ck_assert_uint_gt(vq->setup_id, setup[q]);
+		ck_assert_uint_gt(vq->setup_id, setup[1]);
+		/* The rings themselves are in the new mapping. */
+		ck_assert_ptr_eq(vq->desc, guestmem_map(gm, r->ring[q].desc_gpa,
+		    16, NULL));
+	}
+	/* One region at a time: refused, nothing changes. */
+	reg[1] = htole64(r->mem.region[0].gpa);
+	reg[2] = htole64(4096);
+	ck_assert_err(call(r, 37 /* ADD_MEM_REG */, 0, reg, 40,
+	    &r->mem.region[0].fd, 1), -VSE_ERR_VHU_FD_COUNT);
+	ck_assert_err(call(r, 38 /* REM_MEM_REG */, 0, reg, 40, NULL, 0),
+	    -VSE_ERR_VHU_REQUEST);
+	ck_assert_uint_eq(gm->nregions, 1);
+	for (q = 0; q < 2; q++)
+		ck_assert(vhu_queue_running(r->v, q));
+
+	script_listen(&r->sb, 1234, SCRIPT_ACCEPT);
+	rxb = fg_mem_alloc(&r->mem, 4096, 16);
+	txb = fg_mem_alloc(&r->mem, 64, 16);
+	rb = (struct fg_buf){ rxb, 4096 };
+	tb = (struct fg_buf){ txb, VSOCK_HDR_SIZE };
+	fg_ring_add(&r->ring[0], NULL, 0, &rb, 1, r, false);
+	vsock_hdr_encode(&h, raw);
+	fg_mem_write(&r->mem, txb, raw, sizeof(raw));
+	fg_ring_add(&r->ring[1], &tb, 1, NULL, 0, r, false);
+	ck_assert_int_eq(write(r->kick[1], &one, 8), 8);
+	vhu_kicked(r->v, 1, 0);
+	ck_assert_ptr_eq(fg_ring_get_used(&r->ring[0], &len), r);
+	ck_assert_uint_eq(len, VSOCK_HDR_SIZE);
+	fg_mem_read(&r->mem, rxb, raw, sizeof(raw));
+	vsock_hdr_decode(raw, &h);
+	ck_assert_uint_eq(h.op, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_ptr_null(r->ring[0].device_error);
+	vrig_free(r);
+}
+END_TEST
+
+/*
  * RESET_OWNER disables every ring, as libvhost-user's vu_reset_device_exec()
  * does: none runs until the front-end enables it again, from its base.
  */
@@ -861,6 +933,7 @@ vhost_user_suite(void)
 
 	tcase_add_test(tc, test_handshake_and_packets);
 	tcase_add_test(tc, test_reset_owner_disables_rings);
+	tcase_add_test(tc, test_mem_table_again_restarts_rings);
 	tcase_add_loop_test(tc, test_hostile_front_end, 0, H__COUNT);
 	tcase_add_test(tc, test_front_end_not_reading_replies);
 	tcase_add_test(tc, test_call_fd_never_blocks);

@@ -333,6 +333,98 @@ START_TEST(test_chain_flat_needs_one_region)
 END_TEST
 
 /*
+ * add_seg asks guestmem_map, not guestmem_check, and keeps what it found:
+ * the verdict must be guestmem_check's for every buffer (inside a region,
+ * to its last byte, across adjacent regions, on into a hole, past a
+ * region's end, in a hole, wrapping, empty), and the kept address is
+ * guestmem_map's: NULL only for a buffer across regions, which is copied
+ * and mapped piecewise. Regions A and B are adjacent in guest space (not
+ * in host space: fg_mem puts a guard page between); C lies after a hole.
+ */
+static const struct {
+	uint64_t gpa;
+	uint32_t len;
+	int expected;		/* virtq_pop's result */
+	bool split;		/* accepted, across A and B */
+} seg_case[] = {
+	{ 0x1ff000, 4096, 1, false },			/* A's last page */
+	{ 0x1ffff0, 16, 1, false },			/* A's last bytes */
+	{ 0x1ffff0, 17, 1, true },			/* one byte into B */
+	{ 0x1ffff0, 16 + 0x100000, 1, true },	/* to B's last byte */
+	{ 0x1ffff0, 17 + 0x100000, -VSE_ERR_DESC_UNMAPPED, false },
+	{ 0x2fffff, 2, -VSE_ERR_DESC_UNMAPPED, false },	/* B to the hole */
+	{ 0x300000, 1, -VSE_ERR_DESC_UNMAPPED, false },	/* in the hole */
+	{ 0x400000, 0x100000, 1, false },		/* all of C */
+	{ 0x400000, 0x100001, -VSE_ERR_DESC_UNMAPPED, false },
+	{ 0x100000, UINT32_MAX, -VSE_ERR_DESC_UNMAPPED, false },
+	{ UINT64_MAX, 2, -VSE_ERR_DESC_OVERFLOW, false },
+	{ UINT64_MAX - 15, 16, -VSE_ERR_DESC_UNMAPPED, false },
+	{ 0x300000, 0, 1, false },	/* empty, in the hole: not listed */
+};
+
+START_TEST(test_add_seg_verdicts)
+{
+	struct fg_mem_spec spec[3] = { { 0x100000, MIB }, { 0x200000, MIB },
+	    { 0x400000, MIB } };
+	uint64_t gpa = seg_case[_i].gpa;
+	uint32_t len = seg_case[_i].len;
+	struct virtq_chain *ch = malloc(sizeof(*ch));
+	struct fg_mem mem;
+	struct fg_ring ring;
+	struct virtq vq;
+	struct iovec iov[4];
+	uint8_t bytes[17], got[17];
+	uint32_t mapped, n;
+	int e, want;
+	void *hva;
+
+	ck_assert_ptr_nonnull(ch);
+	ck_assert_err(fg_mem_init(&mem, spec, 3, 0), 0);
+	ck_assert_err(fg_ring_init(&ring, &mem, 8, F_ALL), 0);
+	ck_assert_err(virtq_setup(&vq, &mem.gm, 8, ring.desc_gpa,
+	    ring.avail_gpa, ring.used_gpa, F_ALL), 0);
+	/* What guestmem_check says, in the walker's words. */
+	e = guestmem_check(&mem.gm, gpa, len);
+	want = e == 0 ? 1 : e == -VSE_ERR_MEM_OVERFLOW ?
+	    -VSE_ERR_DESC_OVERFLOW : -VSE_ERR_DESC_UNMAPPED;
+	ck_assert_int_eq(want, seg_case[_i].expected);
+	fg_ring_raw_desc(&ring, 0, gpa, len, VIRTQ_DESC_F_WRITE, 0);
+	fg_ring_raw_publish(&ring, 0);
+	ck_assert_int_eq(virtq_pop(&vq, ch), want);
+	if (want == 1 && len == 0) {
+		ck_assert_uint_eq(ch->nseg, 0);
+		ck_assert_ptr_null(virtq_chain_flat_writable(&vq, ch));
+	} else if (want == 1) {
+		hva = guestmem_map(&mem.gm, gpa, len, NULL);
+		ck_assert_uint_eq(ch->nseg, 1);
+		ck_assert_ptr_eq(ch->seg[0].hva, hva);
+		ck_assert_ptr_eq(virtq_chain_flat_writable(&vq, ch), hva);
+		ck_assert(seg_case[_i].split == (hva == NULL));
+		/* Mapped whole either way: one piece, or one per region. */
+		ck_assert_int_eq(virtq_chain_iov(&vq, ch, true, 0, len, iov, 4,
+		    &mapped), hva != NULL ? 1 : 2);
+		ck_assert_uint_eq(mapped, len);
+		/* The last bytes (A's 16 and B's first) in and out. */
+		n = len < sizeof(bytes) ? len : sizeof(bytes);
+		memset(bytes, 0xa5, sizeof(bytes));
+		bytes[0] = (uint8_t)_i;
+		ck_assert_err(virtq_chain_write(&vq, ch, len - n, bytes, n), 0);
+		fg_mem_read(&mem, gpa + len - n, got, n);
+		ck_assert_mem_eq(got, bytes, n);
+		memset(got, 0, sizeof(got));
+		ck_assert_err(virtq_chain_read_writable(&vq, ch, len - n, got,
+		    n), 0);
+		ck_assert_mem_eq(got, bytes, n);
+	} else {
+		ck_assert(virtq_is_broken(&vq));
+	}
+	free(ch);
+	fg_ring_destroy(&ring);
+	fg_mem_destroy(&mem);
+}
+END_TEST
+
+/*
  * virtq_push_n is n virtq_push calls with one index store: the same used
  * ring, index, counters and what may still be rewound (pushed out of pop
  * order too); a bad id stops it after the elements before it.
@@ -673,6 +765,55 @@ START_TEST(test_pop_or_arm)
 	fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);
 	ck_assert(!fg_ring_kick_needed(&rg->ring));
 	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+	rig_free(rg);
+}
+END_TEST
+
+/*
+ * An empty pop still armed at the same avail idx stores nothing again; it
+ * must still leave the driver asked to kick (_i: without and with
+ * EVENT_IDX): after the device turned notifications off in between, after
+ * chains came and went, and after a whole lap of 2^16 chains brought avail
+ * idx back to where it was armed.
+ */
+START_TEST(test_pop_or_arm_stays_armed)
+{
+	uint64_t f = FEAT(VIRTIO_F_VERSION_1) |
+	    (_i ? FEAT(VIRTIO_RING_F_EVENT_IDX) : 0);
+	struct rig *rg = rig_new(8, f, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 64, 16);
+	struct fg_buf buf = { b, 16 };
+	unsigned long i;
+
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	virtq_set_notification(&rg->vq, false);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);
+	ck_assert(fg_ring_kick_needed(&rg->ring));
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+	ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+	ck_assert_ptr_eq(fg_ring_get_used(&rg->ring, NULL), rg);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);
+	ck_assert(fg_ring_kick_needed(&rg->ring));
+	/* A lap: never empty at a pop until avail idx is back at 1. */
+	for (i = 0; i < 65536; i++) {
+		if (i > 0)
+			fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);
+		ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+		ck_assert_err(virtq_push(&rg->vq, rg->chain.head, 0), 0);
+		ck_assert_ptr_eq(fg_ring_get_used(&rg->ring, NULL), rg);
+	}
+	(void)fg_ring_kick_needed(&rg->ring);
+	ck_assert_uint_eq(rg->vq.last_avail_idx, 1);
+	ck_assert(rg->vq.armed && rg->vq.armed_idx == 1);
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 0);
+	fg_ring_add(&rg->ring, &buf, 1, NULL, 0, rg, false);
+	ck_assert(fg_ring_kick_needed(&rg->ring));
+	ck_assert_int_eq(virtq_pop_or_arm(&rg->vq, &rg->chain), 1);
+	ck_assert_ptr_null(rg->ring.device_error);
 	rig_free(rg);
 }
 END_TEST
@@ -1103,6 +1244,8 @@ virtq_suite(void)
 	tcase_add_test(tc, test_chain_hva_needs_same_setup);
 	tcase_add_test(tc, test_chain_flat_needs_one_region);
 	tcase_add_test(tc, test_push_n_as_pushes);
+	tcase_add_loop_test(tc, test_add_seg_verdicts, 0,
+	    (int)(sizeof(seg_case) / sizeof(seg_case[0])));
 	tcase_add_test(tc, test_chain_limits_exact);
 	tcase_add_loop_test(tc, test_chain_exactly_queue_size, 0, 2);
 	tcase_add_test(tc, test_indirect_table_partly_unmapped);
@@ -1114,6 +1257,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_unpop);
 	tcase_add_test(tc, test_repost_kept_chain);
 	tcase_add_test(tc, test_pop_or_arm);
+	tcase_add_loop_test(tc, test_pop_or_arm_stays_armed, 0, 2);
 	tcase_add_test(tc, test_unpop_misuse);
 	tcase_add_test(tc, test_rewind);
 	tcase_add_test(tc, test_rewind_misuse);
