@@ -79,13 +79,22 @@ rp_device_stop(struct replay *rp)
 void
 rp_settle(struct replay *rp)
 {
+	vsock_time_t d;
 	unsigned i;
 
 	for (i = 0; i < RP_SETTLE_MAX; i++) {
-		if (vsock_device_next_deadline(rp->dev) <= rp->now)
+		bool ran = (d = vsock_device_next_deadline(rp->dev)) <= rp->now;
+
+		if (ran)
 			vsock_device_run(rp->dev, rp->now);
-		if (rp->guest->drain(rp->guest_ctx, rp->now) == 0 &&
-		    vsock_device_next_deadline(rp->dev) > rp->now)
+		if (rp->guest->drain(rp->guest_ctx, rp->now) != 0)
+			continue;
+		/*
+		 * A drain that gave nothing back did not touch the device
+		 * (replay_guest_ops), so when it did not run either, the
+		 * deadline just read still holds: most settles end here.
+		 */
+		if ((ran ? vsock_device_next_deadline(rp->dev) : d) > rp->now)
 			return;
 	}
 	rp_diverge(rp, rp->cur_frame, NULL, "quiescence", "the device settles",

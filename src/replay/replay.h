@@ -53,7 +53,11 @@ struct replay_guest_ops {
 	    const uint8_t *payload, uint32_t len, vsock_time_t now);
 	/* Kicks TX: the device takes every queued chain in one go. */
 	void (*kick)(void *ctx, vsock_time_t now);
-	/* Give used RX buffers back and kick; returns how many were used. */
+	/*
+	 * Give used RX buffers back and kick; returns how many were used.
+	 * A drain that returns 0 has not touched the device (rp_settle
+	 * relies on it).
+	 */
 	unsigned (*drain)(void *ctx, vsock_time_t now);
 	/* The device is about to be freed. */
 	void (*detach)(void *ctx);

@@ -1,6 +1,7 @@
 /* pcap-reader.c - read LINKTYPE_VSOCK captures through libpcap, one validated frame at a time. */
 #include "config.h"
 
+#include <endian.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,11 +195,11 @@ reader_open_input(struct vsock_pcap_reader *r, const char *path, char *why,
 static uint32_t
 file32(const struct vsock_pcap_reader *r, const uint8_t *b)
 {
-	return r->swapped ?
-	    (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 |
-	    b[3] :
-	    (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 |
-	    b[0];
+	uint32_t v;
+
+	/* One load, not four bytes shifted: four fields of every record. */
+	memcpy(&v, b, sizeof(v));
+	return r->swapped ? be32toh(v) : le32toh(v);
 }
 
 /*

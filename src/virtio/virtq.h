@@ -222,6 +222,18 @@ int virtq_push_n(struct virtq *vq, const struct virtq_done *e,
 bool virtq_should_notify(struct virtq *vq);
 
 /*
+ * True when virtq_should_notify would say no and change nothing: nothing
+ * used since its last decision, which it took at this used idx. Devices
+ * ask after every run, mostly of queues that used nothing.
+ */
+static inline bool
+virtq_notify_settled(const struct virtq *vq)
+{
+	return !vq->used_since_signal && vq->signalled_used_valid &&
+	    vq->signalled_used == vq->used_idx;
+}
+
+/*
  * Asks the driver to kick (enable) or not to bother (disable) when it adds
  * buffers. After enabling, callers must look at virtq_avail() again: a
  * buffer added just before the flag was seen does not kick.

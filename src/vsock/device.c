@@ -634,6 +634,7 @@ send_notifications(struct vsock_device *dev)
 
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		if (virtq_is_ready(&dev->vq[q]) &&
+		    !virtq_notify_settled(&dev->vq[q]) &&
 		    virtq_should_notify(&dev->vq[q]) && dev->notify != NULL)
 			dev->notify(dev->notify_ctx, q);
 }
