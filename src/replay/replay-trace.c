@@ -91,8 +91,9 @@ drop_cut_message(struct rp_conn *c)
 	 * from the look-ahead, replay-eom.c): those bytes matched; what is
 	 * left over either side is the message's, unknown.
 	 */
+	/* lead is set only when something is pending (n > 0). */
 	n = rp_stream_pending(&c->h2g, &lead);
-	if (lead == RP_TRACE)
+	if (n > 0 && lead == RP_TRACE)
 		(void)rp_stream_retract(&c->h2g, RP_TRACE,
 		    n < c->msg_len ? n : c->msg_len);
 	else if (n > 0 && c->msg_ahead)
