@@ -1812,6 +1812,93 @@ START_TEST(test_rx_ready_bytes_bound_the_read)
 END_TEST
 
 /*
+ * Sends len bytes from a backend that does not say what is ready (the
+ * muxer's socket) to a guest with 64 RX buffers of rx_payload bytes;
+ * checks every byte and returns the packets' lengths in lens.
+ */
+static unsigned
+send_bytes_unknown(uint32_t rx_payload, size_t len, uint32_t *lens,
+    unsigned max)
+{
+	static uint8_t data[200000], got[WIRE_RX_PAYLOAD];
+	static struct vsock_backend_ops ops;
+	struct vsock_device_config cfg;
+	struct script_conn *sc;
+	struct vsock_hdr r;
+	struct wire *w;
+	unsigned i, k;
+	uint32_t off;
+
+	ck_assert_uint_le(len, sizeof(data));
+	for (i = 0; i < len; i++)
+		data[i] = (uint8_t)(i * 7 + i / 4096);
+	ops = script_backend_ops;
+	ops.readable = NULL;
+	ops.read = read_offer_seen;
+	read_offered_max = 0;
+	wire_config(&cfg);
+	w = wire_new_backend(&cfg, &ops, NULL, 64, rx_payload);
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	script_send(&w->sb, sc, data, len, 0, w->now);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_RX, w->now);
+	for (k = 0, off = 0; off < len; off += r.len, k++) {
+		ck_assert_int_eq(wire_recv(w, &r, got, sizeof(got)), 1);
+		ck_assert_uint_le(r.len, rx_payload);
+		ck_assert_mem_eq(got, data + off, r.len);
+		ck_assert_uint_lt(k, max);
+		lens[k] = r.len;
+	}
+	wire_expect_none(w);
+	ck_assert_uint_eq(w->dev->vq[VSOCK_QUEUE_RX].stats.popped,
+	    w->dev->vq[VSOCK_QUEUE_RX].stats.pushed);
+	wire_free(w);
+	return k;
+}
+
+/*
+ * A backend that does not say what is ready (the muxer) is offered, in
+ * one read, all the RX buffers posted can take within credit (bounded by
+ * RX_AHEAD_MAX), not 64 KiB: a host that keeps its socket full costs one
+ * recvmsg per 128 KiB instead of two (issue 20). Each buffer is still
+ * one packet of at most its room.
+ */
+START_TEST(test_rx_read_takes_what_buffers_hold)
+{
+	static uint32_t lens[100];
+	unsigned n, i;
+
+	n = send_bytes_unknown(WIRE_RX_PAYLOAD, 200000, lens, 100);
+	/* The first chain and RX_AHEAD_MAX more, within 256 KiB of credit. */
+	ck_assert_uint_eq(read_offered_max,
+	    (RX_AHEAD_MAX + 1) * WIRE_RX_PAYLOAD);
+	ck_assert_uint_eq(n, (200000 + WIRE_RX_PAYLOAD - 1) / WIRE_RX_PAYLOAD);
+	for (i = 0; i + 1 < n; i++)
+		ck_assert_uint_eq(lens[i], WIRE_RX_PAYLOAD);
+}
+END_TEST
+
+/*
+ * A read of more than 64 KiB cuts its packets at every 64 KiB, as reads
+ * of 64 KiB one after another would (Linux: virtio_transport_send_pkt_info
+ * makes packets of at most VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, which
+ * vhost_transport_do_send_pkt splits over the guest's buffers): with
+ * 3000-byte buffers, 21 full ones and 2536 bytes, then again.
+ */
+START_TEST(test_rx_big_read_cuts_at_64k)
+{
+	static uint32_t lens[100];
+	unsigned n, i;
+
+	n = send_bytes_unknown(3000, 2 * 65536, lens, 100);
+	ck_assert_uint_gt(read_offered_max, 65536);
+	ck_assert_uint_eq(n, 44);
+	for (i = 0; i < n; i++)
+		ck_assert_uint_eq(lens[i], i % 22 == 21 ? 2536 : 3000);
+}
+END_TEST
+
+/*
  * Eight connections with a batch each in flight at once: when they are
  * done the pool keeps DEVICE_H2G_SPARE_MAX buffers and frees the rest,
  * whatever number of connections a host or guest makes stream at once.
@@ -2769,6 +2856,8 @@ device_suite(void)
 	tcase_add_test(tc, test_rx_scatter_gives_back);
 	tcase_add_test(tc, test_rx_script_reports_drained);
 	tcase_add_test(tc, test_rx_ready_bytes_bound_the_read);
+	tcase_add_test(tc, test_rx_read_takes_what_buffers_hold);
+	tcase_add_test(tc, test_rx_big_read_cuts_at_64k);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shutdown");

@@ -1455,8 +1455,9 @@ END_TEST
  * nothing: read interest stays registered while the device drains it
  * (no epoll_ctl pair per burst), and the read that comes back short ends
  * the drain (no read that finds nothing: tokio's PollEvented::poll_read
- * clears readiness the same way). 100,000 bytes: one 64 KiB scatter read
- * and one short read of the rest.
+ * clears readiness the same way). 100,000 bytes: one scatter read over
+ * the RX buffers posted, short (the device offers more than 64 KiB where
+ * buffers and credit allow: issue 20), so the only read.
  */
 START_TEST(test_h2g_burst_no_empty_read_no_watch_churn)
 {
@@ -1479,7 +1480,7 @@ START_TEST(test_h2g_burst_no_empty_read_no_watch_churn)
 	ck_assert_int_eq(write(fd, data, sizeof(data)), (ssize_t)sizeof(data));
 	pump(r);
 	ck_assert_uint_eq(host_reads_empty, 0);
-	ck_assert_uint_eq(host_reads, 2);
+	ck_assert_uint_eq(host_reads, 1);
 	ck_assert_uint_eq(r->watch_calls, 0);
 	while (have < sizeof(got) && wire_recv(r->w, &h, got + have,
 	    (uint32_t)(sizeof(got) - have)) == 1) {
@@ -1492,7 +1493,7 @@ START_TEST(test_h2g_burst_no_empty_read_no_watch_churn)
 	put(fd, "more");
 	pump(r);
 	ck_assert_uint_eq(host_reads_empty, 0);
-	ck_assert_uint_eq(host_reads, 3);
+	ck_assert_uint_eq(host_reads, 2);
 	ck_assert_int_eq(wire_recv(r->w, &h, got, sizeof(got)), 1);
 	ck_assert_uint_eq(h.len, 4);
 	ck_assert_mem_eq(got, "more", 4);

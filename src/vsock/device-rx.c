@@ -197,20 +197,26 @@ rx_ahead_map_split(const struct virtq *vq, const struct virtq_chain *ca,
 }
 
 /*
- * Pops the chains after ch until, with ch's room, they can take want bytes,
- * mapping each one's header slot and payload area once. Returns the iovec
- * count, or 0 (every chain popped here given back) when they cannot: too
+ * Pops the chains after ch until, with ch's room, they can take most
+ * bytes (or the bounds stop them: RX_AHEAD_MAX chains, RX_IOV_MAX
+ * iovecs), mapping each one's header slot and payload area once. No
+ * chain's room crosses a multiple of 64 KiB from the read's start, so
+ * the packets are those of reads of 64 KiB one after another (as Linux's
+ * virtio_transport_send_pkt_info() cuts packets of at most
+ * VIRTIO_VSOCK_MAX_PKT_BUF_SIZE, which vhost_transport_do_send_pkt()
+ * splits over the guest's buffers). Returns the iovec count, or 0 (every
+ * chain popped here given back) when they cannot take want bytes: too
  * few chains, one that is no receive buffer (the loop in device_rx_run
  * handles it as it comes), one too scattered, or a broken queue.
  */
 static int
 rx_ahead_map(struct vsock_device *dev, const struct virtq_chain *ch,
-    uint32_t room, uint32_t want)
+    uint32_t room, uint32_t want, uint32_t most)
 {
 	struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
 	struct rx_ahead *ra = &dev->ahead;
 	const struct virtq_chain *ca = &ra->chain;
-	uint32_t total = room, mapped;
+	uint32_t total = room, mapped, cut;
 	unsigned n = 0;
 	int cnt, k;
 
@@ -218,20 +224,29 @@ rx_ahead_map(struct vsock_device *dev, const struct virtq_chain *ch,
 	    RX_IOV_MAX, &mapped);
 	if (mapped < room)
 		return 0;
-	while (total < want && n < RX_AHEAD_MAX &&
+	while (total < most && n < RX_AHEAD_MAX &&
 	    virtq_pop(vq, &ra->chain) == 1) {
-		struct rx_ahead_chain *x = &ra->c[n++];
+		struct rx_ahead_chain *x = &ra->c[n];
 		uint8_t *p;
 		uint32_t r;
 
-		if (ca->nread > 0 || ca->write_len <= VSOCK_HDR_SIZE)
+		if (ca->nread > 0 || ca->write_len <= VSOCK_HDR_SIZE) {
+			(void)virtq_unpop(vq);
 			break;
+		}
 		r = ca->write_len - VSOCK_HDR_SIZE;
-		x->room = r < want - total ? r : want - total;
+		/* At most 64 KiB per chain, RX_AHEAD_MAX chains: no wrap. */
+		cut = (total / VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + 1) *
+		    VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
+		if (cut > most)
+			cut = most;
+		x->room = r < cut - total ? r : cut - total;
 		if ((p = virtq_chain_flat_writable(vq, ca)) != NULL) {
 			/* One buffer in one region: as the maps below give. */
-			if (cnt == RX_IOV_MAX)
+			if (cnt == RX_IOV_MAX) {
+				(void)virtq_unpop(vq);
 				break;
+			}
 			x->hdr[0] = (struct iovec){ p, VSOCK_HDR_SIZE };
 			x->nhdr = 1;
 			ra->iov[cnt] = (struct iovec){ p + VSOCK_HDR_SIZE,
@@ -239,6 +254,7 @@ rx_ahead_map(struct vsock_device *dev, const struct virtq_chain *ch,
 			k = 1;
 		} else if ((k = rx_ahead_map_split(vq, ca, x,
 		    ra->iov + cnt, RX_IOV_MAX - cnt)) == 0) {
+			(void)virtq_unpop(vq);
 			break;
 		}
 		x->head = ca->head;
@@ -246,6 +262,7 @@ rx_ahead_map(struct vsock_device *dev, const struct virtq_chain *ch,
 		x->npay = (uint8_t)k;
 		cnt += k;
 		total += x->room;
+		n++;
 	}
 	if (total >= want) {
 		ra->n = n;
@@ -263,14 +280,17 @@ rx_ahead_map(struct vsock_device *dev, const struct virtq_chain *ch,
  * saves read_stream_batch's copy). The bytes land as the batch would have
  * handed them out, so the packets are the same: ch gets min(read, room),
  * each next chain what it can take of the rest, and the chains the bytes
- * did not reach go back to the ring (virtq_rewind). With another
- * connection owed a turn, the batch keeps the round robin. Returns the
- * bytes in ch (0: the read gave none, state updated), or -1 when the
- * chains cannot take want bytes (nothing read).
+ * did not reach go back to the ring (virtq_rewind). The read offers up
+ * to most bytes (<= credit) where enough chains are posted, fewer (at
+ * least want) where not. With another connection owed a turn, the batch
+ * keeps the round robin. Returns the bytes in ch (0: the read gave none,
+ * state updated), or -1 when the chains cannot take want bytes (nothing
+ * read).
  */
 static int64_t
 read_stream_scatter(struct vsock_device *dev, struct vsock_conn *c,
-    const struct virtq_chain *ch, uint32_t room, uint32_t want)
+    const struct virtq_chain *ch, uint32_t room, uint32_t want,
+    uint32_t most)
 {
 	struct rx_ahead *ra = &dev->ahead;
 	uint32_t flags = 0, rest;
@@ -281,7 +301,7 @@ read_stream_scatter(struct vsock_device *dev, struct vsock_conn *c,
 	if (dev->rxq.head != NULL || dev->norphans > 0 ||
 	    device_relay_pending(dev))
 		return -1;
-	if ((cnt = rx_ahead_map(dev, ch, room, want)) == 0)
+	if ((cnt = rx_ahead_map(dev, ch, room, want, most)) == 0)
 		return -1;
 	n = dev->be->read(dev->be_ctx, c, ra->iov, cnt, &flags);
 	if (n <= 0) {
@@ -292,8 +312,8 @@ read_stream_scatter(struct vsock_device *dev, struct vsock_conn *c,
 	}
 	host_read_done(c, flags);
 	/* The backend may not say it read more than it was given room for. */
-	if ((size_t)n > want)
-		n = want;
+	if ((size_t)n > most)
+		n = most;
 	rest = (uint32_t)n > room ? (uint32_t)n - room : 0;
 	for (filled = 0, i = 0; i < ra->n && rest > 0; i++, filled++) {
 		ra->c[i].len = rest < ra->c[i].room ? rest : ra->c[i].room;
@@ -411,7 +431,7 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 		return false;	/* header-only buffer: not EOF, just small */
 	*flags = 0;
 	if (c->type == VIRTIO_VSOCK_TYPE_STREAM && c->h2g_buf == NULL) {
-		uint32_t want = credit;
+		uint32_t want = credit, most = credit;
 
 		if (want > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 			want = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
@@ -419,16 +439,24 @@ make_rw(struct vsock_device *dev, struct vsock_conn *c,
 		 * A backend that knows what is ready (backend.h: readable)
 		 * spares the scatter read popping 64 KiB of buffers ahead
 		 * for a few bytes; those bytes land where they would have.
+		 * It reads 64 KiB at most (replay's reports stay as they
+		 * were). One that does not (the muxer's socket, which a
+		 * host writing fast keeps fuller than 64 KiB) is offered
+		 * all the chains posted and credit allow: one recvmsg
+		 * instead of two or more (issue 20), the same packets.
 		 */
-		if (dev->be->readable != NULL &&
-		    (ready = dev->be->readable(dev->be_ctx, c)) < want)
-			want = (uint32_t)ready;
+		if (dev->be->readable != NULL) {
+			if ((ready = dev->be->readable(dev->be_ctx, c)) < want)
+				want = (uint32_t)ready;
+			most = want;
+		}
 		/* Big enough buffer: straight into guest memory, no copy. */
 		if (room >= want) {
 			*len = read_stream(dev, c, ch, room);
 			return *len > 0;
 		}
-		if ((got = read_stream_scatter(dev, c, ch, room, want)) >= 0) {
+		if ((got = read_stream_scatter(dev, c, ch, room, want,
+		    most)) >= 0) {
 			*len = (uint32_t)got;
 			return *len > 0;
 		}
