@@ -205,6 +205,7 @@ enum cstep {
 	G_RW_OVER,	/* guest RWs filling our buf_alloc, then one byte more */
 	G_CREQ,		/* guest CREDIT_REQUEST */
 	G_NO_CREDIT,	/* guest CREDIT_UPDATE with buf_alloc 0 */
+	G_CREDIT,	/* guest CREDIT_UPDATE with its usual buf_alloc again */
 	H_HOLD,		/* the application holds 1 unread byte, takes no more */
 	H_SEND,		/* the application writes 3 bytes */
 	H_SHUT_WR,	/* the application shuts down writing (EOF) */
@@ -257,6 +258,22 @@ static const struct crow close_rows[] = {
 	{ "established, data unread + host close (ECONNRESET)",
 	    { H_HOLD, G_RW }, { H_CLOSE_UNREAD },
 	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_RST }, GONE } } },
+	/*
+	 * The application's last bytes wait for the guest's credit when it
+	 * closes: they still go out, and only then the end of its stream.
+	 * With ECONNRESET (it left bytes of ours unread, if only the muxer's
+	 * "OK <port>\n" line) Firecracker reads the stream until the read
+	 * fails (recv_pkt: data, then the error kills): RST after the data,
+	 * never before it (serve lost a host->guest transfer's last 24 KiB
+	 * to that until 2026-12).
+	 */
+	{ "its data waiting for credit + host close, credit",
+	    { G_NO_CREDIT, H_SEND }, { H_CLOSE, G_CREDIT },
+	    { { { P_RW, P_SHUT(SHUT_RS) }, CL },
+	    { { P_RW, P_SHUT(SHUT_RS) }, CL } } },
+	{ "its data waiting for credit + host close (ECONNRESET), credit",
+	    { G_NO_CREDIT, H_SEND }, { H_CLOSE_UNREAD, G_CREDIT },
+	    { { { P_RW, P_SHUT(SHUT_RS) }, CL }, { { P_RW, P_RST }, GONE } } },
 	{ "host closed, its data waiting for credit + guest RW",
 	    { G_NO_CREDIT, H_SEND, H_CLOSE }, { G_RW },
 	    { { { P_RW, P_SHUT(SHUT_RS) }, CL }, { { P_RST }, GONE } } },
@@ -288,6 +305,9 @@ static const struct crow close_rows[] = {
 	    { { { P_SHUT(SHUT_S) }, EST },
 	    { { P_SHUT(SHUT_S), P_RST }, GONE } } },
 	{ "guest shut down reading + host close", { G_SHUT_RCV }, { H_CLOSE },
+	    { { { P_SHUT(SHUT_RS) }, CL }, { { { 0, 0 } }, EST } } },
+	{ "guest shut down reading + host close (ECONNRESET)", { G_SHUT_RCV },
+	    { H_CLOSE_UNREAD },
 	    { { { P_SHUT(SHUT_RS) }, CL }, { { { 0, 0 } }, EST } } },
 	{ "half-closed-guest + host close", { G_SHUT_SEND }, { H_CLOSE },
 	    { { { P_SHUT(SHUT_RS) }, CL }, { { P_SHUT(SHUT_RS) }, CL } } },
@@ -373,8 +393,10 @@ close_step(struct wire *w, struct script_conn **sc, uint32_t *hp,
 		fill_credit(w, *hp);
 		break;
 	case G_NO_CREDIT:
+	case G_CREDIT:
 		h.op = VIRTIO_VSOCK_OP_CREDIT_UPDATE;
-		h.buf_alloc = 0;
+		if (st == G_NO_CREDIT)
+			h.buf_alloc = 0;
 		wire_send(w, &h, NULL);
 		break;
 	case H_HOLD:

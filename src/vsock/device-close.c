@@ -96,7 +96,9 @@ device_host_eof(struct vsock_device *dev, struct vsock_conn *c)
 {
 	c->host_eof = true;
 	c->host_readable = false;
-	if (c->host_closing)
+	if (c->host_closing && c->host_close_reset && !linux_rules(dev))
+		device_kill(dev, c, VSOCK_RELEASE_RESET);
+	else if (c->host_closing)
 		finish_close(dev, c);
 	else	/* shutdown(SHUT_WR): vsock_shutdown, SEND_SHUTDOWN */
 		owe_shutdown(dev, c, VIRTIO_VSOCK_SHUTDOWN_SEND);
@@ -214,6 +216,19 @@ device_host_event(struct vsock_device *dev, struct vsock_conn *c,
 			device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
+	if (!linux_rules(dev) && ev == VSOCK_HOST_CLOSE_UNREAD && !c->host_eof) {
+		/*
+		 * Firecracker reads the stream until a read fails (recv_pkt:
+		 * AF_UNIX returns the bytes queued before the ECONNRESET,
+		 * unix_stream_read_generic), and that error kills: the
+		 * application's last bytes go out first, then RST. A close
+		 * it cannot see, or one with guest bytes to flush, is
+		 * host_close's, as for a clean close.
+		 */
+		c->host_close_reset = true;
+		host_close(dev, c);
+		return;
+	}
 	if (!linux_rules(dev) && ev != VSOCK_HOST_CLOSE) {
 		/* Firecracker: a failed write or read kills (send_pkt, recv_pkt). */
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
@@ -236,6 +251,13 @@ device_host_error(struct vsock_device *dev, struct vsock_conn *c,
 {
 	if (err == -EPIPE && !reading) {
 		device_host_event(dev, c, VSOCK_HOST_SHUT_RD);
+	} else if (err == -ECONNRESET && !reading && !linux_rules(dev)) {
+		/*
+		 * Firecracker writes guest bytes to the closed stream, and
+		 * the failed write kills (send_pkt -> send_bytes), whatever
+		 * the application left to read.
+		 */
+		device_host_event(dev, c, VSOCK_HOST_ABORT);
 	} else if (err == -ECONNRESET) {
 		device_host_event(dev, c, VSOCK_HOST_CLOSE_UNREAD);
 		/* A read that reports the close has reached the end of the stream. */

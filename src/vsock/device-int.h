@@ -113,6 +113,8 @@ struct vsock_conn {
 	uint8_t shut_owed;		/* flags of the SHUTDOWN owed (PEND_) */
 	uint8_t sent_shut;		/* flags of the SHUTDOWNs sent */
 	bool host_closing;		/* application closed: EOF ends it all */
+	bool host_close_reset;		/* ... leaving our bytes unread: under
+					 * Firecracker's rules its EOF is an RST */
 	bool close_owed;		/* CLOSING once the owed SHUTDOWN is out */
 	bool backend_shut_wr;		/* shutdown(SHUT_WR) was passed on */
 	bool credited_unread;		/* guest bytes credited back while a close
