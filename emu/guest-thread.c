@@ -207,7 +207,13 @@ void
 guest_thread_lock(struct guest_thread *gt)
 {
 	atomic_fetch_add(&gt->waiters, 1);
+	/*
+	 * G holds the lock until it sleeps: blocked here, D may not look
+	 * busy, or G spins out its bound (wakeup_set_spin) before it lets go.
+	 */
+	wakeup_set_blocked(&gt->kick, true);
 	pthread_mutex_lock(&gt->lock);
+	wakeup_set_blocked(&gt->kick, false);
 	atomic_fetch_sub(&gt->waiters, 1);
 }
 

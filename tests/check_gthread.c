@@ -575,6 +575,40 @@ START_TEST(test_spin_stop_after_stop_check)
 }
 END_TEST
 
+/* G's clock: its first call says G runs its loop (and holds its lock). */
+static uint64_t
+entered_clock(void)
+{
+	atomic_store(&window_entered, true);
+	return NOW;
+}
+
+/*
+ * D waiting for G's lock (the control plane) is not working: G, which
+ * holds the lock until it sleeps, stops spinning for it and sleeps, so
+ * D gets the lock at once. Before, G spun out its whole bound (an hour
+ * here, the tcase's timeout) while D, awake and blocked, looked busy.
+ */
+START_TEST(test_spin_not_while_peer_waits_for_lock)
+{
+	struct trig *t = trig_new_clock(1, 0, entered_clock);
+	struct guest_thread_stats st;
+
+	guest_thread_set_spin(t->gt, UINT64_C(3600) * 1000000000);
+	fg_vsock_start(t->vs);
+	ck_assert(guest_thread_poll_kick(t->gt));
+	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
+	while (!atomic_load(&window_entered))
+		sched_yield();
+	guest_thread_lock(t->gt);
+	guest_thread_stats(t->gt, &st);
+	ck_assert_uint_eq(st.g_sleeps, 1);
+	guest_thread_unlock(t->gt);
+	guest_thread_stop(t->gt);
+	trig_free(t);
+}
+END_TEST
+
 static Suite *
 gthread_suite(void)
 {
@@ -593,6 +627,7 @@ gthread_suite(void)
 	tcase_add_test(tc, test_spin_not_while_peer_spins);
 	tcase_add_test(tc, test_spin_takes_pending);
 	tcase_add_test(tc, test_spin_stop_after_stop_check);
+	tcase_add_test(tc, test_spin_not_while_peer_waits_for_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }
