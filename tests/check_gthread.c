@@ -289,15 +289,22 @@ check_host_ends(struct trig *t, unsigned expect)
 	ck_assert_uint_eq(whole, expect);
 }
 
+/* Runs one connection: every byte came whole, both ways. */
+static void
+trig_run_one(struct trig *t)
+{
+	trig_run(t);
+	ck_assert(!t->c[0].mismatch);
+	ck_assert_uint_eq(t->c[0].recvd, t->want);
+	check_host_ends(t, 1);
+}
+
 /* 64 MiB each way at once on one connection: the credit window pipelines. */
 START_TEST(test_bulk_both_ways)
 {
 	struct trig *t = trig_new(1, bulk_bytes());
 
-	trig_run(t);
-	ck_assert(!t->c[0].mismatch);
-	ck_assert_uint_eq(t->c[0].recvd, t->want);
-	check_host_ends(t, 1);
+	trig_run_one(t);
 	ck_assert_ptr_null(fg_vsock_violation(t->vs));
 	trig_free(t);
 }
@@ -358,10 +365,7 @@ START_TEST(test_polling_writes_no_eventfd)
 	struct guest_thread_stats st;
 
 	guest_thread_set_poll(t->gt, UINT64_C(60) * 1000000000, true);
-	trig_run(t);
-	ck_assert(!t->c[0].mismatch);
-	ck_assert_uint_eq(t->c[0].recvd, t->want);
-	check_host_ends(t, 1);
+	trig_run_one(t);
 	guest_thread_stats(t->gt, &st);
 	ck_assert_uint_gt(st.kicks, 16);
 	ck_assert_uint_gt(st.irqs, 16);
@@ -388,10 +392,7 @@ START_TEST(test_no_lost_wakeup)
 
 		if (i % 2 == 1)
 			guest_thread_set_poll(t->gt, 500, true);
-		trig_run(t);
-		ck_assert(!t->c[0].mismatch);
-		ck_assert_uint_eq(t->c[0].recvd, t->want);
-		check_host_ends(t, 1);
+		trig_run_one(t);
 		trig_free(t);
 	}
 }
@@ -416,10 +417,7 @@ START_TEST(test_spin_no_lost_wakeup)
 
 		guest_thread_set_spin(t->gt, i % 2 == 1 ? 500 :
 		    UINT64_C(20) * 1000000);
-		trig_run(t);
-		ck_assert(!t->c[0].mismatch);
-		ck_assert_uint_eq(t->c[0].recvd, t->want);
-		check_host_ends(t, 1);
+		trig_run_one(t);
 		trig_free(t);
 	}
 }
@@ -547,6 +545,34 @@ window_clock(void)
 	return NOW;
 }
 
+/* G's clock: its first call says G runs its loop (and holds its lock). */
+static uint64_t
+entered_clock(void)
+{
+	atomic_store(&window_entered, true);
+	return NOW;
+}
+
+/*
+ * A guest thread with no applications, spinning an hour for D while D
+ * works, started over clock and run to its first clock call. D is awake,
+ * as in its loop: it took the stack's start kicks.
+ */
+static struct trig *
+spin_trig_start(uint64_t (*clock)(void))
+{
+	struct trig *t = trig_new_clock(1, 0, clock);
+
+	guest_thread_set_spin(t->gt, UINT64_C(3600) * 1000000000);
+	fg_vsock_start(t->vs);
+	ck_assert(guest_thread_poll_kick(t->gt));
+	window_gt = t->gt;
+	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
+	while (!atomic_load(&window_entered))
+		sched_yield();
+	return t;
+}
+
 /*
  * A stop that lands between G's look at stop and its take of the
  * interrupt flag: G took the stop's wake and went to spin for an
@@ -557,31 +583,15 @@ window_clock(void)
  */
 START_TEST(test_spin_stop_after_stop_check)
 {
-	struct trig *t = trig_new_clock(1, 0, window_clock);
+	struct trig *t = spin_trig_start(window_clock);
 	struct guest_thread_stats st;
 
-	guest_thread_set_spin(t->gt, UINT64_C(3600) * 1000000000);
-	/* D is awake, as in its loop: it took the stack's start kicks. */
-	fg_vsock_start(t->vs);
-	ck_assert(guest_thread_poll_kick(t->gt));
-	window_gt = t->gt;
-	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
-	while (!atomic_load(&window_entered))
-		sched_yield();
 	guest_thread_stop(t->gt);
 	guest_thread_stats(t->gt, &st);
 	ck_assert_uint_eq(st.g_wakes, 1);
 	trig_free(t);
 }
 END_TEST
-
-/* G's clock: its first call says G runs its loop (and holds its lock). */
-static uint64_t
-entered_clock(void)
-{
-	atomic_store(&window_entered, true);
-	return NOW;
-}
 
 /*
  * D waiting for G's lock (the control plane) is not working: G, which
@@ -591,15 +601,9 @@ entered_clock(void)
  */
 START_TEST(test_spin_not_while_peer_waits_for_lock)
 {
-	struct trig *t = trig_new_clock(1, 0, entered_clock);
+	struct trig *t = spin_trig_start(entered_clock);
 	struct guest_thread_stats st;
 
-	guest_thread_set_spin(t->gt, UINT64_C(3600) * 1000000000);
-	fg_vsock_start(t->vs);
-	ck_assert(guest_thread_poll_kick(t->gt));
-	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
-	while (!atomic_load(&window_entered))
-		sched_yield();
 	guest_thread_lock(t->gt);
 	guest_thread_stats(t->gt, &st);
 	ck_assert_uint_eq(st.g_sleeps, 1);
