@@ -45,6 +45,7 @@ struct guest_thread {
 	pthread_mutex_t lock;		/* G's state; G's except while it sleeps */
 	pthread_cond_t handed;		/* D is done with the lock */
 	atomic_uint waiters;		/* D callers waiting for the lock */
+	atomic_uint_fast64_t wakes;	/* wake_g's (guest_thread_stats) */
 };
 
 /*
@@ -57,8 +58,9 @@ wake_g(struct guest_thread *gt)
 	uint64_t one = 1;
 
 	atomic_store(&gt->irq.pending, true);
-	if (write(gt->irq_fd, &one, sizeof(one)) < 0)
-		return;		/* a full counter: G is due anyway */
+	/* A full counter (write fails): G is due anyway. */
+	(void)!write(gt->irq_fd, &one, sizeof(one));
+	atomic_fetch_add(&gt->wakes, 1);	/* after: all is published */
 }
 
 int
@@ -167,6 +169,7 @@ guest_thread_stats(struct guest_thread *gt, struct guest_thread_stats *st)
 	st->irq_writes = atomic_load(&gt->irq.written);
 	st->irq_polls_won = atomic_load(&gt->irq.polls_won);
 	st->g_sleeps = atomic_load(&gt->irq.sleeps);
+	st->g_wakes = atomic_load(&gt->wakes);
 }
 
 /* The interrupt: G polls the stack on every turn, so only empty it. */
@@ -204,7 +207,13 @@ void
 guest_thread_lock(struct guest_thread *gt)
 {
 	atomic_fetch_add(&gt->waiters, 1);
+	/*
+	 * G holds the lock until it sleeps: blocked here, D may not look
+	 * busy, or G spins out its bound (wakeup_set_spin) before it lets go.
+	 */
+	wakeup_set_blocked(&gt->kick, true);
 	pthread_mutex_lock(&gt->lock);
+	wakeup_set_blocked(&gt->kick, false);
 	atomic_fetch_sub(&gt->waiters, 1);
 }
 
@@ -236,14 +245,21 @@ guest_main(void *arg)
 	uint64_t now, deadline;
 
 	pthread_mutex_lock(&gt->lock);
-	while (!atomic_load(&gt->stop)) {
-		now = gt->clock();
+	for (;;) {
 		/*
 		 * Taken before the rings are read: an interrupt from here on
 		 * leaves the flag set for wakeup_before_sleep (the seq_cst
 		 * exchange orders the used-ring reads after the device's).
+		 * And before stop is read: a stop's wake taken here is seen
+		 * here (guest_thread_stop stores stop first). Read before
+		 * the take, a stop landing in between lost its wake, and G
+		 * polled for it while D, awake in pthread_join, looked busy:
+		 * a spin (wakeup_set_spin) ran out its whole bound.
 		 */
 		(void)wakeup_take(&gt->irq, false);
+		if (atomic_load(&gt->stop))
+			break;
+		now = gt->clock();
 		/* The interrupt handler and the timers, then the apps. */
 		for (rounds = 0; rounds < GUEST_THREAD_MAX_ROUNDS; rounds++) {
 			fg_vsock_poll(gt->vs, now);

@@ -87,6 +87,7 @@ struct guest_thread_stats {
 	uint64_t irq_writes;	/* ... that wrote the eventfd */
 	uint64_t irq_polls_won;	/* G's polls an interrupt ended */
 	uint64_t g_sleeps;	/* G's sleeps in its loop */
+	uint64_t g_wakes;	/* D's wakes of G: stop, the control plane */
 };
 void guest_thread_stats(struct guest_thread *gt,
     struct guest_thread_stats *st);

@@ -117,6 +117,13 @@ wakeup_woke(struct wakeup *w)
 	adapt(w);
 }
 
+void
+wakeup_set_blocked(struct wakeup *w, bool blocked)
+{
+	/* Relaxed, as peer_works reads it: a heuristic, no notification. */
+	atomic_store_explicit(&w->spinning, blocked, memory_order_relaxed);
+}
+
 bool
 wakeup_take(struct wakeup *w, bool fd_ready)
 {

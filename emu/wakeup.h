@@ -33,7 +33,7 @@ struct wakeup {
 	int fd;			/* an eventfd the receiver's loop watches */
 	atomic_bool pending;	/* sent since the receiver last took it */
 	atomic_bool awake;	/* the receiver looks at pending before sleeping */
-	atomic_bool spinning;	/* ... and is in its poll, waiting: idle */
+	atomic_bool spinning;	/* ... but waits, in its poll or blocked */
 	/* The other direction (its receiver is our sender), or NULL. */
 	const struct wakeup *peer;
 	bool polls;		/* the receiver calls wakeup_before_sleep */
@@ -82,5 +82,13 @@ bool wakeup_before_sleep(struct wakeup *w);
 
 /* Receiver, back from its sleep (whatever woke it): awake again. */
 void wakeup_woke(struct wakeup *w);
+
+/*
+ * Receiver, awake but about to block elsewhere (a lock, a join): true
+ * before, false after. It sends nothing meanwhile, so a peer's spin
+ * (wakeup_set_spin) stops waiting for it, as mutex_spin_on_owner()
+ * stops once the owner is off its CPU.
+ */
+void wakeup_set_blocked(struct wakeup *w, bool blocked);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <stdatomic.h>
@@ -171,9 +172,12 @@ host_turn(struct trig *t)
 	}
 }
 
-/* Device and host on this thread, the guest on its own; n connections. */
+/*
+ * Device and host on this thread, the guest on its own with its clock;
+ * n connections.
+ */
 static struct trig *
-trig_new(unsigned n, uint64_t want)
+trig_new_clock(unsigned n, uint64_t want, uint64_t (*clock)(void))
 {
 	struct vsock_device_config dc;
 	struct trig *t = calloc(1, sizeof(*t));
@@ -195,11 +199,18 @@ trig_new(unsigned n, uint64_t want)
 	ck_assert_int_eq(vsock_device_new(&dc, &script_backend_ops, &t->sb,
 	    &t->dev, &why), 0);
 	script_attach(&t->sb, t->dev);
-	ck_assert_int_eq(guest_thread_new(frozen_clock, &t->gt), 0);
+	ck_assert_int_eq(guest_thread_new(clock, &t->gt), 0);
 	vsock_device_set_notify(t->dev, guest_thread_irq, t->gt);
 	ck_assert_msg(sim_guest_new(t->dev, 3, 64, guest_thread_kick, t->gt,
 	    &t->mem, &t->vs, err, sizeof(err)) == 0, "%s", err);
 	return t;
+}
+
+/* Device and host on this thread, the guest on its own; n connections. */
+static struct trig *
+trig_new(unsigned n, uint64_t want)
+{
+	return trig_new_clock(n, want, frozen_clock);
 }
 
 /* Every connection the host did not abort has all the guest sent. */
@@ -278,15 +289,22 @@ check_host_ends(struct trig *t, unsigned expect)
 	ck_assert_uint_eq(whole, expect);
 }
 
+/* Runs one connection: every byte came whole, both ways. */
+static void
+trig_run_one(struct trig *t)
+{
+	trig_run(t);
+	ck_assert(!t->c[0].mismatch);
+	ck_assert_uint_eq(t->c[0].recvd, t->want);
+	check_host_ends(t, 1);
+}
+
 /* 64 MiB each way at once on one connection: the credit window pipelines. */
 START_TEST(test_bulk_both_ways)
 {
 	struct trig *t = trig_new(1, bulk_bytes());
 
-	trig_run(t);
-	ck_assert(!t->c[0].mismatch);
-	ck_assert_uint_eq(t->c[0].recvd, t->want);
-	check_host_ends(t, 1);
+	trig_run_one(t);
 	ck_assert_ptr_null(fg_vsock_violation(t->vs));
 	trig_free(t);
 }
@@ -347,10 +365,7 @@ START_TEST(test_polling_writes_no_eventfd)
 	struct guest_thread_stats st;
 
 	guest_thread_set_poll(t->gt, UINT64_C(60) * 1000000000, true);
-	trig_run(t);
-	ck_assert(!t->c[0].mismatch);
-	ck_assert_uint_eq(t->c[0].recvd, t->want);
-	check_host_ends(t, 1);
+	trig_run_one(t);
 	guest_thread_stats(t->gt, &st);
 	ck_assert_uint_gt(st.kicks, 16);
 	ck_assert_uint_gt(st.irqs, 16);
@@ -377,10 +392,7 @@ START_TEST(test_no_lost_wakeup)
 
 		if (i % 2 == 1)
 			guest_thread_set_poll(t->gt, 500, true);
-		trig_run(t);
-		ck_assert(!t->c[0].mismatch);
-		ck_assert_uint_eq(t->c[0].recvd, t->want);
-		check_host_ends(t, 1);
+		trig_run_one(t);
 		trig_free(t);
 	}
 }
@@ -391,9 +403,10 @@ END_TEST
  * runs with a spin so short it gives up all the time (the withdraw-then-
  * look path), and with a 20 ms one, far longer than any handoff. It was
  * an hour: a spin that long once outlived the suite's 600 s timeout under
- * ASan on a loaded machine (CI, 2026-12-03), a side spinning while the
- * other looked awake without working (not yet explained; the spin is no
- * default: serve sleeps). A lost wakeup still hangs this test.
+ * ASan on a loaded machine (CI, 2026-12-03): G had taken the wake of a
+ * stop that landed after its look at stop, and spun while D, awake in
+ * pthread_join, looked busy (test_spin_stop_after_stop_check). A lost
+ * wakeup still hangs this test.
  */
 START_TEST(test_spin_no_lost_wakeup)
 {
@@ -404,10 +417,7 @@ START_TEST(test_spin_no_lost_wakeup)
 
 		guest_thread_set_spin(t->gt, i % 2 == 1 ? 500 :
 		    UINT64_C(20) * 1000000);
-		trig_run(t);
-		ck_assert(!t->c[0].mismatch);
-		ck_assert_uint_eq(t->c[0].recvd, t->want);
-		check_host_ends(t, 1);
+		trig_run_one(t);
 		trig_free(t);
 	}
 }
@@ -512,6 +522,97 @@ START_TEST(test_spin_takes_pending)
 }
 END_TEST
 
+/* G's side of test_spin_stop_after_stop_check (one G per process). */
+static struct guest_thread *window_gt;
+static atomic_bool window_entered;
+
+/*
+ * G's clock. Its first call comes on G right after G's loop read stop
+ * (false): it says so, then holds G there until D has stopped it
+ * (wake_g counts its wake last, after stop and the flag).
+ */
+static uint64_t
+window_clock(void)
+{
+	struct guest_thread_stats st;
+
+	if (atomic_exchange(&window_entered, true))
+		return NOW;
+	do {
+		sched_yield();
+		guest_thread_stats(window_gt, &st);
+	} while (st.g_wakes == 0);
+	return NOW;
+}
+
+/* G's clock: its first call says G runs its loop (and holds its lock). */
+static uint64_t
+entered_clock(void)
+{
+	atomic_store(&window_entered, true);
+	return NOW;
+}
+
+/*
+ * A guest thread with no applications, spinning an hour for D while D
+ * works, started over clock and run to its first clock call. D is awake,
+ * as in its loop: it took the stack's start kicks.
+ */
+static struct trig *
+spin_trig_start(uint64_t (*clock)(void))
+{
+	struct trig *t = trig_new_clock(1, 0, clock);
+
+	guest_thread_set_spin(t->gt, UINT64_C(3600) * 1000000000);
+	fg_vsock_start(t->vs);
+	ck_assert(guest_thread_poll_kick(t->gt));
+	window_gt = t->gt;
+	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
+	while (!atomic_load(&window_entered))
+		sched_yield();
+	return t;
+}
+
+/*
+ * A stop that lands between G's look at stop and its take of the
+ * interrupt flag: G took the stop's wake and went to spin for an
+ * interrupt while D, awake in pthread_join, looked busy: the whole
+ * bound (an hour here, the tcase's timeout), as
+ * test_spin_no_lost_wakeup once did under ASan in CI. The two threads
+ * wait for each other, so the interleaving is forced, not lucky.
+ */
+START_TEST(test_spin_stop_after_stop_check)
+{
+	struct trig *t = spin_trig_start(window_clock);
+	struct guest_thread_stats st;
+
+	guest_thread_stop(t->gt);
+	guest_thread_stats(t->gt, &st);
+	ck_assert_uint_eq(st.g_wakes, 1);
+	trig_free(t);
+}
+END_TEST
+
+/*
+ * D waiting for G's lock (the control plane) is not working: G, which
+ * holds the lock until it sleeps, stops spinning for it and sleeps, so
+ * D gets the lock at once. Before, G spun out its whole bound (an hour
+ * here, the tcase's timeout) while D, awake and blocked, looked busy.
+ */
+START_TEST(test_spin_not_while_peer_waits_for_lock)
+{
+	struct trig *t = spin_trig_start(entered_clock);
+	struct guest_thread_stats st;
+
+	guest_thread_lock(t->gt);
+	guest_thread_stats(t->gt, &st);
+	ck_assert_uint_eq(st.g_sleeps, 1);
+	guest_thread_unlock(t->gt);
+	guest_thread_stop(t->gt);
+	trig_free(t);
+}
+END_TEST
+
 static Suite *
 gthread_suite(void)
 {
@@ -529,6 +630,8 @@ gthread_suite(void)
 	tcase_add_test(tc, test_spin_not_while_peer_sleeps);
 	tcase_add_test(tc, test_spin_not_while_peer_spins);
 	tcase_add_test(tc, test_spin_takes_pending);
+	tcase_add_test(tc, test_spin_stop_after_stop_check);
+	tcase_add_test(tc, test_spin_not_while_peer_waits_for_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }
