@@ -317,7 +317,7 @@ void rp_cut_free(struct replay *rp);
 int rp_device_start(struct replay *rp);
 void rp_device_stop(struct replay *rp);
 void rp_run_until(struct replay *rp, vsock_time_t t);
-void rp_settle(struct replay *rp);
+bool rp_settle(struct replay *rp);
 void rp_flush_guest(struct replay *rp);
 int rp_feed_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_pcap_frame *f);
