@@ -47,18 +47,27 @@ rp_table_free(struct rp_table *t)
 {
 	free(t->bucket);
 	t->bucket = NULL;
+	t->hit = NULL;
 }
 
+/*
+ * The first connection of the key's chain with the key. The last one found
+ * is that still while no insert or remove came between (a pair's ports
+ * change only out of the table, rp_conn_rekey): one compare instead of the
+ * hash for most frames.
+ */
 struct rp_conn *
-rp_table_find(const struct rp_table *t, uint32_t guest_port,
-    uint32_t host_port)
+rp_table_find(struct rp_table *t, uint32_t guest_port, uint32_t host_port)
 {
-	struct rp_conn *c;
+	struct rp_conn *c = t->hit;
 
+	if (c != NULL && c->guest_port == guest_port &&
+	    port_of(t, c) == host_port)
+		return c;
 	for (c = t->bucket[pair_hash(guest_port, host_port, t->nbuckets)];
 	    c != NULL; c = *link_of(t, c))
 		if (c->guest_port == guest_port && port_of(t, c) == host_port)
-			return c;
+			return t->hit = c;
 	return NULL;
 }
 
@@ -92,6 +101,7 @@ rp_table_insert(struct rp_table *t, struct rp_conn *c)
 	if (t->count >= t->nbuckets && t->nbuckets < (UINT32_C(1) << 30) &&
 	    table_grow(t) < 0)
 		return -VSE_ERR_NOMEM;
+	t->hit = NULL;
 	b = pair_hash(c->guest_port, port_of(t, c), t->nbuckets);
 	*link_of(t, c) = t->bucket[b];
 	t->bucket[b] = c;
@@ -104,6 +114,7 @@ rp_table_remove(struct rp_table *t, struct rp_conn *c)
 {
 	struct rp_conn **pp;
 
+	t->hit = NULL;
 	pp = &t->bucket[pair_hash(c->guest_port, port_of(t, c), t->nbuckets)];
 	for (; *pp != NULL; pp = link_of(t, *pp))
 		if (*pp == c) {

@@ -155,6 +155,11 @@ struct rp_table {
 	struct rp_conn **bucket;
 	uint32_t nbuckets, count;
 	bool device;			/* keyed by dev_port through dnext */
+	/*
+	 * The last connection found, NULL after any insert or remove: a
+	 * trace's frames mostly name the connection before (rp_table_find).
+	 */
+	struct rp_conn *hit;
 };
 
 struct replay {
@@ -235,7 +240,7 @@ struct replay {
 /* replay-conn.c */
 int rp_table_init(struct rp_table *t, bool device);
 void rp_table_free(struct rp_table *t);
-struct rp_conn *rp_table_find(const struct rp_table *t, uint32_t guest_port,
+struct rp_conn *rp_table_find(struct rp_table *t, uint32_t guest_port,
     uint32_t host_port);
 int rp_table_insert(struct rp_table *t, struct rp_conn *c);
 void rp_table_remove(struct rp_table *t, struct rp_conn *c);
@@ -284,7 +289,7 @@ void rp_trace_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_hdr *h, const uint8_t *payload);
 struct rp_conn *rp_trace_conn(struct replay *rp,
     const struct vsock_pcap_frame *f, bool *to_guest);
-struct rp_conn *rp_trace_find(const struct replay *rp,
+struct rp_conn *rp_trace_find(struct replay *rp,
     const struct vsock_pcap_frame *f, bool *to_guest);
 
 bool rp_app_service(struct replay *rp, struct rp_conn *c);
