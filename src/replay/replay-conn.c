@@ -252,8 +252,8 @@ rp_conn_set_app(struct rp_conn *c, struct script_conn *sc)
 }
 
 /* Takes c off the list of finished pairs. */
-static void
-kept_unlink(struct replay *rp, struct rp_conn *c)
+void
+rp_conn_unkeep(struct replay *rp, struct rp_conn *c)
 {
 	if (c->kept_prev != NULL)
 		c->kept_prev->kept_next = c->kept_next;
@@ -266,14 +266,6 @@ kept_unlink(struct replay *rp, struct rp_conn *c)
 	c->kept_prev = c->kept_next = NULL;
 	c->kept = false;
 	rp->nkept--;
-}
-
-/* A frame or a device packet is about c: a finished pair is live again. */
-void
-rp_conn_use(struct replay *rp, struct rp_conn *c)
-{
-	if (c->kept)
-		kept_unlink(rp, c);
 }
 
 /*
@@ -302,7 +294,7 @@ conn_finished(const struct replay *rp, const struct rp_conn *c)
 static void
 conn_forget(struct replay *rp, struct rp_conn *c)
 {
-	kept_unlink(rp, c);
+	rp_conn_unkeep(rp, c);
 	rp_table_remove(&rp->tkeys, c);
 	if (c->dkeyed)
 		rp_table_remove(&rp->dkeys, c);
@@ -354,18 +346,6 @@ rp_conn_reap(struct replay *rp)
 		return;
 	script_reap(&rp->sb);
 	rp->reap_at = rp->sb.nconns < 32 ? 64 : 2 * rp->sb.nconns;
-}
-
-/* Puts c on this window's list (once). */
-void
-rp_touch(struct replay *rp, struct rp_conn *c)
-{
-	rp_conn_use(rp, c);
-	if (c->in_window)
-		return;
-	c->in_window = true;
-	c->win_next = rp->window;
-	rp->window = c;
 }
 
 /* "guest 3:1024 <-> host 2:1234" in the trace's terms. */

@@ -249,8 +249,30 @@ struct rp_conn *rp_conn_new(struct replay *rp, uint32_t guest_port,
 void rp_conn_reset(struct rp_conn *c);
 int rp_conn_rekey(struct replay *rp, struct rp_conn *c, uint32_t dev_port);
 void rp_conn_free_all(struct replay *rp);
-void rp_touch(struct replay *rp, struct rp_conn *c);
-void rp_conn_use(struct replay *rp, struct rp_conn *c);
+void rp_conn_unkeep(struct replay *rp, struct rp_conn *c);
+
+/*
+ * A frame or a device packet is about c: a finished pair is live again.
+ * Inline, as rp_touch: every frame and device packet comes here.
+ */
+static inline void
+rp_conn_use(struct replay *rp, struct rp_conn *c)
+{
+	if (c->kept)
+		rp_conn_unkeep(rp, c);
+}
+
+/* Puts c on this window's list (once). */
+static inline void
+rp_touch(struct replay *rp, struct rp_conn *c)
+{
+	rp_conn_use(rp, c);
+	if (c->in_window)
+		return;
+	c->in_window = true;
+	c->win_next = rp->window;
+	rp->window = c;
+}
 void rp_conn_set_app(struct rp_conn *c, struct script_conn *sc);
 void rp_conn_finish_window(struct replay *rp, struct rp_conn *c);
 void rp_conn_reap(struct replay *rp);
