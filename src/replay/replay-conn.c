@@ -47,18 +47,27 @@ rp_table_free(struct rp_table *t)
 {
 	free(t->bucket);
 	t->bucket = NULL;
+	t->hit = NULL;
 }
 
+/*
+ * The first connection of the key's chain with the key. The last one found
+ * is that still while no insert or remove came between (a pair's ports
+ * change only out of the table, rp_conn_rekey): one compare instead of the
+ * hash for most frames.
+ */
 struct rp_conn *
-rp_table_find(const struct rp_table *t, uint32_t guest_port,
-    uint32_t host_port)
+rp_table_find(struct rp_table *t, uint32_t guest_port, uint32_t host_port)
 {
-	struct rp_conn *c;
+	struct rp_conn *c = t->hit;
 
+	if (c != NULL && c->guest_port == guest_port &&
+	    port_of(t, c) == host_port)
+		return c;
 	for (c = t->bucket[pair_hash(guest_port, host_port, t->nbuckets)];
 	    c != NULL; c = *link_of(t, c))
 		if (c->guest_port == guest_port && port_of(t, c) == host_port)
-			return c;
+			return t->hit = c;
 	return NULL;
 }
 
@@ -92,6 +101,7 @@ rp_table_insert(struct rp_table *t, struct rp_conn *c)
 	if (t->count >= t->nbuckets && t->nbuckets < (UINT32_C(1) << 30) &&
 	    table_grow(t) < 0)
 		return -VSE_ERR_NOMEM;
+	t->hit = NULL;
 	b = pair_hash(c->guest_port, port_of(t, c), t->nbuckets);
 	*link_of(t, c) = t->bucket[b];
 	t->bucket[b] = c;
@@ -104,6 +114,7 @@ rp_table_remove(struct rp_table *t, struct rp_conn *c)
 {
 	struct rp_conn **pp;
 
+	t->hit = NULL;
 	pp = &t->bucket[pair_hash(c->guest_port, port_of(t, c), t->nbuckets)];
 	for (; *pp != NULL; pp = link_of(t, *pp))
 		if (*pp == c) {
@@ -241,8 +252,8 @@ rp_conn_set_app(struct rp_conn *c, struct script_conn *sc)
 }
 
 /* Takes c off the list of finished pairs. */
-static void
-kept_unlink(struct replay *rp, struct rp_conn *c)
+void
+rp_conn_unkeep(struct replay *rp, struct rp_conn *c)
 {
 	if (c->kept_prev != NULL)
 		c->kept_prev->kept_next = c->kept_next;
@@ -255,14 +266,6 @@ kept_unlink(struct replay *rp, struct rp_conn *c)
 	c->kept_prev = c->kept_next = NULL;
 	c->kept = false;
 	rp->nkept--;
-}
-
-/* A frame or a device packet is about c: a finished pair is live again. */
-void
-rp_conn_use(struct replay *rp, struct rp_conn *c)
-{
-	if (c->kept)
-		kept_unlink(rp, c);
 }
 
 /*
@@ -291,7 +294,7 @@ conn_finished(const struct replay *rp, const struct rp_conn *c)
 static void
 conn_forget(struct replay *rp, struct rp_conn *c)
 {
-	kept_unlink(rp, c);
+	rp_conn_unkeep(rp, c);
 	rp_table_remove(&rp->tkeys, c);
 	if (c->dkeyed)
 		rp_table_remove(&rp->dkeys, c);
@@ -343,18 +346,6 @@ rp_conn_reap(struct replay *rp)
 		return;
 	script_reap(&rp->sb);
 	rp->reap_at = rp->sb.nconns < 32 ? 64 : 2 * rp->sb.nconns;
-}
-
-/* Puts c on this window's list (once). */
-void
-rp_touch(struct replay *rp, struct rp_conn *c)
-{
-	rp_conn_use(rp, c);
-	if (c->in_window)
-		return;
-	c->in_window = true;
-	c->win_next = rp->window;
-	rp->window = c;
 }
 
 /* "guest 3:1024 <-> host 2:1234" in the trace's terms. */

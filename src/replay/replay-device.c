@@ -75,8 +75,12 @@ rp_device_stop(struct replay *rp)
 	script_free(&rp->sb);
 }
 
-/* Lets the device send all it has: RX buffers back until none is used. */
-void
+/*
+ * Lets the device send all it has: RX buffers back until none is used.
+ * True when it got there; then a second settle before anything touches
+ * the device or the guest's rings would find the same and do nothing.
+ */
+bool
 rp_settle(struct replay *rp)
 {
 	vsock_time_t d;
@@ -95,10 +99,11 @@ rp_settle(struct replay *rp)
 		 * deadline just read still holds: most settles end here.
 		 */
 		if ((ran ? vsock_device_next_deadline(rp->dev) : d) > rp->now)
-			return;
+			return true;
 	}
 	rp_diverge(rp, rp->cur_frame, NULL, "quiescence", "the device settles",
 	    "it keeps sending", "the device did not become quiescent");
+	return false;
 }
 
 /* Fires every timer due by t at its own virtual moment. */

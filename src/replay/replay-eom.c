@@ -24,7 +24,7 @@
 
 /* Does f, fed next, start a host SEQPACKET message without its EOM? */
 static bool
-starts_message(const struct replay *rp, const struct vsock_pcap_frame *f)
+starts_message(struct replay *rp, const struct vsock_pcap_frame *f)
 {
 	const struct vsock_hdr *h = &f->hdr;
 	const struct rp_conn *c;

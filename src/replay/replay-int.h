@@ -155,6 +155,11 @@ struct rp_table {
 	struct rp_conn **bucket;
 	uint32_t nbuckets, count;
 	bool device;			/* keyed by dev_port through dnext */
+	/*
+	 * The last connection found, NULL after any insert or remove: a
+	 * trace's frames mostly name the connection before (rp_table_find).
+	 */
+	struct rp_conn *hit;
 };
 
 struct replay {
@@ -235,7 +240,7 @@ struct replay {
 /* replay-conn.c */
 int rp_table_init(struct rp_table *t, bool device);
 void rp_table_free(struct rp_table *t);
-struct rp_conn *rp_table_find(const struct rp_table *t, uint32_t guest_port,
+struct rp_conn *rp_table_find(struct rp_table *t, uint32_t guest_port,
     uint32_t host_port);
 int rp_table_insert(struct rp_table *t, struct rp_conn *c);
 void rp_table_remove(struct rp_table *t, struct rp_conn *c);
@@ -244,8 +249,30 @@ struct rp_conn *rp_conn_new(struct replay *rp, uint32_t guest_port,
 void rp_conn_reset(struct rp_conn *c);
 int rp_conn_rekey(struct replay *rp, struct rp_conn *c, uint32_t dev_port);
 void rp_conn_free_all(struct replay *rp);
-void rp_touch(struct replay *rp, struct rp_conn *c);
-void rp_conn_use(struct replay *rp, struct rp_conn *c);
+void rp_conn_unkeep(struct replay *rp, struct rp_conn *c);
+
+/*
+ * A frame or a device packet is about c: a finished pair is live again.
+ * Inline, as rp_touch: every frame and device packet comes here.
+ */
+static inline void
+rp_conn_use(struct replay *rp, struct rp_conn *c)
+{
+	if (c->kept)
+		rp_conn_unkeep(rp, c);
+}
+
+/* Puts c on this window's list (once). */
+static inline void
+rp_touch(struct replay *rp, struct rp_conn *c)
+{
+	rp_conn_use(rp, c);
+	if (c->in_window)
+		return;
+	c->in_window = true;
+	c->win_next = rp->window;
+	rp->window = c;
+}
 void rp_conn_set_app(struct rp_conn *c, struct script_conn *sc);
 void rp_conn_finish_window(struct replay *rp, struct rp_conn *c);
 void rp_conn_reap(struct replay *rp);
@@ -284,7 +311,7 @@ void rp_trace_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_hdr *h, const uint8_t *payload);
 struct rp_conn *rp_trace_conn(struct replay *rp,
     const struct vsock_pcap_frame *f, bool *to_guest);
-struct rp_conn *rp_trace_find(const struct replay *rp,
+struct rp_conn *rp_trace_find(struct replay *rp,
     const struct vsock_pcap_frame *f, bool *to_guest);
 
 bool rp_app_service(struct replay *rp, struct rp_conn *c);
@@ -317,7 +344,7 @@ void rp_cut_free(struct replay *rp);
 int rp_device_start(struct replay *rp);
 void rp_device_stop(struct replay *rp);
 void rp_run_until(struct replay *rp, vsock_time_t t);
-void rp_settle(struct replay *rp);
+bool rp_settle(struct replay *rp);
 void rp_flush_guest(struct replay *rp);
 int rp_feed_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_pcap_frame *f);

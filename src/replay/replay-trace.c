@@ -18,7 +18,7 @@
  * its sender is the guest, or the host with --host-initiated.
  */
 struct rp_conn *
-rp_trace_find(const struct replay *rp, const struct vsock_pcap_frame *f,
+rp_trace_find(struct replay *rp, const struct vsock_pcap_frame *f,
     bool *to_guest)
 {
 	const struct vsock_hdr *h = &f->hdr;

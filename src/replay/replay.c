@@ -129,19 +129,30 @@ rp_limit(struct replay *rp, uint64_t frame, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Lets the inferred applications act (reads, echoes) until nothing moves. */
-static void
-serve_apps(struct replay *rp)
+/*
+ * Lets the inferred applications act (reads, echoes) until nothing moves.
+ * settled: rp_settle just returned true and nothing touched the device
+ * since, so the first settle would do nothing. Returns true when it ends
+ * so again (an application that did not act touched nothing: only
+ * script_send and script_close do, rp_app_service), when calling it once
+ * more would do nothing either.
+ */
+static bool
+serve_apps(struct replay *rp, bool settled)
 {
 	struct rp_conn *c;
 	bool again;
 
 	do {
-		rp_settle(rp);
+		if (!settled)
+			settled = rp_settle(rp);
 		again = false;
 		for (c = rp->window; c != NULL; c = c->win_next)
 			again |= rp_app_service(rp, c);
+		if (again)
+			settled = false;
 	} while (again && !rp->diverged);
+	return settled;
 }
 
 /* Closes a window: settle, infer aborts and echoes, check, compare. */
@@ -149,17 +160,17 @@ static void
 close_window(struct replay *rp, vsock_time_t t, uint64_t closing)
 {
 	struct rp_conn *c, *next;
+	bool still;
 
 	rp_run_until(rp, t);
 	if (t > rp->now)
 		rp->now = t;
-	rp_settle(rp);
 	/*
 	 * Reads first: a host frame's fwd_cnt says the application had read
 	 * by then, and the device may only finish (say, a clean close whose
 	 * RST carries that fwd_cnt) once it has.
 	 */
-	serve_apps(rp);
+	still = serve_apps(rp, rp_settle(rp));
 	/* An RST the device did not send itself: the application aborted. */
 	for (c = rp->window; c != NULL; c = c->win_next) {
 		uint32_t i;
@@ -171,10 +182,14 @@ close_window(struct replay *rp, vsock_time_t t, uint64_t closing)
 		for (i = 0; i < c->win[RP_DEVICE].n; i++)
 			rst |= c->win[RP_DEVICE].v[i].h.op ==
 			    VIRTIO_VSOCK_OP_RST;
-		if (!rst && c->sc != NULL && c->sc->conn != NULL)
+		if (!rst && c->sc != NULL && c->sc->conn != NULL) {
 			script_close(&rp->sb, c->sc, true, rp->now);
+			still = false;
+		}
 	}
-	serve_apps(rp);
+	/* Most windows: nothing was aborted, all is as it was. */
+	if (!still)
+		serve_apps(rp, false);
 	for (c = rp->window; c != NULL; c = c->win_next) {
 		rp_device_quiescent(rp, c);
 		rp_compare_window(rp, c, closing);

@@ -372,7 +372,12 @@ void device_check_done(struct vsock_device *dev, struct vsock_conn *c);
 void device_relay_out(struct vsock_device *dev,
     const uint8_t raw[VSOCK_HDR_SIZE], const struct vsock_hdr *h,
     const uint8_t *payload);
-bool device_relay_pending(const struct vsock_device *dev);
+/* Is a relayed packet waiting for an RX buffer? (Every RX run asks.) */
+static inline bool
+device_relay_pending(const struct vsock_device *dev)
+{
+	return dev->relay_head != NULL;
+}
 uint32_t device_relay_fill(struct vsock_device *dev,
     const struct virtq_chain *ch);
 void device_relay_flush(struct vsock_device *dev);

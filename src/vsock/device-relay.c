@@ -142,13 +142,6 @@ device_relay_out(struct vsock_device *dev, const uint8_t raw[VSOCK_HDR_SIZE],
 	relay_unreachable(dev, h);
 }
 
-/* Is a relayed packet waiting for an RX buffer? */
-bool
-device_relay_pending(const struct vsock_device *dev)
-{
-	return dev->relay_head != NULL;
-}
-
 /*
  * Writes the oldest relayed packet, or as much as the buffer holds, into
  * an RX chain; returns the used length. A packet larger than the buffer
