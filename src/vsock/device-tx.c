@@ -205,12 +205,17 @@ device_tx_gather_flush(struct vsock_device *dev)
 				    rest - first_len);
 			}
 		}
-		if (c->state == CONN_ESTABLISHED) {
-			if (!txbuf_empty(&c->tx))
-				device_flush_to_host(dev, c);
-			else
-				device_schedule(dev, c);
-		}
+		/*
+		 * A rest means the host refused it just now (a short write or
+		 * EAGAIN): a second write would only return EAGAIN. The rest
+		 * waits for the host's room (write interest, device_want()),
+		 * as Firecracker's send_bytes() (csm/connection.rs) writes
+		 * once, pushes what the stream left to tx_buf and flushes it
+		 * from notify(EPOLLOUT) only.
+		 */
+		if (c->state == CONN_ESTABLISHED && (rest == 0 ||
+		    (!c->backend_gone && !device_host_reads_no_more(c))))
+			device_schedule(dev, c);
 	}
 	for (i = 0; i < g->nheads; i++)
 		virtq_push(&dev->vq[VSOCK_QUEUE_TX], g->head[i], 0);
