@@ -273,6 +273,16 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	uint32_t taken = 0;
 	ssize_t n = -EAGAIN;
 	int cnt = -1;
+	/*
+	 * Behind bytes the muxer's socket refused (a STREAM txbuf holds
+	 * bytes only after a refused write, and its write interest is set):
+	 * append, write nothing until the host has room. Firecracker's
+	 * send_bytes() (csm/connection.rs): "If there is data in the TX
+	 * buffer, that means we're already registered for EPOLLOUT ...
+	 * there's no point in attempting a write at this point."
+	 */
+	bool wait_room = !seq && dev->be->write_gathers &&
+	    !txbuf_empty(&c->tx);
 
 	c->cr.rx_cnt += h->len;
 	c->g2h_total += h->len;
@@ -317,7 +327,9 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
-	if (!txbuf_empty(&c->tx))
+	if (wait_room)
+		device_schedule(dev, c);
+	else if (!txbuf_empty(&c->tx))
 		device_flush_to_host(dev, c);
 }
 
