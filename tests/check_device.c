@@ -1285,8 +1285,12 @@ START_TEST(test_tx_gather_partial_write)
 	w->hold_kick = true;
 	queue_rws(w, 6, &off);
 	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
-	/* The six packets in one write, then one try of the rest (-EAGAIN). */
-	ck_assert_uint_eq(sc->writes, 2);
+	/*
+	 * The six packets in one write; the rest waits for the host's room
+	 * with no second try (it could only return EAGAIN: Firecracker's
+	 * send_bytes() writes once and leaves the rest to notify(EPOLLOUT)).
+	 */
+	ck_assert_uint_eq(sc->writes, 1);
 	ck_assert_uint_eq(sc->in_total, 2500);
 	ck_assert_uint_eq(c->cr.fwd_cnt, 2500);
 	ck_assert_uint_eq(c->tx.len, 3500);
@@ -1297,6 +1301,46 @@ START_TEST(test_tx_gather_partial_write)
 	ck_assert_uint_eq(sc->in_total, 6000);
 	ck_assert(!sc->in_mismatch);
 	ck_assert_uint_eq(c->tx.len, 0);
+	wire_free(w);
+}
+END_TEST
+
+/*
+ * Packets behind bytes the host refused are appended, not written: the
+ * host has said it is full and will say when it has room (Firecracker's
+ * send_bytes() writes nothing while tx_buf holds bytes).
+ */
+START_TEST(test_tx_held_waits_for_room)
+{
+	struct wire *w = gather_wire();
+	const struct virtq *vq = vsock_device_queue(w->dev, VSOCK_QUEUE_TX);
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	uint64_t off = 0;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	c = vsock_device_find(w->dev, HP, GP);
+	sc->verify_in = true;
+	sc->in_limit = 2500;
+	w->hold_kick = true;
+	queue_rws(w, 6, &off);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	ck_assert_uint_eq(sc->writes, 1);
+	ck_assert_uint_eq(c->tx.len, 3500);
+	queue_rws(w, 2, &off);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	ck_assert_uint_eq(sc->writes, 1);	/* no try: no room reported */
+	ck_assert_uint_eq(c->tx.len, 5500);
+	ck_assert(sc->want & VSOCK_EV_WRITE);
+	ck_assert_uint_eq(vq->stats.pushed, vq->stats.popped);
+	script_consume(&w->sb, sc, 2500, w->now);
+	script_consume(&w->sb, sc, 2500, w->now);
+	script_consume(&w->sb, sc, 2500, w->now);
+	ck_assert_uint_eq(sc->in_total, 8000);
+	ck_assert(!sc->in_mismatch);
+	ck_assert_uint_eq(c->tx.len, 0);
+	ck_assert_uint_eq(c->cr.fwd_cnt, 8000);
 	wire_free(w);
 }
 END_TEST
@@ -2849,6 +2893,7 @@ device_suite(void)
 	tcase_add_test(tc, test_txbuf_storage_reused);
 	tcase_add_test(tc, test_tx_gather_one_write);
 	tcase_add_test(tc, test_tx_gather_partial_write);
+	tcase_add_test(tc, test_tx_held_waits_for_room);
 	tcase_add_test(tc, test_rx_batch_buffer_reused);
 	tcase_add_test(tc, test_rx_batch_pool_bounded);
 	tcase_add_test(tc, test_rx_scatter_read);

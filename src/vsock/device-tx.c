@@ -205,12 +205,17 @@ device_tx_gather_flush(struct vsock_device *dev)
 				    rest - first_len);
 			}
 		}
-		if (c->state == CONN_ESTABLISHED) {
-			if (!txbuf_empty(&c->tx))
-				device_flush_to_host(dev, c);
-			else
-				device_schedule(dev, c);
-		}
+		/*
+		 * A rest means the host refused it just now (a short write or
+		 * EAGAIN): a second write would only return EAGAIN. The rest
+		 * waits for the host's room (write interest, device_want()),
+		 * as Firecracker's send_bytes() (csm/connection.rs) writes
+		 * once, pushes what the stream left to tx_buf and flushes it
+		 * from notify(EPOLLOUT) only.
+		 */
+		if (c->state == CONN_ESTABLISHED && (rest == 0 ||
+		    (!c->backend_gone && !device_host_reads_no_more(c))))
+			device_schedule(dev, c);
 	}
 	for (i = 0; i < g->nheads; i++)
 		virtq_push(&dev->vq[VSOCK_QUEUE_TX], g->head[i], 0);
@@ -268,6 +273,16 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 	uint32_t taken = 0;
 	ssize_t n = -EAGAIN;
 	int cnt = -1;
+	/*
+	 * Behind bytes the muxer's socket refused (a STREAM txbuf holds
+	 * bytes only after a refused write, and its write interest is set):
+	 * append, write nothing until the host has room. Firecracker's
+	 * send_bytes() (csm/connection.rs): "If there is data in the TX
+	 * buffer, that means we're already registered for EPOLLOUT ...
+	 * there's no point in attempting a write at this point."
+	 */
+	bool wait_room = !seq && dev->be->write_gathers &&
+	    !txbuf_empty(&c->tx);
 
 	c->cr.rx_cnt += h->len;
 	c->g2h_total += h->len;
@@ -312,7 +327,9 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
-	if (!txbuf_empty(&c->tx))
+	if (wait_room)
+		device_schedule(dev, c);
+	else if (!txbuf_empty(&c->tx))
 		device_flush_to_host(dev, c);
 }
 
