@@ -1265,6 +1265,25 @@ START_TEST(test_tx_gather_one_write)
 END_TEST
 
 /*
+ * A connection whose host takes 2,500 bytes and no more, and six packets
+ * of the guest's in one kick: the shared start of the tests below.
+ */
+static struct vsock_conn *
+partial_write_start(struct wire *w, struct script_conn **scp, uint64_t *off)
+{
+	struct script_conn *sc;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = *scp = wire_connect(w, GP, HP);
+	sc->verify_in = true;
+	sc->in_limit = 2500;
+	w->hold_kick = true;
+	queue_rws(w, 6, off);
+	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	return vsock_device_find(w->dev, HP, GP);
+}
+
+/*
  * A host that takes part of a gathered write: the rest is held in the
  * txbuf, in order, and written once the host has room; every chain is
  * given back.
@@ -1277,14 +1296,7 @@ START_TEST(test_tx_gather_partial_write)
 	struct vsock_conn *c;
 	uint64_t off = 0;
 
-	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
-	sc = wire_connect(w, GP, HP);
-	c = vsock_device_find(w->dev, HP, GP);
-	sc->verify_in = true;
-	sc->in_limit = 2500;
-	w->hold_kick = true;
-	queue_rws(w, 6, &off);
-	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	c = partial_write_start(w, &sc, &off);
 	/*
 	 * The six packets in one write; the rest waits for the host's room
 	 * with no second try (it could only return EAGAIN: Firecracker's
@@ -1318,14 +1330,7 @@ START_TEST(test_tx_held_waits_for_room)
 	struct vsock_conn *c;
 	uint64_t off = 0;
 
-	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
-	sc = wire_connect(w, GP, HP);
-	c = vsock_device_find(w->dev, HP, GP);
-	sc->verify_in = true;
-	sc->in_limit = 2500;
-	w->hold_kick = true;
-	queue_rws(w, 6, &off);
-	vsock_device_kick(w->dev, VSOCK_QUEUE_TX, w->now);
+	c = partial_write_start(w, &sc, &off);
 	ck_assert_uint_eq(sc->writes, 1);
 	ck_assert_uint_eq(c->tx.len, 3500);
 	queue_rws(w, 2, &off);

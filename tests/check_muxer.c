@@ -775,16 +775,30 @@ START_TEST(test_linux_half_close_then_close)
 END_TEST
 
 /*
+ * A rig of profile i (0 linux, 1 firecracker) with a host client whose
+ * CONNECT 52 the guest accepted; "OK <port>\n" is left for the client.
+ */
+static struct mrig *
+connected_rig(int i, int *fd, uint32_t *lp)
+{
+	struct mrig *r = mrig_new_profile(0, i ? VSOCK_PROFILE_FIRECRACKER :
+	    VSOCK_PROFILE_LINUX);
+
+	*fd = client(r->path);
+	*lp = host_connect(r, *fd, "CONNECT 52\n", 52, true);
+	return r;
+}
+
+/*
  * The application closes with guest bytes unread (AF_UNIX: ECONNRESET on
  * our end). linux: SHUTDOWN(RCV|SEND), not RST (virtio_transport_close
  * ignores unread data); firecracker: RST (its read fails: recv_pkt).
  */
 START_TEST(test_close_with_unread_data)
 {
-	struct mrig *r = mrig_new_profile(0, _i ? VSOCK_PROFILE_FIRECRACKER :
-	    VSOCK_PROFILE_LINUX);
-	int fd = client(r->path);
-	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+	int fd;
+	uint32_t lp;
+	struct mrig *r = connected_rig(_i, &fd, &lp);
 	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, 52, lp);
 
 	ck_assert_str_eq(get(fd), "OK 1073741824\n");
@@ -813,10 +827,9 @@ END_TEST
  */
 START_TEST(test_close_unread_after_its_data)
 {
-	struct mrig *r = mrig_new_profile(0, _i ? VSOCK_PROFILE_FIRECRACKER :
-	    VSOCK_PROFILE_LINUX);
-	int fd = client(r->path);
-	uint32_t lp = host_connect(r, fd, "CONNECT 52\n", 52, true);
+	int fd;
+	uint32_t lp;
+	struct mrig *r = connected_rig(_i, &fd, &lp);
 	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_CREDIT_UPDATE, 52, lp);
 	struct vsock_hdr got;
 	char payload[64];
