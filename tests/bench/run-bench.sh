@@ -37,31 +37,52 @@ until_ok() {
 pid=$!
 until_ok test -S ./v.sock.guest || exit 1
 
-# timed SINK_CMD -- SEND_CMD: ms from the send's start to the sink's exit.
+# timed SINK_CMD READY_CMD SEND_CMD: ms from the send's start to the sink's
+# exit. The send starts once READY_CMD succeeds (the sink listens): before,
+# a sender could beat the sink's socket, the guest's connection to it was
+# refused and the sender got EPIPE.
+# Each side is bounded (RUN_BENCH_TIMEOUT s): a sender that fails, or a
+# sink that never sees its end (bytes lost on the way), fails the row with
+# a message instead of hanging make bench, as it once did.
+limit=${RUN_BENCH_TIMEOUT:-300}
 timed() {
-	sink_cmd=$1 send_cmd=$2
-	sh -c "$sink_cmd" &
+	sink_cmd=$1 ready_cmd=$2 send_cmd=$3
+	timeout "$limit" sh -c "$sink_cmd" &
 	sink=$!
+	if ! until_ok sh -c "$ready_cmd"; then
+		echo "run-bench: the receiver was not ready in 10 s: $sink_cmd" >&2
+		kill $sink 2>/dev/null
+		return 1
+	fi
 	t0=$(ms)
-	sh -c "$send_cmd"
-	wait $sink
+	if ! timeout "$limit" sh -c "$send_cmd"; then
+		echo "run-bench: the sender failed or took over ${limit} s: $send_cmd" >&2
+		kill $sink 2>/dev/null
+		return 1
+	fi
+	if ! wait $sink; then
+		echo "run-bench: the receiver failed or took over ${limit} s: $sink_cmd" >&2
+		return 1
+	fi
 	echo $(( $(ms) - t0 ))
 }
 
-sink_unix='socat -u UNIX-LISTEN:./sink.sock OPEN:/dev/null & s=$!;
-    while [ ! -S ./sink.sock ]; do sleep 0.01; done; wait $s'
+sink_unix='socat -u UNIX-LISTEN:./sink.sock OPEN:/dev/null'
+sink_ready='test -S ./sink.sock'
 plain_send="(printf 'CONNECT 5200\\n'; cat data) | socat -u - UNIX-CONNECT:./v.sock"
-base=$(timed "$sink_unix" "$plain_send")
+rm -f ./sink.sock
+base=$(timed "$sink_unix" "$sink_ready" "$plain_send") || exit 1
 
 # Host role: the sender is socat's VSOCK-CONNECT under run --host, fed by
 # the same pipe as the baseline's sender.
-host=$(timed "$sink_unix" "cat data | '$emu' run --host ./v.sock -- socat -u - VSOCK-CONNECT:3:5200")
+rm -f ./sink.sock
+host=$(timed "$sink_unix" "$sink_ready" "cat data | '$emu' run --host ./v.sock -- socat -u - VSOCK-CONNECT:3:5200") || exit 1
 
 # Guest role: the receiver is socat's VSOCK-LISTEN under run --guest.
 rm -f ready
 guest=$(timed "'$emu' run --guest ./v.sock -- socat -d -d -u VSOCK-LISTEN:5201 OPEN:/dev/null 2> ready" \
-    "while ! grep -q 'listening on' ready; do sleep 0.01; done;
-    (printf 'CONNECT 5201\\n'; cat data) | socat -u - UNIX-CONNECT:./v.sock")
+    "grep -q 'listening on' ready" \
+    "(printf 'CONNECT 5201\\n'; cat data) | socat -u - UNIX-CONNECT:./v.sock") || exit 1
 
 if [ -n "$rows" ]; then
 	awk -v mib="$MIB" -v b="$base" -v h="$host" -v g="$guest" 'BEGIN {

@@ -23,6 +23,7 @@ bench=$top/tests/bench/bench
 emu=$top/emu/vsockemu
 json=${BENCH_JSON:-bench.json}
 rows=$(mktemp /tmp/vsockemu-bench-rows-XXXXXX)
+status=0
 trap 'rm -f "$rows"' EXIT
 
 # One row of the table and of bench.json.
@@ -73,7 +74,10 @@ rate=$("$emu" fuzz --seconds 10 --seed 1 2>&1 | awk '/execs\/s/ {
 [ -n "$rate" ] && row fuzz_execs "$rate" 0 execs/s "built-in fuzzer, seed 1"
 
 # vsockemu run's row (its own file: tests/bench/run-bench.sh).
-top_builddir=$top sh "$(dirname "$0")/run-bench.sh" --rows "$rows"
+top_builddir=$top sh "$(dirname "$0")/run-bench.sh" --rows "$rows" || {
+	echo "make bench: the vsockemu run rows failed (tests/bench/run-bench.sh)" >&2
+	status=1
+}
 
 fi
 
@@ -83,7 +87,7 @@ fi
 # they were missing from any bench.json or output read before the last
 # minutes of a loaded run, and a failure of theirs went unseen (make
 # bench exited 0). Now a failure fails make bench.
-status=0
+status=${status:-0}
 $replay_only || set --
 srcdir=${srcdir:-$(dirname "$0")/../..} top_builddir=$top \
     sh "$(dirname "$0")/replay-bench.sh" --rows "$rows" "$@" || {
