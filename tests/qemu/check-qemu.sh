@@ -141,7 +141,11 @@ rm -f v.sock* vhu.sock vhu2.sock console*.log g2h.bin hold.* hc-*.out
 "$emu" vhost-user -q --socket ./vhu.sock --uds ./v.sock --pcap session.pcap \
     --seqpacket --once &
 epid=$!
-socat UNIX-LISTEN:./v.sock_5000,fork EXEC:cat &
+# backlog: the guest's 20 concurrent connections may all arrive before
+# socat accepts one; with socat's default of 5 the muxer's non-blocking
+# connect found the backlog full (EAGAIN) and the guest got RST, as a
+# Linux host's full accept queue does (virtio_transport_recv_listen).
+socat UNIX-LISTEN:./v.sock_5000,fork,backlog=64 EXEC:cat &
 echo_pid=$!
 socat -u UNIX-LISTEN:./v.sock_5001 CREATE:g2h.bin &
 sink_pid=$!
