@@ -90,8 +90,12 @@ socat -u UNIX-LISTEN:./v.sock_1234 CREATE:g2h.out &
 lpid=$!
 wait_for test -S ./v.sock_1234
 start --guest-connect ./guest.sock=1234 || exit 99
+# serve makes ./v.sock before the --guest-connect socket: a client that
+# came at once found no ./guest.sock, and the sink waited for ever (CI,
+# under ASan). Wait for it; a sender that fails ends the sink too.
+wait_for test -S ./guest.sock || exit 99
 head -c 1048576 /dev/urandom > g2h.bin
-socat -t 30 -u OPEN:g2h.bin UNIX-CONNECT:./guest.sock
+socat -t 30 -u OPEN:g2h.bin UNIX-CONNECT:./guest.sock || kill "$lpid"
 wait "$lpid"
 check "guest->host via --guest-connect: 1 MiB byte-exact" \
     test "$(sha256sum < g2h.bin)" = "$(sha256sum < g2h.out)"
@@ -99,7 +103,8 @@ check "guest->host via --guest-connect: 1 MiB byte-exact" \
 socat UNIX-LISTEN:./v.sock_1234 SYSTEM:'cat >h.got; printf reply' &
 lpid=$!
 wait_for test -S ./v.sock_1234
-printf 'question' | socat -t 30 - UNIX-CONNECT:./guest.sock > answer.out
+printf 'question' | socat -t 30 - UNIX-CONNECT:./guest.sock > answer.out ||
+    kill "$lpid"
 wait "$lpid"
 check "half-close: host got the question after guest EOF" \
     test "$(cat h.got)" = "question"
