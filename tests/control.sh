@@ -21,11 +21,11 @@ json() {
 	python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2"
 }
 
-"$emu" serve -q --control ./c.sock --pcap t.pcap --guest 52=echo \
-    --guest 53=echo 2>serve.err &
-pid=$!
-wait_for test -S ./c.sock || { cat serve.err; exit 99; }
-wait_for test -S ./v.sock || exit 99
+bg_ready ./ready "$emu" serve -q --ready-fd 9 --control ./c.sock \
+    --pcap t.pcap --guest 52=echo --guest 53=echo 2>serve.err
+rc=$?
+pid=$bg_pid
+[ $rc -eq 0 ] || { cat serve.err; exit 99; }
 
 # --- answers, exit status, errors keep the connection ---
 ctl stats > stats.json

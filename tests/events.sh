@@ -28,11 +28,12 @@ stop() {
 }
 trap 'stop; cd /; rm -rf "$work"' EXIT
 
-"$emu" serve -v --log ev.jsonl --uds "$long" --control ./ctl.sock \
-    --guest-connect ./gc.sock=1234 --guest-connect ./gclong.sock=4000000000 \
-    2>serve.err &
-pid=$!
-wait_for test -S ./gclong.sock || { cat serve.err; exit 99; }
+bg_ready ./ready "$emu" serve -v --ready-fd 9 --log ev.jsonl --uds "$long" \
+    --control ./ctl.sock --guest-connect ./gc.sock=1234 \
+    --guest-connect ./gclong.sock=4000000000 2>serve.err
+rc=$?
+pid=$bg_pid
+[ $rc -eq 0 ] || { cat serve.err; exit 99; }
 
 # Events of the connection with host port $1 and guest port $2, in order.
 evs() {

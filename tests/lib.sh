@@ -51,6 +51,24 @@ wait_for() {
 	done
 }
 
+# bg_ready FIFO COMMAND...: runs COMMAND (given `--ready-fd 9`) in the
+# background with fd 9 on the FIFO, pid in $bg_pid, and returns 0 once it
+# wrote its readiness line: serve says it after every socket it listens on
+# exists (say_ready() is its last step before the loop), so no caller polls
+# for one path of several (serve.sh once waited for ./v.sock and then found
+# no --guest-connect socket yet). 1 when it ended without the line; 60 s
+# bound a program that neither says it nor ends.
+bg_ready() {
+	br_fifo=$1
+	shift
+	rm -f "$br_fifo" && mkfifo "$br_fifo" || return 99
+	"$@" 9> "$br_fifo" &
+	bg_pid=$!
+	br_line=$(timeout 60 head -n 1 "$br_fifo")
+	rm -f "$br_fifo"
+	[ -n "$br_line" ]
+}
+
 # --- Hand-made captures (dump.sh, replay.sh, ladder.sh) ---
 
 # le VALUE NBYTES: VALUE as NBYTES little-endian bytes on stdout.

@@ -26,13 +26,14 @@ helpers=$!
 exec 7> hold		# the helpers hold their sockets while 7 is open
 wait_for grep -q ready svc.out || { echo "FAIL: helpers"; exit 99; }
 
-"$emu" serve --pcap cap.pcap \
+bg_ready ./ready "$emu" serve --ready-fd 9 --pcap cap.pcap \
     --guest 1024=unix:"$work/missing.sock" \
     --guest 1025=unix:"$work/file.sock" \
     --guest 1026=unix:"$work/quiet.sock" \
-    --guest 1027=unix:"$work/full.sock" 2> serve.err &
-pid=$!
-wait_for test -S ./v.sock || { cat serve.err; exit 99; }
+    --guest 1027=unix:"$work/full.sock" 2> serve.err
+rc=$?
+pid=$bg_pid
+[ $rc -eq 0 ] || { cat serve.err; exit 99; }
 
 # connect PORT: what a host client gets back after "CONNECT PORT".
 connect() {

@@ -229,9 +229,9 @@ rm -f "$uds" "${uds}_1234"
 python3 "$host" listen "${uds}_1234" upper &
 hpid=$!
 wait_for test -S "${uds}_1234" || failed "upper-case echo came up"
-"$emu" serve -q --uds "$uds" --pcap "$rec" --guest-connect "$tmp/g.sock=1234" &
-spid=$!
-wait_for test -S "$tmp/g.sock" || failed "serve came up"
+bg_ready "$tmp/ready" "$emu" serve -q --ready-fd 9 --uds "$uds" \
+    --pcap "$rec" --guest-connect "$tmp/g.sock=1234" || failed "serve came up"
+spid=$bg_pid
 check "recording: the guest client talks to the program" \
     python3 "$host" client "$tmp/g.sock" "hello vsock" "second line"
 wait "$hpid"

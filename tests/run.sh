@@ -16,10 +16,11 @@ pid=""
 helpers=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "$helpers" ] && kill $helpers 2>/dev/null; cd /; [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
-"$emu" serve -q --guest 52=echo --guest 53=echo,seqpacket --uds ./v.sock \
-    2>serve.err &
-pid=$!
-wait_for test -S ./v.sock.guest || { cat serve.err; exit 99; }
+bg_ready ./ready "$emu" serve -q --ready-fd 9 --guest 52=echo \
+    --guest 53=echo,seqpacket --uds ./v.sock 2>serve.err
+rc=$?
+pid=$bg_pid
+[ $rc -eq 0 ] || { cat serve.err; exit 99; }
 
 head -c 10485760 /dev/urandom > a.bin
 head -c 10485760 /dev/urandom > b.bin

@@ -79,13 +79,13 @@ check "... iommu=on: said to have no effect" grep -q "iommu=on has no effect" \
 kill $pid; wait $pid; pid=""
 
 # Three VMs: 3 and 4 share g1, 4 and 5 share g2; 3 and 5 share nothing.
-"$emu" serve -q --pcap vm.pcap \
+bg_ready ./ready "$emu" serve -q --ready-fd 9 --pcap vm.pcap \
     --vm cid=3,uds=./a.sock,groups=g1 \
     --vm cid=4,uds=./b.sock,groups=g1+g2,guest=52=echo,guest=53=discard \
-    --vm cid=5,uds=./c.sock,groups=g2 2> serve.err &
-pid=$!
-wait_for test -S ./a.sock.guest -a -S ./b.sock -a -S ./c.sock.guest ||
-    { cat serve.err; exit 99; }
+    --vm cid=5,uds=./c.sock,groups=g2 2> serve.err
+rc=$?
+pid=$bg_pid
+[ $rc -eq 0 ] || { cat serve.err; exit 99; }
 
 # 1 MiB there and back: four times a guest's buffer, so credit must flow
 # end to end both ways through both devices.
