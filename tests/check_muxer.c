@@ -757,6 +757,95 @@ START_TEST(test_guest_connect_backlog_full_waits)
 END_TEST
 
 /*
+ * Several guest connects wait at once, their retries interleaved (each
+ * backs off from its own start: 1 ms, doubling to 50 ms): the loop wakes
+ * at exactly the union of their schedules, never early or late, and as
+ * the application accepts, every one gets in, none lost.
+ */
+START_TEST(test_guest_connect_backlog_full_several)
+{
+	static const vsock_time_t start[] = { 0, 3, 10, 11 };	/* ms */
+	/* After its start, a connect is retried at these offsets (ms). */
+	static const vsock_time_t offset[] = { 0, 1, 3, 7, 15, 31, 63 };
+	const vsock_time_t ms = SEC / 1000, t0 = SEC, end = t0 + 100 * ms;
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h, got;
+	vsock_time_t woke[64], want[64], next, t;
+	unsigned fds, i, j, k, nwoke = 0, nwant = 0, responses = 0, seen = 0;
+	int lfd, fill[2], a[8], na = 0;
+
+	/* The union of the schedules, in order. */
+	for (t = t0; t < end; t += ms)
+		for (i = 0; i < 4; i++)
+			for (j = 0; j < 7; j++)
+				if (t0 + (start[i] + offset[j]) * ms == t &&
+				    (nwant == 0 || want[nwant - 1] != t))
+					want[nwant++] = t;
+	lfd = full_listener(r, "", &sa, fill);
+	fds = count_fds();
+	for (i = 0;;) {
+		t = i < 4 ? t0 + start[i] * ms : VSOCK_TIME_NEVER;
+		next = muxer_next_deadline(r->m);
+		if (t > next)
+			t = next;
+		if (t >= end)
+			break;
+		ck_assert_uint_ge(t, r->w->now);
+		mrig_run_at(r, t);
+		if (i < 4 && t == t0 + start[i] * ms) {
+			h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024 + i, 1234);
+			wire_send(r->w, &h, NULL);
+			pump(r);
+			mrig_run_at(r, t);	/* its first retry */
+			i++;
+		}
+		wire_expect_none(r->w);
+		ck_assert_uint_lt(nwoke, 64);
+		if (nwoke == 0 || woke[nwoke - 1] != t)
+			woke[nwoke++] = t;
+	}
+	ck_assert_uint_eq(muxer_stats(r->m)->guest_backlog_waits, 4);
+	ck_assert_uint_eq(count_fds(), fds + 4);
+	ck_assert_uint_eq(nwoke, nwant);
+	for (k = 0; k < nwant; k++)
+		ck_assert_uint_eq(woke[k], want[k]);
+	/* Accept one at a time: each place goes to one waiting connect. */
+	while (responses < 4) {
+		ck_assert_int_lt(na, 8);
+		a[na] = accept(lfd, NULL, NULL);
+		ck_assert_int_ge(a[na], 0);
+		na++;
+		mrig_run_at(r, muxer_next_deadline(r->m));
+		while (wire_recv(r->w, &got, NULL, 0) == 1) {
+			ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RESPONSE);
+			ck_assert_uint_ge(got.dst_port, 1024);
+			ck_assert_uint_lt(got.dst_port, 1028);
+			ck_assert_uint_eq(seen & 1u << (got.dst_port - 1024), 0);
+			seen |= 1u << (got.dst_port - 1024);
+			responses++;
+		}
+	}
+	ck_assert_uint_eq(seen, 0xf);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 4);
+	for (i = 0; i < 4; i++) {
+		h = wire_hdr(VIRTIO_VSOCK_OP_RST, 1024 + i, 1234);
+		wire_send(r->w, &h, NULL);
+	}
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 0);
+	ck_assert_uint_eq(count_fds(), fds + (unsigned)na);
+	while (na > 0)
+		close(a[--na]);
+	close(fill[0]);
+	close(fill[1]);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/*
  * Nobody accepts: the wait is bounded by the device's request timeout
  * (2 s, as for any connect the backend is still completing: device-tx.c
  * new_guest_conn()), then RST, with the muxer's socket closed and its
@@ -1850,6 +1939,7 @@ muxer_suite(void)
 	tcase_add_test(tc, test_guest_connect_to_path_port);
 	tcase_add_test(tc, test_guest_connect_peer_line);
 	tcase_add_loop_test(tc, test_guest_connect_backlog_full_waits, 0, 2);
+	tcase_add_test(tc, test_guest_connect_backlog_full_several);
 	tcase_add_test(tc, test_guest_connect_backlog_full_times_out);
 	tcase_add_loop_test(tc, test_guest_connect_backlog_full_cancelled, 0, 2);
 	tcase_add_test(tc, test_guest_connect_backlog_full_linux_rst);
