@@ -1,6 +1,7 @@
 /* check_muxer.c - the AF_UNIX muxer with real sockets against the raw-wire guest. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -611,6 +612,353 @@ START_TEST(test_guest_connect_peer_line)
 	wire_send(r->w, &h, "abc");
 	ck_assert_str_eq(get(afd), "abc");
 	close(afd);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/* Open fds of this process: what a test leaks shows here. */
+static unsigned
+count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * A listener at PATH_1234SUFFIX whose accept queue is full: backlog 1
+ * and two connections it has not accepted (AF_UNIX refuses a connect
+ * once the queue holds more than the backlog: unix_recvq_full_lockless()
+ * in unix_stream_connect()). The fillers' fds go to fill[2].
+ */
+static int
+full_listener(struct mrig *r, const char *suffix, struct sockaddr_un *sa,
+    int fill[2])
+{
+	int lfd = path_listener(r, SOCK_STREAM, suffix, sa), i, fd;
+
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	fcntl(lfd, F_SETFL, O_NONBLOCK);
+	for (i = 0; i < 2; i++) {
+		fill[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		ck_assert_int_eq(connect(fill[i], (struct sockaddr *)sa,
+		    sizeof(*sa)), 0);
+	}
+	/* Full now: a third connect would wait (or fail with EAGAIN). */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)sa, sizeof(*sa)), -1);
+	ck_assert_int_eq(errno, EAGAIN);
+	close(fd);
+	return lfd;
+}
+
+/* Time moves to t: the muxer's retries and the device's timers run. */
+static void
+mrig_run_at(struct mrig *r, vsock_time_t t)
+{
+	r->w->now = t;
+	muxer_run(r->m, t);
+	vsock_device_run(r->w->dev, t);
+	pump(r);
+}
+
+/* The next of the muxer's and the device's deadlines. */
+static vsock_time_t
+mrig_next(const struct mrig *r)
+{
+	vsock_time_t a = muxer_next_deadline(r->m);
+	vsock_time_t b = vsock_device_next_deadline(r->w->dev);
+
+	return a < b ? a : b;
+}
+
+/*
+ * Firecracker's muxer connects to PATH_port with a blocking connect
+ * (unix/muxer.rs handle_peer_request_pkt(): UnixStream::connect), which
+ * waits while the application's accept queue is full. The guest's REQUEST
+ * then waits too: no RST, no RESPONSE, until the application accepts and
+ * a retry gets in; then the connection carries bytes both ways. _i 1: the
+ * PEER-line opt-in listener (PATH_1234.peer) is the one retried, never
+ * passed over for PATH_1234.
+ */
+START_TEST(test_guest_connect_backlog_full_waits)
+{
+	static const char *const sfx[] = { "", ".peer" };
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h, got;
+	char payload[64];
+	int lfd, fill[2], a1, a2, afd, rounds;
+
+	lfd = full_listener(r, sfx[_i], &sa, fill);
+	mrig_run_at(r, SEC);
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	wire_expect_none(r->w);
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 1);
+	ck_assert_uint_eq(muxer_stats(r->m)->guest_refused, 0);
+	ck_assert_uint_eq(muxer_stats(r->m)->guest_backlog_waits, 1);
+	/* Retried at the loop's next muxer_run (the muxer learns the time)... */
+	ck_assert_uint_le(muxer_next_deadline(r->m), r->w->now);
+	mrig_run_at(r, r->w->now);
+	wire_expect_none(r->w);
+	/* ... then soon, not at once: the loop does not spin. */
+	ck_assert_uint_gt(muxer_next_deadline(r->m), r->w->now);
+	ck_assert_uint_le(muxer_next_deadline(r->m), r->w->now + SEC / 100);
+	/* Retries while the queue stays full: still nothing. */
+	for (rounds = 0; rounds < 3; rounds++) {
+		mrig_run_at(r, muxer_next_deadline(r->m));
+		wire_expect_none(r->w);
+	}
+	/* The application accepts one: the next retry gets in. */
+	a1 = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(a1, 0);
+	mrig_run_at(r, muxer_next_deadline(r->m));
+	got = wire_expect(r->w, VIRTIO_VSOCK_OP_RESPONSE);
+	ck_assert_uint_eq(got.src_port, 1234);
+	ck_assert_uint_eq(got.dst_port, 1024);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	a2 = accept(lfd, NULL, NULL);	/* the second filler */
+	ck_assert_int_ge(a2, 0);
+	afd = accept(lfd, NULL, NULL);	/* the muxer's */
+	ck_assert_int_ge(afd, 0);
+	fcntl(afd, F_SETFL, O_NONBLOCK);
+	if (_i == 1)
+		ck_assert_str_eq(get(afd), "PEER 3 1024\n");
+	h = wire_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
+	h.len = 3;
+	wire_send(r->w, &h, "abc");
+	ck_assert_str_eq(get(afd), "abc");
+	put(afd, "xyz");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_mem_eq(payload, "xyz", 3);
+	close(afd);
+	close(a2);
+	close(a1);
+	close(fill[0]);
+	close(fill[1]);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * Several guest connects wait at once, their retries interleaved (each
+ * backs off from its own start: 1 ms, doubling to 50 ms): the loop wakes
+ * at exactly the union of their schedules, never early or late, and as
+ * the application accepts, every one gets in, none lost.
+ */
+START_TEST(test_guest_connect_backlog_full_several)
+{
+	static const vsock_time_t start[] = { 0, 3, 10, 11 };	/* ms */
+	/* After its start, a connect is retried at these offsets (ms). */
+	static const vsock_time_t offset[] = { 0, 1, 3, 7, 15, 31, 63 };
+	const vsock_time_t ms = SEC / 1000, t0 = SEC, end = t0 + 100 * ms;
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h, got;
+	vsock_time_t woke[64], want[64], next, t;
+	unsigned fds, i, j, k, nwoke = 0, nwant = 0, responses = 0, seen = 0;
+	int lfd, fill[2], a[8], na = 0;
+
+	/* The union of the schedules, in order. */
+	for (t = t0; t < end; t += ms)
+		for (i = 0; i < 4; i++)
+			for (j = 0; j < 7; j++)
+				if (t0 + (start[i] + offset[j]) * ms == t &&
+				    (nwant == 0 || want[nwant - 1] != t))
+					want[nwant++] = t;
+	lfd = full_listener(r, "", &sa, fill);
+	fds = count_fds();
+	for (i = 0;;) {
+		t = i < 4 ? t0 + start[i] * ms : VSOCK_TIME_NEVER;
+		next = muxer_next_deadline(r->m);
+		if (t > next)
+			t = next;
+		if (t >= end)
+			break;
+		ck_assert_uint_ge(t, r->w->now);
+		mrig_run_at(r, t);
+		if (i < 4 && t == t0 + start[i] * ms) {
+			h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024 + i, 1234);
+			wire_send(r->w, &h, NULL);
+			pump(r);
+			mrig_run_at(r, t);	/* its first retry */
+			i++;
+		}
+		wire_expect_none(r->w);
+		ck_assert_uint_lt(nwoke, 64);
+		if (nwoke == 0 || woke[nwoke - 1] != t)
+			woke[nwoke++] = t;
+	}
+	ck_assert_uint_eq(muxer_stats(r->m)->guest_backlog_waits, 4);
+	ck_assert_uint_eq(count_fds(), fds + 4);
+	ck_assert_uint_eq(nwoke, nwant);
+	for (k = 0; k < nwant; k++)
+		ck_assert_uint_eq(woke[k], want[k]);
+	/* Accept one at a time: each place goes to one waiting connect. */
+	while (responses < 4) {
+		ck_assert_int_lt(na, 8);
+		a[na] = accept(lfd, NULL, NULL);
+		ck_assert_int_ge(a[na], 0);
+		na++;
+		mrig_run_at(r, muxer_next_deadline(r->m));
+		while (wire_recv(r->w, &got, NULL, 0) == 1) {
+			ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RESPONSE);
+			ck_assert_uint_ge(got.dst_port, 1024);
+			ck_assert_uint_lt(got.dst_port, 1028);
+			ck_assert_uint_eq(seen & 1u << (got.dst_port - 1024), 0);
+			seen |= 1u << (got.dst_port - 1024);
+			responses++;
+		}
+	}
+	ck_assert_uint_eq(seen, 0xf);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 4);
+	for (i = 0; i < 4; i++) {
+		h = wire_hdr(VIRTIO_VSOCK_OP_RST, 1024 + i, 1234);
+		wire_send(r->w, &h, NULL);
+	}
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 0);
+	ck_assert_uint_eq(count_fds(), fds + (unsigned)na);
+	while (na > 0)
+		close(a[--na]);
+	close(fill[0]);
+	close(fill[1]);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * Nobody accepts: the wait is bounded by the device's request timeout
+ * (2 s, as for any connect the backend is still completing: device-tx.c
+ * new_guest_conn()), then RST, with the muxer's socket closed and its
+ * retries over. The retries back off: a few dozen wake-ups in 2 s.
+ */
+START_TEST(test_guest_connect_backlog_full_times_out)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h;
+	unsigned fds, wakeups = 0;
+	int lfd, fill[2];
+
+	lfd = full_listener(r, "", &sa, fill);
+	fds = count_fds();
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	ck_assert_uint_eq(count_fds(), fds + 1);
+	while (mrig_next(r) < 2 * SEC) {
+		mrig_run_at(r, mrig_next(r));
+		wire_expect_none(r->w);
+		ck_assert_uint_lt(++wakeups, 100);
+	}
+	ck_assert_uint_ge(wakeups, 5);
+	mrig_run_at(r, 2 * SEC);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 0);
+	ck_assert_uint_eq(vsock_device_stats(r->w->dev)->timeouts_request, 1);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	ck_assert_uint_eq(count_fds(), fds);
+	close(fill[0]);
+	close(fill[1]);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * The guest gives up (RST, _i 0) or the device goes (_i 1) while the
+ * connect waits: the retry is cancelled and everything freed; a place in
+ * the application's queue later brings no connection.
+ */
+START_TEST(test_guest_connect_backlog_full_cancelled)
+{
+	struct mrig *r = mrig_new(0);
+	struct sockaddr_un sa;
+	struct vsock_hdr h;
+	unsigned fds;
+	int lfd, fill[2], a1, a2;
+
+	lfd = full_listener(r, "", &sa, fill);
+	fds = count_fds();
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	wire_expect_none(r->w);
+	ck_assert_uint_ne(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	if (_i == 0) {
+		h = wire_hdr(VIRTIO_VSOCK_OP_RST, 1024, 1234);
+		wire_send(r->w, &h, NULL);
+		ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 0);
+	} else {
+		mrig_detach(r);
+	}
+	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	ck_assert_uint_eq(count_fds(), fds);
+	a1 = accept(lfd, NULL, NULL);
+	a2 = accept(lfd, NULL, NULL);
+	ck_assert_int_ge(a1, 0);
+	ck_assert_int_ge(a2, 0);
+	muxer_run(r->m, 10 * SEC);
+	pump(r);
+	ck_assert_int_eq(accept(lfd, NULL, NULL), -1);	/* nobody else came */
+	if (_i == 0)
+		wire_expect_none(r->w);
+	close(a1);
+	close(a2);
+	close(fill[0]);
+	close(fill[1]);
+	close(lfd);
+	unlink(sa.sun_path);
+	mrig_free(r);
+}
+END_TEST
+
+/*
+ * The linux profile: Linux's host side RSTs a REQUEST whose listener's
+ * accept queue is full (virtio_transport_recv_listen(): sk_acceptq_is_full
+ * -> virtio_transport_reset_no_sock), so a full AF_UNIX queue (EAGAIN)
+ * refuses at once, with nothing left behind.
+ */
+START_TEST(test_guest_connect_backlog_full_linux_rst)
+{
+	struct mrig *r = mrig_new_profile(0, VSOCK_PROFILE_LINUX);
+	struct sockaddr_un sa;
+	struct vsock_hdr h;
+	unsigned fds;
+	int lfd, fill[2];
+
+	lfd = full_listener(r, "", &sa, fill);
+	fds = count_fds();
+	h = wire_hdr(VIRTIO_VSOCK_OP_REQUEST, 1024, 1234);
+	wire_send(r->w, &h, NULL);
+	pump(r);
+	wire_expect(r->w, VIRTIO_VSOCK_OP_RST);
+	ck_assert_uint_eq(muxer_stats(r->m)->guest_refused, 1);
+	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 0);
+	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
+	ck_assert_uint_eq(count_fds(), fds);
+	close(fill[0]);
+	close(fill[1]);
 	close(lfd);
 	unlink(sa.sun_path);
 	mrig_free(r);
@@ -1590,6 +1938,11 @@ muxer_suite(void)
 	tcase_add_test(tc, test_pending_cap);
 	tcase_add_test(tc, test_guest_connect_to_path_port);
 	tcase_add_test(tc, test_guest_connect_peer_line);
+	tcase_add_loop_test(tc, test_guest_connect_backlog_full_waits, 0, 2);
+	tcase_add_test(tc, test_guest_connect_backlog_full_several);
+	tcase_add_test(tc, test_guest_connect_backlog_full_times_out);
+	tcase_add_loop_test(tc, test_guest_connect_backlog_full_cancelled, 0, 2);
+	tcase_add_test(tc, test_guest_connect_backlog_full_linux_rst);
 	tcase_add_test(tc, test_guest_seqpacket_message_up_to_buf_alloc);
 	tcase_add_test(tc, test_no_sigpipe);
 	tcase_add_test(tc, test_write_failure_frees_entry_once);

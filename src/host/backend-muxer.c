@@ -35,12 +35,17 @@ struct mx_entry {
 	struct vsock_conn *conn;	/* MX_HOST, MX_GUEST */
 	char line[CONNECT_LINE_MAX];	/* MX_LINE: bytes so far */
 	size_t line_len;
-	vsock_time_t deadline;		/* MX_LINE */
-	struct mx_entry *prev, *next;	/* MX_LINE: FIFO by deadline */
+	vsock_time_t deadline;		/* MX_LINE; MX_GUEST: next retry */
+	struct mx_entry *prev, *next;	/* MX_LINE: FIFO by deadline;
+					 * MX_GUEST: the retry list */
 	char ok[PEER_LINE_MAX];		/* "OK <port>\n" (MX_HOST) or MX_GUEST's
 					 * "PEER <cid> <port>\n" left to send */
 	size_t ok_len, ok_off;
 	bool connecting;		/* MX_GUEST: connect() in progress */
+	bool retrying;			/* MX_GUEST: on the retry list */
+	uint32_t port;			/* MX_GUEST: the guest's dst port */
+	const char *sfx;		/* MX_GUEST: PATH_port's suffix */
+	vsock_time_t retry_gap;		/* MX_GUEST: until the next retry */
 	bool hup;			/* peer hung up: no longer watched */
 	bool eor;			/* SEQPACKET: opted in to seq-frame.h */
 	unsigned dev_want;		/* VSOCK_EV_* from the device */
@@ -65,6 +70,18 @@ enum { MX_MAIN, MX_SEQPACKET, MX_NLISTENERS };
  */
 #define MUXER_ACCEPT_PAUSE	VSOCK_NS_PER_SEC
 
+/*
+ * A guest connect that found PATH_port's accept queue full is retried
+ * after 1 ms, the wait doubling to 50 ms: AF_UNIX tells a connecting socket
+ * nothing when the queue drains (unix_wait_for_peer() sleeps on the
+ * listener's peer_wait, which no fd of ours can watch), so a timer stands
+ * in for Firecracker's blocking connect. The cap bounds the delay after
+ * the application accepts and, with at most max_conns pending, the cost:
+ * 20 failed connects a second each.
+ */
+#define MUXER_RETRY_FIRST	(VSOCK_NS_PER_SEC / 1000)
+#define MUXER_RETRY_MAX		(VSOCK_NS_PER_SEC / 20)
+
 struct muxer {
 	struct muxer_config cfg;
 	char *path;			/* the main socket's: ls[MX_MAIN].path */
@@ -76,6 +93,7 @@ struct muxer {
 	int nfds;
 	struct mx_entry *line_head, *line_tail;
 	unsigned nlines;
+	struct mx_entry *retry_head, *retry_tail;	/* by deadline */
 	vsock_time_t accept_resume;	/* paused until; NEVER: not paused */
 	bool pause_logged;		/* since the backlog was last drained */
 	struct muxer_stats stats;
@@ -198,6 +216,47 @@ line_unlink(struct muxer *m, struct mx_entry *e)
 	update_listener(m);
 }
 
+/* Takes e off the retry list. */
+static void
+retry_unlink(struct muxer *m, struct mx_entry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		m->retry_head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		m->retry_tail = e->prev;
+	e->prev = e->next = NULL;
+	e->retrying = false;
+}
+
+/*
+ * Puts e on the retry list, due at `at`; the list stays sorted, and a new
+ * deadline is most often the latest, so the walk starts at the tail.
+ */
+static void
+retry_at(struct muxer *m, struct mx_entry *e, vsock_time_t at)
+{
+	struct mx_entry *after = m->retry_tail;
+
+	while (after != NULL && after->deadline > at)
+		after = after->prev;
+	e->deadline = at;
+	e->prev = after;
+	e->next = after != NULL ? after->next : m->retry_head;
+	if (e->next != NULL)
+		e->next->prev = e;
+	else
+		m->retry_tail = e;
+	if (after != NULL)
+		after->next = e;
+	else
+		m->retry_head = e;
+	e->retrying = true;
+}
+
 /* Stops watching, closes and frees e. */
 static void
 drop_entry(struct muxer *m, struct mx_entry *e)
@@ -205,6 +264,8 @@ drop_entry(struct muxer *m, struct mx_entry *e)
 	set_watch(m, e, 0);
 	if (e->kind == MX_LINE)
 		line_unlink(m, e);
+	if (e->retrying)
+		retry_unlink(m, e);
 	m->by_fd[e->fd] = NULL;
 	close(e->fd);
 	free(e);
@@ -655,7 +716,7 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	struct mx_entry *e;
 	int fd, rc = -1, stype = type == VIRTIO_VSOCK_TYPE_SEQPACKET ?
 	    SOCK_SEQPACKET : SOCK_STREAM;
-	bool in_progress;
+	bool in_progress, wait;
 
 	m->stats.guest_connects++;
 	snprintf(path, sizeof(path), "%s_%u", m->path, port);
@@ -669,12 +730,20 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	for (sfx = stype == SOCK_SEQPACKET ? seqpacket_suffixes :
 	    stream_suffixes; *sfx != NULL; sfx++) {
 		rc = connect_suffix(fd, path, *sfx);
-		if (rc == 0 || errno == EINPROGRESS)
+		/* EAGAIN: a listener is there, queue full: it, not the next. */
+		if (rc == 0 || errno == EINPROGRESS || errno == EAGAIN)
 			break;
 	}
 	in_progress = rc < 0 && errno == EINPROGRESS;
-	if (rc < 0 && !in_progress) {
-		/* ENOENT, ECONNREFUSED, EAGAIN (backlog full): RST. */
+	wait = rc < 0 && errno == EAGAIN && m->dev != NULL &&
+	    vsock_device_rules(m->dev)->host_backlog_waits;
+	if (rc < 0 && !in_progress && !wait) {
+		/*
+		 * ENOENT, ECONNREFUSED: RST in both profiles (Firecracker's
+		 * UnixStream::connect fails too). EAGAIN, the accept queue
+		 * full: RST under the linux profile, as Linux's
+		 * virtio_transport_recv_listen() (sk_acceptq_is_full).
+		 */
 		int err = errno;
 
 		close(fd);
@@ -689,6 +758,8 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 	e->kind = MX_GUEST;
 	e->type = type;
 	e->conn = c;
+	e->port = port;
+	e->sfx = *sfx;
 	e->eor = strstr(*sfx, "." SEQ_FRAME_OPTIN) != NULL;
 	if (strstr(*sfx, "." PEER_LINE_OPTIN) != NULL)
 		queue_peer_line(m, e, c);
@@ -698,6 +769,20 @@ op_connect(void *ctx, struct vsock_conn *c, uint32_t port, uint16_t type)
 		return -ENOMEM;
 	}
 	vsock_conn_set_backend_data(c, e);
+	if (wait) {
+		/*
+		 * Firecracker's blocking connect would wait here: the guest's
+		 * REQUEST waits unanswered, retried from muxer_run, which
+		 * knows the time (first at its next call), bounded by the
+		 * device's request timeout (new_guest_conn() arms it for
+		 * -EINPROGRESS) and in number by its connection limit.
+		 */
+		m->stats.guest_backlog_waits++;
+		e->connecting = true;
+		e->retry_gap = MUXER_RETRY_FIRST;
+		retry_at(m, e, 0);
+		return -EINPROGRESS;
+	}
 	if (in_progress) {
 		e->connecting = true;
 		set_watch(m, e, VSOCK_EV_WRITE);
@@ -991,16 +1076,59 @@ muxer_next_deadline(const struct muxer *m)
 {
 	vsock_time_t line = m->line_head != NULL ? m->line_head->deadline :
 	    VSOCK_TIME_NEVER;
+	vsock_time_t retry = m->retry_head != NULL ?
+	    m->retry_head->deadline : VSOCK_TIME_NEVER;
 
+	if (retry < line)
+		line = retry;
 	return line < m->accept_resume ? line : m->accept_resume;
+}
+
+/*
+ * Connects a waiting guest connection again (op_connect): in, the device
+ * answers RESPONSE; the queue still full, later; anything else (the
+ * listener closed or gone), RST. Telling the device may release this and
+ * other entries: the caller re-reads the list.
+ */
+static void
+retry_connect(struct muxer *m, struct mx_entry *e, vsock_time_t now)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
+	int err = 0;
+
+	retry_unlink(m, e);
+	snprintf(path, sizeof(path), "%s_%u", m->path, e->port);
+	if (connect_suffix(e->fd, path, e->sfx) < 0) {
+		err = errno;
+		if (err == EAGAIN || err == EINTR) {
+			retry_at(m, e, now + e->retry_gap);
+			e->retry_gap = e->retry_gap < MUXER_RETRY_MAX / 2 ?
+			    e->retry_gap * 2 : MUXER_RETRY_MAX;
+			return;
+		}
+		m->stats.guest_refused++;
+	}
+	e->connecting = false;
+	vsock_device_host_connected(m->dev, e->conn, -err, now);
 }
 
 void
 muxer_run(struct muxer *m, vsock_time_t now)
 {
+	struct mx_entry *e;
+
 	if (m->accept_resume <= now) {
 		m->accept_resume = VSOCK_TIME_NEVER;
 		update_listener(m);
+	}
+	/* Every retry due; a failed one goes back at a later time. */
+	while ((e = m->retry_head) != NULL && e->deadline <= now) {
+		if (m->dev == NULL) {
+			/* Cannot be: freeing the device released them. */
+			retry_unlink(m, e);
+			continue;
+		}
+		retry_connect(m, e, now);
 	}
 	/* Lines time out in arrival order: the list is sorted. */
 	while (m->line_head != NULL && m->line_head->deadline <= now) {

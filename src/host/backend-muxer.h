@@ -51,6 +51,9 @@ struct muxer_stats {
 	uint64_t no_device;		/* closed: CONNECT with no device */
 	uint64_t guest_connects;	/* guest connections to PATH_PORT */
 	uint64_t guest_refused;
+	uint64_t guest_backlog_waits;	/* guest connects that found PATH_port's
+					 * queue full and waited (firecracker
+					 * profile) */
 	uint64_t accept_backoffs;	/* accept failed (EMFILE...): paused */
 };
 
@@ -91,8 +94,9 @@ void muxer_handle(struct muxer *m, int fd, unsigned events, vsock_time_t now);
 vsock_time_t muxer_next_deadline(const struct muxer *m);
 
 /*
- * Closes host sockets whose CONNECT line timed out by now, and accepts
- * again once a pause for lack of fds is over.
+ * Closes host sockets whose CONNECT line timed out by now, accepts again
+ * once a pause for lack of fds is over, and retries guest connects that
+ * wait for room in their listener's accept queue.
  */
 void muxer_run(struct muxer *m, vsock_time_t now);
 

@@ -34,6 +34,14 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.tx_chain_max = 0,
 		/* connection.rs send_pkt(), recv_pkt(), notify() */
 		.close_rules = VSOCK_CLOSE_FIRECRACKER,
+		/*
+		 * muxer.rs handle_peer_request_pkt(): a blocking
+		 * UnixStream::connect(PATH_port), which Linux's AF_UNIX makes
+		 * wait while the listener's queue is full
+		 * (unix_stream_connect() -> unix_wait_for_peer()); RST only
+		 * when it fails.
+		 */
+		.host_backlog_waits = true,
 	},
 	[VSOCK_PROFILE_LINUX] = {
 		.name = "linux",
@@ -71,6 +79,11 @@ static const struct vsock_profile_rules profile_rules[] = {
 		.tx_chain_max = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE + VSOCK_HDR_SIZE,
 		/* virtio_transport_close(), _recv_connected(), vsock_shutdown() */
 		.close_rules = VSOCK_CLOSE_LINUX,
+		/*
+		 * virtio_transport_recv_listen(): sk_acceptq_is_full() ->
+		 * virtio_transport_reset_no_sock(), at once.
+		 */
+		.host_backlog_waits = false,
 	},
 };
 

@@ -940,6 +940,12 @@ vsock_device_nconns(const struct vsock_device *dev)
 	return dev->tab.count;
 }
 
+const struct vsock_profile_rules *
+vsock_device_rules(const struct vsock_device *dev)
+{
+	return &dev->rules;
+}
+
 const struct vsock_device_stats *
 vsock_device_stats(const struct vsock_device *dev)
 {

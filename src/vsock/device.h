@@ -56,6 +56,9 @@ struct vsock_profile_rules {
 					 * after close_timeout */
 	uint32_t tx_chain_max;		/* longest TX chain taken; 0: any */
 	enum vsock_close_rules close_rules;	/* how connections end */
+	bool host_backlog_waits;	/* a guest connect finding the host
+					 * listener's accept queue full waits
+					 * (else RST at once); the muxer's */
 };
 
 #define VSOCK_DEFAULT_MAX_CONNS		1023	/* Firecracker's */
@@ -136,6 +139,10 @@ const char *vsock_profile_name(enum vsock_profile p);
 
 /* The profile called name (exactly): 0, or -VSE_ERR_INVAL for none. */
 int vsock_profile_parse(const char *name, enum vsock_profile *out);
+
+/* The rules dev follows: its profile's row (device-profile.c). */
+const struct vsock_profile_rules *vsock_device_rules(
+    const struct vsock_device *dev);
 
 /* The buf_alloc and close timeout a profile implies. */
 uint32_t vsock_profile_buf_alloc(enum vsock_profile p);
