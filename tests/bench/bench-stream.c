@@ -20,6 +20,7 @@
 #include "common.h"
 #include "guest-thread.h"
 #include "queues.h"
+#include "sim-guest.h"
 #include "sock.h"
 #include "vsock.h"
 
@@ -30,7 +31,7 @@ struct full {
 	struct vsock_device *dev;
 	struct muxer *mx;
 	int ep;			/* epoll set of the muxer's fds */
-	bool kick, irq;
+	struct sim_guest_signals sig;	/* noted kick and interrupt, as serve's */
 	char dir[48], path[64];
 	int lfd;		/* host listener on PATH_5000 */
 	int gfd;		/* guest socket */
@@ -65,39 +66,16 @@ f_watch(void *ctx, int fd, unsigned events)
 		epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void
-f_kick(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct full *)ctx)->kick = true;
-}
-
-static void
-f_irq(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct full *)ctx)->irq = true;
-}
-
 /*
  * Kicks and interrupts until both sides are quiet: in-process calls, as a
  * guest's notification reaches the device without a file descriptor.
+ * serve's own code (settle in emu/cmd-serve.c); the guest's application
+ * is the caller's, so no apps here. True if anything was pending.
  */
-static void
+static bool
 f_settle(struct full *f)
 {
-	unsigned rounds;
-
-	for (rounds = 0; rounds < 64 && (f->kick || f->irq); rounds++) {
-		if (f->kick) {
-			f->kick = false;
-			vsock_device_kick(f->dev, VSOCK_QUEUE_TX, 0);
-		}
-		if (f->irq) {
-			f->irq = false;
-			fg_vsock_poll(f->vs, 0);
-		}
-	}
+	return sim_guest_settle(&f->sig, f->dev, f->vs, NULL, NULL, 0);
 }
 
 /* D's sleeps in the threaded cases (epoll_wait_one). */
@@ -114,13 +92,28 @@ epoll_wait_one(int ep)
 		;
 }
 
-/* One round: ready muxer fds (epoll, no wait), then kicks and interrupts. */
+/*
+ * One turn of serve's loop (cmd_serve's do-while, emu/cmd-serve.c): serve
+ * settles every kick and interrupt (settle: sim_guest_deliver, gapps_run
+ * until nothing moves) before it sleeps in loop_wait, so its epoll_wait
+ * never runs while one is pending. Likewise here: a pending kick or
+ * interrupt means the guest moved since the loop last settled; it is
+ * settled and the turn ends without polling, since serve would run the
+ * guest's application again (gapps_run) before it slept, and the bench
+ * runs it in its caller's next step. A turn that starts with nothing
+ * pending is where serve sleeps: the muxer's fds are polled (timeout 0,
+ * the bench does not sleep) and handled, then, as serve does after
+ * loop_wait, the device, the muxer and the guest run and settle.
+ * (The guest thread's kicks come by its eventfd, never as pending.)
+ */
 static void
 f_pump(struct full *f)
 {
 	struct epoll_event ev[64];
 	int i, n;
 
+	if (f_settle(f))
+		return;
 	n = epoll_wait(f->ep, ev, 64, 0);
 	for (i = 0; i < n; i++) {
 		unsigned e = 0;
@@ -139,8 +132,13 @@ f_pump(struct full *f)
 		e |= ev[i].events & (EPOLLHUP | EPOLLERR) ? VSOCK_EV_HUP : 0;
 		muxer_handle(f->mx, ev[i].data.fd, e, 0);
 	}
-	if (f->gt != NULL && !f->g_running)
+	if (f->gt == NULL) {	/* serve's turn after loop_wait */
+		vsock_device_run(f->dev, 0);
+		muxer_run(f->mx, 0);
+		fg_vsock_poll(f->vs, 0);
+	} else if (!f->g_running) {
 		fg_vsock_poll(f->vs, 0);	/* before the thread starts */
+	}
 	f_settle(f);
 }
 
@@ -186,15 +184,15 @@ full_new(struct full *f, const struct full_knobs *k)
 		    &ev), 0);
 		vsock_device_set_notify(f->dev, guest_thread_irq, f->gt);
 	} else {
-		vsock_device_set_notify(f->dev, f_irq, f);
+		vsock_device_set_notify(f->dev, sim_guest_on_irq, &f->sig);
 	}
 	ck_assert_int_eq(fg_mem_init_simple(&f->mem, 64u << 20), 0);
 	fg_vsock_config_defaults(&gc);
 	gc.rx_buf_size = k->rx_buf;
 	gc.max_socks = k->conns + 16;
 	gc.features = vsock_device_features(f->dev);
-	gc.kick = k->thread ? guest_thread_kick : f_kick;
-	gc.kick_ctx = k->thread ? (void *)f->gt : (void *)f;
+	gc.kick = k->thread ? guest_thread_kick : sim_guest_on_kick;
+	gc.kick_ctx = k->thread ? (void *)f->gt : (void *)&f->sig;
 	vsock_device_set_features(f->dev, gc.features);
 	ck_assert_int_eq(fg_vsock_new(&f->mem, &gc, &f->vs), 0);
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
@@ -277,10 +275,13 @@ way_recv(struct full *f, enum way w, uint8_t *buf, size_t n)
 
 /*
  * One side sends total bytes in wsize writes, the other reads them wsize
- * at a time: the same sizes as the socketpair baseline. One epoll round
- * per turn, as an event loop makes (serve: one epoll_wait per wakeup):
- * after the reader, only what it notified (a credit update, buffers
- * given back) is run; a host fd it made ready waits for the next turn.
+ * at a time: the same sizes as the socketpair baseline. Each turn the
+ * sender writes what it can, the loop takes one turn of serve's (f_pump:
+ * it polls the fds only when nothing in-process is pending), the reader
+ * reads to EAGAIN (the host's side: serve's other process) and what it
+ * notified (a credit update, buffers given back) settles; a host fd it
+ * made ready waits for a turn that polls. Every byte sent is read: the
+ * counts are checked after the clock stops.
  */
 static void
 full_stream(const char *key, const struct full_knobs *k, enum way w,
@@ -308,6 +309,9 @@ full_stream(const char *key, const struct full_knobs *k, enum way w,
 	}
 	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
 	    what);
+	ck_assert_uint_eq(sent, total);
+	ck_assert_uint_eq(got, total);
+	ck_assert_int_le(way_recv(&f, w, buf, wsize), 0);	/* nothing left */
 	close(f.hfd);
 	full_free(&f);
 }
