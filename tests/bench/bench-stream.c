@@ -650,54 +650,23 @@ static const struct full_knobs fc_64k = { 65536, VSOCK_PROFILE_FIRECRACKER,
 static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1,
     false };
 
-void
-bench_case_g2h_64k(void)
-{
-	full_stream("g2h_64k", &fc_4k, G2H, 65536,
-	    "guest->host, 64 KiB sends/reads");
-}
+/* A stream case of bench.c's table: its function runs full_stream. */
+#define STREAM_CASE(name, knobs, way, wsize, what)			\
+	void bench_case_##name(void)					\
+	{								\
+		full_stream(#name, knobs, way, wsize, what);		\
+	}
 
-void
-bench_case_g2h_4k(void)
-{
-	full_stream("g2h_4k", &fc_4k, G2H, 4096,
-	    "guest->host, 4 KiB sends/reads");
-}
-
-void
-bench_case_h2g_64k(void)
-{
-	full_stream("h2g_64k", &fc_4k, H2G, 65536,
-	    "host->guest, 64 KiB writes/reads");
-}
-
-void
-bench_case_h2g_4k(void)
-{
-	full_stream("h2g_4k", &fc_4k, H2G, 4096,
-	    "host->guest, 4 KiB writes/reads");
-}
-
-void
-bench_case_h2g_64k_bigbuf(void)
-{
-	full_stream("h2g_64k_bigbuf", &fc_64k, H2G, 65536,
-	    "host->guest 64 KiB, 64 KiB guest RX buffers");
-}
-
-void
-bench_case_g2h_64k_linux(void)
-{
-	full_stream("g2h_64k_linux", &linux_4k, G2H, 65536,
-	    "guest->host 64 KiB, linux profile");
-}
-
-void
-bench_case_h2g_64k_linux(void)
-{
-	full_stream("h2g_64k_linux", &linux_4k, H2G, 65536,
-	    "host->guest 64 KiB, linux profile");
-}
+STREAM_CASE(g2h_64k, &fc_4k, G2H, 65536, "guest->host, 64 KiB sends/reads")
+STREAM_CASE(g2h_4k, &fc_4k, G2H, 4096, "guest->host, 4 KiB sends/reads")
+STREAM_CASE(h2g_64k, &fc_4k, H2G, 65536, "host->guest, 64 KiB writes/reads")
+STREAM_CASE(h2g_4k, &fc_4k, H2G, 4096, "host->guest, 4 KiB writes/reads")
+STREAM_CASE(h2g_64k_bigbuf, &fc_64k, H2G, 65536,
+    "host->guest 64 KiB, 64 KiB guest RX buffers")
+STREAM_CASE(g2h_64k_linux, &linux_4k, G2H, 65536,
+    "guest->host 64 KiB, linux profile")
+STREAM_CASE(h2g_64k_linux, &linux_4k, H2G, 65536,
+    "host->guest 64 KiB, linux profile")
 
 void
 bench_case_pair_64k(void)
@@ -757,23 +726,25 @@ bench_case_serve_memory(void)
 	full_free(&f);
 }
 
-void
-bench_case_g2h_64k_thread(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, false };
+/*
+ * The two threaded cases g2h_64k_SUFFIX and h2g_64k_SUFFIX of bench.c's
+ * table: 64 KiB full_thread_stream with the thread_knobs { poll_ns,
+ * spin, host_thread, linux_profile }.
+ */
+#define THREAD_CASE(name, way, tk, what)				\
+	void bench_case_##name(void)					\
+	{								\
+		full_thread_stream(#name, way, 65536, &tk, what);	\
+	}
+#define THREAD_CASES(suffix, poll_ns, spin, host, lnx, what)		\
+	static const struct thread_knobs tk_##suffix = { poll_ns, spin,	\
+	    host, lnx };						\
+	THREAD_CASE(g2h_64k_##suffix, G2H, tk_##suffix,			\
+	    "guest->host 64 KiB, " what)				\
+	THREAD_CASE(h2g_64k_##suffix, H2G, tk_##suffix,			\
+	    "host->guest 64 KiB, " what)
 
-	full_thread_stream("g2h_64k_thread", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest on its own thread");
-}
-
-void
-bench_case_h2g_64k_thread(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, false };
-
-	full_thread_stream("h2g_64k_thread", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest on its own thread");
-}
+THREAD_CASES(thread, 0, false, false, false, "guest on its own thread")
 
 /*
  * The same with the linux profile: its 256 KiB window lets the guest
@@ -781,23 +752,8 @@ bench_case_h2g_64k_thread(void)
  * Firecracker's 64 KiB window (one packet) makes each side wait for the
  * other: the pipelining issue 20 asks the guest thread for.
  */
-void
-bench_case_g2h_64k_thread_linux(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, true };
-
-	full_thread_stream("g2h_64k_thread_linux", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, linux profile");
-}
-
-void
-bench_case_h2g_64k_thread_linux(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, true };
-
-	full_thread_stream("h2g_64k_thread_linux", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, linux profile");
-}
+THREAD_CASES(thread_linux, 0, false, false, true,
+    "guest thread, linux profile")
 
 /*
  * The same with both threads polling up to 50 us before they sleep, as
@@ -805,23 +761,8 @@ bench_case_h2g_64k_thread_linux(void)
  * this wins (doc/performance.md); on a loaded one it loses, which is why
  * serve does not poll.
  */
-void
-bench_case_g2h_64k_thread_poll(void)
-{
-	static const struct thread_knobs tk = { 50000, false, false, false };
-
-	full_thread_stream("g2h_64k_thread_poll", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, polling 50 us");
-}
-
-void
-bench_case_h2g_64k_thread_poll(void)
-{
-	static const struct thread_knobs tk = { 50000, false, false, false };
-
-	full_thread_stream("h2g_64k_thread_poll", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, polling 50 us");
-}
+THREAD_CASES(thread_poll, 50000, false, false, false,
+    "guest thread, polling 50 us")
 
 /*
  * The same with each thread spinning up to 50 us before it sleeps, but
@@ -829,23 +770,8 @@ bench_case_h2g_64k_thread_poll(void)
  * sleeps or waits itself has no answer coming, so nobody burns the CPU
  * for nothing.
  */
-void
-bench_case_g2h_64k_thread_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, false, false };
-
-	full_thread_stream("g2h_64k_thread_spin", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, spinning while the peer works");
-}
-
-void
-bench_case_h2g_64k_thread_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, false, false };
-
-	full_thread_stream("h2g_64k_thread_spin", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, spinning while the peer works");
-}
+THREAD_CASES(thread_spin, 50000, true, false, false,
+    "guest thread, spinning while the peer works")
 
 /*
  * serve's shape: the host application is another process, not the
@@ -854,41 +780,9 @@ bench_case_h2g_64k_thread_spin(void)
  * the host's copies overlap the guest's. The rows above keep the host on
  * the device thread (the shape all earlier figures were taken in).
  */
-void
-bench_case_g2h_64k_thread_host(void)
-{
-	static const struct thread_knobs tk = { 0, false, true, false };
-
-	full_thread_stream("g2h_64k_thread_host", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, host app on a third thread");
-}
-
-void
-bench_case_h2g_64k_thread_host(void)
-{
-	static const struct thread_knobs tk = { 0, false, true, false };
-
-	full_thread_stream("h2g_64k_thread_host", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, host app on a third thread");
-}
+THREAD_CASES(thread_host, 0, false, true, false,
+    "guest thread, host app on a third thread")
 
 /* The same, the guest and device threads spinning while the other works. */
-void
-bench_case_g2h_64k_thread_host_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, true, false };
-
-	full_thread_stream("g2h_64k_thread_host_spin", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread spinning, host app on a third "
-	    "thread");
-}
-
-void
-bench_case_h2g_64k_thread_host_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, true, false };
-
-	full_thread_stream("h2g_64k_thread_host_spin", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread spinning, host app on a third "
-	    "thread");
-}
+THREAD_CASES(thread_host_spin, 50000, true, true, false,
+    "guest thread spinning, host app on a third thread")
