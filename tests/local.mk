@@ -37,6 +37,7 @@ CHECK_SUITES = \
 	tests/check_replay_cut \
 	tests/check_gapps \
 	tests/check_gthread \
+	tests/check_simguest \
 	tests/check_ladder \
 	tests/check_event_log \
 	tests/check_gfaults \
@@ -144,6 +145,11 @@ tests_check_gthread_SOURCES = tests/check_gthread.c emu/guest-thread.c \
 	emu/loop.c emu/sim-guest.c
 tests_check_gthread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gthread_LDADD = $(CORE_TEST_LDADD)
+
+# serve's settle, built from emu/ into its suite.
+tests_check_simguest_SOURCES = tests/check_simguest.c emu/sim-guest.c
+tests_check_simguest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_simguest_LDADD = $(CORE_TEST_LDADD)
 
 # The suites with two threads on the rings, under ThreadSanitizer:
 # ./configure --enable-sanitizers=thread && make check-tsan (.ci/run).
