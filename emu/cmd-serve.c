@@ -503,19 +503,18 @@ start_events(struct serve *s, char *err, size_t errlen)
 	return event_log_open(&c, &s->events, err, errlen);
 }
 
+/* The guest's applications' round (sim_guest_apps_fn). */
+static bool
+run_apps(void *ctx, uint64_t now)
+{
+	return gapps_run(ctx, now);
+}
+
 /* Lets guest, device and guest applications run until nothing moves. */
 static void
 settle(struct serve *s, uint64_t now)
 {
-	unsigned rounds;
-	bool moved;
-
-	for (rounds = 0; rounds < 100000; rounds++) {
-		moved = sim_guest_deliver(&s->sig, s->dev, s->vs, now);
-		moved |= gapps_run(s->apps, now);
-		if (!moved)
-			return;
-	}
+	sim_guest_settle(&s->sig, s->dev, s->vs, run_apps, s->apps, now);
 }
 
 static uint64_t
@@ -565,13 +564,7 @@ on_kick_fd(void *ctx, int fd, unsigned events, uint64_t now)
 		vsock_device_kick(s->dev, VSOCK_QUEUE_TX, now);
 }
 
-/* --guest-thread: G's turn for the guest's services. */
-static bool
-run_apps(void *ctx, uint64_t now)
-{
-	return gapps_run(ctx, now);
-}
-
+/* --guest-thread: G's turn for the guest's services (run_apps). */
 static const struct guest_thread_ops apps_on_g = { .run = run_apps };
 
 /*

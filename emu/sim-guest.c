@@ -84,3 +84,21 @@ sim_guest_deliver(struct sim_guest_signals *s, struct vsock_device *dev,
 	}
 	return moved;
 }
+
+bool
+sim_guest_settle(struct sim_guest_signals *s, struct vsock_device *dev,
+    struct fg_vsock *vs, sim_guest_apps_fn apps, void *ctx, uint64_t now)
+{
+	unsigned rounds;
+	bool moved, any = false;
+
+	for (rounds = 0; rounds < SIM_GUEST_SETTLE_ROUNDS; rounds++) {
+		moved = sim_guest_deliver(s, dev, vs, now);
+		if (apps != NULL)
+			moved |= apps(ctx, now);
+		if (!moved)
+			break;
+		any = true;
+	}
+	return any;
+}

@@ -39,4 +39,17 @@ void sim_guest_on_irq(void *ctx, unsigned q);
 bool sim_guest_deliver(struct sim_guest_signals *s, struct vsock_device *dev,
     struct fg_vsock *vs, uint64_t now);
 
+/* The guest's applications, one round: true if one of them moved. */
+typedef bool (*sim_guest_apps_fn)(void *ctx, uint64_t now);
+
+#define SIM_GUEST_SETTLE_ROUNDS	100000
+
+/*
+ * What serve does before it sleeps: delivers noted kicks and interrupts
+ * and runs apps (if not NULL) until nothing moves, at most
+ * SIM_GUEST_SETTLE_ROUNDS rounds. True if anything moved.
+ */
+bool sim_guest_settle(struct sim_guest_signals *s, struct vsock_device *dev,
+    struct fg_vsock *vs, sim_guest_apps_fn apps, void *ctx, uint64_t now);
+
 #endif

@@ -37,6 +37,7 @@ CHECK_SUITES = \
 	tests/check_replay_cut \
 	tests/check_gapps \
 	tests/check_gthread \
+	tests/check_simguest \
 	tests/check_ladder \
 	tests/check_event_log \
 	tests/check_gfaults \
@@ -145,6 +146,11 @@ tests_check_gthread_SOURCES = tests/check_gthread.c emu/guest-thread.c \
 tests_check_gthread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gthread_LDADD = $(CORE_TEST_LDADD)
 
+# serve's settle, built from emu/ into its suite.
+tests_check_simguest_SOURCES = tests/check_simguest.c emu/sim-guest.c
+tests_check_simguest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
+tests_check_simguest_LDADD = $(CORE_TEST_LDADD)
+
 # The suites with two threads on the rings, under ThreadSanitizer:
 # ./configure --enable-sanitizers=thread && make check-tsan (.ci/run).
 TSAN_SUITES = tests/check_gthread tests/check_virtq
@@ -197,7 +203,7 @@ installcheck-local:
 check_PROGRAMS += tests/bench/bench
 tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
 	tests/bench/bench-stream.c tests/bench/bench-packet.c \
-	emu/guest-thread.c emu/wakeup.c emu/loop.c
+	emu/guest-thread.c emu/wakeup.c emu/loop.c emu/sim-guest.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/emu
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD)

@@ -20,6 +20,7 @@
 #include "common.h"
 #include "guest-thread.h"
 #include "queues.h"
+#include "sim-guest.h"
 #include "sock.h"
 #include "vsock.h"
 
@@ -30,7 +31,7 @@ struct full {
 	struct vsock_device *dev;
 	struct muxer *mx;
 	int ep;			/* epoll set of the muxer's fds */
-	bool kick, irq;
+	struct sim_guest_signals sig;	/* noted kick and interrupt, as serve's */
 	char dir[48], path[64];
 	int lfd;		/* host listener on PATH_5000 */
 	int gfd;		/* guest socket */
@@ -65,39 +66,16 @@ f_watch(void *ctx, int fd, unsigned events)
 		epoll_ctl(f->ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void
-f_kick(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct full *)ctx)->kick = true;
-}
-
-static void
-f_irq(void *ctx, unsigned q)
-{
-	(void)q;
-	((struct full *)ctx)->irq = true;
-}
-
 /*
  * Kicks and interrupts until both sides are quiet: in-process calls, as a
  * guest's notification reaches the device without a file descriptor.
+ * serve's own code (settle in emu/cmd-serve.c); the guest's application
+ * is the caller's, so no apps here. True if anything was pending.
  */
-static void
+static bool
 f_settle(struct full *f)
 {
-	unsigned rounds;
-
-	for (rounds = 0; rounds < 64 && (f->kick || f->irq); rounds++) {
-		if (f->kick) {
-			f->kick = false;
-			vsock_device_kick(f->dev, VSOCK_QUEUE_TX, 0);
-		}
-		if (f->irq) {
-			f->irq = false;
-			fg_vsock_poll(f->vs, 0);
-		}
-	}
+	return sim_guest_settle(&f->sig, f->dev, f->vs, NULL, NULL, 0);
 }
 
 /* D's sleeps in the threaded cases (epoll_wait_one). */
@@ -114,13 +92,28 @@ epoll_wait_one(int ep)
 		;
 }
 
-/* One round: ready muxer fds (epoll, no wait), then kicks and interrupts. */
+/*
+ * One turn of serve's loop (cmd_serve's do-while, emu/cmd-serve.c): serve
+ * settles every kick and interrupt (settle: sim_guest_deliver, gapps_run
+ * until nothing moves) before it sleeps in loop_wait, so its epoll_wait
+ * never runs while one is pending. Likewise here: a pending kick or
+ * interrupt means the guest moved since the loop last settled; it is
+ * settled and the turn ends without polling, since serve would run the
+ * guest's application again (gapps_run) before it slept, and the bench
+ * runs it in its caller's next step. A turn that starts with nothing
+ * pending is where serve sleeps: the muxer's fds are polled (timeout 0,
+ * the bench does not sleep) and handled, then, as serve does after
+ * loop_wait, the device, the muxer and the guest run and settle.
+ * (The guest thread's kicks come by its eventfd, never as pending.)
+ */
 static void
 f_pump(struct full *f)
 {
 	struct epoll_event ev[64];
 	int i, n;
 
+	if (f_settle(f))
+		return;
 	n = epoll_wait(f->ep, ev, 64, 0);
 	for (i = 0; i < n; i++) {
 		unsigned e = 0;
@@ -139,8 +132,13 @@ f_pump(struct full *f)
 		e |= ev[i].events & (EPOLLHUP | EPOLLERR) ? VSOCK_EV_HUP : 0;
 		muxer_handle(f->mx, ev[i].data.fd, e, 0);
 	}
-	if (f->gt != NULL && !f->g_running)
+	if (f->gt == NULL) {	/* serve's turn after loop_wait */
+		vsock_device_run(f->dev, 0);
+		muxer_run(f->mx, 0);
+		fg_vsock_poll(f->vs, 0);
+	} else if (!f->g_running) {
 		fg_vsock_poll(f->vs, 0);	/* before the thread starts */
+	}
 	f_settle(f);
 }
 
@@ -186,15 +184,15 @@ full_new(struct full *f, const struct full_knobs *k)
 		    &ev), 0);
 		vsock_device_set_notify(f->dev, guest_thread_irq, f->gt);
 	} else {
-		vsock_device_set_notify(f->dev, f_irq, f);
+		vsock_device_set_notify(f->dev, sim_guest_on_irq, &f->sig);
 	}
 	ck_assert_int_eq(fg_mem_init_simple(&f->mem, 64u << 20), 0);
 	fg_vsock_config_defaults(&gc);
 	gc.rx_buf_size = k->rx_buf;
 	gc.max_socks = k->conns + 16;
 	gc.features = vsock_device_features(f->dev);
-	gc.kick = k->thread ? guest_thread_kick : f_kick;
-	gc.kick_ctx = k->thread ? (void *)f->gt : (void *)f;
+	gc.kick = k->thread ? guest_thread_kick : sim_guest_on_kick;
+	gc.kick_ctx = k->thread ? (void *)f->gt : (void *)&f->sig;
 	vsock_device_set_features(f->dev, gc.features);
 	ck_assert_int_eq(fg_vsock_new(&f->mem, &gc, &f->vs), 0);
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
@@ -277,10 +275,13 @@ way_recv(struct full *f, enum way w, uint8_t *buf, size_t n)
 
 /*
  * One side sends total bytes in wsize writes, the other reads them wsize
- * at a time: the same sizes as the socketpair baseline. One epoll round
- * per turn, as an event loop makes (serve: one epoll_wait per wakeup):
- * after the reader, only what it notified (a credit update, buffers
- * given back) is run; a host fd it made ready waits for the next turn.
+ * at a time: the same sizes as the socketpair baseline. Each turn the
+ * sender writes what it can, the loop takes one turn of serve's (f_pump:
+ * it polls the fds only when nothing in-process is pending), the reader
+ * reads to EAGAIN (the host's side: serve's other process) and what it
+ * notified (a credit update, buffers given back) settles; a host fd it
+ * made ready waits for a turn that polls. Every byte sent is read: the
+ * counts are checked after the clock stops.
  */
 static void
 full_stream(const char *key, const struct full_knobs *k, enum way w,
@@ -308,6 +309,9 @@ full_stream(const char *key, const struct full_knobs *k, enum way w,
 	}
 	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
 	    what);
+	ck_assert_uint_eq(sent, total);
+	ck_assert_uint_eq(got, total);
+	ck_assert_int_le(way_recv(&f, w, buf, wsize), 0);	/* nothing left */
 	close(f.hfd);
 	full_free(&f);
 }
@@ -646,54 +650,23 @@ static const struct full_knobs fc_64k = { 65536, VSOCK_PROFILE_FIRECRACKER,
 static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1,
     false };
 
-void
-bench_case_g2h_64k(void)
-{
-	full_stream("g2h_64k", &fc_4k, G2H, 65536,
-	    "guest->host, 64 KiB sends/reads");
-}
+/* A stream case of bench.c's table: its function runs full_stream. */
+#define STREAM_CASE(name, knobs, way, wsize, what)			\
+	void bench_case_##name(void)					\
+	{								\
+		full_stream(#name, knobs, way, wsize, what);		\
+	}
 
-void
-bench_case_g2h_4k(void)
-{
-	full_stream("g2h_4k", &fc_4k, G2H, 4096,
-	    "guest->host, 4 KiB sends/reads");
-}
-
-void
-bench_case_h2g_64k(void)
-{
-	full_stream("h2g_64k", &fc_4k, H2G, 65536,
-	    "host->guest, 64 KiB writes/reads");
-}
-
-void
-bench_case_h2g_4k(void)
-{
-	full_stream("h2g_4k", &fc_4k, H2G, 4096,
-	    "host->guest, 4 KiB writes/reads");
-}
-
-void
-bench_case_h2g_64k_bigbuf(void)
-{
-	full_stream("h2g_64k_bigbuf", &fc_64k, H2G, 65536,
-	    "host->guest 64 KiB, 64 KiB guest RX buffers");
-}
-
-void
-bench_case_g2h_64k_linux(void)
-{
-	full_stream("g2h_64k_linux", &linux_4k, G2H, 65536,
-	    "guest->host 64 KiB, linux profile");
-}
-
-void
-bench_case_h2g_64k_linux(void)
-{
-	full_stream("h2g_64k_linux", &linux_4k, H2G, 65536,
-	    "host->guest 64 KiB, linux profile");
-}
+STREAM_CASE(g2h_64k, &fc_4k, G2H, 65536, "guest->host, 64 KiB sends/reads")
+STREAM_CASE(g2h_4k, &fc_4k, G2H, 4096, "guest->host, 4 KiB sends/reads")
+STREAM_CASE(h2g_64k, &fc_4k, H2G, 65536, "host->guest, 64 KiB writes/reads")
+STREAM_CASE(h2g_4k, &fc_4k, H2G, 4096, "host->guest, 4 KiB writes/reads")
+STREAM_CASE(h2g_64k_bigbuf, &fc_64k, H2G, 65536,
+    "host->guest 64 KiB, 64 KiB guest RX buffers")
+STREAM_CASE(g2h_64k_linux, &linux_4k, G2H, 65536,
+    "guest->host 64 KiB, linux profile")
+STREAM_CASE(h2g_64k_linux, &linux_4k, H2G, 65536,
+    "host->guest 64 KiB, linux profile")
 
 void
 bench_case_pair_64k(void)
@@ -753,23 +726,25 @@ bench_case_serve_memory(void)
 	full_free(&f);
 }
 
-void
-bench_case_g2h_64k_thread(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, false };
+/*
+ * The two threaded cases g2h_64k_SUFFIX and h2g_64k_SUFFIX of bench.c's
+ * table: 64 KiB full_thread_stream with the thread_knobs { poll_ns,
+ * spin, host_thread, linux_profile }.
+ */
+#define THREAD_CASE(name, way, tk, what)				\
+	void bench_case_##name(void)					\
+	{								\
+		full_thread_stream(#name, way, 65536, &tk, what);	\
+	}
+#define THREAD_CASES(suffix, poll_ns, spin, host, lnx, what)		\
+	static const struct thread_knobs tk_##suffix = { poll_ns, spin,	\
+	    host, lnx };						\
+	THREAD_CASE(g2h_64k_##suffix, G2H, tk_##suffix,			\
+	    "guest->host 64 KiB, " what)				\
+	THREAD_CASE(h2g_64k_##suffix, H2G, tk_##suffix,			\
+	    "host->guest 64 KiB, " what)
 
-	full_thread_stream("g2h_64k_thread", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest on its own thread");
-}
-
-void
-bench_case_h2g_64k_thread(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, false };
-
-	full_thread_stream("h2g_64k_thread", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest on its own thread");
-}
+THREAD_CASES(thread, 0, false, false, false, "guest on its own thread")
 
 /*
  * The same with the linux profile: its 256 KiB window lets the guest
@@ -777,23 +752,8 @@ bench_case_h2g_64k_thread(void)
  * Firecracker's 64 KiB window (one packet) makes each side wait for the
  * other: the pipelining issue 20 asks the guest thread for.
  */
-void
-bench_case_g2h_64k_thread_linux(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, true };
-
-	full_thread_stream("g2h_64k_thread_linux", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, linux profile");
-}
-
-void
-bench_case_h2g_64k_thread_linux(void)
-{
-	static const struct thread_knobs tk = { 0, false, false, true };
-
-	full_thread_stream("h2g_64k_thread_linux", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, linux profile");
-}
+THREAD_CASES(thread_linux, 0, false, false, true,
+    "guest thread, linux profile")
 
 /*
  * The same with both threads polling up to 50 us before they sleep, as
@@ -801,23 +761,8 @@ bench_case_h2g_64k_thread_linux(void)
  * this wins (doc/performance.md); on a loaded one it loses, which is why
  * serve does not poll.
  */
-void
-bench_case_g2h_64k_thread_poll(void)
-{
-	static const struct thread_knobs tk = { 50000, false, false, false };
-
-	full_thread_stream("g2h_64k_thread_poll", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, polling 50 us");
-}
-
-void
-bench_case_h2g_64k_thread_poll(void)
-{
-	static const struct thread_knobs tk = { 50000, false, false, false };
-
-	full_thread_stream("h2g_64k_thread_poll", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, polling 50 us");
-}
+THREAD_CASES(thread_poll, 50000, false, false, false,
+    "guest thread, polling 50 us")
 
 /*
  * The same with each thread spinning up to 50 us before it sleeps, but
@@ -825,23 +770,8 @@ bench_case_h2g_64k_thread_poll(void)
  * sleeps or waits itself has no answer coming, so nobody burns the CPU
  * for nothing.
  */
-void
-bench_case_g2h_64k_thread_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, false, false };
-
-	full_thread_stream("g2h_64k_thread_spin", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, spinning while the peer works");
-}
-
-void
-bench_case_h2g_64k_thread_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, false, false };
-
-	full_thread_stream("h2g_64k_thread_spin", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, spinning while the peer works");
-}
+THREAD_CASES(thread_spin, 50000, true, false, false,
+    "guest thread, spinning while the peer works")
 
 /*
  * serve's shape: the host application is another process, not the
@@ -850,41 +780,9 @@ bench_case_h2g_64k_thread_spin(void)
  * the host's copies overlap the guest's. The rows above keep the host on
  * the device thread (the shape all earlier figures were taken in).
  */
-void
-bench_case_g2h_64k_thread_host(void)
-{
-	static const struct thread_knobs tk = { 0, false, true, false };
-
-	full_thread_stream("g2h_64k_thread_host", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread, host app on a third thread");
-}
-
-void
-bench_case_h2g_64k_thread_host(void)
-{
-	static const struct thread_knobs tk = { 0, false, true, false };
-
-	full_thread_stream("h2g_64k_thread_host", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread, host app on a third thread");
-}
+THREAD_CASES(thread_host, 0, false, true, false,
+    "guest thread, host app on a third thread")
 
 /* The same, the guest and device threads spinning while the other works. */
-void
-bench_case_g2h_64k_thread_host_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, true, false };
-
-	full_thread_stream("g2h_64k_thread_host_spin", G2H, 65536, &tk,
-	    "guest->host 64 KiB, guest thread spinning, host app on a third "
-	    "thread");
-}
-
-void
-bench_case_h2g_64k_thread_host_spin(void)
-{
-	static const struct thread_knobs tk = { 50000, true, true, false };
-
-	full_thread_stream("h2g_64k_thread_host_spin", H2G, 65536, &tk,
-	    "host->guest 64 KiB, guest thread spinning, host app on a third "
-	    "thread");
-}
+THREAD_CASES(thread_host_spin, 50000, true, true, false,
+    "guest thread spinning, host app on a third thread")
