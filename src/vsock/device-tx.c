@@ -125,23 +125,34 @@ flush_messages(struct vsock_device *dev, struct vsock_conn *c)
 	return 0;
 }
 
-/* Writes held STREAM bytes until the host stops taking them. */
+/*
+ * Writes the held STREAM bytes, both parts of the ring in one write. A
+ * short write means the host has no room now: the rest waits for its
+ * next EV_WRITE, with no second write that could only return EAGAIN.
+ * Firecracker's TxBuf::flush_to() (csm/txbuf.rs) writes again only after
+ * a whole contiguous chunk was taken (the ring's wrap); one gathered
+ * write covers that case here.
+ */
 static ssize_t
 flush_stream(struct vsock_device *dev, struct vsock_conn *c)
 {
 	struct iovec iov[2];
+	uint32_t held = c->tx.len;
 	ssize_t n;
 	int cnt;
 
-	while (c->tx.len > 0) {
-		cnt = txbuf_peek(&c->tx, c->tx.len, iov);
-		n = dev->be->write(dev->be_ctx, c, iov, cnt, 0);
-		if (n <= 0)
-			return n == 0 ? -EAGAIN : n;
-		txbuf_consume(&c->tx, (uint32_t)n);
-		device_delivered(dev, c, (uint32_t)n);
-	}
-	return 0;
+	if (held == 0)
+		return 0;
+	cnt = txbuf_peek(&c->tx, held, iov);
+	n = dev->be->write(dev->be_ctx, c, iov, cnt, 0);
+	if (n <= 0)
+		return n == 0 ? -EAGAIN : n;
+	/* Never more than was offered, whatever the backend says. */
+	if ((uint64_t)n > held)
+		n = held;
+	txbuf_consume(&c->tx, (uint32_t)n);
+	device_delivered(dev, c, (uint32_t)n);
+	return (uint32_t)n < held ? -EAGAIN : 0;
 }
 
 void
