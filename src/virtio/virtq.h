@@ -162,6 +162,30 @@ virtq_chain_flat_writable(const struct virtq *vq,
 }
 
 /*
+ * Bytes [off, off + len) of the chain's readable (or writable) part as one
+ * host range when they lie in one segment pop found in one region: a
+ * pointer into guest memory, valid while virtq_seg_hva says so. NULL when
+ * they do not (they span segments or regions, or the queue is broken,
+ * reset or set up again): the caller copies instead. len > 0. The bytes
+ * are the guest's: they may change under the caller between two reads.
+ */
+static inline const uint8_t *
+virtq_chain_view(const struct virtq *vq, const struct virtq_chain *chain,
+    bool writable, uint32_t off, uint32_t len)
+{
+	unsigned i = writable ? chain->nread : 0;
+	unsigned last = writable ? chain->nseg : chain->nread;
+	const uint8_t *h;
+
+	while (i < last && off >= chain->seg[i].len)
+		off -= chain->seg[i++].len;
+	if (i == last || len > chain->seg[i].len - off ||
+	    (h = virtq_seg_hva(vq, chain, i)) == NULL)
+		return NULL;
+	return h + off;
+}
+
+/*
  * Pops the next available chain into *chain. Returns 1 when a chain was
  * popped, 0 when none is available, or a negative error; any guest error
  * also breaks the queue. Every descriptor is read from guest memory exactly
