@@ -327,7 +327,13 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
-	if (wait_room)
+	/*
+	 * A write tried here that left bytes held waits for the host's room,
+	 * as the gathered write does: trying again at once could only be
+	 * refused too (Firecracker's send_bytes() writes once and leaves the
+	 * rest to notify(EPOLLOUT)). Only bytes held untried are flushed.
+	 */
+	if (wait_room || (cnt >= 0 && !txbuf_empty(&c->tx)))
 		device_schedule(dev, c);
 	else if (!txbuf_empty(&c->tx))
 		device_flush_to_host(dev, c);
