@@ -31,5 +31,8 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-run.c \
 	emu/guest-endpoint.c emu/guest-endpoint.h
 emu_vsockemu_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR='"$(pkglibdir)"'
+# The one program linked with -flto (configure --enable-lto): the others
+# link with -fno-lto (AM_LDFLAGS).
+emu_vsockemu_LDFLAGS = $(VSE_LTO_LDFLAGS)
 emu_vsockemu_LDADD = fuzz/libvsefuzz.a src/host/libhost.la $(REPLAY_LIBS) \
 	$(PCAP_LIBS) $(ZLIB_LIBS) -lpthread

@@ -1359,6 +1359,37 @@ START_TEST(test_tx_held_waits_for_room)
 }
 END_TEST
 
+/*
+ * A host that takes part of one packet's write (no gathering): the rest is
+ * held and waits for the host's room, with no second try at once, as the
+ * gathered write does; it is written when the host reads.
+ */
+START_TEST(test_tx_partial_write_waits_for_room)
+{
+	struct wire *w = wire_new();
+	struct script_conn *sc;
+	struct vsock_conn *c;
+	uint64_t off = 0;
+
+	script_listen(&w->sb, HP, SCRIPT_ACCEPT);
+	sc = wire_connect(w, GP, HP);
+	sc->verify_in = true;
+	sc->in_limit = 600;
+	queue_rws(w, 1, &off);
+	c = vsock_device_find(w->dev, HP, GP);
+	ck_assert_uint_eq(sc->writes, 1);
+	ck_assert_uint_eq(sc->in_total, 600);
+	ck_assert_uint_eq(c->tx.len, 400);
+	ck_assert(sc->want & VSOCK_EV_WRITE);
+	script_consume(&w->sb, sc, 600, w->now);
+	ck_assert_uint_eq(sc->writes, 2);
+	ck_assert_uint_eq(sc->in_total, 1000);
+	ck_assert(!sc->in_mismatch);
+	ck_assert_uint_eq(c->tx.len, 0);
+	wire_free(w);
+}
+END_TEST
+
 START_TEST(test_rx_starvation_and_resume)
 {
 	struct vsock_device_config cfg;
@@ -2908,6 +2939,7 @@ device_suite(void)
 	tcase_add_test(tc, test_tx_gather_one_write);
 	tcase_add_test(tc, test_tx_gather_partial_write);
 	tcase_add_test(tc, test_tx_held_waits_for_room);
+	tcase_add_test(tc, test_tx_partial_write_waits_for_room);
 	tcase_add_test(tc, test_rx_batch_buffer_reused);
 	tcase_add_test(tc, test_rx_batch_pool_bounded);
 	tcase_add_test(tc, test_rx_scatter_read);

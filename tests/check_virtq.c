@@ -180,6 +180,27 @@ START_TEST(test_wellformed_chain)
 	ck_assert_mem_eq(got, bytes + 40, 10);
 	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 200, got, 45),
 	    -VSE_ERR_INVAL);
+	/*
+	 * The view in place: a range inside one buffer, to its last byte;
+	 * none across the seam or past the end, readable or writable.
+	 */
+	ck_assert_ptr_eq(virtq_chain_view(&rg->vq, &rg->chain, false, 0, 44),
+	    fg_mem_ptr(&rg->mem, b, 44));
+	ck_assert_ptr_eq(virtq_chain_view(&rg->vq, &rg->chain, false, 44,
+	    200), fg_mem_ptr(&rg->mem, b + 100, 200));
+	ck_assert_ptr_eq(virtq_chain_view(&rg->vq, &rg->chain, false, 243, 1),
+	    fg_mem_ptr(&rg->mem, b + 299, 1));
+	ck_assert_ptr_null(virtq_chain_view(&rg->vq, &rg->chain, false, 40,
+	    10));
+	ck_assert_ptr_null(virtq_chain_view(&rg->vq, &rg->chain, false, 44,
+	    201));
+	ck_assert_ptr_null(virtq_chain_view(&rg->vq, &rg->chain, false, 244,
+	    1));
+	ck_assert_ptr_eq(virtq_chain_view(&rg->vq, &rg->chain, true, 12, 18),
+	    fg_mem_ptr(&rg->mem, b + 2002, 18));
+	ck_assert_ptr_null(virtq_chain_view(&rg->vq, &rg->chain, true, 5, 6));
+	ck_assert_ptr_null(virtq_chain_view(&rg->vq, &rg->chain, true, 30,
+	    1));
 	ck_assert_err(virtq_chain_write(&rg->vq, &rg->chain, 5, bytes, 25), 0);
 	fg_mem_read(&rg->mem, b + 1005, got, 5);
 	ck_assert_mem_eq(got, bytes, 5);
@@ -220,6 +241,8 @@ START_TEST(test_chain_copy_after_break)
 	rig_seal_memory(rg);
 	ck_assert_err(virtq_chain_read(&rg->vq, &rg->chain, 0, buf, 8),
 	    -VSE_ERR_VQ_BROKEN);
+	ck_assert_ptr_null(virtq_chain_view(&rg->vq, &rg->chain, false, 0,
+	    8));
 	ck_assert_err(virtq_chain_write(&rg->vq, &rg->chain, 0, buf, 8),
 	    -VSE_ERR_VQ_BROKEN);
 	{
@@ -319,6 +342,8 @@ START_TEST(test_chain_flat_needs_one_region)
 	ck_assert_int_ge(fg_ring_add(&ring, NULL, 0, &in, 1, &vq, false), 0);
 	ck_assert_int_eq(virtq_pop(&vq, ch), 1);
 	ck_assert_ptr_null(virtq_chain_flat_writable(&vq, ch));
+	ck_assert_ptr_null(virtq_chain_view(&vq, ch, true, 0, 64));
+	ck_assert_ptr_null(virtq_chain_view(&vq, ch, true, 8, 16));
 	ck_assert_int_eq(virtq_chain_iov(&vq, ch, true, 0, 64, iov, 4,
 	    &mapped), 2);
 	ck_assert_uint_eq(mapped, 64);

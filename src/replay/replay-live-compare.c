@@ -121,6 +121,9 @@ compare_bytes(struct live_trace *lt, struct live_conn *c,
 	char ev[96], act[TRACE_FORMAT_HDR_LEN];
 
 	for (k = 0; k < rec->payload_len; k++, off++) {
+		/* Read once: p may be guest memory (tap-record.h). */
+		uint8_t b = p[k];
+
 		if (s != NULL && s->off <= off) {
 			format_step(lt, c, c->matched, ev, sizeof(ev));
 			format_actual(lt, c, &rec->hdr, act, sizeof(act));
@@ -134,14 +137,14 @@ compare_bytes(struct live_trace *lt, struct live_conn *c,
 			diverge(lt, c, c->last_frame, "payload", "no more data",
 			    "more data", "the %s sent byte 0x%02x at offset "
 			    "%" PRIu64 " of the %s stream, which ends there "
-			    "in the trace", lt->who, p[k], off, lt->dir);
+			    "in the trace", lt->who, b, off, lt->dir);
 			return;
 		}
-		if (p[k] != c->stream[off]) {
+		if (b != c->stream[off]) {
 			char x[8], a[8];
 
 			snprintf(x, sizeof(x), "0x%02x", c->stream[off]);
-			snprintf(a, sizeof(a), "0x%02x", p[k]);
+			snprintf(a, sizeof(a), "0x%02x", b);
 			diverge(lt, c, frame_at(lt, c, off), "payload", x, a,
 			    "the %s sent byte %s at offset %" PRIu64 " of the "
 			    "%s stream, the trace has %s", lt->who, a, off,

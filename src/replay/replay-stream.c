@@ -112,7 +112,12 @@ rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
 	have = s->len - s->off;
 	k = n < have ? n : have;
 	if (memcmp(s->buf + s->off, p, k) != 0) {
-		for (i = 0; s->buf[s->off + i] == p[i]; i++)
+		/*
+		 * Where, from a second look: p may be guest memory
+		 * (tap-record.h) that changed since memcmp, so the look is
+		 * bounded by k and memcmp's verdict stands whatever it finds.
+		 */
+		for (i = 0; i < k && s->buf[s->off + i] == p[i]; i++)
 			continue;
 		*at = s->total[side] + i;
 		return 1;

@@ -334,7 +334,7 @@ virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 }
 
 int
-virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain)
+virtq_pop_or_arm_full(struct virtq *vq, struct virtq_chain *chain)
 {
 	int r = virtq_pop(vq, chain);
 

@@ -2,6 +2,7 @@
 #ifndef VSE_VIRTQ_H
 #define VSE_VIRTQ_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -162,6 +163,30 @@ virtq_chain_flat_writable(const struct virtq *vq,
 }
 
 /*
+ * Bytes [off, off + len) of the chain's readable (or writable) part as one
+ * host range when they lie in one segment pop found in one region: a
+ * pointer into guest memory, valid while virtq_seg_hva says so. NULL when
+ * they do not (they span segments or regions, or the queue is broken,
+ * reset or set up again): the caller copies instead. len > 0. The bytes
+ * are the guest's: they may change under the caller between two reads.
+ */
+static inline const uint8_t *
+virtq_chain_view(const struct virtq *vq, const struct virtq_chain *chain,
+    bool writable, uint32_t off, uint32_t len)
+{
+	unsigned i = writable ? chain->nread : 0;
+	unsigned last = writable ? chain->nseg : chain->nread;
+	const uint8_t *h;
+
+	while (i < last && off >= chain->seg[i].len)
+		off -= chain->seg[i++].len;
+	if (i == last || len > chain->seg[i].len - off ||
+	    (h = virtq_seg_hva(vq, chain, i)) == NULL)
+		return NULL;
+	return h + off;
+}
+
+/*
  * Pops the next available chain into *chain. Returns 1 when a chain was
  * popped, 0 when none is available, or a negative error; any guest error
  * also breaks the queue. Every descriptor is read from guest memory exactly
@@ -170,13 +195,34 @@ virtq_chain_flat_writable(const struct virtq *vq,
  */
 int virtq_pop(struct virtq *vq, struct virtq_chain *chain);
 
+/* virtq_pop_or_arm past its first look (below). */
+int virtq_pop_or_arm_full(struct virtq *vq, struct virtq_chain *chain);
+
 /*
  * virtq_pop, but when the ring is empty it first asks the driver for a
  * kick and then looks once more: a chain published just before the
  * request was visible would otherwise wait for a kick that never comes
  * (2.7.10). The usual way for a device to drain a queue.
+ *
+ * Its commonest answer inline: a queue still armed at the avail idx its
+ * last empty pop read, and the driver's idx still there, is empty, and
+ * the full path would only store the same shadow idx again (virtq_avail)
+ * and return 0. The device's TX run asks after every host event, when the
+ * guest has mostly sent nothing. idx is read once, with acquire, as
+ * virtq_avail reads it.
  */
-int virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain);
+static inline int
+virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain)
+{
+	if (vq->armed && vq->num != 0 && vq->broken == 0 &&
+	    vq->last_avail_idx == vq->shadow_avail_idx &&
+	    vq->armed_idx == vq->shadow_avail_idx &&
+	    le16toh(__atomic_load_n((const uint16_t *)(const void *)
+	    (vq->avail + VIRTQ_AVAIL_IDX), __ATOMIC_ACQUIRE)) ==
+	    vq->shadow_avail_idx)
+		return 0;
+	return virtq_pop_or_arm_full(vq, chain);
+}
 
 /* Number of chains the driver has made available: >= 0, or -error (breaks). */
 int virtq_avail(struct virtq *vq);

@@ -549,17 +549,30 @@ device_emit(struct vsock_device *dev, const struct virtq_chain *ch,
     const struct vsock_hdr *h)
 {
 	const struct virtq *vq = &dev->vq[VSOCK_QUEUE_RX];
+	const uint8_t *pay = dev->tap_copy;
 	uint8_t raw[VSOCK_HDR_SIZE];
 
 	vsock_hdr_encode(h, raw);
 	if (virtq_chain_write(vq, ch, 0, raw, VSOCK_HDR_SIZE) < 0)
 		return 0;
 	if (dev->tap != NULL) {
-		if (h->len > 0 && virtq_chain_read_writable(vq, ch,
-		    VSOCK_HDR_SIZE, dev->tap_copy, h->len) < 0)
-			memset(dev->tap_copy, 0, h->len);
-		device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw, h,
-		    dev->tap_copy, h->len);
+		/*
+		 * The payload as it lies in the guest's buffer, in place when
+		 * pop found it in one region (every Linux and Firecracker RX
+		 * buffer). The header that matters is ours: raw is encoded
+		 * from h, never read back from the guest, and the length is
+		 * h->len; the tap's consumers read each payload byte once
+		 * (tap-record.h).
+		 */
+		if (h->len > 0 && (pay = virtq_chain_view(vq, ch, true,
+		    VSOCK_HDR_SIZE, h->len)) == NULL) {
+			pay = dev->tap_copy;
+			if (virtq_chain_read_writable(vq, ch, VSOCK_HDR_SIZE,
+			    dev->tap_copy, h->len) < 0)
+				memset(dev->tap_copy, 0, h->len);
+		}
+		device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw, h, pay,
+		    h->len);
 	}
 	dev->stats.h2g_packets++;
 	return VSOCK_HDR_SIZE + h->len;
@@ -620,10 +633,16 @@ push_ahead(struct vsock_device *dev, struct vsock_conn *c, uint16_t head,
 		else
 			iov_copy(x->hdr, x->nhdr, raw, VSOCK_HDR_SIZE, true);
 		if (dev->tap != NULL) {
-			iov_copy(ra->iov + x->pay, x->npay, dev->tap_copy,
-			    x->len, false);
+			/* In place when one iovec: as device_emit says. */
+			const uint8_t *pay = ra->iov[x->pay].iov_base;
+
+			if (x->npay != 1) {
+				iov_copy(ra->iov + x->pay, x->npay,
+				    dev->tap_copy, x->len, false);
+				pay = dev->tap_copy;
+			}
 			device_tap(dev, VSOCK_TAP_HOST_TO_GUEST, false, raw,
-			    &h, dev->tap_copy, x->len);
+			    &h, pay, x->len);
 		}
 		ra->used[i + 1] = (struct virtq_done){ x->head,
 		    VSOCK_HDR_SIZE + x->len };

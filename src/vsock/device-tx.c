@@ -338,7 +338,13 @@ rx_data(struct vsock_device *dev, struct vsock_conn *c,
 		device_kill(dev, c, VSOCK_RELEASE_RESET);
 		return;
 	}
-	if (wait_room)
+	/*
+	 * A write tried here that left bytes held waits for the host's room,
+	 * as the gathered write does: trying again at once could only be
+	 * refused too (Firecracker's send_bytes() writes once and leaves the
+	 * rest to notify(EPOLLOUT)). Only bytes held untried are flushed.
+	 */
+	if (wait_room || (cnt >= 0 && !txbuf_empty(&c->tx)))
 		device_schedule(dev, c);
 	else if (!txbuf_empty(&c->tx))
 		device_flush_to_host(dev, c);
@@ -612,6 +618,7 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 	const struct virtq *vq = &dev->vq[VSOCK_QUEUE_TX];
 	uint8_t raw[VSOCK_HDR_SIZE];
 	struct vsock_hdr h;
+	const uint8_t *pay = dev->tap_copy;
 	uint32_t carried, tap_len;
 	bool drop = true;
 
@@ -653,11 +660,26 @@ tx_chain(struct vsock_device *dev, const struct virtq_chain *ch)
 		tap_len = h.len < carried ? h.len : carried;
 		if (tap_len > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE)
 			tap_len = VIRTIO_VSOCK_MAX_PKT_BUF_SIZE;
-		if (tap_len > 0 && virtq_chain_read(vq, ch, VSOCK_HDR_SIZE,
-		    dev->tap_copy, tap_len) < 0)
-			tap_len = 0;
+		/*
+		 * Read in place when pop found the payload in one region (a
+		 * Linux or Firecracker chain: header, then payload). Never
+		 * trusted twice still holds: the tap decides nothing on these
+		 * bytes, their length comes from h, decoded from the header
+		 * copied once above (virtq_chain_read into raw) and bounded by
+		 * pop's read_len, and the record's raw and hdr are that copy;
+		 * the tap's consumers read each payload byte once
+		 * (tap-record.h). The copy was no safer: rx_data reads the
+		 * guest's bytes again for the host either way.
+		 */
+		if (tap_len > 0 && (pay = virtq_chain_view(vq, ch, false,
+		    VSOCK_HDR_SIZE, tap_len)) == NULL) {
+			pay = dev->tap_copy;
+			if (virtq_chain_read(vq, ch, VSOCK_HDR_SIZE,
+			    dev->tap_copy, tap_len) < 0)
+				tap_len = 0;
+		}
 		device_tap(dev, VSOCK_TAP_GUEST_TO_HOST, drop, raw, &h,
-		    dev->tap_copy, tap_len);
+		    pay, tap_len);
 	}
 	if (drop)
 		return;

@@ -16,11 +16,17 @@ enum vsock_tap_dir {
 
 /*
  * One packet crossing the device, for the pcap writer, the replay comparator
- * and the fuzzer. raw is the header exactly as it was on the ring; payload
- * is a contiguous copy valid only during the callback. A dropped guest
- * packet is tapped before the checks that dropped it, as vhost does: its
- * payload is what the chain really carried (at most 64 KiB), which may be
- * less than the len its header claims.
+ * and the fuzzer. raw is the header exactly as it was on the ring (the
+ * device's one copy of it: hdr and payload_len agree with it whatever the
+ * guest does); payload is contiguous and valid only during the callback. A
+ * dropped guest packet is tapped before the checks that dropped it, as
+ * vhost does: its payload is what the chain really carried (at most 64
+ * KiB), which may be less than the len its header claims.
+ *
+ * payload points into guest memory when the chain holds it in one place
+ * (else at a copy): a guest, or its other thread, may change those bytes
+ * while the callback runs. Read each byte once (copy it, or compare it);
+ * a second look must never assume it sees what the first saw.
  */
 struct vsock_tap_record {
 	enum vsock_tap_dir dir;
