@@ -257,6 +257,27 @@ host_connect(struct mrig *r, int fd, const char *line, uint32_t port,
 	return q.src_port;
 }
 
+/*
+ * Guest 1024 -> host 1234 connected, afd the host application's end:
+ * "abc" from the guest reaches it, its "xyz" reaches the guest.
+ */
+static void
+bytes_both_ways(struct mrig *r, int afd)
+{
+	struct vsock_hdr h = wire_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234), got;
+	uint8_t payload[16];
+
+	h.len = 3;
+	wire_send(r->w, &h, "abc");
+	ck_assert_str_eq(get(afd), "abc");
+	put(afd, "xyz");
+	pump(r);
+	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
+	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
+	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
+	ck_assert_mem_eq(payload, "xyz", 3);
+}
+
 START_TEST(test_host_connect_ok_and_data)
 {
 	struct mrig *r = mrig_new(0);
@@ -545,7 +566,6 @@ START_TEST(test_guest_connect_to_path_port)
 	struct mrig *r = mrig_new(0);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_hdr h, got;
-	char payload[64];
 	int lfd, afd;
 
 	lfd = path_listener(r, SOCK_STREAM, "", &sa);
@@ -556,16 +576,7 @@ START_TEST(test_guest_connect_to_path_port)
 	afd = accept(lfd, NULL, NULL);
 	ck_assert_int_ge(afd, 0);
 	fcntl(afd, F_SETFL, O_NONBLOCK);
-	h = wire_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
-	h.len = 3;
-	wire_send(r->w, &h, "abc");
-	ck_assert_str_eq(get(afd), "abc");
-	put(afd, "xyz");
-	pump(r);
-	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
-	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
-	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
-	ck_assert_mem_eq(payload, "xyz", 3);
+	bytes_both_ways(r, afd);
 	/* The host application closes: SHUTDOWN(3), then the guest's RST. */
 	close(afd);
 	pump(r);
@@ -661,6 +672,18 @@ full_listener(struct mrig *r, const char *suffix, struct sockaddr_un *sa,
 	return lfd;
 }
 
+/* Ends full_listener's listener and fillers, then the rig. */
+static void
+full_listener_free(struct mrig *r, int lfd, const struct sockaddr_un *sa,
+    const int fill[2])
+{
+	close(fill[0]);
+	close(fill[1]);
+	close(lfd);
+	unlink(sa->sun_path);
+	mrig_free(r);
+}
+
 /* Time moves to t: the muxer's retries and the device's timers run. */
 static void
 mrig_run_at(struct mrig *r, vsock_time_t t)
@@ -696,7 +719,6 @@ START_TEST(test_guest_connect_backlog_full_waits)
 	struct mrig *r = mrig_new(0);
 	struct sockaddr_un sa;
 	struct vsock_hdr h, got;
-	char payload[64];
 	int lfd, fill[2], a1, a2, afd, rounds;
 
 	lfd = full_listener(r, sfx[_i], &sa, fill);
@@ -735,24 +757,11 @@ START_TEST(test_guest_connect_backlog_full_waits)
 	fcntl(afd, F_SETFL, O_NONBLOCK);
 	if (_i == 1)
 		ck_assert_str_eq(get(afd), "PEER 3 1024\n");
-	h = wire_hdr(VIRTIO_VSOCK_OP_RW, 1024, 1234);
-	h.len = 3;
-	wire_send(r->w, &h, "abc");
-	ck_assert_str_eq(get(afd), "abc");
-	put(afd, "xyz");
-	pump(r);
-	vsock_device_kick(r->w->dev, VSOCK_QUEUE_RX, r->w->now);
-	ck_assert_int_eq(wire_recv(r->w, &got, payload, sizeof(payload)), 1);
-	ck_assert_uint_eq(got.op, VIRTIO_VSOCK_OP_RW);
-	ck_assert_mem_eq(payload, "xyz", 3);
+	bytes_both_ways(r, afd);
 	close(afd);
 	close(a2);
 	close(a1);
-	close(fill[0]);
-	close(fill[1]);
-	close(lfd);
-	unlink(sa.sun_path);
-	mrig_free(r);
+	full_listener_free(r, lfd, &sa, fill);
 }
 END_TEST
 
@@ -837,11 +846,7 @@ START_TEST(test_guest_connect_backlog_full_several)
 	ck_assert_uint_eq(count_fds(), fds + (unsigned)na);
 	while (na > 0)
 		close(a[--na]);
-	close(fill[0]);
-	close(fill[1]);
-	close(lfd);
-	unlink(sa.sun_path);
-	mrig_free(r);
+	full_listener_free(r, lfd, &sa, fill);
 }
 END_TEST
 
@@ -877,11 +882,7 @@ START_TEST(test_guest_connect_backlog_full_times_out)
 	ck_assert_uint_eq(vsock_device_stats(r->w->dev)->timeouts_request, 1);
 	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
 	ck_assert_uint_eq(count_fds(), fds);
-	close(fill[0]);
-	close(fill[1]);
-	close(lfd);
-	unlink(sa.sun_path);
-	mrig_free(r);
+	full_listener_free(r, lfd, &sa, fill);
 }
 END_TEST
 
@@ -925,11 +926,7 @@ START_TEST(test_guest_connect_backlog_full_cancelled)
 		wire_expect_none(r->w);
 	close(a1);
 	close(a2);
-	close(fill[0]);
-	close(fill[1]);
-	close(lfd);
-	unlink(sa.sun_path);
-	mrig_free(r);
+	full_listener_free(r, lfd, &sa, fill);
 }
 END_TEST
 
@@ -957,11 +954,7 @@ START_TEST(test_guest_connect_backlog_full_linux_rst)
 	ck_assert_uint_eq(vsock_device_nconns(r->w->dev), 0);
 	ck_assert_uint_eq(muxer_next_deadline(r->m), VSOCK_TIME_NEVER);
 	ck_assert_uint_eq(count_fds(), fds);
-	close(fill[0]);
-	close(fill[1]);
-	close(lfd);
-	unlink(sa.sun_path);
-	mrig_free(r);
+	full_listener_free(r, lfd, &sa, fill);
 }
 END_TEST
 
