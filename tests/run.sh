@@ -447,11 +447,12 @@ PY
 	# between bind and listen would refuse instead of hanging.
 	mkfifo w.ready
 	"$emu" serve -q --guest 52=echo --uds ./w.sock --ready-fd 3 \
-	    3> w.ready 2>/dev/null &
+	    3> w.ready 2>w.err &
 	wpid=$!
 	helpers="$helpers $wpid"
 	timeout 30 head -n 1 w.ready > /dev/null
-	kill -STOP $wpid
+	# Once seen under distcheck: serve gone before the stop. Say why.
+	kill -STOP $wpid || { echo "--- serve (w.sock):"; cat w.err; }
 	mkfifo go
 	timeout 30 "$emu" run --host ./w.sock -- python3 nbwait.py < go \
 	    > nbw.log 2>&1 &
@@ -536,11 +537,12 @@ if command -v python3 >/dev/null 2>&1; then
 	# between bind and listen would refuse instead of hanging.
 	mkfifo t.ready
 	"$emu" serve -q --guest 52=echo --uds ./t.sock --ready-fd 3 \
-	    3> t.ready 2>/dev/null &
+	    3> t.ready 2>t.err &
 	tpid=$!
 	helpers="$helpers $tpid"
 	timeout 30 head -n 1 t.ready > /dev/null
-	kill -STOP $tpid
+	# Once seen under distcheck: serve gone before the stop. Say why.
+	kill -STOP $tpid || { echo "--- serve (t.sock):"; cat t.err; }
 	timeout 60 "$emu" run --host ./t.sock -- python3 tmo.py 3 52 \
 	    > tmoh.log 2>&1 &
 	tmoh=$!
