@@ -26,13 +26,6 @@ ring_load16(const uint8_t *p)
 	    __ATOMIC_RELAXED));
 }
 
-static inline uint16_t
-ring_load16_acquire(const uint8_t *p)
-{
-	return le16toh(__atomic_load_n((const uint16_t *)(const void *)p,
-	    __ATOMIC_ACQUIRE));
-}
-
 static inline void
 ring_store16_release(uint8_t *p, uint16_t v)
 {

@@ -187,6 +187,18 @@ virtq_chain_view(const struct virtq *vq, const struct virtq_chain *chain,
 }
 
 /*
+ * A 16-bit ring word the driver writes, read with acquire (2.7.13.3: what
+ * it covers is read after it); the one reader of avail idx, here for the
+ * inline virtq_pop_or_arm below and for virtq_avail.
+ */
+static inline uint16_t
+ring_load16_acquire(const uint8_t *p)
+{
+	return le16toh(__atomic_load_n((const uint16_t *)(const void *)p,
+	    __ATOMIC_ACQUIRE));
+}
+
+/*
  * Pops the next available chain into *chain. Returns 1 when a chain was
  * popped, 0 when none is available, or a negative error; any guest error
  * also breaks the queue. Every descriptor is read from guest memory exactly
@@ -217,8 +229,7 @@ virtq_pop_or_arm(struct virtq *vq, struct virtq_chain *chain)
 	if (vq->armed && vq->num != 0 && vq->broken == 0 &&
 	    vq->last_avail_idx == vq->shadow_avail_idx &&
 	    vq->armed_idx == vq->shadow_avail_idx &&
-	    le16toh(__atomic_load_n((const uint16_t *)(const void *)
-	    (vq->avail + VIRTQ_AVAIL_IDX), __ATOMIC_ACQUIRE)) ==
+	    ring_load16_acquire(vq->avail + VIRTQ_AVAIL_IDX) ==
 	    vq->shadow_avail_idx)
 		return 0;
 	return virtq_pop_or_arm_full(vq, chain);
