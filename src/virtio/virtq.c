@@ -566,26 +566,13 @@ chain_copy(const struct virtq *vq, const struct virtq_chain *c,
 }
 
 int
-virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
-    uint32_t off, void *dst, uint32_t len)
+virtq_chain_copy(const struct virtq *vq, const struct virtq_chain *chain,
+    bool writable, uint32_t off, uint8_t *buf, uint32_t len, bool to_guest)
 {
-	return chain_copy(vq, chain, 0, chain->nread, off, dst, len, false);
-}
-
-int
-virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
-    uint32_t off, const void *src, uint32_t len)
-{
-	return chain_copy(vq, chain, chain->nread, chain->nseg, off,
-	    (uint8_t *)src, len, true);
-}
-
-int
-virtq_chain_read_writable(const struct virtq *vq,
-    const struct virtq_chain *chain, uint32_t off, void *dst, uint32_t len)
-{
-	return chain_copy(vq, chain, chain->nread, chain->nseg, off, dst, len,
-	    false);
+	return writable ?
+	    chain_copy(vq, chain, chain->nread, chain->nseg, off, buf, len,
+	    to_guest) :
+	    chain_copy(vq, chain, 0, chain->nread, off, buf, len, to_guest);
 }
 
 int

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "guestmem.h"
@@ -170,13 +171,13 @@ virtq_chain_flat_writable(const struct virtq *vq,
  * reset or set up again): the caller copies instead. len > 0. The bytes
  * are the guest's: they may change under the caller between two reads.
  */
-static inline const uint8_t *
-virtq_chain_view(const struct virtq *vq, const struct virtq_chain *chain,
+static inline uint8_t *
+virtq_chain_span(const struct virtq *vq, const struct virtq_chain *chain,
     bool writable, uint32_t off, uint32_t len)
 {
 	unsigned i = writable ? chain->nread : 0;
 	unsigned last = writable ? chain->nseg : chain->nread;
-	const uint8_t *h;
+	uint8_t *h;
 
 	while (i < last && off >= chain->seg[i].len)
 		off -= chain->seg[i++].len;
@@ -184,6 +185,14 @@ virtq_chain_view(const struct virtq *vq, const struct virtq_chain *chain,
 	    (h = virtq_seg_hva(vq, chain, i)) == NULL)
 		return NULL;
 	return h + off;
+}
+
+/* virtq_chain_span for a reader: the bytes are the guest's, never ours. */
+static inline const uint8_t *
+virtq_chain_view(const struct virtq *vq, const struct virtq_chain *chain,
+    bool writable, uint32_t off, uint32_t len)
+{
+	return virtq_chain_span(vq, chain, writable, off, len);
 }
 
 /*
@@ -298,12 +307,12 @@ virtq_notify_settled(const struct virtq *vq)
 void virtq_set_notification(struct virtq *vq, bool enable);
 
 /*
- * Copies bytes [off, off + len) of the chain's readable part into dst.
- * Fails with VSE_ERR_VQ_BROKEN / VSE_ERR_VQ_NOT_READY once the queue is
- * broken or reset, even for a chain popped before.
+ * virtq_chain_read and the rest past their first look: copies between
+ * bytes [off, off + len) of the chain's readable (writable) part and buf,
+ * segment by segment, translating a segment that spans regions again.
  */
-int virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
-    uint32_t off, void *dst, uint32_t len);
+int virtq_chain_copy(const struct virtq *vq, const struct virtq_chain *chain,
+    bool writable, uint32_t off, uint8_t *buf, uint32_t len, bool to_guest);
 
 /*
  * Maps bytes [off, off + len) of the chain's writable (or readable) part
@@ -315,12 +324,52 @@ int virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
     bool writable, uint32_t off, uint32_t len, struct iovec *iov, int max,
     uint32_t *mapped);
 
+/*
+ * Copies bytes [off, off + len) of the chain's readable part into dst.
+ * Fails with VSE_ERR_VQ_BROKEN / VSE_ERR_VQ_NOT_READY once the queue is
+ * broken or reset, even for a chain popped before; VSE_ERR_INVAL when the
+ * part is shorter.
+ *
+ * Inline, its commonest case: a packet header in the chain's first
+ * buffer, one memcpy of a length the compiler knows (every TX and RX
+ * packet copies one). virtq_chain_span has checked what chain_copy would.
+ */
+static inline int
+virtq_chain_read(const struct virtq *vq, const struct virtq_chain *chain,
+    uint32_t off, void *dst, uint32_t len)
+{
+	const uint8_t *h;
+
+	if (len > 0 && (h = virtq_chain_span(vq, chain, false, off, len)) !=
+	    NULL) {
+		memcpy(dst, h, len);
+		return 0;
+	}
+	return virtq_chain_copy(vq, chain, false, off, dst, len, false);
+}
+
 /* Copies bytes [off, off + len) of the chain's writable part into dst. */
-int virtq_chain_read_writable(const struct virtq *vq,
-    const struct virtq_chain *chain, uint32_t off, void *dst, uint32_t len);
+static inline int
+virtq_chain_read_writable(const struct virtq *vq,
+    const struct virtq_chain *chain, uint32_t off, void *dst, uint32_t len)
+{
+	return virtq_chain_copy(vq, chain, true, off, dst, len, false);
+}
 
 /* Copies src into bytes [off, off + len) of the writable part; same rules. */
-int virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
-    uint32_t off, const void *src, uint32_t len);
+static inline int
+virtq_chain_write(const struct virtq *vq, const struct virtq_chain *chain,
+    uint32_t off, const void *src, uint32_t len)
+{
+	uint8_t *h;
+
+	if (len > 0 && (h = virtq_chain_span(vq, chain, true, off, len)) !=
+	    NULL) {
+		memcpy(h, src, len);
+		return 0;
+	}
+	return virtq_chain_copy(vq, chain, true, off, (uint8_t *)src, len,
+	    true);
+}
 
 #endif
