@@ -50,6 +50,27 @@ void *guestmem_map(const struct guestmem *gm, uint64_t gpa, uint64_t len,
     int *err);
 
 /*
+ * guestmem_map's commonest answer, inline: the host pointer when [gpa, gpa +
+ * len) lies in one region (len > 0), else NULL and guestmem_map tells why.
+ * No sum wraps: off < size, and len <= size - off keeps the range inside a
+ * region that does not wrap. Every buffer of every chain popped maps here.
+ */
+static inline uint8_t *
+guestmem_map_fast(const struct guestmem *gm, uint64_t gpa, uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < gm->nregions; i++) {
+		const struct guestmem_region *r = &gm->region[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+			return len <= r->size - (gpa - r->gpa) ?
+			    r->hva + (gpa - r->gpa) : NULL;
+	}
+	return NULL;
+}
+
+/*
  * Returns a host pointer to the start of [gpa, gpa + len) and stores in
  * *avail how many of its bytes (1..len) are contiguous there; NULL when gpa
  * is not guest memory or len is 0. For building iovecs over a range that

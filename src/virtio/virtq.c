@@ -223,7 +223,9 @@ add_seg(const struct virtq *vq, struct virtq_chain *c,
 	 * lies in one region: a buffer across adjacent regions is accepted
 	 * (MEM_SPLIT) and translated piecewise when used.
 	 */
-	hva = guestmem_map(vq->mem, d->addr, d->len, &e);
+	hva = guestmem_map_fast(vq->mem, d->addr, d->len);
+	if (hva == NULL)
+		hva = guestmem_map(vq->mem, d->addr, d->len, &e);
 	if (hva == NULL && e == -VSE_ERR_MEM_OVERFLOW)
 		return -VSE_ERR_DESC_OVERFLOW;
 	if (hva == NULL && e != -VSE_ERR_MEM_SPLIT)
