@@ -578,7 +578,7 @@ virtq_chain_copy(const struct virtq *vq, const struct virtq_chain *chain,
 }
 
 int
-virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
+virtq_chain_iov_full(const struct virtq *vq, const struct virtq_chain *chain,
     bool writable, uint32_t off, uint32_t len, struct iovec *iov, int max,
     uint32_t *mapped)
 {

@@ -320,9 +320,30 @@ int virtq_chain_copy(const struct virtq *vq, const struct virtq_chain *chain,
  * socket I/O. Returns the iovec count and stores the bytes covered in
  * *mapped (less than len when max iovecs did not suffice).
  */
-int virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
+int virtq_chain_iov_full(const struct virtq *vq,
+    const struct virtq_chain *chain, bool writable, uint32_t off, uint32_t len,
+    struct iovec *iov, int max, uint32_t *mapped);
+
+/*
+ * Inline, its commonest case: the bytes in one segment pop mapped (a
+ * packet's payload, an RX buffer), one iovec and no loop.
+ */
+static inline int
+virtq_chain_iov(const struct virtq *vq, const struct virtq_chain *chain,
     bool writable, uint32_t off, uint32_t len, struct iovec *iov, int max,
-    uint32_t *mapped);
+    uint32_t *mapped)
+{
+	uint8_t *h;
+
+	if (len > 0 && max > 0 &&
+	    (h = virtq_chain_span(vq, chain, writable, off, len)) != NULL) {
+		iov[0] = (struct iovec){ h, len };
+		*mapped = len;
+		return 1;
+	}
+	return virtq_chain_iov_full(vq, chain, writable, off, len, iov, max,
+	    mapped);
+}
 
 /*
  * Copies bytes [off, off + len) of the chain's readable part into dst.
