@@ -344,7 +344,10 @@ virtq_pop_or_arm_full(struct virtq *vq, struct virtq_chain *chain)
 	if (vq->armed && vq->armed_idx == vq->shadow_avail_idx)
 		return 0;
 	virtq_set_notification(vq, true);
-	r = virtq_pop(vq, chain);
+	/* This pop's own first look, after the fence: idx again. */
+	r = virtq_avail(vq);
+	if (r > 0)
+		r = virtq_pop(vq, chain);
 	if (r == 0) {
 		vq->armed = true;
 		vq->armed_idx = vq->shadow_avail_idx;
