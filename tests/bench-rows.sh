@@ -58,6 +58,31 @@ for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio ctl_ns \
 	check "bench's rows have $k, a number" \
 	    grep -Eq "^$k -?[0-9][0-9.e+-]* " "$tmp/rows"
 done
+# A ratio to a socketpair is the median of the rounds (7 by default), each
+# round a socketpair run then the cases against it: KEY_min <= KEY <=
+# KEY_max, and the row says how many it is the median of.
+for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio \
+    h2g_64k_bigbuf_ratio g2h_64k_linux_ratio h2g_64k_linux_ratio; do
+	check "$k is the median of 7 rounds" \
+	    grep -Eq "^$k [0-9.e+-]+ 0 ratio .*; median of 7\$" "$tmp/rows"
+	check "${k}_min <= $k <= ${k}_max" awk -v k="$k" '
+	    $1 == k { v = $2 } $1 == k "_min" { lo = $2 }
+	    $1 == k "_max" { hi = $2 }
+	    END { exit !(lo != "" && hi != "" && lo + 0 <= v + 0 &&
+	        v + 0 <= hi + 0) }' "$tmp/rows"
+done
+# One round is the run's own pair: min, median and max are one value.
+"$top/tests/bench/bench" --quick --rounds 1 --rows "$tmp/rows1" \
+    >/dev/null 2>"$tmp/berr"
+check "bench --rounds 1 exits 0" test $? -eq 0
+check "one round: g2h_64k_ratio = its min = its max" awk '
+    $1 == "g2h_64k_ratio" { v = $2; m = $0 ~ /median of 1$/ }
+    $1 == "g2h_64k_ratio_min" { lo = $2 } $1 == "g2h_64k_ratio_max" { hi = $2 }
+    END { exit !(m && v == lo && v == hi) }' "$tmp/rows1"
+for n in 0 32 x; do
+	"$top/tests/bench/bench" --rounds $n >/dev/null 2>"$tmp/berr"
+	check "bench --rounds $n is refused" test $? -eq 2
+done
 # A table too small for the rows fails bench and says so.
 VSE_BENCH_ROWS_MAX=1 "$top/tests/bench/bench" --only pair_4k \
     >/dev/null 2>"$tmp/berr"
