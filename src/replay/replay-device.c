@@ -266,7 +266,7 @@ static void
 device_packet(struct replay *rp, const struct vsock_tap_record *rec)
 {
 	const struct vsock_hdr *h = &rec->hdr;
-	struct vsock_hdr t = *h;
+	struct vsock_hdr t;
 	struct rp_conn *c;
 
 	rp->res.device_packets++;
@@ -297,11 +297,15 @@ device_packet(struct replay *rp, const struct vsock_tap_record *rec)
 		c->g_creq_frame = 0;
 	if (h->op == VIRTIO_VSOCK_OP_CREDIT_REQUEST)
 		c->d_creq = true;
+	rp_touch(rp, c);
+	/* Most packets (data, credit) are not held: no trace-terms copy. */
+	if (!rp_compared(rp, h->op))
+		return;
+	t = *h;
 	t.src_cid = rp->host_cid;
 	t.dst_cid = rp->guest_cid;
 	t.src_port = c->host_port;
-	rp_touch(rp, c);
-	rp_window_add(rp, c, RP_DEVICE, &t, rp->cur_frame);
+	rp_window_hold(rp, c, RP_DEVICE, &t, rp->cur_frame);
 }
 
 /* The device's tap: passes every record on, checks what it sends. */

@@ -240,8 +240,30 @@ struct replay {
 /* replay-conn.c */
 int rp_table_init(struct rp_table *t, bool device);
 void rp_table_free(struct rp_table *t);
-struct rp_conn *rp_table_find(struct rp_table *t, uint32_t guest_port,
+struct rp_conn *rp_table_lookup(struct rp_table *t, uint32_t guest_port,
     uint32_t host_port);
+
+/* The host port a table keys c by. */
+static inline uint32_t
+rp_table_port(const struct rp_table *t, const struct rp_conn *c)
+{
+	return t->device ? c->dev_port : c->host_port;
+}
+
+/*
+ * The connection with the key, or NULL. Inline for the last one found,
+ * which most frames and device packets name (rp_table_lookup).
+ */
+static inline struct rp_conn *
+rp_table_find(struct rp_table *t, uint32_t guest_port, uint32_t host_port)
+{
+	struct rp_conn *c = t->hit;
+
+	if (c != NULL && c->guest_port == guest_port &&
+	    rp_table_port(t, c) == host_port)
+		return c;
+	return rp_table_lookup(t, guest_port, host_port);
+}
 int rp_table_insert(struct rp_table *t, struct rp_conn *c);
 void rp_table_remove(struct rp_table *t, struct rp_conn *c);
 struct rp_conn *rp_conn_new(struct replay *rp, uint32_t guest_port,
@@ -289,7 +311,7 @@ int rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n);
 int rp_pktlist_add(struct rp_pktlist *l, const struct vsock_hdr *h,
     uint64_t frame);
 void rp_pktlist_free(struct rp_pktlist *l);
-void rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+void rp_window_hold(struct replay *rp, struct rp_conn *c, enum rp_side side,
     const struct vsock_hdr *h, uint64_t frame);
 void rp_window_drop_last(struct replay *rp, struct rp_conn *c,
     enum rp_side side);
@@ -351,7 +373,38 @@ int rp_feed_guest(struct replay *rp, struct rp_conn *c,
 void rp_device_quiescent(struct replay *rp, struct rp_conn *c);
 
 /* replay-compare.c */
-bool rp_compared(const struct replay *rp, uint16_t op);
+
+/* Does op end, open or refuse a connection (what semantic mode compares)? */
+static inline bool
+rp_is_event(uint16_t op)
+{
+	return op == VIRTIO_VSOCK_OP_REQUEST || op == VIRTIO_VSOCK_OP_RESPONSE ||
+	    op == VIRTIO_VSOCK_OP_RST || op == VIRTIO_VSOCK_OP_SHUTDOWN;
+}
+
+/*
+ * Does the mode compare packets of op (strict: all; semantic: events)?
+ * Inline: every host frame and device packet asks, and in semantic mode
+ * most (data, credit) are not held.
+ */
+static inline bool
+rp_compared(const struct replay *rp, uint16_t op)
+{
+	return rp->opt.mode == REPLAY_STRICT || rp_is_event(op);
+}
+
+/*
+ * Holds a packet of this window for the comparison, if the mode compares
+ * it (replay-stream.c, rp_window_hold).
+ */
+static inline void
+rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+    const struct vsock_hdr *h, uint64_t frame)
+{
+	if (rp_compared(rp, h->op))
+		rp_window_hold(rp, c, side, h, frame);
+}
+
 void rp_compare_window(struct replay *rp, struct rp_conn *c,
     uint64_t closing_frame);
 

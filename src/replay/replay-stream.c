@@ -173,16 +173,15 @@ rp_pktlist_free(struct rp_pktlist *l)
 }
 
 /*
- * Holds a packet of this window for the comparison (replay-compare.c): in
- * semantic mode only the events it compares, so a long stream of data and
- * credit packets holds nothing. At most RP_WINDOW_MAX in all.
+ * Holds a packet of this window for the comparison (replay-compare.c), one
+ * the mode compares (rp_window_add asked): in semantic mode only the
+ * events, so a long stream of data and credit packets holds nothing. At
+ * most RP_WINDOW_MAX in all.
  */
 void
-rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+rp_window_hold(struct replay *rp, struct rp_conn *c, enum rp_side side,
     const struct vsock_hdr *h, uint64_t frame)
 {
-	if (!rp_compared(rp, h->op))
-		return;
 	if (rp->window_pkts >= RP_WINDOW_MAX) {
 		rp_limit(rp, frame, "more than %d packets between two guest "
 		    "frames of different times (replay holds one such window "
