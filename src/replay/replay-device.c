@@ -153,17 +153,16 @@ rp_feed_guest(struct replay *rp, struct rp_conn *c,
 }
 
 /*
- * Kicks the queued guest frames as one batch, lets the device answer, then
- * checks each frame as processed: the device's verdict on malformed
- * packets against the recording's, and the application end of a REQUEST.
+ * Kicks the queued guest frames (at least one: rp_flush_guest asked) as
+ * one batch, lets the device answer, then checks each frame as processed:
+ * the device's verdict on malformed packets against the recording's, and
+ * the application end of a REQUEST.
  */
 void
-rp_flush_guest(struct replay *rp)
+rp_flush_batch(struct replay *rp)
 {
 	unsigned i, n = rp->nbatch;
 
-	if (n == 0)
-		return;
 	rp->ntapped = 0;
 	rp->guest->kick(rp->guest_ctx, rp->now);
 	rp_settle(rp);

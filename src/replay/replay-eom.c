@@ -262,19 +262,29 @@ drain(struct replay *rp, bool at_end)
 	return e;
 }
 
-int
-rp_eom_feed(struct replay *rp, const struct vsock_pcap_frame *f)
+/*
+ * rp_eom_feed's work when frames are held or f starts a message: apart,
+ * so that the common case pays for none of it.
+ */
+static int __attribute__((noinline))
+hold_and_drain(struct replay *rp, const struct vsock_pcap_frame *f)
 {
-	struct rp_ahead *a = &rp->ahead;
-
-	/* The common case: nothing held, nothing to hold, no copy. */
-	if (a->head == a->n && !starts_message(rp, f))
-		return rp_feed_frame(rp, f);
-	if (hold(a, f) < 0) {
+	if (hold(&rp->ahead, f) < 0) {
 		rp->nomem = true;
 		return -VSE_ERR_NOMEM;
 	}
 	return drain(rp, false);
+}
+
+int
+rp_eom_feed(struct replay *rp, const struct vsock_pcap_frame *f)
+{
+	const struct rp_ahead *a = &rp->ahead;
+
+	/* The common case: nothing held, nothing to hold, no copy. */
+	if (a->head == a->n && !starts_message(rp, f))
+		return rp_feed_frame(rp, f);
+	return hold_and_drain(rp, f);
 }
 
 int

@@ -222,6 +222,7 @@ struct replay {
 
 	struct replay_ctx_frame ring[REPLAY_CONTEXT];
 	uint64_t nring;
+	unsigned ring_at;		/* nring % REPLAY_CONTEXT, kept: no division a frame */
 
 	/* The guest's RX buffer size, learned as it goes (replay-rxsize.c). */
 	bool rx_learning;
@@ -367,7 +368,18 @@ int rp_device_start(struct replay *rp);
 void rp_device_stop(struct replay *rp);
 void rp_run_until(struct replay *rp, vsock_time_t t);
 bool rp_settle(struct replay *rp);
-void rp_flush_guest(struct replay *rp);
+void rp_flush_batch(struct replay *rp);
+
+/*
+ * Kicks the queued guest frames, if any (rp_flush_batch). Inline: every
+ * host frame asks, and most find none queued.
+ */
+static inline void
+rp_flush_guest(struct replay *rp)
+{
+	if (rp->nbatch != 0)
+		rp_flush_batch(rp);
+}
 int rp_feed_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_pcap_frame *f);
 void rp_device_quiescent(struct replay *rp, struct rp_conn *c);
