@@ -305,8 +305,28 @@ void rp_conn_name(const struct replay *rp, const struct rp_conn *c,
 /* replay-stream.c */
 void rp_stream_free(struct rp_stream *s);
 void rp_stream_trim(struct rp_stream *s);
-int rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+int rp_stream_lead(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n);
+int rp_stream_match(struct replay *rp, struct rp_stream *s, enum rp_side side,
     const uint8_t *p, size_t n, uint64_t *at);
+
+/*
+ * Side `side` produced n more bytes. Returns 0, or 1 when they differ from
+ * what the other side produced at the same offset (*at = that offset in
+ * the stream), or -1 when they cannot be held (rp is unusable: out of
+ * memory or over RP_HOLD_MAX). Inline, the choice between holding
+ * (rp_stream_lead) and comparing (rp_stream_match): each needs less of a
+ * frame apart, and every RW's bytes come here twice.
+ */
+static inline int
+rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n, uint64_t *at)
+{
+	/* Nothing held (len == off) means nobody is ahead. */
+	if (s->len == s->off || s->lead == -1 || s->lead == (int)side)
+		return rp_stream_lead(rp, s, side, p, n);
+	return rp_stream_match(rp, s, side, p, n, at);
+}
 size_t rp_stream_pending(const struct rp_stream *s, enum rp_side *lead);
 int rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n);
 int rp_pktlist_add(struct rp_pktlist *l, const struct vsock_hdr *h,

@@ -90,25 +90,23 @@ rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n)
 	return 0;
 }
 
-/*
- * Side `side` produced n more bytes. Returns 0, or 1 when they differ from
- * what the other side produced at the same offset (*at = that offset in
- * the stream), or -1 when they cannot be held (rp is unusable: out of
- * memory or over RP_HOLD_MAX).
- */
+/* rp_stream_push when side is ahead, or nobody is: its bytes are held. */
 int
-rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+rp_stream_lead(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n)
+{
+	s->lead = (int)side;
+	s->total[side] += n;
+	return n > 0 ? stream_hold(rp, s, p, n) : 0;
+}
+
+/* rp_stream_push when the other side is ahead: its surplus is compared. */
+int
+rp_stream_match(struct replay *rp, struct rp_stream *s, enum rp_side side,
     const uint8_t *p, size_t n, uint64_t *at)
 {
 	size_t have, k, i;
 
-	if (s->len == s->off)
-		s->lead = -1;
-	if (s->lead == -1 || s->lead == (int)side) {
-		s->lead = (int)side;
-		s->total[side] += n;
-		return n > 0 ? stream_hold(rp, s, p, n) : 0;
-	}
 	have = s->len - s->off;
 	k = n < have ? n : have;
 	if (memcmp(s->buf + s->off, p, k) != 0) {
