@@ -106,9 +106,9 @@ rp_settle(struct replay *rp)
 	return false;
 }
 
-/* Fires every timer due by t at its own virtual moment. */
+/* Fires every timer due by t (one is: rp_run_until) at its own virtual moment. */
 void
-rp_run_until(struct replay *rp, vsock_time_t t)
+rp_run_timers(struct replay *rp, vsock_time_t t)
 {
 	vsock_time_t d;
 

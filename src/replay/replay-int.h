@@ -386,7 +386,18 @@ void rp_cut_free(struct replay *rp);
 /* replay-device.c */
 int rp_device_start(struct replay *rp);
 void rp_device_stop(struct replay *rp);
-void rp_run_until(struct replay *rp, vsock_time_t t);
+void rp_run_timers(struct replay *rp, vsock_time_t t);
+
+/*
+ * Fires every timer due by t (rp_run_timers). Inline: every frame asks,
+ * and mostly none is due.
+ */
+static inline void
+rp_run_until(struct replay *rp, vsock_time_t t)
+{
+	if (vsock_device_next_deadline(rp->dev) <= t)
+		rp_run_timers(rp, t);
+}
 bool rp_settle(struct replay *rp);
 void rp_flush_batch(struct replay *rp);
 
