@@ -97,7 +97,18 @@ rp_stream_lead(struct replay *rp, struct rp_stream *s, enum rp_side side,
 {
 	s->lead = (int)side;
 	s->total[side] += n;
-	return n > 0 ? stream_hold(rp, s, p, n) : 0;
+	if (n == 0)
+		return 0;
+	/*
+	 * Most pushes find nothing held and the buffer as large as before:
+	 * stream_hold's work without its call (no slide, no growth, in cap).
+	 */
+	if (s->len + n <= s->cap && s->len - s->off + n <= RP_HOLD_MAX) {
+		memcpy(s->buf + s->len, p, n);
+		s->len += n;
+		return 0;
+	}
+	return stream_hold(rp, s, p, n);
 }
 
 /* rp_stream_push when the other side is ahead: its surplus is compared. */
