@@ -334,6 +334,24 @@ fg_ring_repost(struct fg_ring *r, uint16_t head)
 	return 0;
 }
 
+unsigned
+fg_ring_recycle(struct fg_ring *r, unsigned max)
+{
+	unsigned n;
+	uint16_t head;
+
+	/*
+	 * fg_ring_get_used_keep then fg_ring_repost, without the kept mark
+	 * between them: nothing can see the chain in that moment, and
+	 * take_used checked head against the queue size.
+	 */
+	for (n = 0; n < max && take_used(r, NULL, &head) != NULL; n++) {
+		publish(r, head);
+		r->stats.added++;
+	}
+	return n;
+}
+
 void
 fg_ring_set_interrupts(struct fg_ring *r, bool enable)
 {

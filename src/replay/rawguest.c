@@ -194,8 +194,7 @@ rawguest_kick(struct rawguest *g, vsock_time_t now)
 static unsigned __attribute__((noinline))
 reap_rx(struct rawguest *g, unsigned pending, vsock_time_t now)
 {
-	unsigned n = 0;
-	uint16_t head;
+	unsigned n;
 
 	/*
 	 * Each buffer goes back as it was, its descriptor untouched: the
@@ -207,12 +206,7 @@ reap_rx(struct rawguest *g, unsigned pending, vsock_time_t now)
 	 * (a fence, idx again) is for a device on another thread, and
 	 * replay's runs only when asked. A device error stops it early.
 	 */
-	while (n < pending &&
-	    fg_ring_get_used_keep(&g->q.rx, NULL, &head) != NULL) {
-		if (fg_ring_repost(&g->q.rx, head) < 0)
-			break;
-		n++;
-	}
+	n = fg_ring_recycle(&g->q.rx, pending);
 	g->received += n;
 	/*
 	 * Only a device that found the ring empty waits for these buffers
