@@ -236,9 +236,13 @@ native_setup(struct vsock_pcap_reader *r)
 	 * is all the stream was ever given (its first read got the peeked
 	 * header alone), stdio holds no byte: the records can be read past it,
 	 * straight into buf, which saves copying every byte through stdio's
-	 * buffer in 8 KiB steps (about a fifth of reading a record).
+	 * buffer in 8 KiB steps (about a fifth of reading a record). Not for
+	 * gzip data: a damaged stream makes zlib drop all that the failing
+	 * gzread had decompressed, so the frame that reports the damage
+	 * depends on how much each read asks for, and stays stdio's.
 	 */
-	r->direct = pcap_input_delivered(r->in) == PCAP_INPUT_HEAD;
+	r->direct = !pcap_input_compressed(r->in) &&
+	    pcap_input_delivered(r->in) == PCAP_INPUT_HEAD;
 }
 
 /*
@@ -258,7 +262,12 @@ native_refill(struct vsock_pcap_reader *r, size_t want)
 	r->len -= r->off;
 	r->off = 0;
 	if (r->direct) {
-		/* Once ended or failed, never read again (stdio's EOF is sticky). */
+		/*
+		 * All the room at once: zlib's pass-through reads a request of
+		 * twice its 64 KiB buffer or more straight into ours, once it
+		 * has handed out what its buffer still held (gz_read). Once
+		 * ended or failed, never again (stdio's EOF is sticky).
+		 */
 		while (r->len < want && pcap_input_state(r->in) ==
 		    PCAP_INPUT_OK && (got = pcap_input_read(r->in,
 		    r->buf + r->len, NATIVE_BUF - r->len)) > 0)
