@@ -125,8 +125,11 @@ fill_indirect(uint8_t *t, const struct fg_buf *out, unsigned nout,
 	}
 }
 
-/* Makes head visible to the device: entry, then (release) the index. */
-static void
+/*
+ * Makes head visible to the device: entry, then (release) the index.
+ * Inline: a handful of stores that every add and repost makes.
+ */
+static inline void
 publish(struct fg_ring *r, uint16_t head)
 {
 	store16(r->avail + VIRTQ_AVAIL_RING(r->avail_idx & (r->num - 1)), head);
@@ -329,6 +332,24 @@ fg_ring_repost(struct fg_ring *r, uint16_t head)
 	publish(r, head);
 	r->stats.added++;
 	return 0;
+}
+
+unsigned
+fg_ring_recycle(struct fg_ring *r, unsigned max)
+{
+	unsigned n;
+	uint16_t head;
+
+	/*
+	 * fg_ring_get_used_keep then fg_ring_repost, without the kept mark
+	 * between them: nothing can see the chain in that moment, and
+	 * take_used checked head against the queue size.
+	 */
+	for (n = 0; n < max && take_used(r, NULL, &head) != NULL; n++) {
+		publish(r, head);
+		r->stats.added++;
+	}
+	return n;
 }
 
 void

@@ -98,6 +98,15 @@ void *fg_ring_get_used_keep(struct fg_ring *r, uint32_t *len,
  */
 int fg_ring_repost(struct fg_ring *r, uint16_t head);
 
+/*
+ * Takes up to max used elements off the ring and makes each chain
+ * available again as it was (fg_ring_get_used_keep then fg_ring_repost,
+ * in one step: a receive ring kept full). Returns how many; stops early
+ * when nothing more is used or the device broke the protocol
+ * (r->device_error says how).
+ */
+unsigned fg_ring_recycle(struct fg_ring *r, unsigned max);
+
 /* Number of used elements waiting to be reaped. */
 uint16_t fg_ring_used_pending(const struct fg_ring *r);
 

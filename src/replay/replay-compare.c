@@ -8,14 +8,6 @@
 #include "replay-int.h"
 #include "trace-format.h"
 
-/* Does op end, open or refuse a connection (what semantic mode compares)? */
-static bool
-is_event(uint16_t op)
-{
-	return op == VIRTIO_VSOCK_OP_REQUEST || op == VIRTIO_VSOCK_OP_RESPONSE ||
-	    op == VIRTIO_VSOCK_OP_RST || op == VIRTIO_VSOCK_OP_SHUTDOWN;
-}
-
 /*
  * The first header field in which a and b differ in strict mode, or NULL.
  * Linux's RST for a packet with no socket carries buf_alloc and fwd_cnt 0:
@@ -59,13 +51,6 @@ semantic_field(const struct vsock_hdr *a, const struct vsock_hdr *b)
 	if (a->op == VIRTIO_VSOCK_OP_SHUTDOWN && a->flags != b->flags)
 		return "flags";
 	return NULL;
-}
-
-/* Does the mode compare packets of op (strict: all; semantic: events)? */
-bool
-rp_compared(const struct replay *rp, uint16_t op)
-{
-	return rp->opt.mode == REPLAY_STRICT || is_event(op);
 }
 
 /* The packets of one side that the mode compares, as indexes into l. */

@@ -29,7 +29,7 @@ link_of(const struct rp_table *t, struct rp_conn *c)
 static uint32_t
 port_of(const struct rp_table *t, const struct rp_conn *c)
 {
-	return t->device ? c->dev_port : c->host_port;
+	return rp_table_port(t, c);
 }
 
 int
@@ -53,17 +53,14 @@ rp_table_free(struct rp_table *t)
 /*
  * The first connection of the key's chain with the key. The last one found
  * is that still while no insert or remove came between (a pair's ports
- * change only out of the table, rp_conn_rekey): one compare instead of the
- * hash for most frames.
+ * change only out of the table, rp_conn_rekey): rp_table_find's one
+ * compare instead of the hash for most frames.
  */
 struct rp_conn *
-rp_table_find(struct rp_table *t, uint32_t guest_port, uint32_t host_port)
+rp_table_lookup(struct rp_table *t, uint32_t guest_port, uint32_t host_port)
 {
-	struct rp_conn *c = t->hit;
+	struct rp_conn *c;
 
-	if (c != NULL && c->guest_port == guest_port &&
-	    port_of(t, c) == host_port)
-		return c;
 	for (c = t->bucket[pair_hash(guest_port, host_port, t->nbuckets)];
 	    c != NULL; c = *link_of(t, c))
 		if (c->guest_port == guest_port && port_of(t, c) == host_port)

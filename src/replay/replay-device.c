@@ -106,9 +106,9 @@ rp_settle(struct replay *rp)
 	return false;
 }
 
-/* Fires every timer due by t at its own virtual moment. */
+/* Fires every timer due by t (one is: rp_run_until) at its own virtual moment. */
 void
-rp_run_until(struct replay *rp, vsock_time_t t)
+rp_run_timers(struct replay *rp, vsock_time_t t)
 {
 	vsock_time_t d;
 
@@ -153,17 +153,16 @@ rp_feed_guest(struct replay *rp, struct rp_conn *c,
 }
 
 /*
- * Kicks the queued guest frames as one batch, lets the device answer, then
- * checks each frame as processed: the device's verdict on malformed
- * packets against the recording's, and the application end of a REQUEST.
+ * Kicks the queued guest frames (at least one: rp_flush_guest asked) as
+ * one batch, lets the device answer, then checks each frame as processed:
+ * the device's verdict on malformed packets against the recording's, and
+ * the application end of a REQUEST.
  */
 void
-rp_flush_guest(struct replay *rp)
+rp_flush_batch(struct replay *rp)
 {
 	unsigned i, n = rp->nbatch;
 
-	if (n == 0)
-		return;
 	rp->ntapped = 0;
 	rp->guest->kick(rp->guest_ctx, rp->now);
 	rp_settle(rp);
@@ -266,7 +265,7 @@ static void
 device_packet(struct replay *rp, const struct vsock_tap_record *rec)
 {
 	const struct vsock_hdr *h = &rec->hdr;
-	struct vsock_hdr t = *h;
+	struct vsock_hdr t;
 	struct rp_conn *c;
 
 	rp->res.device_packets++;
@@ -297,11 +296,15 @@ device_packet(struct replay *rp, const struct vsock_tap_record *rec)
 		c->g_creq_frame = 0;
 	if (h->op == VIRTIO_VSOCK_OP_CREDIT_REQUEST)
 		c->d_creq = true;
+	rp_touch(rp, c);
+	/* Most packets (data, credit) are not held: no trace-terms copy. */
+	if (!rp_compared(rp, h->op))
+		return;
+	t = *h;
 	t.src_cid = rp->host_cid;
 	t.dst_cid = rp->guest_cid;
 	t.src_port = c->host_port;
-	rp_touch(rp, c);
-	rp_window_add(rp, c, RP_DEVICE, &t, rp->cur_frame);
+	rp_window_hold(rp, c, RP_DEVICE, &t, rp->cur_frame);
 }
 
 /* The device's tap: passes every record on, checks what it sends. */

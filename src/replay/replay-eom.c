@@ -22,6 +22,20 @@
  * are fed as they are, the message handed over at its EOM as before.
  */
 
+/*
+ * Is f a SEQPACKET fragment without its EOM, recorded whole: could it
+ * start a message at all? Inline: most frames are not.
+ */
+static inline bool
+is_fragment(const struct vsock_pcap_frame *f)
+{
+	const struct vsock_hdr *h = &f->hdr;
+
+	return h->op == VIRTIO_VSOCK_OP_RW &&
+	    h->type == VIRTIO_VSOCK_TYPE_SEQPACKET &&
+	    !(h->flags & VIRTIO_VSOCK_SEQ_EOM) && f->payload_len == h->len;
+}
+
 /* Does f, fed next, start a host SEQPACKET message without its EOM? */
 static bool
 starts_message(struct replay *rp, const struct vsock_pcap_frame *f)
@@ -30,9 +44,7 @@ starts_message(struct replay *rp, const struct vsock_pcap_frame *f)
 	const struct rp_conn *c;
 	bool to_guest;
 
-	if (!rp->started || h->op != VIRTIO_VSOCK_OP_RW ||
-	    h->type != VIRTIO_VSOCK_TYPE_SEQPACKET ||
-	    (h->flags & VIRTIO_VSOCK_SEQ_EOM) || f->payload_len != h->len)
+	if (!rp->started || !is_fragment(f))
 		return false;
 	if (rp->opt.guest_cid != 0 && rp->opt.guest_cid !=
 	    (f->to_guest ? h->dst_cid : h->src_cid))
@@ -262,19 +274,29 @@ drain(struct replay *rp, bool at_end)
 	return e;
 }
 
-int
-rp_eom_feed(struct replay *rp, const struct vsock_pcap_frame *f)
+/*
+ * rp_eom_feed's work when frames are held or f starts a message: apart,
+ * so that the common case pays for none of it.
+ */
+static int __attribute__((noinline))
+hold_and_drain(struct replay *rp, const struct vsock_pcap_frame *f)
 {
-	struct rp_ahead *a = &rp->ahead;
-
-	/* The common case: nothing held, nothing to hold, no copy. */
-	if (a->head == a->n && !starts_message(rp, f))
-		return rp_feed_frame(rp, f);
-	if (hold(a, f) < 0) {
+	if (hold(&rp->ahead, f) < 0) {
 		rp->nomem = true;
 		return -VSE_ERR_NOMEM;
 	}
 	return drain(rp, false);
+}
+
+int
+rp_eom_feed(struct replay *rp, const struct vsock_pcap_frame *f)
+{
+	const struct rp_ahead *a = &rp->ahead;
+
+	/* The common case: nothing held, nothing to hold, no copy. */
+	if (a->head == a->n && (!is_fragment(f) || !starts_message(rp, f)))
+		return rp_feed_frame(rp, f);
+	return hold_and_drain(rp, f);
 }
 
 int

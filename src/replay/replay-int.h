@@ -222,6 +222,7 @@ struct replay {
 
 	struct replay_ctx_frame ring[REPLAY_CONTEXT];
 	uint64_t nring;
+	unsigned ring_at;		/* nring % REPLAY_CONTEXT, kept: no division a frame */
 
 	/* The guest's RX buffer size, learned as it goes (replay-rxsize.c). */
 	bool rx_learning;
@@ -240,8 +241,30 @@ struct replay {
 /* replay-conn.c */
 int rp_table_init(struct rp_table *t, bool device);
 void rp_table_free(struct rp_table *t);
-struct rp_conn *rp_table_find(struct rp_table *t, uint32_t guest_port,
+struct rp_conn *rp_table_lookup(struct rp_table *t, uint32_t guest_port,
     uint32_t host_port);
+
+/* The host port a table keys c by. */
+static inline uint32_t
+rp_table_port(const struct rp_table *t, const struct rp_conn *c)
+{
+	return t->device ? c->dev_port : c->host_port;
+}
+
+/*
+ * The connection with the key, or NULL. Inline for the last one found,
+ * which most frames and device packets name (rp_table_lookup).
+ */
+static inline struct rp_conn *
+rp_table_find(struct rp_table *t, uint32_t guest_port, uint32_t host_port)
+{
+	struct rp_conn *c = t->hit;
+
+	if (c != NULL && c->guest_port == guest_port &&
+	    rp_table_port(t, c) == host_port)
+		return c;
+	return rp_table_lookup(t, guest_port, host_port);
+}
 int rp_table_insert(struct rp_table *t, struct rp_conn *c);
 void rp_table_remove(struct rp_table *t, struct rp_conn *c);
 struct rp_conn *rp_conn_new(struct replay *rp, uint32_t guest_port,
@@ -282,14 +305,34 @@ void rp_conn_name(const struct replay *rp, const struct rp_conn *c,
 /* replay-stream.c */
 void rp_stream_free(struct rp_stream *s);
 void rp_stream_trim(struct rp_stream *s);
-int rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+int rp_stream_lead(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n);
+int rp_stream_match(struct replay *rp, struct rp_stream *s, enum rp_side side,
     const uint8_t *p, size_t n, uint64_t *at);
+
+/*
+ * Side `side` produced n more bytes. Returns 0, or 1 when they differ from
+ * what the other side produced at the same offset (*at = that offset in
+ * the stream), or -1 when they cannot be held (rp is unusable: out of
+ * memory or over RP_HOLD_MAX). Inline, the choice between holding
+ * (rp_stream_lead) and comparing (rp_stream_match): each needs less of a
+ * frame apart, and every RW's bytes come here twice.
+ */
+static inline int
+rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n, uint64_t *at)
+{
+	/* Nothing held (len == off) means nobody is ahead. */
+	if (s->len == s->off || s->lead == -1 || s->lead == (int)side)
+		return rp_stream_lead(rp, s, side, p, n);
+	return rp_stream_match(rp, s, side, p, n, at);
+}
 size_t rp_stream_pending(const struct rp_stream *s, enum rp_side *lead);
 int rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n);
 int rp_pktlist_add(struct rp_pktlist *l, const struct vsock_hdr *h,
     uint64_t frame);
 void rp_pktlist_free(struct rp_pktlist *l);
-void rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+void rp_window_hold(struct replay *rp, struct rp_conn *c, enum rp_side side,
     const struct vsock_hdr *h, uint64_t frame);
 void rp_window_drop_last(struct replay *rp, struct rp_conn *c,
     enum rp_side side);
@@ -343,15 +386,68 @@ void rp_cut_free(struct replay *rp);
 /* replay-device.c */
 int rp_device_start(struct replay *rp);
 void rp_device_stop(struct replay *rp);
-void rp_run_until(struct replay *rp, vsock_time_t t);
+void rp_run_timers(struct replay *rp, vsock_time_t t);
+
+/*
+ * Fires every timer due by t (rp_run_timers). Inline: every frame asks,
+ * and mostly none is due.
+ */
+static inline void
+rp_run_until(struct replay *rp, vsock_time_t t)
+{
+	if (vsock_device_next_deadline(rp->dev) <= t)
+		rp_run_timers(rp, t);
+}
 bool rp_settle(struct replay *rp);
-void rp_flush_guest(struct replay *rp);
+void rp_flush_batch(struct replay *rp);
+
+/*
+ * Kicks the queued guest frames, if any (rp_flush_batch). Inline: every
+ * host frame asks, and most find none queued.
+ */
+static inline void
+rp_flush_guest(struct replay *rp)
+{
+	if (rp->nbatch != 0)
+		rp_flush_batch(rp);
+}
 int rp_feed_guest(struct replay *rp, struct rp_conn *c,
     const struct vsock_pcap_frame *f);
 void rp_device_quiescent(struct replay *rp, struct rp_conn *c);
 
 /* replay-compare.c */
-bool rp_compared(const struct replay *rp, uint16_t op);
+
+/* Does op end, open or refuse a connection (what semantic mode compares)? */
+static inline bool
+rp_is_event(uint16_t op)
+{
+	return op == VIRTIO_VSOCK_OP_REQUEST || op == VIRTIO_VSOCK_OP_RESPONSE ||
+	    op == VIRTIO_VSOCK_OP_RST || op == VIRTIO_VSOCK_OP_SHUTDOWN;
+}
+
+/*
+ * Does the mode compare packets of op (strict: all; semantic: events)?
+ * Inline: every host frame and device packet asks, and in semantic mode
+ * most (data, credit) are not held.
+ */
+static inline bool
+rp_compared(const struct replay *rp, uint16_t op)
+{
+	return rp->opt.mode == REPLAY_STRICT || rp_is_event(op);
+}
+
+/*
+ * Holds a packet of this window for the comparison, if the mode compares
+ * it (replay-stream.c, rp_window_hold).
+ */
+static inline void
+rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+    const struct vsock_hdr *h, uint64_t frame)
+{
+	if (rp_compared(rp, h->op))
+		rp_window_hold(rp, c, side, h, frame);
+}
+
 void rp_compare_window(struct replay *rp, struct rp_conn *c,
     uint64_t closing_frame);
 

@@ -90,25 +90,34 @@ rp_stream_retract(struct rp_stream *s, enum rp_side side, size_t n)
 	return 0;
 }
 
-/*
- * Side `side` produced n more bytes. Returns 0, or 1 when they differ from
- * what the other side produced at the same offset (*at = that offset in
- * the stream), or -1 when they cannot be held (rp is unusable: out of
- * memory or over RP_HOLD_MAX).
- */
+/* rp_stream_push when side is ahead, or nobody is: its bytes are held. */
 int
-rp_stream_push(struct replay *rp, struct rp_stream *s, enum rp_side side,
+rp_stream_lead(struct replay *rp, struct rp_stream *s, enum rp_side side,
+    const uint8_t *p, size_t n)
+{
+	s->lead = (int)side;
+	s->total[side] += n;
+	if (n == 0)
+		return 0;
+	/*
+	 * Most pushes find nothing held and the buffer as large as before:
+	 * stream_hold's work without its call (no slide, no growth, in cap).
+	 */
+	if (s->len + n <= s->cap && s->len - s->off + n <= RP_HOLD_MAX) {
+		memcpy(s->buf + s->len, p, n);
+		s->len += n;
+		return 0;
+	}
+	return stream_hold(rp, s, p, n);
+}
+
+/* rp_stream_push when the other side is ahead: its surplus is compared. */
+int
+rp_stream_match(struct replay *rp, struct rp_stream *s, enum rp_side side,
     const uint8_t *p, size_t n, uint64_t *at)
 {
 	size_t have, k, i;
 
-	if (s->len == s->off)
-		s->lead = -1;
-	if (s->lead == -1 || s->lead == (int)side) {
-		s->lead = (int)side;
-		s->total[side] += n;
-		return n > 0 ? stream_hold(rp, s, p, n) : 0;
-	}
 	have = s->len - s->off;
 	k = n < have ? n : have;
 	if (memcmp(s->buf + s->off, p, k) != 0) {
@@ -173,16 +182,15 @@ rp_pktlist_free(struct rp_pktlist *l)
 }
 
 /*
- * Holds a packet of this window for the comparison (replay-compare.c): in
- * semantic mode only the events it compares, so a long stream of data and
- * credit packets holds nothing. At most RP_WINDOW_MAX in all.
+ * Holds a packet of this window for the comparison (replay-compare.c), one
+ * the mode compares (rp_window_add asked): in semantic mode only the
+ * events, so a long stream of data and credit packets holds nothing. At
+ * most RP_WINDOW_MAX in all.
  */
 void
-rp_window_add(struct replay *rp, struct rp_conn *c, enum rp_side side,
+rp_window_hold(struct replay *rp, struct rp_conn *c, enum rp_side side,
     const struct vsock_hdr *h, uint64_t frame)
 {
-	if (!rp_compared(rp, h->op))
-		return;
 	if (rp->window_pkts >= RP_WINDOW_MAX) {
 		rp_limit(rp, frame, "more than %d packets between two guest "
 		    "frames of different times (replay holds one such window "

@@ -17,8 +17,8 @@
  * CIDs (Linux loopback) or no host CID, the pair's first REQUEST decides:
  * its sender is the guest, or the host with --host-initiated.
  */
-struct rp_conn *
-rp_trace_find(struct replay *rp, const struct vsock_pcap_frame *f,
+static inline struct rp_conn *
+trace_find(struct replay *rp, const struct vsock_pcap_frame *f,
     bool *to_guest)
 {
 	const struct vsock_hdr *h = &f->hdr;
@@ -42,7 +42,14 @@ rp_trace_find(struct replay *rp, const struct vsock_pcap_frame *f,
 	return rp_table_find(&rp->tkeys, gp, hp);
 }
 
-/* The same, creating the pair if it is new. */
+struct rp_conn *
+rp_trace_find(struct replay *rp, const struct vsock_pcap_frame *f,
+    bool *to_guest)
+{
+	return trace_find(rp, f, to_guest);
+}
+
+/* The same, creating the pair if it is new; inline: every frame asks. */
 struct rp_conn *
 rp_trace_conn(struct replay *rp, const struct vsock_pcap_frame *f,
     bool *to_guest)
@@ -50,7 +57,7 @@ rp_trace_conn(struct replay *rp, const struct vsock_pcap_frame *f,
 	const struct vsock_hdr *h = &f->hdr;
 	struct rp_conn *c;
 
-	if ((c = rp_trace_find(rp, f, to_guest)) == NULL)
+	if ((c = trace_find(rp, f, to_guest)) == NULL)
 		c = *to_guest ? rp_conn_new(rp, h->dst_port, h->src_port) :
 		    rp_conn_new(rp, h->src_port, h->dst_port);
 	else

@@ -210,13 +210,15 @@ close_window(struct replay *rp, vsock_time_t t, uint64_t closing)
 static void
 remember(struct replay *rp, const struct vsock_pcap_frame *f, bool to_guest)
 {
-	struct replay_ctx_frame *cf = &rp->ring[rp->nring % REPLAY_CONTEXT];
+	struct replay_ctx_frame *cf = &rp->ring[rp->ring_at];
 
 	cf->number = f->number;
 	cf->ts_ns = rp->now;
 	cf->to_guest = to_guest;
 	cf->hdr = f->hdr;
 	rp->nring++;
+	if (++rp->ring_at == REPLAY_CONTEXT)
+		rp->ring_at = 0;
 }
 
 /* The first frame fixes the trace's CIDs and creates the device. */

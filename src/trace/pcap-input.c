@@ -28,6 +28,7 @@ struct pcap_input {
 	bool ended;		/* the data ended */
 	int read_errno;		/* read(2) failed with this */
 	int gz_err;		/* zlib found the gzip data damaged or cut short */
+	uint64_t delivered;	/* bytes handed out, peeked ones included */
 };
 
 /* Reads on through zlib, noting why a read came back short. */
@@ -50,20 +51,37 @@ input_read(struct pcap_input *in, void *buf, size_t size)
 	return in->read_errno != 0 || in->gz_err != 0 ? -1 : 0;
 }
 
-/* stdio's read: the peeked bytes first, then the rest of the data. */
-static ssize_t
-input_cookie_read(void *cookie, char *buf, size_t size)
+/* The peeked bytes first, then the rest of the data; counts what it gives. */
+ssize_t
+pcap_input_read(struct pcap_input *in, void *buf, size_t size)
 {
-	struct pcap_input *in = cookie;
 	size_t k = in->nhead - in->head_off;
+	ssize_t n;
 
-	if (k == 0)
-		return input_read(in, buf, size);
+	if (k == 0) {
+		if ((n = input_read(in, buf, size)) > 0)
+			in->delivered += (uint64_t)n;
+		return n;
+	}
 	if (k > size)
 		k = size;
 	memcpy(buf, in->head + in->head_off, k);
 	in->head_off += k;
+	in->delivered += k;
 	return (ssize_t)k;
+}
+
+uint64_t
+pcap_input_delivered(const struct pcap_input *in)
+{
+	return in->delivered;
+}
+
+/* stdio's read. */
+static ssize_t
+input_cookie_read(void *cookie, char *buf, size_t size)
+{
+	return pcap_input_read(cookie, buf, size);
 }
 
 static int

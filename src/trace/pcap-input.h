@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 /*
  * The reader's input (private to pcap-reader.c). Every byte is read once,
@@ -37,6 +38,18 @@ bool pcap_input_compressed(const struct pcap_input *in);
  * it frees the input; without it, pcap_input_free does. Call once.
  */
 FILE *pcap_input_stream(struct pcap_input *in);
+
+/*
+ * Reads up to size bytes on, as the stream does (peeked bytes first), but
+ * into buf with no stdio buffer between: zlib reads a large request straight
+ * from the descriptor. Only for a caller that knows the stream holds no byte
+ * it has not consumed (pcap_input_delivered). Returns the bytes read, 0 at
+ * the end of the data, -1 on an error (pcap_input_state says which).
+ */
+ssize_t pcap_input_read(struct pcap_input *in, void *buf, size_t size);
+
+/* Bytes handed out so far, to the stream and by pcap_input_read. */
+uint64_t pcap_input_delivered(const struct pcap_input *in);
 
 /* What stopped the input, if anything. */
 enum pcap_input_state {

@@ -83,16 +83,19 @@ vsock_pcap_parse_record(const uint8_t *data, uint32_t caplen,
 {
 	int e;
 
-	memset(&f->mon, 0, sizeof(f->mon));
-	memset(&f->hdr, 0, sizeof(f->hdr));
-	f->payload = NULL;
-	f->payload_len = f->tapped_len = 0;
 	f->cap_len = data != NULL ? caplen : 0;
 	f->orig_len = orig_len;
-	f->to_guest = f->dir_marked = f->dropped = f->split_tap = false;
-	f->cut = false;
-	if (data == NULL || caplen < VSOCKMON_RECORD_MIN)
+	f->split_tap = f->cut = false;
+	if (data == NULL || caplen < VSOCKMON_RECORD_MIN) {
+		/* Nothing decoded: what a description may read is zero. */
+		memset(&f->mon, 0, sizeof(f->mon));
+		memset(&f->hdr, 0, sizeof(f->hdr));
+		f->payload = NULL;
+		f->payload_len = f->tapped_len = 0;
+		f->to_guest = f->dir_marked = f->dropped = false;
 		return -VSE_ERR_PCAP_SHORT;
+	}
+	/* Sets every field of mon and hdr, and the three flags: no zeroing first. */
 	record_headers(data, f);
 	f->payload = data + VSOCKMON_RECORD_MIN;
 	f->tapped_len = f->payload_len = caplen - VSOCKMON_RECORD_MIN;
