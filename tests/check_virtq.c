@@ -672,6 +672,60 @@ END_TEST
  * wrap, the device pops each head with its buffer unchanged; a used
  * element naming a kept chain, or a repost of one not kept, is refused.
  */
+/*
+ * fg_ring_recycle: at most max used chains go back to the device as they
+ * were (the same buffers, in the order used), nothing when none is used,
+ * and a device's protocol error stops it.
+ */
+START_TEST(test_ring_recycle)
+{
+	struct rig *rg = rig_new(4, F_ALL, MIB);
+	uint64_t b = fg_mem_alloc(&rg->mem, 4 * 64, 16);
+	uint16_t first[3], head;
+	unsigned long i;
+
+	for (i = 0; i < 4; i++) {
+		struct fg_buf buf = { b + 64 * i, 64 };
+
+		ck_assert_int_ge(fg_ring_add(&rg->ring, NULL, 0, &buf, 1,
+		    (void *)(uintptr_t)(i + 1), false), 0);
+	}
+	ck_assert_uint_eq(fg_ring_recycle(&rg->ring, 4), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+		first[i] = rg->chain.head;
+		ck_assert_err(virtq_push(&rg->vq, first[i], 10), 0);
+	}
+	ck_assert_uint_eq(fg_ring_recycle(&rg->ring, 2), 2);
+	ck_assert_uint_eq(fg_ring_used_pending(&rg->ring), 1);
+	ck_assert_uint_eq(fg_ring_recycle(&rg->ring, 4), 1);
+	ck_assert_uint_eq(fg_ring_used_pending(&rg->ring), 0);
+	ck_assert_uint_eq(rg->ring.num_free, 0);
+	/* The fourth chain, then the three again in the order they came. */
+	ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+	ck_assert_uint_eq(rg->chain.seg[0].gpa, b + 64 * 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(virtq_pop(&rg->vq, &rg->chain), 1);
+		ck_assert_uint_eq(rg->chain.head, first[i]);
+		ck_assert_uint_eq(rg->chain.seg[0].gpa, b + 64 * i);
+		ck_assert_uint_eq(rg->chain.write_len, 64);
+	}
+	ck_assert_ptr_null(rg->ring.device_error);
+	/*
+	 * The device uses a chain the driver holds (kept, not given back):
+	 * recycling stops there, before the good one behind it.
+	 */
+	ck_assert_err(virtq_push(&rg->vq, first[0], 0), 0);
+	ck_assert_ptr_nonnull(fg_ring_get_used_keep(&rg->ring, NULL, &head));
+	ck_assert_uint_eq(head, first[0]);
+	ck_assert_err(virtq_push(&rg->vq, first[0], 0), 0);
+	ck_assert_err(virtq_push(&rg->vq, first[1], 0), 0);
+	ck_assert_uint_eq(fg_ring_recycle(&rg->ring, 4), 0);
+	ck_assert_ptr_nonnull(rg->ring.device_error);
+	rig_free(rg);
+}
+END_TEST
+
 START_TEST(test_repost_kept_chain)
 {
 	struct rig *rg = rig_new(4, F_ALL, MIB);
@@ -1281,6 +1335,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_set_base_resume);
 	tcase_add_test(tc, test_unpop);
 	tcase_add_test(tc, test_repost_kept_chain);
+	tcase_add_test(tc, test_ring_recycle);
 	tcase_add_test(tc, test_pop_or_arm);
 	tcase_add_loop_test(tc, test_pop_or_arm_stays_armed, 0, 2);
 	tcase_add_test(tc, test_unpop_misuse);
