@@ -58,13 +58,18 @@ for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio ctl_ns \
 	check "bench's rows have $k, a number" \
 	    grep -Eq "^$k -?[0-9][0-9.e+-]* " "$tmp/rows"
 done
-# A ratio to a socketpair is the median of the rounds (7 by default), each
-# round a socketpair run then the cases against it: KEY_min <= KEY <=
-# KEY_max, and the row says how many it is the median of.
+# A paired ratio is the median of the rounds (4 a CPU by default), each
+# round the baseline then the cases measured against it, pinned to one
+# CPU: KEY_min <= KEY <= KEY_max, and the row says how many it is the
+# median of.
+ncpu=$(nproc)
+nr=$((ncpu * 4 > 32 ? 32 : ncpu * 4))
 for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio \
-    h2g_64k_bigbuf_ratio g2h_64k_linux_ratio h2g_64k_linux_ratio; do
-	check "$k is the median of 7 rounds" \
-	    grep -Eq "^$k [0-9.e+-]+ 0 ratio .*; median of 7\$" "$tmp/rows"
+    h2g_64k_bigbuf_ratio g2h_64k_linux_ratio h2g_64k_linux_ratio \
+    conn10k_ratio conn10k_strided_ratio ctl_vs_ring; do
+	check "$k is the median of $nr rounds" \
+	    grep -Eq "^$k [0-9.e+-]+ 0 ratio .*; median of $nr( on [0-9]+ CPUs)?\$" \
+	    "$tmp/rows"
 	check "${k}_min <= $k <= ${k}_max" awk -v k="$k" '
 	    $1 == k { v = $2 } $1 == k "_min" { lo = $2 }
 	    $1 == k "_max" { hi = $2 }
@@ -79,10 +84,23 @@ check "one round: g2h_64k_ratio = its min = its max" awk '
     $1 == "g2h_64k_ratio" { v = $2; m = $0 ~ /median of 1$/ }
     $1 == "g2h_64k_ratio_min" { lo = $2 } $1 == "g2h_64k_ratio_max" { hi = $2 }
     END { exit !(m && v == lo && v == hi) }' "$tmp/rows1"
-for n in 0 32 x; do
-	"$top/tests/bench/bench" --rounds $n >/dev/null 2>"$tmp/berr"
-	check "bench --rounds $n is refused" test $? -eq 2
+for a in "--rounds 0" "--rounds 33" "--rounds x" "--rounds 2x" \
+    "--cpu 99999" "--cpu x"; do
+	"$top/tests/bench/bench" $a >/dev/null 2>"$tmp/berr"
+	check "bench $a is refused" test $? -eq 2
 done
+# A case of one thread runs on one CPU (the one --cpu names); a case of
+# threads may use every CPU the run may.
+cpu=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//; s/[-,].*//')
+"$top/tests/bench/bench" --only affinity --cpu "${cpu:-0}" >"$tmp/aff"
+check "a one-thread case may use one CPU" \
+    grep -q '^affinity_cpus 1 ' "$tmp/aff"
+check "the one --cpu names" grep -q "^affinity_cpu ${cpu:-0} " "$tmp/aff"
+"$top/tests/bench/bench" --only affinity >"$tmp/aff"
+check "pinned without --cpu too" grep -q '^affinity_cpus 1 ' "$tmp/aff"
+"$top/tests/bench/bench" --only affinity-threads >"$tmp/aff"
+check "a case of threads may use all $ncpu" \
+    grep -q "^affinity_cpus $ncpu " "$tmp/aff"
 # A table too small for the rows fails bench and says so.
 VSE_BENCH_ROWS_MAX=1 "$top/tests/bench/bench" --only pair_4k \
     >/dev/null 2>"$tmp/berr"

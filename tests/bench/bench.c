@@ -3,6 +3,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,48 +82,69 @@ bench_row(const char *key, double value, double baseline, const char *unit,
 
 /* --- the cases, each run alone in a child process --- */
 
+/* Where this case runs: the CPUs it may use and, with one, which. */
+static void
+bench_case_affinity(void)
+{
+	cpu_set_t set;
+
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+	bench_row("affinity_cpus", CPU_COUNT(&set), 0, "cpus",
+	    "CPUs this case may run on");
+	bench_row("affinity_cpu", sched_getcpu(), 0, "cpu",
+	    "the CPU it ran on");
+}
+
 struct bench_case {
 	const char *name;
 	void (*run)(void);
 	bool in_all;		/* part of a plain `bench` run */
+	/*
+	 * Runs threads (a guest thread, a second socketpair thread): it gets
+	 * every CPU. Every other case is pinned to one CPU (pin_cpu_for).
+	 */
+	bool threads;
 };
 
 static const struct bench_case cases[] = {
-	{ "pair_64k", bench_case_pair_64k, true },
-	{ "g2h_64k", bench_case_g2h_64k, true },
-	{ "h2g_64k", bench_case_h2g_64k, true },
-	{ "pair_4k", bench_case_pair_4k, true },
-	{ "g2h_4k", bench_case_g2h_4k, true },
-	{ "h2g_4k", bench_case_h2g_4k, true },
-	{ "h2g_64k_bigbuf", bench_case_h2g_64k_bigbuf, true },
-	{ "g2h_64k_linux", bench_case_g2h_64k_linux, true },
-	{ "h2g_64k_linux", bench_case_h2g_64k_linux, true },
-	{ "g2h_64k_thread", bench_case_g2h_64k_thread, true },
-	{ "h2g_64k_thread", bench_case_h2g_64k_thread, true },
-	{ "g2h_64k_thread_linux", bench_case_g2h_64k_thread_linux, true },
-	{ "h2g_64k_thread_linux", bench_case_h2g_64k_thread_linux, true },
-	{ "g2h_64k_thread_poll", bench_case_g2h_64k_thread_poll, true },
-	{ "h2g_64k_thread_poll", bench_case_h2g_64k_thread_poll, true },
-	{ "g2h_64k_thread_spin", bench_case_g2h_64k_thread_spin, true },
-	{ "h2g_64k_thread_spin", bench_case_h2g_64k_thread_spin, true },
-	{ "pair_64k_2t", bench_case_pair_64k_2t, true },
-	{ "g2h_64k_thread_host", bench_case_g2h_64k_thread_host, true },
-	{ "h2g_64k_thread_host", bench_case_h2g_64k_thread_host, true },
+	{ "pair_64k", bench_case_pair_64k, true, false },
+	{ "g2h_64k", bench_case_g2h_64k, true, false },
+	{ "h2g_64k", bench_case_h2g_64k, true, false },
+	{ "pair_4k", bench_case_pair_4k, true, false },
+	{ "g2h_4k", bench_case_g2h_4k, true, false },
+	{ "h2g_4k", bench_case_h2g_4k, true, false },
+	{ "h2g_64k_bigbuf", bench_case_h2g_64k_bigbuf, true, false },
+	{ "g2h_64k_linux", bench_case_g2h_64k_linux, true, false },
+	{ "h2g_64k_linux", bench_case_h2g_64k_linux, true, false },
+	{ "g2h_64k_thread", bench_case_g2h_64k_thread, true, true },
+	{ "h2g_64k_thread", bench_case_h2g_64k_thread, true, true },
+	{ "g2h_64k_thread_linux", bench_case_g2h_64k_thread_linux, true, true },
+	{ "h2g_64k_thread_linux", bench_case_h2g_64k_thread_linux, true, true },
+	{ "g2h_64k_thread_poll", bench_case_g2h_64k_thread_poll, true, true },
+	{ "h2g_64k_thread_poll", bench_case_h2g_64k_thread_poll, true, true },
+	{ "g2h_64k_thread_spin", bench_case_g2h_64k_thread_spin, true, true },
+	{ "h2g_64k_thread_spin", bench_case_h2g_64k_thread_spin, true, true },
+	{ "pair_64k_2t", bench_case_pair_64k_2t, true, true },
+	{ "g2h_64k_thread_host", bench_case_g2h_64k_thread_host, true, true },
+	{ "h2g_64k_thread_host", bench_case_h2g_64k_thread_host, true, true },
 	{ "g2h_64k_thread_host_spin", bench_case_g2h_64k_thread_host_spin,
-	    true },
+	    true, true },
 	{ "h2g_64k_thread_host_spin", bench_case_h2g_64k_thread_host_spin,
-	    true },
-	{ "ring", bench_case_ring, true },
-	{ "ctl", bench_case_ctl, true },
-	{ "rw1", bench_case_rw1, true },
-	{ "conn10", bench_case_conn10, true },
-	{ "conn10k", bench_case_conn10k, true },
-	{ "conn10k_strided", bench_case_conn10k_strided, true },
-	{ "device_memory", bench_case_device_memory, true },
-	{ "serve_memory", bench_case_serve_memory, true },
+	    true, true },
+	{ "ring", bench_case_ring, true, false },
+	{ "ctl", bench_case_ctl, true, false },
+	{ "rw1", bench_case_rw1, true, false },
+	{ "conn10", bench_case_conn10, true, false },
+	{ "conn10k", bench_case_conn10k, true, false },
+	{ "conn10k_strided", bench_case_conn10k_strided, true, false },
+	{ "device_memory", bench_case_device_memory, true, false },
+	{ "serve_memory", bench_case_serve_memory, true, false },
+	/* For tests/bench-rows.sh: where a pinned case runs, and a threaded. */
+	{ "affinity", bench_case_affinity, false, false },
+	{ "affinity-threads", bench_case_affinity, false, true },
 	/* For run.sh's callgrind: N control packets, and none. */
-	{ "callgrind-ctl", bench_case_callgrind_ctl, false },
-	{ "callgrind-ctl0", bench_case_callgrind_ctl0, false },
+	{ "callgrind-ctl", bench_case_callgrind_ctl, false, false },
+	{ "callgrind-ctl0", bench_case_callgrind_ctl0, false, false },
 };
 #define NCASES	(sizeof(cases) / sizeof(cases[0]))
 
@@ -178,9 +200,68 @@ struct table {
 	bool overflow;
 };
 
+/*
+ * The CPUs a run may use (its affinity at start) and the one a pinned case
+ * of round r runs on: this machine's two vCPUs differ by 1.45x (ring_ns
+ * 19 against 28, pair_64k 7.3 against 5.5 GB/s), and a process landed on
+ * either by chance, so a ratio of two cases was one CPU's over the other's
+ * half the time (g2h_64k_ratio 0.55 to 1.0). Both sides of a ratio now run
+ * on one CPU, and the rounds go round the CPUs evenly (--cpu N: N only).
+ */
+static int cpus[CPU_SETSIZE];
+static unsigned ncpus;
+static int fixed_cpu = -1;
+
+static void
+cpus_init(void)
+{
+	cpu_set_t set;
+	int i;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;	/* cases run where the kernel puts them */
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			cpus[ncpus++] = i;
+}
+
+static int
+pin_cpu_for(unsigned round)
+{
+	if (fixed_cpu >= 0)
+		return fixed_cpu;
+	return ncpus == 0 ? -1 : cpus[round % ncpus];
+}
+
+static bool
+cpu_allowed(unsigned long cpu)
+{
+	unsigned i;
+
+	for (i = 0; i < ncpus; i++)
+		if ((unsigned long)cpus[i] == cpu)
+			return true;
+	return false;
+}
+
+/* In the child: a one-thread case on cpu (< 0: anywhere). */
+static void
+pin(const struct bench_case *c, int cpu)
+{
+	cpu_set_t set;
+
+	if (c->threads || cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+		fprintf(stderr, "bench: %s: cannot pin to CPU %d: %s\n",
+		    c->name, cpu, strerror(errno));
+}
+
 /* Runs case c in a fresh child (its own heap, its own CPU clock). */
 static int
-run_child(const struct bench_case *c, struct table *t)
+run_child(const struct bench_case *c, struct table *t, int cpu)
 {
 	int p[2], status;
 	pid_t pid;
@@ -194,6 +275,7 @@ run_child(const struct bench_case *c, struct table *t)
 		return -1;
 	if (pid == 0) {
 		close(p[0]);
+		pin(c, cpu);
 		rows_out = fdopen(p[1], "w");
 		_exit(run_here(c) == 0 ? 0 : 1);
 	}
@@ -228,82 +310,93 @@ find_in(const struct row *t, unsigned n, const char *key)
 struct ratio {
 	const char *key, *a, *b, *what;
 	/*
-	 * CPU time of one case against its socketpair, both single
-	 * processes of a fraction of a second: one such pair moves by
-	 * +-0.05 on a shared machine (and the socketpair alone is bimodal,
-	 * 5.4 or 7.3 GB/s, run to run). Such a ratio is the median of
-	 * `rounds` pairs run back to back (paired_rounds), a and b being
-	 * case names as well as row keys.
+	 * The cases of rows a and b when the ratio is paired (else NULL):
+	 * CPU time of two processes of a fraction of a second each, which
+	 * moves by +-0.05 from run to run on a shared machine. Such a ratio
+	 * is the median of `rounds` rounds, each running case cb and then
+	 * case ca on one CPU (paired_rounds).
 	 */
-	bool paired;
+	const char *ca, *cb;
 };
 
 static const struct ratio ratios[] = {
 	{ "g2h_64k_ratio", "g2h_64k", "pair_64k",
-	    "guest->host 64 KiB, CPU time vs socketpair", true },
+	    "guest->host 64 KiB, CPU time vs socketpair", "g2h_64k",
+	    "pair_64k" },
 	{ "h2g_64k_ratio", "h2g_64k", "pair_64k",
-	    "host->guest 64 KiB, CPU time vs socketpair", true },
+	    "host->guest 64 KiB, CPU time vs socketpair", "h2g_64k",
+	    "pair_64k" },
 	{ "g2h_4k_ratio", "g2h_4k", "pair_4k",
-	    "guest->host 4 KiB, CPU time vs socketpair", true },
+	    "guest->host 4 KiB, CPU time vs socketpair", "g2h_4k",
+	    "pair_4k" },
 	{ "h2g_4k_ratio", "h2g_4k", "pair_4k",
-	    "host->guest 4 KiB, CPU time vs socketpair", true },
+	    "host->guest 4 KiB, CPU time vs socketpair", "h2g_4k",
+	    "pair_4k" },
 	{ "h2g_64k_bigbuf_ratio", "h2g_64k_bigbuf", "pair_64k",
-	    "host->guest 64 KiB, 64 KiB guest RX buffers", true },
+	    "host->guest 64 KiB, 64 KiB guest RX buffers", "h2g_64k_bigbuf",
+	    "pair_64k" },
 	{ "g2h_64k_linux_ratio", "g2h_64k_linux", "pair_64k",
-	    "guest->host 64 KiB, linux profile", true },
+	    "guest->host 64 KiB, linux profile", "g2h_64k_linux",
+	    "pair_64k" },
 	{ "h2g_64k_linux_ratio", "h2g_64k_linux", "pair_64k",
-	    "host->guest 64 KiB, linux profile", true },
+	    "host->guest 64 KiB, linux profile", "h2g_64k_linux",
+	    "pair_64k" },
 	/* Issue 20's target for the guest thread: >= 0.9 both ways. */
 	{ "g2h_64k_thread_wall_ratio", "g2h_64k_thread_wall", "pair_64k_wall",
 	    "guest->host 64 KiB, guest thread, wall clock vs socketpair",
-	    false },
+	    NULL, NULL },
 	{ "h2g_64k_thread_wall_ratio", "h2g_64k_thread_wall", "pair_64k_wall",
 	    "host->guest 64 KiB, guest thread, wall clock vs socketpair",
-	    false },
+	    NULL, NULL },
 	{ "g2h_64k_thread_linux_wall_ratio", "g2h_64k_thread_linux_wall",
 	    "pair_64k_wall", "guest->host 64 KiB, guest thread, linux "
-	    "profile, wall clock vs socketpair", false },
+	    "profile, wall clock vs socketpair", NULL, NULL },
 	{ "h2g_64k_thread_linux_wall_ratio", "h2g_64k_thread_linux_wall",
 	    "pair_64k_wall", "host->guest 64 KiB, guest thread, linux "
-	    "profile, wall clock vs socketpair", false },
+	    "profile, wall clock vs socketpair", NULL, NULL },
 	{ "g2h_64k_thread_poll_wall_ratio", "g2h_64k_thread_poll_wall",
 	    "pair_64k_wall", "guest->host 64 KiB, guest thread polling 50 us, "
-	    "wall clock vs socketpair", false },
+	    "wall clock vs socketpair", NULL, NULL },
 	{ "h2g_64k_thread_poll_wall_ratio", "h2g_64k_thread_poll_wall",
 	    "pair_64k_wall", "host->guest 64 KiB, guest thread polling 50 us, "
-	    "wall clock vs socketpair", false },
+	    "wall clock vs socketpair", NULL, NULL },
 	{ "g2h_64k_thread_spin_wall_ratio", "g2h_64k_thread_spin_wall",
 	    "pair_64k_wall", "guest->host 64 KiB, guest thread spinning while "
-	    "the peer works, wall clock vs socketpair", false },
+	    "the peer works, wall clock vs socketpair", NULL, NULL },
 	{ "h2g_64k_thread_spin_wall_ratio", "h2g_64k_thread_spin_wall",
 	    "pair_64k_wall", "host->guest 64 KiB, guest thread spinning while "
-	    "the peer works, wall clock vs socketpair", false },
+	    "the peer works, wall clock vs socketpair", NULL, NULL },
 	/*
 	 * serve's shape (the host application apart from the device
 	 * thread) against its like: the socketpair on two threads.
 	 */
 	{ "g2h_64k_thread_host_wall_ratio", "g2h_64k_thread_host_wall",
 	    "pair_64k_2t_wall", "guest->host 64 KiB, guest thread, host app "
-	    "on a third thread, wall vs 2-thread socketpair", false },
+	    "on a third thread, wall vs 2-thread socketpair", NULL, NULL },
 	{ "h2g_64k_thread_host_wall_ratio", "h2g_64k_thread_host_wall",
 	    "pair_64k_2t_wall", "host->guest 64 KiB, guest thread, host app "
-	    "on a third thread, wall vs 2-thread socketpair", false },
+	    "on a third thread, wall vs 2-thread socketpair", NULL, NULL },
 	{ "conn10k_ratio", "conn10k_ns", "conn10_ns",
-	    "control packet CPU, 10,000 vs 10 connections, in order", false },
+	    "control packet CPU, 10,000 vs 10 connections, in order",
+	    "conn10k", "conn10" },
 	{ "conn10k_strided_ratio", "conn10k_strided_ns", "conn10_ns",
-	    "the same, connections visited strided", false },
+	    "the same, connections visited strided", "conn10k_strided",
+	    "conn10" },
 	{ "ctl_vs_ring", "ctl_ns", "ring_ns",
-	    "control packet vs bare ring pop+push", false },
+	    "control packet vs bare ring pop+push", "ctl", "ring" },
 };
 
 /*
  * Rounds of the paired ratios (--rounds): round 0 is the run's own pass,
  * rounds 1.. run every case a paired ratio names once more, in cases[]
- * order (the socketpair just before the cases measured against it).
+ * order (each baseline before the cases measured against it), all on
+ * round r's CPU (pin_cpu_for). By default 4 rounds a CPU, so that the
+ * median weighs every CPU alike.
  */
-#define ROUNDS_MAX	31
-#define ROUND_ROWS	32
-static unsigned rounds = 7;
+#define ROUNDS_MAX	32
+#define ROUNDS_PER_CPU	4
+#define ROUND_ROWS	48
+static unsigned rounds;
 static struct row round_rows[ROUNDS_MAX][ROUND_ROWS];
 static unsigned round_n[ROUNDS_MAX];
 
@@ -315,8 +408,8 @@ in_paired(const char *name)
 	unsigned i;
 
 	for (i = 0; i < NRATIOS; i++)
-		if (ratios[i].paired && (strcmp(ratios[i].a, name) == 0 ||
-		    strcmp(ratios[i].b, name) == 0))
+		if (ratios[i].ca != NULL && (strcmp(ratios[i].ca, name) == 0 ||
+		    strcmp(ratios[i].cb, name) == 0))
 			return true;
 	return false;
 }
@@ -334,7 +427,7 @@ paired_rounds(void)
 		for (i = 0; i < NCASES; i++) {
 			if (!cases[i].in_all || !in_paired(cases[i].name))
 				continue;
-			if (run_child(&cases[i], &t) < 0) {
+			if (run_child(&cases[i], &t, pin_cpu_for(r)) < 0) {
 				fprintf(stderr, "bench: case %s failed in "
 				    "round %u\n", cases[i].name, r + 1);
 				failed++;
@@ -408,6 +501,9 @@ add_paired(const struct ratio *q, double v0)
 	qsort(v, n, sizeof(v[0]), cmp_double);
 	med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	snprintf(what, sizeof(what), "%s; median of %u", q->what, n);
+	if (fixed_cpu < 0 && ncpus > 1 && n > 1)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+		    " on %u CPUs", ncpus < n ? ncpus : n);
 	if (!add_ratio_row(q->key, what, med))
 		return;
 	snprintf(key, sizeof(key), "%s_min", q->key);
@@ -439,7 +535,7 @@ derive(bool all)
 			}
 			continue;
 		}
-		if (ratios[i].paired && all)
+		if (ratios[i].ca != NULL && all)
 			add_paired(&ratios[i], v);
 		else
 			add_ratio_row(ratios[i].key, ratios[i].what, v);
@@ -452,13 +548,16 @@ usage(void)
 {
 	unsigned i;
 
-	fputs("usage: bench [--quick] [--rounds N] [--only CASE] "
+	fputs("usage: bench [--quick] [--rounds N] [--cpu N] [--only CASE] "
 	    "[--rows FILE]\n"
 	    "  Runs every case in a fresh process and prints KEY VALUE\n"
-	    "  BASELINE UNIT WHAT lines (to FILE with --rows). A ratio of\n"
-	    "  CPU time to a socketpair is the median of N rounds (default\n"
-	    "  7, at most 31), each a socketpair run then the cases against\n"
-	    "  it; KEY_min and KEY_max give the spread.\n  CASE:",
+	    "  BASELINE UNIT WHAT lines (to FILE with --rows). A case of one\n"
+	    "  thread runs pinned to one CPU, its baseline on the same one.\n"
+	    "  A paired ratio (the socketpair ones, conn10k_ratio,\n"
+	    "  ctl_vs_ring) is the median of N rounds (default 4 a CPU, at\n"
+	    "  most 32), each the baseline then its cases on one CPU, the\n"
+	    "  rounds going round the CPUs the run may use (--cpu N: only\n"
+	    "  CPU N); KEY_min and KEY_max give the spread.\n  CASE:",
 	    stderr);
 	for (i = 0; i < NCASES; i++)
 		fprintf(stderr, " %s", cases[i].name);
@@ -472,21 +571,30 @@ main(int argc, char **argv)
 	const char *only = NULL, *rows_path = NULL;
 	FILE *out = stdout;
 	struct table main_table;
+	unsigned long cpu;
 	unsigned i;
+	char *end;
 	int argi, failed = 0;
 
 	if (getenv("VSE_BENCH_ROWS_MAX") != NULL &&
 	    strtoul(getenv("VSE_BENCH_ROWS_MAX"), NULL, 10) < rows_max)
 		rows_max = (unsigned)strtoul(getenv("VSE_BENCH_ROWS_MAX"),
 		    NULL, 10);
+	cpus_init();
 	for (argi = 1; argi < argc; argi++) {
 		if (strcmp(argv[argi], "--quick") == 0)
 			bench_total_bytes = 16u << 20;
 		else if (strcmp(argv[argi], "--rounds") == 0 &&
 		    argi + 1 < argc) {
-			rounds = (unsigned)strtoul(argv[++argi], NULL, 10);
-			if (rounds < 1 || rounds > ROUNDS_MAX)
+			rounds = (unsigned)strtoul(argv[++argi], &end, 10);
+			if (*end != '\0' || rounds < 1 || rounds > ROUNDS_MAX)
 				usage();
+		} else if (strcmp(argv[argi], "--cpu") == 0 &&
+		    argi + 1 < argc) {
+			cpu = strtoul(argv[++argi], &end, 10);
+			if (*end != '\0' || !cpu_allowed(cpu))
+				usage();
+			fixed_cpu = (int)cpu;
 		} else if (strcmp(argv[argi], "--only") == 0 && argi + 1 < argc)
 			only = argv[++argi];
 		else if (strcmp(argv[argi], "--rows") == 0 && argi + 1 < argc)
@@ -494,6 +602,10 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
+	if (rounds == 0)
+		rounds = fixed_cpu >= 0 || ncpus <= 1 ? ROUNDS_PER_CPU :
+		    ncpus * ROUNDS_PER_CPU > ROUNDS_MAX ? ROUNDS_MAX :
+		    ncpus * ROUNDS_PER_CPU;
 	main_table = (struct table){ rows, 0, rows_max, false };
 	for (i = 0; i < NCASES; i++) {
 		if (only != NULL ? strcmp(only, cases[i].name) != 0 :
@@ -502,7 +614,7 @@ main(int argc, char **argv)
 		/* callgrind counts this process: no child. */
 		if (strncmp(cases[i].name, "callgrind", 9) == 0)
 			return run_here(&cases[i]) == 0 ? 0 : 1;
-		if (run_child(&cases[i], &main_table) < 0) {
+		if (run_child(&cases[i], &main_table, pin_cpu_for(0)) < 0) {
 			fprintf(stderr, "bench: case %s failed\n",
 			    cases[i].name);
 			failed++;
