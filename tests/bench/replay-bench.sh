@@ -42,6 +42,14 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# Every program of these rows on one CPU (the first this script may use):
+# a machine's CPUs may differ (this VM's two by 1.45x; bench.c's
+# pin_cpu_for), and each row compares two programs.
+if command -v taskset >/dev/null 2>&1; then
+	cpu=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//; s/[-,].*//')
+	[ -n "$cpu" ] && taskset -pc "$cpu" $$ >/dev/null 2>&1
+fi
+
 tmp=$(mktemp -d /tmp/vsockemu-replay-bench-XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
