@@ -66,7 +66,8 @@ ncpu=$(nproc)
 nr=$((ncpu * 4 > 32 ? 32 : ncpu * 4))
 for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio \
     h2g_64k_bigbuf_ratio g2h_64k_linux_ratio h2g_64k_linux_ratio \
-    conn10k_ratio conn10k_strided_ratio ctl_vs_ring; do
+    conn10k_ratio conn10k_strided_ratio ctl_vs_ring copy_floor_64k_ratio \
+    g2h_64k_vs_floor h2g_64k_vs_floor; do
 	check "$k is the median of $nr rounds" \
 	    grep -Eq "^$k [0-9.e+-]+ 0 ratio .*; median of $nr( on [0-9]+ CPUs)?\$" \
 	    "$tmp/rows"

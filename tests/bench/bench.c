@@ -108,6 +108,7 @@ struct bench_case {
 
 static const struct bench_case cases[] = {
 	{ "pair_64k", bench_case_pair_64k, true, false },
+	{ "pair_64k_copy", bench_case_pair_64k_copy, true, false },
 	{ "g2h_64k", bench_case_g2h_64k, true, false },
 	{ "h2g_64k", bench_case_h2g_64k, true, false },
 	{ "pair_4k", bench_case_pair_4k, true, false },
@@ -326,6 +327,19 @@ static const struct ratio ratios[] = {
 	{ "h2g_64k_ratio", "h2g_64k", "pair_64k",
 	    "host->guest 64 KiB, CPU time vs socketpair", "h2g_64k",
 	    "pair_64k" },
+	/*
+	 * The floor of the two above: the socketpair plus the one copy more
+	 * every path through the device makes; and each path against it.
+	 */
+	{ "copy_floor_64k_ratio", "pair_64k_copy", "pair_64k",
+	    "socketpair plus one 64 KiB copy vs socketpair: the floor",
+	    "pair_64k_copy", "pair_64k" },
+	{ "g2h_64k_vs_floor", "g2h_64k", "pair_64k_copy",
+	    "guest->host 64 KiB vs socketpair plus one copy", "g2h_64k",
+	    "pair_64k_copy" },
+	{ "h2g_64k_vs_floor", "h2g_64k", "pair_64k_copy",
+	    "host->guest 64 KiB vs socketpair plus one copy", "h2g_64k",
+	    "pair_64k_copy" },
 	{ "g2h_4k_ratio", "g2h_4k", "pair_4k",
 	    "guest->host 4 KiB, CPU time vs socketpair", "g2h_4k",
 	    "pair_4k" },

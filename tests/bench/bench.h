@@ -50,6 +50,7 @@ void bench_case_h2g_64k_thread_linux(void);
 void bench_case_g2h_64k_thread_host_spin(void);
 void bench_case_h2g_64k_thread_host_spin(void);
 void bench_case_pair_64k(void);
+void bench_case_pair_64k_copy(void);
 void bench_case_pair_4k(void);
 void bench_case_serve_memory(void);
 
