@@ -568,7 +568,8 @@ socketpair_case(const char *key, size_t wsize, bool copy_first,
     const char *what)
 {
 	static uint8_t buf[1 << 16], area[COPY_AREA];
-	size_t total = bench_total_bytes, sent = 0, got = 0, slot = 0, len;
+	size_t total = bench_total_bytes, sent = 0, got = 0, slot = 0;
+	size_t len, left = 0;	/* left: of the copied chunk, unwritten */
 	const uint8_t *from = buf;
 	uint64_t c0, w0;
 	ssize_t n;
@@ -583,18 +584,22 @@ socketpair_case(const char *key, size_t wsize, bool copy_first,
 	while (got < total) {
 		for (;;) {
 			len = total - sent < wsize ? total - sent : wsize;
-			if (len == 0)
-				break;
-			if (copy_first && from == buf) {
+			if (copy_first && left == 0 && len > 0) {
+				/* A new chunk: copied once, then written out. */
 				from = area + slot;
 				memcpy(area + slot, buf, len);
 				slot = (slot + wsize) % COPY_AREA;
+				left = len;
 			}
-			if ((n = write(sv[0], from, len)) <= 0)
+			if (copy_first)
+				len = left;
+			if (len == 0 || (n = write(sv[0], from, len)) <= 0)
 				break;
 			sent += (size_t)n;
-			/* A short write goes on from the rest of the slot. */
-			from = (size_t)n < len ? from + n : buf;
+			if (copy_first) {
+				from += n;
+				left -= (size_t)n;
+			}
 		}
 		while ((n = read(sv[1], buf, wsize)) > 0)
 			got += (size_t)n;
