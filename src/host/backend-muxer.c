@@ -842,6 +842,14 @@ op_write(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	if (e->eor)
 		n = seq_frame_sendmsg(e->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT,
 		    flags & VIRTIO_VSOCK_SEQ_EOR, sendmsg);
+	else if (iovcnt == 1)
+		/*
+		 * One buffer (a packet alone, or the txbuf's one run): send
+		 * spares the kernel copying in a msghdr and an iovec
+		 * (__sys_sendto against ___sys_sendmsg), same flags.
+		 */
+		n = send(e->fd, iov[0].iov_base, iov[0].iov_len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 	else
 		n = sendmsg(e->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n < 0 && errno == EPIPE)
@@ -896,6 +904,9 @@ op_read(void *ctx, struct vsock_conn *c, const struct iovec *iov, int iovcnt,
 	}
 	if (e->eor)
 		n = seq_frame_recvmsg(e->fd, &msg, MSG_DONTWAIT, &eor, recvmsg);
+	else if (iovcnt == 1)
+		/* As op_write: one buffer needs no msghdr (__sys_recvfrom). */
+		n = recv(e->fd, iov[0].iov_base, iov[0].iov_len, MSG_DONTWAIT);
 	else
 		n = recvmsg(e->fd, &msg, MSG_DONTWAIT);
 	if (n < 0)
