@@ -31,6 +31,11 @@ trap '[ -n "$pid" ] && kill $pid 2>/dev/null; cd /; rm -rf "$work"' EXIT
 
 # direction SERVER_ROLE CLIENT_ROLE SERVER_PEER_CID CLIENT_PEER_CID
 direction() {
+	# The last direction's logs go first: a background job's "> srv.log"
+	# truncates in the child, so the wait below could otherwise find the
+	# old "listening" line and start the client before the new server
+	# listens (CI, 2026-12-03: "Control socket initialization failed").
+	rm -f srv.log cli.log
 	"$emu" serve -q --seqpacket --uds ./v.sock 2> serve.err &
 	pid=$!
 	wait_for test -S ./v.sock.guest || { cat serve.err; return 1; }
