@@ -36,9 +36,12 @@ direction() {
 	# old "listening" line and start the client before the new server
 	# listens (CI, 2026-12-03: "Control socket initialization failed").
 	rm -f srv.log cli.log
-	"$emu" serve -q --seqpacket --uds ./v.sock 2> serve.err &
-	pid=$!
-	wait_for test -S ./v.sock.guest || { cat serve.err; return 1; }
+	# Ready once every socket it listens on exists (tests/lib.sh).
+	bg_ready ./ready "$emu" serve -q --ready-fd 9 --seqpacket \
+	    --uds ./v.sock 2> serve.err
+	rc=$?
+	pid=$bg_pid
+	[ $rc = 0 ] || { cat serve.err; return 1; }
 	# A control port per run, away from the usual ones.
 	# (From /dev/urandom: date +%N's leading zero made the shell read
 	# "0329" as a bad octal number, about one run in ten.)
