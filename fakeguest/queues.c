@@ -33,10 +33,17 @@ fg_queues_init(struct fg_queues *q, struct fg_mem *mem,
 int
 fg_queues_tx_slot(struct fg_queues *q, bool *busy, unsigned nslots)
 {
+	unsigned i, pending = fg_ring_used_pending(&q->tx);
 	uintptr_t tok;
-	unsigned i;
 
-	while ((tok = (uintptr_t)fg_ring_get_used(&q->tx, NULL)) != 0)
+	/*
+	 * What used idx shows, and no more: a last look that finds nothing
+	 * (a fence, idx again) is for a device on another thread, and this
+	 * driver's runs only when asked (replay's, the test wire's). A
+	 * device error stops it early.
+	 */
+	while (pending-- > 0 &&
+	    (tok = (uintptr_t)fg_ring_get_used(&q->tx, NULL)) != 0)
 		if (tok - 1 < nslots)
 			busy[tok - 1] = false;
 	for (i = 0; i < nslots; i++)

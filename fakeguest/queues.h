@@ -35,7 +35,8 @@ int fg_queues_init(struct fg_queues *q, struct fg_mem *mem,
 /*
  * For a driver whose TX chains each sit in one of nslots buffer slots,
  * token slot + 1: marks the slots of chains the device used free again
- * and returns the first free slot, or -1 when all are in flight.
+ * and returns the first free slot, or -1 when all are in flight. For a
+ * device that runs only when asked: it takes what used idx shows.
  */
 int fg_queues_tx_slot(struct fg_queues *q, bool *busy, unsigned nslots);
 

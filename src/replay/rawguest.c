@@ -105,29 +105,6 @@ rawguest_destroy(struct rawguest *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/*
- * A free TX slot, after taking back the chains the device used, or -1.
- * fg_queues_tx_slot's work, but it reaps what used idx shows and stops:
- * its last look, which finds nothing, is a fence and idx again for a
- * device on another thread, and replay's device runs only when asked
- * (as reap_rx). A device error stops it early, as it stops that loop.
- */
-static int
-tx_slot(struct rawguest *g)
-{
-	unsigned i, pending = fg_ring_used_pending(&g->q.tx);
-	uintptr_t tok;
-
-	while (pending-- > 0 &&
-	    (tok = (uintptr_t)fg_ring_get_used(&g->q.tx, NULL)) != 0)
-		if (tok - 1 < RAWGUEST_TX_SLOTS)
-			g->tx_busy[tok - 1] = false;
-	for (i = 0; i < RAWGUEST_TX_SLOTS; i++)
-		if (!g->tx_busy[i])
-			return (int)i;
-	return -1;
-}
-
 int
 rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
     const uint8_t *payload, uint32_t len, vsock_time_t now)
@@ -139,7 +116,7 @@ rawguest_send(struct rawguest *g, const uint8_t hdr[VSOCK_HDR_SIZE],
 
 	if (len > RAWGUEST_TX_SLOT - VSOCK_HDR_SIZE)
 		return -VSE_ERR_INVAL;
-	if ((i = tx_slot(g)) < 0)
+	if ((i = fg_queues_tx_slot(&g->q, g->tx_busy, RAWGUEST_TX_SLOTS)) < 0)
 		return -VSE_ERR_NOMEM;
 	gpa = g->tx_pool + (uint64_t)i * RAWGUEST_TX_SLOT;
 	slot = g->tx_mem + (size_t)i * RAWGUEST_TX_SLOT;
