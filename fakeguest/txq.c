@@ -31,7 +31,7 @@ fg_txq_nbufs(const struct fg_txq *q, uint32_t len)
 static uint64_t
 piece_off(const struct fg_txq *q, uint32_t k)
 {
-	if (q->layout == FG_TX_LINEAR)
+	if (q->layout == FG_TX_LINEAR || q->layout == FG_TX_SKB)
 		return VSOCK_HDR_SIZE;
 	return FG_TX_GAP + (uint64_t)k * (piece_max(q) + FG_TX_GAP);
 }
@@ -53,7 +53,7 @@ check_layout(const struct fg_txq *q)
 {
 	uint32_t most;
 
-	if (q->layout > FG_TX_FRAGS)
+	if (q->layout > FG_TX_SKB)
 		return -VSE_ERR_INVAL;
 	if (q->layout == FG_TX_FRAGS && (q->frag_size == 0 ||
 	    q->frag_size > VIRTIO_VSOCK_MAX_PKT_BUF_SIZE))
@@ -92,7 +92,9 @@ fg_txq_init(struct fg_txq *q, struct fg_ring *r, enum fg_tx_layout layout,
 	if (q->slot_gpa == NULL || q->free == NULL)
 		goto nomem;
 	for (i = 0; i < nslots; i++) {
-		q->slot_gpa[i] = fg_mem_alloc(r->mem, q->slot_size, 8);
+		/* Where an skb head starts (FG_TX_ALIGN). */
+		q->slot_gpa[i] = fg_mem_alloc(r->mem, q->slot_size,
+		    FG_TX_ALIGN);
 		if (q->slot_gpa[i] == FG_GPA_NONE)
 			goto nomem;
 		/* Poison shows a device reading between our buffers. */

@@ -15,10 +15,21 @@ enum fg_tx_layout {
 	FG_TX_LINEAR = 0,	/* header and payload in one descriptor */
 	FG_TX_SPLIT,		/* header, then the payload in one descriptor */
 	FG_TX_FRAGS,		/* header, then the payload in frag_size pieces */
+	/*
+	 * Header, then the payload right behind it in a second descriptor:
+	 * Linux's skb (virtio_vsock_alloc_skb reserves the header's room,
+	 * virtio_transport_send_pkt_work adds head and data as two entries).
+	 */
+	FG_TX_SKB,
 };
 
 /* Gap left between the buffers of one packet, filled with FG_TX_POISON. */
 #define FG_TX_GAP	64
+/*
+ * Alignment of every TX slot in guest memory: a cache line, where a
+ * kmalloc'd skb head starts (a 64 KiB one starts a page).
+ */
+#define FG_TX_ALIGN	64
 #define FG_TX_POISON	0xa5
 
 /* A packet built by the stack and not yet on the ring. */

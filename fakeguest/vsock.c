@@ -23,7 +23,14 @@ fg_vsock_config_defaults(struct fg_vsock_config *c)
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		c->qsize[q] = 128;
 	c->rx_buf_size = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
-	c->tx_layout = FG_TX_LINEAR;
+	/*
+	 * As Linux 6.1's virtio_transport_send_pkt_work (Debian's, with the
+	 * skb): the header at skb->head and the payload behind it are two
+	 * scatterlist entries, which virtqueue_add_split puts in an indirect
+	 * table when VIRTIO_RING_F_INDIRECT_DESC is negotiated.
+	 */
+	c->tx_layout = FG_TX_SKB;
+	c->tx_indirect = true;
 	c->tx_frag_size = 4096;
 	c->tx_slots = 32;
 	c->tx_pending_max = 64;

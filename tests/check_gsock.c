@@ -1005,6 +1005,8 @@ static const struct layout_case layouts[] = {
 	{ FG_TX_FRAGS, false, 4, { 44, 4096, 4096, 1808 } },
 	{ FG_TX_SPLIT, true, 2, { 44, 10000 } },
 	{ FG_TX_FRAGS, true, 4, { 44, 4096, 4096, 1808 } },
+	{ FG_TX_SKB, false, 2, { 44, 10000 } },
+	{ FG_TX_SKB, true, 2, { 44, 10000 } },
 };
 
 /* Flags of the direct descriptor at the head of the last TX chain. */
@@ -1045,19 +1047,64 @@ START_TEST(test_tx_layout)
 		ck_assert_uint_eq(g->chain.seg[k].len, lc->seg[k]);
 	ck_assert_int_eq((head_flags(g) & VIRTQ_DESC_F_INDIRECT) != 0,
 	    lc->indirect && lc->nseg > 1);
-	/* Separate buffers really are separate: a gap lies between them. */
-	if (lc->nseg > 1)
+	/*
+	 * Separate buffers really are separate: a gap lies between them,
+	 * but for the skb's, whose payload follows its header.
+	 */
+	if (lc->nseg > 1 && lc->layout != FG_TX_SKB)
 		ck_assert_uint_gt(g->chain.seg[1].gpa,
+		    g->chain.seg[0].gpa + VSOCK_HDR_SIZE);
+	if (lc->layout == FG_TX_SKB)
+		ck_assert_uint_eq(g->chain.seg[1].gpa,
 		    g->chain.seg[0].gpa + VSOCK_HDR_SIZE);
 	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, 65536, 0), 65536);
 	dev_expect(g, VIRTIO_VSOCK_OP_RW);
 	ck_assert_int_eq(g->chain.nseg, lc->layout == FG_TX_LINEAR ? 1 :
-	    lc->layout == FG_TX_SPLIT ? 2 : 17);
+	    lc->layout == FG_TX_FRAGS ? 17 : 2);
 	ck_assert_mem_eq(g->payload, buf, 65536);
 	gs_free(g, true);
 }
 END_TEST
 
+
+/*
+ * With no layout asked for, a RW goes out as Linux 6.1 (Debian's, with the
+ * skb) sends it: virtio_vsock_alloc_skb reserves the header's room at
+ * skb->head and the payload follows it; virtio_transport_send_pkt_work
+ * adds head and data as two scatterlist entries, which virtqueue_add_split
+ * puts in an indirect table when VIRTIO_RING_F_INDIRECT_DESC is
+ * negotiated. So: two buffers, back to back, in an indirect table. Our
+ * default used to be one buffer for both, which no Linux sends.
+ */
+START_TEST(test_tx_default_layout_is_linux)
+{
+	struct fg_vsock_config c;
+	static uint8_t buf[65536];
+	struct gs *g;
+	int fd;
+
+	test_config(&c);
+	g = gs_new_cfg(&c);
+	fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 256 * 1024);
+	pattern(buf, sizeof(buf), 7);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, 10000, 0), 10000);
+	ck_assert_uint_eq(dev_expect(g, VIRTIO_VSOCK_OP_RW).len, 10000);
+	ck_assert_mem_eq(g->payload, buf, 10000);
+	ck_assert_int_eq(g->chain.nseg, 2);
+	ck_assert_uint_eq(g->chain.seg[0].len, VSOCK_HDR_SIZE);
+	ck_assert_uint_eq(g->chain.seg[1].len, 10000);
+	ck_assert_uint_eq(g->chain.seg[1].gpa,
+	    g->chain.seg[0].gpa + VSOCK_HDR_SIZE);
+	ck_assert_uint_eq(g->chain.seg[0].gpa % FG_TX_ALIGN, 0);
+	ck_assert(head_flags(g) & VIRTQ_DESC_F_INDIRECT);
+	ck_assert_int_eq(fg_sock_send(g->vs, fd, buf, 65536, 0), 65536);
+	dev_expect(g, VIRTIO_VSOCK_OP_RW);
+	ck_assert_int_eq(g->chain.nseg, 2);
+	ck_assert_uint_eq(g->chain.seg[1].len, 65536);
+	ck_assert_mem_eq(g->payload, buf, 65536);
+	gs_free(g, true);
+}
+END_TEST
 /* Layouts that could never fit are refused up front. */
 START_TEST(test_tx_layout_limits)
 {
@@ -1588,6 +1635,7 @@ gsock_suite(void)
 	tcase_add_loop_test(queues, test_tx_layout, 0,
 	    sizeof(layouts) / sizeof(layouts[0]));
 	tcase_add_test(queues, test_tx_layout_limits);
+	tcase_add_test(queues, test_tx_default_layout_is_linux);
 	tcase_add_test(queues, test_tx_ring_full);
 	tcase_add_test(queues, test_rx_split);
 	tcase_add_test(queues, test_rx_validation);
