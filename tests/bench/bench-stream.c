@@ -47,6 +47,7 @@ struct full_knobs {
 	enum vsock_profile profile;
 	unsigned conns;			/* guest sockets the rig may open */
 	bool thread;			/* the guest on its own thread */
+	bool tx_aligned;		/* the TX payload on a cache line */
 };
 
 /* The muxer asks to watch fd for events (0: stop): one epoll_ctl, no scan. */
@@ -189,6 +190,8 @@ full_new(struct full *f, const struct full_knobs *k)
 	ck_assert_int_eq(fg_mem_init_simple(&f->mem, 64u << 20), 0);
 	fg_vsock_config_defaults(&gc);
 	gc.rx_buf_size = k->rx_buf;
+	if (k->tx_aligned)
+		gc.tx_layout = FG_TX_SPLIT;
 	gc.max_socks = k->conns + 16;
 	gc.features = vsock_device_features(f->dev);
 	gc.kick = k->thread ? guest_thread_kick : sim_guest_on_kick;
@@ -458,7 +461,7 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 {
 	static struct hside h;
 	const struct full_knobs k = { 4096, tk->linux_profile ?
-	    VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER, 1, true };
+	    VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER, 1, true, false };
 	static struct gside g;
 	static uint8_t buf[1 << 16];
 	size_t total = bench_total_bytes, host = 0;
@@ -610,6 +613,38 @@ socketpair_case(const char *key, size_t wsize, bool copy_first,
 	close(sv[1]);
 }
 
+/*
+ * What one system call costs on this machine: a read of an empty
+ * non-blocking socket (EAGAIN), the cheapest call the stream rows make.
+ * A 64 KiB row and its socketpair each make about three a 64 KiB (a
+ * write, a read, part of an EAGAIN read or write), so where a call costs
+ * a microsecond (a paravirtualised VM) it weighs as much as the copies;
+ * on bare metal it is ten times less (doc/performance.md).
+ */
+void
+bench_case_syscall(void)
+{
+	size_t i, n = bench_total_bytes / 1024, got = 0;
+	uint64_t c0, w0, cpu;
+	uint8_t b[64];
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+	    sv), 0);
+	c0 = bench_cpu_ns();
+	w0 = bench_wall_ns();
+	for (i = 0; i < n; i++)	/* no ck_assert here: it writes a mark */
+		got += read(sv[1], b, sizeof(b)) > 0;
+	cpu = bench_cpu_ns() - c0;
+	ck_assert_uint_eq(got, 0);
+	bench_row("syscall_ns", (double)cpu / (double)n, 0, "ns",
+	    "one system call (read of an empty socket, EAGAIN), CPU time");
+	bench_row("syscall_wall_ns", (double)(bench_wall_ns() - w0) /
+	    (double)n, 0, "ns", "one system call, wall clock");
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* The writer of pair_64k_2t: blocking writes of wsize until total. */
 struct pair_writer {
 	int fd;
@@ -682,11 +717,18 @@ bench_case_pair_64k_2t(void)
 }
 
 static const struct full_knobs fc_4k = { 4096, VSOCK_PROFILE_FIRECRACKER, 1,
-    false };
+    false, false };
 static const struct full_knobs fc_64k = { 65536, VSOCK_PROFILE_FIRECRACKER,
-    1, false };
+    1, false, false };
 static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1,
-    false };
+    false, false };
+/*
+ * The guest's TX payload on a cache line (FG_TX_SPLIT), where Linux's skb
+ * puts it 44 bytes in, behind the header (FG_TX_SKB, the default): what
+ * that offset costs the copies into and out of guest memory.
+ */
+static const struct full_knobs fc_4k_aligned = { 4096,
+    VSOCK_PROFILE_FIRECRACKER, 1, false, true };
 
 /* A stream case of bench.c's table: its function runs full_stream. */
 #define STREAM_CASE(name, knobs, way, wsize, what)			\
@@ -696,6 +738,8 @@ static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1,
 	}
 
 STREAM_CASE(g2h_64k, &fc_4k, G2H, 65536, "guest->host, 64 KiB sends/reads")
+STREAM_CASE(g2h_64k_aligned, &fc_4k_aligned, G2H, 65536,
+    "guest->host, 64 KiB sends/reads, TX payload on a cache line")
 STREAM_CASE(g2h_4k, &fc_4k, G2H, 4096, "guest->host, 4 KiB sends/reads")
 STREAM_CASE(h2g_64k, &fc_4k, H2G, 65536, "host->guest, 64 KiB writes/reads")
 STREAM_CASE(h2g_4k, &fc_4k, H2G, 4096, "host->guest, 4 KiB writes/reads")
@@ -741,7 +785,7 @@ bench_case_serve_memory(void)
 {
 	static int gfd[SERVE_CONNS], hfd[SERVE_CONNS];
 	struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER, SERVE_CONNS,
-	    false };
+	    false, false };
 	struct rlimit rl;
 	struct full f;
 	uint64_t rss0, slab0, rss1, slab1;

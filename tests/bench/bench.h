@@ -30,6 +30,7 @@ uint64_t bench_slab_bytes(void);
 
 /* bench-stream.c: the full path (fake guest, device, muxer, real socket). */
 void bench_case_g2h_64k(void);
+void bench_case_g2h_64k_aligned(void);
 void bench_case_g2h_4k(void);
 void bench_case_h2g_64k(void);
 void bench_case_h2g_4k(void);
@@ -52,6 +53,7 @@ void bench_case_h2g_64k_thread_host_spin(void);
 void bench_case_pair_64k(void);
 void bench_case_pair_64k_copy(void);
 void bench_case_pair_4k(void);
+void bench_case_syscall(void);
 void bench_case_serve_memory(void);
 
 /* bench-packet.c: the device alone, per packet, in process. */
