@@ -245,8 +245,8 @@ full_free(struct full *f)
 }
 
 /* Reports a stream case: GB/s of CPU time (primary) and of wall time. */
-static void
-stream_rows(const char *key, size_t total, uint64_t cpu, uint64_t wall,
+void
+bench_stream_rows(const char *key, size_t total, uint64_t cpu, uint64_t wall,
     const char *what)
 {
 	char k[48], w[96];
@@ -310,7 +310,7 @@ full_stream(const char *key, const struct full_knobs *k, enum way w,
 			got += (size_t)n;
 		f_settle(&f);
 	}
-	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
+	bench_stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
 	    what);
 	ck_assert_uint_eq(sent, total);
 	ck_assert_uint_eq(got, total);
@@ -534,7 +534,7 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 		}
 		f_pump(&f);
 	}
-	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
+	bench_stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
 	    what);
 	thread_rows(key, &f, &st0, total, ctx_switches() - cs0);
 	guest_thread_stop(f.gt);
@@ -547,174 +547,6 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	full_free(&f);
 }
 
-/*
- * Where socketpair_case's extra copy goes (copy_first), slot by slot: one
- * 64 KiB slot, as g2h_64k's guest uses. Its TX slots are a stack
- * (fakeguest/txq.c, q->free) and with one packet in flight it reuses the
- * slot just freed. (h2g_64k's copy reads RX buffers in ring order over
- * 1 MiB: a 1 MiB area here measured 0.90 of the socketpair instead of
- * 0.93, a 2 MiB one 0.85, an 8 MiB one 0.70. Where the copy lands is
- * most of what it costs.)
- */
-#define COPY_AREA	(1u << 16)
-
-/*
- * The baseline: the same bytes through an AF_UNIX socketpair, same sizes.
- * With copy_first each write is first copied into the next slot of
- * COPY_AREA and written from there: the socketpair plus one copy, the
- * third copy every path through the device makes (the guest
- * application's own, as a real guest's send or recv makes). Its ratio to
- * the plain socketpair is the floor of the 64 KiB rows (issue 20).
- */
-static void
-socketpair_case(const char *key, size_t wsize, bool copy_first,
-    const char *what)
-{
-	static uint8_t buf[1 << 16], area[COPY_AREA];
-	size_t total = bench_total_bytes, sent = 0, got = 0, slot = 0;
-	size_t len, left = 0;	/* left: of the copied chunk, unwritten */
-	const uint8_t *from = buf;
-	uint64_t c0, w0;
-	ssize_t n;
-	int sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
-	    sv), 0);
-	memset(buf, 0xef, sizeof(buf));
-	memset(area, 0, sizeof(area));	/* faulted in before the clock */
-	c0 = bench_cpu_ns();
-	w0 = bench_wall_ns();
-	while (got < total) {
-		for (;;) {
-			len = total - sent < wsize ? total - sent : wsize;
-			if (copy_first && left == 0 && len > 0) {
-				/* A new chunk: copied once, then written out. */
-				from = area + slot;
-				memcpy(area + slot, buf, len);
-				slot = (slot + wsize) % COPY_AREA;
-				left = len;
-			}
-			if (copy_first)
-				len = left;
-			if (len == 0 || (n = write(sv[0], from, len)) <= 0)
-				break;
-			sent += (size_t)n;
-			if (copy_first) {
-				from += n;
-				left -= (size_t)n;
-			}
-		}
-		while ((n = read(sv[1], buf, wsize)) > 0)
-			got += (size_t)n;
-	}
-	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
-	    what);
-	close(sv[0]);
-	close(sv[1]);
-}
-
-/*
- * What one system call costs on this machine: a read of an empty
- * non-blocking socket (EAGAIN), the cheapest call the stream rows make.
- * A 64 KiB row and its socketpair each make about three a 64 KiB (a
- * write, a read, part of an EAGAIN read or write), so where a call costs
- * a microsecond (a paravirtualised VM) it weighs as much as the copies;
- * on bare metal it is ten times less (doc/performance.md).
- */
-void
-bench_case_syscall(void)
-{
-	size_t i, n = bench_total_bytes / 1024, got = 0;
-	uint64_t c0, w0, cpu;
-	uint8_t b[64];
-	int sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
-	    sv), 0);
-	c0 = bench_cpu_ns();
-	w0 = bench_wall_ns();
-	for (i = 0; i < n; i++)	/* no ck_assert here: it writes a mark */
-		got += read(sv[1], b, sizeof(b)) > 0;
-	cpu = bench_cpu_ns() - c0;
-	ck_assert_uint_eq(got, 0);
-	bench_row("syscall_ns", (double)cpu / (double)n, 0, "ns",
-	    "one system call (read of an empty socket, EAGAIN), CPU time");
-	bench_row("syscall_wall_ns", (double)(bench_wall_ns() - w0) /
-	    (double)n, 0, "ns", "one system call, wall clock");
-	close(sv[0]);
-	close(sv[1]);
-}
-
-/* The writer of pair_64k_2t: blocking writes of wsize until total. */
-struct pair_writer {
-	int fd;
-	size_t total, wsize;
-	uint8_t buf[1 << 16];
-};
-
-static void *
-pair_writer_main(void *arg)
-{
-	struct pair_writer *pw = arg;
-	size_t sent = 0;
-	ssize_t n;
-
-	memset(pw->buf, 0xef, sizeof(pw->buf));
-	while (sent < pw->total) {
-		n = write(pw->fd, pw->buf, pw->total - sent < pw->wsize ?
-		    pw->total - sent : pw->wsize);
-		if (n <= 0 && errno != EINTR)
-			break;
-		if (n > 0)
-			sent += (size_t)n;
-	}
-	return NULL;
-}
-
-/*
- * The socketpair with its writer and reader on two threads, blocking:
- * the like-for-like baseline of the *_thread_host rows, where the guest
- * application and the host application also run on their own threads.
- */
-static void
-socketpair_2t_case(const char *key, size_t wsize, const char *what)
-{
-	static struct pair_writer pw;
-	static uint8_t buf[1 << 16];
-	size_t total = bench_total_bytes, got = 0;
-	pthread_t tid;
-	uint64_t c0, w0;
-	ssize_t n;
-	int sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	pw.fd = sv[0];
-	pw.total = total;
-	pw.wsize = wsize;
-	c0 = bench_cpu_ns();
-	w0 = bench_wall_ns();
-	ck_assert_int_eq(pthread_create(&tid, NULL, pair_writer_main, &pw), 0);
-	while (got < total) {
-		n = read(sv[1], buf, wsize);
-		if (n <= 0 && errno != EINTR)
-			break;
-		if (n > 0)
-			got += (size_t)n;
-	}
-	pthread_join(tid, NULL);
-	stream_rows(key, total, bench_cpu_ns() - c0, bench_wall_ns() - w0,
-	    what);
-	ck_assert_uint_eq(got, total);
-	close(sv[0]);
-	close(sv[1]);
-}
-
-void
-bench_case_pair_64k_2t(void)
-{
-	socketpair_2t_case("pair_64k_2t", 65536,
-	    "socketpair, 64 KiB writes/reads, writer and reader threads");
-}
 
 static const struct full_knobs fc_4k = { 4096, VSOCK_PROFILE_FIRECRACKER, 1,
     false, false };
@@ -750,26 +582,6 @@ STREAM_CASE(g2h_64k_linux, &linux_4k, G2H, 65536,
 STREAM_CASE(h2g_64k_linux, &linux_4k, H2G, 65536,
     "host->guest 64 KiB, linux profile")
 
-void
-bench_case_pair_64k(void)
-{
-	socketpair_case("pair_64k", 65536, false,
-	    "socketpair, 64 KiB writes/reads");
-}
-
-void
-bench_case_pair_64k_copy(void)
-{
-	socketpair_case("pair_64k_copy", 65536, true,
-	    "socketpair, 64 KiB writes/reads, each write copied first");
-}
-
-void
-bench_case_pair_4k(void)
-{
-	socketpair_case("pair_4k", 4096, false,
-	    "socketpair, 4 KiB writes/reads");
-}
 
 #define SERVE_CONNS	2000
 
@@ -877,3 +689,13 @@ THREAD_CASES(thread_host, 0, false, true, false,
 /* The same, the guest and device threads spinning while the other works. */
 THREAD_CASES(thread_host_spin, 50000, true, true, false,
     "guest thread spinning, host app on a third thread")
+
+/*
+ * serve's shape with the linux profile: the window of vhost-vsock's host
+ * socket (256 KiB) lets the guest write the next 64 KiB while the device
+ * forwards the last. Firecracker's 64 KiB window (CONN_TX_BUF_SIZE, one
+ * packet) makes guest->host a round trip a packet in thread_host, as in
+ * Firecracker itself.
+ */
+THREAD_CASES(thread_host_linux, 0, false, true, true,
+    "guest thread, host app on a third thread, linux profile")

@@ -109,6 +109,8 @@ struct bench_case {
 static const struct bench_case cases[] = {
 	{ "pair_64k", bench_case_pair_64k, true, false },
 	{ "pair_64k_copy", bench_case_pair_64k_copy, true, false },
+	{ "pair_64k_copy_skb", bench_case_pair_64k_copy_skb, true, false },
+	{ "pair_64k_rxring", bench_case_pair_64k_rxring, true, false },
 	{ "g2h_64k", bench_case_g2h_64k, true, false },
 	{ "h2g_64k", bench_case_h2g_64k, true, false },
 	{ "g2h_64k_aligned", bench_case_g2h_64k_aligned, true, false },
@@ -133,6 +135,10 @@ static const struct bench_case cases[] = {
 	{ "g2h_64k_thread_host_spin", bench_case_g2h_64k_thread_host_spin,
 	    true, true },
 	{ "h2g_64k_thread_host_spin", bench_case_h2g_64k_thread_host_spin,
+	    true, true },
+	{ "g2h_64k_thread_host_linux", bench_case_g2h_64k_thread_host_linux,
+	    true, true },
+	{ "h2g_64k_thread_host_linux", bench_case_h2g_64k_thread_host_linux,
 	    true, true },
 	{ "ring", bench_case_ring, true, false },
 	{ "ctl", bench_case_ctl, true, false },
@@ -342,6 +348,22 @@ static const struct ratio ratios[] = {
 	{ "h2g_64k_vs_floor", "h2g_64k", "pair_64k_copy",
 	    "host->guest 64 KiB vs socketpair plus one copy", "h2g_64k",
 	    "pair_64k_copy" },
+	/*
+	 * Each 64 KiB row's own floor (bench-pair.c): its copies, where it
+	 * makes them (the skb's payload offset; the RX ring's buffers).
+	 */
+	{ "g2h_64k_floor_ratio", "pair_64k_copy_skb", "pair_64k",
+	    "g2h_64k's floor: the guest's copy 44 bytes into a line",
+	    "pair_64k_copy_skb", "pair_64k" },
+	{ "h2g_64k_floor_ratio", "pair_64k_rxring", "pair_64k",
+	    "h2g_64k's floor: read into an RX ring, copied out",
+	    "pair_64k_rxring", "pair_64k" },
+	{ "g2h_64k_vs_own_floor", "g2h_64k", "pair_64k_copy_skb",
+	    "guest->host 64 KiB vs its own floor", "g2h_64k",
+	    "pair_64k_copy_skb" },
+	{ "h2g_64k_vs_own_floor", "h2g_64k", "pair_64k_rxring",
+	    "host->guest 64 KiB vs its own floor", "h2g_64k",
+	    "pair_64k_rxring" },
 	/* The guest's TX payload on a cache line, not 44 bytes in. */
 	{ "g2h_64k_aligned_ratio", "g2h_64k_aligned", "pair_64k",
 	    "guest->host 64 KiB, TX payload on a cache line",
@@ -396,6 +418,14 @@ static const struct ratio ratios[] = {
 	{ "h2g_64k_thread_host_wall_ratio", "h2g_64k_thread_host_wall",
 	    "pair_64k_2t_wall", "host->guest 64 KiB, guest thread, host app "
 	    "on a third thread, wall vs 2-thread socketpair", NULL, NULL },
+	{ "g2h_64k_thread_host_linux_wall_ratio",
+	    "g2h_64k_thread_host_linux_wall", "pair_64k_2t_wall",
+	    "guest->host 64 KiB, guest thread, host app on a third thread, "
+	    "linux profile, wall vs 2-thread socketpair", NULL, NULL },
+	{ "h2g_64k_thread_host_linux_wall_ratio",
+	    "h2g_64k_thread_host_linux_wall", "pair_64k_2t_wall",
+	    "host->guest 64 KiB, guest thread, host app on a third thread, "
+	    "linux profile, wall vs 2-thread socketpair", NULL, NULL },
 	{ "conn10k_ratio", "conn10k_ns", "conn10_ns",
 	    "control packet CPU, 10,000 vs 10 connections, in order",
 	    "conn10k", "conn10" },

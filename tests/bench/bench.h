@@ -28,6 +28,10 @@ uint64_t bench_rss_bytes(void);
 /* The kernel's unreclaimable slab (SUnreclaim, /proc/meminfo), bytes. */
 uint64_t bench_slab_bytes(void);
 
+/* A stream case's rows: GB/s of CPU time (the key) and of wall time. */
+void bench_stream_rows(const char *key, size_t total, uint64_t cpu,
+    uint64_t wall, const char *what);
+
 /* bench-stream.c: the full path (fake guest, device, muxer, real socket). */
 void bench_case_g2h_64k(void);
 void bench_case_g2h_64k_aligned(void);
@@ -43,16 +47,22 @@ void bench_case_g2h_64k_thread_poll(void);
 void bench_case_h2g_64k_thread_poll(void);
 void bench_case_g2h_64k_thread_spin(void);
 void bench_case_h2g_64k_thread_spin(void);
-void bench_case_pair_64k_2t(void);
 void bench_case_g2h_64k_thread_host(void);
 void bench_case_h2g_64k_thread_host(void);
 void bench_case_g2h_64k_thread_linux(void);
 void bench_case_h2g_64k_thread_linux(void);
 void bench_case_g2h_64k_thread_host_spin(void);
 void bench_case_h2g_64k_thread_host_spin(void);
+void bench_case_g2h_64k_thread_host_linux(void);
+void bench_case_h2g_64k_thread_host_linux(void);
+
+/* bench-pair.c: the socketpair baselines and the 64 KiB rows' floors. */
 void bench_case_pair_64k(void);
 void bench_case_pair_64k_copy(void);
+void bench_case_pair_64k_copy_skb(void);
+void bench_case_pair_64k_rxring(void);
 void bench_case_pair_4k(void);
+void bench_case_pair_64k_2t(void);
 void bench_case_syscall(void);
 void bench_case_serve_memory(void);
 
