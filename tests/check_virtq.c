@@ -565,6 +565,45 @@ START_TEST(test_chain_exactly_queue_size)
 END_TEST
 
 /*
+ * An indirect table across two adjacent regions is guest memory like any
+ * other: its entries are read where each lies (the walker maps a table
+ * in one region once and reads the others entry by entry, one read each).
+ */
+START_TEST(test_indirect_table_across_regions)
+{
+	struct fg_mem_spec spec[2] = { { 0x100000, MIB }, { 0x200000, MIB } };
+	struct virtq_desc d[2] = {
+		{ htole64(0x100100), htole32(44), htole16(VIRTQ_DESC_F_NEXT),
+		    htole16(1) },
+		{ htole64(0x200100), htole32(100), 0, 0 },
+	};
+	struct fg_mem mem;
+	struct fg_ring ring;
+	struct virtq vq;
+	struct virtq_chain *ch = malloc(sizeof(*ch));
+	uint64_t tbl = 0x200000 - 16;
+
+	ck_assert_ptr_nonnull(ch);
+	ck_assert_err(fg_mem_init(&mem, spec, 2, 0), 0);
+	ck_assert_err(fg_ring_init(&ring, &mem, 8, F_ALL), 0);
+	ck_assert_err(virtq_setup(&vq, &mem.gm, 8, ring.desc_gpa,
+	    ring.avail_gpa, ring.used_gpa, F_ALL), 0);
+	fg_mem_write(&mem, tbl, d, sizeof(d));
+	fg_ring_raw_desc(&ring, 0, tbl, sizeof(d), VIRTQ_DESC_F_INDIRECT, 0);
+	fg_ring_raw_publish(&ring, 0);
+	ck_assert_int_eq(virtq_pop(&vq, ch), 1);
+	ck_assert_int_eq(ch->nseg, 2);
+	ck_assert_uint_eq(ch->seg[0].gpa, 0x100100);
+	ck_assert_uint_eq(ch->seg[0].len, 44);
+	ck_assert_uint_eq(ch->seg[1].gpa, 0x200100);
+	ck_assert_uint_eq(ch->read_len, 144);
+	free(ch);
+	fg_ring_destroy(&ring);
+	fg_mem_destroy(&mem);
+}
+END_TEST
+
+/*
  * An indirect table is checked whole before it is used: one whose second
  * entry lies past the end of guest memory is refused even though the chain
  * it holds ends at its first entry.
@@ -1322,6 +1361,7 @@ virtq_suite(void)
 	tcase_add_test(tc, test_chain_copy_after_break);
 	tcase_add_test(tc, test_chain_hva_needs_same_setup);
 	tcase_add_test(tc, test_chain_flat_needs_one_region);
+	tcase_add_test(tc, test_indirect_table_across_regions);
 	tcase_add_test(tc, test_push_n_as_pushes);
 	tcase_add_loop_test(tc, test_add_seg_verdicts, 0,
 	    (int)(sizeof(seg_case) / sizeof(seg_case[0])));

@@ -156,13 +156,16 @@ virtq_avail(struct virtq *vq)
 
 /* Reads descriptor i of the direct table, or of an indirect table at tbl. */
 static int
-read_desc(const struct virtq *vq, uint64_t tbl, bool indirect, uint32_t i,
-    struct virtq_desc *d)
+read_desc(const struct virtq *vq, uint64_t tbl, const uint8_t *tbl_hva,
+    bool indirect, uint32_t i, struct virtq_desc *d)
 {
 	int e;
 
 	if (!indirect) {
 		memcpy(d, vq->desc + 16 * (uint64_t)i, sizeof(*d));
+	} else if (tbl_hva != NULL) {
+		/* A table in one region, mapped once; each entry read once. */
+		memcpy(d, tbl_hva + 16 * (uint64_t)i, sizeof(*d));
 	} else {
 		/* The table was range-checked whole; read each entry once. */
 		e = guestmem_read(vq->mem, tbl + 16 * (uint64_t)i, d,
@@ -177,9 +180,14 @@ read_desc(const struct virtq *vq, uint64_t tbl, bool indirect, uint32_t i,
 	return 0;
 }
 
-/* Checks an indirect descriptor d found in a direct chain. */
+/*
+ * Checks an indirect descriptor d found in a direct chain. *hva is the
+ * table's host address when it lies in one region (a Linux guest's
+ * always does: one kmalloc'd table), else NULL and read entry by entry.
+ */
 static int
-check_indirect(const struct virtq *vq, const struct virtq_desc *d)
+check_indirect(const struct virtq *vq, const struct virtq_desc *d,
+    const uint8_t **hva)
 {
 	int e;
 
@@ -195,6 +203,9 @@ check_indirect(const struct virtq *vq, const struct virtq_desc *d)
 	/* 2.7.5.3.1: no chain may be longer than the queue size. */
 	if (d->len / sizeof(struct virtq_desc) > vq->num)
 		return -VSE_ERR_INDIRECT_TOO_BIG;
+	/* Inside one region: mapped whole, so checked whole (no wrap). */
+	if ((*hva = guestmem_map_fast(vq->mem, d->addr, d->len)) != NULL)
+		return 0;
 	e = guestmem_check(vq->mem, d->addr, d->len);
 	if (e == -VSE_ERR_MEM_OVERFLOW)
 		return -VSE_ERR_DESC_OVERFLOW;
@@ -260,6 +271,7 @@ static int
 walk_chain(const struct virtq *vq, uint16_t head, struct virtq_chain *c)
 {
 	struct virtq_desc d;
+	const uint8_t *tbl_hva = NULL;
 	uint64_t tbl = 0;
 	uint32_t i = head, size = vq->num, count = 0;
 	bool in_indirect = false, seen_write = false;
@@ -272,12 +284,12 @@ walk_chain(const struct virtq *vq, uint16_t head, struct virtq_chain *c)
 	for (;;) {
 		if (++count > size)
 			return -VSE_ERR_CHAIN_LOOP;
-		if ((e = read_desc(vq, tbl, in_indirect, i, &d)) < 0)
+		if ((e = read_desc(vq, tbl, tbl_hva, in_indirect, i, &d)) < 0)
 			return e;
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			if (in_indirect)
 				return -VSE_ERR_INDIRECT_NESTED;
-			if ((e = check_indirect(vq, &d)) < 0)
+			if ((e = check_indirect(vq, &d, &tbl_hva)) < 0)
 				return e;
 			/* 2.7.5.3.2: the device ignores WRITE here. */
 			in_indirect = true;
