@@ -161,13 +161,16 @@ fg_ring_add(struct fg_ring *r, const struct fg_buf *out, unsigned nout,
 	head = r->free_head;
 	s = &r->slot[head];
 	if (use_indirect) {
-		if (s->indirect == FG_GPA_NONE)
+		if (s->indirect == FG_GPA_NONE) {
 			s->indirect = fg_mem_alloc(r->mem,
 			    16 * FG_RING_INDIRECT_MAX, VIRTQ_DESC_ALIGN);
-		if (s->indirect == FG_GPA_NONE)
-			return -VSE_ERR_NOMEM;
-		fill_indirect(fg_mem_ptr(r->mem, s->indirect, 16 * n), out,
-		    nout, in, nin);
+			if (s->indirect == FG_GPA_NONE)
+				return -VSE_ERR_NOMEM;
+			/* Mapped once: the table is this head's for good. */
+			s->indirect_hva = fg_mem_ptr(r->mem, s->indirect,
+			    16 * FG_RING_INDIRECT_MAX);
+		}
+		fill_indirect(s->indirect_hva, out, nout, in, nin);
 		put_desc(r->desc, head, s->indirect, 16 * n,
 		    VIRTQ_DESC_F_INDIRECT, 0);
 		r->free_head = r->next_free[head];

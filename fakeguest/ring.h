@@ -21,6 +21,7 @@ struct fg_ring_slot {
 	void *token;		/* caller's cookie, NULL when the slot is free */
 	uint16_t ndesc;		/* direct descriptors the chain occupies */
 	uint64_t indirect;	/* this head's indirect table, or FG_GPA_NONE */
+	uint8_t *indirect_hva;	/* where that table is mapped */
 	bool kept;		/* used, kept by the driver to repost as it is */
 };
 
