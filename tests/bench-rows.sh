@@ -70,7 +70,8 @@ for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio \
     conn10k_ratio conn10k_strided_ratio ctl_vs_ring copy_floor_64k_ratio \
     g2h_64k_vs_floor h2g_64k_vs_floor g2h_64k_aligned_ratio \
     g2h_64k_floor_ratio h2g_64k_floor_ratio g2h_64k_vs_own_floor \
-    h2g_64k_vs_own_floor; do
+    h2g_64k_vs_own_floor g2h_64k_thread_wall_ratio h2g_64k_thread_wall_ratio \
+    g2h_64k_thread_host_wall_ratio h2g_64k_thread_host_wall_ratio; do
 	check "$k is the median of $nr rounds" \
 	    grep -Eq "^$k [0-9.e+-]+ 0 ratio .*; median of $nr( on [0-9]+ CPUs)?\$" \
 	    "$tmp/rows"

@@ -189,10 +189,10 @@ run_here(const struct bench_case *c)
 
 /* A row as read back from a child. */
 struct row {
-	char key[48], unit[16], what[96];
+	char key[48], unit[16], what[160];
 	double value, baseline;
 };
-static struct row rows[256];	/* every case's rows, with room */
+static struct row rows[384];	/* every case's rows, with room */
 static unsigned nrows;
 /*
  * Rows the table may hold: all of rows[], or fewer with
@@ -323,7 +323,9 @@ struct ratio {
 	 * CPU time of two processes of a fraction of a second each, which
 	 * moves by +-0.05 from run to run on a shared machine. Such a ratio
 	 * is the median of `rounds` rounds, each running case cb and then
-	 * case ca on one CPU (paired_rounds).
+	 * case ca on one CPU (paired_rounds); a case with threads runs on
+	 * every CPU, its baseline on the round's. The guest-thread rows'
+	 * wall clock moved from 0.57 to 0.96 between two single runs.
 	 */
 	const char *ca, *cb;
 };
@@ -383,49 +385,74 @@ static const struct ratio ratios[] = {
 	{ "h2g_64k_linux_ratio", "h2g_64k_linux", "pair_64k",
 	    "host->guest 64 KiB, linux profile", "h2g_64k_linux",
 	    "pair_64k" },
-	/* Issue 20's target for the guest thread: >= 0.9 both ways. */
-	{ "g2h_64k_thread_wall_ratio", "g2h_64k_thread_wall", "pair_64k_wall",
-	    "guest->host 64 KiB, guest thread, wall clock vs socketpair",
-	    NULL, NULL },
-	{ "h2g_64k_thread_wall_ratio", "h2g_64k_thread_wall", "pair_64k_wall",
-	    "host->guest 64 KiB, guest thread, wall clock vs socketpair",
-	    NULL, NULL },
-	{ "g2h_64k_thread_linux_wall_ratio", "g2h_64k_thread_linux_wall",
-	    "pair_64k_wall", "guest->host 64 KiB, guest thread, linux "
-	    "profile, wall clock vs socketpair", NULL, NULL },
-	{ "h2g_64k_thread_linux_wall_ratio", "h2g_64k_thread_linux_wall",
-	    "pair_64k_wall", "host->guest 64 KiB, guest thread, linux "
-	    "profile, wall clock vs socketpair", NULL, NULL },
-	{ "g2h_64k_thread_poll_wall_ratio", "g2h_64k_thread_poll_wall",
-	    "pair_64k_wall", "guest->host 64 KiB, guest thread polling 50 us, "
-	    "wall clock vs socketpair", NULL, NULL },
-	{ "h2g_64k_thread_poll_wall_ratio", "h2g_64k_thread_poll_wall",
-	    "pair_64k_wall", "host->guest 64 KiB, guest thread polling 50 us, "
-	    "wall clock vs socketpair", NULL, NULL },
-	{ "g2h_64k_thread_spin_wall_ratio", "g2h_64k_thread_spin_wall",
-	    "pair_64k_wall", "guest->host 64 KiB, guest thread spinning while "
-	    "the peer works, wall clock vs socketpair", NULL, NULL },
-	{ "h2g_64k_thread_spin_wall_ratio", "h2g_64k_thread_spin_wall",
-	    "pair_64k_wall", "host->guest 64 KiB, guest thread spinning while "
-	    "the peer works, wall clock vs socketpair", NULL, NULL },
+	/*
+	 * Issue 20's target for the guest thread: >= 0.9 both ways. Wall
+	 * clock, paired as the others: a single run moved from 0.57 to 0.96.
+	 */
+	{ "g2h_64k_thread_wall_ratio",
+	    "g2h_64k_thread_wall", "pair_64k_wall",
+	    "guest->host 64 KiB, guest thread, wall clock vs "
+	    "socketpair",
+	    "g2h_64k_thread", "pair_64k" },
+	{ "h2g_64k_thread_wall_ratio",
+	    "h2g_64k_thread_wall", "pair_64k_wall",
+	    "host->guest 64 KiB, guest thread, wall clock vs "
+	    "socketpair",
+	    "h2g_64k_thread", "pair_64k" },
+	{ "g2h_64k_thread_linux_wall_ratio",
+	    "g2h_64k_thread_linux_wall", "pair_64k_wall",
+	    "guest->host 64 KiB, guest thread, linux profile, wall "
+	    "clock vs socketpair",
+	    "g2h_64k_thread_linux", "pair_64k" },
+	{ "h2g_64k_thread_linux_wall_ratio",
+	    "h2g_64k_thread_linux_wall", "pair_64k_wall",
+	    "host->guest 64 KiB, guest thread, linux profile, wall "
+	    "clock vs socketpair",
+	    "h2g_64k_thread_linux", "pair_64k" },
+	{ "g2h_64k_thread_poll_wall_ratio",
+	    "g2h_64k_thread_poll_wall", "pair_64k_wall",
+	    "guest->host 64 KiB, guest thread polling 50 us, wall "
+	    "clock vs socketpair",
+	    "g2h_64k_thread_poll", "pair_64k" },
+	{ "h2g_64k_thread_poll_wall_ratio",
+	    "h2g_64k_thread_poll_wall", "pair_64k_wall",
+	    "host->guest 64 KiB, guest thread polling 50 us, wall "
+	    "clock vs socketpair",
+	    "h2g_64k_thread_poll", "pair_64k" },
+	{ "g2h_64k_thread_spin_wall_ratio",
+	    "g2h_64k_thread_spin_wall", "pair_64k_wall",
+	    "guest->host 64 KiB, guest thread spinning while the peer "
+	    "works, wall clock vs socketpair",
+	    "g2h_64k_thread_spin", "pair_64k" },
+	{ "h2g_64k_thread_spin_wall_ratio",
+	    "h2g_64k_thread_spin_wall", "pair_64k_wall",
+	    "host->guest 64 KiB, guest thread spinning while the peer "
+	    "works, wall clock vs socketpair",
+	    "h2g_64k_thread_spin", "pair_64k" },
 	/*
 	 * serve's shape (the host application apart from the device
 	 * thread) against its like: the socketpair on two threads.
 	 */
-	{ "g2h_64k_thread_host_wall_ratio", "g2h_64k_thread_host_wall",
-	    "pair_64k_2t_wall", "guest->host 64 KiB, guest thread, host app "
-	    "on a third thread, wall vs 2-thread socketpair", NULL, NULL },
-	{ "h2g_64k_thread_host_wall_ratio", "h2g_64k_thread_host_wall",
-	    "pair_64k_2t_wall", "host->guest 64 KiB, guest thread, host app "
-	    "on a third thread, wall vs 2-thread socketpair", NULL, NULL },
+	{ "g2h_64k_thread_host_wall_ratio",
+	    "g2h_64k_thread_host_wall", "pair_64k_2t_wall",
+	    "guest->host 64 KiB, guest thread, host app on a third "
+	    "thread, wall vs 2-thread socketpair",
+	    "g2h_64k_thread_host", "pair_64k_2t" },
+	{ "h2g_64k_thread_host_wall_ratio",
+	    "h2g_64k_thread_host_wall", "pair_64k_2t_wall",
+	    "host->guest 64 KiB, guest thread, host app on a third "
+	    "thread, wall vs 2-thread socketpair",
+	    "h2g_64k_thread_host", "pair_64k_2t" },
 	{ "g2h_64k_thread_host_linux_wall_ratio",
 	    "g2h_64k_thread_host_linux_wall", "pair_64k_2t_wall",
-	    "guest->host 64 KiB, guest thread, host app on a third thread, "
-	    "linux profile, wall vs 2-thread socketpair", NULL, NULL },
+	    "guest->host 64 KiB, guest thread, host app on a third "
+	    "thread, linux profile, wall vs 2-thread socketpair",
+	    "g2h_64k_thread_host_linux", "pair_64k_2t" },
 	{ "h2g_64k_thread_host_linux_wall_ratio",
 	    "h2g_64k_thread_host_linux_wall", "pair_64k_2t_wall",
-	    "host->guest 64 KiB, guest thread, host app on a third thread, "
-	    "linux profile, wall vs 2-thread socketpair", NULL, NULL },
+	    "host->guest 64 KiB, guest thread, host app on a third "
+	    "thread, linux profile, wall vs 2-thread socketpair",
+	    "h2g_64k_thread_host_linux", "pair_64k_2t" },
 	{ "conn10k_ratio", "conn10k_ns", "conn10_ns",
 	    "control packet CPU, 10,000 vs 10 connections, in order",
 	    "conn10k", "conn10" },
@@ -445,7 +472,7 @@ static const struct ratio ratios[] = {
  */
 #define ROUNDS_MAX	32
 #define ROUNDS_PER_CPU	4
-#define ROUND_ROWS	48
+#define ROUND_ROWS	192
 static unsigned rounds;
 static struct row round_rows[ROUNDS_MAX][ROUND_ROWS];
 static unsigned round_n[ROUNDS_MAX];
@@ -541,7 +568,7 @@ static void
 add_paired(const struct ratio *q, double v0)
 {
 	double v[ROUNDS_MAX], med;
-	char key[48], what[96];
+	char key[48], what[160];
 	unsigned r, n = 0;
 
 	v[n++] = v0;
@@ -603,9 +630,10 @@ usage(void)
 	    "  Runs every case in a fresh process and prints KEY VALUE\n"
 	    "  BASELINE UNIT WHAT lines (to FILE with --rows). A case of one\n"
 	    "  thread runs pinned to one CPU, its baseline on the same one.\n"
-	    "  A paired ratio (the socketpair ones, conn10k_ratio,\n"
-	    "  ctl_vs_ring) is the median of N rounds (default 4 a CPU, at\n"
-	    "  most 32), each the baseline then its cases on one CPU, the\n"
+	    "  A paired ratio (the socketpair ones, the guest-thread wall\n"
+	    "  clock ones, conn10k_ratio, ctl_vs_ring) is the median of N\n"
+	    "  rounds (default 4 a CPU, at most 32), each the baseline then\n"
+	    "  its cases on one CPU (a case with threads on every CPU), the\n"
 	    "  rounds going round the CPUs the run may use (--cpu N: only\n"
 	    "  CPU N); KEY_min and KEY_max give the spread.\n  CASE:",
 	    stderr);
