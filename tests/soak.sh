@@ -73,7 +73,9 @@ churn() {
 	churners=""
 	k=0
 	while [ $k -lt "$clients" ]; do
-		"$client" churn ./v.sock "$1" "$k$2" > "churn$k.out" 2>&1 &
+		# A session of its own: the one stopped below would die of the
+		# SIGHUP a stopped member of an orphaned group gets (run.sh).
+		setsid "$client" churn ./v.sock "$1" "$k$2" > "churn$k.out" 2>&1 &
 		churners="$churners $!"
 		k=$((k + 1))
 	done
