@@ -22,7 +22,7 @@ fg_vsock_config_defaults(struct fg_vsock_config *c)
 	    VIRTIO_FEATURE(VIRTIO_RING_F_INDIRECT_DESC);
 	for (q = 0; q < VSOCK_NUM_QUEUES; q++)
 		c->qsize[q] = 128;
-	c->rx_buf_size = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
+	c->rx_buf_size = FG_LINUX_RX_BUF_SIZE;
 	/*
 	 * As Linux 6.1's virtio_transport_send_pkt_work (Debian's, with the
 	 * skb): the header at skb->head and the payload behind it are two

@@ -19,6 +19,15 @@ struct fg_vsock;
 /* Linux's VSOCK_DEFAULT_CONNECT_TIMEOUT and VSOCK_CLOSE_TIMEOUT. */
 #define FG_CONNECT_TIMEOUT	(2 * FG_NS_PER_SEC)
 #define FG_CLOSE_TIMEOUT	(8 * FG_NS_PER_SEC)
+/*
+ * Payload bytes of one RX buffer as Debian's 6.1.192 posts it
+ * (virtio_vsock_rx_fill): the whole buffer, header included, is
+ * VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE = SKB_WITH_OVERHEAD(1024 * 4), 4096
+ * less the 320-byte skb_shared_info on x86-64, so that an skb fits one
+ * page; 3776 less the 44-byte header. Upstream kernels before that
+ * change post 4096 payload bytes (VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE here).
+ */
+#define FG_LINUX_RX_BUF_SIZE	(4096 - 320 - VSOCK_HDR_SIZE)
 /* Linux's VSOCK_DEFAULT_BUFFER_SIZE: every socket's initial buf_alloc. */
 #define FG_DEFAULT_BUF_ALLOC	(256 * 1024)
 /*

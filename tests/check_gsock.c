@@ -82,6 +82,20 @@ gs_new(void)
 	return gs_new_cfg(&c);
 }
 
+/*
+ * The same with 4096-byte RX buffers, as upstream Linux posted before
+ * SKB_WITH_OVERHEAD: for tests that count credit in 4 KiB packets.
+ */
+static struct gs *
+gs_new_4k(void)
+{
+	struct fg_vsock_config c;
+
+	test_config(&c);
+	c.rx_buf_size = VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE;
+	return gs_new_cfg(&c);
+}
+
 /* Frees everything; the device must never have been flagged. */
 static void
 gs_free(struct gs *g, bool expect_clean)
@@ -227,7 +241,11 @@ pattern(uint8_t *buf, size_t len, unsigned seed)
 		buf[i] = (uint8_t)(i * 7 + seed);
 }
 
-/* Start posts every RX buffer (one writable header + 4 KiB) and event buffer. */
+/*
+ * Start posts every RX buffer and event buffer. An RX buffer is one
+ * writable descriptor of 3776 bytes, header and payload, as Debian's
+ * 6.1.192 posts it (FG_LINUX_RX_BUF_SIZE).
+ */
 START_TEST(test_start_posts_buffers)
 {
 	struct gs *g = gs_new();
@@ -238,7 +256,7 @@ START_TEST(test_start_posts_buffers)
 	ck_assert_int_eq(virtq_pop(&g->vq[VSOCK_QUEUE_RX], &g->chain), 1);
 	ck_assert_int_eq(g->chain.nseg, 1);
 	ck_assert_int_eq(g->chain.nread, 0);
-	ck_assert_uint_eq(g->chain.write_len, VSOCK_HDR_SIZE + 4096);
+	ck_assert_uint_eq(g->chain.write_len, 3776);
 	ck_assert_int_eq(virtq_pop(&g->vq[VSOCK_QUEUE_EVENT], &g->chain), 1);
 	ck_assert_uint_eq(g->chain.write_len, VSOCK_EVENT_SIZE);
 	ck_assert_uint_eq(g->kicks[VSOCK_QUEUE_RX], 1);
@@ -659,7 +677,7 @@ rx_data(struct gs *g, int fd, unsigned n, uint32_t len)
 /* Linux >= 6.8: CREDIT_UPDATE when fwd_cnt moved and (free < 64 KiB or rx < lowat). */
 START_TEST(test_credit_update_rule)
 {
-	struct gs *g = gs_new();
+	struct gs *g = gs_new_4k();
 	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
 	static uint8_t buf[65536];
 	struct vsock_hdr h;
@@ -737,7 +755,7 @@ END_TEST
 /* An RW beyond our credit is dropped and counted; no RST (Linux). */
 START_TEST(test_rx_overrun)
 {
-	struct gs *g = gs_new();
+	struct gs *g = gs_new_4k();
 	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
 	struct fg_sock_info i;
 
@@ -1139,7 +1157,8 @@ START_TEST(test_rx_split)
 	int fd = gs_connect(g, VIRTIO_VSOCK_TYPE_STREAM, 65536);
 	static uint8_t src[10000], dst[20000];
 	struct vsock_hdr h = conn_hdr(g, fd, VIRTIO_VSOCK_OP_RW);
-	uint32_t off = 0, lens[] = { 4096, 4096, 1808 };
+	uint32_t off = 0, lens[] = { FG_LINUX_RX_BUF_SIZE, FG_LINUX_RX_BUF_SIZE,
+	    10000 - 2 * FG_LINUX_RX_BUF_SIZE };
 	unsigned k;
 
 	pattern(src, sizeof(src), 9);

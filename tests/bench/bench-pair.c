@@ -11,6 +11,7 @@
 #include "bench.h"
 #include "common.h"
 #include "pkt.h"
+#include "vsock.h"
 
 /*
  * Where socketpair_case's extra copy goes (copy_first), slot by slot: one
@@ -231,17 +232,19 @@ bench_case_pair_64k_copy_skb(void)
 
 /*
  * h2g_64k's own floor, laid out as the fake guest's RX ring
- * (fakeguest/inbuf.c): 128 buffers of header and 4 KiB payload, 8-aligned,
- * the payload behind the header as in Linux's skb (virtio_vsock_rx_fill).
+ * (fakeguest/inbuf.c): 128 buffers of header and payload (Debian 6.1.192's
+ * 3732 bytes, FG_LINUX_RX_BUF_SIZE), 8-aligned, the payload behind the
+ * header as in Linux's skb (virtio_vsock_rx_fill).
  */
 #define RXRING_BUFS	128
-#define RXBUF_PAYLOAD	4096u
-#define RXBUF_STRIDE	((VSOCK_HDR_SIZE + RXBUF_PAYLOAD + 7) & ~7u)
-#define RXRING_IOV	16	/* 64 KiB a read, as pair_64k's */
+#define RXBUF_PAYLOAD	((size_t)FG_LINUX_RX_BUF_SIZE)
+#define RXBUF_STRIDE	((VSOCK_HDR_SIZE + RXBUF_PAYLOAD + 7) & ~(size_t)7)
+#define RXRING_READ	65536u	/* a read, as pair_64k's */
+#define RXRING_IOV	((RXRING_READ + RXBUF_PAYLOAD - 1) / RXBUF_PAYLOAD)
 
 /*
  * The writer writes 64 KiB as in pair_64k. The reader takes each 64 KiB
- * with one readv into the next 16 buffers of the ring, as the device's
+ * with one readv into the next 18 buffers of the ring, as the device's
  * scatter recvmsg fills posted buffers in ring order, then copies each
  * into the application's buffer, as the guest's recv does: h2g_64k's
  * copies, each where h2g_64k makes it, and nothing else.
@@ -270,7 +273,9 @@ socketpair_rxring_case(const char *key, const char *what)
 			for (i = 0; i < RXRING_IOV; i++) {
 				iov[i].iov_base = ring + (size_t)((next + i) %
 				    RXRING_BUFS) * RXBUF_STRIDE + VSOCK_HDR_SIZE;
-				iov[i].iov_len = RXBUF_PAYLOAD;
+				iov[i].iov_len = i + 1 < RXRING_IOV ?
+				    RXBUF_PAYLOAD : RXRING_READ -
+				    (RXRING_IOV - 1) * RXBUF_PAYLOAD;
 			}
 			if ((n = readv(sv[1], iov, RXRING_IOV)) <= 0)
 				break;

@@ -460,7 +460,7 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
     const struct thread_knobs *tk, const char *what)
 {
 	static struct hside h;
-	const struct full_knobs k = { 4096, tk->linux_profile ?
+	const struct full_knobs k = { FG_LINUX_RX_BUF_SIZE, tk->linux_profile ?
 	    VSOCK_PROFILE_LINUX : VSOCK_PROFILE_FIRECRACKER, 1, true, false };
 	static struct gside g;
 	static uint8_t buf[1 << 16];
@@ -547,19 +547,22 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 	full_free(&f);
 }
 
-
-static const struct full_knobs fc_4k = { 4096, VSOCK_PROFILE_FIRECRACKER, 1,
-    false, false };
+/*
+ * The guest's RX buffers are Debian 6.1.192's (FG_LINUX_RX_BUF_SIZE: 3732
+ * payload bytes, so an skb fits a page), but in h2g_64k_bigbuf.
+ */
+static const struct full_knobs fc_rx = { FG_LINUX_RX_BUF_SIZE,
+    VSOCK_PROFILE_FIRECRACKER, 1, false, false };
 static const struct full_knobs fc_64k = { 65536, VSOCK_PROFILE_FIRECRACKER,
     1, false, false };
-static const struct full_knobs linux_4k = { 4096, VSOCK_PROFILE_LINUX, 1,
-    false, false };
+static const struct full_knobs linux_rx = { FG_LINUX_RX_BUF_SIZE,
+    VSOCK_PROFILE_LINUX, 1, false, false };
 /*
  * The guest's TX payload on a cache line (FG_TX_SPLIT), where Linux's skb
  * puts it 44 bytes in, behind the header (FG_TX_SKB, the default): what
  * that offset costs the copies into and out of guest memory.
  */
-static const struct full_knobs fc_4k_aligned = { 4096,
+static const struct full_knobs fc_rx_aligned = { FG_LINUX_RX_BUF_SIZE,
     VSOCK_PROFILE_FIRECRACKER, 1, false, true };
 
 /* A stream case of bench.c's table: its function runs full_stream. */
@@ -569,17 +572,17 @@ static const struct full_knobs fc_4k_aligned = { 4096,
 		full_stream(#name, knobs, way, wsize, what);		\
 	}
 
-STREAM_CASE(g2h_64k, &fc_4k, G2H, 65536, "guest->host, 64 KiB sends/reads")
-STREAM_CASE(g2h_64k_aligned, &fc_4k_aligned, G2H, 65536,
+STREAM_CASE(g2h_64k, &fc_rx, G2H, 65536, "guest->host, 64 KiB sends/reads")
+STREAM_CASE(g2h_64k_aligned, &fc_rx_aligned, G2H, 65536,
     "guest->host, 64 KiB sends/reads, TX payload on a cache line")
-STREAM_CASE(g2h_4k, &fc_4k, G2H, 4096, "guest->host, 4 KiB sends/reads")
-STREAM_CASE(h2g_64k, &fc_4k, H2G, 65536, "host->guest, 64 KiB writes/reads")
-STREAM_CASE(h2g_4k, &fc_4k, H2G, 4096, "host->guest, 4 KiB writes/reads")
+STREAM_CASE(g2h_4k, &fc_rx, G2H, 4096, "guest->host, 4 KiB sends/reads")
+STREAM_CASE(h2g_64k, &fc_rx, H2G, 65536, "host->guest, 64 KiB writes/reads")
+STREAM_CASE(h2g_4k, &fc_rx, H2G, 4096, "host->guest, 4 KiB writes/reads")
 STREAM_CASE(h2g_64k_bigbuf, &fc_64k, H2G, 65536,
     "host->guest 64 KiB, 64 KiB guest RX buffers")
-STREAM_CASE(g2h_64k_linux, &linux_4k, G2H, 65536,
+STREAM_CASE(g2h_64k_linux, &linux_rx, G2H, 65536,
     "guest->host 64 KiB, linux profile")
-STREAM_CASE(h2g_64k_linux, &linux_4k, H2G, 65536,
+STREAM_CASE(h2g_64k_linux, &linux_rx, H2G, 65536,
     "host->guest 64 KiB, linux profile")
 
 
@@ -596,8 +599,8 @@ void
 bench_case_serve_memory(void)
 {
 	static int gfd[SERVE_CONNS], hfd[SERVE_CONNS];
-	struct full_knobs k = { 4096, VSOCK_PROFILE_FIRECRACKER, SERVE_CONNS,
-	    false, false };
+	struct full_knobs k = { FG_LINUX_RX_BUF_SIZE, VSOCK_PROFILE_FIRECRACKER,
+	    SERVE_CONNS, false, false };
 	struct rlimit rl;
 	struct full f;
 	uint64_t rss0, slab0, rss1, slab1;
