@@ -549,7 +549,7 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 
 /*
  * The guest's RX buffers are Debian 6.1.192's (FG_LINUX_RX_BUF_SIZE: 3732
- * payload bytes, so an skb fits a page), but in h2g_64k_bigbuf.
+ * payload bytes, so an skb fits a page), except in h2g_64k_bigbuf.
  */
 static const struct full_knobs fc_rx = { FG_LINUX_RX_BUF_SIZE,
     VSOCK_PROFILE_FIRECRACKER, 1, false, false };
