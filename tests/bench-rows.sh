@@ -55,7 +55,11 @@ check "bench --quick exits 0" test $? -eq 0
 for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio ctl_ns \
     conn10k_ratio g2h_64k_thread_wall_ratio h2g_64k_thread_wall_ratio \
     conn_rss_bytes serve_conn_rss_bytes syscall_ns \
-    g2h_64k_thread_host_linux_wall_ratio h2g_64k_thread_host_linux_wall_ratio; do
+    g2h_64k_thread_host_linux_wall_ratio h2g_64k_thread_host_linux_wall_ratio \
+    g2h_64k_thread_floor_ratio g2h_64k_thread_linux_floor_ratio \
+    h2g_64k_thread_floor_ratio g2h_64k_thread_vs_own_floor \
+    h2g_64k_thread_vs_own_floor g2h_64k_thread_linux_vs_own_floor \
+    h2g_64k_thread_linux_vs_own_floor; do
 	check "bench's rows have $k, a number" \
 	    grep -Eq "^$k -?[0-9][0-9.e+-]* " "$tmp/rows"
 done
@@ -71,7 +75,9 @@ for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio \
     g2h_64k_vs_floor h2g_64k_vs_floor g2h_64k_aligned_ratio \
     g2h_64k_floor_ratio h2g_64k_floor_ratio g2h_64k_vs_own_floor \
     h2g_64k_vs_own_floor g2h_64k_thread_wall_ratio h2g_64k_thread_wall_ratio \
-    g2h_64k_thread_host_wall_ratio h2g_64k_thread_host_wall_ratio; do
+    g2h_64k_thread_host_wall_ratio h2g_64k_thread_host_wall_ratio \
+    g2h_64k_thread_floor_ratio h2g_64k_thread_floor_ratio \
+    g2h_64k_thread_vs_own_floor h2g_64k_thread_vs_own_floor; do
 	check "$k is the median of $nr rounds" \
 	    grep -Eq "^$k [0-9.e+-]+ 0 ratio .*; median of $nr( on [0-9]+ CPUs)?\$" \
 	    "$tmp/rows"

@@ -203,6 +203,7 @@ installcheck-local:
 check_PROGRAMS += tests/bench/bench
 tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
 	tests/bench/bench-stream.c tests/bench/bench-pair.c \
+	tests/bench/bench-thread-floor.c \
 	tests/bench/bench-packet.c \
 	emu/guest-thread.c emu/wakeup.c emu/loop.c emu/sim-guest.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \

@@ -231,16 +231,12 @@ bench_case_pair_64k_copy_skb(void)
 }
 
 /*
- * h2g_64k's own floor, laid out as the fake guest's RX ring
- * (fakeguest/inbuf.c): 128 buffers of header and payload (Debian 6.1.192's
- * 3732 bytes, FG_LINUX_RX_BUF_SIZE), 8-aligned, the payload behind the
- * header as in Linux's skb (virtio_vsock_rx_fill).
+ * h2g_64k's own floor, laid out as the fake guest's RX ring (bench.h's
+ * BENCH_RXRING_*).
  */
-#define RXRING_BUFS	128
-#define RXBUF_PAYLOAD	((size_t)FG_LINUX_RX_BUF_SIZE)
-#define RXBUF_STRIDE	((VSOCK_HDR_SIZE + RXBUF_PAYLOAD + 7) & ~(size_t)7)
 #define RXRING_READ	65536u	/* a read, as pair_64k's */
-#define RXRING_IOV	((RXRING_READ + RXBUF_PAYLOAD - 1) / RXBUF_PAYLOAD)
+#define RXRING_IOV	\
+	((RXRING_READ + BENCH_RXBUF_PAYLOAD - 1) / BENCH_RXBUF_PAYLOAD)
 
 /*
  * The writer writes 64 KiB as in pair_64k. The reader takes each 64 KiB
@@ -253,7 +249,7 @@ static void
 socketpair_rxring_case(const char *key, const char *what)
 {
 	static uint8_t buf[1 << 16];
-	static uint8_t ring[RXRING_BUFS * RXBUF_STRIDE]
+	static uint8_t ring[BENCH_RXRING_BUFS * BENCH_RXBUF_STRIDE]
 	    __attribute__((aligned(64)));
 	size_t total = bench_total_bytes, sent = 0, got = 0, done, len;
 	struct iovec iov[RXRING_IOV];
@@ -272,20 +268,21 @@ socketpair_rxring_case(const char *key, const char *what)
 		for (;;) {
 			for (i = 0; i < RXRING_IOV; i++) {
 				iov[i].iov_base = ring + (size_t)((next + i) %
-				    RXRING_BUFS) * RXBUF_STRIDE + VSOCK_HDR_SIZE;
+				    BENCH_RXRING_BUFS) * BENCH_RXBUF_STRIDE +
+				    VSOCK_HDR_SIZE;
 				iov[i].iov_len = i + 1 < RXRING_IOV ?
-				    RXBUF_PAYLOAD : RXRING_READ -
-				    (RXRING_IOV - 1) * RXBUF_PAYLOAD;
+				    BENCH_RXBUF_PAYLOAD : RXRING_READ -
+				    (RXRING_IOV - 1) * BENCH_RXBUF_PAYLOAD;
 			}
 			if ((n = readv(sv[1], iov, RXRING_IOV)) <= 0)
 				break;
 			for (done = 0, k = 0; done < (size_t)n; k++) {
-				len = (size_t)n - done < RXBUF_PAYLOAD ?
-				    (size_t)n - done : RXBUF_PAYLOAD;
+				len = (size_t)n - done < BENCH_RXBUF_PAYLOAD ?
+				    (size_t)n - done : BENCH_RXBUF_PAYLOAD;
 				memcpy(buf + done, iov[k].iov_base, len);
 				done += len;
 			}
-			next = (next + k) % RXRING_BUFS;
+			next = (next + k) % BENCH_RXRING_BUFS;
 			got += (size_t)n;
 		}
 	}

@@ -121,6 +121,12 @@ static const struct bench_case cases[] = {
 	{ "h2g_64k_bigbuf", bench_case_h2g_64k_bigbuf, true, false },
 	{ "g2h_64k_linux", bench_case_g2h_64k_linux, true, false },
 	{ "h2g_64k_linux", bench_case_h2g_64k_linux, true, false },
+	{ "g2h_64k_thread_floor", bench_case_g2h_64k_thread_floor, true,
+	    true },
+	{ "g2h_64k_thread_linux_floor", bench_case_g2h_64k_thread_linux_floor,
+	    true, true },
+	{ "h2g_64k_thread_floor", bench_case_h2g_64k_thread_floor, true,
+	    true },
 	{ "g2h_64k_thread", bench_case_g2h_64k_thread, true, true },
 	{ "h2g_64k_thread", bench_case_h2g_64k_thread, true, true },
 	{ "g2h_64k_thread_linux", bench_case_g2h_64k_thread_linux, true, true },
@@ -429,6 +435,43 @@ static const struct ratio ratios[] = {
 	    "host->guest 64 KiB, guest thread spinning while the peer "
 	    "works, wall clock vs socketpair",
 	    "h2g_64k_thread_spin", "pair_64k" },
+	/*
+	 * The guest-thread rows' own floors (bench-thread-floor.c): their
+	 * copies and calls on their two threads, handed over by spinning,
+	 * no device. The most a guest thread can give on this machine.
+	 */
+	{ "g2h_64k_thread_floor_ratio",
+	    "g2h_64k_thread_floor_wall", "pair_64k_wall",
+	    "g2h_64k_thread's floor (no device, 64 KiB window), wall vs "
+	    "socketpair",
+	    "g2h_64k_thread_floor", "pair_64k" },
+	{ "g2h_64k_thread_linux_floor_ratio",
+	    "g2h_64k_thread_linux_floor_wall", "pair_64k_wall",
+	    "g2h_64k_thread_linux's floor (no device, 256 KiB window), wall "
+	    "vs socketpair",
+	    "g2h_64k_thread_linux_floor", "pair_64k" },
+	{ "h2g_64k_thread_floor_ratio",
+	    "h2g_64k_thread_floor_wall", "pair_64k_wall",
+	    "h2g_64k_thread's floor (no device), wall vs socketpair",
+	    "h2g_64k_thread_floor", "pair_64k" },
+	{ "g2h_64k_thread_vs_own_floor",
+	    "g2h_64k_thread_wall", "g2h_64k_thread_floor_wall",
+	    "guest->host 64 KiB, guest thread, wall vs its own floor",
+	    "g2h_64k_thread", "g2h_64k_thread_floor" },
+	{ "h2g_64k_thread_vs_own_floor",
+	    "h2g_64k_thread_wall", "h2g_64k_thread_floor_wall",
+	    "host->guest 64 KiB, guest thread, wall vs its own floor",
+	    "h2g_64k_thread", "h2g_64k_thread_floor" },
+	{ "g2h_64k_thread_linux_vs_own_floor",
+	    "g2h_64k_thread_linux_wall", "g2h_64k_thread_linux_floor_wall",
+	    "guest->host 64 KiB, guest thread, linux profile, wall vs its "
+	    "own floor",
+	    "g2h_64k_thread_linux", "g2h_64k_thread_linux_floor" },
+	{ "h2g_64k_thread_linux_vs_own_floor",
+	    "h2g_64k_thread_linux_wall", "h2g_64k_thread_floor_wall",
+	    "host->guest 64 KiB, guest thread, linux profile, wall vs its "
+	    "own floor",
+	    "h2g_64k_thread_linux", "h2g_64k_thread_floor" },
 	/*
 	 * serve's shape (the host application apart from the device
 	 * thread) against its like: the socketpair on two threads.

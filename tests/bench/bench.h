@@ -56,6 +56,17 @@ void bench_case_h2g_64k_thread_host_spin(void);
 void bench_case_g2h_64k_thread_host_linux(void);
 void bench_case_h2g_64k_thread_host_linux(void);
 
+/*
+ * The fake guest's RX ring as the floors lay it out (fakeguest/inbuf.c):
+ * 128 buffers of header and payload (Debian 6.1.192's 3732 bytes,
+ * FG_LINUX_RX_BUF_SIZE), 8-aligned, the payload behind the header as in
+ * Linux's skb (virtio_vsock_rx_fill). Its users include pkt.h and
+ * fakeguest's vsock.h.
+ */
+#define BENCH_RXRING_BUFS	128
+#define BENCH_RXBUF_PAYLOAD	((size_t)FG_LINUX_RX_BUF_SIZE)
+#define BENCH_RXBUF_STRIDE	\
+	((VSOCK_HDR_SIZE + BENCH_RXBUF_PAYLOAD + 7) & ~(size_t)7)
 /* bench-pair.c: the socketpair baselines and the 64 KiB rows' floors. */
 void bench_case_pair_64k(void);
 void bench_case_pair_64k_copy(void);
@@ -65,6 +76,10 @@ void bench_case_pair_4k(void);
 void bench_case_pair_64k_2t(void);
 void bench_case_syscall(void);
 void bench_case_serve_memory(void);
+/* bench-thread-floor.c: the guest-thread rows' floors, no device. */
+void bench_case_g2h_64k_thread_floor(void);
+void bench_case_g2h_64k_thread_linux_floor(void);
+void bench_case_h2g_64k_thread_floor(void);
 
 /* bench-packet.c: the device alone, per packet, in process. */
 void bench_case_ring(void);
