@@ -110,6 +110,7 @@ static const struct bench_case cases[] = {
 	{ "pair_64k", bench_case_pair_64k, true, false },
 	{ "pair_64k_copy", bench_case_pair_64k_copy, true, false },
 	{ "pair_64k_copy_skb", bench_case_pair_64k_copy_skb, true, false },
+	{ "pair_64k_window", bench_case_pair_64k_window, true, false },
 	{ "pair_64k_rxring", bench_case_pair_64k_rxring, true, false },
 	{ "g2h_64k", bench_case_g2h_64k, true, false },
 	{ "h2g_64k", bench_case_h2g_64k, true, false },
@@ -372,6 +373,13 @@ static const struct ratio ratios[] = {
 	{ "h2g_64k_vs_own_floor", "h2g_64k", "pair_64k_rxring",
 	    "host->guest 64 KiB vs its own floor", "h2g_64k",
 	    "pair_64k_rxring" },
+	/* g2h_64k's floor within its window: one 64 KiB write a turn. */
+	{ "g2h_64k_window_floor_ratio", "pair_64k_window", "pair_64k",
+	    "g2h_64k's floor in a 64 KiB window: one write a turn",
+	    "pair_64k_window", "pair_64k" },
+	{ "g2h_64k_vs_window_floor", "g2h_64k", "pair_64k_window",
+	    "guest->host 64 KiB vs its floor in its window", "g2h_64k",
+	    "pair_64k_window" },
 	/* The guest's TX payload on a cache line, not 44 bytes in. */
 	{ "g2h_64k_aligned_ratio", "g2h_64k_aligned", "pair_64k",
 	    "guest->host 64 KiB, TX payload on a cache line",

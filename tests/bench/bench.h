@@ -71,6 +71,7 @@ void bench_case_h2g_64k_thread_host_linux(void);
 void bench_case_pair_64k(void);
 void bench_case_pair_64k_copy(void);
 void bench_case_pair_64k_copy_skb(void);
+void bench_case_pair_64k_window(void);
 void bench_case_pair_64k_rxring(void);
 void bench_case_pair_4k(void);
 void bench_case_pair_64k_2t(void);
