@@ -32,6 +32,8 @@
 #include "vsockemu.h"
 
 #define SERVE_MAX_GUEST		64
+/* --halt-poll-ns's bound: 10 ms, fifty times KVM's default. */
+#define SERVE_HALT_POLL_MAX_NS	UINT64_C(10000000)
 
 static const char serve_usage[] =
 "usage: vsockemu serve [options]\n"
@@ -124,6 +126,12 @@ static const char serve_usage[] =
 "                         memory and two eventfds (kick, interrupt), so the\n"
 "                         credit window pipelines over two cores. Not with\n"
 "                         --vm yet\n"
+"  --halt-poll-ns NS      with --guest-thread: the guest thread polls for an\n"
+"                         interrupt up to NS before it sleeps, adapted as a\n"
+"                         KVM vCPU's halt polling (default 200000, KVM's),\n"
+"                         and only while no task waits for a CPU (runnable\n"
+"                         tasks in /proc/loadavg against the CPUs online).\n"
+"                         0: it sleeps at once\n"
 "  --control PATH         a control socket taking one command a line, each\n"
 "                         answered with one JSON line (vsockemu ctl PATH\n"
 "                         COMMAND sends one): reset [cid=N], refuse PORT,\n"
@@ -179,6 +187,8 @@ struct serve_opts {
 	unsigned nvm;
 	bool single_vm_given;		/* --uds, --cid, --vsock, --guest* */
 	bool guest_thread;		/* --guest-thread */
+	uint64_t halt_poll_ns;		/* --halt-poll-ns */
+	const char *halt_poll_arg;	/* as given, NULL: not */
 };
 
 struct serve {
@@ -367,6 +377,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		{ "control", required_argument, NULL, 'C' },
 		{ "vm", required_argument, NULL, 'M' },
 		{ "guest-thread", no_argument, NULL, 'T' },
+		{ "halt-poll-ns", required_argument, NULL, 'H' },
 		OPT_COMMON_LONG,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -381,6 +392,7 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 	o->cid = 3;
 	o->max_conns = VSOCK_DEFAULT_MAX_CONNS;
 	o->line_timeout_ms = 5000;
+	o->halt_poll_ns = GUEST_THREAD_HALT_POLL_NS;
 	o->verbose = OPT_NORMAL;
 	optind = 1;
 	while ((c = opt_next(&serve_cmd, argc, argv, "", opts,
@@ -449,6 +461,13 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		case 'T':
 			o->guest_thread = true;
 			break;
+		case 'H':
+			if (opt_u64(optarg, SERVE_HALT_POLL_MAX_NS,
+			    &o->halt_poll_ns) < 0)
+				return bad("--halt-poll-ns", optarg,
+				    "want nanoseconds from 0 to 10000000");
+			o->halt_poll_arg = optarg;
+			break;
 		case 'M':
 			if (parse_vm(o, optarg) < 0)
 				return -1;
@@ -466,6 +485,9 @@ parse_opts(int argc, char **argv, struct serve_opts *o)
 		return bad("serve", argv[optind], "unexpected argument");
 	if (o->nvm > 0 && o->guest_thread)
 		return bad("--guest-thread", "--vm", "not together yet");
+	if (o->halt_poll_arg != NULL && !o->guest_thread)
+		return bad("--halt-poll-ns", o->halt_poll_arg,
+		    "only with --guest-thread (only the guest thread polls)");
 	if (o->nvm > 0)
 		return check_vms(o);
 	if (!vsock_cid_valid(o->cid)) {
@@ -580,6 +602,7 @@ start_guest_thread(struct serve *s, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create the guest thread");
 		return -1;
 	}
+	guest_thread_set_halt_poll(s->gt, s->o.halt_poll_ns, false, NULL);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "cpu-spare.h"
 #include "guest-thread.h"
 #include "wakeup.h"
 
@@ -46,6 +47,7 @@ struct guest_thread {
 	pthread_cond_t handed;		/* D is done with the lock */
 	atomic_uint waiters;		/* D callers waiting for the lock */
 	atomic_uint_fast64_t wakes;	/* wake_g's (guest_thread_stats) */
+	struct cpu_spare spare;		/* G's halt poll asks it */
 };
 
 /*
@@ -73,6 +75,7 @@ guest_thread_new(uint64_t (*clock)(void), struct guest_thread **out)
 	if (gt == NULL)
 		return -ENOMEM;
 	gt->clock = clock;
+	gt->spare.fd = -1;
 	gt->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	gt->irq_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (gt->kick_fd < 0 || gt->irq_fd < 0) {
@@ -149,6 +152,28 @@ guest_thread_set_poll(struct guest_thread *gt, uint64_t max_ns, bool fixed)
 {
 	wakeup_set_poll(&gt->kick, max_ns, fixed);
 	wakeup_set_poll(&gt->irq, max_ns, fixed);
+}
+
+/*
+ * G's halt poll goes on only while no D caller waits for G's lock (G
+ * holds it while it polls) and no task waits for a CPU.
+ */
+static bool
+g_may_poll(void *ctx)
+{
+	struct guest_thread *gt = ctx;
+
+	return atomic_load(&gt->waiters) == 0 && cpu_spare_now(&gt->spare);
+}
+
+void
+guest_thread_set_halt_poll(struct guest_thread *gt, uint64_t max_ns,
+    bool fixed, const char *loadavg)
+{
+	if (max_ns != 0 && gt->spare.fd < 0)
+		cpu_spare_open(&gt->spare, loadavg);
+	wakeup_set_poll(&gt->irq, max_ns, fixed);
+	wakeup_set_gate(&gt->irq, max_ns != 0 ? g_may_poll : NULL, gt);
 }
 
 void
@@ -332,6 +357,7 @@ guest_thread_free(struct guest_thread *gt)
 	if (gt == NULL)
 		return;
 	guest_thread_stop(gt);
+	cpu_spare_close(&gt->spare);
 	close(gt->kick_fd);
 	close(gt->irq_fd);
 	loop_free(gt->loop);

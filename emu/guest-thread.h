@@ -69,6 +69,24 @@ void guest_thread_set_poll(struct guest_thread *gt, uint64_t max_ns,
     bool fixed);
 
 /*
+ * G, as a KVM vCPU halts (kvm_vcpu_halt(), halt_poll_ns): it polls for an
+ * interrupt up to max_ns before it sleeps, adapted, but only while no
+ * task waits for a CPU (cpu-spare.h) and no D caller for G's lock. D does
+ * not poll, as Firecracker's event loop and vhost's worker do not.
+ * fixed: always max_ns, not adapted (a test's). loadavg: where the
+ * runnable tasks are read (NULL: /proc/loadavg). Before
+ * guest_thread_start; 0: never poll.
+ */
+void guest_thread_set_halt_poll(struct guest_thread *gt, uint64_t max_ns,
+    bool fixed, const char *loadavg);
+
+/*
+ * serve's bound (--halt-poll-ns): KVM's on x86, KVM_HALT_POLL_NS_DEFAULT,
+ * the halt_poll_ns a vCPU polls for before it sleeps.
+ */
+#define GUEST_THREAD_HALT_POLL_NS	UINT64_C(200000)
+
+/*
  * Each side polls up to max_ns before it sleeps, but only while the other
  * side works (awake, not polling itself): wakeup_set_spin. Before
  * guest_thread_start; 0: never poll.

@@ -18,6 +18,7 @@ emu_vsockemu_SOURCES = \
 	emu/cmd-ctl.c \
 	emu/sim-guest.c emu/sim-guest.h emu/vm-serve.c emu/vm-serve.h \
 	emu/guest-thread.c emu/guest-thread.h emu/wakeup.c emu/wakeup.h \
+	emu/cpu-spare.c emu/cpu-spare.h \
 	emu/cmd-dump.c emu/ladder.c emu/ladder.h \
 	emu/ladder-html.c emu/ladder-html.h \
 	emu/cmd-vhost-user.c emu/vhu-control.c emu/vhu-control.h \

@@ -11,6 +11,9 @@
 /* Where the adaptive poll starts growing from, ns (KVM: grow_start). */
 #define WAKEUP_POLL_START_NS	UINT64_C(2000)
 
+/* How often a poll asks its gate again (a system call here), ns. */
+#define WAKEUP_GATE_NS		UINT64_C(20000)
+
 /* Pauses between looks at the clock, and between yields of the CPU. */
 #define WAKEUP_CLOCK_EVERY	32u
 #define WAKEUP_YIELD_EVERY	256u
@@ -47,6 +50,20 @@ wakeup_set_poll(struct wakeup *w, uint64_t max_ns, bool fixed)
 	w->fixed = fixed;
 	w->poll_ns = fixed || max_ns < WAKEUP_POLL_START_NS ? max_ns :
 	    WAKEUP_POLL_START_NS;
+}
+
+void
+wakeup_set_gate(struct wakeup *w, bool (*may_poll)(void *ctx), void *ctx)
+{
+	w->may_poll = may_poll;
+	w->may_poll_ctx = ctx;
+}
+
+/* The gate lets the poll go on (or there is none). */
+static bool
+gate_open(const struct wakeup *w)
+{
+	return w->may_poll == NULL || w->may_poll(w->may_poll_ctx);
 }
 
 void
@@ -146,12 +163,14 @@ wakeup_take(struct wakeup *w, bool fd_ready)
 static bool
 poll_pending(struct wakeup *w, uint64_t ns)
 {
-	uint64_t deadline;
+	uint64_t deadline, gate_at, now;
 	unsigned i;
 
-	if (ns == 0)
+	if (ns == 0 || !gate_open(w))
 		return false;
-	deadline = loop_now() + ns;
+	now = loop_now();
+	deadline = now + ns;
+	gate_at = now + WAKEUP_GATE_NS;
 	for (i = 1;; i++) {
 		if (atomic_load_explicit(&w->pending, memory_order_relaxed))
 			return true;
@@ -160,8 +179,13 @@ poll_pending(struct wakeup *w, uint64_t ns)
 		cpu_relax();
 		if (i % WAKEUP_CLOCK_EVERY != 0)
 			continue;
-		if (loop_now() >= deadline)
+		if ((now = loop_now()) >= deadline)
 			return false;
+		if (now >= gate_at) {
+			if (!gate_open(w))
+				return false;
+			gate_at = now + WAKEUP_GATE_NS;
+		}
 		/* A sender on this CPU gets its turn (an overloaded host). */
 		if (i % WAKEUP_YIELD_EVERY == 0)
 			sched_yield();

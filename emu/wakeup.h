@@ -41,6 +41,13 @@ struct wakeup {
 	bool fixed;		/* poll max_ns every time, not adapted */
 	uint64_t poll_ns;	/* the poll's budget now */
 	uint64_t gave_up_at;	/* when the last poll gave up, 0: none */
+	/*
+	 * Asked before a poll and every WAKEUP_GATE_NS of it (NULL: never):
+	 * false ends the poll, as kvm_vcpu_can_poll() ends KVM's halt poll
+	 * once another task wants the CPU (wakeup_set_gate).
+	 */
+	bool (*may_poll)(void *ctx);
+	void *may_poll_ctx;
 	/* Counters (wakeup_stats): the sender's and the receiver's. */
 	atomic_uint_fast64_t sent, written, taken, polls_won, sleeps;
 };
@@ -48,7 +55,8 @@ struct wakeup {
 /*
  * Sets w up over an eventfd (not owned). The receiver starts asleep and
  * does not poll: a poll pays only with a core to spare for each thread
- * (doc/performance.md), so it is the caller's choice.
+ * (doc/performance.md), so it is the caller's choice (serve's guest
+ * thread polls while one is: guest_thread_set_halt_poll).
  */
 void wakeup_init(struct wakeup *w, int fd);
 
@@ -62,6 +70,13 @@ void wakeup_set_poll(struct wakeup *w, uint64_t max_ns, bool fixed);
  */
 void wakeup_set_spin(struct wakeup *w, const struct wakeup *peer,
     uint64_t max_ns);
+
+/*
+ * Polls only while may_poll(ctx) says so: asked before each poll and now
+ * and then during it (cpu-spare.h's question, the lock's waiters).
+ */
+void wakeup_set_gate(struct wakeup *w, bool (*may_poll)(void *ctx),
+    void *ctx);
 
 /* Sender: notifies; writes the eventfd only if the receiver may sleep. */
 void wakeup_send(struct wakeup *w);

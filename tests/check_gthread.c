@@ -7,11 +7,13 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend-script.h"
 #include "common.h"
+#include "cpu-spare.h"
 #include "guest-thread.h"
 #include "sim-guest.h"
 #include "sock.h"
@@ -613,6 +615,222 @@ START_TEST(test_spin_not_while_peer_waits_for_lock)
 }
 END_TEST
 
+/* --- G's halt poll (guest_thread_set_halt_poll, cpu-spare.h) --- */
+
+/* /proc/loadavg's shape: the runnable tasks are the fourth field's first. */
+START_TEST(test_loadavg_parse)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		unsigned long running;
+	} t[] = {
+		{ "0.20 0.18 0.12 3/80 11206\n", 0, 3 },
+		{ "12.00 8.50 4.01 17/1024 99\n", 0, 17 },
+		{ "0.00 0.00 0.00 1/1 1", 0, 1 },
+		{ "0.20 0.18 0.12 /80 11206\n", -1, 0 },	/* no digits */
+		{ "0.20 0.18 0.12 3 80\n", -1, 0 },		/* no slash */
+		{ "0.20 0.18 0.12 3", -1, 0 },			/* cut short */
+		{ "0.20 0.18\n", -1, 0 },
+		{ "", -1, 0 },
+		{ "0 0 0 99999999999999999999999/1 1", -1, 0 },	/* overflow */
+		{ "0.20 0.18 0.12 x3/80 1", -1, 0 },
+	};
+	unsigned long running;
+	unsigned i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		running = 0;
+		ck_assert_msg(cpu_spare_parse(t[i].text, strlen(t[i].text),
+		    &running) == t[i].rc, "%s", t[i].text);
+		if (t[i].rc == 0)
+			ck_assert_uint_eq(running, t[i].running);
+	}
+}
+END_TEST
+
+/* A file in /proc/loadavg's shape with `running` tasks runnable. */
+static void
+loadavg_file(char *path, size_t len, unsigned long running)
+{
+	const char *dir = getenv("TMPDIR");
+	char text[64];
+	int fd;
+
+	snprintf(path, len, "%s/vse-loadavg.XXXXXX",
+	    dir != NULL ? dir : "/tmp");
+	ck_assert_int_ge(fd = mkstemp(path), 0);
+	snprintf(text, sizeof(text), "0.50 0.40 0.30 %lu/300 4242\n", running);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/*
+ * As many runnable as CPUs (the poller among them): a CPU to spare. One
+ * more: someone waits for a CPU. No file, or not its shape: never.
+ */
+START_TEST(test_cpu_spare_now)
+{
+	struct cpu_spare c;
+	char path[256];
+
+	loadavg_file(path, sizeof(path), 2);
+	cpu_spare_open(&c, path);
+	c.cpus = 2;
+	ck_assert(cpu_spare_now(&c));
+	ck_assert(cpu_spare_now(&c));	/* read again from the start */
+	c.cpus = 1;
+	ck_assert(!cpu_spare_now(&c));
+	cpu_spare_close(&c);
+	ck_assert_int_eq(c.fd, -1);
+	ck_assert(!cpu_spare_now(&c));
+	unlink(path);
+	cpu_spare_open(&c, "/nonexistent/loadavg");
+	ck_assert(!cpu_spare_now(&c));
+	cpu_spare_close(&c);
+	cpu_spare_open(&c, "/dev/null");
+	ck_assert(!cpu_spare_now(&c));
+	cpu_spare_close(&c);
+}
+END_TEST
+
+/* A gate a test sets: open for its first `open_for` questions. */
+static atomic_uint gate_asked;
+static unsigned gate_open_for;
+
+static bool
+test_gate(void *ctx)
+{
+	(void)ctx;
+	return atomic_fetch_add(&gate_asked, 1) < gate_open_for;
+}
+
+/*
+ * A closed gate: the poll (an hour) does not start, and the receiver may
+ * sleep. Without the gate the call polls an hour (the tcase's timeout).
+ */
+START_TEST(test_gate_closed_no_poll)
+{
+	struct wakeup w;
+	int fd = eventfd(0, EFD_NONBLOCK);
+
+	ck_assert_int_ge(fd, 0);
+	wakeup_init(&w, fd);
+	wakeup_set_poll(&w, UINT64_C(3600) * 1000000000, true);
+	gate_open_for = 0;
+	wakeup_set_gate(&w, test_gate, NULL);
+	ck_assert(!wakeup_before_sleep(&w));
+	ck_assert_uint_eq(atomic_load(&gate_asked), 1);
+	ck_assert_uint_eq(atomic_load(&w.sleeps), 1);
+	close(fd);
+}
+END_TEST
+
+/*
+ * A gate that closes while the poll runs ends it: the poll asks again as
+ * it goes (every WAKEUP_GATE_NS), not only before it starts.
+ */
+START_TEST(test_gate_closes_during_poll)
+{
+	struct wakeup w;
+	int fd = eventfd(0, EFD_NONBLOCK);
+
+	ck_assert_int_ge(fd, 0);
+	wakeup_init(&w, fd);
+	wakeup_set_poll(&w, UINT64_C(3600) * 1000000000, true);
+	gate_open_for = 3;
+	wakeup_set_gate(&w, test_gate, NULL);
+	ck_assert(!wakeup_before_sleep(&w));
+	ck_assert_uint_eq(atomic_load(&gate_asked), 4);
+	close(fd);
+}
+END_TEST
+
+/* An open gate changes nothing: a pending notification is taken. */
+START_TEST(test_gate_open_takes_pending)
+{
+	struct wakeup w;
+	int fd = eventfd(0, EFD_NONBLOCK);
+
+	ck_assert_int_ge(fd, 0);
+	wakeup_init(&w, fd);
+	wakeup_set_poll(&w, UINT64_C(3600) * 1000000000, true);
+	gate_open_for = 0;	/* it went to sleep once */
+	wakeup_set_gate(&w, test_gate, NULL);
+	ck_assert(!wakeup_before_sleep(&w));
+	gate_open_for = 1000;
+	wakeup_woke(&w);
+	wakeup_send(&w);
+	ck_assert_uint_eq(atomic_load(&w.written), 0);
+	ck_assert(wakeup_before_sleep(&w));
+	ck_assert_uint_eq(atomic_load(&w.polls_won), 1);
+	close(fd);
+}
+END_TEST
+
+/*
+ * A guest thread with no applications, halt-polling an hour (fixed) with
+ * `running` tasks runnable (its own loadavg file), started over clock and
+ * run to its first clock call.
+ */
+static struct trig *
+halt_trig_start(unsigned long running, char *path, size_t len)
+{
+	struct trig *t = trig_new_clock(1, 0, entered_clock);
+
+	loadavg_file(path, len, running);
+	guest_thread_set_halt_poll(t->gt, UINT64_C(3600) * 1000000000, true,
+	    path);
+	fg_vsock_start(t->vs);
+	window_gt = t->gt;
+	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
+	while (!atomic_load(&window_entered))
+		sched_yield();
+	return t;
+}
+
+/*
+ * No CPU to spare (more runnable than any machine has CPUs): G does not
+ * poll and sleeps at once, where it would poll an hour (the tcase's
+ * timeout) without the question.
+ */
+START_TEST(test_halt_poll_not_without_spare_cpu)
+{
+	char path[256];
+	struct trig *t = halt_trig_start(1000000, path, sizeof(path));
+	struct guest_thread_stats st;
+
+	do {
+		sched_yield();
+		guest_thread_stats(t->gt, &st);
+	} while (st.g_sleeps == 0);
+	guest_thread_stop(t->gt);
+	trig_free(t);
+	unlink(path);
+}
+END_TEST
+
+/*
+ * A CPU to spare, and D waiting for G's lock (the control plane): G,
+ * which holds the lock while it polls, stops and sleeps, so D gets it.
+ * Without the waiters' question G polled its hour (the tcase's timeout).
+ */
+START_TEST(test_halt_poll_not_while_d_waits_for_lock)
+{
+	char path[256];
+	struct trig *t = halt_trig_start(1, path, sizeof(path));
+	struct guest_thread_stats st;
+
+	guest_thread_lock(t->gt);
+	guest_thread_stats(t->gt, &st);
+	ck_assert_uint_ge(st.g_sleeps, 1);
+	guest_thread_unlock(t->gt);
+	guest_thread_stop(t->gt);
+	trig_free(t);
+	unlink(path);
+}
+END_TEST
+
 static Suite *
 gthread_suite(void)
 {
@@ -632,6 +850,15 @@ gthread_suite(void)
 	tcase_add_test(tc, test_spin_takes_pending);
 	tcase_add_test(tc, test_spin_stop_after_stop_check);
 	tcase_add_test(tc, test_spin_not_while_peer_waits_for_lock);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("halt-poll");
+	tcase_add_test(tc, test_loadavg_parse);
+	tcase_add_test(tc, test_cpu_spare_now);
+	tcase_add_test(tc, test_gate_closed_no_poll);
+	tcase_add_test(tc, test_gate_closes_during_poll);
+	tcase_add_test(tc, test_gate_open_takes_pending);
+	tcase_add_test(tc, test_halt_poll_not_without_spare_cpu);
+	tcase_add_test(tc, test_halt_poll_not_while_d_waits_for_lock);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -141,7 +141,7 @@ tests_check_gapps_LDADD = $(HOST_TEST_LDADD)
 
 # The guest on its own thread, built from emu/ into its suite.
 tests_check_gthread_SOURCES = tests/check_gthread.c emu/guest-thread.c \
-	emu/wakeup.c \
+	emu/wakeup.c emu/cpu-spare.c \
 	emu/loop.c emu/sim-guest.c
 tests_check_gthread_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/emu
 tests_check_gthread_LDADD = $(CORE_TEST_LDADD)
@@ -205,7 +205,8 @@ tests_bench_bench_SOURCES = tests/bench/bench.c tests/bench/bench.h \
 	tests/bench/bench-stream.c tests/bench/bench-pair.c \
 	tests/bench/bench-thread-floor.c \
 	tests/bench/bench-packet.c \
-	emu/guest-thread.c emu/wakeup.c emu/loop.c emu/sim-guest.c
+	emu/guest-thread.c emu/wakeup.c emu/cpu-spare.c emu/loop.c \
+	emu/sim-guest.c
 tests_bench_bench_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/emu
 tests_bench_bench_LDADD = $(HOST_TEST_LDADD)

@@ -303,4 +303,16 @@ check "--guest-thread: --control stats answers" \
 check "--guest-thread: SIGTERM stops it with status 0" stop
 check "--guest-thread: not with --vm" sh -c \
     "! '$emu' serve --guest-thread --vm cid=5,uds=./vm.sock 2>/dev/null"
+
+# --- --halt-poll-ns: the guest thread's poll; 0 sleeps at once ---
+start --guest-thread --halt-poll-ns 0 --guest 52=echo || exit 99
+{ printf 'CONNECT 52\n'; cat in.bin; } | host_call > gt0-echo.out
+check "--halt-poll-ns 0: 10 MiB echo, sha256 equal" \
+    sh -c 'tail -c +15 gt0-echo.out | cmp -s - in.bin'
+check "--halt-poll-ns 0: SIGTERM stops it with status 0" stop
+for a in "--halt-poll-ns 1000" "--guest-thread --halt-poll-ns x" \
+    "--guest-thread --halt-poll-ns 10000001" "--guest-thread --halt-poll-ns -1"; do
+	"$emu" serve $a > /dev/null 2>&1
+	check "serve $a is refused (2)" test $? -eq 2
+done
 exit $fail
