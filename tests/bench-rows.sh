@@ -60,6 +60,8 @@ for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio ctl_ns \
     h2g_64k_thread_floor_ratio g2h_64k_thread_vs_own_floor \
     h2g_64k_thread_vs_own_floor g2h_64k_thread_linux_vs_own_floor \
     g2h_64k_window_floor_ratio g2h_64k_vs_window_floor \
+    g2h_64k_thread_sleep_wall_ratio h2g_64k_thread_sleep_wall_ratio \
+    g2h_64k_thread_host_sleep_wall_ratio h2g_64k_thread_host_sleep_wall_ratio \
     h2g_64k_thread_linux_vs_own_floor; do
 	check "bench's rows have $k, a number" \
 	    grep -Eq "^$k -?[0-9][0-9.e+-]* " "$tmp/rows"
@@ -79,7 +81,8 @@ for k in g2h_64k_ratio h2g_64k_ratio g2h_4k_ratio h2g_4k_ratio \
     g2h_64k_thread_host_wall_ratio h2g_64k_thread_host_wall_ratio \
     g2h_64k_thread_floor_ratio h2g_64k_thread_floor_ratio \
     g2h_64k_thread_vs_own_floor h2g_64k_thread_vs_own_floor \
-    g2h_64k_window_floor_ratio g2h_64k_vs_window_floor; do
+    g2h_64k_window_floor_ratio g2h_64k_vs_window_floor \
+    g2h_64k_thread_sleep_wall_ratio h2g_64k_thread_sleep_wall_ratio; do
 	check "$k is the median of $nr rounds" \
 	    grep -Eq "^$k [0-9.e+-]+ 0 ratio .*; median of $nr( on [0-9]+ CPUs)?\$" \
 	    "$tmp/rows"

@@ -412,6 +412,7 @@ struct thread_knobs {
 	bool spin;		/* spin only while the other thread works */
 	bool host_thread;	/* the host application on a third thread */
 	bool linux_profile;	/* 256 KiB window: four 64 KiB packets fly */
+	uint64_t halt_ns;	/* G's halt poll (serve's --halt-poll-ns) */
 };
 
 /*
@@ -511,6 +512,8 @@ full_thread_stream(const char *key, enum way w, size_t wsize,
 		    strtoull(getenv("VSE_GT_SPIN"), NULL, 0) : tk->poll_ns);
 	else if (tk->poll_ns != 0)
 		guest_thread_set_poll(f.gt, tk->poll_ns, false);
+	else
+		guest_thread_set_halt_poll(f.gt, tk->halt_ns, false, NULL);
 	ck_assert_int_eq(guest_thread_start(f.gt, f.vs, &gside_ops, &g), 0);
 	if (tk->host_thread)
 		ck_assert_int_eq(pthread_create(&htid, NULL, hside_main, &h),
@@ -642,15 +645,24 @@ bench_case_serve_memory(void)
 	{								\
 		full_thread_stream(#name, way, 65536, &tk, what);	\
 	}
-#define THREAD_CASES(suffix, poll_ns, spin, host, lnx, what)		\
+#define THREAD_CASES(suffix, poll_ns, spin, host, lnx, halt, what)	\
 	static const struct thread_knobs tk_##suffix = { poll_ns, spin,	\
-	    host, lnx };						\
+	    host, lnx, halt };						\
 	THREAD_CASE(g2h_64k_##suffix, G2H, tk_##suffix,			\
 	    "guest->host 64 KiB, " what)				\
 	THREAD_CASE(h2g_64k_##suffix, H2G, tk_##suffix,			\
 	    "host->guest 64 KiB, " what)
 
-THREAD_CASES(thread, 0, false, false, false, "guest on its own thread")
+/*
+ * serve --guest-thread's default: G halt-polls up to 200 us while a CPU
+ * is to spare (guest_thread_set_halt_poll), D sleeps.
+ */
+THREAD_CASES(thread, 0, false, false, false, GUEST_THREAD_HALT_POLL_NS,
+    "guest on its own thread")
+
+/* The same with G sleeping at once (--halt-poll-ns 0). */
+THREAD_CASES(thread_sleep, 0, false, false, false, 0,
+    "guest thread sleeping at once")
 
 /*
  * The same with the linux profile: its 256 KiB window lets the guest
@@ -658,16 +670,17 @@ THREAD_CASES(thread, 0, false, false, false, "guest on its own thread")
  * Firecracker's 64 KiB window (one packet) makes each side wait for the
  * other: the pipelining issue 20 asks the guest thread for.
  */
-THREAD_CASES(thread_linux, 0, false, false, true,
+THREAD_CASES(thread_linux, 0, false, false, true, GUEST_THREAD_HALT_POLL_NS,
     "guest thread, linux profile")
 
 /*
- * The same with both threads polling up to 50 us before they sleep, as
- * KVM's halt polling does: on an idle machine with a core per thread
+ * The same with both threads polling up to 50 us before they sleep,
+ * whatever the machine's load: on an idle machine with a core per thread
  * this wins (doc/performance.md); on a loaded one it loses, which is why
- * serve does not poll.
+ * serve polls only on the guest's side, and only while a CPU is to spare
+ * (the thread rows above).
  */
-THREAD_CASES(thread_poll, 50000, false, false, false,
+THREAD_CASES(thread_poll, 50000, false, false, false, 0,
     "guest thread, polling 50 us")
 
 /*
@@ -676,7 +689,7 @@ THREAD_CASES(thread_poll, 50000, false, false, false,
  * sleeps or waits itself has no answer coming, so nobody burns the CPU
  * for nothing.
  */
-THREAD_CASES(thread_spin, 50000, true, false, false,
+THREAD_CASES(thread_spin, 50000, true, false, false, 0,
     "guest thread, spinning while the peer works")
 
 /*
@@ -686,11 +699,15 @@ THREAD_CASES(thread_spin, 50000, true, false, false,
  * the host's copies overlap the guest's. The rows above keep the host on
  * the device thread (the shape all earlier figures were taken in).
  */
-THREAD_CASES(thread_host, 0, false, true, false,
+THREAD_CASES(thread_host, 0, false, true, false, GUEST_THREAD_HALT_POLL_NS,
     "guest thread, host app on a third thread")
 
+/* The same with G sleeping at once (--halt-poll-ns 0). */
+THREAD_CASES(thread_host_sleep, 0, false, true, false, 0,
+    "guest thread sleeping at once, host app on a third thread")
+
 /* The same, the guest and device threads spinning while the other works. */
-THREAD_CASES(thread_host_spin, 50000, true, true, false,
+THREAD_CASES(thread_host_spin, 50000, true, true, false, 0,
     "guest thread spinning, host app on a third thread")
 
 /*
@@ -701,4 +718,5 @@ THREAD_CASES(thread_host_spin, 50000, true, true, false,
  * Firecracker itself.
  */
 THREAD_CASES(thread_host_linux, 0, false, true, true,
+    GUEST_THREAD_HALT_POLL_NS,
     "guest thread, host app on a third thread, linux profile")

@@ -130,6 +130,8 @@ static const struct bench_case cases[] = {
 	    true },
 	{ "g2h_64k_thread", bench_case_g2h_64k_thread, true, true },
 	{ "h2g_64k_thread", bench_case_h2g_64k_thread, true, true },
+	{ "g2h_64k_thread_sleep", bench_case_g2h_64k_thread_sleep, true, true },
+	{ "h2g_64k_thread_sleep", bench_case_h2g_64k_thread_sleep, true, true },
 	{ "g2h_64k_thread_linux", bench_case_g2h_64k_thread_linux, true, true },
 	{ "h2g_64k_thread_linux", bench_case_h2g_64k_thread_linux, true, true },
 	{ "g2h_64k_thread_poll", bench_case_g2h_64k_thread_poll, true, true },
@@ -139,6 +141,10 @@ static const struct bench_case cases[] = {
 	{ "pair_64k_2t", bench_case_pair_64k_2t, true, true },
 	{ "g2h_64k_thread_host", bench_case_g2h_64k_thread_host, true, true },
 	{ "h2g_64k_thread_host", bench_case_h2g_64k_thread_host, true, true },
+	{ "g2h_64k_thread_host_sleep", bench_case_g2h_64k_thread_host_sleep,
+	    true, true },
+	{ "h2g_64k_thread_host_sleep", bench_case_h2g_64k_thread_host_sleep,
+	    true, true },
 	{ "g2h_64k_thread_host_spin", bench_case_g2h_64k_thread_host_spin,
 	    true, true },
 	{ "h2g_64k_thread_host_spin", bench_case_h2g_64k_thread_host_spin,
@@ -199,7 +205,7 @@ struct row {
 	char key[48], unit[16], what[160];
 	double value, baseline;
 };
-static struct row rows[384];	/* every case's rows, with room */
+static struct row rows[512];	/* every case's rows, with room (340 in use) */
 static unsigned nrows;
 /*
  * Rows the table may hold: all of rows[], or fewer with
@@ -413,6 +419,17 @@ static const struct ratio ratios[] = {
 	    "host->guest 64 KiB, guest thread, wall clock vs "
 	    "socketpair",
 	    "h2g_64k_thread", "pair_64k" },
+	/* serve's guest thread sleeping at once (--halt-poll-ns 0). */
+	{ "g2h_64k_thread_sleep_wall_ratio",
+	    "g2h_64k_thread_sleep_wall", "pair_64k_wall",
+	    "guest->host 64 KiB, guest thread sleeping at once, wall clock "
+	    "vs socketpair",
+	    "g2h_64k_thread_sleep", "pair_64k" },
+	{ "h2g_64k_thread_sleep_wall_ratio",
+	    "h2g_64k_thread_sleep_wall", "pair_64k_wall",
+	    "host->guest 64 KiB, guest thread sleeping at once, wall clock "
+	    "vs socketpair",
+	    "h2g_64k_thread_sleep", "pair_64k" },
 	{ "g2h_64k_thread_linux_wall_ratio",
 	    "g2h_64k_thread_linux_wall", "pair_64k_wall",
 	    "guest->host 64 KiB, guest thread, linux profile, wall "
@@ -494,6 +511,16 @@ static const struct ratio ratios[] = {
 	    "host->guest 64 KiB, guest thread, host app on a third "
 	    "thread, wall vs 2-thread socketpair",
 	    "h2g_64k_thread_host", "pair_64k_2t" },
+	{ "g2h_64k_thread_host_sleep_wall_ratio",
+	    "g2h_64k_thread_host_sleep_wall", "pair_64k_2t_wall",
+	    "guest->host 64 KiB, serve's shape, guest sleeping at once, "
+	    "wall vs 2-thread socketpair",
+	    "g2h_64k_thread_host_sleep", "pair_64k_2t" },
+	{ "h2g_64k_thread_host_sleep_wall_ratio",
+	    "h2g_64k_thread_host_sleep_wall", "pair_64k_2t_wall",
+	    "host->guest 64 KiB, serve's shape, guest sleeping at once, "
+	    "wall vs 2-thread socketpair",
+	    "h2g_64k_thread_host_sleep", "pair_64k_2t" },
 	{ "g2h_64k_thread_host_linux_wall_ratio",
 	    "g2h_64k_thread_host_linux_wall", "pair_64k_2t_wall",
 	    "guest->host 64 KiB, guest thread, host app on a third "
@@ -523,7 +550,7 @@ static const struct ratio ratios[] = {
  */
 #define ROUNDS_MAX	32
 #define ROUNDS_PER_CPU	4
-#define ROUND_ROWS	192
+#define ROUND_ROWS	256
 static unsigned rounds;
 static struct row round_rows[ROUNDS_MAX][ROUND_ROWS];
 static unsigned round_n[ROUNDS_MAX];
