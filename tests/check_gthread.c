@@ -560,6 +560,16 @@ entered_clock(void)
  * works, started over clock and run to its first clock call. D is awake,
  * as in its loop: it took the stack's start kicks.
  */
+/* Starts t's guest thread and waits for its first clock call. */
+static void
+run_to_first_clock(struct trig *t)
+{
+	window_gt = t->gt;
+	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
+	while (!atomic_load(&window_entered))
+		sched_yield();
+}
+
 static struct trig *
 spin_trig_start(uint64_t (*clock)(void))
 {
@@ -568,10 +578,7 @@ spin_trig_start(uint64_t (*clock)(void))
 	guest_thread_set_spin(t->gt, UINT64_C(3600) * 1000000000);
 	fg_vsock_start(t->vs);
 	ck_assert(guest_thread_poll_kick(t->gt));
-	window_gt = t->gt;
-	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
-	while (!atomic_load(&window_entered))
-		sched_yield();
+	run_to_first_clock(t);
 	return t;
 }
 
@@ -705,44 +712,42 @@ test_gate(void *ctx)
 	return atomic_fetch_add(&gate_asked, 1) < gate_open_for;
 }
 
-/*
- * A closed gate: the poll (an hour) does not start, and the receiver may
- * sleep. Without the gate the call polls an hour (the tcase's timeout).
- */
-START_TEST(test_gate_closed_no_poll)
+/* A receiver over a new eventfd (returned), polling an hour, gated. */
+static int
+gated_wakeup(struct wakeup *w)
 {
-	struct wakeup w;
 	int fd = eventfd(0, EFD_NONBLOCK);
 
 	ck_assert_int_ge(fd, 0);
-	wakeup_init(&w, fd);
-	wakeup_set_poll(&w, UINT64_C(3600) * 1000000000, true);
-	gate_open_for = 0;
-	wakeup_set_gate(&w, test_gate, NULL);
-	ck_assert(!wakeup_before_sleep(&w));
-	ck_assert_uint_eq(atomic_load(&gate_asked), 1);
-	ck_assert_uint_eq(atomic_load(&w.sleeps), 1);
-	close(fd);
+	wakeup_init(w, fd);
+	wakeup_set_poll(w, UINT64_C(3600) * 1000000000, true);
+	wakeup_set_gate(w, test_gate, NULL);
+	return fd;
 }
-END_TEST
 
 /*
- * A gate that closes while the poll runs ends it: the poll asks again as
- * it goes (every WAKEUP_GATE_NS), not only before it starts.
+ * A gate closed from the start, or closing while the poll runs, ends the
+ * poll (an hour) the first time it says no, and the receiver may sleep:
+ * the poll asks before it starts and again as it goes (every
+ * WAKEUP_GATE_NS). Without the gate, or without asking again, the call
+ * polls an hour (the tcase's timeout).
  */
-START_TEST(test_gate_closes_during_poll)
+START_TEST(test_gate_ends_poll)
 {
+	static const unsigned open_for[] = { 0, 1, 3 };
 	struct wakeup w;
-	int fd = eventfd(0, EFD_NONBLOCK);
+	unsigned i;
+	int fd;
 
-	ck_assert_int_ge(fd, 0);
-	wakeup_init(&w, fd);
-	wakeup_set_poll(&w, UINT64_C(3600) * 1000000000, true);
-	gate_open_for = 3;
-	wakeup_set_gate(&w, test_gate, NULL);
-	ck_assert(!wakeup_before_sleep(&w));
-	ck_assert_uint_eq(atomic_load(&gate_asked), 4);
-	close(fd);
+	for (i = 0; i < sizeof(open_for) / sizeof(open_for[0]); i++) {
+		fd = gated_wakeup(&w);
+		atomic_store(&gate_asked, 0);
+		gate_open_for = open_for[i];
+		ck_assert(!wakeup_before_sleep(&w));
+		ck_assert_uint_eq(atomic_load(&gate_asked), open_for[i] + 1);
+		ck_assert_uint_eq(atomic_load(&w.sleeps), 1);
+		close(fd);
+	}
 }
 END_TEST
 
@@ -750,13 +755,9 @@ END_TEST
 START_TEST(test_gate_open_takes_pending)
 {
 	struct wakeup w;
-	int fd = eventfd(0, EFD_NONBLOCK);
+	int fd = gated_wakeup(&w);
 
-	ck_assert_int_ge(fd, 0);
-	wakeup_init(&w, fd);
-	wakeup_set_poll(&w, UINT64_C(3600) * 1000000000, true);
 	gate_open_for = 0;	/* it went to sleep once */
-	wakeup_set_gate(&w, test_gate, NULL);
 	ck_assert(!wakeup_before_sleep(&w));
 	gate_open_for = 1000;
 	wakeup_woke(&w);
@@ -782,10 +783,7 @@ halt_trig_start(unsigned long running, char *path, size_t len)
 	guest_thread_set_halt_poll(t->gt, UINT64_C(3600) * 1000000000, true,
 	    path);
 	fg_vsock_start(t->vs);
-	window_gt = t->gt;
-	ck_assert_int_eq(guest_thread_start(t->gt, t->vs, NULL, NULL), 0);
-	while (!atomic_load(&window_entered))
-		sched_yield();
+	run_to_first_clock(t);
 	return t;
 }
 
@@ -854,8 +852,7 @@ gthread_suite(void)
 	tc = tcase_create("halt-poll");
 	tcase_add_test(tc, test_loadavg_parse);
 	tcase_add_test(tc, test_cpu_spare_now);
-	tcase_add_test(tc, test_gate_closed_no_poll);
-	tcase_add_test(tc, test_gate_closes_during_poll);
+	tcase_add_test(tc, test_gate_ends_poll);
 	tcase_add_test(tc, test_gate_open_takes_pending);
 	tcase_add_test(tc, test_halt_poll_not_without_spare_cpu);
 	tcase_add_test(tc, test_halt_poll_not_while_d_waits_for_lock);
